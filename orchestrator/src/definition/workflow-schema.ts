@@ -1,0 +1,159 @@
+import { z } from 'zod';
+import { parseDuration } from './duration';
+
+/** Names of nodes: also LangGraph node names, so never `__start__`/`__end__`-like. */
+export const NODE_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,99}$/;
+export const WORKFLOW_ID_PATTERN = /^[A-Za-z0-9_.-]+$/;
+/** `domain#operation`; the domain names an SQS queue, so it keeps to queue-name characters. */
+export const ASYNC_CAPABILITY_PATTERN = /^[a-z][a-z0-9-]{0,39}#[A-Za-z0-9_.-]{1,80}$/;
+export const SYNC_CAPABILITY_PATTERN = /^[a-z][a-z0-9-]{0,79}$/;
+export const CONTEXT_KEY_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+
+export const NODE_TYPES = ['async_request', 'sync_call', 'choice', 'parallel', 'end'] as const;
+export type NodeType = (typeof NODE_TYPES)[number];
+
+const nodeRef = z
+  .string({ error: 'must be the name of a node' })
+  .regex(NODE_NAME_PATTERN, { error: 'must be a node name (a letter, then letters, digits, _ or -)' })
+  .meta({ description: 'Name of a node of this workflow.' });
+
+const contextKey = z
+  .string({ error: 'must be a context key' })
+  .regex(CONTEXT_KEY_PATTERN, { error: 'must be a context key (a letter or _, then letters, digits or _)' });
+
+const contextKeys = z.array(contextKey, { error: 'must be a list of context keys' });
+
+export const durationSchema = z
+  .string({ error: 'must be a duration such as 30s, 15m, 2h, 7d or PT1H30M' })
+  .refine((text) => parseDuration(text) !== undefined, {
+    error: 'must be a duration such as 30s, 15m, 2h, 7d or PT1H30M, greater than zero and at most a year',
+  })
+  .meta({ description: 'A duration: 500ms, 30s, 15m, 2h, 7d, or ISO-8601 such as PT1H30M.' });
+
+const title = z.string({ error: 'must be text' }).max(200).optional().meta({ description: 'Display title.' });
+
+export const asyncRequestNodeSchema = z
+  .strictObject({
+    type: z.literal('async_request'),
+    title,
+    capability_id: z
+      .string({ error: 'must be a capability id' })
+      .regex(ASYNC_CAPABILITY_PATTERN, {
+        error: "must be a capability id of the form domain#operation, e.g. 'import#enrichment'",
+      }),
+    input_keys: contextKeys.optional().meta({ description: 'Context keys sent; default all.' }),
+    request_output_keys: contextKeys.optional().meta({ description: 'Keys a successful reply must carry.' }),
+    on_response: nodeRef,
+    on_failure: nodeRef.optional().meta({ description: 'When the reply is a FAILURE; default: fail.' }),
+    timeout: durationSchema.optional(),
+    on_timeout: nodeRef.optional().meta({ description: 'Where to go when the timeout elapses.' }),
+  })
+  .meta({ description: 'Sends a request to a capability queue and waits for its reply.' });
+
+export const retrySchema = z.strictObject({
+  max_attempts: z
+    .int({ error: 'must be a whole number from 1 to 10' })
+    .min(1, { error: 'must be a whole number from 1 to 10' })
+    .max(10, { error: 'must be a whole number from 1 to 10' }),
+  interval: durationSchema.optional(),
+  backoff_rate: z
+    .number({ error: 'must be a number from 1 to 10' })
+    .min(1, { error: 'must be a number from 1 to 10' })
+    .max(10, { error: 'must be a number from 1 to 10' })
+    .optional(),
+});
+
+export const syncCallNodeSchema = z
+  .strictObject({
+    type: z.literal('sync_call'),
+    title,
+    capability_id: z
+      .string({ error: 'must be a capability id' })
+      .regex(SYNC_CAPABILITY_PATTERN, {
+        error: "must be the id of a synchronous capability, e.g. 'core-process-response'",
+      }),
+    output_keys: contextKeys.optional(),
+    on_success: nodeRef,
+    on_failure: nodeRef.optional().meta({ description: 'When the call fails after its retries; default: fail.' }),
+    retry: retrySchema.optional(),
+  })
+  .meta({ description: 'Runs a synchronous capability inside the orchestrator.' });
+
+export const choiceNodeSchema = z
+  .strictObject({
+    type: z.literal('choice'),
+    title,
+    choices: z
+      .array(
+        z.strictObject({
+          when: z
+            .string({ error: 'must be a JSONata expression' })
+            .min(1, { error: 'must be a JSONata expression' })
+            .max(4096),
+          next: nodeRef,
+        }),
+        { error: 'must be a list of { when, next } entries' },
+      )
+      .min(1, { error: 'must list at least one choice' }),
+    default: nodeRef,
+  })
+  .meta({ description: 'Routes on the first JSONata expression over the context that is true.' });
+
+export const parallelNodeSchema = z
+  .strictObject({
+    type: z.literal('parallel'),
+    title,
+    branches: z
+      .array(nodeRef, { error: 'must be a list of node names' })
+      .min(1, { error: 'must list at least one branch' }),
+    join: nodeRef,
+    on_failure: nodeRef.optional().meta({ description: 'When a branch fails; default: fail.' }),
+  })
+  .meta({ description: 'Runs branches concurrently; the join node runs once, after all of them.' });
+
+export const endNodeSchema = z
+  .strictObject({
+    type: z.literal('end'),
+    title,
+    status: z.enum(['SUCCEEDED', 'FAILED'], { error: 'must be SUCCEEDED or FAILED' }).optional(),
+    output_keys: contextKeys.optional(),
+  })
+  .meta({ description: 'Ends the workflow.' });
+
+export const nodeSchema = z.discriminatedUnion('type', [
+  asyncRequestNodeSchema,
+  syncCallNodeSchema,
+  choiceNodeSchema,
+  parallelNodeSchema,
+  endNodeSchema,
+]);
+
+export const workflowDefinitionSchema = z
+  .strictObject({
+    workflow_name: z.string({ error: 'must be text' }).min(1, { error: 'must not be empty' }).max(200),
+    workflow_id: z
+      .string({ error: 'must be text' })
+      .regex(WORKFLOW_ID_PATTERN, { error: 'may contain only letters, digits, _, . and -' })
+      .max(128),
+    version: z.union([z.string(), z.number()], { error: 'must be text or a number' }).optional(),
+    entry_point: nodeRef,
+    initial_context: contextKeys.optional().meta({ description: 'Keys required in the start context.' }),
+    nodes: z
+      .record(
+        z.string().regex(NODE_NAME_PATTERN, {
+          error: 'is not a valid node name (a letter, then letters, digits, _ or -)',
+        }),
+        nodeSchema,
+        { error: 'must be a map of node name to node' },
+      )
+      .refine((nodes) => Object.keys(nodes).length > 0, { error: 'must define at least one node' }),
+  })
+  .meta({ title: 'Workflow definition', description: 'A workflow of the CCH workflow engine (v1).' });
+
+export type WorkflowDefinition = z.infer<typeof workflowDefinitionSchema>;
+export type WorkflowNode = z.infer<typeof nodeSchema>;
+export type AsyncRequestNode = z.infer<typeof asyncRequestNodeSchema>;
+export type SyncCallNode = z.infer<typeof syncCallNodeSchema>;
+export type ChoiceNode = z.infer<typeof choiceNodeSchema>;
+export type ParallelNode = z.infer<typeof parallelNodeSchema>;
+export type EndNode = z.infer<typeof endNodeSchema>;
