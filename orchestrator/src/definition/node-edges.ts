@@ -49,7 +49,8 @@ export function edgesOf(name: string, node: unknown): NodeEdge[] {
   }
   if (node.type === 'parallel' && Array.isArray(node.branches)) {
     node.branches.forEach((branch: unknown, i) => {
-      if (typeof branch === 'string') edges.push({ from: name, to: branch, path: [...base, 'branches', i], kind: 'branch' });
+      if (typeof branch === 'string')
+        edges.push({ from: name, to: branch, path: [...base, 'branches', i], kind: 'branch' });
     });
   }
   return edges;

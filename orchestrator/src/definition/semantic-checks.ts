@@ -5,6 +5,9 @@ import { edgesOf, rawNodes, type NodeEdge } from './node-edges';
 import { isRecord } from './schema-diagnostics';
 import type { SourceDocument } from './source-document';
 import { DEFINITION_LIMITS } from './limits';
+import { NODE_TYPES } from './workflow-schema';
+
+const isKnownType = (type: unknown): boolean => (NODE_TYPES as readonly unknown[]).includes(type);
 
 export interface SemanticCheckOptions {
   /** Ids of the synchronous capabilities registered in the orchestrator. */
@@ -24,7 +27,15 @@ export function semanticChecks(source: SourceDocument, options: SemanticCheckOpt
     message: string,
     at = source.locate(path),
   ): void => {
-    out.push({ severity, code, message, file: source.file, line: at.line, column: at.column, path: formatPath(path) });
+    out.push({
+      severity,
+      code,
+      message,
+      file: source.file,
+      line: at.line,
+      column: at.column,
+      path: formatPath(path),
+    });
   };
   const atNodeKey = (name: string) => source.locateKey(['nodes'], name);
 
@@ -32,7 +43,12 @@ export function semanticChecks(source: SourceDocument, options: SemanticCheckOpt
   if (!isRecord(root)) return out;
   const nodes = rawNodes(root);
   if (nodes.size > DEFINITION_LIMITS.maxNodes) {
-    report('error', 'too-many-nodes', ['nodes'], `${nodes.size} nodes; a workflow may have at most ${DEFINITION_LIMITS.maxNodes}`);
+    report(
+      'error',
+      'too-many-nodes',
+      ['nodes'],
+      `${nodes.size} nodes; a workflow may have at most ${DEFINITION_LIMITS.maxNodes}`,
+    );
     return out;
   }
 
@@ -46,17 +62,34 @@ export function semanticChecks(source: SourceDocument, options: SemanticCheckOpt
     if (!nodes.has(edge.to)) report('error', 'unknown-target', edge.path, unknownTarget(edge.to));
   }
   const entry = typeof root.entry_point === 'string' ? root.entry_point : undefined;
-  if (entry !== undefined && !nodes.has(entry)) report('error', 'unknown-target', ['entry_point'], unknownTarget(entry));
+  if (entry !== undefined && !nodes.has(entry))
+    report('error', 'unknown-target', ['entry_point'], unknownTarget(entry));
 
-  const successors = adjacency(edges, nodes, (e) => e.from, (e) => e.to);
-  const predecessors = adjacency(edges, nodes, (e) => e.to, (e) => e.from);
+  const successors = adjacency(
+    edges,
+    nodes,
+    (e) => e.from,
+    (e) => e.to,
+  );
+  const predecessors = adjacency(
+    edges,
+    nodes,
+    (e) => e.to,
+    (e) => e.from,
+  );
   const endNodes = known.filter((name) => nodes.get(name)?.type === 'end');
 
   if (entry !== undefined && nodes.has(entry)) {
     const reachable = walk([entry], successors);
     for (const name of known) {
       if (!reachable.has(name)) {
-        report('error', 'unreachable', ['nodes', name], `node '${name}' can never run: no path leads to it from entry_point '${entry}'`, atNodeKey(name));
+        report(
+          'error',
+          'unreachable',
+          ['nodes', name],
+          `node '${name}' can never run: no path leads to it from entry_point '${entry}'`,
+          atNodeKey(name),
+        );
       }
     }
   }
@@ -65,8 +98,15 @@ export function semanticChecks(source: SourceDocument, options: SemanticCheckOpt
   } else {
     const canEnd = walk(endNodes, predecessors);
     for (const name of known) {
-      if (!canEnd.has(name)) {
-        report('error', 'no-path-to-end', ['nodes', name], `node '${name}' has no path to an end node, so the workflow could never finish from it`, atNodeKey(name));
+      // A node of unknown type has no readable edges; its type error says what is wrong.
+      if (!canEnd.has(name) && isKnownType(nodes.get(name)?.type)) {
+        report(
+          'error',
+          'no-path-to-end',
+          ['nodes', name],
+          `node '${name}' has no path to an end node, so the workflow could never finish from it`,
+          atNodeKey(name),
+        );
       }
     }
   }
@@ -105,7 +145,12 @@ function checkNode(
         source.locateKey(['nodes'], name),
       );
       if (node.on_timeout !== undefined) {
-        report('error', 'timeout-missing', [...base, 'on_timeout'], "on_timeout needs a timeout to say when it applies");
+        report(
+          'error',
+          'timeout-missing',
+          [...base, 'on_timeout'],
+          'on_timeout needs a timeout to say when it applies',
+        );
       }
     }
   }
@@ -129,7 +174,13 @@ function checkNode(
       } catch (error) {
         const e = error as { message?: string; position?: number };
         const at = source.locateInScalar(path, Math.max(0, (e.position ?? 1) - 1));
-        report('error', 'bad-expression', path, `the JSONata expression does not compile: ${e.message ?? String(error)}`, at);
+        report(
+          'error',
+          'bad-expression',
+          path,
+          `the JSONata expression does not compile: ${e.message ?? String(error)}`,
+          at,
+        );
       }
     });
   }
@@ -148,7 +199,12 @@ function checkParallels(
     const base = ['nodes', name];
     const other = joinOwner.get(join);
     if (other !== undefined) {
-      report('error', 'shared-join', [...base, 'join'], `'${join}' is already the join of parallel '${other}'; each parallel needs its own join`);
+      report(
+        'error',
+        'shared-join',
+        [...base, 'join'],
+        `'${join}' is already the join of parallel '${other}'; each parallel needs its own join`,
+      );
     }
     joinOwner.set(join, name);
     if (!nodes.has(join)) continue;
@@ -159,21 +215,41 @@ function checkParallels(
       if (typeof branch !== 'string' || !nodes.has(branch)) return;
       const path = [...base, 'branches', i];
       if (branch === join) {
-        report('error', 'branch-is-join', path, `branch '${branch}' is the join itself; a branch must do work before the join`);
+        report(
+          'error',
+          'branch-is-join',
+          path,
+          `branch '${branch}' is the join itself; a branch must do work before the join`,
+        );
         return;
       }
       const members = walk([branch], successors, (n) => n === join);
       members.delete(join);
       const escapes = [...members].filter((m) => nodes.get(m)?.type === 'end');
       if (escapes.length > 0) {
-        report('error', 'branch-escapes', path, `branch '${branch}' of parallel '${name}' can reach end node '${escapes[0]}' without passing its join '${join}'`);
+        report(
+          'error',
+          'branch-escapes',
+          path,
+          `branch '${branch}' of parallel '${name}' can reach end node '${escapes[0]}' without passing its join '${join}'`,
+        );
       } else if (![...members].some((m) => successors.get(m)?.includes(join))) {
-        report('error', 'branch-never-joins', path, `branch '${branch}' of parallel '${name}' never reaches its join '${join}'`);
+        report(
+          'error',
+          'branch-never-joins',
+          path,
+          `branch '${branch}' of parallel '${name}' never reaches its join '${join}'`,
+        );
       }
       for (const member of members) {
         const owner = seenIn.get(member);
         if (owner !== undefined && owner !== branch) {
-          report('error', 'branches-overlap', path, `branches '${owner}' and '${branch}' of parallel '${name}' both run node '${member}'; each branch needs nodes of its own`);
+          report(
+            'error',
+            'branches-overlap',
+            path,
+            `branches '${owner}' and '${branch}' of parallel '${name}' both run node '${member}'; each branch needs nodes of its own`,
+          );
           break;
         }
         seenIn.set(member, branch);
@@ -182,7 +258,12 @@ function checkParallels(
     });
     for (const from of predecessors.get(join) ?? []) {
       if (!branchMembers.has(from) && from !== name) {
-        report('error', 'join-entered-outside', ['nodes', from], `node '${from}' leads to '${join}', the join of parallel '${name}', without being in one of its branches`);
+        report(
+          'error',
+          'join-entered-outside',
+          ['nodes', from],
+          `node '${from}' leads to '${join}', the join of parallel '${name}', without being in one of its branches`,
+        );
       }
     }
   }
@@ -205,7 +286,11 @@ function adjacency(
 }
 
 /** Breadth-first closure from `starts`; nodes for which `stop` holds are included but not expanded. */
-function walk(starts: readonly string[], next: Map<string, string[]>, stop: (n: string) => boolean = () => false): Set<string> {
+function walk(
+  starts: readonly string[],
+  next: Map<string, string[]>,
+  stop: (n: string) => boolean = () => false,
+): Set<string> {
   const seen = new Set<string>(starts);
   const queue = [...starts];
   while (queue.length > 0) {
@@ -239,7 +324,11 @@ function editDistance(a: string, b: string): number {
   for (let i = 1; i <= a.length; i++) {
     const row = [i];
     for (let j = 1; j <= b.length; j++) {
-      row[j] = Math.min((prev[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
+      row[j] = Math.min(
+        (prev[j] ?? 0) + 1,
+        (row[j - 1] ?? 0) + 1,
+        (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
     }
     prev = row;
   }

@@ -1,4 +1,13 @@
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Pair } from 'yaml';
+import {
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  type Document,
+  type Node,
+  type Pair,
+} from 'yaml';
 import type { Diagnostic, PathSegment } from './diagnostic';
 import { formatPath } from './diagnostic';
 import { DEFINITION_LIMITS } from './limits';
@@ -45,15 +54,25 @@ export class SourceDocument {
       return { source: empty, diagnostics: [at(tooDeep.line, tooDeep.column, 'too-deep', msg)] };
     }
 
-    const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, version: '1.2' });
+    const doc = parseDocument(text, {
+      lineCounter: lines,
+      prettyErrors: false,
+      uniqueKeys: true,
+      version: '1.2',
+    });
     const diagnostics: Diagnostic[] = [];
     for (const error of [...doc.errors, ...doc.warnings]) {
       const pos = lines.linePos(error.pos[0]);
-      const severity = doc.errors.includes(error as (typeof doc.errors)[number]) ? 'error' : 'warning';
+      const severity = error.name === 'YAMLParseError' ? 'error' : 'warning';
       if (error.code === 'DUPLICATE_KEY') {
         const key = /^[^:\n]*/.exec(text.slice(error.pos[0]))?.[0]?.trim() || 'key';
         diagnostics.push({
-          ...at(pos.line, pos.col, 'duplicate-key', `duplicate key ${key}: each key may appear only once in a map`),
+          ...at(
+            pos.line,
+            pos.col,
+            'duplicate-key',
+            `duplicate key ${key}: each key may appear only once in a map`,
+          ),
           severity,
         });
       } else {
@@ -64,7 +83,8 @@ export class SourceDocument {
     }
     // A duplicate key still leaves a readable document (the last value wins), so checking goes on and
     // reports the file's other problems too.
-    if (doc.errors.some((e) => e.code !== 'DUPLICATE_KEY')) return { source: new SourceDocument(file, undefined, doc, lines), diagnostics };
+    if (doc.errors.some((e) => e.code !== 'DUPLICATE_KEY'))
+      return { source: new SourceDocument(file, undefined, doc, lines), diagnostics };
 
     let value: unknown;
     try {
@@ -99,7 +119,10 @@ export class SourceDocument {
   locateInScalar(path: readonly PathSegment[], offset: number): SourcePosition {
     const node = this.nodeAt(path);
     const start = this.position(node);
-    if (!isScalar(node) || (node.type !== 'PLAIN' && node.type !== 'QUOTE_DOUBLE' && node.type !== 'QUOTE_SINGLE')) {
+    if (
+      !isScalar(node) ||
+      (node.type !== 'PLAIN' && node.type !== 'QUOTE_DOUBLE' && node.type !== 'QUOTE_SINGLE')
+    ) {
       return start;
     }
     const quote = node.type === 'PLAIN' ? 0 : 1;
@@ -170,7 +193,8 @@ function findExcessiveNesting(text: string): SourcePosition | undefined {
       }
       lineStart = false;
       if (ch !== '#' && flowDepth === 0 && quote === undefined) {
-        while (indentStack.length > 0 && (indentStack[indentStack.length - 1] ?? 0) >= indent) indentStack.pop();
+        while (indentStack.length > 0 && (indentStack[indentStack.length - 1] ?? 0) >= indent)
+          indentStack.pop();
         indentStack.push(indent);
         if (indentStack.length > limit) return { line, column };
       }

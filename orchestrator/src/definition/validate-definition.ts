@@ -22,7 +22,11 @@ export interface ValidationResult {
  * Parses and checks a workflow definition, reporting every problem at once. Never throws on any input:
  * the only way out is a result, so hostile text cannot crash a caller or a batch.
  */
-export function validateDefinition(file: string, text: string, options: ValidateOptions = {}): ValidationResult {
+export function validateDefinition(
+  file: string,
+  text: string,
+  options: ValidateOptions = {},
+): ValidationResult {
   const { source, diagnostics } = SourceDocument.parse(file, text);
   if (source.value === undefined) {
     if (!hasErrors(diagnostics)) {
@@ -41,10 +45,14 @@ export function validateDefinition(file: string, text: string, options: Validate
   const parsed = workflowDefinitionSchema.safeParse(source.value);
   if (!parsed.success) diagnostics.push(...schemaDiagnostics(source, parsed.error.issues));
   diagnostics.push(
-    ...semanticChecks(source, { syncCapabilityIds: options.syncCapabilityIds ?? BUILTIN_SYNC_CAPABILITY_IDS }),
+    ...semanticChecks(source, {
+      syncCapabilityIds: options.syncCapabilityIds ?? BUILTIN_SYNC_CAPABILITY_IDS,
+    }),
   );
   const sorted = sortDiagnostics(dedupe(diagnostics));
-  return parsed.success && !hasErrors(sorted) ? { definition: parsed.data, diagnostics: sorted } : { diagnostics: sorted };
+  return parsed.success && !hasErrors(sorted)
+    ? { definition: parsed.data, diagnostics: sorted }
+    : { diagnostics: sorted };
 }
 
 function dedupe(diagnostics: Diagnostic[]): Diagnostic[] {

@@ -36,11 +36,9 @@ export const asyncRequestNodeSchema = z
   .strictObject({
     type: z.literal('async_request'),
     title,
-    capability_id: z
-      .string({ error: 'must be a capability id' })
-      .regex(ASYNC_CAPABILITY_PATTERN, {
-        error: "must be a capability id of the form domain#operation, e.g. 'import#enrichment'",
-      }),
+    capability_id: z.string({ error: 'must be a capability id' }).regex(ASYNC_CAPABILITY_PATTERN, {
+      error: "must be a capability id of the form domain#operation, e.g. 'import#enrichment'",
+    }),
     input_keys: contextKeys.optional().meta({ description: 'Context keys sent; default all.' }),
     request_output_keys: contextKeys.optional().meta({ description: 'Keys a successful reply must carry.' }),
     on_response: nodeRef,
@@ -67,14 +65,14 @@ export const syncCallNodeSchema = z
   .strictObject({
     type: z.literal('sync_call'),
     title,
-    capability_id: z
-      .string({ error: 'must be a capability id' })
-      .regex(SYNC_CAPABILITY_PATTERN, {
-        error: "must be the id of a synchronous capability, e.g. 'core-process-response'",
-      }),
+    capability_id: z.string({ error: 'must be a capability id' }).regex(SYNC_CAPABILITY_PATTERN, {
+      error: "must be the id of a synchronous capability, e.g. 'core-process-response'",
+    }),
     output_keys: contextKeys.optional(),
     on_success: nodeRef,
-    on_failure: nodeRef.optional().meta({ description: 'When the call fails after its retries; default: fail.' }),
+    on_failure: nodeRef
+      .optional()
+      .meta({ description: 'When the call fails after its retries; default: fail.' }),
     retry: retrySchema.optional(),
   })
   .meta({ description: 'Runs a synchronous capability inside the orchestrator.' });

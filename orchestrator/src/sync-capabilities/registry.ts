@@ -27,7 +27,9 @@ export class SyncCapabilityError extends Error {
 const coreProcessResponse: SyncCapability = ({ context, outputKeys }) => {
   const missing = outputKeys.filter((key) => context[key] === undefined || context[key] === null);
   if (missing.length > 0) {
-    return Promise.reject(new SyncCapabilityError(`missing response keys: ${missing.join(', ')}`, 'MISSING_RESPONSE_KEYS'));
+    return Promise.reject(
+      new SyncCapabilityError(`missing response keys: ${missing.join(', ')}`, 'MISSING_RESPONSE_KEYS'),
+    );
   }
   return Promise.resolve(Object.fromEntries(outputKeys.map((key) => [key, context[key]])));
 };

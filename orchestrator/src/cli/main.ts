@@ -1,0 +1,50 @@
+import { processIo, UsageError, type CliIo } from './cli-io';
+import { graphCommand, GRAPH_USAGE } from './graph-command';
+import { validateCommand, VALIDATE_USAGE } from './validate-command';
+
+type Command = (args: readonly string[], io: CliIo) => Promise<number>;
+
+const COMMANDS: Record<string, { run: Command; usage: string }> = {
+  validate: { run: validateCommand, usage: VALIDATE_USAGE },
+  graph: { run: graphCommand, usage: GRAPH_USAGE },
+};
+
+const HELP = ['wf: the workflow engine command', ...Object.values(COMMANDS).map((c) => `  ${c.usage}`)].join(
+  '\n',
+);
+
+/** Runs `wf <command> ...`; returns the exit code. Usage mistakes exit 2, as with most Unix tools. */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const [name, ...args] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.out(HELP + '\n');
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    io.err(`wf: unknown command '${name}'\n${HELP}\n`);
+    return 2;
+  }
+  try {
+    return await command.run(args, io);
+  } catch (error) {
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      io.err(`wf ${name}: ${(error as Error).message}\n${command.usage}\n`);
+      return 2;
+    }
+    io.err(`wf ${name}: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  runCli(process.argv.slice(2), processIo()).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`wf: ${String(error)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

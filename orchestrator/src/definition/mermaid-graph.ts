@@ -1,0 +1,79 @@
+import type { WorkflowDefinition, WorkflowNode } from './workflow-schema';
+
+/**
+ * Renders a valid definition as a Mermaid flowchart: async requests as rounded boxes, sync calls as
+ * subroutines, choices as diamonds with their expressions on the edges, parallels fanning out with a
+ * dotted edge to their join, ends as stadiums. Failure and timeout routes are dashed and labelled.
+ */
+export function toMermaid(definition: WorkflowDefinition): string {
+  const lines = ['flowchart TD', `  __start__((start)) --> ${id(definition.entry_point)}`];
+  for (const [name, node] of Object.entries(definition.nodes)) {
+    lines.push(`  ${shape(name, node)}`);
+  }
+  for (const [name, node] of Object.entries(definition.nodes)) {
+    lines.push(...edges(name, node).map((e) => `  ${e}`));
+  }
+  const failed = Object.entries(definition.nodes)
+    .filter(([, node]) => node.type === 'end' && node.status === 'FAILED')
+    .map(([name]) => id(name));
+  lines.push('  classDef failed fill:#fdd,stroke:#b00');
+  if (failed.length > 0) lines.push(`  class ${failed.join(',')} failed`);
+  return lines.join('\n') + '\n';
+}
+
+function shape(name: string, node: WorkflowNode): string {
+  const title = node.title ?? name;
+  switch (node.type) {
+    case 'async_request':
+      return `${id(name)}("${label(title)}<br/><small>async ${label(node.capability_id)}${node.timeout ? ` · timeout ${label(node.timeout)}` : ''}</small>")`;
+    case 'sync_call':
+      return `${id(name)}[["${label(title)}<br/><small>sync ${label(node.capability_id)}</small>"]]`;
+    case 'choice':
+      return `${id(name)}{"${label(title)}"}`;
+    case 'parallel':
+      return `${id(name)}[/"${label(title)}<br/><small>parallel</small>"\\]`;
+    case 'end':
+      return `${id(name)}(["${label(title)}<br/><small>${node.status ?? 'SUCCEEDED'}</small>"])`;
+  }
+}
+
+function edges(name: string, node: WorkflowNode): string[] {
+  const from = id(name);
+  const out: string[] = [];
+  const failure = (to: string | undefined, what = 'on_failure') => {
+    if (to) out.push(`${from} -. ${what} .-> ${id(to)}`);
+  };
+  switch (node.type) {
+    case 'async_request':
+      out.push(`${from} -- on_response --> ${id(node.on_response)}`);
+      failure(node.on_failure);
+      failure(node.on_timeout, 'on_timeout');
+      break;
+    case 'sync_call':
+      out.push(`${from} -- on_success --> ${id(node.on_success)}`);
+      failure(node.on_failure);
+      break;
+    case 'choice':
+      for (const choice of node.choices)
+        out.push(`${from} -- "${label(choice.when)}" --> ${id(choice.next)}`);
+      out.push(`${from} -- default --> ${id(node.default)}`);
+      break;
+    case 'parallel':
+      for (const branch of node.branches) out.push(`${from} == branch ==> ${id(branch)}`);
+      out.push(`${from} -. "join (waits for all ${node.branches.length})" .-> ${id(node.join)}`);
+      failure(node.on_failure);
+      break;
+    case 'end':
+      break;
+  }
+  return out;
+}
+
+/** Node names are `[A-Za-z][A-Za-z0-9_-]*`; Mermaid reserves a few words, so every id gets a prefix. */
+function id(name: string): string {
+  return `n_${name}`;
+}
+
+function label(text: string): string {
+  return text.replace(/"/g, '#quot;').replace(/</g, '#lt;').replace(/>/g, '#gt;');
+}

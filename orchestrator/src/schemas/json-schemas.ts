@@ -1,0 +1,19 @@
+import { z } from 'zod';
+import { workflowDefinitionSchema } from '../definition/workflow-schema';
+
+/**
+ * Every JSON Schema checked into `schemas/`, generated from the zod models so the two never disagree.
+ * `scripts/generate-schemas.ts` writes them; a test fails when a checked-in file drifts.
+ */
+export const JSON_SCHEMAS: readonly {
+  readonly file: string;
+  readonly schema: z.ZodType;
+  readonly id: string;
+}[] = [
+  { file: 'workflow-definition.schema.json', schema: workflowDefinitionSchema, id: 'workflow-definition' },
+];
+
+export function renderJsonSchema(entry: (typeof JSON_SCHEMAS)[number]): string {
+  const json = z.toJSONSchema(entry.schema, { io: 'input', target: 'draft-2020-12' });
+  return JSON.stringify({ ...json, title: json.title ?? entry.id }, null, 2) + '\n';
+}
