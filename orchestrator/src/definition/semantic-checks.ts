@@ -96,7 +96,9 @@ export function semanticChecks(source: SourceDocument, options: SemanticCheckOpt
   if (nodes.size > 0 && endNodes.length === 0) {
     report('error', 'no-end', ['nodes'], "the workflow has no node of type 'end'");
   } else {
-    const canEnd = walk(endNodes, predecessors);
+    // A node with a dangling reference is already reported; counting it as able to end avoids a cascade.
+    const dangling = edges.filter((e) => !nodes.has(e.to)).map((e) => e.from);
+    const canEnd = walk([...endNodes, ...dangling], predecessors);
     for (const name of known) {
       // A node of unknown type has no readable edges; its type error says what is wrong.
       if (!canEnd.has(name) && isKnownType(nodes.get(name)?.type)) {

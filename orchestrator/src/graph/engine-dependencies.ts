@@ -1,0 +1,21 @@
+import type { SyncCapability } from '../sync-capabilities/registry';
+import type { ExpressionLimits } from './expression';
+
+/** Time, as the engine sees it: injected so tests run on a deterministic fake clock. */
+export interface Clock {
+  now(): Date;
+  /** Waits `ms` of this clock's time (used between sync_call retries). */
+  sleep(ms: number): Promise<void>;
+}
+
+export const systemClock: Clock = {
+  now: () => new Date(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+/** What compiled workflow nodes need from the outside world. */
+export interface EngineDependencies {
+  readonly clock: Clock;
+  readonly syncCapabilities: Readonly<Record<string, SyncCapability>>;
+  readonly expressionLimits?: ExpressionLimits;
+}

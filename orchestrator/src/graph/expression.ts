@@ -1,0 +1,54 @@
+import jsonata from 'jsonata';
+
+export class ExpressionError extends Error {
+  constructor(
+    message: string,
+    readonly code: 'EXPRESSION_TIMEOUT' | 'EXPRESSION_FAILED',
+  ) {
+    super(message);
+    this.name = 'ExpressionError';
+  }
+}
+
+export interface ExpressionLimits {
+  readonly timeoutMs: number;
+  /** Deepest evaluator recursion, which bounds the stack a recursive user function can use. */
+  readonly maxDepth: number;
+  /** Longest sequence an expression may build, which bounds memory (`[1..100000000]`). */
+  readonly maxSequence: number;
+}
+
+export const DEFAULT_EXPRESSION_LIMITS: ExpressionLimits = {
+  timeoutMs: 1000,
+  maxDepth: 300,
+  maxSequence: 100_000,
+};
+
+/**
+ * Evaluates a JSONata condition over the context with JSONata's own guardrails (time, stack depth,
+ * sequence length), so a runaway expression cannot stall or exhaust the orchestrator. Only `true` is true.
+ */
+export async function evaluateCondition(
+  expression: string,
+  input: unknown,
+  limits: ExpressionLimits = DEFAULT_EXPRESSION_LIMITS,
+): Promise<boolean> {
+  try {
+    const compiled = jsonata(expression, {
+      timeout: limits.timeoutMs,
+      stack: limits.maxDepth,
+      sequence: limits.maxSequence,
+    });
+    const result: unknown = await compiled.evaluate(input);
+    return result === true;
+  } catch (error) {
+    const e = error as { code?: string; message?: string };
+    if (e.code === 'D1012') {
+      throw new ExpressionError(`expression took longer than ${limits.timeoutMs} ms`, 'EXPRESSION_TIMEOUT');
+    }
+    throw new ExpressionError(
+      `expression failed: ${e.message ?? e.code ?? String(error)}`,
+      'EXPRESSION_FAILED',
+    );
+  }
+}

@@ -1,0 +1,65 @@
+import type { HistoryEntry, WorkflowError } from '../graph/workflow-state';
+
+export const INSTANCE_STATUSES = ['RUNNING', 'WAITING', 'SUCCEEDED', 'FAILED', 'CANCELLED'] as const;
+export type InstanceStatus = (typeof INSTANCE_STATUSES)[number];
+
+export const isTerminal = (status: InstanceStatus): boolean =>
+  status === 'SUCCEEDED' || status === 'FAILED' || status === 'CANCELLED';
+
+export interface WaitView {
+  readonly request_id: string;
+  readonly node: string;
+  readonly capability_id: string;
+  readonly since: string;
+  readonly deadline: string | null;
+}
+
+/**
+ * The status record of an instance: what `wf status --json` prints, and the runtime's bookkeeping beside
+ * the LangGraph checkpoint. The checkpoint is the source of truth for progress; this record is brought up
+ * to date from it after every step (and on every message, so a crash between the two is repaired).
+ */
+export interface InstanceRecord {
+  readonly instance_id: string;
+  readonly workflow_id: string;
+  readonly status: InstanceStatus;
+  readonly context: Record<string, unknown>;
+  readonly waits: readonly WaitView[];
+  readonly history: readonly HistoryEntry[];
+  readonly definition: { readonly key: string; readonly sha256: string };
+  readonly error: WorkflowError | null;
+  readonly output?: Record<string, unknown>;
+  /** The context START_WORKFLOW gave; the graph starts from it (again, if the first try crashed). */
+  readonly start_context: Record<string, unknown>;
+  /** Request ids already handed to the dispatcher (sent at least once). */
+  readonly dispatched: readonly string[];
+  /** Request ids whose waits the instance stopped awaiting because it was cancelled. */
+  readonly cancelled_requests: readonly string[];
+  readonly created_at: string;
+  readonly updated_at: string;
+}
+
+/** The public view: the status record without the runtime's bookkeeping fields. */
+export interface InstanceStatusView {
+  readonly instance_id: string;
+  readonly workflow_id: string;
+  readonly status: InstanceStatus;
+  readonly context: Record<string, unknown>;
+  readonly waits: readonly WaitView[];
+  readonly history: readonly HistoryEntry[];
+  readonly definition: { readonly key: string; readonly sha256: string };
+  readonly error: WorkflowError | null;
+}
+
+export function statusView(record: InstanceRecord): InstanceStatusView {
+  return {
+    instance_id: record.instance_id,
+    workflow_id: record.workflow_id,
+    status: record.status,
+    context: record.context,
+    waits: record.waits,
+    history: record.history,
+    definition: record.definition,
+    error: record.error,
+  };
+}

@@ -1,0 +1,44 @@
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../../graph/engine-dependencies';
+import { LeaseLostError } from '../errors';
+import type { InstanceRecord } from '../instance-record';
+import type { InstanceStore, Lease } from '../ports';
+
+/** Status records and leases in memory, with the same fencing rules as the DynamoDB store. */
+export class MemoryInstanceStore implements InstanceStore {
+  private readonly records = new Map<string, InstanceRecord>();
+  private readonly leases = new Map<string, Lease>();
+
+  constructor(private readonly clock: Clock) {}
+
+  get(instanceId: string): Promise<InstanceRecord | undefined> {
+    const record = this.records.get(instanceId);
+    return Promise.resolve(record === undefined ? undefined : structuredClone(record));
+  }
+
+  acquireLease(instanceId: string, ttlMs: number): Promise<Lease | undefined> {
+    const now = this.clock.now().getTime();
+    const held = this.leases.get(instanceId);
+    if (held && held.expires_at > now) return Promise.resolve(undefined);
+    const lease: Lease = { instance_id: instanceId, token: randomUUID(), expires_at: now + ttlMs };
+    this.leases.set(instanceId, lease);
+    return Promise.resolve(lease);
+  }
+
+  releaseLease(lease: Lease): Promise<void> {
+    if (this.leases.get(lease.instance_id)?.token === lease.token) this.leases.delete(lease.instance_id);
+    return Promise.resolve();
+  }
+
+  save(record: InstanceRecord, lease: Lease): Promise<void> {
+    if (this.leases.get(record.instance_id)?.token !== lease.token) {
+      return Promise.reject(new LeaseLostError(record.instance_id));
+    }
+    this.records.set(record.instance_id, structuredClone(record));
+    return Promise.resolve();
+  }
+
+  all(): InstanceRecord[] {
+    return [...this.records.values()].map((r) => structuredClone(r));
+  }
+}

@@ -1,0 +1,397 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { BaseCheckpointSaver } from '@langchain/langgraph';
+import { Command } from '@langchain/langgraph';
+import { formatDiagnostic } from '../definition/diagnostic';
+import { validateDefinition } from '../definition/validate-definition';
+import type { WorkflowDefinition } from '../definition/workflow-schema';
+import { compileWorkflow, type CompiledWorkflow } from '../graph/compile-workflow';
+import type { Clock, EngineDependencies } from '../graph/engine-dependencies';
+import type { WaitInterrupt, WaitResumeValue, WorkflowStateValue } from '../graph/workflow-state';
+import type { SyncCapability } from '../sync-capabilities/registry';
+import { ack, reject, retry, type HandleOutcome } from './handle-outcome';
+import { isTerminal, type InstanceRecord, type InstanceStatus } from './instance-record';
+import type {
+  AsyncRequestMessage,
+  AsyncResponse,
+  CancelWorkflow,
+  InboundMessage,
+  StartWorkflow,
+  TimerFired,
+} from './messages';
+import type {
+  CapabilityDispatcher,
+  DefinitionStore,
+  InstanceStore,
+  Lease,
+  Logger,
+  Metrics,
+  TimerScheduler,
+} from './ports';
+
+export interface RuntimeOptions {
+  readonly definitions: DefinitionStore;
+  readonly instances: InstanceStore;
+  readonly checkpointer: BaseCheckpointSaver;
+  readonly dispatcher: CapabilityDispatcher;
+  readonly timers: TimerScheduler;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly syncCapabilities: Readonly<Record<string, SyncCapability>>;
+  /** Where capabilities send their replies (the reply queue URL). */
+  readonly replyTo: string;
+  /** Longer than the longest invocation, so a live holder never loses its lease. */
+  readonly leaseTtlMs?: number;
+  /** How soon a message for a busy instance comes back. */
+  readonly busyRetrySeconds?: number;
+  readonly newInstanceId?: () => string;
+}
+
+/**
+ * LangGraph durability mode: one checkpoint per invocation. Safe here because nothing outside the graph
+ * observes intermediate steps: requests leave through the outbox only after `invoke` returns, that is,
+ * after the exit checkpoint is durable; a crash mid-invocation loses only work the redelivered message
+ * redoes (sync capabilities are expected to be idempotent). See README "Durability" for the measurements.
+ */
+export const DURABILITY = 'exit' as const;
+
+const MAX_CACHED_GRAPHS = 64;
+
+/**
+ * The orchestrator: applies START_WORKFLOW, ASYNC_RESP, CANCEL_WORKFLOW and TIMER_FIRED to instances.
+ * Every message is processed under the instance's lease (one writer per instance) and begins by
+ * reconciling the status record with the checkpoint, so a crash at any point is repaired by redelivery.
+ */
+export class OrchestratorRuntime {
+  private readonly graphs = new Map<string, CompiledWorkflow>();
+  private readonly deps: EngineDependencies;
+  private readonly leaseTtlMs: number;
+  private readonly busyRetrySeconds: number;
+  private readonly newInstanceId: () => string;
+
+  constructor(private readonly options: RuntimeOptions) {
+    this.deps = { clock: options.clock, syncCapabilities: options.syncCapabilities };
+    this.leaseTtlMs = options.leaseTtlMs ?? 15 * 60 * 1000;
+    this.busyRetrySeconds = options.busyRetrySeconds ?? 2;
+    this.newInstanceId = options.newInstanceId ?? randomUUID;
+  }
+
+  async handle(message: InboundMessage): Promise<HandleOutcome> {
+    const instanceId =
+      message.type === 'START_WORKFLOW' ? (message.instance_id ?? this.newInstanceId()) : message.instance_id;
+    const log = this.options.logger.child({
+      instance_id: instanceId,
+      ...('workflow_id' in message ? { workflow_id: message.workflow_id } : {}),
+      ...('request_id' in message ? { request_id: message.request_id } : {}),
+    });
+    const lease = await this.options.instances.acquireLease(instanceId, this.leaseTtlMs);
+    if (!lease) {
+      this.options.metrics.record('LeaseConflicts', 1);
+      log.info({ message_type: message.type }, 'instance busy; message will come back shortly');
+      return retry('instance busy', this.busyRetrySeconds);
+    }
+    try {
+      switch (message.type) {
+        case 'START_WORKFLOW':
+          return await this.start({ ...message, instance_id: instanceId }, lease, log);
+        case 'ASYNC_RESP':
+          return await this.reply(message, lease, log);
+        case 'TIMER_FIRED':
+          return await this.timerFired(message, lease, log);
+        case 'CANCEL_WORKFLOW':
+          return await this.cancel(message, lease, log);
+      }
+    } finally {
+      await this.options.instances.releaseLease(lease);
+    }
+  }
+
+  private async start(
+    message: StartWorkflow & { instance_id: string },
+    lease: Lease,
+    log: Logger,
+  ): Promise<HandleOutcome> {
+    const existing = await this.options.instances.get(message.instance_id);
+    if (existing) {
+      await this.reconcile(existing, lease, log);
+      log.info(
+        { status: existing.status },
+        'START_WORKFLOW for an existing instance: acknowledged and ignored',
+      );
+      return ack('instance exists');
+    }
+    const key = message.definition_key ?? `${message.workflow_id}.yaml`;
+    const definitionText = await this.options.definitions.load(key);
+    if (!definitionText) {
+      return reject(`unknown workflow: no definition '${key}' for workflow_id '${message.workflow_id}'`);
+    }
+    const now = this.options.clock.now().toISOString();
+    const base: InstanceRecord = {
+      instance_id: message.instance_id,
+      workflow_id: message.workflow_id,
+      status: 'RUNNING',
+      context: message.context,
+      waits: [],
+      history: [],
+      definition: { key, sha256: definitionText.sha256 },
+      error: null,
+      start_context: message.context,
+      dispatched: [],
+      cancelled_requests: [],
+      created_at: now,
+      updated_at: now,
+    };
+    const { definition, diagnostics } = validateDefinition(key, definitionText.text, {
+      syncCapabilityIds: new Set(Object.keys(this.options.syncCapabilities)),
+    });
+    const failure = !definition
+      ? {
+          code: 'INVALID_DEFINITION',
+          message: diagnostics
+            .filter((d) => d.severity === 'error')
+            .map(formatDiagnostic)
+            .join('\n'),
+        }
+      : definition.workflow_id !== message.workflow_id
+        ? {
+            code: 'WORKFLOW_ID_MISMATCH',
+            message: `definition '${key}' declares workflow_id '${definition.workflow_id}', not '${message.workflow_id}'`,
+          }
+        : missingContext(definition, message.context);
+    if (failure) {
+      await this.options.instances.save({ ...base, status: 'FAILED', error: failure }, lease);
+      this.options.metrics.record('WorkflowsFailed', 1, { workflow_id: message.workflow_id });
+      log.warn({ error: failure }, 'START_WORKFLOW refused: instance FAILED before its first step');
+      return ack('start refused');
+    }
+    await this.options.definitions.pin(definitionText);
+    await this.options.instances.save(base, lease);
+    this.options.metrics.record('WorkflowsStarted', 1, { workflow_id: message.workflow_id });
+    log.info({ definition: base.definition }, 'workflow started');
+    await this.reconcile(base, lease, log);
+    return ack();
+  }
+
+  private async reply(message: AsyncResponse, lease: Lease, log: Logger): Promise<HandleOutcome> {
+    const record = await this.options.instances.get(message.instance_id);
+    if (!record) return retry(`reply for unknown instance ${message.instance_id}`, 30);
+    const { record: current, state } = await this.reconcile(record, lease, log);
+    const rid = message.request_id;
+    const wait = state?.values.waits[rid];
+    if (wait && !isTerminal(current.status)) {
+      const value: WaitResumeValue =
+        message.status === 'SUCCESS'
+          ? { kind: 'reply', status: 'SUCCESS', outputs: message.outputs, at: this.now() }
+          : { kind: 'reply', status: 'FAILURE', error: message.error, at: this.now() };
+      log.info({ node: wait.node, status: message.status }, 'reply received');
+      await this.resume(current, rid, value, lease, log);
+      return ack();
+    }
+    const resolution = state?.values.resolved[rid];
+    if (resolution === 'REPLIED' || resolution === 'FAILED') {
+      this.options.metrics.record('DuplicateReplies', 1, { workflow_id: current.workflow_id });
+      log.info({ resolution }, 'duplicate reply acknowledged and ignored');
+      return ack('duplicate');
+    }
+    if (
+      resolution === 'TIMED_OUT' ||
+      current.cancelled_requests.includes(rid) ||
+      (wait && isTerminal(current.status))
+    ) {
+      this.options.metrics.record('StaleReplies', 1, { workflow_id: current.workflow_id });
+      log.warn({ resolution: resolution ?? current.status }, 'stale reply: the request is no longer awaited');
+      return ack('stale');
+    }
+    if (isTerminal(current.status)) {
+      this.options.metrics.record('StaleReplies', 1, { workflow_id: current.workflow_id });
+      log.warn({ status: current.status }, 'stale reply: the instance has ended');
+      return ack('stale');
+    }
+    return retry(`reply for request ${rid} that instance ${current.instance_id} is not awaiting yet`, 5);
+  }
+
+  private async timerFired(message: TimerFired, lease: Lease, log: Logger): Promise<HandleOutcome> {
+    const record = await this.options.instances.get(message.instance_id);
+    if (!record) return retry(`timer for unknown instance ${message.instance_id}`, 30);
+    if (this.options.clock.now().getTime() < Date.parse(message.fire_at)) {
+      await this.options.timers.schedule(message);
+      return ack('timer re-armed');
+    }
+    const { record: current, state } = await this.reconcile(record, lease, log);
+    const wait = state?.values.waits[message.request_id];
+    if (!wait || isTerminal(current.status)) return ack('timer for a wait that is over');
+    log.warn({ node: wait.node, deadline: wait.deadline }, 'wait timed out');
+    await this.resume(current, message.request_id, { kind: 'timeout', at: this.now() }, lease, log);
+    return ack();
+  }
+
+  private async cancel(message: CancelWorkflow, lease: Lease, log: Logger): Promise<HandleOutcome> {
+    const record = await this.options.instances.get(message.instance_id);
+    if (!record) return retry(`cancel for unknown instance ${message.instance_id}`, 30);
+    const { record: current } = await this.reconcile(record, lease, log);
+    if (isTerminal(current.status)) return ack(`instance already ${current.status}`);
+    const cancelled: InstanceRecord = {
+      ...current,
+      status: 'CANCELLED',
+      waits: [],
+      cancelled_requests: [...current.cancelled_requests, ...current.waits.map((w) => w.request_id)],
+      error: { code: 'CANCELLED', message: message.reason ?? 'cancelled' },
+      updated_at: this.now(),
+    };
+    await this.options.instances.save(cancelled, lease);
+    this.options.metrics.record('WorkflowsCancelled', 1, { workflow_id: current.workflow_id });
+    log.info({ reason: message.reason }, 'workflow cancelled');
+    return ack();
+  }
+
+  private async resume(
+    record: InstanceRecord,
+    requestId: string,
+    value: WaitResumeValue,
+    lease: Lease,
+    log: Logger,
+  ) {
+    const graph = await this.graphFor(record);
+    const config = this.config(record.instance_id);
+    const snapshot = await graph.getState(config);
+    const interrupt = snapshot.tasks
+      .flatMap((t) => t.interrupts)
+      .find((i) => (i.value as WaitInterrupt | undefined)?.request_id === requestId);
+    if (!interrupt?.id) throw new Error(`no pending interrupt for request ${requestId}`);
+    await graph.invoke(new Command({ resume: { [interrupt.id]: value } }), config);
+    return this.reconcile(record, lease, log);
+  }
+
+  /**
+   * Brings the status record up to date with the checkpoint, and finishes whatever a crash interrupted:
+   * starts the graph if START was recorded but never ran, and dispatches (at least once) every open wait
+   * not yet handed to the dispatcher. Idempotent.
+   */
+  private async reconcile(
+    record: InstanceRecord,
+    lease: Lease,
+    log: Logger,
+  ): Promise<{ record: InstanceRecord; state?: { values: WorkflowStateValue } }> {
+    if (isTerminal(record.status)) {
+      // Nothing to advance; the checkpoint (if the graph ever ran) still tells duplicates from stale replies.
+      const config = this.config(record.instance_id);
+      if (!(await this.options.checkpointer.getTuple(config))) return { record };
+      const snapshot = await (await this.graphFor(record)).getState(config);
+      return { record, state: { values: snapshot.values as WorkflowStateValue } };
+    }
+    const graph = await this.graphFor(record);
+    const config = this.config(record.instance_id);
+    let snapshot = await graph.getState(config);
+    if (!snapshot.config.configurable?.checkpoint_id && !isTerminal(record.status)) {
+      await graph.invoke({ context: record.start_context }, config);
+      snapshot = await graph.getState(config);
+    }
+    const values = snapshot.values as WorkflowStateValue;
+    const openWaits = Object.values(values.waits ?? {});
+    const outcome = values.outcome;
+    const status: InstanceStatus = outcome ? outcome.status : openWaits.length > 0 ? 'WAITING' : 'RUNNING';
+
+    const fresh = outcome ? [] : openWaits.filter((w) => !record.dispatched.includes(w.request_id));
+    if (fresh.length > 0) {
+      const sentAt = this.now();
+      const requests: AsyncRequestMessage[] = fresh.map((w) => ({
+        type: 'ASYNC_REQ',
+        instance_id: record.instance_id,
+        workflow_id: record.workflow_id,
+        node: w.node,
+        request_id: w.request_id,
+        capability_id: w.capability_id,
+        input: w.input,
+        expected_output_keys: [...w.expected_output_keys],
+        reply_to: this.options.replyTo,
+        sent_at: sentAt,
+      }));
+      await this.options.dispatcher.dispatch(requests);
+      for (const w of fresh) {
+        if (w.deadline) {
+          await this.options.timers.schedule({
+            type: 'TIMER_FIRED',
+            instance_id: record.instance_id,
+            request_id: w.request_id,
+            fire_at: w.deadline,
+          });
+        }
+        log.info({ node: w.node, request_id: w.request_id, capability_id: w.capability_id }, 'request sent');
+      }
+      this.options.metrics.record('RequestsDispatched', fresh.length, { workflow_id: record.workflow_id });
+    }
+
+    const history = values.history ?? [];
+    for (const step of history.slice(record.history.length)) {
+      const ms = Date.parse(step.ended_at) - Date.parse(step.started_at);
+      this.options.metrics.record('StepDuration', ms, { workflow_id: record.workflow_id, node: step.node });
+      log.info({ node: step.node, status: step.status, duration_ms: ms }, `step ${step.node} ${step.status}`);
+    }
+    const updated: InstanceRecord = {
+      ...record,
+      status,
+      context: values.context ?? record.context,
+      waits: openWaits.map((w) => ({
+        request_id: w.request_id,
+        node: w.node,
+        capability_id: w.capability_id,
+        since: w.since,
+        deadline: w.deadline,
+      })),
+      history,
+      error: outcome?.error ?? null,
+      ...(outcome?.output ? { output: outcome.output } : {}),
+      dispatched: [...record.dispatched, ...fresh.map((w) => w.request_id)],
+      updated_at: this.now(),
+    };
+    if (JSON.stringify({ ...updated, updated_at: '' }) !== JSON.stringify({ ...record, updated_at: '' })) {
+      await this.options.instances.save(updated, lease);
+      if (outcome && !isTerminal(record.status)) {
+        const metric = outcome.status === 'SUCCEEDED' ? 'WorkflowsSucceeded' : 'WorkflowsFailed';
+        this.options.metrics.record(metric, 1, { workflow_id: record.workflow_id });
+        log.info({ status: outcome.status, error: outcome.error }, `workflow ${outcome.status}`);
+      }
+    }
+    return { record: updated, state: { values } };
+  }
+
+  private async graphFor(record: InstanceRecord): Promise<CompiledWorkflow> {
+    const { sha256, key } = record.definition;
+    const cached = this.graphs.get(sha256);
+    if (cached) return cached;
+    const text = await this.options.definitions.loadPinned(sha256);
+    if (text === undefined) throw new Error(`pinned definition ${sha256} of '${key}' is missing`);
+    const { definition, diagnostics } = validateDefinition(key, text, {
+      syncCapabilityIds: new Set(Object.keys(this.options.syncCapabilities)),
+    });
+    if (!definition)
+      throw new Error(
+        `pinned definition ${sha256} no longer validates: ${diagnostics.map(formatDiagnostic).join('; ')}`,
+      );
+    const graph = compileWorkflow(definition, this.deps, this.options.checkpointer);
+    if (this.graphs.size >= MAX_CACHED_GRAPHS) this.graphs.delete(this.graphs.keys().next().value as string);
+    this.graphs.set(sha256, graph);
+    return graph;
+  }
+
+  private config(instanceId: string) {
+    return { configurable: { thread_id: instanceId }, durability: DURABILITY };
+  }
+
+  private now(): string {
+    return this.options.clock.now().toISOString();
+  }
+}
+
+function missingContext(definition: WorkflowDefinition, context: Record<string, unknown>) {
+  const missing = (definition.initial_context ?? []).filter((key) => context[key] === undefined);
+  if (missing.length === 0) return undefined;
+  return {
+    code: 'MISSING_CONTEXT',
+    message: `the start context lacks required key${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (initial_context)`,
+  };
+}
+
+export function sha256Of(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}

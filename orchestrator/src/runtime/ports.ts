@@ -1,0 +1,66 @@
+import type { InstanceRecord } from './instance-record';
+import type { AsyncRequestMessage, TimerFired } from './messages';
+
+export interface DefinitionText {
+  readonly text: string;
+  readonly sha256: string;
+}
+
+/** Where workflow YAML lives (S3 on AWS). Pinned snapshots are immutable, addressed by content hash. */
+export interface DefinitionStore {
+  /** The current text under `key`, or undefined when there is none. */
+  load(key: string): Promise<DefinitionText | undefined>;
+  /** Stores an immutable snapshot of `text` under its sha256; idempotent. */
+  pin(definition: DefinitionText): Promise<void>;
+  loadPinned(sha256: string): Promise<string | undefined>;
+}
+
+/** Exclusive right to process one instance, with a token that fences out a holder whose lease expired. */
+export interface Lease {
+  readonly instance_id: string;
+  readonly token: string;
+  readonly expires_at: number;
+}
+
+/** Status records and per-instance leases (DynamoDB on AWS, in the checkpoint table). */
+export interface InstanceStore {
+  get(instanceId: string): Promise<InstanceRecord | undefined>;
+  /** Takes the lease when it is free or expired; undefined when another holder has it. */
+  acquireLease(instanceId: string, ttlMs: number): Promise<Lease | undefined>;
+  releaseLease(lease: Lease): Promise<void>;
+  /** Writes the record if `lease` is still the current lease; throws LeaseLostError otherwise. */
+  save(record: InstanceRecord, lease: Lease): Promise<void>;
+}
+
+/** Sends capability requests (SQS on AWS). At least once: requests carry stable request ids. */
+export interface CapabilityDispatcher {
+  dispatch(requests: readonly AsyncRequestMessage[]): Promise<void>;
+}
+
+/** Delivers TIMER_FIRED at (or, for long waits, before: the runtime re-arms) `fire_at`. */
+export interface TimerScheduler {
+  schedule(timer: TimerFired): Promise<void>;
+}
+
+export interface Logger {
+  debug(fields: object, message: string): void;
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+  error(fields: object, message: string): void;
+  child(bindings: object): Logger;
+}
+
+export type MetricName =
+  | 'WorkflowsStarted'
+  | 'WorkflowsSucceeded'
+  | 'WorkflowsFailed'
+  | 'WorkflowsCancelled'
+  | 'StepDuration'
+  | 'DuplicateReplies'
+  | 'StaleReplies'
+  | 'LeaseConflicts'
+  | 'RequestsDispatched';
+
+export interface Metrics {
+  record(name: MetricName, value: number, dimensions?: Readonly<Record<string, string>>): void;
+}
