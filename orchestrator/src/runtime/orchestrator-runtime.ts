@@ -282,8 +282,14 @@ export class OrchestratorRuntime {
     const graph = await this.graphFor(record);
     const config = this.config(record.instance_id);
     let snapshot = await graph.getState(config);
-    if (!snapshot.config.configurable?.checkpoint_id && !isTerminal(record.status)) {
+    if (!snapshot.config.configurable?.checkpoint_id) {
       await graph.invoke({ context: record.start_context }, config);
+      snapshot = await graph.getState(config);
+    } else if (snapshot.tasks.some((t) => t.interrupts.length === 0 && t.result === undefined && !t.error)) {
+      // A task of the current superstep has neither finished nor interrupted durably: the invocation that
+      // ran it died (LangGraph still commits the checkpoint when an interrupt's write fails). Continuing
+      // from the checkpoint re-runs it; nodes are free of side effects, so that is safe.
+      await graph.invoke(null, config);
       snapshot = await graph.getState(config);
     }
     const values = snapshot.values as WorkflowStateValue;

@@ -24,10 +24,12 @@ export const capabilityMocksSchema = z.record(
 );
 
 export type ScriptedReply = z.infer<typeof scriptedReplySchema>;
-export type CapabilityMocks = z.infer<typeof capabilityMocksSchema>;
+/** As written in a mocks file or a test: defaults not yet applied. */
+export type CapabilityMocks = z.input<typeof capabilityMocksSchema>;
+type ResolvedMocks = z.output<typeof capabilityMocksSchema>;
 
 export function parseCapabilityMocks(text: string): CapabilityMocks {
-  const parsed = capabilityMocksSchema.safeParse(parse(text));
+  const parsed = capabilityMocksSchema.safeParse(parse(text) ?? {});
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new Error(`invalid mocks file: ${problems}`);
@@ -46,8 +48,11 @@ export interface PlannedReply {
  */
 export class MockCapabilities {
   private readonly calls = new Map<string, number>();
+  private readonly mocks: ResolvedMocks;
 
-  constructor(private readonly mocks: CapabilityMocks = {}) {}
+  constructor(mocks: CapabilityMocks = {}) {
+    this.mocks = capabilityMocksSchema.parse(mocks);
+  }
 
   plan(request: AsyncRequestMessage): PlannedReply {
     const call = this.calls.get(request.capability_id) ?? 0;

@@ -4,7 +4,7 @@ import { builtinSyncCapabilities, type SyncCapability } from '../../sync-capabil
 import type { HandleOutcome } from '../handle-outcome';
 import type { InboundMessage } from '../messages';
 import { OrchestratorRuntime } from '../orchestrator-runtime';
-import type { Logger } from '../ports';
+import type { CapabilityDispatcher, InstanceStore, Logger } from '../ports';
 import { MockCapabilities, type CapabilityMocks } from './capability-mocks';
 import { FakeClock } from './fake-clock';
 import { MemoryDefinitionStore } from './memory-definition-store';
@@ -32,8 +32,16 @@ export interface SimulationOptions {
   readonly logger?: Logger;
   /** Receives before a failing message goes to the dead-letter list, as SQS maxReceiveCount. */
   readonly maxReceiveCount?: number;
+  /** Wraps the ports the runtime sees, e.g. to inject crashes at a boundary in tests. */
+  readonly decorate?: (ports: SimulationPorts) => SimulationPorts;
   /** Called with each outcome, e.g. to print progress. */
   readonly onOutcome?: (delivery: Delivery, outcome: HandleOutcome | Error) => void;
+}
+
+export interface SimulationPorts {
+  readonly checkpointer: BaseCheckpointSaver;
+  readonly instances: InstanceStore;
+  readonly dispatcher: CapabilityDispatcher;
 }
 
 const VISIBILITY_TIMEOUT_MS = 30_000;
@@ -61,11 +69,15 @@ export class WorkflowSimulation {
     this.logger = options.logger ?? new RecordingLogger();
     this.checkpointer = options.checkpointer ?? new MemorySaver();
     this.maxReceiveCount = options.maxReceiveCount ?? 5;
-    this.runtime = new OrchestratorRuntime({
-      definitions: this.definitions,
-      instances: this.instances,
+    const plain: SimulationPorts = {
       checkpointer: this.checkpointer,
+      instances: this.instances,
       dispatcher: this.dispatcher,
+    };
+    const ports = options.decorate ? options.decorate(plain) : plain;
+    this.runtime = new OrchestratorRuntime({
+      ...ports,
+      definitions: this.definitions,
       timers: this.timers,
       clock: this.clock,
       logger: this.logger,
@@ -96,17 +108,15 @@ export class WorkflowSimulation {
 
   /** Delivers the next due message (advancing the clock if none is due); false when nothing is left. */
   async step(): Promise<boolean> {
-    this.releaseDueTimers();
-    if (this.queue.length === 0) {
-      const nextTimer = Math.min(...this.timers.scheduled.map((t) => Date.parse(t.fire_at)));
-      if (!Number.isFinite(nextTimer)) return false;
-      this.clock.set(nextTimer);
-      this.releaseDueTimers();
-    }
+    const nextTimer = Math.min(...this.timers.scheduled.map((t) => Date.parse(t.fire_at)));
+    const nextMessage = Math.min(...this.queue.map((d) => d.at));
+    const next = Math.min(nextTimer, nextMessage);
+    if (!Number.isFinite(next)) return false;
+    if (next > this.clock.now().getTime()) this.clock.set(next);
+    for (const timer of this.timers.takeDue(this.clock.now())) this.send(timer);
     this.queue.sort((a, b) => a.at - b.at);
     const delivery = this.queue.shift();
     if (!delivery) return false;
-    if (delivery.at > this.clock.now().getTime()) this.clock.set(delivery.at);
     await this.deliver({ ...delivery, receives: delivery.receives + 1 });
     return true;
   }
@@ -139,9 +149,5 @@ export class WorkflowSimulation {
       }
     }
     return outcome;
-  }
-
-  private releaseDueTimers(): void {
-    for (const timer of this.timers.takeDue(this.clock.now())) this.send(timer);
   }
 }

@@ -1,0 +1,330 @@
+import type { BaseCheckpointSaver } from '@langchain/langgraph';
+import { WorkflowSimulation, type SimulationOptions } from '../memory/workflow-simulation';
+import { CrashPlan, type Boundary, type Phase } from './fault-injection';
+import { exampleText, SHIPMENT_CONTEXT, startExample } from './example-workflows';
+
+/**
+ * DESIGN.md section 5, as tests. Run against any checkpointer: MemorySaver for speed, DynamoDBSaver over
+ * dynalite to prove the same guarantees hold on the real storage.
+ */
+export function describeExecutionGuarantees(label: string, newCheckpointer: () => BaseCheckpointSaver): void {
+  const simulation = (options: SimulationOptions = {}) =>
+    new WorkflowSimulation({ checkpointer: newCheckpointer(), ...options });
+
+  const nodeRuns = async (sim: WorkflowSimulation, node: string, instanceId = 'inst-1') =>
+    ((await sim.instances.get(instanceId))?.history ?? []).filter((h) => h.node === node).length;
+
+  describe(`execution guarantees (${label})`, () => {
+    describe('durable progress: a crash at any boundary is repaired by redelivery', () => {
+      const points: [Boundary, Phase][] = [
+        ['checkpoint', 'before'],
+        ['checkpoint', 'after'],
+        ['dispatch', 'before'],
+        ['dispatch', 'after'],
+        ['save', 'before'],
+        ['save', 'after'],
+      ];
+      // How often the fan-out passes each boundary in a crash-free run, measured below.
+      const passes = new Map<Boundary, number>();
+
+      beforeAll(async () => {
+        const counter = new CrashPlan('checkpoint', 'before', Number.POSITIVE_INFINITY);
+        const sim = simulation({ decorate: counter.decorate });
+        startExample(sim, 'fanout_a_b_c_v1');
+        await sim.drain();
+        for (const boundary of ['checkpoint', 'dispatch', 'save'] as const) {
+          passes.set(
+            boundary,
+            (counter as unknown as { seen: Map<Boundary, number> }).seen.get(boundary) ?? 0,
+          );
+        }
+      });
+
+      it.each(points)(
+        'crash %s, %s the write: every occurrence, the fan-out still completes once',
+        async (boundary, phase) => {
+          const total = passes.get(boundary) ?? 0;
+          expect(total).toBeGreaterThan(2);
+          for (let occurrence = 1; occurrence <= total; occurrence++) {
+            const plan = new CrashPlan(boundary, phase, occurrence);
+            const sim = simulation({ decorate: plan.decorate });
+            startExample(sim, 'fanout_a_b_c_v1');
+            await sim.drain();
+            const record = await sim.instances.get('inst-1');
+            const where = `${phase} ${boundary} #${occurrence}`;
+            expect([where, plan.crashed]).toEqual([where, true]);
+            expect([where, record?.status]).toEqual([where, 'SUCCEEDED']);
+            for (const node of ['Task_A', 'Fan_Out', 'Task_B1', 'Task_B2', 'Task_B3', 'Task_C', 'Done']) {
+              expect([where, node, await nodeRuns(sim, node)]).toEqual([where, node, 1]);
+            }
+            expect(Object.keys(record?.context ?? {}).sort()).toEqual(
+              [
+                'a_result',
+                'b1_result',
+                'b2_result',
+                'b3_result',
+                'c_result',
+                ...Object.keys(SHIPMENT_CONTEXT),
+              ].sort(),
+            );
+            expect(new Set(sim.dispatcher.sent.map((r) => r.request_id)).size).toBe(5);
+            expect(sim.deadLetters).toEqual([]);
+          }
+        },
+      );
+    });
+
+    describe('outbox: requests leave only after the state awaiting them is durable', () => {
+      it('every request is in a durable checkpoint when sent', async () => {
+        let sim: WorkflowSimulation | undefined = undefined;
+        const durableAtSend: boolean[] = [];
+        sim = simulation({
+          decorate: (ports) => ({
+            ...ports,
+            dispatcher: {
+              dispatch: async (requests) => {
+                for (const request of requests) {
+                  const tuple = await ports.checkpointer.getTuple({
+                    configurable: { thread_id: request.instance_id },
+                  });
+                  const waits = (tuple?.checkpoint.channel_values.waits ?? {}) as Record<string, unknown>;
+                  const pending = (tuple?.pendingWrites ?? []).some(
+                    ([, channel, value]) =>
+                      channel === 'waits' && request.request_id in (value as Record<string, unknown>),
+                  );
+                  durableAtSend.push(request.request_id in waits || pending);
+                }
+                await ports.dispatcher.dispatch(requests);
+              },
+            },
+          }),
+        });
+        startExample(sim, 'fanout_a_b_c_v1');
+        await sim.drain();
+        expect(durableAtSend).toHaveLength(5);
+        expect(durableAtSend.every(Boolean)).toBe(true);
+      });
+
+      it('a request sent again after a crash carries the same request_id and input', async () => {
+        const plan = new CrashPlan('save', 'before', 2);
+        const sim = simulation({ decorate: plan.decorate, mocks: false });
+        startExample(sim, 'import_vn_memphis_v1');
+        await sim.drain();
+        const sent = sim.dispatcher.sent;
+        expect(sent).toHaveLength(2);
+        expect(sent[1]?.request_id).toBe(sent[0]?.request_id);
+        expect(sent[1]?.input).toEqual(sent[0]?.input);
+        expect(sent[0]?.request_id).toBe('inst-1:Prepare_Import_Enrichment:1');
+      });
+    });
+
+    describe('replies', () => {
+      it('a duplicate reply is acknowledged, counted and ignored', async () => {
+        const sim = simulation({ mocks: { 'import#enrichment': { duplicates: 2 } } });
+        startExample(sim, 'import_vn_memphis_v1');
+        await sim.drain();
+        expect((await sim.instances.get('inst-1'))?.status).toBe('SUCCEEDED');
+        expect(sim.metrics.total('DuplicateReplies')).toBe(2);
+        expect(await nodeRuns(sim, 'Process_Import_Enrichment_Response')).toBe(1);
+      });
+
+      it('an early reply (before its wait is durable) is retried, not dropped', async () => {
+        const sim = simulation({ mocks: false });
+        sim.send({
+          type: 'ASYNC_RESP',
+          instance_id: 'inst-1',
+          request_id: 'inst-1:Prepare_Import_Enrichment:1',
+          status: 'SUCCESS',
+          outputs: { import_enrichment_uri: 's3://early' },
+        });
+        await sim.step();
+        expect(sim.pending()).toHaveLength(1);
+        startExample(sim, 'import_vn_memphis_v1');
+        await sim.drain();
+        const record = await sim.instances.get('inst-1');
+        expect(record?.status).toBe('SUCCEEDED');
+        expect(record?.context.import_enrichment_uri).toBe('s3://early');
+        expect(sim.deadLetters).toEqual([]);
+      });
+
+      it('a reply for a request that does not exist ends in the dead letters after its retries', async () => {
+        const sim = simulation({ maxReceiveCount: 3 });
+        sim.send({
+          type: 'ASYNC_RESP',
+          instance_id: 'ghost',
+          request_id: 'ghost:X:1',
+          status: 'SUCCESS',
+          outputs: {},
+        });
+        await sim.drain();
+        expect(sim.deadLetters.map((d) => d.reason)).toEqual(['reply for unknown instance ghost']);
+      });
+
+      it('a reply after a timeout is stale: acknowledged, counted, not applied', async () => {
+        const sim = simulation({ mocks: { 'prepare#shipment': { delay: '20m' } } });
+        startExample(sim, 'fanout_a_b_c_v1');
+        await sim.drain();
+        const record = await sim.instances.get('inst-1');
+        expect(record?.status).toBe('FAILED');
+        expect(record?.history.map((h) => [h.node, h.status])).toEqual([
+          ['Task_A', 'TIMED_OUT'],
+          ['Timed_Out', 'FAILED'],
+        ]);
+        expect(record?.error).toMatchObject({ code: 'TIMEOUT', node: 'Task_A' });
+        expect(record?.context.a_result).toBeUndefined();
+        expect(sim.metrics.total('StaleReplies')).toBe(1);
+      });
+
+      it('a reply after a cancel is stale', async () => {
+        const sim = simulation({ mocks: { 'import#enrichment': { delay: '1h' } } });
+        startExample(sim, 'import_vn_memphis_v1');
+        sim.send({ type: 'CANCEL_WORKFLOW', instance_id: 'inst-1', reason: 'customer withdrew' }, 60_000);
+        await sim.drain();
+        const record = await sim.instances.get('inst-1');
+        expect(record?.status).toBe('CANCELLED');
+        expect(record?.error).toEqual({ code: 'CANCELLED', message: 'customer withdrew' });
+        expect(record?.waits).toEqual([]);
+        expect(sim.metrics.total('StaleReplies')).toBe(1);
+        expect(await nodeRuns(sim, 'Process_Import_Enrichment_Response')).toBe(0);
+      });
+    });
+
+    describe('one writer per instance', () => {
+      it('the last two replies of a fan-out, processed concurrently, both apply and C runs once', async () => {
+        const sim = simulation({ mocks: false });
+        startExample(sim, 'fanout_a_b_c_v1');
+        await sim.step();
+        const reply = (capability: string, key: string) => {
+          const request = sim.dispatcher.sent.find((r) => r.capability_id === capability);
+          if (!request) throw new Error(`no request to ${capability}`);
+          return {
+            type: 'ASYNC_RESP' as const,
+            instance_id: 'inst-1',
+            request_id: request.request_id,
+            status: 'SUCCESS' as const,
+            outputs: { [key]: `${key}-value` },
+          };
+        };
+        await sim.runtime.handle(reply('prepare#shipment', 'a_result'));
+        await sim.runtime.handle(reply('classify#goods', 'b1_result'));
+        const outcomes = await Promise.all([
+          sim.runtime.handle(reply('duty#valuation', 'b2_result')),
+          sim.runtime.handle(reply('licence#check', 'b3_result')),
+        ]);
+        expect(outcomes.map((o) => o.kind).sort()).toEqual(['ack', 'retry']);
+        expect(sim.metrics.total('LeaseConflicts')).toBe(1);
+        const retried =
+          outcomes[0]?.kind === 'retry'
+            ? reply('duty#valuation', 'b2_result')
+            : reply('licence#check', 'b3_result');
+        expect((await sim.runtime.handle(retried)).kind).toBe('ack');
+        await sim.runtime.handle(reply('declaration#file', 'c_result'));
+        const record = await sim.instances.get('inst-1');
+        expect(record?.status).toBe('SUCCEEDED');
+        expect(record?.context).toMatchObject({
+          b1_result: 'b1_result-value',
+          b2_result: 'b2_result-value',
+          b3_result: 'b3_result-value',
+        });
+        expect(await nodeRuns(sim, 'Task_C')).toBe(1);
+      });
+    });
+
+    describe('pinned definitions', () => {
+      it('an instance finishes on the definition it started with, even if the YAML changes mid-run', async () => {
+        const sim = simulation({ mocks: { 'import#enrichment': { delay: '5m' } } });
+        startExample(sim, 'import_vn_memphis_v1');
+        await sim.step();
+        const changed = exampleText('import_vn_memphis_v1')
+          .replace('on_success: End_Workflow', 'on_success: Rejected')
+          .concat('  Rejected:\n    type: end\n    status: FAILED\n');
+        sim.definitions.put('import_vn_memphis_v1.yaml', changed);
+        await sim.drain();
+        const first = await sim.instances.get('inst-1');
+        expect(first?.status).toBe('SUCCEEDED');
+        expect(first?.history.map((h) => h.node)).toContain('End_Workflow');
+
+        sim.send({
+          type: 'START_WORKFLOW',
+          workflow_id: 'import_vn_memphis_v1',
+          instance_id: 'inst-2',
+          context: SHIPMENT_CONTEXT,
+        });
+        await sim.drain();
+        const second = await sim.instances.get('inst-2');
+        expect(second?.status).toBe('FAILED');
+        expect(second?.definition.sha256).not.toBe(first?.definition.sha256);
+      });
+    });
+
+    describe('START', () => {
+      it('missing initial_context keys fail the instance cleanly, with the reason, sending nothing', async () => {
+        const sim = simulation();
+        sim.definitions.put('import_vn_memphis_v1.yaml', exampleText('import_vn_memphis_v1'));
+        sim.send({
+          type: 'START_WORKFLOW',
+          workflow_id: 'import_vn_memphis_v1',
+          instance_id: 'inst-1',
+          context: { shipmentId: 'S' },
+        });
+        await sim.drain();
+        const record = await sim.instances.get('inst-1');
+        expect(record?.status).toBe('FAILED');
+        expect(record?.error).toEqual({
+          code: 'MISSING_CONTEXT',
+          message:
+            'the start context lacks required keys originCountry, destinationCountry (initial_context)',
+        });
+        expect(sim.dispatcher.sent).toEqual([]);
+      });
+
+      it('a bad definition fails the instance with every error and its line and column', async () => {
+        const sim = simulation();
+        sim.definitions.put(
+          'bad.yaml',
+          'workflow_name: x\nworkflow_id: bad\nentry_point: A\nnodes:\n  A:\n    type: end\n    colour: red\n',
+        );
+        sim.send({
+          type: 'START_WORKFLOW',
+          workflow_id: 'bad',
+          definition_key: 'bad.yaml',
+          instance_id: 'inst-1',
+          context: {},
+        });
+        await sim.drain();
+        const record = await sim.instances.get('inst-1');
+        expect(record?.status).toBe('FAILED');
+        expect(record?.error?.code).toBe('INVALID_DEFINITION');
+        expect(record?.error?.message).toBe(
+          "bad.yaml:7:5: error: nodes.A.colour: unknown field 'colour' in an end node; allowed: type, title, status, output_keys",
+        );
+      });
+
+      it('an unknown workflow starts nothing and dead-letters the command', async () => {
+        const sim = simulation({ maxReceiveCount: 2 });
+        sim.send({ type: 'START_WORKFLOW', workflow_id: 'nope', instance_id: 'inst-1', context: {} });
+        await sim.drain();
+        expect(await sim.instances.get('inst-1')).toBeUndefined();
+        expect(sim.deadLetters.map((d) => d.reason)).toEqual([
+          "unknown workflow: no definition 'nope.yaml' for workflow_id 'nope'",
+        ]);
+      });
+
+      it('a second START for the same instance_id changes nothing', async () => {
+        const sim = simulation({ mocks: false });
+        startExample(sim, 'import_vn_memphis_v1');
+        await sim.drain();
+        const before = await sim.instances.get('inst-1');
+        sim.send({
+          type: 'START_WORKFLOW',
+          workflow_id: 'import_vn_memphis_v1',
+          instance_id: 'inst-1',
+          context: { other: 1 },
+        });
+        await sim.drain();
+        expect(await sim.instances.get('inst-1')).toEqual(before);
+        expect(sim.dispatcher.sent).toHaveLength(1);
+      });
+    });
+  });
+}
