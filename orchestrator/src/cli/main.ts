@@ -1,5 +1,6 @@
 import { processIo, UsageError, type CliIo } from './cli-io';
 import { graphCommand, GRAPH_USAGE } from './graph-command';
+import { runCommand, RUN_USAGE } from './run-command';
 import { validateCommand, VALIDATE_USAGE } from './validate-command';
 
 type Command = (args: readonly string[], io: CliIo) => Promise<number>;
@@ -7,6 +8,7 @@ type Command = (args: readonly string[], io: CliIo) => Promise<number>;
 const COMMANDS: Record<string, { run: Command; usage: string }> = {
   validate: { run: validateCommand, usage: VALIDATE_USAGE },
   graph: { run: graphCommand, usage: GRAPH_USAGE },
+  run: { run: runCommand, usage: RUN_USAGE },
 };
 
 const HELP = ['wf: the workflow engine command', ...Object.values(COMMANDS).map((c) => `  ${c.usage}`)].join(

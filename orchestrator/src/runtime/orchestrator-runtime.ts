@@ -297,6 +297,12 @@ export class OrchestratorRuntime {
     const outcome = values.outcome;
     const status: InstanceStatus = outcome ? outcome.status : openWaits.length > 0 ? 'WAITING' : 'RUNNING';
 
+    const history = values.history ?? [];
+    for (const step of history.slice(record.history.length)) {
+      const ms = Date.parse(step.ended_at) - Date.parse(step.started_at);
+      this.options.metrics.record('StepDuration', ms, { workflow_id: record.workflow_id, node: step.node });
+      log.info({ node: step.node, status: step.status, duration_ms: ms }, `step ${step.node} ${step.status}`);
+    }
     const fresh = outcome ? [] : openWaits.filter((w) => !record.dispatched.includes(w.request_id));
     if (fresh.length > 0) {
       const sentAt = this.now();
@@ -327,12 +333,6 @@ export class OrchestratorRuntime {
       this.options.metrics.record('RequestsDispatched', fresh.length, { workflow_id: record.workflow_id });
     }
 
-    const history = values.history ?? [];
-    for (const step of history.slice(record.history.length)) {
-      const ms = Date.parse(step.ended_at) - Date.parse(step.started_at);
-      this.options.metrics.record('StepDuration', ms, { workflow_id: record.workflow_id, node: step.node });
-      log.info({ node: step.node, status: step.status, duration_ms: ms }, `step ${step.node} ${step.status}`);
-    }
     const updated: InstanceRecord = {
       ...record,
       status,

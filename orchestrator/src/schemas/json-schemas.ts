@@ -1,5 +1,12 @@
 import { z } from 'zod';
 import { workflowDefinitionSchema } from '../definition/workflow-schema';
+import {
+  asyncRequestMessageSchema,
+  asyncResponseSchema,
+  cancelWorkflowSchema,
+  startWorkflowSchema,
+  timerFiredSchema,
+} from '../runtime/messages';
 
 /**
  * Every JSON Schema checked into `schemas/`, generated from the zod models so the two never disagree.
@@ -11,6 +18,11 @@ export const JSON_SCHEMAS: readonly {
   readonly id: string;
 }[] = [
   { file: 'workflow-definition.schema.json', schema: workflowDefinitionSchema, id: 'workflow-definition' },
+  { file: 'start-workflow.schema.json', schema: startWorkflowSchema, id: 'START_WORKFLOW' },
+  { file: 'cancel-workflow.schema.json', schema: cancelWorkflowSchema, id: 'CANCEL_WORKFLOW' },
+  { file: 'timer-fired.schema.json', schema: timerFiredSchema, id: 'TIMER_FIRED' },
+  { file: 'async-request.schema.json', schema: asyncRequestMessageSchema, id: 'ASYNC_REQ' },
+  { file: 'async-response.schema.json', schema: asyncResponseSchema, id: 'ASYNC_RESP' },
 ];
 
 export function renderJsonSchema(entry: (typeof JSON_SCHEMAS)[number]): string {

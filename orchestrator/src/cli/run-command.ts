@@ -1,0 +1,117 @@
+import { randomUUID } from 'node:crypto';
+import { basename } from 'node:path';
+import { parseArgs } from 'node:util';
+import { formatDiagnostic } from '../definition/diagnostic';
+import { validateDefinition } from '../definition/validate-definition';
+import { statusView } from '../runtime/instance-record';
+import { parseCapabilityMocks } from '../runtime/memory/capability-mocks';
+import { RecordingLogger, type LogLine } from '../runtime/memory/recording-ports';
+import { WorkflowSimulation } from '../runtime/memory/workflow-simulation';
+import { readUserFile, UsageError, type CliIo } from './cli-io';
+
+export const RUN_USAGE = 'usage: wf run <file.yaml> [--context JSON|@file] [--mocks file.yaml] [--json]';
+
+/**
+ * `wf run`: runs one workflow on the in-memory engine with scripted capability replies, on a simulated
+ * clock (a 2h wait takes no real time). Prints each step, then the status record; exit 0 only on SUCCEEDED.
+ */
+export async function runCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...args],
+    options: {
+      context: { type: 'string' },
+      mocks: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+    allowPositionals: true,
+  });
+  const [path] = positionals;
+  if (path === undefined || positionals.length > 1) throw new UsageError(RUN_USAGE);
+
+  const { display, text } = await readUserFile(io, path);
+  const { definition, diagnostics } = validateDefinition(display, text);
+  if (!definition) {
+    for (const d of diagnostics) io.err(formatDiagnostic(d) + '\n');
+    return 1;
+  }
+  const context = await readContext(io, values.context, definition.initial_context ?? []);
+  const mocks = values.mocks === undefined ? {} : parseCapabilityMocks((await readUserFile(io, values.mocks)).text);
+
+  const started = Date.parse('2026-01-01T00:00:00.000Z');
+  const sim: WorkflowSimulation = new WorkflowSimulation({
+    mocks,
+    logger: new RecordingLogger([], {}, values.json ? undefined : (line) => io.out(progressLine(sim, started, line))),
+  });
+  sim.clock.set(started);
+  const key = basename(display);
+  const instanceId = `wf-run-${randomUUID()}`;
+  sim.definitions.put(key, text);
+  sim.send({
+    type: 'START_WORKFLOW',
+    workflow_id: definition.workflow_id,
+    definition_key: key,
+    instance_id: instanceId,
+    context,
+  });
+  await sim.drain();
+
+  const record = await sim.instances.get(instanceId);
+  for (const dead of sim.deadLetters) io.err(`dead-lettered ${dead.delivery.message.type}: ${dead.reason}\n`);
+  if (!record) {
+    io.err('the instance was never created\n');
+    return 1;
+  }
+  const view = statusView(record);
+  if (values.json) {
+    io.out(JSON.stringify(view) + '\n');
+  } else {
+    io.out(`\n${view.status}${view.error ? `: ${view.error.code}: ${view.error.message}` : ''}\n`);
+    io.out(JSON.stringify(view, null, 2) + '\n');
+  }
+  return view.status === 'SUCCEEDED' ? 0 : 1;
+}
+
+async function readContext(
+  io: CliIo,
+  option: string | undefined,
+  required: readonly string[],
+): Promise<Record<string, unknown>> {
+  if (option === undefined) {
+    // Placeholders let any workflow run without ceremony; pass --context for real values.
+    return Object.fromEntries(required.map((key) => [key, `sample-${key}`]));
+  }
+  const raw = option.startsWith('@') ? (await readUserFile(io, option.slice(1))).text : option;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch (error) {
+    throw new UsageError(`--context is not JSON: ${(error as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new UsageError('--context must be a JSON object');
+  }
+  return parsed as Record<string, unknown>;
+}
+
+const QUIET = new Set(['instance busy; message will come back shortly']);
+
+function progressLine(sim: WorkflowSimulation, started: number, line: LogLine): string {
+  if (QUIET.has(line.message)) return '';
+  const elapsed = sim.clock.now().getTime() - started;
+  const f = line.fields;
+  const detail = [
+    f.node === undefined ? '' : `node=${String(f.node)}`,
+    f.capability_id === undefined ? '' : `capability=${String(f.capability_id)}`,
+    f.duration_ms === undefined ? '' : `${String(f.duration_ms)} ms`,
+    f.status === undefined || line.message.startsWith('step') ? '' : `status=${String(f.status)}`,
+  ]
+    .filter(Boolean)
+    .join(' ');
+  return `[+${formatElapsed(elapsed)}] ${line.level === 'info' ? '' : `${line.level.toUpperCase()} `}${line.message}${detail ? `  (${detail})` : ''}\n`;
+}
+
+function formatElapsed(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${pad(Math.floor(s / 3600))}:${pad(Math.floor((s % 3600) / 60))}:${pad(s % 60)}`;
+}
