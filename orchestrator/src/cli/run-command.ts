@@ -35,12 +35,17 @@ export async function runCommand(args: readonly string[], io: CliIo): Promise<nu
     return 1;
   }
   const context = await readContext(io, values.context, definition.initial_context ?? []);
-  const mocks = values.mocks === undefined ? {} : parseCapabilityMocks((await readUserFile(io, values.mocks)).text);
+  const mocks =
+    values.mocks === undefined ? {} : parseCapabilityMocks((await readUserFile(io, values.mocks)).text);
 
   const started = Date.parse('2026-01-01T00:00:00.000Z');
   const sim: WorkflowSimulation = new WorkflowSimulation({
     mocks,
-    logger: new RecordingLogger([], {}, values.json ? undefined : (line) => io.out(progressLine(sim, started, line))),
+    logger: new RecordingLogger(
+      [],
+      {},
+      values.json ? undefined : (line) => io.out(progressLine(sim, started, line)),
+    ),
   });
   sim.clock.set(started);
   const key = basename(display);

@@ -45,6 +45,8 @@ export interface RuntimeOptions {
   /** How soon a message for a busy instance comes back. */
   readonly busyRetrySeconds?: number;
   readonly newInstanceId?: () => string;
+  /** LangGraph durability; `DURABILITY` unless measuring the alternative. */
+  readonly durability?: 'exit' | 'sync';
 }
 
 /**
@@ -381,7 +383,7 @@ export class OrchestratorRuntime {
   }
 
   private config(instanceId: string) {
-    return { configurable: { thread_id: instanceId }, durability: DURABILITY };
+    return { configurable: { thread_id: instanceId }, durability: this.options.durability ?? DURABILITY };
   }
 
   private now(): string {

@@ -32,6 +32,7 @@ export interface SimulationOptions {
   readonly logger?: Logger;
   /** Receives before a failing message goes to the dead-letter list, as SQS maxReceiveCount. */
   readonly maxReceiveCount?: number;
+  readonly durability?: 'exit' | 'sync';
   /** Wraps the ports the runtime sees, e.g. to inject crashes at a boundary in tests. */
   readonly decorate?: (ports: SimulationPorts) => SimulationPorts;
   /** Called with each outcome, e.g. to print progress. */
@@ -84,6 +85,7 @@ export class WorkflowSimulation {
       metrics: this.metrics,
       syncCapabilities: options.syncCapabilities ?? builtinSyncCapabilities,
       replyTo: 'memory://reply-queue',
+      ...(options.durability ? { durability: options.durability } : {}),
     });
     if (options.mocks !== false) {
       const mocks = new MockCapabilities(options.mocks ?? {});

@@ -1,0 +1,137 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { recordingIo } from './cli-test-io';
+import { runCli } from './main';
+
+const repoRoot = join(__dirname, '..', '..', '..');
+
+interface StatusJson {
+  instance_id: string;
+  workflow_id: string;
+  status: string;
+  context: Record<string, unknown>;
+  waits: unknown[];
+  history: { node: string; status: string; started_at: string; ended_at: string }[];
+  definition: { key: string; sha256: string };
+  error: { code: string; message: string } | null;
+}
+
+async function runJson(
+  args: string[],
+  cwd = repoRoot,
+): Promise<{ code: number; status: StatusJson; stderr: string }> {
+  const io = recordingIo(cwd);
+  const code = await runCli(['run', ...args, '--json'], io);
+  return { code, status: JSON.parse(io.stdout()) as StatusJson, stderr: io.stderr() };
+}
+
+describe('wf run', () => {
+  it.each(['import_vn_memphis_v1', 'fanout_a_b_c_v1', 'export_screening_v1'])(
+    '%s runs to SUCCEEDED with default mocks and prints the status record',
+    async (workflowId) => {
+      const { code, status } = await runJson([`workflow-definitions/${workflowId}.yaml`]);
+      expect(code).toBe(0);
+      expect(Object.keys(status)).toEqual([
+        'instance_id',
+        'workflow_id',
+        'status',
+        'context',
+        'waits',
+        'history',
+        'definition',
+        'error',
+      ]);
+      expect(status).toMatchObject({ workflow_id: workflowId, status: 'SUCCEEDED', waits: [], error: null });
+      expect(status.definition.key).toBe(`${workflowId}.yaml`);
+      expect(status.definition.sha256).toMatch(/^[0-9a-f]{64}$/);
+    },
+  );
+
+  it('runs the fan-out join C exactly once', async () => {
+    const { status } = await runJson(['workflow-definitions/fanout_a_b_c_v1.yaml']);
+    expect(status.history.filter((h) => h.node === 'Task_C')).toHaveLength(1);
+    expect(status.history.map((h) => h.node).sort()).toEqual(
+      ['Done', 'Fan_Out', 'Task_A', 'Task_B1', 'Task_B2', 'Task_B3', 'Task_C'].sort(),
+    );
+  });
+
+  it('uses --context and a mocks file with delays, failures and duplicates; exits 1 unless SUCCEEDED', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wf-run-'));
+    writeFileSync(
+      join(dir, 'mocks.yaml'),
+      [
+        "'compliance#screening':",
+        '  outputs: { screening_result: CLEAR }',
+        '  delay: 90m',
+        '  duplicates: 1',
+        "'customs#declaration':",
+        '  status: FAILURE',
+        '  error: { code: REJECTED, message: customs said no }',
+      ].join('\n'),
+    );
+    writeFileSync(
+      join(dir, 'context.json'),
+      JSON.stringify({ shipmentId: 'S9', originCountry: 'VN', destinationCountry: 'US' }),
+    );
+    const { code, status } = await runJson(
+      [
+        join(repoRoot, 'workflow-definitions/export_screening_v1.yaml'),
+        '--context',
+        '@context.json',
+        '--mocks',
+        'mocks.yaml',
+      ],
+      dir,
+    );
+    expect(code).toBe(1);
+    expect(status.status).toBe('FAILED');
+    expect(status.context).toMatchObject({ shipmentId: 'S9', screening_result: 'CLEAR' });
+    expect(status.history.map((h) => [h.node, h.status])).toEqual([
+      ['Screen_Parties', 'SUCCEEDED'],
+      ['Record_Screening', 'SUCCEEDED'],
+      ['Route_On_Screening', 'SUCCEEDED'],
+      ['File_Declaration', 'FAILED'],
+      ['Rejected', 'FAILED'],
+    ]);
+    const screening = status.history[0];
+    expect(Date.parse(screening!.ended_at) - Date.parse(screening!.started_at)).toBe(90 * 60 * 1000);
+    expect(status.error).toEqual({ code: 'REJECTED', message: 'customs said no', node: 'File_Declaration' });
+  });
+
+  it('a capability that never replies ends in on_timeout', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wf-run-'));
+    writeFileSync(join(dir, 'mocks.yaml'), "'prepare#shipment': { reply: false }\n");
+    const { code, status } = await runJson(
+      [join(repoRoot, 'workflow-definitions/fanout_a_b_c_v1.yaml'), '--mocks', 'mocks.yaml'],
+      dir,
+    );
+    expect(code).toBe(1);
+    expect(status.history.map((h) => [h.node, h.status])).toEqual([
+      ['Task_A', 'TIMED_OUT'],
+      ['Timed_Out', 'FAILED'],
+    ]);
+  });
+
+  it('prints progress lines and the final status without --json', async () => {
+    const io = recordingIo(repoRoot);
+    expect(await runCli(['run', 'workflow-definitions/import_vn_memphis_v1.yaml'], io)).toBe(0);
+    const out = io.stdout();
+    expect(out).toContain(
+      '[+00:00:00] request sent  (node=Prepare_Import_Enrichment capability=import#enrichment)',
+    );
+    expect(out).toContain('[+00:00:00] step End_Workflow SUCCEEDED');
+    expect(out).toContain('\nSUCCEEDED\n');
+  });
+
+  it('rejects an invalid definition with its errors and a bad --context with usage', async () => {
+    const io = recordingIo(repoRoot);
+    expect(await runCli(['run', 'package.json'], io)).toBe(1);
+    expect(io.stderr()).toMatch(/^package\.json:1:1: error: /);
+    const io2 = recordingIo(repoRoot);
+    expect(
+      await runCli(['run', 'workflow-definitions/import_vn_memphis_v1.yaml', '--context', '{nope'], io2),
+    ).toBe(2);
+    expect(io2.stderr()).toContain('--context is not JSON');
+  });
+});

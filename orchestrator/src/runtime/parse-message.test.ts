@@ -1,0 +1,73 @@
+import { parseInboundMessage } from './parse-message';
+
+describe('parseInboundMessage', () => {
+  it('accepts the messages of DESIGN.md section 4', () => {
+    const bodies = [
+      {
+        type: 'START_WORKFLOW',
+        workflow_id: 'import_vn_memphis_v1',
+        definition_key: 'import_vn_memphis_v1.yaml',
+        instance_id: 'optional-caller-chosen-id',
+        context: { shipmentId: 'SHP-1', originCountry: 'VN', destinationCountry: 'US' },
+      },
+      { type: 'CANCEL_WORKFLOW', instance_id: 'i-1', reason: 'optional text' },
+      {
+        type: 'ASYNC_RESP',
+        instance_id: 'i-1',
+        request_id: 'r',
+        status: 'SUCCESS',
+        outputs: { import_enrichment_uri: 's3://x' },
+      },
+      {
+        type: 'ASYNC_RESP',
+        instance_id: 'i-1',
+        request_id: 'r',
+        status: 'FAILURE',
+        error: { code: 'NOT_FOUND', message: 'm' },
+      },
+      { type: 'TIMER_FIRED', instance_id: 'i-1', request_id: 'r', fire_at: '2026-01-01T00:00:00Z' },
+    ];
+    for (const body of bodies) {
+      const parsed = parseInboundMessage(JSON.stringify(body));
+      expect(parsed).toEqual({ ok: true, message: body });
+    }
+  });
+
+  it('defaults the START context to empty', () => {
+    expect(parseInboundMessage('{"type":"START_WORKFLOW","workflow_id":"w"}')).toEqual({
+      ok: true,
+      message: { type: 'START_WORKFLOW', workflow_id: 'w', context: {} },
+    });
+  });
+
+  it.each([
+    ['not json', /^the body is not JSON: /],
+    ['[1,2]', /^the body must be a JSON object with a "type" field$/],
+    [
+      '{"type":"PING"}',
+      /^unknown message type "PING"; expected one of START_WORKFLOW, CANCEL_WORKFLOW, TIMER_FIRED, ASYNC_RESP$/,
+    ],
+    ['{"workflow_id":"w"}', /^unknown message type undefined; /],
+    ['{"type":"START_WORKFLOW","workflow_id":"has space"}', /^invalid START_WORKFLOW: workflow_id: /],
+    [
+      '{"type":"START_WORKFLOW","workflow_id":"w","extra":1}',
+      /^invalid START_WORKFLOW: \(message\): Unrecognized key: "extra"$/,
+    ],
+    [
+      '{"type":"ASYNC_RESP","instance_id":"i","request_id":"r","status":"MAYBE"}',
+      /^invalid ASYNC_RESP: status: /,
+    ],
+    [
+      '{"type":"ASYNC_RESP","instance_id":"i","request_id":"r","status":"FAILURE"}',
+      /^invalid ASYNC_RESP: error: /,
+    ],
+    [
+      '{"type":"CANCEL_WORKFLOW","instance_id":"a/b"}',
+      /^invalid CANCEL_WORKFLOW: instance_id: must be 1-128/,
+    ],
+  ])('rejects %s with a reason', (body, reason) => {
+    const parsed = parseInboundMessage(body);
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) expect(parsed.reason).toMatch(reason);
+  });
+});
