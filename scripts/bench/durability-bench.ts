@@ -1,5 +1,4 @@
 import { MemorySaver } from '@langchain/langgraph';
-import type { RunnableConfig } from '@langchain/core/runnables';
 import type {
   ChannelVersions,
   Checkpoint,

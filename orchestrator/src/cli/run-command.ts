@@ -104,11 +104,12 @@ function progressLine(sim: WorkflowSimulation, started: number, line: LogLine): 
   if (QUIET.has(line.message)) return '';
   const elapsed = sim.clock.now().getTime() - started;
   const f = line.fields;
+  const text = (value: unknown) => (typeof value === 'string' ? value : JSON.stringify(value));
   const detail = [
-    f.node === undefined ? '' : `node=${String(f.node)}`,
-    f.capability_id === undefined ? '' : `capability=${String(f.capability_id)}`,
-    f.duration_ms === undefined ? '' : `${String(f.duration_ms)} ms`,
-    f.status === undefined || line.message.startsWith('step') ? '' : `status=${String(f.status)}`,
+    f.node === undefined ? '' : `node=${text(f.node)}`,
+    f.capability_id === undefined ? '' : `capability=${text(f.capability_id)}`,
+    f.duration_ms === undefined ? '' : `${text(f.duration_ms)} ms`,
+    f.status === undefined || line.message.startsWith('step') ? '' : `status=${text(f.status)}`,
   ]
     .filter(Boolean)
     .join(' ');
