@@ -1,10 +1,4 @@
 import { MemorySaver } from '@langchain/langgraph';
-import type {
-  ChannelVersions,
-  Checkpoint,
-  CheckpointMetadata,
-  PendingWrite,
-} from '@langchain/langgraph-checkpoint';
 import { WorkflowSimulation } from '../../orchestrator/src/runtime/memory/workflow-simulation';
 import { startExample } from '../../orchestrator/src/runtime/testing/example-workflows';
 
@@ -14,21 +8,16 @@ class CountingSaver extends MemorySaver {
   writeCalls = 0;
   bytes = 0;
 
-  override async put(
-    config: RunnableConfig,
-    checkpoint: Checkpoint,
-    metadata: CheckpointMetadata,
-    versions: ChannelVersions,
-  ) {
+  override async put(...args: Parameters<MemorySaver['put']>) {
     this.checkpoints++;
-    this.bytes += JSON.stringify(checkpoint).length;
-    return super.put(config, checkpoint, metadata, versions);
+    this.bytes += JSON.stringify(args[1]).length;
+    return super.put(...args);
   }
 
-  override async putWrites(config: RunnableConfig, writes: PendingWrite[], taskId: string) {
+  override async putWrites(...args: Parameters<MemorySaver['putWrites']>) {
     this.writeCalls++;
-    this.bytes += JSON.stringify(writes).length;
-    return super.putWrites(config, writes, taskId);
+    this.bytes += JSON.stringify(args[1]).length;
+    return super.putWrites(...args);
   }
 }
 
