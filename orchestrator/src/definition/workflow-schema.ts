@@ -5,7 +5,7 @@ import { parseDuration } from './duration';
 export const NODE_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,99}$/;
 export const WORKFLOW_ID_PATTERN = /^[A-Za-z0-9_.-]+$/;
 /** `domain#operation`; the domain names an SQS queue, so it keeps to queue-name characters. */
-export const ASYNC_CAPABILITY_PATTERN = /^[a-z][a-z0-9-]{0,39}#[A-Za-z0-9_.-]{1,80}$/;
+export const ASYNC_CAPABILITY_PATTERN = /^[a-z][a-z0-9-]{0,23}#[A-Za-z0-9_.-]{1,80}$/;
 export const SYNC_CAPABILITY_PATTERN = /^[a-z][a-z0-9-]{0,79}$/;
 export const CONTEXT_KEY_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 

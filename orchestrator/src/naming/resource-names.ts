@@ -1,0 +1,71 @@
+/**
+ * The one place resource names are made: the CDK app and the embedded local stack both call this, so the
+ * two can never disagree. Every name is `cch-<env>-<owner>-<resource>`.
+ */
+export interface Stage {
+  /** Environment, e.g. `dev`, `prod`, `local`. */
+  readonly env: string;
+  /** Who owns this deployment, e.g. a user id; keeps parallel deployments apart. */
+  readonly owner: string;
+}
+
+// Bounded so the longest name fits every service's limit: Lambda functions 64, S3 buckets 63 (no `_`),
+// SQS queues 80 with a capability domain of up to 24 characters.
+const STAGE_LIMITS = { env: 8, owner: 16 } as const;
+const DOMAIN = /^[a-z][a-z0-9-]{0,23}$/;
+
+export class InvalidStageError extends Error {
+  override name = 'InvalidStageError';
+}
+
+/** Checks `env` (at most 8) and `owner` (at most 16): lower-case letters, digits or `-`. */
+export function validateStage(stage: Stage): Stage {
+  for (const field of ['env', 'owner'] as const) {
+    const value: unknown = stage[field];
+    const max = STAGE_LIMITS[field];
+    if (typeof value !== 'string' || !new RegExp(`^[a-z0-9][a-z0-9-]{0,${max - 1}}$`).test(value)) {
+      throw new InvalidStageError(
+        `${field} '${String(value)}' must be 1-${max} lower-case letters, digits or -, starting with a letter or digit ` +
+          '(it becomes part of S3 bucket names)',
+      );
+    }
+  }
+  return stage;
+}
+
+export function resourceNames(stage: Stage) {
+  const { env, owner } = validateStage(stage);
+  const name = (resource: string) => `cch-${env}-${owner}-${resource}`;
+  return {
+    prefix: name(''),
+    commandQueue: name('orchestrator-command-queue'),
+    commandDlq: name('orchestrator-command-dlq'),
+    replyQueue: name('orchestrator-reply-queue'),
+    replyDlq: name('orchestrator-reply-dlq'),
+    /** Request queue of a capability domain: the part of `domain#operation` before `#`. */
+    capabilityRequestQueue: (domain: string) => name(`capability-${checkDomain(domain)}-request-queue`),
+    capabilityRequestDlq: (domain: string) => name(`capability-${checkDomain(domain)}-request-dlq`),
+    definitionsBucket: name('workflow-definitions-bucket'),
+    eventDataBucket: name('eventdata-bucket'),
+    accessLogsBucket: name('access-logs-bucket'),
+    stateTable: name('workflow-state-table'),
+    orchestratorFunction: name('workflow-orchestrator-function'),
+    capabilityMockFunction: name('capability-mock-function'),
+    orchestratorLogGroup: `/aws/lambda/${name('workflow-orchestrator-function')}`,
+    dashboard: name('workflow-dashboard'),
+    metricsNamespace: 'CCH/WorkflowEngine',
+  };
+}
+
+export type ResourceNames = ReturnType<typeof resourceNames>;
+
+/** The domain of a capability id: `import#enrichment` -> `import`. */
+export function capabilityDomain(capabilityId: string): string {
+  const domain = capabilityId.split('#')[0] ?? '';
+  return checkDomain(domain);
+}
+
+function checkDomain(domain: string): string {
+  if (!DOMAIN.test(domain)) throw new InvalidStageError(`capability domain '${domain}' is not a valid queue-name part`);
+  return domain;
+}
