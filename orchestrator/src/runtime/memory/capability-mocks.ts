@@ -50,7 +50,12 @@ export class MockCapabilities {
   private readonly calls = new Map<string, number>();
   private readonly mocks: ResolvedMocks;
 
-  constructor(mocks: CapabilityMocks = {}) {
+  constructor(
+    mocks: CapabilityMocks = {},
+    /** The value a default SUCCESS gives an expected key the script does not set. */
+    private readonly defaultOutput: (request: AsyncRequestMessage, key: string) => unknown = (request, key) =>
+      `mock://${request.capability_id}/${key}`,
+  ) {
     this.mocks = capabilityMocksSchema.parse(mocks);
   }
 
@@ -80,7 +85,7 @@ export class MockCapabilities {
             status: 'SUCCESS',
             outputs: {
               ...Object.fromEntries(
-                request.expected_output_keys.map((key) => [key, `mock://${request.capability_id}/${key}`]),
+                request.expected_output_keys.map((key) => [key, this.defaultOutput(request, key)]),
               ),
               ...script.outputs,
             },

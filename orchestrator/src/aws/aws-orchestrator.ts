@@ -1,0 +1,78 @@
+import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
+import type { SQSRecord } from 'aws-lambda';
+import { DynamoDBSaver } from '../checkpoint';
+import { systemClock, type Clock } from '../graph/engine-dependencies';
+import { resourceNames, type Stage } from '../naming/resource-names';
+import { OrchestratorRuntime } from '../runtime/orchestrator-runtime';
+import type { Logger, Metrics } from '../runtime/ports';
+import { builtinSyncCapabilities } from '../sync-capabilities/registry';
+import { DynamoDbInstanceStore } from './dynamodb-instance-store';
+import { EmfMetrics } from './emf-metrics';
+import { createPinoLogger } from './pino-logger';
+import { QueueUrls } from './queue-urls';
+import { S3DefinitionStore } from './s3-definition-store';
+import { SqsBatchProcessor } from './sqs-batch-processor';
+import { SqsCapabilityDispatcher } from './sqs-capability-dispatcher';
+import { SqsTimerScheduler } from './sqs-timer-scheduler';
+
+export interface AwsOrchestratorOptions {
+  readonly stage: Stage;
+  /** SDK client settings; endpoints and credentials of the embedded stack go here. */
+  readonly clients?: {
+    readonly dynamodb?: DynamoDBClientConfig;
+    readonly sqs?: SQSClientConfig;
+    readonly s3?: S3ClientConfig;
+  };
+  readonly logger?: Logger;
+  readonly metrics?: Metrics;
+  readonly clock?: Clock;
+  /** Checkpoint items expire this long after their last write (DynamoDB TTL); default 90 days. */
+  readonly checkpointTtlSeconds?: number;
+}
+
+/** The orchestrator on AWS adapters, as the Lambda and the local stack's pollers run it. */
+export function createAwsOrchestrator(options: AwsOrchestratorOptions) {
+  const names = resourceNames(options.stage);
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? createPinoLogger();
+  const dynamodb = new DynamoDBClient(options.clients?.dynamodb ?? {});
+  const sqs = new SQSClient(options.clients?.sqs ?? {});
+  const s3 = new S3Client(options.clients?.s3 ?? {});
+  const queues = new QueueUrls(sqs);
+  const checkpointer = new DynamoDBSaver({
+    client: dynamodb,
+    tableName: names.stateTable,
+    ttl: { attributeName: 'ttl', seconds: options.checkpointTtlSeconds ?? 90 * 24 * 3600 },
+  });
+  const replyQueueUrl = queues.url(names.replyQueue);
+  // The reply queue URL goes into every request; resolving it lazily keeps cold starts free of calls.
+  const runtimePromise = replyQueueUrl.then(
+    (replyTo) =>
+      new OrchestratorRuntime({
+        definitions: new S3DefinitionStore(s3, names.definitionsBucket),
+        instances: new DynamoDbInstanceStore(dynamodb, names.stateTable, clock),
+        checkpointer,
+        dispatcher: new SqsCapabilityDispatcher(sqs, queues, names.capabilityRequestQueue),
+        timers: new SqsTimerScheduler(sqs, () => queues.url(names.commandQueue), clock),
+        clock,
+        logger,
+        metrics: options.metrics ?? new EmfMetrics(names.metricsNamespace),
+        syncCapabilities: builtinSyncCapabilities,
+        replyTo,
+      }),
+  );
+  replyQueueUrl.catch(() => undefined);
+  const queueUrlOf = (record: SQSRecord) => queues.url(record.eventSourceARN.split(':').pop() ?? '');
+  return {
+    names,
+    clients: { dynamodb, sqs, s3 },
+    checkpointer,
+    instances: new DynamoDbInstanceStore(dynamodb, names.stateTable, clock),
+    runtime: () => runtimePromise,
+    processor: async () => new SqsBatchProcessor(await runtimePromise, sqs, queueUrlOf, logger),
+  };
+}
+
+export type AwsOrchestrator = ReturnType<typeof createAwsOrchestrator>;

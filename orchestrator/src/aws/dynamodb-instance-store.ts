@@ -1,0 +1,124 @@
+import { randomUUID } from 'node:crypto';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { GetItemCommand, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { Clock } from '../graph/engine-dependencies';
+import { LeaseLostError } from '../runtime/errors';
+import type { InstanceRecord } from '../runtime/instance-record';
+import type { InstanceStore, Lease } from '../runtime/ports';
+import { awsCall } from './aws-errors';
+
+/**
+ * Status records and leases in the workflow state table, beside the checkpoints (which use `THREAD#`
+ * partitions): one item per instance, `PK = INSTANCE#<id>`, `SK = STATUS`.
+ *
+ * Invariants:
+ * - The lease (`lease_token`, `lease_expires`) lives on the record's item, so a record write can be
+ *   conditioned on still holding the lease: a holder whose lease expired is fenced out.
+ * - A lease may exist before the record does (a START takes it first); `get` treats an item without
+ *   `record` as no instance, so no half-started instance is ever visible.
+ * - The record is gzip-compressed JSON; records whose context would still exceed the item limit are
+ *   stored without the context (the checkpoint keeps it) and say so in `context_omitted`.
+ */
+export class DynamoDbInstanceStore implements InstanceStore {
+  constructor(
+    private readonly dynamodb: DynamoDBClient,
+    private readonly table: string,
+    private readonly clock: Clock,
+  ) {}
+
+  async get(instanceId: string): Promise<InstanceRecord | undefined> {
+    const response = await awsCall('DYNAMODB', 'GetItem', () =>
+      this.dynamodb.send(new GetItemCommand({ TableName: this.table, Key: key(instanceId), ConsistentRead: true })),
+    );
+    const blob = response.Item?.record?.B;
+    return blob === undefined ? undefined : (JSON.parse(gunzipSync(blob).toString('utf8')) as InstanceRecord);
+  }
+
+  async acquireLease(instanceId: string, ttlMs: number): Promise<Lease | undefined> {
+    const now = this.clock.now().getTime();
+    const lease: Lease = { instance_id: instanceId, token: randomUUID(), expires_at: now + ttlMs };
+    try {
+      await this.dynamodb.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: key(instanceId),
+          UpdateExpression: 'SET lease_token = :token, lease_expires = :expires',
+          ConditionExpression: 'attribute_not_exists(lease_expires) OR lease_expires < :now',
+          ExpressionAttributeValues: {
+            ':token': { S: lease.token },
+            ':expires': { N: String(lease.expires_at) },
+            ':now': { N: String(now) },
+          },
+        }),
+      );
+      return lease;
+    } catch (error) {
+      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return undefined;
+      return awsCall('DYNAMODB', 'UpdateItem (acquire lease)', () => Promise.reject(error));
+    }
+  }
+
+  async releaseLease(lease: Lease): Promise<void> {
+    try {
+      await this.dynamodb.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: key(lease.instance_id),
+          UpdateExpression: 'REMOVE lease_token, lease_expires',
+          ConditionExpression: 'lease_token = :token',
+          ExpressionAttributeValues: { ':token': { S: lease.token } },
+        }),
+      );
+    } catch (error) {
+      // Someone else holds it now (ours expired): nothing of ours to release.
+      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return;
+      return awsCall('DYNAMODB', 'UpdateItem (release lease)', () => Promise.reject(error));
+    }
+  }
+
+  async save(record: InstanceRecord, lease: Lease): Promise<void> {
+    const values: Record<string, { S: string } | { B: Uint8Array } | { BOOL: boolean }> = {
+      ':record': { B: encode(record) },
+      ':status': { S: record.status },
+      ':workflow': { S: record.workflow_id },
+      ':token': { S: lease.token },
+      ':omitted': { BOOL: false },
+    };
+    if ((values[':record'] as { B: Uint8Array }).B.byteLength > MAX_RECORD_BYTES) {
+      values[':record'] = { B: encode({ ...record, context: {} }) };
+      values[':omitted'] = { BOOL: true };
+    }
+    try {
+      await this.dynamodb.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: key(record.instance_id),
+          UpdateExpression: 'SET #record = :record, #status = :status, workflow_id = :workflow, context_omitted = :omitted',
+          ConditionExpression: 'lease_token = :token',
+          ExpressionAttributeNames: { '#record': 'record', '#status': 'status' },
+          ExpressionAttributeValues: values,
+        }),
+      );
+    } catch (error) {
+      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') {
+        throw new LeaseLostError(record.instance_id, { cause: error });
+      }
+      return awsCall('DYNAMODB', 'UpdateItem (save record)', () => Promise.reject(error));
+    }
+  }
+}
+
+/** Well under DynamoDB's 400 KB item limit, leaving room for keys and the lease attributes. */
+const MAX_RECORD_BYTES = 350 * 1024;
+
+export function instanceKey(instanceId: string) {
+  return key(instanceId);
+}
+
+function key(instanceId: string) {
+  return { PK: { S: `INSTANCE#${instanceId}` }, SK: { S: 'STATUS' } };
+}
+
+function encode(record: InstanceRecord): Uint8Array {
+  return gzipSync(Buffer.from(JSON.stringify(record), 'utf8'));
+}

@@ -1,0 +1,41 @@
+import type { MetricName, Metrics } from '../runtime/ports';
+
+const UNITS: Record<MetricName, 'Count' | 'Milliseconds'> = {
+  WorkflowsStarted: 'Count',
+  WorkflowsSucceeded: 'Count',
+  WorkflowsFailed: 'Count',
+  WorkflowsCancelled: 'Count',
+  StepDuration: 'Milliseconds',
+  DuplicateReplies: 'Count',
+  StaleReplies: 'Count',
+  LeaseConflicts: 'Count',
+  RequestsDispatched: 'Count',
+};
+
+/**
+ * Metrics in CloudWatch Embedded Metric Format: one JSON line per data point on stdout, which Lambda ships
+ * to CloudWatch Logs and CloudWatch turns into metrics. Every metric is published per workflow_id (when
+ * known) and in aggregate, so dashboards can show both.
+ */
+export class EmfMetrics implements Metrics {
+  constructor(
+    private readonly namespace: string,
+    private readonly write: (line: string) => void = (line) => process.stdout.write(line + '\n'),
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  record(name: MetricName, value: number, dimensions: Readonly<Record<string, string>> = {}): void {
+    const dimensionSets: string[][] = [[]];
+    if (dimensions.workflow_id !== undefined) dimensionSets.push(['workflow_id']);
+    this.write(
+      JSON.stringify({
+        _aws: {
+          Timestamp: this.now(),
+          CloudWatchMetrics: [{ Namespace: this.namespace, Dimensions: dimensionSets, Metrics: [{ Name: name, Unit: UNITS[name] }] }],
+        },
+        ...dimensions,
+        [name]: value,
+      }),
+    );
+  }
+}

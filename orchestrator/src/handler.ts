@@ -1,0 +1,27 @@
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { createAwsOrchestrator } from './aws/aws-orchestrator';
+import type { SqsBatchProcessor } from './aws/sqs-batch-processor';
+
+/**
+ * The orchestrator Lambda, on the command and reply queues. Configuration: CCH_ENV and CCH_OWNER name
+ * every resource (see naming/resource-names.ts); AWS_REGION and the SDK's own AWS_ENDPOINT_URL_* variables
+ * do the rest. Built once per container.
+ */
+let processor: Promise<SqsBatchProcessor> | undefined;
+
+export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
+  processor ??= createAwsOrchestrator({ stage: stageFromEnv() }).processor();
+  try {
+    return await (await processor).process(event);
+  } catch (error) {
+    processor = undefined;
+    throw error;
+  }
+}
+
+function stageFromEnv() {
+  const env = process.env.CCH_ENV;
+  const owner = process.env.CCH_OWNER;
+  if (!env || !owner) throw new Error('CCH_ENV and CCH_OWNER must be set (they name every resource)');
+  return { env, owner };
+}

@@ -1,0 +1,97 @@
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { createCheckpointTable } from '../../orchestrator/src/checkpoint';
+import { capabilityDomainsIn } from '../../orchestrator/src/naming/capability-domains';
+import { resourceNames, type ResourceNames, type Stage } from '../../orchestrator/src/naming/resource-names';
+import type { EmbeddedAws } from './embedded-aws';
+
+/** The queue settings the CDK app uses too: Lambda-style consumers, DLQ after five receives. */
+export const QUEUE_SETTINGS = {
+  visibilityTimeoutSeconds: 30,
+  maxReceiveCount: 5,
+  dlqRetentionSeconds: 14 * 24 * 3600,
+} as const;
+
+export interface ConsumedQueue {
+  readonly name: string;
+  readonly url: string;
+  readonly arn: string;
+  readonly dlqUrl: string;
+}
+
+export interface LocalResources {
+  readonly stage: Stage;
+  readonly names: ResourceNames;
+  readonly commandQueue: ConsumedQueue;
+  readonly replyQueue: ConsumedQueue;
+  /** One request queue per capability domain. */
+  readonly capabilityQueues: ReadonlyMap<string, ConsumedQueue>;
+}
+
+export const REPO_ROOT = join(__dirname, '..', '..');
+
+/**
+ * Creates on the embedded stack the resources the CDK app defines, named by the same module (env `local`):
+ * the state table, the definitions and event-data buckets, and the command, reply and capability request
+ * queues, each with its DLQ and redrive policy. Idempotent.
+ */
+export async function provisionLocal(aws: EmbeddedAws, owner = 'dev', extraDomains: readonly string[] = []): Promise<LocalResources> {
+  const stage = { env: 'local', owner };
+  const names = resourceNames(stage);
+  const dynamodb = new DynamoDBClient(aws.clientConfig.dynamodb);
+  const s3 = new S3Client(aws.clientConfig.s3);
+  const sqs = new SQSClient(aws.clientConfig.sqs);
+  try {
+    await createCheckpointTable(dynamodb, names.stateTable, { ttlAttributeName: 'ttl' });
+    for (const bucket of [names.definitionsBucket, names.eventDataBucket]) {
+      await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    }
+    const queue = (name: string, dlqName: string) => createQueueWithDlq(sqs, name, dlqName);
+    const domains = capabilityDomainsIn(join(REPO_ROOT, 'workflow-definitions'), extraDomains);
+    const capabilityQueues = new Map<string, ConsumedQueue>();
+    for (const domain of domains) {
+      capabilityQueues.set(domain, await queue(names.capabilityRequestQueue(domain), names.capabilityRequestDlq(domain)));
+    }
+    return {
+      stage,
+      names,
+      commandQueue: await queue(names.commandQueue, names.commandDlq),
+      replyQueue: await queue(names.replyQueue, names.replyDlq),
+      capabilityQueues,
+    };
+  } finally {
+    dynamodb.destroy();
+    s3.destroy();
+    sqs.destroy();
+  }
+}
+
+async function createQueueWithDlq(sqs: SQSClient, name: string, dlqName: string): Promise<ConsumedQueue> {
+  const dlq = await sqs.send(
+    new CreateQueueCommand({
+      QueueName: dlqName,
+      Attributes: { MessageRetentionPeriod: String(QUEUE_SETTINGS.dlqRetentionSeconds) },
+    }),
+  );
+  const dlqArn = await queueArn(sqs, dlq.QueueUrl as string);
+  const created = await sqs.send(
+    new CreateQueueCommand({
+      QueueName: name,
+      Attributes: {
+        VisibilityTimeout: String(QUEUE_SETTINGS.visibilityTimeoutSeconds),
+        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: QUEUE_SETTINGS.maxReceiveCount }),
+      },
+    }),
+  );
+  const url = created.QueueUrl as string;
+  return { name, url, arn: await queueArn(sqs, url), dlqUrl: dlq.QueueUrl as string };
+}
+
+async function queueArn(sqs: SQSClient, url: string): Promise<string> {
+  const attributes = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }));
+  const arn = attributes.Attributes?.QueueArn;
+  if (!arn) throw new Error(`no ARN for queue ${url}`);
+  return arn;
+}

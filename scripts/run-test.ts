@@ -1,0 +1,192 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, isAbsolute, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { GetQueueUrlCommand, SendMessageCommand, SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
+import { DynamoDbInstanceStore } from '../orchestrator/src/aws/dynamodb-instance-store';
+import { formatDiagnostic } from '../orchestrator/src/definition/diagnostic';
+import { validateDefinition } from '../orchestrator/src/definition/validate-definition';
+import { systemClock } from '../orchestrator/src/graph/engine-dependencies';
+import { resourceNames, type Stage } from '../orchestrator/src/naming/resource-names';
+import { statusView, type InstanceStatusView } from '../orchestrator/src/runtime/instance-record';
+import type { StartWorkflow } from '../orchestrator/src/runtime/messages';
+import { SAMPLE_DATA_PREFIX } from '../capability-mock/src/sample-data-outputs';
+import { DEFAULT_PORTS, LOCAL_REGION } from './local-aws/embedded-aws';
+import { DEFAULT_LOG_FILE } from './local-aws/local-stack';
+import { REPO_ROOT } from './local-aws/provision-local';
+import { describeRecord, type Terminal } from './run-test/live-view';
+import { CloudWatchLogSource, LocalFileLogSource, type LogSource } from './run-test/log-sources';
+
+export interface RunTestTarget {
+  readonly stage: Stage;
+  readonly clients: { dynamodb: DynamoDBClientConfig; sqs: SQSClientConfig; s3: S3ClientConfig };
+  readonly logs: LogSource;
+}
+
+export interface RunTestOptions {
+  readonly definitionFile: string;
+  readonly target: RunTestTarget;
+  readonly context?: Record<string, unknown>;
+  readonly timeoutMs?: number;
+  readonly out?: (line: string) => void;
+}
+
+export interface RunTestResult {
+  readonly instanceId: string;
+  readonly status: InstanceStatusView['status'] | 'INVALID_DEFINITION' | 'TIMED_OUT';
+  readonly record?: InstanceStatusView;
+}
+
+/**
+ * The seed's test script: uploads the definition and the sample data, sends START_WORKFLOW, follows that
+ * instance's log lines until it ends, and reports its final status record.
+ */
+export async function runTest(options: RunTestOptions): Promise<RunTestResult> {
+  const out = options.out ?? ((line: string) => process.stdout.write(line + '\n'));
+  const names = resourceNames(options.target.stage);
+  const file = resolveDefinition(options.definitionFile);
+  const text = readFileSync(file, 'utf8');
+  const key = basename(file);
+  const instanceId = `run-${randomUUID()}`;
+  const { definition, diagnostics } = validateDefinition(key, text);
+  if (!definition) {
+    for (const d of diagnostics.filter((x) => x.severity === 'error')) out(formatDiagnostic(d));
+    return { instanceId, status: 'INVALID_DEFINITION' };
+  }
+
+  const s3 = new S3Client(options.target.clients.s3);
+  const sqs = new SQSClient(options.target.clients.sqs);
+  const dynamodb = new DynamoDBClient(options.target.clients.dynamodb);
+  try {
+    await s3.send(new PutObjectCommand({ Bucket: names.definitionsBucket, Key: key, Body: text }));
+    const sample: Record<string, string> = {};
+    for (const name of readdirSync(join(REPO_ROOT, 'sample-data'))) {
+      const objectKey = `${SAMPLE_DATA_PREFIX}/${name}`;
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: names.eventDataBucket,
+          Key: objectKey,
+          Body: readFileSync(join(REPO_ROOT, 'sample-data', name)),
+          ContentType: 'application/json',
+        }),
+      );
+      sample[name.replace(/_vn_memphis\.json$|\.json$/, '') + '_uri'] = `s3://${names.eventDataBucket}/${objectKey}`;
+    }
+    const context = { shipmentId: 'SHP-1', originCountry: 'VN', destinationCountry: 'US', ...sample, ...options.context };
+    const start: StartWorkflow = { type: 'START_WORKFLOW', workflow_id: definition.workflow_id, definition_key: key, instance_id: instanceId, context };
+    const queueUrl = (await sqs.send(new GetQueueUrlCommand({ QueueName: names.commandQueue }))).QueueUrl;
+    const startedAt = Date.now();
+    await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(start) }));
+    out(`${definition.workflow_id}: instance ${instanceId} (definition ${key})`);
+
+    const deadline = startedAt + (options.timeoutMs ?? 120_000);
+    let terminal: Terminal | undefined;
+    while (!terminal && Date.now() < deadline) {
+      for (const record of await options.target.logs.poll(instanceId)) {
+        const line = describeRecord(record, startedAt);
+        if (line.text) out(`  ${line.text}`);
+        terminal ??= line.terminal;
+      }
+      if (!terminal) await new Promise((r) => setTimeout(r, 150));
+    }
+    const store = new DynamoDbInstanceStore(dynamodb, names.stateTable, systemClock);
+    const record = await store.get(instanceId);
+    const view = record ? statusView(record) : undefined;
+    if (!terminal) {
+      out(`  no end within ${Math.round((options.timeoutMs ?? 120_000) / 1000)} s; status ${view?.status ?? 'unknown'}`);
+      return { instanceId, status: 'TIMED_OUT', ...(view ? { record: view } : {}) };
+    }
+    return { instanceId, status: view?.status ?? terminal, ...(view ? { record: view } : {}) };
+  } finally {
+    s3.destroy();
+    sqs.destroy();
+    dynamodb.destroy();
+  }
+}
+
+/** A bare file name is looked up in workflow-definitions/, as the seed's script did. */
+function resolveDefinition(path: string): string {
+  const cwd = process.env.INIT_CWD ?? process.cwd();
+  const direct = isAbsolute(path) ? path : resolve(cwd, path);
+  if (existsSync(direct)) return direct;
+  const inDefinitions = join(REPO_ROOT, 'workflow-definitions', path);
+  if (existsSync(inDefinitions)) return inDefinitions;
+  throw new Error(`no definition file ${path} (looked in ${cwd} and workflow-definitions/)`);
+}
+
+/** Local target: the embedded stack on its default ports, or AWS named by CCH_ENV/CCH_OWNER. */
+export function targetFromEnv(local: boolean, logFile = DEFAULT_LOG_FILE): RunTestTarget {
+  if (local) {
+    const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+    const host = (port: number) => `http://127.0.0.1:${port}`;
+    return {
+      stage: { env: 'local', owner: process.env.CCH_OWNER ?? 'dev' },
+      clients: {
+        dynamodb: { region: LOCAL_REGION, endpoint: host(DEFAULT_PORTS.dynamodb), credentials },
+        sqs: { region: LOCAL_REGION, endpoint: host(DEFAULT_PORTS.sqs), credentials },
+        s3: {
+          region: LOCAL_REGION,
+          endpoint: host(DEFAULT_PORTS.s3),
+          forcePathStyle: true,
+          credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+        },
+      },
+      logs: new LocalFileLogSource(logFile),
+    };
+  }
+  const env = process.env.CCH_ENV;
+  const owner = process.env.CCH_OWNER;
+  if (!env || !owner) throw new Error('set CCH_ENV and CCH_OWNER to your CDK context (or pass --local)');
+  const stage = { env, owner };
+  return {
+    stage,
+    clients: { dynamodb: {}, sqs: {}, s3: {} },
+    logs: new CloudWatchLogSource(new CloudWatchLogsClient({}), resourceNames(stage).orchestratorLogGroup),
+  };
+}
+
+async function main(): Promise<number> {
+  const { values, positionals } = parseArgs({
+    options: {
+      local: { type: 'boolean', default: false },
+      context: { type: 'string' },
+      timeout: { type: 'string', default: '120' },
+    },
+    allowPositionals: true,
+  });
+  const [file] = positionals;
+  if (!file) {
+    process.stderr.write('usage: run-test <file.yaml> [--local] [--context JSON|@file] [--timeout seconds]\n');
+    return 2;
+  }
+  const context = values.context === undefined ? undefined : readContext(values.context);
+  const result = await runTest({
+    definitionFile: file,
+    target: targetFromEnv(values.local),
+    ...(context ? { context } : {}),
+    timeoutMs: Number(values.timeout) * 1000,
+  });
+  if (result.record) process.stdout.write(JSON.stringify(result.record, null, 2) + '\n');
+  process.stdout.write(`${result.status}\n`);
+  return result.status === 'SUCCEEDED' ? 0 : 1;
+}
+
+function readContext(option: string): Record<string, unknown> {
+  const raw = option.startsWith('@') ? readFileSync(resolve(process.env.INIT_CWD ?? process.cwd(), option.slice(1)), 'utf8') : option;
+  return JSON.parse(raw) as Record<string, unknown>;
+}
+
+if (require.main === module) {
+  main().then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`run-test: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

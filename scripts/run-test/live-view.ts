@@ -1,0 +1,37 @@
+import type { LogRecord } from './log-sources';
+
+export type Terminal = 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+
+/** Turns one instance's log records into readable lines, and spots the line that ends it. */
+export function describeRecord(record: LogRecord, startedAt: number): { text?: string; terminal?: Terminal } {
+  const msg = record.msg ?? '';
+  const at = record.time ? Date.parse(record.time) : Date.now();
+  const clock = `+${((at - startedAt) / 1000).toFixed(1).padStart(5)}s`;
+  const node = typeof record.node === 'string' ? record.node : '';
+  if (msg === 'workflow started') return { text: `${clock}  ▶ started (definition sha256 ${shortSha(record)})` };
+  if (msg === 'request sent') return { text: `${clock}  → ${node}: request sent to ${String(record.capability_id)}` };
+  if (msg === 'reply received') return { text: `${clock}  ← ${node}: reply ${String(record.status)}` };
+  if (msg === 'wait timed out') return { text: `${clock}  ⏱ ${node}: timed out` };
+  if (msg.startsWith('step ')) {
+    const mark = record.status === 'SUCCEEDED' ? '✓' : '✗';
+    return { text: `${clock}  ${mark} ${node} ${String(record.status)} in ${String(record.duration_ms)} ms` };
+  }
+  if (msg.startsWith('duplicate reply')) return { text: `${clock}  · duplicate reply ignored` };
+  if (msg.startsWith('stale reply')) return { text: `${clock}  · stale reply ignored` };
+  if (msg === 'START_WORKFLOW refused: instance FAILED before its first step') {
+    return { text: `${clock}  ✗ refused: ${JSON.stringify(record.error)}`, terminal: 'FAILED' };
+  }
+  const done = /^workflow (SUCCEEDED|FAILED)$/.exec(msg);
+  if (done) {
+    const status = done[1] as Terminal;
+    const error = record.error ? `: ${JSON.stringify(record.error)}` : '';
+    return { text: `${clock}  ■ ${status}${error}`, terminal: status };
+  }
+  if (msg === 'workflow cancelled') return { text: `${clock}  ■ CANCELLED`, terminal: 'CANCELLED' };
+  return {};
+}
+
+function shortSha(record: LogRecord): string {
+  const definition = record.definition as { sha256?: string } | undefined;
+  return definition?.sha256?.slice(0, 12) ?? '?';
+}
