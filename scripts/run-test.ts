@@ -14,7 +14,7 @@ import { resourceNames, type Stage } from '../orchestrator/src/naming/resource-n
 import { statusView, type InstanceStatusView } from '../orchestrator/src/runtime/instance-record';
 import type { StartWorkflow } from '../orchestrator/src/runtime/messages';
 import { SAMPLE_DATA_PREFIX } from '../capability-mock/src/sample-data-outputs';
-import { DEFAULT_PORTS, LOCAL_REGION } from './local-aws/embedded-aws';
+import { localClientConfig } from '../orchestrator/src/naming/local-endpoints';
 import { DEFAULT_LOG_FILE } from './local-aws/local-stack';
 import { REPO_ROOT } from './local-aws/provision-local';
 import { describeRecord, type Terminal } from './run-test/live-view';
@@ -120,20 +120,9 @@ function resolveDefinition(path: string): string {
 /** Local target: the embedded stack on its default ports, or AWS named by CCH_ENV/CCH_OWNER. */
 export function targetFromEnv(local: boolean, logFile = DEFAULT_LOG_FILE): RunTestTarget {
   if (local) {
-    const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
-    const host = (port: number) => `http://127.0.0.1:${port}`;
     return {
       stage: { env: 'local', owner: process.env.CCH_OWNER ?? 'dev' },
-      clients: {
-        dynamodb: { region: LOCAL_REGION, endpoint: host(DEFAULT_PORTS.dynamodb), credentials },
-        sqs: { region: LOCAL_REGION, endpoint: host(DEFAULT_PORTS.sqs), credentials },
-        s3: {
-          region: LOCAL_REGION,
-          endpoint: host(DEFAULT_PORTS.s3),
-          forcePathStyle: true,
-          credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-        },
-      },
+      clients: localClientConfig(),
       logs: new LocalFileLogSource(logFile),
     };
   }

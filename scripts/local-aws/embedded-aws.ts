@@ -3,31 +3,25 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
-import type { S3ClientConfig } from '@aws-sdk/client-s3';
-import type { SQSClientConfig } from '@aws-sdk/client-sqs';
 import dynalite from 'dynalite';
 import { createSqsServer } from 'local-aws-sqs';
 import S3rver from 's3rver';
 
-export const LOCAL_REGION = 'us-east-1';
-
-/** Fixed default ports, so `pnpm local` prints endpoints a user can paste; 0 picks free ports (tests). */
-export const DEFAULT_PORTS = { dynamodb: 4567, sqs: 9324, s3: 4569 } as const;
+import {
+  DEFAULT_LOCAL_PORTS,
+  localClientConfig,
+  type LocalClientConfig,
+} from '../../orchestrator/src/naming/local-endpoints';
 
 export interface EmbeddedAwsOptions {
-  readonly ports?: Partial<Record<keyof typeof DEFAULT_PORTS, number>>;
+  /** Ports to listen on; 0 picks a free one (tests). Default: DEFAULT_LOCAL_PORTS. */
+  readonly ports?: Partial<Record<keyof typeof DEFAULT_LOCAL_PORTS, number>>;
   readonly host?: string;
 }
 
 export interface EmbeddedAws {
   readonly endpoints: { readonly dynamodb: string; readonly sqs: string; readonly s3: string };
-  /** SDK client settings that reach the embedded servers; s3rver wants its own credentials and path-style. */
-  readonly clientConfig: {
-    readonly dynamodb: DynamoDBClientConfig;
-    readonly sqs: SQSClientConfig;
-    readonly s3: S3ClientConfig;
-  };
+  readonly clientConfig: LocalClientConfig;
   stop(): Promise<void>;
 }
 
@@ -37,7 +31,7 @@ export interface EmbeddedAws {
  */
 export async function startEmbeddedAws(options: EmbeddedAwsOptions = {}): Promise<EmbeddedAws> {
   const host = options.host ?? '127.0.0.1';
-  const ports = { ...DEFAULT_PORTS, ...options.ports };
+  const ports = { ...DEFAULT_LOCAL_PORTS, ...options.ports };
 
   const dynamoServer: Server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await listen(dynamoServer, ports.dynamodb, host);
@@ -53,24 +47,19 @@ export async function startEmbeddedAws(options: EmbeddedAwsOptions = {}): Promis
   const s3 = new S3rver({ port: ports.s3, address: host, silent: true, directory: s3Dir, resetOnClose: true });
   const s3Address = (await s3.run()) as AddressInfo;
 
-  const endpoints = {
-    dynamodb: `http://${host}:${(dynamoServer.address() as AddressInfo).port}`,
-    sqs: `http://${host}:${sqsPort}`,
-    s3: `http://${host}:${s3Address.port}`,
+  const bound = {
+    dynamodb: (dynamoServer.address() as AddressInfo).port,
+    sqs: sqsPort,
+    s3: s3Address.port,
   };
-  const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+  const clientConfig = localClientConfig(bound, host);
   return {
-    endpoints,
-    clientConfig: {
-      dynamodb: { region: LOCAL_REGION, endpoint: endpoints.dynamodb, credentials },
-      sqs: { region: LOCAL_REGION, endpoint: endpoints.sqs, credentials },
-      s3: {
-        region: LOCAL_REGION,
-        endpoint: endpoints.s3,
-        forcePathStyle: true,
-        credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-      },
+    endpoints: {
+      dynamodb: clientConfig.dynamodb.endpoint as string,
+      sqs: clientConfig.sqs.endpoint as string,
+      s3: clientConfig.s3.endpoint as string,
     },
+    clientConfig,
     async stop() {
       await s3.close();
       rmSync(s3Dir, { recursive: true, force: true });

@@ -1,6 +1,6 @@
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { LOCAL_REGION } from './embedded-aws';
+import { LOCAL_REGION } from '../../orchestrator/src/naming/local-endpoints';
 import type { ConsumedQueue } from './provision-local';
 
 export type SqsHandler = (event: SQSEvent) => Promise<SQSBatchResponse | void>;

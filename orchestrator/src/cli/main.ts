@@ -1,6 +1,7 @@
 import { processIo, UsageError, type CliIo } from './cli-io';
 import { graphCommand, GRAPH_USAGE } from './graph-command';
 import { runCommand, RUN_USAGE } from './run-command';
+import { statusCommand, STATUS_USAGE } from './status-command';
 import { validateCommand, VALIDATE_USAGE } from './validate-command';
 
 type Command = (args: readonly string[], io: CliIo) => Promise<number>;
@@ -9,6 +10,7 @@ const COMMANDS: Record<string, { run: Command; usage: string }> = {
   validate: { run: validateCommand, usage: VALIDATE_USAGE },
   graph: { run: graphCommand, usage: GRAPH_USAGE },
   run: { run: runCommand, usage: RUN_USAGE },
+  status: { run: (args, io) => statusCommand(args, io), usage: STATUS_USAGE },
 };
 
 const HELP = ['wf: the workflow engine command', ...Object.values(COMMANDS).map((c) => `  ${c.usage}`)].join(

@@ -1,0 +1,67 @@
+import { parseArgs } from 'node:util';
+import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { DynamoDbInstanceStore } from '../aws/dynamodb-instance-store';
+import { systemClock } from '../graph/engine-dependencies';
+import { localClientConfig } from '../naming/local-endpoints';
+import { resourceNames, type Stage } from '../naming/resource-names';
+import { statusView } from '../runtime/instance-record';
+import { UsageError, type CliIo } from './cli-io';
+
+export const STATUS_USAGE = 'usage: wf status <instance_id> [--json] [--local]';
+
+export interface StatusTarget {
+  readonly stage: Stage;
+  readonly dynamodb: DynamoDBClientConfig;
+}
+
+/**
+ * Where `wf status` looks: the stack named by CCH_ENV/CCH_OWNER (AWS, or wherever AWS_ENDPOINT_URL_*
+ * point), else, or with --local, the embedded stack on its default ports.
+ */
+export function statusTarget(local: boolean, env: NodeJS.ProcessEnv): StatusTarget {
+  if (!local && env.CCH_ENV && env.CCH_OWNER) return { stage: { env: env.CCH_ENV, owner: env.CCH_OWNER }, dynamodb: {} };
+  return { stage: { env: 'local', owner: env.CCH_OWNER ?? 'dev' }, dynamodb: localClientConfig().dynamodb };
+}
+
+/** `wf status`: an instance's status record, as JSON (`--json`) or as a readable summary. */
+export async function statusCommand(
+  args: readonly string[],
+  io: CliIo,
+  target: (local: boolean) => StatusTarget = (local) => statusTarget(local, process.env),
+): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...args],
+    options: { json: { type: 'boolean', default: false }, local: { type: 'boolean', default: false } },
+    allowPositionals: true,
+  });
+  const [instanceId] = positionals;
+  if (instanceId === undefined || positionals.length > 1) throw new UsageError(STATUS_USAGE);
+  const { stage, dynamodb } = target(values.local);
+  const client = new DynamoDBClient(dynamodb);
+  try {
+    const store = new DynamoDbInstanceStore(client, resourceNames(stage).stateTable, systemClock);
+    const record = await store.get(instanceId);
+    if (!record) {
+      io.err(`no instance ${instanceId} in ${resourceNames(stage).stateTable}\n`);
+      return 1;
+    }
+    const view = statusView(record);
+    if (values.json) {
+      io.out(JSON.stringify(view) + '\n');
+      return 0;
+    }
+    io.out(`${view.instance_id}  ${view.workflow_id}  ${view.status}\n`);
+    io.out(`definition ${view.definition.key} (sha256 ${view.definition.sha256})\n`);
+    for (const step of view.history) {
+      const ms = Date.parse(step.ended_at) - Date.parse(step.started_at);
+      io.out(`  ${step.status.padEnd(9)} ${step.node} (${ms} ms)\n`);
+    }
+    for (const wait of view.waits) {
+      io.out(`  WAITING   ${wait.node} on ${wait.capability_id} since ${wait.since}${wait.deadline ? `, until ${wait.deadline}` : ''}\n`);
+    }
+    if (view.error) io.out(`error ${view.error.code}: ${view.error.message}\n`);
+    return 0;
+  } finally {
+    client.destroy();
+  }
+}

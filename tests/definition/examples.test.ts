@@ -1,0 +1,81 @@
+/**
+ * The example workflows in workflow-definitions/ are valid, point editors at the JSON Schema, and the seed's
+ * example is kept byte for byte as the seed README gives it.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { formatDiagnostic } from '../../orchestrator/src/definition/diagnostic';
+import { validateDefinition } from '../../orchestrator/src/definition/validate-definition';
+
+const REPO_ROOT = resolve(__dirname, '..', '..');
+const EXAMPLES_DIR = join(REPO_ROOT, 'workflow-definitions');
+const SCHEMA_LINE = '# yaml-language-server: $schema=../schemas/workflow-definition.schema.json';
+const SEED_README = resolve(REPO_ROOT, '..', 'shared', 'seeds', 'cch-workflow-orchestrator-README.md');
+const SEED_EXAMPLE = 'import_vn_memphis_v1.yaml';
+
+const exampleNames = readdirSync(EXAMPLES_DIR)
+  .filter((f) => f.endsWith('.yaml'))
+  .sort();
+const read = (name: string): string => readFileSync(join(EXAMPLES_DIR, name), 'utf8');
+
+/** The text after the first line (and its newline). */
+function afterFirstLine(text: string): string {
+  const end = text.indexOf('\n');
+  return end === -1 ? '' : text.slice(end + 1);
+}
+
+/** The body of the seed README's one ```yaml block, with the newline that ends its last line. */
+function seedExample(): string {
+  if (!existsSync(SEED_README)) {
+    throw new Error(
+      `The seed README is missing at ${SEED_README} (expected at ../shared/seeds relative to the repository ` +
+        `root); ${SEED_EXAMPLE} must be compared with the example in it, so this test cannot pass without it.`,
+    );
+  }
+  const readme = readFileSync(SEED_README, 'utf8');
+  const blocks = [...readme.matchAll(/^```yaml\n([\s\S]*?)^```[ \t]*$/gm)].map((m) => m[1] ?? '');
+  if (blocks.length !== 1) {
+    throw new Error(`expected exactly one \`\`\`yaml block in ${SEED_README}, found ${blocks.length}`);
+  }
+  return blocks[0] ?? '';
+}
+
+describe('example workflow definitions', () => {
+  it('include the seed example and the other examples', () => {
+    expect(exampleNames).toEqual(
+      expect.arrayContaining([SEED_EXAMPLE, 'export_screening_v1.yaml', 'fanout_a_b_c_v1.yaml']),
+    );
+  });
+
+  describe.each(exampleNames)('%s', (name) => {
+    it('begins with the yaml-language-server line that points at the workflow JSON Schema', () => {
+      const text = read(name);
+      expect(text.split('\n')[0]).toBe(SCHEMA_LINE);
+      const schema = resolve(EXAMPLES_DIR, SCHEMA_LINE.split('$schema=')[1] ?? '');
+      expect(existsSync(schema)).toBe(true);
+      expect(dirname(schema)).toBe(join(REPO_ROOT, 'schemas'));
+    });
+
+    it('validates with no errors', () => {
+      const result = validateDefinition(name, read(name));
+      const errors = result.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic);
+      expect(errors).toEqual([]);
+      expect(result.definition).toBeDefined();
+      expect(`${result.definition?.workflow_id}.yaml`).toBe(name);
+    });
+  });
+
+  it(`keeps ${SEED_EXAMPLE} identical to the seed README's example after its first line`, () => {
+    const example = seedExample();
+    // Compare as text first, for a readable diff, then as raw bytes (no decoding of the example file).
+    expect(afterFirstLine(read(SEED_EXAMPLE))).toBe(example);
+    const bytes = readFileSync(join(EXAMPLES_DIR, SEED_EXAMPLE));
+    expect(bytes.subarray(bytes.indexOf(0x0a) + 1).equals(Buffer.from(example, 'utf8'))).toBe(true);
+  });
+
+  it('the seed example itself validates with no errors', () => {
+    const result = validateDefinition(SEED_EXAMPLE, seedExample());
+    expect(result.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic)).toEqual([]);
+    expect(result.definition?.workflow_id).toBe('import_vn_memphis_v1');
+  });
+});
