@@ -73,10 +73,23 @@ export async function runTest(options: RunTestOptions): Promise<RunTestResult> {
           ContentType: 'application/json',
         }),
       );
-      sample[name.replace(/_vn_memphis\.json$|\.json$/, '') + '_uri'] = `s3://${names.eventDataBucket}/${objectKey}`;
+      sample[name.replace(/_vn_memphis\.json$|\.json$/, '') + '_uri'] =
+        `s3://${names.eventDataBucket}/${objectKey}`;
     }
-    const context = { shipmentId: 'SHP-1', originCountry: 'VN', destinationCountry: 'US', ...sample, ...options.context };
-    const start: StartWorkflow = { type: 'START_WORKFLOW', workflow_id: definition.workflow_id, definition_key: key, instance_id: instanceId, context };
+    const context = {
+      shipmentId: 'SHP-1',
+      originCountry: 'VN',
+      destinationCountry: 'US',
+      ...sample,
+      ...options.context,
+    };
+    const start: StartWorkflow = {
+      type: 'START_WORKFLOW',
+      workflow_id: definition.workflow_id,
+      definition_key: key,
+      instance_id: instanceId,
+      context,
+    };
     const queueUrl = (await sqs.send(new GetQueueUrlCommand({ QueueName: names.commandQueue }))).QueueUrl;
     const startedAt = Date.now();
     await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(start) }));
@@ -96,7 +109,9 @@ export async function runTest(options: RunTestOptions): Promise<RunTestResult> {
     const record = await store.get(instanceId);
     const view = record ? statusView(record) : undefined;
     if (!terminal) {
-      out(`  no end within ${Math.round((options.timeoutMs ?? 120_000) / 1000)} s; status ${view?.status ?? 'unknown'}`);
+      out(
+        `  no end within ${Math.round((options.timeoutMs ?? 120_000) / 1000)} s; status ${view?.status ?? 'unknown'}`,
+      );
       return { instanceId, status: 'TIMED_OUT', ...(view ? { record: view } : {}) };
     }
     return { instanceId, status: view?.status ?? terminal, ...(view ? { record: view } : {}) };
@@ -148,7 +163,9 @@ async function main(): Promise<number> {
   });
   const [file] = positionals;
   if (!file) {
-    process.stderr.write('usage: run-test <file.yaml> [--local] [--context JSON|@file] [--timeout seconds]\n');
+    process.stderr.write(
+      'usage: run-test <file.yaml> [--local] [--context JSON|@file] [--timeout seconds]\n',
+    );
     return 2;
   }
   const context = values.context === undefined ? undefined : readContext(values.context);
@@ -164,7 +181,9 @@ async function main(): Promise<number> {
 }
 
 function readContext(option: string): Record<string, unknown> {
-  const raw = option.startsWith('@') ? readFileSync(resolve(process.env.INIT_CWD ?? process.cwd(), option.slice(1)), 'utf8') : option;
+  const raw = option.startsWith('@')
+    ? readFileSync(resolve(process.env.INIT_CWD ?? process.cwd(), option.slice(1)), 'utf8')
+    : option;
   return JSON.parse(raw) as Record<string, unknown>;
 }
 

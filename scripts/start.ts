@@ -22,7 +22,11 @@ async function main(): Promise<number> {
     for (const workflow of WORKFLOWS) {
       const result = await runTest({
         definitionFile: workflow,
-        target: { stage: resources.stage, clients: aws.clientConfig, logs: new LocalFileLogSource(stack.logFile) },
+        target: {
+          stage: resources.stage,
+          clients: aws.clientConfig,
+          logs: new LocalFileLogSource(stack.logFile),
+        },
         timeoutMs: 60_000,
       });
       const steps = result.record?.history.length ?? 0;
@@ -32,7 +36,9 @@ async function main(): Promise<number> {
   } finally {
     await stack.stop();
   }
-  process.stdout.write(`${failures === 0 ? 'All workflows SUCCEEDED' : `${failures} workflow(s) did not succeed`} in ${((Date.now() - began) / 1000).toFixed(1)} s\n`);
+  process.stdout.write(
+    `${failures === 0 ? 'All workflows SUCCEEDED' : `${failures} workflow(s) did not succeed`} in ${((Date.now() - began) / 1000).toFixed(1)} s\n`,
+  );
   return failures === 0 ? 0 : 1;
 }
 
@@ -41,7 +47,9 @@ main().then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(`start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(
+      `start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
     process.exitCode = 1;
   },
 );

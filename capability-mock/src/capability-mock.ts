@@ -1,6 +1,9 @@
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { MockCapabilities, type CapabilityMocks } from '../../orchestrator/src/runtime/memory/capability-mocks';
+import {
+  MockCapabilities,
+  type CapabilityMocks,
+} from '../../orchestrator/src/runtime/memory/capability-mocks';
 import { asyncRequestMessageSchema, type AsyncRequestMessage } from '../../orchestrator/src/runtime/messages';
 
 /** SQS delays a message by at most 15 minutes; a longer scripted delay is cut to that. */
@@ -35,7 +38,11 @@ export function createCapabilityMock(options: CapabilityMockOptions) {
         continue;
       }
       const { delayMs, replies } = planner.plan(request);
-      const fields = { instance_id: request.instance_id, request_id: request.request_id, capability_id: request.capability_id };
+      const fields = {
+        instance_id: request.instance_id,
+        request_id: request.request_id,
+        capability_id: request.capability_id,
+      };
       if (replies.length === 0) {
         log('info', fields, 'mock capability: scripted not to reply');
         continue;
@@ -45,11 +52,20 @@ export function createCapabilityMock(options: CapabilityMockOptions) {
         const response = await options.sqs.send(
           new SendMessageBatchCommand({
             QueueUrl: request.reply_to,
-            Entries: replies.map((reply, i) => ({ Id: String(i), MessageBody: JSON.stringify(reply), DelaySeconds: delay })),
+            Entries: replies.map((reply, i) => ({
+              Id: String(i),
+              MessageBody: JSON.stringify(reply),
+              DelaySeconds: delay,
+            })),
           }),
         );
-        if ((response.Failed ?? []).length > 0) throw new Error(`reply not sent: ${JSON.stringify(response.Failed)}`);
-        log('info', { ...fields, status: replies[0]?.status, copies: replies.length, delay_seconds: delay }, 'mock capability replied');
+        if ((response.Failed ?? []).length > 0)
+          throw new Error(`reply not sent: ${JSON.stringify(response.Failed)}`);
+        log(
+          'info',
+          { ...fields, status: replies[0]?.status, copies: replies.length, delay_seconds: delay },
+          'mock capability replied',
+        );
       } catch (error) {
         log('error', { ...fields, error: String(error) }, 'mock capability could not reply');
         failures.push(record.messageId);

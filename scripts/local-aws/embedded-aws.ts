@@ -44,8 +44,14 @@ export async function startEmbeddedAws(options: EmbeddedAwsOptions = {}): Promis
   const sqsPort = await boundPort(sqsServer);
 
   const s3Dir = mkdtempSync(join(tmpdir(), 'cch-s3rver-'));
-  const s3 = new S3rver({ port: ports.s3, address: host, silent: true, directory: s3Dir, resetOnClose: true });
-  const s3Address = (await s3.run()) as AddressInfo;
+  const s3 = new S3rver({
+    port: ports.s3,
+    address: host,
+    silent: true,
+    directory: s3Dir,
+    resetOnClose: true,
+  });
+  const s3Address = await s3.run();
 
   const bound = {
     dynamodb: (dynamoServer.address() as AddressInfo).port,

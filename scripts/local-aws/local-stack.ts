@@ -58,7 +58,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       metrics: new EmfMetrics(resources.names.metricsNamespace, writeLine),
       checkpointTtlSeconds: 7 * 24 * 3600,
     });
-    const mockLogger = pino({ base: { service: 'capability-mock' }, timestamp: pino.stdTimeFunctions.isoTime }, destination);
+    const mockLogger = pino(
+      { base: { service: 'capability-mock' }, timestamp: pino.stdTimeFunctions.isoTime },
+      destination,
+    );
     const sqs = new SQSClient(aws.clientConfig.sqs);
     const processor = await orchestrator.processor();
     const orchestratorHandler = (event: Parameters<typeof processor.process>[0]) => processor.process(event);
@@ -68,11 +71,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       defaultOutput: sampleDataOutput(resources.names.eventDataBucket),
       log: (level, fields, message) => mockLogger[level](fields, message),
     });
-    const onError = (error: unknown) => writeLine(JSON.stringify({ level: 50, msg: 'poller error', error: String(error) }));
+    const onError = (error: unknown) =>
+      writeLine(JSON.stringify({ level: 50, msg: 'poller error', error: String(error) }));
     const pollers = [
       new SqsPoller(sqs, resources.commandQueue, orchestratorHandler, { onError }),
       new SqsPoller(sqs, resources.replyQueue, orchestratorHandler, { onError }),
-      ...[...resources.capabilityQueues.values()].map((q) => new SqsPoller(sqs, q, capabilityMock, { onError })),
+      ...[...resources.capabilityQueues.values()].map(
+        (q) => new SqsPoller(sqs, q, capabilityMock, { onError }),
+      ),
     ];
     if (options.pollers !== false) for (const poller of pollers) poller.start();
     return {

@@ -37,7 +37,11 @@ export const REPO_ROOT = join(__dirname, '..', '..');
  * the state table, the definitions and event-data buckets, and the command, reply and capability request
  * queues, each with its DLQ and redrive policy. Idempotent.
  */
-export async function provisionLocal(aws: EmbeddedAws, owner = 'dev', extraDomains: readonly string[] = []): Promise<LocalResources> {
+export async function provisionLocal(
+  aws: EmbeddedAws,
+  owner = 'dev',
+  extraDomains: readonly string[] = [],
+): Promise<LocalResources> {
   const stage = { env: 'local', owner };
   const names = resourceNames(stage);
   const dynamodb = new DynamoDBClient(aws.clientConfig.dynamodb);
@@ -52,7 +56,10 @@ export async function provisionLocal(aws: EmbeddedAws, owner = 'dev', extraDomai
     const domains = capabilityDomainsIn(join(REPO_ROOT, 'workflow-definitions'), extraDomains);
     const capabilityQueues = new Map<string, ConsumedQueue>();
     for (const domain of domains) {
-      capabilityQueues.set(domain, await queue(names.capabilityRequestQueue(domain), names.capabilityRequestDlq(domain)));
+      capabilityQueues.set(
+        domain,
+        await queue(names.capabilityRequestQueue(domain), names.capabilityRequestDlq(domain)),
+      );
     }
     return {
       stage,
@@ -81,7 +88,10 @@ async function createQueueWithDlq(sqs: SQSClient, name: string, dlqName: string)
       QueueName: name,
       Attributes: {
         VisibilityTimeout: String(QUEUE_SETTINGS.visibilityTimeoutSeconds),
-        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: QUEUE_SETTINGS.maxReceiveCount }),
+        RedrivePolicy: JSON.stringify({
+          deadLetterTargetArn: dlqArn,
+          maxReceiveCount: QUEUE_SETTINGS.maxReceiveCount,
+        }),
       },
     }),
   );
@@ -90,7 +100,9 @@ async function createQueueWithDlq(sqs: SQSClient, name: string, dlqName: string)
 }
 
 async function queueArn(sqs: SQSClient, url: string): Promise<string> {
-  const attributes = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }));
+  const attributes = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }),
+  );
   const arn = attributes.Attributes?.QueueArn;
   if (!arn) throw new Error(`no ARN for queue ${url}`);
   return arn;

@@ -8,8 +8,10 @@ export function describeRecord(record: LogRecord, startedAt: number): { text?: s
   const at = record.time ? Date.parse(record.time) : Date.now();
   const clock = `+${((at - startedAt) / 1000).toFixed(1).padStart(5)}s`;
   const node = typeof record.node === 'string' ? record.node : '';
-  if (msg === 'workflow started') return { text: `${clock}  ▶ started (definition sha256 ${shortSha(record)})` };
-  if (msg === 'request sent') return { text: `${clock}  → ${node}: request sent to ${String(record.capability_id)}` };
+  if (msg === 'workflow started')
+    return { text: `${clock}  ▶ started (definition sha256 ${shortSha(record)})` };
+  if (msg === 'request sent')
+    return { text: `${clock}  → ${node}: request sent to ${String(record.capability_id)}` };
   if (msg === 'reply received') return { text: `${clock}  ← ${node}: reply ${String(record.status)}` };
   if (msg === 'wait timed out') return { text: `${clock}  ⏱ ${node}: timed out` };
   if (msg.startsWith('step ')) {

@@ -32,7 +32,11 @@ interface SdkErrorShape {
  * flag (throttling, 5xx and network faults are retryable; validation and access errors are not) and the
  * original as `cause`. Errors that are already ours pass through.
  */
-export function translateAwsError(service: 'S3' | 'SQS' | 'DYNAMODB' | 'LOGS', operation: string, error: unknown): EngineError {
+export function translateAwsError(
+  service: 'S3' | 'SQS' | 'DYNAMODB' | 'LOGS',
+  operation: string,
+  error: unknown,
+): EngineError {
   if (error instanceof EngineError) return error;
   const e = (error ?? {}) as SdkErrorShape;
   const name = e.name ?? 'Error';
@@ -42,13 +46,22 @@ export function translateAwsError(service: 'S3' | 'SQS' | 'DYNAMODB' | 'LOGS', o
     Boolean(e.$retryable) ||
     (status !== undefined && status >= 500) ||
     (e.code !== undefined && NETWORK_CODES.has(e.code));
-  return new EngineError(`${service}_${name}`, `${service} ${operation} failed: ${e.message ?? name}`, retryable, {
-    cause: error,
-  });
+  return new EngineError(
+    `${service}_${name}`,
+    `${service} ${operation} failed: ${e.message ?? name}`,
+    retryable,
+    {
+      cause: error,
+    },
+  );
 }
 
 /** Runs one SDK call, translating whatever it throws. */
-export async function awsCall<T>(service: Parameters<typeof translateAwsError>[0], operation: string, call: () => Promise<T>): Promise<T> {
+export async function awsCall<T>(
+  service: Parameters<typeof translateAwsError>[0],
+  operation: string,
+  call: () => Promise<T>,
+): Promise<T> {
   try {
     return await call();
   } catch (error) {

@@ -5,7 +5,7 @@ import type { Clock } from '../graph/engine-dependencies';
 import { LeaseLostError } from '../runtime/errors';
 import type { InstanceRecord } from '../runtime/instance-record';
 import type { InstanceStore, Lease } from '../runtime/ports';
-import { awsCall } from './aws-errors';
+import { awsCall, translateAwsError } from './aws-errors';
 
 /**
  * Status records and leases in the workflow state table, beside the checkpoints (which use `THREAD#`
@@ -28,7 +28,9 @@ export class DynamoDbInstanceStore implements InstanceStore {
 
   async get(instanceId: string): Promise<InstanceRecord | undefined> {
     const response = await awsCall('DYNAMODB', 'GetItem', () =>
-      this.dynamodb.send(new GetItemCommand({ TableName: this.table, Key: key(instanceId), ConsistentRead: true })),
+      this.dynamodb.send(
+        new GetItemCommand({ TableName: this.table, Key: key(instanceId), ConsistentRead: true }),
+      ),
     );
     const blob = response.Item?.record?.B;
     return blob === undefined ? undefined : (JSON.parse(gunzipSync(blob).toString('utf8')) as InstanceRecord);
@@ -54,7 +56,7 @@ export class DynamoDbInstanceStore implements InstanceStore {
       return lease;
     } catch (error) {
       if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return undefined;
-      return awsCall('DYNAMODB', 'UpdateItem (acquire lease)', () => Promise.reject(error));
+      throw translateAwsError('DYNAMODB', 'UpdateItem (acquire lease)', error);
     }
   }
 
@@ -72,7 +74,7 @@ export class DynamoDbInstanceStore implements InstanceStore {
     } catch (error) {
       // Someone else holds it now (ours expired): nothing of ours to release.
       if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return;
-      return awsCall('DYNAMODB', 'UpdateItem (release lease)', () => Promise.reject(error));
+      throw translateAwsError('DYNAMODB', 'UpdateItem (release lease)', error);
     }
   }
 
@@ -93,7 +95,8 @@ export class DynamoDbInstanceStore implements InstanceStore {
         new UpdateItemCommand({
           TableName: this.table,
           Key: key(record.instance_id),
-          UpdateExpression: 'SET #record = :record, #status = :status, workflow_id = :workflow, context_omitted = :omitted',
+          UpdateExpression:
+            'SET #record = :record, #status = :status, workflow_id = :workflow, context_omitted = :omitted',
           ConditionExpression: 'lease_token = :token',
           ExpressionAttributeNames: { '#record': 'record', '#status': 'status' },
           ExpressionAttributeValues: values,
@@ -103,7 +106,7 @@ export class DynamoDbInstanceStore implements InstanceStore {
       if ((error as { name?: string }).name === 'ConditionalCheckFailedException') {
         throw new LeaseLostError(record.instance_id, { cause: error });
       }
-      return awsCall('DYNAMODB', 'UpdateItem (save record)', () => Promise.reject(error));
+      throw translateAwsError('DYNAMODB', 'UpdateItem (save record)', error);
     }
   }
 }

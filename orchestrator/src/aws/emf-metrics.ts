@@ -31,7 +31,13 @@ export class EmfMetrics implements Metrics {
       JSON.stringify({
         _aws: {
           Timestamp: this.now(),
-          CloudWatchMetrics: [{ Namespace: this.namespace, Dimensions: dimensionSets, Metrics: [{ Name: name, Unit: UNITS[name] }] }],
+          CloudWatchMetrics: [
+            {
+              Namespace: this.namespace,
+              Dimensions: dimensionSets,
+              Metrics: [{ Name: name, Unit: UNITS[name] }],
+            },
+          ],
         },
         ...dimensions,
         [name]: value,

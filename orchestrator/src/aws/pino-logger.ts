@@ -5,7 +5,10 @@ import type { Logger } from '../runtime/ports';
  * pino JSON logs. Every line of an instance carries instance_id and workflow_id (and node, request_id
  * where they apply) through child bindings, so one instance's story can be filtered from a shared stream.
  */
-export function createPinoLogger(destination?: DestinationStream, level = process.env.LOG_LEVEL ?? 'info'): Logger {
+export function createPinoLogger(
+  destination?: DestinationStream,
+  level = process.env.LOG_LEVEL ?? 'info',
+): Logger {
   const logger = pino(
     { level, base: { service: 'workflow-orchestrator' }, timestamp: pino.stdTimeFunctions.isoTime },
     destination,

@@ -1,7 +1,7 @@
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { sha256Of } from '../runtime/orchestrator-runtime';
 import type { DefinitionStore, DefinitionText } from '../runtime/ports';
-import { awsCall } from './aws-errors';
+import { awsCall, translateAwsError } from './aws-errors';
 
 /** Pinned snapshots live beside the definitions, addressed by content: `pinned/<sha256>.yaml`. */
 export const pinnedKey = (sha256: string): string => `pinned/${sha256}.yaml`;
@@ -54,7 +54,7 @@ export class S3DefinitionStore implements DefinitionStore {
     } catch (error) {
       const name = (error as { name?: string }).name;
       if (name === 'NoSuchKey' || name === 'NotFound') return undefined;
-      return awsCall('S3', 'GetObject', () => Promise.reject(error));
+      throw translateAwsError('S3', 'GetObject', error);
     }
   }
 }

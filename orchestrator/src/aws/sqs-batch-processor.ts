@@ -34,7 +34,11 @@ export class SqsBatchProcessor {
       const parsed = parseInboundMessage(record.body);
       if (!parsed.ok) {
         this.logger.error(
-          { message_id: record.messageId, receive_count: record.attributes.ApproximateReceiveCount, reason: parsed.reason },
+          {
+            message_id: record.messageId,
+            receive_count: record.attributes.ApproximateReceiveCount,
+            reason: parsed.reason,
+          },
           'poison message: it goes to the DLQ after its retries',
         );
         failures.push(record.messageId);
@@ -75,7 +79,13 @@ export class SqsBatchProcessor {
     } catch (error) {
       const e = error as { code?: string; retryable?: boolean; message?: string };
       log.error(
-        { error: { code: e.code ?? 'UNEXPECTED', retryable: e.retryable ?? true, message: e.message ?? String(error) } },
+        {
+          error: {
+            code: e.code ?? 'UNEXPECTED',
+            retryable: e.retryable ?? true,
+            message: e.message ?? String(error),
+          },
+        },
         'message failed; it will be redelivered',
       );
       return false;
@@ -99,7 +109,10 @@ export class SqsBatchProcessor {
         }),
       );
     } catch (error) {
-      log.warn({ error: String(error) }, 'could not shorten visibility; the message returns after the full timeout');
+      log.warn(
+        { error: String(error) },
+        'could not shorten visibility; the message returns after the full timeout',
+      );
     }
     return false;
   }

@@ -48,7 +48,11 @@ export class SqsCapabilityDispatcher implements CapabilityDispatcher {
         const failed = response.Failed ?? [];
         if (failed.length > 0) {
           const reasons = failed.map((f) => `${f.Id}: ${f.Code ?? '?'} ${f.Message ?? ''}`).join('; ');
-          throw new EngineError('SQS_PARTIAL_SEND', `capability requests to ${domain} not sent: ${reasons}`, true);
+          throw new EngineError(
+            'SQS_PARTIAL_SEND',
+            `capability requests to ${domain} not sent: ${reasons}`,
+            true,
+          );
         }
       }
     }

@@ -20,7 +20,13 @@ export class SqsTimerScheduler implements TimerScheduler {
     const delay = Math.min(MAX_SQS_DELAY_SECONDS, Math.max(0, seconds));
     const queueUrl = await this.commandQueueUrl();
     await awsCall('SQS', 'SendMessage', () =>
-      this.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(timer), DelaySeconds: delay })),
+      this.sqs.send(
+        new SendMessageCommand({
+          QueueUrl: queueUrl,
+          MessageBody: JSON.stringify(timer),
+          DelaySeconds: delay,
+        }),
+      ),
     );
   }
 }

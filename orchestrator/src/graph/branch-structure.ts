@@ -8,10 +8,16 @@ export interface BranchMembership {
   readonly size: number;
 }
 
+/** A graph scope: the top level, or one branch of one parallel (compiled as its own subgraph). */
+export type Scope =
+  { readonly kind: 'top' } | { readonly kind: 'branch'; readonly parallel: string; readonly branch: string };
+
+export const TOP: Scope = { kind: 'top' };
+
 /**
  * The parallel structure of a validated definition: for every node, the branches it belongs to (innermost
- * first), and for every join, the parallel that owns it. Validation guarantees branches are disjoint and
- * every branch reaches its join without passing an end.
+ * first), the scope it is compiled in, and for every join, the parallel that owns it. Validation
+ * guarantees branches are disjoint and every branch reaches its join without passing an end.
  */
 export class BranchStructure {
   private readonly memberships = new Map<string, BranchMembership[]>();
@@ -55,15 +61,24 @@ export class BranchStructure {
     return this.memberships.get(node) ?? [];
   }
 
+  /** The scope a node is compiled in: its innermost branch, or the top level. */
+  scopeOf(node: string): Scope {
+    const inner = this.enclosing(node)[0];
+    return inner ? { kind: 'branch', parallel: inner.parallel, branch: inner.branch } : TOP;
+  }
+
+  /** The nodes compiled in `scope`. */
+  nodesIn(scope: Scope): string[] {
+    return Object.keys(this.definition.nodes).filter((name) => sameScope(this.scopeOf(name), scope));
+  }
+
   /** The parallel whose join `node` is, if any. */
   joinOwner(node: string): string | undefined {
     return this.joinOwners.get(node);
   }
+}
 
-  /** The branches of the parallel that owns `join`. */
-  branchesOfJoin(join: string): readonly string[] {
-    const owner = this.joinOwners.get(join);
-    const node = owner === undefined ? undefined : this.definition.nodes[owner];
-    return node?.type === 'parallel' ? node.branches : [];
-  }
+export function sameScope(a: Scope, b: Scope): boolean {
+  if (a.kind === 'top' || b.kind === 'top') return a.kind === b.kind;
+  return a.parallel === b.parallel && a.branch === b.branch;
 }

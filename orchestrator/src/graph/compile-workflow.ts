@@ -1,18 +1,26 @@
 import type { BaseCheckpointSaver } from '@langchain/langgraph';
 import { END, START, StateGraph } from '@langchain/langgraph';
 import type { WorkflowDefinition } from '../definition/workflow-schema';
-import { BranchStructure } from './branch-structure';
+import { BranchStructure, TOP, type Scope } from './branch-structure';
 import type { EngineDependencies } from './engine-dependencies';
 import * as kinds from './node-kinds';
-import { arrivalNodeName, FAIL_NODE, Routing, waitNodeName } from './routing';
+import {
+  BRANCH_FAILED_NODE,
+  branchNodeName,
+  FAIL_NODE,
+  joinGateName,
+  Routing,
+  waitNodeName,
+} from './routing';
 import { WorkflowState } from './workflow-state';
 
 /**
  * Compiles a validated definition into a LangGraph graph over `WorkflowState`:
- * - async_request X becomes X (records the wait) -> __wait__X (interrupts until the reply);
- * - parallel P has static edges to each branch; each branch enters the join J through its own arrival
- *   node, and a waiting edge from all arrivals runs J once, after every branch;
- * - choice, sync_call and the second half of async_request route with `Command({ goto })`;
+ * - async_request X becomes X (records the wait) -> __wait__X (interrupts until the reply or timeout);
+ * - each branch of a parallel P is a subgraph of its own, run by a node of P's graph, so a branch moves
+ *   on as soon as its own reply arrives instead of waiting for its siblings' supersteps; a waiting edge
+ *   from all of P's branch nodes runs P's gate once, which goes to the join (or to P's failure route);
+ * - choice, sync_call, the second half of async_request and the gates route with `Command({ goto })`;
  * - end nodes and __fail__ record the outcome and go to END.
  */
 export function compileWorkflow(
@@ -21,56 +29,89 @@ export function compileWorkflow(
   checkpointer: BaseCheckpointSaver,
 ) {
   const branches = new BranchStructure(definition);
-  const routing = new Routing(definition, branches);
-  const ctx = { deps, routing };
+  const ctx: kinds.NodeBuildContext = { deps, routing: new Routing(definition, branches), branches };
+  const top = buildScope(definition, TOP, ctx);
+  return top.compile({ checkpointer, name: definition.workflow_id }) as unknown as CompiledGraphOf;
+}
+
+/** One scope's graph: the top level (entry_point) or a branch (its first node). */
+function buildScope(definition: WorkflowDefinition, scope: Scope, ctx: kinds.NodeBuildContext): UntypedGraph {
+  const { routing, branches } = ctx;
   // LangGraph's builder types track node names statically; ours come from YAML, so the builder is untyped.
   const graph = new StateGraph(WorkflowState) as unknown as UntypedGraph;
+  const targets = new Set<string>();
+  const add = (name: string, fn: kinds.NodeFn, ends?: string[]) => {
+    for (const end of ends ?? []) targets.add(end);
+    graph.addNode(name, fn, ends ? { ends } : undefined);
+  };
 
-  graph.addNode(FAIL_NODE, kinds.failNode(), { ends: [END] });
-  for (const [name, node] of Object.entries(definition.nodes)) {
+  for (const name of branches.nodesIn(scope)) {
+    const node = definition.nodes[name];
+    if (!node) continue;
     switch (node.type) {
       case 'async_request':
-        graph.addNode(name, kinds.asyncRequestPrepare(name, node, ctx));
-        graph.addNode(waitNodeName(name), kinds.asyncRequestWait(name, node, ctx), {
-          ends: routing.possibleTargets(name, [node.on_response, node.on_failure, node.on_timeout], true),
-        });
+        add(name, kinds.asyncRequestPrepare(name, node, ctx));
+        add(
+          waitNodeName(name),
+          kinds.asyncRequestWait(name, node, ctx),
+          routing
+            .possibleTargets(name, [node.on_response, node.on_failure, node.on_timeout], true)
+            .concat(END),
+        );
         graph.addEdge(name, waitNodeName(name));
         break;
       case 'sync_call':
-        graph.addNode(name, kinds.syncCall(name, node, ctx), {
-          ends: routing.possibleTargets(name, [node.on_success, node.on_failure], true),
-        });
+        add(
+          name,
+          kinds.syncCall(name, node, ctx),
+          routing.possibleTargets(name, [node.on_success, node.on_failure], true),
+        );
         break;
       case 'choice':
-        graph.addNode(name, kinds.choice(name, node, ctx), {
-          ends: routing.possibleTargets(name, [...node.choices.map((c) => c.next), node.default], true),
+        add(
+          name,
+          kinds.choice(name, node, ctx),
+          routing.possibleTargets(name, [...node.choices.map((c) => c.next), node.default], true),
+        );
+        break;
+      case 'parallel': {
+        add(name, kinds.parallel(name, ctx));
+        const runners = node.branches.map((branch) => {
+          const runner = branchNodeName(name, branch);
+          const subgraph = buildScope(definition, { kind: 'branch', parallel: name, branch }, ctx).compile(
+            {},
+          );
+          add(runner, kinds.branchRunner(subgraph));
+          graph.addEdge(name, runner);
+          return runner;
         });
+        const gateTargets = [routing.target(name, node.join), routing.parallelFailureTarget(name), END];
+        add(joinGateName(name), kinds.joinGate(name, node.join, ctx), [...new Set(gateTargets)]);
+        graph.addEdge(runners, joinGateName(name));
         break;
-      case 'parallel':
-        graph.addNode(name, kinds.parallel(name, ctx));
-        for (const branch of node.branches) graph.addEdge(name, branch);
-        break;
+      }
       case 'end':
-        graph.addNode(name, kinds.endNode(name, node, ctx), { ends: [END] });
+        add(name, kinds.endNode(name, node, ctx), [END]);
         break;
     }
   }
-  for (const node of Object.values(definition.nodes)) {
-    if (node.type !== 'parallel') continue;
-    const arrivals = node.branches.map((branch) => arrivalNodeName(node.join, branch));
-    for (const arrival of arrivals) graph.addNode(arrival, () => Promise.resolve({}));
-    graph.addEdge(arrivals, node.join);
+  // Failure exits exist only where something can fail into them (LangGraph rejects unreachable nodes).
+  if (targets.has(FAIL_NODE)) add(FAIL_NODE, kinds.failNode(), [END]);
+  if (targets.has(BRANCH_FAILED_NODE) && scope.kind === 'branch') {
+    add(BRANCH_FAILED_NODE, kinds.branchFailedNode(scope.parallel), [END]);
   }
-  graph.addEdge(START, definition.entry_point);
-  return graph.compile({ checkpointer, name: definition.workflow_id });
+  graph.addEdge(START, scope.kind === 'top' ? definition.entry_point : scope.branch);
+  return graph;
 }
 
 export type CompiledWorkflow = ReturnType<typeof compileWorkflow>;
 
 interface UntypedGraph {
-  addNode(name: string, fn: (...args: never[]) => unknown, options?: { ends?: string[] }): UntypedGraph;
+  addNode(name: string, fn: kinds.NodeFn, options?: { ends?: string[] }): UntypedGraph;
   addEdge(from: string | string[], to: string): UntypedGraph;
-  compile(options: { checkpointer: BaseCheckpointSaver; name: string }): CompiledGraphOf;
+  compile(options: { checkpointer?: BaseCheckpointSaver; name?: string }): {
+    invoke(input: never, config: never): Promise<unknown>;
+  };
 }
 
 type CompiledGraphOf = ReturnType<StateGraph<typeof WorkflowState.spec>['compile']>;

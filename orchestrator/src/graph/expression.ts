@@ -1,4 +1,5 @@
 import jsonata from 'jsonata';
+import { LinearRegExp } from './linear-regexp';
 
 export class ExpressionError extends Error {
   constructor(
@@ -38,6 +39,7 @@ export async function evaluateCondition(
       timeout: limits.timeoutMs,
       stack: limits.maxDepth,
       sequence: limits.maxSequence,
+      RegexEngine: LinearRegExp as unknown as RegExpConstructor,
     });
     const result: unknown = await compiled.evaluate(input);
     return result === true;

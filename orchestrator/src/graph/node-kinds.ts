@@ -5,8 +5,10 @@ import type { AsyncRequestNode, ChoiceNode, EndNode, SyncCallNode } from '../def
 import { SyncCapabilityError } from '../sync-capabilities/registry';
 import type { EngineDependencies } from './engine-dependencies';
 import { evaluateCondition, ExpressionError } from './expression';
+import type { BranchStructure } from './branch-structure';
 import type { Routing } from './routing';
 import { waitNodeName } from './routing';
+import { stateDelta } from './state-delta';
 import type {
   Context,
   HistoryEntry,
@@ -18,7 +20,7 @@ import type {
   WorkflowStateValue,
 } from './workflow-state';
 
-type NodeFn = (
+export type NodeFn = (
   state: WorkflowStateValue,
   config: LangGraphRunnableConfig,
 ) => Promise<Command | WorkflowStateUpdate>;
@@ -26,6 +28,7 @@ type NodeFn = (
 export interface NodeBuildContext {
   readonly deps: EngineDependencies;
   readonly routing: Routing;
+  readonly branches: BranchStructure;
 }
 
 function instanceIdOf(config: LangGraphRunnableConfig): string {
@@ -86,12 +89,26 @@ export function asyncRequestWait(name: string, node: AsyncRequestNode, ctx: Node
   return (state) => {
     const wait = Object.values(state.waits).find((w) => w.node === name);
     if (!wait) throw new Error(`node ${name} has no open wait: the prepare step did not run`);
-    const resume = interrupt<WaitInterrupt, WaitResumeValue>({ request_id: wait.request_id, node: name });
+    const parallels = ctx.branches.enclosing(name).map((m) => m.parallel);
+    const resume = interrupt<WaitInterrupt, WaitResumeValue>({ ...wait, parallels });
     const history = (status: HistoryEntry['status']): HistoryEntry[] => [
       { node: name, status, started_at: wait.since, ended_at: resume.at },
     ];
     const closed = { waits: { [wait.request_id]: null } };
 
+    if (resume.kind === 'cancelled') {
+      return Promise.resolve(
+        new Command({
+          update: {
+            ...closed,
+            resolved: { [wait.request_id]: 'CANCELLED' as const },
+            history: history('CANCELLED'),
+            cancelled_parallels: { [resume.parallel]: true as const },
+          },
+          goto: END,
+        }),
+      );
+    }
     if (resume.kind === 'timeout') {
       const error = {
         code: 'TIMEOUT',
@@ -256,6 +273,57 @@ export function endNode(name: string, node: EndNode, ctx: NodeBuildContext): Nod
         goto: END,
       }),
     );
+  };
+}
+
+/** Ends a branch whose failure has no route of its own: its parallel's gate routes on. */
+export function branchFailedNode(parallel: string): NodeFn {
+  return (state) =>
+    Promise.resolve(
+      new Command({
+        update: {
+          branch_failures: {
+            [parallel]: state.last_error ?? {
+              code: 'BRANCH_FAILED',
+              message: `a branch of ${parallel} failed`,
+            },
+          },
+        },
+        goto: END,
+      }),
+    );
+}
+
+/**
+ * Runs after every branch of a parallel has ended: goes to the join, or to the parallel's failure route
+ * when a branch failed, or ends this (outer) branch when an enclosing parallel was cancelled.
+ */
+export function joinGate(parallel: string, join: string, ctx: NodeBuildContext): NodeFn {
+  return (state) => {
+    const cleared = { branch_failures: { [parallel]: null }, cancelled_parallels: { [parallel]: null } };
+    if (ctx.branches.enclosing(parallel).some((m) => state.cancelled_parallels[m.parallel])) {
+      return Promise.resolve(new Command({ update: cleared, goto: END }));
+    }
+    const failure = state.branch_failures[parallel];
+    if (failure) {
+      return Promise.resolve(
+        new Command({
+          update: { ...cleared, last_error: failure },
+          goto: ctx.routing.parallelFailureTarget(parallel),
+        }),
+      );
+    }
+    return Promise.resolve(new Command({ goto: ctx.routing.target(parallel, join) }));
+  };
+}
+
+/** Runs one branch as its own subgraph, so branches advance independently; returns only its changes. */
+export function branchRunner(subgraph: {
+  invoke(input: WorkflowStateValue, config: LangGraphRunnableConfig): Promise<unknown>;
+}): NodeFn {
+  return async (state, config) => {
+    const after = (await subgraph.invoke(state, config)) as WorkflowStateValue;
+    return stateDelta(state, after);
   };
 }
 

@@ -1,15 +1,19 @@
+import { END } from '@langchain/langgraph';
 import type { WorkflowDefinition } from '../definition/workflow-schema';
-import type { BranchStructure } from './branch-structure';
+import type { BranchStructure, Scope } from './branch-structure';
 
 /** LangGraph node names the compiler adds; user node names start with a letter, so these cannot clash. */
 export const FAIL_NODE = '__fail__';
+export const BRANCH_FAILED_NODE = '__branch_failed__';
 export const waitNodeName = (node: string): string => `__wait__${node}`;
-export const arrivalNodeName = (join: string, branch: string): string => `__arrive__${join}__${branch}`;
+export const branchNodeName = (parallel: string, branch: string): string =>
+  `__branch__${parallel}__${branch}`;
+export const joinGateName = (parallel: string): string => `__gate__${parallel}`;
 
 /**
- * Turns a definition's `next` references into LangGraph targets. A step into a parallel's join from inside
- * one of its branches goes to that branch's arrival node instead, and the join waits on all arrivals: so
- * the join runs once, after every branch, however each branch got there.
+ * Turns a definition's `next` references into LangGraph targets within the scope a node is compiled in.
+ * Inside a branch, a step into the parallel's join ends the branch subgraph; a failure with no route of
+ * its own ends it through `__branch_failed__`, which the parallel's gate then routes to `on_failure`.
  */
 export class Routing {
   constructor(
@@ -18,26 +22,26 @@ export class Routing {
   ) {}
 
   target(from: string, to: string): string {
-    const owner = this.branches.joinOwner(to);
-    if (owner !== undefined) {
-      const membership = this.branches.enclosing(from).find((m) => m.parallel === owner);
-      if (membership) return arrivalNodeName(to, membership.branch);
-    }
+    const scope = this.branches.scopeOf(from);
+    if (scope.kind === 'branch' && this.joinOf(scope.parallel) === to) return END;
     return to;
   }
 
-  /**
-   * Where a failure without its own `on_failure` goes: the innermost enclosing parallel's `on_failure`
-   * (outwards), else the workflow fails.
-   */
+  /** Where a failure without its own route goes: the branch's failure exit, or the workflow fails. */
   failureTarget(from: string, own: string | undefined): string {
     if (own !== undefined) return this.target(from, own);
-    for (const { parallel } of this.branches.enclosing(from)) {
-      const node = this.definition.nodes[parallel];
-      if (node?.type === 'parallel' && node.on_failure !== undefined)
-        return this.target(parallel, node.on_failure);
-    }
-    return FAIL_NODE;
+    return this.scopeFailure(this.branches.scopeOf(from));
+  }
+
+  /** Where a parallel's failed branch leads: its `on_failure`, else the failure of its own scope. */
+  parallelFailureTarget(parallel: string): string {
+    const node = this.definition.nodes[parallel];
+    const own = node?.type === 'parallel' ? node.on_failure : undefined;
+    return this.failureTarget(parallel, own);
+  }
+
+  scopeFailure(scope: Scope): string {
+    return scope.kind === 'branch' ? BRANCH_FAILED_NODE : FAIL_NODE;
   }
 
   /** Every target a node may go to, for LangGraph's `ends` (drawing and validation). */
@@ -46,5 +50,10 @@ export class Routing {
     for (const t of targets) if (t !== undefined) out.add(this.target(from, t));
     if (canFail) out.add(this.failureTarget(from, undefined));
     return [...out];
+  }
+
+  private joinOf(parallel: string): string | undefined {
+    const node = this.definition.nodes[parallel];
+    return node?.type === 'parallel' ? node.join : undefined;
   }
 }

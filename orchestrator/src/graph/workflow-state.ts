@@ -13,11 +13,11 @@ export interface OpenWait {
   readonly expected_output_keys: readonly string[];
 }
 
-export type Resolution = 'REPLIED' | 'FAILED' | 'TIMED_OUT';
+export type Resolution = 'REPLIED' | 'FAILED' | 'TIMED_OUT' | 'CANCELLED';
 
 export interface HistoryEntry {
   readonly node: string;
-  readonly status: 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT';
+  readonly status: 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'CANCELLED';
   readonly started_at: string;
   readonly ended_at: string;
 }
@@ -67,8 +67,23 @@ export const WorkflowState = Annotation.Root({
     reducer: (a, b) => ({ ...a, ...b }),
     default: () => ({}),
   }),
-  history: Annotation<HistoryEntry[], HistoryEntry[]>({ reducer: (a, b) => [...a, ...b], default: () => [] }),
+  /** In order of completion: branches report their steps when they end, so entries are sorted (stably). */
+  history: Annotation<HistoryEntry[], HistoryEntry[]>({
+    reducer: (a, b) =>
+      b.length === 0 ? a : [...a, ...b].sort((x, y) => x.ended_at.localeCompare(y.ended_at)),
+    default: () => [],
+  }),
   last_error: Annotation<WorkflowError | null>({ reducer: (_, b) => b, default: () => null }),
+  /** Parallels one of whose branches failed, with the error; cleared when the parallel routes on. */
+  branch_failures: Annotation<Record<string, WorkflowError>, Record<string, WorkflowError | null>>({
+    reducer: mergeWithDeletes,
+    default: () => ({}),
+  }),
+  /** Parallels whose remaining branches were stopped because a sibling failed; cleared likewise. */
+  cancelled_parallels: Annotation<Record<string, true>, Record<string, true | null>>({
+    reducer: mergeWithDeletes,
+    default: () => ({}),
+  }),
   outcome: Annotation<Outcome | null>({ reducer: (a, b) => a ?? b, default: () => null }),
 });
 
@@ -84,10 +99,15 @@ export type WaitResumeValue =
       readonly error: { readonly code: string; readonly message: string };
       readonly at: string;
     }
-  | { readonly kind: 'timeout'; readonly at: string };
+  | { readonly kind: 'timeout'; readonly at: string }
+  /** A sibling branch of `parallel` failed: stop waiting and end this branch. */
+  | { readonly kind: 'cancelled'; readonly parallel: string; readonly at: string };
 
-/** The value an interrupted async_request node exposes; the runtime matches replies on `request_id`. */
-export interface WaitInterrupt {
-  readonly request_id: string;
-  readonly node: string;
+/**
+ * The value an interrupted async_request node exposes: the whole wait, so the runtime can send the request
+ * and show the wait without reading branch subgraph state, and the parallels it runs inside (innermost
+ * first), so a failing branch can stop its siblings. Replies are matched on `request_id`.
+ */
+export interface WaitInterrupt extends OpenWait {
+  readonly parallels: readonly string[];
 }

@@ -1,4 +1,4 @@
-import type { HistoryEntry, WorkflowError } from '../graph/workflow-state';
+import type { HistoryEntry, Resolution, WorkflowError } from '../graph/workflow-state';
 
 export const INSTANCE_STATUSES = ['RUNNING', 'WAITING', 'SUCCEEDED', 'FAILED', 'CANCELLED'] as const;
 export type InstanceStatus = (typeof INSTANCE_STATUSES)[number];
@@ -35,6 +35,11 @@ export interface InstanceRecord {
   readonly dispatched: readonly string[];
   /** Request ids whose waits the instance stopped awaiting because it was cancelled. */
   readonly cancelled_requests: readonly string[];
+  /**
+   * How each request the runtime resumed was resolved; `RESOLVED` when a crash hid how (the wait is gone
+   * from the checkpoint, so it was answered). Tells a duplicate reply from a stale one.
+   */
+  readonly resolved: Readonly<Record<string, Resolution | 'RESOLVED'>>;
   readonly created_at: string;
   readonly updated_at: string;
 }

@@ -6,8 +6,9 @@ import { validateDefinition } from '../definition/validate-definition';
 import type { WorkflowDefinition } from '../definition/workflow-schema';
 import { compileWorkflow, type CompiledWorkflow } from '../graph/compile-workflow';
 import type { Clock, EngineDependencies } from '../graph/engine-dependencies';
-import type { WaitInterrupt, WaitResumeValue, WorkflowStateValue } from '../graph/workflow-state';
+import type { Resolution, WaitInterrupt, WaitResumeValue, WorkflowStateValue } from '../graph/workflow-state';
 import type { SyncCapability } from '../sync-capabilities/registry';
+import { FailureTrackingCheckpointer } from './failure-tracking-checkpointer';
 import { ack, reject, retry, type HandleOutcome } from './handle-outcome';
 import { isTerminal, type InstanceRecord, type InstanceStatus } from './instance-record';
 import type {
@@ -59,6 +60,12 @@ export const DURABILITY = 'exit' as const;
 
 const MAX_CACHED_GRAPHS = 64;
 
+interface GraphView {
+  readonly values: WorkflowStateValue;
+  /** Open waits by request id, with the interrupt that a reply resumes. */
+  readonly pending: ReadonlyMap<string, { readonly interruptId: string; readonly wait: WaitInterrupt }>;
+}
+
 /**
  * The orchestrator: applies START_WORKFLOW, ASYNC_RESP, CANCEL_WORKFLOW and TIMER_FIRED to instances.
  * Every message is processed under the instance's lease (one writer per instance) and begins by
@@ -70,8 +77,10 @@ export class OrchestratorRuntime {
   private readonly leaseTtlMs: number;
   private readonly busyRetrySeconds: number;
   private readonly newInstanceId: () => string;
+  private readonly checkpointer: FailureTrackingCheckpointer;
 
   constructor(private readonly options: RuntimeOptions) {
+    this.checkpointer = new FailureTrackingCheckpointer(options.checkpointer);
     this.deps = { clock: options.clock, syncCapabilities: options.syncCapabilities };
     this.leaseTtlMs = options.leaseTtlMs ?? 15 * 60 * 1000;
     this.busyRetrySeconds = options.busyRetrySeconds ?? 2;
@@ -140,6 +149,7 @@ export class OrchestratorRuntime {
       start_context: message.context,
       dispatched: [],
       cancelled_requests: [],
+      resolved: {},
       created_at: now,
       updated_at: now,
     };
@@ -167,6 +177,20 @@ export class OrchestratorRuntime {
       return ack('start refused');
     }
     await this.options.definitions.pin(definitionText);
+    try {
+      await this.graphFor(base);
+    } catch (error) {
+      // Validation should make this impossible; if LangGraph still refuses the graph, fail the instance
+      // with the reason rather than retry a START that can never succeed.
+      const compileError = {
+        code: 'COMPILE_FAILED',
+        message: error instanceof Error ? error.message : String(error),
+      };
+      await this.options.instances.save({ ...base, status: 'FAILED', error: compileError }, lease);
+      this.options.metrics.record('WorkflowsFailed', 1, { workflow_id: message.workflow_id });
+      log.error({ error: compileError }, 'START_WORKFLOW refused: instance FAILED before its first step');
+      return ack('start refused');
+    }
     await this.options.instances.save(base, lease);
     this.options.metrics.record('WorkflowsStarted', 1, { workflow_id: message.workflow_id });
     log.info({ definition: base.definition }, 'workflow started');
@@ -177,9 +201,9 @@ export class OrchestratorRuntime {
   private async reply(message: AsyncResponse, lease: Lease, log: Logger): Promise<HandleOutcome> {
     const record = await this.options.instances.get(message.instance_id);
     if (!record) return retry(`reply for unknown instance ${message.instance_id}`, 30);
-    const { record: current, state } = await this.reconcile(record, lease, log);
+    const { record: current, view } = await this.reconcile(record, lease, log);
     const rid = message.request_id;
-    const wait = state?.values.waits[rid];
+    const wait = view?.pending.get(rid)?.wait;
     if (wait && !isTerminal(current.status)) {
       const value: WaitResumeValue =
         message.status === 'SUCCESS'
@@ -189,24 +213,15 @@ export class OrchestratorRuntime {
       await this.resume(current, rid, value, lease, log);
       return ack();
     }
-    const resolution = state?.values.resolved[rid];
-    if (resolution === 'REPLIED' || resolution === 'FAILED') {
+    const resolution = current.resolved[rid] ?? view?.values.resolved?.[rid];
+    if (resolution === 'REPLIED' || resolution === 'FAILED' || resolution === 'RESOLVED') {
       this.options.metrics.record('DuplicateReplies', 1, { workflow_id: current.workflow_id });
       log.info({ resolution }, 'duplicate reply acknowledged and ignored');
       return ack('duplicate');
     }
-    if (
-      resolution === 'TIMED_OUT' ||
-      current.cancelled_requests.includes(rid) ||
-      (wait && isTerminal(current.status))
-    ) {
+    if (resolution !== undefined || current.cancelled_requests.includes(rid) || isTerminal(current.status)) {
       this.options.metrics.record('StaleReplies', 1, { workflow_id: current.workflow_id });
       log.warn({ resolution: resolution ?? current.status }, 'stale reply: the request is no longer awaited');
-      return ack('stale');
-    }
-    if (isTerminal(current.status)) {
-      this.options.metrics.record('StaleReplies', 1, { workflow_id: current.workflow_id });
-      log.warn({ status: current.status }, 'stale reply: the instance has ended');
       return ack('stale');
     }
     return retry(`reply for request ${rid} that instance ${current.instance_id} is not awaiting yet`, 5);
@@ -219,8 +234,8 @@ export class OrchestratorRuntime {
       await this.options.timers.schedule(message);
       return ack('timer re-armed');
     }
-    const { record: current, state } = await this.reconcile(record, lease, log);
-    const wait = state?.values.waits[message.request_id];
+    const { record: current, view } = await this.reconcile(record, lease, log);
+    const wait = view?.pending.get(message.request_id)?.wait;
     if (!wait || isTerminal(current.status)) return ack('timer for a wait that is over');
     log.warn({ node: wait.node, deadline: wait.deadline }, 'wait timed out');
     await this.resume(current, message.request_id, { kind: 'timeout', at: this.now() }, lease, log);
@@ -255,49 +270,83 @@ export class OrchestratorRuntime {
   ) {
     const graph = await this.graphFor(record);
     const config = this.config(record.instance_id);
-    const snapshot = await graph.getState(config);
-    const interrupt = snapshot.tasks
-      .flatMap((t) => t.interrupts)
-      .find((i) => (i.value as WaitInterrupt | undefined)?.request_id === requestId);
-    if (!interrupt?.id) throw new Error(`no pending interrupt for request ${requestId}`);
-    await graph.invoke(new Command({ resume: { [interrupt.id]: value } }), config);
-    return this.reconcile(record, lease, log);
+    const entry = (await this.viewOf(graph, config)).pending.get(requestId);
+    if (!entry) throw new Error(`no pending interrupt for request ${requestId}`);
+    // If the branch holding this wait lost its own checkpoint (a crash), it re-runs and interrupts anew
+    // under another id: the resume did not take, so it is given to the new interrupt.
+    for (let attempt = 0, id = entry.interruptId; ; attempt++) {
+      await this.invoke(graph, new Command({ resume: { [id]: value } }), config);
+      const next = (await this.viewOf(graph, config)).pending.get(requestId);
+      if (!next) break;
+      if (attempt >= 2 || next.interruptId === id) {
+        throw new Error(`the reply to ${requestId} could not be applied: its wait is still pending`);
+      }
+      id = next.interruptId;
+    }
+    const resolution: Resolution =
+      value.kind === 'timeout'
+        ? 'TIMED_OUT'
+        : value.kind === 'cancelled'
+          ? 'CANCELLED'
+          : value.status === 'SUCCESS'
+            ? 'REPLIED'
+            : 'FAILED';
+    return this.reconcile(
+      { ...record, resolved: { ...record.resolved, [requestId]: resolution } },
+      lease,
+      log,
+    );
   }
 
   /**
    * Brings the status record up to date with the checkpoint, and finishes whatever a crash interrupted:
-   * starts the graph if START was recorded but never ran, and dispatches (at least once) every open wait
-   * not yet handed to the dispatcher. Idempotent.
+   * starts the graph if START was recorded but never ran, re-runs a task whose interrupt was not recorded,
+   * stops the siblings of a failed branch, and dispatches (at least once) every open wait not yet handed
+   * to the dispatcher. Idempotent.
    */
   private async reconcile(
     record: InstanceRecord,
     lease: Lease,
     log: Logger,
-  ): Promise<{ record: InstanceRecord; state?: { values: WorkflowStateValue } }> {
+  ): Promise<{ record: InstanceRecord; view?: GraphView }> {
+    const config = this.config(record.instance_id);
     if (isTerminal(record.status)) {
       // Nothing to advance; the checkpoint (if the graph ever ran) still tells duplicates from stale replies.
-      const config = this.config(record.instance_id);
-      if (!(await this.options.checkpointer.getTuple(config))) return { record };
-      const snapshot = await (await this.graphFor(record)).getState(config);
-      return { record, state: { values: snapshot.values as WorkflowStateValue } };
+      if (!(await this.checkpointer.getTuple(config))) return { record };
+      return { record, view: await this.viewOf(await this.graphFor(record), config) };
     }
     const graph = await this.graphFor(record);
-    const config = this.config(record.instance_id);
-    let snapshot = await graph.getState(config);
+    const snapshot = await graph.getState(config);
     if (!snapshot.config.configurable?.checkpoint_id) {
-      await graph.invoke({ context: record.start_context }, config);
-      snapshot = await graph.getState(config);
+      await this.invoke(graph, { context: record.start_context }, config);
     } else if (snapshot.tasks.some((t) => t.interrupts.length === 0 && t.result === undefined && !t.error)) {
       // A task of the current superstep has neither finished nor interrupted durably: the invocation that
       // ran it died (LangGraph still commits the checkpoint when an interrupt's write fails). Continuing
       // from the checkpoint re-runs it; nodes are free of side effects, so that is safe.
-      await graph.invoke(null, config);
-      snapshot = await graph.getState(config);
+      await this.invoke(graph, null, config);
     }
-    const values = snapshot.values as WorkflowStateValue;
-    const openWaits = Object.values(values.waits ?? {});
+    let view = await this.viewOf(graph, config);
+    let resolved = { ...record.resolved };
+    // A branch failed while siblings still wait: stop them, so the parallel's failure route runs now.
+    for (let cancel = this.siblingToCancel(view); cancel; cancel = this.siblingToCancel(view)) {
+      log.warn(
+        { node: cancel.wait.node, parallel: cancel.parallel },
+        'branch stopped: a sibling branch failed',
+      );
+      const value: WaitResumeValue = { kind: 'cancelled', parallel: cancel.parallel, at: this.now() };
+      await this.invoke(graph, new Command({ resume: { [cancel.interruptId]: value } }), config);
+      resolved = { ...resolved, [cancel.wait.request_id]: 'CANCELLED' };
+      view = await this.viewOf(graph, config);
+    }
+    const values = view.values;
     const outcome = values.outcome;
-    const status: InstanceStatus = outcome ? outcome.status : openWaits.length > 0 ? 'WAITING' : 'RUNNING';
+    const open = outcome ? [] : [...view.pending.values()].map((p) => p.wait);
+    const status: InstanceStatus = outcome ? outcome.status : open.length > 0 ? 'WAITING' : 'RUNNING';
+    // A wait we knew that is no longer pending was answered, even if a crash hid how.
+    for (const wait of record.waits) {
+      if (!view.pending.has(wait.request_id) && !(wait.request_id in resolved))
+        resolved[wait.request_id] = 'RESOLVED';
+    }
 
     const history = values.history ?? [];
     for (const step of history.slice(record.history.length)) {
@@ -305,41 +354,14 @@ export class OrchestratorRuntime {
       this.options.metrics.record('StepDuration', ms, { workflow_id: record.workflow_id, node: step.node });
       log.info({ node: step.node, status: step.status, duration_ms: ms }, `step ${step.node} ${step.status}`);
     }
-    const fresh = outcome ? [] : openWaits.filter((w) => !record.dispatched.includes(w.request_id));
-    if (fresh.length > 0) {
-      const sentAt = this.now();
-      const requests: AsyncRequestMessage[] = fresh.map((w) => ({
-        type: 'ASYNC_REQ',
-        instance_id: record.instance_id,
-        workflow_id: record.workflow_id,
-        node: w.node,
-        request_id: w.request_id,
-        capability_id: w.capability_id,
-        input: w.input,
-        expected_output_keys: [...w.expected_output_keys],
-        reply_to: this.options.replyTo,
-        sent_at: sentAt,
-      }));
-      await this.options.dispatcher.dispatch(requests);
-      for (const w of fresh) {
-        if (w.deadline) {
-          await this.options.timers.schedule({
-            type: 'TIMER_FIRED',
-            instance_id: record.instance_id,
-            request_id: w.request_id,
-            fire_at: w.deadline,
-          });
-        }
-        log.info({ node: w.node, request_id: w.request_id, capability_id: w.capability_id }, 'request sent');
-      }
-      this.options.metrics.record('RequestsDispatched', fresh.length, { workflow_id: record.workflow_id });
-    }
+    const fresh = open.filter((w) => !record.dispatched.includes(w.request_id));
+    if (fresh.length > 0) await this.dispatch(record, fresh, log);
 
     const updated: InstanceRecord = {
       ...record,
       status,
       context: values.context ?? record.context,
-      waits: openWaits.map((w) => ({
+      waits: open.map((w) => ({
         request_id: w.request_id,
         node: w.node,
         capability_id: w.capability_id,
@@ -350,6 +372,7 @@ export class OrchestratorRuntime {
       error: outcome?.error ?? null,
       ...(outcome?.output ? { output: outcome.output } : {}),
       dispatched: [...record.dispatched, ...fresh.map((w) => w.request_id)],
+      resolved,
       updated_at: this.now(),
     };
     if (JSON.stringify({ ...updated, updated_at: '' }) !== JSON.stringify({ ...record, updated_at: '' })) {
@@ -360,7 +383,89 @@ export class OrchestratorRuntime {
         log.info({ status: outcome.status, error: outcome.error }, `workflow ${outcome.status}`);
       }
     }
-    return { record: updated, state: { values } };
+    return { record: updated, view };
+  }
+
+  /** Hands new waits to the dispatcher and arms their timers: the outbox, flushed after the checkpoint. */
+  private async dispatch(
+    record: InstanceRecord,
+    waits: readonly WaitInterrupt[],
+    log: Logger,
+  ): Promise<void> {
+    const sentAt = this.now();
+    const requests: AsyncRequestMessage[] = waits.map((w) => ({
+      type: 'ASYNC_REQ',
+      instance_id: record.instance_id,
+      workflow_id: record.workflow_id,
+      node: w.node,
+      request_id: w.request_id,
+      capability_id: w.capability_id,
+      input: w.input,
+      expected_output_keys: [...w.expected_output_keys],
+      reply_to: this.options.replyTo,
+      sent_at: sentAt,
+    }));
+    await this.options.dispatcher.dispatch(requests);
+    for (const w of waits) {
+      if (w.deadline) {
+        await this.options.timers.schedule({
+          type: 'TIMER_FIRED',
+          instance_id: record.instance_id,
+          request_id: w.request_id,
+          fire_at: w.deadline,
+        });
+      }
+      log.info({ node: w.node, request_id: w.request_id, capability_id: w.capability_id }, 'request sent');
+    }
+    this.options.metrics.record('RequestsDispatched', waits.length, { workflow_id: record.workflow_id });
+  }
+
+  /** The state (with pending writes applied) and the open waits: interrupts of unfinished tasks. */
+  private async viewOf(
+    graph: CompiledWorkflow,
+    config: ReturnType<OrchestratorRuntime['config']>,
+  ): Promise<GraphView> {
+    const snapshot = await graph.getState(config);
+    const pending = new Map<string, { interruptId: string; wait: WaitInterrupt }>();
+    for (const task of snapshot.tasks) {
+      if (task.result !== undefined) continue;
+      for (const interrupt of task.interrupts) {
+        const wait = interrupt.value as WaitInterrupt | undefined;
+        if (interrupt.id && wait?.request_id)
+          pending.set(wait.request_id, { interruptId: interrupt.id, wait });
+      }
+    }
+    return { values: snapshot.values as WorkflowStateValue, pending };
+  }
+
+  /** Runs the graph; a checkpoint write that failed anywhere in it fails the message (see the tracker). */
+  private async invoke(
+    graph: CompiledWorkflow,
+    input: Parameters<CompiledWorkflow['invoke']>[0],
+    config: ReturnType<OrchestratorRuntime['config']>,
+  ) {
+    const threadId = config.configurable.thread_id;
+    this.checkpointer.takeFailure(threadId);
+    await graph.invoke(input, config);
+    const failure = this.checkpointer.takeFailure(threadId);
+    if (failure !== undefined) {
+      throw new Error(
+        `a checkpoint write failed during the step: ${failure instanceof Error ? failure.message : JSON.stringify(failure)}`,
+        {
+          cause: failure,
+        },
+      );
+    }
+  }
+
+  private siblingToCancel(view: GraphView) {
+    const failed = Object.keys(view.values.branch_failures ?? {});
+    if (failed.length === 0) return undefined;
+    for (const entry of view.pending.values()) {
+      const parallel = entry.wait.parallels.find((p) => failed.includes(p));
+      if (parallel) return { ...entry, parallel };
+    }
+    return undefined;
   }
 
   private async graphFor(record: InstanceRecord): Promise<CompiledWorkflow> {
@@ -376,7 +481,7 @@ export class OrchestratorRuntime {
       throw new Error(
         `pinned definition ${sha256} no longer validates: ${diagnostics.map(formatDiagnostic).join('; ')}`,
       );
-    const graph = compileWorkflow(definition, this.deps, this.options.checkpointer);
+    const graph = compileWorkflow(definition, this.deps, this.checkpointer);
     if (this.graphs.size >= MAX_CACHED_GRAPHS) this.graphs.delete(this.graphs.keys().next().value as string);
     this.graphs.set(sha256, graph);
     return graph;

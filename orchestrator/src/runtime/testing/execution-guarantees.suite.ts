@@ -84,15 +84,16 @@ export function describeExecutionGuarantees(label: string, newCheckpointer: () =
             dispatcher: {
               dispatch: async (requests) => {
                 for (const request of requests) {
+                  // The open waits are the interrupts recorded against the latest top-level checkpoint.
                   const tuple = await ports.checkpointer.getTuple({
                     configurable: { thread_id: request.instance_id },
                   });
-                  const waits = (tuple?.checkpoint.channel_values.waits ?? {}) as Record<string, unknown>;
-                  const pending = (tuple?.pendingWrites ?? []).some(
+                  const durable = (tuple?.pendingWrites ?? []).some(
                     ([, channel, value]) =>
-                      channel === 'waits' && request.request_id in (value as Record<string, unknown>),
+                      channel === '__interrupt__' &&
+                      JSON.stringify(value).includes(JSON.stringify(request.request_id)),
                   );
-                  durableAtSend.push(request.request_id in waits || pending);
+                  durableAtSend.push(durable);
                 }
                 await ports.dispatcher.dispatch(requests);
               },
