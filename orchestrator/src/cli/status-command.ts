@@ -19,7 +19,8 @@ export interface StatusTarget {
  * point), else, or with --local, the embedded stack on its default ports.
  */
 export function statusTarget(local: boolean, env: NodeJS.ProcessEnv): StatusTarget {
-  if (!local && env.CCH_ENV && env.CCH_OWNER) return { stage: { env: env.CCH_ENV, owner: env.CCH_OWNER }, dynamodb: {} };
+  if (!local && env.CCH_ENV && env.CCH_OWNER)
+    return { stage: { env: env.CCH_ENV, owner: env.CCH_OWNER }, dynamodb: {} };
   return { stage: { env: 'local', owner: env.CCH_OWNER ?? 'dev' }, dynamodb: localClientConfig().dynamodb };
 }
 
@@ -57,7 +58,9 @@ export async function statusCommand(
       io.out(`  ${step.status.padEnd(9)} ${step.node} (${ms} ms)\n`);
     }
     for (const wait of view.waits) {
-      io.out(`  WAITING   ${wait.node} on ${wait.capability_id} since ${wait.since}${wait.deadline ? `, until ${wait.deadline}` : ''}\n`);
+      io.out(
+        `  WAITING   ${wait.node} on ${wait.capability_id} since ${wait.since}${wait.deadline ? `, until ${wait.deadline}` : ''}\n`,
+      );
     }
     if (view.error) io.out(`error ${view.error.code}: ${view.error.message}\n`);
     return 0;

@@ -19,7 +19,10 @@ export interface LocalClientConfig {
  * SDK client settings that reach the embedded stack: endpoints only, as the product uses one code path.
  * s3rver checks signatures against its own credentials and wants path-style addressing.
  */
-export function localClientConfig(ports: LocalPorts = DEFAULT_LOCAL_PORTS, host = '127.0.0.1'): LocalClientConfig {
+export function localClientConfig(
+  ports: LocalPorts = DEFAULT_LOCAL_PORTS,
+  host = '127.0.0.1',
+): LocalClientConfig {
   const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
   return {
     dynamodb: { region: LOCAL_REGION, endpoint: `http://${host}:${ports.dynamodb}`, credentials },

@@ -17,7 +17,10 @@ describe('resourceNames', () => {
     [{ env: 'dev', owner: '' }, "owner '' must be"],
     [{ env: 'dev', owner: 'a'.repeat(17) }, 'owner'],
     [{ env: 'dev', owner: 'al ice' }, "owner 'al ice'"],
-    [{ env: 'dev', owner: 'dvan97_nike' }, "owner 'dvan97_nike' must be 1-16 lower-case letters, digits or -"],
+    [
+      { env: 'dev', owner: 'dvan97_nike' },
+      "owner 'dvan97_nike' must be 1-16 lower-case letters, digits or -",
+    ],
   ])('refuses %j', (stage, message) => {
     expect(() => resourceNames(stage)).toThrow(message);
   });

@@ -66,6 +66,7 @@ export function capabilityDomain(capabilityId: string): string {
 }
 
 function checkDomain(domain: string): string {
-  if (!DOMAIN.test(domain)) throw new InvalidStageError(`capability domain '${domain}' is not a valid queue-name part`);
+  if (!DOMAIN.test(domain))
+    throw new InvalidStageError(`capability domain '${domain}' is not a valid queue-name part`);
   return domain;
 }
