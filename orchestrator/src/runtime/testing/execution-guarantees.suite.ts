@@ -7,9 +7,12 @@ import { exampleText, SHIPMENT_CONTEXT, startExample } from './example-workflows
  * DESIGN.md section 5, as tests. Run against any checkpointer: MemorySaver for speed, DynamoDBSaver over
  * dynalite to prove the same guarantees hold on the real storage.
  */
-export function describeExecutionGuarantees(label: string, newCheckpointer: () => BaseCheckpointSaver): void {
-  const simulation = (options: SimulationOptions = {}) =>
-    new WorkflowSimulation({ checkpointer: newCheckpointer(), ...options });
+export function describeExecutionGuarantees(
+  label: string,
+  newCheckpointer: () => BaseCheckpointSaver | Promise<BaseCheckpointSaver>,
+): void {
+  const simulation = async (options: SimulationOptions = {}) =>
+    new WorkflowSimulation({ checkpointer: await newCheckpointer(), ...options });
 
   const nodeRuns = async (sim: WorkflowSimulation, node: string, instanceId = 'inst-1') =>
     ((await sim.instances.get(instanceId))?.history ?? []).filter((h) => h.node === node).length;
@@ -29,7 +32,7 @@ export function describeExecutionGuarantees(label: string, newCheckpointer: () =
 
       beforeAll(async () => {
         const counter = new CrashPlan('checkpoint', 'before', Number.POSITIVE_INFINITY);
-        const sim = simulation({ decorate: counter.decorate });
+        const sim = await simulation({ decorate: counter.decorate });
         startExample(sim, 'fanout_a_b_c_v1');
         await sim.drain();
         for (const boundary of ['checkpoint', 'dispatch', 'save'] as const) {
@@ -47,7 +50,7 @@ export function describeExecutionGuarantees(label: string, newCheckpointer: () =
           expect(total).toBeGreaterThan(2);
           for (let occurrence = 1; occurrence <= total; occurrence++) {
             const plan = new CrashPlan(boundary, phase, occurrence);
-            const sim = simulation({ decorate: plan.decorate });
+            const sim = await simulation({ decorate: plan.decorate });
             startExample(sim, 'fanout_a_b_c_v1');
             await sim.drain();
             const record = await sim.instances.get('inst-1');
@@ -78,7 +81,7 @@ export function describeExecutionGuarantees(label: string, newCheckpointer: () =
       it('every request is in a durable checkpoint when sent', async () => {
         let sim: WorkflowSimulation | undefined = undefined;
         const durableAtSend: boolean[] = [];
-        sim = simulation({
+        sim = await simulation({
           decorate: (ports) => ({
             ...ports,
             dispatcher: {
@@ -108,7 +111,7 @@ export function describeExecutionGuarantees(label: string, newCheckpointer: () =
 
       it('a request sent again after a crash carries the same request_id and input', async () => {
         const plan = new CrashPlan('save', 'before', 2);
-        const sim = simulation({ decorate: plan.decorate, mocks: false });
+        const sim = await simulation({ decorate: plan.decorate, mocks: false });
         startExample(sim, 'import_vn_memphis_v1');
         await sim.drain();
         const sent = sim.dispatcher.sent;
@@ -121,7 +124,7 @@ export function describeExecutionGuarantees(label: string, newCheckpointer: () =
 
     describe('replies', () => {
       it('a duplicate reply is acknowledged, counted and ignored', async () => {
-        const sim = simulation({ mocks: { 'import#enrichment': { duplicates: 2 } } });
+        const sim = await simulation({ mocks: { 'import#enrichment': { duplicates: 2 } } });
         startExample(sim, 'import_vn_memphis_v1');
         await sim.drain();
         expect((await sim.instances.get('inst-1'))?.status).toBe('SUCCEEDED');
@@ -130,7 +133,7 @@ export function describeExecutionGuarantees(label: string, newCheckpointer: () =
       });
 
       it('an early reply (before its wait is durable) is retried, not dropped', async () => {
-        const sim = simulation({ mocks: false });
+        const sim = await simulation({ mocks: false });
         sim.send({
           type: 'ASYNC_RESP',
           instance_id: 'inst-1',
@@ -149,7 +152,7 @@ export function describeExecutionGuarantees(label: string, newCheckpointer: () =
       });
 
       it('a reply for a request that does not exist ends in the dead letters after its retries', async () => {
-        const sim = simulation({ maxReceiveCount: 3 });
+        const sim = await simulation({ maxReceiveCount: 3 });
         sim.send({
           type: 'ASYNC_RESP',
           instance_id: 'ghost',
@@ -162,7 +165,7 @@ export function describeExecutionGuarantees(label: string, newCheckpointer: () =
       });
 
       it('a reply after a timeout is stale: acknowledged, counted, not applied', async () => {
-        const sim = simulation({ mocks: { 'prepare#shipment': { delay: '20m' } } });
+        const sim = await simulation({ mocks: { 'prepare#shipment': { delay: '20m' } } });
         startExample(sim, 'fanout_a_b_c_v1');
         await sim.drain();
         const record = await sim.instances.get('inst-1');
@@ -177,7 +180,7 @@ export function describeExecutionGuarantees(label: string, newCheckpointer: () =
       });
 
       it('a reply after a cancel is stale', async () => {
-        const sim = simulation({ mocks: { 'import#enrichment': { delay: '1h' } } });
+        const sim = await simulation({ mocks: { 'import#enrichment': { delay: '1h' } } });
         startExample(sim, 'import_vn_memphis_v1');
         sim.send({ type: 'CANCEL_WORKFLOW', instance_id: 'inst-1', reason: 'customer withdrew' }, 60_000);
         await sim.drain();
@@ -192,7 +195,7 @@ export function describeExecutionGuarantees(label: string, newCheckpointer: () =
 
     describe('one writer per instance', () => {
       it('the last two replies of a fan-out, processed concurrently, both apply and C runs once', async () => {
-        const sim = simulation({ mocks: false });
+        const sim = await simulation({ mocks: false });
         startExample(sim, 'fanout_a_b_c_v1');
         await sim.step();
         const reply = (capability: string, key: string) => {
@@ -233,7 +236,7 @@ export function describeExecutionGuarantees(label: string, newCheckpointer: () =
 
     describe('pinned definitions', () => {
       it('an instance finishes on the definition it started with, even if the YAML changes mid-run', async () => {
-        const sim = simulation({ mocks: { 'import#enrichment': { delay: '5m' } } });
+        const sim = await simulation({ mocks: { 'import#enrichment': { delay: '5m' } } });
         startExample(sim, 'import_vn_memphis_v1');
         await sim.step();
         const changed = exampleText('import_vn_memphis_v1')
@@ -260,7 +263,7 @@ export function describeExecutionGuarantees(label: string, newCheckpointer: () =
 
     describe('START', () => {
       it('missing initial_context keys fail the instance cleanly, with the reason, sending nothing', async () => {
-        const sim = simulation();
+        const sim = await simulation();
         sim.definitions.put('import_vn_memphis_v1.yaml', exampleText('import_vn_memphis_v1'));
         sim.send({
           type: 'START_WORKFLOW',
@@ -280,7 +283,7 @@ export function describeExecutionGuarantees(label: string, newCheckpointer: () =
       });
 
       it('a bad definition fails the instance with every error and its line and column', async () => {
-        const sim = simulation();
+        const sim = await simulation();
         sim.definitions.put(
           'bad.yaml',
           'workflow_name: x\nworkflow_id: bad\nentry_point: A\nnodes:\n  A:\n    type: end\n    colour: red\n',
@@ -302,7 +305,7 @@ export function describeExecutionGuarantees(label: string, newCheckpointer: () =
       });
 
       it('an unknown workflow starts nothing and dead-letters the command', async () => {
-        const sim = simulation({ maxReceiveCount: 2 });
+        const sim = await simulation({ maxReceiveCount: 2 });
         sim.send({ type: 'START_WORKFLOW', workflow_id: 'nope', instance_id: 'inst-1', context: {} });
         await sim.drain();
         expect(await sim.instances.get('inst-1')).toBeUndefined();
@@ -312,7 +315,7 @@ export function describeExecutionGuarantees(label: string, newCheckpointer: () =
       });
 
       it('a second START for the same instance_id changes nothing', async () => {
-        const sim = simulation({ mocks: false });
+        const sim = await simulation({ mocks: false });
         startExample(sim, 'import_vn_memphis_v1');
         await sim.drain();
         const before = await sim.instances.get('inst-1');

@@ -1,0 +1,26 @@
+import { DynamoDBSaver } from '../checkpoint';
+import { createCheckpointTable } from '../checkpoint';
+import { startDynalite, type DynaliteServer } from '../../test/support/dynalite-server';
+import { describeExecutionGuarantees } from './testing/execution-guarantees.suite';
+
+// The same guarantees, on the real checkpointer over DynamoDB's wire protocol (dynalite): a fresh table
+// per simulation, so instance ids repeat across tests without sharing state.
+jest.setTimeout(120_000);
+
+let server: DynaliteServer;
+let tables = 0;
+
+beforeAll(async () => {
+  server = await startDynalite();
+});
+
+afterAll(async () => {
+  await server.close();
+});
+
+describeExecutionGuarantees('DynamoDBSaver over dynalite', async () => {
+  const client = server.createClient();
+  const tableName = `guarantees-${++tables}`;
+  await createCheckpointTable(client, tableName);
+  return new DynamoDBSaver({ client, tableName });
+});
