@@ -9,7 +9,7 @@ import { EmfMetrics } from '../../orchestrator/src/aws/emf-metrics';
 import { createPinoLogger } from '../../orchestrator/src/aws/pino-logger';
 import type { CapabilityMocks } from '../../orchestrator/src/runtime/memory/capability-mocks';
 import { startEmbeddedAws, type EmbeddedAws, type EmbeddedAwsOptions } from './embedded-aws';
-import { provisionLocal, REPO_ROOT, type LocalResources } from './provision-local';
+import { provisionLocal, QUEUE_SETTINGS, REPO_ROOT, type LocalResources, type QueueSettings } from './provision-local';
 import { SqsPoller } from './sqs-poller';
 
 /** The local log stream run-test follows, beside the repository's other local state. */
@@ -24,6 +24,8 @@ export interface LocalStackOptions extends EmbeddedAwsOptions {
   readonly echoLogs?: boolean;
   /** Poll the queues (the "Lambdas"); tests that drive the handler by hand turn this off. */
   readonly pollers?: boolean;
+  /** Queue visibility and redrive; tests shorten the visibility timeout to see DLQ moves quickly. */
+  readonly queueSettings?: Partial<QueueSettings>;
 }
 
 export interface LocalStack {
@@ -43,7 +45,7 @@ export interface LocalStack {
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const aws = await startEmbeddedAws(options);
   try {
-    const resources = await provisionLocal(aws, options.owner ?? 'dev');
+    const resources = await provisionLocal(aws, options.owner ?? 'dev', { ...QUEUE_SETTINGS, ...options.queueSettings });
     const logFile = options.logFile ?? DEFAULT_LOG_FILE;
     mkdirSync(dirname(logFile), { recursive: true });
     const writeLine = (line: string) => {

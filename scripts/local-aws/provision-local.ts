@@ -8,11 +8,15 @@ import { resourceNames, type ResourceNames, type Stage } from '../../orchestrato
 import type { EmbeddedAws } from './embedded-aws';
 
 /** The queue settings the CDK app uses too: Lambda-style consumers, DLQ after five receives. */
-export const QUEUE_SETTINGS = {
+export const QUEUE_SETTINGS: {
+  readonly visibilityTimeoutSeconds: number;
+  readonly maxReceiveCount: number;
+  readonly dlqRetentionSeconds: number;
+} = {
   visibilityTimeoutSeconds: 30,
   maxReceiveCount: 5,
   dlqRetentionSeconds: 14 * 24 * 3600,
-} as const;
+};
 
 export interface ConsumedQueue {
   readonly name: string;
@@ -37,10 +41,12 @@ export const REPO_ROOT = join(__dirname, '..', '..');
  * the state table, the definitions and event-data buckets, and the command, reply and capability request
  * queues, each with its DLQ and redrive policy. Idempotent.
  */
+export type QueueSettings = typeof QUEUE_SETTINGS;
+
 export async function provisionLocal(
   aws: EmbeddedAws,
   owner = 'dev',
-  extraDomains: readonly string[] = [],
+  settings: QueueSettings = QUEUE_SETTINGS,
 ): Promise<LocalResources> {
   const stage = { env: 'local', owner };
   const names = resourceNames(stage);
@@ -52,8 +58,8 @@ export async function provisionLocal(
     for (const bucket of [names.definitionsBucket, names.eventDataBucket]) {
       await s3.send(new CreateBucketCommand({ Bucket: bucket }));
     }
-    const queue = (name: string, dlqName: string) => createQueueWithDlq(sqs, name, dlqName);
-    const domains = capabilityDomainsIn(join(REPO_ROOT, 'workflow-definitions'), extraDomains);
+    const queue = (name: string, dlqName: string) => createQueueWithDlq(sqs, name, dlqName, settings);
+    const domains = capabilityDomainsIn(join(REPO_ROOT, 'workflow-definitions'));
     const capabilityQueues = new Map<string, ConsumedQueue>();
     for (const domain of domains) {
       capabilityQueues.set(
@@ -75,11 +81,16 @@ export async function provisionLocal(
   }
 }
 
-async function createQueueWithDlq(sqs: SQSClient, name: string, dlqName: string): Promise<ConsumedQueue> {
+async function createQueueWithDlq(
+  sqs: SQSClient,
+  name: string,
+  dlqName: string,
+  settings: QueueSettings,
+): Promise<ConsumedQueue> {
   const dlq = await sqs.send(
     new CreateQueueCommand({
       QueueName: dlqName,
-      Attributes: { MessageRetentionPeriod: String(QUEUE_SETTINGS.dlqRetentionSeconds) },
+      Attributes: { MessageRetentionPeriod: String(settings.dlqRetentionSeconds) },
     }),
   );
   const dlqArn = await queueArn(sqs, dlq.QueueUrl as string);
