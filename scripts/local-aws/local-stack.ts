@@ -9,7 +9,13 @@ import { EmfMetrics } from '../../orchestrator/src/aws/emf-metrics';
 import { createPinoLogger } from '../../orchestrator/src/aws/pino-logger';
 import type { CapabilityMocks } from '../../orchestrator/src/runtime/memory/capability-mocks';
 import { startEmbeddedAws, type EmbeddedAws, type EmbeddedAwsOptions } from './embedded-aws';
-import { provisionLocal, QUEUE_SETTINGS, REPO_ROOT, type LocalResources, type QueueSettings } from './provision-local';
+import {
+  provisionLocal,
+  QUEUE_SETTINGS,
+  REPO_ROOT,
+  type LocalResources,
+  type QueueSettings,
+} from './provision-local';
 import { SqsPoller } from './sqs-poller';
 
 /** The local log stream run-test follows, beside the repository's other local state. */
@@ -26,6 +32,8 @@ export interface LocalStackOptions extends EmbeddedAwsOptions {
   readonly pollers?: boolean;
   /** Queue visibility and redrive; tests shorten the visibility timeout to see DLQ moves quickly. */
   readonly queueSettings?: Partial<QueueSettings>;
+  /** How soon the runtime retries a message it is not ready for (default 10 s; tests use 1). */
+  readonly notReadyRetrySeconds?: number;
 }
 
 export interface LocalStack {
@@ -34,6 +42,8 @@ export interface LocalStack {
   readonly orchestrator: AwsOrchestrator;
   readonly logFile: string;
   readonly pollers: readonly SqsPoller[];
+  /** Another orchestrator "container" on the same stack (tests of several concurrent consumers). */
+  newOrchestrator(): AwsOrchestrator;
   stop(): Promise<void>;
 }
 
@@ -45,7 +55,10 @@ export interface LocalStack {
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const aws = await startEmbeddedAws(options);
   try {
-    const resources = await provisionLocal(aws, options.owner ?? 'dev', { ...QUEUE_SETTINGS, ...options.queueSettings });
+    const resources = await provisionLocal(aws, options.owner ?? 'dev', {
+      ...QUEUE_SETTINGS,
+      ...options.queueSettings,
+    });
     const logFile = options.logFile ?? DEFAULT_LOG_FILE;
     mkdirSync(dirname(logFile), { recursive: true });
     const writeLine = (line: string) => {
@@ -53,13 +66,19 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       if (options.echoLogs) process.stdout.write(line.endsWith('\n') ? line : line + '\n');
     };
     const destination = { write: writeLine };
-    const orchestrator = createAwsOrchestrator({
-      stage: resources.stage,
-      clients: aws.clientConfig,
-      logger: createPinoLogger(destination),
-      metrics: new EmfMetrics(resources.names.metricsNamespace, writeLine),
-      checkpointTtlSeconds: 7 * 24 * 3600,
-    });
+    // Each call is one more "Lambda container": its own clients, caches and runtime, same resources and logs.
+    const newOrchestrator = () =>
+      createAwsOrchestrator({
+        stage: resources.stage,
+        clients: aws.clientConfig,
+        logger: createPinoLogger(destination),
+        metrics: new EmfMetrics(resources.names.metricsNamespace, writeLine),
+        checkpointTtlSeconds: 7 * 24 * 3600,
+        ...(options.notReadyRetrySeconds === undefined
+          ? {}
+          : { retryDelays: { notReadyRetrySeconds: options.notReadyRetrySeconds } }),
+      });
+    const orchestrator = newOrchestrator();
     const mockLogger = pino(
       { base: { service: 'capability-mock' }, timestamp: pino.stdTimeFunctions.isoTime },
       destination,
@@ -89,6 +108,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       orchestrator,
       logFile,
       pollers,
+      newOrchestrator,
       async stop() {
         await Promise.all(pollers.map((p) => p.stop()));
         sqs.destroy();

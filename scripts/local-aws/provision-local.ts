@@ -98,10 +98,10 @@ async function createQueueWithDlq(
     new CreateQueueCommand({
       QueueName: name,
       Attributes: {
-        VisibilityTimeout: String(QUEUE_SETTINGS.visibilityTimeoutSeconds),
+        VisibilityTimeout: String(settings.visibilityTimeoutSeconds),
         RedrivePolicy: JSON.stringify({
           deadLetterTargetArn: dlqArn,
-          maxReceiveCount: QUEUE_SETTINGS.maxReceiveCount,
+          maxReceiveCount: settings.maxReceiveCount,
         }),
       },
     }),

@@ -5,7 +5,7 @@ import type { SQSRecord } from 'aws-lambda';
 import { DynamoDBSaver } from '../checkpoint';
 import { systemClock, type Clock } from '../graph/engine-dependencies';
 import { resourceNames, type Stage } from '../naming/resource-names';
-import { OrchestratorRuntime } from '../runtime/orchestrator-runtime';
+import { OrchestratorRuntime, type RuntimeOptions } from '../runtime/orchestrator-runtime';
 import type { Logger, Metrics } from '../runtime/ports';
 import { builtinSyncCapabilities } from '../sync-capabilities/registry';
 import { DynamoDbInstanceStore } from './dynamodb-instance-store';
@@ -30,6 +30,8 @@ export interface AwsOrchestratorOptions {
   readonly clock?: Clock;
   /** Checkpoint items expire this long after their last write (DynamoDB TTL); default 90 days. */
   readonly checkpointTtlSeconds?: number;
+  /** Retry delays of the runtime (tests shorten them). */
+  readonly retryDelays?: Pick<RuntimeOptions, 'busyRetrySeconds' | 'notReadyRetrySeconds'>;
 }
 
 /** The orchestrator on AWS adapters, as the Lambda and the local stack's pollers run it. */
@@ -61,6 +63,7 @@ export function createAwsOrchestrator(options: AwsOrchestratorOptions) {
         metrics: options.metrics ?? new EmfMetrics(names.metricsNamespace),
         syncCapabilities: builtinSyncCapabilities,
         replyTo,
+        ...options.retryDelays,
       }),
   );
   replyQueueUrl.catch(() => undefined);

@@ -45,6 +45,8 @@ export interface RuntimeOptions {
   readonly leaseTtlMs?: number;
   /** How soon a message for a busy instance comes back. */
   readonly busyRetrySeconds?: number;
+  /** How soon a message the instance is not ready for (unknown yet, or not awaited yet) comes back. */
+  readonly notReadyRetrySeconds?: number;
   readonly newInstanceId?: () => string;
   /** LangGraph durability; `DURABILITY` unless measuring the alternative. */
   readonly durability?: 'exit' | 'sync';
@@ -76,6 +78,7 @@ export class OrchestratorRuntime {
   private readonly deps: EngineDependencies;
   private readonly leaseTtlMs: number;
   private readonly busyRetrySeconds: number;
+  private readonly notReadyRetrySeconds: number;
   private readonly newInstanceId: () => string;
   private readonly checkpointer: FailureTrackingCheckpointer;
 
@@ -84,6 +87,7 @@ export class OrchestratorRuntime {
     this.deps = { clock: options.clock, syncCapabilities: options.syncCapabilities };
     this.leaseTtlMs = options.leaseTtlMs ?? 15 * 60 * 1000;
     this.busyRetrySeconds = options.busyRetrySeconds ?? 2;
+    this.notReadyRetrySeconds = options.notReadyRetrySeconds ?? 10;
     this.newInstanceId = options.newInstanceId ?? randomUUID;
   }
 
@@ -198,9 +202,10 @@ export class OrchestratorRuntime {
     return ack();
   }
 
-  private async reply(message: AsyncResponse, lease: Lease, log: Logger): Promise<HandleOutcome> {
+  private async reply(message: AsyncResponse, lease: Lease, instanceLog: Logger): Promise<HandleOutcome> {
     const record = await this.options.instances.get(message.instance_id);
-    if (!record) return retry(`reply for unknown instance ${message.instance_id}`, 30);
+    if (!record) return retry(`reply for unknown instance ${message.instance_id}`, this.notReadyRetrySeconds);
+    const log = instanceLog.child({ workflow_id: record.workflow_id });
     const { record: current, view } = await this.reconcile(record, lease, log);
     const rid = message.request_id;
     const wait = view?.pending.get(rid)?.wait;
@@ -224,12 +229,16 @@ export class OrchestratorRuntime {
       log.warn({ resolution: resolution ?? current.status }, 'stale reply: the request is no longer awaited');
       return ack('stale');
     }
-    return retry(`reply for request ${rid} that instance ${current.instance_id} is not awaiting yet`, 5);
+    return retry(
+      `reply for request ${rid} that instance ${current.instance_id} is not awaiting yet`,
+      this.notReadyRetrySeconds,
+    );
   }
 
-  private async timerFired(message: TimerFired, lease: Lease, log: Logger): Promise<HandleOutcome> {
+  private async timerFired(message: TimerFired, lease: Lease, instanceLog: Logger): Promise<HandleOutcome> {
     const record = await this.options.instances.get(message.instance_id);
-    if (!record) return retry(`timer for unknown instance ${message.instance_id}`, 30);
+    if (!record) return retry(`timer for unknown instance ${message.instance_id}`, this.notReadyRetrySeconds);
+    const log = instanceLog.child({ workflow_id: record.workflow_id });
     if (this.options.clock.now().getTime() < Date.parse(message.fire_at)) {
       await this.options.timers.schedule(message);
       return ack('timer re-armed');
@@ -242,9 +251,11 @@ export class OrchestratorRuntime {
     return ack();
   }
 
-  private async cancel(message: CancelWorkflow, lease: Lease, log: Logger): Promise<HandleOutcome> {
+  private async cancel(message: CancelWorkflow, lease: Lease, instanceLog: Logger): Promise<HandleOutcome> {
     const record = await this.options.instances.get(message.instance_id);
-    if (!record) return retry(`cancel for unknown instance ${message.instance_id}`, 30);
+    if (!record)
+      return retry(`cancel for unknown instance ${message.instance_id}`, this.notReadyRetrySeconds);
+    const log = instanceLog.child({ workflow_id: record.workflow_id });
     const { record: current } = await this.reconcile(record, lease, log);
     if (isTerminal(current.status)) return ack(`instance already ${current.status}`);
     const cancelled: InstanceRecord = {

@@ -1,0 +1,83 @@
+import { runTest } from '../../scripts/run-test';
+import { LocalFileLogSource } from '../../scripts/run-test/log-sources';
+import { startTestStack, type TestStack } from './local-stack-support';
+
+jest.setTimeout(90_000);
+
+let t: TestStack;
+beforeAll(async () => {
+  t = await startTestStack();
+});
+afterAll(async () => {
+  await t.stop();
+});
+
+describe('the example workflows end to end on the embedded stack (run-test)', () => {
+  it.each(['import_vn_memphis_v1', 'fanout_a_b_c_v1', 'export_screening_v1'])(
+    '%s SUCCEEDED',
+    async (workflowId) => {
+      const lines: string[] = [];
+      const result = await runTest({
+        definitionFile: `${workflowId}.yaml`,
+        target: {
+          stage: t.stack.resources.stage,
+          clients: t.stack.aws.clientConfig,
+          logs: new LocalFileLogSource(t.stack.logFile),
+        },
+        timeoutMs: 30_000,
+        out: (line) => lines.push(line),
+      });
+      expect(result.status).toBe('SUCCEEDED');
+      expect(lines.some((l) => l.includes('■ SUCCEEDED'))).toBe(true);
+      const nodes = result.record?.history.map((h) => h.node) ?? [];
+      if (workflowId === 'fanout_a_b_c_v1') {
+        expect(nodes.filter((n) => n === 'Task_C')).toHaveLength(1);
+        expect(new Set(nodes)).toEqual(
+          new Set(['Task_A', 'Fan_Out', 'Task_B1', 'Task_B2', 'Task_B3', 'Task_C', 'Done']),
+        );
+      }
+      if (workflowId === 'import_vn_memphis_v1') {
+        // The capability mock answers the seed's key with the S3 URI of the uploaded sample data.
+        expect(result.record?.context.import_enrichment_uri).toBe(
+          `s3://${t.stack.resources.names.eventDataBucket}/sample-data/asn_vn_memphis.json`,
+        );
+      }
+    },
+  );
+
+  it('every log line of an instance carries instance_id and workflow_id; steps carry node, requests request_id', () => {
+    const lines = t
+      .logs()
+      .filter((l) => typeof l.instance_id === 'string' && l.service === 'workflow-orchestrator');
+    expect(lines.length).toBeGreaterThan(20);
+    for (const line of lines.filter(
+      (l) => l.message_type !== 'ASYNC_RESP' || l.msg !== 'message will be retried',
+    )) {
+      expect([line.msg, typeof line.workflow_id]).toEqual([line.msg, 'string']);
+    }
+    for (const line of lines.filter((l) => l.msg === 'request sent')) {
+      expect(typeof line.node).toBe('string');
+      expect(typeof line.request_id).toBe('string');
+    }
+  });
+
+  it('metrics are emitted in CloudWatch Embedded Metric Format', () => {
+    const emf = t.logs().filter((l) => typeof l._aws === 'object');
+    const names = new Set(
+      emf.flatMap(
+        (l) =>
+          (
+            l._aws as { CloudWatchMetrics: { Metrics: { Name: string }[] }[] }
+          ).CloudWatchMetrics[0]?.Metrics.map((m) => m.Name) ?? [],
+      ),
+    );
+    for (const name of ['WorkflowsStarted', 'WorkflowsSucceeded', 'StepDuration', 'RequestsDispatched']) {
+      expect(names).toContain(name);
+    }
+    const started = emf.find((l) => 'WorkflowsStarted' in l);
+    expect(started).toMatchObject({
+      WorkflowsStarted: 1,
+      _aws: { CloudWatchMetrics: [{ Namespace: 'CCH/WorkflowEngine' }] },
+    });
+  });
+});

@@ -1,0 +1,118 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { InstanceRecord } from '../../orchestrator/src/runtime/instance-record';
+import {
+  startLocalStack,
+  type LocalStack,
+  type LocalStackOptions,
+} from '../../scripts/local-aws/local-stack';
+import { REPO_ROOT } from '../../scripts/local-aws/provision-local';
+
+export const SHIPMENT = { shipmentId: 'SHP-1', originCountry: 'VN', destinationCountry: 'US' };
+
+/** A local stack on free ports with its own log file, plus the small client-side moves tests make. */
+export async function startTestStack(options: LocalStackOptions = {}) {
+  const logFile = join(REPO_ROOT, '.local-aws', `test-${process.pid}-${Date.now()}.log`);
+  const stack: LocalStack = await startLocalStack({
+    ports: { dynamodb: 0, sqs: 0, s3: 0 },
+    logFile,
+    ...options,
+  });
+  const sqs = new SQSClient(stack.aws.clientConfig.sqs);
+  const s3 = new S3Client(stack.aws.clientConfig.s3);
+  const { names, commandQueue, replyQueue } = stack.resources;
+
+  const helpers = {
+    stack,
+    sqs,
+    async upload(
+      workflowId: string,
+      text = readFileSync(join(REPO_ROOT, 'workflow-definitions', `${workflowId}.yaml`), 'utf8'),
+    ) {
+      await s3.send(
+        new PutObjectCommand({ Bucket: names.definitionsBucket, Key: `${workflowId}.yaml`, Body: text }),
+      );
+    },
+    async send(queueUrl: string, body: unknown) {
+      const MessageBody = typeof body === 'string' ? body : JSON.stringify(body);
+      return (await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody })))
+        .MessageId as string;
+    },
+    start(workflowId: string, instanceId: string, context: Record<string, unknown> = SHIPMENT) {
+      return helpers.send(commandQueue.url, {
+        type: 'START_WORKFLOW',
+        workflow_id: workflowId,
+        instance_id: instanceId,
+        context,
+      });
+    },
+    reply(body: unknown) {
+      return helpers.send(replyQueue.url, body);
+    },
+    record(instanceId: string): Promise<InstanceRecord | undefined> {
+      return stack.orchestrator.instances.get(instanceId);
+    },
+    /** Polls the status record until `done` holds (or fails after `timeoutMs`). */
+    async waitFor(
+      instanceId: string,
+      done: (r: InstanceRecord) => boolean,
+      timeoutMs = 30_000,
+    ): Promise<InstanceRecord> {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const record = await helpers.record(instanceId);
+        if (record && done(record)) return record;
+        if (Date.now() > deadline) {
+          throw new Error(
+            `instance ${instanceId} did not get there in ${timeoutMs} ms: ${JSON.stringify(record?.status)}`,
+          );
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    ended: (r: InstanceRecord) => ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(r.status),
+    /** Every JSON line the stack logged so far. */
+    logs(): Record<string, unknown>[] {
+      if (!existsSync(stack.logFile)) return [];
+      return readFileSync(stack.logFile, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+    },
+    async approximateMessages(queueUrl: string): Promise<number> {
+      const attributes = await sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: queueUrl,
+          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+        }),
+      );
+      return Number(attributes.Attributes?.ApproximateNumberOfMessages ?? 0);
+    },
+    async receiveAll(queueUrl: string): Promise<string[]> {
+      const response = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: queueUrl,
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: 0,
+          AttributeNames: ['All'],
+        }),
+      );
+      return (response.Messages ?? []).map((m) => m.Body ?? '');
+    },
+    async stop() {
+      sqs.destroy();
+      s3.destroy();
+      await stack.stop();
+    },
+  };
+  return helpers;
+}
+
+export type TestStack = Awaited<ReturnType<typeof startTestStack>>;
