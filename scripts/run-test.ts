@@ -30,6 +30,8 @@ export interface RunTestOptions {
   readonly definitionFile: string;
   readonly target: RunTestTarget;
   readonly context?: Record<string, unknown>;
+  /** Add the seed's shipment keys and the sample-data URIs to the context (default true). */
+  readonly sampleContext?: boolean;
   readonly timeoutMs?: number;
   readonly out?: (line: string) => void;
 }

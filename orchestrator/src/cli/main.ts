@@ -1,15 +1,21 @@
-import { processIo, UsageError, type CliIo } from './cli-io';
+import { UsageError, type CliIo } from './cli-io';
 import { graphCommand, GRAPH_USAGE } from './graph-command';
 import { runCommand, RUN_USAGE } from './run-command';
 import { statusCommand, STATUS_USAGE } from './status-command';
+import type { EmbeddedRunner } from './embedded-runner';
 import { validateCommand, VALIDATE_USAGE } from './validate-command';
 
-type Command = (args: readonly string[], io: CliIo) => Promise<number>;
+type Command = (args: readonly string[], io: CliIo, services: CliServices) => Promise<number>;
+
+/** What the commands can use beyond the engine; the embedded stack lives in scripts/ and is injected. */
+export interface CliServices {
+  readonly embedded?: EmbeddedRunner;
+}
 
 const COMMANDS: Record<string, { run: Command; usage: string }> = {
   validate: { run: validateCommand, usage: VALIDATE_USAGE },
   graph: { run: graphCommand, usage: GRAPH_USAGE },
-  run: { run: runCommand, usage: RUN_USAGE },
+  run: { run: (args, io, services) => runCommand(args, io, services.embedded), usage: RUN_USAGE },
   status: { run: (args, io) => statusCommand(args, io), usage: STATUS_USAGE },
 };
 
@@ -18,7 +24,11 @@ const HELP = ['wf: the workflow engine command', ...Object.values(COMMANDS).map(
 );
 
 /** Runs `wf <command> ...`; returns the exit code. Usage mistakes exit 2, as with most Unix tools. */
-export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+export async function runCli(
+  argv: readonly string[],
+  io: CliIo,
+  services: CliServices = {},
+): Promise<number> {
   const [name, ...args] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     io.out(HELP + '\n');
@@ -30,7 +40,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     return 2;
   }
   try {
-    return await command.run(args, io);
+    return await command.run(args, io, services);
   } catch (error) {
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       io.err(`wf ${name}: ${(error as Error).message}\n${command.usage}\n`);
@@ -39,16 +49,4 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     io.err(`wf ${name}: ${error instanceof Error ? error.message : String(error)}\n`);
     return 1;
   }
-}
-
-if (require.main === module) {
-  runCli(process.argv.slice(2), processIo()).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error: unknown) => {
-      process.stderr.write(`wf: ${String(error)}\n`);
-      process.exitCode = 1;
-    },
-  );
 }

@@ -22,7 +22,7 @@ async function runJson(
   cwd = repoRoot,
 ): Promise<{ code: number; status: StatusJson; stderr: string }> {
   const io = recordingIo(cwd);
-  const code = await runCli(['run', ...args, '--json'], io);
+  const code = await runCli(['run', ...args, '--json', '--memory'], io);
   return { code, status: JSON.parse(io.stdout()) as StatusJson, stderr: io.stderr() };
 }
 
@@ -30,7 +30,7 @@ describe('wf run', () => {
   it.each(['import_vn_memphis_v1', 'fanout_a_b_c_v1', 'export_screening_v1'])(
     '%s runs to SUCCEEDED with default mocks and prints the status record',
     async (workflowId) => {
-      const { code, status } = await runJson([`workflow-definitions/${workflowId}.yaml`]);
+      const { code, status } = await runJson([`workflow-definitions/${workflowId}.yaml`, '--memory']);
       expect(code).toBe(0);
       expect(Object.keys(status)).toEqual([
         'instance_id',
@@ -115,13 +115,19 @@ describe('wf run', () => {
 
   it('prints progress lines and the final status without --json', async () => {
     const io = recordingIo(repoRoot);
-    expect(await runCli(['run', 'workflow-definitions/import_vn_memphis_v1.yaml'], io)).toBe(0);
+    expect(await runCli(['run', 'workflow-definitions/import_vn_memphis_v1.yaml', '--memory'], io)).toBe(0);
     const out = io.stdout();
     expect(out).toContain(
       '[+00:00:00] request sent  (node=Prepare_Import_Enrichment capability=import#enrichment)',
     );
     expect(out).toContain('[+00:00:00] step End_Workflow SUCCEEDED');
     expect(out).toContain('\nSUCCEEDED\n');
+  });
+
+  it('without --memory needs the embedded stack, which scripts/wf.ts provides', async () => {
+    const io = recordingIo(repoRoot);
+    expect(await runCli(['run', 'workflow-definitions/import_vn_memphis_v1.yaml'], io)).toBe(2);
+    expect(io.stderr()).toContain('pass --memory');
   });
 
   it('rejects an invalid definition with its errors and a bad --context with usage', async () => {

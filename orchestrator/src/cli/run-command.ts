@@ -3,25 +3,34 @@ import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatDiagnostic } from '../definition/diagnostic';
 import { validateDefinition } from '../definition/validate-definition';
-import { statusView } from '../runtime/instance-record';
+import { statusView, type InstanceStatusView } from '../runtime/instance-record';
 import { parseCapabilityMocks } from '../runtime/memory/capability-mocks';
 import { RecordingLogger, type LogLine } from '../runtime/memory/recording-ports';
 import { WorkflowSimulation } from '../runtime/memory/workflow-simulation';
 import { readUserFile, UsageError, type CliIo } from './cli-io';
+import type { EmbeddedRunner } from './embedded-runner';
 
-export const RUN_USAGE = 'usage: wf run <file.yaml> [--context JSON|@file] [--mocks file.yaml] [--json]';
+export const RUN_USAGE =
+  'usage: wf run <file.yaml> [--context JSON|@file] [--mocks file.yaml] [--json] [--memory]';
 
 /**
- * `wf run`: runs one workflow on the in-memory engine with scripted capability replies, on a simulated
- * clock (a 2h wait takes no real time). Prints each step, then the status record; exit 0 only on SUCCEEDED.
+ * `wf run`: runs one workflow with scripted capability replies and prints each step, then the status
+ * record; exit 0 only on SUCCEEDED. By default on the embedded local AWS (the real handler, queues and
+ * tables; scripted delays take real time, at most SQS's 15 minutes); with --memory on the in-memory
+ * engine and a simulated clock, where a 2h wait takes no time.
  */
-export async function runCommand(args: readonly string[], io: CliIo): Promise<number> {
+export async function runCommand(
+  args: readonly string[],
+  io: CliIo,
+  embedded?: EmbeddedRunner,
+): Promise<number> {
   const { values, positionals } = parseArgs({
     args: [...args],
     options: {
       context: { type: 'string' },
       mocks: { type: 'string' },
       json: { type: 'boolean', default: false },
+      memory: { type: 'boolean', default: false },
     },
     allowPositionals: true,
   });
@@ -37,6 +46,17 @@ export async function runCommand(args: readonly string[], io: CliIo): Promise<nu
   const context = await readContext(io, values.context, definition.initial_context ?? []);
   const mocks =
     values.mocks === undefined ? {} : parseCapabilityMocks((await readUserFile(io, values.mocks)).text);
+
+  if (!values.memory) {
+    if (!embedded) throw new UsageError('the embedded stack is not available here; pass --memory');
+    const view = await embedded({
+      definitionFile: display,
+      context,
+      mocks,
+      ...(values.json ? {} : { progress: (line: string) => io.out(line + '\n') }),
+    });
+    return report(io, view, values.json);
+  }
 
   const started = Date.parse('2026-01-01T00:00:00.000Z');
   const sim: WorkflowSimulation = new WorkflowSimulation({
@@ -62,12 +82,15 @@ export async function runCommand(args: readonly string[], io: CliIo): Promise<nu
 
   const record = await sim.instances.get(instanceId);
   for (const dead of sim.deadLetters) io.err(`dead-lettered ${dead.delivery.message.type}: ${dead.reason}\n`);
-  if (!record) {
+  return report(io, record ? statusView(record) : undefined, values.json);
+}
+
+function report(io: CliIo, view: InstanceStatusView | undefined, json: boolean): number {
+  if (!view) {
     io.err('the instance was never created\n');
     return 1;
   }
-  const view = statusView(record);
-  if (values.json) {
+  if (json) {
     io.out(JSON.stringify(view) + '\n');
   } else {
     io.out(`\n${view.status}${view.error ? `: ${view.error.code}: ${view.error.message}` : ''}\n`);

@@ -1,0 +1,11 @@
+import type { InstanceStatusView } from '../runtime/instance-record';
+import type { CapabilityMocks } from '../runtime/memory/capability-mocks';
+
+/** Runs one workflow on the embedded local AWS (supplied by scripts/, which owns the local stack). */
+export type EmbeddedRunner = (input: {
+  readonly definitionFile: string;
+  readonly context: Record<string, unknown>;
+  readonly mocks: CapabilityMocks;
+  /** Progress lines, unless printing JSON only. */
+  readonly progress?: (line: string) => void;
+}) => Promise<InstanceStatusView | undefined>;

@@ -1,0 +1,49 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { processIo } from '../orchestrator/src/cli/cli-io';
+import type { EmbeddedRunner } from '../orchestrator/src/cli/embedded-runner';
+import { runCli } from '../orchestrator/src/cli/main';
+import { startLocalStack } from './local-aws/local-stack';
+import { runTest } from './run-test';
+import { LocalFileLogSource } from './run-test/log-sources';
+
+/**
+ * `wf run` on the embedded stack: a private local AWS on free ports (so it never disturbs `pnpm local`),
+ * the capability mock playing the scripted replies, the instance followed through its logs.
+ */
+export const runOnEmbeddedStack: EmbeddedRunner = async ({ definitionFile, context, mocks, progress }) => {
+  const stack = await startLocalStack({
+    ports: { dynamodb: 0, sqs: 0, s3: 0 },
+    scenarios: mocks,
+    logFile: join(tmpdir(), `cch-wf-run-${process.pid}-${Date.now()}.log`),
+  });
+  try {
+    const result = await runTest({
+      definitionFile,
+      target: {
+        stage: stack.resources.stage,
+        clients: stack.aws.clientConfig,
+        logs: new LocalFileLogSource(stack.logFile),
+      },
+      context,
+      sampleContext: false,
+      timeoutMs: 20 * 60_000,
+      out: progress ?? (() => undefined),
+    });
+    return result.record;
+  } finally {
+    await stack.stop();
+  }
+};
+
+if (require.main === module) {
+  runCli(process.argv.slice(2), processIo(), { embedded: runOnEmbeddedStack }).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`wf: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

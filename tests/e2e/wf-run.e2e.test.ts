@@ -1,0 +1,47 @@
+import { join } from 'node:path';
+import { recordingIo } from '../../orchestrator/src/cli/cli-test-io';
+import { runCli } from '../../orchestrator/src/cli/main';
+import { runOnEmbeddedStack } from '../../scripts/wf';
+
+jest.setTimeout(60_000);
+const repoRoot = join(__dirname, '..', '..');
+
+describe('wf run on the embedded stack (the default)', () => {
+  it('runs the fan-out through real queues, prints progress, and exits 0', async () => {
+    const io = recordingIo(repoRoot);
+    const code = await runCli(['run', 'workflow-definitions/fanout_a_b_c_v1.yaml'], io, {
+      embedded: runOnEmbeddedStack,
+    });
+    expect(io.stderr()).toBe('');
+    expect(code).toBe(0);
+    expect(io.stdout()).toMatch(/→ Task_B2: request sent to duty#valuation/);
+    expect(io.stdout()).toMatch(/■ SUCCEEDED/);
+  });
+
+  it('--json prints the status record only, and scripted failures fail the run', async () => {
+    const io = recordingIo(repoRoot);
+    const mocks = join(repoRoot, 'tests', 'fixtures', 'mocks', 'declaration-fails.yaml');
+    const code = await runCli(
+      [
+        'run',
+        'workflow-definitions/fanout_a_b_c_v1.yaml',
+        '--json',
+        '--mocks',
+        mocks,
+        '--context',
+        '{"shipmentId":"S-7"}',
+      ],
+      io,
+      { embedded: runOnEmbeddedStack },
+    );
+    expect(code).toBe(1);
+    const status = JSON.parse(io.stdout()) as {
+      status: string;
+      context: Record<string, unknown>;
+      error: { code: string };
+    };
+    expect(status.status).toBe('FAILED');
+    expect(status.context.shipmentId).toBe('S-7');
+    expect(status.error.code).toBe('DECLARATION_REJECTED');
+  });
+});
