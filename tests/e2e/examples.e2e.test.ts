@@ -1,3 +1,5 @@
+import { recordingIo } from '../../orchestrator/src/cli/cli-test-io';
+import { statusCommand } from '../../orchestrator/src/cli/status-command';
 import { runTest } from '../../scripts/run-test';
 import { LocalFileLogSource } from '../../scripts/run-test/log-sources';
 import { startTestStack, type TestStack } from './local-stack-support';
@@ -36,6 +38,14 @@ describe('the example workflows end to end on the embedded stack (run-test)', ()
           new Set(['Task_A', 'Fan_Out', 'Task_B1', 'Task_B2', 'Task_B3', 'Task_C', 'Done']),
         );
       }
+      // wf status prints the same record, as JSON and as a summary.
+      const target = () => ({ stage: t.stack.resources.stage, dynamodb: t.stack.aws.clientConfig.dynamodb });
+      const json = recordingIo(__dirname);
+      expect(await statusCommand([result.instanceId, '--json'], json, target)).toBe(0);
+      expect(JSON.parse(json.stdout())).toEqual(result.record);
+      const human = recordingIo(__dirname);
+      expect(await statusCommand([result.instanceId], human, target)).toBe(0);
+      expect(human.stdout()).toContain(`${result.instanceId}  ${workflowId}  SUCCEEDED`);
       if (workflowId === 'import_vn_memphis_v1') {
         // The capability mock answers the seed's key with the S3 URI of the uploaded sample data.
         expect(result.record?.context.import_enrichment_uri).toBe(
@@ -44,6 +54,13 @@ describe('the example workflows end to end on the embedded stack (run-test)', ()
       }
     },
   );
+
+  it('wf status says so when the instance does not exist', async () => {
+    const io = recordingIo(__dirname);
+    const target = () => ({ stage: t.stack.resources.stage, dynamodb: t.stack.aws.clientConfig.dynamodb });
+    expect(await statusCommand(['no-such-instance'], io, target)).toBe(1);
+    expect(io.stderr()).toBe('no instance no-such-instance in cch-local-dev-workflow-state-table\n');
+  });
 
   it('every log line of an instance carries instance_id and workflow_id; steps carry node, requests request_id', () => {
     const lines = t

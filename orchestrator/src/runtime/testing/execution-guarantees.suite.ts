@@ -234,6 +234,30 @@ export function describeExecutionGuarantees(
       });
     });
 
+    describe('timers', () => {
+      it('a timer delivered before its time (SQS delays at most 15 minutes) is re-armed, then fires', async () => {
+        const sim = await simulation({ mocks: { 'review#manual': { reply: false } } });
+        startExample(sim, 'export_screening_v1');
+        await sim.step();
+        await sim.step();
+        const timer = sim.timers.scheduled.find((t) => t.request_id.includes('Manual_Review'));
+        expect(timer?.fire_at).toBe('2026-01-08T00:00:00.000Z');
+        // Delivered 15 minutes in, as an SQS-delayed message would be.
+        sim.clock.advance(15 * 60 * 1000);
+        expect(await sim.runtime.handle(timer!)).toEqual({ kind: 'ack', note: 'timer re-armed' });
+        expect(sim.timers.scheduled.filter((t) => t.request_id === timer!.request_id)).toHaveLength(2);
+        await sim.drain();
+        const record = await sim.instances.get('inst-1');
+        expect(record?.history.map((h) => [h.node, h.status]).slice(-2)).toEqual([
+          ['Manual_Review', 'TIMED_OUT'],
+          ['Rejected', 'FAILED'],
+        ]);
+        expect(record?.history.find((h) => h.node === 'Manual_Review')?.ended_at).toBe(
+          '2026-01-08T00:00:00.000Z',
+        );
+      });
+    });
+
     describe('pinned definitions', () => {
       it('an instance finishes on the definition it started with, even if the YAML changes mid-run', async () => {
         const sim = await simulation({ mocks: { 'import#enrichment': { delay: '5m' } } });

@@ -1,0 +1,92 @@
+import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { ResourceNames, Stage } from '../../orchestrator/src/naming/resource-names';
+import { NodeLambda } from './node-lambda';
+import type { Queues } from './queues';
+import type { Storage } from './storage';
+
+export interface CapabilityMockFunctionProps {
+  readonly stage: Stage;
+  readonly names: ResourceNames;
+  readonly storage: Storage;
+  readonly queues: Queues;
+  /** TypeScript entry exporting `handler` (SQS event of ASYNC_REQ -> ASYNC_RESP on the reply queue). */
+  readonly entry: string;
+  /** Lambda timeout; the capability queues get a visibility timeout of six times this. @default 30 seconds */
+  readonly timeout?: Duration;
+  /** @default 256 */
+  readonly memorySize?: number;
+  /** @default 10 */
+  readonly batchSize?: number;
+  /** Concurrent invocations per capability queue (2-1000). @default 2 */
+  readonly maxConcurrency?: number;
+  readonly removalPolicy: RemovalPolicy;
+}
+
+export const CAPABILITY_MOCK_DEFAULTS = {
+  timeout: Duration.seconds(30),
+  memorySize: 256,
+  batchSize: 10,
+  maxConcurrency: 2,
+} as const;
+
+/**
+ * Stands in for every capability team outside production: consumes every capability request queue and
+ * answers each ASYNC_REQ with an ASYNC_RESP on its `reply_to`, the reply queue.
+ *
+ * Environment contract (read by capability-mock/src/handler.ts):
+ * - `CCH_EVENTDATA_BUCKET`: the bucket the default outputs' `s3://` URIs point into (run-test uploads the
+ *   sample data there).
+ * - `CCH_ENV`, `CCH_OWNER`: the stage, for logs and any name the mock needs (`resourceNames`).
+ * - `CCH_MOCK_SCENARIOS` (optional JSON, capability id -> scripted replies): unset here, every capability
+ *   succeeds; set it on the function to rehearse failures.
+ *
+ * Permissions: consume the capability queues, send to the reply queue, write to its log group, X-Ray.
+ */
+export class CapabilityMockFunction extends Construct {
+  public readonly lambda: NodeLambda;
+  public readonly function: lambda.IFunction;
+  /** One event source per capability request queue. */
+  public readonly eventSources: readonly sources.SqsEventSource[];
+  public readonly timeout: Duration;
+
+  constructor(scope: Construct, id: string, props: CapabilityMockFunctionProps) {
+    super(scope, id);
+    const { names, stage, storage, queues } = props;
+    this.timeout = props.timeout ?? CAPABILITY_MOCK_DEFAULTS.timeout;
+    this.lambda = new NodeLambda(this, 'CapabilityMock', {
+      functionName: names.capabilityMockFunction,
+      description:
+        'Capability mock: answers every ASYNC_REQ on the capability queues (non-production stages)',
+      entry: props.entry,
+      memorySize: props.memorySize ?? CAPABILITY_MOCK_DEFAULTS.memorySize,
+      timeout: this.timeout,
+      logGroupName: `/aws/lambda/${names.capabilityMockFunction}`,
+      logRetention: logs.RetentionDays.TWO_WEEKS,
+      removalPolicy: props.removalPolicy,
+      environment: {
+        CCH_ENV: stage.env,
+        CCH_OWNER: stage.owner,
+        CCH_EVENTDATA_BUCKET: storage.eventDataBucket.bucketName,
+      },
+    });
+    this.function = this.lambda.function;
+    const role = this.lambda.role;
+
+    // It answers through the reply queue only; it makes no S3 call (outputs are s3:// URIs it composes).
+    queues.reply.queue.grantSendMessages(role);
+
+    this.eventSources = [...queues.capability.values()].map(({ queue }) => {
+      const source = new sources.SqsEventSource(queue, {
+        batchSize: props.batchSize ?? CAPABILITY_MOCK_DEFAULTS.batchSize,
+        maxConcurrency: props.maxConcurrency ?? CAPABILITY_MOCK_DEFAULTS.maxConcurrency,
+        reportBatchItemFailures: true,
+      });
+      this.function.addEventSource(source);
+      return source;
+    });
+  }
+}

@@ -1,0 +1,116 @@
+import { delimiter, join } from 'node:path';
+import type { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { acknowledgeWildcards } from './nag';
+import { infraRoot, lockFile, repoRoot } from './paths';
+
+/**
+ * How every Lambda of the stack is bundled; the bundle-size test builds the orchestrator with the same
+ * settings. The AWS SDK is bundled rather than taken from the runtime, so the code runs against the SDK
+ * versions it was tested with.
+ */
+export const BUNDLING = {
+  target: 'node22',
+  format: nodejs.OutputFormat.CJS,
+  minify: true,
+  // Source maps without the sources: stack traces map to TypeScript lines at a third of the map's size.
+  sourceMap: true,
+  sourcesContent: false,
+  externalModules: [] as string[],
+} as const;
+
+/**
+ * The only actions granted on `Resource: *`. Active X-Ray tracing needs these two, and X-Ray has no
+ * resource-level permissions. (Metrics need no `cloudwatch:PutMetricData`: they are written as Embedded
+ * Metric Format log lines, which CloudWatch extracts from the function's log group.)
+ */
+export const WILDCARD_RESOURCE_ACTIONS: readonly string[] = [
+  'xray:PutTraceSegments',
+  'xray:PutTelemetryRecords',
+];
+
+export interface NodeLambdaProps {
+  readonly functionName: string;
+  /** TypeScript entry exporting `handler`. */
+  readonly entry: string;
+  readonly description: string;
+  readonly memorySize: number;
+  readonly timeout: Duration;
+  readonly environment: Readonly<Record<string, string>>;
+  /** Log group name; Lambda's default `/aws/lambda/<function name>` keeps the console links working. */
+  readonly logGroupName: string;
+  readonly logRetention: logs.RetentionDays;
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/**
+ * A TypeScript Lambda bundled locally by esbuild (no Docker): Node.js 22 on arm64, active X-Ray tracing,
+ * its own log group with a retention, and its own role holding nothing but what is granted to it: write to
+ * its log group, X-Ray, plus the grants its owner adds (no AWS managed policies).
+ */
+export class NodeLambda extends Construct {
+  public readonly function: nodejs.NodejsFunction;
+  public readonly role: iam.Role;
+  public readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: NodeLambdaProps) {
+    super(scope, id);
+    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
+      logGroupName: props.logGroupName,
+      retention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+    });
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Execution role of ${props.functionName}`,
+    });
+    // Instead of AWSLambdaBasicExecutionRole (logs:* on every log group): this one log group only.
+    this.logGroup.grantWrite(this.role);
+
+    this.function = new nodejs.NodejsFunction(this, 'Function', {
+      functionName: props.functionName,
+      description: props.description,
+      entry: props.entry,
+      handler: 'handler',
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize,
+      timeout: props.timeout,
+      tracing: lambda.Tracing.ACTIVE,
+      role: this.role,
+      logGroup: this.logGroup,
+      environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' },
+      depsLockFilePath: lockFile,
+      projectRoot: repoRoot,
+      bundling: {
+        ...BUNDLING,
+        externalModules: [...BUNDLING.externalModules],
+        // NodejsFunction runs `pnpm exec esbuild` in the workspace root, whose own node_modules/.bin has no
+        // esbuild: put this package's bin first, however the app was launched. Synth-time only.
+        environment: {
+          PATH: [join(infraRoot, 'node_modules', '.bin'), process.env.PATH ?? ''].join(delimiter),
+        },
+      },
+    });
+    // Tracing.ACTIVE adds the X-Ray statement to the role's default policy: the one `Resource: *` grant.
+    acknowledgeWildcards(this.role, [
+      {
+        finding: 'Resource::*',
+        reason:
+          'Only xray:PutTraceSegments and xray:PutTelemetryRecords are granted on *: X-Ray has no ' +
+          'resource-level permissions (the IAM test checks that nothing else is).',
+      },
+    ]);
+    Validations.of(this.function).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason:
+        'nodejs22.x is pinned on purpose: it is the Node.js major the engine is built, bundled (target node22) ' +
+        'and tested for; moving to a newer runtime is a deliberate upgrade, not a side effect of a CDK release.',
+    });
+  }
+}

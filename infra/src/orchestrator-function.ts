@@ -1,0 +1,135 @@
+import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { ResourceNames, Stage } from '../../orchestrator/src/naming/resource-names';
+import { acknowledgeWildcards, logicalIdOf } from './nag';
+import { NodeLambda } from './node-lambda';
+import type { Queues } from './queues';
+import type { Storage } from './storage';
+
+/** Tuning of the orchestrator Lambda and of its two SQS event sources. */
+export interface OrchestratorTuning {
+  /** Lambda memory (MB); CPU scales with it. @default 1024 */
+  readonly memorySize?: number;
+  /**
+   * Lambda timeout. The command and reply queues get a visibility timeout of six times this.
+   * @default 60 seconds
+   */
+  readonly timeout?: Duration;
+  /** Messages per invocation, per queue. @default 10 */
+  readonly batchSize?: number;
+  /** Concurrent invocations each event source may drive (2-1000). @default 5 */
+  readonly maxConcurrency?: number;
+  /** How long the orchestrator's logs are kept. @default one month */
+  readonly logRetention?: logs.RetentionDays;
+  /** `info`, `debug`, ... (pino levels). @default info */
+  readonly logLevel?: string;
+}
+
+export interface OrchestratorFunctionProps extends OrchestratorTuning {
+  readonly stage: Stage;
+  readonly names: ResourceNames;
+  readonly storage: Storage;
+  readonly queues: Queues;
+  /** TypeScript entry exporting `handler` (SQS event -> `{ batchItemFailures }`). */
+  readonly entry: string;
+  readonly removalPolicy: RemovalPolicy;
+}
+
+export const ORCHESTRATOR_DEFAULTS = {
+  memorySize: 1024,
+  timeout: Duration.seconds(60),
+  batchSize: 10,
+  maxConcurrency: 5,
+  logRetention: logs.RetentionDays.ONE_MONTH,
+  logLevel: 'info',
+} as const;
+
+/**
+ * The orchestrator Lambda, triggered by the command and the reply queue with partial batch failures.
+ *
+ * Environment contract (read by orchestrator/src/handler.ts, which exists and reads exactly these):
+ * - `CCH_ENV`, `CCH_OWNER` (required): the stage. The handler derives every resource name from them with
+ *   `resourceNames({ env, owner })`, the module this stack names the resources with, and resolves queue
+ *   URLs with GetQueueUrl; no name or URL is passed separately, so there is one source of names only.
+ * - `LOG_LEVEL`: the pino level (`info` by default).
+ * - `NODE_OPTIONS=--enable-source-maps`: stack traces point into the TypeScript sources.
+ * Metrics are EMF lines on stdout in namespace `resourceNames(...).metricsNamespace` (see `Monitoring`).
+ *
+ * Permissions: read/write items of the table; read the definitions bucket and put objects under `pinned/`;
+ * consume (receive, delete, change visibility, get URL) the command and reply queues; send to the command
+ * queue (timers) and to every capability request queue; write to its own log group; X-Ray.
+ */
+export class OrchestratorFunction extends Construct {
+  public readonly lambda: NodeLambda;
+  public readonly function: lambda.IFunction;
+  public readonly commandEventSource: sources.SqsEventSource;
+  public readonly replyEventSource: sources.SqsEventSource;
+  /** Function timeout in effect (the queues' visibility timeout is six times this). */
+  public readonly timeout: Duration;
+
+  constructor(scope: Construct, id: string, props: OrchestratorFunctionProps) {
+    super(scope, id);
+    const { names, stage, storage, queues } = props;
+    this.timeout = props.timeout ?? ORCHESTRATOR_DEFAULTS.timeout;
+
+    this.lambda = new NodeLambda(this, 'Orchestrator', {
+      functionName: names.orchestratorFunction,
+      description: 'Workflow orchestrator: runs workflow instances from the command and reply queues',
+      entry: props.entry,
+      memorySize: props.memorySize ?? ORCHESTRATOR_DEFAULTS.memorySize,
+      timeout: this.timeout,
+      logGroupName: names.orchestratorLogGroup,
+      logRetention: props.logRetention ?? ORCHESTRATOR_DEFAULTS.logRetention,
+      removalPolicy: props.removalPolicy,
+      environment: {
+        CCH_ENV: stage.env,
+        CCH_OWNER: stage.owner,
+        LOG_LEVEL: props.logLevel ?? ORCHESTRATOR_DEFAULTS.logLevel,
+      },
+    });
+    this.function = this.lambda.function;
+    const role = this.lambda.role;
+
+    storage.stateTable.grantReadWriteData(role);
+    storage.definitionsBucket.grantRead(role);
+    storage.definitionsBucket.grantPut(role, 'pinned/*');
+    queues.command.queue.grantSendMessages(role);
+    for (const { queue } of queues.capability.values()) queue.grantSendMessages(role);
+
+    const eventSourceProps = {
+      batchSize: props.batchSize ?? ORCHESTRATOR_DEFAULTS.batchSize,
+      maxConcurrency: props.maxConcurrency ?? ORCHESTRATOR_DEFAULTS.maxConcurrency,
+      reportBatchItemFailures: true,
+    } satisfies sources.SqsEventSourceProps;
+    // Each event source also grants the role receive, delete and change-visibility on its queue.
+    this.commandEventSource = new sources.SqsEventSource(queues.command.queue, eventSourceProps);
+    this.replyEventSource = new sources.SqsEventSource(queues.reply.queue, eventSourceProps);
+    this.function.addEventSource(this.commandEventSource);
+    this.function.addEventSource(this.replyEventSource);
+
+    const bucket = logicalIdOf(storage.definitionsBucket);
+    const readReason =
+      'grantRead on the definitions bucket: START loads any workflow YAML key a caller names, resumes load ' +
+      'pinned snapshots, and s3:ListBucket turns a missing key into NoSuchKey instead of AccessDenied; the ' +
+      'wildcards stay inside this one bucket and are read-only.';
+    acknowledgeWildcards(role, [
+      { finding: 'Action::s3:GetObject*', reason: readReason },
+      { finding: 'Action::s3:GetBucket*', reason: readReason },
+      { finding: 'Action::s3:List*', reason: readReason },
+      { finding: `Resource::<${bucket}.Arn>/*`, reason: readReason },
+      {
+        finding: 'Action::s3:Abort*',
+        reason:
+          'grantPut: aborting its own multipart uploads, limited to the pinned/ prefix of the definitions bucket.',
+      },
+      {
+        finding: `Resource::<${bucket}.Arn>/pinned/*`,
+        reason:
+          'Pinned definition snapshots are keyed by sha256 under pinned/; writes are limited to that prefix.',
+      },
+    ]);
+  }
+}

@@ -1,0 +1,90 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import type { ResourceNames } from '../../orchestrator/src/naming/resource-names';
+
+export interface StorageProps {
+  /** Every resource name comes from here. */
+  readonly names: ResourceNames;
+  /**
+   * `RETAIN` keeps buckets, their objects and the table when the stack is deleted (production); `DESTROY`
+   * empties and deletes them, so a developer stack can be destroyed and redeployed under the same names.
+   */
+  readonly removalPolicy: RemovalPolicy;
+  /** How long S3 server access logs are kept. @default 90 days */
+  readonly accessLogRetention?: Duration;
+}
+
+/** The checkpoint table's key schema and TTL attribute, as the orchestrator's DynamoDBSaver expects them. */
+export const STATE_TABLE_KEYS = { partitionKey: 'PK', sortKey: 'SK', ttlAttribute: 'ttl' } as const;
+
+/**
+ * Durable storage: the workflow definitions bucket (versioned: every uploaded YAML is kept), the event-data
+ * bucket (documents workflows refer to by `s3://` URI), the bucket both log their access to, and the
+ * workflow state table (LangGraph checkpoints, instance records and leases under `PK`/`SK`).
+ *
+ * Every bucket blocks public access, encrypts at rest and denies requests that are not TLS.
+ */
+export class Storage extends Construct {
+  /**
+   * Receives the S3 server access logs of the other two buckets. It logs itself nowhere (that would log the
+   * log deliveries, without end); cdk-nag recognises a log target bucket and does not ask for it.
+   */
+  public readonly accessLogsBucket: s3.Bucket;
+  /** Workflow YAML, plus the orchestrator's content-addressed snapshots under `pinned/`. */
+  public readonly definitionsBucket: s3.Bucket;
+  /** Sample and business documents (ASN, deliveries) that workflow contexts point to. */
+  public readonly eventDataBucket: s3.Bucket;
+  /** Checkpoints, instance status records and per-instance leases. */
+  public readonly stateTable: dynamodb.Table;
+
+  constructor(scope: Construct, id: string, props: StorageProps) {
+    super(scope, id);
+    const { names, removalPolicy } = props;
+    const destroy = removalPolicy === RemovalPolicy.DESTROY;
+    const common = {
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      // SSE-S3: S3 server access logs can only be delivered to an SSE-S3 bucket, and the others match it.
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      removalPolicy,
+      // Empties the bucket on `cdk destroy`; only where the stack is meant to be thrown away.
+      autoDeleteObjects: destroy,
+    } satisfies s3.BucketProps;
+
+    this.accessLogsBucket = new s3.Bucket(this, 'AccessLogsBucket', {
+      ...common,
+      bucketName: names.accessLogsBucket,
+      lifecycleRules: [{ expiration: props.accessLogRetention ?? Duration.days(90) }],
+    });
+
+    this.definitionsBucket = new s3.Bucket(this, 'DefinitionsBucket', {
+      ...common,
+      bucketName: names.definitionsBucket,
+      versioned: true,
+      serverAccessLogsBucket: this.accessLogsBucket,
+      serverAccessLogsPrefix: 'workflow-definitions/',
+    });
+
+    this.eventDataBucket = new s3.Bucket(this, 'EventDataBucket', {
+      ...common,
+      bucketName: names.eventDataBucket,
+      serverAccessLogsBucket: this.accessLogsBucket,
+      serverAccessLogsPrefix: 'eventdata/',
+    });
+
+    this.stateTable = new dynamodb.Table(this, 'StateTable', {
+      tableName: names.stateTable,
+      partitionKey: { name: STATE_TABLE_KEYS.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: STATE_TABLE_KEYS.sortKey, type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      timeToLiveAttribute: STATE_TABLE_KEYS.ttlAttribute,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      deletionProtection: !destroy,
+      removalPolicy,
+    });
+  }
+}

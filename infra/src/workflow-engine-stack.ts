@@ -1,0 +1,180 @@
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import type { Construct } from 'constructs';
+import { resourceNames, type ResourceNames, type Stage } from '../../orchestrator/src/naming/resource-names';
+import {
+  CapabilityMockFunction,
+  CAPABILITY_MOCK_DEFAULTS,
+  type CapabilityMockFunctionProps,
+} from './capability-mock-function';
+import { Monitoring } from './monitoring';
+import {
+  OrchestratorFunction,
+  ORCHESTRATOR_DEFAULTS,
+  type OrchestratorTuning,
+} from './orchestrator-function';
+import { lambdaEntries } from './paths';
+import { Queues } from './queues';
+import { Storage } from './storage';
+
+/** AWS's guidance for SQS event sources: visibility timeout at least six times the function timeout. */
+export const VISIBILITY_TIMEOUT_FACTOR = 6;
+
+/** Stack output keys: `scripts/run-test.ts` and operators read these. */
+export const STACK_OUTPUTS = {
+  commandQueueUrl: 'CommandQueueUrl',
+  commandQueueName: 'CommandQueueName',
+  replyQueueUrl: 'ReplyQueueUrl',
+  replyQueueName: 'ReplyQueueName',
+  capabilityQueueUrls: 'CapabilityQueueUrls',
+  definitionsBucketName: 'DefinitionsBucketName',
+  eventDataBucketName: 'EventDataBucketName',
+  stateTableName: 'StateTableName',
+  orchestratorFunctionName: 'OrchestratorFunctionName',
+  orchestratorLogGroupName: 'OrchestratorLogGroupName',
+  dashboardName: 'DashboardName',
+} as const;
+
+export interface WorkflowEngineStackProps extends StackProps {
+  /** `env` and `owner`; every resource name is `resourceNames(stage)`. */
+  readonly stage: Stage;
+  /** Capability domains, each with a request queue and DLQ (see `capabilityDomainsIn`). */
+  readonly capabilityDomains: readonly string[];
+  /** Deploy the capability-mock Lambda on the capability queues (normally: every stage but `prod`). */
+  readonly capabilityMock: boolean;
+  /** Orchestrator memory, timeout, batch size, concurrency, log retention and level. */
+  readonly orchestrator?: OrchestratorTuning;
+  /** Capability-mock tuning; its timeout also sets the capability queues' visibility timeout. */
+  readonly capabilityMockTuning?: Pick<
+    CapabilityMockFunctionProps,
+    'timeout' | 'memorySize' | 'batchSize' | 'maxConcurrency'
+  >;
+  /** Lambda entry files. @default orchestrator/src/handler.ts and capability-mock/src/handler.ts */
+  readonly entries?: { readonly orchestrator?: string; readonly capabilityMock?: string };
+  /** Receives before a message moves to its DLQ. @default 5 */
+  readonly maxReceiveCount?: number;
+  /** @default RETAIN for env `prod` (plus table deletion protection), DESTROY (emptying buckets) otherwise */
+  readonly removalPolicy?: RemovalPolicy;
+  /** An existing SNS topic (e.g. the on-call one) notified when any alarm fires or recovers. @default none */
+  readonly alarmTopicArn?: string;
+}
+
+/**
+ * The workflow engine on AWS: storage (definitions and event-data buckets, state table), the command,
+ * reply and capability queues with their DLQs, the orchestrator Lambda on the command and reply queues,
+ * optionally the capability mock on the capability queues, and alarms plus a dashboard.
+ *
+ * Lambda environment contracts: see `OrchestratorFunction` (orchestrator/src/handler.ts) and
+ * `CapabilityMockFunction` (capability-mock/src/handler.ts).
+ */
+export class WorkflowEngineStack extends Stack {
+  public readonly names: ResourceNames;
+  public readonly storage: Storage;
+  public readonly queues: Queues;
+  public readonly orchestrator: OrchestratorFunction;
+  /** Undefined when the mock is switched off (context `capabilityMock=false`, or env `prod`). */
+  public readonly capabilityMock?: CapabilityMockFunction;
+  public readonly monitoring: Monitoring;
+
+  constructor(scope: Construct, id: string, props: WorkflowEngineStackProps) {
+    super(scope, id, props);
+    const { stage } = props;
+    this.names = resourceNames(stage);
+    const removalPolicy =
+      props.removalPolicy ?? (stage.env === 'prod' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY);
+    const orchestratorTimeout = props.orchestrator?.timeout ?? ORCHESTRATOR_DEFAULTS.timeout;
+    const mockTimeout = props.capabilityMockTuning?.timeout ?? CAPABILITY_MOCK_DEFAULTS.timeout;
+
+    this.storage = new Storage(this, 'Storage', { names: this.names, removalPolicy });
+    this.queues = new Queues(this, 'Queues', {
+      names: this.names,
+      capabilityDomains: props.capabilityDomains,
+      orchestratorVisibilityTimeout: times(orchestratorTimeout, VISIBILITY_TIMEOUT_FACTOR),
+      // Sized for the mock; capability teams consuming these queues in production get the same window.
+      capabilityVisibilityTimeout: times(mockTimeout, VISIBILITY_TIMEOUT_FACTOR),
+      ...(props.maxReceiveCount === undefined ? {} : { maxReceiveCount: props.maxReceiveCount }),
+      removalPolicy,
+    });
+    this.orchestrator = new OrchestratorFunction(this, 'Orchestrator', {
+      ...props.orchestrator,
+      timeout: orchestratorTimeout,
+      stage,
+      names: this.names,
+      storage: this.storage,
+      queues: this.queues,
+      entry: props.entries?.orchestrator ?? lambdaEntries.orchestrator,
+      removalPolicy,
+    });
+    if (props.capabilityMock) {
+      this.capabilityMock = new CapabilityMockFunction(this, 'CapabilityMock', {
+        ...props.capabilityMockTuning,
+        timeout: mockTimeout,
+        stage,
+        names: this.names,
+        storage: this.storage,
+        queues: this.queues,
+        entry: props.entries?.capabilityMock ?? lambdaEntries.capabilityMock,
+        removalPolicy,
+      });
+    }
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      names: this.names,
+      queues: this.queues,
+      orchestrator: this.orchestrator.function,
+      ...(this.capabilityMock ? { capabilityMock: this.capabilityMock.function } : {}),
+      ...(props.alarmTopicArn === undefined
+        ? {}
+        : { alarmActions: [new SnsAction(sns.Topic.fromTopicArn(this, 'AlarmTopic', props.alarmTopicArn))] }),
+    });
+
+    const output = (key: string, value: string, description: string) =>
+      new CfnOutput(this, key, { value, description });
+    const { command, reply } = this.queues;
+    output(
+      STACK_OUTPUTS.commandQueueUrl,
+      command.queue.queueUrl,
+      'Send START_WORKFLOW / CANCEL_WORKFLOW here',
+    );
+    output(STACK_OUTPUTS.commandQueueName, command.queue.queueName, 'Command queue name');
+    output(STACK_OUTPUTS.replyQueueUrl, reply.queue.queueUrl, 'Capabilities send ASYNC_RESP here');
+    output(STACK_OUTPUTS.replyQueueName, reply.queue.queueName, 'Reply queue name');
+    output(
+      STACK_OUTPUTS.capabilityQueueUrls,
+      this.toJsonString(
+        Object.fromEntries([...this.queues.capability].map(([d, { queue }]) => [d, queue.queueUrl])),
+      ),
+      'Capability request queue URL by domain (JSON)',
+    );
+    output(
+      STACK_OUTPUTS.definitionsBucketName,
+      this.storage.definitionsBucket.bucketName,
+      'Upload workflow YAML here',
+    );
+    output(
+      STACK_OUTPUTS.eventDataBucketName,
+      this.storage.eventDataBucket.bucketName,
+      'Sample and event documents',
+    );
+    output(
+      STACK_OUTPUTS.stateTableName,
+      this.storage.stateTable.tableName,
+      'Checkpoints, instances and leases',
+    );
+    output(
+      STACK_OUTPUTS.orchestratorFunctionName,
+      this.orchestrator.function.functionName,
+      'Orchestrator Lambda function',
+    );
+    output(
+      STACK_OUTPUTS.orchestratorLogGroupName,
+      this.orchestrator.lambda.logGroup.logGroupName,
+      'Orchestrator logs (filter by instance_id)',
+    );
+    output(STACK_OUTPUTS.dashboardName, this.monitoring.dashboard.dashboardName, 'CloudWatch dashboard');
+  }
+}
+
+function times(duration: Duration, factor: number): Duration {
+  return Duration.seconds(duration.toSeconds() * factor);
+}
