@@ -144,7 +144,7 @@ export class Monitoring extends Construct {
         width: 12,
         left: [
           new cloudwatch.MathExpression({
-            expression: `SEARCH('{${names.metricsNamespace},${WORKFLOW_ID_DIMENSION}} MetricName="WorkflowsFailed"', 'Sum', 300)`,
+            expression: `SEARCH('{${names.metricsNamespace},env,owner,${WORKFLOW_ID_DIMENSION}} env="${names.metricDimensions.env}" owner="${names.metricDimensions.owner}" MetricName="WorkflowsFailed"', 'Sum', 300)`,
             label: '',
             period: Duration.minutes(5),
           }),
@@ -206,6 +206,7 @@ export class Monitoring extends Construct {
     return new cloudwatch.Metric({
       namespace: this.props.names.metricsNamespace,
       metricName,
+      dimensionsMap: { ...this.props.names.metricDimensions },
       statistic,
       period: Duration.minutes(5),
       label: statistic === cloudwatch.Stats.SUM ? metricName : `${metricName} ${statistic}`,

@@ -410,8 +410,12 @@ describe('dashboard', () => {
 
   it('graphs every engine metric from the metrics namespace', () => {
     const metrics = metricsOf();
+    const { env, owner } = stack.names.metricDimensions;
     for (const name of ENGINE_METRICS) {
-      expect(metrics).toContainEqual(expect.arrayContaining([stack.names.metricsNamespace, name]));
+      // Scoped to this deployment: another stage in the same account never shows up here.
+      expect(metrics).toContainEqual(
+        expect.arrayContaining([stack.names.metricsNamespace, name, 'env', env, 'owner', owner]),
+      );
     }
     expect(ENGINE_METRICS).toEqual(
       expect.arrayContaining(['WorkflowsStarted', 'WorkflowsSucceeded', 'WorkflowsFailed', 'StepDuration']),
@@ -425,7 +429,7 @@ describe('dashboard', () => {
         typeof part === 'object' && part !== null && 'expression' in part ? [part.expression] : [],
       );
     expect(expressions).toEqual([
-      `SEARCH('{${stack.names.metricsNamespace},workflow_id} MetricName="WorkflowsFailed"', 'Sum', 300)`,
+      `SEARCH('{${stack.names.metricsNamespace},env,owner,workflow_id} env="${stack.names.metricDimensions.env}" owner="${stack.names.metricDimensions.owner}" MetricName="WorkflowsFailed"', 'Sum', 300)`,
     ]);
   });
 

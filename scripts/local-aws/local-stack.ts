@@ -72,7 +72,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         stage: resources.stage,
         clients: aws.clientConfig,
         logger: createPinoLogger(destination),
-        metrics: new EmfMetrics(resources.names.metricsNamespace, writeLine),
+        metrics: new EmfMetrics(
+          resources.names.metricsNamespace,
+          resources.names.metricDimensions,
+          writeLine,
+        ),
         checkpointTtlSeconds: 7 * 24 * 3600,
         ...(options.notReadyRetrySeconds === undefined
           ? {}

@@ -60,7 +60,7 @@ export function createAwsOrchestrator(options: AwsOrchestratorOptions) {
         timers: new SqsTimerScheduler(sqs, () => queues.url(names.commandQueue), clock),
         clock,
         logger,
-        metrics: options.metrics ?? new EmfMetrics(names.metricsNamespace),
+        metrics: options.metrics ?? new EmfMetrics(names.metricsNamespace, names.metricDimensions),
         syncCapabilities: builtinSyncCapabilities,
         replyTo,
         ...options.retryDelays,

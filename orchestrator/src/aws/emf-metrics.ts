@@ -14,19 +14,23 @@ const UNITS: Record<MetricName, 'Count' | 'Milliseconds'> = {
 
 /**
  * Metrics in CloudWatch Embedded Metric Format: one JSON line per data point on stdout, which Lambda ships
- * to CloudWatch Logs and CloudWatch turns into metrics. Every metric is published per workflow_id (when
- * known) and in aggregate, so dashboards can show both.
+ * to CloudWatch Logs and CloudWatch turns into metrics. Every metric carries the deployment's dimensions
+ * (env, owner) and is published per workflow_id (when known) and in aggregate, so dashboards can show
+ * both without mixing deployments that share an account.
  */
 export class EmfMetrics implements Metrics {
   constructor(
     private readonly namespace: string,
+    private readonly deployment: Readonly<Record<string, string>>,
     private readonly write: (line: string) => void = (line) => process.stdout.write(line + '\n'),
     private readonly now: () => number = Date.now,
   ) {}
 
-  record(name: MetricName, value: number, dimensions: Readonly<Record<string, string>> = {}): void {
-    const dimensionSets: string[][] = [[]];
-    if (dimensions.workflow_id !== undefined) dimensionSets.push(['workflow_id']);
+  record(name: MetricName, value: number, extra: Readonly<Record<string, string>> = {}): void {
+    const base = Object.keys(this.deployment);
+    const dimensions = { ...extra, ...this.deployment };
+    const dimensionSets: string[][] = [base];
+    if (extra.workflow_id !== undefined) dimensionSets.push([...base, 'workflow_id']);
     this.write(
       JSON.stringify({
         _aws: {

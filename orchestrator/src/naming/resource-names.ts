@@ -54,6 +54,8 @@ export function resourceNames(stage: Stage) {
     orchestratorLogGroup: `/aws/lambda/${name('workflow-orchestrator-function')}`,
     dashboard: name('workflow-dashboard'),
     metricsNamespace: 'CCH/WorkflowEngine',
+    /** Every metric carries these, so deployments sharing an account and region stay apart. */
+    metricDimensions: { env, owner } as Readonly<Record<'env' | 'owner', string>>,
   };
 }
 

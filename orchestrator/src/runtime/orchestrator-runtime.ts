@@ -61,6 +61,7 @@ export interface RuntimeOptions {
 export const DURABILITY = 'exit' as const;
 
 const MAX_CACHED_GRAPHS = 64;
+const LEASE_WAITS_MS = [100, 250, 500];
 
 interface GraphView {
   readonly values: WorkflowStateValue;
@@ -99,7 +100,7 @@ export class OrchestratorRuntime {
       ...('workflow_id' in message ? { workflow_id: message.workflow_id } : {}),
       ...('request_id' in message ? { request_id: message.request_id } : {}),
     });
-    const lease = await this.options.instances.acquireLease(instanceId, this.leaseTtlMs);
+    const lease = await this.acquireLease(instanceId);
     if (!lease) {
       this.options.metrics.record('LeaseConflicts', 1);
       log.info({ message_type: message.type }, 'instance busy; message will come back shortly');
@@ -119,6 +120,20 @@ export class OrchestratorRuntime {
     } finally {
       await this.options.instances.releaseLease(lease);
     }
+  }
+
+  /**
+   * Takes the instance's lease, waiting briefly when another message holds it: most conflicts are two
+   * replies of one fan-out arriving together, and each return to the queue costs a receive towards the
+   * DLQ's maxReceiveCount.
+   */
+  private async acquireLease(instanceId: string): Promise<Lease | undefined> {
+    for (const waitMs of [...LEASE_WAITS_MS, undefined]) {
+      const lease = await this.options.instances.acquireLease(instanceId, this.leaseTtlMs);
+      if (lease || waitMs === undefined) return lease;
+      await this.options.clock.sleep(waitMs);
+    }
+    return undefined;
   }
 
   private async start(
