@@ -99,6 +99,17 @@ describe('wf run', () => {
     expect(status.error).toEqual({ code: 'REJECTED', message: 'customs said no', node: 'File_Declaration' });
   });
 
+  it('the sample mocks file from the README scripts a screening that clears, then a rejected declaration', async () => {
+    const { code, status } = await runJson([
+      'workflow-definitions/export_screening_v1.yaml',
+      '--mocks',
+      'sample-data/mocks/export-screening-review.yaml',
+    ]);
+    expect(code).toBe(1);
+    expect(status.context.screening_result).toBe('CLEAR');
+    expect(status.error).toMatchObject({ code: 'REJECTED', node: 'File_Declaration' });
+  });
+
   it('a capability that never replies ends in on_timeout', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'wf-run-'));
     writeFileSync(join(dir, 'mocks.yaml'), "'prepare#shipment': { reply: false }\n");
