@@ -88,6 +88,9 @@ export class OrchestratorFunction extends Construct {
         CCH_ENV: stage.env,
         CCH_OWNER: stage.owner,
         LOG_LEVEL: props.logLevel ?? ORCHESTRATOR_DEFAULTS.logLevel,
+        // An instance's lease outlives any invocation holding it, but not by much: a crashed holder blocks
+        // its instance only until the lease expires.
+        CCH_LEASE_TTL_SECONDS: String(this.timeout.toSeconds() + 30),
       },
     });
     this.function = this.lambda.function;

@@ -251,6 +251,8 @@ describe('orchestrator function', () => {
       CCH_OWNER: 'alice',
       LOG_LEVEL: 'info',
       NODE_OPTIONS: '--enable-source-maps',
+      // Function timeout + 30 s: a crashed invocation blocks its instance no longer than that.
+      CCH_LEASE_TTL_SECONDS: '90',
     });
   });
 

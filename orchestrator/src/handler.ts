@@ -4,19 +4,26 @@ import type { SqsBatchProcessor } from './aws/sqs-batch-processor';
 
 /**
  * The orchestrator Lambda, on the command and reply queues. Configuration: CCH_ENV and CCH_OWNER name
- * every resource (see naming/resource-names.ts); AWS_REGION and the SDK's own AWS_ENDPOINT_URL_* variables
- * do the rest. Built once per container.
+ * every resource (see naming/resource-names.ts); CCH_LEASE_TTL_SECONDS bounds how long a crashed
+ * invocation blocks its instance; AWS_REGION and the SDK's own AWS_ENDPOINT_URL_* variables do the rest.
+ * Built once per container.
  */
 let processor: Promise<SqsBatchProcessor> | undefined;
 
 export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
-  processor ??= createAwsOrchestrator({ stage: stageFromEnv() }).processor();
+  processor ??= createAwsOrchestrator({ stage: stageFromEnv(), leaseTtlMs: leaseTtlFromEnv() }).processor();
   try {
     return await (await processor).process(event);
   } catch (error) {
     processor = undefined;
     throw error;
   }
+}
+
+/** Set by the stack to the function timeout plus a margin; without it, the runtime's default. */
+function leaseTtlFromEnv(): number | undefined {
+  const seconds = Number(process.env.CCH_LEASE_TTL_SECONDS);
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined;
 }
 
 function stageFromEnv() {

@@ -52,6 +52,6 @@ describe('the run-test live view', () => {
         t0,
       ).terminal,
     ).toBe('FAILED');
-    expect(describeRecord({ msg: 'instance busy; message will come back shortly' }, t0)).toEqual({});
+    expect(describeRecord({ msg: 'instance busy; message will come back' }, t0)).toEqual({});
   });
 });

@@ -30,6 +30,8 @@ export interface AwsOrchestratorOptions {
   readonly clock?: Clock;
   /** Checkpoint items expire this long after their last write (DynamoDB TTL); default 90 days. */
   readonly checkpointTtlSeconds?: number;
+  /** How long a lease outlives its holder (default: the runtime's). */
+  readonly leaseTtlMs?: number | undefined;
   /** Retry delays of the runtime (tests shorten them). */
   readonly retryDelays?: Pick<RuntimeOptions, 'busyRetrySeconds' | 'notReadyRetrySeconds'>;
 }
@@ -64,6 +66,7 @@ export function createAwsOrchestrator(options: AwsOrchestratorOptions) {
         syncCapabilities: builtinSyncCapabilities,
         replyTo,
         ...options.retryDelays,
+        ...(options.leaseTtlMs === undefined ? {} : { leaseTtlMs: options.leaseTtlMs }),
       }),
   );
   replyQueueUrl.catch(() => undefined);

@@ -78,6 +78,21 @@ export class DynamoDbInstanceStore implements InstanceStore {
     }
   }
 
+  async leaseExpiry(instanceId: string): Promise<number | undefined> {
+    const response = await awsCall('DYNAMODB', 'GetItem (lease)', () =>
+      this.dynamodb.send(
+        new GetItemCommand({
+          TableName: this.table,
+          Key: key(instanceId),
+          ConsistentRead: true,
+          ProjectionExpression: 'lease_expires',
+        }),
+      ),
+    );
+    const expires = Number(response.Item?.lease_expires?.N);
+    return Number.isFinite(expires) && expires > this.clock.now().getTime() ? expires : undefined;
+  }
+
   async save(record: InstanceRecord, lease: Lease): Promise<void> {
     const values: Record<string, { S: string } | { B: Uint8Array } | { BOOL: boolean }> = {
       ':record': { B: encode(record) },

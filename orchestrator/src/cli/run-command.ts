@@ -121,7 +121,7 @@ async function readContext(
   return parsed as Record<string, unknown>;
 }
 
-const QUIET = new Set(['instance busy; message will come back shortly']);
+const QUIET = new Set(['instance busy; message will come back']);
 
 function progressLine(sim: WorkflowSimulation, started: number, line: LogLine): string {
   if (QUIET.has(line.message)) return '';

@@ -41,7 +41,10 @@ export interface RuntimeOptions {
   readonly syncCapabilities: Readonly<Record<string, SyncCapability>>;
   /** Where capabilities send their replies (the reply queue URL). */
   readonly replyTo: string;
-  /** Longer than the longest invocation, so a live holder never loses its lease. */
+  /**
+   * Longer than the longest invocation, so a live holder never loses its lease, and short, since a holder
+   * that died blocks its instance until then. Default 2 minutes; the Lambda sets timeout + 30 s.
+   */
   readonly leaseTtlMs?: number;
   /** How soon a message for a busy instance comes back. */
   readonly busyRetrySeconds?: number;
@@ -62,6 +65,10 @@ export const DURABILITY = 'exit' as const;
 
 const MAX_CACHED_GRAPHS = 64;
 const LEASE_WAITS_MS = [100, 250, 500];
+/** A lease held this long is past any normal invocation: its holder is presumed dead. */
+const STALE_LEASE_AFTER_MS = 30_000;
+/** The longest an SQS message can be kept invisible by one ChangeMessageVisibility (12 hours). */
+const MAX_VISIBILITY_DELAY_SECONDS = 43_200;
 
 interface GraphView {
   readonly values: WorkflowStateValue;
@@ -86,7 +93,7 @@ export class OrchestratorRuntime {
   constructor(private readonly options: RuntimeOptions) {
     this.checkpointer = new FailureTrackingCheckpointer(options.checkpointer);
     this.deps = { clock: options.clock, syncCapabilities: options.syncCapabilities };
-    this.leaseTtlMs = options.leaseTtlMs ?? 15 * 60 * 1000;
+    this.leaseTtlMs = options.leaseTtlMs ?? 2 * 60 * 1000;
     this.busyRetrySeconds = options.busyRetrySeconds ?? 2;
     this.notReadyRetrySeconds = options.notReadyRetrySeconds ?? 10;
     this.newInstanceId = options.newInstanceId ?? randomUUID;
@@ -103,8 +110,12 @@ export class OrchestratorRuntime {
     const lease = await this.acquireLease(instanceId);
     if (!lease) {
       this.options.metrics.record('LeaseConflicts', 1);
-      log.info({ message_type: message.type }, 'instance busy; message will come back shortly');
-      return retry('instance busy', this.busyRetrySeconds);
+      const delay = await this.busyDelaySeconds(instanceId);
+      log.info(
+        { message_type: message.type, retry_in_seconds: delay },
+        'instance busy; message will come back',
+      );
+      return retry('instance busy', delay);
     }
     try {
       switch (message.type) {
@@ -134,6 +145,23 @@ export class OrchestratorRuntime {
       await this.options.clock.sleep(waitMs);
     }
     return undefined;
+  }
+
+  /**
+   * How long a message for a busy instance should stay away. A live holder finishes within one
+   * invocation, so it comes back in seconds; a lease held far longer than that belongs to a worker that
+   * died, so it comes back once the lease expires, rather than burning its receives towards the DLQ.
+   */
+  private async busyDelaySeconds(instanceId: string): Promise<number> {
+    const expires = await this.options.instances.leaseExpiry(instanceId);
+    if (expires === undefined) return this.busyRetrySeconds;
+    const now = this.options.clock.now().getTime();
+    const heldForMs = this.leaseTtlMs - (expires - now);
+    if (heldForMs < STALE_LEASE_AFTER_MS) return this.busyRetrySeconds;
+    return Math.min(
+      MAX_VISIBILITY_DELAY_SECONDS,
+      Math.max(this.busyRetrySeconds, Math.ceil((expires - now) / 1000) + 1),
+    );
   }
 
   private async start(

@@ -28,6 +28,8 @@ export interface InstanceStore {
   /** Takes the lease when it is free or expired; undefined when another holder has it. */
   acquireLease(instanceId: string, ttlMs: number): Promise<Lease | undefined>;
   releaseLease(lease: Lease): Promise<void>;
+  /** When the current lease on the instance expires (epoch ms), or undefined when it is free. */
+  leaseExpiry(instanceId: string): Promise<number | undefined>;
   /** Writes the record if `lease` is still the current lease; throws LeaseLostError otherwise. */
   save(record: InstanceRecord, lease: Lease): Promise<void>;
 }

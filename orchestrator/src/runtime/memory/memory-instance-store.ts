@@ -30,6 +30,13 @@ export class MemoryInstanceStore implements InstanceStore {
     return Promise.resolve();
   }
 
+  leaseExpiry(instanceId: string): Promise<number | undefined> {
+    const held = this.leases.get(instanceId);
+    return Promise.resolve(
+      held && held.expires_at > this.clock.now().getTime() ? held.expires_at : undefined,
+    );
+  }
+
   save(record: InstanceRecord, lease: Lease): Promise<void> {
     if (this.leases.get(record.instance_id)?.token !== lease.token) {
       return Promise.reject(new LeaseLostError(record.instance_id));

@@ -258,6 +258,26 @@ export function describeExecutionGuarantees(
       });
     });
 
+    describe('a worker that dies holding the lease', () => {
+      it('blocks its instance only until the lease expires; then the next message proceeds', async () => {
+        const sim = await simulation({ mocks: { 'import#enrichment': { delay: '1m' } } });
+        startExample(sim, 'import_vn_memphis_v1');
+        await sim.step();
+        // A worker took the lease and died without releasing it.
+        expect(await sim.instances.acquireLease('inst-1', 2 * 60 * 1000)).toBeDefined();
+        await sim.drain();
+        const record = await sim.instances.get('inst-1');
+        expect(record?.status).toBe('SUCCEEDED');
+        expect(sim.metrics.total('LeaseConflicts')).toBeGreaterThanOrEqual(1);
+        expect(sim.deadLetters).toEqual([]);
+        // The reply came at 1 minute and had to wait for the dead holder's lease to run out at 2 minutes.
+        const ended = record?.history.find((h) => h.node === 'Prepare_Import_Enrichment')?.ended_at ?? '';
+        expect(Date.parse(ended) - Date.parse('2026-01-01T00:00:00.000Z')).toBeGreaterThanOrEqual(
+          2 * 60 * 1000,
+        );
+      });
+    });
+
     describe('pinned definitions', () => {
       it('an instance finishes on the definition it started with, even if the YAML changes mid-run', async () => {
         const sim = await simulation({ mocks: { 'import#enrichment': { delay: '5m' } } });

@@ -1,17 +1,10 @@
 import type { RunnableConfig } from '@langchain/core/runnables';
-import {
-  BaseCheckpointSaver,
-  type ChannelVersions,
-  type Checkpoint,
-  type CheckpointListOptions,
-  type CheckpointMetadata,
-  type CheckpointTuple,
-  type PendingWrite,
-} from '@langchain/langgraph-checkpoint';
+import type { BaseCheckpointSaver } from '@langchain/langgraph-checkpoint';
 import type { InstanceRecord } from '../instance-record';
 import type { AsyncRequestMessage } from '../messages';
 import type { CapabilityDispatcher, InstanceStore, Lease } from '../ports';
 import type { SimulationPorts } from '../memory/workflow-simulation';
+import { DelegatingCheckpointer } from '../delegating-checkpointer';
 
 export type Boundary = 'checkpoint' | 'dispatch' | 'save';
 export type Phase = 'before' | 'after';
@@ -60,37 +53,16 @@ export class CrashPlan {
   });
 }
 
-export class CrashingCheckpointer extends BaseCheckpointSaver {
+export class CrashingCheckpointer extends DelegatingCheckpointer {
   constructor(
-    private readonly inner: BaseCheckpointSaver,
+    inner: BaseCheckpointSaver,
     private readonly plan: CrashPlan,
   ) {
-    super(inner.serde);
+    super(inner);
   }
 
-  getTuple(config: RunnableConfig): Promise<CheckpointTuple | undefined> {
-    return this.inner.getTuple(config);
-  }
-
-  list(config: RunnableConfig, options?: CheckpointListOptions): AsyncGenerator<CheckpointTuple> {
-    return this.inner.list(config, options);
-  }
-
-  put(
-    config: RunnableConfig,
-    checkpoint: Checkpoint,
-    metadata: CheckpointMetadata,
-    newVersions: ChannelVersions,
-  ): Promise<RunnableConfig> {
-    return this.plan.around('checkpoint', () => this.inner.put(config, checkpoint, metadata, newVersions));
-  }
-
-  putWrites(config: RunnableConfig, writes: PendingWrite[], taskId: string): Promise<void> {
-    return this.plan.around('checkpoint', () => this.inner.putWrites(config, writes, taskId));
-  }
-
-  deleteThread(threadId: string): Promise<void> {
-    return this.inner.deleteThread(threadId);
+  protected override aroundWrite<T>(_config: RunnableConfig, write: () => Promise<T>): Promise<T> {
+    return this.plan.around('checkpoint', write);
   }
 }
 
@@ -107,6 +79,9 @@ class CrashingInstanceStore implements InstanceStore {
   }
   releaseLease(lease: Lease) {
     return this.inner.releaseLease(lease);
+  }
+  leaseExpiry(instanceId: string) {
+    return this.inner.leaseExpiry(instanceId);
   }
   save(record: InstanceRecord, lease: Lease) {
     return this.plan.around('save', () => this.inner.save(record, lease));
