@@ -65,7 +65,7 @@ export async function runTest(options: RunTestOptions): Promise<RunTestResult> {
   try {
     await s3.send(new PutObjectCommand({ Bucket: names.definitionsBucket, Key: key, Body: text }));
     const sample: Record<string, string> = {};
-    for (const name of readdirSync(join(REPO_ROOT, 'sample-data'))) {
+    for (const name of readdirSync(join(REPO_ROOT, 'sample-data')).filter((f) => f.endsWith('.json'))) {
       const objectKey = `${SAMPLE_DATA_PREFIX}/${name}`;
       await s3.send(
         new PutObjectCommand({

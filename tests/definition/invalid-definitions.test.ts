@@ -2,12 +2,9 @@
  * The invalid-definition corpus: every file in tests/fixtures/invalid states, in its header comment lines, the
  * exact diagnostics the validator must report for it (`# expect: line:col severity path: message`).
  *
- * A fixture whose header also has `# known-bug:` lines documents a validator bug: its expectations say what
- * the validator should report, and its test is declared with `test.failing`, so the suite stays green while
- * the bug exists and turns red once it is fixed (then drop the `known-bug` line).
- *
- * Hostile inputs too large to check in (over 500 nodes, over 1 MiB, deep nesting, alias bombs) are generated
- * here. They assert their exact message and position; the bound on their running time is the jest timeout.
+ * Hostile inputs too large to check in (over 500 nodes, over 1 MiB, deep nesting, alias bombs, tens of
+ * thousands of keys or errors) are generated here. They assert their exact message and position; the bound on
+ * their running time is the jest timeout.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,21 +17,18 @@ const FIXTURE_DIR = join(__dirname, '..', 'fixtures', 'invalid');
 const HOSTILE_TIMEOUT_MS = 10_000;
 
 const EXPECT_LINE = /^# expect: (\d+):(\d+) (error|warning) (.+)$/;
-const KNOWN_BUG_LINE = /^# known-bug: (.+)$/;
 
 interface Fixture {
   readonly name: string;
   readonly text: string;
   /** `line:col severity formatted-text-after-severity`, one per expected diagnostic. */
   readonly expected: readonly string[];
-  readonly knownBugs: readonly string[];
 }
 
-/** Reads the leading comment lines of a fixture: its `# expect:` and `# known-bug:` lines. */
+/** Reads the leading comment lines of a fixture: its `# expect:` lines. */
 function readFixture(name: string): Fixture {
   const text = readFileSync(join(FIXTURE_DIR, name), 'utf8');
   const expected: string[] = [];
-  const knownBugs: string[] = [];
   for (const line of text.split('\n')) {
     if (!line.startsWith('#')) break;
     if (line.startsWith('# expect')) {
@@ -42,10 +36,8 @@ function readFixture(name: string): Fixture {
       if (!match) throw new Error(`${name}: malformed expectation line: ${line}`);
       expected.push(`${match[1]}:${match[2]} ${match[3]} ${match[4]}`);
     }
-    const bug = KNOWN_BUG_LINE.exec(line);
-    if (bug?.[1]) knownBugs.push(bug[1]);
   }
-  return { name, text, expected, knownBugs };
+  return { name, text, expected };
 }
 
 /** A diagnostic in the fixture notation: `line:col severity` then what formatDiagnostic prints after it. */
@@ -83,70 +75,62 @@ describe('invalid definition corpus', () => {
   });
 
   describe.each(fixtures.map((f) => [f.name, f] as const))('%s', (_name, fixture) => {
-    const title =
-      fixture.knownBugs.length > 0
-        ? `reports exactly its expected diagnostics (known bug: ${fixture.knownBugs.join(' ')})`
-        : 'reports exactly its expected diagnostics and no definition';
-    const check = (): void => {
+    test('reports exactly its expected diagnostics and no definition', () => {
       const result = validateDefinition(fixture.name, fixture.text);
       expect(sorted(result.diagnostics.map(notation))).toEqual(sorted(fixture.expected));
       expect(result.definition).toBeUndefined();
       for (const d of result.diagnostics) expect(d.file).toBe(fixture.name);
       expectSourceOrder(result.diagnostics);
-    };
-    if (fixture.knownBugs.length > 0) test.failing(title, check);
-    else test(title, check);
+    });
   });
 
-  it('together with the generated cases, makes the validator produce every diagnostic code it has', () => {
-    const codes = new Set<string>();
-    for (const fixture of fixtures) {
-      for (const d of validateDefinitionSafely(fixture.name, fixture.text)) codes.add(d.code);
-    }
-    for (const [name, text] of generatedCases()) {
-      for (const d of validateDefinitionSafely(name, text)) codes.add(d.code);
-    }
-    // 'empty' is left out: the validator never produces it (see empty-file.yaml, a known bug).
-    expect([...codes].sort()).toEqual(
-      [
-        'alias-limit',
-        'bad-expression',
-        'branch-escapes',
-        'branch-is-join',
-        'branch-never-joins',
-        'branches-overlap',
-        'duplicate-key',
-        'invalid-name',
-        'invalid-value',
-        'join-entered-outside',
-        'missing-field',
-        'no-end',
-        'no-path-to-end',
-        'no-timeout',
-        'shared-join',
-        'timeout-missing',
-        'too-deep',
-        'too-large',
-        'too-many-nodes',
-        'unknown-capability',
-        'unknown-field',
-        'unknown-node-type',
-        'unknown-target',
-        'unreachable',
-        'yaml-syntax',
-      ].sort(),
-    );
-  });
+  it(
+    'together with the generated cases, makes the validator produce every diagnostic code it has',
+    () => {
+      const codes = new Set<string>();
+      for (const fixture of fixtures) {
+        for (const d of validateDefinition(fixture.name, fixture.text).diagnostics) codes.add(d.code);
+      }
+      for (const [name, text] of generatedCases()) {
+        for (const d of validateDefinition(name, text).diagnostics) codes.add(d.code);
+      }
+      expect([...codes].sort()).toEqual(
+        [
+          'alias-limit',
+          'bad-expression',
+          'branch-escapes',
+          'branch-is-join',
+          'branch-never-joins',
+          'branches-overlap',
+          'duplicate-key',
+          'empty',
+          'invalid-name',
+          'invalid-value',
+          'join-entered-outside',
+          'missing-field',
+          'no-end',
+          'no-path-to-end',
+          'no-timeout',
+          'shared-join',
+          'timeout-missing',
+          'too-deep',
+          'too-large',
+          'too-many-errors',
+          'too-many-nodes',
+          'too-many-warnings',
+          'unknown-alias',
+          'unknown-capability',
+          'unknown-field',
+          'unknown-node-type',
+          'unknown-target',
+          'unreachable',
+          'yaml-syntax',
+        ].sort(),
+      );
+    },
+    HOSTILE_TIMEOUT_MS,
+  );
 });
-
-/** Validates, treating a throw (a known bug for some fixtures) as no diagnostics. */
-function validateDefinitionSafely(name: string, text: string): readonly Diagnostic[] {
-  try {
-    return validateDefinition(name, text).diagnostics;
-  } catch {
-    return [];
-  }
-}
 
 // ---------------------------------------------------------------------------------------------------------
 // Generated hostile cases
@@ -203,6 +187,40 @@ function deepBlock(levels: number): string {
   return lines.join('\n') + '\n';
 }
 
+/** A valid definition followed by `count` top-level fields the language does not have (from line 7 on). */
+function unknownFields(count: number): string {
+  const lines = [SMALL_VALID.trimEnd()];
+  for (let i = 0; i < count; i++) lines.push(`x${i}: 0`);
+  return lines.join('\n') + '\n';
+}
+
+/** A valid definition whose `version` is a flow map of `count` distinct keys (k0, k1, ... in base 36). */
+function manyDistinctKeys(count: number): string {
+  const keys = Array.from({ length: count }, (_, i) => `k${i.toString(36)}: 0`);
+  return SMALL_VALID + `version: {${keys.join(', ')}}\n`;
+}
+
+/** A valid definition followed by `count` top-level fields all named `dup` (from line 7 on). */
+function duplicateKeys(count: number): string {
+  return SMALL_VALID + 'dup: 0\n'.repeat(count);
+}
+
+/** A valid chain of `count` async_requests without timeouts (one warning each), then Done. */
+function asyncChainWithoutTimeouts(count: number): string {
+  const lines = [HEADER + 'nodes:'];
+  for (let i = 1; i <= count; i++) {
+    const next = i === count ? 'Done' : `N${i + 1}`;
+    lines.push(`  N${i}:`, '    type: async_request', "    capability_id: 'import#enrichment'");
+    lines.push(`    on_response: ${next}`);
+  }
+  lines.push('  Done:', '    type: end', '');
+  return lines.join('\n');
+}
+
+/** A valid definition whose initial_context holds one anchor and `count` aliases to it, on line 7. */
+const ALIASES_PREFIX = 'initial_context: [&k shipmentId';
+const manyAliases = (count: number): string => SMALL_VALID + ALIASES_PREFIX + ', *k'.repeat(count) + ']\n';
+
 function generatedCases(): [string, string][] {
   return [
     ['501-nodes.yaml', chainOfNodes(501)],
@@ -210,6 +228,8 @@ function generatedCases(): [string, string][] {
     ['alias-bomb.yaml', aliasBomb(12, 12)],
     ['deep-flow.yaml', deepFlow(100_000)],
     ['deep-block.yaml', deepBlock(700)],
+    ['300-unknown-fields.yaml', unknownFields(300)],
+    ['201-warnings.yaml', asyncChainWithoutTimeouts(201)],
   ];
 }
 
@@ -222,10 +242,10 @@ function invalidDiagnostics(name: string, text: string): string[] {
 
 describe('generated hostile definitions', () => {
   test(
-    'a workflow of 501 nodes is rejected at the nodes map',
+    'a workflow of 501 nodes is rejected at the nodes key, and nothing else is checked',
     () => {
       expect(invalidDiagnostics('501-nodes.yaml', chainOfNodes(501))).toEqual([
-        '5:3 error nodes: 501 nodes; a workflow may have at most 500',
+        '4:1 error nodes: 501 nodes; a workflow may have at most 500',
       ]);
     },
     HOSTILE_TIMEOUT_MS,
@@ -235,7 +255,7 @@ describe('generated hostile definitions', () => {
     'a workflow of 2000 nodes is rejected with the same single error',
     () => {
       expect(invalidDiagnostics('2000-nodes.yaml', chainOfNodes(2000))).toEqual([
-        '5:3 error nodes: 2000 nodes; a workflow may have at most 500',
+        '4:1 error nodes: 2000 nodes; a workflow may have at most 500',
       ]);
     },
     HOSTILE_TIMEOUT_MS,
@@ -296,10 +316,13 @@ describe('generated hostile definitions', () => {
   );
 
   test(
-    'an alias bomb of 12 levels of 12 aliases (about 9e12 strings) is stopped',
+    'an alias bomb of 12 levels of 12 aliases (about 9e12 strings) is stopped at the alias that goes too far',
     () => {
+      // Level 1 (line 10) is 12 aliases of a list without aliases: 12 copies. Each alias of level 2 (line 13)
+      // copies level 1 too: 13 each, so its 7th (12 + 7 * 13 = 103) goes past 100. `    output_keys: &l2 [` is
+      // 22 characters and each alias takes 5 more.
       expect(invalidDiagnostics('bomb.yaml', aliasBomb(12, 12))).toEqual([
-        '1:1 error too many alias expansions (over 100); aliases must not multiply the document',
+        `13:${22 + 6 * 5 + 1} error too many alias expansions (over 100); aliases must not multiply the document`,
       ]);
     },
     HOSTILE_TIMEOUT_MS,
@@ -339,24 +362,17 @@ describe('generated hostile definitions', () => {
   );
 
   test(
-    'an empty file is one error at 1:1 and no definition',
+    'an empty file, or one with only comments or null, says "the definition is empty" at 1:1',
     () => {
-      for (const text of ['', '\n', '   \n\n', '# only a comment\n']) {
-        const result = validateDefinition('empty.yaml', text);
-        expect(result.definition).toBeUndefined();
-        expect(result.diagnostics).toHaveLength(1);
-        expect(result.diagnostics[0]).toMatchObject({ severity: 'error', line: 1, column: 1 });
+      for (const text of ['', '\n', '   \n\n', '# only a comment\n', 'null\n', '# a comment\n~\n', '---\n']) {
+        expect(invalidDiagnostics('empty.yaml', text)).toEqual(['1:1 error the definition is empty']);
       }
     },
     HOSTILE_TIMEOUT_MS,
   );
 
-  test.failing('known bug: an empty file says "the definition is empty"', () => {
-    expect(invalidDiagnostics('empty.yaml', '')).toEqual(['1:1 error the definition is empty']);
-  });
-
-  test.failing(
-    'known bug: compact nested sequences ("- - - ...") bypass the depth pre-check',
+  test(
+    'compact nested sequences ("- - - ...") are rejected at the dash that opens level 33',
     () => {
       // Level 1 is the document map; the k-th dash opens level k + 1, so the 32nd dash (column 63) opens 33.
       expect(invalidDiagnostics('compact.yaml', 'a:\n' + '- '.repeat(40) + 'x\n')).toEqual([
@@ -366,10 +382,120 @@ describe('generated hostile definitions', () => {
     HOSTILE_TIMEOUT_MS,
   );
 
-  test.failing('known bug: deeply indented lines of a block scalar are counted as nesting', () => {
+  test(
+    '1 MiB of "[" is rejected at the bracket that opens level 33, without reading the rest',
+    () => {
+      // 'a: ' then brackets: the first (column 4) opens level 2, so the 32nd (column 35) opens level 33.
+      const text = 'a: ' + '['.repeat(DEFINITION_LIMITS.maxBytes - 3);
+      expect(invalidDiagnostics('brackets.yaml', text)).toEqual([
+        '1:35 error nesting is deeper than 32 levels',
+      ]);
+    },
+    HOSTILE_TIMEOUT_MS,
+  );
+
+  test(
+    '1 MiB of "- - - ..." is rejected at the dash that opens level 33',
+    () => {
+      const text = 'a:\n' + '- '.repeat((DEFINITION_LIMITS.maxBytes - 6) / 2) + 'x\n';
+      expect(Buffer.byteLength(text)).toBeLessThanOrEqual(DEFINITION_LIMITS.maxBytes);
+      expect(invalidDiagnostics('dashes.yaml', text)).toEqual([
+        '2:63 error nesting is deeper than 32 levels',
+      ]);
+    },
+    HOSTILE_TIMEOUT_MS,
+  );
+
+  test(
+    'quotes, comment signs and block text before deep nesting do not hide it',
+    () => {
+      for (const before of ['workflow_name: a "quote\n', "workflow_name: it's\n", 'version: |\n  "\n  [\n']) {
+        const text = before + 'initial_context: ' + '['.repeat(100_000) + '\n';
+        const line = before.split('\n').length;
+        expect(invalidDiagnostics('quote.yaml', text)).toEqual([
+          `${line}:${FLOW_PREFIX.length + DEFINITION_LIMITS.maxDepth} error nesting is deeper than 32 levels`,
+        ]);
+      }
+    },
+    HOSTILE_TIMEOUT_MS,
+  );
+
+  test('deeply indented lines of a block scalar are text, not nesting', () => {
     const lines = [SMALL_VALID.trimEnd(), 'version: |'];
     for (let i = 0; i < 40; i++) lines.push(`${' '.repeat(2 + i)}line ${i}`);
     const result = validateDefinition('block-scalar.yaml', lines.join('\n') + '\n');
     expect(result.diagnostics.map(notation)).toEqual([]);
+    expect(result.definition?.version).toContain('line 39');
+  });
+
+  test(
+    'a map of 100,000 distinct keys is read in linear time',
+    () => {
+      const text = manyDistinctKeys(100_000);
+      expect(Buffer.byteLength(text)).toBeLessThanOrEqual(DEFINITION_LIMITS.maxBytes);
+      expect(invalidDiagnostics('keys.yaml', text)).toEqual([
+        '7:10 error version: must be text or a number, not a map',
+      ]);
+    },
+    HOSTILE_TIMEOUT_MS,
+  );
+
+  test(
+    '60,000 unknown top-level fields give 200 errors and one saying the report stops there',
+    () => {
+      const diagnostics = invalidDiagnostics('fields.yaml', unknownFields(60_000));
+      expect(diagnostics).toHaveLength(DEFINITION_LIMITS.maxErrors + 1);
+      expect(diagnostics[0]).toBe(
+        "7:1 error x0: unknown field 'x0'; allowed: workflow_name, workflow_id, version, entry_point, initial_context, nodes",
+      );
+      expect(diagnostics[199]).toMatch(/^206:1 error x199: unknown field 'x199'/);
+      expect(diagnostics[200]).toBe('207:1 error too many errors; stopping after 200');
+    },
+    HOSTILE_TIMEOUT_MS,
+  );
+
+  test(
+    '100,000 repeats of one key are reported at the repeats, 200 of them, then the report stops',
+    () => {
+      const diagnostics = invalidDiagnostics('duplicates.yaml', duplicateKeys(100_000));
+      expect(diagnostics).toHaveLength(DEFINITION_LIMITS.maxErrors + 1);
+      // Each repeat from line 8 on is a duplicate key; the unknown field is reported at the last one (the one
+      // whose value is kept), far past the cut.
+      expect(diagnostics.slice(0, 2)).toEqual([
+        "8:1 error dup: duplicate key 'dup': each key may appear only once in a map",
+        "9:1 error dup: duplicate key 'dup': each key may appear only once in a map",
+      ]);
+      expect(diagnostics[200]).toBe('208:1 error too many errors; stopping after 200');
+    },
+    HOSTILE_TIMEOUT_MS,
+  );
+
+  test(
+    '201 warnings give 200 and one saying the report stops there; warnings alone keep the definition',
+    () => {
+      const result = validateDefinition('warnings.yaml', asyncChainWithoutTimeouts(201));
+      expect(result.definition).toBeDefined();
+      expect(result.diagnostics).toHaveLength(DEFINITION_LIMITS.maxErrors + 1);
+      expect(result.diagnostics.map(notation)[0]).toMatch(
+        /^5:3 warning nodes\.N1: async_request has no timeout/,
+      );
+      // Node N<i> starts on line 5 + 4 * (i - 1); N201 is the one past the limit.
+      expect(result.diagnostics.map(notation)[200]).toBe(
+        '805:3 warning too many warnings; stopping after 200',
+      );
+    },
+    HOSTILE_TIMEOUT_MS,
+  );
+
+  test('more aliases than the limit are rejected at the first one past it', () => {
+    const text = manyAliases(DEFINITION_LIMITS.maxAliasCount + 1);
+    // The anchor's list item is followed by ', *k' per alias; the last alias is the 101st.
+    const column = ALIASES_PREFIX.length + 4 * DEFINITION_LIMITS.maxAliasCount + 3;
+    expect(invalidDiagnostics('aliases.yaml', text)).toEqual([
+      `7:${column} error too many alias expansions (over 100); aliases must not multiply the document`,
+    ]);
+    const result = validateDefinition('aliases.yaml', manyAliases(DEFINITION_LIMITS.maxAliasCount));
+    expect(result.diagnostics.map(notation)).toEqual([]);
+    expect(result.definition?.initial_context).toHaveLength(DEFINITION_LIMITS.maxAliasCount + 1);
   });
 });

@@ -13,6 +13,9 @@ const RETRYABLE_NAMES = new Set([
   'RequestTimeoutException',
   'TimeoutError',
   'SlowDown',
+  'RequestThrottled',
+  'KmsThrottled',
+  'TooManyRequestsException',
   'TransactionInProgressException',
   'KMS.ThrottlingException',
 ]);
@@ -44,7 +47,7 @@ export function translateAwsError(
   const retryable =
     RETRYABLE_NAMES.has(name) ||
     Boolean(e.$retryable) ||
-    (status !== undefined && status >= 500) ||
+    (status !== undefined && (status >= 500 || status === 429)) ||
     (e.code !== undefined && NETWORK_CODES.has(e.code));
   return new EngineError(
     `${service}_${name}`,

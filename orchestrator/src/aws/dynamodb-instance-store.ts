@@ -17,7 +17,8 @@ import { awsCall, translateAwsError } from './aws-errors';
  * - A lease may exist before the record does (a START takes it first); `get` treats an item without
  *   `record` as no instance, so no half-started instance is ever visible.
  * - The record is gzip-compressed JSON; records whose context would still exceed the item limit are
- *   stored without the context (the checkpoint keeps it) and say so in `context_omitted`.
+ *   stored without their contexts (the checkpoint keeps the context; a START that must run again is
+ *   redelivered with its own) and say so in `context_omitted` and `start_context_omitted`.
  */
 export class DynamoDbInstanceStore implements InstanceStore {
   constructor(
@@ -45,7 +46,7 @@ export class DynamoDbInstanceStore implements InstanceStore {
           TableName: this.table,
           Key: key(instanceId),
           UpdateExpression: 'SET lease_token = :token, lease_expires = :expires',
-          ConditionExpression: 'attribute_not_exists(lease_expires) OR lease_expires < :now',
+          ConditionExpression: 'attribute_not_exists(lease_expires) OR lease_expires <= :now',
           ExpressionAttributeValues: {
             ':token': { S: lease.token },
             ':expires': { N: String(lease.expires_at) },
@@ -101,8 +102,15 @@ export class DynamoDbInstanceStore implements InstanceStore {
       ':token': { S: lease.token },
       ':omitted': { BOOL: false },
     };
-    if ((values[':record'] as { B: Uint8Array }).B.byteLength > MAX_RECORD_BYTES) {
-      values[':record'] = { B: encode({ ...record, context: {} }) };
+    // Too big for an item: drop the context (the checkpoint holds it), then if need be start_context (a
+    // START that must run again is redelivered with its own).
+    const smaller: InstanceRecord[] = [
+      { ...record, context: {} },
+      { ...record, context: {}, start_context: {}, start_context_omitted: true },
+    ];
+    for (const candidate of smaller) {
+      if ((values[':record'] as { B: Uint8Array }).B.byteLength <= MAX_RECORD_BYTES) break;
+      values[':record'] = { B: encode(candidate) };
       values[':omitted'] = { BOOL: true };
     }
     try {

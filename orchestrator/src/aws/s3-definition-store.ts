@@ -1,4 +1,5 @@
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { EngineError } from '../runtime/errors';
 import { sha256Of } from '../runtime/orchestrator-runtime';
 import type { DefinitionStore, DefinitionText } from '../runtime/ports';
 import { awsCall, translateAwsError } from './aws-errors';
@@ -43,7 +44,16 @@ export class S3DefinitionStore implements DefinitionStore {
     const cached = this.pinnedCache.get(sha256);
     if (cached !== undefined) return cached;
     const text = await this.read(pinnedKey(sha256));
-    if (text !== undefined && sha256Of(text) === sha256) this.pinnedCache.set(sha256, text);
+    if (text === undefined) return undefined;
+    // Content-addressed: a copy that does not hash to its name was altered, and must not run.
+    if (sha256Of(text) !== sha256) {
+      throw new EngineError(
+        'PINNED_DEFINITION_MISMATCH',
+        `pinned definition ${pinnedKey(sha256)} does not match its sha256; it was altered after the instance started`,
+        false,
+      );
+    }
+    this.pinnedCache.set(sha256, text);
     return text;
   }
 

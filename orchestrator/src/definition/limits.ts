@@ -8,6 +8,8 @@ export const DEFINITION_LIMITS = {
   maxDepth: 32,
   /** Most alias expansions while building the value; defeats "billion laughs". */
   maxAliasCount: 100,
+  /** Most errors reported for one file; past it, one last error says the report stops there. */
+  maxErrors: 200,
   /** Longest JSONata expression evaluation in a choice, in milliseconds. */
   expressionTimeoutMs: 1000,
 } as const;

@@ -10,23 +10,33 @@ export interface NodeEdge {
   readonly kind: 'next' | 'failure' | 'timeout' | 'branch' | 'join';
 }
 
-const SINGLE_EDGE_FIELDS: Record<string, readonly [string, NodeEdge['kind']][]> = {
-  async_request: [
-    ['on_response', 'next'],
-    ['on_failure', 'failure'],
-    ['on_timeout', 'timeout'],
+/** The fields naming one node, per node type; a Map, since the type is user text (`constructor`...). */
+const SINGLE_EDGE_FIELDS = new Map<string, readonly [string, NodeEdge['kind']][]>([
+  [
+    'async_request',
+    [
+      ['on_response', 'next'],
+      ['on_failure', 'failure'],
+      ['on_timeout', 'timeout'],
+    ],
   ],
-  sync_call: [
-    ['on_success', 'next'],
-    ['on_failure', 'failure'],
+  [
+    'sync_call',
+    [
+      ['on_success', 'next'],
+      ['on_failure', 'failure'],
+    ],
   ],
-  choice: [['default', 'next']],
-  parallel: [
-    ['join', 'join'],
-    ['on_failure', 'failure'],
+  ['choice', [['default', 'next']]],
+  [
+    'parallel',
+    [
+      ['join', 'join'],
+      ['on_failure', 'failure'],
+    ],
   ],
-  end: [],
-};
+  ['end', []],
+]);
 
 /**
  * Every edge a node declares, read defensively from the raw YAML value, so graph checks still run (and
@@ -36,8 +46,8 @@ export function edgesOf(name: string, node: unknown): NodeEdge[] {
   if (!isRecord(node) || typeof node.type !== 'string') return [];
   const edges: NodeEdge[] = [];
   const base: PathSegment[] = ['nodes', name];
-  for (const [field, kind] of SINGLE_EDGE_FIELDS[node.type] ?? []) {
-    const target = node[field];
+  for (const [field, kind] of SINGLE_EDGE_FIELDS.get(node.type) ?? []) {
+    const target = Object.hasOwn(node, field) ? node[field] : undefined;
     if (typeof target === 'string') edges.push({ from: name, to: target, path: [...base, field], kind });
   }
   if (node.type === 'choice' && Array.isArray(node.choices)) {
@@ -56,11 +66,42 @@ export function edgesOf(name: string, node: unknown): NodeEdge[] {
   return edges;
 }
 
-/** The nodes of a raw definition value that are maps, by name. */
-export function rawNodes(value: unknown): Map<string, Record<string, unknown>> {
-  const nodes = new Map<string, Record<string, unknown>>();
-  if (isRecord(value) && isRecord(value.nodes)) {
-    for (const [name, node] of Object.entries(value.nodes)) if (isRecord(node)) nodes.set(name, node);
+/** The edge fields every node of a type must have. */
+const REQUIRED_EDGE_FIELDS = new Map<string, readonly string[]>([
+  ['async_request', ['on_response']],
+  ['sync_call', ['on_success']],
+  ['choice', ['default', 'choices']],
+  ['parallel', ['join', 'branches']],
+  ['end', []],
+]);
+
+/**
+ * Whether some edge of a node (of a known type) cannot be read: a required one is missing, or one is not a node
+ * name. The schema reports it; the graph checks then know the node's edges are incomplete.
+ */
+export function hasUnreadableEdges(node: unknown): boolean {
+  if (!isRecord(node) || typeof node.type !== 'string') return true;
+  const has = (field: string): boolean => Object.hasOwn(node, field);
+  if ((REQUIRED_EDGE_FIELDS.get(node.type) ?? []).some((field) => !has(field))) return true;
+  for (const [field] of SINGLE_EDGE_FIELDS.get(node.type) ?? []) {
+    if (has(field) && typeof node[field] !== 'string') return true;
+  }
+  if (node.type === 'choice') {
+    return (
+      !Array.isArray(node.choices) || !node.choices.every((c) => isRecord(c) && typeof c.next === 'string')
+    );
+  }
+  if (node.type === 'parallel') {
+    return !Array.isArray(node.branches) || !node.branches.every((b) => typeof b === 'string');
+  }
+  return false;
+}
+
+/** The nodes of a raw definition value by name, whatever their value (a node that is not a map too). */
+export function rawNodes(value: unknown): Map<string, unknown> {
+  const nodes = new Map<string, unknown>();
+  if (isRecord(value) && Object.hasOwn(value, 'nodes') && isRecord(value.nodes)) {
+    for (const [name, node] of Object.entries(value.nodes)) nodes.set(name, node);
   }
   return nodes;
 }

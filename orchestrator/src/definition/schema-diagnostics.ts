@@ -1,41 +1,88 @@
 import type { z } from 'zod';
 import type { Diagnostic, PathSegment } from './diagnostic';
 import { formatPath } from './diagnostic';
-import type { SourceDocument } from './source-document';
+import type { SourceDocument, SourcePosition } from './source-document';
 import {
   asyncRequestNodeSchema,
+  choiceEntrySchema,
   choiceNodeSchema,
   endNodeSchema,
+  NODE_NAME_MAX_LENGTH,
+  NODE_NAME_PATTERN,
   NODE_TYPES,
+  nodeSchema,
   parallelNodeSchema,
+  retrySchema,
   syncCallNodeSchema,
   workflowDefinitionSchema,
 } from './workflow-schema';
 
-const NODE_FIELDS: Record<string, readonly string[]> = {
-  async_request: Object.keys(asyncRequestNodeSchema.shape),
-  sync_call: Object.keys(syncCallNodeSchema.shape),
-  choice: Object.keys(choiceNodeSchema.shape),
-  parallel: Object.keys(parallelNodeSchema.shape),
-  end: Object.keys(endNodeSchema.shape),
-};
+/** The fields of each node type; a Map, since the type is user text (`constructor` is no key of it). */
+const NODE_FIELDS = new Map<string, readonly string[]>([
+  ['async_request', Object.keys(asyncRequestNodeSchema.shape)],
+  ['sync_call', Object.keys(syncCallNodeSchema.shape)],
+  ['choice', Object.keys(choiceNodeSchema.shape)],
+  ['parallel', Object.keys(parallelNodeSchema.shape)],
+  ['end', Object.keys(endNodeSchema.shape)],
+]);
 const TOP_LEVEL_FIELDS = Object.keys(workflowDefinitionSchema.shape);
+const CHOICE_ENTRY_FIELDS = Object.keys(choiceEntrySchema.shape);
+const RETRY_FIELDS = Object.keys(retrySchema.shape);
 
 /** Turns zod issues into located diagnostics with plain sentences. */
 export function schemaDiagnostics(source: SourceDocument, issues: readonly z.core.$ZodIssue[]): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];
-  for (const issue of issues) diagnostics.push(...fromIssue(source, issue));
+  for (const issue of issues) diagnostics.push(...fromIssue(source, issue, []));
   return diagnostics;
 }
 
-function fromIssue(source: SourceDocument, issue: z.core.$ZodIssue): Diagnostic[] {
-  const path = issue.path.filter((s): s is PathSegment => typeof s !== 'symbol');
-  const make = (
-    at: { line: number; column: number },
-    code: string,
-    message: string,
-    p = path,
-  ): Diagnostic => ({
+/**
+ * Invalid node names, at their keys, and the errors inside those nodes: zod checks neither the value of a key it
+ * rejects nor a key named `__proto__`.
+ */
+export function nodeNameDiagnostics(source: SourceDocument): Diagnostic[] {
+  const nodes = valueAt(source.value, ['nodes']);
+  if (!isRecord(nodes)) return [];
+  const out: Diagnostic[] = [];
+  for (const [name, node] of Object.entries(nodes)) {
+    const problem = nodeNameProblem(name);
+    if (problem === undefined) continue;
+    const at = source.locateKey(['nodes'], name);
+    out.push({
+      severity: 'error',
+      code: 'invalid-name',
+      message: problem,
+      file: source.file,
+      line: at.line,
+      column: at.column,
+      path: formatPath(['nodes', name]),
+    });
+    const inner = nodeSchema.safeParse(node);
+    if (!inner.success) {
+      for (const issue of inner.error.issues) out.push(...fromIssue(source, issue, ['nodes', name]));
+    }
+  }
+  return out;
+}
+
+/** What is wrong with a node name, or undefined when it is a valid one. */
+export function nodeNameProblem(name: string): string | undefined {
+  if (name.length > NODE_NAME_MAX_LENGTH) {
+    return `'${name.slice(0, 40)}…' is too long for a node name: node names are at most ${NODE_NAME_MAX_LENGTH} characters`;
+  }
+  if (!NODE_NAME_PATTERN.test(name)) {
+    return `'${name}' is not a valid node name (a letter, then letters, digits, _ or -)`;
+  }
+  return undefined;
+}
+
+function fromIssue(
+  source: SourceDocument,
+  issue: z.core.$ZodIssue,
+  prefix: readonly PathSegment[],
+): Diagnostic[] {
+  const path = [...prefix, ...issue.path.filter((s): s is PathSegment => typeof s !== 'symbol')];
+  const make = (at: SourcePosition, code: string, message: string, p = path): Diagnostic => ({
     severity: 'error',
     code,
     message,
@@ -44,6 +91,7 @@ function fromIssue(source: SourceDocument, issue: z.core.$ZodIssue): Diagnostic[
     column: at.column,
     path: formatPath(p),
   });
+  const value = valueAt(source.value, path);
 
   switch (issue.code) {
     case 'unrecognized_keys':
@@ -51,84 +99,144 @@ function fromIssue(source: SourceDocument, issue: z.core.$ZodIssue): Diagnostic[
         make(
           source.locateKey(path, key),
           'unknown-field',
-          `unknown field '${key}'${allowedHint(source, path)}`,
+          `unknown field '${short(key)}'${allowedHint(source, path)}`,
           [...path, key],
         ),
       );
     case 'invalid_key': {
-      const key = path[path.length - 1];
-      const inner = issue.issues[0]?.message ?? issue.message;
-      return [make(source.locateKey(path.slice(0, -1), String(key)), 'invalid-name', `'${key}' ${inner}`)];
+      // Node names are checked by nodeNameDiagnostics, which also checks the node's own fields.
+      if (path.length === 2 && path[0] === 'nodes') return [];
+      const key = String(path[path.length - 1]);
+      return [
+        make(
+          source.locateKey(path.slice(0, -1), key),
+          'invalid-name',
+          `'${short(key)}' is not a valid key here`,
+        ),
+      ];
     }
     case 'invalid_union': {
       if ('note' in issue && issue.note === 'No matching discriminator') {
         const nodePath = path[path.length - 1] === 'type' ? path.slice(0, -1) : path;
-        const value = valueAt(source.value, [...nodePath, 'type']);
+        const type = valueAt(source.value, [...nodePath, 'type']);
         const kinds = NODE_TYPES.join(', ');
-        if (value === undefined) {
+        if (type === undefined) {
           return [
             make(
-              source.locate(nodePath),
+              source.locateEntry(nodePath),
               'missing-field',
               `missing required field 'type' (one of ${kinds})`,
               nodePath,
             ),
           ];
         }
+        const message =
+          typeof type === 'string'
+            ? `unknown node type ${JSON.stringify(short(type))}; expected one of ${kinds}`
+            : `the node type must be one of ${kinds}, not ${describe(type)}`;
         return [
-          make(
-            source.locate([...nodePath, 'type']),
-            'unknown-node-type',
-            `unknown node type ${JSON.stringify(value)}; expected one of ${kinds}`,
-            [...nodePath, 'type'],
-          ),
+          make(source.locate([...nodePath, 'type']), 'unknown-node-type', message, [...nodePath, 'type']),
         ];
       }
-      return [make(source.locate(path), 'invalid-value', issue.message)];
+      const message = isLibraryWording(issue.message) ? 'has a value of the wrong kind' : issue.message;
+      return [make(source.locate(path), 'invalid-value', `${message}, not ${describe(value)}`)];
     }
     case 'invalid_type': {
       const parent = path.slice(0, -1);
       const field = path[path.length - 1];
       const parentValue = valueAt(source.value, parent);
-      const missing =
-        field !== undefined &&
-        isRecord(parentValue) &&
-        !(String(field) in parentValue) &&
-        typeof field === 'string';
-      if (missing) {
-        return [make(source.locate(parent), 'missing-field', `missing required field '${field}'`)];
+      if (typeof field === 'string' && isRecord(parentValue) && !Object.hasOwn(parentValue, field)) {
+        return [make(source.locateEntry(parent), 'missing-field', `missing required field '${field}'`)];
       }
       if (path.length === 0) {
         return [make(source.locate([]), 'invalid-value', 'the definition must be a YAML map of fields')];
       }
-      return [
-        make(
-          source.locate(path),
-          'invalid-value',
-          `${issue.message}, not ${describe(valueAt(source.value, path))}`,
-        ),
-      ];
+      const message = isLibraryWording(issue.message) ? expectedKind(issue.expected) : issue.message;
+      return [make(source.locate(path), 'invalid-value', `${message}, not ${describe(value)}`)];
     }
+    default: {
+      const message = isLibraryWording(issue.message) ? plainMessage(issue) : issue.message;
+      return [make(source.locate(path), 'invalid-value', message)];
+    }
+  }
+}
+
+/** Zod's own messages start with a capital ("Invalid input: ..."); the schema's messages are plain sentences. */
+function isLibraryWording(message: string): boolean {
+  return /^[A-Z]/.test(message);
+}
+
+function expectedKind(expected: string): string {
+  switch (expected) {
+    case 'object':
+    case 'record':
+    case 'map':
+      return 'must be a map of fields';
+    case 'array':
+    case 'tuple':
+    case 'set':
+      return 'must be a list';
+    case 'string':
+      return 'must be text';
+    case 'number':
+    case 'bigint':
+      return 'must be a number';
+    case 'int':
+      return 'must be a whole number';
+    case 'boolean':
+      return 'must be true or false';
     default:
-      return [make(source.locate(path), 'invalid-value', issue.message)];
+      return 'has a value of the wrong kind';
+  }
+}
+
+/** A plain sentence for an issue the schema gives no message of its own. */
+function plainMessage(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'too_big':
+    case 'too_small': {
+      const bound = Number(issue.code === 'too_big' ? issue.maximum : issue.minimum);
+      const most = issue.code === 'too_big' ? 'at most' : 'at least';
+      if (issue.origin === 'string') {
+        return issue.code === 'too_small' && bound === 1
+          ? 'must not be empty'
+          : `must be ${most} ${bound} characters`;
+      }
+      if (issue.origin === 'array') return `must have ${most} ${bound} entries`;
+      return `must be ${most} ${bound}`;
+    }
+    case 'invalid_value':
+      return `must be one of ${issue.values.map((v) => String(v)).join(', ')}`;
+    case 'invalid_format':
+      return 'is not in the expected form';
+    default:
+      return 'is not valid here';
   }
 }
 
 function allowedHint(source: SourceDocument, path: readonly PathSegment[]): string {
   if (path.length === 0) return `; allowed: ${TOP_LEVEL_FIELDS.join(', ')}`;
-  const type = valueAt(source.value, [...path, 'type']);
-  if (typeof type !== 'string' || path.length !== 2 || path[0] !== 'nodes') return '';
-  const fields = NODE_FIELDS[type];
-  return fields
-    ? ` in ${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type} node; allowed: ${fields.join(', ')}`
-    : '';
+  if (path[0] !== 'nodes') return '';
+  if (path.length === 2) {
+    const type = valueAt(source.value, [...path, 'type']);
+    const fields = typeof type === 'string' ? NODE_FIELDS.get(type) : undefined;
+    return fields
+      ? ` in ${/^[aeiou]/.test(type as string) ? 'an' : 'a'} ${type as string} node; allowed: ${fields.join(', ')}`
+      : '';
+  }
+  if (path.length === 4 && path[2] === 'choices' && typeof path[3] === 'number') {
+    return ` in a choice entry; allowed: ${CHOICE_ENTRY_FIELDS.join(', ')}`;
+  }
+  if (path.length === 3 && path[2] === 'retry') return ` in retry; allowed: ${RETRY_FIELDS.join(', ')}`;
+  return '';
 }
 
+/** The value at `path`, following only own properties (a key named `constructor` is no method). */
 export function valueAt(value: unknown, path: readonly PathSegment[]): unknown {
   let current = value;
   for (const segment of path) {
     if (Array.isArray(current) && typeof segment === 'number') current = current[segment];
-    else if (isRecord(current)) current = current[String(segment)];
+    else if (isRecord(current) && Object.hasOwn(current, String(segment))) current = current[String(segment)];
     else return undefined;
   }
   return current;
@@ -138,11 +246,22 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function describe(value: unknown): string {
-  if (value === null) return 'null';
+/** A value as a plain phrase: `null`, `a list`, `the text "..."`, `number 3`, `an infinite number`... */
+export function describe(value: unknown): string {
+  if (value === null || value === undefined) return 'null';
   if (Array.isArray(value)) return 'a list';
   if (isRecord(value)) return 'a map';
-  if (typeof value === 'string')
-    return `the text ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value)}`;
-  return `${typeof value} ${JSON.stringify(value) ?? 'undefined'}`;
+  if (typeof value === 'string') return `the text ${JSON.stringify(short(value))}`;
+  if (typeof value === 'number') {
+    if (Number.isNaN(value)) return '.nan (not a number)';
+    if (!Number.isFinite(value)) return `${value > 0 ? 'an' : 'a negative'} infinite number`;
+    return `number ${value}`;
+  }
+  if (typeof value === 'bigint') return `number ${value}`;
+  if (typeof value === 'boolean') return `boolean ${value}`;
+  return typeof value;
+}
+
+function short(text: string): string {
+  return text.length > 40 ? text.slice(0, 40) + '…' : text;
 }

@@ -1,32 +1,62 @@
 import jsonata from 'jsonata';
 import type { Diagnostic, PathSegment } from './diagnostic';
 import { formatPath } from './diagnostic';
-import { edgesOf, rawNodes, type NodeEdge } from './node-edges';
+import { edgesOf, hasUnreadableEdges, rawNodes, type NodeEdge } from './node-edges';
 import { isRecord } from './schema-diagnostics';
-import type { SourceDocument } from './source-document';
+import type { SourceDocument, SourcePosition } from './source-document';
 import { DEFINITION_LIMITS } from './limits';
-import { NODE_TYPES } from './workflow-schema';
+import { EXPRESSION_MAX_LENGTH, NODE_TYPES, SYNC_CAPABILITY_PATTERN } from './workflow-schema';
 
 const isKnownType = (type: unknown): boolean => (NODE_TYPES as readonly unknown[]).includes(type);
+
+/** At most this many errors are shown per file, so only that many unknown targets need a suggestion. */
+const SUGGESTIONS = 200;
 
 export interface SemanticCheckOptions {
   /** Ids of the synchronous capabilities registered in the orchestrator. */
   readonly syncCapabilityIds: ReadonlySet<string>;
 }
 
+type Report = (
+  severity: Diagnostic['severity'],
+  code: string,
+  path: readonly PathSegment[],
+  message: string,
+  at?: SourcePosition,
+) => void;
+
+/** The number of nodes a raw definition declares (whatever their values), or 0 when it has no nodes map. */
+export function nodeCount(value: unknown): number {
+  return rawNodes(value).size;
+}
+
+/**
+ * The one diagnostic for a definition with more nodes than the limit: checking the rest would only bury it
+ * (and take long).
+ */
+export function tooManyNodes(source: SourceDocument): Diagnostic | undefined {
+  const count = nodeCount(source.value);
+  if (count <= DEFINITION_LIMITS.maxNodes) return undefined;
+  const at = source.locateKey([], 'nodes');
+  return {
+    severity: 'error',
+    code: 'too-many-nodes',
+    message: `${count} nodes; a workflow may have at most ${DEFINITION_LIMITS.maxNodes}`,
+    file: source.file,
+    line: at.line,
+    column: at.column,
+    path: 'nodes',
+  };
+}
+
 /**
  * Checks that need the whole graph: references, reachability, parallel structure, expressions and
- * capabilities. Works on the raw value, so it reports alongside schema errors rather than after them.
+ * capabilities. Works on the raw value, so it reports alongside schema errors rather than after them. A check
+ * whose answer would be wrong because of another error (a node whose edges cannot be read) is skipped.
  */
 export function semanticChecks(source: SourceDocument, options: SemanticCheckOptions): Diagnostic[] {
   const out: Diagnostic[] = [];
-  const report = (
-    severity: Diagnostic['severity'],
-    code: string,
-    path: readonly PathSegment[],
-    message: string,
-    at = source.locate(path),
-  ): void => {
+  const report: Report = (severity, code, path, message, at = source.locate(path)) => {
     out.push({
       severity,
       code,
@@ -41,45 +71,48 @@ export function semanticChecks(source: SourceDocument, options: SemanticCheckOpt
 
   const root = source.value;
   if (!isRecord(root)) return out;
-  const nodes = rawNodes(root);
-  if (nodes.size > DEFINITION_LIMITS.maxNodes) {
-    report(
-      'error',
-      'too-many-nodes',
-      ['nodes'],
-      `${nodes.size} nodes; a workflow may have at most ${DEFINITION_LIMITS.maxNodes}`,
-    );
-    return out;
-  }
+  const hasNodesMap = Object.hasOwn(root, 'nodes') && isRecord(root.nodes);
+  // Every node by name, whatever its value: a node exists by its key, even when its value is malformed.
+  const all = rawNodes(root);
+  const nodes = new Map<string, Record<string, unknown>>();
+  for (const [name, node] of all) if (isRecord(node)) nodes.set(name, node);
+  // A node whose type is missing or unknown has no readable edges, so reachability would be guesswork.
+  const edgesReadable = [...all.values()].every((node) => isRecord(node) && isKnownType(node.type));
 
   const edges = [...nodes].flatMap(([name, node]) => edgesOf(name, node));
-  const known = [...nodes.keys()];
-  const unknownTarget = (target: string): string => {
-    const guess = closest(target, known);
-    return `unknown node '${target}'${guess ? `; did you mean '${guess}'?` : ''}`;
-  };
-  for (const edge of edges) {
-    if (!nodes.has(edge.to)) report('error', 'unknown-target', edge.path, unknownTarget(edge.to));
-  }
+  const known = [...all.keys()];
   const entry = typeof root.entry_point === 'string' ? root.entry_point : undefined;
-  if (entry !== undefined && !nodes.has(entry))
-    report('error', 'unknown-target', ['entry_point'], unknownTarget(entry));
+
+  // Unknown targets, in source order; only the first few can be shown, so only they get a suggestion.
+  const dangling: { path: readonly PathSegment[]; to: string; at: SourcePosition }[] = edges
+    .filter((e) => !all.has(e.to))
+    .map((e) => ({ path: e.path, to: e.to, at: source.locate(e.path) }));
+  if (hasNodesMap && entry !== undefined && !all.has(entry)) {
+    dangling.push({ path: ['entry_point'], to: entry, at: source.locate(['entry_point']) });
+  }
+  dangling.sort((a, b) => a.at.line - b.at.line || a.at.column - b.at.column);
+  dangling.forEach((d, i) => {
+    const guess = i < SUGGESTIONS ? closest(d.to, known) : undefined;
+    const name = d.to.length > 100 ? `${d.to.slice(0, 100)}…` : d.to;
+    const message = `unknown node '${name}'${guess ? `; did you mean '${guess}'?` : ''}`;
+    report('error', 'unknown-target', d.path, message, d.at);
+  });
 
   const successors = adjacency(
     edges,
-    nodes,
+    all,
     (e) => e.from,
     (e) => e.to,
   );
   const predecessors = adjacency(
     edges,
-    nodes,
+    all,
     (e) => e.to,
     (e) => e.from,
   );
   const endNodes = known.filter((name) => nodes.get(name)?.type === 'end');
 
-  if (entry !== undefined && nodes.has(entry)) {
+  if (edgesReadable && entry !== undefined && all.has(entry)) {
     const reachable = walk([entry], successors);
     for (const name of known) {
       if (!reachable.has(name)) {
@@ -93,15 +126,22 @@ export function semanticChecks(source: SourceDocument, options: SemanticCheckOpt
       }
     }
   }
-  if (nodes.size > 0 && endNodes.length === 0) {
-    report('error', 'no-end', ['nodes'], "the workflow has no node of type 'end'");
-  } else {
-    // A node with a dangling reference is already reported; counting it as able to end avoids a cascade.
-    const dangling = edges.filter((e) => !nodes.has(e.to)).map((e) => e.from);
-    const canEnd = walk([...endNodes, ...dangling], predecessors);
+  if (all.size > 0 && endNodes.length === 0) {
+    report(
+      'error',
+      'no-end',
+      ['nodes'],
+      "the workflow has no node of type 'end'",
+      source.locateKey([], 'nodes'),
+    );
+  } else if (edgesReadable) {
+    // A node with a dangling reference or a missing edge is already reported; counting it as able to end
+    // avoids a cascade.
+    const danglingFrom = edges.filter((e) => !all.has(e.to)).map((e) => e.from);
+    const incomplete = [...nodes].filter(([, node]) => hasUnreadableEdges(node)).map(([name]) => name);
+    const canEnd = walk([...endNodes, ...danglingFrom, ...incomplete], predecessors);
     for (const name of known) {
-      // A node of unknown type has no readable edges; its type error says what is wrong.
-      if (!canEnd.has(name) && isKnownType(nodes.get(name)?.type)) {
+      if (!canEnd.has(name)) {
         report(
           'error',
           'no-path-to-end',
@@ -113,21 +153,47 @@ export function semanticChecks(source: SourceDocument, options: SemanticCheckOpt
     }
   }
 
-  checkParallels(nodes, successors, predecessors, report);
+  checkParallels(nodes, edges, successors, report);
 
+  const compiler = new ExpressionCompiler();
   for (const [name, node] of nodes) {
-    checkNode(name, node, options, source, report);
+    checkNode(name, node, options, source, report, compiler);
   }
   return out;
 }
 
-type Report = (
-  severity: Diagnostic['severity'],
-  code: string,
-  path: readonly PathSegment[],
-  message: string,
-  at?: { line: number; column: number },
-) => void;
+interface CompileError {
+  readonly message: string;
+  readonly position: number | undefined;
+}
+
+/**
+ * Compiles the JSONata expressions of one definition: each distinct text once (compiling is not cheap), and
+ * none after more failures than a report shows: nodes come in source order, so later failures would be cut.
+ */
+class ExpressionCompiler {
+  private readonly cache = new Map<string, CompileError | undefined>();
+  private failures = 0;
+
+  /** Why `expression` does not compile, or undefined when it does (or is no longer checked). */
+  errorOf(expression: string): CompileError | undefined {
+    if (this.cache.has(expression)) return this.cache.get(expression);
+    if (this.failures > DEFINITION_LIMITS.maxErrors) return undefined;
+    let result: CompileError | undefined;
+    try {
+      jsonata(expression);
+    } catch (error) {
+      const e = error as { message?: unknown; position?: unknown };
+      result = {
+        message: typeof e.message === 'string' ? e.message : String(error),
+        position: typeof e.position === 'number' ? e.position : undefined,
+      };
+      this.failures++;
+    }
+    this.cache.set(expression, result);
+    return result;
+  }
+}
 
 function checkNode(
   name: string,
@@ -135,10 +201,11 @@ function checkNode(
   options: SemanticCheckOptions,
   source: SourceDocument,
   report: Report,
+  compiler: ExpressionCompiler,
 ): void {
   const base = ['nodes', name];
-  if (node.type === 'async_request') {
-    if (node.timeout === undefined) {
+  if (node.type === 'async_request' && node.timeout === undefined) {
+    if (node.on_timeout === undefined) {
       report(
         'warning',
         'no-timeout',
@@ -146,75 +213,88 @@ function checkNode(
         `async_request has no timeout: if the reply never comes the instance waits forever (add timeout and on_timeout)`,
         source.locateKey(['nodes'], name),
       );
-      if (node.on_timeout !== undefined) {
-        report(
-          'error',
-          'timeout-missing',
-          [...base, 'on_timeout'],
-          'on_timeout needs a timeout to say when it applies',
-        );
-      }
-    }
-  }
-  if (node.type === 'sync_call' && typeof node.capability_id === 'string') {
-    if (!options.syncCapabilityIds.has(node.capability_id)) {
-      const registered = [...options.syncCapabilityIds].sort().join(', ');
+    } else {
       report(
         'error',
-        'unknown-capability',
-        [...base, 'capability_id'],
-        `unknown synchronous capability '${node.capability_id}'; registered: ${registered}`,
+        'timeout-missing',
+        [...base, 'on_timeout'],
+        'on_timeout needs a timeout to say when it applies',
       );
     }
+  }
+  // A capability id of the wrong form is already reported by the schema.
+  if (
+    node.type === 'sync_call' &&
+    typeof node.capability_id === 'string' &&
+    SYNC_CAPABILITY_PATTERN.test(node.capability_id) &&
+    !options.syncCapabilityIds.has(node.capability_id)
+  ) {
+    const registered = [...options.syncCapabilityIds].sort().join(', ');
+    report(
+      'error',
+      'unknown-capability',
+      [...base, 'capability_id'],
+      `unknown synchronous capability '${node.capability_id}'; registered: ${registered}`,
+    );
   }
   if (node.type === 'choice' && Array.isArray(node.choices)) {
     node.choices.forEach((choice: unknown, i) => {
       if (!isRecord(choice) || typeof choice.when !== 'string') return;
+      // An empty or over-long expression is already reported by the schema.
+      if (choice.when === '' || choice.when.length > EXPRESSION_MAX_LENGTH) return;
+      const error = compiler.errorOf(choice.when);
+      if (error === undefined) return;
       const path = [...base, 'choices', i, 'when'];
-      try {
-        jsonata(choice.when);
-      } catch (error) {
-        const e = error as { message?: string; position?: number };
-        const at = source.locateInScalar(path, Math.max(0, (e.position ?? 1) - 1));
-        report(
-          'error',
-          'bad-expression',
-          path,
-          `the JSONata expression does not compile: ${e.message ?? String(error)}`,
-          at,
-        );
-      }
+      // JSONata's position is just past the character it stopped at.
+      const index = Math.max(0, (error.position ?? 1) - 1);
+      report(
+        'error',
+        'bad-expression',
+        path,
+        `the JSONata expression does not compile: ${error.message}`,
+        source.locateInScalar(path, choice.when, index),
+      );
     });
   }
 }
 
 function checkParallels(
   nodes: Map<string, Record<string, unknown>>,
+  edges: readonly NodeEdge[],
   successors: Map<string, string[]>,
-  predecessors: Map<string, string[]>,
   report: Report,
 ): void {
-  const joinOwner = new Map<string, string>();
-  for (const [name, node] of nodes) {
-    if (node.type !== 'parallel' || typeof node.join !== 'string' || !Array.isArray(node.branches)) continue;
+  const parallels = [...nodes].filter(
+    ([, node]) => node.type === 'parallel' && typeof node.join === 'string' && Array.isArray(node.branches),
+  ) as [string, Record<string, unknown> & { join: string; branches: unknown[] }][];
+  // A join used by several parallels is reported once; which edges "enter it from outside" is then moot.
+  const owners = new Map<string, string[]>();
+  for (const [name, node] of parallels) append(owners, node.join, name);
+  const edgesTo = new Map<string, NodeEdge[]>();
+  for (const edge of edges) if (owners.has(edge.to)) append(edgesTo, edge.to, edge);
+
+  for (const [name, node] of parallels) {
     const join = node.join;
     const base = ['nodes', name];
-    const other = joinOwner.get(join);
-    if (other !== undefined) {
+    const sharers = owners.get(join) ?? [];
+    const first = sharers[0];
+    if (first !== undefined && first !== name) {
       report(
         'error',
         'shared-join',
         [...base, 'join'],
-        `'${join}' is already the join of parallel '${other}'; each parallel needs its own join`,
+        `'${join}' is already the join of parallel '${first}'; each parallel needs its own join`,
       );
     }
-    joinOwner.set(join, name);
     if (!nodes.has(join)) continue;
 
-    const seenIn = new Map<string, string>();
-    const branchMembers = new Set<string>();
+    // Each node belongs to the first branch that reaches it; a branch reaching a node of another is an overlap,
+    // and its walk stops there, so each parallel costs one pass over the graph however its branches overlap.
+    const owner = new Map<string, string>();
+    const checked = new Set<string>();
     node.branches.forEach((branch: unknown, i) => {
-      if (typeof branch !== 'string' || !nodes.has(branch)) return;
+      if (typeof branch !== 'string' || !nodes.has(branch) || checked.has(branch)) return;
+      checked.add(branch);
       const path = [...base, 'branches', i];
       if (branch === join) {
         report(
@@ -225,17 +305,41 @@ function checkParallels(
         );
         return;
       }
-      const members = walk([branch], successors, (n) => n === join);
-      members.delete(join);
-      const escapes = [...members].filter((m) => nodes.get(m)?.type === 'end');
-      if (escapes.length > 0) {
+      const overlap = (other: string, member: string): void =>
+        report(
+          'error',
+          'branches-overlap',
+          path,
+          `branches '${other}' and '${branch}' of parallel '${name}' both run node '${member}'; each branch needs nodes of its own`,
+        );
+      const first = owner.get(branch);
+      if (first !== undefined) return overlap(first, branch);
+
+      owner.set(branch, branch);
+      const members = [branch];
+      let shared: [string, string] | undefined;
+      let joins = false;
+      for (let head = 0; head < members.length; head++) {
+        for (const next of successors.get(members[head] as string) ?? []) {
+          const taken = owner.get(next);
+          if (next === join) joins = true;
+          else if (taken === undefined) {
+            owner.set(next, branch);
+            members.push(next);
+          } else if (taken !== branch) shared ??= [taken, next];
+        }
+      }
+      const escape = members.find((m) => nodes.get(m)?.type === 'end');
+      if (shared) {
+        overlap(...shared);
+      } else if (escape !== undefined) {
         report(
           'error',
           'branch-escapes',
           path,
-          `branch '${branch}' of parallel '${name}' can reach end node '${escapes[0]}' without passing its join '${join}'`,
+          `branch '${branch}' of parallel '${name}' can reach end node '${escape}' without passing its join '${join}'`,
         );
-      } else if (![...members].some((m) => successors.get(m)?.includes(join))) {
+      } else if (!joins) {
         report(
           'error',
           'branch-never-joins',
@@ -243,48 +347,42 @@ function checkParallels(
           `branch '${branch}' of parallel '${name}' never reaches its join '${join}'`,
         );
       }
-      for (const member of members) {
-        const owner = seenIn.get(member);
-        if (owner !== undefined && owner !== branch) {
-          report(
-            'error',
-            'branches-overlap',
-            path,
-            `branches '${owner}' and '${branch}' of parallel '${name}' both run node '${member}'; each branch needs nodes of its own`,
-          );
-          break;
-        }
-        seenIn.set(member, branch);
-        branchMembers.add(member);
-      }
     });
-    for (const from of predecessors.get(join) ?? []) {
-      if (!branchMembers.has(from) && from !== name) {
+    if (sharers.length > 1) continue;
+    for (const edge of edgesTo.get(join) ?? []) {
+      if (edge.from !== name && !owner.has(edge.from)) {
         report(
           'error',
           'join-entered-outside',
-          ['nodes', from],
-          `node '${from}' leads to '${join}', the join of parallel '${name}', without being in one of its branches`,
+          edge.path,
+          `node '${edge.from}' leads to '${join}', the join of parallel '${name}', without being in one of its branches`,
         );
       }
     }
   }
 }
 
+function append<T>(map: Map<string, T[]>, key: string, item: T): void {
+  const list = map.get(key);
+  if (list) list.push(item);
+  else map.set(key, [item]);
+}
+
+/** Node names to the distinct names they lead to (or come from), over edges between existing nodes. */
 function adjacency(
   edges: readonly NodeEdge[],
-  nodes: Map<string, unknown>,
+  nodes: ReadonlyMap<string, unknown>,
   key: (e: NodeEdge) => string,
   value: (e: NodeEdge) => string,
 ): Map<string, string[]> {
-  const map = new Map<string, string[]>();
+  const sets = new Map<string, Set<string>>();
   for (const edge of edges) {
     if (!nodes.has(edge.from) || !nodes.has(edge.to)) continue;
-    const list = map.get(key(edge)) ?? [];
-    list.push(value(edge));
-    map.set(key(edge), list);
+    const set = sets.get(key(edge)) ?? new Set<string>();
+    set.add(value(edge));
+    sets.set(key(edge), set);
   }
-  return map;
+  return new Map([...sets].map(([k, set]) => [k, [...set]]));
 }
 
 /** Breadth-first closure from `starts`; nodes for which `stop` holds are included but not expanded. */
@@ -294,9 +392,9 @@ function walk(
   stop: (n: string) => boolean = () => false,
 ): Set<string> {
   const seen = new Set<string>(starts);
-  const queue = [...starts];
-  while (queue.length > 0) {
-    const current = queue.shift() as string;
+  const queue = [...seen];
+  for (let head = 0; head < queue.length; head++) {
+    const current = queue[head] as string;
     if (stop(current)) continue;
     for (const n of next.get(current) ?? []) {
       if (!seen.has(n)) {
@@ -308,10 +406,12 @@ function walk(
   return seen;
 }
 
+/** The candidate closest to `word` by edit distance, if close enough to be a likely typo. */
 function closest(word: string, candidates: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = Math.max(2, Math.floor(word.length / 3)) + 1;
   for (const candidate of candidates) {
+    if (Math.abs(candidate.length - word.length) >= bestDistance) continue;
     const d = editDistance(word.toLowerCase(), candidate.toLowerCase());
     if (d < bestDistance) {
       best = candidate;

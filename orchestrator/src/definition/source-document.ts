@@ -1,221 +1,395 @@
 import {
+  Composer,
+  isAlias,
   isMap,
+  isPair,
   isScalar,
   isSeq,
-  LineCounter,
-  parseDocument,
+  Lexer,
+  Parser,
+  type CST,
   type Document,
   type Node,
   type Pair,
+  type YAMLMap,
 } from 'yaml';
 import type { Diagnostic, PathSegment } from './diagnostic';
 import { formatPath } from './diagnostic';
 import { DEFINITION_LIMITS } from './limits';
+import { LineIndex, type SourcePosition } from './line-index';
+import { scalarSourceOffset } from './scalar-offsets';
+import { plainYamlMessage } from './yaml-messages';
 
-export interface SourcePosition {
-  readonly line: number;
-  readonly column: number;
-}
+export type { SourcePosition } from './line-index';
+
+/** The keys of one map, each to its last pair: the one whose value the definition keeps. */
+type KeyIndex = Map<string, Pair>;
 
 /**
  * A YAML definition parsed with source positions, so every later check can point at the text it is about.
- * `value` is undefined when the text could not be turned into data at all.
+ * `value` is undefined when the text could not be turned into data at all, and null when the file holds no
+ * data (empty, only comments, or `null`).
  */
 export class SourceDocument {
   private constructor(
     readonly file: string,
     readonly value: unknown,
+    private readonly text: string,
+    private readonly lines: LineIndex,
     private readonly doc: Document.Parsed | undefined,
-    private readonly lines: LineCounter,
+    private readonly keyIndexes: WeakMap<YAMLMap, KeyIndex>,
   ) {}
 
   /** Parses `text`, never throwing: every problem becomes a diagnostic. */
   static parse(file: string, text: string): { source: SourceDocument; diagnostics: Diagnostic[] } {
-    const lines = new LineCounter();
-    const empty = new SourceDocument(file, undefined, undefined, lines);
-    const at = (line: number, column: number, code: string, message: string): Diagnostic => ({
-      severity: 'error',
-      code,
-      message,
-      file,
-      line,
-      column,
-      path: '',
-    });
+    // The YAML library makes an Error object for every problem it meets, and a hostile file can hold a million;
+    // without stack traces (useless here) they cost a tenth as much. Synchronous, so restored before anyone else
+    // runs.
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      return SourceDocument.read(file, text);
+    } finally {
+      Error.stackTraceLimit = stackTraceLimit;
+    }
+  }
+
+  private static read(file: string, text: string): { source: SourceDocument; diagnostics: Diagnostic[] } {
+    const lines = new LineIndex(text);
+    const keyIndexes = new WeakMap<YAMLMap, KeyIndex>();
+    const unread = (doc?: Document.Parsed): SourceDocument =>
+      new SourceDocument(file, undefined, text, lines, doc, keyIndexes);
+    const at = (offset: number, code: string, message: string, path = ''): Diagnostic => {
+      const pos = lines.position(offset);
+      return { severity: 'error', code, message, file, line: pos.line, column: pos.column, path };
+    };
 
     const bytes = Buffer.byteLength(text, 'utf8');
     if (bytes > DEFINITION_LIMITS.maxBytes) {
       const msg = `the definition is ${bytes} bytes; the limit is ${DEFINITION_LIMITS.maxBytes} bytes (1 MiB)`;
-      return { source: empty, diagnostics: [at(1, 1, 'too-large', msg)] };
-    }
-    const tooDeep = findExcessiveNesting(text);
-    if (tooDeep) {
-      const msg = `nesting is deeper than ${DEFINITION_LIMITS.maxDepth} levels`;
-      return { source: empty, diagnostics: [at(tooDeep.line, tooDeep.column, 'too-deep', msg)] };
+      return { source: unread(), diagnostics: [at(0, 'too-large', msg)] };
     }
 
-    const doc = parseDocument(text, {
-      lineCounter: lines,
-      prettyErrors: false,
-      uniqueKeys: true,
-      version: '1.2',
-    });
-    const diagnostics: Diagnostic[] = [];
-    for (const error of [...doc.errors, ...doc.warnings]) {
-      const pos = lines.linePos(error.pos[0]);
-      const severity = error.name === 'YAMLParseError' ? 'error' : 'warning';
-      if (error.code === 'DUPLICATE_KEY') {
-        const key = /^[^:\n]*/.exec(text.slice(error.pos[0]))?.[0]?.trim() || 'key';
-        diagnostics.push({
-          ...at(
-            pos.line,
-            pos.col,
-            'duplicate-key',
-            `duplicate key ${key}: each key may appear only once in a map`,
-          ),
-          severity,
-        });
-      } else {
-        const firstLine = error.message.split('\n')[0] ?? error.message;
-        const plain = firstLine.replace(/ at line \d+, column \d+:?$/, '');
-        diagnostics.push({ ...at(pos.line, pos.col, 'yaml-syntax', `YAML syntax: ${plain}`), severity });
-      }
+    const cst = readTokens(text);
+    if (cst.tooDeepAt !== undefined) {
+      const msg = `nesting is deeper than ${DEFINITION_LIMITS.maxDepth} levels`;
+      return { source: unread(), diagnostics: [at(cst.tooDeepAt, 'too-deep', msg)] };
     }
+
+    const composer = new Composer({ version: '1.2', uniqueKeys: false, logLevel: 'error' });
+    const [doc] = composer.compose(cst.tokens, true, text.length);
+    if (!doc) return { source: unread(), diagnostics: [at(0, 'yaml-syntax', 'the file could not be read')] };
+
+    const diagnostics: Diagnostic[] = [];
+    for (const error of [...firstFew(doc.errors), ...firstFew(doc.warnings)]) {
+      diagnostics.push({
+        ...at(error.pos[0], 'yaml-syntax', `YAML syntax: ${plainYamlMessage(error.message)}`),
+        severity: error.name === 'YAMLParseError' ? 'error' : 'warning',
+      });
+    }
+    if (cst.secondDocumentAt !== undefined) {
+      diagnostics.push(at(cst.secondDocumentAt, 'yaml-syntax', 'a definition file holds one YAML document'));
+    }
+    if (diagnostics.some((d) => d.severity === 'error')) return { source: unread(doc), diagnostics };
+
     // A duplicate key still leaves a readable document (the last value wins), so checking goes on and
     // reports the file's other problems too.
-    if (doc.errors.some((e) => e.code !== 'DUPLICATE_KEY'))
-      return { source: new SourceDocument(file, undefined, doc, lines), diagnostics };
+    const structure = walkDocument(doc, keyIndexes);
+    for (const dup of structure.duplicates) {
+      const key = quoteShort(dup.key);
+      diagnostics.push(
+        at(
+          dup.offset,
+          'duplicate-key',
+          `duplicate key ${key}: each key may appear only once in a map`,
+          formatPath(dup.path),
+        ),
+      );
+    }
+    for (const alias of structure.unknownAliases) {
+      diagnostics.push(at(alias.offset, 'unknown-alias', `unknown alias *${alias.name}`));
+    }
+    if (structure.aliasOverflowAt !== undefined) {
+      diagnostics.push(at(structure.aliasOverflowAt, 'alias-limit', tooManyAliases()));
+    }
+    if (structure.unknownAliases.length > 0 || structure.aliasOverflowAt !== undefined) {
+      return { source: unread(doc), diagnostics };
+    }
 
     let value: unknown;
     try {
-      value = doc.toJS({ maxAliasCount: DEFINITION_LIMITS.maxAliasCount });
+      // The walk above enforces the limit, and says where; the library's own (differently counted) check only
+      // backs it up, with room to spare.
+      value = doc.toJS({ maxAliasCount: 2 * DEFINITION_LIMITS.maxAliasCount });
     } catch (error) {
-      const message =
-        error instanceof ReferenceError && /alias count/i.test(error.message)
-          ? `too many alias expansions (over ${DEFINITION_LIMITS.maxAliasCount}); aliases must not multiply the document`
-          : `the document could not be read: ${error instanceof Error ? error.message : String(error)}`;
-      diagnostics.push(at(1, 1, 'alias-limit', message));
-      return { source: new SourceDocument(file, undefined, doc, lines), diagnostics };
+      const aliases = error instanceof ReferenceError && /alias count/i.test(error.message);
+      const reason = error instanceof Error ? error.message : String(error);
+      diagnostics.push(
+        aliases
+          ? at(0, 'alias-limit', tooManyAliases())
+          : at(0, 'yaml-syntax', `the document could not be read: ${reason}`),
+      );
+      return { source: unread(doc), diagnostics };
     }
-    return { source: new SourceDocument(file, value, doc, lines), diagnostics };
+    return {
+      source: new SourceDocument(file, value ?? null, text, lines, doc, keyIndexes),
+      diagnostics,
+    };
   }
 
   /** Position of the value at `path`, or of its nearest existing ancestor. */
   locate(path: readonly PathSegment[]): SourcePosition {
-    return this.position(this.nodeAt(path));
+    return this.position(this.nodeAt(path).node);
   }
 
   /** Position of the key `key` in the map at `path` (where a key itself is what is wrong). */
   locateKey(path: readonly PathSegment[], key: string): SourcePosition {
-    const map = this.nodeAt(path);
-    if (isMap(map)) {
-      const pair = map.items.find((p: Pair) => isScalar(p.key) && String(p.key.value) === key);
-      if (pair && isScalar(pair.key)) return this.position(pair.key);
+    const { node, exact } = this.nodeAt(path);
+    if (exact && isMap(node)) {
+      const pair = this.keyIndex(node).get(key);
+      if (pair && isNodeWithRange(pair.key)) return this.position(pair.key);
     }
-    return this.position(map);
+    return this.position(node);
   }
 
-  /** Position of `offset` characters into the scalar at `path` (for errors inside an expression). */
-  locateInScalar(path: readonly PathSegment[], offset: number): SourcePosition {
-    const node = this.nodeAt(path);
-    const start = this.position(node);
-    if (
-      !isScalar(node) ||
-      (node.type !== 'PLAIN' && node.type !== 'QUOTE_DOUBLE' && node.type !== 'QUOTE_SINGLE')
-    ) {
-      return start;
+  /**
+   * Position of what names the value at `path`: its key when it is a map entry (a node's name for a node),
+   * else the value itself. Used where something is missing from the value, so there is no text to point at.
+   */
+  locateEntry(path: readonly PathSegment[]): SourcePosition {
+    const last = path[path.length - 1];
+    if (typeof last === 'string') {
+      const { node, exact } = this.nodeAt(path.slice(0, -1));
+      if (exact && isMap(node) && this.keyIndex(node).has(last))
+        return this.locateKey(path.slice(0, -1), last);
     }
-    const quote = node.type === 'PLAIN' ? 0 : 1;
-    return { line: start.line, column: start.column + quote + Math.max(0, offset) };
+    return this.locate(path);
+  }
+
+  /** Position of character `index` of the string value at `path` (for errors inside an expression). */
+  locateInScalar(path: readonly PathSegment[], value: string, index: number): SourcePosition {
+    const { node, exact } = this.nodeAt(path);
+    if (!exact || !isScalar(node) || !node.range) return this.position(node);
+    return this.lines.position(scalarSourceOffset(this.text, node, value, index));
   }
 
   describe(path: readonly PathSegment[]): string {
     return formatPath(path);
   }
 
-  private nodeAt(path: readonly PathSegment[]): Node | undefined {
-    if (!this.doc) return undefined;
-    let node: unknown = this.doc.contents;
-    let found = node as Node | undefined;
+  /** The node at `path`, or its nearest existing ancestor (then `exact` is false). */
+  private nodeAt(path: readonly PathSegment[]): { node: Node | undefined; exact: boolean } {
+    if (!this.doc) return { node: undefined, exact: false };
+    let found: Node | undefined = isNodeWithRange(this.doc.contents) ? this.doc.contents : undefined;
     for (const segment of path) {
-      if (isMap(node)) {
-        const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(segment));
-        node = pair?.value;
-      } else if (isSeq(node) && typeof segment === 'number') {
-        node = node.items[segment];
-      } else {
-        break;
-      }
-      if (!node || typeof node !== 'object' || !('range' in node)) break;
-      found = node as Node;
+      let next: unknown;
+      if (isMap(found)) next = this.keyIndex(found).get(String(segment))?.value;
+      else if (isSeq(found) && typeof segment === 'number') next = found.items[segment];
+      if (!isNodeWithRange(next)) return { node: found, exact: false };
+      found = next;
     }
-    return found;
+    return { node: found, exact: found !== undefined };
+  }
+
+  private keyIndex(map: YAMLMap): KeyIndex {
+    let index = this.keyIndexes.get(map);
+    if (!index) {
+      // Maps are indexed while the document is walked; this covers any the walk did not reach.
+      index = indexKeys(map, new Map()).index;
+      this.keyIndexes.set(map, index);
+    }
+    return index;
   }
 
   private position(node: Node | undefined): SourcePosition {
-    const offset = node?.range?.[0] ?? 0;
-    const pos = this.lines.linePos(offset);
-    return { line: pos.line, column: pos.col };
+    return this.lines.position(node?.range?.[0] ?? 0);
   }
 }
 
+/** The first problems in source order, as many as a report can show (plus one, to say there are more). */
+function firstFew<T extends { pos: [number, number] }>(problems: readonly T[]): T[] {
+  const sorted =
+    problems.length > DEFINITION_LIMITS.maxErrors
+      ? [...problems].sort((a, b) => a.pos[0] - b.pos[0])
+      : problems;
+  return sorted.slice(0, DEFINITION_LIMITS.maxErrors + 1);
+}
+
+function tooManyAliases(): string {
+  return `too many alias expansions (over ${DEFINITION_LIMITS.maxAliasCount}); aliases must not multiply the document`;
+}
+
+function isNodeWithRange(value: unknown): value is Node {
+  return (isScalar(value) || isMap(value) || isSeq(value) || isAlias(value)) && Array.isArray(value.range);
+}
+
+/** A key for messages: quoted, and cut short when long. */
+function quoteShort(key: string): string {
+  return `'${key.length > 60 ? `${key.slice(0, 57)}…` : key}'`;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Reading the token stream, with the nesting limit
+// ---------------------------------------------------------------------------------------------------------
+
+interface TokenStream {
+  readonly tokens: CST.Token[];
+  /** Offset of the collection that opens the first level past the limit, if any. */
+  readonly tooDeepAt?: number;
+  /** Offset of a second document, if any (the tokens stop before it). */
+  readonly secondDocumentAt?: number;
+}
+
+const COLLECTIONS = new Set(['block-map', 'block-seq', 'flow-collection']);
+
 /**
- * Finds nesting deeper than the limit without parsing, since the YAML parser recurses once per level and
- * a crafted file could otherwise make it spend seconds recovering from stack overflows. Flow collections
- * are counted by brackets outside quotes and comments; block collections by indentation steps.
+ * Lexes and parses `text` into CST tokens, one lexical token at a time, watching the parser's stack of open
+ * collections: nesting past the limit stops reading at the collection that opens the first level too many,
+ * before the recursive composer ever sees it. Lexer and parser are iterative, so this is linear in the text.
  */
-function findExcessiveNesting(text: string): SourcePosition | undefined {
-  const limit = DEFINITION_LIMITS.maxDepth;
-  let flowDepth = 0;
-  let line = 1;
-  let column = 0;
-  let quote: string | undefined;
-  let inComment = false;
-  let lineStart = true;
-  let indent = 0;
-  const indentStack: number[] = [];
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    column++;
-    if (ch === '\n') {
-      line++;
-      column = 0;
-      inComment = false;
-      lineStart = true;
-      indent = 0;
-      if (quote === "'" || quote === '"') continue;
-      continue;
+function readTokens(text: string): TokenStream {
+  const parser = new Parser();
+  const tokens: CST.Token[] = [];
+  let documents = 0;
+  let errors = 0;
+  const take = (token: CST.Token): number | undefined => {
+    if (token.type === 'document' && ++documents > 1) return token.offset;
+    if (token.type === 'error') errors++;
+    tokens.push(token);
+    return undefined;
+  };
+  for (const lexeme of new Lexer().lex(text)) {
+    for (const token of parser.next(lexeme)) {
+      const second = take(token);
+      if (second !== undefined) return { tokens, secondDocumentAt: second };
     }
-    if (lineStart) {
-      if (ch === ' ' || ch === '-') {
-        indent++;
-        continue;
+    // Each of these tokens is an error; past the most a report shows, the rest of the text cannot matter.
+    if (errors > DEFINITION_LIMITS.maxErrors) return { tokens };
+    let depth = 0;
+    for (const open of parser.stack) {
+      if (COLLECTIONS.has(open.type) && ++depth > DEFINITION_LIMITS.maxDepth) {
+        return { tokens, tooDeepAt: open.offset };
       }
-      lineStart = false;
-      if (ch !== '#' && flowDepth === 0 && quote === undefined) {
-        while (indentStack.length > 0 && (indentStack[indentStack.length - 1] ?? 0) >= indent)
-          indentStack.pop();
-        indentStack.push(indent);
-        if (indentStack.length > limit) return { line, column };
-      }
-    }
-    if (inComment) continue;
-    if (quote) {
-      if (ch === '\\' && quote === '"') i++;
-      else if (ch === quote) quote = undefined;
-      continue;
-    }
-    if (ch === '"' || ch === "'") {
-      const prev = text[i - 1];
-      if (prev === undefined || /[\s[{,:]/.test(prev)) quote = ch;
-    } else if (ch === '#' && (i === 0 || /\s/.test(text[i - 1] ?? ''))) {
-      inComment = true;
-    } else if (ch === '[' || ch === '{') {
-      flowDepth++;
-      if (flowDepth + indentStack.length > limit) return { line, column };
-    } else if ((ch === ']' || ch === '}') && flowDepth > 0) {
-      flowDepth--;
     }
   }
-  return undefined;
+  for (const token of parser.end()) {
+    const second = take(token);
+    if (second !== undefined) return { tokens, secondDocumentAt: second };
+  }
+  return { tokens };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// One pass over the composed document: key indexes, duplicate keys, aliases
+// ---------------------------------------------------------------------------------------------------------
+
+interface DocumentStructure {
+  readonly duplicates: { key: string; offset: number; path: PathSegment[] }[];
+  readonly unknownAliases: { name: string; offset: number }[];
+  /** Offset of the first alias past the limit on aliases, if any. */
+  readonly aliasOverflowAt?: number;
+}
+
+/** The string a key becomes in the definition's value (as `toJS` makes it), or undefined for a collection. */
+function keyString(key: unknown, anchors: ReadonlyMap<string, unknown>): string | undefined {
+  let node = key;
+  if (isAlias(node)) node = anchors.get(node.source);
+  if (key === null || key === undefined) return '';
+  if (!isScalar(node)) return undefined;
+  const value: unknown = node.value;
+  if (value === null || value === undefined) return '';
+  switch (typeof value) {
+    case 'string':
+      return value;
+    case 'number':
+    case 'boolean':
+    case 'bigint':
+      return String(value);
+    default:
+      return undefined;
+  }
+}
+
+/** The keys of `map`, each to its last pair, and the pairs whose key was already seen. */
+function indexKeys(
+  map: YAMLMap,
+  anchors: ReadonlyMap<string, unknown>,
+): { index: KeyIndex; repeated: Map<Pair, string> } {
+  const index: KeyIndex = new Map();
+  const repeated = new Map<Pair, string>();
+  for (const pair of map.items) {
+    const key = keyString(pair.key, anchors);
+    if (key === undefined) continue;
+    if (index.has(key)) repeated.set(pair, key);
+    index.set(key, pair);
+  }
+  return { index, repeated };
+}
+
+/**
+ * Walks every node in document order with an explicit stack (never recursion): indexes the keys of every
+ * map (the last occurrence of a key wins, as in the value), finds repeated keys, aliases to anchors not
+ * defined before them, and the alias past which the document would expand beyond the limit.
+ *
+ * Expansions are counted as if each alias were a copy of its anchor's value: one for the alias, plus the
+ * expansions of the aliases inside that value. A "billion laughs" file multiplies them level by level, so the
+ * count passes the limit at the first alias of the level that does it.
+ */
+function walkDocument(doc: Document.Parsed, keyIndexes: WeakMap<YAMLMap, KeyIndex>): DocumentStructure {
+  const duplicates: DocumentStructure['duplicates'] = [];
+  const unknownAliases: DocumentStructure['unknownAliases'] = [];
+  let aliasOverflowAt: number | undefined;
+  let expansions = 0;
+  const anchors = new Map<string, unknown>();
+  /** For every anchored node whose walk is finished, the expansions of the aliases inside it. */
+  const inside = new Map<unknown, number>();
+  type Step = { node: unknown; path: PathSegment[] } | { leave: unknown; from: number };
+  const stack: Step[] = [{ node: doc.contents, path: [] }];
+  while (stack.length > 0) {
+    const step = stack.pop() as Step;
+    if ('leave' in step) {
+      inside.set(step.leave, expansions - step.from);
+      continue;
+    }
+    const { node, path } = step;
+    if (isAlias(node)) {
+      const offset = node.range?.[0] ?? 0;
+      const target = anchors.get(node.source);
+      if (target === undefined) {
+        if (unknownAliases.length <= DEFINITION_LIMITS.maxErrors)
+          unknownAliases.push({ name: node.source, offset });
+        continue;
+      }
+      // An alias inside its own anchor refers back to it: nothing is copied.
+      expansions += 1 + (inside.get(target) ?? 0);
+      if (expansions > DEFINITION_LIMITS.maxAliasCount && aliasOverflowAt === undefined)
+        aliasOverflowAt = offset;
+      continue;
+    }
+    if ((isScalar(node) || isMap(node) || isSeq(node)) && node.anchor) {
+      anchors.set(node.anchor, node);
+      stack.push({ leave: node, from: expansions });
+    }
+    const children: { node: unknown; path: PathSegment[] }[] = [];
+    if (isMap(node)) {
+      const { index, repeated } = indexKeys(node, anchors);
+      keyIndexes.set(node, index);
+      for (const pair of node.items) {
+        const key = keyString(pair.key, anchors);
+        // Found in source order; past the most a report shows, more cannot matter.
+        if (repeated.has(pair) && key !== undefined && duplicates.length <= DEFINITION_LIMITS.maxErrors) {
+          const offset = isNodeWithRange(pair.key) ? (pair.key.range?.[0] ?? 0) : 0;
+          duplicates.push({ key, offset, path: [...path, key] });
+        }
+        children.push({ node: pair.key, path });
+        children.push({ node: pair.value, path: key === undefined ? path : [...path, key] });
+      }
+    } else if (isSeq(node)) {
+      node.items.forEach((item, i) =>
+        children.push({ node: isPair(item) ? item.value : item, path: [...path, i] }),
+      );
+    }
+    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i] as (typeof children)[number]);
+  }
+  return { duplicates, unknownAliases, aliasOverflowAt };
 }

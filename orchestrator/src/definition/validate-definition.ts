@@ -1,8 +1,9 @@
 import { BUILTIN_SYNC_CAPABILITY_IDS } from '../sync-capabilities/registry';
 import type { Diagnostic } from './diagnostic';
 import { hasErrors, sortDiagnostics } from './diagnostic';
-import { schemaDiagnostics } from './schema-diagnostics';
-import { semanticChecks } from './semantic-checks';
+import { DEFINITION_LIMITS } from './limits';
+import { nodeNameDiagnostics, schemaDiagnostics } from './schema-diagnostics';
+import { semanticChecks, tooManyNodes } from './semantic-checks';
 import { SourceDocument } from './source-document';
 import { workflowDefinitionSchema, type WorkflowDefinition } from './workflow-schema';
 
@@ -14,7 +15,7 @@ export interface ValidateOptions {
 export interface ValidationResult {
   /** Present only when there is no error (warnings allowed). */
   readonly definition?: WorkflowDefinition;
-  /** Every problem found, errors and warnings, in source order. */
+  /** Every problem found, errors and warnings, in source order (at most DEFINITION_LIMITS.maxErrors errors + 1). */
   readonly diagnostics: readonly Diagnostic[];
 }
 
@@ -28,31 +29,65 @@ export function validateDefinition(
   options: ValidateOptions = {},
 ): ValidationResult {
   const { source, diagnostics } = SourceDocument.parse(file, text);
-  if (source.value === undefined) {
-    if (!hasErrors(diagnostics)) {
-      diagnostics.push({
-        severity: 'error',
-        code: 'empty',
-        message: 'the definition is empty',
-        file,
-        line: 1,
-        column: 1,
-        path: '',
-      });
-    }
-    return { diagnostics: sortDiagnostics(diagnostics) };
+  if (source.value === undefined) return { diagnostics: bounded(diagnostics) };
+  if (source.value === null) {
+    diagnostics.push({
+      severity: 'error',
+      code: 'empty',
+      message: 'the definition is empty',
+      file,
+      line: 1,
+      column: 1,
+      path: '',
+    });
+    return { diagnostics: bounded(diagnostics) };
   }
+  const tooMany = tooManyNodes(source);
+  if (tooMany) return { diagnostics: bounded([...diagnostics, tooMany]) };
+
   const parsed = workflowDefinitionSchema.safeParse(source.value);
   if (!parsed.success) diagnostics.push(...schemaDiagnostics(source, parsed.error.issues));
+  diagnostics.push(...nodeNameDiagnostics(source));
   diagnostics.push(
     ...semanticChecks(source, {
       syncCapabilityIds: options.syncCapabilityIds ?? BUILTIN_SYNC_CAPABILITY_IDS,
     }),
   );
-  const sorted = sortDiagnostics(dedupe(diagnostics));
+  const sorted = bounded(diagnostics);
   return parsed.success && !hasErrors(sorted)
     ? { definition: parsed.data, diagnostics: sorted }
     : { diagnostics: sorted };
+}
+
+/**
+ * Sorted, without repeats, and cut where the errors (or the warnings) pass DEFINITION_LIMITS.maxErrors, with one
+ * final diagnostic there saying the report stops, so a file with thousands of problems gives a readable (and
+ * bounded) report.
+ */
+function bounded(diagnostics: Diagnostic[]): Diagnostic[] {
+  const sorted = sortDiagnostics(dedupe(diagnostics));
+  const limit = DEFINITION_LIMITS.maxErrors;
+  const seen = { error: 0, warning: 0 };
+  for (let i = 0; i < sorted.length; i++) {
+    const d = sorted[i] as Diagnostic;
+    if (seen[d.severity] === limit) {
+      const what = d.severity === 'error' ? 'errors' : 'warnings';
+      return [
+        ...sorted.slice(0, i),
+        {
+          severity: d.severity,
+          code: `too-many-${what}`,
+          message: `too many ${what}; stopping after ${limit}`,
+          file: d.file,
+          line: d.line,
+          column: d.column,
+          path: '',
+        },
+      ];
+    }
+    seen[d.severity]++;
+  }
+  return sorted;
 }
 
 function dedupe(diagnostics: Diagnostic[]): Diagnostic[] {

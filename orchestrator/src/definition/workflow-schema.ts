@@ -2,23 +2,29 @@ import { z } from 'zod';
 import { parseDuration } from './duration';
 
 /** Names of nodes: also LangGraph node names, so never `__start__`/`__end__`-like. */
-export const NODE_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,99}$/;
+export const NODE_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_-]*$/;
+export const NODE_NAME_MAX_LENGTH = 100;
 export const WORKFLOW_ID_PATTERN = /^[A-Za-z0-9_.-]+$/;
 /** `domain#operation`; the domain names an SQS queue, so it keeps to queue-name characters. */
 export const ASYNC_CAPABILITY_PATTERN = /^[a-z][a-z0-9-]{0,23}#[A-Za-z0-9_.-]{1,80}$/;
 export const SYNC_CAPABILITY_PATTERN = /^[a-z][a-z0-9-]{0,79}$/;
-export const CONTEXT_KEY_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+export const CONTEXT_KEY_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+export const CONTEXT_KEY_MAX_LENGTH = 128;
+
+const atMost = (n: number) => ({ error: `must be at most ${n} characters` });
 
 export const NODE_TYPES = ['async_request', 'sync_call', 'choice', 'parallel', 'end'] as const;
 export type NodeType = (typeof NODE_TYPES)[number];
 
 const nodeRef = z
   .string({ error: 'must be the name of a node' })
+  .max(NODE_NAME_MAX_LENGTH, atMost(NODE_NAME_MAX_LENGTH))
   .regex(NODE_NAME_PATTERN, { error: 'must be a node name (a letter, then letters, digits, _ or -)' })
   .meta({ description: 'Name of a node of this workflow.' });
 
 const contextKey = z
   .string({ error: 'must be a context key' })
+  .max(CONTEXT_KEY_MAX_LENGTH, atMost(CONTEXT_KEY_MAX_LENGTH))
   .regex(CONTEXT_KEY_PATTERN, { error: 'must be a context key (a letter or _, then letters, digits or _)' });
 
 const contextKeys = z.array(contextKey, { error: 'must be a list of context keys' });
@@ -30,7 +36,11 @@ export const durationSchema = z
   })
   .meta({ description: 'A duration: 500ms, 30s, 15m, 2h, 7d, or ISO-8601 such as PT1H30M.' });
 
-const title = z.string({ error: 'must be text' }).max(200).optional().meta({ description: 'Display title.' });
+const title = z
+  .string({ error: 'must be text' })
+  .max(200, atMost(200))
+  .optional()
+  .meta({ description: 'Display title.' });
 
 export const asyncRequestNodeSchema = z
   .strictObject({
@@ -77,21 +87,23 @@ export const syncCallNodeSchema = z
   })
   .meta({ description: 'Runs a synchronous capability inside the orchestrator.' });
 
+/** Longest `when` expression, in characters. */
+export const EXPRESSION_MAX_LENGTH = 4096;
+
+export const choiceEntrySchema = z.strictObject({
+  when: z
+    .string({ error: 'must be a JSONata expression' })
+    .min(1, { error: 'must be a JSONata expression' })
+    .max(EXPRESSION_MAX_LENGTH, atMost(EXPRESSION_MAX_LENGTH)),
+  next: nodeRef,
+});
+
 export const choiceNodeSchema = z
   .strictObject({
     type: z.literal('choice'),
     title,
     choices: z
-      .array(
-        z.strictObject({
-          when: z
-            .string({ error: 'must be a JSONata expression' })
-            .min(1, { error: 'must be a JSONata expression' })
-            .max(4096),
-          next: nodeRef,
-        }),
-        { error: 'must be a list of { when, next } entries' },
-      )
+      .array(choiceEntrySchema, { error: 'must be a list of { when, next } entries' })
       .min(1, { error: 'must list at least one choice' }),
     default: nodeRef,
   })
@@ -128,19 +140,21 @@ export const nodeSchema = z.discriminatedUnion('type', [
 
 export const workflowDefinitionSchema = z
   .strictObject({
-    workflow_name: z.string({ error: 'must be text' }).min(1, { error: 'must not be empty' }).max(200),
+    workflow_name: z
+      .string({ error: 'must be text' })
+      .min(1, { error: 'must not be empty' })
+      .max(200, atMost(200)),
     workflow_id: z
       .string({ error: 'must be text' })
       .regex(WORKFLOW_ID_PATTERN, { error: 'may contain only letters, digits, _, . and -' })
-      .max(128),
+      .max(128, atMost(128)),
     version: z.union([z.string(), z.number()], { error: 'must be text or a number' }).optional(),
     entry_point: nodeRef,
     initial_context: contextKeys.optional().meta({ description: 'Keys required in the start context.' }),
     nodes: z
       .record(
-        z.string().regex(NODE_NAME_PATTERN, {
-          error: 'is not a valid node name (a letter, then letters, digits, _ or -)',
-        }),
+        // Checked again, with plain messages and with the node's own fields, in schema-diagnostics.ts.
+        z.string().max(NODE_NAME_MAX_LENGTH).regex(NODE_NAME_PATTERN),
         nodeSchema,
         { error: 'must be a map of node name to node' },
       )

@@ -31,6 +31,8 @@ export interface InstanceRecord {
   readonly output?: Record<string, unknown>;
   /** The context START_WORKFLOW gave; the graph starts from it (again, if the first try crashed). */
   readonly start_context: Record<string, unknown>;
+  /** Set when a store could not keep `start_context` (too large); the START message supplies it. */
+  readonly start_context_omitted?: true;
   /** Request ids already handed to the dispatcher (sent at least once). */
   readonly dispatched: readonly string[];
   /** Request ids whose waits the instance stopped awaiting because it was cancelled. */

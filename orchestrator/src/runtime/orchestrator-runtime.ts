@@ -169,8 +169,9 @@ export class OrchestratorRuntime {
     lease: Lease,
     log: Logger,
   ): Promise<HandleOutcome> {
-    const existing = await this.options.instances.get(message.instance_id);
-    if (existing) {
+    const stored = await this.options.instances.get(message.instance_id);
+    if (stored) {
+      const existing = stored.start_context_omitted ? { ...stored, start_context: message.context } : stored;
       await this.reconcile(existing, lease, log);
       log.info(
         { status: existing.status },
@@ -372,6 +373,8 @@ export class OrchestratorRuntime {
     const graph = await this.graphFor(record);
     const snapshot = await graph.getState(config);
     if (!snapshot.config.configurable?.checkpoint_id) {
+      if (record.start_context_omitted)
+        throw new Error('the graph has not started and only its START can start it');
       await this.invoke(graph, { context: record.start_context }, config);
     } else if (snapshot.tasks.some((t) => t.interrupts.length === 0 && t.result === undefined && !t.error)) {
       // A task of the current superstep has neither finished nor interrupted durably: the invocation that

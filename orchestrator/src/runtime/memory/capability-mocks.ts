@@ -48,6 +48,7 @@ export interface PlannedReply {
  */
 export class MockCapabilities {
   private readonly calls = new Map<string, number>();
+  private readonly planned = new Map<string, PlannedReply>();
   private readonly mocks: ResolvedMocks;
 
   constructor(
@@ -60,6 +61,15 @@ export class MockCapabilities {
   }
 
   plan(request: AsyncRequestMessage): PlannedReply {
+    // A request delivered again (same request_id) is the same call: it gets the same scripted reply.
+    const known = this.planned.get(request.request_id);
+    if (known) return known;
+    const planned = this.planFresh(request);
+    this.planned.set(request.request_id, planned);
+    return planned;
+  }
+
+  private planFresh(request: AsyncRequestMessage): PlannedReply {
     const call = this.calls.get(request.capability_id) ?? 0;
     this.calls.set(request.capability_id, call + 1);
     const entry = this.mocks[request.capability_id];

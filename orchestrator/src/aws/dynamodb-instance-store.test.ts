@@ -1,0 +1,336 @@
+import { randomBytes } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
+import { DynamoDBClient, GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { startEmbeddedAws, type EmbeddedAws } from '../../../scripts/local-aws/embedded-aws';
+import { createCheckpointTable, itemSizeBytes, MAX_ITEM_BYTES } from '../checkpoint';
+import { EngineError, LeaseLostError } from '../runtime/errors';
+import type { InstanceRecord } from '../runtime/instance-record';
+import { FakeClock } from '../runtime/memory/fake-clock';
+import { DynamoDbInstanceStore, instanceKey } from './dynamodb-instance-store';
+
+jest.setTimeout(15_000);
+
+const TABLE = 'instance-store-test';
+const TTL_MS = 60_000;
+
+let aws: EmbeddedAws;
+let dynamodb: DynamoDBClient;
+let ids = 0;
+
+beforeAll(async () => {
+  aws = await startEmbeddedAws({ ports: { dynamodb: 0, sqs: 0, s3: 0 } });
+  dynamodb = new DynamoDBClient(aws.clientConfig.dynamodb);
+  await createCheckpointTable(dynamodb, TABLE);
+});
+
+afterAll(async () => {
+  dynamodb?.destroy();
+  await aws?.stop();
+});
+
+/** A fresh store and instance id per test: tests never share an item. */
+function setup() {
+  const clock = new FakeClock('2026-01-01T00:00:00.000Z');
+  const store = new DynamoDbInstanceStore(dynamodb, TABLE, clock);
+  return { clock, store, instanceId: `inst-${++ids}` };
+}
+
+function record(instanceId: string, overrides: Partial<InstanceRecord> = {}): InstanceRecord {
+  return {
+    instance_id: instanceId,
+    workflow_id: 'import_vn_memphis_v1',
+    status: 'WAITING',
+    context: { shipmentId: 'SHP-1', originCountry: 'VN', destinationCountry: 'US' },
+    waits: [
+      {
+        request_id: 'req-1',
+        node: 'Prepare_Import_Enrichment',
+        capability_id: 'import#enrichment',
+        since: '2026-01-01T00:00:00.000Z',
+        deadline: null,
+      },
+    ],
+    history: [
+      {
+        node: 'Start',
+        status: 'SUCCEEDED',
+        started_at: '2026-01-01T00:00:00.000Z',
+        ended_at: '2026-01-01T00:00:00.010Z',
+      },
+    ],
+    definition: { key: 'import_vn_memphis_v1.yaml', sha256: 'a'.repeat(64) },
+    error: null,
+    start_context: { shipmentId: 'SHP-1', originCountry: 'VN', destinationCountry: 'US' },
+    dispatched: ['req-1'],
+    cancelled_requests: [],
+    resolved: {},
+    created_at: '2026-01-01T00:00:00.000Z',
+    updated_at: '2026-01-01T00:00:00.010Z',
+    ...overrides,
+  };
+}
+
+async function rawItem(instanceId: string) {
+  const response = await dynamodb.send(
+    new GetItemCommand({ TableName: TABLE, Key: instanceKey(instanceId), ConsistentRead: true }),
+  );
+  return response.Item;
+}
+
+describe('DynamoDbInstanceStore (dynalite)', () => {
+  it('get of a missing instance is undefined', async () => {
+    const { store } = setup();
+    await expect(store.get('never-started')).resolves.toBeUndefined();
+  });
+
+  describe('leases', () => {
+    it('acquires a free lease, refuses a held one, and hands out a new one after expiry', async () => {
+      const { store, clock, instanceId } = setup();
+      const first = await store.acquireLease(instanceId, TTL_MS);
+      expect(first).toEqual({
+        instance_id: instanceId,
+        token: expect.any(String) as string,
+        expires_at: clock.now().getTime() + TTL_MS,
+      });
+
+      await expect(store.acquireLease(instanceId, TTL_MS)).resolves.toBeUndefined();
+      clock.advance(TTL_MS - 1);
+      await expect(store.acquireLease(instanceId, TTL_MS)).resolves.toBeUndefined();
+
+      clock.advance(2);
+      const second = await store.acquireLease(instanceId, TTL_MS);
+      expect(second).toBeDefined();
+      expect(second?.token).not.toBe(first?.token);
+      expect(second?.expires_at).toBe(clock.now().getTime() + TTL_MS);
+    });
+
+    it('a released lease is free at once', async () => {
+      const { store, instanceId } = setup();
+      const lease = await store.acquireLease(instanceId, TTL_MS);
+      if (!lease) throw new Error('no lease');
+      await store.releaseLease(lease);
+      await expect(store.acquireLease(instanceId, TTL_MS)).resolves.toBeDefined();
+    });
+
+    it('leases of different instances are independent', async () => {
+      const { store, instanceId } = setup();
+      await expect(store.acquireLease(instanceId, TTL_MS)).resolves.toBeDefined();
+      await expect(store.acquireLease(`${instanceId}-other`, TTL_MS)).resolves.toBeDefined();
+    });
+
+    it('releasing a lease that was taken over leaves the new holder in place', async () => {
+      const { store, clock, instanceId } = setup();
+      const stale = await store.acquireLease(instanceId, TTL_MS);
+      clock.advance(TTL_MS + 1);
+      const current = await store.acquireLease(instanceId, TTL_MS);
+      if (!stale || !current) throw new Error('no lease');
+
+      await expect(store.releaseLease(stale)).resolves.toBeUndefined();
+
+      // The new holder still holds it: nobody else gets in, and it can still write.
+      await expect(store.acquireLease(instanceId, TTL_MS)).resolves.toBeUndefined();
+      await store.save(record(instanceId), current);
+      const item = await rawItem(instanceId);
+      expect(item?.lease_token?.S).toBe(current.token);
+    });
+
+    it('leaseExpiry reports the current lease until it is released or expires', async () => {
+      const { store, clock, instanceId } = setup();
+      await expect(store.leaseExpiry(instanceId)).resolves.toBeUndefined();
+      const lease = await store.acquireLease(instanceId, TTL_MS);
+      if (!lease) throw new Error('no lease');
+      await expect(store.leaseExpiry(instanceId)).resolves.toBe(lease.expires_at);
+      await store.releaseLease(lease);
+      await expect(store.leaseExpiry(instanceId)).resolves.toBeUndefined();
+
+      const again = await store.acquireLease(instanceId, TTL_MS);
+      clock.advance(TTL_MS + 1);
+      expect(again).toBeDefined();
+      await expect(store.leaseExpiry(instanceId)).resolves.toBeUndefined();
+    });
+
+    it('at the instant a lease expires, acquireLease agrees with leaseExpiry that it is free', async () => {
+      const { store, clock, instanceId } = setup();
+      const lease = await store.acquireLease(instanceId, TTL_MS);
+      if (!lease) throw new Error('no lease');
+      clock.set(lease.expires_at);
+      await expect(store.leaseExpiry(instanceId)).resolves.toBeUndefined();
+      await expect(store.acquireLease(instanceId, TTL_MS)).resolves.toBeDefined();
+    });
+
+    it('a lease taken before any record exists shows no instance', async () => {
+      const { store, instanceId } = setup();
+      const lease = await store.acquireLease(instanceId, TTL_MS);
+      expect(lease).toBeDefined();
+      expect(await rawItem(instanceId)).toBeDefined();
+      await expect(store.get(instanceId)).resolves.toBeUndefined();
+      if (lease) await store.releaseLease(lease);
+      await expect(store.get(instanceId)).resolves.toBeUndefined();
+    });
+  });
+
+  describe('save', () => {
+    it('with the current lease writes the record, which get returns intact', async () => {
+      const { store, instanceId } = setup();
+      const lease = await store.acquireLease(instanceId, TTL_MS);
+      if (!lease) throw new Error('no lease');
+      const saved = record(instanceId, {
+        status: 'FAILED',
+        error: { code: 'NOT_FOUND', message: 'no ASN', node: 'Prepare_Import_Enrichment' },
+        resolved: { 'req-1': 'FAILED' },
+        output: { note: 'ünïcödé ✓' },
+      });
+      await store.save(saved, lease);
+      await expect(store.get(instanceId)).resolves.toEqual(saved);
+
+      const item = await rawItem(instanceId);
+      expect(item?.status?.S).toBe('FAILED');
+      expect(item?.workflow_id?.S).toBe('import_vn_memphis_v1');
+      expect(item?.context_omitted?.BOOL).toBe(false);
+      // gzip-compressed JSON, not plain text
+      const blob = item?.record?.B;
+      expect(blob?.[0]).toBe(0x1f);
+      expect(blob?.[1]).toBe(0x8b);
+      expect(JSON.parse(gunzipSync(blob as Uint8Array).toString('utf8'))).toEqual(saved);
+    });
+
+    it('a later save with the same lease overwrites the record and keeps the lease', async () => {
+      const { store, instanceId } = setup();
+      const lease = await store.acquireLease(instanceId, TTL_MS);
+      if (!lease) throw new Error('no lease');
+      await store.save(record(instanceId), lease);
+      const done = record(instanceId, { status: 'SUCCEEDED', waits: [] });
+      await store.save(done, lease);
+      await expect(store.get(instanceId)).resolves.toEqual(done);
+      await expect(store.acquireLease(instanceId, TTL_MS)).resolves.toBeUndefined();
+    });
+
+    it('with a lease that expired and was taken over fails with LeaseLostError and writes nothing', async () => {
+      const { store, clock, instanceId } = setup();
+      const stale = await store.acquireLease(instanceId, TTL_MS);
+      if (!stale) throw new Error('no lease');
+      await store.save(record(instanceId, { status: 'RUNNING' }), stale);
+
+      clock.advance(TTL_MS + 1);
+      const current = await store.acquireLease(instanceId, TTL_MS);
+      if (!current) throw new Error('no lease');
+
+      const thrown = await store
+        .save(record(instanceId, { status: 'SUCCEEDED' }), stale)
+        .catch((e: unknown) => e);
+      expect(thrown).toBeInstanceOf(LeaseLostError);
+      expect(thrown).toMatchObject({ code: 'LEASE_LOST', retryable: true });
+      expect((thrown as Error).cause).toBeDefined();
+      expect((await store.get(instanceId))?.status).toBe('RUNNING');
+
+      await store.save(record(instanceId, { status: 'WAITING' }), current);
+      expect((await store.get(instanceId))?.status).toBe('WAITING');
+    });
+
+    it('with a lease that was released fails with LeaseLostError', async () => {
+      const { store, instanceId } = setup();
+      const lease = await store.acquireLease(instanceId, TTL_MS);
+      if (!lease) throw new Error('no lease');
+      await store.releaseLease(lease);
+      await expect(store.save(record(instanceId), lease)).rejects.toBeInstanceOf(LeaseLostError);
+      await expect(store.get(instanceId)).resolves.toBeUndefined();
+    });
+
+    it('with a lease never acquired fails with LeaseLostError and creates no item', async () => {
+      const { store, instanceId } = setup();
+      const forged = { instance_id: instanceId, token: 'forged', expires_at: Date.now() + TTL_MS };
+      await expect(store.save(record(instanceId), forged)).rejects.toMatchObject({ code: 'LEASE_LOST' });
+      expect(await rawItem(instanceId)).toBeUndefined();
+    });
+  });
+
+  describe('big records', () => {
+    it('a compressible 1 MiB context is kept (gzip brings it under the limit)', async () => {
+      const { store, instanceId } = setup();
+      const lease = await store.acquireLease(instanceId, TTL_MS);
+      if (!lease) throw new Error('no lease');
+      const context = { shipmentId: 'SHP-1', lines: 'ABCDEFGH'.repeat(128 * 1024) };
+      const saved = record(instanceId, { context });
+      await store.save(saved, lease);
+      await expect(store.get(instanceId)).resolves.toEqual(saved);
+      expect((await rawItem(instanceId))?.context_omitted?.BOOL).toBe(false);
+    });
+
+    it('an incompressible 1 MiB context is omitted; the item stays under 400 KB; the rest is intact', async () => {
+      const { store, instanceId } = setup();
+      const lease = await store.acquireLease(instanceId, TTL_MS);
+      if (!lease) throw new Error('no lease');
+      const context = { shipmentId: 'SHP-1', blob: randomBytes(768 * 1024).toString('base64') };
+      expect(Buffer.byteLength(JSON.stringify(context))).toBeGreaterThanOrEqual(1024 * 1024);
+      const saved = record(instanceId, { context, status: 'SUCCEEDED', output: { ok: true } });
+
+      await store.save(saved, lease);
+
+      const loaded = await store.get(instanceId);
+      expect(loaded?.context).toEqual({});
+      const { context: _omitted, ...rest } = saved;
+      expect(loaded).toMatchObject(rest);
+      expect(loaded).toEqual({ ...saved, context: {} });
+
+      const scanned = await dynamodb.send(new ScanCommand({ TableName: TABLE }));
+      const item = scanned.Items?.find((i) => i.PK?.S === `INSTANCE#${instanceId}`);
+      expect(item).toBeDefined();
+      expect(itemSizeBytes(item ?? {})).toBeLessThan(MAX_ITEM_BYTES);
+      expect(item?.context_omitted?.BOOL).toBe(true);
+      expect(item?.status?.S).toBe('SUCCEEDED');
+      expect(item?.lease_token?.S).toBe(lease.token);
+    });
+
+    it('a record whose start context is as big as its context still fits in one item', async () => {
+      // A START may carry up to SQS's 1 MiB message size, and start_context keeps it verbatim: omitting
+      // only `context` is not enough then; the save must still not fail on the item limit.
+      const { store, instanceId } = setup();
+      const lease = await store.acquireLease(instanceId, TTL_MS);
+      if (!lease) throw new Error('no lease');
+      const context = { blob: randomBytes(700 * 1024).toString('base64') };
+      const saved = record(instanceId, { context, start_context: context, status: 'RUNNING' });
+
+      await expect(store.save(saved, lease)).resolves.toBeUndefined();
+
+      const item = await rawItem(instanceId);
+      expect(itemSizeBytes(item ?? {})).toBeLessThan(MAX_ITEM_BYTES);
+      const loaded = await store.get(instanceId);
+      expect(loaded).toMatchObject({ instance_id: instanceId, status: 'RUNNING', waits: saved.waits });
+    });
+
+    it('a record saved small after a big one says its context is no longer omitted', async () => {
+      const { store, instanceId } = setup();
+      const lease = await store.acquireLease(instanceId, TTL_MS);
+      if (!lease) throw new Error('no lease');
+      const big = { blob: randomBytes(600 * 1024).toString('base64') };
+      await store.save(record(instanceId, { context: big }), lease);
+      expect((await rawItem(instanceId))?.context_omitted?.BOOL).toBe(true);
+      const small = record(instanceId, { context: { shipmentId: 'SHP-2' } });
+      await store.save(small, lease);
+      expect((await rawItem(instanceId))?.context_omitted?.BOOL).toBe(false);
+      await expect(store.get(instanceId)).resolves.toEqual(small);
+    });
+  });
+
+  describe('a missing table', () => {
+    const missing = () => new DynamoDbInstanceStore(dynamodb, 'no-such-table', new FakeClock());
+    const lease = { instance_id: 'inst-x', token: 't', expires_at: Date.now() + TTL_MS };
+
+    it.each([
+      ['get', () => missing().get('inst-x')],
+      ['leaseExpiry', () => missing().leaseExpiry('inst-x')],
+      ['acquireLease', () => missing().acquireLease('inst-x', TTL_MS)],
+      ['releaseLease', () => missing().releaseLease(lease)],
+      ['save', () => missing().save(record('inst-x'), lease)],
+    ])('%s fails with EngineError DYNAMODB_ResourceNotFoundException', async (_name, call) => {
+      const thrown = await (call() as Promise<unknown>).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(thrown).toBeInstanceOf(EngineError);
+      expect(thrown).not.toBeInstanceOf(LeaseLostError);
+      expect(thrown).toMatchObject({ code: 'DYNAMODB_ResourceNotFoundException', retryable: false });
+      expect((thrown as EngineError).cause).toMatchObject({ name: 'ResourceNotFoundException' });
+    });
+  });
+});
