@@ -1,19 +1,11 @@
+import { EngineError } from '../errors/engine-error';
+
 /**
  * Errors raised by the checkpointer. Each has a stable `code` and a `retryable` flag so a handler can
  * choose between redelivery and the dead-letter queue; SDK errors are translated here, at the adapter
  * edge, and kept as `cause`.
  */
-export class CheckpointError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly retryable: boolean,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = new.target.name;
-  }
-}
+export class CheckpointError extends EngineError {}
 
 /** The caller's `RunnableConfig` lacks what the operation needs (e.g. `thread_id`). Never retryable. */
 export class CheckpointConfigError extends CheckpointError {

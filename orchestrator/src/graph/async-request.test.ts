@@ -1,43 +1,19 @@
-import { validateDefinition } from '../definition/validate-definition';
-import type { InstanceRecord } from '../runtime/instance-record';
-import type { AsyncRequestMessage } from '../runtime/messages';
-import { FakeClock } from '../runtime/memory/fake-clock';
-import { WorkflowSimulation, type SimulationOptions } from '../runtime/memory/workflow-simulation';
+import {
+  at,
+  firstWait,
+  INSTANCE,
+  lastRequestOf,
+  MINUTE,
+  recordOf,
+  requestId,
+  runInlineWorkflow,
+  sendSuccessReply,
+  startInlineWorkflow,
+  steps,
+  withoutNode,
+} from './testing/run-inline-workflow';
 
 /** Behaviour of `async_request` nodes, driven end to end through the in-memory orchestrator. */
-
-const INSTANCE = 'inst-1';
-const T0 = new FakeClock().now().getTime();
-const MINUTE = 60_000;
-const at = (ms: number): string => new Date(T0 + ms).toISOString();
-
-function startWorkflow(
-  yaml: string,
-  context: Record<string, unknown> = {},
-  options: SimulationOptions = {},
-): WorkflowSimulation {
-  const { diagnostics } = validateDefinition('test.yaml', yaml);
-  expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
-  const workflowId = /^workflow_id: (\S+)$/m.exec(yaml)?.[1] ?? 'missing';
-  const sim = new WorkflowSimulation(options);
-  sim.definitions.put(`${workflowId}.yaml`, yaml);
-  sim.send({ type: 'START_WORKFLOW', workflow_id: workflowId, instance_id: INSTANCE, context });
-  return sim;
-}
-
-async function recordOf(sim: WorkflowSimulation): Promise<InstanceRecord> {
-  const record = await sim.instances.get(INSTANCE);
-  if (!record) throw new Error(`no record for ${INSTANCE}`);
-  return record;
-}
-
-function requestTo(sim: WorkflowSimulation, node: string): AsyncRequestMessage {
-  const request = sim.dispatcher.sent.filter((r) => r.node === node).at(-1);
-  if (!request) throw new Error(`no request sent by ${node}`);
-  return request;
-}
-
-const steps = (record: InstanceRecord) => record.history.map((h) => [h.node, h.status]);
 
 const ENRICH = `
 workflow_name: enrich
@@ -72,20 +48,28 @@ nodes:
 
 const SHIPMENT = { shipmentId: 'SHP-1', originCountry: 'VN', destinationCountry: 'US', secret: 'k' };
 
+/** Runs `yaml` with no mocks, answering Enrich's request with a SUCCESS carrying just `outputs`. */
+async function runWithEnrichReply(yaml: string, outputs: Record<string, unknown>) {
+  const sim = startInlineWorkflow(yaml, { context: SHIPMENT, mocks: false });
+  await sim.step();
+  sendSuccessReply(sim, lastRequestOf(sim, 'Enrich').request_id, outputs);
+  await sim.drain();
+  return { sim, record: await recordOf(sim) };
+}
+
 describe('async_request', () => {
   describe('request input', () => {
     it('input_keys restricts the input to the listed keys that the context has', async () => {
-      const sim = startWorkflow(ENRICH, SHIPMENT);
-      await sim.drain();
-      expect(requestTo(sim, 'Enrich').input).toEqual({ shipmentId: 'SHP-1', originCountry: 'VN' });
+      const { sim } = await runInlineWorkflow(ENRICH, { context: SHIPMENT });
+      expect(lastRequestOf(sim, 'Enrich').input).toEqual({ shipmentId: 'SHP-1', originCountry: 'VN' });
     });
 
     it('without input_keys the whole context is sent, including earlier replies', async () => {
-      const sim = startWorkflow(ENRICH, SHIPMENT, {
+      const { sim } = await runInlineWorkflow(ENRICH, {
+        context: SHIPMENT,
         mocks: { 'import#enrichment': { outputs: { enrichment_uri: 's3://e', hs_code: '8471' } } },
       });
-      await sim.drain();
-      expect(requestTo(sim, 'Report').input).toEqual({
+      expect(lastRequestOf(sim, 'Report').input).toEqual({
         ...SHIPMENT,
         enrichment_uri: 's3://e',
         hs_code: '8471',
@@ -93,10 +77,9 @@ describe('async_request', () => {
     });
 
     it('the request names the instance, node, capability, a stable request id and the expected keys', async () => {
-      const sim = startWorkflow(ENRICH, SHIPMENT, { mocks: false });
-      await sim.drain();
+      const { sim } = await runInlineWorkflow(ENRICH, { context: SHIPMENT, mocks: false });
       expect(sim.dispatcher.sent).toHaveLength(1);
-      expect(requestTo(sim, 'Enrich')).toMatchObject({
+      expect(lastRequestOf(sim, 'Enrich')).toMatchObject({
         type: 'ASYNC_REQ',
         instance_id: INSTANCE,
         workflow_id: 'enrich_v1',
@@ -111,7 +94,8 @@ describe('async_request', () => {
 
   describe('reply outputs', () => {
     it('merges the declared output keys into the context and ignores undeclared extras', async () => {
-      const sim = startWorkflow(ENRICH, SHIPMENT, {
+      const { record } = await runInlineWorkflow(ENRICH, {
+        context: SHIPMENT,
         mocks: {
           'import#enrichment': {
             outputs: {
@@ -123,8 +107,6 @@ describe('async_request', () => {
           },
         },
       });
-      await sim.drain();
-      const record = await recordOf(sim);
       expect(record.status).toBe('SUCCEEDED');
       expect(record.context).toEqual({
         ...SHIPMENT,
@@ -140,17 +122,7 @@ describe('async_request', () => {
     });
 
     it('a SUCCESS reply missing a declared key routes on_failure with MISSING_OUTPUT_KEYS', async () => {
-      const sim = startWorkflow(ENRICH, SHIPMENT, { mocks: false });
-      await sim.step();
-      sim.send({
-        type: 'ASYNC_RESP',
-        instance_id: INSTANCE,
-        request_id: requestTo(sim, 'Enrich').request_id,
-        status: 'SUCCESS',
-        outputs: { enrichment_uri: 's3://e' },
-      });
-      await sim.drain();
-      const record = await recordOf(sim);
+      const { sim, record } = await runWithEnrichReply(ENRICH, { enrichment_uri: 's3://e' });
       expect(record.status).toBe('FAILED');
       expect(steps(record)).toEqual([
         ['Enrich', 'FAILED'],
@@ -163,21 +135,8 @@ describe('async_request', () => {
     });
 
     it('a SUCCESS reply missing a declared key fails the workflow when there is no on_failure', async () => {
-      const yaml = ENRICH.replace('    on_failure: Rejected\n', '').replace(
-        '  Rejected:\n    type: end\n    status: FAILED\n',
-        '',
-      );
-      const sim = startWorkflow(yaml, SHIPMENT, { mocks: false });
-      await sim.step();
-      sim.send({
-        type: 'ASYNC_RESP',
-        instance_id: INSTANCE,
-        request_id: requestTo(sim, 'Enrich').request_id,
-        status: 'SUCCESS',
-        outputs: { hs_code: '8471' },
-      });
-      await sim.drain();
-      const record = await recordOf(sim);
+      const yaml = withoutNode(ENRICH.replace('    on_failure: Rejected\n', ''), 'Rejected');
+      const { record } = await runWithEnrichReply(yaml, { hs_code: '8471' });
       expect(record.status).toBe('FAILED');
       expect(steps(record)).toEqual([['Enrich', 'FAILED']]);
       expect(record.error).toMatchObject({ code: 'MISSING_OUTPUT_KEYS', node: 'Enrich' });
@@ -187,7 +146,8 @@ describe('async_request', () => {
 
   describe('FAILURE replies', () => {
     it('route on_failure, whose end reports the reply error', async () => {
-      const sim = startWorkflow(ENRICH, SHIPMENT, {
+      const { sim, record } = await runInlineWorkflow(ENRICH, {
+        context: SHIPMENT,
         mocks: {
           'import#enrichment': {
             status: 'FAILURE',
@@ -196,8 +156,6 @@ describe('async_request', () => {
           },
         },
       });
-      await sim.drain();
-      const record = await recordOf(sim);
       expect(record.status).toBe('FAILED');
       expect(steps(record)).toEqual([
         ['Enrich', 'FAILED'],
@@ -209,15 +167,14 @@ describe('async_request', () => {
     });
 
     it('route on_failure to a recovery path that can still succeed', async () => {
-      const yaml = ENRICH.replace('    on_failure: Rejected\n', '    on_failure: Report\n').replace(
-        '  Rejected:\n    type: end\n    status: FAILED\n',
-        '',
+      const yaml = withoutNode(
+        ENRICH.replace('    on_failure: Rejected\n', '    on_failure: Report\n'),
+        'Rejected',
       );
-      const sim = startWorkflow(yaml, SHIPMENT, {
+      const { record } = await runInlineWorkflow(yaml, {
+        context: SHIPMENT,
         mocks: { 'import#enrichment': { status: 'FAILURE', error: { code: 'NOT_FOUND', message: 'x' } } },
       });
-      await sim.drain();
-      const record = await recordOf(sim);
       expect(record.status).toBe('SUCCEEDED');
       expect(steps(record)).toEqual([
         ['Enrich', 'FAILED'],
@@ -229,11 +186,10 @@ describe('async_request', () => {
     });
 
     it('fail the workflow with the reply error code when there is no on_failure', async () => {
-      const sim = startWorkflow(ENRICH, SHIPMENT, {
+      const { sim, record } = await runInlineWorkflow(ENRICH, {
+        context: SHIPMENT,
         mocks: { 'report#summary': { status: 'FAILURE', error: { code: 'QUOTA', message: 'over quota' } } },
       });
-      await sim.drain();
-      const record = await recordOf(sim);
       expect(record.status).toBe('FAILED');
       expect(record.error).toEqual({ code: 'QUOTA', message: 'over quota', node: 'Report' });
       expect(steps(record)).toEqual([
@@ -246,24 +202,16 @@ describe('async_request', () => {
 
   describe('timeouts', () => {
     it('while waiting, the record shows the wait with its deadline, and a timer is set for it', async () => {
-      const sim = startWorkflow(ENRICH, SHIPMENT, { mocks: false });
+      const sim = startInlineWorkflow(ENRICH, { context: SHIPMENT, mocks: false });
       await sim.step();
       const record = await recordOf(sim);
       expect(record.status).toBe('WAITING');
-      expect(record.waits).toEqual([
-        {
-          request_id: `${INSTANCE}:Enrich:1`,
-          node: 'Enrich',
-          capability_id: 'import#enrichment',
-          since: at(0),
-          deadline: at(15 * MINUTE),
-        },
-      ]);
+      expect(record.waits).toEqual([firstWait('Enrich', 'import#enrichment', at(0), at(15 * MINUTE))]);
       expect(sim.timers.scheduled).toEqual([
         {
           type: 'TIMER_FIRED',
           instance_id: INSTANCE,
-          request_id: `${INSTANCE}:Enrich:1`,
+          request_id: requestId('Enrich'),
           fire_at: at(15 * MINUTE),
         },
       ]);
@@ -271,29 +219,21 @@ describe('async_request', () => {
 
     it('a wait without timeout has a null deadline and no timer', async () => {
       const yaml = ENRICH.replace('on_response: Done\n    timeout: 15m\n', 'on_response: Done\n');
-      const sim = startWorkflow(yaml, SHIPMENT, {
+      const { sim, record } = await runInlineWorkflow(yaml, {
+        context: SHIPMENT,
         mocks: { 'import#enrichment': { delay: '1m' }, 'report#summary': { reply: false } },
       });
-      await sim.drain();
-      const record = await recordOf(sim);
       expect(record.status).toBe('WAITING');
-      expect(record.waits).toEqual([
-        {
-          request_id: `${INSTANCE}:Report:1`,
-          node: 'Report',
-          capability_id: 'report#summary',
-          since: at(MINUTE),
-          deadline: null,
-        },
-      ]);
+      expect(record.waits).toEqual([firstWait('Report', 'report#summary', at(MINUTE), null)]);
       expect(sim.timers.scheduled).toEqual([]);
       expect(sim.pending()).toEqual([]);
     });
 
     it('no reply by the deadline routes on_timeout exactly at the deadline', async () => {
-      const sim = startWorkflow(ENRICH, SHIPMENT, { mocks: { 'import#enrichment': { reply: false } } });
-      await sim.drain();
-      const record = await recordOf(sim);
+      const { record } = await runInlineWorkflow(ENRICH, {
+        context: SHIPMENT,
+        mocks: { 'import#enrichment': { reply: false } },
+      });
       expect(record.status).toBe('FAILED');
       expect(record.history).toEqual([
         { node: 'Enrich', status: 'TIMED_OUT', started_at: at(0), ended_at: at(15 * MINUTE) },
@@ -304,11 +244,10 @@ describe('async_request', () => {
     });
 
     it('the timer does nothing before the deadline: a reply 1 ms early wins', async () => {
-      const sim = startWorkflow(ENRICH, SHIPMENT, {
+      const { sim, record } = await runInlineWorkflow(ENRICH, {
+        context: SHIPMENT,
         mocks: { 'import#enrichment': { delay: `${15 * MINUTE - 1}ms` } },
       });
-      await sim.drain();
-      const record = await recordOf(sim);
       expect(record.status).toBe('SUCCEEDED');
       expect(record.history[0]).toEqual({
         node: 'Enrich',
@@ -320,11 +259,10 @@ describe('async_request', () => {
     });
 
     it('a reply 1 ms after the deadline is stale: on_timeout was taken and the reply is not applied', async () => {
-      const sim = startWorkflow(ENRICH, SHIPMENT, {
+      const { sim, record } = await runInlineWorkflow(ENRICH, {
+        context: SHIPMENT,
         mocks: { 'import#enrichment': { delay: `${15 * MINUTE + 1}ms` } },
       });
-      await sim.drain();
-      const record = await recordOf(sim);
       expect(record.status).toBe('FAILED');
       expect(steps(record)).toEqual([
         ['Enrich', 'TIMED_OUT'],
@@ -335,12 +273,11 @@ describe('async_request', () => {
     });
 
     it('on_timeout can lead on to more work', async () => {
-      const yaml = ENRICH.replace('on_timeout: Late', 'on_timeout: Report');
-      const sim = startWorkflow(yaml.replace(/ {2}Late:\n.*\n.*\n/, ''), SHIPMENT, {
+      const yaml = withoutNode(ENRICH.replace('on_timeout: Late', 'on_timeout: Report'), 'Late');
+      const { sim, record } = await runInlineWorkflow(yaml, {
+        context: SHIPMENT,
         mocks: { 'import#enrichment': { reply: false }, 'report#summary': { delay: '1m' } },
       });
-      await sim.drain();
-      const record = await recordOf(sim);
       expect(record.status).toBe('SUCCEEDED');
       expect(record.history).toEqual([
         { node: 'Enrich', status: 'TIMED_OUT', started_at: at(0), ended_at: at(15 * MINUTE) },
@@ -352,15 +289,14 @@ describe('async_request', () => {
         },
         { node: 'Done', status: 'SUCCEEDED', started_at: at(16 * MINUTE), ended_at: at(16 * MINUTE) },
       ]);
-      expect(requestTo(sim, 'Report').sent_at).toBe(at(15 * MINUTE));
+      expect(lastRequestOf(sim, 'Report').sent_at).toBe(at(15 * MINUTE));
     });
 
     it('without on_timeout, a timeout fails the workflow with TIMEOUT at the deadline', async () => {
-      const sim = startWorkflow(ENRICH, SHIPMENT, {
+      const { record } = await runInlineWorkflow(ENRICH, {
+        context: SHIPMENT,
         mocks: { 'report#summary': { reply: false }, 'import#enrichment': { delay: '3m' } },
       });
-      await sim.drain();
-      const record = await recordOf(sim);
       expect(record.status).toBe('FAILED');
       expect(record.error).toMatchObject({ code: 'TIMEOUT', node: 'Report' });
       expect(record.history.at(-1)).toEqual({

@@ -1,30 +1,11 @@
-import { validateDefinition } from '../definition/validate-definition';
 import type { InstanceRecord } from '../runtime/instance-record';
-import { WorkflowSimulation } from '../runtime/memory/workflow-simulation';
+import { runInlineWorkflow, steps } from './testing/run-inline-workflow';
 
 /** Behaviour of `choice` nodes: JSONata conditions over the context, bounded in time and depth. */
 
-const INSTANCE = 'inst-1';
-
-function startWorkflow(yaml: string, context: Record<string, unknown> = {}): WorkflowSimulation {
-  const { diagnostics } = validateDefinition('test.yaml', yaml);
-  expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
-  const workflowId = /^workflow_id: (\S+)$/m.exec(yaml)?.[1] ?? 'missing';
-  const sim = new WorkflowSimulation();
-  sim.definitions.put(`${workflowId}.yaml`, yaml);
-  sim.send({ type: 'START_WORKFLOW', workflow_id: workflowId, instance_id: INSTANCE, context });
-  return sim;
-}
-
 async function run(yaml: string, context: Record<string, unknown> = {}): Promise<InstanceRecord> {
-  const sim = startWorkflow(yaml, context);
-  await sim.drain();
-  const record = await sim.instances.get(INSTANCE);
-  if (!record) throw new Error(`no record for ${INSTANCE}`);
-  return record;
+  return (await runInlineWorkflow(yaml, { context })).record;
 }
-
-const steps = (record: InstanceRecord) => record.history.map((h) => [h.node, h.status]);
 
 /** A choice `Route` with the given options (in order) over end nodes Big, Medium and default Small. */
 function routeWorkflow(choices: readonly (readonly [when: string, next: 'Big' | 'Medium'])[]): string {
@@ -50,6 +31,12 @@ ${ends}  Small:
 `;
 }
 
+/** The history of a run whose choice `Route` went straight to the end node `target`. */
+const routedTo = (target: string) => [
+  ['Route', 'SUCCEEDED'],
+  [target, 'SUCCEEDED'],
+];
+
 const TIERS = routeWorkflow([
   ['amount > 100', 'Big'],
   ['amount > 10', 'Medium'],
@@ -67,18 +54,12 @@ describe('choice', () => {
     ])('amount %p goes to %s: the first true expression wins, in order', async (amount, target) => {
       const record = await run(TIERS, { amount });
       expect(record.status).toBe('SUCCEEDED');
-      expect(steps(record)).toEqual([
-        ['Route', 'SUCCEEDED'],
-        [target, 'SUCCEEDED'],
-      ]);
+      expect(steps(record)).toEqual(routedTo(target));
     });
 
     it('goes to default when no expression is true, e.g. over a missing key', async () => {
       const record = await run(TIERS, { other: 1 });
-      expect(steps(record)).toEqual([
-        ['Route', 'SUCCEEDED'],
-        ['Small', 'SUCCEEDED'],
-      ]);
+      expect(steps(record)).toEqual(routedTo('Small'));
     });
 
     it('stops at the first true expression: later ones are not evaluated', async () => {
@@ -90,10 +71,7 @@ describe('choice', () => {
         { amount: 1 },
       );
       expect(record.status).toBe('SUCCEEDED');
-      expect(steps(record)).toEqual([
-        ['Route', 'SUCCEEDED'],
-        ['Big', 'SUCCEEDED'],
-      ]);
+      expect(steps(record)).toEqual(routedTo('Big'));
     });
 
     it('sees nested values and JSONata functions over the context', async () => {
@@ -121,10 +99,7 @@ describe('choice', () => {
         flags: [true, true],
       });
       expect(record.status).toBe('SUCCEEDED');
-      expect(steps(record)).toEqual([
-        ['Route', 'SUCCEEDED'],
-        ['Small', 'SUCCEEDED'],
-      ]);
+      expect(steps(record)).toEqual(routedTo('Small'));
     });
 
     it('a truthy non-boolean is skipped and the next true option wins', async () => {
@@ -135,10 +110,7 @@ describe('choice', () => {
         ]),
         { amount: 5 },
       );
-      expect(steps(record)).toEqual([
-        ['Route', 'SUCCEEDED'],
-        ['Medium', 'SUCCEEDED'],
-      ]);
+      expect(steps(record)).toEqual(routedTo('Medium'));
     });
   });
 

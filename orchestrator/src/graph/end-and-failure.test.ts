@@ -1,40 +1,26 @@
-import { validateDefinition } from '../definition/validate-definition';
-import type { InstanceRecord } from '../runtime/instance-record';
-import type { CapabilityMocks } from '../runtime/memory/capability-mocks';
-import { WorkflowSimulation } from '../runtime/memory/workflow-simulation';
 import { builtinSyncCapabilities, SyncCapabilityError } from '../sync-capabilities/registry';
+import {
+  recordOf,
+  requestId,
+  runInlineWorkflow,
+  sendSuccessReply,
+  steps,
+  type InlineWorkflowOptions,
+} from './testing/run-inline-workflow';
 
 /** Behaviour of `end` nodes and of failures that have no route (the workflow fails). */
 
-const INSTANCE = 'inst-1';
+/** The built-ins and `credit-check`, which answers when the context has `creditOk: true` and refuses otherwise. */
+const syncCapabilities = {
+  ...builtinSyncCapabilities,
+  'credit-check': ({ context: c }: { context: Readonly<Record<string, unknown>> }) =>
+    c.creditOk === true
+      ? Promise.resolve({ credit: 'OK' })
+      : Promise.reject(new SyncCapabilityError('credit refused', 'CREDIT_REFUSED')),
+};
 
-async function run(
-  yaml: string,
-  context: Record<string, unknown> = {},
-  mocks: CapabilityMocks = {},
-): Promise<{ sim: WorkflowSimulation; record: InstanceRecord }> {
-  const syncCapabilities = {
-    ...builtinSyncCapabilities,
-    'credit-check': ({ context: c }: { context: Readonly<Record<string, unknown>> }) =>
-      c.creditOk === true
-        ? Promise.resolve({ credit: 'OK' })
-        : Promise.reject(new SyncCapabilityError('credit refused', 'CREDIT_REFUSED')),
-  };
-  const { diagnostics } = validateDefinition('test.yaml', yaml, {
-    syncCapabilityIds: new Set(Object.keys(syncCapabilities)),
-  });
-  expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
-  const workflowId = /^workflow_id: (\S+)$/m.exec(yaml)?.[1] ?? 'missing';
-  const sim = new WorkflowSimulation({ mocks, syncCapabilities });
-  sim.definitions.put(`${workflowId}.yaml`, yaml);
-  sim.send({ type: 'START_WORKFLOW', workflow_id: workflowId, instance_id: INSTANCE, context });
-  await sim.drain();
-  const record = await sim.instances.get(INSTANCE);
-  if (!record) throw new Error(`no record for ${INSTANCE}`);
-  return { sim, record };
-}
-
-const steps = (record: InstanceRecord) => record.history.map((h) => [h.node, h.status]);
+const run = (yaml: string, options: InlineWorkflowOptions) =>
+  runInlineWorkflow(yaml, { syncCapabilities, ...options });
 
 const ORDER = `
 workflow_name: order
@@ -81,11 +67,10 @@ nodes:
 
 describe('end', () => {
   it('SUCCEEDED by default; output_keys picks the listed keys present in the context into output', async () => {
-    const { sim, record } = await run(
-      ORDER,
-      { orderId: 'O-1', creditOk: true, internal: 'x' },
-      { 'pricing#quote': { outputs: { price: 10, currency: 'EUR' } } },
-    );
+    const { sim, record } = await run(ORDER, {
+      context: { orderId: 'O-1', creditOk: true, internal: 'x' },
+      mocks: { 'pricing#quote': { outputs: { price: 10, currency: 'EUR' } } },
+    });
     expect(record.status).toBe('SUCCEEDED');
     expect(record.error).toBeNull();
     expect(record.output).toEqual({ orderId: 'O-1', price: 10, currency: 'EUR', credit: 'OK' });
@@ -96,21 +81,19 @@ describe('end', () => {
   });
 
   it('an end without output_keys gives no output', async () => {
-    const { record } = await run(
-      ORDER,
-      { creditOk: false },
-      { 'pricing#quote': { outputs: { price: 10, currency: 'EUR' } } },
-    );
+    const { record } = await run(ORDER, {
+      context: { creditOk: false },
+      mocks: { 'pricing#quote': { outputs: { price: 10, currency: 'EUR' } } },
+    });
     expect(record.status).toBe('FAILED');
     expect(record.output).toBeUndefined();
   });
 
   it('status FAILED fails the instance with the last error', async () => {
-    const { sim, record } = await run(
-      ORDER,
-      { creditOk: false },
-      { 'pricing#quote': { outputs: { price: 10, currency: 'EUR' } } },
-    );
+    const { sim, record } = await run(ORDER, {
+      context: { creditOk: false },
+      mocks: { 'pricing#quote': { outputs: { price: 10, currency: 'EUR' } } },
+    });
     expect(record.status).toBe('FAILED');
     expect(steps(record)).toEqual([
       ['Quote', 'SUCCEEDED'],
@@ -124,14 +107,13 @@ describe('end', () => {
   });
 
   it('the error is the last one: a later failure replaces an earlier handled one', async () => {
-    const { record } = await run(
-      ORDER,
-      { creditOk: true },
-      {
+    const { record } = await run(ORDER, {
+      context: { creditOk: true },
+      mocks: {
         'pricing#quote': { status: 'FAILURE', error: { code: 'QUOTE_DOWN', message: 'first' } },
         'pricing#fallback': { status: 'FAILURE', error: { code: 'FALLBACK_DOWN', message: 'second' } },
       },
-    );
+    });
     expect(record.status).toBe('FAILED');
     expect(steps(record)).toEqual([
       ['Quote', 'FAILED'],
@@ -142,11 +124,10 @@ describe('end', () => {
   });
 
   it('a FAILED end reached by a choice, with no error before it, still reports an error naming it', async () => {
-    const { record } = await run(
-      ORDER,
-      { creditOk: true },
-      { 'pricing#quote': { outputs: { price: 5000, currency: 'EUR' } } },
-    );
+    const { record } = await run(ORDER, {
+      context: { creditOk: true },
+      mocks: { 'pricing#quote': { outputs: { price: 5000, currency: 'EUR' } } },
+    });
     expect(record.status).toBe('FAILED');
     expect(steps(record).at(-1)).toEqual(['Too_Expensive', 'FAILED']);
     expect(record.error).toMatchObject({ node: 'Too_Expensive', code: expect.any(String) as string });
@@ -154,24 +135,17 @@ describe('end', () => {
   });
 
   it('after the end nothing more runs or is sent, and later messages change nothing', async () => {
-    const { sim, record } = await run(
-      ORDER,
-      { creditOk: true },
-      { 'pricing#quote': { outputs: { price: 1, currency: 'EUR' } } },
-    );
-    expect(sim.dispatcher.sent.map((r) => r.node)).toEqual(['Quote']);
-    sim.send({
-      type: 'ASYNC_RESP',
-      instance_id: INSTANCE,
-      request_id: `${INSTANCE}:Quote:1`,
-      status: 'SUCCESS',
-      outputs: { price: 99, currency: 'USD' },
+    const { sim, record } = await run(ORDER, {
+      context: { creditOk: true },
+      mocks: { 'pricing#quote': { outputs: { price: 1, currency: 'EUR' } } },
     });
+    expect(sim.dispatcher.sent.map((r) => r.node)).toEqual(['Quote']);
+    sendSuccessReply(sim, requestId('Quote'), { price: 99, currency: 'USD' });
     await sim.drain();
-    const after = await sim.instances.get(INSTANCE);
-    expect(after?.status).toBe('SUCCEEDED');
-    expect(after?.history).toEqual(record.history);
-    expect(after?.context).toEqual(record.context);
+    const after = await recordOf(sim);
+    expect(after.status).toBe('SUCCEEDED');
+    expect(after.history).toEqual(record.history);
+    expect(after.context).toEqual(record.context);
     expect(sim.metrics.total('DuplicateReplies')).toBe(1);
   });
 
@@ -186,7 +160,7 @@ nodes:
     type: end
     output_keys: [orderId]
 `,
-      { orderId: 'O-1' },
+      { context: { orderId: 'O-1' } },
     );
     expect(sim.deadLetters.map((d) => d.reason)).toEqual([]);
     expect(record.status).toBe('SUCCEEDED');
@@ -216,13 +190,12 @@ nodes:
 `;
 
   it('a failing async reply fails the instance with its error; nothing after it runs', async () => {
-    const { sim, record } = await run(
-      NO_ROUTE,
-      { creditOk: true },
-      {
+    const { sim, record } = await run(NO_ROUTE, {
+      context: { creditOk: true },
+      mocks: {
         'pricing#quote': { status: 'FAILURE', error: { code: 'NO_PRICE', message: 'unpriceable' } },
       },
-    );
+    });
     expect(record.status).toBe('FAILED');
     expect(record.error).toEqual({ code: 'NO_PRICE', message: 'unpriceable', node: 'Quote' });
     expect(steps(record)).toEqual([['Quote', 'FAILED']]);
@@ -231,7 +204,7 @@ nodes:
   });
 
   it('a failing sync call fails the instance with its error; internal nodes stay out of the history', async () => {
-    const { record } = await run(NO_ROUTE, { creditOk: false }, {});
+    const { record } = await run(NO_ROUTE, { context: { creditOk: false } });
     expect(record.status).toBe('FAILED');
     expect(record.error).toMatchObject({ code: 'CREDIT_REFUSED', node: 'Credit' });
     expect(steps(record)).toEqual([

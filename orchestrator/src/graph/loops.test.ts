@@ -1,32 +1,6 @@
-import { validateDefinition } from '../definition/validate-definition';
-import type { InstanceRecord } from '../runtime/instance-record';
-import type { CapabilityMocks } from '../runtime/memory/capability-mocks';
-import { FakeClock } from '../runtime/memory/fake-clock';
-import { WorkflowSimulation } from '../runtime/memory/workflow-simulation';
+import { at, INSTANCE, MINUTE, runInlineWorkflow, runsOf } from './testing/run-inline-workflow';
 
 /** Loops: a choice that sends the workflow back to a node it already ran. */
-
-const INSTANCE = 'inst-1';
-const T0 = new FakeClock().now().getTime();
-const MINUTE = 60_000;
-const at = (ms: number): string => new Date(T0 + ms).toISOString();
-
-async function run(
-  yaml: string,
-  context: Record<string, unknown>,
-  mocks: CapabilityMocks,
-): Promise<{ sim: WorkflowSimulation; record: InstanceRecord }> {
-  const { diagnostics } = validateDefinition('test.yaml', yaml);
-  expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
-  const workflowId = /^workflow_id: (\S+)$/m.exec(yaml)?.[1] ?? 'missing';
-  const sim = new WorkflowSimulation({ mocks });
-  sim.definitions.put(`${workflowId}.yaml`, yaml);
-  sim.send({ type: 'START_WORKFLOW', workflow_id: workflowId, instance_id: INSTANCE, context });
-  await sim.drain();
-  const record = await sim.instances.get(INSTANCE);
-  if (!record) throw new Error(`no record for ${INSTANCE}`);
-  return { sim, record };
-}
 
 const POLL = `
 workflow_name: poll
@@ -56,17 +30,16 @@ nodes:
 
 describe('loops', () => {
   it('each visit of an async node gets its own request id and history entry', async () => {
-    const { sim, record } = await run(
-      POLL,
-      { shipmentId: 'S' },
-      {
+    const { sim, record } = await runInlineWorkflow(POLL, {
+      context: { shipmentId: 'S' },
+      mocks: {
         'customs#status': [
           { outputs: { state: 'PENDING' }, delay: '1m' },
           { outputs: { state: 'HELD' }, delay: '2m' },
           { outputs: { state: 'CLEARED' }, delay: '3m' },
         ],
       },
-    );
+    });
     expect(record.status).toBe('SUCCEEDED');
     expect(sim.dispatcher.sent.map((r) => r.request_id)).toEqual([
       `${INSTANCE}:Poll:1`,
@@ -93,16 +66,14 @@ describe('loops', () => {
 
   it("an earlier visit's timer does not time out the current visit", async () => {
     // Visit 1 replies at 1m; its timer (10m) fires while visit 2 (deadline 11m) waits.
-    const { sim, record } = await run(
-      POLL,
-      {},
-      {
+    const { sim, record } = await runInlineWorkflow(POLL, {
+      mocks: {
         'customs#status': [
           { outputs: { state: 'PENDING' }, delay: '1m' },
           { outputs: { state: 'CLEARED' }, delay: '15m' },
         ],
       },
-    );
+    });
     expect(record.status).toBe('FAILED');
     expect(record.history).toEqual([
       { node: 'Poll', status: 'SUCCEEDED', started_at: at(0), ended_at: at(MINUTE) },
@@ -115,18 +86,16 @@ describe('loops', () => {
   });
 
   it("a duplicate of an earlier visit's reply is not applied to the current visit", async () => {
-    const { sim, record } = await run(
-      POLL,
-      {},
-      {
+    const { sim, record } = await runInlineWorkflow(POLL, {
+      mocks: {
         'customs#status': [
           { outputs: { state: 'PENDING' }, duplicates: 2 },
           { outputs: { state: 'CLEARED' }, delay: '5m' },
         ],
       },
-    );
+    });
     expect(record.status).toBe('SUCCEEDED');
-    expect(record.history.filter((h) => h.node === 'Poll')).toHaveLength(2);
+    expect(runsOf(record, 'Poll')).toHaveLength(2);
     expect(record.history.at(-1)).toMatchObject({ node: 'Cleared', started_at: at(5 * MINUTE) });
     expect(sim.metrics.total('DuplicateReplies')).toBe(2);
   });
@@ -168,10 +137,8 @@ nodes:
   Done:
     type: end
 `;
-    const { sim, record } = await run(
-      yaml,
-      {},
-      {
+    const { sim, record } = await runInlineWorkflow(yaml, {
+      mocks: {
         'a#work': { delay: '1m' },
         'b#work': [{ delay: '2m' }, { delay: '4m' }],
         'check#done': [
@@ -179,19 +146,18 @@ nodes:
           { outputs: { done: true }, delay: '1m' },
         ],
       },
-    );
+    });
     expect(record.status).toBe('SUCCEEDED');
-    const runs = (node: string) => record.history.filter((h) => h.node === node);
     for (const node of ['Split', 'A', 'B', 'Check', 'Decide'])
-      expect([node, runs(node).length]).toEqual([node, 2]);
+      expect([node, runsOf(record, node).length]).toEqual([node, 2]);
     expect(sim.dispatcher.sent.map((r) => r.request_id).sort()).toEqual(
       ['A:1', 'A:2', 'B:1', 'B:2', 'Check:1', 'Check:2'].map((id) => `${INSTANCE}:${id}`),
     );
     // Round 1: A 0-1m, B 0-2m, Check 2-3m. Round 2 starts at 3m: A 3-4m, B 3-7m, Check 7-8m.
-    expect(runs('Check').map((h) => [h.started_at, h.ended_at])).toEqual([
+    expect(runsOf(record, 'Check').map((h) => [h.started_at, h.ended_at])).toEqual([
       [at(2 * MINUTE), at(3 * MINUTE)],
       [at(7 * MINUTE), at(8 * MINUTE)],
     ]);
-    expect(runs('Done')).toHaveLength(1);
+    expect(runsOf(record, 'Done')).toHaveLength(1);
   });
 });

@@ -1,55 +1,21 @@
-import { validateDefinition } from '../definition/validate-definition';
 import type { InstanceRecord } from '../runtime/instance-record';
-import type { AsyncRequestMessage } from '../runtime/messages';
-import type { CapabilityMocks } from '../runtime/memory/capability-mocks';
-import { FakeClock } from '../runtime/memory/fake-clock';
-import { WorkflowSimulation } from '../runtime/memory/workflow-simulation';
+import {
+  at,
+  firstWait,
+  MINUTE,
+  recordOf,
+  requestsOf,
+  runInlineWorkflow,
+  runsOf,
+  startInlineWorkflow,
+  steps,
+  withoutNode,
+} from './testing/run-inline-workflow';
 
 /**
  * Behaviour of `parallel` nodes: branches run concurrently, the join runs exactly once after every branch,
  * every branch's outputs are kept, and a failing branch routes to the parallel's `on_failure`.
  */
-
-const INSTANCE = 'inst-1';
-const T0 = new FakeClock().now().getTime();
-const MINUTE = 60_000;
-const at = (ms: number): string => new Date(T0 + ms).toISOString();
-
-function startWorkflow(
-  yaml: string,
-  context: Record<string, unknown> = {},
-  mocks: CapabilityMocks | false = {},
-): WorkflowSimulation {
-  const { diagnostics } = validateDefinition('test.yaml', yaml);
-  expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
-  const workflowId = /^workflow_id: (\S+)$/m.exec(yaml)?.[1] ?? 'missing';
-  const sim = new WorkflowSimulation({ mocks });
-  sim.definitions.put(`${workflowId}.yaml`, yaml);
-  sim.send({ type: 'START_WORKFLOW', workflow_id: workflowId, instance_id: INSTANCE, context });
-  return sim;
-}
-
-async function runWorkflow(
-  yaml: string,
-  context: Record<string, unknown>,
-  mocks: CapabilityMocks,
-): Promise<{ sim: WorkflowSimulation; record: InstanceRecord }> {
-  const sim = startWorkflow(yaml, context, mocks);
-  await sim.drain();
-  return { sim, record: await recordOf(sim) };
-}
-
-async function recordOf(sim: WorkflowSimulation): Promise<InstanceRecord> {
-  const record = await sim.instances.get(INSTANCE);
-  if (!record) throw new Error(`no record for ${INSTANCE}`);
-  return record;
-}
-
-function requestsOf(sim: WorkflowSimulation, node: string): AsyncRequestMessage[] {
-  return sim.dispatcher.sent.filter((r) => r.node === node);
-}
-
-const runsOf = (record: InstanceRecord, node: string) => record.history.filter((h) => h.node === node);
 
 function only(record: InstanceRecord, node: string) {
   const runs = runsOf(record, node);
@@ -115,35 +81,26 @@ const ORDER = { orderId: 'O-1' };
 describe('parallel', () => {
   describe('joining', () => {
     it('while the branches wait, the record lists every open wait', async () => {
-      const sim = startWorkflow(PAIR(), ORDER, false);
+      const sim = startInlineWorkflow(PAIR(), { context: ORDER, mocks: false });
       await sim.step();
       const record = await recordOf(sim);
       expect(record.status).toBe('WAITING');
       expect(record.waits).toEqual([
-        {
-          request_id: `${INSTANCE}:B1:1`,
-          node: 'B1',
-          capability_id: 'b#one',
-          since: at(0),
-          deadline: at(180 * MINUTE),
-        },
-        {
-          request_id: `${INSTANCE}:B2:1`,
-          node: 'B2',
-          capability_id: 'b#two',
-          since: at(0),
-          deadline: at(180 * MINUTE),
-        },
+        firstWait('B1', 'b#one', at(0), at(180 * MINUTE)),
+        firstWait('B2', 'b#two', at(0), at(180 * MINUTE)),
       ]);
       expect(sim.dispatcher.sent.map((r) => r.node)).toEqual(['B1', 'B2']);
     });
 
     it('branches of different lengths: the join runs exactly once, after all, with every output kept', async () => {
-      const { sim, record } = await runWorkflow(UNEVEN, ORDER, {
-        'x#first': { delay: '1m', outputs: { x1: 'X1' } },
-        'x#second': { delay: '1m', outputs: { x2: 'X2' } },
-        'y#only': { delay: '1h', outputs: { y: 'Y' } },
-        'join#merge': { delay: '1m', outputs: { merged: 'M' } },
+      const { sim, record } = await runInlineWorkflow(UNEVEN, {
+        context: ORDER,
+        mocks: {
+          'x#first': { delay: '1m', outputs: { x1: 'X1' } },
+          'x#second': { delay: '1m', outputs: { x2: 'X2' } },
+          'y#only': { delay: '1h', outputs: { y: 'Y' } },
+          'join#merge': { delay: '1m', outputs: { merged: 'M' } },
+        },
       });
       expect(record.status).toBe('SUCCEEDED');
       const join = only(record, 'Join');
@@ -161,10 +118,13 @@ describe('parallel', () => {
         ['1m', '5h'],
         ['2h', '1m'],
       ]) {
-        const { record } = await runWorkflow(UNEVEN.replace(/timeout: 3h/g, 'timeout: 6h'), ORDER, {
-          'x#first': { delay: x },
-          'x#second': { delay: x },
-          'y#only': { delay: y },
+        const { record } = await runInlineWorkflow(UNEVEN.replace(/timeout: 3h/g, 'timeout: 6h'), {
+          context: ORDER,
+          mocks: {
+            'x#first': { delay: x },
+            'x#second': { delay: x },
+            'y#only': { delay: y },
+          },
         });
         expect(record.status).toBe('SUCCEEDED');
         expect(only(record, 'Join').started_at).toBe(lastEnd(record, ['X1', 'X2', 'Y']));
@@ -174,10 +134,13 @@ describe('parallel', () => {
     it("a branch's next step starts when its own reply arrives, not when the slowest sibling's does", async () => {
       // Branch X (two 1-minute steps) finishes at 2m; branch Y at 1h. Concurrent branches mean X2 is
       // requested at 1m, and the join starts at 1h.
-      const { sim, record } = await runWorkflow(UNEVEN, ORDER, {
-        'x#first': { delay: '1m' },
-        'x#second': { delay: '1m' },
-        'y#only': { delay: '1h' },
+      const { sim, record } = await runInlineWorkflow(UNEVEN, {
+        context: ORDER,
+        mocks: {
+          'x#first': { delay: '1m' },
+          'x#second': { delay: '1m' },
+          'y#only': { delay: '1h' },
+        },
       });
       expect(record.status).toBe('SUCCEEDED');
       expect(requestsOf(sim, 'X2').map((r) => r.sent_at)).toEqual([at(MINUTE)]);
@@ -188,13 +151,20 @@ describe('parallel', () => {
 
   describe('failing branches', () => {
     it('a FAILURE reply without its own on_failure routes to the parallel on_failure; the join never runs', async () => {
-      const { sim, record } = await runWorkflow(PAIR(), ORDER, {
-        'b#one': { delay: '1m', outputs: { b1: 'B1' } },
-        'b#two': { delay: '2m', status: 'FAILURE', error: { code: 'REJECTED', message: 'licence refused' } },
+      const { sim, record } = await runInlineWorkflow(PAIR(), {
+        context: ORDER,
+        mocks: {
+          'b#one': { delay: '1m', outputs: { b1: 'B1' } },
+          'b#two': {
+            delay: '2m',
+            status: 'FAILURE',
+            error: { code: 'REJECTED', message: 'licence refused' },
+          },
+        },
       });
       expect(record.status).toBe('FAILED');
       expect(record.error).toEqual({ code: 'REJECTED', message: 'licence refused', node: 'B2' });
-      expect(record.history.map((h) => [h.node, h.status])).toEqual([
+      expect(steps(record)).toEqual([
         ['Accept', 'SUCCEEDED'],
         ['Split', 'SUCCEEDED'],
         ['B1', 'SUCCEEDED'],
@@ -209,9 +179,12 @@ describe('parallel', () => {
 
     it('the status follows the route: an on_failure leading to a SUCCEEDED end succeeds', async () => {
       const yaml = PAIR('Handled').concat('  Handled:\n    type: end\n    output_keys: [b1]\n');
-      const { sim, record } = await runWorkflow(yaml.replace(/ {2}Failed:\n.*\n.*\n/, ''), ORDER, {
-        'b#one': { outputs: { b1: 'B1' } },
-        'b#two': { delay: '1m', status: 'FAILURE', error: { code: 'REJECTED', message: 'no' } },
+      const { sim, record } = await runInlineWorkflow(withoutNode(yaml, 'Failed'), {
+        context: ORDER,
+        mocks: {
+          'b#one': { outputs: { b1: 'B1' } },
+          'b#two': { delay: '1m', status: 'FAILURE', error: { code: 'REJECTED', message: 'no' } },
+        },
       });
       expect(record.status).toBe('SUCCEEDED');
       expect(record.error).toBeNull();
@@ -222,9 +195,12 @@ describe('parallel', () => {
     });
 
     it('a branch timeout without on_timeout routes to the parallel on_failure with TIMEOUT', async () => {
-      const { record } = await runWorkflow(PAIR(), ORDER, {
-        'b#one': { delay: '1m' },
-        'b#two': { reply: false },
+      const { record } = await runInlineWorkflow(PAIR(), {
+        context: ORDER,
+        mocks: {
+          'b#one': { delay: '1m' },
+          'b#two': { reply: false },
+        },
       });
       expect(record.status).toBe('FAILED');
       expect(record.error).toMatchObject({ code: 'TIMEOUT', node: 'B2' });
@@ -234,9 +210,12 @@ describe('parallel', () => {
     });
 
     it('a failing branch ends the instance when it fails, without waiting for a slower sibling', async () => {
-      const { sim, record } = await runWorkflow(PAIR(), ORDER, {
-        'b#one': { delay: '1h', outputs: { b1: 'late' } },
-        'b#two': { delay: '1m', status: 'FAILURE', error: { code: 'REJECTED', message: 'no' } },
+      const { sim, record } = await runInlineWorkflow(PAIR(), {
+        context: ORDER,
+        mocks: {
+          'b#one': { delay: '1h', outputs: { b1: 'late' } },
+          'b#two': { delay: '1m', status: 'FAILURE', error: { code: 'REJECTED', message: 'no' } },
+        },
       });
       expect(record.status).toBe('FAILED');
       expect(only(record, 'Failed').started_at).toBe(at(MINUTE));
@@ -246,10 +225,13 @@ describe('parallel', () => {
     });
 
     it('a FAILED instance lists no open waits: an unfinished sibling is abandoned, its reply stale', async () => {
-      const { sim, record } = await runWorkflow(UNEVEN, ORDER, {
-        'x#first': { delay: '1m' },
-        'x#second': { delay: '2h' },
-        'y#only': { delay: '1h', status: 'FAILURE', error: { code: 'REJECTED', message: 'no' } },
+      const { sim, record } = await runInlineWorkflow(UNEVEN, {
+        context: ORDER,
+        mocks: {
+          'x#first': { delay: '1m' },
+          'x#second': { delay: '2h' },
+          'y#only': { delay: '1h', status: 'FAILURE', error: { code: 'REJECTED', message: 'no' } },
+        },
       });
       expect(record.status).toBe('FAILED');
       expect(record.error).toMatchObject({ code: 'REJECTED', node: 'Y' });
@@ -277,12 +259,12 @@ ${task('B1', 'b#one', 'b1', 'Done')}${task('B2', 'b#two', 'b2', 'Done')}  Done:
     type: end
     status: FAILED
 `;
-      const ok = await runWorkflow(yaml, {}, {});
+      const ok = await runInlineWorkflow(yaml);
       expect(ok.sim.deadLetters.map((d) => d.reason)).toEqual([]);
       expect(ok.record.status).toBe('SUCCEEDED');
       expect(only(ok.record, 'Done').status).toBe('SUCCEEDED');
 
-      const failing = await runWorkflow(yaml, {}, { 'b#two': { status: 'FAILURE' } });
+      const failing = await runInlineWorkflow(yaml, { mocks: { 'b#two': { status: 'FAILURE' } } });
       expect(failing.record.status).toBe('FAILED');
       expect(failing.record.error).toMatchObject({ code: 'MOCK_FAILURE', node: 'B2' });
       expect(runsOf(failing.record, 'Done')).toEqual([]);
@@ -303,11 +285,14 @@ ${task('B1', 'b#one', 'b1', 'Done')}${task('B2', 'b#two', 'b2', 'Done')}  Done:
       );
 
     it('each join runs once, after its own branches, with every output kept', async () => {
-      const { sim, record } = await runWorkflow(NESTED(), ORDER, {
-        'a#one': { delay: '1m' },
-        'b#one': { delay: '2m' },
-        'c#one': { delay: '3m' },
-        'd#one': { delay: '1m' },
+      const { sim, record } = await runInlineWorkflow(NESTED(), {
+        context: ORDER,
+        mocks: {
+          'a#one': { delay: '1m' },
+          'b#one': { delay: '2m' },
+          'c#one': { delay: '3m' },
+          'd#one': { delay: '1m' },
+        },
       });
       expect(record.status).toBe('SUCCEEDED');
       for (const node of ['Split', 'Inner', 'A', 'B', 'C', 'D', 'Join', 'Done']) only(record, node);
@@ -319,11 +304,14 @@ ${task('B1', 'b#one', 'b1', 'Done')}${task('B2', 'b#two', 'b2', 'Done')}  Done:
     });
 
     it('the outer join waits for the inner join even when the outer sibling is slowest', async () => {
-      const { sim, record } = await runWorkflow(NESTED(), ORDER, {
-        'a#one': { delay: '10m' },
-        'b#one': { delay: '1m' },
-        'c#one': { delay: '2m' },
-        'd#one': { delay: '1m' },
+      const { sim, record } = await runInlineWorkflow(NESTED(), {
+        context: ORDER,
+        mocks: {
+          'a#one': { delay: '10m' },
+          'b#one': { delay: '1m' },
+          'c#one': { delay: '2m' },
+          'd#one': { delay: '1m' },
+        },
       });
       expect(sim.deadLetters.map((d) => d.reason)).toEqual([]);
       expect(record.status).toBe('SUCCEEDED');
@@ -334,10 +322,13 @@ ${task('B1', 'b#one', 'b1', 'Done')}${task('B2', 'b#two', 'b2', 'Done')}  Done:
     });
 
     it('an inner branch failure without an inner on_failure goes to the outer on_failure', async () => {
-      const { record } = await runWorkflow(NESTED(), ORDER, {
-        'a#one': { delay: '1m' },
-        'b#one': { delay: '2m' },
-        'c#one': { delay: '3m', status: 'FAILURE', error: { code: 'C_FAILED', message: 'c' } },
+      const { record } = await runInlineWorkflow(NESTED(), {
+        context: ORDER,
+        mocks: {
+          'a#one': { delay: '1m' },
+          'b#one': { delay: '2m' },
+          'c#one': { delay: '3m', status: 'FAILURE', error: { code: 'C_FAILED', message: 'c' } },
+        },
       });
       expect(record.status).toBe('FAILED');
       expect(record.error).toMatchObject({ code: 'C_FAILED', node: 'C' });
@@ -351,11 +342,14 @@ ${task('B1', 'b#one', 'b1', 'Done')}${task('B2', 'b#two', 'b2', 'Done')}  Done:
         '  Done:\n',
         task('Compensate', 'comp#undo', 'undone', 'Join') + '  Done:\n',
       );
-      const { record } = await runWorkflow(yaml, ORDER, {
-        'a#one': { delay: '1m' },
-        'b#one': { delay: '2m' },
-        'c#one': { delay: '3m', status: 'FAILURE', error: { code: 'C_FAILED', message: 'c' } },
-        'comp#undo': { delay: '1m' },
+      const { record } = await runInlineWorkflow(yaml, {
+        context: ORDER,
+        mocks: {
+          'a#one': { delay: '1m' },
+          'b#one': { delay: '2m' },
+          'c#one': { delay: '3m', status: 'FAILURE', error: { code: 'C_FAILED', message: 'c' } },
+          'comp#undo': { delay: '1m' },
+        },
       });
       expect(record.status).toBe('SUCCEEDED');
       expect(only(record, 'C').status).toBe('FAILED');
@@ -383,11 +377,10 @@ ${task('Review', 'review#manual', 'review', 'Join')}${task('Y', 'y#only', 'y', '
     );
 
     it('reaching the join straight from the choice: the join runs once, after the other branch', async () => {
-      const { sim, record } = await runWorkflow(
-        CHOOSING,
-        { ...ORDER, express: true, priority: '1' },
-        { 'y#only': { delay: '5m' } },
-      );
+      const { sim, record } = await runInlineWorkflow(CHOOSING, {
+        context: { ...ORDER, express: true, priority: '1' },
+        mocks: { 'y#only': { delay: '5m' } },
+      });
       expect(record.status).toBe('SUCCEEDED');
       expect(record.history.map((h) => h.node)).toEqual(['Accept', 'Split', 'Check', 'Y', 'Join', 'Done']);
       expect(only(record, 'Join').started_at).toBe(at(5 * MINUTE));
@@ -396,11 +389,10 @@ ${task('Review', 'review#manual', 'review', 'Join')}${task('Y', 'y#only', 'y', '
     });
 
     it('reaching the join through another node: the join still runs once, after both', async () => {
-      const { sim, record } = await runWorkflow(
-        CHOOSING,
-        { ...ORDER, express: false, priority: '1' },
-        { 'y#only': { delay: '1m' }, 'review#manual': { delay: '5m' } },
-      );
+      const { sim, record } = await runInlineWorkflow(CHOOSING, {
+        context: { ...ORDER, express: false, priority: '1' },
+        mocks: { 'y#only': { delay: '1m' }, 'review#manual': { delay: '5m' } },
+      });
       expect(record.status).toBe('SUCCEEDED');
       expect(record.history.map((h) => h.node)).toEqual([
         'Accept',
@@ -419,11 +411,10 @@ ${task('Review', 'review#manual', 'review', 'Join')}${task('Y', 'y#only', 'y', '
     });
 
     it('the request after the choice is applied even when the other branch replies much later', async () => {
-      const { sim, record } = await runWorkflow(
-        CHOOSING,
-        { ...ORDER, express: false, priority: '1' },
-        { 'y#only': { delay: '1h' }, 'review#manual': { delay: '1m' } },
-      );
+      const { sim, record } = await runInlineWorkflow(CHOOSING, {
+        context: { ...ORDER, express: false, priority: '1' },
+        mocks: { 'y#only': { delay: '1h' }, 'review#manual': { delay: '1m' } },
+      });
       expect(sim.deadLetters.map((d) => d.reason)).toEqual([]);
       expect(record.status).toBe('SUCCEEDED');
       expect(only(record, 'Review')).toMatchObject({ status: 'SUCCEEDED', ended_at: at(MINUTE) });
@@ -431,11 +422,10 @@ ${task('Review', 'review#manual', 'review', 'Join')}${task('Y', 'y#only', 'y', '
     });
 
     it('an expression failing in a branch routes to the parallel on_failure', async () => {
-      const { record } = await runWorkflow(
-        CHOOSING,
-        { ...ORDER, express: false, priority: 'high' },
-        { 'y#only': { delay: '1m' } },
-      );
+      const { record } = await runInlineWorkflow(CHOOSING, {
+        context: { ...ORDER, express: false, priority: 'high' },
+        mocks: { 'y#only': { delay: '1m' } },
+      });
       expect(record.status).toBe('FAILED');
       expect(record.error).toMatchObject({ code: 'EXPRESSION_FAILED', node: 'Check' });
       expect(only(record, 'Check').status).toBe('FAILED');

@@ -1,53 +1,39 @@
-import { validateDefinition } from '../definition/validate-definition';
-import type { InstanceRecord } from '../runtime/instance-record';
-import { FakeClock } from '../runtime/memory/fake-clock';
-import { WorkflowSimulation, type SimulationOptions } from '../runtime/memory/workflow-simulation';
 import {
-  builtinSyncCapabilities,
   SyncCapabilityError,
   type SyncCapability,
   type SyncCapabilityCall,
 } from '../sync-capabilities/registry';
+import {
+  at,
+  recordOf,
+  runInlineWorkflow,
+  SECOND,
+  startInlineWorkflow,
+  steps,
+  withoutNode,
+} from './testing/run-inline-workflow';
 
 /** Behaviour of `sync_call` nodes: built-in and registered capabilities, retries on the fake clock. */
 
-const INSTANCE = 'inst-1';
-const T0 = new FakeClock().now().getTime();
-const SECOND = 1000;
-const at = (ms: number): string => new Date(T0 + ms).toISOString();
-
-function startWorkflow(
+/**
+ * Runs `yaml` with one registered capability, `fx-rate`, that fails `failures` times with `error(n)` for the
+ * n-th call, then answers; `calls` records each call and the simulation clock's time when it was made.
+ */
+async function runWithFlakyRate(
   yaml: string,
+  failures: number,
+  error: (n: number) => Error,
   context: Record<string, unknown> = {},
-  options: SimulationOptions = {},
-): WorkflowSimulation {
-  const syncCapabilityIds = new Set(Object.keys(options.syncCapabilities ?? builtinSyncCapabilities));
-  const { diagnostics } = validateDefinition('test.yaml', yaml, { syncCapabilityIds });
-  expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
-  const workflowId = /^workflow_id: (\S+)$/m.exec(yaml)?.[1] ?? 'missing';
-  const sim = new WorkflowSimulation(options);
-  sim.definitions.put(`${workflowId}.yaml`, yaml);
-  sim.send({ type: 'START_WORKFLOW', workflow_id: workflowId, instance_id: INSTANCE, context });
-  return sim;
-}
-
-async function recordOf(sim: WorkflowSimulation): Promise<InstanceRecord> {
-  const record = await sim.instances.get(INSTANCE);
-  if (!record) throw new Error(`no record for ${INSTANCE}`);
-  return record;
-}
-
-const steps = (record: InstanceRecord) => record.history.map((h) => [h.node, h.status]);
-
-/** A registered capability that fails `failures` times (recording each call's clock time), then answers. */
-function flaky(failures: number, clock: () => FakeClock, error: (n: number) => Error) {
+) {
   const calls: { at: string; call: SyncCapabilityCall }[] = [];
   const capability: SyncCapability = (call) => {
-    calls.push({ at: clock().now().toISOString(), call });
+    calls.push({ at: sim.clock.now().toISOString(), call });
     if (calls.length <= failures) return Promise.reject(error(calls.length));
     return Promise.resolve({ rate: 1.25, currency: 'USD', internal: 'not declared' });
   };
-  return { calls, capability };
+  const sim = startInlineWorkflow(yaml, { context, syncCapabilities: { 'fx-rate': capability } });
+  await sim.drain();
+  return { sim, record: await recordOf(sim), calls };
 }
 
 const CORE = `
@@ -102,17 +88,12 @@ const RETRY_3 = `    retry:
 describe('sync_call', () => {
   describe('core-process-response', () => {
     it('passes the declared keys a previous reply merged into the context', async () => {
-      const sim = startWorkflow(
-        CORE,
-        { shipmentId: 'S', origin: 'VN' },
-        {
-          mocks: {
-            'import#enrichment': { outputs: { enrichment_uri: 's3://e', hs_code: '8471' }, delay: '2m' },
-          },
+      const { record } = await runInlineWorkflow(CORE, {
+        context: { shipmentId: 'S', origin: 'VN' },
+        mocks: {
+          'import#enrichment': { outputs: { enrichment_uri: 's3://e', hs_code: '8471' }, delay: '2m' },
         },
-      );
-      await sim.drain();
-      const record = await recordOf(sim);
+      });
       expect(record.status).toBe('SUCCEEDED');
       expect(record.context).toEqual({
         shipmentId: 'S',
@@ -128,9 +109,7 @@ describe('sync_call', () => {
     });
 
     it('routes on_failure with MISSING_RESPONSE_KEYS when a declared key is absent', async () => {
-      const sim = startWorkflow(CORE, { shipmentId: 'S' });
-      await sim.drain();
-      const record = await recordOf(sim);
+      const { record } = await runInlineWorkflow(CORE, { context: { shipmentId: 'S' } });
       expect(record.status).toBe('FAILED');
       expect(steps(record)).toEqual([
         ['Enrich', 'SUCCEEDED'],
@@ -145,15 +124,9 @@ describe('sync_call', () => {
 
   describe('registered capabilities', () => {
     it('receive the context and declared output keys; only declared keys are merged', async () => {
-      let sim: WorkflowSimulation | undefined = undefined;
-      const { calls, capability } = flaky(
-        0,
-        () => sim?.clock as FakeClock,
-        () => new Error('unused'),
-      );
-      sim = startWorkflow(RATES(''), { amount: 10 }, { syncCapabilities: { 'fx-rate': capability } });
-      await sim.drain();
-      const record = await recordOf(sim);
+      const { record, calls } = await runWithFlakyRate(RATES(''), 0, () => new Error('unused'), {
+        amount: 10,
+      });
       expect(record.status).toBe('SUCCEEDED');
       expect(calls.map((c) => c.call)).toEqual([
         { context: { amount: 10 }, outputKeys: ['rate', 'currency'], node: 'Rate' },
@@ -163,29 +136,18 @@ describe('sync_call', () => {
     });
 
     it('without retry, a failure is not retried', async () => {
-      let sim: WorkflowSimulation | undefined = undefined;
-      const { calls, capability } = flaky(
-        1,
-        () => sim?.clock as FakeClock,
-        () => new Error('flaky'),
-      );
-      sim = startWorkflow(RATES(''), {}, { syncCapabilities: { 'fx-rate': capability } });
-      await sim.drain();
+      const { sim, record, calls } = await runWithFlakyRate(RATES(''), 1, () => new Error('flaky'));
       expect(calls).toHaveLength(1);
-      expect((await recordOf(sim)).status).toBe('FAILED');
+      expect(record.status).toBe('FAILED');
       expect(sim.clock.now().toISOString()).toBe(at(0));
     });
 
     it('failing twice then succeeding with max_attempts 3, interval 1s, backoff 2 takes exactly 1s + 2s', async () => {
-      let sim: WorkflowSimulation | undefined = undefined;
-      const { calls, capability } = flaky(
+      const { sim, record, calls } = await runWithFlakyRate(
+        RATES(RETRY_3),
         2,
-        () => sim?.clock as FakeClock,
         (n) => new SyncCapabilityError(`rate service busy #${n}`, 'BUSY'),
       );
-      sim = startWorkflow(RATES(RETRY_3), {}, { syncCapabilities: { 'fx-rate': capability } });
-      await sim.drain();
-      const record = await recordOf(sim);
       expect(record.status).toBe('SUCCEEDED');
       expect(calls.map((c) => c.at)).toEqual([at(0), at(1 * SECOND), at(3 * SECOND)]);
       expect(sim.clock.now().toISOString()).toBe(at(3 * SECOND));
@@ -198,15 +160,11 @@ describe('sync_call', () => {
     });
 
     it('exhausting the retries routes on_failure with the last error', async () => {
-      let sim: WorkflowSimulation | undefined = undefined;
-      const { calls, capability } = flaky(
+      const { sim, record, calls } = await runWithFlakyRate(
+        RATES(RETRY_3),
         99,
-        () => sim?.clock as FakeClock,
         (n) => new SyncCapabilityError(`rate service busy #${n}`, 'BUSY'),
       );
-      sim = startWorkflow(RATES(RETRY_3), {}, { syncCapabilities: { 'fx-rate': capability } });
-      await sim.drain();
-      const record = await recordOf(sim);
       expect(calls.map((c) => c.at)).toEqual([at(0), at(1 * SECOND), at(3 * SECOND)]);
       expect(sim.clock.now().toISOString()).toBe(at(3 * SECOND));
       expect(record.status).toBe('FAILED');
@@ -220,15 +178,7 @@ describe('sync_call', () => {
     });
 
     it('a plain thrown error is reported as SYNC_CAPABILITY_FAILED', async () => {
-      let sim: WorkflowSimulation | undefined = undefined;
-      const { capability } = flaky(
-        99,
-        () => sim?.clock as FakeClock,
-        () => new TypeError('boom'),
-      );
-      sim = startWorkflow(RATES(''), {}, { syncCapabilities: { 'fx-rate': capability } });
-      await sim.drain();
-      const record = await recordOf(sim);
+      const { record } = await runWithFlakyRate(RATES(''), 99, () => new TypeError('boom'));
       expect(steps(record)).toEqual([
         ['Rate', 'FAILED'],
         ['Fallback', 'FAILED'],
@@ -238,16 +188,11 @@ describe('sync_call', () => {
     });
 
     it('without on_failure, exhausting the retries fails the workflow with the last error', async () => {
-      let sim: WorkflowSimulation | undefined = undefined;
-      const { calls, capability } = flaky(
+      const { sim, record, calls } = await runWithFlakyRate(
+        withoutNode(RATES(RETRY_3, ''), 'Fallback'),
         99,
-        () => sim?.clock as FakeClock,
         (n) => new SyncCapabilityError(`rate service down #${n}`, 'DOWN'),
       );
-      const yaml = RATES(RETRY_3, '').replace(/ {2}Fallback:\n.*\n.*\n/, '');
-      sim = startWorkflow(yaml, {}, { syncCapabilities: { 'fx-rate': capability } });
-      await sim.drain();
-      const record = await recordOf(sim);
       expect(calls).toHaveLength(3);
       expect(record.status).toBe('FAILED');
       expect(steps(record)).toEqual([['Rate', 'FAILED']]);

@@ -44,7 +44,12 @@ export abstract class DelegatingCheckpointer extends BaseCheckpointSaver {
     return this.aroundWrite(config, () => this.inner.put(config, checkpoint, metadata, newVersions));
   }
 
-  putWrites(config: RunnableConfig, writes: PendingWrite[], taskId: string, taskPath?: string): Promise<void> {
+  putWrites(
+    config: RunnableConfig,
+    writes: PendingWrite[],
+    taskId: string,
+    taskPath?: string,
+  ): Promise<void> {
     return this.aroundWrite(config, () => this.inner.putWrites(config, writes, taskId, taskPath));
   }
 
