@@ -6,7 +6,7 @@ import {
   type Message,
 } from '@aws-sdk/client-sqs';
 import { MemorySaver } from '@langchain/langgraph';
-import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSEvent } from 'aws-lambda';
 import { startEmbeddedAws, type EmbeddedAws } from '../../../scripts/local-aws/embedded-aws';
 import type { InboundMessage } from '../runtime/messages';
 import { FakeClock } from '../runtime/memory/fake-clock';
@@ -23,6 +23,7 @@ import type { Lease } from '../runtime/ports';
 import { exampleText, SHIPMENT_CONTEXT } from '../runtime/testing/example-workflows';
 import { builtinSyncCapabilities } from '../sync-capabilities/registry';
 import { SqsBatchProcessor } from './sqs-batch-processor';
+import { toSqsRecord } from '../../../scripts/local-aws/sqs-poller';
 
 jest.setTimeout(15_000);
 
@@ -123,29 +124,9 @@ async function deliver(queueUrl: string, bodies: readonly string[]): Promise<SQS
   const records = bodies.map((body) => {
     const message = messages.find((m) => m.Body === body);
     if (!message) throw new Error(`not received: ${body}`);
-    return toRecord(message);
+    return toSqsRecord(message, 'arn:aws:sqs:us-east-1:123456789012:test');
   });
   return { Records: records };
-}
-
-function toRecord(message: Message): SQSRecord {
-  const attributes = message.Attributes ?? {};
-  return {
-    messageId: message.MessageId ?? '',
-    receiptHandle: message.ReceiptHandle ?? '',
-    body: message.Body ?? '',
-    attributes: {
-      ApproximateReceiveCount: attributes.ApproximateReceiveCount ?? '1',
-      SentTimestamp: attributes.SentTimestamp ?? '0',
-      SenderId: attributes.SenderId ?? 'local',
-      ApproximateFirstReceiveTimestamp: attributes.ApproximateFirstReceiveTimestamp ?? '0',
-    },
-    messageAttributes: {},
-    md5OfBody: message.MD5OfBody ?? '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:test',
-    awsRegion: 'us-east-1',
-  };
 }
 
 const json = (message: InboundMessage) => JSON.stringify(message);

@@ -46,27 +46,22 @@ export interface InstanceRecord {
   readonly updated_at: string;
 }
 
-/** The public view: the status record without the runtime's bookkeeping fields. */
-export interface InstanceStatusView {
-  readonly instance_id: string;
-  readonly workflow_id: string;
-  readonly status: InstanceStatus;
-  readonly context: Record<string, unknown>;
-  readonly waits: readonly WaitView[];
-  readonly history: readonly HistoryEntry[];
-  readonly definition: { readonly key: string; readonly sha256: string };
-  readonly error: WorkflowError | null;
-}
+/** The public view (`wf status --json`): the status record without the runtime's bookkeeping fields. */
+export const STATUS_VIEW_FIELDS = [
+  'instance_id',
+  'workflow_id',
+  'status',
+  'context',
+  'waits',
+  'history',
+  'definition',
+  'error',
+] as const;
+
+export type InstanceStatusView = Pick<InstanceRecord, (typeof STATUS_VIEW_FIELDS)[number]>;
 
 export function statusView(record: InstanceRecord): InstanceStatusView {
-  return {
-    instance_id: record.instance_id,
-    workflow_id: record.workflow_id,
-    status: record.status,
-    context: record.context,
-    waits: record.waits,
-    history: record.history,
-    definition: record.definition,
-    error: record.error,
-  };
+  return Object.fromEntries(
+    STATUS_VIEW_FIELDS.map((field) => [field, record[field]]),
+  ) as unknown as InstanceStatusView;
 }
