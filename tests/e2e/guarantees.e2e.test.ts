@@ -1,5 +1,8 @@
+import { randomBytes } from 'node:crypto';
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { itemSizeBytes, MAX_ITEM_BYTES } from '../../orchestrator/src/checkpoint';
 import { SqsPoller } from '../../scripts/local-aws/sqs-poller';
 import { SHIPMENT, startTestStack, type TestStack } from './local-stack-support';
 
@@ -127,6 +130,33 @@ describe('execution guarantees end to end on the embedded stack', () => {
       }
     } finally {
       await Promise.all(extra.map((p) => p.stop()));
+    }
+  });
+
+  it('big state: a 600 KB reply travels through SQS, the instance succeeds, no table item exceeds 400 KB', async () => {
+    const blob = randomBytes(450 * 1024).toString('base64');
+    t = await startTestStack({
+      scenarios: { 'import#enrichment': { outputs: { import_enrichment_uri: blob } } },
+    });
+    await t.upload('import_vn_memphis_v1');
+    await t.start('import_vn_memphis_v1', 'big-1');
+    const record = await t.waitFor('big-1', t.ended);
+    expect(record.status).toBe('SUCCEEDED');
+    const dynamodb = new DynamoDBClient(t.stack.aws.clientConfig.dynamodb);
+    try {
+      const items =
+        (await dynamodb.send(new ScanCommand({ TableName: t.stack.resources.names.stateTable }))).Items ?? [];
+      expect(items.length).toBeGreaterThan(3);
+      const largest = Math.max(...items.map((item) => itemSizeBytes(item)));
+      expect(largest).toBeLessThanOrEqual(MAX_ITEM_BYTES);
+      // The whole value is still there: the checkpoint's context, read back through the graph state.
+      const graphState = await t.stack.orchestrator.checkpointer.getTuple({
+        configurable: { thread_id: 'big-1' },
+      });
+      const context = graphState?.checkpoint.channel_values.context as Record<string, unknown> | undefined;
+      expect(context?.import_enrichment_uri).toBe(blob);
+    } finally {
+      dynamodb.destroy();
     }
   });
 
