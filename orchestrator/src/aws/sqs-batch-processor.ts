@@ -75,7 +75,7 @@ export class SqsBatchProcessor {
     });
     let outcome: HandleOutcome;
     try {
-      outcome = await this.runtime.handle(message);
+      outcome = await this.runtime.handle(message, record.messageId);
     } catch (error) {
       const e = error as { code?: string; retryable?: boolean; message?: string };
       log.error(

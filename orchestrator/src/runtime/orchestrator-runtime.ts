@@ -99,9 +99,15 @@ export class OrchestratorRuntime {
     this.newInstanceId = options.newInstanceId ?? randomUUID;
   }
 
-  async handle(message: InboundMessage): Promise<HandleOutcome> {
+  /**
+   * @param messageId the queue's id for this message, the same on every redelivery: a START without an
+   *   instance_id gets an id derived from it, so a redelivered START cannot start a second instance.
+   */
+  async handle(message: InboundMessage, messageId?: string): Promise<HandleOutcome> {
     const instanceId =
-      message.type === 'START_WORKFLOW' ? (message.instance_id ?? this.newInstanceId()) : message.instance_id;
+      message.type === 'START_WORKFLOW'
+        ? (message.instance_id ?? (messageId === undefined ? this.newInstanceId() : uuidFrom(messageId)))
+        : message.instance_id;
     const log = this.options.logger.child({
       instance_id: instanceId,
       ...('workflow_id' in message ? { workflow_id: message.workflow_id } : {}),
@@ -560,6 +566,19 @@ function missingContext(definition: WorkflowDefinition, context: Record<string, 
     code: 'MISSING_CONTEXT',
     message: `the start context lacks required key${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (initial_context)`,
   };
+}
+
+/** A UUID (RFC 9562 layout, version 8) determined by `seed`. */
+export function uuidFrom(seed: string): string {
+  const hex = createHash('sha256')
+    .update(`cch-instance:${seed}`, 'utf8')
+    .digest('hex')
+    .slice(0, 32)
+    .split('');
+  hex[12] = '8';
+  hex[16] = ((parseInt(hex[16] ?? '0', 16) & 0x3) | 0x8).toString(16);
+  const h = hex.join('');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
 export function sha256Of(text: string): string {

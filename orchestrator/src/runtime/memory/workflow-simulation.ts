@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { BaseCheckpointSaver } from '@langchain/langgraph';
 import { MemorySaver } from '@langchain/langgraph';
 import { builtinSyncCapabilities, type SyncCapability } from '../../sync-capabilities/registry';
@@ -17,6 +18,8 @@ import {
 } from './recording-ports';
 
 export interface Delivery {
+  /** The queue's message id: the same on every redelivery. */
+  readonly id: string;
   readonly message: InboundMessage;
   /** Clock time (ms) at which the message becomes visible. */
   readonly at: number;
@@ -98,6 +101,7 @@ export class WorkflowSimulation {
 
   send(message: InboundMessage, delayMs = 0): void {
     this.queue.push({
+      id: randomUUID(),
       message: structuredClone(message),
       at: this.clock.now().getTime() + delayMs,
       receives: 0,
@@ -133,7 +137,7 @@ export class WorkflowSimulation {
   async deliver(delivery: Delivery): Promise<HandleOutcome | Error> {
     let outcome: HandleOutcome | Error;
     try {
-      outcome = await this.runtime.handle(delivery.message);
+      outcome = await this.runtime.handle(delivery.message, delivery.id);
     } catch (error) {
       outcome = error instanceof Error ? error : new Error(String(error));
     }

@@ -358,6 +358,23 @@ export function describeExecutionGuarantees(
         ]);
       });
 
+      it('a START without instance_id, redelivered after a crash, still starts exactly one instance', async () => {
+        const plan = new CrashPlan('dispatch', 'before', 1);
+        const sim = await simulation({ decorate: plan.decorate });
+        sim.definitions.put('import_vn_memphis_v1.yaml', exampleText('import_vn_memphis_v1'));
+        sim.send({ type: 'START_WORKFLOW', workflow_id: 'import_vn_memphis_v1', context: SHIPMENT_CONTEXT });
+        await sim.drain();
+        expect(plan.crashed).toBe(true);
+        const records = (
+          sim.instances as unknown as { all(): { instance_id: string; status: string }[] }
+        ).all();
+        expect(records).toHaveLength(1);
+        expect(records[0]?.status).toBe('SUCCEEDED');
+        expect(records[0]?.instance_id).toMatch(
+          /^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+        );
+      });
+
       it('a second START for the same instance_id changes nothing', async () => {
         const sim = await simulation({ mocks: false });
         startExample(sim, 'import_vn_memphis_v1');
