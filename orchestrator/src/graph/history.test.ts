@@ -89,3 +89,65 @@ describe('history', () => {
     expect(sim.metrics.total('DuplicateReplies')).toBe(3);
   });
 });
+
+describe('history of a branch still running', () => {
+  const FANOUT = `
+workflow_name: progress
+workflow_id: progress_v1
+entry_point: Split
+nodes:
+  Split:
+    type: parallel
+    branches: [Slow, Fast1]
+    join: Done
+  Slow:
+    type: async_request
+    capability_id: 'slow#work'
+    on_response: Done
+    timeout: 1d
+  Fast1:
+    type: async_request
+    capability_id: 'fast#one'
+    on_response: Fast2
+    timeout: 1d
+  Fast2:
+    type: async_request
+    capability_id: 'fast#two'
+    on_response: Fast3
+    timeout: 1d
+  Fast3:
+    type: async_request
+    capability_id: 'fast#three'
+    on_response: Done
+    timeout: 1d
+  Done:
+    type: end
+`;
+
+  it('shows the steps a branch finished while its sibling still waits', async () => {
+    const sim = startInlineWorkflow(FANOUT, {
+      mocks: {
+        'slow#work': { delay: '1h' },
+        'fast#one': { delay: '1m' },
+        'fast#two': { delay: '1m' },
+        'fast#three': { delay: '1m' },
+      },
+    });
+    // START, Fast1's reply (1m), Fast2's reply (2m): the fast branch now waits on Fast3, Slow until 1h.
+    await sim.step();
+    await sim.step();
+    await sim.step();
+    expect(sim.clock.now().toISOString()).toBe(at(2 * MINUTE));
+    const waiting = await recordOf(sim);
+    expect(waiting.status).toBe('WAITING');
+    expect(waiting.waits.map((w) => w.node).sort()).toEqual(['Fast3', 'Slow']);
+    expect(waiting.history.map((h) => [h.node, h.ended_at])).toEqual([
+      ['Split', at(0)],
+      ['Fast1', at(MINUTE)],
+      ['Fast2', at(2 * MINUTE)],
+    ]);
+    await sim.drain();
+    const done = await recordOf(sim);
+    expect(done.history.map((h) => h.node)).toEqual(['Split', 'Fast1', 'Fast2', 'Fast3', 'Slow', 'Done']);
+  });
+});

@@ -6,8 +6,9 @@ import type { BranchStructure, Scope } from './branch-structure';
 export const FAIL_NODE = '__fail__';
 export const BRANCH_FAILED_NODE = '__branch_failed__';
 export const waitNodeName = (node: string): string => `__wait__${node}`;
+export const BRANCH_NODE_PREFIX = '__branch__';
 export const branchNodeName = (parallel: string, branch: string): string =>
-  `__branch__${parallel}__${branch}`;
+  `${BRANCH_NODE_PREFIX}${parallel}__${branch}`;
 export const joinGateName = (parallel: string): string => `__gate__${parallel}`;
 
 /**

@@ -6,7 +6,14 @@ import { validateDefinition } from '../definition/validate-definition';
 import type { WorkflowDefinition } from '../definition/workflow-schema';
 import { compileWorkflow, type CompiledWorkflow } from '../graph/compile-workflow';
 import type { Clock, EngineDependencies } from '../graph/engine-dependencies';
-import type { Resolution, WaitInterrupt, WaitResumeValue, WorkflowStateValue } from '../graph/workflow-state';
+import { BRANCH_NODE_PREFIX } from '../graph/routing';
+import type {
+  HistoryEntry,
+  Resolution,
+  WaitInterrupt,
+  WaitResumeValue,
+  WorkflowStateValue,
+} from '../graph/workflow-state';
 import type { SyncCapability } from '../sync-capabilities/registry';
 import { FailureTrackingCheckpointer } from './failure-tracking-checkpointer';
 import { ack, reject, retry, type HandleOutcome } from './handle-outcome';
@@ -72,6 +79,8 @@ const MAX_VISIBILITY_DELAY_SECONDS = 43_200;
 
 interface GraphView {
   readonly values: WorkflowStateValue;
+  /** Every step so far, including those of branches still running, in order of completion. */
+  readonly history: readonly HistoryEntry[];
   /** Open waits by request id, with the interrupt that a reply resumes. */
   readonly pending: ReadonlyMap<string, { readonly interruptId: string; readonly wait: WaitInterrupt }>;
 }
@@ -411,8 +420,9 @@ export class OrchestratorRuntime {
         resolved[wait.request_id] = 'RESOLVED';
     }
 
-    const history = values.history ?? [];
-    for (const step of history.slice(record.history.length)) {
+    const history = view.history;
+    const known = new Set(record.history.map(historyKey));
+    for (const step of history.filter((entry) => !known.has(historyKey(entry)))) {
       const ms = Date.parse(step.ended_at) - Date.parse(step.started_at);
       this.options.metrics.record('StepDuration', ms, { workflow_id: record.workflow_id, node: step.node });
       log.info({ node: step.node, status: step.status, duration_ms: ms }, `step ${step.node} ${step.status}`);
@@ -498,7 +508,26 @@ export class OrchestratorRuntime {
           pending.set(wait.request_id, { interruptId: interrupt.id, wait });
       }
     }
-    return { values: snapshot.values as WorkflowStateValue, pending };
+    const values = snapshot.values as WorkflowStateValue;
+    // A branch reports its steps to the parent when it ends; until then they are in its own checkpoint
+    // (namespace `<runner node>:<task id>`), read here so the status record shows them as they happen.
+    const history = [...(values.history ?? [])];
+    const seen = new Set(history.map(historyKey));
+    for (const task of snapshot.tasks) {
+      if (task.result !== undefined || !task.name.startsWith(BRANCH_NODE_PREFIX)) continue;
+      const tuple = await this.checkpointer.getTuple({
+        configurable: { thread_id: config.configurable.thread_id, checkpoint_ns: `${task.name}:${task.id}` },
+      });
+      const branchHistory = (tuple?.checkpoint.channel_values.history ?? []) as HistoryEntry[];
+      for (const entry of branchHistory) {
+        if (!seen.has(historyKey(entry))) {
+          seen.add(historyKey(entry));
+          history.push(entry);
+        }
+      }
+    }
+    history.sort((a, b) => a.ended_at.localeCompare(b.ended_at));
+    return { values, pending, history };
   }
 
   /** Runs the graph; a checkpoint write that failed anywhere in it fails the message (see the tracker). */
@@ -558,6 +587,9 @@ export class OrchestratorRuntime {
     return this.options.clock.now().toISOString();
   }
 }
+
+const historyKey = (entry: HistoryEntry): string =>
+  `${entry.node}|${entry.status}|${entry.started_at}|${entry.ended_at}`;
 
 function missingContext(definition: WorkflowDefinition, context: Record<string, unknown>) {
   const missing = (definition.initial_context ?? []).filter((key) => context[key] === undefined);
