@@ -11,7 +11,7 @@ import {
   type AsyncRequestMessage,
   type AsyncResponse,
 } from '../../orchestrator/src/runtime/messages';
-import type { CapabilityMocks } from '../../orchestrator/src/runtime/memory/capability-mocks';
+import type { CapabilityMocks } from '../../orchestrator/src/capability-mocks/capability-mocks';
 import { startEmbeddedAws, type EmbeddedAws } from '../../scripts/local-aws/embedded-aws';
 import { createCapabilityMock } from './capability-mock';
 import { SAMPLE_DATA_PREFIX, sampleDataOutput } from './sample-data-outputs';

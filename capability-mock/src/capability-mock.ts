@@ -3,7 +3,7 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import {
   MockCapabilities,
   type CapabilityMocks,
-} from '../../orchestrator/src/runtime/memory/capability-mocks';
+} from '../../orchestrator/src/capability-mocks/capability-mocks';
 import { asyncRequestMessageSchema, type AsyncRequestMessage } from '../../orchestrator/src/runtime/messages';
 
 /** SQS delays a message by at most 15 minutes; a longer scripted delay is cut to that. */

@@ -1,7 +1,7 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import pino from 'pino';
-import { capabilityMocksSchema } from '../../orchestrator/src/runtime/memory/capability-mocks';
+import { capabilityMocksSchema } from '../../orchestrator/src/capability-mocks/capability-mocks';
 import { createCapabilityMock } from './capability-mock';
 import { sampleDataOutput } from './sample-data-outputs';
 

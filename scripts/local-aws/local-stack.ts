@@ -7,7 +7,7 @@ import { sampleDataOutput } from '../../capability-mock/src/sample-data-outputs'
 import { createAwsOrchestrator, type AwsOrchestrator } from '../../orchestrator/src/aws/aws-orchestrator';
 import { EmfMetrics } from '../../orchestrator/src/aws/emf-metrics';
 import { createPinoLogger } from '../../orchestrator/src/aws/pino-logger';
-import type { CapabilityMocks } from '../../orchestrator/src/runtime/memory/capability-mocks';
+import type { CapabilityMocks } from '../../orchestrator/src/capability-mocks/capability-mocks';
 import { startEmbeddedAws, type EmbeddedAws, type EmbeddedAwsOptions } from './embedded-aws';
 import {
   provisionLocal,

@@ -1,6 +1,6 @@
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { EngineError } from '../runtime/errors';
-import { sha256Of } from '../runtime/orchestrator-runtime';
+import { sha256Of } from '../definition/content-hash';
 import type { DefinitionStore, DefinitionText } from '../runtime/ports';
 import { awsCall, translateAwsError } from './aws-errors';
 

@@ -1,5 +1,5 @@
 import type { InstanceStatusView } from '../runtime/instance-record';
-import type { CapabilityMocks } from '../runtime/memory/capability-mocks';
+import type { CapabilityMocks } from '../capability-mocks/capability-mocks';
 
 /** Runs one workflow on the embedded local AWS (supplied by scripts/, which owns the local stack). */
 export type EmbeddedRunner = (input: {

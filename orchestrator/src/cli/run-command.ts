@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { formatDiagnostic } from '../definition/diagnostic';
 import { validateDefinition } from '../definition/validate-definition';
 import { statusView, type InstanceStatusView } from '../runtime/instance-record';
-import { parseCapabilityMocks } from '../runtime/memory/capability-mocks';
+import { parseCapabilityMocks } from '../capability-mocks/capability-mocks';
 import { RecordingLogger, type LogLine } from '../runtime/memory/recording-ports';
 import { WorkflowSimulation } from '../runtime/memory/workflow-simulation';
 import { readUserFile, UsageError, type CliIo } from './cli-io';

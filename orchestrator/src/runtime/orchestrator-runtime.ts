@@ -241,7 +241,7 @@ export class OrchestratorRuntime {
     }
     await this.options.definitions.pin(definitionText);
     try {
-      await this.graphFor(base);
+      await this.graphFor(base, definition);
     } catch (error) {
       // Validation should make this impossible; if LangGraph still refuses the graph, fail the instance
       // with the reason rather than retry a START that can never succeed.
@@ -267,14 +267,14 @@ export class OrchestratorRuntime {
     const log = instanceLog.child({ workflow_id: record.workflow_id });
     const { record: current, view } = await this.reconcile(record, lease, log);
     const rid = message.request_id;
-    const wait = view?.pending.get(rid)?.wait;
-    if (wait && !isTerminal(current.status)) {
+    const pending = view?.pending.get(rid);
+    if (pending && !isTerminal(current.status)) {
       const value: WaitResumeValue =
         message.status === 'SUCCESS'
           ? { kind: 'reply', status: 'SUCCESS', outputs: message.outputs, at: this.now() }
           : { kind: 'reply', status: 'FAILURE', error: message.error, at: this.now() };
-      log.info({ node: wait.node, status: message.status }, 'reply received');
-      await this.resume(current, rid, value, lease, log);
+      log.info({ node: pending.wait.node, status: message.status }, 'reply received');
+      await this.resume(current, rid, pending.interruptId, value, lease, log);
       return ack();
     }
     const resolution = current.resolved[rid] ?? view?.values.resolved?.[rid];
@@ -303,10 +303,18 @@ export class OrchestratorRuntime {
       return ack('timer re-armed');
     }
     const { record: current, view } = await this.reconcile(record, lease, log);
-    const wait = view?.pending.get(message.request_id)?.wait;
-    if (!wait || isTerminal(current.status)) return ack('timer for a wait that is over');
+    const pending = view?.pending.get(message.request_id);
+    if (!pending || isTerminal(current.status)) return ack('timer for a wait that is over');
+    const wait = pending.wait;
     log.warn({ node: wait.node, deadline: wait.deadline }, 'wait timed out');
-    await this.resume(current, message.request_id, { kind: 'timeout', at: this.now() }, lease, log);
+    await this.resume(
+      current,
+      message.request_id,
+      pending.interruptId,
+      { kind: 'timeout', at: this.now() },
+      lease,
+      log,
+    );
     return ack();
   }
 
@@ -334,17 +342,16 @@ export class OrchestratorRuntime {
   private async resume(
     record: InstanceRecord,
     requestId: string,
+    interruptId: string,
     value: WaitResumeValue,
     lease: Lease,
     log: Logger,
   ) {
     const graph = await this.graphFor(record);
     const config = this.config(record.instance_id);
-    const entry = (await this.viewOf(graph, config)).pending.get(requestId);
-    if (!entry) throw new Error(`no pending interrupt for request ${requestId}`);
     // If the branch holding this wait lost its own checkpoint (a crash), it re-runs and interrupts anew
     // under another id: the resume did not take, so it is given to the new interrupt.
-    for (let attempt = 0, id = entry.interruptId; ; attempt++) {
+    for (let attempt = 0, id = interruptId; ; attempt++) {
       await this.invoke(graph, new Command({ resume: { [id]: value } }), config);
       const next = (await this.viewOf(graph, config)).pending.get(requestId);
       if (!next) break;
@@ -387,6 +394,7 @@ export class OrchestratorRuntime {
     }
     const graph = await this.graphFor(record);
     const snapshot = await graph.getState(config);
+    let ran = true;
     if (!snapshot.config.configurable?.checkpoint_id) {
       if (record.start_context_omitted)
         throw new Error('the graph has not started and only its START can start it');
@@ -396,8 +404,10 @@ export class OrchestratorRuntime {
       // ran it died (LangGraph still commits the checkpoint when an interrupt's write fails). Continuing
       // from the checkpoint re-runs it; nodes are free of side effects, so that is safe.
       await this.invoke(graph, null, config);
+    } else {
+      ran = false;
     }
-    let view = await this.viewOf(graph, config);
+    let view = await this.viewOf(graph, config, ran ? undefined : snapshot);
     let resolved = { ...record.resolved };
     // A branch failed while siblings still wait: stop them, so the parallel's failure route runs now.
     for (let cancel = this.siblingToCancel(view); cancel; cancel = this.siblingToCancel(view)) {
@@ -497,8 +507,9 @@ export class OrchestratorRuntime {
   private async viewOf(
     graph: CompiledWorkflow,
     config: ReturnType<OrchestratorRuntime['config']>,
+    current?: Awaited<ReturnType<CompiledWorkflow['getState']>>,
   ): Promise<GraphView> {
-    const snapshot = await graph.getState(config);
+    const snapshot = current ?? (await graph.getState(config));
     const pending = new Map<string, { interruptId: string; wait: WaitInterrupt }>();
     for (const task of snapshot.tasks) {
       if (task.result !== undefined) continue;
@@ -560,23 +571,30 @@ export class OrchestratorRuntime {
     return undefined;
   }
 
-  private async graphFor(record: InstanceRecord): Promise<CompiledWorkflow> {
+  /** The compiled graph of the instance's pinned definition; `validated` spares START a second parse. */
+  private async graphFor(record: InstanceRecord, validated?: WorkflowDefinition): Promise<CompiledWorkflow> {
     const { sha256, key } = record.definition;
     const cached = this.graphs.get(sha256);
     if (cached) return cached;
+    const definition = validated ?? (await this.loadPinnedDefinition(sha256, key));
+    const graph = compileWorkflow(definition, this.deps, this.checkpointer);
+    if (this.graphs.size >= MAX_CACHED_GRAPHS) this.graphs.delete(this.graphs.keys().next().value as string);
+    this.graphs.set(sha256, graph);
+    return graph;
+  }
+
+  private async loadPinnedDefinition(sha256: string, key: string): Promise<WorkflowDefinition> {
     const text = await this.options.definitions.loadPinned(sha256);
     if (text === undefined) throw new Error(`pinned definition ${sha256} of '${key}' is missing`);
     const { definition, diagnostics } = validateDefinition(key, text, {
       syncCapabilityIds: new Set(Object.keys(this.options.syncCapabilities)),
     });
-    if (!definition)
+    if (!definition) {
       throw new Error(
         `pinned definition ${sha256} no longer validates: ${diagnostics.map(formatDiagnostic).join('; ')}`,
       );
-    const graph = compileWorkflow(definition, this.deps, this.checkpointer);
-    if (this.graphs.size >= MAX_CACHED_GRAPHS) this.graphs.delete(this.graphs.keys().next().value as string);
-    this.graphs.set(sha256, graph);
-    return graph;
+    }
+    return definition;
   }
 
   private config(instanceId: string) {
@@ -611,8 +629,4 @@ export function uuidFrom(seed: string): string {
   hex[16] = ((parseInt(hex[16] ?? '0', 16) & 0x3) | 0x8).toString(16);
   const h = hex.join('');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
-}
-
-export function sha256Of(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
 }

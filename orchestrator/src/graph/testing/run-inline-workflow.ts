@@ -1,7 +1,7 @@
 import { validateDefinition } from '../../definition/validate-definition';
 import type { InstanceRecord, WaitView } from '../../runtime/instance-record';
 import type { AsyncRequestMessage } from '../../runtime/messages';
-import type { CapabilityMocks } from '../../runtime/memory/capability-mocks';
+import type { CapabilityMocks } from '../../capability-mocks/capability-mocks';
 import { FakeClock } from '../../runtime/memory/fake-clock';
 import { WorkflowSimulation } from '../../runtime/memory/workflow-simulation';
 import { builtinSyncCapabilities, type SyncCapability } from '../../sync-capabilities/registry';

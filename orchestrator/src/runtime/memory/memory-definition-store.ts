@@ -1,4 +1,4 @@
-import { sha256Of } from '../orchestrator-runtime';
+import { sha256Of } from '../../definition/content-hash';
 import type { DefinitionStore, DefinitionText } from '../ports';
 
 /** Definitions in memory: `put` plays the role of uploading YAML to the definitions bucket. */

@@ -6,7 +6,7 @@ import type { HandleOutcome } from '../handle-outcome';
 import type { InboundMessage } from '../messages';
 import { OrchestratorRuntime } from '../orchestrator-runtime';
 import type { CapabilityDispatcher, InstanceStore, Logger } from '../ports';
-import { MockCapabilities, type CapabilityMocks } from './capability-mocks';
+import { MockCapabilities, type CapabilityMocks } from '../../capability-mocks/capability-mocks';
 import { FakeClock } from './fake-clock';
 import { MemoryDefinitionStore } from './memory-definition-store';
 import { MemoryInstanceStore } from './memory-instance-store';

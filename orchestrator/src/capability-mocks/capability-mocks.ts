@@ -1,8 +1,8 @@
 import { parse } from 'yaml';
 import { z } from 'zod';
-import { durationSchema } from '../../definition/workflow-schema';
-import { parseDuration } from '../../definition/duration';
-import type { AsyncRequestMessage, AsyncResponse } from '../messages';
+import { durationSchema } from '../definition/workflow-schema';
+import { parseDuration } from '../definition/duration';
+import type { AsyncRequestMessage, AsyncResponse } from '../runtime/messages';
 
 const scriptedReplySchema = z.strictObject({
   status: z.enum(['SUCCESS', 'FAILURE']).default('SUCCESS'),
