@@ -2,7 +2,7 @@ import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { capabilityDomain } from '../naming/resource-names';
 import { EngineError } from '../runtime/errors';
 import type { AsyncRequestMessage } from '../runtime/messages';
-import type { CapabilityDispatcher } from '../runtime/ports';
+import type { CapabilityDispatcher, DispatchReport } from '../runtime/ports';
 import { awsCall } from './aws-errors';
 import type { QueueUrls } from './queue-urls';
 
@@ -20,7 +20,7 @@ export class SqsCapabilityDispatcher implements CapabilityDispatcher {
     private readonly queueNameOf: (domain: string) => string,
   ) {}
 
-  async dispatch(requests: readonly AsyncRequestMessage[]): Promise<void> {
+  async dispatch(requests: readonly AsyncRequestMessage[]): Promise<DispatchReport> {
     const byDomain = new Map<string, AsyncRequestMessage[]>();
     for (const request of requests) {
       const domain = capabilityDomain(request.capability_id);
@@ -56,5 +56,6 @@ export class SqsCapabilityDispatcher implements CapabilityDispatcher {
         }
       }
     }
+    return { undeliverable: [] };
   }
 }

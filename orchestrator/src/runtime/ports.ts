@@ -1,3 +1,4 @@
+import type { EngineError } from '../errors/engine-error';
 import type { InstanceRecord } from './instance-record';
 import type { AsyncRequestMessage, TimerFired } from './messages';
 
@@ -34,9 +35,24 @@ export interface InstanceStore {
   save(record: InstanceRecord, lease: Lease): Promise<void>;
 }
 
-/** Sends capability requests (SQS on AWS). At least once: requests carry stable request ids. */
+/** A request that no retry can deliver (its domain has no queue, or it is too large for any transport). */
+export interface UndeliverableRequest {
+  readonly request_id: string;
+  readonly error: EngineError;
+}
+
+/** What a dispatch could not do. Retryable faults are thrown instead (the whole dispatch is redone). */
+export interface DispatchReport {
+  readonly undeliverable: readonly UndeliverableRequest[];
+}
+
+/**
+ * Sends capability requests (SQS on AWS). At least once: requests carry stable request ids. Requests that
+ * can never be delivered are reported, not thrown, so the others still go and the runtime can fail just
+ * the waits that can never be answered.
+ */
 export interface CapabilityDispatcher {
-  dispatch(requests: readonly AsyncRequestMessage[]): Promise<void>;
+  dispatch(requests: readonly AsyncRequestMessage[]): Promise<DispatchReport>;
 }
 
 /** Delivers TIMER_FIRED at (or, for long waits, before: the runtime re-arms) `fire_at`. */

@@ -1,17 +1,39 @@
 import type { AsyncRequestMessage, TimerFired } from '../messages';
-import type { CapabilityDispatcher, Logger, MetricName, Metrics, TimerScheduler } from '../ports';
+import { CapabilityQueueMissingError } from '../errors';
+import type {
+  CapabilityDispatcher,
+  DispatchReport,
+  Logger,
+  MetricName,
+  Metrics,
+  TimerScheduler,
+  UndeliverableRequest,
+} from '../ports';
 
 /** Keeps every dispatched request, in order; a test or the local simulation decides what replies. */
 export class RecordingDispatcher implements CapabilityDispatcher {
   readonly sent: AsyncRequestMessage[] = [];
   private readonly listeners: ((request: AsyncRequestMessage) => void)[] = [];
 
-  dispatch(requests: readonly AsyncRequestMessage[]): Promise<void> {
+  /** Domains that have no queue: their requests are reported undeliverable, as SQS would. */
+  readonly missingDomains = new Set<string>();
+
+  dispatch(requests: readonly AsyncRequestMessage[]): Promise<DispatchReport> {
+    const undeliverable: UndeliverableRequest[] = [];
     for (const request of requests) {
+      const domain = request.capability_id.split('#')[0] ?? '';
+      if (this.missingDomains.has(domain)) {
+        const queue = `capability-${domain}-request-queue`;
+        undeliverable.push({
+          request_id: request.request_id,
+          error: new CapabilityQueueMissingError(domain, queue),
+        });
+        continue;
+      }
       this.sent.push(structuredClone(request));
       for (const listener of this.listeners) listener(request);
     }
-    return Promise.resolve();
+    return Promise.resolve({ undeliverable });
   }
 
   onRequest(listener: (request: AsyncRequestMessage) => void): void {

@@ -98,7 +98,7 @@ export function describeExecutionGuarantees(
                   );
                   durableAtSend.push(durable);
                 }
-                await ports.dispatcher.dispatch(requests);
+                return ports.dispatcher.dispatch(requests);
               },
             },
           }),
