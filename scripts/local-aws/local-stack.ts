@@ -1,28 +1,17 @@
-import { appendFileSync, mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import pino from 'pino';
-import { createCapabilityMock } from '../../capability-mock/src/capability-mock';
-import { sampleDataOutput } from '../../capability-mock/src/sample-data-outputs';
-import { createAwsOrchestrator, type AwsOrchestrator } from '../../orchestrator/src/aws/aws-orchestrator';
-import { EmfMetrics } from '../../orchestrator/src/aws/emf-metrics';
-import { createPinoLogger } from '../../orchestrator/src/aws/pino-logger';
+import type { AwsOrchestrator } from '../../orchestrator/src/aws/aws-orchestrator';
 import type { CapabilityMocks } from '../../orchestrator/src/capability-mocks/capability-mocks';
-import { startEmbeddedAws, type EmbeddedAws, type EmbeddedAwsOptions } from './embedded-aws';
-import {
-  provisionLocal,
-  QUEUE_SETTINGS,
-  REPO_ROOT,
-  type LocalResources,
-  type QueueSettings,
-} from './provision-local';
-import { SqsPoller } from './sqs-poller';
+import type { EmbeddedAws } from './embedded-aws';
+import { startLocalServers, type LocalServersOptions } from './local-servers';
+import { startLocalWorkers } from './local-workers';
+import { DEFAULT_LOG_FILE, fileLogSink } from './log-sink';
+import type { OrchestratorTuning } from './orchestrator-pollers';
+import type { LocalResources } from './provision-local';
+import type { SqsPoller } from './sqs-poller';
 
-/** The local log stream run-test follows, beside the repository's other local state. */
-export const DEFAULT_LOG_FILE = join(REPO_ROOT, '.local-aws', 'orchestrator.log');
+export { DEFAULT_LOG_FILE } from './log-sink';
 
-export interface LocalStackOptions extends EmbeddedAwsOptions {
-  readonly owner?: string;
+export interface LocalStackOptions
+  extends LocalServersOptions, Omit<OrchestratorTuning, 'notReadyRetrySeconds'> {
   /** Capability-mock scenarios per capability id. */
   readonly scenarios?: CapabilityMocks;
   readonly logFile?: string;
@@ -30,10 +19,13 @@ export interface LocalStackOptions extends EmbeddedAwsOptions {
   readonly echoLogs?: boolean;
   /** Poll the queues (the "Lambdas"); tests that drive the handler by hand turn this off. */
   readonly pollers?: boolean;
-  /** Queue visibility and redrive; tests shorten the visibility timeout to see DLQ moves quickly. */
-  readonly queueSettings?: Partial<QueueSettings>;
   /** How soon the runtime retries a message it is not ready for (default 10 s; tests use 1). */
   readonly notReadyRetrySeconds?: number;
+  /**
+   * List the definitions bucket this often and give every domain an uploaded definition uses a request
+   * queue and a mock poller (`pnpm local`). Off when undefined.
+   */
+  readonly watchDefinitionsMs?: number;
 }
 
 export interface LocalStack {
@@ -41,87 +33,56 @@ export interface LocalStack {
   readonly resources: LocalResources;
   readonly orchestrator: AwsOrchestrator;
   readonly logFile: string;
+  /** Command, reply, then one per capability request queue. */
   readonly pollers: readonly SqsPoller[];
   /** Another orchestrator "container" on the same stack (tests of several concurrent consumers). */
   newOrchestrator(): AwsOrchestrator;
+  /** Creates request queues (and mock pollers) for capability domains that have none. Idempotent. */
+  addCapabilityDomains(domains: readonly string[]): Promise<void>;
   stop(): Promise<void>;
 }
 
 /**
- * The whole product on one machine: the embedded AWS servers, the resources the CDK app defines, the
- * orchestrator Lambda on the command and reply queues and the capability mock on the capability queues,
- * each driven by a Lambda-style poller. Logs go to a JSON-lines file (the local log stream).
+ * The whole product on one machine: the embedded AWS servers and the resources the CDK app defines
+ * (local-servers.ts), with the orchestrator Lambda on the command and reply queues and the capability mock
+ * on the capability queues, each driven by a Lambda-style poller, in this process (local-workers.ts).
+ * Logs go to a JSON-lines file (the local log stream).
  */
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
-  const aws = await startEmbeddedAws(options);
+  const servers = await startLocalServers(options);
   try {
-    const resources = await provisionLocal(aws, options.owner ?? 'dev', {
-      ...QUEUE_SETTINGS,
-      ...options.queueSettings,
+    const { aws, resources } = servers;
+    const log = fileLogSink(options.logFile ?? DEFAULT_LOG_FILE, options.echoLogs);
+    const workers = await startLocalWorkers({
+      clients: aws.clientConfig,
+      resources,
+      log,
+      queueSettings: servers.queueSettings,
+      start: options.pollers !== false,
+      scenarios: options.scenarios,
+      leaseTtlMs: options.leaseTtlMs,
+      busyRetrySeconds: options.busyRetrySeconds,
+      notReadyRetrySeconds: options.notReadyRetrySeconds,
+      watchDefinitionsMs: options.watchDefinitionsMs,
     });
-    const logFile = options.logFile ?? DEFAULT_LOG_FILE;
-    mkdirSync(dirname(logFile), { recursive: true });
-    const writeLine = (line: string) => {
-      appendFileSync(logFile, line.endsWith('\n') ? line : line + '\n');
-      if (options.echoLogs) process.stdout.write(line.endsWith('\n') ? line : line + '\n');
-    };
-    const destination = { write: writeLine };
-    // Each call is one more "Lambda container": its own clients, caches and runtime, same resources and logs.
-    const newOrchestrator = () =>
-      createAwsOrchestrator({
-        stage: resources.stage,
-        clients: aws.clientConfig,
-        logger: createPinoLogger(destination),
-        metrics: new EmfMetrics(
-          resources.names.metricsNamespace,
-          resources.names.metricDimensions,
-          writeLine,
-        ),
-        checkpointTtlSeconds: 7 * 24 * 3600,
-        ...(options.notReadyRetrySeconds === undefined
-          ? {}
-          : { retryDelays: { notReadyRetrySeconds: options.notReadyRetrySeconds } }),
-      });
-    const orchestrator = newOrchestrator();
-    const mockLogger = pino(
-      { base: { service: 'capability-mock' }, timestamp: pino.stdTimeFunctions.isoTime },
-      destination,
-    );
-    const sqs = new SQSClient(aws.clientConfig.sqs);
-    const processor = await orchestrator.processor();
-    const orchestratorHandler = (event: Parameters<typeof processor.process>[0]) => processor.process(event);
-    const capabilityMock = createCapabilityMock({
-      sqs,
-      ...(options.scenarios ? { scenarios: options.scenarios } : {}),
-      defaultOutput: sampleDataOutput(resources.names.eventDataBucket),
-      log: (level, fields, message) => mockLogger[level](fields, message),
-    });
-    const onError = (error: unknown) =>
-      writeLine(JSON.stringify({ level: 50, msg: 'poller error', error: String(error) }));
-    const pollers = [
-      new SqsPoller(sqs, resources.commandQueue, orchestratorHandler, { onError }),
-      new SqsPoller(sqs, resources.replyQueue, orchestratorHandler, { onError }),
-      ...[...resources.capabilityQueues.values()].map(
-        (q) => new SqsPoller(sqs, q, capabilityMock, { onError }),
-      ),
-    ];
-    if (options.pollers !== false) for (const poller of pollers) poller.start();
+    const orchestrator = workers.orchestrator as NonNullable<typeof workers.orchestrator>;
     return {
       aws,
       resources,
-      orchestrator,
-      logFile,
-      pollers,
-      newOrchestrator,
+      orchestrator: orchestrator.orchestrator,
+      logFile: log.file,
+      get pollers() {
+        return workers.pollers;
+      },
+      newOrchestrator: () => orchestrator.newOrchestrator(),
+      addCapabilityDomains: (domains) => workers.addCapabilityDomains(domains),
       async stop() {
-        await Promise.all(pollers.map((p) => p.stop()));
-        sqs.destroy();
-        for (const client of Object.values(orchestrator.clients)) client.destroy();
-        await aws.stop();
+        await workers.stop();
+        await servers.stop();
       },
     };
   } catch (error) {
-    await aws.stop();
+    await servers.stop();
     throw error;
   }
 }

@@ -1,0 +1,187 @@
+import { S3Client } from '@aws-sdk/client-s3';
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { CapabilityMocks } from '../../orchestrator/src/capability-mocks/capability-mocks';
+import { validateDefinition } from '../../orchestrator/src/definition/validate-definition';
+import type { LocalClientConfig } from '../../orchestrator/src/naming/local-endpoints';
+import { capabilityDomain, resourceNames, type Stage } from '../../orchestrator/src/naming/resource-names';
+import { CapabilityMockPollers } from './capability-mock-pollers';
+import { DefinitionsWatcher } from './definitions-watcher';
+import type { LogSink } from './log-sink';
+import {
+  createOrchestratorPollers,
+  type OrchestratorPollers,
+  type OrchestratorTuning,
+} from './orchestrator-pollers';
+import { QUEUE_SETTINGS, type LocalResources, type QueueSettings } from './provision-local';
+import { consumedQueue } from './resolve-local-resources';
+import type { SqsPoller } from './sqs-poller';
+
+export interface LocalWorkersOptions extends OrchestratorTuning {
+  readonly clients: LocalClientConfig;
+  readonly resources: LocalResources;
+  readonly log: LogSink;
+  /** Run the orchestrator on the command and reply queues (default true). */
+  readonly orchestrator?: boolean;
+  /** Run the capability mock on every capability request queue (default true). */
+  readonly capabilityMock?: boolean;
+  readonly scenarios?: CapabilityMocks;
+  /** Start polling at once (default true); tests that drive the handler by hand start pollers themselves. */
+  readonly start?: boolean;
+  /**
+   * List the definitions bucket this often and give every domain an uploaded definition uses a request
+   * queue (and a mock poller). Off when undefined.
+   */
+  readonly watchDefinitionsMs?: number;
+  /** Settings of the capability queues created for new domains (default: the CDK app's). */
+  readonly queueSettings?: QueueSettings;
+}
+
+/** The "Lambdas" of the local stack, in this process. */
+export interface LocalWorkers {
+  readonly orchestrator: OrchestratorPollers | undefined;
+  readonly capabilityMock: CapabilityMockPollers | undefined;
+  /** Command and reply pollers (when the orchestrator runs), then one per capability queue. */
+  readonly pollers: readonly SqsPoller[];
+  /** Creates the request queues of `domains` that are missing, and mock pollers for them. Idempotent. */
+  addCapabilityDomains(domains: readonly string[]): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The orchestrator and the capability mock as Lambda-style SQS pollers against the given resources, which
+ * may live in this process or another one. Nothing here is needed to recover an instance: a process
+ * running these can be killed at any moment, and another one picks up where it left off (the messages it
+ * held come back after their visibility timeout, its leases expire).
+ */
+export async function startLocalWorkers(options: LocalWorkersOptions): Promise<LocalWorkers> {
+  const { resources, log } = options;
+  const sqs = new SQSClient(options.clients.sqs);
+  const onError = (error: unknown) =>
+    log.write(
+      JSON.stringify({
+        level: 50,
+        time: new Date().toISOString(),
+        msg: 'poller error',
+        error: String(error),
+      }),
+    );
+  const orchestrator =
+    options.orchestrator === false
+      ? undefined
+      : await createOrchestratorPollers({ ...options, sqs, onError });
+  const capabilityMock =
+    options.capabilityMock === false
+      ? undefined
+      : new CapabilityMockPollers({
+          sqs,
+          log,
+          eventDataBucket: resources.names.eventDataBucket,
+          onError,
+          ...(options.scenarios ? { scenarios: options.scenarios } : {}),
+        });
+  for (const [domain, queue] of resources.capabilityQueues) capabilityMock?.add(domain, queue);
+
+  const known = new Set(resources.capabilityQueues.keys());
+  const addCapabilityDomains = async (domains: readonly string[]) => {
+    const missing = domains.filter((d) => !known.has(d));
+    if (missing.length === 0) return;
+    await ensureCapabilityQueues(sqs, resources.stage, missing, options.queueSettings ?? QUEUE_SETTINGS);
+    for (const domain of missing) {
+      const queue = await consumedQueue(
+        sqs,
+        resources.names.capabilityRequestQueue(domain),
+        resources.names.capabilityRequestDlq(domain),
+      );
+      capabilityMock?.add(domain, queue);
+      known.add(domain);
+      log.write(
+        JSON.stringify({
+          level: 30,
+          time: new Date().toISOString(),
+          msg: 'capability request queue ready for a new domain',
+          domain,
+          queue: queue.name,
+        }),
+      );
+    }
+  };
+
+  const s3 = new S3Client(options.clients.s3);
+  const watcher =
+    options.watchDefinitionsMs === undefined
+      ? undefined
+      : new DefinitionsWatcher(s3, resources.names.definitionsBucket, {
+          intervalMs: options.watchDefinitionsMs,
+          domainsOf: domainsOfDefinitionText,
+          onDomains: addCapabilityDomains,
+          onError,
+        });
+
+  if (options.start !== false) {
+    for (const poller of orchestrator?.pollers ?? []) poller.start();
+    capabilityMock?.start();
+    watcher?.start();
+  }
+  return {
+    orchestrator,
+    capabilityMock,
+    get pollers() {
+      return [...(orchestrator?.pollers ?? []), ...(capabilityMock?.pollers ?? [])];
+    },
+    addCapabilityDomains,
+    async stop() {
+      await watcher?.stop();
+      await Promise.all([...(orchestrator?.pollers ?? []).map((p) => p.stop()), capabilityMock?.stop()]);
+      orchestrator?.destroy();
+      s3.destroy();
+      sqs.destroy();
+    },
+  };
+}
+
+// TODO(issue 9): provision-local.ts gets `ensureCapabilityQueues` and `domainsOfDefinitionText`; use them.
+function domainsOfDefinitionText(text: string): string[] {
+  const { definition } = validateDefinition('uploaded.yaml', text);
+  const domains = new Set<string>();
+  for (const node of Object.values(definition?.nodes ?? {})) {
+    if (node.type !== 'async_request') continue;
+    try {
+      domains.add(capabilityDomain(node.capability_id));
+    } catch {
+      // Not a valid queue-name part: `wf validate` reports it; no queue can be made for it.
+    }
+  }
+  return [...domains].sort();
+}
+
+async function ensureCapabilityQueues(
+  sqs: SQSClient,
+  stage: Stage,
+  domains: readonly string[],
+  settings: QueueSettings,
+): Promise<void> {
+  const names = resourceNames(stage);
+  for (const domain of domains) {
+    const dlq = await sqs.send(
+      new CreateQueueCommand({
+        QueueName: names.capabilityRequestDlq(domain),
+        Attributes: { MessageRetentionPeriod: String(settings.dlqRetentionSeconds) },
+      }),
+    );
+    const attributes = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }),
+    );
+    await sqs.send(
+      new CreateQueueCommand({
+        QueueName: names.capabilityRequestQueue(domain),
+        Attributes: {
+          VisibilityTimeout: String(settings.visibilityTimeoutSeconds),
+          RedrivePolicy: JSON.stringify({
+            deadLetterTargetArn: attributes.Attributes?.QueueArn,
+            maxReceiveCount: settings.maxReceiveCount,
+          }),
+        },
+      }),
+    );
+  }
+}
