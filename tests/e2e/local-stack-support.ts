@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   GetQueueAttributesCommand,
@@ -7,13 +8,17 @@ import {
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
+import { DynamoDbInstanceStore } from '../../orchestrator/src/aws/dynamodb-instance-store';
+import { systemClock } from '../../orchestrator/src/graph/engine-dependencies';
 import type { InstanceRecord } from '../../orchestrator/src/runtime/instance-record';
 import {
   startLocalStack,
   type LocalStack,
   type LocalStackOptions,
 } from '../../scripts/local-aws/local-stack';
+import { startLocalServers, type LocalServersOptions } from '../../scripts/local-aws/local-servers';
 import { REPO_ROOT } from '../../scripts/local-aws/provision-local';
+import { WorkerProcess, workerEnvironment } from '../../scripts/local-aws/worker-process';
 
 export const SHIPMENT = { shipmentId: 'SHP-1', originCountry: 'VN', destinationCountry: 'US' };
 
@@ -116,3 +121,84 @@ export async function startTestStack(options: LocalStackOptions = {}) {
 }
 
 export type TestStack = Awaited<ReturnType<typeof startTestStack>>;
+
+/**
+ * The servers of a local stack on free ports, with no orchestrator or capability mock in this process
+ * (`pnpm local --no-workers`), and `scripts/worker.ts` child processes run against them.
+ */
+export async function startTestServers(options: LocalServersOptions = {}) {
+  const logFile = join(REPO_ROOT, '.local-aws', `test-workers-${process.pid}-${Date.now()}.log`);
+  const servers = await startLocalServers({ ports: { dynamodb: 0, sqs: 0, s3: 0 }, ...options });
+  const { aws, resources } = servers;
+  const sqs = new SQSClient(aws.clientConfig.sqs);
+  const s3 = new S3Client(aws.clientConfig.s3);
+  const dynamodb = new DynamoDBClient(aws.clientConfig.dynamodb);
+  const instances = new DynamoDbInstanceStore(dynamodb, resources.names.stateTable, systemClock);
+  const workers: WorkerProcess[] = [];
+
+  const helpers = {
+    servers,
+    logFile,
+    /** Starts a worker process against these servers and resolves once it polls its queues. */
+    async spawnWorker(env: Record<string, string> = {}, args: string[] = []): Promise<WorkerProcess> {
+      const worker = new WorkerProcess({
+        env: workerEnvironment(aws, resources.stage, { CCH_LOG_FILE: logFile, ...env }),
+        args,
+      });
+      workers.push(worker);
+      await worker.ready;
+      return worker;
+    },
+    async upload(workflowId: string) {
+      const text = readFileSync(join(REPO_ROOT, 'workflow-definitions', `${workflowId}.yaml`), 'utf8');
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: resources.names.definitionsBucket,
+          Key: `${workflowId}.yaml`,
+          Body: text,
+        }),
+      );
+    },
+    async start(workflowId: string, instanceId: string, context: Record<string, unknown> = SHIPMENT) {
+      await sqs.send(
+        new SendMessageCommand({
+          QueueUrl: resources.commandQueue.url,
+          MessageBody: JSON.stringify({
+            type: 'START_WORKFLOW',
+            workflow_id: workflowId,
+            instance_id: instanceId,
+            context,
+          }),
+        }),
+      );
+    },
+    record: (instanceId: string) => instances.get(instanceId),
+    /** Polls the status record until `done` holds (or fails after `timeoutMs`). */
+    async waitFor(instanceId: string, done: (r: InstanceRecord) => boolean, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const record = await instances.get(instanceId);
+        if (record && done(record)) return record;
+        if (Date.now() > deadline) {
+          throw new Error(
+            `instance ${instanceId} did not get there in ${timeoutMs} ms: ${JSON.stringify(record?.status)}\n` +
+              workers.map((w) => `worker ${w.pid}:\n${w.recentOutput}`).join('\n'),
+          );
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    ended: (r: InstanceRecord) => ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(r.status),
+    /** Kills every worker still running (SIGKILL: nothing of theirs matters), then stops the servers. */
+    async stop() {
+      await Promise.all(workers.map((w) => w.kill('SIGKILL')));
+      sqs.destroy();
+      s3.destroy();
+      dynamodb.destroy();
+      await servers.stop();
+    },
+  };
+  return helpers;
+}
+
+export type TestServers = Awaited<ReturnType<typeof startTestServers>>;
