@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { GetItemCommand, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  GetItemCommand,
+  UpdateItemCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
 import type { Clock } from '../graph/engine-dependencies';
 import { LeaseLostError } from '../runtime/errors';
 import type { InstanceRecord } from '../runtime/instance-record';
@@ -95,12 +100,14 @@ export class DynamoDbInstanceStore implements InstanceStore {
   }
 
   async save(record: InstanceRecord, lease: Lease): Promise<void> {
-    const values: Record<string, { S: string } | { B: Uint8Array } | { BOOL: boolean }> = {
+    const version = record.version ?? 1;
+    const values: Record<string, AttributeValue> = {
       ':record': { B: encode(record) },
       ':status': { S: record.status },
       ':workflow': { S: record.workflow_id },
       ':token': { S: lease.token },
       ':omitted': { BOOL: false },
+      ':version': { N: String(version) },
     };
     // Too big for an item: drop the context (the checkpoint holds it), then if need be start_context (a
     // START that must run again is redelivered with its own).
@@ -113,15 +120,35 @@ export class DynamoDbInstanceStore implements InstanceStore {
       values[':record'] = { B: encode(candidate) };
       values[':omitted'] = { BOOL: true };
     }
+    // The commit point of the instance: only the lease holder, and only from the version it read.
+    let condition = 'lease_token = :token AND ';
+    if (version === 1) condition += 'attribute_not_exists(#version)';
+    else {
+      condition += '#version = :previous';
+      values[':previous'] = { N: String(version - 1) };
+    }
+    // Only a finished instance expires, and then as a whole (the retention purger removes its checkpoints).
+    let update =
+      'SET #record = :record, #status = :status, workflow_id = :workflow, context_omitted = :omitted, #version = :version';
+    if (record.expires_at !== undefined) {
+      update += ', #ttl = :ttl';
+      values[':ttl'] = { N: String(record.expires_at) };
+    } else {
+      update += ' REMOVE #ttl';
+    }
     try {
       await this.dynamodb.send(
         new UpdateItemCommand({
           TableName: this.table,
           Key: key(record.instance_id),
-          UpdateExpression:
-            'SET #record = :record, #status = :status, workflow_id = :workflow, context_omitted = :omitted',
-          ConditionExpression: 'lease_token = :token',
-          ExpressionAttributeNames: { '#record': 'record', '#status': 'status' },
+          UpdateExpression: update,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: {
+            '#record': 'record',
+            '#status': 'status',
+            '#version': 'version',
+            '#ttl': TTL_ATTRIBUTE,
+          },
           ExpressionAttributeValues: values,
         }),
       );
@@ -133,6 +160,9 @@ export class DynamoDbInstanceStore implements InstanceStore {
     }
   }
 }
+
+/** The table's TTL attribute (epoch seconds): set on status records of finished instances only. */
+export const TTL_ATTRIBUTE = 'ttl';
 
 /** Well under DynamoDB's 400 KB item limit, leaving room for keys and the lease attributes. */
 const MAX_RECORD_BYTES = 350 * 1024;

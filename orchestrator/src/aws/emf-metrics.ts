@@ -10,6 +10,7 @@ const UNITS: Record<MetricName, 'Count' | 'Milliseconds'> = {
   StaleReplies: 'Count',
   LeaseConflicts: 'Count',
   RequestsDispatched: 'Count',
+  CapabilityQueueMissing: 'Count',
 };
 
 /**

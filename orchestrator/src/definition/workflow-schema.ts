@@ -42,6 +42,23 @@ const title = z
   .optional()
   .meta({ description: 'Display title.' });
 
+/**
+ * A retry policy. Every wait between attempts is a durable timer (the invocation ends), so intervals of
+ * days are fine.
+ */
+export const retrySchema = z.strictObject({
+  max_attempts: z
+    .int({ error: 'must be a whole number from 1 to 10' })
+    .min(1, { error: 'must be a whole number from 1 to 10' })
+    .max(10, { error: 'must be a whole number from 1 to 10' }),
+  interval: durationSchema.optional(),
+  backoff_rate: z
+    .number({ error: 'must be a number from 1 to 10' })
+    .min(1, { error: 'must be a number from 1 to 10' })
+    .max(10, { error: 'must be a number from 1 to 10' })
+    .optional(),
+});
+
 export const asyncRequestNodeSchema = z
   .strictObject({
     type: z.literal('async_request'),
@@ -55,21 +72,11 @@ export const asyncRequestNodeSchema = z
     on_failure: nodeRef.optional().meta({ description: 'When the reply is a FAILURE; default: fail.' }),
     timeout: durationSchema.optional(),
     on_timeout: nodeRef.optional().meta({ description: 'Where to go when the timeout elapses.' }),
+    retry: retrySchema
+      .optional()
+      .meta({ description: 'Sends the request again (with a new request id) after a FAILURE reply.' }),
   })
   .meta({ description: 'Sends a request to a capability queue and waits for its reply.' });
-
-export const retrySchema = z.strictObject({
-  max_attempts: z
-    .int({ error: 'must be a whole number from 1 to 10' })
-    .min(1, { error: 'must be a whole number from 1 to 10' })
-    .max(10, { error: 'must be a whole number from 1 to 10' }),
-  interval: durationSchema.optional(),
-  backoff_rate: z
-    .number({ error: 'must be a number from 1 to 10' })
-    .min(1, { error: 'must be a number from 1 to 10' })
-    .max(10, { error: 'must be a number from 1 to 10' })
-    .optional(),
-});
 
 export const syncCallNodeSchema = z
   .strictObject({
@@ -169,3 +176,4 @@ export type SyncCallNode = z.infer<typeof syncCallNodeSchema>;
 export type ChoiceNode = z.infer<typeof choiceNodeSchema>;
 export type ParallelNode = z.infer<typeof parallelNodeSchema>;
 export type EndNode = z.infer<typeof endNodeSchema>;
+export type RetryPolicy = z.infer<typeof retrySchema>;

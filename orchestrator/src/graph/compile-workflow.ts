@@ -9,6 +9,7 @@ import {
   branchNodeName,
   FAIL_NODE,
   joinGateName,
+  retryNodeName,
   Routing,
   waitNodeName,
 } from './routing';
@@ -56,16 +57,20 @@ function buildScope(definition: WorkflowDefinition, scope: Scope, ctx: kinds.Nod
           kinds.asyncRequestWait(name, node, ctx),
           routing
             .possibleTargets(name, [node.on_response, node.on_failure, node.on_timeout], true)
-            .concat(END),
+            .concat(END, node.retry ? [retryNodeName(name)] : []),
         );
         graph.addEdge(name, waitNodeName(name));
+        if (node.retry) add(retryNodeName(name), kinds.retryWait(name, ctx), [name, END]);
         break;
       case 'sync_call':
         add(
           name,
           kinds.syncCall(name, node, ctx),
-          routing.possibleTargets(name, [node.on_success, node.on_failure], true),
+          routing
+            .possibleTargets(name, [node.on_success, node.on_failure], true)
+            .concat(node.retry ? [retryNodeName(name)] : []),
         );
+        if (node.retry) add(retryNodeName(name), kinds.retryWait(name, ctx), [name, END]);
         break;
       case 'choice':
         add(

@@ -1,13 +1,19 @@
 import type { LangGraphRunnableConfig } from '@langchain/langgraph';
 import { Command, END, interrupt } from '@langchain/langgraph';
 import { parseDuration } from '../definition/duration';
-import type { AsyncRequestNode, ChoiceNode, EndNode, SyncCallNode } from '../definition/workflow-schema';
+import type {
+  AsyncRequestNode,
+  ChoiceNode,
+  EndNode,
+  RetryPolicy,
+  SyncCallNode,
+} from '../definition/workflow-schema';
 import { SyncCapabilityError } from '../sync-capabilities/registry';
 import type { EngineDependencies } from './engine-dependencies';
 import { evaluateCondition, ExpressionError } from './expression';
 import type { BranchStructure } from './branch-structure';
 import type { Routing } from './routing';
-import { waitNodeName } from './routing';
+import { retryNodeName, waitNodeName } from './routing';
 import { stateDelta } from './state-delta';
 import type {
   Context,
@@ -68,6 +74,7 @@ export function asyncRequestPrepare(name: string, node: AsyncRequestNode, ctx: N
     const now = ctx.deps.clock.now();
     const timeoutMs = node.timeout === undefined ? undefined : parseDuration(node.timeout);
     const wait: OpenWait = {
+      kind: 'request',
       request_id: requestId,
       node: name,
       capability_id: node.capability_id,
@@ -86,7 +93,7 @@ export function asyncRequestPrepare(name: string, node: AsyncRequestNode, ctx: N
  * an interrupted node from the top on every resume.
  */
 export function asyncRequestWait(name: string, node: AsyncRequestNode, ctx: NodeBuildContext): NodeFn {
-  return (state) => {
+  return (state, config) => {
     const wait = Object.values(state.waits).find((w) => w.node === name);
     if (!wait) throw new Error(`node ${name} has no open wait: the prepare step did not run`);
     const parallels = ctx.branches.enclosing(name).map((m) => m.parallel);
@@ -104,6 +111,7 @@ export function asyncRequestWait(name: string, node: AsyncRequestNode, ctx: Node
             resolved: { [wait.request_id]: 'CANCELLED' as const },
             history: history('CANCELLED'),
             cancelled_parallels: { [resume.parallel]: true as const },
+            attempts: { [name]: null },
           },
           goto: END,
         }),
@@ -119,6 +127,7 @@ export function asyncRequestWait(name: string, node: AsyncRequestNode, ctx: Node
         ...closed,
         resolved: { [wait.request_id]: 'TIMED_OUT' as const },
         history: history('TIMED_OUT'),
+        attempts: { [name]: null },
       };
       if (node.on_timeout !== undefined) {
         return Promise.resolve(
@@ -130,6 +139,16 @@ export function asyncRequestWait(name: string, node: AsyncRequestNode, ctx: Node
       }
       return Promise.resolve(failWith(ctx, name, undefined, error, update));
     }
+    if (resume.kind === 'undeliverable') {
+      const update = {
+        ...closed,
+        resolved: { [wait.request_id]: 'FAILED' as const },
+        history: history('FAILED'),
+        attempts: { [name]: null },
+      };
+      // Not the capability's answer: its `on_failure` route is for replies, so the step fails outright.
+      return Promise.resolve(failWith(ctx, name, undefined, { ...resume.error, node: name }, update));
+    }
     if (resume.status === 'FAILURE') {
       const error = { code: resume.error.code, message: resume.error.message, node: name };
       const update = {
@@ -137,7 +156,15 @@ export function asyncRequestWait(name: string, node: AsyncRequestNode, ctx: Node
         resolved: { [wait.request_id]: 'FAILED' as const },
         history: history('FAILED'),
       };
-      return Promise.resolve(failWith(ctx, name, node.on_failure, error, update));
+      const attempt = state.attempts[name] ?? 1;
+      if (node.retry && attempt < node.retry.max_attempts) {
+        return Promise.resolve(
+          scheduleRetry(name, node.retry, attempt, state, config, ctx, { ...update, last_error: error }),
+        );
+      }
+      return Promise.resolve(
+        failWith(ctx, name, node.on_failure, error, { ...update, attempts: { [name]: null } }),
+      );
     }
     const expected = node.request_output_keys;
     const missing = (expected ?? []).filter((key) => !(key in resume.outputs));
@@ -151,6 +178,7 @@ export function asyncRequestWait(name: string, node: AsyncRequestNode, ctx: Node
         ...closed,
         resolved: { [wait.request_id]: 'FAILED' as const },
         history: history('FAILED'),
+        attempts: { [name]: null },
       };
       return Promise.resolve(failWith(ctx, name, node.on_failure, error, update));
     }
@@ -163,6 +191,7 @@ export function asyncRequestWait(name: string, node: AsyncRequestNode, ctx: Node
           context: outputs,
           resolved: { [wait.request_id]: 'REPLIED' as const },
           history: history('SUCCEEDED'),
+          attempts: { [name]: null },
         },
         goto: ctx.routing.target(name, node.on_response),
       }),
@@ -170,52 +199,128 @@ export function asyncRequestWait(name: string, node: AsyncRequestNode, ctx: Node
   };
 }
 
-/** Runs a registered synchronous capability with the node's retry policy, then routes. */
+/**
+ * Runs one attempt of a registered synchronous capability, then routes. The capability sees a copy of the
+ * context, and only its declared output keys are merged, so an attempt that fails (or misbehaves) changes
+ * nothing. When an attempt fails and the retry policy allows another, the node waits on a durable timer
+ * (`__retry__<node>`) and the invocation ends: no sleeping inside it, whatever the interval.
+ */
 export function syncCall(name: string, node: SyncCallNode, ctx: NodeBuildContext): NodeFn {
   const capability = ctx.deps.syncCapabilities[node.capability_id];
   const attempts = node.retry?.max_attempts ?? 1;
-  const intervalMs = node.retry?.interval === undefined ? 1000 : (parseDuration(node.retry.interval) ?? 1000);
-  const backoff = node.retry?.backoff_rate ?? 2;
-  return async (state) => {
+  return async (state, config) => {
     const started = ctx.deps.clock.now().toISOString();
-    let lastError: WorkflowError = {
-      code: 'UNKNOWN_CAPABILITY',
-      message: `no sync capability ${node.capability_id}`,
-      node: name,
-    };
-    for (let attempt = 1; capability && attempt <= attempts; attempt++) {
+    const attempt = state.attempts[name] ?? 1;
+    // Visits make retry ids distinct when a loop comes back to this node; counted once per first attempt.
+    const visits = attempt === 1 ? { [name]: (state.visits[name] ?? 0) + 1 } : {};
+    const seen = { ...state, visits: { ...state.visits, ...visits } };
+    let error: WorkflowError;
+    if (!capability) {
+      error = { code: 'UNKNOWN_CAPABILITY', message: `no sync capability ${node.capability_id}`, node: name };
+    } else {
       try {
         const result = await capability({
-          context: state.context,
+          context: structuredClone(state.context),
           outputKeys: node.output_keys ?? [],
           node: name,
         });
-        const outputs = node.output_keys === undefined ? result : pick(result, node.output_keys);
-        const history: HistoryEntry[] = [
-          {
-            node: name,
-            status: 'SUCCEEDED',
-            started_at: started,
-            ended_at: ctx.deps.clock.now().toISOString(),
-          },
-        ];
+        const outputs = node.output_keys === undefined ? { ...result } : pick(result, node.output_keys);
+        const ended = ctx.deps.clock.now().toISOString();
         return new Command({
-          update: { context: outputs, history },
+          update: {
+            context: structuredClone(outputs),
+            history: [{ node: name, status: 'SUCCEEDED', started_at: started, ended_at: ended }],
+            attempts: { [name]: null },
+            visits,
+          },
           goto: ctx.routing.target(name, node.on_success),
         });
-      } catch (error) {
-        lastError = {
-          code: error instanceof SyncCapabilityError ? error.code : 'SYNC_CAPABILITY_FAILED',
-          message: `${error instanceof Error ? error.message : String(error)} (attempt ${attempt} of ${attempts})`,
+      } catch (thrown) {
+        error = {
+          code: thrown instanceof SyncCapabilityError ? thrown.code : 'SYNC_CAPABILITY_FAILED',
+          message: `${thrown instanceof Error ? thrown.message : String(thrown)} (attempt ${attempt} of ${attempts})`,
           node: name,
         };
-        if (attempt < attempts) await ctx.deps.clock.sleep(intervalMs * backoff ** (attempt - 1));
       }
     }
-    const history: HistoryEntry[] = [
-      { node: name, status: 'FAILED', started_at: started, ended_at: ctx.deps.clock.now().toISOString() },
-    ];
-    return failWith(ctx, name, node.on_failure, lastError, { history });
+    const ended = ctx.deps.clock.now().toISOString();
+    const history: HistoryEntry[] = [{ node: name, status: 'FAILED', started_at: started, ended_at: ended }];
+    if (capability && node.retry && attempt < attempts) {
+      return scheduleRetry(name, node.retry, attempt, seen, config, ctx, {
+        history,
+        last_error: error,
+        visits,
+      });
+    }
+    return failWith(ctx, name, node.on_failure, error, { history, attempts: { [name]: null }, visits });
+  };
+}
+
+/** The delay before attempt `attempt + 1`: `interval * backoff_rate^(attempt - 1)` (default 1 s, x2). */
+export function retryDelayMs(retry: RetryPolicy, attempt: number): number {
+  const intervalMs = retry.interval === undefined ? 1000 : (parseDuration(retry.interval) ?? 1000);
+  return intervalMs * (retry.backoff_rate ?? 2) ** (attempt - 1);
+}
+
+/** Records a retry wait (a timer, nothing to send) and goes to the node's retry node to await it. */
+function scheduleRetry(
+  name: string,
+  retry: RetryPolicy,
+  attempt: number,
+  state: WorkflowStateValue,
+  config: LangGraphRunnableConfig,
+  ctx: NodeBuildContext,
+  update: WorkflowStateUpdate,
+): Command {
+  const now = ctx.deps.clock.now();
+  const visit = state.visits[name] ?? 0;
+  const wait: OpenWait = {
+    kind: 'retry',
+    request_id: `${instanceIdOf(config)}:${name}:${visit}:retry:${attempt + 1}`,
+    node: name,
+    capability_id: '',
+    since: now.toISOString(),
+    deadline: new Date(now.getTime() + retryDelayMs(retry, attempt)).toISOString(),
+    input: {},
+    expected_output_keys: [],
+  };
+  return new Command({
+    update: {
+      ...update,
+      attempts: { [name]: attempt + 1 },
+      waits: { [wait.request_id]: wait },
+    },
+    goto: retryNodeName(name),
+  });
+}
+
+/**
+ * Waits for a retry's timer, then goes back to the node for its next attempt. Like every waiting node it
+ * has no side effects (LangGraph re-runs it on resume), and a failing sibling branch can stop it.
+ */
+export function retryWait(name: string, ctx: NodeBuildContext): NodeFn {
+  return (state) => {
+    const wait = Object.values(state.waits).find((w) => w.node === name && w.kind === 'retry');
+    if (!wait) throw new Error(`node ${name} has no retry wait: the failed attempt did not record it`);
+    const parallels = ctx.branches.enclosing(name).map((m) => m.parallel);
+    const resume = interrupt<WaitInterrupt, WaitResumeValue>({ ...wait, parallels });
+    const closed = { waits: { [wait.request_id]: null } };
+    if (resume.kind === 'cancelled') {
+      return Promise.resolve(
+        new Command({
+          update: {
+            ...closed,
+            resolved: { [wait.request_id]: 'CANCELLED' as const },
+            cancelled_parallels: { [resume.parallel]: true as const },
+            attempts: { [name]: null },
+          },
+          goto: END,
+        }),
+      );
+    }
+    return Promise.resolve(
+      new Command({ update: { ...closed, resolved: { [wait.request_id]: 'REPLIED' as const } }, goto: name }),
+    );
   };
 }
 

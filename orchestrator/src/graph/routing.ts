@@ -6,6 +6,8 @@ import type { BranchStructure, Scope } from './branch-structure';
 export const FAIL_NODE = '__fail__';
 export const BRANCH_FAILED_NODE = '__branch_failed__';
 export const waitNodeName = (node: string): string => `__wait__${node}`;
+/** Where a node with a retry policy waits, on a durable timer, before its next attempt. */
+export const retryNodeName = (node: string): string => `__retry__${node}`;
 export const BRANCH_NODE_PREFIX = '__branch__';
 export const branchNodeName = (parallel: string, branch: string): string =>
   `${BRANCH_NODE_PREFIX}${parallel}__${branch}`;

@@ -151,10 +151,14 @@ describe('sync_call', () => {
       expect(record.status).toBe('SUCCEEDED');
       expect(calls.map((c) => c.at)).toEqual([at(0), at(1 * SECOND), at(3 * SECOND)]);
       expect(sim.clock.now().toISOString()).toBe(at(3 * SECOND));
+      // Each attempt is a step of its own; the waits between them were durable timers, not sleeps.
       expect(record.history).toEqual([
-        { node: 'Rate', status: 'SUCCEEDED', started_at: at(0), ended_at: at(3 * SECOND) },
+        { node: 'Rate', status: 'FAILED', started_at: at(0), ended_at: at(0) },
+        { node: 'Rate', status: 'FAILED', started_at: at(1 * SECOND), ended_at: at(1 * SECOND) },
+        { node: 'Rate', status: 'SUCCEEDED', started_at: at(3 * SECOND), ended_at: at(3 * SECOND) },
         { node: 'Done', status: 'SUCCEEDED', started_at: at(3 * SECOND), ended_at: at(3 * SECOND) },
       ]);
+      expect(sim.timers.scheduled).toEqual([]);
       expect(record.context).toEqual({ rate: 1.25, currency: 'USD' });
       expect(record.error).toBeNull();
     });
@@ -169,7 +173,9 @@ describe('sync_call', () => {
       expect(sim.clock.now().toISOString()).toBe(at(3 * SECOND));
       expect(record.status).toBe('FAILED');
       expect(record.history).toEqual([
-        { node: 'Rate', status: 'FAILED', started_at: at(0), ended_at: at(3 * SECOND) },
+        { node: 'Rate', status: 'FAILED', started_at: at(0), ended_at: at(0) },
+        { node: 'Rate', status: 'FAILED', started_at: at(1 * SECOND), ended_at: at(1 * SECOND) },
+        { node: 'Rate', status: 'FAILED', started_at: at(3 * SECOND), ended_at: at(3 * SECOND) },
         { node: 'Fallback', status: 'FAILED', started_at: at(3 * SECOND), ended_at: at(3 * SECOND) },
       ]);
       expect(record.error).toMatchObject({ code: 'BUSY', node: 'Rate' });
@@ -195,7 +201,11 @@ describe('sync_call', () => {
       );
       expect(calls).toHaveLength(3);
       expect(record.status).toBe('FAILED');
-      expect(steps(record)).toEqual([['Rate', 'FAILED']]);
+      expect(steps(record)).toEqual([
+        ['Rate', 'FAILED'],
+        ['Rate', 'FAILED'],
+        ['Rate', 'FAILED'],
+      ]);
       expect(record.error).toMatchObject({ code: 'DOWN', node: 'Rate' });
       expect(record.error?.message).toContain('rate service down #3');
       expect(record.output).toBeUndefined();

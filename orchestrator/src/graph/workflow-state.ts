@@ -2,8 +2,14 @@ import { Annotation } from '@langchain/langgraph';
 
 export type Context = Record<string, unknown>;
 
-/** A request the instance is waiting on. Written durably before the request is sent (the outbox). */
+/**
+ * What the instance is waiting on. Written durably before anything is sent (the outbox): a `request` to a
+ * capability (answered by its reply, or by its timer), or a `retry` of a failed step (answered only by its
+ * timer, at `deadline`).
+ */
 export interface OpenWait {
+  /** Absent in waits recorded before retries existed: those are requests. */
+  readonly kind?: 'request' | 'retry';
   readonly request_id: string;
   readonly node: string;
   readonly capability_id: string;
@@ -73,6 +79,11 @@ export const WorkflowState = Annotation.Root({
       b.length === 0 ? a : [...a, ...b].sort((x, y) => x.ended_at.localeCompare(y.ended_at)),
     default: () => [],
   }),
+  /** The attempt a node with a retry policy is on, while it is retrying; cleared when it routes on. */
+  attempts: Annotation<Record<string, number>, Record<string, number | null>>({
+    reducer: mergeWithDeletes,
+    default: () => ({}),
+  }),
   last_error: Annotation<WorkflowError | null>({ reducer: (_, b) => b, default: () => null }),
   /** Parallels one of whose branches failed, with the error; cleared when the parallel routes on. */
   branch_failures: Annotation<Record<string, WorkflowError>, Record<string, WorkflowError | null>>({
@@ -101,7 +112,9 @@ export type WaitResumeValue =
     }
   | { readonly kind: 'timeout'; readonly at: string }
   /** A sibling branch of `parallel` failed: stop waiting and end this branch. */
-  | { readonly kind: 'cancelled'; readonly parallel: string; readonly at: string };
+  | { readonly kind: 'cancelled'; readonly parallel: string; readonly at: string }
+  /** The request can never be delivered (e.g. its capability has no queue): the step fails with `error`. */
+  | { readonly kind: 'undeliverable'; readonly error: WorkflowError; readonly at: string };
 
 /**
  * The value an interrupted async_request node exposes: the whole wait, so the runtime can send the request

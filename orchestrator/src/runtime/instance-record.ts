@@ -1,4 +1,5 @@
 import type { HistoryEntry, Resolution, WorkflowError } from '../graph/workflow-state';
+import type { CommittedCheckpoints } from './fenced-checkpointer';
 
 export const INSTANCE_STATUSES = ['RUNNING', 'WAITING', 'SUCCEEDED', 'FAILED', 'CANCELLED'] as const;
 export type InstanceStatus = (typeof INSTANCE_STATUSES)[number];
@@ -44,6 +45,15 @@ export interface InstanceRecord {
   readonly resolved: Readonly<Record<string, Resolution | 'RESOLVED'>>;
   readonly created_at: string;
   readonly updated_at: string;
+  /**
+   * Bumped by every commit; a write is conditioned on the version it read (and on the lease's fencing
+   * token), so two writers can never both commit from the same state. Absent in records older than it: 0.
+   */
+  readonly version?: number;
+  /** The checkpoints this record adopts: the instance's state is exactly these (see FencedCheckpointer). */
+  readonly checkpoints?: CommittedCheckpoints;
+  /** Terminal instances only: when the whole instance may be removed (epoch seconds; the table's TTL). */
+  readonly expires_at?: number;
 }
 
 /** The public view (`wf status --json`): the status record without the runtime's bookkeeping fields. */

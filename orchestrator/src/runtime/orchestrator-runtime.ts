@@ -15,8 +15,10 @@ import type {
   WorkflowStateValue,
 } from '../graph/workflow-state';
 import type { SyncCapability } from '../sync-capabilities/registry';
+import type { EngineError } from './errors';
 import { FailureTrackingCheckpointer } from './failure-tracking-checkpointer';
-import { ack, reject, retry, type HandleOutcome } from './handle-outcome';
+import { FencedCheckpointer, NO_CHECKPOINTS } from './fenced-checkpointer';
+import { ack, defer, reject, retry, type HandleOutcome } from './handle-outcome';
 import { isTerminal, type InstanceRecord, type InstanceStatus } from './instance-record';
 import type {
   AsyncRequestMessage,
@@ -58,6 +60,8 @@ export interface RuntimeOptions {
   /** How soon a message the instance is not ready for (unknown yet, or not awaited yet) comes back. */
   readonly notReadyRetrySeconds?: number;
   readonly newInstanceId?: () => string;
+  /** How long a finished instance is kept before it is removed whole (default 30 days). */
+  readonly retentionSeconds?: number;
   /** LangGraph durability; `DURABILITY` unless measuring the alternative. */
   readonly durability?: 'exit' | 'sync';
 }
@@ -97,10 +101,12 @@ export class OrchestratorRuntime {
   private readonly busyRetrySeconds: number;
   private readonly notReadyRetrySeconds: number;
   private readonly newInstanceId: () => string;
-  private readonly checkpointer: FailureTrackingCheckpointer;
+  private readonly failures: FailureTrackingCheckpointer;
+  private readonly checkpointer: FencedCheckpointer;
 
   constructor(private readonly options: RuntimeOptions) {
-    this.checkpointer = new FailureTrackingCheckpointer(options.checkpointer);
+    this.failures = new FailureTrackingCheckpointer(options.checkpointer);
+    this.checkpointer = new FencedCheckpointer(this.failures);
     this.deps = { clock: options.clock, syncCapabilities: options.syncCapabilities };
     this.leaseTtlMs = options.leaseTtlMs ?? 2 * 60 * 1000;
     this.busyRetrySeconds = options.busyRetrySeconds ?? 2;
@@ -128,23 +134,45 @@ export class OrchestratorRuntime {
       const delay = await this.busyDelaySeconds(instanceId);
       log.info(
         { message_type: message.type, retry_in_seconds: delay },
-        'instance busy; message will come back',
+        'instance busy; message deferred (not counted towards the DLQ)',
       );
-      return retry('instance busy', delay);
+      return defer('instance busy', delay);
     }
     try {
-      switch (message.type) {
-        case 'START_WORKFLOW':
-          return await this.start({ ...message, instance_id: instanceId }, lease, log);
-        case 'ASYNC_RESP':
-          return await this.reply(message, lease, log);
-        case 'TIMER_FIRED':
-          return await this.timerFired(message, lease, log);
-        case 'CANCEL_WORKFLOW':
-          return await this.cancel(message, lease, log);
+      const stored = await this.options.instances.get(instanceId);
+      this.checkpointer.begin(instanceId, stored?.checkpoints ?? NO_CHECKPOINTS);
+      try {
+        return await this.dispatchMessage(message, instanceId, stored, lease, log);
+      } finally {
+        this.checkpointer.end(instanceId);
       }
     } finally {
       await this.options.instances.releaseLease(lease);
+    }
+  }
+
+  private async dispatchMessage(
+    message: InboundMessage,
+    instanceId: string,
+    stored: InstanceRecord | undefined,
+    lease: Lease,
+    log: Logger,
+  ): Promise<HandleOutcome> {
+    if (message.type === 'START_WORKFLOW') {
+      return this.start({ ...message, instance_id: instanceId }, stored, lease, log);
+    }
+    if (!stored) {
+      return retry(`${message.type} for unknown instance ${instanceId}`, this.notReadyRetrySeconds);
+    }
+    const record = withVersion(stored);
+    const instanceLog = log.child({ workflow_id: record.workflow_id });
+    switch (message.type) {
+      case 'ASYNC_RESP':
+        return this.reply(message, record, lease, instanceLog);
+      case 'TIMER_FIRED':
+        return this.timerFired(message, record, lease, instanceLog);
+      case 'CANCEL_WORKFLOW':
+        return this.cancel(message, record, lease, instanceLog);
     }
   }
 
@@ -181,12 +209,14 @@ export class OrchestratorRuntime {
 
   private async start(
     message: StartWorkflow & { instance_id: string },
+    stored: InstanceRecord | undefined,
     lease: Lease,
     log: Logger,
   ): Promise<HandleOutcome> {
-    const stored = await this.options.instances.get(message.instance_id);
     if (stored) {
-      const existing = stored.start_context_omitted ? { ...stored, start_context: message.context } : stored;
+      const existing = withVersion(
+        stored.start_context_omitted ? { ...stored, start_context: message.context } : stored,
+      );
       await this.reconcile(existing, lease, log);
       log.info(
         { status: existing.status },
@@ -215,6 +245,8 @@ export class OrchestratorRuntime {
       resolved: {},
       created_at: now,
       updated_at: now,
+      version: 0,
+      checkpoints: NO_CHECKPOINTS,
     };
     const { definition, diagnostics } = validateDefinition(key, definitionText.text, {
       syncCapabilityIds: new Set(Object.keys(this.options.syncCapabilities)),
@@ -234,7 +266,7 @@ export class OrchestratorRuntime {
           }
         : missingContext(definition, message.context);
     if (failure) {
-      await this.options.instances.save({ ...base, status: 'FAILED', error: failure }, lease);
+      await this.commit({ ...base, status: 'FAILED', error: failure }, lease);
       this.options.metrics.record('WorkflowsFailed', 1, { workflow_id: message.workflow_id });
       log.warn({ error: failure }, 'START_WORKFLOW refused: instance FAILED before its first step');
       return ack('start refused');
@@ -249,22 +281,25 @@ export class OrchestratorRuntime {
         code: 'COMPILE_FAILED',
         message: error instanceof Error ? error.message : String(error),
       };
-      await this.options.instances.save({ ...base, status: 'FAILED', error: compileError }, lease);
+      await this.commit({ ...base, status: 'FAILED', error: compileError }, lease);
       this.options.metrics.record('WorkflowsFailed', 1, { workflow_id: message.workflow_id });
       log.error({ error: compileError }, 'START_WORKFLOW refused: instance FAILED before its first step');
       return ack('start refused');
     }
-    await this.options.instances.save(base, lease);
-    this.options.metrics.record('WorkflowsStarted', 1, { workflow_id: message.workflow_id });
-    log.info({ definition: base.definition }, 'workflow started');
+    // The first commit creates the record together with the first checkpoint: a START that dies before it
+    // left nothing anyone can see, and its redelivery starts afresh.
+    log.info({ definition: base.definition }, 'workflow starting');
     await this.reconcile(base, lease, log);
+    this.options.metrics.record('WorkflowsStarted', 1, { workflow_id: message.workflow_id });
     return ack();
   }
 
-  private async reply(message: AsyncResponse, lease: Lease, instanceLog: Logger): Promise<HandleOutcome> {
-    const record = await this.options.instances.get(message.instance_id);
-    if (!record) return retry(`reply for unknown instance ${message.instance_id}`, this.notReadyRetrySeconds);
-    const log = instanceLog.child({ workflow_id: record.workflow_id });
+  private async reply(
+    message: AsyncResponse,
+    record: InstanceRecord,
+    lease: Lease,
+    log: Logger,
+  ): Promise<HandleOutcome> {
     const { record: current, view } = await this.reconcile(record, lease, log);
     const rid = message.request_id;
     const pending = view?.pending.get(rid);
@@ -288,16 +323,21 @@ export class OrchestratorRuntime {
       log.warn({ resolution: resolution ?? current.status }, 'stale reply: the request is no longer awaited');
       return ack('stale');
     }
-    return retry(
+    return defer(
       `reply for request ${rid} that instance ${current.instance_id} is not awaiting yet`,
       this.notReadyRetrySeconds,
     );
   }
 
-  private async timerFired(message: TimerFired, lease: Lease, instanceLog: Logger): Promise<HandleOutcome> {
-    const record = await this.options.instances.get(message.instance_id);
-    if (!record) return retry(`timer for unknown instance ${message.instance_id}`, this.notReadyRetrySeconds);
-    const log = instanceLog.child({ workflow_id: record.workflow_id });
+  private async timerFired(
+    message: TimerFired,
+    record: InstanceRecord,
+    lease: Lease,
+    log: Logger,
+  ): Promise<HandleOutcome> {
+    if (isTerminal(record.status) || !record.waits.some((w) => w.request_id === message.request_id)) {
+      return ack('timer for a wait that is over');
+    }
     if (this.options.clock.now().getTime() < Date.parse(message.fire_at)) {
       await this.options.timers.schedule(message);
       return ack('timer re-armed');
@@ -306,7 +346,8 @@ export class OrchestratorRuntime {
     const pending = view?.pending.get(message.request_id);
     if (!pending || isTerminal(current.status)) return ack('timer for a wait that is over');
     const wait = pending.wait;
-    log.warn({ node: wait.node, deadline: wait.deadline }, 'wait timed out');
+    if (wait.kind === 'retry') log.info({ node: wait.node }, 'retrying the step');
+    else log.warn({ node: wait.node, deadline: wait.deadline }, 'wait timed out');
     await this.resume(
       current,
       message.request_id,
@@ -318,11 +359,12 @@ export class OrchestratorRuntime {
     return ack();
   }
 
-  private async cancel(message: CancelWorkflow, lease: Lease, instanceLog: Logger): Promise<HandleOutcome> {
-    const record = await this.options.instances.get(message.instance_id);
-    if (!record)
-      return retry(`cancel for unknown instance ${message.instance_id}`, this.notReadyRetrySeconds);
-    const log = instanceLog.child({ workflow_id: record.workflow_id });
+  private async cancel(
+    message: CancelWorkflow,
+    record: InstanceRecord,
+    lease: Lease,
+    log: Logger,
+  ): Promise<HandleOutcome> {
     const { record: current } = await this.reconcile(record, lease, log);
     if (isTerminal(current.status)) return ack(`instance already ${current.status}`);
     const cancelled: InstanceRecord = {
@@ -333,7 +375,7 @@ export class OrchestratorRuntime {
       error: { code: 'CANCELLED', message: message.reason ?? 'cancelled' },
       updated_at: this.now(),
     };
-    await this.options.instances.save(cancelled, lease);
+    await this.commit(cancelled, lease);
     this.options.metrics.record('WorkflowsCancelled', 1, { workflow_id: current.workflow_id });
     log.info({ reason: message.reason }, 'workflow cancelled');
     return ack();
@@ -365,9 +407,9 @@ export class OrchestratorRuntime {
         ? 'TIMED_OUT'
         : value.kind === 'cancelled'
           ? 'CANCELLED'
-          : value.status === 'SUCCESS'
-            ? 'REPLIED'
-            : 'FAILED';
+          : value.kind === 'undeliverable' || value.status === 'FAILURE'
+            ? 'FAILED'
+            : 'REPLIED';
     return this.reconcile(
       { ...record, resolved: { ...record.resolved, [requestId]: resolution } },
       lease,
@@ -377,19 +419,24 @@ export class OrchestratorRuntime {
 
   /**
    * Brings the status record up to date with the checkpoint, and finishes whatever a crash interrupted:
-   * starts the graph if START was recorded but never ran, re-runs a task whose interrupt was not recorded,
-   * stops the siblings of a failed branch, and dispatches (at least once) every open wait not yet handed
-   * to the dispatcher. Idempotent.
+   * starts the graph if it never ran, re-runs a task whose interrupt was not recorded, stops the siblings
+   * of a failed branch, commits, then sends (at least once) every open wait not yet handed to the
+   * dispatcher. Idempotent.
+   *
+   * Order, the heart of the fencing: graph steps write checkpoints that nobody sees until `commit` adopts
+   * them under the lease's token and the record's version; requests leave only after that commit. A
+   * writer that lost the instance fails its commit and sends nothing.
    */
   private async reconcile(
     record: InstanceRecord,
     lease: Lease,
     log: Logger,
+    depth = 0,
   ): Promise<{ record: InstanceRecord; view?: GraphView }> {
     const config = this.config(record.instance_id);
     if (isTerminal(record.status)) {
       // Nothing to advance; the checkpoint (if the graph ever ran) still tells duplicates from stale replies.
-      if (!(await this.checkpointer.getTuple(config))) return { record };
+      if (!record.checkpoints?.heads['']) return { record };
       return { record, view: await this.viewOf(await this.graphFor(record), config) };
     }
     const graph = await this.graphFor(record);
@@ -400,9 +447,7 @@ export class OrchestratorRuntime {
         throw new Error('the graph has not started and only its START can start it');
       await this.invoke(graph, { context: record.start_context }, config);
     } else if (snapshot.tasks.some((t) => t.interrupts.length === 0 && t.result === undefined && !t.error)) {
-      // A task of the current superstep has neither finished nor interrupted durably: the invocation that
-      // ran it died (LangGraph still commits the checkpoint when an interrupt's write fails). Continuing
-      // from the checkpoint re-runs it; nodes are free of side effects, so that is safe.
+      // A task of the current superstep has neither finished nor interrupted: continuing re-runs it.
       await this.invoke(graph, null, config);
     } else {
       ran = false;
@@ -432,14 +477,8 @@ export class OrchestratorRuntime {
 
     const history = view.history;
     const known = new Set(record.history.map(historyKey));
-    for (const step of history.filter((entry) => !known.has(historyKey(entry)))) {
-      const ms = Date.parse(step.ended_at) - Date.parse(step.started_at);
-      this.options.metrics.record('StepDuration', ms, { workflow_id: record.workflow_id, node: step.node });
-      log.info({ node: step.node, status: step.status, duration_ms: ms }, `step ${step.node} ${step.status}`);
-    }
-    const fresh = open.filter((w) => !record.dispatched.includes(w.request_id));
-    if (fresh.length > 0) await this.dispatch(record, fresh, log);
-
+    const newSteps = history.filter((entry) => !known.has(historyKey(entry)));
+    const openIds = new Set(open.map((w) => w.request_id));
     const updated: InstanceRecord = {
       ...record,
       status,
@@ -454,42 +493,116 @@ export class OrchestratorRuntime {
       history,
       error: outcome?.error ?? null,
       ...(outcome?.output ? { output: outcome.output } : {}),
-      dispatched: [...record.dispatched, ...fresh.map((w) => w.request_id)],
+      // Only ids still awaited need remembering: the rest can never be sent again.
+      dispatched: record.dispatched.filter((id) => openIds.has(id)),
       resolved,
-      updated_at: this.now(),
+      ...(outcome ? { expires_at: this.expiresAt() } : {}),
     };
-    if (JSON.stringify({ ...updated, updated_at: '' }) !== JSON.stringify({ ...record, updated_at: '' })) {
-      await this.options.instances.save(updated, lease);
+    let current = record;
+    if (ran || record.version === 0 || changed(record, updated)) {
+      current = await this.commit(updated, lease);
+      for (const step of newSteps) {
+        const ms = Date.parse(step.ended_at) - Date.parse(step.started_at);
+        this.options.metrics.record('StepDuration', ms, { workflow_id: record.workflow_id, node: step.node });
+        log.info(
+          { node: step.node, status: step.status, duration_ms: ms },
+          `step ${step.node} ${step.status}`,
+        );
+      }
       if (outcome && !isTerminal(record.status)) {
         const metric = outcome.status === 'SUCCEEDED' ? 'WorkflowsSucceeded' : 'WorkflowsFailed';
         this.options.metrics.record(metric, 1, { workflow_id: record.workflow_id });
         log.info({ status: outcome.status, error: outcome.error }, `workflow ${outcome.status}`);
       }
     }
-    return { record: updated, view };
+
+    const fresh = open.filter((w) => !current.dispatched.includes(w.request_id));
+    if (fresh.length === 0) return { record: current, view };
+    const undeliverable = await this.dispatch(current, fresh, log);
+    current = await this.commit(
+      {
+        ...current,
+        dispatched: [
+          ...current.dispatched,
+          ...fresh.map((w) => w.request_id).filter((id) => !undeliverable.has(id)),
+        ],
+      },
+      lease,
+    );
+    if (undeliverable.size === 0 || depth > 8) return { record: current, view };
+    // Requests no retry can deliver fail their steps now, rather than wait for a reply that cannot come.
+    for (const [requestId, error] of undeliverable) {
+      const pending = view.pending.get(requestId);
+      if (!pending) continue;
+      if (error.code === 'CAPABILITY_QUEUE_MISSING') {
+        this.options.metrics.record('CapabilityQueueMissing', 1, { workflow_id: record.workflow_id });
+      }
+      log.error(
+        { node: pending.wait.node, error: { code: error.code, message: error.message } },
+        'request undeliverable: the step fails',
+      );
+      await this.invoke(
+        graph,
+        new Command({
+          resume: {
+            [pending.interruptId]: {
+              kind: 'undeliverable',
+              error: { code: error.code, message: error.message },
+              at: this.now(),
+            } satisfies WaitResumeValue,
+          },
+        }),
+        config,
+      );
+      current = { ...current, resolved: { ...current.resolved, [requestId]: 'FAILED' } };
+    }
+    return this.reconcile(current, lease, log, depth + 1);
   }
 
-  /** Hands new waits to the dispatcher and arms their timers: the outbox, flushed after the checkpoint. */
+  /**
+   * Makes `record` (and the checkpoints this invocation wrote) the instance's state: written only if this
+   * worker still holds the lease and nobody committed since `record.version` was read.
+   */
+  private async commit(record: InstanceRecord, lease: Lease): Promise<InstanceRecord> {
+    const next: InstanceRecord = {
+      ...record,
+      checkpoints: this.checkpointer.pendingCommit(record.instance_id),
+      version: (record.version ?? 0) + 1,
+      updated_at: this.now(),
+    };
+    await this.options.instances.save(next, lease);
+    this.checkpointer.committed(record.instance_id, next.checkpoints ?? NO_CHECKPOINTS);
+    return next;
+  }
+
+  /**
+   * Hands new waits to the dispatcher and arms their timers: the outbox, flushed after the commit.
+   * Returns the requests that can never be delivered, by request id.
+   */
   private async dispatch(
     record: InstanceRecord,
     waits: readonly WaitInterrupt[],
     log: Logger,
-  ): Promise<void> {
+  ): Promise<Map<string, EngineError>> {
     const sentAt = this.now();
-    const requests: AsyncRequestMessage[] = waits.map((w) => ({
-      type: 'ASYNC_REQ',
-      instance_id: record.instance_id,
-      workflow_id: record.workflow_id,
-      node: w.node,
-      request_id: w.request_id,
-      capability_id: w.capability_id,
-      input: w.input,
-      expected_output_keys: [...w.expected_output_keys],
-      reply_to: this.options.replyTo,
-      sent_at: sentAt,
-    }));
-    await this.options.dispatcher.dispatch(requests);
+    const requests: AsyncRequestMessage[] = waits
+      .filter((w) => w.kind !== 'retry')
+      .map((w) => ({
+        type: 'ASYNC_REQ',
+        instance_id: record.instance_id,
+        workflow_id: record.workflow_id,
+        node: w.node,
+        request_id: w.request_id,
+        capability_id: w.capability_id,
+        input: w.input,
+        expected_output_keys: [...w.expected_output_keys],
+        reply_to: this.options.replyTo,
+        sent_at: sentAt,
+      }));
+    const report = requests.length > 0 ? await this.options.dispatcher.dispatch(requests) : undefined;
+    const undeliverable = new Map((report?.undeliverable ?? []).map((u) => [u.request_id, u.error]));
     for (const w of waits) {
+      if (undeliverable.has(w.request_id)) continue;
       if (w.deadline) {
         await this.options.timers.schedule({
           type: 'TIMER_FIRED',
@@ -498,9 +611,16 @@ export class OrchestratorRuntime {
           fire_at: w.deadline,
         });
       }
-      log.info({ node: w.node, request_id: w.request_id, capability_id: w.capability_id }, 'request sent');
+      if (w.kind === 'retry') {
+        log.info({ node: w.node, request_id: w.request_id, retry_at: w.deadline }, 'retry scheduled');
+      } else {
+        log.info({ node: w.node, request_id: w.request_id, capability_id: w.capability_id }, 'request sent');
+      }
     }
-    this.options.metrics.record('RequestsDispatched', waits.length, { workflow_id: record.workflow_id });
+    const sent = requests.length - undeliverable.size;
+    if (sent > 0)
+      this.options.metrics.record('RequestsDispatched', sent, { workflow_id: record.workflow_id });
+    return undeliverable;
   }
 
   /** The state (with pending writes applied) and the open waits: interrupts of unfinished tasks. */
@@ -548,9 +668,9 @@ export class OrchestratorRuntime {
     config: ReturnType<OrchestratorRuntime['config']>,
   ) {
     const threadId = config.configurable.thread_id;
-    this.checkpointer.takeFailure(threadId);
+    this.failures.takeFailure(threadId);
     await graph.invoke(input, config);
-    const failure = this.checkpointer.takeFailure(threadId);
+    const failure = this.failures.takeFailure(threadId);
     if (failure !== undefined) {
       throw new Error(
         `a checkpoint write failed during the step: ${failure instanceof Error ? failure.message : JSON.stringify(failure)}`,
@@ -604,6 +724,22 @@ export class OrchestratorRuntime {
   private now(): string {
     return this.options.clock.now().toISOString();
   }
+
+  private expiresAt(): number {
+    const retention = this.options.retentionSeconds ?? 30 * 24 * 3600;
+    return Math.floor(this.options.clock.now().getTime() / 1000) + retention;
+  }
+}
+
+/** Whether a commit would change anything but its own bookkeeping. */
+function changed(before: InstanceRecord, after: InstanceRecord): boolean {
+  const strip = (r: InstanceRecord) => ({ ...r, updated_at: '', version: 0, checkpoints: undefined });
+  return JSON.stringify(strip(before)) !== JSON.stringify(strip(after));
+}
+
+/** Records written before versions existed read as version 0. */
+function withVersion(record: InstanceRecord): InstanceRecord {
+  return record.version === undefined ? { ...record, version: 0 } : record;
 }
 
 const historyKey = (entry: HistoryEntry): string =>

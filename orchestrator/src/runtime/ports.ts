@@ -31,7 +31,11 @@ export interface InstanceStore {
   releaseLease(lease: Lease): Promise<void>;
   /** When the current lease on the instance expires (epoch ms), or undefined when it is free. */
   leaseExpiry(instanceId: string): Promise<number | undefined>;
-  /** Writes the record if `lease` is still the current lease; throws LeaseLostError otherwise. */
+  /**
+   * Commits the record: written only if `lease` is still the current lease AND the stored version is
+   * `record.version - 1` (none, for version 1); throws LeaseLostError otherwise. This conditional write is
+   * the instance's commit point, so it never depends on clocks.
+   */
   save(record: InstanceRecord, lease: Lease): Promise<void>;
 }
 
@@ -77,7 +81,8 @@ export type MetricName =
   | 'DuplicateReplies'
   | 'StaleReplies'
   | 'LeaseConflicts'
-  | 'RequestsDispatched';
+  | 'RequestsDispatched'
+  | 'CapabilityQueueMissing';
 
 export interface Metrics {
   record(name: MetricName, value: number, dimensions?: Readonly<Record<string, string>>): void;

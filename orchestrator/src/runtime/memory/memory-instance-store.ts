@@ -6,10 +6,16 @@ import type { InstanceStore, Lease } from '../ports';
 
 /** Status records and leases in memory, with the same fencing rules as the DynamoDB store. */
 export class MemoryInstanceStore implements InstanceStore {
-  private readonly records = new Map<string, InstanceRecord>();
-  private readonly leases = new Map<string, Lease>();
+  constructor(
+    private readonly clock: Clock,
+    private readonly records = new Map<string, InstanceRecord>(),
+    private readonly leases = new Map<string, Lease>(),
+  ) {}
 
-  constructor(private readonly clock: Clock) {}
+  /** The same records and leases, judged by another worker's clock (tests of clock skew). */
+  withClock(clock: Clock): MemoryInstanceStore {
+    return new MemoryInstanceStore(clock, this.records, this.leases);
+  }
 
   get(instanceId: string): Promise<InstanceRecord | undefined> {
     const record = this.records.get(instanceId);
@@ -38,7 +44,11 @@ export class MemoryInstanceStore implements InstanceStore {
   }
 
   save(record: InstanceRecord, lease: Lease): Promise<void> {
-    if (this.leases.get(record.instance_id)?.token !== lease.token) {
+    const storedVersion = this.records.get(record.instance_id)?.version ?? 0;
+    if (
+      this.leases.get(record.instance_id)?.token !== lease.token ||
+      storedVersion !== (record.version ?? 1) - 1
+    ) {
       return Promise.reject(new LeaseLostError(record.instance_id));
     }
     this.records.set(record.instance_id, structuredClone(record));

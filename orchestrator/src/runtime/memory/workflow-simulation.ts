@@ -5,6 +5,7 @@ import { builtinSyncCapabilities, type SyncCapability } from '../../sync-capabil
 import type { HandleOutcome } from '../handle-outcome';
 import type { InboundMessage } from '../messages';
 import { OrchestratorRuntime } from '../orchestrator-runtime';
+import type { Clock } from '../../graph/engine-dependencies';
 import type { CapabilityDispatcher, InstanceStore, Logger } from '../ports';
 import { MockCapabilities, type CapabilityMocks } from '../../capability-mocks/capability-mocks';
 import { FakeClock } from './fake-clock';
@@ -36,8 +37,13 @@ export interface SimulationOptions {
   /** Receives before a failing message goes to the dead-letter list, as SQS maxReceiveCount. */
   readonly maxReceiveCount?: number;
   readonly durability?: 'exit' | 'sync';
-  /** Wraps the ports the runtime sees, e.g. to inject crashes at a boundary in tests. */
+  /**
+   * Wraps the ports a runtime process sees, e.g. to kill the process at a boundary in tests. Called for
+   * every new process (the first, and each restart after a death).
+   */
   readonly decorate?: (ports: SimulationPorts) => SimulationPorts;
+  /** The runtime's lease TTL (default: the runtime's). */
+  readonly leaseTtlMs?: number;
   /** Called with each outcome, e.g. to print progress. */
   readonly onOutcome?: (delivery: Delivery, outcome: HandleOutcome | Error) => void;
 }
@@ -46,6 +52,8 @@ export interface SimulationPorts {
   readonly checkpointer: BaseCheckpointSaver;
   readonly instances: InstanceStore;
   readonly dispatcher: CapabilityDispatcher;
+  /** Present when the process can die: once `died` settles, the process does nothing more. */
+  readonly life?: { readonly died: Promise<void> };
 }
 
 const VISIBILITY_TIMEOUT_MS = 30_000;
@@ -64,8 +72,12 @@ export class WorkflowSimulation {
   readonly metrics = new RecordingMetrics();
   readonly logger: Logger;
   readonly checkpointer: BaseCheckpointSaver;
-  readonly runtime: OrchestratorRuntime;
+  /** The current orchestrator process; replaced by a new one (empty caches) when it dies. */
+  runtime: OrchestratorRuntime;
+  private life: SimulationPorts['life'];
   readonly deadLetters: { delivery: Delivery; reason: string }[] = [];
+  /** Processes that died (each death restarts a new one). */
+  deaths = 0;
   private queue: Delivery[] = [];
   private readonly maxReceiveCount: number;
 
@@ -73,23 +85,7 @@ export class WorkflowSimulation {
     this.logger = options.logger ?? new RecordingLogger();
     this.checkpointer = options.checkpointer ?? new MemorySaver();
     this.maxReceiveCount = options.maxReceiveCount ?? 5;
-    const plain: SimulationPorts = {
-      checkpointer: this.checkpointer,
-      instances: this.instances,
-      dispatcher: this.dispatcher,
-    };
-    const ports = options.decorate ? options.decorate(plain) : plain;
-    this.runtime = new OrchestratorRuntime({
-      ...ports,
-      definitions: this.definitions,
-      timers: this.timers,
-      clock: this.clock,
-      logger: this.logger,
-      metrics: this.metrics,
-      syncCapabilities: options.syncCapabilities ?? builtinSyncCapabilities,
-      replyTo: 'memory://reply-queue',
-      ...(options.durability ? { durability: options.durability } : {}),
-    });
+    this.runtime = this.newProcess();
     if (options.mocks !== false) {
       const mocks = new MockCapabilities(options.mocks ?? {});
       this.dispatcher.onRequest((request) => {
@@ -97,6 +93,55 @@ export class WorkflowSimulation {
         for (const reply of replies) this.send(reply, delayMs);
       });
     }
+  }
+
+  /**
+   * Another orchestrator process on the same table and queues: its own caches and checkpointer wrapper,
+   * and its own clock (`clockOffsetMs` models skew: leases are judged by the caller's clock).
+   */
+  newWorker(options: { clockOffsetMs?: number; leaseTtlMs?: number } = {}): OrchestratorRuntime {
+    const offset = options.clockOffsetMs ?? 0;
+    const clock: Clock = {
+      now: () => new Date(this.clock.now().getTime() + offset),
+      sleep: (ms) => this.clock.sleep(ms),
+    };
+    return this.runtimeOn(
+      {
+        checkpointer: this.checkpointer,
+        instances: this.instances.withClock(clock),
+        dispatcher: this.dispatcher,
+      },
+      clock,
+      options.leaseTtlMs,
+    );
+  }
+
+  private newProcess(): OrchestratorRuntime {
+    const plain: SimulationPorts = {
+      checkpointer: this.checkpointer,
+      instances: this.instances,
+      dispatcher: this.dispatcher,
+    };
+    const ports = this.options.decorate ? this.options.decorate(plain) : plain;
+    this.life = ports.life;
+    return this.runtimeOn(ports, this.clock, this.options.leaseTtlMs);
+  }
+
+  private runtimeOn(ports: SimulationPorts, clock: Clock, leaseTtlMs?: number): OrchestratorRuntime {
+    return new OrchestratorRuntime({
+      checkpointer: ports.checkpointer,
+      instances: ports.instances,
+      dispatcher: ports.dispatcher,
+      definitions: this.definitions,
+      timers: this.timers,
+      clock,
+      logger: this.logger,
+      metrics: this.metrics,
+      syncCapabilities: this.options.syncCapabilities ?? builtinSyncCapabilities,
+      replyTo: 'memory://reply-queue',
+      ...(this.options.durability ? { durability: this.options.durability } : {}),
+      ...(leaseTtlMs === undefined ? {} : { leaseTtlMs }),
+    });
   }
 
   send(message: InboundMessage, delayMs = 0): void {
@@ -134,25 +179,47 @@ export class WorkflowSimulation {
     return steps;
   }
 
-  async deliver(delivery: Delivery): Promise<HandleOutcome | Error> {
-    let outcome: HandleOutcome | Error;
+  /**
+   * Hands one delivery to the current process, as an SQS poller would. `ack` deletes it; `defer` brings it
+   * back later as a fresh message (its receive count restarts: it never counts towards the DLQ); `retry`
+   * and errors bring it back and count; `reject` dead-letters it at once. If the process dies while
+   * handling it, the message stays invisible for the visibility timeout and then goes to a new process.
+   */
+  async deliver(delivery: Delivery): Promise<HandleOutcome | Error | 'died'> {
+    const life = this.life;
+    let outcome: HandleOutcome | Error | 'died';
     try {
-      outcome = await this.runtime.handle(delivery.message, delivery.id);
+      const handled = this.runtime.handle(delivery.message, delivery.id);
+      outcome = life ? await Promise.race([handled, life.died.then(() => 'died' as const)]) : await handled;
     } catch (error) {
       outcome = error instanceof Error ? error : new Error(String(error));
     }
+    if (outcome === 'died') {
+      this.deaths++;
+      this.runtime = this.newProcess();
+      this.queue.push({ ...delivery, at: this.clock.now().getTime() + VISIBILITY_TIMEOUT_MS });
+      return outcome;
+    }
     this.options.onOutcome?.(delivery, outcome);
-    if (outcome instanceof Error || outcome.kind !== 'ack') {
-      const reason = outcome instanceof Error ? outcome.message : outcome.reason;
-      if (delivery.receives >= this.maxReceiveCount) {
-        this.deadLetters.push({ delivery, reason });
-      } else {
-        const delayMs =
-          !(outcome instanceof Error) && outcome.kind === 'retry'
-            ? outcome.delaySeconds * 1000
-            : VISIBILITY_TIMEOUT_MS;
-        this.queue.push({ ...delivery, at: this.clock.now().getTime() + delayMs });
-      }
+    if (!(outcome instanceof Error) && outcome.kind === 'ack') return outcome;
+    if (!(outcome instanceof Error) && outcome.kind === 'defer') {
+      this.queue.push({
+        ...delivery,
+        receives: 0,
+        at: this.clock.now().getTime() + outcome.delaySeconds * 1000,
+      });
+      return outcome;
+    }
+    const reason = outcome instanceof Error ? outcome.message : outcome.reason;
+    const rejected = !(outcome instanceof Error) && outcome.kind === 'reject';
+    if (rejected || delivery.receives >= this.maxReceiveCount) {
+      this.deadLetters.push({ delivery, reason });
+    } else {
+      const delayMs =
+        !(outcome instanceof Error) && outcome.kind === 'retry'
+          ? outcome.delaySeconds * 1000
+          : VISIBILITY_TIMEOUT_MS;
+      this.queue.push({ ...delivery, at: this.clock.now().getTime() + delayMs });
     }
     return outcome;
   }

@@ -9,16 +9,36 @@ import { DelegatingCheckpointer } from '../delegating-checkpointer';
 export type Boundary = 'checkpoint' | 'dispatch' | 'save';
 export type Phase = 'before' | 'after';
 
-export class InjectedCrash extends Error {
-  constructor(boundary: Boundary, phase: Phase, occurrence: number) {
-    super(`injected crash ${phase} ${boundary} #${occurrence}`);
-    this.name = 'InjectedCrash';
+/** A promise that never settles: what a call of a dead process waits for. */
+const never = <T>(): Promise<T> => new Promise<T>(() => undefined);
+
+/**
+ * One orchestrator process. When it dies it does nothing more: every call it makes from then on never
+ * returns (no `finally` runs to completion, its lease is never released, nothing else is written).
+ */
+export class ProcessLife {
+  dead = false;
+  private markDied: () => void = () => undefined;
+  /** Settles when the process dies; the simulation then treats its message as in flight until it reappears. */
+  readonly died = new Promise<void>((resolve) => {
+    this.markDied = resolve;
+  });
+
+  die(): void {
+    this.dead = true;
+    this.markDied();
+  }
+
+  /** Runs `call` unless the process is dead; a dead process waits forever instead. */
+  run<T>(call: () => Promise<T>): Promise<T> {
+    return this.dead ? never<T>() : call();
   }
 }
 
 /**
- * Makes the process "die" once, at the `occurrence`-th pass through `boundary`, either before the write
- * happens or right after it succeeded: the two sides of every boundary a real Lambda can die on.
+ * Kills the process once, at the `occurrence`-th pass through `boundary`, either before the write happens
+ * or right after it succeeded: the two sides of every boundary a real Lambda can die on. A process that
+ * dies keeps its lease; the message comes back after its visibility timeout, to a new process.
  */
 export class CrashPlan {
   private readonly seen = new Map<Boundary, number>();
@@ -30,39 +50,58 @@ export class CrashPlan {
     readonly occurrence: number,
   ) {}
 
-  async around<T>(boundary: Boundary, write: () => Promise<T>): Promise<T> {
+  /** How often each boundary was passed so far. */
+  passes(boundary: Boundary): number {
+    return this.seen.get(boundary) ?? 0;
+  }
+
+  async around<T>(life: ProcessLife, boundary: Boundary, write: () => Promise<T>): Promise<T> {
+    if (life.dead) return never<T>();
     const count = (this.seen.get(boundary) ?? 0) + 1;
     this.seen.set(boundary, count);
     const hit = !this.crashed && boundary === this.boundary && count === this.occurrence;
     if (hit && this.phase === 'before') {
       this.crashed = true;
-      throw new InjectedCrash(boundary, 'before', count);
+      life.die();
+      return never<T>();
     }
     const result = await write();
     if (hit) {
       this.crashed = true;
-      throw new InjectedCrash(boundary, 'after', count);
+      life.die();
+      return never<T>();
     }
+    if (life.dead) return never<T>();
     return result;
   }
 
-  decorate = (ports: SimulationPorts): SimulationPorts => ({
-    checkpointer: new CrashingCheckpointer(ports.checkpointer, this),
-    instances: new CrashingInstanceStore(ports.instances, this),
-    dispatcher: new CrashingDispatcher(ports.dispatcher, this),
-  });
+  /** The ports of one new process; each call to `decorate` is a fresh process (a restart). */
+  decorate = (ports: SimulationPorts): SimulationPorts => {
+    const life = new ProcessLife();
+    return {
+      checkpointer: new CrashingCheckpointer(ports.checkpointer, this, life),
+      instances: new CrashingInstanceStore(ports.instances, this, life),
+      dispatcher: new CrashingDispatcher(ports.dispatcher, this, life),
+      life,
+    };
+  };
 }
 
 export class CrashingCheckpointer extends DelegatingCheckpointer {
   constructor(
     inner: BaseCheckpointSaver,
     private readonly plan: CrashPlan,
+    private readonly life: ProcessLife,
   ) {
     super(inner);
   }
 
+  override getTuple(config: RunnableConfig) {
+    return this.life.run(() => this.inner.getTuple(config));
+  }
+
   protected override aroundWrite<T>(_config: RunnableConfig, write: () => Promise<T>): Promise<T> {
-    return this.plan.around('checkpoint', write);
+    return this.plan.around(this.life, 'checkpoint', write);
   }
 }
 
@@ -70,21 +109,22 @@ class CrashingInstanceStore implements InstanceStore {
   constructor(
     private readonly inner: InstanceStore,
     private readonly plan: CrashPlan,
+    private readonly life: ProcessLife,
   ) {}
   get(instanceId: string) {
-    return this.inner.get(instanceId);
+    return this.life.run(() => this.inner.get(instanceId));
   }
   acquireLease(instanceId: string, ttlMs: number) {
-    return this.inner.acquireLease(instanceId, ttlMs);
+    return this.life.run(() => this.inner.acquireLease(instanceId, ttlMs));
   }
   releaseLease(lease: Lease) {
-    return this.inner.releaseLease(lease);
+    return this.life.run(() => this.inner.releaseLease(lease));
   }
   leaseExpiry(instanceId: string) {
-    return this.inner.leaseExpiry(instanceId);
+    return this.life.run(() => this.inner.leaseExpiry(instanceId));
   }
   save(record: InstanceRecord, lease: Lease) {
-    return this.plan.around('save', () => this.inner.save(record, lease));
+    return this.plan.around(this.life, 'save', () => this.inner.save(record, lease));
   }
 }
 
@@ -92,8 +132,9 @@ class CrashingDispatcher implements CapabilityDispatcher {
   constructor(
     private readonly inner: CapabilityDispatcher,
     private readonly plan: CrashPlan,
+    private readonly life: ProcessLife,
   ) {}
   dispatch(requests: readonly AsyncRequestMessage[]) {
-    return this.plan.around('dispatch', () => this.inner.dispatch(requests));
+    return this.plan.around(this.life, 'dispatch', () => this.inner.dispatch(requests));
   }
 }

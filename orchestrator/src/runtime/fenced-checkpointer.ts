@@ -1,0 +1,200 @@
+import { randomBytes } from 'node:crypto';
+import type { RunnableConfig } from '@langchain/core/runnables';
+import {
+  WRITES_IDX_MAP,
+  type ChannelVersions,
+  type Checkpoint,
+  type CheckpointMetadata,
+  type CheckpointPendingWrite,
+  type CheckpointTuple,
+  type PendingWrite,
+} from '@langchain/langgraph-checkpoint';
+import { DelegatingCheckpointer } from './delegating-checkpointer';
+
+/**
+ * What an instance's status record adopts at each commit: the checkpoint each namespace stands at, and the
+ * writers whose pending writes count. Nothing else in the checkpoint table is part of the instance.
+ */
+export interface CommittedCheckpoints {
+  /** Checkpoint id per namespace (`''` is the top-level graph; branch subgraphs have their own). */
+  readonly heads: Readonly<Record<string, string>>;
+  /**
+   * Write ids of the commits since the top-level head was last adopted, oldest first. Pending writes are
+   * kept per writer; only these writers' count, applied in this order.
+   */
+  readonly writers: readonly string[];
+}
+
+export const NO_CHECKPOINTS: CommittedCheckpoints = { heads: {}, writers: [] };
+
+/** Separates a task id from the id of the invocation that wrote its pending writes. */
+const WRITER_SEPARATOR = '~';
+
+interface Session {
+  readonly committed: CommittedCheckpoints;
+  /** Tags this invocation's writes; a fresh one after each commit, so a commit never adopts later writes. */
+  writeId: string;
+  /** Heads this invocation wrote, not yet committed. */
+  readonly written: Map<string, string>;
+  wroteWrites: boolean;
+}
+
+/**
+ * Makes the status record the commit point of an instance, so correctness never depends on the lease or
+ * on clocks. LangGraph writes checkpoints and pending writes as it runs, and reads "the latest"; two
+ * workers on one instance (a lease stolen by a skewed clock, a worker slower than its lease) would both
+ * write, and the loser's writes would become the winner's "latest". Here:
+ * - every pending write is stored under its task id tagged with the writing invocation's write id, so two
+ *   invocations never merge into one item;
+ * - "the latest checkpoint" of a namespace is the head the record adopted (or one this invocation wrote),
+ *   never whatever sorts last; pending writes count only when their writer was committed;
+ * - `pendingCommit` says what a commit adopts; the record write, conditioned on the lease's fencing token
+ *   and the record version, makes it so. A writer that lost the instance adopts nothing: its items stay
+ *   unreferenced and invisible.
+ * Outside a session (no `begin` for the thread) calls pass straight through.
+ */
+export class FencedCheckpointer extends DelegatingCheckpointer {
+  /** By thread: one process runs one message per instance at a time (the batch processor's grouping). */
+  private readonly sessions = new Map<string, Session>();
+
+  /** Starts an invocation on `threadId` at what its record adopted. */
+  begin(threadId: string, committed: CommittedCheckpoints): void {
+    if (this.sessions.has(threadId)) {
+      throw new Error(`instance ${threadId} is already being processed in this process`);
+    }
+    this.sessions.set(threadId, { committed, writeId: newWriteId(), written: new Map(), wroteWrites: false });
+  }
+
+  end(threadId: string): void {
+    this.sessions.delete(threadId);
+  }
+
+  /** What the record must adopt to make this invocation's writes so far part of the instance. */
+  pendingCommit(threadId: string): CommittedCheckpoints {
+    const session = this.session(threadId);
+    const { committed, written, writeId } = session;
+    if (written.size === 0 && !session.wroteWrites) return committed;
+    const newTop = written.has('');
+    // A new top-level checkpoint starts new tasks, so branch namespaces and writers of the old one are done.
+    const heads = newTop
+      ? Object.fromEntries(written)
+      : { ...committed.heads, ...Object.fromEntries(written) };
+    const writers = newTop ? [writeId] : [...committed.writers, writeId];
+    return { heads, writers };
+  }
+
+  /** The record now adopts `committed`; later writes belong to the next commit. */
+  committed(threadId: string, committed: CommittedCheckpoints): void {
+    this.session(threadId);
+    this.sessions.set(threadId, {
+      committed,
+      writeId: newWriteId(),
+      written: new Map(),
+      wroteWrites: false,
+    });
+  }
+
+  override async getTuple(config: RunnableConfig): Promise<CheckpointTuple | undefined> {
+    const threadId = config.configurable?.thread_id as string | undefined;
+    const session = threadId === undefined ? undefined : this.sessions.get(threadId);
+    if (!session) return this.inner.getTuple(config);
+    let target = config;
+    if (!config.configurable?.checkpoint_id) {
+      const ns = (config.configurable?.checkpoint_ns as string | undefined) ?? '';
+      const head = session.written.get(ns) ?? session.committed.heads[ns];
+      if (head === undefined) return undefined;
+      target = {
+        ...config,
+        configurable: { ...config.configurable, checkpoint_ns: ns, checkpoint_id: head },
+      };
+    }
+    const tuple = await this.inner.getTuple(target);
+    if (!tuple) return undefined;
+    const writers = [...session.committed.writers, session.writeId];
+    return { ...tuple, pendingWrites: committedWrites(tuple.pendingWrites ?? [], writers) };
+  }
+
+  override async put(
+    config: RunnableConfig,
+    checkpoint: Checkpoint,
+    metadata: CheckpointMetadata,
+    newVersions: ChannelVersions,
+  ): Promise<RunnableConfig> {
+    const stored = await this.inner.put(config, checkpoint, metadata, newVersions);
+    const session = this.sessions.get(String(config.configurable?.thread_id));
+    if (session) {
+      const ns = (stored.configurable?.checkpoint_ns as string | undefined) ?? '';
+      session.written.set(ns, String(stored.configurable?.checkpoint_id));
+    }
+    return stored;
+  }
+
+  override async putWrites(
+    config: RunnableConfig,
+    writes: PendingWrite[],
+    taskId: string,
+    taskPath?: string,
+  ): Promise<void> {
+    const session = this.sessions.get(String(config.configurable?.thread_id));
+    if (!session) return this.inner.putWrites(config, writes, taskId, taskPath);
+    session.wroteWrites = true;
+    return this.inner.putWrites(config, writes, `${taskId}${WRITER_SEPARATOR}${session.writeId}`, taskPath);
+  }
+
+  protected override aroundWrite<T>(_config: RunnableConfig, write: () => Promise<T>): Promise<T> {
+    return write();
+  }
+
+  private session(threadId: string): Session {
+    const session = this.sessions.get(threadId);
+    if (!session) throw new Error(`no invocation in progress on instance ${threadId}`);
+    return session;
+  }
+}
+
+/**
+ * The pending writes of committed writers, in commit order, with LangGraph's merge rule applied across
+ * writers: a special channel (interrupt, resume, error, ...) keeps its latest write per task; a task's
+ * regular writes come from the first writer that completed it (a task that finished is never re-run).
+ * Untagged writes predate fencing and count as the oldest writer's.
+ */
+export function committedWrites(
+  writes: readonly CheckpointPendingWrite[],
+  writers: readonly string[],
+): CheckpointPendingWrite[] {
+  const order = new Map(writers.map((w, i) => [w, i + 1]));
+  const tagged: { task: string; rank: number; write: CheckpointPendingWrite; at: number }[] = [];
+  writes.forEach((write, at) => {
+    const [taggedTask, channel, value] = write;
+    const cut = taggedTask.lastIndexOf(WRITER_SEPARATOR);
+    const task = cut < 0 ? taggedTask : taggedTask.slice(0, cut);
+    const rank = cut < 0 ? 0 : order.get(taggedTask.slice(cut + 1));
+    if (rank === undefined) return;
+    tagged.push({ task, rank, write: [task, channel, value], at });
+  });
+  tagged.sort((a, b) => a.rank - b.rank || a.at - b.at);
+
+  const special = new Map<string, number>();
+  const regularWriter = new Map<string, number>();
+  const kept: (CheckpointPendingWrite | undefined)[] = [];
+  for (const { task, rank, write } of tagged) {
+    const channel = write[1];
+    if (channel in WRITES_IDX_MAP) {
+      const key = `${task}\u0000${channel}`;
+      const previous = special.get(key);
+      if (previous !== undefined) kept[previous] = undefined;
+      special.set(key, kept.length);
+      kept.push(write);
+      continue;
+    }
+    const owner = regularWriter.get(task);
+    if (owner === undefined) regularWriter.set(task, rank);
+    else if (owner !== rank) continue;
+    kept.push(write);
+  }
+  return kept.filter((w): w is CheckpointPendingWrite => w !== undefined);
+}
+
+function newWriteId(): string {
+  return randomBytes(6).toString('base64url');
+}
