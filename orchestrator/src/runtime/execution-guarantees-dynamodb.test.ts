@@ -2,6 +2,7 @@ import { DynamoDBSaver } from '../checkpoint';
 import { createCheckpointTable } from '../checkpoint';
 import { startDynalite, type DynaliteServer } from '../../test/support/dynalite-server';
 import { describeExecutionGuarantees } from './testing/execution-guarantees.suite';
+import { describeFencingGuarantees } from './testing/fencing-guarantees.suite';
 
 // The same guarantees, on the real checkpointer over DynamoDB's wire protocol (dynalite): a fresh table
 // per simulation, so instance ids repeat across tests without sharing state.
@@ -21,6 +22,13 @@ afterAll(async () => {
 describeExecutionGuarantees('DynamoDBSaver over dynalite', async () => {
   const client = server.createClient();
   const tableName = `guarantees-${++tables}`;
+  await createCheckpointTable(client, tableName);
+  return new DynamoDBSaver({ client, tableName });
+});
+
+describeFencingGuarantees('DynamoDBSaver over dynalite', async () => {
+  const client = server.createClient();
+  const tableName = `fencing-${++tables}`;
   await createCheckpointTable(client, tableName);
   return new DynamoDBSaver({ client, tableName });
 });

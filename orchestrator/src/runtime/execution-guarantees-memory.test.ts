@@ -1,4 +1,7 @@
 import { MemorySaver } from '@langchain/langgraph';
 import { describeExecutionGuarantees } from './testing/execution-guarantees.suite';
+import { describeFencingGuarantees } from './testing/fencing-guarantees.suite';
 
 describeExecutionGuarantees('MemorySaver', () => new MemorySaver());
+
+describeFencingGuarantees('MemorySaver', () => new MemorySaver());
