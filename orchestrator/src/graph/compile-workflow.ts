@@ -31,12 +31,35 @@ export function compileWorkflow(
 ) {
   const branches = new BranchStructure(definition);
   const ctx: kinds.NodeBuildContext = { deps, routing: new Routing(definition, branches), branches };
-  const top = buildScope(definition, TOP, ctx);
-  return top.compile({ checkpointer, name: definition.workflow_id }) as unknown as CompiledGraphOf;
+  const readers = new Map<string, BranchReader>();
+  const top = buildScope(definition, TOP, ctx, { checkpointer, readers });
+  const graph = top.compile({ checkpointer, name: definition.workflow_id }) as unknown as CompiledGraphOf;
+  return Object.assign(graph, { branchReaders: readers as ReadonlyMap<string, BranchReader> });
+}
+
+/**
+ * A branch subgraph compiled with the checkpointer, to read a running branch's own state (its steps and
+ * failures reach the parent only when it ends). Keyed by the branch runner's node name.
+ */
+export interface BranchReader {
+  getState(config: {
+    configurable: { thread_id: string; checkpoint_ns: string };
+  }): Promise<{ values: unknown; tasks: readonly BranchTask[] }>;
+}
+
+interface BranchTask {
+  readonly id: string;
+  readonly name: string;
+  readonly result?: unknown;
 }
 
 /** One scope's graph: the top level (entry_point) or a branch (its first node). */
-function buildScope(definition: WorkflowDefinition, scope: Scope, ctx: kinds.NodeBuildContext): UntypedGraph {
+function buildScope(
+  definition: WorkflowDefinition,
+  scope: Scope,
+  ctx: kinds.NodeBuildContext,
+  reading: { checkpointer: BaseCheckpointSaver; readers: Map<string, BranchReader> },
+): UntypedGraph {
   const { routing, branches } = ctx;
   // LangGraph's builder types track node names statically; ours come from YAML, so the builder is untyped.
   const graph = new StateGraph(WorkflowState) as unknown as UntypedGraph;
@@ -83,10 +106,9 @@ function buildScope(definition: WorkflowDefinition, scope: Scope, ctx: kinds.Nod
         add(name, kinds.parallel(name, ctx));
         const runners = node.branches.map((branch) => {
           const runner = branchNodeName(name, branch);
-          const subgraph = buildScope(definition, { kind: 'branch', parallel: name, branch }, ctx).compile(
-            {},
-          );
-          add(runner, kinds.branchRunner(subgraph));
+          const builder = buildScope(definition, { kind: 'branch', parallel: name, branch }, ctx, reading);
+          add(runner, kinds.branchRunner(builder.compile({})));
+          reading.readers.set(runner, builder.compile({ checkpointer: reading.checkpointer }) as never);
           graph.addEdge(name, runner);
           return runner;
         });

@@ -337,6 +337,27 @@ ${task('B1', 'b#one', 'b1', 'Done')}${task('B2', 'b#two', 'b2', 'Done')}  Done:
       expect(runsOf(record, 'Join')).toEqual([]);
     });
 
+    it('an inner branch failure stops its siblings at every depth at once, and the record shows it', async () => {
+      // B fails at 1 minute; C (inner sibling) and A (outer sibling) would reply only after hours, and C
+      // never does: neither may hold the failure back.
+      const { sim, record } = await runInlineWorkflow(NESTED(), {
+        context: ORDER,
+        mocks: {
+          'a#one': { delay: '2h' },
+          'b#one': { delay: '1m', status: 'FAILURE', error: { code: 'B_FAILED', message: 'b' } },
+          'c#one': { reply: false },
+        },
+      });
+      expect(record.status).toBe('FAILED');
+      expect(record.error).toMatchObject({ code: 'B_FAILED', node: 'B' });
+      expect(only(record, 'B')).toMatchObject({ status: 'FAILED', ended_at: at(MINUTE) });
+      expect(only(record, 'C')).toMatchObject({ status: 'CANCELLED', ended_at: at(MINUTE) });
+      expect(only(record, 'A')).toMatchObject({ status: 'CANCELLED', ended_at: at(MINUTE) });
+      expect(only(record, 'Failed').started_at).toBe(at(MINUTE));
+      expect(record.waits).toEqual([]);
+      expect(sim.metrics.total('StaleReplies')).toBe(1);
+    });
+
     it("an inner branch failure takes the inner parallel's on_failure, which can rejoin the outer join", async () => {
       const yaml = NESTED('    on_failure: Compensate\n').replace(
         '  Done:\n',

@@ -6,12 +6,12 @@ import { validateDefinition } from '../definition/validate-definition';
 import type { WorkflowDefinition } from '../definition/workflow-schema';
 import { compileWorkflow, type CompiledWorkflow } from '../graph/compile-workflow';
 import type { Clock, EngineDependencies } from '../graph/engine-dependencies';
-import { BRANCH_NODE_PREFIX } from '../graph/routing';
 import type {
   HistoryEntry,
   Resolution,
   WaitInterrupt,
   WaitResumeValue,
+  WorkflowError,
   WorkflowStateValue,
 } from '../graph/workflow-state';
 import type { SyncCapability } from '../sync-capabilities/registry';
@@ -87,7 +87,11 @@ interface GraphView {
   readonly history: readonly HistoryEntry[];
   /** Open waits by request id, with the interrupt that a reply resumes. */
   readonly pending: ReadonlyMap<string, { readonly interruptId: string; readonly wait: WaitInterrupt }>;
+  /** Parallels (at any depth) one of whose branches failed and whose siblings must stop. */
+  readonly failures: Readonly<Record<string, WorkflowError>>;
 }
+
+type GraphSnapshot = Awaited<ReturnType<CompiledWorkflow['getState']>>;
 
 /**
  * The orchestrator: applies START_WORKFLOW, ASYNC_RESP, CANCEL_WORKFLOW and TIMER_FIRED to instances.
@@ -440,7 +444,7 @@ export class OrchestratorRuntime {
       return { record, view: await this.viewOf(await this.graphFor(record), config) };
     }
     const graph = await this.graphFor(record);
-    const snapshot = await graph.getState(config);
+    const snapshot = await this.snapshotOf(graph, config);
     let ran = true;
     if (!snapshot.config.configurable?.checkpoint_id) {
       if (record.start_context_omitted)
@@ -627,9 +631,9 @@ export class OrchestratorRuntime {
   private async viewOf(
     graph: CompiledWorkflow,
     config: ReturnType<OrchestratorRuntime['config']>,
-    current?: Awaited<ReturnType<CompiledWorkflow['getState']>>,
+    current?: GraphSnapshot,
   ): Promise<GraphView> {
-    const snapshot = current ?? (await graph.getState(config));
+    const snapshot = current ?? (await this.snapshotOf(graph, config));
     const pending = new Map<string, { interruptId: string; wait: WaitInterrupt }>();
     for (const task of snapshot.tasks) {
       if (task.result !== undefined) continue;
@@ -640,25 +644,47 @@ export class OrchestratorRuntime {
       }
     }
     const values = snapshot.values as WorkflowStateValue;
-    // A branch reports its steps to the parent when it ends; until then they are in its own checkpoint
-    // (namespace `<runner node>:<task id>`), read here so the status record shows them as they happen.
-    const history = [...(values.history ?? [])];
-    const seen = new Set(history.map(historyKey));
-    for (const task of snapshot.tasks) {
-      if (task.result !== undefined || !task.name.startsWith(BRANCH_NODE_PREFIX)) continue;
-      const tuple = await this.checkpointer.getTuple({
-        configurable: { thread_id: config.configurable.thread_id, checkpoint_ns: `${task.name}:${task.id}` },
-      });
-      const branchHistory = (tuple?.checkpoint.channel_values.history ?? []) as HistoryEntry[];
-      for (const entry of branchHistory) {
-        if (!seen.has(historyKey(entry))) {
-          seen.add(historyKey(entry));
-          history.push(entry);
+    // Branches report their steps and failures to the parent only when they end; until then they are in
+    // their own subgraph states, at any depth of nesting. Read them all, so the record shows each step as
+    // it happens and a failure deep inside stops its siblings at every level at once.
+    const history: HistoryEntry[] = [];
+    const seen = new Set<string>();
+    const failures: Record<string, WorkflowError> = {};
+    const collect = (state: { values: unknown; tasks: readonly { result?: unknown }[] }) => {
+      const found = [state.values, ...state.tasks.map((t) => t.result)] as
+        | ({ history?: HistoryEntry[]; branch_failures?: Record<string, WorkflowError | null> } | undefined)[];
+      for (const part of found) {
+        for (const entry of part?.history ?? []) {
+          if (!seen.has(historyKey(entry))) {
+            seen.add(historyKey(entry));
+            history.push(entry);
+          }
+        }
+        for (const [parallel, error] of Object.entries(part?.branch_failures ?? {})) {
+          if (error) failures[parallel] = error;
         }
       }
-    }
+    };
+    const threadId = config.configurable.thread_id;
+    const visit = async (
+      state: { values: unknown; tasks: readonly { id: string; name: string; result?: unknown }[] },
+      ns: string,
+    ): Promise<void> => {
+      collect(state);
+      for (const task of state.tasks) {
+        const reader = graph.branchReaders.get(task.name);
+        if (!reader || task.result !== undefined) continue;
+        const taskNs = `${ns === '' ? '' : `${ns}|`}${task.name}:${task.id}`;
+        await visit(await reader.getState({ configurable: { thread_id: threadId, checkpoint_ns: taskNs } }), taskNs);
+      }
+    };
+    await visit(snapshot, '');
     history.sort((a, b) => a.ended_at.localeCompare(b.ended_at));
-    return { values, pending, history };
+    return { values, pending, history, failures };
+  }
+
+  private snapshotOf(graph: CompiledWorkflow, config: ReturnType<OrchestratorRuntime['config']>) {
+    return graph.getState(config);
   }
 
   /** Runs the graph; a checkpoint write that failed anywhere in it fails the message (see the tracker). */
@@ -682,7 +708,7 @@ export class OrchestratorRuntime {
   }
 
   private siblingToCancel(view: GraphView) {
-    const failed = Object.keys(view.values.branch_failures ?? {});
+    const failed = Object.keys(view.failures);
     if (failed.length === 0) return undefined;
     for (const entry of view.pending.values()) {
       const parallel = entry.wait.parallels.find((p) => failed.includes(p));
