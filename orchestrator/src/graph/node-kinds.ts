@@ -288,7 +288,7 @@ function scheduleRetry(
     update: {
       ...update,
       attempts: { [name]: attempt + 1 },
-      waits: { [wait.request_id]: wait },
+      waits: { ...update.waits, [wait.request_id]: wait },
     },
     goto: retryNodeName(name),
   });
