@@ -34,7 +34,7 @@ export function compileWorkflow(
   const readers = new Map<string, BranchReader>();
   const top = buildScope(definition, TOP, ctx, { checkpointer, readers });
   const graph = top.compile({ checkpointer, name: definition.workflow_id }) as unknown as CompiledGraphOf;
-  return Object.assign(graph, { branchReaders: readers as ReadonlyMap<string, BranchReader> });
+  return Object.assign(graph, { branchReaders: readers });
 }
 
 /**
