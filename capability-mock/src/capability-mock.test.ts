@@ -5,7 +5,15 @@ import {
   SQSClient,
   type Message,
 } from '@aws-sdk/client-sqs';
-import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSEvent, SQSMessageAttributes, SQSRecord } from 'aws-lambda';
+import { createAwsOrchestrator, type AwsOrchestrator } from '../../orchestrator/src/aws/aws-orchestrator';
+import {
+  isPayloadPointer,
+  PAYLOAD_SIZE_ATTRIBUTE,
+  type SqsClaimCheck,
+} from '../../orchestrator/src/aws/sqs-claim-check';
+import { DEAD_LETTER_REASON_ATTRIBUTE, DEAD_LETTERED } from '../../orchestrator/src/aws/sqs-dead-letter';
+import { toLambdaAttributes } from '../../orchestrator/src/aws/sqs-message-attributes';
 import {
   asyncResponseSchema,
   type AsyncRequestMessage,
@@ -13,15 +21,23 @@ import {
 } from '../../orchestrator/src/runtime/messages';
 import type { CapabilityMocks } from '../../orchestrator/src/capability-mocks/capability-mocks';
 import { startEmbeddedAws, type EmbeddedAws } from '../../scripts/local-aws/embedded-aws';
+import { provisionLocal } from '../../scripts/local-aws/provision-local';
 import { createCapabilityMock } from './capability-mock';
 import { SAMPLE_DATA_PREFIX, sampleDataOutput } from './sample-data-outputs';
 
 jest.setTimeout(15_000);
 
 const BUCKET = 'cch-test-mock-eventdata-bucket';
+const OWNER = 'mocktest';
 
 let aws: EmbeddedAws;
 let sqs: SQSClient;
+/** The claim check the orchestrator uses (its event-data bucket), which the mock shares in the local stack. */
+let orchestrator: AwsOrchestrator;
+let claimCheck: SqsClaimCheck;
+/** The queue the test's records come from, and its DLQ. */
+let requestQueue: string;
+let dlqUrl: string;
 /** DelaySeconds of every reply entry the mock sent, read off the real client's requests. */
 const sentDelays: (number | undefined)[] = [];
 let queues = 0;
@@ -40,15 +56,23 @@ beforeAll(async () => {
     },
     { step: 'initialize' },
   );
+  const resources = await provisionLocal(aws, OWNER);
+  const importQueue = resources.capabilityQueues.get('import');
+  if (!importQueue) throw new Error('no import request queue');
+  requestQueue = importQueue.name;
+  dlqUrl = importQueue.dlqUrl;
+  orchestrator = createAwsOrchestrator({ stage: resources.stage, clients: aws.clientConfig });
+  claimCheck = orchestrator.claimCheck;
 });
 
 afterAll(async () => {
   sqs?.destroy();
+  for (const client of Object.values(orchestrator?.clients ?? {})) client.destroy();
   await aws?.stop();
 });
 
-/** A fresh reply queue and a mock with the given scenarios. */
-async function setup(scenarios?: CapabilityMocks) {
+/** A fresh reply queue and a mock with the given scenarios (and the claim check, unless told not to). */
+async function setup(scenarios?: CapabilityMocks, options: { claimCheck?: boolean } = {}) {
   const created = await sqs.send(
     new CreateQueueCommand({ QueueName: `cch-test-mock-orchestrator-reply-queue-${++queues}` }),
   );
@@ -56,6 +80,7 @@ async function setup(scenarios?: CapabilityMocks) {
   const logs: { level: string; fields: object; message: string }[] = [];
   const mock = createCapabilityMock({
     sqs,
+    ...(options.claimCheck === false ? {} : { claimCheck }),
     ...(scenarios ? { scenarios } : {}),
     defaultOutput: sampleDataOutput(BUCKET),
     log: (level, fields, message) => logs.push({ level, fields, message }),
@@ -81,7 +106,7 @@ function request(replyTo: string, overrides: Partial<AsyncRequestMessage> = {}):
   };
 }
 
-function record(body: string): SQSRecord {
+function record(body: string, messageAttributes: SQSMessageAttributes = {}): SQSRecord {
   return {
     messageId: `msg-${++messages}`,
     receiptHandle: `rh-${messages}`,
@@ -92,15 +117,15 @@ function record(body: string): SQSRecord {
       SenderId: 'test',
       ApproximateFirstReceiveTimestamp: '0',
     },
-    messageAttributes: {},
+    messageAttributes,
     md5OfBody: '',
     eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:cch-test-mock-capability-import-request-queue',
+    eventSourceARN: `arn:aws:sqs:us-east-1:123456789012:${requestQueue}`,
     awsRegion: 'us-east-1',
   };
 }
 
-const eventOf = (...bodies: string[]): SQSEvent => ({ Records: bodies.map(record) });
+const eventOf = (...bodies: string[]): SQSEvent => ({ Records: bodies.map((body) => record(body)) });
 
 /** Every reply visible now (local-aws-sqs waits the full wait time for partial batches: poll at 0). */
 async function replies(queueUrl: string): Promise<{ raw: Message[]; parsed: AsyncResponse[] }> {
@@ -129,6 +154,26 @@ async function delayedCount(queueUrl: string): Promise<number> {
     }),
   );
   return Number(response.Attributes?.ApproximateNumberOfMessagesDelayed);
+}
+
+/** Every message visible now on a queue, with its attributes. */
+async function drain(queueUrl: string): Promise<Message[]> {
+  const raw: Message[] = [];
+  for (let empty = 0; empty < 2;) {
+    const response = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 0,
+        VisibilityTimeout: 60,
+        MessageAttributeNames: ['All'],
+      }),
+    );
+    const got = response.Messages ?? [];
+    if (got.length === 0) empty++;
+    raw.push(...got);
+  }
+  return raw;
 }
 
 describe('createCapabilityMock (local-aws-sqs)', () => {
@@ -292,7 +337,7 @@ describe('createCapabilityMock (local-aws-sqs)', () => {
     expect(statusOf(second.request_id)).toEqual(['SUCCESS']);
   });
 
-  it('a malformed request fails alone; the rest of the batch is answered', async () => {
+  it('a malformed request goes to the DLQ at once with its reason; the rest of the batch is answered', async () => {
     const { replyTo, mock, logs } = await setup();
     const good1 = request(replyTo);
     const { reply_to: _dropped, ...noReplyTo } = request(replyTo);
@@ -307,13 +352,74 @@ describe('createCapabilityMock (local-aws-sqs)', () => {
 
     const response = await mock(event);
 
-    const failed = response.batchItemFailures.map((f) => f.itemIdentifier).sort();
-    expect(failed).toEqual([1, 2, 3].map((i) => event.Records[i]?.messageId).sort());
+    expect(response.batchItemFailures).toEqual([]);
     const { parsed } = await replies(replyTo);
     expect(parsed.map((r) => r.request_id).sort()).toEqual([good1.request_id, good2.request_id].sort());
-    expect(
-      logs.filter((l) => l.level === 'error' && l.message === 'malformed capability request'),
-    ).toHaveLength(3);
+    const dead = await drain(dlqUrl);
+    expect(dead.map((m) => m.Body).sort()).toEqual([1, 2, 3].map((i) => event.Records[i]?.body).sort());
+    for (const message of dead) {
+      expect(message.MessageAttributes?.[DEAD_LETTER_REASON_ATTRIBUTE]?.StringValue).toMatch(
+        /^malformed capability request: /,
+      );
+    }
+    const lines = logs.filter((l) => l.message === DEAD_LETTERED);
+    expect(lines).toHaveLength(3);
+    expect(lines.every((l) => l.level === 'error')).toBe(true);
+    expect(lines.map((l) => (l.fields as { message_id?: string }).message_id).sort()).toEqual(
+      [1, 2, 3].map((i) => event.Records[i]?.messageId).sort(),
+    );
+    expect(lines[0]?.fields).toMatchObject({ queue: requestQueue });
+  });
+
+  describe('large messages (the claim check)', () => {
+    it('reads a request offloaded to S3 and answers it', async () => {
+      const { replyTo, mock } = await setup();
+      const req = request(replyTo, { input: { blob: 'q'.repeat(400 * 1024) } });
+      const sent = await claimCheck.offload(JSON.stringify(req));
+      expect(sent.offloaded).toBe(true);
+      const response = await mock({ Records: [record(sent.body, toLambdaAttributes(sent.attributes))] });
+      expect(response.batchItemFailures).toEqual([]);
+      const { parsed } = await replies(replyTo);
+      expect(parsed.map((r) => r.request_id)).toEqual([req.request_id]);
+    });
+
+    it('offloads a reply over the threshold; duplicates share one object', async () => {
+      const blob = 'w'.repeat(5 * 1024 * 1024);
+      const { replyTo, mock } = await setup({
+        'import#enrichment': { outputs: { import_enrichment_uri: blob }, duplicates: 1 },
+      });
+      const req = request(replyTo);
+      const response = await mock(eventOf(JSON.stringify(req)));
+      expect(response.batchItemFailures).toEqual([]);
+
+      const raw = await drain(replyTo);
+      expect(raw).toHaveLength(2);
+      for (const message of raw) {
+        expect(isPayloadPointer(message.Body ?? '')).toBe(true);
+        expect(Number(message.MessageAttributes?.[PAYLOAD_SIZE_ATTRIBUTE]?.StringValue)).toBeGreaterThan(
+          5 * 1024 * 1024,
+        );
+        const reply = asyncResponseSchema.parse(
+          JSON.parse(await claimCheck.resolve(message.Body ?? '', message.MessageAttributes)),
+        );
+        expect(reply).toMatchObject({ request_id: req.request_id, status: 'SUCCESS' });
+        expect(reply.status === 'SUCCESS' && reply.outputs.import_enrichment_uri).toBe(blob);
+      }
+      // Both copies point at the same object (content-addressed): one upload for all duplicates.
+      expect(new Set(raw.map((m) => m.Body)).size).toBe(1);
+    });
+
+    it('without a claim check, an offloaded request is dead-lettered, saying it cannot be read', async () => {
+      const { replyTo, mock } = await setup(undefined, { claimCheck: false });
+      const sent = await claimCheck.offload(JSON.stringify(request(replyTo)), {}, { force: true });
+      const response = await mock({ Records: [record(sent.body, toLambdaAttributes(sent.attributes))] });
+      expect(response.batchItemFailures).toEqual([]);
+      const [dead] = await drain(dlqUrl);
+      expect(dead?.Body).toBe(sent.body);
+      expect(dead?.MessageAttributes?.[DEAD_LETTER_REASON_ATTRIBUTE]?.StringValue).toMatch(
+        /offloaded to S3 .* no claim check/,
+      );
+    });
   });
 
   it('a reply_to queue that does not exist fails that record only', async () => {

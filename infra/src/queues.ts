@@ -17,7 +17,11 @@ export interface QueuesProps {
   readonly orchestratorVisibilityTimeout: Duration;
   /** Visibility timeout of the capability request queues (six times their consumer's timeout). */
   readonly capabilityVisibilityTimeout: Duration;
-  /** Receives before a message moves to its DLQ. @default 5 */
+  /**
+   * Receives before SQS moves a message to its DLQ. Only a backstop: consumers dead-letter a message that
+   * keeps failing themselves, with its reason, on its fifth receive (SqsBatchProcessor's maxReceives), so
+   * this must stay above that. @default 10
+   */
   readonly maxReceiveCount?: number;
   /** How long a message waits in a work queue. @default 4 days */
   readonly retentionPeriod?: Duration;
@@ -106,7 +110,7 @@ export class Queues extends Construct {
       queueName,
       visibilityTimeout,
       retentionPeriod: this.props.retentionPeriod ?? Duration.days(4),
-      deadLetterQueue: { queue: dlq, maxReceiveCount: this.props.maxReceiveCount ?? 5 },
+      deadLetterQueue: { queue: dlq, maxReceiveCount: this.props.maxReceiveCount ?? 10 },
     });
     return { queue, dlq };
   }

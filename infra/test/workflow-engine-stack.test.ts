@@ -2,6 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import { Capture, Match, type Template } from 'aws-cdk-lib/assertions';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { DEFAULT_MAX_RECEIVES } from '../../orchestrator/src/aws/sqs-batch-processor';
 import { ENGINE_METRICS } from '../src/monitoring';
 import {
   STACK_OUTPUTS,
@@ -160,15 +161,27 @@ describe('queues', () => {
     template.resourceCountIs('AWS::SQS::Queue', 2 * (2 + stack.queues.capability.size));
   });
 
-  it('each work queue is encrypted, redrives to its DLQ after 5 receives and keeps messages 4 days', () => {
+  it('each work queue is encrypted, redrives to its DLQ after 10 receives and keeps messages 4 days', () => {
     for (const [, , dlq, name] of workQueues()) {
       template.hasResourceProperties('AWS::SQS::Queue', {
         QueueName: name,
         SqsManagedSseEnabled: true,
         MessageRetentionPeriod: 4 * DAY,
-        RedrivePolicy: { deadLetterTargetArn: resolve(dlq.queueArn), maxReceiveCount: 5 },
+        RedrivePolicy: { deadLetterTargetArn: resolve(dlq.queueArn), maxReceiveCount: 10 },
       });
     }
+  });
+
+  it('the redrive policy is only a backstop: it moves a message later than the consumers dead-letter it', () => {
+    const maxReceiveCount = new Capture();
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      RedrivePolicy: Match.objectLike({ maxReceiveCount }),
+    });
+    const counts: unknown[] = [];
+    do counts.push(maxReceiveCount.asNumber());
+    while (maxReceiveCount.next());
+    expect(counts).toHaveLength(workQueues().length);
+    for (const count of counts) expect(count).toBeGreaterThan(DEFAULT_MAX_RECEIVES);
   });
 
   it('each DLQ is encrypted, keeps messages 14 days and has no DLQ of its own', () => {

@@ -1,20 +1,37 @@
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { isQueueMissing } from '../../orchestrator/src/aws/queue-urls';
 import { createCheckpointTable } from '../../orchestrator/src/checkpoint';
+import { validateDefinition } from '../../orchestrator/src/definition/validate-definition';
 import { capabilityDomainsIn } from '../../orchestrator/src/naming/capability-domains';
-import { resourceNames, type ResourceNames, type Stage } from '../../orchestrator/src/naming/resource-names';
+import {
+  capabilityDomain,
+  resourceNames,
+  type ResourceNames,
+  type Stage,
+} from '../../orchestrator/src/naming/resource-names';
 import type { EmbeddedAws } from './embedded-aws';
 
-/** The queue settings the CDK app uses too: Lambda-style consumers, DLQ after five receives. */
+/**
+ * The queue settings the CDK app uses too: Lambda-style consumers; redrive to the DLQ after ten receives.
+ * Consumers dead-letter a failing message themselves, with its reason, on its fifth receive
+ * (SqsBatchProcessor's maxReceives); the redrive policy is only the backstop for when that send fails, so
+ * its count must stay above the consumers'.
+ */
 export const QUEUE_SETTINGS: {
   readonly visibilityTimeoutSeconds: number;
   readonly maxReceiveCount: number;
   readonly dlqRetentionSeconds: number;
 } = {
   visibilityTimeoutSeconds: 30,
-  maxReceiveCount: 5,
+  maxReceiveCount: 10,
   dlqRetentionSeconds: 14 * 24 * 3600,
 };
 
@@ -78,6 +95,56 @@ export async function provisionLocal(
     dynamodb.destroy();
     s3.destroy();
     sqs.destroy();
+  }
+}
+
+/**
+ * Creates the request queue and its DLQ (with the redrive policy) of every domain that has no request
+ * queue yet, and returns the queues it created (so a caller can start consumers for exactly those).
+ * Existing queues are left as they are. Safe to run concurrently: CreateQueue with the same attributes
+ * is idempotent.
+ */
+export async function ensureCapabilityQueues(
+  sqs: SQSClient,
+  stage: Stage,
+  domains: Iterable<string>,
+  settings: QueueSettings = QUEUE_SETTINGS,
+): Promise<ConsumedQueue[]> {
+  const names = resourceNames(stage);
+  const created: ConsumedQueue[] = [];
+  for (const domain of new Set(domains)) {
+    const name = names.capabilityRequestQueue(domain);
+    if (await queueExists(sqs, name)) continue;
+    created.push(await createQueueWithDlq(sqs, name, names.capabilityRequestDlq(domain), settings));
+  }
+  return created;
+}
+
+/**
+ * The capability domains a workflow definition sends requests to (each needs a request queue), sorted;
+ * none for text that is not a valid definition (`wf validate` is where that is reported).
+ */
+export function domainsOfDefinitionText(yamlText: string): string[] {
+  const { definition } = validateDefinition('definition.yaml', yamlText);
+  const domains = new Set<string>();
+  for (const node of Object.values(definition?.nodes ?? {})) {
+    if (node.type !== 'async_request') continue;
+    try {
+      domains.add(capabilityDomain(node.capability_id));
+    } catch {
+      // Not a valid queue-name part: no queue can be made for it (the validator reports it).
+    }
+  }
+  return [...domains].sort();
+}
+
+async function queueExists(sqs: SQSClient, name: string): Promise<boolean> {
+  try {
+    await sqs.send(new GetQueueUrlCommand({ QueueName: name }));
+    return true;
+  } catch (error) {
+    if (isQueueMissing(error)) return false;
+    throw error;
   }
 }
 

@@ -5,6 +5,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { toLambdaAttributes } from '../../orchestrator/src/aws/sqs-message-attributes';
 import { LOCAL_REGION } from '../../orchestrator/src/naming/local-endpoints';
 import type { ConsumedQueue } from './provision-local';
 
@@ -114,7 +115,7 @@ export class SqsPoller {
   }
 }
 
-/** An SQS message as Lambda's event source mapping hands it to a function. */
+/** An SQS message as Lambda's event source mapping hands it to a function, message attributes included. */
 export function toSqsRecord(message: Message, queueArn: string): SQSRecord {
   const attributes = message.Attributes ?? {};
   return {
@@ -127,8 +128,9 @@ export function toSqsRecord(message: Message, queueArn: string): SQSRecord {
       SenderId: attributes.SenderId ?? 'local',
       ApproximateFirstReceiveTimestamp: attributes.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
     },
-    messageAttributes: {},
+    messageAttributes: toLambdaAttributes(message.MessageAttributes),
     md5OfBody: message.MD5OfBody ?? '',
+    ...(message.MD5OfMessageAttributes ? { md5OfMessageAttributes: message.MD5OfMessageAttributes } : {}),
     eventSource: 'aws:sqs',
     eventSourceARN: queueArn,
     awsRegion: LOCAL_REGION,

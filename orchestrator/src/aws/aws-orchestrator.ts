@@ -1,7 +1,6 @@
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
-import type { SQSRecord } from 'aws-lambda';
 import { DynamoDBSaver } from '../checkpoint';
 import { systemClock, type Clock } from '../graph/engine-dependencies';
 import { resourceNames, type Stage } from '../naming/resource-names';
@@ -15,6 +14,7 @@ import { QueueUrls } from './queue-urls';
 import { S3DefinitionStore } from './s3-definition-store';
 import { SqsBatchProcessor } from './sqs-batch-processor';
 import { SqsCapabilityDispatcher } from './sqs-capability-dispatcher';
+import { SqsClaimCheck } from './sqs-claim-check';
 import { SqsTimerScheduler } from './sqs-timer-scheduler';
 
 export interface AwsOrchestratorOptions {
@@ -45,6 +45,8 @@ export function createAwsOrchestrator(options: AwsOrchestratorOptions) {
   const sqs = new SQSClient(options.clients?.sqs ?? {});
   const s3 = new S3Client(options.clients?.s3 ?? {});
   const queues = new QueueUrls(sqs);
+  // Messages over SQS's size travel through the event-data bucket (capability mocks share this one).
+  const claimCheck = new SqsClaimCheck({ s3, bucket: names.eventDataBucket, prefix: names.sqsPayloadPrefix });
   const checkpointer = new DynamoDBSaver({
     client: dynamodb,
     tableName: names.stateTable,
@@ -58,7 +60,7 @@ export function createAwsOrchestrator(options: AwsOrchestratorOptions) {
         definitions: new S3DefinitionStore(s3, names.definitionsBucket),
         instances: new DynamoDbInstanceStore(dynamodb, names.stateTable, clock),
         checkpointer,
-        dispatcher: new SqsCapabilityDispatcher(sqs, queues, names.capabilityRequestQueue),
+        dispatcher: new SqsCapabilityDispatcher(sqs, queues, names.capabilityRequestQueue, claimCheck),
         timers: new SqsTimerScheduler(sqs, () => queues.url(names.commandQueue), clock),
         clock,
         logger,
@@ -70,14 +72,15 @@ export function createAwsOrchestrator(options: AwsOrchestratorOptions) {
       }),
   );
   replyQueueUrl.catch(() => undefined);
-  const queueUrlOf = (record: SQSRecord) => queues.url(record.eventSourceARN.split(':').pop() ?? '');
   return {
     names,
     clients: { dynamodb, sqs, s3 },
+    claimCheck,
     checkpointer,
     instances: new DynamoDbInstanceStore(dynamodb, names.stateTable, clock),
     runtime: () => runtimePromise,
-    processor: async () => new SqsBatchProcessor(await runtimePromise, sqs, queueUrlOf, logger),
+    processor: async () =>
+      new SqsBatchProcessor({ runtime: await runtimePromise, sqs, queues, claimCheck, logger }),
   };
 }
 

@@ -1,59 +1,101 @@
-import { ChangeMessageVisibilityCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { HandleOutcome } from '../runtime/handle-outcome';
+import type { InboundMessage } from '../runtime/messages';
+import type { OrchestratorRuntime } from '../runtime/orchestrator-runtime';
 import { parseInboundMessage } from '../runtime/parse-message';
 import type { Logger } from '../runtime/ports';
-import type { OrchestratorRuntime } from '../runtime/orchestrator-runtime';
+import { awsCall } from './aws-errors';
+import type { QueueUrls } from './queue-urls';
+import type { SqsClaimCheck } from './sqs-claim-check';
+import { SqsDeadLetters } from './sqs-dead-letter';
+import { numberAttribute, toSdkAttributes } from './sqs-message-attributes';
 
 /** Processes at most this many instances of a batch at once. */
 const INSTANCE_CONCURRENCY = 4;
+/** SQS delays a message by at most 15 minutes; a longer deferral comes back after 15 and defers again. */
+const MAX_DELAY_SECONDS = 900;
+/** How many times a deferred message was deferred before (Number). */
+export const DEFERRALS_ATTRIBUTE = 'cch-deferrals';
+/** When the first copy of a deferred message was first received (Number, epoch milliseconds). */
+export const FIRST_RECEIVED_ATTRIBUTE = 'cch-first-received';
+/** Receives after which a message that keeps failing is dead-lettered with its reason. */
+export const DEFAULT_MAX_RECEIVES = 5;
+
+export interface SqsBatchProcessorOptions {
+  readonly runtime: Pick<OrchestratorRuntime, 'handle'>;
+  readonly sqs: SQSClient;
+  /** Resolves the record's queue (the last part of its eventSourceARN) and that queue's DLQ. */
+  readonly queues: QueueUrls;
+  /** Bodies offloaded to S3 (START contexts, replies) are fetched through this before parsing. */
+  readonly claimCheck: SqsClaimCheck;
+  readonly logger: Logger;
+  /**
+   * A message that failed (threw, or stayed not processable) on its `maxReceives`-th receive is
+   * dead-lettered with its reason. The queue's redrive maxReceiveCount must stay above this: it is only the
+   * backstop for a dead-letter send that failed. @default 5
+   */
+  readonly maxReceives?: number;
+}
+
+/** A record whose body was resolved and parsed, ready for the runtime. */
+interface Prepared {
+  readonly record: SQSRecord;
+  readonly message: InboundMessage;
+  readonly log: Logger;
+}
 
 /**
  * Turns an SQS batch into runtime calls, the way the event source mapping expects
  * (`ReportBatchItemFailures`): every record that is not done is listed, and only those come back.
+ * - Every body is resolved first (the claim check: a large START or reply arrives as an S3 pointer).
  * - Records of one instance run in order, one at a time (they would only fight over the lease);
  *   different instances run concurrently.
- * - A poison record (not JSON, schema-invalid) fails alone, with its reason logged; SQS moves it to the
- *   DLQ after maxReceiveCount.
- * - A retry (busy instance, early reply) shortens the record's visibility to the runtime's delay, so it
- *   comes back in seconds rather than after the full visibility timeout.
- * - An unexpected error fails the record alone; the rest of the batch is unaffected.
+ * - What a record becomes follows the runtime's outcome:
+ *   - `ack`: deleted.
+ *   - `retry`: its visibility is shortened to the delay and it is failed, so it comes back soon; that
+ *     counts as a receive, and on the `maxReceives`-th it is dead-lettered with the retry's reason.
+ *   - `defer`: a copy is sent to the same queue with the delay, then the original is deleted, so waiting
+ *     (a busy instance, a reply that is early) never counts towards the DLQ. If the copy cannot be sent,
+ *     it is handled as a retry instead (without dead-lettering: it is processable).
+ *   - `reject`, and poison (not JSON, schema-invalid, a pointer to nothing): dead-lettered at once.
+ *   - a thrown error: failed, to be redelivered, until its `maxReceives`-th receive, then dead-lettered.
+ * - A record already received more than `maxReceives` times never completed on any of them (its worker
+ *   died or timed out each time): dead-lettered before it is processed again.
+ * Dead-lettering sends the message, with the reason attribute, to its queue's DLQ and then deletes it;
+ * a failed send leaves the record failed, for the redrive policy to catch.
  */
 export class SqsBatchProcessor {
-  constructor(
-    private readonly runtime: OrchestratorRuntime,
-    private readonly sqs: SQSClient,
-    private readonly queueUrlOf: (record: SQSRecord) => Promise<string>,
-    private readonly logger: Logger,
-  ) {}
+  private readonly maxReceives: number;
+  private readonly deadLetters: SqsDeadLetters;
+
+  constructor(private readonly options: SqsBatchProcessorOptions) {
+    this.maxReceives = options.maxReceives ?? DEFAULT_MAX_RECEIVES;
+    this.deadLetters = new SqsDeadLetters(options.sqs, options.queues, options.claimCheck);
+  }
 
   async process(event: SQSEvent): Promise<SQSBatchResponse> {
     const failures: string[] = [];
-    const groups = new Map<string, SQSRecord[]>();
-    for (const record of event.Records) {
-      const parsed = parseInboundMessage(record.body);
-      if (!parsed.ok) {
-        this.logger.error(
-          {
-            message_id: record.messageId,
-            receive_count: record.attributes.ApproximateReceiveCount,
-            reason: parsed.reason,
-          },
-          'poison message: it goes to the DLQ after its retries',
-        );
-        failures.push(record.messageId);
-        continue;
-      }
-      const message = parsed.message;
-      const group = 'instance_id' in message && message.instance_id ? message.instance_id : record.messageId;
-      groups.set(group, [...(groups.get(group) ?? []), record]);
-    }
+    const prepared = await Promise.all(
+      event.Records.map(async (record) => {
+        const ready = await this.prepare(record);
+        if (ready === false) failures.push(record.messageId);
+        return ready;
+      }),
+    );
 
+    const groups = new Map<string, Prepared[]>();
+    for (const ready of prepared) {
+      if (typeof ready !== 'object') continue;
+      const { message, record } = ready;
+      const group = 'instance_id' in message && message.instance_id ? message.instance_id : record.messageId;
+      groups.set(group, [...(groups.get(group) ?? []), ready]);
+    }
     const queue = [...groups.values()];
     const worker = async () => {
       for (let records = queue.shift(); records; records = queue.shift()) {
-        for (const record of records) {
-          if (!(await this.processRecord(record))) failures.push(record.messageId);
+        for (const ready of records) {
+          if (!(await this.processRecord(ready))) failures.push(ready.record.messageId);
         }
       }
     };
@@ -61,52 +103,129 @@ export class SqsBatchProcessor {
     return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
   }
 
-  /** True when the record is done and may be deleted. */
-  private async processRecord(record: SQSRecord): Promise<boolean> {
-    const parsed = parseInboundMessage(record.body);
-    if (!parsed.ok) return false;
+  /**
+   * Resolves and parses a record. Returns it ready for the runtime; `true` when it is done already
+   * (dead-lettered); `false` when it must be failed.
+   */
+  private async prepare(record: SQSRecord): Promise<Prepared | boolean> {
+    const receives = receiveCount(record);
+    const bare = this.options.logger.child({ message_id: record.messageId });
+    if (receives > this.maxReceives) {
+      return this.deadLetter(
+        record,
+        `received ${receives} times without completing (the worker died or timed out on it each time)`,
+        bare,
+      );
+    }
+    let body: string;
+    try {
+      body = await this.options.claimCheck.resolve(record.body, record.messageAttributes);
+    } catch (error) {
+      const e = describeError(error);
+      if (e.retryable && receives < this.maxReceives) {
+        bare.error({ error: e, receive_count: receives }, 'message failed; it will be redelivered');
+        return false;
+      }
+      return this.deadLetter(record, `${e.code}: ${e.message}`, bare);
+    }
+    const parsed = parseInboundMessage(body);
+    if (!parsed.ok) return this.deadLetter(record, parsed.reason, bare);
     const message = parsed.message;
-    const log = this.logger.child({
+    const log = this.options.logger.child({
       message_id: record.messageId,
       message_type: message.type,
       ...('instance_id' in message && message.instance_id ? { instance_id: message.instance_id } : {}),
       ...('workflow_id' in message ? { workflow_id: message.workflow_id } : {}),
       ...('request_id' in message ? { request_id: message.request_id } : {}),
     });
+    return { record, message, log };
+  }
+
+  /** True when the record is done and may be deleted. */
+  private async processRecord({ record, message, log }: Prepared): Promise<boolean> {
+    const receives = receiveCount(record);
     let outcome: HandleOutcome;
     try {
-      outcome = await this.runtime.handle(message, record.messageId);
+      outcome = await this.options.runtime.handle(message, record.messageId);
     } catch (error) {
-      const e = error as { code?: string; retryable?: boolean; message?: string };
-      log.error(
-        {
-          error: {
-            code: e.code ?? 'UNEXPECTED',
-            retryable: e.retryable ?? true,
-            message: e.message ?? String(error),
-          },
-        },
-        'message failed; it will be redelivered',
-      );
+      const e = describeError(error);
+      if (receives >= this.maxReceives) return this.deadLetter(record, `${e.code}: ${e.message}`, log);
+      log.error({ error: e, receive_count: receives }, 'message failed; it will be redelivered');
       return false;
     }
-    if (outcome.kind === 'ack') return true;
-    if (outcome.kind === 'reject') {
-      log.error(
-        { reason: outcome.reason, receive_count: record.attributes.ApproximateReceiveCount },
-        'message rejected: it goes to the DLQ after its retries',
-      );
-      return false;
+    switch (outcome.kind) {
+      case 'ack':
+        return true;
+      case 'reject':
+        return this.deadLetter(record, outcome.reason, log);
+      case 'retry':
+        if (receives >= this.maxReceives) {
+          return this.deadLetter(
+            record,
+            `${outcome.reason} (still not processable after ${receives} receives)`,
+            log,
+          );
+        }
+        log.info(
+          { reason: outcome.reason, retry_in_seconds: outcome.delaySeconds },
+          'message will be retried',
+        );
+        return this.retryLater(record, outcome.delaySeconds, log);
+      case 'defer':
+        return this.defer(record, outcome.reason, outcome.delaySeconds, log);
     }
-    log.info({ reason: outcome.reason, retry_in_seconds: outcome.delaySeconds }, 'message will be retried');
+  }
+
+  /**
+   * Sends a copy of the record with the delay and reports the original done, so its receive count starts
+   * again. Only after the copy was accepted: otherwise the original is retried instead.
+   */
+  private async defer(record: SQSRecord, reason: string, delaySeconds: number, log: Logger) {
+    const attributes = toSdkAttributes(record.messageAttributes);
+    const deferrals = Number(attributes[DEFERRALS_ATTRIBUTE]?.StringValue ?? 0) || 0;
+    attributes[DEFERRALS_ATTRIBUTE] = numberAttribute(deferrals + 1);
+    if (!attributes[FIRST_RECEIVED_ATTRIBUTE]) {
+      const first = Number(record.attributes.ApproximateFirstReceiveTimestamp) || Date.now();
+      attributes[FIRST_RECEIVED_ATTRIBUTE] = numberAttribute(first);
+    }
+    const delay = Math.max(0, Math.min(MAX_DELAY_SECONDS, Math.ceil(delaySeconds)));
+    const queueName = queueNameOf(record);
     try {
-      const queueUrl = await this.queueUrlOf(record);
-      await this.sqs.send(
-        new ChangeMessageVisibilityCommand({
-          QueueUrl: queueUrl,
-          ReceiptHandle: record.receiptHandle,
-          VisibilityTimeout: outcome.delaySeconds,
-        }),
+      const copy = await this.options.claimCheck.offload(record.body, attributes);
+      const queueUrl = await this.options.queues.url(queueName);
+      await awsCall('SQS', `SendMessage ${queueName}`, () =>
+        this.options.sqs.send(
+          new SendMessageCommand({
+            QueueUrl: queueUrl,
+            MessageBody: copy.body,
+            MessageAttributes: copy.attributes,
+            DelaySeconds: delay,
+          }),
+        ),
+      );
+    } catch (error) {
+      log.warn(
+        { reason, error: describeError(error), retry_in_seconds: delay },
+        'could not defer the message; it will be retried instead',
+      );
+      return this.retryLater(record, delay, log);
+    }
+    log.info({ reason, defer_seconds: delay, deferrals: deferrals + 1 }, 'message deferred');
+    return true;
+  }
+
+  /** Makes the record visible again after `delaySeconds` and reports it failed (it counts as a receive). */
+  private async retryLater(record: SQSRecord, delaySeconds: number, log: Logger): Promise<false> {
+    try {
+      const queueUrl = await this.options.queues.url(queueNameOf(record));
+      await awsCall('SQS', 'ChangeMessageVisibility', () =>
+        this.options.sqs.send(
+          new ChangeMessageVisibilityCommand({
+            QueueUrl: queueUrl,
+            ReceiptHandle: record.receiptHandle,
+            VisibilityTimeout: Math.max(0, Math.min(43_200, Math.ceil(delaySeconds))),
+          }),
+        ),
       );
     } catch (error) {
       log.warn(
@@ -116,4 +235,46 @@ export class SqsBatchProcessor {
     }
     return false;
   }
+
+  /** True when the record is now in its DLQ (and may be deleted); false when it must stay failed. */
+  private async deadLetter(record: SQSRecord, reason: string, log: Logger): Promise<boolean> {
+    try {
+      await this.deadLetters.send(
+        {
+          queueName: queueNameOf(record),
+          messageId: record.messageId,
+          body: record.body,
+          attributes: toSdkAttributes(record.messageAttributes),
+          reason,
+        },
+        (fields, message) => log.error({ ...fields, receive_count: receiveCount(record) }, message),
+      );
+      return true;
+    } catch (error) {
+      log.error(
+        { reason, error: describeError(error) },
+        'could not dead-letter the message; it stays on its queue for the redrive policy',
+      );
+      return false;
+    }
+  }
+}
+
+/** The queue a record came from: the last part of its eventSourceARN. */
+function queueNameOf(record: SQSRecord): string {
+  return record.eventSourceARN.split(':').pop() ?? '';
+}
+
+function receiveCount(record: SQSRecord): number {
+  const count = Number(record.attributes.ApproximateReceiveCount);
+  return Number.isFinite(count) && count > 0 ? count : 1;
+}
+
+function describeError(error: unknown): { code: string; retryable: boolean; message: string } {
+  const e = error as { code?: unknown; retryable?: unknown; message?: unknown };
+  return {
+    code: typeof e?.code === 'string' ? e.code : 'UNEXPECTED',
+    retryable: typeof e?.retryable === 'boolean' ? e.retryable : true,
+    message: typeof e?.message === 'string' ? e.message : String(error),
+  };
 }

@@ -47,6 +47,12 @@ export function resourceNames(stage: Stage) {
     capabilityRequestDlq: (domain: string) => name(`capability-${checkDomain(domain)}-request-dlq`),
     definitionsBucket: name('workflow-definitions-bucket'),
     eventDataBucket: name('eventdata-bucket'),
+    /**
+     * Where message bodies too large for SQS are kept (the claim check), inside the event-data bucket.
+     * Objects here are never deleted by a consumer: a message may be delivered, deferred or dead-lettered
+     * as several copies that all point at the same object.
+     */
+    sqsPayloadPrefix: 'sqs-payloads/',
     accessLogsBucket: name('access-logs-bucket'),
     stateTable: name('workflow-state-table'),
     orchestratorFunction: name('workflow-orchestrator-function'),
@@ -60,6 +66,18 @@ export function resourceNames(stage: Stage) {
 }
 
 export type ResourceNames = ReturnType<typeof resourceNames>;
+
+/**
+ * The dead-letter queue of a work queue: `...-orchestrator-command-queue` -> `...-orchestrator-command-dlq`,
+ * `...-capability-<domain>-request-queue` -> `...-capability-<domain>-request-dlq`. Every work queue is
+ * named `...-queue` and its DLQ `...-dlq` (see resourceNames), so the DLQ follows from the name alone.
+ */
+export function deadLetterQueueOf(queueName: string): string {
+  if (!/-queue$/.test(queueName) || queueName.length <= '-queue'.length) {
+    throw new InvalidStageError(`queue '${queueName}' is not named '...-queue'; its DLQ cannot be named`);
+  }
+  return queueName.replace(/-queue$/, '-dlq');
+}
 
 /** The domain of a capability id: `import#enrichment` -> `import`. */
 export function capabilityDomain(capabilityId: string): string {
