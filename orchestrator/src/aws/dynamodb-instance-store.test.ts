@@ -66,6 +66,7 @@ function record(instanceId: string, overrides: Partial<InstanceRecord> = {}): In
     resolved: {},
     created_at: '2026-01-01T00:00:00.000Z',
     updated_at: '2026-01-01T00:00:00.010Z',
+    version: 1,
     ...overrides,
   };
 }
@@ -199,10 +200,41 @@ describe('DynamoDbInstanceStore (dynalite)', () => {
       const lease = await store.acquireLease(instanceId, TTL_MS);
       if (!lease) throw new Error('no lease');
       await store.save(record(instanceId), lease);
-      const done = record(instanceId, { status: 'SUCCEEDED', waits: [] });
+      const done = record(instanceId, { status: 'SUCCEEDED', waits: [], version: 2 });
       await store.save(done, lease);
       await expect(store.get(instanceId)).resolves.toEqual(done);
       await expect(store.acquireLease(instanceId, TTL_MS)).resolves.toBeUndefined();
+    });
+
+    it('is a commit from the version it read: a second commit of the same version fails, whoever holds the lease', async () => {
+      const { store, instanceId } = setup();
+      const lease = await store.acquireLease(instanceId, TTL_MS);
+      if (!lease) throw new Error('no lease');
+      await store.save(record(instanceId), lease);
+      await store.save(record(instanceId, { status: 'RUNNING', version: 2 }), lease);
+      // Another writer that also read version 1 (its clock let it take the lease; here: the same lease).
+      await expect(
+        store.save(record(instanceId, { status: 'FAILED', version: 2 }), lease),
+      ).rejects.toBeInstanceOf(LeaseLostError);
+      // Nor can anyone create the record a second time.
+      await expect(store.save(record(instanceId, { status: 'FAILED' }), lease)).rejects.toBeInstanceOf(
+        LeaseLostError,
+      );
+      expect((await store.get(instanceId))?.status).toBe('RUNNING');
+      expect((await rawItem(instanceId))?.version?.N).toBe('2');
+    });
+
+    it('gives only a finished record the table TTL (its expires_at), and takes it away again if not', async () => {
+      const { store, instanceId } = setup();
+      const lease = await store.acquireLease(instanceId, TTL_MS);
+      if (!lease) throw new Error('no lease');
+      await store.save(record(instanceId), lease);
+      expect((await rawItem(instanceId))?.ttl).toBeUndefined();
+      const expires = 1_800_000_000;
+      await store.save(record(instanceId, { status: 'SUCCEEDED', version: 2, expires_at: expires }), lease);
+      expect((await rawItem(instanceId))?.ttl?.N).toBe(String(expires));
+      await store.save(record(instanceId, { status: 'RUNNING', version: 3 }), lease);
+      expect((await rawItem(instanceId))?.ttl).toBeUndefined();
     });
 
     it('with a lease that expired and was taken over fails with LeaseLostError and writes nothing', async () => {
@@ -223,7 +255,7 @@ describe('DynamoDbInstanceStore (dynalite)', () => {
       expect((thrown as Error).cause).toBeDefined();
       expect((await store.get(instanceId))?.status).toBe('RUNNING');
 
-      await store.save(record(instanceId, { status: 'WAITING' }), current);
+      await store.save(record(instanceId, { status: 'WAITING', version: 2 }), current);
       expect((await store.get(instanceId))?.status).toBe('WAITING');
     });
 
@@ -305,7 +337,7 @@ describe('DynamoDbInstanceStore (dynalite)', () => {
       const big = { blob: randomBytes(600 * 1024).toString('base64') };
       await store.save(record(instanceId, { context: big }), lease);
       expect((await rawItem(instanceId))?.context_omitted?.BOOL).toBe(true);
-      const small = record(instanceId, { context: { shipmentId: 'SHP-2' } });
+      const small = record(instanceId, { context: { shipmentId: 'SHP-2' }, version: 2 });
       await store.save(small, lease);
       expect((await rawItem(instanceId))?.context_omitted?.BOOL).toBe(false);
       await expect(store.get(instanceId)).resolves.toEqual(small);
