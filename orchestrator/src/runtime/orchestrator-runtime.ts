@@ -140,6 +140,11 @@ export class OrchestratorRuntime {
         { message_type: message.type, retry_in_seconds: delay },
         'instance busy; message deferred (not counted towards the DLQ)',
       );
+      // A START without instance_id takes its id from the queue message id, which a deferred copy would not
+      // keep: it comes back as itself instead (counted, but only a dead holder's lease can delay it).
+      if (message.type === 'START_WORKFLOW' && message.instance_id === undefined) {
+        return retry('instance busy', delay);
+      }
       return defer('instance busy', delay);
     }
     try {
