@@ -10,7 +10,12 @@ export interface AppContext {
   readonly extraCapabilityDomains: readonly string[];
   /** An existing SNS topic every alarm notifies, when given. */
   readonly alarmTopicArn?: string;
+  /** Days a finished instance is kept before it is removed whole (`retentionDays`, default 30). */
+  readonly retentionDays: number;
 }
+
+/** How long a finished instance is kept when the context does not say. */
+export const DEFAULT_RETENTION_DAYS = 30;
 
 /** A context value was missing or malformed; the message says which and how to pass it. */
 export class InvalidAppContextError extends Error {
@@ -22,7 +27,8 @@ const USAGE = 'pass it as `cdk synth --context env=dev --context owner=<you>`';
 /**
  * Reads and validates the app's context. `env` and `owner` are required (lower-case letters, digits or `-`,
  * see `validateStage`); `capabilityMock` is `true` or `false` and defaults to on everywhere but `prod`;
- * `capabilityDomains` is a comma-separated list (or a JSON array in `cdk.json`).
+ * `capabilityDomains` is a comma-separated list (or a JSON array in `cdk.json`); `retentionDays` is a whole
+ * number of days (default 30).
  */
 export function readAppContext(tryGetContext: (key: string) => unknown): AppContext {
   const env = requiredString(tryGetContext, 'env');
@@ -42,7 +48,24 @@ export function readAppContext(tryGetContext: (key: string) => unknown): AppCont
     capabilityMock: booleanContext(tryGetContext, 'capabilityMock', stage.env !== 'prod'),
     extraCapabilityDomains: listContext(tryGetContext, 'capabilityDomains'),
     ...(alarmTopicArn === undefined ? {} : { alarmTopicArn }),
+    retentionDays: readRetentionDays(tryGetContext),
   };
+}
+
+/**
+ * `retentionDays`: a whole number of days, at least 1 (a string from the CLI or a number in `cdk.json`);
+ * DEFAULT_RETENTION_DAYS when absent. The stack reads it through here too, so both agree.
+ */
+export function readRetentionDays(tryGetContext: (key: string) => unknown): number {
+  const value = tryGetContext('retentionDays');
+  if (value === undefined || value === null || value === '') return DEFAULT_RETENTION_DAYS;
+  const days = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value;
+  if (typeof days !== 'number' || !Number.isSafeInteger(days) || days < 1) {
+    throw new InvalidAppContextError(
+      `CDK context 'retentionDays' must be a whole number of days, at least 1, got ${JSON.stringify(value)}`,
+    );
+  }
+  return days;
 }
 
 function requiredString(tryGetContext: (key: string) => unknown, key: string): string {

@@ -29,6 +29,8 @@ export interface MonitoringProps {
   readonly names: ResourceNames;
   readonly queues: Queues;
   readonly orchestrator: lambda.IFunction;
+  /** Where the retention function's stream batches end after their retries (alarmed like every DLQ). */
+  readonly retentionDlq?: sqs.IQueue;
   /** Present when the capability mock is deployed: its errors are alarmed too. */
   readonly capabilityMock?: lambda.IFunction;
   /** Notified when any alarm fires or recovers (e.g. an `SnsAction` on the on-call topic). @default none */
@@ -47,7 +49,10 @@ export interface MonitoringProps {
  */
 export class Monitoring extends Construct {
   public readonly alarms: cloudwatch.Alarm[] = [];
-  /** DLQ alarms by the label of the queue feeding the DLQ (`command`, `reply`, `capability-<domain>`). */
+  /**
+   * DLQ alarms by the label of the queue or source feeding the DLQ (`command`, `reply`,
+   * `capability-<domain>`, `retention`).
+   */
   public readonly dlqAlarms: ReadonlyMap<string, cloudwatch.Alarm>;
   public readonly dashboard: cloudwatch.Dashboard;
 
@@ -59,11 +64,11 @@ export class Monitoring extends Construct {
     super(scope, id);
     const { names, queues } = props;
     const dlqAlarms = new Map<string, cloudwatch.Alarm>();
-    for (const { label, dlq } of queues.deadLetterQueues) {
+    for (const { label, dlq, description } of this.deadLetterQueues()) {
       dlqAlarms.set(
         label,
         this.alarm(`DlqMessages-${label}`, `${label}-dlq-not-empty`, {
-          alarmDescription: `Messages in the ${label} DLQ: inspect them, fix the cause, redrive.`,
+          alarmDescription: description,
           metric: dlq.metricApproximateNumberOfMessagesVisible({
             period: Duration.minutes(1),
             statistic: cloudwatch.Stats.MAXIMUM,
@@ -173,7 +178,7 @@ export class Monitoring extends Construct {
       new cloudwatch.GraphWidget({
         title: 'DLQ depth (visible messages)',
         width: 12,
-        left: queues.deadLetterQueues.map(({ label, dlq }) => visible(dlq, label)),
+        left: this.deadLetterQueues().map(({ label, dlq }) => visible(dlq, label)),
       }),
     );
     this.dashboard.addWidgets(
@@ -199,6 +204,29 @@ export class Monitoring extends Construct {
         right: [props.orchestrator.metricDuration({ statistic: cloudwatch.Stats.p(99) })],
       }),
     );
+  }
+
+  /** Every DLQ of the stack: the queues' and, when given, the retention function's. */
+  private deadLetterQueues(): { label: string; dlq: sqs.IQueue; description: string }[] {
+    const dlqs: { label: string; dlq: sqs.IQueue; description: string }[] = [];
+    for (const { label, dlq } of this.props.queues.deadLetterQueues) {
+      dlqs.push({
+        label,
+        dlq,
+        description: `Messages in the ${label} DLQ: inspect them, fix the cause, redrive.`,
+      });
+    }
+    if (this.props.retentionDlq) {
+      dlqs.push({
+        label: 'retention',
+        dlq: this.props.retentionDlq,
+        description:
+          'A retention batch kept failing: some finished instances may keep checkpoints after their record ' +
+          'expired. The retention function logs name their instance ids; fix the cause, then invoke it with ' +
+          '{"instance_ids": [...]}.',
+      });
+    }
+    return dlqs;
   }
 
   /** An engine metric (EMF), aggregated over every workflow. */

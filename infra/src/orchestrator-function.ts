@@ -36,6 +36,8 @@ export interface OrchestratorFunctionProps extends OrchestratorTuning {
   /** TypeScript entry exporting `handler` (SQS event -> `{ batchItemFailures }`). */
   readonly entry: string;
   readonly removalPolicy: RemovalPolicy;
+  /** How long a finished instance is kept: its status record expires this long after it ended. */
+  readonly retentionPeriod: Duration;
 }
 
 export const ORCHESTRATOR_DEFAULTS = {
@@ -55,6 +57,8 @@ export const ORCHESTRATOR_DEFAULTS = {
  *   `resourceNames({ env, owner })`, the module this stack names the resources with, and resolves queue
  *   URLs with GetQueueUrl; no name or URL is passed separately, so there is one source of names only.
  * - `LOG_LEVEL`: the pino level (`info` by default).
+ * - `CCH_RETENTION_SECONDS`: a finished instance's status record gets a TTL this long after it ended; the
+ *   retention function then removes its checkpoints (see RetentionFunction).
  * - `NODE_OPTIONS=--enable-source-maps`: stack traces point into the TypeScript sources.
  * Metrics are EMF lines on stdout in namespace `resourceNames(...).metricsNamespace` (see `Monitoring`).
  *
@@ -91,6 +95,7 @@ export class OrchestratorFunction extends Construct {
         // An instance's lease outlives any invocation holding it, but not by much: a crashed holder blocks
         // its instance only until the lease expires.
         CCH_LEASE_TTL_SECONDS: String(this.timeout.toSeconds() + 30),
+        CCH_RETENTION_SECONDS: String(props.retentionPeriod.toSeconds()),
       },
     });
     this.function = this.lambda.function;

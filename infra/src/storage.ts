@@ -16,7 +16,10 @@ export interface StorageProps {
   readonly accessLogRetention?: Duration;
 }
 
-/** The checkpoint table's key schema and TTL attribute, as the orchestrator's DynamoDBSaver expects them. */
+/**
+ * The state table's key schema and TTL attribute, as the orchestrator's DynamoDBSaver and instance store
+ * expect them. Only the status records of finished instances carry the TTL attribute (see RetentionFunction).
+ */
 export const STATE_TABLE_KEYS = { partitionKey: 'PK', sortKey: 'SK', ttlAttribute: 'ttl' } as const;
 
 /**
@@ -36,7 +39,7 @@ export class Storage extends Construct {
   public readonly definitionsBucket: s3.Bucket;
   /** Sample and business documents (ASN, deliveries) that workflow contexts point to. */
   public readonly eventDataBucket: s3.Bucket;
-  /** Checkpoints, instance status records and per-instance leases. */
+  /** Checkpoints, instance status records and per-instance leases; streams its changes (keys only). */
   public readonly stateTable: dynamodb.Table;
 
   constructor(scope: Construct, id: string, props: StorageProps) {
@@ -81,6 +84,9 @@ export class Storage extends Construct {
       sortKey: { name: STATE_TABLE_KEYS.sortKey, type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       timeToLiveAttribute: STATE_TABLE_KEYS.ttlAttribute,
+      // The retention function purges an instance's checkpoints when TTL removes its status record; it
+      // needs only the removed item's keys (the instance id and that it was a STATUS item).
+      stream: dynamodb.StreamViewType.KEYS_ONLY,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
       deletionProtection: !destroy,

@@ -3,6 +3,7 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { resourceNames, type ResourceNames, type Stage } from '../../orchestrator/src/naming/resource-names';
+import { readRetentionDays } from './app-context';
 import {
   CapabilityMockFunction,
   CAPABILITY_MOCK_DEFAULTS,
@@ -16,6 +17,7 @@ import {
 } from './orchestrator-function';
 import { lambdaEntries } from './paths';
 import { Queues } from './queues';
+import { RetentionFunction, RETENTION_ENTRY, type RetentionTuning } from './retention-function';
 import { Storage } from './storage';
 
 /** AWS's guidance for SQS event sources: visibility timeout at least six times the function timeout. */
@@ -50,8 +52,22 @@ export interface WorkflowEngineStackProps extends StackProps {
     CapabilityMockFunctionProps,
     'timeout' | 'memorySize' | 'batchSize' | 'maxConcurrency'
   >;
-  /** Lambda entry files. @default orchestrator/src/handler.ts and capability-mock/src/handler.ts */
-  readonly entries?: { readonly orchestrator?: string; readonly capabilityMock?: string };
+  /**
+   * How long a finished instance is kept before it is removed whole (status record and checkpoints).
+   * @default context `retentionDays`, else 30 days
+   */
+  readonly retentionPeriod?: Duration;
+  /** Retention Lambda and stream event source tuning. */
+  readonly retentionTuning?: RetentionTuning;
+  /**
+   * Lambda entry files.
+   * @default orchestrator/src/handler.ts, capability-mock/src/handler.ts, orchestrator/src/retention-handler.ts
+   */
+  readonly entries?: {
+    readonly orchestrator?: string;
+    readonly capabilityMock?: string;
+    readonly retention?: string;
+  };
   /** Receives before a message moves to its DLQ. @default 5 */
   readonly maxReceiveCount?: number;
   /** @default RETAIN for env `prod` (plus table deletion protection), DESTROY (emptying buckets) otherwise */
@@ -63,16 +79,20 @@ export interface WorkflowEngineStackProps extends StackProps {
 /**
  * The workflow engine on AWS: storage (definitions and event-data buckets, state table), the command,
  * reply and capability queues with their DLQs, the orchestrator Lambda on the command and reply queues,
- * optionally the capability mock on the capability queues, and alarms plus a dashboard.
+ * the retention Lambda on the state table's stream, optionally the capability mock on the capability
+ * queues, and alarms plus a dashboard.
  *
- * Lambda environment contracts: see `OrchestratorFunction` (orchestrator/src/handler.ts) and
- * `CapabilityMockFunction` (capability-mock/src/handler.ts).
+ * Lambda environment contracts: see `OrchestratorFunction` (orchestrator/src/handler.ts),
+ * `RetentionFunction` (orchestrator/src/retention-handler.ts) and `CapabilityMockFunction`
+ * (capability-mock/src/handler.ts).
  */
 export class WorkflowEngineStack extends Stack {
   public readonly names: ResourceNames;
   public readonly storage: Storage;
   public readonly queues: Queues;
   public readonly orchestrator: OrchestratorFunction;
+  /** Removes finished instances whole once their status record expires. */
+  public readonly retention: RetentionFunction;
   /** Undefined when the mock is switched off (context `capabilityMock=false`, or env `prod`). */
   public readonly capabilityMock?: CapabilityMockFunction;
   public readonly monitoring: Monitoring;
@@ -85,6 +105,8 @@ export class WorkflowEngineStack extends Stack {
       props.removalPolicy ?? (stage.env === 'prod' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY);
     const orchestratorTimeout = props.orchestrator?.timeout ?? ORCHESTRATOR_DEFAULTS.timeout;
     const mockTimeout = props.capabilityMockTuning?.timeout ?? CAPABILITY_MOCK_DEFAULTS.timeout;
+    const retentionPeriod =
+      props.retentionPeriod ?? Duration.days(readRetentionDays((key) => this.node.tryGetContext(key)));
 
     this.storage = new Storage(this, 'Storage', { names: this.names, removalPolicy });
     this.queues = new Queues(this, 'Queues', {
@@ -105,6 +127,15 @@ export class WorkflowEngineStack extends Stack {
       queues: this.queues,
       entry: props.entries?.orchestrator ?? lambdaEntries.orchestrator,
       removalPolicy,
+      retentionPeriod,
+    });
+    this.retention = new RetentionFunction(this, 'Retention', {
+      ...props.retentionTuning,
+      stage,
+      names: this.names,
+      storage: this.storage,
+      entry: props.entries?.retention ?? RETENTION_ENTRY,
+      removalPolicy,
     });
     if (props.capabilityMock) {
       this.capabilityMock = new CapabilityMockFunction(this, 'CapabilityMock', {
@@ -122,6 +153,7 @@ export class WorkflowEngineStack extends Stack {
       names: this.names,
       queues: this.queues,
       orchestrator: this.orchestrator.function,
+      retentionDlq: this.retention.dlq,
       ...(this.capabilityMock ? { capabilityMock: this.capabilityMock.function } : {}),
       ...(props.alarmTopicArn === undefined
         ? {}

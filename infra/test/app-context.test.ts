@@ -119,6 +119,7 @@ describe('resource names', () => {
 
   it('equal resourceNames() for the same env and owner, as the local stack provisions them', () => {
     // What scripts/local-aws/provision-local.ts creates for env `local`: the same module, the same domains.
+    // The retention DLQ and function exist on AWS only (the local stack sweeps expired records in process).
     const names = resourceNames({ env: 'local', owner: 'dev' });
     const domains = capabilityDomainsIn(definitionsDir, ['billing']);
     expect(domains).toContain('billing');
@@ -128,6 +129,7 @@ describe('resource names', () => {
         names.commandDlq,
         names.replyQueue,
         names.replyDlq,
+        names.retentionDlq,
         ...domains.flatMap((domain) => [
           names.capabilityRequestQueue(domain),
           names.capabilityRequestDlq(domain),
@@ -139,7 +141,7 @@ describe('resource names', () => {
     );
     expect(propertyValues('AWS::DynamoDB::Table', 'TableName')).toEqual([names.stateTable]);
     expect(propertyValues('AWS::Lambda::Function', 'FunctionName').filter(Boolean).sort()).toEqual(
-      [names.orchestratorFunction, names.capabilityMockFunction].sort(),
+      [names.orchestratorFunction, names.capabilityMockFunction, names.retentionFunction].sort(),
     );
     expect(propertyValues('AWS::Logs::LogGroup', 'LogGroupName')).toContain(names.orchestratorLogGroup);
     expect(propertyValues('AWS::CloudWatch::Dashboard', 'DashboardName')).toEqual([names.dashboard]);
@@ -177,9 +179,10 @@ describe('capabilityMock context', () => {
     const prod = synthStack({ env: 'prod', owner: 'm1' });
     expect(prod.stack.capabilityMock).toBeUndefined();
     expect(mockFunctions(prod.template)).toEqual({});
-    // Nothing consumes the capability queues but the capability teams: only the orchestrator's two mappings.
-    prod.template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
-    prod.template.resourceCountIs('AWS::SQS::Queue', 2 * (2 + prod.stack.queues.capability.size));
+    // Nothing consumes the capability queues but the capability teams: the orchestrator's two mappings
+    // and the retention function's stream mapping only.
+    prod.template.resourceCountIs('AWS::Lambda::EventSourceMapping', 3);
+    prod.template.resourceCountIs('AWS::SQS::Queue', 2 * (2 + prod.stack.queues.capability.size) + 1);
   });
 
   it('switches the mock off in dev with capabilityMock=false, and on in prod with capabilityMock=true', () => {

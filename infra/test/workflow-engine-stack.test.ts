@@ -158,7 +158,8 @@ describe('queues', () => {
     expect([...stack.queues.capability.keys()]).toEqual(
       expect.arrayContaining(['import', 'compliance', 'customs']),
     );
-    template.resourceCountIs('AWS::SQS::Queue', 2 * (2 + stack.queues.capability.size));
+    // Plus the retention function's DLQ (see retention.test.ts).
+    template.resourceCountIs('AWS::SQS::Queue', 2 * (2 + stack.queues.capability.size) + 1);
   });
 
   it('each work queue is encrypted, redrives to its DLQ after 10 receives and keeps messages 4 days', () => {
@@ -266,6 +267,8 @@ describe('orchestrator function', () => {
       NODE_OPTIONS: '--enable-source-maps',
       // Function timeout + 30 s: a crashed invocation blocks its instance no longer than that.
       CCH_LEASE_TTL_SECONDS: '90',
+      // Context retentionDays, 30 by default: a finished instance's record expires 30 days after it ended.
+      CCH_RETENTION_SECONDS: String(30 * DAY),
     });
   });
 
@@ -338,7 +341,8 @@ describe('capability mock function', () => {
         ScalingConfig: { MaximumConcurrency: 2 },
       });
     }
-    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2 + stack.queues.capability.size);
+    // Plus the orchestrator's two mappings and the retention function's stream mapping.
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2 + stack.queues.capability.size + 1);
   });
 });
 
@@ -392,7 +396,7 @@ describe('alarms', () => {
   });
 
   it('are all accounted for and named after the stage', () => {
-    const dlqs = stack.queues.deadLetterQueues.length;
+    const dlqs = stack.queues.deadLetterQueues.length + 1; // + the retention DLQ
     template.resourceCountIs('AWS::CloudWatch::Alarm', dlqs + 2 + 2 + 1);
     template.allResourcesProperties('AWS::CloudWatch::Alarm', {
       AlarmName: Match.stringLikeRegexp(`^${stack.names.prefix}`),
@@ -450,7 +454,7 @@ describe('dashboard', () => {
 
   it('graphs the depth of every queue and DLQ', () => {
     const depths = metricsOf().filter((metric) => metric[1] === 'ApproximateNumberOfMessagesVisible');
-    expect(depths).toHaveLength(2 * (2 + stack.queues.capability.size));
+    expect(depths).toHaveLength(2 * (2 + stack.queues.capability.size) + 1);
   });
 });
 

@@ -5,7 +5,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { createWorkflowEngineApp } from '../../src/app';
 import type { WorkflowEngineStack, WorkflowEngineStackProps } from '../../src/workflow-engine-stack';
 
-/** Stands in for both Lambda entries, so Template tests do not depend on the handlers' code. */
+/** Stands in for every Lambda entry, so Template tests do not depend on the handlers' code. */
 export const FIXTURE_ENTRY = join(__dirname, '..', 'fixtures', 'noop-handler.ts');
 
 /** The feature flags of infra/cdk.json: tests synthesize under the same flags as `cdk synth`. */
@@ -34,7 +34,10 @@ export function buildApp(
     {
       context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [], env: 'dev', owner: 'alice', ...context },
     },
-    { entries: { orchestrator: FIXTURE_ENTRY, capabilityMock: FIXTURE_ENTRY }, ...stackProps },
+    {
+      entries: { orchestrator: FIXTURE_ENTRY, capabilityMock: FIXTURE_ENTRY, retention: FIXTURE_ENTRY },
+      ...stackProps,
+    },
   );
 }
 

@@ -57,6 +57,10 @@ export function resourceNames(stage: Stage) {
     stateTable: name('workflow-state-table'),
     orchestratorFunction: name('workflow-orchestrator-function'),
     capabilityMockFunction: name('capability-mock-function'),
+    /** Purges the checkpoints of instances whose status record expired (DynamoDB stream consumer). */
+    retentionFunction: name('retention-function'),
+    /** Where stream batches the retention function could not purge end, after their retries. */
+    retentionDlq: name('retention-dlq'),
     orchestratorLogGroup: `/aws/lambda/${name('workflow-orchestrator-function')}`,
     dashboard: name('workflow-dashboard'),
     metricsNamespace: 'CCH/WorkflowEngine',
