@@ -7,6 +7,7 @@ import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynam
 import { PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { GetQueueUrlCommand, SendMessageCommand, SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
 import { DynamoDbInstanceStore } from '../orchestrator/src/aws/dynamodb-instance-store';
+import { SqsClaimCheck } from '../orchestrator/src/aws/sqs-claim-check';
 import { formatDiagnostic } from '../orchestrator/src/definition/diagnostic';
 import { validateDefinition } from '../orchestrator/src/definition/validate-definition';
 import { systemClock } from '../orchestrator/src/graph/engine-dependencies';
@@ -16,7 +17,7 @@ import type { StartWorkflow } from '../orchestrator/src/runtime/messages';
 import { SAMPLE_DATA_PREFIX } from '../capability-mock/src/sample-data-outputs';
 import { localClientConfig } from '../orchestrator/src/naming/local-endpoints';
 import { DEFAULT_LOG_FILE } from './local-aws/local-stack';
-import { REPO_ROOT } from './local-aws/provision-local';
+import { domainsOfDefinitionText, ensureCapabilityQueues, REPO_ROOT } from './local-aws/provision-local';
 import { describeRecord, type Terminal } from './run-test/live-view';
 import { CloudWatchLogSource, LocalFileLogSource, type LogSource } from './run-test/log-sources';
 
@@ -24,6 +25,12 @@ export interface RunTestTarget {
   readonly stage: Stage;
   readonly clients: { dynamodb: DynamoDBClientConfig; sqs: SQSClientConfig; s3: S3ClientConfig };
   readonly logs: LogSource;
+  /**
+   * Create a request queue (and DLQ) for every capability domain of the definition that has none, so a
+   * domain no definition used before can run. Default: on the embedded stack (env `local`) only; on AWS
+   * the CDK app owns the queues.
+   */
+  readonly provisionCapabilityQueues?: boolean;
 }
 
 export interface RunTestOptions {
@@ -43,8 +50,9 @@ export interface RunTestResult {
 }
 
 /**
- * The seed's test script: uploads the definition and the sample data, sends START_WORKFLOW, follows that
- * instance's log lines until it ends, and reports its final status record.
+ * The seed's test script: uploads the definition and the sample data, sends START_WORKFLOW (through S3 when
+ * it is over SQS's size), follows that instance's log lines until it ends, and reports its final status
+ * record. On the embedded stack it first creates the request queues of capability domains that have none.
  */
 export async function runTest(options: RunTestOptions): Promise<RunTestResult> {
   const out = options.out ?? ((line: string) => process.stdout.write(line + '\n'));
@@ -63,6 +71,10 @@ export async function runTest(options: RunTestOptions): Promise<RunTestResult> {
   const sqs = new SQSClient(options.target.clients.sqs);
   const dynamodb = new DynamoDBClient(options.target.clients.dynamodb);
   try {
+    if (options.target.provisionCapabilityQueues ?? options.target.stage.env === 'local') {
+      const created = await ensureCapabilityQueues(sqs, options.target.stage, domainsOfDefinitionText(text));
+      for (const queue of created) out(`request queue ${queue.name} created for a new capability domain`);
+    }
     await s3.send(new PutObjectCommand({ Bucket: names.definitionsBucket, Key: key, Body: text }));
     const sample: Record<string, string> = {};
     for (const name of readdirSync(join(REPO_ROOT, 'sample-data')).filter((f) => f.endsWith('.json'))) {
@@ -93,8 +105,21 @@ export async function runTest(options: RunTestOptions): Promise<RunTestResult> {
       context,
     };
     const queueUrl = (await sqs.send(new GetQueueUrlCommand({ QueueName: names.commandQueue }))).QueueUrl;
+    // A START too large for SQS travels through S3, as the orchestrator's own large messages do.
+    const claimCheck = new SqsClaimCheck({
+      s3,
+      bucket: names.eventDataBucket,
+      prefix: names.sqsPayloadPrefix,
+    });
+    const message = await claimCheck.offload(JSON.stringify(start));
     const startedAt = Date.now();
-    await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(start) }));
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: queueUrl,
+        MessageBody: message.body,
+        ...(message.offloaded ? { MessageAttributes: message.attributes } : {}),
+      }),
+    );
     out(`${definition.workflow_id}: instance ${instanceId} (definition ${key})`);
 
     const deadline = startedAt + (options.timeoutMs ?? 120_000);
@@ -125,7 +150,7 @@ export async function runTest(options: RunTestOptions): Promise<RunTestResult> {
 }
 
 /** A bare file name is looked up in workflow-definitions/, as the seed's script did. */
-function resolveDefinition(path: string): string {
+export function resolveDefinition(path: string): string {
   const cwd = process.env.INIT_CWD ?? process.cwd();
   const direct = isAbsolute(path) ? path : resolve(cwd, path);
   if (existsSync(direct)) return direct;

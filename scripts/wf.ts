@@ -1,10 +1,12 @@
+import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { processIo } from '../orchestrator/src/cli/cli-io';
 import type { EmbeddedRunner } from '../orchestrator/src/cli/embedded-runner';
 import { runCli } from '../orchestrator/src/cli/main';
 import { startLocalStack } from './local-aws/local-stack';
-import { runTest } from './run-test';
+import { domainsOfDefinitionText } from './local-aws/provision-local';
+import { resolveDefinition, runTest } from './run-test';
 import { LocalFileLogSource } from './run-test/log-sources';
 
 /**
@@ -18,6 +20,9 @@ export const runOnEmbeddedStack: EmbeddedRunner = async ({ definitionFile, conte
     logFile: join(tmpdir(), `cch-wf-run-${process.pid}-${Date.now()}.log`),
   });
   try {
+    // A capability domain no definition in the repository uses gets its request queue and a mock consumer.
+    const text = readFileSync(resolveDefinition(definitionFile), 'utf8');
+    await stack.addCapabilityDomains(domainsOfDefinitionText(text));
     const result = await runTest({
       definitionFile,
       target: {

@@ -1,7 +1,11 @@
 import type { InstanceStatusView } from '../runtime/instance-record';
 import type { CapabilityMocks } from '../capability-mocks/capability-mocks';
 
-/** Runs one workflow on the embedded local AWS (supplied by scripts/, which owns the local stack). */
+/**
+ * Runs one workflow on the embedded local AWS (supplied by scripts/, which owns the local stack). Every
+ * capability domain of the definition gets a request queue and a mock consumer first, so a definition may
+ * use a domain no definition in the repository uses.
+ */
 export type EmbeddedRunner = (input: {
   readonly definitionFile: string;
   readonly context: Record<string, unknown>;
