@@ -76,6 +76,7 @@ async function main(): Promise<number> {
     leaseTtlMs: settings.leaseTtlMs,
     busyRetrySeconds: settings.busyRetrySeconds,
     notReadyRetrySeconds: settings.notReadyRetrySeconds,
+    concurrency: settings.concurrency,
     watchDefinitionsMs: WATCH_DEFINITIONS_MS,
     queueSettings,
   });

@@ -32,6 +32,8 @@ export interface LocalWorkersOptions extends OrchestratorTuning {
    * queue (and a mock poller). Off when undefined.
    */
   readonly watchDefinitionsMs?: number;
+  /** Concurrent batches per orchestrator queue (Lambda's concurrency; default 1). */
+  readonly concurrency?: number;
   /** Settings of the capability queues created for new domains (default: the CDK app's). */
   readonly queueSettings?: QueueSettings;
 }

@@ -23,12 +23,17 @@ export interface OrchestratorPollersOptions extends OrchestratorTuning {
   readonly resources: LocalResources;
   readonly log: LogSink;
   readonly onError: (error: unknown) => void;
+  /**
+   * Pollers per queue, each with a batch in hand at a time: the concurrent invocations Lambda would run
+   * for the queue (default 1). They share one runtime, as invocations share nothing but the table.
+   */
+  readonly concurrency?: number;
 }
 
 export interface OrchestratorPollers {
   readonly orchestrator: AwsOrchestrator;
-  /** Command queue first, then the reply queue. */
-  readonly pollers: readonly [SqsPoller, SqsPoller];
+  /** The command queue's pollers first, then the reply queue's. */
+  readonly pollers: readonly SqsPoller[];
   /** Another orchestrator "container" on the same resources (tests of several concurrent consumers). */
   newOrchestrator(): AwsOrchestrator;
   /** Destroys the SDK clients of every orchestrator made here; the pollers must be stopped first. */
@@ -72,10 +77,13 @@ export async function createOrchestratorPollers(
   const processor = await orchestrator.processor();
   const handler: SqsHandler = (event) => processor.process(event);
   const poll = (queue: LocalResources['commandQueue']) =>
-    new SqsPoller(options.sqs, queue, handler, { onError: options.onError });
+    Array.from(
+      { length: options.concurrency ?? 1 },
+      () => new SqsPoller(options.sqs, queue, handler, { onError: options.onError }),
+    );
   return {
     orchestrator,
-    pollers: [poll(resources.commandQueue), poll(resources.replyQueue)],
+    pollers: [...poll(resources.commandQueue), ...poll(resources.replyQueue)],
     newOrchestrator,
     destroy() {
       for (const o of made) for (const client of Object.values(o.clients)) client.destroy();

@@ -22,6 +22,8 @@ export interface WorkerSettings extends OrchestratorTuning {
   readonly clients: LocalClientConfig;
   readonly scenarios?: CapabilityMocks;
   readonly logFile: string;
+  /** Concurrent batches per orchestrator queue. */
+  readonly concurrency: number;
 }
 
 export class WorkerSettingsError extends Error {
@@ -36,7 +38,9 @@ export class WorkerSettingsError extends Error {
  * - stage: `CCH_ENV` and `CCH_OWNER` (default `local`/`dev`, the local stack's);
  * - `CCH_LEASE_TTL_SECONDS`, `CCH_BUSY_RETRY_SECONDS`, `CCH_NOT_READY_RETRY_SECONDS` (runtime defaults);
  * - `CCH_MOCK_SCENARIOS`: a YAML or JSON mocks file (or inline JSON, as the capability-mock Lambda takes);
- * - `CCH_LOG_FILE`: the JSON-lines log the worker appends to (default `defaultLogFile`).
+ * - `CCH_LOG_FILE`: the JSON-lines log the worker appends to (default `defaultLogFile`);
+ * - `CCH_WORKER_CONCURRENCY`: batches in hand at once per orchestrator queue (default 1), as Lambda runs
+ *   several invocations of one function on a busy queue.
  * A value that is set but malformed is an error, never silently replaced by a default.
  */
 export function workerSettingsFromEnv(
@@ -76,17 +80,19 @@ export function workerSettingsFromEnv(
     s3: client(local.s3, endpoints.s3),
   };
 
-  const seconds = (name: string, integer: boolean) => {
+  const positive = (name: string, integer: boolean, unit: string) => {
     const value = env[name];
     if (value === undefined || value === '') return undefined;
     const n = Number(value);
     if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n)))
       throw new WorkerSettingsError(
-        `${name}=${value} must be a positive ${integer ? 'whole ' : ''}number of seconds`,
+        `${name}=${value} must be a positive ${integer ? 'whole ' : ''}number${unit}`,
       );
     return n;
   };
+  const seconds = (name: string, integer: boolean) => positive(name, integer, ' of seconds');
   const leaseTtlSeconds = seconds('CCH_LEASE_TTL_SECONDS', false);
+  const concurrency = positive('CCH_WORKER_CONCURRENCY', true, '') ?? 1;
 
   const stage = {
     env: env.CCH_ENV || LOCAL_STAGE.env,
@@ -109,6 +115,7 @@ export function workerSettingsFromEnv(
     busyRetrySeconds: seconds('CCH_BUSY_RETRY_SECONDS', true),
     notReadyRetrySeconds: seconds('CCH_NOT_READY_RETRY_SECONDS', true),
     scenarios: mockScenarios(env.CCH_MOCK_SCENARIOS, cwd),
+    concurrency,
   };
 }
 
