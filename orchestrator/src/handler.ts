@@ -5,13 +5,17 @@ import type { SqsBatchProcessor } from './aws/sqs-batch-processor';
 /**
  * The orchestrator Lambda, on the command and reply queues. Configuration: CCH_ENV and CCH_OWNER name
  * every resource (see naming/resource-names.ts); CCH_LEASE_TTL_SECONDS bounds how long a crashed
- * invocation blocks its instance; AWS_REGION and the SDK's own AWS_ENDPOINT_URL_* variables do the rest.
+ * invocation blocks its instance; CCH_RETENTION_SECONDS is how long a finished instance is kept; AWS_REGION and the SDK's own AWS_ENDPOINT_URL_* variables do the rest.
  * Built once per container.
  */
 let processor: Promise<SqsBatchProcessor> | undefined;
 
 export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
-  processor ??= createAwsOrchestrator({ stage: stageFromEnv(), leaseTtlMs: leaseTtlFromEnv() }).processor();
+  processor ??= createAwsOrchestrator({
+    stage: stageFromEnv(),
+    leaseTtlMs: leaseTtlFromEnv(),
+    retentionSeconds: positiveNumberFromEnv('CCH_RETENTION_SECONDS'),
+  }).processor();
   try {
     return await (await processor).process(event);
   } catch (error) {
@@ -22,8 +26,13 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
 
 /** Set by the stack to the function timeout plus a margin; without it, the runtime's default. */
 function leaseTtlFromEnv(): number | undefined {
-  const seconds = Number(process.env.CCH_LEASE_TTL_SECONDS);
-  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined;
+  const seconds = positiveNumberFromEnv('CCH_LEASE_TTL_SECONDS');
+  return seconds === undefined ? undefined : seconds * 1000;
+}
+
+function positiveNumberFromEnv(name: string): number | undefined {
+  const value = Number(process.env[name]);
+  return Number.isFinite(value) && value > 0 ? value : undefined;
 }
 
 function stageFromEnv() {

@@ -159,6 +159,21 @@ describe('DynamoDbInstanceStore (dynalite)', () => {
       await expect(store.acquireLease(instanceId, TTL_MS)).resolves.toBeDefined();
     });
 
+    it('a lease released with forget leaves no item behind, unless a record was written meanwhile', async () => {
+      const { store, instanceId } = setup();
+      const lease = await store.acquireLease(instanceId, TTL_MS);
+      if (!lease) throw new Error('no lease');
+      await store.releaseLease(lease, true);
+      expect(await rawItem(instanceId)).toBeUndefined();
+
+      const other = await store.acquireLease(instanceId, TTL_MS);
+      if (!other) throw new Error('no lease');
+      await store.save(record(instanceId), other);
+      await store.releaseLease(other, true);
+      expect((await store.get(instanceId))?.status).toBe('WAITING');
+      await expect(store.acquireLease(instanceId, TTL_MS)).resolves.toBeDefined();
+    });
+
     it('a lease taken before any record exists shows no instance', async () => {
       const { store, instanceId } = setup();
       const lease = await store.acquireLease(instanceId, TTL_MS);

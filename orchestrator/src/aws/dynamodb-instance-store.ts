@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import {
+  DeleteItemCommand,
   GetItemCommand,
   UpdateItemCommand,
   type AttributeValue,
@@ -66,21 +67,33 @@ export class DynamoDbInstanceStore implements InstanceStore {
     }
   }
 
-  async releaseLease(lease: Lease): Promise<void> {
+  async releaseLease(lease: Lease, forget = false): Promise<void> {
     try {
       await this.dynamodb.send(
-        new UpdateItemCommand({
-          TableName: this.table,
-          Key: key(lease.instance_id),
-          UpdateExpression: 'REMOVE lease_token, lease_expires',
-          ConditionExpression: 'lease_token = :token',
-          ExpressionAttributeValues: { ':token': { S: lease.token } },
-        }),
+        forget
+          ? // Only an item that holds nothing but this lease: a record written meanwhile keeps it.
+            new DeleteItemCommand({
+              TableName: this.table,
+              Key: key(lease.instance_id),
+              ConditionExpression: 'lease_token = :token AND attribute_not_exists(#record)',
+              ExpressionAttributeNames: { '#record': 'record' },
+              ExpressionAttributeValues: { ':token': { S: lease.token } },
+            })
+          : new UpdateItemCommand({
+              TableName: this.table,
+              Key: key(lease.instance_id),
+              UpdateExpression: 'REMOVE lease_token, lease_expires',
+              ConditionExpression: 'lease_token = :token',
+              ExpressionAttributeValues: { ':token': { S: lease.token } },
+            }),
       );
     } catch (error) {
-      // Someone else holds it now (ours expired): nothing of ours to release.
-      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return;
-      throw translateAwsError('DYNAMODB', 'UpdateItem (release lease)', error);
+      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') {
+        // Someone else holds it now (ours expired), or a record appeared: release it the ordinary way.
+        if (forget) return this.releaseLease(lease, false);
+        return;
+      }
+      throw translateAwsError('DYNAMODB', 'release lease', error);
     }
   }
 

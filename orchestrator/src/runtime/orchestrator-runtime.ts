@@ -147,16 +147,19 @@ export class OrchestratorRuntime {
       }
       return defer('instance busy', delay);
     }
+    let forget = false;
     try {
       const stored = await this.options.instances.get(instanceId);
       this.checkpointer.begin(instanceId, stored?.checkpoints ?? NO_CHECKPOINTS);
       try {
-        return await this.dispatchMessage(message, instanceId, stored, lease, log);
+        const outcome = await this.dispatchMessage(message, instanceId, stored, lease, log);
+        forget = !stored && outcome.kind !== 'ack';
+        return outcome;
       } finally {
         this.checkpointer.end(instanceId);
       }
     } finally {
-      await this.options.instances.releaseLease(lease);
+      await this.options.instances.releaseLease(lease, forget);
     }
   }
 
@@ -656,8 +659,9 @@ export class OrchestratorRuntime {
     const seen = new Set<string>();
     const failures: Record<string, WorkflowError> = {};
     const collect = (state: { values: unknown; tasks: readonly { result?: unknown }[] }) => {
-      const found = [state.values, ...state.tasks.map((t) => t.result)] as
-        | ({ history?: HistoryEntry[]; branch_failures?: Record<string, WorkflowError | null> } | undefined)[];
+      const found = [state.values, ...state.tasks.map((t) => t.result)] as (
+        { history?: HistoryEntry[]; branch_failures?: Record<string, WorkflowError | null> } | undefined
+      )[];
       for (const part of found) {
         for (const entry of part?.history ?? []) {
           if (!seen.has(historyKey(entry))) {
@@ -680,7 +684,10 @@ export class OrchestratorRuntime {
         const reader = graph.branchReaders.get(task.name);
         if (!reader || task.result !== undefined) continue;
         const taskNs = `${ns === '' ? '' : `${ns}|`}${task.name}:${task.id}`;
-        await visit(await reader.getState({ configurable: { thread_id: threadId, checkpoint_ns: taskNs } }), taskNs);
+        await visit(
+          await reader.getState({ configurable: { thread_id: threadId, checkpoint_ns: taskNs } }),
+          taskNs,
+        );
       }
     };
     await visit(snapshot, '');

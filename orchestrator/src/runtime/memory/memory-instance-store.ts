@@ -31,7 +31,7 @@ export class MemoryInstanceStore implements InstanceStore {
     return Promise.resolve(lease);
   }
 
-  releaseLease(lease: Lease): Promise<void> {
+  releaseLease(lease: Lease, _forget?: boolean): Promise<void> {
     if (this.leases.get(lease.instance_id)?.token === lease.token) this.leases.delete(lease.instance_id);
     return Promise.resolve();
   }
