@@ -17,6 +17,7 @@ import type { WorkflowDefinition } from '../../orchestrator/src/definition/workf
 import { systemClock } from '../../orchestrator/src/graph/engine-dependencies';
 import { isTerminal, type InstanceRecord } from '../../orchestrator/src/runtime/instance-record';
 import { startLocalServers, type LocalServers } from '../local-aws/local-servers';
+import { fileLogSink } from '../local-aws/log-sink';
 import { REPO_ROOT } from '../local-aws/provision-local';
 import { existingCapabilityDomains } from '../local-aws/resolve-local-resources';
 import { WorkerProcess, workerEnvironment } from '../local-aws/worker-process';
@@ -186,15 +187,16 @@ async function runPhase(
   mocksFile: string,
 ): Promise<PhaseResult> {
   say(`\n== ${name}: ${instances} instances`);
+  const logFile = join(runDir, `${name.replace(/\W+/g, '-')}.log`);
   const servers = await startLocalServers({
     ports: { dynamodb: 0, sqs: 0, s3: 0 },
     queueSettings: { visibilityTimeoutSeconds: options.visibilitySeconds },
+    log: fileLogSink(logFile),
   });
   const { aws, resources } = servers;
   const sqs = new SQSClient(aws.clientConfig.sqs);
   const dynamodb = new DynamoDBClient(aws.clientConfig.dynamodb);
   const store = new DynamoDbInstanceStore(dynamodb, resources.names.stateTable, systemClock);
-  const logFile = join(runDir, `${name.replace(/\W+/g, '-')}.log`);
   const env = workerEnvironment(aws, resources.stage, {
     CCH_LOG_FILE: logFile,
     CCH_LEASE_TTL_SECONDS: String(options.leaseSeconds),

@@ -49,10 +49,10 @@ export interface LocalStack {
  * Logs go to a JSON-lines file (the local log stream).
  */
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
-  const servers = await startLocalServers(options);
+  const log = fileLogSink(options.logFile ?? DEFAULT_LOG_FILE, options.echoLogs);
+  const servers = await startLocalServers({ ...options, log });
   try {
     const { aws, resources } = servers;
-    const log = fileLogSink(options.logFile ?? DEFAULT_LOG_FILE, options.echoLogs);
     const workers = await startLocalWorkers({
       clients: aws.clientConfig,
       resources,

@@ -1,9 +1,7 @@
 import { S3Client } from '@aws-sdk/client-s3';
-import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import type { CapabilityMocks } from '../../orchestrator/src/capability-mocks/capability-mocks';
-import { validateDefinition } from '../../orchestrator/src/definition/validate-definition';
 import type { LocalClientConfig } from '../../orchestrator/src/naming/local-endpoints';
-import { capabilityDomain, resourceNames, type Stage } from '../../orchestrator/src/naming/resource-names';
 import { CapabilityMockPollers } from './capability-mock-pollers';
 import { DefinitionsWatcher } from './definitions-watcher';
 import type { LogSink } from './log-sink';
@@ -12,7 +10,13 @@ import {
   type OrchestratorPollers,
   type OrchestratorTuning,
 } from './orchestrator-pollers';
-import { QUEUE_SETTINGS, type LocalResources, type QueueSettings } from './provision-local';
+import {
+  domainsOfDefinitionText,
+  ensureCapabilityQueues,
+  QUEUE_SETTINGS,
+  type LocalResources,
+  type QueueSettings,
+} from './provision-local';
 import { consumedQueue } from './resolve-local-resources';
 import type { SqsPoller } from './sqs-poller';
 
@@ -88,6 +92,7 @@ export async function startLocalWorkers(options: LocalWorkersOptions): Promise<L
     const missing = domains.filter((d) => !known.has(d));
     if (missing.length === 0) return;
     await ensureCapabilityQueues(sqs, resources.stage, missing, options.queueSettings ?? QUEUE_SETTINGS);
+    // Created here or by another process meanwhile (another worker): either way, consume it.
     for (const domain of missing) {
       const queue = await consumedQueue(
         sqs,
@@ -139,51 +144,4 @@ export async function startLocalWorkers(options: LocalWorkersOptions): Promise<L
       sqs.destroy();
     },
   };
-}
-
-// TODO(issue 9): provision-local.ts gets `ensureCapabilityQueues` and `domainsOfDefinitionText`; use them.
-function domainsOfDefinitionText(text: string): string[] {
-  const { definition } = validateDefinition('uploaded.yaml', text);
-  const domains = new Set<string>();
-  for (const node of Object.values(definition?.nodes ?? {})) {
-    if (node.type !== 'async_request') continue;
-    try {
-      domains.add(capabilityDomain(node.capability_id));
-    } catch {
-      // Not a valid queue-name part: `wf validate` reports it; no queue can be made for it.
-    }
-  }
-  return [...domains].sort();
-}
-
-async function ensureCapabilityQueues(
-  sqs: SQSClient,
-  stage: Stage,
-  domains: readonly string[],
-  settings: QueueSettings,
-): Promise<void> {
-  const names = resourceNames(stage);
-  for (const domain of domains) {
-    const dlq = await sqs.send(
-      new CreateQueueCommand({
-        QueueName: names.capabilityRequestDlq(domain),
-        Attributes: { MessageRetentionPeriod: String(settings.dlqRetentionSeconds) },
-      }),
-    );
-    const attributes = await sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }),
-    );
-    await sqs.send(
-      new CreateQueueCommand({
-        QueueName: names.capabilityRequestQueue(domain),
-        Attributes: {
-          VisibilityTimeout: String(settings.visibilityTimeoutSeconds),
-          RedrivePolicy: JSON.stringify({
-            deadLetterTargetArn: attributes.Attributes?.QueueArn,
-            maxReceiveCount: settings.maxReceiveCount,
-          }),
-        },
-      }),
-    );
-  }
 }

@@ -17,6 +17,7 @@ import {
   type LocalStackOptions,
 } from '../../scripts/local-aws/local-stack';
 import { startLocalServers, type LocalServersOptions } from '../../scripts/local-aws/local-servers';
+import { fileLogSink } from '../../scripts/local-aws/log-sink';
 import { REPO_ROOT } from '../../scripts/local-aws/provision-local';
 import { WorkerProcess, workerEnvironment } from '../../scripts/local-aws/worker-process';
 
@@ -128,7 +129,11 @@ export type TestStack = Awaited<ReturnType<typeof startTestStack>>;
  */
 export async function startTestServers(options: LocalServersOptions = {}) {
   const logFile = join(REPO_ROOT, '.local-aws', `test-workers-${process.pid}-${Date.now()}.log`);
-  const servers = await startLocalServers({ ports: { dynamodb: 0, sqs: 0, s3: 0 }, ...options });
+  const servers = await startLocalServers({
+    ports: { dynamodb: 0, sqs: 0, s3: 0 },
+    log: fileLogSink(logFile),
+    ...options,
+  });
   const { aws, resources } = servers;
   const sqs = new SQSClient(aws.clientConfig.sqs);
   const s3 = new S3Client(aws.clientConfig.s3);
