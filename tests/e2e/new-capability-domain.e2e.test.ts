@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetQueueAttributesCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
 import { recordingIo } from '../../orchestrator/src/cli/cli-test-io';
@@ -72,6 +72,17 @@ describe('a capability domain no definition used before', () => {
     });
     expect(result.status).toBe('SUCCEEDED');
     expect(result.record?.context.answer).toBeDefined();
+  });
+
+  it('without its queue (as on AWS, where only the CDK app makes queues) the instance fails at once, naming it', async () => {
+    t = await startTestStack();
+    await t.upload('zz_never_seen_v1', readFileSync(writeDefinition(), 'utf8'));
+    await t.start('zz_never_seen_v1', 'no-queue-1', { shipmentId: 'SHP-1' });
+    const record = await t.waitFor('no-queue-1', t.ended, 15_000);
+    expect(record.status).toBe('FAILED');
+    expect(record.error?.code).toBe('CAPABILITY_QUEUE_MISSING');
+    expect(record.error?.message).toContain(t.stack.resources.names.capabilityRequestQueue(DOMAIN));
+    expect(t.logs().filter((l) => l.msg === 'message dead-lettered')).toEqual([]);
   });
 
   it('run-test creates the request queue (with its DLQ) itself, before the START is sent', async () => {
