@@ -97,7 +97,7 @@ describe('execution guarantees end to end on the embedded stack', () => {
     );
     const reasons = stack
       .logs()
-      .filter((l) => l.msg === 'poison message: it goes to the DLQ after its retries')
+      .filter((l) => l.msg === 'message dead-lettered')
       .map((l) => l.reason);
     expect(reasons).toEqual(
       expect.arrayContaining([
