@@ -18,7 +18,7 @@ import { systemClock } from '../../orchestrator/src/graph/engine-dependencies';
 import { isTerminal, type InstanceRecord } from '../../orchestrator/src/runtime/instance-record';
 import { startLocalServers, type LocalServers } from '../local-aws/local-servers';
 import { fileLogSink } from '../local-aws/log-sink';
-import { REPO_ROOT } from '../local-aws/provision-local';
+import { QUEUE_SETTINGS, REPO_ROOT } from '../local-aws/provision-local';
 import { existingCapabilityDomains } from '../local-aws/resolve-local-resources';
 import { WorkerProcess, workerEnvironment } from '../local-aws/worker-process';
 
@@ -80,7 +80,7 @@ interface PhaseResult {
 
 async function main(): Promise<number> {
   const options = parseOptions();
-  if (!options) return 2;
+  if (!options) return 0;
   const runDir = join(REPO_ROOT, '.local-aws', `chaos-${new Date().toISOString().replace(/[:.]/g, '-')}`);
   mkdirSync(runDir, { recursive: true });
   const random = mulberry32(options.seed);
@@ -115,6 +115,11 @@ async function main(): Promise<number> {
   return bad ? 1 : 0;
 }
 
+class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** The options, or undefined when only the usage was asked for. */
 function parseOptions(): BenchOptions | undefined {
   const { values } = parseArgs({
     options: {
@@ -122,11 +127,11 @@ function parseOptions(): BenchOptions | undefined {
       'baseline-instances': { type: 'string' },
       'no-kills': { type: 'boolean', default: false },
       'lease-seconds': { type: 'string', default: '5' },
-      'visibility-seconds': { type: 'string', default: '10' },
-      'stall-seconds': { type: 'string', default: '45' },
-      'timeout-seconds': { type: 'string', default: '420' },
+      'visibility-seconds': { type: 'string', default: String(QUEUE_SETTINGS.visibilityTimeoutSeconds) },
+      'stall-seconds': { type: 'string', default: '60' },
+      'timeout-seconds': { type: 'string', default: '600' },
       seed: { type: 'string', default: String(Date.now() % 100_000) },
-      concurrency: { type: 'string', default: '4' },
+      concurrency: { type: 'string', default: '2' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -137,7 +142,7 @@ function parseOptions(): BenchOptions | undefined {
   const whole = (name: string, text: string | undefined, min: number): number => {
     const n = Number(text);
     if (!Number.isInteger(n) || n < min)
-      throw new Error(`--${name} must be a whole number >= ${min}\n${USAGE}`);
+      throw new UsageError(`--${name} must be a whole number >= ${min}\n${USAGE}`);
     return n;
   };
   const instances = whole('instances', values.instances, 2);
@@ -206,6 +211,16 @@ async function runPhase(
     CCH_WORKER_CONCURRENCY: String(options.concurrency),
   });
   const pool = new WorkerPool(env);
+  // Ctrl-C must not leave worker processes polling a dead stack.
+  const onSignal = (signal: NodeJS.Signals) => {
+    say(`\n${signal}: killing the workers and stopping the servers`);
+    void pool
+      .killAll()
+      .then(() => servers.stop())
+      .finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     await uploadDefinitions(servers);
     const began = Date.now();
@@ -288,6 +303,8 @@ async function runPhase(
       ],
     };
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     await pool.killAll();
     sqs.destroy();
     dynamodb.destroy();
@@ -573,6 +590,10 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
+    if (error instanceof UsageError) {
+      process.stderr.write(`bench:chaos: ${error.message}\n`);
+      process.exit(2);
+    }
     process.stderr.write(
       `bench:chaos: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
     );
