@@ -39,12 +39,15 @@ export const CAPABILITY_MOCK_DEFAULTS = {
  *
  * Environment contract (read by capability-mock/src/handler.ts):
  * - `CCH_EVENTDATA_BUCKET`: the bucket the default outputs' `s3://` URIs point into (run-test uploads the
- *   sample data there).
- * - `CCH_ENV`, `CCH_OWNER`: the stage, for logs and any name the mock needs (`resourceNames`).
+ *   sample data there), and where replies over the SQS limit are offloaded (the claim check).
+ * - `CCH_ENV`, `CCH_OWNER`: the stage, for any name the mock needs (`resourceNames`): the claim check's key
+ *   prefix.
  * - `CCH_MOCK_SCENARIOS` (optional JSON, capability id -> scripted replies): unset here, every capability
  *   succeeds; set it on the function to rehearse failures.
  *
- * Permissions: consume the capability queues, send to the reply queue, write to its log group, X-Ray.
+ * Permissions: consume the capability queues, send to the reply queue, send to and look up the URL of each
+ * capability request DLQ (malformed requests are dead-lettered with their reason), get and put objects under
+ * the SQS payload prefix of the event-data bucket (the claim check), write to its log group, X-Ray.
  */
 export class CapabilityMockFunction extends Construct {
   public readonly lambda: NodeLambda;
@@ -76,8 +79,15 @@ export class CapabilityMockFunction extends Construct {
     this.function = this.lambda.function;
     const role = this.lambda.role;
 
-    // It answers through the reply queue only; it makes no S3 call (outputs are s3:// URIs it composes).
+    // It answers through the reply queue (the outputs are s3:// URIs it composes, never reads).
     queues.reply.queue.grantSendMessages(role);
+    // It reads requests offloaded to S3 and offloads replies over the SQS limit (SqsClaimCheck).
+    storage.grantSqsPayloads(role);
+    // A request it can never read goes to its queue's DLQ at once, with the reason (SqsDeadLetters), which
+    // resolves the DLQ's URL by name: send and GetQueueUrl, not the queue's attributes.
+    for (const { dlq } of queues.capability.values()) {
+      dlq.grant(role, 'sqs:SendMessage', 'sqs:GetQueueUrl');
+    }
 
     this.eventSources = [...queues.capability.values()].map(({ queue }) => {
       const source = new sources.SqsEventSource(queue, {

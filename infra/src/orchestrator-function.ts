@@ -63,8 +63,11 @@ export const ORCHESTRATOR_DEFAULTS = {
  * Metrics are EMF lines on stdout in namespace `resourceNames(...).metricsNamespace` (see `Monitoring`).
  *
  * Permissions: read/write items of the table; read the definitions bucket and put objects under `pinned/`;
- * consume (receive, delete, change visibility, get URL) the command and reply queues; send to the command
- * queue (timers) and to every capability request queue; write to its own log group; X-Ray.
+ * get and put objects under the SQS payload prefix of the event-data bucket (the claim check); consume
+ * (receive, delete, change visibility, get URL) the command and reply queues; send to the command queue
+ * (timers, deferred copies), the reply queue (deferred copies) and every capability request queue; send to
+ * and look up the URL of the command and reply DLQs (dead letters with a reason); write to its own log
+ * group; X-Ray.
  */
 export class OrchestratorFunction extends Construct {
   public readonly lambda: NodeLambda;
@@ -104,8 +107,18 @@ export class OrchestratorFunction extends Construct {
     storage.stateTable.grantReadWriteData(role);
     storage.definitionsBucket.grantRead(role);
     storage.definitionsBucket.grantPut(role, 'pinned/*');
+    // Large START contexts, requests and replies travel through S3 (SqsClaimCheck), under one prefix.
+    storage.grantSqsPayloads(role);
+    // A deferred message is re-sent as a copy to the queue it came from: the command queue also takes
+    // timers, the reply queue only these copies.
     queues.command.queue.grantSendMessages(role);
+    queues.reply.queue.grantSendMessages(role);
     for (const { queue } of queues.capability.values()) queue.grantSendMessages(role);
+    // The orchestrator moves a failed message to its queue's DLQ itself, with the reason attached
+    // (SqsDeadLetters), resolving the DLQ's URL by name: send and GetQueueUrl, not the queue's attributes.
+    for (const { dlq } of [queues.command, queues.reply]) {
+      dlq.grant(role, 'sqs:SendMessage', 'sqs:GetQueueUrl');
+    }
 
     const eventSourceProps = {
       batchSize: props.batchSize ?? ORCHESTRATOR_DEFAULTS.batchSize,

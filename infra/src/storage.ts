@@ -1,8 +1,10 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { ResourceNames } from '../../orchestrator/src/naming/resource-names';
+import { acknowledgeWildcards, logicalIdOf } from './nag';
 
 export interface StorageProps {
   /** Every resource name comes from here. */
@@ -14,7 +16,18 @@ export interface StorageProps {
   readonly removalPolicy: RemovalPolicy;
   /** How long S3 server access logs are kept. @default 90 days */
   readonly accessLogRetention?: Duration;
+  /**
+   * How long an offloaded SQS message body (the claim check, under `names.sqsPayloadPrefix` in the
+   * event-data bucket) is kept. No consumer deletes one, since several copies of a message (duplicates,
+   * deferred copies, a dead-lettered copy) may point at the same object; expiry is the only clean-up. It must
+   * outlast the messages pointing at it: one can wait up to 4 days on its work queue and a dead-lettered copy
+   * (a new message) up to 14 more days in the DLQ. @default 18 days
+   */
+  readonly sqsPayloadExpiration?: Duration;
 }
+
+/** The only S3 actions the claim check performs: read a pointed-to body, write one it offloads. */
+export const SQS_PAYLOAD_ACTIONS: readonly string[] = ['s3:GetObject', 's3:PutObject'];
 
 /**
  * The state table's key schema and TTL attribute, as the orchestrator's DynamoDBSaver and instance store
@@ -24,7 +37,8 @@ export const STATE_TABLE_KEYS = { partitionKey: 'PK', sortKey: 'SK', ttlAttribut
 
 /**
  * Durable storage: the workflow definitions bucket (versioned: every uploaded YAML is kept), the event-data
- * bucket (documents workflows refer to by `s3://` URI), the bucket both log their access to, and the
+ * bucket (documents workflows refer to by `s3://` URI, and SQS message bodies too large for SQS under the
+ * payload prefix, expired by a lifecycle rule), the bucket both log their access to, and the
  * workflow state table (LangGraph checkpoints, instance records and leases under `PK`/`SK`).
  *
  * Every bucket blocks public access, encrypts at rest and denies requests that are not TLS.
@@ -37,14 +51,20 @@ export class Storage extends Construct {
   public readonly accessLogsBucket: s3.Bucket;
   /** Workflow YAML, plus the orchestrator's content-addressed snapshots under `pinned/`. */
   public readonly definitionsBucket: s3.Bucket;
-  /** Sample and business documents (ASN, deliveries) that workflow contexts point to. */
+  /**
+   * Sample and business documents (ASN, deliveries) that workflow contexts point to, and offloaded SQS
+   * message bodies under `sqsPayloadPrefix` (see `grantSqsPayloads`).
+   */
   public readonly eventDataBucket: s3.Bucket;
   /** Checkpoints, instance status records and per-instance leases; streams its changes (keys only). */
   public readonly stateTable: dynamodb.Table;
+  /** Key prefix of offloaded SQS message bodies in the event-data bucket (`names.sqsPayloadPrefix`). */
+  public readonly sqsPayloadPrefix: string;
 
   constructor(scope: Construct, id: string, props: StorageProps) {
     super(scope, id);
     const { names, removalPolicy } = props;
+    this.sqsPayloadPrefix = names.sqsPayloadPrefix;
     const destroy = removalPolicy === RemovalPolicy.DESTROY;
     const common = {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
@@ -76,6 +96,13 @@ export class Storage extends Construct {
       bucketName: names.eventDataBucket,
       serverAccessLogsBucket: this.accessLogsBucket,
       serverAccessLogsPrefix: 'eventdata/',
+      lifecycleRules: [
+        {
+          id: 'ExpireSqsPayloads',
+          prefix: names.sqsPayloadPrefix,
+          expiration: props.sqsPayloadExpiration ?? Duration.days(18),
+        },
+      ],
     });
 
     this.stateTable = new dynamodb.Table(this, 'StateTable', {
@@ -92,5 +119,28 @@ export class Storage extends Construct {
       deletionProtection: !destroy,
       removalPolicy,
     });
+  }
+
+  /**
+   * Lets `role` read and write offloaded SQS message bodies (the claim check): GetObject and PutObject on
+   * the payload prefix of the event-data bucket, nothing else of the bucket. Acknowledges the one wildcard
+   * this needs on the role, since the keys (sha256 of each body) cannot be known in advance.
+   */
+  grantSqsPayloads(role: iam.Role): iam.Grant {
+    const grant = iam.Grant.addToPrincipal({
+      grantee: role,
+      actions: [...SQS_PAYLOAD_ACTIONS],
+      resourceArns: [this.eventDataBucket.arnForObjects(`${this.sqsPayloadPrefix}*`)],
+    });
+    acknowledgeWildcards(role, [
+      {
+        finding: `Resource::<${logicalIdOf(this.eventDataBucket)}.Arn>/${this.sqsPayloadPrefix}*`,
+        reason:
+          'Claim check: message bodies over the SQS limit are stored under the payload prefix keyed by their ' +
+          'sha256, unknowable in advance; only GetObject and PutObject, only under that prefix, and the ' +
+          'lifecycle rule expires what is written there.',
+      },
+    ]);
+    return grant;
   }
 }

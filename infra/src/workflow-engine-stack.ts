@@ -68,7 +68,11 @@ export interface WorkflowEngineStackProps extends StackProps {
     readonly capabilityMock?: string;
     readonly retention?: string;
   };
-  /** Receives before a message moves to its DLQ. @default 5 */
+  /**
+   * Receives before SQS's redrive policy moves a message to its DLQ. Only a backstop: consumers dead-letter
+   * a message that keeps failing themselves, with its reason, on its fifth receive, so keep it above that.
+   * @default 10
+   */
   readonly maxReceiveCount?: number;
   /** @default RETAIN for env `prod` (plus table deletion protection), DESTROY (emptying buckets) otherwise */
   readonly removalPolicy?: RemovalPolicy;

@@ -127,18 +127,26 @@ describe('IAM', () => {
     }
   });
 
-  it('lets the orchestrator use the table, read definitions, pin snapshots, and send where it must', () => {
+  it('lets the orchestrator use the table, read definitions, pin snapshots, offload bodies, and send where it must', () => {
     const granted = permissionsOf(template, stack.resolve(stack.orchestrator.lambda.role.roleName));
     const arn = (token: unknown) => resolvedJson(stack, token);
     for (const action of ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query']) {
       expect(granted.get(action)).toContain(arn(stack.storage.stateTable.tableArn));
     }
     expect(granted.get('s3:GetObject*')).toContain(arn(stack.storage.definitionsBucket.arnForObjects('*')));
-    expect([...(granted.get('s3:PutObject') ?? [])]).toEqual([
-      arn(stack.storage.definitionsBucket.arnForObjects('pinned/*')),
-    ]);
+    // Writes only under two prefixes: pinned snapshots, and claim-check bodies (see message-plane.test.ts).
+    expect([...(granted.get('s3:PutObject') ?? [])].sort()).toEqual(
+      [
+        arn(stack.storage.definitionsBucket.arnForObjects('pinned/*')),
+        arn(stack.storage.eventDataBucket.arnForObjects(`${stack.names.sqsPayloadPrefix}*`)),
+      ].sort(),
+    );
+    // Requests, timers and deferred copies, and dead letters to the DLQs of the two queues it consumes.
     const sendTargets = [
       stack.queues.command.queue,
+      stack.queues.reply.queue,
+      stack.queues.command.dlq,
+      stack.queues.reply.dlq,
       ...[...stack.queues.capability.values()].map((q) => q.queue),
     ];
     expect([...(granted.get('sqs:SendMessage') ?? [])].sort()).toEqual(
@@ -162,11 +170,21 @@ describe('IAM', () => {
     expect([...granted.keys()].some((action) => action.startsWith('cloudwatch:'))).toBe(false);
   });
 
-  it('lets the capability mock send to the reply queue only, and touch no bucket or table', () => {
+  it('lets the capability mock send to the reply queue and the capability DLQs only, and touch no table and no object outside the payload prefix', () => {
     const granted = permissionsOf(template, stack.resolve(stack.capabilityMock!.lambda.role.roleName));
-    expect([...(granted.get('sqs:SendMessage') ?? [])]).toEqual([
-      resolvedJson(stack, stack.queues.reply.queue.queueArn),
+    expect([...(granted.get('sqs:SendMessage') ?? [])].sort()).toEqual(
+      [stack.queues.reply.queue, ...[...stack.queues.capability.values()].map((q) => q.dlq)]
+        .map((queue) => resolvedJson(stack, queue.queueArn))
+        .sort(),
+    );
+    const payloads = resolvedJson(
+      stack,
+      stack.storage.eventDataBucket.arnForObjects(`${stack.names.sqsPayloadPrefix}*`),
+    );
+    const storageActions = [...granted].filter(([action]) => /^(s3|dynamodb):/.test(action));
+    expect(storageActions.map(([action, resources]) => [action, [...resources]]).sort()).toEqual([
+      ['s3:GetObject', [payloads]],
+      ['s3:PutObject', [payloads]],
     ]);
-    expect([...granted.keys()].filter((action) => /^(s3|dynamodb):/.test(action))).toEqual([]);
   });
 });
