@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { AccessDenied, NoSuchBucket } from '@aws-sdk/client-s3';
 import { KmsThrottled, RequestThrottled } from '@aws-sdk/client-sqs';
-import { EngineError, LeaseLostError } from '../runtime/errors';
+import { EngineError, StaleCommitError } from '../runtime/errors';
 import { awsCall, translateAwsError } from './aws-errors';
 
 // SDK-shaped errors: the SDK's own exception classes where it has one, plain objects otherwise (what the
@@ -131,7 +131,7 @@ describe('translateAwsError', () => {
   });
 
   it('passes an EngineError through as the same object', () => {
-    const ours = new LeaseLostError('inst-1');
+    const ours = new StaleCommitError('inst-1');
     expect(translateAwsError('DYNAMODB', 'UpdateItem', ours)).toBe(ours);
     const plain = new EngineError('SQS_PARTIAL_SEND', 'x', true);
     expect(translateAwsError('SQS', 'SendMessageBatch', plain)).toBe(plain);
@@ -159,7 +159,7 @@ describe('awsCall', () => {
   });
 
   it('lets an EngineError thrown inside the call out unchanged', async () => {
-    const ours = new LeaseLostError('inst-1');
+    const ours = new StaleCommitError('inst-1');
     await expect(awsCall('DYNAMODB', 'Op', () => Promise.reject(ours))).rejects.toBe(ours);
   });
 });

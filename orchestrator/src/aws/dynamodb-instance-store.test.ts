@@ -3,7 +3,7 @@ import { gunzipSync } from 'node:zlib';
 import { DynamoDBClient, GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { startEmbeddedAws, type EmbeddedAws } from '../../../scripts/local-aws/embedded-aws';
 import { createCheckpointTable, itemSizeBytes, MAX_ITEM_BYTES } from '../checkpoint';
-import { EngineError, LeaseLostError } from '../runtime/errors';
+import { EngineError, StaleCommitError } from '../runtime/errors';
 import type { InstanceRecord } from '../runtime/instance-record';
 import { FakeClock } from '../runtime/memory/fake-clock';
 import { DynamoDbInstanceStore, instanceKey } from './dynamodb-instance-store';
@@ -78,6 +78,17 @@ async function rawItem(instanceId: string) {
   return response.Item;
 }
 
+async function rawLease(instanceId: string) {
+  const response = await dynamodb.send(
+    new GetItemCommand({
+      TableName: TABLE,
+      Key: { PK: { S: `INSTANCE#${instanceId}` }, SK: { S: 'LEASE' } },
+      ConsistentRead: true,
+    }),
+  );
+  return response.Item;
+}
+
 describe('DynamoDbInstanceStore (dynalite)', () => {
   it('get of a missing instance is undefined', async () => {
     const { store } = setup();
@@ -131,8 +142,20 @@ describe('DynamoDbInstanceStore (dynalite)', () => {
       // The new holder still holds it: nobody else gets in, and it can still write.
       await expect(store.acquireLease(instanceId, TTL_MS)).resolves.toBeUndefined();
       await store.save(record(instanceId), current);
-      const item = await rawItem(instanceId);
-      expect(item?.lease_token?.S).toBe(current.token);
+      expect((await rawLease(instanceId))?.lease_token?.S).toBe(current.token);
+    });
+
+    it('lives in an item of its own, with a TTL a day past its expiry, never on the record', async () => {
+      const { store, instanceId } = setup();
+      const lease = await store.acquireLease(instanceId, TTL_MS);
+      if (!lease) throw new Error('no lease');
+      await store.save(record(instanceId), lease);
+      const item = await rawLease(instanceId);
+      expect(Number(item?.ttl?.N)).toBe(Math.ceil(lease.expires_at / 1000) + 24 * 3600);
+      expect((await rawItem(instanceId))?.lease_token).toBeUndefined();
+      await store.releaseLease(lease);
+      expect(await rawLease(instanceId)).toBeUndefined();
+      expect((await store.get(instanceId))?.status).toBe('WAITING');
     });
 
     it('leaseExpiry reports the current lease until it is released or expires', async () => {
@@ -178,7 +201,7 @@ describe('DynamoDbInstanceStore (dynalite)', () => {
       const { store, instanceId } = setup();
       const lease = await store.acquireLease(instanceId, TTL_MS);
       expect(lease).toBeDefined();
-      expect(await rawItem(instanceId)).toBeDefined();
+      expect(await rawLease(instanceId)).toBeDefined();
       await expect(store.get(instanceId)).resolves.toBeUndefined();
       if (lease) await store.releaseLease(lease);
       await expect(store.get(instanceId)).resolves.toBeUndefined();
@@ -230,10 +253,10 @@ describe('DynamoDbInstanceStore (dynalite)', () => {
       // Another writer that also read version 1 (its clock let it take the lease; here: the same lease).
       await expect(
         store.save(record(instanceId, { status: 'FAILED', version: 2 }), lease),
-      ).rejects.toBeInstanceOf(LeaseLostError);
+      ).rejects.toBeInstanceOf(StaleCommitError);
       // Nor can anyone create the record a second time.
       await expect(store.save(record(instanceId, { status: 'FAILED' }), lease)).rejects.toBeInstanceOf(
-        LeaseLostError,
+        StaleCommitError,
       );
       expect((await store.get(instanceId))?.status).toBe('RUNNING');
       expect((await rawItem(instanceId))?.version?.N).toBe('2');
@@ -252,7 +275,7 @@ describe('DynamoDbInstanceStore (dynalite)', () => {
       expect((await rawItem(instanceId))?.ttl).toBeUndefined();
     });
 
-    it('with a lease that expired and was taken over fails with LeaseLostError and writes nothing', async () => {
+    it('with a lease that expired and was taken over fails with StaleCommitError and writes nothing', async () => {
       const { store, clock, instanceId } = setup();
       const stale = await store.acquireLease(instanceId, TTL_MS);
       if (!stale) throw new Error('no lease');
@@ -265,8 +288,8 @@ describe('DynamoDbInstanceStore (dynalite)', () => {
       const thrown = await store
         .save(record(instanceId, { status: 'SUCCEEDED' }), stale)
         .catch((e: unknown) => e);
-      expect(thrown).toBeInstanceOf(LeaseLostError);
-      expect(thrown).toMatchObject({ code: 'LEASE_LOST', retryable: true });
+      expect(thrown).toBeInstanceOf(StaleCommitError);
+      expect(thrown).toMatchObject({ code: 'STALE_COMMIT', retryable: true });
       expect((thrown as Error).cause).toBeDefined();
       expect((await store.get(instanceId))?.status).toBe('RUNNING');
 
@@ -274,20 +297,15 @@ describe('DynamoDbInstanceStore (dynalite)', () => {
       expect((await store.get(instanceId))?.status).toBe('WAITING');
     });
 
-    it('with a lease that was released fails with LeaseLostError', async () => {
+    it('needs no lease: a writer whose lease was released still commits from the version it read', async () => {
+      // The version is the fence; the lease only spares wasted work, so losing it is not an error.
       const { store, instanceId } = setup();
       const lease = await store.acquireLease(instanceId, TTL_MS);
       if (!lease) throw new Error('no lease');
       await store.releaseLease(lease);
-      await expect(store.save(record(instanceId), lease)).rejects.toBeInstanceOf(LeaseLostError);
-      await expect(store.get(instanceId)).resolves.toBeUndefined();
-    });
-
-    it('with a lease never acquired fails with LeaseLostError and creates no item', async () => {
-      const { store, instanceId } = setup();
-      const forged = { instance_id: instanceId, token: 'forged', expires_at: Date.now() + TTL_MS };
-      await expect(store.save(record(instanceId), forged)).rejects.toMatchObject({ code: 'LEASE_LOST' });
-      expect(await rawItem(instanceId)).toBeUndefined();
+      await store.save(record(instanceId), lease);
+      expect((await store.get(instanceId))?.version).toBe(1);
+      await expect(store.save(record(instanceId), lease)).rejects.toMatchObject({ code: 'STALE_COMMIT' });
     });
   });
 
@@ -320,12 +338,11 @@ describe('DynamoDbInstanceStore (dynalite)', () => {
       expect(loaded).toEqual({ ...saved, context: {} });
 
       const scanned = await dynamodb.send(new ScanCommand({ TableName: TABLE }));
-      const item = scanned.Items?.find((i) => i.PK?.S === `INSTANCE#${instanceId}`);
+      const item = scanned.Items?.find((i) => i.PK?.S === `INSTANCE#${instanceId}` && i.SK?.S === 'STATUS');
       expect(item).toBeDefined();
       expect(itemSizeBytes(item ?? {})).toBeLessThan(MAX_ITEM_BYTES);
       expect(item?.context_omitted?.BOOL).toBe(true);
       expect(item?.status?.S).toBe('SUCCEEDED');
-      expect(item?.lease_token?.S).toBe(lease.token);
     });
 
     it('a record whose start context is as big as its context still fits in one item', async () => {
@@ -375,7 +392,7 @@ describe('DynamoDbInstanceStore (dynalite)', () => {
         (e: unknown) => e,
       );
       expect(thrown).toBeInstanceOf(EngineError);
-      expect(thrown).not.toBeInstanceOf(LeaseLostError);
+      expect(thrown).not.toBeInstanceOf(StaleCommitError);
       expect(thrown).toMatchObject({ code: 'DYNAMODB_ResourceNotFoundException', retryable: false });
       expect((thrown as EngineError).cause).toMatchObject({ name: 'ResourceNotFoundException' });
     });

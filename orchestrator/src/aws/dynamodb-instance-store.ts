@@ -8,20 +8,23 @@ import {
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import type { Clock } from '../graph/engine-dependencies';
-import { LeaseLostError } from '../runtime/errors';
+import { StaleCommitError } from '../runtime/errors';
 import type { InstanceRecord } from '../runtime/instance-record';
 import type { InstanceStore, Lease } from '../runtime/ports';
 import { awsCall, translateAwsError } from './aws-errors';
 
 /**
  * Status records and leases in the workflow state table, beside the checkpoints (which use `THREAD#`
- * partitions): one item per instance, `PK = INSTANCE#<id>`, `SK = STATUS`.
+ * partitions): per instance, the record at `PK = INSTANCE#<id>`, `SK = STATUS` and its lease at
+ * `SK = LEASE`.
  *
  * Invariants:
- * - The lease (`lease_token`, `lease_expires`) lives on the record's item, so a record write can be
- *   conditioned on still holding the lease: a holder whose lease expired is fenced out.
- * - A lease may exist before the record does (a START takes it first); `get` treats an item without
- *   `record` as no instance, so no half-started instance is ever visible.
+ * - The record is written only from the version it was read at (`version`), so of two writers that read
+ *   the same state, one commits and the other gets StaleCommitError: correctness needs no lease and no
+ *   clock. The lease only keeps a second worker from wasting work.
+ * - The lease is an item of its own, a few bytes: taking and giving it up never rewrites the record (a
+ *   DynamoDB write costs the size of the whole item). A lease left by a worker that died carries a TTL, so
+ *   the table forgets it in time.
  * - The record is gzip-compressed JSON; records whose context would still exceed the item limit are
  *   stored without their contexts (the checkpoint keeps the context; a START that must run again is
  *   redelivered with its own) and say so in `context_omitted` and `start_context_omitted`.
@@ -50,13 +53,15 @@ export class DynamoDbInstanceStore implements InstanceStore {
       await this.dynamodb.send(
         new UpdateItemCommand({
           TableName: this.table,
-          Key: key(instanceId),
-          UpdateExpression: 'SET lease_token = :token, lease_expires = :expires',
+          Key: leaseKey(instanceId),
+          UpdateExpression: 'SET lease_token = :token, lease_expires = :expires, #ttl = :ttl',
           ConditionExpression: 'attribute_not_exists(lease_expires) OR lease_expires <= :now',
+          ExpressionAttributeNames: { '#ttl': TTL_ATTRIBUTE },
           ExpressionAttributeValues: {
             ':token': { S: lease.token },
             ':expires': { N: String(lease.expires_at) },
             ':now': { N: String(now) },
+            ':ttl': { N: String(Math.ceil(lease.expires_at / 1000) + LEASE_ITEM_GRACE_SECONDS) },
           },
         }),
       );
@@ -67,33 +72,21 @@ export class DynamoDbInstanceStore implements InstanceStore {
     }
   }
 
-  async releaseLease(lease: Lease, forget = false): Promise<void> {
+  /** `forget` needs nothing more here: the lease item goes either way, and a record never depends on it. */
+  async releaseLease(lease: Lease, _forget = false): Promise<void> {
     try {
       await this.dynamodb.send(
-        forget
-          ? // Only an item that holds nothing but this lease: a record written meanwhile keeps it.
-            new DeleteItemCommand({
-              TableName: this.table,
-              Key: key(lease.instance_id),
-              ConditionExpression: 'lease_token = :token AND attribute_not_exists(#record)',
-              ExpressionAttributeNames: { '#record': 'record' },
-              ExpressionAttributeValues: { ':token': { S: lease.token } },
-            })
-          : new UpdateItemCommand({
-              TableName: this.table,
-              Key: key(lease.instance_id),
-              UpdateExpression: 'REMOVE lease_token, lease_expires',
-              ConditionExpression: 'lease_token = :token',
-              ExpressionAttributeValues: { ':token': { S: lease.token } },
-            }),
+        new DeleteItemCommand({
+          TableName: this.table,
+          Key: leaseKey(lease.instance_id),
+          ConditionExpression: 'lease_token = :token',
+          ExpressionAttributeValues: { ':token': { S: lease.token } },
+        }),
       );
     } catch (error) {
-      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') {
-        // Someone else holds it now (ours expired), or a record appeared: release it the ordinary way.
-        if (forget) return this.releaseLease(lease, false);
-        return;
-      }
-      throw translateAwsError('DYNAMODB', 'release lease', error);
+      // Someone else holds it now (ours expired): nothing of ours to release.
+      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return;
+      throw translateAwsError('DYNAMODB', 'DeleteItem (release lease)', error);
     }
   }
 
@@ -102,7 +95,7 @@ export class DynamoDbInstanceStore implements InstanceStore {
       this.dynamodb.send(
         new GetItemCommand({
           TableName: this.table,
-          Key: key(instanceId),
+          Key: leaseKey(instanceId),
           ConsistentRead: true,
           ProjectionExpression: 'lease_expires',
         }),
@@ -112,13 +105,12 @@ export class DynamoDbInstanceStore implements InstanceStore {
     return Number.isFinite(expires) && expires > this.clock.now().getTime() ? expires : undefined;
   }
 
-  async save(record: InstanceRecord, lease: Lease): Promise<void> {
+  async save(record: InstanceRecord, _lease: Lease): Promise<void> {
     const version = record.version ?? 1;
     const values: Record<string, AttributeValue> = {
       ':record': { B: encode(record) },
       ':status': { S: record.status },
       ':workflow': { S: record.workflow_id },
-      ':token': { S: lease.token },
       ':omitted': { BOOL: false },
       ':version': { N: String(version) },
     };
@@ -133,11 +125,11 @@ export class DynamoDbInstanceStore implements InstanceStore {
       values[':record'] = { B: encode(candidate) };
       values[':omitted'] = { BOOL: true };
     }
-    // The commit point of the instance: only the lease holder, and only from the version it read.
-    let condition = 'lease_token = :token AND ';
-    if (version === 1) condition += 'attribute_not_exists(#version)';
+    // The commit point of the instance: only from the version it read.
+    let condition: string;
+    if (version === 1) condition = 'attribute_not_exists(#version)';
     else {
-      condition += '#version = :previous';
+      condition = '#version = :previous';
       values[':previous'] = { N: String(version - 1) };
     }
     // Only a finished instance expires, and then as a whole (the retention purger removes its checkpoints).
@@ -167,7 +159,7 @@ export class DynamoDbInstanceStore implements InstanceStore {
       );
     } catch (error) {
       if ((error as { name?: string }).name === 'ConditionalCheckFailedException') {
-        throw new LeaseLostError(record.instance_id, { cause: error });
+        throw new StaleCommitError(record.instance_id, { cause: error });
       }
       throw translateAwsError('DYNAMODB', 'UpdateItem (save record)', error);
     }
@@ -187,6 +179,13 @@ export function instanceKey(instanceId: string) {
 function key(instanceId: string) {
   return { PK: { S: `INSTANCE#${instanceId}` }, SK: { S: 'STATUS' } };
 }
+
+function leaseKey(instanceId: string) {
+  return { PK: { S: `INSTANCE#${instanceId}` }, SK: { S: 'LEASE' } };
+}
+
+/** A lease item outlives its expiry by a day before TTL may remove it (TTL deletes are not punctual). */
+const LEASE_ITEM_GRACE_SECONDS = 24 * 3600;
 
 function encode(record: InstanceRecord): Uint8Array {
   return gzipSync(Buffer.from(JSON.stringify(record), 'utf8'));

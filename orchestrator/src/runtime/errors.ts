@@ -3,11 +3,16 @@ import { EngineError } from '../errors/engine-error';
 /** Defined beside the checkpointer's errors, which share it; exported here too for the runtime's callers. */
 export { EngineError };
 
-export class LeaseLostError extends EngineError {
+/**
+ * A commit lost the race: the record's version moved on since this worker read it (another worker, e.g. one
+ * that took over after this one's lease expired, committed first). Nothing of this attempt counts; the
+ * message is redelivered and applied to the state that won.
+ */
+export class StaleCommitError extends EngineError {
   constructor(instanceId: string, options?: { cause?: unknown }) {
     super(
-      'LEASE_LOST',
-      `the lease on instance ${instanceId} was taken over by another worker`,
+      'STALE_COMMIT',
+      `instance ${instanceId} changed since this worker read it: another worker committed first`,
       true,
       options,
     );

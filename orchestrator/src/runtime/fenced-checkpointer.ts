@@ -48,8 +48,8 @@ interface Session {
  *   invocations never merge into one item;
  * - "the latest checkpoint" of a namespace is the head the record adopted (or one this invocation wrote),
  *   never whatever sorts last; pending writes count only when their writer was committed;
- * - `pendingCommit` says what a commit adopts; the record write, conditioned on the lease's fencing token
- *   and the record version, makes it so. A writer that lost the instance adopts nothing: its items stay
+ * - `pendingCommit` says what a commit adopts; the record write, conditioned on the record version the
+ *   writer read, makes it so. A writer that lost the instance adopts nothing: its items stay
  *   unreferenced and invisible.
  * Outside a session (no `begin` for the thread) calls pass straight through.
  */

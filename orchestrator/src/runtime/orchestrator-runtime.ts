@@ -436,7 +436,7 @@ export class OrchestratorRuntime {
    * dispatcher. Idempotent.
    *
    * Order, the heart of the fencing: graph steps write checkpoints that nobody sees until `commit` adopts
-   * them under the lease's token and the record's version; requests leave only after that commit. A
+   * them under a condition on the record version this worker read; requests leave only after that commit. A
    * writer that lost the instance fails its commit and sends nothing.
    */
   private async reconcile(
@@ -572,8 +572,8 @@ export class OrchestratorRuntime {
   }
 
   /**
-   * Makes `record` (and the checkpoints this invocation wrote) the instance's state: written only if this
-   * worker still holds the lease and nobody committed since `record.version` was read.
+   * Makes `record` (and the checkpoints this invocation wrote) the instance's state: written only if nobody
+   * committed since `record.version` was read (StaleCommitError otherwise).
    */
   private async commit(record: InstanceRecord, lease: Lease): Promise<InstanceRecord> {
     const next: InstanceRecord = {

@@ -36,9 +36,9 @@ export interface InstanceStore {
   /** When the current lease on the instance expires (epoch ms), or undefined when it is free. */
   leaseExpiry(instanceId: string): Promise<number | undefined>;
   /**
-   * Commits the record: written only if `lease` is still the current lease AND the stored version is
-   * `record.version - 1` (none, for version 1); throws LeaseLostError otherwise. This conditional write is
-   * the instance's commit point, so it never depends on clocks.
+   * Commits the record: written only if the stored version is `record.version - 1` (none, for version 1);
+   * throws StaleCommitError otherwise. This conditional write is the instance's commit point: it depends
+   * on no clock and no lease (`lease` is the writer's, for the store's bookkeeping).
    */
   save(record: InstanceRecord, lease: Lease): Promise<void>;
 }

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../graph/engine-dependencies';
-import { LeaseLostError } from '../errors';
+import { StaleCommitError } from '../errors';
 import type { InstanceRecord } from '../instance-record';
 import type { InstanceStore, Lease } from '../ports';
 
-/** Status records and leases in memory, with the same fencing rules as the DynamoDB store. */
+/** Status records and leases in memory, with the same commit rule as the DynamoDB store. */
 export class MemoryInstanceStore implements InstanceStore {
   constructor(
     private readonly clock: Clock,
@@ -45,11 +45,10 @@ export class MemoryInstanceStore implements InstanceStore {
 
   save(record: InstanceRecord, lease: Lease): Promise<void> {
     const storedVersion = this.records.get(record.instance_id)?.version ?? 0;
-    if (
-      this.leases.get(record.instance_id)?.token !== lease.token ||
-      storedVersion !== (record.version ?? 1) - 1
-    ) {
-      return Promise.reject(new LeaseLostError(record.instance_id));
+    // As the DynamoDB store: the version alone decides; the lease only saves wasted work.
+    void lease;
+    if (storedVersion !== (record.version ?? 1) - 1) {
+      return Promise.reject(new StaleCommitError(record.instance_id));
     }
     this.records.set(record.instance_id, structuredClone(record));
     return Promise.resolve();

@@ -134,7 +134,7 @@ nodes:
       // B (clock ahead) found the lease expired, applied the timeout and committed; A lost the instance.
       expect(fast).toEqual({ kind: 'ack' });
       expect(slow).toBeInstanceOf(Error);
-      expect((slow as Error & { code?: string }).code).toBe('LEASE_LOST');
+      expect((slow as Error & { code?: string }).code).toBe('STALE_COMMIT');
       const record = await settle(sim, [reply]);
       expect(record?.status).toBe('FAILED');
       expect(await historyOf(sim)).toEqual(['Ask:TIMED_OUT', 'TimedOut:FAILED']);
@@ -183,7 +183,7 @@ nodes:
       const two = replyTo(sim, 'two#op', { two: 2 });
       const { slow, fast } = await race(setup, one, two);
       expect(fast).toEqual({ kind: 'ack' });
-      expect((slow as Error & { code?: string }).code).toBe('LEASE_LOST');
+      expect((slow as Error & { code?: string }).code).toBe('STALE_COMMIT');
       // A's reply comes back (it was never acknowledged) and is applied now, by a healthy worker.
       sim.send(one);
       await sim.step();
@@ -232,7 +232,7 @@ nodes:
         reason: 'stop',
       });
       expect(fast).toEqual({ kind: 'ack' });
-      expect((slow as Error & { code?: string }).code).toBe('LEASE_LOST');
+      expect((slow as Error & { code?: string }).code).toBe('STALE_COMMIT');
       const record = await settle(sim, [reply]);
       expect(record?.status).toBe('CANCELLED');
       expect(sim.dispatcher.sent.map((r) => r.capability_id)).toEqual(['ask#question']);
@@ -265,7 +265,7 @@ nodes:
       const { slow, fast } = await race(setup, reply, reply);
       // B applied the same reply (its own run of the slow step went through at once).
       expect(fast).toEqual({ kind: 'ack' });
-      expect((slow as Error & { code?: string }).code).toBe('LEASE_LOST');
+      expect((slow as Error & { code?: string }).code).toBe('STALE_COMMIT');
       const record = await settle(sim, [reply]);
       expect(record?.status).toBe('SUCCEEDED');
       expect(await historyOf(sim)).toEqual(['Ask:SUCCEEDED', 'Slow:SUCCEEDED', 'Done:SUCCEEDED']);
