@@ -21,7 +21,8 @@ export interface StorageProps {
    * event-data bucket) is kept. No consumer deletes one, since several copies of a message (duplicates,
    * deferred copies, a dead-lettered copy) may point at the same object; expiry is the only clean-up. It must
    * outlast the messages pointing at it: one can wait up to 4 days on its work queue and a dead-lettered copy
-   * (a new message) up to 14 more days in the DLQ. @default 18 days
+   * (a new message) up to 14 more days in the DLQ, plus 3 days for deferred copies, which restart a
+   * message's queue clock without rewriting its object. @default 21 days
    */
   readonly sqsPayloadExpiration?: Duration;
 }
@@ -100,7 +101,7 @@ export class Storage extends Construct {
         {
           id: 'ExpireSqsPayloads',
           prefix: names.sqsPayloadPrefix,
-          expiration: props.sqsPayloadExpiration ?? Duration.days(18),
+          expiration: props.sqsPayloadExpiration ?? Duration.days(21),
         },
       ],
     });

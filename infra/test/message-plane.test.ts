@@ -224,7 +224,7 @@ describe.each([
       return all;
     }
 
-    it('expires offloaded bodies under the payload prefix after 18 days, and nothing else', () => {
+    it('expires offloaded bodies under the payload prefix after 21 days, and nothing else', () => {
       const rules = new Capture();
       template.hasResourceProperties('AWS::S3::Bucket', {
         BucketName: stack.names.eventDataBucket,
@@ -236,7 +236,7 @@ describe.each([
       expect(typeof id).toBe('string');
       expect(settings).toEqual({
         Prefix: stack.names.sqsPayloadPrefix,
-        ExpirationInDays: 18,
+        ExpirationInDays: 21,
         Status: 'Enabled',
       });
     });

@@ -413,12 +413,13 @@ describe('SqsBatchProcessor (local-aws-sqs, s3rver)', () => {
 
     it('a copy deferred again counts its deferrals and keeps when it was first received', async () => {
       const t = await setup({ outcomes: [defer('not ready', 0)] });
+      const firstReceived = String(Date.now() - 3600_000);
       const event = await deliver(t, [
         {
           body: json(reply('inst-again')),
           attributes: {
             [DEFERRALS_ATTRIBUTE]: { DataType: 'Number', StringValue: '41' },
-            [FIRST_RECEIVED_ATTRIBUTE]: { DataType: 'Number', StringValue: '1700000000000' },
+            [FIRST_RECEIVED_ATTRIBUTE]: { DataType: 'Number', StringValue: firstReceived },
           },
         },
       ]);
@@ -426,7 +427,31 @@ describe('SqsBatchProcessor (local-aws-sqs, s3rver)', () => {
       await deleteDone(t, event, []);
       const [copy] = await waitForMessages(t.queueUrl, 1, 3000);
       expect(copy?.MessageAttributes?.[DEFERRALS_ATTRIBUTE]?.StringValue).toBe('42');
-      expect(copy?.MessageAttributes?.[FIRST_RECEIVED_ATTRIBUTE]?.StringValue).toBe('1700000000000');
+      expect(copy?.MessageAttributes?.[FIRST_RECEIVED_ATTRIBUTE]?.StringValue).toBe(firstReceived);
+    });
+
+    it('a message deferred for more than 3 days is dead-lettered with its reason, not deferred again', async () => {
+      const t = await setup({ outcomes: [defer('reply not awaited yet', 10)] });
+      const event = await deliver(t, [
+        {
+          body: json(reply('inst-never')),
+          attributes: {
+            [DEFERRALS_ATTRIBUTE]: { DataType: 'Number', StringValue: '400' },
+            [FIRST_RECEIVED_ATTRIBUTE]: {
+              DataType: 'Number',
+              StringValue: String(Date.now() - 4 * 86_400_000),
+            },
+          },
+        },
+      ]);
+      const response = await t.processor.process(event);
+      expect(response.batchItemFailures).toEqual([]);
+      const [dead] = await waitForMessages(t.dlqUrl, 1, 3000);
+      expect(dead?.MessageAttributes?.['cch-dead-letter-reason']?.StringValue).toBe(
+        'reply not awaited yet (deferred for more than 72 hours)',
+      );
+      await deleteDone(t, event, []);
+      expect(await receiveAll(t.queueUrl)).toEqual([]);
     });
 
     it('deferring never dead-letters, however often the message was received before', async () => {

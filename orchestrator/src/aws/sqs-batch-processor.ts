@@ -15,6 +15,8 @@ import { numberAttribute, toSdkAttributes } from './sqs-message-attributes';
 const INSTANCE_CONCURRENCY = 4;
 /** SQS delays a message by at most 15 minutes; a longer deferral comes back after 15 and defers again. */
 const MAX_DELAY_SECONDS = 900;
+/** Deferrals end after this long: see `maxDeferralMs`. */
+const DEFAULT_MAX_DEFERRAL_MS = 3 * 24 * 3600 * 1000;
 /** How many times a deferred message was deferred before (Number). */
 export const DEFERRALS_ATTRIBUTE = 'cch-deferrals';
 /** When the first copy of a deferred message was first received (Number, epoch milliseconds). */
@@ -36,6 +38,13 @@ export interface SqsBatchProcessorOptions {
    * backstop for a dead-letter send that failed. @default 5
    */
   readonly maxReceives?: number;
+  /**
+   * A message deferred for longer than this since it was first received is dead-lettered with its reason:
+   * waiting for a lease ends within minutes, so only a message the instance will never be ready for (a
+   * reply to a request it never makes) gets there. It also keeps every copy younger than its claim-check
+   * object (the bucket expires those after 21 days). @default 3 days
+   */
+  readonly maxDeferralMs?: number;
 }
 
 /** A record whose body was resolved and parsed, ready for the runtime. */
@@ -187,6 +196,12 @@ export class SqsBatchProcessor {
     if (!attributes[FIRST_RECEIVED_ATTRIBUTE]) {
       const first = Number(record.attributes.ApproximateFirstReceiveTimestamp) || Date.now();
       attributes[FIRST_RECEIVED_ATTRIBUTE] = numberAttribute(first);
+    }
+    const firstReceived = Number(attributes[FIRST_RECEIVED_ATTRIBUTE]?.StringValue);
+    const maxDeferralMs = this.options.maxDeferralMs ?? DEFAULT_MAX_DEFERRAL_MS;
+    if (Number.isFinite(firstReceived) && Date.now() - firstReceived > maxDeferralMs) {
+      const hours = Math.round(maxDeferralMs / 3_600_000);
+      return this.deadLetter(record, `${reason} (deferred for more than ${hours} hours)`, log);
     }
     const delay = Math.max(0, Math.min(MAX_DELAY_SECONDS, Math.ceil(delaySeconds)));
     const queueName = queueNameOf(record);
