@@ -4,6 +4,7 @@ import {
   LOCAL_REGION,
 } from '../orchestrator/src/naming/local-endpoints';
 import { startLocalServers } from './local-aws/local-servers';
+import { DEFAULT_LOG_FILE } from './local-aws/log-sink';
 import { startLocalStack } from './local-aws/local-stack';
 
 /** How often `pnpm local` looks for definitions whose capability domains have no request queue yet. */
@@ -47,8 +48,8 @@ async function main(): Promise<void> {
     `#   aws --endpoint-url ${endpoints.s3} s3 cp workflow-definitions/import_vn_memphis_v1.yaml s3://${names.definitionsBucket}/`,
     `#   aws --endpoint-url ${endpoints.sqs} sqs send-message --queue-url ${commandQueue.url} --message-body '{"type":"START_WORKFLOW","workflow_id":"import_vn_memphis_v1","instance_id":"by-hand-1","context":{"shipmentId":"SHP-1","originCountry":"VN","destinationCountry":"US"}}'`,
     '#   pnpm wf status by-hand-1 --local',
-    'logFile' in stack
-      ? `# Logs (JSON lines): ${stack.logFile}. Ctrl-C stops.`
+    workers
+      ? `# Logs (JSON lines): ${DEFAULT_LOG_FILE}. Ctrl-C stops.`
       : '# Then, in another terminal with the lines above exported: pnpm worker. Ctrl-C stops.',
   ];
   process.stdout.write(lines.join('\n') + '\n');

@@ -233,7 +233,7 @@ async function runPhase(
     await sendStarts(sqs, resources.commandQueue.url, ids, workflowOf);
     say(`  ${instances} STARTs sent in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
 
-    const killer = kills ? pool.killEvery(1000, 3000, random) : undefined;
+    const killer = kills ? pool.killEvery(0, 1000, 3000, random) : undefined;
     const pending = new Set(ids);
     const ended = new Map<string, InstanceRecord>();
     const watch = async (phaseLabel: string, stopWhenStalled: number) => {
@@ -312,7 +312,7 @@ async function runPhase(
   }
 }
 
-/** Two worker slots; a killed worker is replaced at once. */
+/** Two worker slots, each with one worker process; a killed worker is replaced at once. */
 class WorkerPool {
   kills = 0;
   private readonly slots: (WorkerProcess | undefined)[] = [];
@@ -338,20 +338,29 @@ class WorkerPool {
   }
 
   /**
-   * Every `minMs`-`maxMs`, kills one of the two workers at random with SIGKILL and starts its replacement,
-   * until stopped. A kill waits until both workers are ready, so one of them is always polling: the point
-   * is a worker dying at any moment while another carries on, not an outage.
+   * Kills the worker of `slot` with SIGKILL `minMs`-`maxMs` after it became ready, and starts its
+   * replacement, again and again until stopped; the other slot's worker runs throughout. So a worker dies
+   * every 1-3 s of its life, holding whatever it held, while another carries on beside it.
    */
-  killEvery(minMs: number, maxMs: number, random: () => number) {
+  killEvery(slot: number, minMs: number, maxMs: number, random: () => number) {
     let running = true;
     const loop = (async () => {
       while (running) {
-        await sleep(minMs + random() * (maxMs - minMs));
-        while (running && this.ready.size < this.slots.length) await sleep(50);
-        if (!running) break;
-        const slot = Math.floor(random() * this.slots.length);
         const victim = this.slots[slot];
-        if (!victim) continue;
+        if (!victim) break;
+        if (
+          !(await victim.ready.then(
+            () => true,
+            () => false,
+          ))
+        ) {
+          // It failed to start (spawn said why): try again, without counting a kill.
+          await sleep(1000);
+          if (running) void this.spawn(slot);
+          continue;
+        }
+        await sleep(minMs + random() * (maxMs - minMs));
+        if (!running) break;
         this.ready.delete(victim);
         await victim.kill('SIGKILL');
         this.kills++;

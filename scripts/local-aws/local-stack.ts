@@ -10,8 +10,9 @@ import type { SqsPoller } from './sqs-poller';
 
 export { DEFAULT_LOG_FILE } from './log-sink';
 
+/** The servers' options (their log is the stack's) and the workers'. */
 export interface LocalStackOptions
-  extends LocalServersOptions, Omit<OrchestratorTuning, 'notReadyRetrySeconds'> {
+  extends Omit<LocalServersOptions, 'log'>, Omit<OrchestratorTuning, 'notReadyRetrySeconds'> {
   /** Capability-mock scenarios per capability id. */
   readonly scenarios?: CapabilityMocks;
   readonly logFile?: string;

@@ -67,6 +67,7 @@ export async function startLocalWorkers(options: LocalWorkersOptions): Promise<L
       JSON.stringify({
         level: 50,
         time: new Date().toISOString(),
+        service: 'local-workers',
         msg: 'poller error',
         error: String(error),
       }),
@@ -105,6 +106,7 @@ export async function startLocalWorkers(options: LocalWorkersOptions): Promise<L
         JSON.stringify({
           level: 30,
           time: new Date().toISOString(),
+          service: 'local-workers',
           msg: 'capability request queue ready for a new domain',
           domain,
           queue: queue.name,
