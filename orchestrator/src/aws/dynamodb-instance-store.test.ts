@@ -309,6 +309,50 @@ describe('DynamoDbInstanceStore (dynalite)', () => {
     });
   });
 
+  describe('history and resolutions as append-only items', () => {
+    const step = (n: number) => ({
+      node: `Step_${n}`,
+      status: 'SUCCEEDED' as const,
+      started_at: '2026-01-01T00:00:00.000Z',
+      ended_at: `2026-01-01T00:00:${String(n).padStart(2, '0')}.000Z`,
+    });
+
+    it('a commit moves the previous steps and resolutions to items; get joins them, load does not', async () => {
+      const { store, instanceId } = setup();
+      const lease = await store.acquireLease(instanceId, TTL_MS);
+      if (!lease) throw new Error('no lease');
+      await store.save(
+        record(instanceId, { history: [step(1), step(2)], resolved: { a: 'REPLIED' } }),
+        lease,
+      );
+      await store.save(
+        record(instanceId, { version: 2, history: [step(3)], history_base: 2, resolved: { b: 'TIMED_OUT' } }),
+        lease,
+        { history: { at: 0, entries: [step(1), step(2)] }, resolved: { a: 'REPLIED' } },
+      );
+      expect((await store.load(instanceId))?.history).toEqual([step(3)]);
+      const full = await store.get(instanceId);
+      expect(full?.history).toEqual([step(1), step(2), step(3)]);
+      expect(full).not.toHaveProperty('history_base');
+      await expect(store.resolution(instanceId, 'a')).resolves.toBe('REPLIED');
+      await expect(store.resolution(instanceId, 'b')).resolves.toBeUndefined();
+    });
+
+    it('writing the same flush twice (a redelivered commit) changes nothing', async () => {
+      const { store, instanceId } = setup();
+      const lease = await store.acquireLease(instanceId, TTL_MS);
+      if (!lease) throw new Error('no lease');
+      const flush = { history: { at: 0, entries: Array.from({ length: 30 }, (_, i) => step(i)) } };
+      await store.save(record(instanceId, { history: [step(30)], history_base: 30 }), lease, flush);
+      await store.save(
+        record(instanceId, { version: 2, history: [step(30)], history_base: 30 }),
+        lease,
+        flush,
+      );
+      expect((await store.get(instanceId))?.history).toHaveLength(31);
+    });
+  });
+
   describe('big records', () => {
     it('a compressible 1 MiB context is kept (gzip brings it under the limit)', async () => {
       const { store, instanceId } = setup();

@@ -1,16 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import {
+  BatchWriteItemCommand,
   DeleteItemCommand,
   GetItemCommand,
+  QueryCommand,
   UpdateItemCommand,
   type AttributeValue,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import type { Clock } from '../graph/engine-dependencies';
-import { StaleCommitError } from '../runtime/errors';
+import type { HistoryEntry, Resolution } from '../graph/workflow-state';
+import { EngineError, StaleCommitError } from '../runtime/errors';
 import type { InstanceRecord } from '../runtime/instance-record';
-import type { InstanceStore, Lease } from '../runtime/ports';
+import type { CommitFlush, InstanceStore, Lease } from '../runtime/ports';
 import { awsCall, translateAwsError } from './aws-errors';
 
 /**
@@ -37,6 +40,36 @@ export class DynamoDbInstanceStore implements InstanceStore {
   ) {}
 
   async get(instanceId: string): Promise<InstanceRecord | undefined> {
+    const record = await this.load(instanceId);
+    if (!record) return undefined;
+    const base = record.history_base ?? 0;
+    const earlier: HistoryEntry[] = [];
+    if (base > 0) {
+      let start: Record<string, AttributeValue> | undefined;
+      do {
+        const page = await awsCall('DYNAMODB', 'Query (history)', () =>
+          this.dynamodb.send(
+            new QueryCommand({
+              TableName: this.table,
+              KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+              ExpressionAttributeValues: { ':pk': { S: partition(instanceId) }, ':prefix': { S: 'H#' } },
+              ConsistentRead: true,
+              ...(start ? { ExclusiveStartKey: start } : {}),
+            }),
+          ),
+        );
+        for (const item of page.Items ?? []) {
+          const seq = Number(item.SK?.S?.slice(2));
+          if (seq < base && item.entry?.S) earlier[seq] = JSON.parse(item.entry.S) as HistoryEntry;
+        }
+        start = page.LastEvaluatedKey;
+      } while (start);
+    }
+    const { history_base: _base, ...view } = record;
+    return { ...view, history: [...earlier.filter(Boolean), ...record.history] };
+  }
+
+  async load(instanceId: string): Promise<InstanceRecord | undefined> {
     const response = await awsCall('DYNAMODB', 'GetItem', () =>
       this.dynamodb.send(
         new GetItemCommand({ TableName: this.table, Key: key(instanceId), ConsistentRead: true }),
@@ -44,6 +77,53 @@ export class DynamoDbInstanceStore implements InstanceStore {
     );
     const blob = response.Item?.record?.B;
     return blob === undefined ? undefined : (JSON.parse(gunzipSync(blob).toString('utf8')) as InstanceRecord);
+  }
+
+  async resolution(instanceId: string, requestId: string): Promise<Resolution | 'RESOLVED' | undefined> {
+    const response = await awsCall('DYNAMODB', 'GetItem (resolution)', () =>
+      this.dynamodb.send(
+        new GetItemCommand({
+          TableName: this.table,
+          Key: { PK: { S: partition(instanceId) }, SK: { S: `R#${requestId}` } },
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    return response.Item?.resolution?.S as Resolution | 'RESOLVED' | undefined;
+  }
+
+  /**
+   * Writes what the previous commit reported as append-only items (`H#<seq>`, `R#<request id>`): committed
+   * already, so idempotent whoever writes them, and before the record that stops carrying them.
+   */
+  private async writeFlush(instanceId: string, flush: CommitFlush): Promise<void> {
+    const items: Record<string, AttributeValue>[] = [];
+    flush.history?.entries.forEach((entry, i) => {
+      const seq = (flush.history?.at ?? 0) + i;
+      items.push({
+        PK: { S: partition(instanceId) },
+        SK: { S: `H#${String(seq).padStart(10, '0')}` },
+        entry: { S: JSON.stringify(entry) },
+      });
+    });
+    for (const [requestId, resolution] of Object.entries(flush.resolved ?? {})) {
+      items.push({
+        PK: { S: partition(instanceId) },
+        SK: { S: `R#${requestId}` },
+        resolution: { S: resolution },
+      });
+    }
+    for (let i = 0; i < items.length; i += 25) {
+      let pending = items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        if (attempt > 8) throw new EngineError('DYNAMODB_UNPROCESSED', 'history items not written', true);
+        const response = await awsCall('DYNAMODB', 'BatchWriteItem (history)', () =>
+          this.dynamodb.send(new BatchWriteItemCommand({ RequestItems: { [this.table]: pending } })),
+        );
+        pending = (response.UnprocessedItems?.[this.table] ?? []) as typeof pending;
+        if (pending.length > 0) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));
+      }
+    }
   }
 
   async acquireLease(instanceId: string, ttlMs: number): Promise<Lease | undefined> {
@@ -105,7 +185,8 @@ export class DynamoDbInstanceStore implements InstanceStore {
     return Number.isFinite(expires) && expires > this.clock.now().getTime() ? expires : undefined;
   }
 
-  async save(record: InstanceRecord, _lease: Lease): Promise<void> {
+  async save(record: InstanceRecord, _lease: Lease, flush: CommitFlush = {}): Promise<void> {
+    await this.writeFlush(record.instance_id, flush);
     const version = record.version ?? 1;
     const values: Record<string, AttributeValue> = {
       ':record': { B: encode(record) },
@@ -176,8 +257,55 @@ export function instanceKey(instanceId: string) {
   return key(instanceId);
 }
 
+/**
+ * Deletes an instance's history and resolution items (`H#`, `R#`): the retention purge, once the status
+ * record is gone. Idempotent.
+ */
+export async function deleteInstanceItems(
+  dynamodb: DynamoDBClient,
+  table: string,
+  instanceId: string,
+): Promise<void> {
+  for (const prefix of ['H#', 'R#']) {
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await awsCall('DYNAMODB', `Query (${prefix} items)`, () =>
+        dynamodb.send(
+          new QueryCommand({
+            TableName: table,
+            KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+            ExpressionAttributeValues: { ':pk': { S: partition(instanceId) }, ':prefix': { S: prefix } },
+            ProjectionExpression: 'PK, SK',
+            ConsistentRead: true,
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        ),
+      );
+      const keys = (page.Items ?? []).map((item) => ({
+        PK: item.PK as AttributeValue,
+        SK: item.SK as AttributeValue,
+      }));
+      for (let i = 0; i < keys.length; i += 25) {
+        let pending = keys.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } }));
+        for (let attempt = 0; pending.length > 0; attempt++) {
+          if (attempt > 8) throw new EngineError('DYNAMODB_UNPROCESSED', 'instance items not deleted', true);
+          const response = await awsCall('DYNAMODB', 'BatchWriteItem (delete items)', () =>
+            dynamodb.send(new BatchWriteItemCommand({ RequestItems: { [table]: pending } })),
+          );
+          pending = (response.UnprocessedItems?.[table] ?? []) as typeof pending;
+        }
+      }
+      start = page.LastEvaluatedKey;
+    } while (start);
+  }
+}
+
+function partition(instanceId: string): string {
+  return `INSTANCE#${instanceId}`;
+}
+
 function key(instanceId: string) {
-  return { PK: { S: `INSTANCE#${instanceId}` }, SK: { S: 'STATUS' } };
+  return { PK: { S: partition(instanceId) }, SK: { S: 'STATUS' } };
 }
 
 function leaseKey(instanceId: string) {

@@ -3,7 +3,7 @@ import type { DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
 import { DynamoDBSaver } from '../checkpoint';
 import type { Logger } from '../runtime/ports';
 import { awsCall } from './aws-errors';
-import { instanceKey } from './dynamodb-instance-store';
+import { deleteInstanceItems, instanceKey } from './dynamodb-instance-store';
 
 /*
  * Retention: a finished instance is removed whole, a live one never loses an item.
@@ -72,6 +72,7 @@ export class RetentionPurger {
       return { kind: 'live', instanceId };
     }
     await this.checkpoints.deleteThread(instanceId);
+    await deleteInstanceItems(this.options.client, this.options.tableName, instanceId);
     if (await this.statusItemExists(instanceId)) {
       log.error(
         {},

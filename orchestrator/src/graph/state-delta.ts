@@ -28,6 +28,7 @@ export function stateDelta(before: WorkflowStateValue, after: WorkflowStateValue
     history: after.history.slice(before.history.length),
     branch_failures: changedEntries(before.branch_failures, after.branch_failures, true),
     cancelled_parallels: changedEntries(before.cancelled_parallels, after.cancelled_parallels, true),
+    attempts: changedEntries(before.attempts, after.attempts, true),
   };
   if (!isDeepStrictEqual(before.last_error, after.last_error)) update.last_error = after.last_error;
   return update;

@@ -64,8 +64,13 @@ export const WorkflowState = Annotation.Root({
     reducer: mergeWithDeletes,
     default: () => ({}),
   }),
+  /**
+   * How each request was resolved, as a step reports it. Not accumulated (the channel keeps nothing): the
+   * runtime reads these from the step updates as they happen and keeps them outside the checkpoint, so a
+   * checkpoint's size does not grow with the number of requests an instance ever made.
+   */
   resolved: Annotation<Record<string, Resolution>, Record<string, Resolution>>({
-    reducer: (a, b) => ({ ...a, ...b }),
+    reducer: () => ({}),
     default: () => ({}),
   }),
   /** How many times each node has run; makes request ids stable yet distinct when a loop revisits a node. */
@@ -73,10 +78,13 @@ export const WorkflowState = Annotation.Root({
     reducer: (a, b) => ({ ...a, ...b }),
     default: () => ({}),
   }),
-  /** In order of completion: branches report their steps when they end, so entries are sorted (stably). */
+  /**
+   * The steps a node reports (one entry per execution). Not accumulated, for the same reason as
+   * `resolved`: the runtime collects them from the step updates and stores the history as append-only
+   * items, so the cost of a step does not grow with the length of the history.
+   */
   history: Annotation<HistoryEntry[], HistoryEntry[]>({
-    reducer: (a, b) =>
-      b.length === 0 ? a : [...a, ...b].sort((x, y) => x.ended_at.localeCompare(y.ended_at)),
+    reducer: () => [],
     default: () => [],
   }),
   /** The attempt a node with a retry policy is on, while it is retrying; cleared when it routes on. */

@@ -26,7 +26,13 @@ export interface InstanceRecord {
   readonly status: InstanceStatus;
   readonly context: Record<string, unknown>;
   readonly waits: readonly WaitView[];
+  /**
+   * One entry per node execution, in order of completion. As stored, only the steps of the last commit;
+   * the earlier ones are append-only items (see `history_base`), and `InstanceStore.get` joins them.
+   */
   readonly history: readonly HistoryEntry[];
+  /** How many history entries precede `history` in the append-only items. */
+  readonly history_base?: number;
   readonly definition: { readonly key: string; readonly sha256: string };
   readonly error: WorkflowError | null;
   readonly output?: Record<string, unknown>;
@@ -39,8 +45,9 @@ export interface InstanceRecord {
   /** Request ids whose waits the instance stopped awaiting because it was cancelled. */
   readonly cancelled_requests: readonly string[];
   /**
-   * How each request the runtime resumed was resolved; `RESOLVED` when a crash hid how (the wait is gone
-   * from the checkpoint, so it was answered). Tells a duplicate reply from a stale one.
+   * How the requests of the last commit were resolved; `RESOLVED` when a crash hid how (the wait is gone
+   * from the checkpoint, so it was answered). Earlier ones are items (`InstanceStore.resolution`). Tells a
+   * duplicate reply from a stale one.
    */
   readonly resolved: Readonly<Record<string, Resolution | 'RESOLVED'>>;
   readonly created_at: string;

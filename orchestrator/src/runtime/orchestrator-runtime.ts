@@ -5,6 +5,7 @@ import { formatDiagnostic } from '../definition/diagnostic';
 import { validateDefinition } from '../definition/validate-definition';
 import type { WorkflowDefinition } from '../definition/workflow-schema';
 import { compileWorkflow, type CompiledWorkflow } from '../graph/compile-workflow';
+import { BRANCH_NODE_PREFIX } from '../graph/routing';
 import type { Clock, EngineDependencies } from '../graph/engine-dependencies';
 import type {
   HistoryEntry,
@@ -30,6 +31,7 @@ import type {
 } from './messages';
 import type {
   CapabilityDispatcher,
+  CommitFlush,
   DefinitionStore,
   InstanceStore,
   Lease,
@@ -83,8 +85,6 @@ const MAX_VISIBILITY_DELAY_SECONDS = 43_200;
 
 interface GraphView {
   readonly values: WorkflowStateValue;
-  /** Every step so far, including those of branches still running, in order of completion. */
-  readonly history: readonly HistoryEntry[];
   /** Open waits by request id, with the interrupt that a reply resumes. */
   readonly pending: ReadonlyMap<string, { readonly interruptId: string; readonly wait: WaitInterrupt }>;
   /** Parallels (at any depth) one of whose branches failed and whose siblings must stop. */
@@ -92,6 +92,12 @@ interface GraphView {
 }
 
 type GraphSnapshot = Awaited<ReturnType<CompiledWorkflow['getState']>>;
+
+/** What the steps of one message reported: kept outside the checkpoint (see WorkflowState). */
+interface StepReports {
+  readonly history: HistoryEntry[];
+  resolved: Record<string, Resolution | 'RESOLVED'>;
+}
 
 /**
  * The orchestrator: applies START_WORKFLOW, ASYNC_RESP, CANCEL_WORKFLOW and TIMER_FIRED to instances.
@@ -107,6 +113,8 @@ export class OrchestratorRuntime {
   private readonly newInstanceId: () => string;
   private readonly failures: FailureTrackingCheckpointer;
   private readonly checkpointer: FencedCheckpointer;
+  /** What the steps of the message in hand reported (per instance), until a commit takes it. */
+  private readonly reported = new Map<string, StepReports>();
 
   constructor(private readonly options: RuntimeOptions) {
     this.failures = new FailureTrackingCheckpointer(options.checkpointer);
@@ -149,14 +157,16 @@ export class OrchestratorRuntime {
     }
     let forget = false;
     try {
-      const stored = await this.options.instances.get(instanceId);
+      const stored = await this.options.instances.load(instanceId);
       this.checkpointer.begin(instanceId, stored?.checkpoints ?? NO_CHECKPOINTS);
+      this.reported.set(instanceId, { history: [], resolved: {} });
       try {
         const outcome = await this.dispatchMessage(message, instanceId, stored, lease, log);
         forget = !stored && outcome.kind !== 'ack';
         return outcome;
       } finally {
         this.checkpointer.end(instanceId);
+        this.reported.delete(instanceId);
       }
     } finally {
       await this.options.instances.releaseLease(lease, forget);
@@ -278,7 +288,11 @@ export class OrchestratorRuntime {
           }
         : missingContext(definition, message.context);
     if (failure) {
-      await this.commit({ ...base, status: 'FAILED', error: failure }, lease);
+      await this.commit(
+        { ...base, status: 'FAILED', error: failure, expires_at: this.expiresAt() },
+        lease,
+        base,
+      );
       this.options.metrics.record('WorkflowsFailed', 1, { workflow_id: message.workflow_id });
       log.warn({ error: failure }, 'START_WORKFLOW refused: instance FAILED before its first step');
       return ack('start refused');
@@ -293,7 +307,11 @@ export class OrchestratorRuntime {
         code: 'COMPILE_FAILED',
         message: error instanceof Error ? error.message : String(error),
       };
-      await this.commit({ ...base, status: 'FAILED', error: compileError }, lease);
+      await this.commit(
+        { ...base, status: 'FAILED', error: compileError, expires_at: this.expiresAt() },
+        lease,
+        base,
+      );
       this.options.metrics.record('WorkflowsFailed', 1, { workflow_id: message.workflow_id });
       log.error({ error: compileError }, 'START_WORKFLOW refused: instance FAILED before its first step');
       return ack('start refused');
@@ -324,7 +342,8 @@ export class OrchestratorRuntime {
       await this.resume(current, rid, pending.interruptId, value, lease, log);
       return ack();
     }
-    const resolution = current.resolved[rid] ?? view?.values.resolved?.[rid];
+    const resolution =
+      current.resolved[rid] ?? (await this.options.instances.resolution(current.instance_id, rid));
     if (resolution === 'REPLIED' || resolution === 'FAILED' || resolution === 'RESOLVED') {
       this.options.metrics.record('DuplicateReplies', 1, { workflow_id: current.workflow_id });
       log.info({ resolution }, 'duplicate reply acknowledged and ignored');
@@ -386,8 +405,9 @@ export class OrchestratorRuntime {
       cancelled_requests: [...current.cancelled_requests, ...current.waits.map((w) => w.request_id)],
       error: { code: 'CANCELLED', message: message.reason ?? 'cancelled' },
       updated_at: this.now(),
+      expires_at: this.expiresAt(),
     };
-    await this.commit(cancelled, lease);
+    await this.commit(cancelled, lease, current);
     this.options.metrics.record('WorkflowsCancelled', 1, { workflow_id: current.workflow_id });
     log.info({ reason: message.reason }, 'workflow cancelled');
     return ack();
@@ -422,11 +442,8 @@ export class OrchestratorRuntime {
           : value.kind === 'undeliverable' || value.status === 'FAILURE'
             ? 'FAILED'
             : 'REPLIED';
-    return this.reconcile(
-      { ...record, resolved: { ...record.resolved, [requestId]: resolution } },
-      lease,
-      log,
-    );
+    this.report(record.instance_id).resolved[requestId] = resolution;
+    return this.reconcile(record, lease, log);
   }
 
   /**
@@ -465,7 +482,7 @@ export class OrchestratorRuntime {
       ran = false;
     }
     let view = await this.viewOf(graph, config, ran ? undefined : snapshot);
-    let resolved = { ...record.resolved };
+    const reported = this.report(record.instance_id);
     // A branch failed while siblings still wait: stop them, so the parallel's failure route runs now.
     for (let cancel = this.siblingToCancel(view); cancel; cancel = this.siblingToCancel(view)) {
       log.warn(
@@ -474,7 +491,7 @@ export class OrchestratorRuntime {
       );
       const value: WaitResumeValue = { kind: 'cancelled', parallel: cancel.parallel, at: this.now() };
       await this.invoke(graph, new Command({ resume: { [cancel.interruptId]: value } }), config);
-      resolved = { ...resolved, [cancel.wait.request_id]: 'CANCELLED' };
+      reported.resolved[cancel.wait.request_id] = 'CANCELLED';
       view = await this.viewOf(graph, config);
     }
     const values = view.values;
@@ -483,13 +500,12 @@ export class OrchestratorRuntime {
     const status: InstanceStatus = outcome ? outcome.status : open.length > 0 ? 'WAITING' : 'RUNNING';
     // A wait we knew that is no longer pending was answered, even if a crash hid how.
     for (const wait of record.waits) {
-      if (!view.pending.has(wait.request_id) && !(wait.request_id in resolved))
-        resolved[wait.request_id] = 'RESOLVED';
+      if (!view.pending.has(wait.request_id) && !(wait.request_id in reported.resolved))
+        reported.resolved[wait.request_id] = 'RESOLVED';
     }
-
-    const history = view.history;
-    const known = new Set(record.history.map(historyKey));
-    const newSteps = history.filter((entry) => !known.has(historyKey(entry)));
+    const newSteps = reported.history.splice(0);
+    const resolved = { ...record.resolved, ...reported.resolved };
+    reported.resolved = {};
     const openIds = new Set(open.map((w) => w.request_id));
     const updated: InstanceRecord = {
       ...record,
@@ -502,7 +518,7 @@ export class OrchestratorRuntime {
         since: w.since,
         deadline: w.deadline,
       })),
-      history,
+      history: [...record.history, ...newSteps],
       error: outcome?.error ?? null,
       ...(outcome?.output ? { output: outcome.output } : {}),
       // Only ids still awaited need remembering: the rest can never be sent again.
@@ -512,7 +528,7 @@ export class OrchestratorRuntime {
     };
     let current = record;
     if (ran || record.version === 0 || changed(record, updated)) {
-      current = await this.commit(updated, lease);
+      current = await this.commit(updated, lease, record);
       for (const step of newSteps) {
         const ms = Date.parse(step.ended_at) - Date.parse(step.started_at);
         this.options.metrics.record('StepDuration', ms, { workflow_id: record.workflow_id, node: step.node });
@@ -540,6 +556,7 @@ export class OrchestratorRuntime {
         ],
       },
       lease,
+      current,
     );
     if (undeliverable.size === 0 || depth > 8) return { record: current, view };
     // Requests no retry can deliver fail their steps now, rather than wait for a reply that cannot come.
@@ -566,7 +583,7 @@ export class OrchestratorRuntime {
         }),
         config,
       );
-      current = { ...current, resolved: { ...current.resolved, [requestId]: 'FAILED' } };
+      reported.resolved[requestId] = 'FAILED';
     }
     return this.reconcile(current, lease, log, depth + 1);
   }
@@ -575,16 +592,48 @@ export class OrchestratorRuntime {
    * Makes `record` (and the checkpoints this invocation wrote) the instance's state: written only if nobody
    * committed since `record.version` was read (StaleCommitError otherwise).
    */
-  private async commit(record: InstanceRecord, lease: Lease): Promise<InstanceRecord> {
+  private async commit(
+    record: InstanceRecord,
+    lease: Lease,
+    previous: InstanceRecord,
+  ): Promise<InstanceRecord> {
+    // What the previous commit reported moves to append-only items once newer reports replace it, so the
+    // record carries only the last commit's steps and resolutions: its size does not grow with history.
+    const newHistory = record.history.length > previous.history.length;
+    const previousResolved = Object.keys(previous.resolved);
+    const newResolved = Object.keys(record.resolved).length > previousResolved.length;
+    const flush: CommitFlush = {
+      history: newHistory ? { at: previous.history_base ?? 0, entries: previous.history } : undefined,
+      resolved: newResolved ? previous.resolved : undefined,
+    };
     const next: InstanceRecord = {
       ...record,
+      ...(newHistory
+        ? {
+            history: record.history.slice(previous.history.length),
+            history_base: (previous.history_base ?? 0) + previous.history.length,
+          }
+        : {}),
+      ...(newResolved
+        ? {
+            resolved: Object.fromEntries(
+              Object.entries(record.resolved).filter(([id]) => !previousResolved.includes(id)),
+            ),
+          }
+        : {}),
       checkpoints: this.checkpointer.pendingCommit(record.instance_id),
       version: (record.version ?? 0) + 1,
       updated_at: this.now(),
     };
-    await this.options.instances.save(next, lease);
+    await this.options.instances.save(next, lease, flush);
     this.checkpointer.committed(record.instance_id, next.checkpoints ?? NO_CHECKPOINTS);
     return next;
+  }
+
+  private report(instanceId: string): StepReports {
+    const reports = this.reported.get(instanceId);
+    if (!reports) throw new Error(`no message in hand for instance ${instanceId}`);
+    return reports;
   }
 
   /**
@@ -655,20 +704,12 @@ export class OrchestratorRuntime {
     // Branches report their steps and failures to the parent only when they end; until then they are in
     // their own subgraph states, at any depth of nesting. Read them all, so the record shows each step as
     // it happens and a failure deep inside stops its siblings at every level at once.
-    const history: HistoryEntry[] = [];
-    const seen = new Set<string>();
     const failures: Record<string, WorkflowError> = {};
     const collect = (state: { values: unknown; tasks: readonly { result?: unknown }[] }) => {
       const found = [state.values, ...state.tasks.map((t) => t.result)] as (
-        { history?: HistoryEntry[]; branch_failures?: Record<string, WorkflowError | null> } | undefined
+        { branch_failures?: Record<string, WorkflowError | null> } | undefined
       )[];
       for (const part of found) {
-        for (const entry of part?.history ?? []) {
-          if (!seen.has(historyKey(entry))) {
-            seen.add(historyKey(entry));
-            history.push(entry);
-          }
-        }
         for (const [parallel, error] of Object.entries(part?.branch_failures ?? {})) {
           if (error) failures[parallel] = error;
         }
@@ -691,8 +732,7 @@ export class OrchestratorRuntime {
       }
     };
     await visit(snapshot, '');
-    history.sort((a, b) => a.ended_at.localeCompare(b.ended_at));
-    return { values, pending, history, failures };
+    return { values, pending, failures };
   }
 
   private snapshotOf(graph: CompiledWorkflow, config: ReturnType<OrchestratorRuntime['config']>) {
@@ -707,7 +747,18 @@ export class OrchestratorRuntime {
   ) {
     const threadId = config.configurable.thread_id;
     this.failures.takeFailure(threadId);
-    await graph.invoke(input, config);
+    const reported = this.report(threadId);
+    const stream = await graph.stream(input, { ...config, streamMode: 'updates', subgraphs: true });
+    for await (const chunk of stream as AsyncIterable<[string[], Record<string, unknown>]>) {
+      const [, updates] = chunk;
+      for (const [node, update] of Object.entries(updates)) {
+        // A branch runner repeats what its branch's own nodes reported (its state delta): counted once.
+        if (node.startsWith(BRANCH_NODE_PREFIX) || typeof update !== 'object' || update === null) continue;
+        const step = update as { history?: HistoryEntry[]; resolved?: Record<string, Resolution> };
+        reported.history.push(...(step.history ?? []));
+        Object.assign(reported.resolved, step.resolved ?? {});
+      }
+    }
     const failure = this.failures.takeFailure(threadId);
     if (failure !== undefined) {
       throw new Error(
@@ -780,8 +831,6 @@ function withVersion(record: InstanceRecord): InstanceRecord {
   return record.version === undefined ? { ...record, version: 0 } : record;
 }
 
-const historyKey = (entry: HistoryEntry): string =>
-  `${entry.node}|${entry.status}|${entry.started_at}|${entry.ended_at}`;
 
 function missingContext(definition: WorkflowDefinition, context: Record<string, unknown>) {
   const missing = (definition.initial_context ?? []).filter((key) => context[key] === undefined);

@@ -1,4 +1,5 @@
 import type { EngineError } from '../errors/engine-error';
+import type { HistoryEntry, Resolution } from '../graph/workflow-state';
 import type { InstanceRecord } from './instance-record';
 import type { AsyncRequestMessage, TimerFired } from './messages';
 
@@ -23,9 +24,23 @@ export interface Lease {
   readonly expires_at: number;
 }
 
+/**
+ * What a commit moves out of the record into append-only items: the steps and resolutions the previous
+ * commit reported (committed, so writing them is idempotent, whoever does it).
+ */
+export interface CommitFlush {
+  readonly history?: { readonly at: number; readonly entries: readonly HistoryEntry[] } | undefined;
+  readonly resolved?: Readonly<Record<string, Resolution | 'RESOLVED'>> | undefined;
+}
+
 /** Status records and per-instance leases (DynamoDB on AWS, in the checkpoint table). */
 export interface InstanceStore {
+  /** The instance as `wf status` shows it: the record with its whole history. */
   get(instanceId: string): Promise<InstanceRecord | undefined>;
+  /** The record as committed (its `history` holds only the last commit's steps): what the runtime reads. */
+  load(instanceId: string): Promise<InstanceRecord | undefined>;
+  /** How a request of the instance was resolved, when it is no longer in the record. */
+  resolution(instanceId: string, requestId: string): Promise<Resolution | 'RESOLVED' | undefined>;
   /** Takes the lease when it is free or expired; undefined when another holder has it. */
   acquireLease(instanceId: string, ttlMs: number): Promise<Lease | undefined>;
   /**
@@ -40,7 +55,7 @@ export interface InstanceStore {
    * throws StaleCommitError otherwise. This conditional write is the instance's commit point: it depends
    * on no clock and no lease (`lease` is the writer's, for the store's bookkeeping).
    */
-  save(record: InstanceRecord, lease: Lease): Promise<void>;
+  save(record: InstanceRecord, lease: Lease, flush?: CommitFlush): Promise<void>;
 }
 
 /** A request that no retry can deliver (its domain has no queue, or it is too large for any transport). */

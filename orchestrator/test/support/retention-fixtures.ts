@@ -42,6 +42,15 @@ export async function plantInstance(
     );
     await saver.putWrites(config, [['reply', { ok: true }]], `task-${ns}`);
   }
+  // The history and resolution items the instance store moves out of the record (append-only).
+  for (const sk of ['H#0000000000', 'H#0000000001', `R#${instanceId}:Task_A:1`]) {
+    await client.send(
+      new PutItemCommand({
+        TableName: tableName,
+        Item: { PK: { S: instanceKey(instanceId).PK.S }, SK: { S: sk }, entry: { S: '{}' } },
+      }),
+    );
+  }
   if (planted.status === undefined) return;
   await client.send(
     new PutItemCommand({

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../graph/engine-dependencies';
 import { StaleCommitError } from '../errors';
 import type { InstanceRecord } from '../instance-record';
-import type { InstanceStore, Lease } from '../ports';
+import type { HistoryEntry, Resolution } from '../../graph/workflow-state';
+import type { CommitFlush, InstanceStore, Lease } from '../ports';
 
 /** Status records and leases in memory, with the same commit rule as the DynamoDB store. */
 export class MemoryInstanceStore implements InstanceStore {
@@ -10,16 +11,30 @@ export class MemoryInstanceStore implements InstanceStore {
     private readonly clock: Clock,
     private readonly records = new Map<string, InstanceRecord>(),
     private readonly leases = new Map<string, Lease>(),
+    private readonly items = new Map<string, { history: HistoryEntry[]; resolved: Map<string, string> }>(),
   ) {}
 
   /** The same records and leases, judged by another worker's clock (tests of clock skew). */
   withClock(clock: Clock): MemoryInstanceStore {
-    return new MemoryInstanceStore(clock, this.records, this.leases);
+    return new MemoryInstanceStore(clock, this.records, this.leases, this.items);
   }
 
   get(instanceId: string): Promise<InstanceRecord | undefined> {
     const record = this.records.get(instanceId);
+    if (record === undefined) return Promise.resolve(undefined);
+    const earlier = (this.items.get(instanceId)?.history ?? []).slice(0, record.history_base ?? 0);
+    const { history_base: _base, ...view } = structuredClone(record);
+    return Promise.resolve({ ...view, history: [...earlier, ...view.history] });
+  }
+
+  load(instanceId: string): Promise<InstanceRecord | undefined> {
+    const record = this.records.get(instanceId);
     return Promise.resolve(record === undefined ? undefined : structuredClone(record));
+  }
+
+  resolution(instanceId: string, requestId: string): Promise<Resolution | 'RESOLVED' | undefined> {
+    const found = this.items.get(instanceId)?.resolved.get(requestId);
+    return Promise.resolve(found as Resolution | 'RESOLVED' | undefined);
   }
 
   acquireLease(instanceId: string, ttlMs: number): Promise<Lease | undefined> {
@@ -43,13 +58,20 @@ export class MemoryInstanceStore implements InstanceStore {
     );
   }
 
-  save(record: InstanceRecord, lease: Lease): Promise<void> {
+  save(record: InstanceRecord, lease: Lease, flush: CommitFlush = {}): Promise<void> {
     const storedVersion = this.records.get(record.instance_id)?.version ?? 0;
     // As the DynamoDB store: the version alone decides; the lease only saves wasted work.
     void lease;
     if (storedVersion !== (record.version ?? 1) - 1) {
       return Promise.reject(new StaleCommitError(record.instance_id));
     }
+    // Items first, as in DynamoDB: what they hold was committed before, so writing them is idempotent.
+    const items = this.items.get(record.instance_id) ?? { history: [], resolved: new Map<string, string>() };
+    this.items.set(record.instance_id, items);
+    flush.history?.entries.forEach(
+      (entry, i) => (items.history[(flush.history?.at ?? 0) + i] = structuredClone(entry)),
+    );
+    for (const [id, resolution] of Object.entries(flush.resolved ?? {})) items.resolved.set(id, resolution);
     this.records.set(record.instance_id, structuredClone(record));
     return Promise.resolve();
   }

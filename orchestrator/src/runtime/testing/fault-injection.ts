@@ -2,7 +2,7 @@ import type { RunnableConfig } from '@langchain/core/runnables';
 import type { BaseCheckpointSaver } from '@langchain/langgraph-checkpoint';
 import type { InstanceRecord } from '../instance-record';
 import type { AsyncRequestMessage } from '../messages';
-import type { CapabilityDispatcher, InstanceStore, Lease } from '../ports';
+import type { CapabilityDispatcher, CommitFlush, InstanceStore, Lease } from '../ports';
 import type { SimulationPorts } from '../memory/workflow-simulation';
 import { DelegatingCheckpointer } from '../delegating-checkpointer';
 
@@ -114,6 +114,12 @@ class CrashingInstanceStore implements InstanceStore {
   get(instanceId: string) {
     return this.life.run(() => this.inner.get(instanceId));
   }
+  load(instanceId: string) {
+    return this.life.run(() => this.inner.load(instanceId));
+  }
+  resolution(instanceId: string, requestId: string) {
+    return this.life.run(() => this.inner.resolution(instanceId, requestId));
+  }
   acquireLease(instanceId: string, ttlMs: number) {
     return this.life.run(() => this.inner.acquireLease(instanceId, ttlMs));
   }
@@ -123,8 +129,8 @@ class CrashingInstanceStore implements InstanceStore {
   leaseExpiry(instanceId: string) {
     return this.life.run(() => this.inner.leaseExpiry(instanceId));
   }
-  save(record: InstanceRecord, lease: Lease) {
-    return this.plan.around(this.life, 'save', () => this.inner.save(record, lease));
+  save(record: InstanceRecord, lease: Lease, flush?: CommitFlush) {
+    return this.plan.around(this.life, 'save', () => this.inner.save(record, lease, flush));
   }
 }
 
