@@ -9,6 +9,7 @@ import {
   type AttributeValue,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
+import { DynamoDBSaver } from '../checkpoint';
 import type { Clock } from '../graph/engine-dependencies';
 import type { HistoryEntry, Resolution } from '../graph/workflow-state';
 import { EngineError, StaleCommitError } from '../runtime/errors';
@@ -33,6 +34,8 @@ import { awsCall, translateAwsError } from './aws-errors';
  *   redelivered with its own) and say so in `context_omitted` and `start_context_omitted`.
  */
 export class DynamoDbInstanceStore implements InstanceStore {
+  private saver: DynamoDBSaver | undefined;
+
   constructor(
     private readonly dynamodb: DynamoDBClient,
     private readonly table: string,
@@ -65,8 +68,20 @@ export class DynamoDbInstanceStore implements InstanceStore {
         start = page.LastEvaluatedKey;
       } while (start);
     }
-    const { history_base: _base, ...view } = record;
-    return { ...view, history: [...earlier.filter(Boolean), ...record.history] };
+    const { history_base: _base, context_in_checkpoint: inCheckpoint, ...view } = record;
+    const context = inCheckpoint ? await this.checkpointContext(record) : record.context;
+    return { ...view, context, history: [...earlier.filter(Boolean), ...record.history] };
+  }
+
+  /** The context of the checkpoint the record adopted (where a large context lives). */
+  private async checkpointContext(record: InstanceRecord): Promise<Record<string, unknown>> {
+    const head = record.checkpoints?.heads[''];
+    if (head === undefined) return record.context;
+    this.saver ??= new DynamoDBSaver({ client: this.dynamodb, tableName: this.table });
+    const tuple = await this.saver.getTuple({
+      configurable: { thread_id: record.instance_id, checkpoint_ns: '', checkpoint_id: head },
+    });
+    return (tuple?.checkpoint.channel_values.context ?? record.context) as Record<string, unknown>;
   }
 
   async load(instanceId: string): Promise<InstanceRecord | undefined> {

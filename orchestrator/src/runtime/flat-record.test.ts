@@ -75,3 +75,18 @@ describe('a record that does not grow with history', () => {
     expect(outcome).toEqual({ kind: 'ack', note: 'duplicate' });
   });
 });
+
+describe('a large context', () => {
+  it('stays in the checkpoint: the stored record is small, and get still shows the whole context', async () => {
+    const big = 'x'.repeat(200_000);
+    const sim = startInlineWorkflow(LOOP(3), { syncCapabilities: { count }, context: { n: 0, big } });
+    await sim.drain();
+    const stored = await sim.instances.load(INSTANCE);
+    expect(stored?.context_in_checkpoint).toBe(true);
+    expect(JSON.stringify(stored).length).toBeLessThan(10_000);
+    const full = await sim.instances.get(INSTANCE);
+    expect(full?.status).toBe('SUCCEEDED');
+    expect(full?.context).toMatchObject({ n: 3, big });
+    expect(full).not.toHaveProperty('context_in_checkpoint');
+  });
+});

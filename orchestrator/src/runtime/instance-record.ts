@@ -25,6 +25,8 @@ export interface InstanceRecord {
   readonly workflow_id: string;
   readonly status: InstanceStatus;
   readonly context: Record<string, unknown>;
+  /** As stored: the context was too large to carry and is read from the checkpoint (`get` does). */
+  readonly context_in_checkpoint?: true;
   readonly waits: readonly WaitView[];
   /**
    * One entry per node execution, in order of completion. As stored, only the steps of the last commit;

@@ -510,7 +510,7 @@ export class OrchestratorRuntime {
     const updated: InstanceRecord = {
       ...record,
       status,
-      context: values.context ?? record.context,
+      ...recordContext(values.context ?? record.context),
       waits: open.map((w) => ({
         request_id: w.request_id,
         node: w.node,
@@ -820,6 +820,22 @@ export class OrchestratorRuntime {
   }
 }
 
+/**
+ * The context as the record carries it: itself when small; else nothing, and `InstanceStore.get` reads it
+ * from the checkpoint. A big context in the record would make every commit cost its size, whatever
+ * changed (a DynamoDB write costs the size of the whole item).
+ */
+function recordContext(
+  context: Record<string, unknown>,
+): Pick<InstanceRecord, 'context' | 'context_in_checkpoint'> {
+  return JSON.stringify(context).length <= MAX_RECORD_CONTEXT_CHARS
+    ? { context }
+    : { context: {}, context_in_checkpoint: true };
+}
+
+/** Contexts up to this size (JSON characters) ride in the record; larger ones stay in the checkpoint. */
+const MAX_RECORD_CONTEXT_CHARS = 8 * 1024;
+
 /** Whether a commit would change anything but its own bookkeeping. */
 function changed(before: InstanceRecord, after: InstanceRecord): boolean {
   const strip = (r: InstanceRecord) => ({ ...r, updated_at: '', version: 0, checkpoints: undefined });
@@ -830,7 +846,6 @@ function changed(before: InstanceRecord, after: InstanceRecord): boolean {
 function withVersion(record: InstanceRecord): InstanceRecord {
   return record.version === undefined ? { ...record, version: 0 } : record;
 }
-
 
 function missingContext(definition: WorkflowDefinition, context: Record<string, unknown>) {
   const missing = (definition.initial_context ?? []).filter((key) => context[key] === undefined);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../graph/engine-dependencies';
 import { StaleCommitError } from '../errors';
 import type { InstanceRecord } from '../instance-record';
+import type { BaseCheckpointSaver } from '@langchain/langgraph-checkpoint';
 import type { HistoryEntry, Resolution } from '../../graph/workflow-state';
 import type { CommitFlush, InstanceStore, Lease } from '../ports';
 
@@ -16,16 +17,29 @@ export class MemoryInstanceStore implements InstanceStore {
 
   /** The same records and leases, judged by another worker's clock (tests of clock skew). */
   withClock(clock: Clock): MemoryInstanceStore {
-    return new MemoryInstanceStore(clock, this.records, this.leases, this.items);
+    const store = new MemoryInstanceStore(clock, this.records, this.leases, this.items);
+    store.checkpoints = this.checkpoints;
+    return store;
   }
 
   get(instanceId: string): Promise<InstanceRecord | undefined> {
     const record = this.records.get(instanceId);
     if (record === undefined) return Promise.resolve(undefined);
     const earlier = (this.items.get(instanceId)?.history ?? []).slice(0, record.history_base ?? 0);
-    const { history_base: _base, ...view } = structuredClone(record);
-    return Promise.resolve({ ...view, history: [...earlier, ...view.history] });
+    const { history_base: _base, context_in_checkpoint: inCheckpoint, ...view } = structuredClone(record);
+    const full = { ...view, history: [...earlier, ...view.history] };
+    const head = record.checkpoints?.heads[''];
+    if (!inCheckpoint || !this.checkpoints || head === undefined) return Promise.resolve(full);
+    return this.checkpoints
+      .getTuple({ configurable: { thread_id: instanceId, checkpoint_ns: '', checkpoint_id: head } })
+      .then((tuple) => ({
+        ...full,
+        context: structuredClone((tuple?.checkpoint.channel_values.context ?? {}) as Record<string, unknown>),
+      }));
   }
+
+  /** Where `get` reads a context too large for the record (the simulation's checkpointer). */
+  checkpoints: BaseCheckpointSaver | undefined;
 
   load(instanceId: string): Promise<InstanceRecord | undefined> {
     const record = this.records.get(instanceId);

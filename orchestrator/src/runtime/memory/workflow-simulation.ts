@@ -84,6 +84,7 @@ export class WorkflowSimulation {
   constructor(private readonly options: SimulationOptions = {}) {
     this.logger = options.logger ?? new RecordingLogger();
     this.checkpointer = options.checkpointer ?? new MemorySaver();
+    this.instances.checkpoints = this.checkpointer;
     this.maxReceiveCount = options.maxReceiveCount ?? 5;
     this.runtime = this.newProcess();
     if (options.mocks !== false) {
