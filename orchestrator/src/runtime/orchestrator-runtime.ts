@@ -511,6 +511,8 @@ export class OrchestratorRuntime {
       ...record,
       status,
       ...recordContext(values.context ?? record.context),
+      // The graph has started from it: the checkpoint holds it now, and the record need not.
+      start_context: {},
       waits: open.map((w) => ({
         request_id: w.request_id,
         node: w.node,
