@@ -90,3 +90,21 @@ describe('a large context', () => {
     expect(full).not.toHaveProperty('context_in_checkpoint');
   });
 });
+
+describe('timers of closed waits', () => {
+  it('cost one read: no lease, nothing written, nothing re-armed', async () => {
+    const sim = startInlineWorkflow(LOOP(1), { syncCapabilities: { count }, context: { n: 0 } });
+    while (sim.dispatcher.sent.length === 0) await sim.step();
+    await sim.step(); // the reply: the wait closes, its 1-hour timer is still scheduled
+    const timer = sim.timers.scheduled.find((t) => t.request_id === sim.dispatcher.sent[0]?.request_id);
+    if (!timer) throw new Error('no timer');
+    const load = jest.spyOn(sim.instances, 'load');
+    const lease = jest.spyOn(sim.instances, 'acquireLease');
+    const save = jest.spyOn(sim.instances, 'save');
+    const armed = sim.timers.scheduled.length;
+    sim.clock.set(timer.fire_at);
+    expect(await sim.runtime.handle(timer)).toEqual({ kind: 'ack', note: 'timer for a wait that is over' });
+    expect([load.mock.calls.length, lease.mock.calls.length, save.mock.calls.length]).toEqual([1, 0, 0]);
+    expect(sim.timers.scheduled.length).toBe(armed);
+  });
+});

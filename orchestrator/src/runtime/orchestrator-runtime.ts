@@ -140,6 +140,12 @@ export class OrchestratorRuntime {
       ...('workflow_id' in message ? { workflow_id: message.workflow_id } : {}),
       ...('request_id' in message ? { request_id: message.request_id } : {}),
     });
+    if (message.type === 'TIMER_FIRED') {
+      // Most timers find their wait closed (the reply came first): one read, no lease, nothing re-armed.
+      // A timer too early for its deadline is re-armed without the lease too: it changes nothing.
+      const early = await this.timerWithoutLease(message);
+      if (early) return early;
+    }
     const lease = await this.acquireLease(instanceId);
     if (!lease) {
       this.options.metrics.record('LeaseConflicts', 1);
@@ -196,6 +202,19 @@ export class OrchestratorRuntime {
       case 'CANCEL_WORKFLOW':
         return this.cancel(message, record, lease, instanceLog);
     }
+  }
+
+  private async timerWithoutLease(message: TimerFired): Promise<HandleOutcome | undefined> {
+    const record = await this.options.instances.load(message.instance_id);
+    if (!record) return undefined;
+    if (isTerminal(record.status) || !record.waits.some((w) => w.request_id === message.request_id)) {
+      return ack('timer for a wait that is over');
+    }
+    if (this.options.clock.now().getTime() < Date.parse(message.fire_at)) {
+      await this.options.timers.schedule(message);
+      return ack('timer re-armed');
+    }
+    return undefined;
   }
 
   /**
