@@ -61,6 +61,8 @@ export function resourceNames(stage: Stage) {
     retentionFunction: name('retention-function'),
     /** Where stream batches the retention function could not purge end, after their retries. */
     retentionDlq: name('retention-dlq'),
+    /** EventBridge Scheduler group of the one-time schedules that deliver long timers (at most 64 characters). */
+    timerScheduleGroup: name('timer-schedules'),
     orchestratorLogGroup: `/aws/lambda/${name('workflow-orchestrator-function')}`,
     dashboard: name('workflow-dashboard'),
     metricsNamespace: 'CCH/WorkflowEngine',

@@ -1,0 +1,89 @@
+import { createHash } from 'node:crypto';
+import { CreateScheduleCommand, type SchedulerClient } from '@aws-sdk/client-scheduler';
+import type { Clock } from '../graph/engine-dependencies';
+import type { TimerFired } from '../runtime/messages';
+import type { TimerScheduler } from '../runtime/ports';
+import { translateAwsError } from './aws-errors';
+import { MAX_SQS_DELAY_SECONDS } from './sqs-timer-scheduler';
+
+export interface EventBridgeTimerSchedulerOptions {
+  readonly scheduler: SchedulerClient;
+  /** The schedule group every timer schedule is created in (resourceNames(stage).timerScheduleGroup). */
+  readonly groupName: string;
+  /** The role EventBridge Scheduler assumes to send to the command queue (sqs:SendMessage on it only). */
+  readonly roleArn: string;
+  /** ARN of the command queue: the schedules' target. */
+  readonly commandQueueArn: string;
+  /** Timers due within SQS's 15-minute delay go here (the SqsTimerScheduler on the same command queue). */
+  readonly shortTimers: TimerScheduler;
+  readonly clock: Clock;
+}
+
+/** Schedule names: 1-64 characters of [0-9A-Za-z_.-]. */
+const NAME_PREFIX = 'cch-timer-';
+
+/**
+ * Timers on EventBridge Scheduler: one one-time schedule per wait, whatever its length, instead of a delayed
+ * SQS message re-armed every 15 minutes (672 deliveries for a 7-day wait). A timer due within 15 minutes
+ * still goes through the SQS delay, which is cheaper and has no minimum granularity.
+ *
+ * The schedule fires once at `fire_at` (rounded up to the second, so it never arrives early), sends the
+ * TIMER_FIRED JSON to the command queue, and deletes itself. Its name is a hash of the timer, so scheduling
+ * the same timer twice (a redelivered message, a retried batch) is a ConflictException, taken as done.
+ */
+export class EventBridgeTimerScheduler implements TimerScheduler {
+  constructor(private readonly options: EventBridgeTimerSchedulerOptions) {}
+
+  async schedule(timer: TimerFired): Promise<void> {
+    const dueMs = Date.parse(timer.fire_at) - this.options.clock.now().getTime();
+    if (dueMs <= MAX_SQS_DELAY_SECONDS * 1000) {
+      await this.options.shortTimers.schedule(timer);
+      return;
+    }
+    try {
+      await this.options.scheduler.send(new CreateScheduleCommand(timerSchedule(timer, this.options)));
+    } catch (error) {
+      if ((error as { name?: unknown } | undefined)?.name === 'ConflictException') return;
+      throw translateAwsError('SCHEDULER', 'CreateSchedule', error);
+    }
+  }
+}
+
+/** The CreateSchedule request for a timer (exported for tests and for operators reading schedules). */
+export function timerSchedule(
+  timer: TimerFired,
+  target: Pick<EventBridgeTimerSchedulerOptions, 'groupName' | 'roleArn' | 'commandQueueArn'>,
+) {
+  return {
+    Name: timerScheduleName(timer),
+    GroupName: target.groupName,
+    ScheduleExpression: `at(${atExpressionTime(timer.fire_at)})`,
+    ScheduleExpressionTimezone: 'UTC',
+    FlexibleTimeWindow: { Mode: 'OFF' as const },
+    ActionAfterCompletion: 'DELETE' as const,
+    Description: `TIMER_FIRED ${timer.instance_id} ${timer.request_id}`.slice(0, 512),
+    Target: {
+      Arn: target.commandQueueArn,
+      RoleArn: target.roleArn,
+      Input: JSON.stringify(timer),
+    },
+  };
+}
+
+/**
+ * `cch-timer-` + 54 hex digits of sha256(instance_id, request_id, fire_at): deterministic, so a repeat is
+ * idempotent, and within the 64-character limit whatever the ids' length. fire_at is part of it so that a
+ * wait whose deadline moved gets a schedule of its own rather than a conflict with the old one.
+ */
+export function timerScheduleName(timer: Pick<TimerFired, 'instance_id' | 'request_id' | 'fire_at'>): string {
+  const hash = createHash('sha256')
+    .update(JSON.stringify([timer.instance_id, timer.request_id, new Date(timer.fire_at).toISOString()]))
+    .digest('hex');
+  return NAME_PREFIX + hash.slice(0, 64 - NAME_PREFIX.length);
+}
+
+/** `yyyy-mm-ddThh:mm:ss` in UTC, rounded up to the whole second. */
+export function atExpressionTime(fireAt: string): string {
+  const ms = Math.ceil(Date.parse(fireAt) / 1000) * 1000;
+  return new Date(ms).toISOString().slice(0, 19);
+}
