@@ -32,6 +32,7 @@ import type {
 import type {
   CapabilityDispatcher,
   CommitFlush,
+  DefinitionText,
   DefinitionStore,
   InstanceStore,
   Lease,
@@ -106,6 +107,7 @@ interface StepReports {
  */
 export class OrchestratorRuntime {
   private readonly graphs = new Map<string, CompiledWorkflow>();
+  private readonly validations = new Map<string, ReturnType<typeof validateDefinition>>();
   private readonly deps: EngineDependencies;
   private readonly leaseTtlMs: number;
   private readonly busyRetrySeconds: number;
@@ -289,9 +291,7 @@ export class OrchestratorRuntime {
       version: 0,
       checkpoints: NO_CHECKPOINTS,
     };
-    const { definition, diagnostics } = validateDefinition(key, definitionText.text, {
-      syncCapabilityIds: new Set(Object.keys(this.options.syncCapabilities)),
-    });
+    const { definition, diagnostics } = this.validated(key, definitionText);
     const failure = !definition
       ? {
           code: 'INVALID_DEFINITION',
@@ -799,6 +799,24 @@ export class OrchestratorRuntime {
       if (parallel) return { ...entry, parallel };
     }
     return undefined;
+  }
+
+  /**
+   * A definition validated once per content (sha256) and key, per process: most STARTs name a definition
+   * this worker has seen, and validation is the costliest part of a START.
+   */
+  private validated(key: string, text: DefinitionText): ReturnType<typeof validateDefinition> {
+    const cacheKey = `${text.sha256}|${key}`;
+    const cached = this.validations.get(cacheKey);
+    if (cached) return cached;
+    const result = validateDefinition(key, text.text, {
+      syncCapabilityIds: new Set(Object.keys(this.options.syncCapabilities)),
+    });
+    if (this.validations.size >= MAX_CACHED_GRAPHS) {
+      this.validations.delete(this.validations.keys().next().value as string);
+    }
+    this.validations.set(cacheKey, result);
+    return result;
   }
 
   /** The compiled graph of the instance's pinned definition; `validated` spares START a second parse. */
