@@ -1,11 +1,15 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createAwsOrchestrator } from './aws/aws-orchestrator';
+import type { TimerSchedulerOptions } from './aws/eventbridge-timer-scheduler';
 import type { SqsBatchProcessor } from './aws/sqs-batch-processor';
 
 /**
  * The orchestrator Lambda, on the command and reply queues. Configuration: CCH_ENV and CCH_OWNER name
  * every resource (see naming/resource-names.ts); CCH_LEASE_TTL_SECONDS bounds how long a crashed
- * invocation blocks its instance; CCH_RETENTION_SECONDS is how long a finished instance is kept; AWS_REGION and the SDK's own AWS_ENDPOINT_URL_* variables do the rest.
+ * invocation blocks its instance; CCH_RETENTION_SECONDS is how long a finished instance is kept;
+ * CCH_TIMER_SCHEDULER=eventbridge (with CCH_TIMER_ROLE_ARN, CCH_TIMER_QUEUE_ARN, CCH_TIMER_SCHEDULE_GROUP)
+ * puts waits over 15 minutes on EventBridge Scheduler, else timers are SQS delays; AWS_REGION and the
+ * SDK's own AWS_ENDPOINT_URL_* variables do the rest.
  * Built once per container.
  */
 let processor: Promise<SqsBatchProcessor> | undefined;
@@ -15,6 +19,7 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
     stage: stageFromEnv(),
     leaseTtlMs: leaseTtlFromEnv(),
     retentionSeconds: positiveNumberFromEnv('CCH_RETENTION_SECONDS'),
+    timers: timersFromEnv(),
   }).processor();
   try {
     return await (await processor).process(event);
@@ -28,6 +33,19 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
 function leaseTtlFromEnv(): number | undefined {
   const seconds = positiveNumberFromEnv('CCH_LEASE_TTL_SECONDS');
   return seconds === undefined ? undefined : seconds * 1000;
+}
+
+/** CCH_TIMER_SCHEDULER: `sqs` (default) or `eventbridge`, which needs the role and queue ARNs. */
+export function timersFromEnv(env: NodeJS.ProcessEnv = process.env): TimerSchedulerOptions {
+  const kind = env.CCH_TIMER_SCHEDULER || 'sqs';
+  if (kind === 'sqs') return { kind };
+  if (kind !== 'eventbridge') throw new Error(`CCH_TIMER_SCHEDULER '${kind}' must be sqs or eventbridge`);
+  const roleArn = env.CCH_TIMER_ROLE_ARN;
+  const commandQueueArn = env.CCH_TIMER_QUEUE_ARN;
+  if (!roleArn || !commandQueueArn) {
+    throw new Error('CCH_TIMER_SCHEDULER=eventbridge needs CCH_TIMER_ROLE_ARN and CCH_TIMER_QUEUE_ARN');
+  }
+  return { kind, roleArn, commandQueueArn, groupName: env.CCH_TIMER_SCHEDULE_GROUP || undefined };
 }
 
 function positiveNumberFromEnv(name: string): number | undefined {

@@ -16,6 +16,7 @@ import { SqsBatchProcessor } from './sqs-batch-processor';
 import { SqsCapabilityDispatcher } from './sqs-capability-dispatcher';
 import { SqsClaimCheck } from './sqs-claim-check';
 import { SqsTimerScheduler } from './sqs-timer-scheduler';
+import { createTimerScheduler, type TimerSchedulerOptions } from './eventbridge-timer-scheduler';
 
 export interface AwsOrchestratorOptions {
   readonly stage: Stage;
@@ -34,6 +35,8 @@ export interface AwsOrchestratorOptions {
   readonly leaseTtlMs?: number | undefined;
   /** Retry delays of the runtime (tests shorten them). */
   readonly retryDelays?: Pick<RuntimeOptions, 'busyRetrySeconds' | 'notReadyRetrySeconds'>;
+  /** SQS delays (default) or EventBridge Scheduler schedules for waits over 15 minutes. */
+  readonly timers?: TimerSchedulerOptions;
 }
 
 /** The orchestrator on AWS adapters, as the Lambda and the local stack's pollers run it. */
@@ -61,7 +64,11 @@ export function createAwsOrchestrator(options: AwsOrchestratorOptions) {
         instances: new DynamoDbInstanceStore(dynamodb, names.stateTable, clock),
         checkpointer,
         dispatcher: new SqsCapabilityDispatcher(sqs, queues, names.capabilityRequestQueue, claimCheck),
-        timers: new SqsTimerScheduler(sqs, () => queues.url(names.commandQueue), clock),
+        timers: createTimerScheduler(
+          options.timers,
+          new SqsTimerScheduler(sqs, () => queues.url(names.commandQueue), clock),
+          { groupName: names.timerScheduleGroup, clock },
+        ),
         clock,
         logger,
         metrics: options.metrics ?? new EmfMetrics(names.metricsNamespace, names.metricDimensions),

@@ -1,5 +1,9 @@
 import { createHash } from 'node:crypto';
-import { CreateScheduleCommand, type SchedulerClient } from '@aws-sdk/client-scheduler';
+import {
+  CreateScheduleCommand,
+  SchedulerClient,
+  type SchedulerClientConfig,
+} from '@aws-sdk/client-scheduler';
 import type { Clock } from '../graph/engine-dependencies';
 import type { TimerFired } from '../runtime/messages';
 import type { TimerScheduler } from '../runtime/ports';
@@ -86,4 +90,38 @@ export function timerScheduleName(timer: Pick<TimerFired, 'instance_id' | 'reque
 export function atExpressionTime(fireAt: string): string {
   const ms = Math.ceil(Date.parse(fireAt) / 1000) * 1000;
   return new Date(ms).toISOString().slice(0, 19);
+}
+
+/**
+ * How the orchestrator delivers timers. `sqs` (the default, and the local stack's: there is no Scheduler
+ * emulator): delayed TIMER_FIRED messages, re-armed every 15 minutes. `eventbridge`: one EventBridge
+ * Scheduler schedule per wait over 15 minutes, SQS delays for the rest.
+ */
+export type TimerSchedulerOptions =
+  | { readonly kind: 'sqs' }
+  | {
+      readonly kind: 'eventbridge';
+      /** Default: resourceNames(stage).timerScheduleGroup. */
+      readonly groupName?: string | undefined;
+      readonly roleArn: string;
+      readonly commandQueueArn: string;
+      /** SDK settings of the SchedulerClient (endpoint, region, credentials). */
+      readonly client?: SchedulerClientConfig;
+    };
+
+/** The TimerScheduler `options` ask for, on top of the SQS one that short timers (or all of them) use. */
+export function createTimerScheduler(
+  options: TimerSchedulerOptions | undefined,
+  sqsTimers: TimerScheduler,
+  defaults: { readonly groupName: string; readonly clock: Clock },
+): TimerScheduler {
+  if (!options || options.kind === 'sqs') return sqsTimers;
+  return new EventBridgeTimerScheduler({
+    scheduler: new SchedulerClient(options.client ?? {}),
+    groupName: options.groupName ?? defaults.groupName,
+    roleArn: options.roleArn,
+    commandQueueArn: options.commandQueueArn,
+    shortTimers: sqsTimers,
+    clock: defaults.clock,
+  });
 }
