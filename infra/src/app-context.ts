@@ -12,7 +12,15 @@ export interface AppContext {
   readonly alarmTopicArn?: string;
   /** Days a finished instance is kept before it is removed whole (`retentionDays`, default 30). */
   readonly retentionDays: number;
+  /** How the orchestrator delivers timers (`timerScheduler`, see readTimerScheduler). */
+  readonly timerScheduler: TimerSchedulerKind;
 }
+
+/**
+ * `eventbridge`: waits over 15 minutes are one-time EventBridge Scheduler schedules (one per wait);
+ * `sqs`: delayed messages re-armed every 15 minutes (96 a day per wait).
+ */
+export type TimerSchedulerKind = 'eventbridge' | 'sqs';
 
 /** How long a finished instance is kept when the context does not say. */
 export const DEFAULT_RETENTION_DAYS = 30;
@@ -49,6 +57,7 @@ export function readAppContext(tryGetContext: (key: string) => unknown): AppCont
     extraCapabilityDomains: listContext(tryGetContext, 'capabilityDomains'),
     ...(alarmTopicArn === undefined ? {} : { alarmTopicArn }),
     retentionDays: readRetentionDays(tryGetContext),
+    timerScheduler: readTimerScheduler(tryGetContext, stage.env),
   };
 }
 
@@ -66,6 +75,19 @@ export function readRetentionDays(tryGetContext: (key: string) => unknown): numb
     );
   }
   return days;
+}
+
+/**
+ * `timerScheduler`: `eventbridge` or `sqs`; when absent, `eventbridge` for every env but `local` (the
+ * embedded local stack has no Scheduler emulator and keeps SQS timers). The stack reads it through here too.
+ */
+export function readTimerScheduler(tryGetContext: (key: string) => unknown, env: string): TimerSchedulerKind {
+  const value = tryGetContext('timerScheduler');
+  if (value === undefined || value === null || value === '') return env === 'local' ? 'sqs' : 'eventbridge';
+  if (value === 'eventbridge' || value === 'sqs') return value;
+  throw new InvalidAppContextError(
+    `CDK context 'timerScheduler' must be eventbridge or sqs, got ${JSON.stringify(value)}`,
+  );
 }
 
 function requiredString(tryGetContext: (key: string) => unknown, key: string): string {

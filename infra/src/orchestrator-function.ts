@@ -8,6 +8,7 @@ import { acknowledgeWildcards, logicalIdOf } from './nag';
 import { NodeLambda } from './node-lambda';
 import type { Queues } from './queues';
 import type { Storage } from './storage';
+import type { TimerSchedules } from './timer-schedules';
 
 /** Tuning of the orchestrator Lambda and of its two SQS event sources. */
 export interface OrchestratorTuning {
@@ -38,6 +39,8 @@ export interface OrchestratorFunctionProps extends OrchestratorTuning {
   readonly removalPolicy: RemovalPolicy;
   /** How long a finished instance is kept: its status record expires this long after it ended. */
   readonly retentionPeriod: Duration;
+  /** EventBridge Scheduler for waits over 15 minutes; without it, timers are SQS delays only. */
+  readonly timers?: TimerSchedules;
 }
 
 export const ORCHESTRATOR_DEFAULTS = {
@@ -59,6 +62,8 @@ export const ORCHESTRATOR_DEFAULTS = {
  * - `LOG_LEVEL`: the pino level (`info` by default).
  * - `CCH_RETENTION_SECONDS`: a finished instance's status record gets a TTL this long after it ended; the
  *   retention function then removes its checkpoints (see RetentionFunction).
+ * - `CCH_TIMER_SCHEDULER`: `sqs`, or `eventbridge` with `CCH_TIMER_ROLE_ARN`, `CCH_TIMER_QUEUE_ARN` and
+ *   `CCH_TIMER_SCHEDULE_GROUP` (see TimerSchedules).
  * - `NODE_OPTIONS=--enable-source-maps`: stack traces point into the TypeScript sources.
  * Metrics are EMF lines on stdout in namespace `resourceNames(...).metricsNamespace` (see `Monitoring`).
  *
@@ -99,6 +104,7 @@ export class OrchestratorFunction extends Construct {
         // its instance only until the lease expires.
         CCH_LEASE_TTL_SECONDS: String(this.timeout.toSeconds() + 30),
         CCH_RETENTION_SECONDS: String(props.retentionPeriod.toSeconds()),
+        ...(props.timers?.environment ?? { CCH_TIMER_SCHEDULER: 'sqs' }),
       },
     });
     this.function = this.lambda.function;
@@ -119,6 +125,8 @@ export class OrchestratorFunction extends Construct {
     for (const { dlq } of [queues.command, queues.reply]) {
       dlq.grant(role, 'sqs:SendMessage', 'sqs:GetQueueUrl');
     }
+    // Waits over 15 minutes: CreateSchedule in the timer group, passing the scheduler's target role.
+    props.timers?.grantCreateSchedules(role);
 
     const eventSourceProps = {
       batchSize: props.batchSize ?? ORCHESTRATOR_DEFAULTS.batchSize,

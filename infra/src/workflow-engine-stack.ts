@@ -3,7 +3,7 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { resourceNames, type ResourceNames, type Stage } from '../../orchestrator/src/naming/resource-names';
-import { readRetentionDays } from './app-context';
+import { readRetentionDays, readTimerScheduler, type TimerSchedulerKind } from './app-context';
 import {
   CapabilityMockFunction,
   CAPABILITY_MOCK_DEFAULTS,
@@ -19,6 +19,7 @@ import { lambdaEntries } from './paths';
 import { Queues } from './queues';
 import { RetentionFunction, RETENTION_ENTRY, type RetentionTuning } from './retention-function';
 import { Storage } from './storage';
+import { TimerSchedules } from './timer-schedules';
 
 /** AWS's guidance for SQS event sources: visibility timeout at least six times the function timeout. */
 export const VISIBILITY_TIMEOUT_FACTOR = 6;
@@ -57,6 +58,11 @@ export interface WorkflowEngineStackProps extends StackProps {
    * @default context `retentionDays`, else 30 days
    */
   readonly retentionPeriod?: Duration;
+  /**
+   * How timers are delivered: `eventbridge` adds a schedule group and the scheduler's role (TimerSchedules).
+   * @default context `timerScheduler`, else `eventbridge` for every env but `local`
+   */
+  readonly timerScheduler?: TimerSchedulerKind;
   /** Retention Lambda and stream event source tuning. */
   readonly retentionTuning?: RetentionTuning;
   /**
@@ -100,6 +106,8 @@ export class WorkflowEngineStack extends Stack {
   /** Undefined when the mock is switched off (context `capabilityMock=false`, or env `prod`). */
   public readonly capabilityMock?: CapabilityMockFunction;
   public readonly monitoring: Monitoring;
+  /** Undefined when timers are SQS delays only (`timerScheduler=sqs`). */
+  public readonly timers?: TimerSchedules;
 
   constructor(scope: Construct, id: string, props: WorkflowEngineStackProps) {
     super(scope, id, props);
@@ -122,6 +130,15 @@ export class WorkflowEngineStack extends Stack {
       ...(props.maxReceiveCount === undefined ? {} : { maxReceiveCount: props.maxReceiveCount }),
       removalPolicy,
     });
+    const timerScheduler =
+      props.timerScheduler ?? readTimerScheduler((key) => this.node.tryGetContext(key), stage.env);
+    if (timerScheduler === 'eventbridge') {
+      this.timers = new TimerSchedules(this, 'Timers', {
+        names: this.names,
+        commandQueue: this.queues.command.queue,
+        removalPolicy,
+      });
+    }
     this.orchestrator = new OrchestratorFunction(this, 'Orchestrator', {
       ...props.orchestrator,
       timeout: orchestratorTimeout,
@@ -132,6 +149,7 @@ export class WorkflowEngineStack extends Stack {
       entry: props.entries?.orchestrator ?? lambdaEntries.orchestrator,
       removalPolicy,
       retentionPeriod,
+      ...(this.timers ? { timers: this.timers } : {}),
     });
     this.retention = new RetentionFunction(this, 'Retention', {
       ...props.retentionTuning,

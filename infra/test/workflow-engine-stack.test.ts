@@ -269,6 +269,11 @@ describe('orchestrator function', () => {
       CCH_LEASE_TTL_SECONDS: '90',
       // Context retentionDays, 30 by default: a finished instance's record expires 30 days after it ended.
       CCH_RETENTION_SECONDS: String(30 * DAY),
+      // A dev stack puts long timers on EventBridge Scheduler by default (see timer-schedules.test.ts).
+      CCH_TIMER_SCHEDULER: 'eventbridge',
+      CCH_TIMER_ROLE_ARN: resolve(stack.timers?.targetRole.roleArn),
+      CCH_TIMER_QUEUE_ARN: resolve(stack.queues.command.queue.queueArn),
+      CCH_TIMER_SCHEDULE_GROUP: stack.names.timerScheduleGroup,
     });
   });
 
