@@ -29,8 +29,8 @@ export interface AwsOrchestratorOptions {
   readonly logger?: Logger;
   readonly metrics?: Metrics;
   readonly clock?: Clock;
-  /** Checkpoint items expire this long after their last write (DynamoDB TTL); default 90 days. */
-  readonly checkpointTtlSeconds?: number;
+  /** A finished instance is removed whole this long after it ended (default 30 days). */
+  readonly retentionSeconds?: number;
   /** How long a lease outlives its holder (default: the runtime's). */
   readonly leaseTtlMs?: number | undefined;
   /** Retry delays of the runtime (tests shorten them). */
@@ -50,11 +50,9 @@ export function createAwsOrchestrator(options: AwsOrchestratorOptions) {
   const queues = new QueueUrls(sqs);
   // Messages over SQS's size travel through the event-data bucket (capability mocks share this one).
   const claimCheck = new SqsClaimCheck({ s3, bucket: names.eventDataBucket, prefix: names.sqsPayloadPrefix });
-  const checkpointer = new DynamoDBSaver({
-    client: dynamodb,
-    tableName: names.stateTable,
-    ttl: { attributeName: 'ttl', seconds: options.checkpointTtlSeconds ?? 90 * 24 * 3600 },
-  });
+  // No TTL on checkpoint items: a live instance never loses one. A finished instance's status record gets
+  // the TTL, and the retention purger removes its checkpoints with it.
+  const checkpointer = new DynamoDBSaver({ client: dynamodb, tableName: names.stateTable });
   const replyQueueUrl = queues.url(names.replyQueue);
   // The reply queue URL goes into every request; resolving it lazily keeps cold starts free of calls.
   const runtimePromise = replyQueueUrl.then(
@@ -75,6 +73,7 @@ export function createAwsOrchestrator(options: AwsOrchestratorOptions) {
         syncCapabilities: builtinSyncCapabilities,
         replyTo,
         ...options.retryDelays,
+        ...(options.retentionSeconds === undefined ? {} : { retentionSeconds: options.retentionSeconds }),
         ...(options.leaseTtlMs === undefined ? {} : { leaseTtlMs: options.leaseTtlMs }),
       }),
   );
