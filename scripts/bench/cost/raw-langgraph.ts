@@ -1,0 +1,113 @@
+import {
+  Annotation,
+  Command,
+  END,
+  interrupt,
+  MemorySaver,
+  START,
+  StateGraph,
+  type BaseCheckpointSaver,
+} from '@langchain/langgraph';
+
+/*
+ * The baselines of figure 5: hand-written LangGraph StateGraphs doing what the two benchmarked workflows
+ * do, on MemorySaver, as an application using LangGraph directly would write them. The state is the
+ * workflow context, merged by key; an async step is a node that interrupts and is resumed with the
+ * capability's reply (by interrupt id, one reply per invocation, as replies arrive one message at a time).
+ */
+
+const State = Annotation.Root({
+  context: Annotation<Record<string, unknown>>({ reducer: (a, b) => ({ ...a, ...b }), default: () => ({}) }),
+});
+type StateValue = typeof State.State;
+
+/** One checkpoint per invocation, as the engine's runtime runs LangGraph (durability "exit"). */
+export const RAW_DURABILITY = 'exit' as const;
+
+/** `steps` nodes in a row, each passing `shipmentId` on after checking it is there (core-process-response). */
+export function rawSyncChain(steps: number, checkpointer: BaseCheckpointSaver = new MemorySaver()) {
+  const graph = new StateGraph(State);
+  const names = Array.from({ length: steps }, (_, i) => `Sync_${i + 1}`);
+  for (const name of names) {
+    graph.addNode(name, (state: StateValue) => {
+      if (state.context.shipmentId === undefined) throw new Error('missing response keys: shipmentId');
+      return { context: { shipmentId: state.context.shipmentId } };
+    });
+  }
+  const edges = graph as unknown as { addEdge(from: string | string[], to: string): void };
+  edges.addEdge(START, names[0] as string);
+  names.forEach((name, i) => edges.addEdge(name, names[i + 1] ?? END));
+  return graph.compile({ checkpointer });
+}
+
+/** A, then B1/B2/B3 in parallel, then C: each an async step (interrupt, resumed with the reply's outputs). */
+export function rawFanOut(checkpointer: BaseCheckpointSaver = new MemorySaver()) {
+  const graph = new StateGraph(State);
+  const asyncStep = (name: string, inputKeys: string[], outputKey: string) =>
+    graph.addNode(name, (state: StateValue) => {
+      const input = Object.fromEntries(inputKeys.map((k) => [k, state.context[k]]));
+      const reply = interrupt<{ node: string; input: unknown; expected: string[] }, Record<string, unknown>>({
+        node: name,
+        input,
+        expected: [outputKey],
+      });
+      return { context: { [outputKey]: reply[outputKey] } };
+    });
+  asyncStep('Task_A', ['shipmentId', 'originCountry', 'destinationCountry'], 'a_result');
+  for (const b of ['Task_B1', 'Task_B2', 'Task_B3'])
+    asyncStep(b, ['shipmentId', 'a_result'], `${b.slice(5).toLowerCase()}_result`);
+  asyncStep('Task_C', ['shipmentId', 'b1_result', 'b2_result', 'b3_result'], 'c_result');
+  const edges = graph as unknown as { addEdge(from: string | string[], to: string): void };
+  edges.addEdge(START, 'Task_A');
+  for (const b of ['Task_B1', 'Task_B2', 'Task_B3']) edges.addEdge('Task_A', b);
+  edges.addEdge(['Task_B1', 'Task_B2', 'Task_B3'], 'Task_C');
+  edges.addEdge('Task_C', END);
+  return graph.compile({ checkpointer });
+}
+
+interface PendingInterrupt {
+  readonly id: string;
+  readonly value: { node: string; expected: string[] };
+}
+
+/**
+ * Runs one fan-out instance to its end as messages would: the start, then one reply per invocation, to the
+ * first interrupt still pending. Returns the invocations made.
+ */
+export async function runRawFanOut(graph: ReturnType<typeof rawFanOut>, threadId: string): Promise<number> {
+  type Result = { __interrupt__?: PendingInterrupt[] };
+  const config = { configurable: { thread_id: threadId }, durability: RAW_DURABILITY };
+  let result = (await graph.invoke(
+    { context: { shipmentId: 'SHP-1', originCountry: 'VN', destinationCountry: 'US' } },
+    config,
+  )) as Result;
+  let invocations = 1;
+  for (let next = result.__interrupt__?.[0]; next; next = result.__interrupt__?.[0]) {
+    const { node, expected } = next.value;
+    const outputs = Object.fromEntries(expected.map((k) => [k, `mock://${node}/${k}`]));
+    result = (await graph.invoke(new Command({ resume: { [next.id]: outputs } }), config)) as Result;
+    invocations += 1;
+  }
+  return invocations;
+}
+
+/** Runs one sequential instance (one invocation). */
+export async function runRawSyncChain(
+  graph: ReturnType<typeof rawSyncChain>,
+  threadId: string,
+): Promise<void> {
+  await graph.invoke(
+    { context: { shipmentId: 'SHP-1', originCountry: 'VN', destinationCountry: 'US' } },
+    { configurable: { thread_id: threadId }, durability: RAW_DURABILITY },
+  );
+}
+
+/** MemorySaver that counts the reads LangGraph makes (figure 2's "raw LangGraph: 6 getTuple"). */
+export class CountingMemorySaver extends MemorySaver {
+  getTupleCalls = 0;
+
+  override async getTuple(...args: Parameters<MemorySaver['getTuple']>) {
+    this.getTupleCalls += 1;
+    return super.getTuple(...args);
+  }
+}

@@ -1,0 +1,73 @@
+import {
+  ourCostPerRun,
+  perMillion,
+  sqsBilledRequests,
+  stepFunctionsCostPerRun,
+  stepFunctionsTransitions,
+} from '../../scripts/bench/cost/price-model';
+
+/** The cost model of issue 10, checked against runs priced by hand at the us-east-1 list prices. */
+describe('SQS billing', () => {
+  it('counts every started 64 KB of payload as one request', () => {
+    expect(sqsBilledRequests(0)).toBe(1);
+    expect(sqsBilledRequests(1)).toBe(1);
+    expect(sqsBilledRequests(64 * 1024)).toBe(1);
+    expect(sqsBilledRequests(64 * 1024 + 1)).toBe(2);
+    expect(sqsBilledRequests(256 * 1024)).toBe(4);
+  });
+});
+
+describe('our cost per run', () => {
+  it('adds DynamoDB, SQS, capability messages, S3 and Lambda at their prices', () => {
+    const cost = ourCostPerRun({
+      dynamodbWriteUnits: 100, // 100 x $1.25/M = $0.000125
+      dynamodbReadUnits: 400, // 400 x $0.25/M = $0.0001
+      sqsRequests: 10, // 10 x $0.40/M = $0.000004
+      capabilitySqsRequests: 6, // 6 x $0.40/M = $0.0000024
+      s3Puts: 1, // $0.005/1000 = $0.000005
+      s3Gets: 2, // 2 x $0.0004/1000 = $0.0000008
+      lambdaInvocations: 5, // 5 x $0.20/M = $0.000001
+      lambdaMilliseconds: 500, // 1 GB x 0.5 s x $0.0000133334 = $0.0000066667
+      lambdaMemoryMb: 1024,
+    });
+    expect(cost.dynamodb).toBeCloseTo(0.000225, 12);
+    expect(cost.sqs).toBeCloseTo(0.000004, 12);
+    expect(cost.capabilityMessages).toBeCloseTo(0.0000024, 12);
+    expect(cost.s3).toBeCloseTo(0.0000058, 12);
+    expect(cost.lambda).toBeCloseTo(0.0000076667, 10);
+    expect(cost.total).toBeCloseTo(0.0002448667, 10);
+    expect(perMillion(cost.total)).toBeCloseTo(244.8667, 3);
+  });
+
+  it('prices Lambda by GB-second at the configured memory', () => {
+    const at = (lambdaMemoryMb: number) =>
+      ourCostPerRun({
+        dynamodbWriteUnits: 0,
+        dynamodbReadUnits: 0,
+        sqsRequests: 0,
+        capabilitySqsRequests: 0,
+        s3Puts: 0,
+        s3Gets: 0,
+        lambdaInvocations: 0,
+        lambdaMilliseconds: 1000,
+        lambdaMemoryMb,
+      }).lambda;
+    expect(at(1024)).toBeCloseTo(0.0000133334, 12);
+    expect(at(512)).toBeCloseTo(0.0000066667, 10);
+  });
+});
+
+describe('Step Functions Standard', () => {
+  it('counts the states entered plus two transitions per execution', () => {
+    expect(stepFunctionsTransitions(7)).toBe(9);
+  });
+
+  it('prices transitions at $25 per million, plus the same capability messages', () => {
+    // The fan-out example: 7 states entered (A, B1-B3, C, Done, and the parallel), 5 capability requests
+    // of 3 SQS requests each.
+    const cost = stepFunctionsCostPerRun({ statesEntered: 7, capabilitySqsRequests: 15 });
+    expect(cost.stepFunctions).toBeCloseTo(0.000225, 12);
+    expect(cost.capabilityMessages).toBeCloseTo(0.000006, 12);
+    expect(perMillion(cost.total)).toBeCloseTo(231, 6);
+  });
+});
