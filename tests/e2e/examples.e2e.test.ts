@@ -1,3 +1,4 @@
+import { DynamoDBClient, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { recordingIo } from '../../orchestrator/src/cli/cli-test-io';
 import { statusCommand } from '../../orchestrator/src/cli/status-command';
 import { runTest } from '../../scripts/run-test';
@@ -54,6 +55,35 @@ describe('the example workflows end to end on the embedded stack (run-test)', ()
       }
     },
   );
+
+  it('retention: no checkpoint item of any instance has a TTL; a finished record does, about 30 days out', async () => {
+    const client = new DynamoDBClient(t.stack.aws.clientConfig.dynamodb);
+    try {
+      const items = [];
+      let start: Record<string, AttributeValue> | undefined;
+      do {
+        const page = await client.send(
+          new ScanCommand({
+            TableName: t.stack.resources.names.stateTable,
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        );
+        items.push(...(page.Items ?? []));
+        start = page.LastEvaluatedKey;
+      } while (start);
+      const checkpoints = items.filter((i) => i.PK?.S?.startsWith('THREAD#'));
+      expect(checkpoints.length).toBeGreaterThan(10);
+      expect(checkpoints.filter((i) => i.ttl !== undefined)).toEqual([]);
+      const finished = items.filter((i) => i.SK?.S === 'STATUS' && i.status?.S === 'SUCCEEDED');
+      expect(finished.length).toBeGreaterThanOrEqual(3);
+      const days = (i: (typeof items)[number]) => (Number(i.ttl?.N) - Date.now() / 1000) / 86_400;
+      for (const record of finished) expect(Math.round(days(record))).toBe(30);
+      // History beyond the last commit lives in append-only items beside the record.
+      expect(items.some((i) => i.SK?.S?.startsWith('H#'))).toBe(true);
+    } finally {
+      client.destroy();
+    }
+  });
 
   it('wf status says so when the instance does not exist', async () => {
     const io = recordingIo(__dirname);
