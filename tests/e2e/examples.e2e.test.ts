@@ -59,7 +59,7 @@ describe('the example workflows end to end on the embedded stack (run-test)', ()
   it('retention: no checkpoint item of any instance has a TTL; a finished record does, about 30 days out', async () => {
     const client = new DynamoDBClient(t.stack.aws.clientConfig.dynamodb);
     try {
-      const items = [];
+      const items: Record<string, AttributeValue>[] = [];
       let start: Record<string, AttributeValue> | undefined;
       do {
         const page = await client.send(
@@ -76,7 +76,7 @@ describe('the example workflows end to end on the embedded stack (run-test)', ()
       expect(checkpoints.filter((i) => i.ttl !== undefined)).toEqual([]);
       const finished = items.filter((i) => i.SK?.S === 'STATUS' && i.status?.S === 'SUCCEEDED');
       expect(finished.length).toBeGreaterThanOrEqual(3);
-      const days = (i: (typeof items)[number]) => (Number(i.ttl?.N) - Date.now() / 1000) / 86_400;
+      const days = (i: Record<string, AttributeValue>) => (Number(i.ttl?.N) - Date.now() / 1000) / 86_400;
       for (const record of finished) expect(Math.round(days(record))).toBe(30);
       // History beyond the last commit lives in append-only items beside the record.
       expect(items.some((i) => i.SK?.S?.startsWith('H#'))).toBe(true);
