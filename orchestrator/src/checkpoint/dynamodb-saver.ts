@@ -19,12 +19,15 @@ import { groupCheckpointItems, type CheckpointGroup } from './checkpoint-groups'
 import { CheckpointConfigError, CheckpointCorruptError, CheckpointWriteConflictError } from './errors';
 import { joinChunks, placeValues } from './item-chunking';
 import type { Item } from './item-size';
+import { KnownValue, KnownValues } from './known-values';
 import { isUpsert, mergeTaskWrites, sortPendingWrites, writeIndex } from './pending-writes';
 import {
   ALL_CHECKPOINTS_PREFIX,
   ATTR,
   PARTITION_KEY_PREFIX,
   RESERVED_ATTRIBUTE_NAMES,
+  chainExpiry,
+  chainOf,
   checkpointItem,
   checkpointRecordFrom,
   checkpointSortKey,
@@ -60,6 +63,19 @@ import {
   planCarryOver,
   type Locations,
 } from './value-locations';
+import {
+  DEFAULT_DELTA_LIMITS,
+  JSON_SERDE_TYPE,
+  applyDelta,
+  decodeDelta,
+  diffEntries,
+  objectEntriesOf,
+  objectPayload,
+  planDelta,
+  type DeltaLimits,
+  type DeltaLink,
+  type ObjectEntries,
+} from './value-deltas';
 
 export interface DynamoDBSaverTtl {
   /** Name of the table's TTL attribute (epoch seconds), e.g. `ttl`. */
@@ -73,13 +89,26 @@ export interface DynamoDBSaverTtl {
   readonly refreshAfterSeconds?: number;
 }
 
+/** How changed JSON object values are stored as deltas (value-deltas.ts); every field has a default. */
+export interface DynamoDBSaverDeltaOptions extends Partial<DeltaLimits> {
+  /** Memory for the recently read or written values deltas are computed against (default 32 MiB). */
+  readonly cacheBytes?: number;
+}
+
 export interface DynamoDBSaverOptions {
   readonly client: DynamoDBClient;
   /** A table with string keys `PK` and `SK` (see `createCheckpointTable`). */
   readonly tableName: string;
+  /**
+   * Deltas rely on the serde's `json` type meaning a UTF-8 JSON text whose meaning does not depend on key
+   * order or whitespace (true of LangGraph's JsonPlusSerializer); a serde for which that is false needs
+   * `deltas: false`.
+   */
   readonly serde?: SerializerProtocol;
   /** Expire a thread's items; without it items live until `deleteThread`. */
   readonly ttl?: DynamoDBSaverTtl;
+  /** Store a changed JSON object value as what changed in it (default), or always whole (`false`). */
+  readonly deltas?: DynamoDBSaverDeltaOptions | false;
 }
 
 /** Retries of the read-modify-write merge of one task's pending writes before giving up. */
@@ -94,7 +123,8 @@ type Slot = string | typeof BODY | typeof METADATA;
 /**
  * LangGraph checkpointer on one DynamoDB table, without transactions. The storage layout and its
  * invariants are in storage-layout.ts; this class only orders the reads and writes:
- * - `put` writes the chunks of large values, then the checkpoint item, which is the commit point;
+ * - `put` writes the chunks of large values, then the checkpoint item, which is the commit point; a changed
+ *   JSON object value it knows the previous value of is stored as a delta over it (value-deltas.ts);
  * - `putWrites` writes a task's writes as one item (chunks first), merged by LangGraph's rules;
  * - reads are strongly consistent and see a checkpoint whole, or not at all.
  */
@@ -102,6 +132,8 @@ export class DynamoDBSaver extends BaseCheckpointSaver {
   private readonly table: CheckpointTable;
   private readonly ttl: DynamoDBSaverTtl | undefined;
   private readonly locations = new LocationCache();
+  private readonly deltaLimits: DeltaLimits | undefined;
+  private readonly knownValues: KnownValues;
 
   constructor(options: DynamoDBSaverOptions) {
     super(options.serde);
@@ -115,6 +147,17 @@ export class DynamoDBSaver extends BaseCheckpointSaver {
     }
     this.table = new CheckpointTable(options.client, options.tableName);
     this.ttl = options.ttl;
+    const deltas = options.deltas ?? {};
+    if (deltas !== false) {
+      const { cacheBytes, ...limits } = deltas;
+      this.deltaLimits = { ...DEFAULT_DELTA_LIMITS, ...definedFields(limits) };
+      if (!(this.deltaLimits.maxLinks >= 1) || !(this.deltaLimits.maxChainFraction > 0)) {
+        throw new CheckpointConfigError('deltas.maxLinks must be at least 1 and maxChainFraction positive');
+      }
+      this.knownValues = new KnownValues(cacheBytes);
+    } else {
+      this.knownValues = new KnownValues(0, 0);
+    }
   }
 
   async getTuple(config: RunnableConfig): Promise<CheckpointTuple | undefined> {
@@ -133,7 +176,8 @@ export class DynamoDBSaver extends BaseCheckpointSaver {
           descending: true,
           pageSize: LATEST_PAGE_SIZE,
         });
-    for await (const group of this.liveGroups(items)) return this.assembleTuple(group);
+    // What LangGraph reads with getTuple it usually writes a child of next: keep its values for deltas.
+    for await (const group of this.liveGroups(items)) return this.assembleTuple(group, true);
     return undefined;
   }
 
@@ -152,10 +196,10 @@ export class DynamoDBSaver extends BaseCheckpointSaver {
       if (checkpointId !== undefined && record.checkpointId !== checkpointId) continue;
       if (beforeId !== undefined && !(record.checkpointId < beforeId)) continue;
       if (filter !== undefined && Object.keys(filter).length > 0) {
-        const [metadata] = await this.load(record.threadId, record.ns, [{ stored: record.metadata }]);
-        if (!matchesFilter(metadata, filter)) continue;
+        const [metadata] = await this.load(record.threadId, record.ns, [[{ stored: record.metadata }]]);
+        if (!matchesFilter(metadata?.value, filter)) continue;
       }
-      yield await this.assembleTuple(group);
+      yield await this.assembleTuple(group, false);
       if (remaining !== undefined && --remaining <= 0) return;
     }
   }
@@ -170,23 +214,49 @@ export class DynamoDBSaver extends BaseCheckpointSaver {
     const ns = namespaceOf(config) ?? '';
     const parentId = getCheckpointId(config) || undefined;
     const expiresAt = this.expiresAt();
+    const refreshBefore = this.refreshBefore();
     const { channel_values: values, ...body } = checkpoint;
 
     // Values to store: the changed channels that have one, and unchanged ones whose origin expires soon.
     const toStore = new Set(Object.keys(newVersions).filter((channel) => hasOwn(values, channel)));
+    const restore = new Set<string>();
     let carried = new Map<string, ValueLocation>();
-    if (parentId !== undefined && needsParentLocations(checkpoint.channel_versions, newVersions)) {
-      const parent = await this.locationsOfCheckpoint(threadId, ns, parentId);
-      const plan = planCarryOver(checkpoint.channel_versions, newVersions, parent, this.refreshBefore());
+    let parent: Locations | undefined;
+    if (parentId !== undefined) {
+      // Carrying unchanged channels needs the parent's locations; a delta needs them too, but only from the
+      // cache: a parent this saver neither read nor wrote has no known values to compute a delta against.
+      parent = needsParentLocations(checkpoint.channel_versions, newVersions)
+        ? await this.locationsOfCheckpoint(threadId, ns, parentId)
+        : this.locations.get(threadId, ns, parentId);
+      const plan = planCarryOver(checkpoint.channel_versions, newVersions, parent, refreshBefore);
       carried = plan.carried;
-      for (const channel of plan.restore) if (hasOwn(values, channel)) toStore.add(channel);
+      for (const channel of plan.restore) {
+        if (!hasOwn(values, channel)) continue;
+        toStore.add(channel);
+        restore.add(channel);
+      }
     }
 
     const envelopes = new Map<Slot, Uint8Array>([
       [BODY, await this.serialize(body)],
       [METADATA, await this.serialize(metadata)],
     ]);
-    for (const channel of toStore) envelopes.set(channel, await this.serialize(values[channel]));
+    const bases = new Map<string, ValueLocation>();
+    const known = new Map<string, (location: ValueLocation) => KnownValue>();
+    for (const channel of [...toStore]) {
+      const envelope = await this.serialize(values[channel]);
+      const previous = restore.has(channel) ? undefined : parent?.get(channel);
+      const plan = this.planValue(threadId, ns, channel, envelope, previous, refreshBefore);
+      if (plan.kind === 'unchanged') {
+        // Same entries as the parent's value (LangGraph bumps a version on every write): carry it.
+        toStore.delete(channel);
+        carried.set(channel, plan.location);
+        continue;
+      }
+      envelopes.set(channel, plan.envelope);
+      if (plan.base !== undefined) bases.set(channel, plan.base);
+      if (plan.known !== undefined) known.set(channel, plan.known);
+    }
     const { placed, chunks } = placeValues<Slot>(threadId, envelopes, expiresAt, new Set([BODY, METADATA]));
 
     const record: CheckpointRecord = {
@@ -197,13 +267,19 @@ export class DynamoDBSaver extends BaseCheckpointSaver {
       checkpoint: placed.get(BODY) as StoredValue,
       metadata: placed.get(METADATA) as StoredValue,
       values: new Map([...toStore].map((channel) => [channel, placed.get(channel) as StoredValue])),
+      bases,
       carried,
       ...(expiresAt !== undefined ? { expiresAt } : {}),
     };
     // Commit order: every chunk acknowledged, then the checkpoint item.
     await this.table.batchPut(chunks.map((chunk) => chunkItem(chunk, this.ttl?.attributeName)));
     await this.table.put(checkpointItem(record, this.ttl?.attributeName));
-    this.locations.set(threadId, ns, checkpoint.id, locationsOf(record));
+    const locations = locationsOf(record);
+    this.locations.set(threadId, ns, checkpoint.id, locations);
+    for (const [channel, knownAt] of known) {
+      const location = locations.get(channel);
+      if (location !== undefined) this.knownValues.set(threadId, ns, channel, knownAt(location));
+    }
     return { configurable: { thread_id: threadId, checkpoint_ns: ns, checkpoint_id: checkpoint.id } };
   }
 
@@ -288,6 +364,7 @@ export class DynamoDBSaver extends BaseCheckpointSaver {
     await this.table.batchDelete(checkpoints);
     await this.table.batchDelete(others);
     this.locations.forgetThread(threadId);
+    this.knownValues.forgetThread(threadId);
   }
 
   /* ---------------------------------------------------------------------------------------------- */
@@ -335,27 +412,25 @@ export class DynamoDBSaver extends BaseCheckpointSaver {
     }
   }
 
-  /** Builds the tuple of a committed checkpoint: one batch read for everything it references. */
-  private async assembleTuple(group: CheckpointGroup): Promise<CheckpointTuple> {
+  /**
+   * Builds the tuple of a committed checkpoint: one batch read for everything it references (and a second
+   * one for chunks only known from an origin item). With `remember`, its JSON object values are kept for
+   * the deltas of the checkpoints written after it.
+   */
+  private async assembleTuple(group: CheckpointGroup, remember: boolean): Promise<CheckpointTuple> {
     const { checkpoint: record, tasks } = group;
     const { threadId, ns, checkpointId } = record;
     const writes = sortPendingWrites(
       tasks.flatMap((task) => task.writes.map((write) => ({ ...write, taskId: task.taskId }))),
     );
     const valueChannels = [...record.values.keys(), ...record.carried.keys()];
-    const valueRefs: ValueRef[] = [
-      ...[...record.values.values()].map((stored): ValueRef => ({ stored })),
-      ...[...record.carried].map(([channel, location]): ValueRef =>
-        location.chunked ? { stored: location.chunked } : { origin: location.originId, channel },
-      ),
-    ];
     const loaded = await this.load(threadId, ns, [
-      { stored: record.checkpoint },
-      { stored: record.metadata },
-      ...valueRefs,
-      ...writes.map((write): ValueRef => ({ stored: write.value })),
+      [{ stored: record.checkpoint }],
+      [{ stored: record.metadata }],
+      ...valueChannels.map((channel) => valueRef(record, channel)),
+      ...writes.map((write): ValueRef => [{ stored: write.value }]),
     ]);
-    const [body, metadata, ...rest] = loaded;
+    const [body, metadata, ...rest] = loaded.map((entry) => entry.value);
     const channelValues = Object.fromEntries(valueChannels.map((channel, i) => [channel, rest[i]]));
     const pendingWrites = writes.map((write, i): CheckpointPendingWrite => [
       write.taskId,
@@ -369,7 +444,15 @@ export class DynamoDBSaver extends BaseCheckpointSaver {
     if (checkpoint.v < 4 && record.parentId !== undefined) {
       await this.migratePendingSends(checkpoint, threadId, ns, record.parentId);
     }
-    this.locations.set(threadId, ns, checkpointId, locationsOf(record));
+    const locations = locationsOf(record);
+    this.locations.set(threadId, ns, checkpointId, locations);
+    if (remember) {
+      valueChannels.forEach((channel, i) => {
+        const location = locations.get(channel);
+        const known = location && loaded[2 + i]?.known?.(location);
+        if (known) this.knownValues.set(threadId, ns, channel, known);
+      });
+    }
     return {
       config: { configurable: { thread_id: threadId, checkpoint_ns: ns, checkpoint_id: checkpointId } },
       checkpoint,
@@ -401,11 +484,12 @@ export class DynamoDBSaver extends BaseCheckpointSaver {
         if (write.channel === TASKS) sends.push({ ...write, taskId: task.taskId });
     }
     const ordered = sortPendingWrites(sends);
-    checkpoint.channel_values[TASKS] = await this.load(
+    const loaded = await this.load(
       threadId,
       ns,
-      ordered.map((write) => ({ stored: write.value })),
+      ordered.map((write): ValueRef => [{ stored: write.value }]),
     );
+    checkpoint.channel_values[TASKS] = loaded.map((entry) => entry.value);
     const versions = Object.values(checkpoint.channel_versions);
     checkpoint.channel_versions[TASKS] =
       versions.length > 0 ? maxChannelVersion(...versions) : this.getNextVersion(undefined);
@@ -426,8 +510,11 @@ export class DynamoDBSaver extends BaseCheckpointSaver {
     return locations;
   }
 
-  /** Deserialized values of stored envelopes (inline, chunked, or inline in an origin checkpoint). */
-  private async load(threadId: string, ns: string, refs: readonly ValueRef[]): Promise<unknown[]> {
+  /**
+   * Deserialized values of stored envelopes (inline, chunked, or inline in an origin checkpoint), each
+   * assembled from its chain when it is stored as deltas.
+   */
+  private async load(threadId: string, ns: string, refs: readonly ValueRef[]): Promise<Loaded[]> {
     // One batch read fetches the origin items and every chunk whose reference is already known.
     const fetched = new Map<string, Item>();
     const fetch = async (keys: readonly Key[]) => {
@@ -438,9 +525,9 @@ export class DynamoDBSaver extends BaseCheckpointSaver {
       }
     };
     await fetch(
-      refs.flatMap((ref) => {
-        if ('origin' in ref) return [itemKey(threadId, checkpointSortKey(ns, ref.origin))];
-        return ref.stored.kind === 'chunked' ? chunkKeys(threadId, ref.stored) : [];
+      refs.flat().flatMap((link) => {
+        if ('origin' in link) return [itemKey(threadId, checkpointSortKey(ns, link.origin))];
+        return link.stored.kind === 'chunked' ? chunkKeys(threadId, link.stored) : [];
       }),
     );
     const originValues = new Map<string, ReadonlyMap<string, StoredValue>>();
@@ -450,30 +537,117 @@ export class DynamoDBSaver extends BaseCheckpointSaver {
       if (item !== undefined && !originValues.has(sk)) originValues.set(sk, inlineValuesFrom(item));
       return originValues.get(sk);
     };
-    const stored = refs.map((ref): StoredValue => {
-      if (!('origin' in ref)) return ref.stored;
-      const value = valuesOf(ref.origin)?.get(ref.channel);
+    const resolve = (link: LinkRef): StoredValue => {
+      if (!('origin' in link)) return link.stored;
+      const value = valuesOf(link.origin)?.get(link.channel);
       if (value === undefined) {
         throw new CheckpointCorruptError(
-          `value of ${ref.channel} stored by checkpoint ${ref.origin} is missing`,
+          `value of ${link.channel} stored by checkpoint ${link.origin} is missing`,
         );
       }
       return value;
-    });
+    };
+    const stored = refs.map((ref) => ref.map(resolve));
     // Only an origin holding a chunk reference needs a second read; carried chunked values are in `r`.
-    await fetch(stored.flatMap((value) => (value.kind === 'chunked' ? chunkKeys(threadId, value) : [])));
-    return Promise.all(
-      stored.map((value) =>
-        this.deserialize(
-          value.kind === 'inline'
-            ? value.bytes
-            : joinChunks(value, (seq) => {
-                const item = fetched.get(chunkSortKey(value.chunkSetId, seq));
-                return item === undefined ? undefined : chunkDataFrom(item);
-              }),
-        ),
-      ),
+    await fetch(
+      stored.flat().flatMap((value) => (value.kind === 'chunked' ? chunkKeys(threadId, value) : [])),
     );
+    const bytesOf = (value: StoredValue): Uint8Array =>
+      value.kind === 'inline'
+        ? value.bytes
+        : joinChunks(value, (seq) => {
+            const item = fetched.get(chunkSortKey(value.chunkSetId, seq));
+            return item === undefined ? undefined : chunkDataFrom(item);
+          });
+    return Promise.all(
+      stored.map(async (chain): Promise<Loaded> => {
+        const envelopes = chain.map(bytesOf);
+        const [envelope] = envelopes;
+        if (envelopes.length > 1) return this.assembleChain(envelopes);
+        if (envelope === undefined) throw new CheckpointCorruptError('a value reference has no link');
+        return { value: await this.deserialize(envelope), known: this.knowWhole(envelope) };
+      }),
+    );
+  }
+
+  /** A value stored as deltas: the whole value at the end of the chain, each delta applied in turn. */
+  private async assembleChain(envelopes: readonly Uint8Array[]): Promise<Loaded> {
+    const wholeEnvelope = envelopes[envelopes.length - 1] as Uint8Array;
+    const { type, payload } = decodeEnvelope(wholeEnvelope);
+    const entries = type === JSON_SERDE_TYPE ? objectEntriesOf(payload) : undefined;
+    if (entries === undefined) {
+      throw new CheckpointCorruptError(`the whole value under a delta is not a JSON object (type ${type})`);
+    }
+    const links: DeltaLink[] = [];
+    for (let i = envelopes.length - 2; i >= 0; i -= 1) {
+      const envelope = envelopes[i] as Uint8Array;
+      const delta = decodeDelta(envelope, `delta ${i} of a chain of ${envelopes.length}`);
+      applyDelta(entries, delta);
+      links.push({ delta, bytes: envelope.byteLength });
+    }
+    links.reverse();
+    return {
+      value: await this.serde.loadsTyped(JSON_SERDE_TYPE, objectPayload(entries)),
+      known: (location) => new KnownValue(location, wholeEnvelope.byteLength, links, { entries }),
+    };
+  }
+
+  /** How to remember a value read whole, if later deltas could be computed against it. */
+  private knowWhole(envelope: Uint8Array): Loaded['known'] {
+    if (this.deltaLimits === undefined || envelope.byteLength < this.deltaLimits.minValueBytes)
+      return undefined;
+    const { type, payload } = decodeEnvelope(envelope);
+    if (type !== JSON_SERDE_TYPE) return undefined;
+    return (location) => new KnownValue(location, envelope.byteLength, [], { payload });
+  }
+
+  /**
+   * How `put` stores the new value of a changed channel: whole, as a delta over the value at `previous`
+   * (when this saver knows that value and both are JSON objects), or not at all when nothing in it changed.
+   */
+  private planValue(
+    threadId: string,
+    ns: string,
+    channel: string,
+    envelope: Uint8Array,
+    previous: ValueLocation | undefined,
+    refreshBefore: number | undefined,
+  ): ValuePlan {
+    const limits = this.deltaLimits;
+    if (limits === undefined || envelope.byteLength < limits.minValueBytes)
+      return { kind: 'store', envelope };
+    const { type, payload } = decodeEnvelope(envelope);
+    if (type !== JSON_SERDE_TYPE) return { kind: 'store', envelope };
+    const whole = (entries: ObjectEntries | undefined, parsed: boolean): ValuePlan => {
+      if (parsed && entries === undefined) return { kind: 'store', envelope };
+      const source = entries !== undefined ? { entries } : { payload };
+      return {
+        kind: 'store',
+        envelope,
+        known: (location) => new KnownValue(location, envelope.byteLength, [], source),
+      };
+    };
+    const base = previous && this.knownValues.get(threadId, ns, channel, previous);
+    // Unknown previous value, or (with a TTL) one whose chain expires too soon to build on: store whole.
+    if (previous === undefined || base === undefined) return whole(undefined, false);
+    if (refreshBefore !== undefined && chainExpiry(previous) < refreshBefore) return whole(undefined, false);
+    const baseEntries = base.entries();
+    const entries = objectEntriesOf(payload);
+    if (baseEntries === undefined || entries === undefined) return whole(entries, true);
+    const change = diffEntries(baseEntries, entries);
+    const plan = planDelta(base.links, base.wholeBytes, envelope.byteLength, change, limits);
+    if (plan.kind === 'unchanged') return { kind: 'unchanged', location: previous };
+    if (plan.kind === 'whole') return whole(entries, true);
+    const links = [
+      { delta: plan.delta, bytes: plan.envelope.byteLength },
+      ...base.links.slice(plan.replaces),
+    ];
+    return {
+      kind: 'store',
+      envelope: plan.envelope,
+      base: chainOf(previous)[plan.replaces],
+      known: (location) => new KnownValue(location, base.wholeBytes, links, { entries }),
+    };
   }
 
   private async serialize(value: unknown): Promise<Uint8Array> {
@@ -528,8 +702,48 @@ function ttlField(expiresAt: number | undefined): { expiresAt?: number } {
   return expiresAt !== undefined ? { expiresAt } : {};
 }
 
-/** A value to load: a stored envelope, or the inline value of `channel` in an origin checkpoint item. */
-type ValueRef = { readonly stored: StoredValue } | { readonly origin: string; readonly channel: string };
+/** One stored link of a value: a stored envelope, or the inline value of `channel` in an origin item. */
+type LinkRef = { readonly stored: StoredValue } | { readonly origin: string; readonly channel: string };
+
+/** A value to load: its chain, newest link first; a value stored whole is a chain of one. */
+type ValueRef = readonly LinkRef[];
+
+/** A loaded value, and how to remember it for deltas (when it is a large enough JSON value). */
+interface Loaded {
+  readonly value: unknown;
+  readonly known?: ((location: ValueLocation) => KnownValue) | undefined;
+}
+
+/** How `put` stores one changed channel. */
+type ValuePlan =
+  | { readonly kind: 'unchanged'; readonly location: ValueLocation }
+  | {
+      readonly kind: 'store';
+      /** A whole value, or a delta over `base`. */
+      readonly envelope: Uint8Array;
+      readonly base?: ValueLocation | undefined;
+      /** How to remember the value once committed at its location. */
+      readonly known?: ((location: ValueLocation) => KnownValue) | undefined;
+    };
+
+/** The chain of a channel value of a checkpoint: its own (whole or delta over its base), or carried. */
+function valueRef(record: CheckpointRecord, channel: string): ValueRef {
+  const stored = record.values.get(channel);
+  const linkRef = (link: ValueLocation): LinkRef =>
+    link.chunked ? { stored: link.chunked } : { origin: link.originId, channel };
+  if (stored !== undefined) {
+    const base = record.bases.get(channel);
+    return [{ stored }, ...(base !== undefined ? chainOf(base).map(linkRef) : [])];
+  }
+  const carried = record.carried.get(channel);
+  if (carried === undefined) throw new CheckpointCorruptError(`checkpoint has no value for ${channel}`);
+  return chainOf(carried).map(linkRef);
+}
+
+/** The fields of `value` that are not undefined. */
+function definedFields<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as Partial<T>;
+}
 
 function chunkKeys(threadId: string, ref: ChunkedValue): Key[] {
   return Array.from({ length: ref.chunkCount }, (_, seq) =>
@@ -537,11 +751,11 @@ function chunkKeys(threadId: string, ref: ChunkedValue): Key[] {
   );
 }
 
-/** A checkpoint is gone when it, or any item it carries a value from, has expired. */
+/** A checkpoint is gone when it, or any item it takes a value (or a delta's base) from, has expired. */
 function expiryOf(record: CheckpointRecord): number {
   let expiry = record.expiresAt ?? Infinity;
-  for (const location of record.carried.values())
-    expiry = Math.min(expiry, location.originExpiresAt ?? Infinity);
+  for (const location of record.carried.values()) expiry = Math.min(expiry, chainExpiry(location));
+  for (const base of record.bases.values()) expiry = Math.min(expiry, chainExpiry(base));
   return expiry;
 }
 

@@ -24,13 +24,46 @@ import type { Item } from './item-size';
  *   its ancestors already exist): whoever can read it can read all of it. Items nothing references yet
  *   (chunks of a crashed write, task items whose checkpoint was never committed) are invisible to readers.
  * - A value is stored once, by the checkpoint whose `newVersions` introduced it: inline in that checkpoint
- *   item (`v`), or as a chunk set the item points to. Descendants that carry the channel unchanged record
- *   where it lives (`r`, `o`) instead of copying it, so a step writes only what changed.
+ *   item (`v`), or as a chunk set the item points to; whole, or as a delta (below). Descendants that carry
+ *   the channel unchanged record where it lives (`r`, `o`) instead of copying it, so a step writes only the
+ *   channels that changed, and with deltas only the keys that changed within a channel.
  * - Chunk set ids are random and never reused: an item that points to a chunk set never sees it change.
  *   Chunk sets are only removed with their thread (deleteThread, TTL), never while a reader could still
  *   hold a reference to them; one left unreferenced (a crash, an upsert that replaced it) is garbage.
  * - Every write of one `putWrites` call lands in one task item with one PutItem, so a task's writes are
  *   visible all together or not at all.
+ * - A committed checkpoint item is never rewritten with other values (LangGraph never reuses a checkpoint
+ *   id), so whatever refers to a value it stores, or caches it (value-locations, known-values), stays right.
+ *
+ * Deltas (value-deltas.ts). A changed channel whose value and previous value are both JSON objects (serde
+ * type `json`) may be stored as a delta instead of whole: the keys set, with their values, and the keys
+ * removed, over a *base*: the location of an older value of the channel, taken from the parent's chain (the
+ * parent's value itself, or an older link when the new delta takes in the newest ones). A value is then a
+ * *chain*: a delta, its base (a delta or a whole value), ..., ending at a whole value. The newest link of a
+ * chain is stored like any value (`v` of the checkpoint that introduced it, inline or as a chunk set, so a
+ * delta of any size works) and the item says where the rest is:
+ *
+ *   v[ch] = the delta                  b[ch] = [base link, ..., whole link]   (introduced by this checkpoint)
+ *   r[ch] = [newest link, ..., whole link]                                    (carried from its origins)
+ *   r[ch] = link                                                              (carried, stored whole)
+ *   link  = <origin index>[:<chunk ref>]   the value of `ch` that origin stores in its `v`, chunked or not
+ *
+ * Invariants of chains:
+ * - Every link of a chain but the last is a delta (envelope type `~delta`), the last is a whole value of
+ *   serde type `json`; the item that references a chain lists all its links, so a read fetches them in one
+ *   batch, without following links one by one.
+ * - A chain has at most `maxLinks` deltas (default 8), its deltas' bytes stay within `maxChainFraction`
+ *   (default 1/2) of its whole value, and that whole value is at most twice the size of the value the chain
+ *   stands for (value-deltas `planDelta`); past any bound the value is stored whole again. A read of a value
+ *   therefore fetches at most `maxLinks` + 1 links (plus the chunks of the large ones) and at most 1.5 times
+ *   its whole value's bytes, at most 3 times its own size.
+ * - Every link of a delta's base chain lives in an ancestor's committed checkpoint item or its chunks, so
+ *   it exists before the delta is written (the checkpoint item, written last, is still the commit point),
+ *   and nothing deletes items while the thread lives (no TTL on checkpoint items, only deleteThread). With
+ *   a TTL configured, a chain whose links expire too soon is not extended: the value is stored whole, as a
+ *   carried value would be.
+ * - Applying a chain yields the JSON text of an object equal to the one the serde wrote, up to whitespace and
+ *   key order; the serde deserializes that text, so the value read is the value written.
  */
 
 export const KEY_SEPARATOR = '#';
@@ -49,6 +82,7 @@ export const ATTR = {
   values: 'v',
   carried: 'r',
   origins: 'o',
+  bases: 'b',
   originExpiry: 'oe',
   writes: 'w',
   revision: 'rev',
@@ -222,6 +256,24 @@ export interface ValueLocation {
   /** Expiry (epoch seconds) of the origin's items, when a TTL is configured. */
   readonly originExpiresAt?: number;
   readonly chunked?: ChunkedValue;
+  /** Present when the value stored there is a delta: where the value it applies to is. */
+  readonly base?: ValueLocation;
+}
+
+/** The links of a location's chain, newest first; the last one is a whole value. */
+export function chainOf(location: ValueLocation): ValueLocation[] {
+  const links: ValueLocation[] = [];
+  for (let link: ValueLocation | undefined = location; link !== undefined; link = link.base) links.push(link);
+  return links;
+}
+
+/** The earliest expiry of the items a chain lives in (Infinity without a TTL). */
+export function chainExpiry(location: ValueLocation | undefined): number {
+  let expiry = Infinity;
+  for (let link = location; link !== undefined; link = link.base) {
+    expiry = Math.min(expiry, link.originExpiresAt ?? Infinity);
+  }
+  return expiry;
 }
 
 export interface CheckpointRecord {
@@ -233,8 +285,10 @@ export interface CheckpointRecord {
   readonly checkpoint: StoredValue;
   /** Envelope of the metadata. */
   readonly metadata: StoredValue;
-  /** Values introduced by this checkpoint (its `newVersions` that had a value). */
+  /** Values introduced by this checkpoint (its `newVersions` that had a value), whole or deltas. */
   readonly values: ReadonlyMap<string, StoredValue>;
+  /** For each value of `values` that is a delta: where its base is. */
+  readonly bases: ReadonlyMap<string, ValueLocation>;
   /** Values carried unchanged from an ancestor: where they live. */
   readonly carried: ReadonlyMap<string, ValueLocation>;
   readonly expiresAt?: number;
@@ -254,21 +308,33 @@ export function checkpointItem(record: CheckpointRecord, ttlAttribute: string | 
       ),
     };
   }
-  if (record.carried.size > 0) {
-    // Origins are listed once; each carried channel names its origin by 1-based index into that list.
+  if (record.carried.size > 0 || record.bases.size > 0) {
+    // Origins are listed once; each link names its origin by 1-based index into that list.
     const origins: string[] = [];
     const expiries: number[] = [];
-    const carried: Record<string, AttributeValue> = {};
-    for (const [channel, location] of record.carried) {
+    const linkText = (location: ValueLocation): string => {
       let index = origins.indexOf(location.originId);
       if (index < 0) {
         index = origins.push(location.originId) - 1;
         expiries.push(location.originExpiresAt ?? 0);
       }
-      const ref = location.chunked ? `${index + 1}:${chunkRefText(location.chunked)}` : String(index + 1);
-      carried[channel] = { S: ref };
+      return location.chunked ? `${index + 1}:${chunkRefText(location.chunked)}` : String(index + 1);
+    };
+    const chainAttribute = (location: ValueLocation): AttributeValue => ({
+      L: chainOf(location).map((link) => ({ S: linkText(link) })),
+    });
+    if (record.carried.size > 0) {
+      const carried: Record<string, AttributeValue> = {};
+      for (const [channel, location] of record.carried) {
+        carried[channel] = location.base === undefined ? { S: linkText(location) } : chainAttribute(location);
+      }
+      item[ATTR.carried] = { M: carried };
     }
-    item[ATTR.carried] = { M: carried };
+    if (record.bases.size > 0) {
+      const bases: Record<string, AttributeValue> = {};
+      for (const [channel, base] of record.bases) bases[channel] = chainAttribute(base);
+      item[ATTR.bases] = { M: bases };
+    }
     item[ATTR.origins] = { L: origins.map((id) => ({ S: id })) };
     if (ttlAttribute !== undefined) item[ATTR.originExpiry] = { L: expiries.map((e) => ({ N: String(e) })) };
   }
@@ -289,20 +355,38 @@ export function checkpointRecordFrom(item: Item, ttlAttribute: string | undefine
   }
   const origins = (item[ATTR.origins]?.L ?? []).map((o) => o.S ?? '');
   const expiries = (item[ATTR.originExpiry]?.L ?? []).map((e) => Number(e.N ?? '0'));
-  const carried = new Map<string, ValueLocation>();
-  for (const [channel, attribute] of Object.entries(item[ATTR.carried]?.M ?? {})) {
-    const [indexText, ...chunkRef] = (attribute.S ?? '').split(':');
+  const link = (text: string, channel: string, base: ValueLocation | undefined): ValueLocation => {
+    const [indexText, ...chunkRef] = text.split(':');
     const index = Number(indexText) - 1;
     const originId = origins[index];
-    if (!originId) throw new CheckpointCorruptError(`${what} carries ${channel} from an unknown origin`);
+    if (!originId) throw new CheckpointCorruptError(`${what} refers to ${channel} in an unknown origin`);
     const expiry = expiries[index];
-    carried.set(channel, {
+    return {
       originId,
       ...(expiry ? { originExpiresAt: expiry } : {}),
       ...(chunkRef.length > 0
         ? { chunked: parseChunkRef(chunkRef.join(':'), `${what} value ${channel}`) }
         : {}),
-    });
+      ...(base !== undefined ? { base } : {}),
+    };
+  };
+  const chain = (attribute: AttributeValue, channel: string): ValueLocation => {
+    if (attribute.S !== undefined) return link(attribute.S, channel, undefined);
+    const texts = (attribute.L ?? []).map((entry) => entry.S ?? '');
+    if (texts.length === 0) throw new CheckpointCorruptError(`${what} has an empty chain for ${channel}`);
+    let location: ValueLocation | undefined;
+    for (const text of texts.reverse()) location = link(text, channel, location);
+    return location as ValueLocation;
+  };
+  const carried = new Map<string, ValueLocation>();
+  for (const [channel, attribute] of Object.entries(item[ATTR.carried]?.M ?? {})) {
+    carried.set(channel, chain(attribute, channel));
+  }
+  const bases = new Map<string, ValueLocation>();
+  for (const [channel, attribute] of Object.entries(item[ATTR.bases]?.M ?? {})) {
+    if (!values.has(channel))
+      throw new CheckpointCorruptError(`${what} has a base for ${channel} but no delta`);
+    bases.set(channel, chain(attribute, channel));
   }
   const expiresAt = ttlAttribute !== undefined ? item[ttlAttribute]?.N : undefined;
   const parentId = item[ATTR.parent]?.S;
@@ -314,6 +398,7 @@ export function checkpointRecordFrom(item: Item, ttlAttribute: string | undefine
     checkpoint: storedValueFrom(item[ATTR.checkpoint], `${what} body`),
     metadata: storedValueFrom(item[ATTR.metadata], `${what} metadata`),
     values,
+    bases,
     carried,
     ...(expiresAt !== undefined ? { expiresAt: Number(expiresAt) } : {}),
   };

@@ -1,5 +1,5 @@
 import type { ChannelVersions } from '@langchain/langgraph-checkpoint';
-import type { CheckpointRecord, ValueLocation } from './storage-layout';
+import { chainExpiry, type CheckpointRecord, type ValueLocation } from './storage-layout';
 
 /*
  * Where each channel value of a checkpoint lives.
@@ -10,8 +10,12 @@ import type { CheckpointRecord, ValueLocation } from './storage-layout';
  * The parent's locations therefore determine the child's, which is why they are cached per checkpoint:
  * LangGraph always writes a checkpoint right after reading or writing its parent.
  *
- * Invariant: a location only ever points to a committed checkpoint of the same thread and namespace (the
- * parent, or a location the parent itself recorded), so following it cannot reach a partial write.
+ * A location is a chain when the value is stored as deltas (storage-layout): its `base` links go with it, so
+ * a checkpoint that carries a value, or stores a delta over it, knows every item the value is made of.
+ *
+ * Invariant: a location, and every link of its chain, only ever points to a committed checkpoint of the same
+ * thread and namespace (the parent, or a location the parent itself recorded), so following it cannot reach
+ * a partial write.
  */
 
 export type Locations = ReadonlyMap<string, ValueLocation>;
@@ -20,10 +24,12 @@ export type Locations = ReadonlyMap<string, ValueLocation>;
 export function locationsOf(record: CheckpointRecord): Locations {
   const locations = new Map(record.carried);
   for (const [channel, stored] of record.values) {
+    const base = record.bases.get(channel);
     locations.set(channel, {
       originId: record.checkpointId,
       ...(record.expiresAt !== undefined ? { originExpiresAt: record.expiresAt } : {}),
       ...(stored.kind === 'chunked' ? { chunked: stored } : {}),
+      ...(base !== undefined ? { base } : {}),
     });
   }
   return locations;
@@ -32,15 +38,15 @@ export function locationsOf(record: CheckpointRecord): Locations {
 export interface CarryOverPlan {
   /** Unchanged channels whose value stays where the parent says it is. */
   readonly carried: Map<string, ValueLocation>;
-  /** Unchanged channels to store again, because their origin expires too soon (TTL). */
+  /** Unchanged channels to store again (whole), because an item of their chain expires too soon (TTL). */
   readonly restore: string[];
 }
 
 /**
  * For each channel of `channelVersions` not in `newVersions`, the parent's location of its value. A
  * channel the parent has no value for has none in the child either (it was never stored, or is empty).
- * With a TTL, a value whose origin expires before `refreshBefore` is stored again by the child, so the
- * latest checkpoint never references items that expire long before it.
+ * With a TTL, a value any link of whose chain expires before `refreshBefore` is stored again by the child,
+ * so the latest checkpoint never references items that expire long before it.
  */
 export function planCarryOver(
   channelVersions: ChannelVersions,
@@ -55,8 +61,7 @@ export function planCarryOver(
     if (Object.prototype.hasOwnProperty.call(newVersions, channel)) continue;
     const location = parent.get(channel);
     if (location === undefined) continue;
-    const expiresAt = location.originExpiresAt;
-    if (refreshBefore !== undefined && expiresAt !== undefined && expiresAt < refreshBefore) {
+    if (refreshBefore !== undefined && chainExpiry(location) < refreshBefore) {
       restore.push(channel);
     } else {
       carried.set(channel, location);

@@ -9,13 +9,30 @@
  *   their client sizing every item of every write request (write units = ceil(item bytes / 1 KB) per
  *   item); the in-process savers report the growth of what they store (no write units).
  * Ratios compare each saver to the published DynamoDB peer, @rwai/langgraphjs-checkpoint-dynamodb.
+ *
+ * Then, one small key of a large context changing (issue 10: "bytes written per step proportional to what
+ * the step changed"): an engine-shaped `context` channel (a JSON object merged by a reducer) of 1 KB,
+ * 100 KB and 1 MB, 50 steps each setting one key (`status`, the same key every step; and, as a second
+ * pattern, a new key every step), on DynamoDBSaver as it is (deltas) and with `deltas: false` (each
+ * changed value stored whole, as before deltas). Per step: write units and bytes, measured as above, and
+ * what a new process reading the latest checkpoint fetches (items, bytes, read units: strongly
+ * consistent, ceil(item bytes / 4 KB) per item fetched, ceil(sum / 4 KB) per query page).
+ * `--deltas-only` runs only this part.
  */
-import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { BaseCheckpointSaver } from '@langchain/langgraph';
+import {
+  CreateTableCommand,
+  type AttributeValue,
+  type BatchGetItemCommandOutput,
+  type DynamoDBClient,
+  type GetItemCommandOutput,
+  type QueryCommandOutput,
+} from '@aws-sdk/client-dynamodb';
+import { Annotation, END, START, StateGraph, type BaseCheckpointSaver } from '@langchain/langgraph';
 import { MemorySaver } from '@langchain/langgraph-checkpoint';
 import { performance } from 'node:perf_hooks';
 import { createCheckpointTable } from '../../src/checkpoint/create-checkpoint-table';
 import { DynamoDBSaver } from '../../src/checkpoint/dynamodb-saver';
+import { itemSizeBytes } from '../../src/checkpoint/item-size';
 import { startDynalite, type DynaliteServer } from '../support/dynalite-server';
 import { STEPS, compileBenchWorkflow, contextOfSize } from './bench-workflow';
 import { meterWrites } from './write-meter';
@@ -58,6 +75,10 @@ async function main(): Promise<void> {
   const server = await startDynalite();
   const notes: string[] = [];
   try {
+    if (process.argv.includes('--deltas-only')) {
+      printContextReport(await measureContexts(server), performance.now() - started);
+      return;
+    }
     const savers: SaverUnderTest[] = [await dynamoDBSaver(server)];
     const peer = await tryCreate(PEER, () => peerSaver(server), notes);
     if (peer) savers.push(peer);
@@ -79,6 +100,8 @@ async function main(): Promise<void> {
       }
     }
     printReport(results, notes, performance.now() - started);
+    console.log('');
+    printContextReport(await measureContexts(server), performance.now() - started);
   } finally {
     await server.close();
   }
@@ -292,6 +315,220 @@ async function tryCreate(
     notes.push(`${name} is not measured: ${reason}${hint}`);
     return undefined;
   }
+}
+
+/* ------------------------------------------------------------------------------------------------------
+ * One key of a large context changing
+ * ---------------------------------------------------------------------------------------------------- */
+
+const CONTEXT_STEPS = 50;
+const LARGE_CONTEXTS = [
+  { label: '1 KB', bytes: 1024 },
+  { label: '100 KB', bytes: 100 * 1024 },
+  { label: '1 MB', bytes: 1024 * 1024 },
+] as const;
+type Pattern = 'one key' | 'new key';
+
+interface ContextResult {
+  readonly saver: string;
+  readonly pattern: Pattern;
+  readonly context: string;
+  /** What each node step wrote. */
+  readonly steps: { bytes: number; units: number }[];
+  /** What the input checkpoints wrote (the context stored whole). */
+  readonly first: { bytes: number; units: number };
+  /** A new process reading the latest checkpoint. */
+  readonly read: ReadTotals;
+}
+
+const ContextState = Annotation.Root({
+  context: Annotation<Record<string, unknown>>({ reducer: (a, b) => ({ ...a, ...b }), default: () => ({}) }),
+});
+
+/** CONTEXT_STEPS nodes in a row, each setting one small key of the context. */
+function compileContextWorkflow(checkpointer: BaseCheckpointSaver, pattern: Pattern) {
+  const graph = new StateGraph(ContextState);
+  const name = (step: number) => `step_${String(step).padStart(2, '0')}`;
+  for (let step = 1; step <= CONTEXT_STEPS; step += 1) {
+    graph.addNode(name(step), () => ({
+      context:
+        pattern === 'one key'
+          ? { status: { node: name(step), state: 'done', at: step } }
+          : { [`result_${step}`]: { node: name(step), state: 'done', at: step } },
+    }));
+  }
+  const edges = graph as unknown as { addEdge(from: string, to: string): void };
+  edges.addEdge(START, name(1));
+  for (let step = 1; step < CONTEXT_STEPS; step += 1) edges.addEdge(name(step), name(step + 1));
+  edges.addEdge(name(CONTEXT_STEPS), END);
+  return graph.compile({ checkpointer });
+}
+
+/** A context of about `bytes` bytes serialized, in keys of about 100 bytes (built in linear time). */
+function largeContext(bytes: number): Record<string, unknown> {
+  const context: Record<string, unknown> = {};
+  for (let i = 0, length = 2; length < bytes; i += 1) {
+    const value = { id: i, label: `value ${i} `.repeat(6), score: i * 1.5 };
+    context[`field_${i}`] = value;
+    length += `"field_${i}":`.length + JSON.stringify(value).length + 1;
+  }
+  return context;
+}
+
+async function measureContexts(server: DynaliteServer): Promise<ContextResult[]> {
+  const results: ContextResult[] = [];
+  for (const [saverName, deltas] of [
+    ['DynamoDBSaver', true],
+    ['DynamoDBSaver, deltas off', false],
+  ] as const) {
+    const client = server.createClient();
+    const tableName = deltas ? 'bench-context-deltas' : 'bench-context-whole';
+    await createCheckpointTable(client, tableName);
+    const writes = meterWrites(client);
+    const reads = meterReads(client);
+    const written = () => ({ bytes: writes.totals().bytes, units: writes.totals().writeUnits });
+    for (const pattern of ['one key', 'new key'] as const) {
+      for (const context of LARGE_CONTEXTS) {
+        const saver = new DynamoDBSaver({ client, tableName, ...(deltas ? {} : { deltas: false }) });
+        const marks: { bytes: number; units: number }[] = [written()];
+        const latency: Record<Method, number[]> = { put: [], putWrites: [], getTuple: [] };
+        const restore = instrument(saver, latency, (method) => {
+          if (method === 'put') marks.push(written());
+        });
+        threadCount += 1;
+        const threadId = `context-${threadCount}`;
+        try {
+          await compileContextWorkflow(saver, pattern).invoke(
+            { context: largeContext(context.bytes) },
+            { configurable: { thread_id: threadId }, durability: 'sync', recursionLimit: CONTEXT_STEPS + 5 },
+          );
+        } finally {
+          restore();
+        }
+        const diffs = marks.slice(1).map((mark, i) => ({
+          bytes: mark.bytes - (marks[i]?.bytes ?? 0),
+          units: mark.units - (marks[i]?.units ?? 0),
+        }));
+        const steps = diffs.slice(-CONTEXT_STEPS);
+        const inputs = diffs.slice(0, -CONTEXT_STEPS);
+        const before = reads.totals();
+        const reader = new DynamoDBSaver({ client, tableName });
+        await reader.getTuple({ configurable: { thread_id: threadId, checkpoint_ns: '' } });
+        results.push({
+          saver: saverName,
+          pattern,
+          context: context.label,
+          steps,
+          first: {
+            bytes: inputs.reduce((sum, d) => sum + d.bytes, 0),
+            units: inputs.reduce((sum, d) => sum + d.units, 0),
+          },
+          read: subtractReads(reads.totals(), before),
+        });
+      }
+    }
+  }
+  return results;
+}
+
+interface ReadTotals {
+  readonly items: number;
+  readonly bytes: number;
+  readonly units: number;
+}
+
+/** Items, bytes and (strongly consistent) read units of what a client's reads return. */
+function meterReads(client: DynamoDBClient): { totals(): ReadTotals } {
+  let items = 0;
+  let bytes = 0;
+  let units = 0;
+  const fetched = (item: Record<string, AttributeValue>) => {
+    const size = itemSizeBytes(item);
+    items += 1;
+    bytes += size;
+    units += Math.max(1, Math.ceil(size / 4096));
+  };
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const result = await next(args);
+      const output = result.output as unknown;
+      switch (context.commandName) {
+        case 'GetItemCommand': {
+          const item = (output as GetItemCommandOutput).Item;
+          if (item) fetched(item);
+          break;
+        }
+        case 'BatchGetItemCommand':
+          for (const item of Object.values((output as BatchGetItemCommandOutput).Responses ?? {}).flat()) {
+            fetched(item);
+          }
+          break;
+        case 'QueryCommand': {
+          // A query is billed on the total size of the page.
+          const page = (output as QueryCommandOutput).Items ?? [];
+          const size = page.reduce((sum, item) => sum + itemSizeBytes(item), 0);
+          items += page.length;
+          bytes += size;
+          units += Math.max(1, Math.ceil(size / 4096));
+          break;
+        }
+      }
+      return result;
+    },
+    { step: 'initialize', name: 'checkpointBenchReadMeter' },
+  );
+  return { totals: () => ({ items, bytes, units }) };
+}
+
+function subtractReads(a: ReadTotals, b: ReadTotals): ReadTotals {
+  return { items: a.items - b.items, bytes: a.bytes - b.bytes, units: a.units - b.units };
+}
+
+function printContextReport(results: ContextResult[], elapsedMs: number): void {
+  const header = [
+    'saver',
+    'pattern',
+    'context',
+    'WCU/step',
+    'bytes/step',
+    'max WCU/step',
+    'WCU/step vs 1 KB',
+    'input WCU',
+    'read latest: items / KB / RCU',
+  ];
+  const baseline = (result: ContextResult) =>
+    results.find((r) => r.saver === result.saver && r.pattern === result.pattern && r.context === '1 KB');
+  const table = results.map((result) => {
+    const units = mean(result.steps.map((s) => s.units));
+    const reference = baseline(result);
+    const referenceUnits = reference ? mean(reference.steps.map((s) => s.units)) : NaN;
+    return [
+      result.saver,
+      result.pattern,
+      result.context,
+      units.toFixed(1),
+      formatBytes(mean(result.steps.map((s) => s.bytes))),
+      String(Math.max(...result.steps.map((s) => s.units))),
+      ratio(units, referenceUnits),
+      result.first.units.toFixed(0),
+      `${result.read.items} / ${(result.read.bytes / 1024).toFixed(0)} / ${result.read.units}`,
+    ];
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => (row[i] ?? '').length)));
+  const line = (cells: string[]) => `| ${cells.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join(' | ')} |`;
+  console.log(
+    `One small key of a large context changing: ${CONTEXT_STEPS} steps (durability "sync"), one dynalite.\n` +
+      'Per step = mean over the node steps of what each checkpoint wrote (a context channel merged by a\n' +
+      'reducer, nothing else changing); "one key" sets the same key every step, "new key" adds one.\n' +
+      '"input WCU" is what storing the context whole cost at the start. "read latest" is a new process\'s\n' +
+      'getTuple of the last checkpoint: items returned (query page and fetched values/chunks), KB, RCU.',
+  );
+  console.log('');
+  console.log(line(header));
+  console.log(line(widths.map((w) => '-'.repeat(w))));
+  for (const row of table) console.log(line(row));
+  console.log('');
+  console.log(`Total: ${(elapsedMs / 1000).toFixed(1)} s.`);
 }
 
 /* ------------------------------------------------------------------------------------------------------
