@@ -8,6 +8,7 @@ import {
   UpdateItemCommand,
   type AttributeValue,
   type DynamoDBClient,
+  type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { DynamoDBSaver } from '../checkpoint';
 import type { Clock } from '../graph/engine-dependencies';
@@ -128,17 +129,11 @@ export class DynamoDbInstanceStore implements InstanceStore {
         resolution: { S: resolution },
       });
     }
-    for (let i = 0; i < items.length; i += 25) {
-      let pending = items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
-      for (let attempt = 0; pending.length > 0; attempt++) {
-        if (attempt > 8) throw new EngineError('DYNAMODB_UNPROCESSED', 'history items not written', true);
-        const response = await awsCall('DYNAMODB', 'BatchWriteItem (history)', () =>
-          this.dynamodb.send(new BatchWriteItemCommand({ RequestItems: { [this.table]: pending } })),
-        );
-        pending = (response.UnprocessedItems?.[this.table] ?? []) as typeof pending;
-        if (pending.length > 0) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));
-      }
-    }
+    await batchWrite(
+      this.dynamodb,
+      this.table,
+      items.map((Item) => ({ PutRequest: { Item } })),
+    );
   }
 
   async acquireLease(instanceId: string, ttlMs: number): Promise<Lease | undefined> {
@@ -300,18 +295,33 @@ export async function deleteInstanceItems(
         PK: item.PK as AttributeValue,
         SK: item.SK as AttributeValue,
       }));
-      for (let i = 0; i < keys.length; i += 25) {
-        let pending = keys.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } }));
-        for (let attempt = 0; pending.length > 0; attempt++) {
-          if (attempt > 8) throw new EngineError('DYNAMODB_UNPROCESSED', 'instance items not deleted', true);
-          const response = await awsCall('DYNAMODB', 'BatchWriteItem (delete items)', () =>
-            dynamodb.send(new BatchWriteItemCommand({ RequestItems: { [table]: pending } })),
-          );
-          pending = (response.UnprocessedItems?.[table] ?? []) as typeof pending;
-        }
-      }
+      await batchWrite(
+        dynamodb,
+        table,
+        keys.map((Key) => ({ DeleteRequest: { Key } })),
+      );
       start = page.LastEvaluatedKey;
     } while (start);
+  }
+}
+
+/** BatchWriteItem in pages of 25, resending what DynamoDB left unprocessed (with backoff). */
+async function batchWrite(
+  dynamodb: DynamoDBClient,
+  table: string,
+  requests: readonly WriteRequest[],
+): Promise<void> {
+  for (let i = 0; i < requests.length; i += 25) {
+    let pending = requests.slice(i, i + 25);
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt > 8)
+        throw new EngineError('DYNAMODB_UNPROCESSED', `${table}: items left unprocessed`, true);
+      const response = await awsCall('DYNAMODB', 'BatchWriteItem', () =>
+        dynamodb.send(new BatchWriteItemCommand({ RequestItems: { [table]: [...pending] } })),
+      );
+      pending = response.UnprocessedItems?.[table] ?? [];
+      if (pending.length > 0) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));
+    }
   }
 }
 
