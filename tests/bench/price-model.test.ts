@@ -26,6 +26,7 @@ describe('our cost per run', () => {
       capabilitySqsRequests: 6, // 6 x $0.40/M = $0.0000024
       s3Puts: 1, // $0.005/1000 = $0.000005
       s3Gets: 2, // 2 x $0.0004/1000 = $0.0000008
+      schedulerInvocations: 2, // 2 x $1.00/M = $0.000002
       lambdaInvocations: 5, // 5 x $0.20/M = $0.000001
       lambdaMilliseconds: 500, // 1 GB x 0.5 s x $0.0000133334 = $0.0000066667
       lambdaMemoryMb: 1024,
@@ -34,9 +35,10 @@ describe('our cost per run', () => {
     expect(cost.sqs).toBeCloseTo(0.000004, 12);
     expect(cost.capabilityMessages).toBeCloseTo(0.0000024, 12);
     expect(cost.s3).toBeCloseTo(0.0000058, 12);
+    expect(cost.scheduler).toBeCloseTo(0.000002, 12);
     expect(cost.lambda).toBeCloseTo(0.0000076667, 10);
-    expect(cost.total).toBeCloseTo(0.0002448667, 10);
-    expect(perMillion(cost.total)).toBeCloseTo(244.8667, 3);
+    expect(cost.total).toBeCloseTo(0.0002468667, 10);
+    expect(perMillion(cost.total)).toBeCloseTo(246.8667, 3);
   });
 
   it('prices Lambda by GB-second at the configured memory', () => {
@@ -48,6 +50,7 @@ describe('our cost per run', () => {
         capabilitySqsRequests: 0,
         s3Puts: 0,
         s3Gets: 0,
+        schedulerInvocations: 0,
         lambdaInvocations: 0,
         lambdaMilliseconds: 1000,
         lambdaMemoryMb,

@@ -94,9 +94,14 @@ ${branchNodes}  Task_C:
   };
 }
 
-/** `steps` async_requests in a row (each with a 15-minute timeout), then `Done`. */
-export function asyncChain(steps: number): BenchWorkflow {
-  const workflowId = `bench_chain_${steps}_v1`;
+/**
+ * `steps` async_requests in a row, each a node of its own, then `Done`. By default each has a 15-minute
+ * timeout and its reply adds a key of its own to the context (as a real workflow's steps do); `lean`: no
+ * timeout, and every reply rewrites the same key, so only the number of distinct nodes grows.
+ */
+export function asyncChain(steps: number, options: { lean?: boolean } = {}): BenchWorkflow {
+  const lean = options.lean === true;
+  const workflowId = `bench_chain_${steps}${lean ? '_lean' : ''}_v1`;
   const names = Array.from({ length: steps }, (_, i) => `Step_${pad(i + 1)}`);
   const nodes = names
     .map(
@@ -104,10 +109,9 @@ export function asyncChain(steps: number): BenchWorkflow {
     type: async_request
     capability_id: 'bench#step'
     input_keys: [shipmentId]
-    request_output_keys: [${name.toLowerCase()}_result]
+    request_output_keys: [${lean ? 'result' : `${name.toLowerCase()}_result`}]
     on_response: ${names[i + 1] ?? 'Done'}
-    timeout: 15m
-`,
+${lean ? '' : '    timeout: 15m\n'}`,
     )
     .join('');
   return {

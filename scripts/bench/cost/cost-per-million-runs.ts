@@ -94,6 +94,7 @@ export async function measureCostPerRun(
       capabilitySqsRequests: usage.capabilitySqsRequests,
       s3Puts: s3Count(usage, /^(Put|Copy|Post|List|CreateMultipart|UploadPart|CompleteMultipart)/),
       s3Gets: s3Count(usage, /^(Get|Head)/),
+      schedulerInvocations: usage.schedules,
       lambdaInvocations: usage.deliveries,
       lambdaMilliseconds: usage.handlerMs,
       lambdaMemoryMb,
@@ -153,7 +154,8 @@ export function costSection(result: CostResult): Section {
     const share = (part: number) => `${((part / o.total) * 100).toFixed(0)}%`;
     return (
       `${run.workflow}: ours ${dollars(perMillion(o.total))}/M = DynamoDB ${share(o.dynamodb)}, SQS ${share(o.sqs)}, ` +
-      `capability messages ${share(o.capabilityMessages)}, S3 ${share(o.s3)}, Lambda ${share(o.lambda)}; ` +
+      `capability messages ${share(o.capabilityMessages)}, S3 ${share(o.s3)}, scheduler ${share(o.scheduler)}, ` +
+      `Lambda ${share(o.lambda)}; ` +
       `states entered ${run.statesEntered} (${run.statesSource}); DynamoDB requests ${num(run.usage.dynamodb.requests)}.`
     );
   });
@@ -179,9 +181,11 @@ export function costSection(result: CostResult): Section {
     notes: [
       ...breakdown,
       'Assumptions:',
-      `- One run per workflow, every capability answering SUCCESS after 1 s, until nothing is left to deliver ` +
-        `(timers included, on the bench's clock; ${result.seconds.toFixed(1)} s real time). Example contexts: ` +
-        'shipmentId, originCountry, destinationCountry.',
+      `- One run per workflow after one warm-up START each (a warm Lambda), every capability answering SUCCESS ` +
+        `after 1 s, until nothing is left to deliver (timers included, on the bench's clock; ` +
+        `${result.seconds.toFixed(1)} s real time). Timers as deployed on AWS: SQS delays up to 15 minutes, ` +
+        'EventBridge Scheduler beyond ($1.00 per million invocations). Context: shipmentId, originCountry, ' +
+        'destinationCountry.',
       `- DynamoDB on-demand $${(p.dynamodbWriteUnit * 1e6).toFixed(2)}/M WRU, $${(p.dynamodbReadUnit * 1e6).toFixed(2)}/M RRU, ` +
         'units as DynamoDB bills them (ReturnConsumedCapacity of the embedded DynamoDB).',
       `- SQS $${(p.sqsRequest * 1e6).toFixed(2)}/M requests, each started 64 KB one request: every message the ` +

@@ -1,19 +1,30 @@
 import { performance } from 'node:perf_hooks';
-import { counterLoop } from './bench-workflows';
+import { asyncChain, counterLoop } from './bench-workflows';
 import type { DynamoDbUsage } from './dynamodb-meter';
 import { BASELINE_LABEL, ISSUE_10_BASELINE } from './issue-10-baseline';
 import { usageDelta, type MeteredEngine } from './metered-engine';
 import { kb, met, num, ratio, type Section } from './report-table';
 
 /*
- * Figure 1: DynamoDB cost per step as the history of ONE instance grows. A counter loop (one async_request
- * and a choice per turn) is driven reply by reply; each reply is one message, one step. The cost of a step
- * is what the handler did in DynamoDB for that message; "at step k" is the mean over steps k-4..k.
+ * Figure 1: DynamoDB cost per step as ONE instance's history grows, each reply one message and one step.
+ * Two workflows, because they grow different things:
+ * - `loop`: a counter loop (one async_request and a choice, revisited every turn): the history grows, the
+ *   set of nodes that ran does not;
+ * - `chain`: async_requests in a row, each a node of its own, every reply rewriting the same key: the
+ *   nodes that ran grow with the history, as in a long workflow without loops.
+ * "At step k" is the mean over steps k-4..k. Each series stops when its time budget is spent.
  */
 
-export const HISTORY_POINTS = [1, 10, 100, 500] as const;
 const WINDOW = 5;
 const FLAT_TARGET = 1.2;
+/**
+ * A definition has at most 500 nodes: the chain has 499 steps and its end. Its last step ends the instance
+ * (other work than a step in the middle): it is reported apart, and the chain's last point is step 498.
+ */
+const SERIES = [
+  { name: 'loop', steps: 500, points: [1, 10, 100, 500] },
+  { name: 'chain', steps: 499, points: [1, 10, 100, 498] },
+] as const;
 
 export interface StepCost {
   readonly requests: number;
@@ -23,67 +34,89 @@ export interface StepCost {
   readonly bytesRead: number;
 }
 
-export interface HistoryGrowthResult {
+export interface HistorySeries {
+  readonly name: string;
   readonly points: readonly { readonly step: number; readonly cost: StepCost }[];
   readonly stepsRun: number;
   readonly stepsWanted: number;
   readonly seconds: number;
   readonly operationsAtLastStep: Readonly<Record<string, number>>;
+  /** The chain's final step, which ends the instance, when it ran. */
+  readonly finalStep?: StepCost;
+}
+
+export interface HistoryGrowthResult {
+  readonly series: readonly HistorySeries[];
 }
 
 export async function measureHistoryGrowth(
   engine: MeteredEngine,
-  budgetMs: number,
+  budgetMs: (series: string) => number,
 ): Promise<HistoryGrowthResult> {
+  const series: HistorySeries[] = [];
+  for (const s of SERIES) series.push(await measureSeries(engine, s, budgetMs(s.name)));
+  return { series };
+}
+
+async function measureSeries(
+  engine: MeteredEngine,
+  spec: (typeof SERIES)[number],
+  budgetMs: number,
+): Promise<HistorySeries> {
   const began = performance.now();
-  const last = HISTORY_POINTS[HISTORY_POINTS.length - 1] as number;
-  const workflow = counterLoop(1_000_000);
+  const workflow = spec.name === 'loop' ? counterLoop(1_000_000) : asyncChain(spec.steps, { lean: true });
   await engine.upload(workflow);
-  const instanceId = 'bench-history-1';
+  const instanceId = `bench-history-${spec.name}`;
   engine.send({
     type: 'START_WORKFLOW',
     workflow_id: workflow.workflowId,
     instance_id: instanceId,
-    context: { counter: 0 },
+    context: spec.name === 'loop' ? { counter: 0 } : { shipmentId: 'SHP-1' },
   });
   await engine.deliverNext();
   const costs: StepCost[] = [];
   let operationsAtLastStep: Record<string, number> = {};
-  for (let step = 1; step <= last; step += 1) {
+  for (let step = 1; step <= spec.steps; step += 1) {
     if (performance.now() - began > budgetMs) break;
     const requests = engine.takeRequests();
     const request = requests[0];
     if (requests.length !== 1 || !request) {
-      throw new Error(`step ${step}: expected one request from the loop, got ${requests.length}`);
+      throw new Error(`${spec.name}, step ${step}: expected one request, got ${requests.length}`);
     }
+    const outputs =
+      spec.name === 'loop'
+        ? { counter: step }
+        : Object.fromEntries(request.expected_output_keys.map((k) => [k, `result of step ${step}`]));
     engine.send(
       {
         type: 'ASYNC_RESP',
         instance_id: instanceId,
         request_id: request.request_id,
         status: 'SUCCESS',
-        outputs: { counter: step },
+        outputs,
       },
       1000,
     );
     const before = engine.usage();
     const delivered = await engine.deliverNext();
-    if (!delivered || delivered.failed) throw new Error(`step ${step}: the reply was not handled`);
+    if (!delivered || delivered.failed)
+      throw new Error(`${spec.name}, step ${step}: the reply was not handled`);
     const d = usageDelta(engine.usage(), before).dynamodb;
     costs.push(costOf(d));
     operationsAtLastStep = { ...d.byOperation };
   }
   engine.dropPending();
-  const points = HISTORY_POINTS.filter((step) => step <= costs.length).map((step) => {
-    const window = costs.slice(Math.max(0, step - WINDOW), step);
-    return { step, cost: meanCost(window) };
-  });
+  engine.takeRequests();
   return {
-    points,
+    name: spec.name,
+    points: spec.points
+      .filter((step) => step <= costs.length)
+      .map((step) => ({ step, cost: meanCost(costs.slice(Math.max(0, step - WINDOW), step)) })),
     stepsRun: costs.length,
-    stepsWanted: last,
+    stepsWanted: spec.steps,
     seconds: (performance.now() - began) / 1000,
     operationsAtLastStep,
+    ...(spec.name === 'chain' && costs.length === spec.steps ? { finalStep: costs[spec.steps - 1] } : {}),
   };
 }
 
@@ -108,77 +141,85 @@ function meanCost(costs: readonly StepCost[]): StepCost {
   };
 }
 
-/** The issue measured at step 499 where the bench measures at 500. */
-const baselineStep = (step: number) => (step === 500 ? 499 : step);
+/** The issue measured at step 499 where the bench measures the loop at 500 and the chain at 498. */
+const baselineStep = (step: number) => (step >= 498 ? 499 : step);
 
 export function historyGrowthSection(result: HistoryGrowthResult): Section {
   const b = ISSUE_10_BASELINE;
-  const rows = result.points.map(({ step, cost }) => {
-    const base = b.perStep[baselineStep(step)];
-    const baseKb = b.kbReadPerResume[baselineStep(step)];
-    return [
-      String(step),
-      num(cost.requests, 1),
-      num(cost.wcu, 1),
-      num(cost.rcu, 1),
-      kb(cost.bytesWritten),
-      kb(cost.bytesRead),
-      base ? `${base.wcu} / ${base.rcu}` : '-',
-      baseKb === undefined ? '-' : num(baseKb),
-      base ? `${ratio(cost.wcu, base.wcu)} / ${ratio(cost.rcu, base.rcu)}` : '-',
-      baseKb === undefined ? '-' : ratio(cost.bytesRead / 1024, baseKb),
-    ];
-  });
-  const first = result.points.find((p) => p.step === 10)?.cost;
-  const lastPoint = result.points[result.points.length - 1];
+  const rows: string[][] = [];
   const notes = [
-    `Counter loop (async_request + choice per turn), one instance, ${result.stepsRun} of ${result.stepsWanted} steps ` +
-      `in ${result.seconds.toFixed(1)} s; per step = mean of the ${WINDOW} steps ending at that step.`,
-    `${BASELINE_LABEL}: WCU / RCU at steps 10, 100, 499 and KB read per resume at 1, 100, 499.`,
+    'loop: a counter loop, one async_request and a choice revisited every turn; chain: 499 async_requests in a ' +
+      'row, each a node of its own, every reply rewriting one key. One instance each, one reply = one step; ' +
+      `per step = mean of the ${WINDOW} steps ending at that step.`,
+    `${BASELINE_LABEL}: WCU / RCU at steps 10, 100, 499 and KB read per resume at 1, 100, 499 (one instance).`,
   ];
-  if (result.stepsRun < result.stepsWanted) {
-    notes.push(`Stopped at step ${result.stepsRun}: time budget spent (the engine's per-step cost grows).`);
-  }
-  if (lastPoint) {
+  for (const series of result.series) {
+    for (const { step, cost } of series.points) {
+      const base = b.perStep[baselineStep(step)];
+      const baseKb = b.kbReadPerResume[baselineStep(step)];
+      rows.push([
+        series.name,
+        String(step),
+        num(cost.requests, 1),
+        num(cost.wcu, 1),
+        num(cost.rcu, 1),
+        kb(cost.bytesWritten),
+        kb(cost.bytesRead),
+        base ? `${base.wcu} / ${base.rcu}` : '-',
+        baseKb === undefined ? '-' : num(baseKb),
+        base ? `${ratio(cost.wcu, base.wcu)} / ${ratio(cost.rcu, base.rcu)}` : '-',
+        baseKb === undefined ? '-' : ratio(cost.bytesRead / 1024, baseKb),
+      ]);
+    }
+    const first = series.points.find((p) => p.step === 10)?.cost;
+    const last = series.points[series.points.length - 1];
+    if (first && last && last.step > 10) {
+      const c = last.cost;
+      const worst = Math.max(
+        c.wcu / first.wcu,
+        c.rcu / first.rcu,
+        c.bytesWritten / first.bytesWritten,
+        c.bytesRead / first.bytesRead,
+      );
+      rows.push([
+        series.name,
+        `${last.step} / 10`,
+        ratio(c.requests, first.requests),
+        ratio(c.wcu, first.wcu),
+        ratio(c.rcu, first.rcu),
+        ratio(c.bytesWritten, first.bytesWritten),
+        ratio(c.bytesRead, first.bytesRead),
+        `${(107 / 11).toFixed(1)}x / ${(540 / 21).toFixed(1)}x`,
+        `${(3731 / 81).toFixed(1)}x (499/1)`,
+        `target <= ${FLAT_TARGET}x`,
+        `met: ${met(worst <= FLAT_TARGET)}`,
+      ]);
+    }
     notes.push(
-      `DynamoDB requests at step ${result.stepsRun}: ` +
-        Object.entries(result.operationsAtLastStep)
+      `${series.name}: ${series.stepsRun} of ${series.stepsWanted} steps in ${series.seconds.toFixed(1)} s` +
+        (series.stepsRun < series.stepsWanted ? ' (time budget spent: the per-step cost grows)' : '') +
+        `; DynamoDB requests of the last step: ` +
+        Object.entries(series.operationsAtLastStep)
           .map(([op, n]) => `${op} ${n}`)
-          .join(', '),
+          .join(', ') +
+        (series.finalStep
+          ? `; that final step, which ends the instance: ${num(series.finalStep.requests)} requests, ` +
+            `${num(series.finalStep.wcu)} WCU, ${num(series.finalStep.rcu)} RCU, ${kb(series.finalStep.bytesRead)} KB read`
+          : '') +
+        '.',
     );
-  }
-  if (first && lastPoint && lastPoint.step > 10) {
-    const c = lastPoint.cost;
-    const r = (a: number, b: number) => (b === 0 ? NaN : a / b);
-    const worst = Math.max(
-      r(c.wcu, first.wcu),
-      r(c.rcu, first.rcu),
-      r(c.bytesWritten, first.bytesWritten),
-      r(c.bytesRead, first.bytesRead),
-    );
-    rows.push([
-      `${lastPoint.step} / 10`,
-      ratio(c.requests, first.requests),
-      ratio(c.wcu, first.wcu),
-      ratio(c.rcu, first.rcu),
-      ratio(c.bytesWritten, first.bytesWritten),
-      ratio(c.bytesRead, first.bytesRead),
-      `107/11=${(107 / 11).toFixed(1)}x / 540/21=${(540 / 21).toFixed(1)}x`,
-      `${(3731 / 81).toFixed(1)}x (499/1)`,
-      `target <= ${FLAT_TARGET}x`,
-      `met: ${met(worst <= FLAT_TARGET)}`,
-    ]);
   }
   return {
     title: '1. History length: DynamoDB per step of one instance (one reply = one step)',
     header: [
+      'workflow',
       'step',
       'requests',
       'WCU',
       'RCU',
       'KB written',
       'KB read',
-      `baseline WCU / RCU`,
+      'baseline WCU / RCU',
       'baseline KB read',
       'WCU / RCU vs baseline',
       'KB read vs baseline',

@@ -34,6 +34,7 @@ import {
 import type { BenchWorkflow } from './bench-workflows';
 import { dynamoDbDelta, meterDynamoDb, NO_DYNAMODB_USAGE, type DynamoDbUsage } from './dynamodb-meter';
 import { sqsBilledRequests } from './price-model';
+import { startSchedulerEndpoint, type CreatedSchedule, type SchedulerEndpoint } from './scheduler-endpoint';
 
 /** Everything one engine has used so far; differences of two snapshots give a message's or a run's. */
 export interface EngineUsage {
@@ -58,6 +59,10 @@ export interface EngineUsage {
   readonly capabilitySqsRequests: number;
   /** Steps the engine reported (its StepDuration metric: one per node execution). */
   readonly steps: number;
+  /** TIMER_FIRED messages the orchestrator sent to SQS (timers due within 15 minutes, and re-arms). */
+  readonly timerSends: number;
+  /** EventBridge Scheduler one-time schedules created (each fires once: one invocation). */
+  readonly schedules: number;
 }
 
 const NO_USAGE: EngineUsage = {
@@ -72,6 +77,8 @@ const NO_USAGE: EngineUsage = {
   capabilityRequests: 0,
   capabilitySqsRequests: 0,
   steps: 0,
+  timerSends: 0,
+  schedules: 0,
 };
 
 interface Delivery {
@@ -131,6 +138,8 @@ export class MeteredEngine {
     capabilityRequests: 0,
     capabilitySqsRequests: 0,
     steps: 0,
+    timerSends: 0,
+    schedules: 0,
   };
   private readonly dynamodb: DynamoDBClient;
   private readonly store: DynamoDbInstanceStore;
@@ -142,6 +151,7 @@ export class MeteredEngine {
     private readonly servers: LocalServers,
     private readonly owned: { readonly logDir: string } | undefined,
     meter: boolean,
+    private readonly scheduler: SchedulerEndpoint | undefined,
   ) {
     const { aws, resources } = servers;
     const discard = () => undefined;
@@ -149,6 +159,20 @@ export class MeteredEngine {
       stage: resources.stage,
       clients: aws.clientConfig,
       clock: this.clock,
+      ...(scheduler
+        ? {
+            timers: {
+              kind: 'eventbridge' as const,
+              roleArn: 'arn:aws:iam::000000000000:role/bench-timer-schedules',
+              commandQueueArn: resources.commandQueue.arn,
+              client: {
+                endpoint: scheduler.url,
+                region: 'us-east-1',
+                credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
+              },
+            },
+          }
+        : {}),
       // The Lambda's pino JSON logs and EMF metrics, serialized as in production, written nowhere.
       logger: createPinoLogger({ write: discard }),
       metrics: this.countingSteps(
@@ -186,10 +210,23 @@ export class MeteredEngine {
   /**
    * An engine on `servers` (shared, left running by `stop`), or on embedded servers of its own in this
    * process. `meter: false` leaves out the DynamoDB and S3 meters (for CPU measurements); messages sent to
-   * SQS are still taken from the wire.
+   * SQS are still taken from the wire. `timers`: the orchestrator's SQS timers (the default, as on the
+   * local stack) or its EventBridge Scheduler timers (the AWS default), against the bench's scheduler
+   * endpoint.
    */
-  static async start(options: { servers?: LocalServers; meter?: boolean } = {}): Promise<MeteredEngine> {
-    if (options.servers) return new MeteredEngine(options.servers, undefined, options.meter ?? true);
+  static async start(
+    options: { servers?: LocalServers; meter?: boolean; timers?: 'sqs' | 'eventbridge' } = {},
+  ): Promise<MeteredEngine> {
+    const meter = options.meter ?? true;
+    const holder: { engine?: MeteredEngine } = {};
+    const scheduler =
+      options.timers === 'eventbridge'
+        ? await startSchedulerEndpoint((schedule) => holder.engine?.onSchedule(schedule))
+        : undefined;
+    if (options.servers) {
+      holder.engine = new MeteredEngine(options.servers, undefined, meter, scheduler);
+      return holder.engine;
+    }
     const logDir = mkdtempSync(join(tmpdir(), 'cch-bench-'));
     const servers = await startLocalServers({
       ports: { dynamodb: 0, sqs: 0, s3: 0 },
@@ -197,7 +234,8 @@ export class MeteredEngine {
       retentionSweepMs: false,
       log: fileLogSink(join(logDir, 'servers.log')),
     });
-    return new MeteredEngine(servers, { logDir }, options.meter ?? true);
+    holder.engine = new MeteredEngine(servers, { logDir }, meter, scheduler);
+    return holder.engine;
   }
 
   /** Uploads a definition as `<workflow_id>.yaml` and gives its capability domains request queues. */
@@ -367,6 +405,7 @@ export class MeteredEngine {
     this.dynamodb.destroy();
     this.sqs.destroy();
     this.s3.destroy();
+    await this.scheduler?.stop();
     if (this.owned) {
       await this.servers.stop();
       rmSync(this.owned.logDir, { recursive: true, force: true });
@@ -387,8 +426,22 @@ export class MeteredEngine {
     else this.counters.otherSqsRequests += billed;
   }
 
+  /** A schedule fires once, at its time: its TIMER_FIRED goes to the command queue then. */
+  private onSchedule(schedule: CreatedSchedule): void {
+    this.counters.schedules += 1;
+    this.deliveries.push({
+      queue: 'command',
+      body: schedule.input,
+      attributes: {},
+      at: Math.max(schedule.atMs, this.clock.now().getTime()),
+      messageId: randomUUID(),
+      receives: 0,
+    });
+  }
+
   private onSent(message: SentMessage): void {
     const { resources } = this.servers;
+    if (isTimer(message.body)) this.counters.timerSends += 1;
     const delayMs = message.delaySeconds * 1000;
     const at = this.clock.now().getTime() + delayMs;
     if (message.queueUrl === resources.commandQueue.url || message.queueUrl === resources.replyQueue.url) {
@@ -439,6 +492,8 @@ export function usageDelta(after: EngineUsage, before: EngineUsage = NO_USAGE): 
     consumedSqsRequests: after.consumedSqsRequests - before.consumedSqsRequests,
     otherSqsRequests: after.otherSqsRequests - before.otherSqsRequests,
     steps: after.steps - before.steps,
+    timerSends: after.timerSends - before.timerSends,
+    schedules: after.schedules - before.schedules,
     capabilityRequests: after.capabilityRequests - before.capabilityRequests,
     capabilitySqsRequests: after.capabilitySqsRequests - before.capabilitySqsRequests,
   };

@@ -19,6 +19,8 @@ export const US_EAST_1_PRICES = {
   lambdaGbSecond: 0.0000133334,
   /** Lambda: $0.20 per million requests. */
   lambdaRequest: 0.2 / 1e6,
+  /** EventBridge Scheduler: $1.00 per million scheduled invocations (API calls free). */
+  schedulerInvocation: 1.0 / 1e6,
   /** Step Functions Standard: $25 per million state transitions. */
   stepFunctionsTransition: 25 / 1e6,
 } as const;
@@ -42,6 +44,8 @@ export interface OurRunUsage {
   readonly capabilitySqsRequests: number;
   readonly s3Puts: number;
   readonly s3Gets: number;
+  /** EventBridge Scheduler schedules that fire (timers over 15 minutes, when it delivers them). */
+  readonly schedulerInvocations: number;
   readonly lambdaInvocations: number;
   /** Sum of the invocations' durations, in milliseconds. */
   readonly lambdaMilliseconds: number;
@@ -53,6 +57,7 @@ export interface CostBreakdown {
   readonly sqs: number;
   readonly capabilityMessages: number;
   readonly s3: number;
+  readonly scheduler: number;
   readonly lambda: number;
   readonly stepFunctions: number;
   readonly total: number;
@@ -65,6 +70,7 @@ export function ourCostPerRun(usage: OurRunUsage, prices: Prices = US_EAST_1_PRI
   const sqs = usage.sqsRequests * prices.sqsRequest;
   const capabilityMessages = usage.capabilitySqsRequests * prices.sqsRequest;
   const s3 = usage.s3Puts * prices.s3Put + usage.s3Gets * prices.s3Get;
+  const scheduler = usage.schedulerInvocations * prices.schedulerInvocation;
   const gbSeconds = (usage.lambdaMemoryMb / 1024) * (usage.lambdaMilliseconds / 1000);
   const lambda = gbSeconds * prices.lambdaGbSecond + usage.lambdaInvocations * prices.lambdaRequest;
   return {
@@ -72,9 +78,10 @@ export function ourCostPerRun(usage: OurRunUsage, prices: Prices = US_EAST_1_PRI
     sqs,
     capabilityMessages,
     s3,
+    scheduler,
     lambda,
     stepFunctions: 0,
-    total: dynamodb + sqs + capabilityMessages + s3 + lambda,
+    total: dynamodb + sqs + capabilityMessages + s3 + scheduler + lambda,
   };
 }
 
@@ -102,6 +109,7 @@ export function stepFunctionsCostPerRun(
     sqs: 0,
     capabilityMessages,
     s3: 0,
+    scheduler: 0,
     lambda: 0,
     stepFunctions,
     total: stepFunctions + capabilityMessages,
