@@ -197,8 +197,15 @@ async function main(): Promise<number> {
       figure: 8,
       name: 'throughput',
       run: async () => {
-        const result = await measureThroughput(await stack(), BUDGET_MS.throughput);
-        return { section: throughputSection(result), data: result };
+        // Servers of its own: the other parts leave messages in the shared queues (capability requests the
+        // bench answered itself, delayed timers) that pollers would pick up.
+        const own = await startServerProcess();
+        try {
+          const result = await measureThroughput(own, BUDGET_MS.throughput);
+          return { section: throughputSection(result), data: result };
+        } finally {
+          await own.stop();
+        }
       },
     },
   ];
