@@ -59,9 +59,15 @@ export const graph = new StateGraph(State)
 export interface BundleInfo {
   readonly bytes: number;
   readonly mapBytes: number;
-  /** Distinct zod packages (name@version) and whether their v3 API is inside. */
+  /** Distinct zod packages (name@version). */
   readonly zodPackages: readonly string[];
-  readonly zodV3Inside: boolean;
+  /** Bytes in the output of zod's v3 API, its v4 API, and of v4's locales (a zod 4 package has both APIs). */
+  readonly zodBytes: {
+    readonly v3: number;
+    readonly v4: number;
+    readonly locales: number;
+    readonly total: number;
+  };
   readonly langsmithInside: boolean;
   /** Largest packages by bytes in the output. */
   readonly largest: readonly { readonly name: string; readonly bytes: number }[];
@@ -162,13 +168,17 @@ function describe(metafile: Metafile, outfile: string): BundleInfo {
     if (match) zodPackages.add(`zod@${match[1]?.split('_')[0]}`);
     else if (/node_modules\/zod\//.test(path)) zodPackages.add('zod');
   }
-  const zodV3Inside = inputs.some(
-    (p) => /node_modules\/zod\/(?:v3\/|lib\/|index\.c?js$)/.test(p) || /zod@3\./.test(p),
-  );
   const langsmithInside = inputs.some((p) => /(?:^|\/)langsmith[@/]/.test(p));
   const output = Object.entries(metafile.outputs).find(([path]) => path.endsWith('.js'))?.[1];
   const byPackage = new Map<string, number>();
+  const zodBytes = { v3: 0, v4: 0, locales: 0, total: 0 };
   for (const [path, { bytesInOutput }] of Object.entries(output?.inputs ?? {})) {
+    if (/node_modules\/zod\//.test(path)) {
+      zodBytes.total += bytesInOutput;
+      if (/\/zod\/v3\//.test(path) || /zod@3\./.test(path)) zodBytes.v3 += bytesInOutput;
+      if (/\/zod\/v4\//.test(path)) zodBytes.v4 += bytesInOutput;
+      if (/\/zod\/v4\/locales\//.test(path)) zodBytes.locales += bytesInOutput;
+    }
     const parts = path.split('node_modules/');
     const last = parts.length > 1 ? (parts[parts.length - 1] ?? '') : '';
     const name =
@@ -187,7 +197,7 @@ function describe(metafile: Metafile, outfile: string): BundleInfo {
     bytes: statSync(outfile).size,
     mapBytes: statSync(`${outfile}.map`, { throwIfNoEntry: false })?.size ?? 0,
     zodPackages: [...zodPackages].sort(),
-    zodV3Inside,
+    zodBytes,
     langsmithInside,
     largest,
   };
@@ -346,11 +356,11 @@ export function bundleSection(result: BundleResult): Section {
       `<= 1.5 MB: ${met(o.bytes <= MAX_BYTES)}`,
     ],
     [
-      'zod packages inside',
-      o.zodPackages.join(', ') + (o.zodV3Inside ? ' (v3 API inside)' : ''),
+      'zod inside',
+      `${o.zodPackages.join(', ')}: ${(o.zodBytes.total / 1024).toFixed(0)} KB, v3 API ${(o.zodBytes.v3 / 1024).toFixed(0)} KB`,
       'zod 3 and 4 both',
       '-',
-      `one zod: ${met(o.zodPackages.length <= 1 && !(o.zodV3Inside && o.zodPackages.some((z) => z.startsWith('zod@4'))))}`,
+      `one zod: ${met(o.zodPackages.length <= 1 && (o.zodBytes.v3 === 0 || o.zodBytes.v4 === 0))}`,
     ],
     [
       'langsmith inside',
@@ -408,7 +418,8 @@ export function bundleSection(result: BundleResult): Section {
   const notes = [
     `${result.options}; the LangGraph-only bundle: StateGraph + MemorySaver, a 2-node graph compiled at load.`,
     `Sizes: orchestrator ${mb(o.bytes)} (+ ${mb(o.mapBytes)} source map), LangGraph-only ${mb(l.bytes)}. ` +
-      `Largest in the orchestrator: ${o.largest.map((p) => `${p.name} ${(p.bytes / 1024).toFixed(0)} KB`).join(', ')}.`,
+      `zod: v4 API ${(o.zodBytes.v4 / 1024).toFixed(0)} KB of which locales ${(o.zodBytes.locales / 1024).toFixed(0)} KB, ` +
+      `v3 API ${(o.zodBytes.v3 / 1024).toFixed(0)} KB. Largest in the orchestrator: ${o.largest.map((p) => `${p.name} ${(p.bytes / 1024).toFixed(0)} KB`).join(', ')}.`,
     `Cold require: \`require()\` of the bundle in a fresh \`node\` (no flags), median of ${REQUIRE_RUNS} alternating runs. ` +
       `First START: a fresh node with NODE_OPTIONS=--enable-source-maps as deployed, the handler given one START_WORKFLOW ` +
       `record (fanout_a_b_c_v1) against the embedded servers, median of ${START_RUNS}; time since the process started.`,
