@@ -165,6 +165,7 @@ export function contextSizeSection({ rows, seconds }: ContextSizeResult): Sectio
       `Counter loop with a pseudo-random document in the START context; per step = mean of steps 2..${STEPS} ` +
         `(${seconds.toFixed(1)} s in all). KB written: item bytes sent (whole items for puts, key + values for ` +
         'updates); WCU as DynamoDB bills them (an update is billed on the whole item, before or after).',
+      'The target is about writes; reads are shown too (RCU and KB read per step, same rules).',
       `${BASELINE_LABEL}: WCU per step 11 / 561 / 1,035.`,
     ],
   };

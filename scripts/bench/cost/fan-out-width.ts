@@ -21,6 +21,9 @@ export interface WidthResult {
   /** Branch replies handled (fewer than `width` when the time budget ran out). */
   readonly repliesMeasured: number;
   readonly perReply: { requests: number; wcu: number; rcu: number; bytesRead: number };
+  /** Mean DynamoDB requests of the first and of the last 5 branch replies handled: how the cost moves. */
+  readonly requestsFirstReplies: number;
+  readonly requestsLastReplies: number;
   /** The whole instance, when it ran to its end. */
   readonly instance?: DynamoDbUsage;
   readonly seconds: number;
@@ -80,11 +83,17 @@ async function measureWidth(engine: MeteredEngine, width: number, budgetMs: numb
   }
   const branchesBefore = engine.usage();
   let replies = 0;
+  const replyRequests: number[] = [];
   while (replies < width && performance.now() - began < budgetMs) {
+    const before = engine.usage().dynamodb.requests;
     const delivered = await engine.deliverNext();
     if (!delivered) break;
-    if (delivered.type === 'ASYNC_RESP' && !delivered.failed) replies += 1;
+    if (delivered.type === 'ASYNC_RESP' && !delivered.failed) {
+      replies += 1;
+      replyRequests.push(engine.usage().dynamodb.requests - before);
+    }
   }
+  const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
   const branches = usageDelta(engine.usage(), branchesBefore).dynamodb;
   let instance: DynamoDbUsage | undefined;
   if (replies === width) {
@@ -104,6 +113,8 @@ async function measureWidth(engine: MeteredEngine, width: number, budgetMs: numb
       rcu: per(branches.rcu),
       bytesRead: per(branches.bytesRead),
     },
+    requestsFirstReplies: mean(replyRequests.slice(0, 5)),
+    requestsLastReplies: mean(replyRequests.slice(-5)),
     ...(instance ? { instance } : {}),
     seconds: (performance.now() - began) / 1000,
   };
@@ -165,6 +176,11 @@ export function fanOutWidthSection(result: FanOutWidthResult): Section {
   }
   const notes = [
     'Per branch reply = DynamoDB work of the branch replies / replies handled; instance = START to end.',
+    'DynamoDB requests per branch reply, first 5 vs last 5 handled: ' +
+      result.widths
+        .map((w) => `width ${w.width} ${num(w.requestsFirstReplies, 1)} -> ${num(w.requestsLastReplies, 1)}`)
+        .join(', ') +
+      '.',
     `${BASELINE_LABEL}: DynamoDB requests per instance at width 3 / 20 / 100.`,
   ];
   for (const w of result.widths) {
