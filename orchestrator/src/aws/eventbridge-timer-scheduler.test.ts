@@ -71,13 +71,11 @@ beforeAll(async () => {
         return;
       }
       const name = path.split('/').pop() ?? '';
-      res
-        .writeHead(200, headers)
-        .end(
-          JSON.stringify({
-            ScheduleArn: `arn:aws:scheduler:us-east-1:123456789012:schedule/${GROUP}/${name}`,
-          }),
-        );
+      res.writeHead(200, headers).end(
+        JSON.stringify({
+          ScheduleArn: `arn:aws:scheduler:us-east-1:123456789012:schedule/${GROUP}/${name}`,
+        }),
+      );
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
