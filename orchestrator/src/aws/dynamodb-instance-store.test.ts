@@ -182,17 +182,18 @@ describe('DynamoDbInstanceStore (dynalite)', () => {
       await expect(store.acquireLease(instanceId, TTL_MS)).resolves.toBeDefined();
     });
 
-    it('a lease released with forget leaves no item behind, unless a record was written meanwhile', async () => {
+    it('a released lease leaves no item behind, and a record written meanwhile is unaffected', async () => {
       const { store, instanceId } = setup();
       const lease = await store.acquireLease(instanceId, TTL_MS);
       if (!lease) throw new Error('no lease');
-      await store.releaseLease(lease, true);
+      await store.releaseLease(lease);
       expect(await rawItem(instanceId)).toBeUndefined();
+      expect(await rawLease(instanceId)).toBeUndefined();
 
       const other = await store.acquireLease(instanceId, TTL_MS);
       if (!other) throw new Error('no lease');
       await store.save(record(instanceId), other);
-      await store.releaseLease(other, true);
+      await store.releaseLease(other);
       expect((await store.get(instanceId))?.status).toBe('WAITING');
       await expect(store.acquireLease(instanceId, TTL_MS)).resolves.toBeDefined();
     });

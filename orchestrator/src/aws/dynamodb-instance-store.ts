@@ -162,8 +162,8 @@ export class DynamoDbInstanceStore implements InstanceStore {
     }
   }
 
-  /** `forget` needs nothing more here: the lease item goes either way, and a record never depends on it. */
-  async releaseLease(lease: Lease, _forget = false): Promise<void> {
+  /** Deletes the lease item, if it is still this lease: a message for an unknown instance leaves nothing. */
+  async releaseLease(lease: Lease): Promise<void> {
     try {
       await this.dynamodb.send(
         new DeleteItemCommand({

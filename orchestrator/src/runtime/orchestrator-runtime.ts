@@ -163,21 +163,18 @@ export class OrchestratorRuntime {
       }
       return defer('instance busy', delay);
     }
-    let forget = false;
     try {
       const stored = await this.options.instances.load(instanceId);
       this.checkpointer.begin(instanceId, stored?.checkpoints ?? NO_CHECKPOINTS);
       this.reported.set(instanceId, { history: [], resolved: {} });
       try {
-        const outcome = await this.dispatchMessage(message, instanceId, stored, lease, log);
-        forget = !stored && outcome.kind !== 'ack';
-        return outcome;
+        return await this.dispatchMessage(message, instanceId, stored, lease, log);
       } finally {
         this.checkpointer.end(instanceId);
         this.reported.delete(instanceId);
       }
     } finally {
-      await this.options.instances.releaseLease(lease, forget);
+      await this.options.instances.releaseLease(lease);
     }
   }
 

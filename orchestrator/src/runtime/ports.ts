@@ -43,11 +43,8 @@ export interface InstanceStore {
   resolution(instanceId: string, requestId: string): Promise<Resolution | 'RESOLVED' | undefined>;
   /** Takes the lease when it is free or expired; undefined when another holder has it. */
   acquireLease(instanceId: string, ttlMs: number): Promise<Lease | undefined>;
-  /**
-   * Gives the lease up. `forget`: the message found no instance and created none, so an item that holds
-   * nothing but this lease is deleted rather than left behind forever.
-   */
-  releaseLease(lease: Lease, forget?: boolean): Promise<void>;
+  /** Gives the lease up (its own item: a record never depends on it). */
+  releaseLease(lease: Lease): Promise<void>;
   /** When the current lease on the instance expires (epoch ms), or undefined when it is free. */
   leaseExpiry(instanceId: string): Promise<number | undefined>;
   /**

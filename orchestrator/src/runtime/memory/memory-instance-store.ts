@@ -60,7 +60,7 @@ export class MemoryInstanceStore implements InstanceStore {
     return Promise.resolve(lease);
   }
 
-  releaseLease(lease: Lease, _forget?: boolean): Promise<void> {
+  releaseLease(lease: Lease): Promise<void> {
     if (this.leases.get(lease.instance_id)?.token === lease.token) this.leases.delete(lease.instance_id);
     return Promise.resolve();
   }
