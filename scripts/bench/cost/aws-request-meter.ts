@@ -1,5 +1,6 @@
 import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
 import { sqsBilledRequests } from './price-model';
+import { operationDelta } from './operation-counts';
 
 /** A message the client handed to SQS, as sent. */
 export interface SentMessage {
@@ -133,14 +134,9 @@ function objectBytes(body: unknown): number {
 }
 
 export function awsRequestDelta(after: AwsRequestUsage, before: AwsRequestUsage): AwsRequestUsage {
-  const byOperation: Record<string, number> = {};
-  for (const [op, n] of Object.entries(after.byOperation)) {
-    const d = n - (before.byOperation[op] ?? 0);
-    if (d !== 0) byOperation[op] = d;
-  }
   return {
     requests: after.requests - before.requests,
-    byOperation,
+    byOperation: operationDelta(after.byOperation, before.byOperation),
     billedRequests: after.billedRequests - before.billedRequests,
     bytesSent: after.bytesSent - before.bytesSent,
   };

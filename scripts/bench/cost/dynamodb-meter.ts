@@ -1,6 +1,7 @@
 import type { AttributeValue, ConsumedCapacity, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { itemSizeBytes } from '../../../orchestrator/src/checkpoint/item-size';
 import { itemReadUnits, queryReadUnits, writeUnits } from './capacity-units';
+import { operationDelta } from './operation-counts';
 
 /** What a DynamoDB client did, from the requests it sent and the responses it got. */
 export interface DynamoDbUsage {
@@ -165,14 +166,9 @@ function returnedItems(output: Output): Item[] {
 
 /** `after - before`, field by field. */
 export function dynamoDbDelta(after: DynamoDbUsage, before: DynamoDbUsage): DynamoDbUsage {
-  const byOperation: Record<string, number> = {};
-  for (const [op, n] of Object.entries(after.byOperation)) {
-    const d = n - (before.byOperation[op] ?? 0);
-    if (d !== 0) byOperation[op] = d;
-  }
   return {
     requests: after.requests - before.requests,
-    byOperation,
+    byOperation: operationDelta(after.byOperation, before.byOperation),
     wcu: after.wcu - before.wcu,
     rcu: after.rcu - before.rcu,
     rcuFromWire: after.rcuFromWire - before.rcuFromWire,
