@@ -107,7 +107,7 @@ function buildScope(
         const runners = node.branches.map((branch) => {
           const runner = branchNodeName(name, branch);
           const builder = buildScope(definition, { kind: 'branch', parallel: name, branch }, ctx, reading);
-          add(runner, kinds.branchRunner(builder.compile({})));
+          add(runner, kinds.branchRunner(builder.compile({}), { parallel: name, branch }, branches));
           reading.readers.set(runner, builder.compile({ checkpointer: reading.checkpointer }) as never);
           graph.addEdge(name, runner);
           return runner;

@@ -1,5 +1,6 @@
+import { setMaxListeners } from 'node:events';
 import type { LangGraphRunnableConfig } from '@langchain/langgraph';
-import { Command, END, interrupt } from '@langchain/langgraph';
+import { Command, END, GraphInterrupt, interrupt } from '@langchain/langgraph';
 import { parseDuration } from '../definition/duration';
 import type {
   AsyncRequestNode,
@@ -14,6 +15,7 @@ import { evaluateCondition, ExpressionError } from './expression';
 import type { BranchStructure } from './branch-structure';
 import type { Routing } from './routing';
 import { retryNodeName, waitNodeName } from './routing';
+import { parkedInterrupts } from './resume-target';
 import { stateDelta } from './state-delta';
 import type {
   Context,
@@ -423,10 +425,18 @@ export function joinGate(parallel: string, join: string, ctx: NodeBuildContext):
 }
 
 /** Runs one branch as its own subgraph, so branches advance independently; returns only its changes. */
-export function branchRunner(subgraph: {
-  invoke(input: WorkflowStateValue, config: LangGraphRunnableConfig): Promise<unknown>;
-}): NodeFn {
+export function branchRunner(
+  subgraph: { invoke(input: WorkflowStateValue, config: LangGraphRunnableConfig): Promise<unknown> },
+  own: { readonly parallel: string; readonly branch: string },
+  branches: BranchStructure,
+): NodeFn {
+  const inside = (node: string) =>
+    branches.enclosing(node).some((m) => m.parallel === own.parallel && m.branch === own.branch);
   return async (state, config) => {
+    const parked = parkedInterrupts(config, inside);
+    if (parked) throw new GraphInterrupt(parked);
+    // Every branch's subgraph listens on the parallel's abort signal: one listener per branch is no leak.
+    if (config.signal) setMaxListeners(0, config.signal);
     const after = (await subgraph.invoke(state, config)) as WorkflowStateValue;
     return stateDelta(state, after);
   };

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { RunnableConfig } from '@langchain/core/runnables';
 import {
+  copyCheckpoint,
   WRITES_IDX_MAP,
   type ChannelVersions,
   type Checkpoint,
@@ -37,6 +38,22 @@ interface Session {
   /** Heads this invocation wrote, not yet committed. */
   readonly written: Map<string, string>;
   wroteWrites: boolean;
+  /** Namespaces this invocation wrote anything in since its last commit. */
+  readonly touched: Set<string>;
+  /**
+   * The pending writes that count, per checkpoint read (`ns|checkpoint id`), as last read, and the tasks
+   * this invocation wrote for since (whose writes that read no longer tells).
+   */
+  /**
+   * Checkpoints as read (pending writes of every writer), by `ns|checkpoint id`, until this invocation
+   * writes to one. Exact: a checkpoint item never changes once written, a committed writer's pending writes
+   * neither, and writers not yet committed other than this one never count.
+   */
+  readonly tuples: Map<string, CheckpointTuple>;
+  readonly readWrites: Map<
+    string,
+    { readonly writes: readonly CheckpointPendingWrite[]; readonly rewritten: Set<string> }
+  >;
 }
 
 /**
@@ -62,7 +79,7 @@ export class FencedCheckpointer extends DelegatingCheckpointer {
     if (this.sessions.has(threadId)) {
       throw new Error(`instance ${threadId} is already being processed in this process`);
     }
-    this.sessions.set(threadId, { committed, writeId: newWriteId(), written: new Map(), wroteWrites: false });
+    this.sessions.set(threadId, newSession(committed));
   }
 
   end(threadId: string): void {
@@ -86,12 +103,15 @@ export class FencedCheckpointer extends DelegatingCheckpointer {
   /** The record now adopts `committed`; later writes belong to the next commit. */
   committed(threadId: string, committed: CommittedCheckpoints): void {
     this.session(threadId);
-    this.sessions.set(threadId, {
-      committed,
-      writeId: newWriteId(),
-      written: new Map(),
-      wroteWrites: false,
-    });
+    this.sessions.set(threadId, newSession(committed));
+  }
+
+  /**
+   * The namespaces this invocation wrote in since its last commit: only their states can have changed.
+   * Empty outside a session.
+   */
+  touched(threadId: string): ReadonlySet<string> {
+    return this.sessions.get(threadId)?.touched ?? new Set();
   }
 
   override async getTuple(config: RunnableConfig): Promise<CheckpointTuple | undefined> {
@@ -108,10 +128,14 @@ export class FencedCheckpointer extends DelegatingCheckpointer {
         configurable: { ...config.configurable, checkpoint_ns: ns, checkpoint_id: head },
       };
     }
-    const tuple = await this.inner.getTuple(target);
+    const key = checkpointKey(target.configurable?.checkpoint_id ? target : config);
+    const tuple = session.tuples.get(key) ?? (await this.inner.getTuple(target));
     if (!tuple) return undefined;
+    session.tuples.set(checkpointKey(tuple.config), tuple);
     const writers = [...session.committed.writers, session.writeId];
-    return { ...tuple, pendingWrites: committedWrites(tuple.pendingWrites ?? [], writers) };
+    const pendingWrites = committedWrites(tuple.pendingWrites ?? [], writers);
+    session.readWrites.set(checkpointKey(tuple.config), { writes: pendingWrites, rewritten: new Set() });
+    return { ...tuple, checkpoint: copyCheckpoint(tuple.checkpoint), pendingWrites };
   }
 
   override async put(
@@ -125,6 +149,7 @@ export class FencedCheckpointer extends DelegatingCheckpointer {
     if (session) {
       const ns = (stored.configurable?.checkpoint_ns as string | undefined) ?? '';
       session.written.set(ns, String(stored.configurable?.checkpoint_id));
+      session.touched.add(ns);
     }
     return stored;
   }
@@ -137,7 +162,14 @@ export class FencedCheckpointer extends DelegatingCheckpointer {
   ): Promise<void> {
     const session = this.sessions.get(String(config.configurable?.thread_id));
     if (!session) return this.inner.putWrites(config, writes, taskId, taskPath);
+    // A task that raises again exactly what it raised before (a parked branch runner, a wait re-entered on
+    // a resume meant for another) writes nothing new: what counts already says so.
+    const counted = session.readWrites.get(checkpointKey(config));
+    if (counted && !counted.rewritten.has(taskId) && sameWrites(counted.writes, taskId, writes)) return;
+    counted?.rewritten.add(taskId);
+    session.tuples.delete(checkpointKey(config));
     session.wroteWrites = true;
+    session.touched.add((config.configurable?.checkpoint_ns as string | undefined) ?? '');
     return this.inner.putWrites(config, writes, `${taskId}${WRITER_SEPARATOR}${session.writeId}`, taskPath);
   }
 
@@ -193,6 +225,37 @@ export function committedWrites(
     kept.push(write);
   }
   return kept.filter((w): w is CheckpointPendingWrite => w !== undefined);
+}
+
+function newSession(committed: CommittedCheckpoints): Session {
+  return {
+    committed,
+    writeId: newWriteId(),
+    written: new Map(),
+    wroteWrites: false,
+    touched: new Set(),
+    tuples: new Map(),
+    readWrites: new Map(),
+  };
+}
+
+function checkpointKey(config: RunnableConfig): string {
+  const ns = (config.configurable?.checkpoint_ns as string | undefined) ?? '';
+  return `${ns}|${String(config.configurable?.checkpoint_id)}`;
+}
+
+/** Whether `writes` of `taskId` are exactly the writes of that task that already count, in order. */
+function sameWrites(
+  counted: readonly CheckpointPendingWrite[],
+  taskId: string,
+  writes: readonly PendingWrite[],
+): boolean {
+  const existing = counted.filter(([task]) => task === taskId).map(([, channel, value]) => [channel, value]);
+  return (
+    existing.length === writes.length &&
+    existing.length > 0 &&
+    JSON.stringify(existing) === JSON.stringify(writes.map(([channel, value]) => [channel, value]))
+  );
 }
 
 function newWriteId(): string {

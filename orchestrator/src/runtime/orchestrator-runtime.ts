@@ -1,10 +1,12 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import type { BaseCheckpointSaver } from '@langchain/langgraph';
 import { Command } from '@langchain/langgraph';
 import { formatDiagnostic } from '../definition/diagnostic';
 import { validateDefinition } from '../definition/validate-definition';
 import type { WorkflowDefinition } from '../definition/workflow-schema';
 import { compileWorkflow, type CompiledWorkflow } from '../graph/compile-workflow';
+import { RESUME_TARGET_KEY, type ResumeTarget } from '../graph/resume-target';
 import { BRANCH_NODE_PREFIX } from '../graph/routing';
 import type { Clock, EngineDependencies } from '../graph/engine-dependencies';
 import type {
@@ -88,6 +90,8 @@ interface GraphView {
   readonly values: WorkflowStateValue;
   /** Open waits by request id, with the interrupt that a reply resumes. */
   readonly pending: ReadonlyMap<string, { readonly interruptId: string; readonly wait: WaitInterrupt }>;
+  /** The interrupts of unfinished top-level tasks, as LangGraph stored them (waits at every depth). */
+  readonly interrupts: ResumeTarget['pending'];
   /** Parallels (at any depth) one of whose branches failed and whose siblings must stop. */
   readonly failures: Readonly<Record<string, WorkflowError>>;
 }
@@ -349,13 +353,13 @@ export class OrchestratorRuntime {
     const { record: current, view } = await this.reconcile(record, lease, log);
     const rid = message.request_id;
     const pending = view?.pending.get(rid);
-    if (pending && !isTerminal(current.status)) {
+    if (view && pending && !isTerminal(current.status)) {
       const value: WaitResumeValue =
         message.status === 'SUCCESS'
           ? { kind: 'reply', status: 'SUCCESS', outputs: message.outputs, at: this.now() }
           : { kind: 'reply', status: 'FAILURE', error: message.error, at: this.now() };
       log.info({ node: pending.wait.node, status: message.status }, 'reply received');
-      await this.resume(current, rid, pending.interruptId, value, lease, log);
+      await this.resume(current, view, rid, pending, value, lease, log);
       return ack();
     }
     const resolution =
@@ -391,14 +395,15 @@ export class OrchestratorRuntime {
     }
     const { record: current, view } = await this.reconcile(record, lease, log);
     const pending = view?.pending.get(message.request_id);
-    if (!pending || isTerminal(current.status)) return ack('timer for a wait that is over');
+    if (!view || !pending || isTerminal(current.status)) return ack('timer for a wait that is over');
     const wait = pending.wait;
     if (wait.kind === 'retry') log.info({ node: wait.node }, 'retrying the step');
     else log.warn({ node: wait.node, deadline: wait.deadline }, 'wait timed out');
     await this.resume(
       current,
+      view,
       message.request_id,
-      pending.interruptId,
+      pending,
       { kind: 'timeout', at: this.now() },
       lease,
       log,
@@ -431,8 +436,9 @@ export class OrchestratorRuntime {
 
   private async resume(
     record: InstanceRecord,
+    before: GraphView,
     requestId: string,
-    interruptId: string,
+    { interruptId, wait }: { readonly interruptId: string; readonly wait: WaitInterrupt },
     value: WaitResumeValue,
     lease: Lease,
     log: Logger,
@@ -441,9 +447,11 @@ export class OrchestratorRuntime {
     const config = this.config(record.instance_id);
     // If the branch holding this wait lost its own checkpoint (a crash), it re-runs and interrupts anew
     // under another id: the resume did not take, so it is given to the new interrupt.
+    let view = before;
     for (let attempt = 0, id = interruptId; ; attempt++) {
-      await this.invoke(graph, new Command({ resume: { [id]: value } }), config);
-      const next = (await this.viewOf(graph, config)).pending.get(requestId);
+      await this.invoke(graph, new Command({ resume: { [id]: value } }), targeted(config, wait, view));
+      view = await this.viewOf(graph, config);
+      const next = view.pending.get(requestId);
       if (!next) break;
       if (attempt >= 2 || next.interruptId === id) {
         throw new Error(`the reply to ${requestId} could not be applied: its wait is still pending`);
@@ -506,7 +514,11 @@ export class OrchestratorRuntime {
         'branch stopped: a sibling branch failed',
       );
       const value: WaitResumeValue = { kind: 'cancelled', parallel: cancel.parallel, at: this.now() };
-      await this.invoke(graph, new Command({ resume: { [cancel.interruptId]: value } }), config);
+      await this.invoke(
+        graph,
+        new Command({ resume: { [cancel.interruptId]: value } }),
+        targeted(config, cancel.wait, view),
+      );
       reported.resolved[cancel.wait.request_id] = 'CANCELLED';
       view = await this.viewOf(graph, config);
     }
@@ -599,7 +611,7 @@ export class OrchestratorRuntime {
             } satisfies WaitResumeValue,
           },
         }),
-        config,
+        targeted(config, pending.wait, view),
       );
       reported.resolved[requestId] = 'FAILED';
     }
@@ -710,9 +722,11 @@ export class OrchestratorRuntime {
   ): Promise<GraphView> {
     const snapshot = current ?? (await this.snapshotOf(graph, config));
     const pending = new Map<string, { interruptId: string; wait: WaitInterrupt }>();
+    const interrupts: GraphView['interrupts'][number][] = [];
     for (const task of snapshot.tasks) {
       if (task.result !== undefined) continue;
       for (const interrupt of task.interrupts) {
+        interrupts.push(interrupt);
         const wait = interrupt.value as WaitInterrupt | undefined;
         if (interrupt.id && wait?.request_id)
           pending.set(wait.request_id, { interruptId: interrupt.id, wait });
@@ -734,6 +748,9 @@ export class OrchestratorRuntime {
       }
     };
     const threadId = config.configurable.thread_id;
+    // Only a branch this invocation ran can hold a failure not yet acted on: every commit follows the
+    // stopping of the siblings of each failure found (reconcile), so committed states hold none.
+    const touched = this.checkpointer.touched(threadId);
     const visit = async (
       state: { values: unknown; tasks: readonly { id: string; name: string; result?: unknown }[] },
       ns: string,
@@ -743,6 +760,7 @@ export class OrchestratorRuntime {
         const reader = graph.branchReaders.get(task.name);
         if (!reader || task.result !== undefined) continue;
         const taskNs = `${ns === '' ? '' : `${ns}|`}${task.name}:${task.id}`;
+        if (![...touched].some((written) => written === taskNs || written.startsWith(`${taskNs}|`))) continue;
         await visit(
           await reader.getState({ configurable: { thread_id: threadId, checkpoint_ns: taskNs } }),
           taskNs,
@@ -750,7 +768,7 @@ export class OrchestratorRuntime {
       }
     };
     await visit(snapshot, '');
-    return { values, pending, failures };
+    return { values, pending, interrupts, failures };
   }
 
   private snapshotOf(graph: CompiledWorkflow, config: ReturnType<OrchestratorRuntime['config']>) {
@@ -766,7 +784,16 @@ export class OrchestratorRuntime {
     const threadId = config.configurable.thread_id;
     this.failures.takeFailure(threadId);
     const reported = this.report(threadId);
-    const stream = await graph.stream(input, { ...config, streamMode: 'updates', subgraphs: true });
+    // Each branch subgraph of a running parallel listens on the run's abort signal: as many listeners as
+    // branches, which is no leak, so Node's warning past 10 is off for this signal.
+    const signal = new AbortController().signal;
+    setMaxListeners(0, signal);
+    const stream = await graph.stream(input, {
+      ...config,
+      signal,
+      streamMode: 'updates',
+      subgraphs: true,
+    });
     for await (const chunk of stream as AsyncIterable<[string[], Record<string, unknown>]>) {
       const [, updates] = chunk;
       for (const [node, update] of Object.entries(updates)) {
@@ -867,6 +894,19 @@ function recordContext(
   return JSON.stringify(context).length <= MAX_RECORD_CONTEXT_CHARS
     ? { context }
     : { context: {}, context_in_checkpoint: true };
+}
+
+/**
+ * `config` for a resume that answers `wait` only: branch runners that hold neither it nor an unfinished
+ * task re-raise their interrupts instead of re-running (see `ResumeTarget`).
+ */
+function targeted<C extends { configurable: Record<string, unknown> }>(
+  config: C,
+  wait: WaitInterrupt,
+  view: GraphView,
+): C {
+  const target: ResumeTarget = { node: wait.node, pending: view.interrupts };
+  return { ...config, configurable: { ...config.configurable, [RESUME_TARGET_KEY]: target } };
 }
 
 /** Contexts up to this size (JSON characters) ride in the record; larger ones stay in the checkpoint. */

@@ -1,3 +1,4 @@
+import type { BaseCheckpointSaver } from '@langchain/langgraph';
 import { validateDefinition } from '../../definition/validate-definition';
 import type { InstanceRecord, WaitView } from '../../runtime/instance-record';
 import type { AsyncRequestMessage } from '../../runtime/messages';
@@ -28,6 +29,8 @@ export interface InlineWorkflowOptions {
   readonly mocks?: CapabilityMocks | false;
   /** The sync capabilities the definition is validated against and the runtime calls; the built-ins by default. */
   readonly syncCapabilities?: Readonly<Record<string, SyncCapability>>;
+  /** The checkpointer; a MemorySaver by default. */
+  readonly checkpointer?: BaseCheckpointSaver;
 }
 
 /** Validates `yaml`, uploads it and queues its START_WORKFLOW; nothing is delivered yet. */
