@@ -20,8 +20,8 @@ describe('SQS billing', () => {
 describe('our cost per run', () => {
   it('adds DynamoDB, SQS, capability messages, S3 and Lambda at their prices', () => {
     const cost = ourCostPerRun({
-      dynamodbWriteUnits: 100, // 100 x $1.25/M = $0.000125
-      dynamodbReadUnits: 400, // 400 x $0.25/M = $0.0001
+      dynamodbWriteUnits: 100, // 100 x $0.625/M = $0.0000625
+      dynamodbReadUnits: 400, // 400 x $0.125/M = $0.00005
       sqsRequests: 10, // 10 x $0.40/M = $0.000004
       capabilitySqsRequests: 6, // 6 x $0.40/M = $0.0000024
       s3Puts: 1, // $0.005/1000 = $0.000005
@@ -31,14 +31,14 @@ describe('our cost per run', () => {
       lambdaMilliseconds: 500, // 1 GB x 0.5 s x $0.0000133334 = $0.0000066667
       lambdaMemoryMb: 1024,
     });
-    expect(cost.dynamodb).toBeCloseTo(0.000225, 12);
+    expect(cost.dynamodb).toBeCloseTo(0.0001125, 12);
     expect(cost.sqs).toBeCloseTo(0.000004, 12);
     expect(cost.capabilityMessages).toBeCloseTo(0.0000024, 12);
     expect(cost.s3).toBeCloseTo(0.0000058, 12);
     expect(cost.scheduler).toBeCloseTo(0.000002, 12);
     expect(cost.lambda).toBeCloseTo(0.0000076667, 10);
-    expect(cost.total).toBeCloseTo(0.0002468667, 10);
-    expect(perMillion(cost.total)).toBeCloseTo(246.8667, 3);
+    expect(cost.total).toBeCloseTo(0.0001343667, 10);
+    expect(perMillion(cost.total)).toBeCloseTo(134.3667, 3);
   });
 
   it('prices Lambda by GB-second at the configured memory', () => {

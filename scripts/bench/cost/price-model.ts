@@ -5,10 +5,10 @@
 
 /** us-east-1 on-demand list prices, in dollars per unit. */
 export const US_EAST_1_PRICES = {
-  /** DynamoDB on-demand: $1.25 per million write request units. */
-  dynamodbWriteUnit: 1.25 / 1e6,
-  /** DynamoDB on-demand: $0.25 per million read request units. */
-  dynamodbReadUnit: 0.25 / 1e6,
+  /** DynamoDB on-demand: $0.625 per million write request units (since the price cut of November 2024). */
+  dynamodbWriteUnit: 0.625 / 1e6,
+  /** DynamoDB on-demand: $0.125 per million read request units (since November 2024). */
+  dynamodbReadUnit: 0.125 / 1e6,
   /** SQS standard: $0.40 per million requests, each started 64 KB of payload one request. */
   sqsRequest: 0.4 / 1e6,
   /** S3 standard: PUT, COPY, POST, LIST $0.005 per 1,000. */
