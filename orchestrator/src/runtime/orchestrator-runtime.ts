@@ -467,7 +467,7 @@ export class OrchestratorRuntime {
             ? 'FAILED'
             : 'REPLIED';
     this.report(record.instance_id).resolved[requestId] = resolution;
-    return this.reconcile(record, lease, log);
+    return this.reconcile(record, lease, log, 0, view);
   }
 
   /**
@@ -485,6 +485,7 @@ export class OrchestratorRuntime {
     lease: Lease,
     log: Logger,
     depth = 0,
+    justRan?: GraphView,
   ): Promise<{ record: InstanceRecord; view?: GraphView }> {
     const config = this.config(record.instance_id);
     if (isTerminal(record.status)) {
@@ -493,19 +494,21 @@ export class OrchestratorRuntime {
       return { record, view: await this.viewOf(await this.graphFor(record), config) };
     }
     const graph = await this.graphFor(record);
-    const snapshot = await this.snapshotOf(graph, config);
+    // The graph ran in this invocation and `justRan` is its state after: every task of the run settled
+    // (an invoke returns only then), so there is nothing to start or to re-run.
+    const snapshot = justRan ? undefined : await this.snapshotOf(graph, config);
     let ran = true;
-    if (!snapshot.config.configurable?.checkpoint_id) {
+    if (snapshot && !snapshot.config.configurable?.checkpoint_id) {
       if (record.start_context_omitted)
         throw new Error('the graph has not started and only its START can start it');
       await this.invoke(graph, { context: record.start_context }, config);
-    } else if (snapshot.tasks.some((t) => t.interrupts.length === 0 && t.result === undefined && !t.error)) {
+    } else if (snapshot?.tasks.some((t) => t.interrupts.length === 0 && t.result === undefined && !t.error)) {
       // A task of the current superstep has neither finished nor interrupted: continuing re-runs it.
       await this.invoke(graph, null, config);
-    } else {
+    } else if (snapshot) {
       ran = false;
     }
-    let view = await this.viewOf(graph, config, ran ? undefined : snapshot);
+    let view = justRan ?? (await this.viewOf(graph, config, ran ? undefined : snapshot));
     const reported = this.report(record.instance_id);
     // A branch failed while siblings still wait: stop them, so the parallel's failure route runs now.
     for (let cancel = this.siblingToCancel(view); cancel; cancel = this.siblingToCancel(view)) {
