@@ -1,0 +1,65 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+
+jest.setTimeout(120_000);
+const repoRoot = join(__dirname, '..');
+
+/** The pnpm the repository pins (`packageManager`), run the way the README says: through npx. */
+function pinnedPnpm(): string {
+  const { packageManager } = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
+    packageManager: string;
+  };
+  return packageManager;
+}
+
+/**
+ * The environment of a user's shell: without the `npm_*`/`pnpm_*` variables a parent pnpm or npm (as
+ * `pnpm test` is) exports to its scripts, which npx would otherwise read back as config and warn about.
+ */
+function shellEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^p?npm_/i.test(key)));
+}
+
+function run(command: string, args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: repoRoot, env: shellEnv() });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, out, err }));
+  });
+}
+
+describe('pnpm configuration', () => {
+  it('keeps pnpm-only settings out of .npmrc, which npm reads too', () => {
+    // npm warns "Unknown project config" on every npm/npx command for a key it does not know.
+    const npmrc = join(repoRoot, '.npmrc');
+    if (existsSync(npmrc)) expect(readFileSync(npmrc, 'utf8')).not.toMatch(/^\s*reporter\s*=/m);
+    const workspace = parse(readFileSync(join(repoRoot, 'pnpm-workspace.yaml'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    expect(workspace.reporter).toBe('silent');
+  });
+
+  it('`pnpm wf run --json` prints one JSON object and nothing else, with no npm warning', async () => {
+    const result = await run('npx', [
+      '-y',
+      pinnedPnpm(),
+      'wf',
+      'run',
+      'workflow-definitions/fanout_a_b_c_v1.yaml',
+      '--memory',
+      '--json',
+    ]);
+    expect(result.err).not.toMatch(/npm warn/i);
+    expect(result.code).toBe(0);
+    // No "> cch-workflow-engine@0.1.0 wf" banner before it: the whole of stdout parses.
+    const record = JSON.parse(result.out) as { status: string; workflow_id: string };
+    expect(record).toMatchObject({ status: 'SUCCEEDED', workflow_id: 'fanout_a_b_c_v1' });
+  });
+});
