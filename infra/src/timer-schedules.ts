@@ -65,12 +65,16 @@ export class TimerSchedules extends Construct {
   }
 
   /**
-   * Lets `role` create schedules in the group (nothing else: schedules delete themselves after firing)
-   * and pass the target role to EventBridge Scheduler (that role only, to that service only).
+   * Lets `role` create schedules in the group and delete them (a timer whose wait closed is withdrawn;
+   * fired schedules delete themselves), and pass the target role to EventBridge Scheduler (that role only,
+   * to that service only).
    */
   grantCreateSchedules(role: iam.Role): void {
     role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['scheduler:CreateSchedule'], resources: [this.scheduleArn('*')] }),
+      new iam.PolicyStatement({
+        actions: ['scheduler:CreateSchedule', 'scheduler:DeleteSchedule'],
+        resources: [this.scheduleArn('*')],
+      }),
     );
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
@@ -83,8 +87,8 @@ export class TimerSchedules extends Construct {
       {
         finding: `Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/${this.groupName}/*`,
         reason:
-          'One one-time schedule per timer, named by a hash of the timer at run time: CreateSchedule only, ' +
-          'limited to the timer schedule group.',
+          'One one-time schedule per timer, named by a hash of the timer at run time: CreateSchedule and ' +
+          'DeleteSchedule only, limited to the timer schedule group.',
       },
     ]);
   }

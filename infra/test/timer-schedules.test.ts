@@ -92,12 +92,14 @@ describe('timerScheduler=eventbridge', () => {
     expect(stack.queues.command.queue.encryptionMasterKey).toBeUndefined();
   });
 
-  it('lets the orchestrator create schedules in the group and pass that role, to the scheduler only', () => {
+  it('lets the orchestrator create and delete schedules in the group and pass that role, to the scheduler only', () => {
     const granted = permissionsOf(template, stack.resolve(stack.orchestrator.lambda.role.roleName));
     expect([...(granted.get('scheduler:CreateSchedule') ?? [])]).toEqual([JSON.stringify(scheduleArns)]);
     expect([...(granted.get('iam:PassRole') ?? [])]).toEqual([arn(timers().targetRole.roleArn)]);
+    expect([...(granted.get('scheduler:DeleteSchedule') ?? [])]).toEqual([JSON.stringify(scheduleArns)]);
     expect([...granted.keys()].filter((a) => a.startsWith('scheduler:'))).toEqual([
       'scheduler:CreateSchedule',
+      'scheduler:DeleteSchedule',
     ]);
     const passRole = policyStatements(template).find(({ statement }) => statement.Action === 'iam:PassRole');
     expect(passRole?.statement.Condition).toEqual({

@@ -240,4 +240,40 @@ describe('EventBridgeTimerScheduler on the wire', () => {
     expect(requests).toHaveLength(1);
     await expect(queueCounts(queueUrl)).resolves.toEqual({ visible: 0, delayed: 1 });
   });
+
+  it('a cancellable timer 5 minutes or more away is a schedule even within 15 minutes; a nearer one is not', async () => {
+    const { queueUrl, timers } = await setup();
+    await timers.schedule(timer(15 * MINUTE, 'inst-1:Task_A:1'), { cancellable: true });
+    await timers.schedule(timer(5 * MINUTE, 'inst-1:Task_B:1'), { cancellable: true });
+    expect(requests.map((r) => r.method)).toEqual(['POST', 'POST']);
+    await timers.schedule(timer(5 * MINUTE - 1000, 'inst-1:Task_C:1'), { cancellable: true });
+    await timers.schedule(timer(10 * MINUTE, 'inst-1:Retry:1'), { cancellable: false });
+    expect(requests).toHaveLength(2);
+    await expect(queueCounts(queueUrl)).resolves.toEqual({ visible: 0, delayed: 2 });
+  });
+
+  it('cancel is a DeleteSchedule of the same name in the same group', async () => {
+    const { timers } = await setup();
+    const due = timer(DAY);
+    await timers.schedule(due, { cancellable: true });
+    await timers.cancel(due);
+    expect(requests.map((r) => [r.method, r.path])).toEqual([
+      ['POST', `/schedules/${timerScheduleName(due)}`],
+      ['DELETE', `/schedules/${timerScheduleName(due)}`],
+    ]);
+    expect(requests[1]?.authorization).toMatch(/\/scheduler\/aws4_request/);
+  });
+
+  it('cancelling a schedule that is gone (fired, or a timer that went through SQS) is success', async () => {
+    const { timers } = await setup();
+    reply = { status: 404, errorType: 'ResourceNotFoundException' };
+    await expect(timers.cancel(timer(MINUTE))).resolves.toBeUndefined();
+    reply = { status: 500, errorType: 'InternalServerException' };
+    const thrown = await timers
+      .cancel(timer(DAY))
+      .then(() => undefined)
+      .catch((e: unknown) => e);
+    expect(thrown).toBeInstanceOf(EngineError);
+    expect(thrown).toMatchObject({ retryable: true });
+  });
 });

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import {
   CreateScheduleCommand,
+  DeleteScheduleCommand,
   SchedulerClient,
   type SchedulerClientConfig,
 } from '@aws-sdk/client-scheduler';
@@ -29,7 +30,8 @@ const NAME_PREFIX = 'cch-timer-';
 /**
  * Timers on EventBridge Scheduler: one one-time schedule per wait, whatever its length, instead of a delayed
  * SQS message re-armed every 15 minutes (672 deliveries for a 7-day wait). A timer due within 15 minutes
- * still goes through the SQS delay, which is cheaper and has no minimum granularity.
+ * goes through the SQS delay (no minimum granularity), unless it is cancellable and at least
+ * `MIN_WITHDRAWABLE_DELAY_MS` away: then a schedule, deleted by `cancel` when its wait closes.
  *
  * The schedule fires once at `fire_at` (rounded up to the second, so it never arrives early), sends the
  * TIMER_FIRED JSON to the command queue, and deletes itself. Its name is a hash of the timer, so scheduling
@@ -38,10 +40,11 @@ const NAME_PREFIX = 'cch-timer-';
 export class EventBridgeTimerScheduler implements TimerScheduler {
   constructor(private readonly options: EventBridgeTimerSchedulerOptions) {}
 
-  async schedule(timer: TimerFired): Promise<void> {
+  async schedule(timer: TimerFired, options?: { readonly cancellable?: boolean }): Promise<void> {
     const dueMs = Date.parse(timer.fire_at) - this.options.clock.now().getTime();
-    if (dueMs <= MAX_SQS_DELAY_SECONDS * 1000) {
-      await this.options.shortTimers.schedule(timer);
+    const withdrawable = options?.cancellable === true && dueMs >= MIN_WITHDRAWABLE_DELAY_MS;
+    if (dueMs <= MAX_SQS_DELAY_SECONDS * 1000 && !withdrawable) {
+      await this.options.shortTimers.schedule(timer, options);
       return;
     }
     try {
@@ -51,7 +54,31 @@ export class EventBridgeTimerScheduler implements TimerScheduler {
       throw translateAwsError('SCHEDULER', 'CreateSchedule', error);
     }
   }
+
+  /**
+   * Deletes the timer's schedule: a wait that closed needs no timer, and a deleted schedule costs nothing
+   * (Scheduler bills invocations, not schedules), where a delayed SQS message would still be sent, received
+   * and handled. A schedule already gone (fired, deleted, or never made because the timer went through SQS)
+   * is fine.
+   */
+  async cancel(timer: TimerFired): Promise<void> {
+    try {
+      await this.options.scheduler.send(
+        new DeleteScheduleCommand({ Name: timerScheduleName(timer), GroupName: this.options.groupName }),
+      );
+    } catch (error) {
+      if ((error as { name?: unknown } | undefined)?.name === 'ResourceNotFoundException') return;
+      throw translateAwsError('SCHEDULER', 'DeleteSchedule', error);
+    }
+  }
 }
+
+/**
+ * A cancellable timer (a reply's deadline) this far off or more becomes a schedule even within SQS's 15
+ * minutes: it is usually deleted unfired, for nothing, where a delayed message is always delivered and
+ * handled. Nearer ones stay on SQS: Scheduler's `at()` fires within about a minute of its time.
+ */
+export const MIN_WITHDRAWABLE_DELAY_MS = 5 * 60 * 1000;
 
 /** The CreateSchedule request for a timer (exported for tests and for operators reading schedules). */
 export function timerSchedule(

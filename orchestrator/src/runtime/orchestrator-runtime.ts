@@ -429,6 +429,7 @@ export class OrchestratorRuntime {
       expires_at: this.expiresAt(),
     };
     await this.commit(cancelled, lease, current);
+    await this.withdrawTimers(current, cancelled, log);
     this.options.metrics.record('WorkflowsCancelled', 1, { workflow_id: current.workflow_id });
     log.info({ reason: message.reason }, 'workflow cancelled');
     return ack();
@@ -562,6 +563,7 @@ export class OrchestratorRuntime {
     let current = record;
     if (ran || record.version === 0 || changed(record, updated)) {
       current = await this.commit(updated, lease, record);
+      await this.withdrawTimers(record, current, log);
       for (const step of newSteps) {
         const ms = Date.parse(step.ended_at) - Date.parse(step.started_at);
         this.options.metrics.record('StepDuration', ms, { workflow_id: record.workflow_id, node: step.node });
@@ -663,6 +665,31 @@ export class OrchestratorRuntime {
     return next;
   }
 
+  /**
+   * Withdraws the timers of waits that `committed` closed (after the commit: a commit that failed closed
+   * nothing). Best effort: a timer that still fires finds its wait over and is dropped after one read.
+   */
+  private async withdrawTimers(before: InstanceRecord, committed: InstanceRecord, log: Logger) {
+    const cancel = this.options.timers.cancel?.bind(this.options.timers);
+    if (!cancel) return;
+    const open = new Set(committed.waits.map((w) => w.request_id));
+    const now = this.options.clock.now().getTime();
+    for (const wait of before.waits) {
+      // A deadline already reached has fired (it is what closed a timed-out wait or ended a retry's delay).
+      if (open.has(wait.request_id) || !wait.deadline || Date.parse(wait.deadline) <= now) continue;
+      try {
+        await cancel({
+          type: 'TIMER_FIRED',
+          instance_id: before.instance_id,
+          request_id: wait.request_id,
+          fire_at: wait.deadline,
+        });
+      } catch (error) {
+        log.warn({ request_id: wait.request_id, error }, 'timer not withdrawn: it will fire and be dropped');
+      }
+    }
+  }
+
   private report(instanceId: string): StepReports {
     const reports = this.reported.get(instanceId);
     if (!reports) throw new Error(`no message in hand for instance ${instanceId}`);
@@ -698,12 +725,16 @@ export class OrchestratorRuntime {
     for (const w of waits) {
       if (undeliverable.has(w.request_id)) continue;
       if (w.deadline) {
-        await this.options.timers.schedule({
-          type: 'TIMER_FIRED',
-          instance_id: record.instance_id,
-          request_id: w.request_id,
-          fire_at: w.deadline,
-        });
+        await this.options.timers.schedule(
+          {
+            type: 'TIMER_FIRED',
+            instance_id: record.instance_id,
+            request_id: w.request_id,
+            fire_at: w.deadline,
+          },
+          // A reply's deadline is usually moot before it comes; a retry's delay always runs out.
+          { cancellable: w.kind !== 'retry' },
+        );
       }
       if (w.kind === 'retry') {
         log.info({ node: w.node, request_id: w.request_id, retry_at: w.deadline }, 'retry scheduled');

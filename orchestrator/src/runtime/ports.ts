@@ -77,7 +77,16 @@ export interface CapabilityDispatcher {
 
 /** Delivers TIMER_FIRED at (or, for long waits, before: the runtime re-arms) `fire_at`. */
 export interface TimerScheduler {
-  schedule(timer: TimerFired): Promise<void>;
+  /**
+   * Arms `timer`. `cancellable`: the timer usually becomes moot before it fires (a reply's deadline), so an
+   * adapter that can withdraw timers should take it, and `cancel` will be called when its wait closes.
+   */
+  schedule(timer: TimerFired, options?: { readonly cancellable?: boolean }): Promise<void>;
+  /**
+   * Withdraws a timer whose wait closed, where the adapter can (best effort: a timer that still fires finds
+   * its wait over and costs one read). Absent: timers cannot be withdrawn.
+   */
+  cancel?(timer: TimerFired): Promise<void>;
 }
 
 export interface Logger {

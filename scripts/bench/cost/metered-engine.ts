@@ -61,7 +61,7 @@ export interface EngineUsage {
   readonly steps: number;
   /** TIMER_FIRED messages the orchestrator sent to SQS (timers due within 15 minutes, and re-arms). */
   readonly timerSends: number;
-  /** EventBridge Scheduler one-time schedules created (each fires once: one invocation). */
+  /** EventBridge Scheduler one-time schedules that fire (one invocation each): created, not withdrawn. */
   readonly schedules: number;
 }
 
@@ -88,6 +88,8 @@ interface Delivery {
   readonly at: number;
   readonly messageId: string;
   readonly receives: number;
+  /** The EventBridge schedule that delivers it, if any. */
+  readonly schedule?: string;
 }
 
 /** Replies a capability gives to a request: none (it never answers), or some after a delay. */
@@ -221,7 +223,10 @@ export class MeteredEngine {
     const holder: { engine?: MeteredEngine } = {};
     const scheduler =
       options.timers === 'eventbridge'
-        ? await startSchedulerEndpoint((schedule) => holder.engine?.onSchedule(schedule))
+        ? await startSchedulerEndpoint(
+            (schedule) => holder.engine?.onSchedule(schedule),
+            (name) => holder.engine?.onScheduleDeleted(name),
+          )
         : undefined;
     if (options.servers) {
       holder.engine = new MeteredEngine(options.servers, undefined, meter, scheduler);
@@ -436,7 +441,16 @@ export class MeteredEngine {
       at: Math.max(schedule.atMs, this.clock.now().getTime()),
       messageId: randomUUID(),
       receives: 0,
+      schedule: schedule.name,
     });
+  }
+
+  /** A schedule deleted before it fired: never delivered, never billed (Scheduler bills invocations). */
+  private onScheduleDeleted(name: string): void {
+    const index = this.deliveries.findIndex((d) => d.schedule === name);
+    if (index < 0) return;
+    this.deliveries.splice(index, 1);
+    this.counters.schedules -= 1;
   }
 
   private onSent(message: SentMessage): void {

@@ -20,11 +20,13 @@ export interface SchedulerEndpoint {
 /**
  * Just enough of the EventBridge Scheduler API (REST-JSON) for the bench to run the orchestrator's real
  * EventBridge timer adapter without AWS, which has no local emulator: CreateSchedule of one-time `at()`
- * schedules, a ConflictException for a name already taken, and nothing else (other operations get a 400).
- * Each schedule is handed to `onSchedule`; the bench fires it on its own clock.
+ * schedules, a ConflictException for a name already taken, DeleteSchedule (ResourceNotFoundException for
+ * a name not there), and nothing else (other operations get a 400). Each schedule is handed to
+ * `onSchedule`, each deletion to `onDelete`; the bench fires schedules on its own clock.
  */
 export async function startSchedulerEndpoint(
   onSchedule: (schedule: CreatedSchedule) => void,
+  onDelete: (name: string) => void = () => undefined,
 ): Promise<SchedulerEndpoint> {
   const names = new Set<string>();
   const requests: Record<string, number> = {};
@@ -34,7 +36,11 @@ export async function startSchedulerEndpoint(
     request.on('end', () => {
       const match = /^\/schedules\/([^/?]+)/.exec(request.url ?? '');
       const operation =
-        request.method === 'POST' && match ? 'CreateSchedule' : `${request.method} ${request.url}`;
+        request.method === 'POST' && match
+          ? 'CreateSchedule'
+          : request.method === 'DELETE' && match
+            ? 'DeleteSchedule'
+            : `${request.method} ${request.url}`;
       requests[operation] = (requests[operation] ?? 0) + 1;
       const reply = (status: number, payload: object, errorType?: string) => {
         response.writeHead(status, {
@@ -43,10 +49,20 @@ export async function startSchedulerEndpoint(
         });
         response.end(JSON.stringify(payload));
       };
+      if (operation === 'DeleteSchedule' && match) {
+        const name = decodeURIComponent(match[1] ?? '');
+        if (!names.delete(name)) {
+          reply(404, { Message: `Schedule ${name} does not exist.` }, 'ResourceNotFoundException');
+          return;
+        }
+        onDelete(name);
+        reply(200, {});
+        return;
+      }
       if (operation !== 'CreateSchedule' || !match) {
         reply(
           400,
-          { Message: `the bench's scheduler endpoint knows only CreateSchedule` },
+          { Message: `the bench's scheduler endpoint knows only CreateSchedule and DeleteSchedule` },
           'ValidationException',
         );
         return;

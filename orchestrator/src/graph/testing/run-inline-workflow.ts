@@ -31,6 +31,8 @@ export interface InlineWorkflowOptions {
   readonly syncCapabilities?: Readonly<Record<string, SyncCapability>>;
   /** The checkpointer; a MemorySaver by default. */
   readonly checkpointer?: BaseCheckpointSaver;
+  /** Timers that a closed wait withdraws, as EventBridge Scheduler's (see `SimulationOptions`). */
+  readonly withdrawableTimers?: boolean;
 }
 
 /** Validates `yaml`, uploads it and queues its START_WORKFLOW; nothing is delivered yet. */

@@ -65,6 +65,23 @@ export class RecordingMetrics implements Metrics {
   }
 
   total(name: MetricName): number {
+/** Timers that can be withdrawn, as EventBridge Scheduler's can: a cancelled timer never fires. */
+export class WithdrawableTimerScheduler extends RecordingTimerScheduler {
+  readonly cancelled: TimerFired[] = [];
+
+  cancel(timer: TimerFired): Promise<void> {
+    this.cancelled.push(structuredClone(timer));
+    const index = this.scheduled.findIndex(
+      (t) =>
+        t.instance_id === timer.instance_id &&
+        t.request_id === timer.request_id &&
+        Date.parse(t.fire_at) === Date.parse(timer.fire_at),
+    );
+    if (index >= 0) this.scheduled.splice(index, 1);
+    return Promise.resolve();
+  }
+}
+
     return this.points.filter((p) => p.name === name).reduce((sum, p) => sum + p.value, 0);
   }
 }

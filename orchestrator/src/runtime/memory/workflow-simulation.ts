@@ -16,6 +16,7 @@ import {
   RecordingLogger,
   RecordingMetrics,
   RecordingTimerScheduler,
+  WithdrawableTimerScheduler,
 } from './recording-ports';
 
 export interface Delivery {
@@ -44,6 +45,8 @@ export interface SimulationOptions {
   readonly decorate?: (ports: SimulationPorts) => SimulationPorts;
   /** The runtime's lease TTL (default: the runtime's). */
   readonly leaseTtlMs?: number;
+  /** Timers that a closed wait withdraws (EventBridge Scheduler's); default: SQS delays, which fire. */
+  readonly withdrawableTimers?: boolean;
   /** Called with each outcome, e.g. to print progress. */
   readonly onOutcome?: (delivery: Delivery, outcome: HandleOutcome | Error) => void;
 }
@@ -68,7 +71,7 @@ export class WorkflowSimulation {
   readonly definitions = new MemoryDefinitionStore();
   readonly instances = new MemoryInstanceStore(this.clock);
   readonly dispatcher = new RecordingDispatcher();
-  readonly timers = new RecordingTimerScheduler();
+  readonly timers: RecordingTimerScheduler;
   readonly metrics = new RecordingMetrics();
   readonly logger: Logger;
   readonly checkpointer: BaseCheckpointSaver;
@@ -83,6 +86,9 @@ export class WorkflowSimulation {
 
   constructor(private readonly options: SimulationOptions = {}) {
     this.logger = options.logger ?? new RecordingLogger();
+    this.timers = options.withdrawableTimers
+      ? new WithdrawableTimerScheduler()
+      : new RecordingTimerScheduler();
     this.checkpointer = options.checkpointer ?? new MemorySaver();
     this.instances.checkpoints = this.checkpointer;
     this.maxReceiveCount = options.maxReceiveCount ?? 5;
