@@ -1,8 +1,10 @@
 import { parseArgs } from 'node:util';
 import {
-  DEFAULT_LOCAL_PORTS as DEFAULT_PORTS,
+  LOCAL_PORT_SETTINGS,
   LOCAL_REGION,
+  localPortsFromEnv,
 } from '../orchestrator/src/naming/local-endpoints';
+import { applyCliEnvironment } from './cli-environment';
 import { startLocalServers } from './local-aws/local-servers';
 import { DEFAULT_LOG_FILE } from './local-aws/log-sink';
 import { startLocalStack } from './local-aws/local-stack';
@@ -17,13 +19,11 @@ const WATCH_DEFINITIONS_MS = 2000;
  * another process, which can then be killed and restarted without losing the servers' state.
  */
 async function main(): Promise<void> {
+  applyCliEnvironment();
   const { values } = parseArgs({ options: { 'no-workers': { type: 'boolean', default: false } } });
   const workers = !values['no-workers'];
-  const ports = {
-    dynamodb: Number(process.env.CCH_LOCAL_DYNAMODB_PORT ?? DEFAULT_PORTS.dynamodb),
-    sqs: Number(process.env.CCH_LOCAL_SQS_PORT ?? DEFAULT_PORTS.sqs),
-    s3: Number(process.env.CCH_LOCAL_S3_PORT ?? DEFAULT_PORTS.s3),
-  };
+  // 0 binds a free port; the lines printed below then name the port actually bound.
+  const ports = localPortsFromEnv(process.env, { allowZero: true });
   const stack = workers
     ? await startLocalStack({
         ports,
@@ -33,6 +33,9 @@ async function main(): Promise<void> {
     : await startLocalServers({ ports });
   const { endpoints } = stack.aws;
   const { names, commandQueue } = stack.resources;
+  const portSettings = (['dynamodb', 'sqs', 's3'] as const)
+    .map((service) => `${LOCAL_PORT_SETTINGS[service]}=${new URL(endpoints[service]).port}`)
+    .join(' ');
   const lines = [
     workers
       ? '# The embedded local AWS is running. Point the AWS CLI or an SDK at it:'
@@ -44,6 +47,8 @@ async function main(): Promise<void> {
     `export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_REGION=${LOCAL_REGION}`,
     // Older AWS CLIs and some SDKs read only this one.
     `export AWS_DEFAULT_REGION=${LOCAL_REGION}`,
+    // `wf ... --local`, `run-test --local` and `pnpm worker` find the stack through these.
+    `export ${portSettings}`,
     '# Start a workflow by hand (--endpoint-url works with every AWS CLI version):',
     `#   aws --endpoint-url ${endpoints.s3} s3 cp workflow-definitions/import_vn_memphis_v1.yaml s3://${names.definitionsBucket}/`,
     `#   aws --endpoint-url ${endpoints.sqs} sqs send-message --queue-url ${commandQueue.url} --message-body '{"type":"START_WORKFLOW","workflow_id":"import_vn_memphis_v1","instance_id":"by-hand-1","context":{"shipmentId":"SHP-1","originCountry":"VN","destinationCountry":"US"}}'`,

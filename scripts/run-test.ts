@@ -15,7 +15,8 @@ import { resourceNames, type Stage } from '../orchestrator/src/naming/resource-n
 import { statusView, type InstanceStatusView } from '../orchestrator/src/runtime/instance-record';
 import type { StartWorkflow } from '../orchestrator/src/runtime/messages';
 import { SAMPLE_DATA_PREFIX } from '../capability-mock/src/sample-data-outputs';
-import { localClientConfig } from '../orchestrator/src/naming/local-endpoints';
+import { localClientConfig, localPortsFromEnv } from '../orchestrator/src/naming/local-endpoints';
+import { applyCliEnvironment } from './cli-environment';
 import { DEFAULT_LOG_FILE } from './local-aws/local-stack';
 import { domainsOfDefinitionText, ensureCapabilityQueues, REPO_ROOT } from './local-aws/provision-local';
 import { describeRecord, type Terminal } from './run-test/live-view';
@@ -159,17 +160,25 @@ export function resolveDefinition(path: string): string {
   throw new Error(`no definition file ${path} (looked in ${cwd} and workflow-definitions/)`);
 }
 
-/** Local target: the embedded stack on its default ports, or AWS named by CCH_ENV/CCH_OWNER. */
-export function targetFromEnv(local: boolean, logFile = DEFAULT_LOG_FILE): RunTestTarget {
+/**
+ * With `local`, the embedded stack `pnpm local` runs: on the ports `CCH_LOCAL_DYNAMODB_PORT`,
+ * `CCH_LOCAL_SQS_PORT` and `CCH_LOCAL_S3_PORT` name (the lines `pnpm local` prints; defaults 4567, 9324,
+ * 4569), following its log file. Otherwise the AWS deployment named by CCH_ENV/CCH_OWNER.
+ */
+export function targetFromEnv(
+  local: boolean,
+  logFile = DEFAULT_LOG_FILE,
+  environment: NodeJS.ProcessEnv = process.env,
+): RunTestTarget {
   if (local) {
     return {
-      stage: { env: 'local', owner: process.env.CCH_OWNER ?? 'dev' },
-      clients: localClientConfig(),
+      stage: { env: 'local', owner: environment.CCH_OWNER ?? 'dev' },
+      clients: localClientConfig(localPortsFromEnv(environment)),
       logs: new LocalFileLogSource(logFile),
     };
   }
-  const env = process.env.CCH_ENV;
-  const owner = process.env.CCH_OWNER;
+  const env = environment.CCH_ENV;
+  const owner = environment.CCH_OWNER;
   if (!env || !owner) throw new Error('set CCH_ENV and CCH_OWNER to your CDK context (or pass --local)');
   const stage = { env, owner };
   return {
@@ -215,6 +224,7 @@ function readContext(option: string): Record<string, unknown> {
 }
 
 if (require.main === module) {
+  applyCliEnvironment();
   main().then(
     (code) => {
       process.exitCode = code;

@@ -1,3 +1,4 @@
+import { applyCliEnvironment } from './cli-environment';
 import { runTest } from './run-test';
 import { LocalFileLogSource } from './run-test/log-sources';
 import { startLocalStack } from './local-aws/local-stack';
@@ -42,6 +43,7 @@ async function main(): Promise<number> {
   return failures === 0 ? 0 : 1;
 }
 
+applyCliEnvironment();
 main().then(
   (code) => {
     process.exitCode = code;

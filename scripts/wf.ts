@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { processIo } from '../orchestrator/src/cli/cli-io';
 import type { EmbeddedRunner } from '../orchestrator/src/cli/embedded-runner';
 import { runCli } from '../orchestrator/src/cli/main';
+import { applyCliEnvironment } from './cli-environment';
 import { startLocalStack } from './local-aws/local-stack';
 import { domainsOfDefinitionText } from './local-aws/provision-local';
 import { resolveDefinition, runTest } from './run-test';
@@ -42,6 +43,7 @@ export const runOnEmbeddedStack: EmbeddedRunner = async ({ definitionFile, conte
 };
 
 if (require.main === module) {
+  applyCliEnvironment();
   runCli(process.argv.slice(2), processIo(), { embedded: runOnEmbeddedStack }).then(
     (code) => {
       process.exitCode = code;

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { applyCliEnvironment } from './cli-environment';
 import { startLocalWorkers, type LocalWorkers } from './local-aws/local-workers';
 import { DEFAULT_LOG_FILE, fileLogSink } from './local-aws/log-sink';
 import type { LocalResources } from './local-aws/provision-local';
@@ -117,6 +118,7 @@ async function waitForResources(settings: WorkerSettings): Promise<LocalResource
   }
 }
 
+applyCliEnvironment();
 main().then(
   (code) => {
     if (code !== 0) process.exit(code);

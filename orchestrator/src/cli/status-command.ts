@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDbInstanceStore } from '../aws/dynamodb-instance-store';
 import { systemClock } from '../graph/engine-dependencies';
-import { localClientConfig } from '../naming/local-endpoints';
+import { localClientConfig, localPortsFromEnv } from '../naming/local-endpoints';
 import { resourceNames, type Stage } from '../naming/resource-names';
 import { statusView } from '../runtime/instance-record';
 import { UsageError, type CliIo } from './cli-io';
@@ -16,12 +16,16 @@ export interface StatusTarget {
 
 /**
  * Where `wf status` looks: the stack named by CCH_ENV/CCH_OWNER (AWS, or wherever AWS_ENDPOINT_URL_*
- * point), else, or with --local, the embedded stack on its default ports.
+ * point), else, or with --local, the embedded stack on the ports `CCH_LOCAL_*_PORT` name (as `pnpm local`
+ * printed them; default 4567, 9324, 4569).
  */
 export function statusTarget(local: boolean, env: NodeJS.ProcessEnv): StatusTarget {
   if (!local && env.CCH_ENV && env.CCH_OWNER)
     return { stage: { env: env.CCH_ENV, owner: env.CCH_OWNER }, dynamodb: {} };
-  return { stage: { env: 'local', owner: env.CCH_OWNER ?? 'dev' }, dynamodb: localClientConfig().dynamodb };
+  return {
+    stage: { env: 'local', owner: env.CCH_OWNER ?? 'dev' },
+    dynamodb: localClientConfig(localPortsFromEnv(env)).dynamodb,
+  };
 }
 
 /** `wf status`: an instance's status record, as JSON (`--json`) or as a readable summary. */
