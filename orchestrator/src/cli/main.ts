@@ -1,4 +1,5 @@
 import { UsageError, type CliIo } from './cli-io';
+import { dlqCommand, DLQ_USAGE } from './dlq-command';
 import { graphCommand, GRAPH_USAGE } from './graph-command';
 import { runCommand, RUN_USAGE } from './run-command';
 import { statusCommand, STATUS_USAGE } from './status-command';
@@ -17,6 +18,7 @@ const COMMANDS: Record<string, { run: Command; usage: string }> = {
   graph: { run: graphCommand, usage: GRAPH_USAGE },
   run: { run: (args, io, services) => runCommand(args, io, services.embedded), usage: RUN_USAGE },
   status: { run: (args, io) => statusCommand(args, io), usage: STATUS_USAGE },
+  dlq: { run: (args, io) => dlqCommand(args, io), usage: DLQ_USAGE },
 };
 
 const HELP = ['wf: the workflow engine command', ...Object.values(COMMANDS).map((c) => `  ${c.usage}`)].join(
