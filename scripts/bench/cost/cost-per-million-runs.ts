@@ -189,10 +189,11 @@ export function costSection(result: CostResult): Section {
       'Assumptions:',
       `- One run per workflow after one warm-up START each (a warm Lambda), every capability answering SUCCESS ` +
         `after 1 s, until nothing is left to deliver (timers included, on the bench's clock; ` +
-        `${result.seconds.toFixed(1)} s real time). Timers as deployed on AWS: SQS delays up to 15 minutes, ` +
-        'EventBridge Scheduler beyond ($1.00 per million invocations). Context: shipmentId, originCountry, ' +
+        `${result.seconds.toFixed(1)} s real time). Timers as deployed on AWS: a reply's deadline 5 minutes or more away is an ` +
+        'EventBridge schedule, deleted unfired when the reply comes (Scheduler bills $1.00 per million ' +
+        'invocations, nothing for schedules deleted); shorter timers and retry delays are SQS delays. Context: shipmentId, originCountry, ' +
         'destinationCountry.',
-      `- DynamoDB on-demand $${(p.dynamodbWriteUnit * 1e6).toFixed(2)}/M WRU, $${(p.dynamodbReadUnit * 1e6).toFixed(2)}/M RRU, ` +
+      `- DynamoDB on-demand $${(p.dynamodbWriteUnit * 1e6).toFixed(3)}/M WRU, $${(p.dynamodbReadUnit * 1e6).toFixed(3)}/M RRU, ` +
         'units as DynamoDB bills them (ReturnConsumedCapacity of the embedded DynamoDB).',
       `- SQS $${(p.sqsRequest * 1e6).toFixed(2)}/M requests, each started 64 KB one request: every message the ` +
         'orchestrator consumes (START, replies, timers, deferrals) costs its send + one receive + one delete ' +
