@@ -1,28 +1,11 @@
-import { delimiter, join } from 'node:path';
 import type { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { lambdaCode } from './bundling/local-lambda-bundling';
 import { acknowledgeWildcards } from './nag';
-import { infraRoot, lockFile, repoRoot } from './paths';
-
-/**
- * How every Lambda of the stack is bundled; the bundle-size test builds the orchestrator with the same
- * settings. The AWS SDK is bundled rather than taken from the runtime, so the code runs against the SDK
- * versions it was tested with.
- */
-export const BUNDLING = {
-  target: 'node22',
-  format: nodejs.OutputFormat.CJS,
-  minify: true,
-  // Source maps without the sources: stack traces map to TypeScript lines at a third of the map's size.
-  sourceMap: true,
-  sourcesContent: false,
-  externalModules: [] as string[],
-} as const;
 
 /**
  * The only actions granted on `Resource: *`. Active X-Ray tracing needs these two, and X-Ray has no
@@ -49,12 +32,13 @@ export interface NodeLambdaProps {
 }
 
 /**
- * A TypeScript Lambda bundled locally by esbuild (no Docker): Node.js 22 on arm64, active X-Ray tracing,
- * its own log group with a retention, and its own role holding nothing but what is granted to it: write to
- * its log group, X-Ray, plus the grants its owner adds (no AWS managed policies).
+ * A TypeScript Lambda bundled locally by esbuild (no Docker; settings and plugins in
+ * bundling/lambda-bundle.ts, which the bundle tests and the bench build with too): Node.js 22 on arm64,
+ * active X-Ray tracing, its own log group with a retention, and its own role holding nothing but what is
+ * granted to it: write to its log group, X-Ray, plus the grants its owner adds (no AWS managed policies).
  */
 export class NodeLambda extends Construct {
-  public readonly function: nodejs.NodejsFunction;
+  public readonly function: lambda.Function;
   public readonly role: iam.Role;
   public readonly logGroup: logs.LogGroup;
 
@@ -72,11 +56,11 @@ export class NodeLambda extends Construct {
     // Instead of AWSLambdaBasicExecutionRole (logs:* on every log group): this one log group only.
     this.logGroup.grantWrite(this.role);
 
-    this.function = new nodejs.NodejsFunction(this, 'Function', {
+    this.function = new lambda.Function(this, 'Function', {
       functionName: props.functionName,
       description: props.description,
-      entry: props.entry,
-      handler: 'handler',
+      code: lambdaCode(props.entry),
+      handler: 'index.handler',
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize,
@@ -85,17 +69,6 @@ export class NodeLambda extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' },
-      depsLockFilePath: lockFile,
-      projectRoot: repoRoot,
-      bundling: {
-        ...BUNDLING,
-        externalModules: [...BUNDLING.externalModules],
-        // NodejsFunction runs `pnpm exec esbuild` in the workspace root, whose own node_modules/.bin has no
-        // esbuild: put this package's bin first, however the app was launched. Synth-time only.
-        environment: {
-          PATH: [join(infraRoot, 'node_modules', '.bin'), process.env.PATH ?? ''].join(delimiter),
-        },
-      },
     });
     // Tracing.ACTIVE adds the X-Ray statement to the role's default policy: the one `Resource: *` grant.
     acknowledgeWildcards(this.role, [

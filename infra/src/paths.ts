@@ -12,7 +12,7 @@ export const infraRoot = join(repoRoot, 'infra');
 /** Example workflows: the capability domains they call each get a request queue. */
 export const definitionsDir = join(repoRoot, 'workflow-definitions');
 
-/** The Lambda entry points bundled by NodejsFunction (each exports `handler`). */
+/** The Lambda entry points the stack bundles (NodeLambda; each exports `handler`). */
 export const lambdaEntries = {
   orchestrator: join(repoRoot, 'orchestrator', 'src', 'handler.ts'),
   capabilityMock: join(repoRoot, 'capability-mock', 'src', 'handler.ts'),

@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -14,16 +13,17 @@ import { exampleText, SHIPMENT_CONTEXT } from '../../../orchestrator/src/runtime
 import type { LocalServers } from '../../local-aws/local-servers';
 import { REPO_ROOT } from '../../local-aws/provision-local';
 import { workerEnvironment } from '../../local-aws/worker-process';
-import { BUNDLING } from '../../../infra/src/node-lambda';
+import { BUNDLING, buildLambdaBundle, ESBUILD_VERSION } from '../../../infra/src/bundling/lambda-bundle';
 import { lambdaEntries } from '../../../infra/src/paths';
 import { BASELINE_LABEL, ISSUE_10_BASELINE } from './issue-10-baseline';
 import { met, num, ratio, type Section } from './report-table';
 
 /*
- * Figure 7: the orchestrator Lambda's bundle, built by esbuild with the options infra bundles it with
- * (infra/src/node-lambda.ts BUNDLING), its size and what is inside (esbuild's metafile); cold `require`
- * in a fresh node process against a LangGraph-only bundle built the same way; and the time from a cold
- * process to the first START handled, against the running servers.
+ * Figure 7: the orchestrator Lambda's bundle, built exactly as the stack deploys it (infra's
+ * `buildLambdaBundle`: the BUNDLING settings and the bundling plugins of infra/src/bundling), its size and
+ * what is inside (esbuild's metafile); cold `require` in a fresh node process against a LangGraph-only
+ * bundle built the same way; and the time from a cold process to the first START handled, against the
+ * running servers.
  */
 
 const MAX_BYTES = 1.5 * 1024 * 1024;
@@ -36,12 +36,6 @@ interface Metafile {
   readonly inputs: Record<string, unknown>;
   readonly outputs: Record<string, { readonly inputs: Record<string, { readonly bytesInOutput: number }> }>;
 }
-
-/** esbuild as infra has it (infra's own dependency; the scripts package has none). */
-const esbuild = createRequire(join(REPO_ROOT, 'infra', 'package.json'))('esbuild') as {
-  readonly version: string;
-  build(options: Record<string, unknown>): Promise<{ readonly metafile: Metafile }>;
-};
 
 /** A tiny LangGraph application: StateGraph + MemorySaver, a 2-node graph compiled at load. */
 const LANGGRAPH_ONLY_ENTRY = `
@@ -98,35 +92,20 @@ export interface BundleResult {
 export async function measureBundle(servers: LocalServers | undefined): Promise<BundleResult> {
   const dir = mkdtempSync(join(tmpdir(), 'cch-bench-bundle-'));
   try {
-    const common = {
-      bundle: true,
-      platform: 'node' as const,
-      target: BUNDLING.target,
-      format: 'cjs' as const,
-      minify: BUNDLING.minify,
-      sourcemap: BUNDLING.sourceMap,
-      sourcesContent: BUNDLING.sourcesContent,
-      external: [...BUNDLING.externalModules],
-      metafile: true,
-      logLevel: 'silent' as const,
-    };
     const orchestratorFile = join(dir, 'orchestrator', 'index.js');
-    const orchestrator = await esbuild.build({
-      ...common,
-      entryPoints: [lambdaEntries.orchestrator],
-      outfile: orchestratorFile,
-    });
+    const orchestrator = await buildLambdaBundle({ entry: lambdaEntries.orchestrator }, orchestratorFile);
     const langGraphFile = join(dir, 'langgraph-only', 'index.js');
-    const langGraph = await esbuild.build({
-      ...common,
-      stdin: {
-        contents: LANGGRAPH_ONLY_ENTRY,
-        resolveDir: join(REPO_ROOT, 'orchestrator'),
-        loader: 'ts',
-        sourcefile: 'langgraph-only.ts',
+    const langGraph = await buildLambdaBundle(
+      {
+        stdin: {
+          contents: LANGGRAPH_ONLY_ENTRY,
+          resolveDir: join(REPO_ROOT, 'orchestrator'),
+          loader: 'ts',
+          sourcefile: 'langgraph-only.ts',
+        },
       },
-      outfile: langGraphFile,
-    });
+      langGraphFile,
+    );
     const orchestratorCold: number[][] = [];
     const langGraphCold: number[][] = [];
     for (let run = 0; run < REQUIRE_RUNS; run += 1) {
@@ -152,8 +131,10 @@ export async function measureBundle(servers: LocalServers | undefined): Promise<
       ...(firstStart ? { firstStart } : {}),
       ...(firstStartError ? { firstStartError } : {}),
       options:
-        `esbuild ${esbuild.version}: bundle, platform node, target ${BUNDLING.target}, cjs, ` +
-        `minify ${BUNDLING.minify}, sourcemap ${BUNDLING.sourceMap} (sources ${BUNDLING.sourcesContent ? 'in' : 'out'})`,
+        `esbuild ${ESBUILD_VERSION}: bundle, platform ${BUNDLING.platform}, target ${BUNDLING.target}, ` +
+        `${BUNDLING.format}, minify ${BUNDLING.minify}, sourcemap ${BUNDLING.sourcemap} ` +
+        `(sources ${BUNDLING.sourcesContent ? 'in' : 'out'}), main fields ${BUNDLING.mainFields.join(',')}, ` +
+        `plugins of infra/src/bundling (langsmith stub, module replacements, zod namespace imports)`,
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -224,7 +205,7 @@ function medians(runs: number[][]): ColdTimes {
 function runNode(
   args: string[],
   env: Record<string, string>,
-): Promise<{ result: Record<string, unknown>; wallMs: number }> {
+): Promise<{ result: Record<string, unknown>; wallMs: number; output: string }> {
   const began = performance.now();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, {
@@ -246,7 +227,11 @@ function runNode(
         );
         return;
       }
-      resolve({ result: JSON.parse(line.slice('BENCH_RESULT '.length)) as Record<string, unknown>, wallMs });
+      resolve({
+        result: JSON.parse(line.slice('BENCH_RESULT '.length)) as Record<string, unknown>,
+        wallMs,
+        output: out,
+      });
     });
   });
 }
@@ -308,12 +293,18 @@ async function measureFirstStart(
           },
         ],
       };
-      const { result, wallMs } = await runNode(['-e', script, bundle], {
+      const { result, wallMs, output } = await runNode(['-e', script, bundle], {
         ...workerEnvironment(aws, resources.stage),
         NODE_OPTIONS: '--enable-source-maps',
         BENCH_EVENT: JSON.stringify(event),
       });
-      if (result.failures !== 0) throw new Error('the handler reported the START as failed');
+      if (result.failures !== 0) {
+        // The handler's log lines (pino, on stdout) say why.
+        const log = output.split('\n').filter((l) => l !== '' && !l.startsWith('BENCH_RESULT '));
+        throw new Error(
+          `the handler reported the START as failed; its last log lines: ${log.slice(-3).join(' ')}`,
+        );
+      }
       runs.push({
         sinceStartMs: result.sinceStartMs as number,
         requireMs: result.requireMs as number,
@@ -425,6 +416,13 @@ export function bundleSection(result: BundleResult): Section {
       `record (fanout_a_b_c_v1) against the embedded servers, median of ${START_RUNS}; time since the process started.`,
     `${BASELINE_LABEL}: 2.65 MB (zod 3 and 4 both, langsmith, ...); cold require 132 ms vs 50 ms.`,
   ];
+  if (o.zodPackages.length === 1 && o.zodBytes.v3 > 0) {
+    notes.push(
+      `One zod package, but "one zod" also counts zod 4's own v3 API (zod/v3 inside ${o.zodPackages[0]}): ` +
+        '@langchain/core imports it (runnables, tools, its zod-to-json-schema) and LangGraph builds ' +
+        'MessagesZodState with it at load, so it is in every bundle of LangGraph, the LangGraph-only one too.',
+    );
+  }
   if (result.firstStartError) notes.push(`First START not measured: ${result.firstStartError}`);
   return {
     title: '7. Orchestrator bundle and cold start',

@@ -1,0 +1,79 @@
+import type { ModuleReplacement } from './module-replacement-plugin';
+
+/*
+ * Modules of dependencies that the Lambda bundles replace with smaller ones, each because the part left out
+ * is never used by a Lambda of the stack, and each so that using it anyway fails loudly instead of doing
+ * something different. infra/test/orchestrator-bundle.test.ts checks that they apply.
+ */
+
+/**
+ * zod 4's locales: `z.locales` (and `z.core.locales`) re-export the error messages of some 50 languages,
+ * about 250 KB minified, which any bundle that evaluates the `z` namespace object keeps. zod registers
+ * English itself (classic/schemas.js imports `../locales/en.js`) and the engine never calls `z.config()`
+ * with another locale, so `locales` keeps `en` only; `z.locales.fr` is undefined, so calling it throws.
+ */
+export const ZOD_LOCALES_EN_ONLY: ModuleReplacement = {
+  name: 'zod-locales-en-only',
+  specifier: '../locales/index.js',
+  importer: /\/node_modules\/zod\/v4\/(?:classic|core|mini)\/[^/]+\.js$/,
+  contents: 'export { default as en } from "./en.js";\n',
+};
+
+/**
+ * @langchain/core's `load()` finds the classes it revives through an import map of every module of core
+ * (prompts, chat models, tools, retrievers, ...: about 200 KB minified). LangGraph's checkpoint serializer
+ * calls `load()` for a value serialized as a LangChain object (`lc: 1, type: constructor`); the only such
+ * values a LangGraph state holds are messages, so the map keeps the two message entries, with the same
+ * keys and modules as core's. Any other class fails to load with core's own "Invalid namespace" error.
+ */
+export const LANGCHAIN_IMPORT_MAP_MESSAGES_ONLY: ModuleReplacement = {
+  name: 'langchain-import-map-messages-only',
+  specifier: './import_map.js',
+  importer: /\/node_modules\/@langchain\/core\/dist\/load\/index\.js$/,
+  contents: [
+    'import { messages_exports } from "../messages/index.js";',
+    'import { tool_exports } from "../messages/tool.js";',
+    'export const import_map_exports = { messages: messages_exports, messages__tool: tool_exports };',
+    '',
+  ].join('\n'),
+};
+
+/**
+ * The AWS SDK's default credential chain (environment, SSO, ini files, credential process, web identity,
+ * container and instance metadata) brings the STS, SSO, SSO-OIDC and sign-in clients along: about 100 KB
+ * minified. A Lambda function's credentials are always in its environment (AWS_ACCESS_KEY_ID,
+ * AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), which is the chain's first link, so the bundles keep that
+ * link only; without those variables the error says so.
+ */
+export const ENVIRONMENT_CREDENTIALS_ONLY: ModuleReplacement = {
+  name: 'environment-credentials-only',
+  specifier: '@aws-sdk/credential-provider-node',
+  importer: /^/,
+  contents: [
+    'import { fromEnv } from "@aws-sdk/credential-provider-env";',
+    'export const defaultProvider = (init = {}) => {',
+    '  const provider = fromEnv(init);',
+    '  return async () => {',
+    '    try {',
+    '      return await provider();',
+    '    } catch (error) {',
+    '      throw new Error(',
+    '        "No AWS credentials in the environment: the Lambda bundles read AWS_ACCESS_KEY_ID, " +',
+    '          "AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN only (infra/src/bundling/lambda-module-replacements.ts)",',
+    '        { cause: error },',
+    '      );',
+    '    }',
+    '  };',
+    '};',
+    'export const credentialsWillNeedRefresh = (credentials) => credentials?.expiration !== undefined;',
+    'export const credentialsTreatedAsExpired = (credentials) =>',
+    '  credentials?.expiration !== undefined && credentials.expiration.getTime() - Date.now() < 300000;',
+    '',
+  ].join('\n'),
+};
+
+export const LAMBDA_MODULE_REPLACEMENTS: readonly ModuleReplacement[] = [
+  ZOD_LOCALES_EN_ONLY,
+  LANGCHAIN_IMPORT_MAP_MESSAGES_ONLY,
+  ENVIRONMENT_CREDENTIALS_ONLY,
+];
