@@ -33,8 +33,10 @@ export class InvalidAppContextError extends Error {
 const USAGE = 'pass it as `cdk synth --context env=dev --context owner=<you>`';
 
 /**
- * Reads and validates the app's context. `env` and `owner` are required (lower-case letters, digits or `-`,
- * see `validateStage`); `capabilityMock` is `true` or `false` and defaults to on everywhere but `prod`;
+ * Reads and validates the app's context. `env` and `owner` are required (`env`: lower-case letters, digits
+ * or `-`; `owner`: also `_`, kept in queue, table and function names and mapped in bucket and stack names;
+ * see `validateStage` and `dnsOwner`); `capabilityMock` is `true` or `false` and defaults to on everywhere
+ * but `prod`;
  * `capabilityDomains` is a comma-separated list (or a JSON array in `cdk.json`); `retentionDays` is a whole
  * number of days (default 30).
  */

@@ -13,7 +13,8 @@ export interface WorkflowEngineApp {
 }
 
 /**
- * Builds the CDK app from its context: one `WorkflowEngineStack` named `cch-<env>-<owner>-workflow-engine`,
+ * Builds the CDK app from its context: one `WorkflowEngineStack` named `cch-<env>-<owner>-workflow-engine`
+ * (an owner with `_` as `dnsOwner` maps it: stack names allow no `_`),
  * checked by cdk-nag's AwsSolutions pack on every synth (a finding fails `cdk synth`).
  *
  * @param appProps e.g. `{ context: { env: 'dev', owner: 'alice' } }`; the CLI passes `--context` through.
@@ -37,7 +38,7 @@ export function createWorkflowEngineApp(
     throw error;
   }
   const names = resourceNames(context.stage);
-  const stackName = `${names.prefix}workflow-engine`;
+  const { stackName } = names;
   const stack = new WorkflowEngineStack(app, stackName, {
     stackName,
     description: `CCH workflow engine (${context.stage.env}/${context.stage.owner})`,

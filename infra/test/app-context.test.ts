@@ -31,9 +31,10 @@ describe('readAppContext', () => {
     ],
     [{ env: 'development', owner: 'alice' }, /env 'development' must be 1-8 lower-case/],
     [
-      { env: 'dev', owner: 'dvan97_nike' },
-      /owner 'dvan97_nike' must be 1-16 lower-case letters, digits or -.*S3/,
+      { env: 'dev', owner: 'Dvan97_nike' },
+      /owner 'Dvan97_nike' must be 1-16 lower-case letters, digits, - or _/,
     ],
+    [{ env: 'de_v', owner: 'alice' }, /env 'de_v' must be 1-8 lower-case letters, digits or -.*S3/],
     [{ env: 'dev', owner: 'a-very-long-owner-name' }, /owner 'a-very-long-owner-name' must be 1-16/],
     [{ env: 3, owner: 'alice' }, /CDK context 'env' must be a string, got 3/],
   ])('rejects %j with a clear message', (values, message) => {
@@ -104,12 +105,13 @@ describe('the CDK app', () => {
   });
 });
 
-describe('resource names', () => {
+// `dvan97_nike` is the seed's own owner id: `_` kept in queue, table and function names, mapped in buckets.
+describe.each(['dev', 'dvan97_nike'])('resource names (owner %s)', (owner) => {
   let stack: WorkflowEngineStack;
   let template: Template;
 
   beforeAll(() => {
-    ({ stack, template } = synthStack({ env: 'local', owner: 'dev', capabilityDomains: 'billing' }));
+    ({ stack, template } = synthStack({ env: 'local', owner, capabilityDomains: 'billing' }));
   });
 
   const propertyValues = (type: string, property: string): string[] =>
@@ -120,7 +122,7 @@ describe('resource names', () => {
   it('equal resourceNames() for the same env and owner, as the local stack provisions them', () => {
     // What scripts/local-aws/provision-local.ts creates for env `local`: the same module, the same domains.
     // The retention DLQ and function exist on AWS only (the local stack sweeps expired records in process).
-    const names = resourceNames({ env: 'local', owner: 'dev' });
+    const names = resourceNames({ env: 'local', owner });
     const domains = capabilityDomainsIn(definitionsDir, ['billing']);
     expect(domains).toContain('billing');
     expect(propertyValues('AWS::SQS::Queue', 'QueueName').sort()).toEqual(
@@ -145,7 +147,12 @@ describe('resource names', () => {
     );
     expect(propertyValues('AWS::Logs::LogGroup', 'LogGroupName')).toContain(names.orchestratorLogGroup);
     expect(propertyValues('AWS::CloudWatch::Dashboard', 'DashboardName')).toEqual([names.dashboard]);
-    expect(stack.stackName).toBe(`${names.prefix}workflow-engine`);
+    expect(stack.stackName).toBe(names.stackName);
+    expect(propertyValues('AWS::SQS::Queue', 'QueueName')).toContain(
+      `cch-local-${owner}-capability-import-request-queue`,
+    );
+    for (const bucket of propertyValues('AWS::S3::Bucket', 'BucketName'))
+      expect(bucket).toMatch(/^cch-local-[a-z0-9-]+-bucket$/);
     const { capabilityRequestQueue, capabilityRequestDlq, ...plain } = stack.names;
     const { capabilityRequestQueue: q, capabilityRequestDlq: d, ...expected } = names;
     expect(plain).toEqual(expected);

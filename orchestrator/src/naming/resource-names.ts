@@ -1,6 +1,12 @@
+import { createHash } from 'node:crypto';
+
 /**
  * The one place resource names are made: the CDK app and the embedded local stack both call this, so the
  * two can never disagree. Every name is `cch-<env>-<owner>-<resource>`.
+ *
+ * An owner may contain `_` (the seed's own owner is `dvan97_nike`): SQS queues, DynamoDB tables, Lambda
+ * functions, log groups, SNS topics, alarms, dashboards and Scheduler groups keep it as written. S3 bucket
+ * names and CloudFormation stack names allow no `_`, so those use `dnsOwner` instead (see there).
  */
 export interface Stage {
   /** Environment, e.g. `dev`, `prod`, `local`. */
@@ -9,35 +15,72 @@ export interface Stage {
   readonly owner: string;
 }
 
-// Bounded so the longest name fits every service's limit: Lambda functions 64, S3 buckets 63 (no `_`),
-// SQS queues 80 with a capability domain of up to 24 characters.
+// Bounded so the longest name fits every service's limit: Lambda functions 64, S3 buckets 63 (with the
+// owner as dnsOwner makes it, at most 21 characters), SQS queues 80 with a capability domain of up to 24
+// characters.
 const STAGE_LIMITS = { env: 8, owner: 16 } as const;
+const STAGE_PATTERNS = {
+  env: new RegExp(`^[a-z0-9][a-z0-9-]{0,${STAGE_LIMITS.env - 1}}$`),
+  owner: new RegExp(`^[a-z0-9][a-z0-9_-]{0,${STAGE_LIMITS.owner - 1}}$`),
+} as const;
+const STAGE_RULES = {
+  env: 'lower-case letters, digits or -',
+  owner: 'lower-case letters, digits, - or _',
+} as const;
 const DOMAIN = /^[a-z][a-z0-9-]{0,23}$/;
 
 export class InvalidStageError extends Error {
   override name = 'InvalidStageError';
 }
 
-/** Checks `env` (at most 8) and `owner` (at most 16): lower-case letters, digits or `-`. */
+/**
+ * Checks `env` (at most 8 lower-case letters, digits or `-`) and `owner` (at most 16 lower-case letters,
+ * digits, `-` or `_`), each starting with a letter or digit.
+ */
 export function validateStage(stage: Stage): Stage {
   for (const field of ['env', 'owner'] as const) {
     const value: unknown = stage[field];
     const max = STAGE_LIMITS[field];
-    if (typeof value !== 'string' || !new RegExp(`^[a-z0-9][a-z0-9-]{0,${max - 1}}$`).test(value)) {
+    if (typeof value !== 'string' || !STAGE_PATTERNS[field].test(value)) {
       throw new InvalidStageError(
-        `${field} '${String(value)}' must be 1-${max} lower-case letters, digits or -, starting with a letter or digit ` +
-          '(it becomes part of S3 bucket names)',
+        `${field} '${String(value)}' must be 1-${max} ${STAGE_RULES[field]}, starting with a letter or digit` +
+          (field === 'env' ? ' (it becomes part of S3 bucket and CloudFormation stack names)' : ''),
       );
     }
   }
   return stage;
 }
 
+/** Shortest hash suffix dnsOwner appends; more when the owner is short (see there). */
+const MIN_HASH_CHARS = 4;
+
+/**
+ * The owner as S3 bucket names and CloudFormation stack names accept it (letters, digits, `-`; no `_`).
+ * An owner without `_` is itself. Otherwise each `_` becomes `-` and `-<hash>` is appended, hex digits
+ * of sha256(owner): `dvan97_nike` -> `dvan97-nike-` + 5 hex digits.
+ *
+ * Collision-safe: the hash tells apart owners that differ only in `_` versus `-`, and it is made long
+ * enough that a mapped owner has at least 17 characters, more than any owner may have as written, so a
+ * mapped owner is never another deployment's owner either. At most 16 + 1 + 4 = 21 characters.
+ */
+export function dnsOwner(owner: string): string {
+  if (!owner.includes('_')) return owner;
+  const hyphenated = owner.replace(/_/g, '-');
+  const hashChars = Math.max(MIN_HASH_CHARS, STAGE_LIMITS.owner - hyphenated.length);
+  const hash = createHash('sha256').update(owner, 'utf8').digest('hex').slice(0, hashChars);
+  return `${hyphenated}-${hash}`;
+}
+
 export function resourceNames(stage: Stage) {
   const { env, owner } = validateStage(stage);
   const name = (resource: string) => `cch-${env}-${owner}-${resource}`;
+  // S3 buckets and CloudFormation stacks: no `_` (see dnsOwner).
+  const dnsName = (resource: string) => `cch-${env}-${dnsOwner(owner)}-${resource}`;
   return {
+    /** `cch-<env>-<owner>-`, as queues, tables, functions, log groups and alarms are named. */
     prefix: name(''),
+    /** The CloudFormation stack (owner as dnsOwner makes it). */
+    stackName: dnsName('workflow-engine'),
     commandQueue: name('orchestrator-command-queue'),
     commandDlq: name('orchestrator-command-dlq'),
     replyQueue: name('orchestrator-reply-queue'),
@@ -45,15 +88,16 @@ export function resourceNames(stage: Stage) {
     /** Request queue of a capability domain: the part of `domain#operation` before `#`. */
     capabilityRequestQueue: (domain: string) => name(`capability-${checkDomain(domain)}-request-queue`),
     capabilityRequestDlq: (domain: string) => name(`capability-${checkDomain(domain)}-request-dlq`),
-    definitionsBucket: name('workflow-definitions-bucket'),
-    eventDataBucket: name('eventdata-bucket'),
+    /** S3 buckets: owner as dnsOwner makes it. */
+    definitionsBucket: dnsName('workflow-definitions-bucket'),
+    eventDataBucket: dnsName('eventdata-bucket'),
     /**
      * Where message bodies too large for SQS are kept (the claim check), inside the event-data bucket.
      * Objects here are never deleted by a consumer: a message may be delivered, deferred or dead-lettered
      * as several copies that all point at the same object.
      */
     sqsPayloadPrefix: 'sqs-payloads/',
-    accessLogsBucket: name('access-logs-bucket'),
+    accessLogsBucket: dnsName('access-logs-bucket'),
     stateTable: name('workflow-state-table'),
     orchestratorFunction: name('workflow-orchestrator-function'),
     capabilityMockFunction: name('capability-mock-function'),
