@@ -7,7 +7,7 @@ import type { ResourceNames, Stage } from '../../orchestrator/src/naming/resourc
 import { acknowledgeWildcards, logicalIdOf } from './nag';
 import { NodeLambda } from './node-lambda';
 import type { Queues } from './queues';
-import type { Storage } from './storage';
+import { STATE_TABLE_READ_WRITE_ACTIONS, type Storage } from './storage';
 import type { TimerSchedules } from './timer-schedules';
 
 /** Tuning of the orchestrator Lambda and of its two SQS event sources. */
@@ -110,7 +110,7 @@ export class OrchestratorFunction extends Construct {
     this.function = this.lambda.function;
     const role = this.lambda.role;
 
-    storage.stateTable.grantReadWriteData(role);
+    storage.grantStateTable(role, ...STATE_TABLE_READ_WRITE_ACTIONS);
     storage.definitionsBucket.grantRead(role);
     storage.definitionsBucket.grantPut(role, 'pinned/*');
     // Large START contexts, requests and replies travel through S3 (SqsClaimCheck), under one prefix.

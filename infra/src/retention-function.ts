@@ -138,7 +138,7 @@ export class RetentionFunction extends Construct {
       ],
     });
 
-    table.grant(role, 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem');
+    storage.grantStateTable(role, 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem');
     table.grantStream(
       role,
       'dynamodb:DescribeStream',

@@ -3,6 +3,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { INSTANCE_INDEX } from '../../orchestrator/src/aws/instance-index-layout';
 import type { ResourceNames } from '../../orchestrator/src/naming/resource-names';
 import { acknowledgeWildcards, logicalIdOf } from './nag';
 
@@ -26,6 +27,20 @@ export interface StorageProps {
    */
   readonly sqsPayloadExpiration?: Duration;
 }
+
+/** What `Table.grantReadWriteData` grants on items (streams aside): the orchestrator's use of the table. */
+export const STATE_TABLE_READ_WRITE_ACTIONS: readonly string[] = [
+  'dynamodb:BatchGetItem',
+  'dynamodb:Query',
+  'dynamodb:GetItem',
+  'dynamodb:Scan',
+  'dynamodb:ConditionCheckItem',
+  'dynamodb:DescribeTable',
+  'dynamodb:BatchWriteItem',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+];
 
 /** The only S3 actions the claim check performs: read a pointed-to body, write one it offloads. */
 export const SQS_PAYLOAD_ACTIONS: readonly string[] = ['s3:GetObject', 's3:PutObject'];
@@ -57,7 +72,10 @@ export class Storage extends Construct {
    * message bodies under `sqsPayloadPrefix` (see `grantSqsPayloads`).
    */
   public readonly eventDataBucket: s3.Bucket;
-  /** Checkpoints, instance status records and per-instance leases; streams its changes (keys only). */
+  /**
+   * Checkpoints, instance status records and per-instance leases; streams its changes (keys only); the
+   * instance indexes `by-status` and `by-workflow` over status records.
+   */
   public readonly stateTable: dynamodb.Table;
   /** Key prefix of offloaded SQS message bodies in the event-data bucket (`names.sqsPayloadPrefix`). */
   public readonly sqsPayloadPrefix: string;
@@ -120,6 +138,26 @@ export class Storage extends Construct {
       deletionProtection: !destroy,
       removalPolicy,
     });
+    // The instance index (`wf list`): sparse, KEYS_ONLY, keyed so that only status changes write it; what
+    // it costs a commit is worked out in instance-index-layout.ts. CloudFormation adds one index per update
+    // to an existing table: a stack deployed before the indexes existed takes two deploys (one per index).
+    for (const index of Object.values(INSTANCE_INDEX)) {
+      this.stateTable.addGlobalSecondaryIndex({
+        indexName: index.name,
+        partitionKey: { name: index.partitionKey, type: dynamodb.AttributeType.STRING },
+        sortKey: { name: index.sortKey, type: dynamodb.AttributeType.STRING },
+        projectionType: dynamodb.ProjectionType.KEYS_ONLY,
+      });
+    }
+  }
+
+  /**
+   * Grants `actions` on the state table's items, and not on its indexes: `Table.grant` would add
+   * `<table>/index/*`, a wildcard no function needs (the orchestrator and the retention function address
+   * items by key; only operators' tools query the instance indexes).
+   */
+  grantStateTable(role: iam.IGrantable, ...actions: string[]): iam.Grant {
+    return iam.Grant.addToPrincipal({ grantee: role, actions, resourceArns: [this.stateTable.tableArn] });
   }
 
   /**

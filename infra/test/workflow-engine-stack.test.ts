@@ -126,7 +126,11 @@ describe('state table', () => {
         TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
         SSESpecification: { SSEEnabled: true },
-        GlobalSecondaryIndexes: Match.absent(),
+        // The instance indexes (keys and projections: instance-index.test.ts).
+        GlobalSecondaryIndexes: [
+          Match.objectLike({ IndexName: 'by-status' }),
+          Match.objectLike({ IndexName: 'by-workflow' }),
+        ],
       },
       DeletionPolicy: 'Delete',
     });

@@ -8,7 +8,7 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { isQueueMissing } from '../../orchestrator/src/aws/queue-urls';
-import { createCheckpointTable } from '../../orchestrator/src/checkpoint';
+import { createStateTable } from '../../orchestrator/src/aws/create-state-table';
 import { validateDefinition } from '../../orchestrator/src/definition/validate-definition';
 import { capabilityDomainsIn } from '../../orchestrator/src/naming/capability-domains';
 import {
@@ -55,7 +55,7 @@ export const REPO_ROOT = join(__dirname, '..', '..');
 
 /**
  * Creates on the embedded stack the resources the CDK app defines, named by the same module (env `local`):
- * the state table, the definitions and event-data buckets, and the command, reply and capability request
+ * the state table (with the instance indexes), the definitions and event-data buckets, and the command, reply and capability request
  * queues, each with its DLQ and redrive policy. Idempotent.
  */
 export type QueueSettings = typeof QUEUE_SETTINGS;
@@ -71,7 +71,7 @@ export async function provisionLocal(
   const s3 = new S3Client(aws.clientConfig.s3);
   const sqs = new SQSClient(aws.clientConfig.sqs);
   try {
-    await createCheckpointTable(dynamodb, names.stateTable, { ttlAttributeName: 'ttl' });
+    await createStateTable(dynamodb, names.stateTable, { ttlAttributeName: 'ttl' });
     for (const bucket of [names.definitionsBucket, names.eventDataBucket]) {
       await s3.send(new CreateBucketCommand({ Bucket: bucket }));
     }

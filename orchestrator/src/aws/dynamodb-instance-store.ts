@@ -17,6 +17,7 @@ import { EngineError, StaleCommitError } from '../runtime/errors';
 import type { InstanceRecord } from '../runtime/instance-record';
 import type { CommitFlush, InstanceStore, Lease } from '../runtime/ports';
 import { awsCall, translateAwsError } from './aws-errors';
+import { indexAttributes } from './instance-index-layout';
 
 /**
  * Status records and leases in the workflow state table, beside the checkpoints (which use `THREAD#`
@@ -204,6 +205,10 @@ export class DynamoDbInstanceStore implements InstanceStore {
       ':workflow': { S: record.workflow_id },
       ':omitted': { BOOL: false },
       ':version': { N: String(version) },
+      // The instance index (see instance-index-layout.ts): with the record, in the same write.
+      ...Object.fromEntries(
+        Object.entries(indexAttributes(record)).map(([name, value]) => [`:${name}`, { S: value }]),
+      ),
     };
     // Too big for an item: drop the context (the checkpoint holds it), then if need be start_context (a
     // START that must run again is redelivered with its own).
@@ -225,7 +230,8 @@ export class DynamoDbInstanceStore implements InstanceStore {
     }
     // Only a finished instance expires, and then as a whole (the retention purger removes its checkpoints).
     let update =
-      'SET #record = :record, #status = :status, workflow_id = :workflow, context_omitted = :omitted, #version = :version';
+      'SET #record = :record, #status = :status, workflow_id = :workflow, context_omitted = :omitted, #version = :version' +
+      ', ix_status = :ix_status, ix_workflow = :ix_workflow, ix_started = :ix_started';
     if (record.expires_at !== undefined) {
       update += ', #ttl = :ttl';
       values[':ttl'] = { N: String(record.expires_at) };
@@ -342,4 +348,9 @@ const LEASE_ITEM_GRACE_SECONDS = 24 * 3600;
 
 function encode(record: InstanceRecord): Uint8Array {
   return gzipSync(Buffer.from(JSON.stringify(record), 'utf8'));
+}
+
+/** The record in a status item's `record` attribute, as `save` encoded it (for readers in bulk). */
+export function decodeRecord(blob: Uint8Array): InstanceRecord {
+  return JSON.parse(gunzipSync(blob).toString('utf8')) as InstanceRecord;
 }

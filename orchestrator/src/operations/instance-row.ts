@@ -1,0 +1,57 @@
+import type { WorkflowError } from '../graph/workflow-state';
+import type { InstanceRecord, InstanceStatus } from '../runtime/instance-record';
+
+/** Why `wf list --stuck` thinks an instance cannot move on its own. */
+export interface StuckReason {
+  readonly reason: 'WAIT_OVERDUE' | 'NO_PROGRESS' | 'DEAD_LETTERED';
+  /** A sentence for people; the fields beside it are for machines. */
+  readonly detail: string;
+  /** WAIT_OVERDUE: the wait's node and deadline. */
+  readonly node?: string;
+  readonly deadline?: string;
+  /** NO_PROGRESS: the last sign of life (record update or lease expiry), ISO-8601. */
+  readonly last_activity?: string;
+  /** DEAD_LETTERED: which queue's DLQ, the message type and the consumer's reason. */
+  readonly queue?: string;
+  readonly message_type?: string | null;
+  readonly dead_letter_reason?: string | null;
+}
+
+/**
+ * One line of `wf list` (and one element of its JSON `instances`). Stable shape: every field is always
+ * present; `status` is null only for a dead-lettered START whose instance never came to exist.
+ */
+export interface InstanceRow {
+  readonly instance_id: string;
+  readonly workflow_id: string | null;
+  readonly status: InstanceStatus | null;
+  readonly started_at: string | null;
+  readonly updated_at: string | null;
+  readonly waits: readonly {
+    readonly node: string;
+    readonly capability_id: string;
+    readonly since: string;
+    readonly deadline: string | null;
+  }[];
+  readonly error: WorkflowError | null;
+  /** Empty unless the listing looked for stuck instances and found this one. */
+  readonly stuck: readonly StuckReason[];
+}
+
+export function rowOf(record: InstanceRecord, stuck: readonly StuckReason[] = []): InstanceRow {
+  return {
+    instance_id: record.instance_id,
+    workflow_id: record.workflow_id,
+    status: record.status,
+    started_at: record.created_at,
+    updated_at: record.updated_at,
+    waits: record.waits.map(({ node, capability_id, since, deadline }) => ({
+      node,
+      capability_id,
+      since,
+      deadline,
+    })),
+    error: record.error,
+    stuck,
+  };
+}

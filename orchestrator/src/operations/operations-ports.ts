@@ -1,0 +1,72 @@
+import type { InstanceRecord, InstanceStatus } from '../runtime/instance-record';
+
+/**
+ * What the operator queries (`wf list`, `wf describe`, a console later) need from storage. The AWS adapter
+ * is `DynamoDbInstanceIndex`; the query layer itself makes no AWS call.
+ */
+
+/** One partition of an instance index: every entry in it has the same status (and workflow, if any). */
+export interface IndexPartition {
+  readonly index: 'by-status' | 'by-workflow';
+  /** The partition key value (see instance-index-layout.ts). */
+  readonly key: string;
+}
+
+/** An index entry: enough to order it and to resume a query right after it. */
+export interface IndexEntry {
+  readonly instance_id: string;
+  /** The instance's start time (ISO-8601, UTC): the index's sort key. */
+  readonly started_at: string;
+}
+
+export interface IndexQuery {
+  readonly partition: IndexPartition;
+  /** Only entries started at or after this (ISO-8601). */
+  readonly since?: string | undefined;
+  /** Resume strictly after this entry of the same partition (newest first). */
+  readonly after?: IndexEntry | undefined;
+  readonly limit: number;
+}
+
+export interface IndexQueryResult {
+  /** Newest first. */
+  readonly entries: readonly IndexEntry[];
+  /** True when the partition may hold more entries after the last one returned. */
+  readonly more: boolean;
+}
+
+/** A lease item as stored: when it expires (epoch ms), whether or not it is still held. */
+export interface LeaseState {
+  readonly expires_at: number;
+}
+
+export interface InstanceQueryPort {
+  /** One page of one index partition, newest first. Eventually consistent (GSI). */
+  queryIndex(query: IndexQuery): Promise<IndexQueryResult>;
+  /** The status records of these instances as committed (consistent reads); absent ids are left out. */
+  records(instanceIds: readonly string[]): Promise<Map<string, InstanceRecord>>;
+  /** The lease items of these instances, expired ones included; instances without one are left out. */
+  leases(instanceIds: readonly string[]): Promise<Map<string, LeaseState>>;
+  /** One instance with its whole history (what `wf status` shows). */
+  instance(instanceId: string): Promise<InstanceRecord | undefined>;
+  /** The text of a pinned definition snapshot, by its sha256. */
+  pinnedDefinition(sha256: string): Promise<string | undefined>;
+}
+
+/**
+ * A message for an instance found in a dead-letter queue (a START or a reply that could not be handled).
+ * The DLQ reader (`wf dlq`) supplies these; the queries only judge them.
+ */
+export interface DeadLetteredMessage {
+  readonly instance_id: string;
+  /** Which queue's DLQ: `command`, `reply`, or a capability domain. */
+  readonly queue: string;
+  /** The message type, when it could be parsed (START_WORKFLOW, ASYNC_RESP, ...). */
+  readonly type?: string | undefined;
+  /** The reason the consumer gave when it dead-lettered the message (`cch-dead-letter-reason`). */
+  readonly reason?: string | undefined;
+  /** The workflow id the message named, when it names one. */
+  readonly workflow_id?: string | undefined;
+}
+
+export type { InstanceStatus };

@@ -1,0 +1,185 @@
+import { isTerminal, type InstanceRecord, type InstanceStatus } from '../runtime/instance-record';
+import { filterSignature, partitionsFor, selectedStatuses, type InstanceFilter } from './instance-filter';
+import { rowOf, type InstanceRow, type StuckReason } from './instance-row';
+import type { InstancePage } from './list-instances';
+import { mergedIndexPage, type PartitionCursor } from './merged-index-pages';
+import type { DeadLetteredMessage, InstanceQueryPort, LeaseState } from './operations-ports';
+import { decodePageToken, encodePageToken } from './page-token';
+
+/**
+ * How long an instance may show no sign of life before it counts as stuck: the longest a step can take
+ * (an orchestrator invocation: Lambda stops one at 15 minutes) plus its message's way back. Also how far
+ * past its deadline a wait may still be open: the timer fires at the deadline and is handled in seconds.
+ */
+export const DEFAULT_STUCK_AFTER_MS = 15 * 60_000;
+
+/** How many candidates one call examines at most before it returns what it found and a `next` token. */
+export const MAX_EXAMINED_PER_CALL = 10_000;
+
+export interface StuckOptions {
+  readonly now: Date;
+  readonly stuckAfterMs?: number;
+  /** Messages for instances found in the dead-letter queues (the DLQ reader supplies them). */
+  readonly deadLettered?: readonly DeadLetteredMessage[];
+  readonly limit?: number;
+  readonly next?: string | undefined;
+}
+
+const LIVE: readonly InstanceStatus[] = ['RUNNING', 'WAITING'];
+
+/**
+ * Why a live instance cannot move on its own, if it cannot (pure):
+ * - WAIT_OVERDUE: a wait whose deadline passed more than `stuckAfterMs` ago is still open (its timer was
+ *   lost or keeps failing).
+ * - NO_PROGRESS: RUNNING, and neither the record nor the lease has shown activity for `stuckAfterMs` (the
+ *   message that would carry it on is gone). A lease still held means a worker is on it: not stuck.
+ */
+export function stuckReasons(
+  record: InstanceRecord,
+  lease: LeaseState | undefined,
+  now: Date,
+  stuckAfterMs = DEFAULT_STUCK_AFTER_MS,
+): StuckReason[] {
+  const at = now.getTime();
+  const reasons: StuckReason[] = [];
+  if (isTerminal(record.status)) return reasons;
+  for (const wait of record.waits) {
+    if (wait.deadline === null) continue;
+    const late = at - Date.parse(wait.deadline);
+    if (late > stuckAfterMs) {
+      reasons.push({
+        reason: 'WAIT_OVERDUE',
+        detail: `${wait.node} still waits on ${wait.capability_id}, ${formatAge(late)} past its deadline ${wait.deadline}`,
+        node: wait.node,
+        deadline: wait.deadline,
+      });
+    }
+  }
+  if (record.status === 'RUNNING' && !(lease && lease.expires_at > at)) {
+    const last = Math.max(Date.parse(record.updated_at), lease?.expires_at ?? 0);
+    if (at - last > stuckAfterMs) {
+      reasons.push({
+        reason: 'NO_PROGRESS',
+        detail: `RUNNING with no activity for ${formatAge(at - last)} (no lease held)`,
+        last_activity: new Date(last).toISOString(),
+      });
+    }
+  }
+  return reasons;
+}
+
+/**
+ * The stuck instances among those `filter` selects: live (RUNNING or WAITING) instances with a reason from
+ * `stuckReasons`, read page by page from the instance indexes, and instances with a message in a DLQ
+ * (DEAD_LETTERED), which come first, on the first page only. An instance with no record and a START in a
+ * DLQ never started: its row has `status: null` (a listing by status leaves it out).
+ *
+ * `next` resumes after the last live instance examined; one call examines at most MAX_EXAMINED_PER_CALL,
+ * so a page may hold fewer than `limit` rows while `next` is not null.
+ */
+export async function findStuckInstances(
+  port: InstanceQueryPort,
+  filter: InstanceFilter,
+  options: StuckOptions,
+): Promise<InstancePage> {
+  const limit = options.limit ?? 50;
+  const stuckAfterMs = options.stuckAfterMs ?? DEFAULT_STUCK_AFTER_MS;
+  const live = selectedStatuses(filter).filter((s) => LIVE.includes(s));
+  const candidates: InstanceFilter = { ...filter, statuses: live };
+  const partitions = live.length > 0 ? partitionsFor(candidates) : [];
+  const signature = filterSignature(filter, `stuck:${stuckAfterMs}`);
+  let cursors: PartitionCursor[] = options.next
+    ? decodePageToken(options.next, signature, partitions.length)
+    : partitions.map(() => 'start' as const);
+
+  const dead = groupByInstance(options.deadLettered ?? []);
+  const rows: InstanceRow[] = options.next
+    ? []
+    : await deadLetteredRows(port, filter, dead, options.now, stuckAfterMs);
+  let examined = 0;
+  let exhausted = partitions.length === 0;
+  while (!exhausted && rows.length < limit && examined < MAX_EXAMINED_PER_CALL) {
+    const page = await mergedIndexPage(port, partitions, cursors, filter.since, limit - rows.length);
+    cursors = [...page.cursors];
+    exhausted = page.exhausted;
+    examined += page.entries.length;
+    // Dead-lettered instances were judged on the first page, with their DLQ reason.
+    const ids = page.entries.map((e) => e.instance_id).filter((id) => !dead.has(id));
+    const [records, leases] = await Promise.all([port.records(ids), port.leases(ids)]);
+    for (const id of ids) {
+      const record = records.get(id);
+      if (!record || !live.includes(record.status)) continue;
+      const reasons = stuckReasons(record, leases.get(id), options.now, stuckAfterMs);
+      if (reasons.length > 0) rows.push(rowOf(record, reasons));
+    }
+  }
+  return { instances: rows, next: exhausted ? null : encodePageToken(signature, cursors) };
+}
+
+function groupByInstance(messages: readonly DeadLetteredMessage[]): Map<string, DeadLetteredMessage[]> {
+  const byInstance = new Map<string, DeadLetteredMessage[]>();
+  for (const message of messages) {
+    byInstance.set(message.instance_id, [...(byInstance.get(message.instance_id) ?? []), message]);
+  }
+  return byInstance;
+}
+
+async function deadLetteredRows(
+  port: InstanceQueryPort,
+  filter: InstanceFilter,
+  dead: Map<string, DeadLetteredMessage[]>,
+  now: Date,
+  stuckAfterMs: number,
+): Promise<InstanceRow[]> {
+  if (dead.size === 0) return [];
+  const ids = [...dead.keys()].sort();
+  const [records, leases] = await Promise.all([port.records(ids), port.leases(ids)]);
+  const statuses = new Set(selectedStatuses(filter));
+  const rows: InstanceRow[] = [];
+  for (const id of ids) {
+    const messages = dead.get(id) ?? [];
+    const reasons: StuckReason[] = messages.map((m) => ({
+      reason: 'DEAD_LETTERED',
+      detail: `${m.type ?? 'a message'} in the ${m.queue} DLQ${m.reason ? `: ${m.reason}` : ''}`,
+      queue: m.queue,
+      message_type: m.type ?? null,
+      dead_letter_reason: m.reason ?? null,
+    }));
+    const record = records.get(id);
+    if (record) {
+      // A message dead-lettered for a finished instance changes nothing: nothing waits for it.
+      if (isTerminal(record.status) || !statuses.has(record.status)) continue;
+      if (filter.workflow_id !== undefined && record.workflow_id !== filter.workflow_id) continue;
+      if (filter.since !== undefined && record.created_at < filter.since) continue;
+      rows.push(rowOf(record, [...reasons, ...stuckReasons(record, leases.get(id), now, stuckAfterMs)]));
+      continue;
+    }
+    // No record: a START that never became an instance (only a listing by no status can show it).
+    if (filter.statuses && filter.statuses.length > 0) continue;
+    const workflowId = messages.find((m) => m.workflow_id)?.workflow_id ?? null;
+    if (filter.workflow_id !== undefined && workflowId !== filter.workflow_id) continue;
+    rows.push({
+      instance_id: id,
+      workflow_id: workflowId,
+      status: null,
+      started_at: null,
+      updated_at: null,
+      waits: [],
+      error: null,
+      stuck: reasons,
+    });
+  }
+  return rows;
+}
+
+/** `3h12m`, `45s`: an age for people. */
+export function formatAge(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  const d = Math.floor(s / 86_400);
+  const h = Math.floor((s % 86_400) / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  if (d > 0) return `${d}d${h}h`;
+  if (h > 0) return `${h}h${m}m`;
+  if (m > 0) return `${m}m${s % 60}s`;
+  return `${s}s`;
+}
