@@ -8,8 +8,8 @@ const repoRoot = join(__dirname, '..');
 
 /**
  * What only exists beside this repository on the machine it was written on: the project workspace's
- * shared folder (`../shared/DESIGN.md`, the seed documents) and its absolute paths. A fresh clone anywhere
- * else has none of it, so nothing committed may point there.
+ * shared folder next to it (the design contract, the seed documents) and that workspace's absolute paths.
+ * A fresh clone anywhere else has none of it, so nothing committed may point there (this file included).
  */
 const OUTSIDE_REFERENCES: readonly RegExp[] = [/\.\.\/shared\b/, /\/work\//, /\bseeds\/cch-/];
 
