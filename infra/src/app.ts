@@ -4,6 +4,7 @@ import { capabilityDomainsIn } from '../../orchestrator/src/naming/capability-do
 import { InvalidStageError, resourceNames } from '../../orchestrator/src/naming/resource-names';
 import { InvalidAppContextError, readAppContext, type AppContext } from './app-context';
 import { definitionsDir } from './paths';
+import { workflowIdsIn } from './workflow-ids';
 import { WorkflowEngineStack, type WorkflowEngineStackProps } from './workflow-engine-stack';
 
 export interface WorkflowEngineApp {
@@ -45,6 +46,7 @@ export function createWorkflowEngineApp(
     stage: context.stage,
     capabilityDomains,
     capabilityMock: context.capabilityMock,
+    workflowIds: workflowIdsIn(definitionsDir),
     ...(context.alarmTopicArn === undefined ? {} : { alarmTopicArn: context.alarmTopicArn }),
     ...stackProps,
   });

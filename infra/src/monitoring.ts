@@ -1,8 +1,14 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { DEAD_LETTERED } from '../../orchestrator/src/aws/sqs-dead-letter';
 import type { ResourceNames } from '../../orchestrator/src/naming/resource-names';
 import type { Queues } from './queues';
 
@@ -25,6 +31,16 @@ export type EngineMetric = (typeof ENGINE_METRICS)[number];
  */
 export const WORKFLOW_ID_DIMENSION = 'workflow_id';
 
+/**
+ * Counted from the orchestrator's log by a metric filter: one per `message dead-lettered` line, with the
+ * dimension `queue` (the work queue's name, which names the deployment too). The reason is not a
+ * dimension: it is free text that names instances, requests and error messages, so it would make a
+ * metric (billed) per distinct reason, and CloudWatch disables a filter whose dimensions take over 1,000
+ * values an hour. The dashboard counts the reasons from the same lines with a Logs Insights query, and
+ * `wf dlq list` shows each message's reason.
+ */
+export const DEAD_LETTERED_METRIC = 'MessagesDeadLettered';
+
 export interface MonitoringProps {
   readonly names: ResourceNames;
   readonly queues: Queues;
@@ -33,8 +49,23 @@ export interface MonitoringProps {
   readonly retentionDlq?: sqs.IQueue;
   /** Present when the capability mock is deployed: its errors are alarmed too. */
   readonly capabilityMock?: lambda.IFunction;
-  /** Notified when any alarm fires or recovers (e.g. an `SnsAction` on the on-call topic). @default none */
-  readonly alarmActions?: readonly cloudwatch.IAlarmAction[];
+  /** The orchestrator's log group: dead-lettered messages are counted from its lines. */
+  readonly orchestratorLogGroup: logs.ILogGroup;
+  /**
+   * Notified when any alarm fires or recovers (e.g. the on-call topic). @default a topic created here,
+   * `names.alarmTopic`, encrypted with a key of its own (CloudWatch cannot publish to a topic under the
+   * AWS-managed SNS key); subscribe to it after the deploy.
+   */
+  readonly alarmTopic?: sns.ITopic;
+  /**
+   * Workflows that get a failed alarm of their own (the ids of the definitions deployed with the stack).
+   * Failures of any other workflow raise the alarm over all workflows. @default none
+   */
+  readonly workflowIds?: readonly string[];
+  /** Failed instances, in 5 minutes, of one workflow or of all, that raise their alarm. @default 1 */
+  readonly failedWorkflowsThreshold?: number;
+  /** Of the alarm topic's key, when one is created. @default the CDK default (retain) */
+  readonly removalPolicy?: RemovalPolicy;
   /**
    * Age of the oldest message on the command or reply queue above which it alarms: the orchestrator is not
    * keeping up, or is failing on it. @default 15 minutes
@@ -43,12 +74,21 @@ export interface MonitoringProps {
 }
 
 /**
- * Alarms on what needs a human: any message in any DLQ, commands or replies waiting too long, orchestrator
- * errors and throttles. A dashboard shows the workflows' own metrics (EMF) beside queue depths and Lambda
- * health.
+ * Alarms on what needs a human: workflows that failed (each deployed workflow, and all of them), any
+ * message dead-lettered or sitting in any DLQ, commands or replies waiting too long, orchestrator errors
+ * and throttles. Every alarm notifies one SNS topic, on alarm and on recovery. A dashboard shows the
+ * workflows' own metrics (EMF) beside queue depths, dead-letter reasons and Lambda health.
  */
 export class Monitoring extends Construct {
   public readonly alarms: cloudwatch.Alarm[] = [];
+  /** Every alarm's action: the topic given, or the one created here. */
+  public readonly alarmTopic: sns.ITopic;
+  /** The created topic's key; undefined when a topic was given. */
+  public readonly alarmTopicKey?: kms.Key;
+  /** Workflows failed: over all workflows under `*`, and per deployed workflow id. */
+  public readonly workflowFailedAlarms: ReadonlyMap<string, cloudwatch.Alarm>;
+  /** Raised by any `message dead-lettered` line of the orchestrator (command or reply queue). */
+  public readonly deadLetteredAlarm: cloudwatch.Alarm;
   /**
    * DLQ alarms by the label of the queue or source feeding the DLQ (`command`, `reply`,
    * `capability-<domain>`, `retention`).
@@ -63,6 +103,87 @@ export class Monitoring extends Construct {
   ) {
     super(scope, id);
     const { names, queues } = props;
+    if (props.alarmTopic) {
+      this.alarmTopic = props.alarmTopic;
+    } else {
+      const key = new kms.Key(this, 'AlarmTopicKey', {
+        description: `Encrypts the alarm topic ${names.alarmTopic}`,
+        enableKeyRotation: true,
+        ...(props.removalPolicy === undefined ? {} : { removalPolicy: props.removalPolicy }),
+      });
+      // CloudWatch publishes alarm notifications to an encrypted topic only with these on the topic's key.
+      key.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: 'CloudWatchAlarmsPublish',
+          principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+          actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+          resources: ['*'],
+        }),
+      );
+      this.alarmTopicKey = key;
+      this.alarmTopic = new sns.Topic(this, 'AlarmTopic', {
+        topicName: names.alarmTopic,
+        displayName: `CCH workflow engine alarms (${names.metricDimensions.env}/${names.metricDimensions.owner})`,
+        masterKey: key,
+        enforceSSL: true,
+      });
+    }
+
+    const failedThreshold = props.failedWorkflowsThreshold ?? 1;
+    const failedAlarms = new Map<string, cloudwatch.Alarm>();
+    failedAlarms.set(
+      '*',
+      this.alarm('WorkflowsFailed', 'workflows-failed', {
+        alarmDescription:
+          'Workflow instances FAILED (any workflow). `wf list --status FAILED` lists them, ' +
+          '`wf describe <id>` says why, `wf redrive <id>` re-runs one from the step that failed.',
+        metric: this.workflowMetric('WorkflowsFailed', cloudwatch.Stats.SUM),
+        threshold: failedThreshold,
+        evaluationPeriods: 1,
+      }),
+    );
+    for (const workflowId of new Set(props.workflowIds ?? [])) {
+      failedAlarms.set(
+        workflowId,
+        this.alarm(`WorkflowFailed-${workflowId}`, `workflow-${workflowId}-failed`, {
+          alarmDescription:
+            `Instances of ${workflowId} FAILED. \`wf list --status FAILED --workflow ${workflowId}\` lists ` +
+            'them, `wf describe <id>` says why, `wf redrive <id>` re-runs one from the step that failed.',
+          metric: this.workflowMetric('WorkflowsFailed', cloudwatch.Stats.SUM, workflowId),
+          threshold: failedThreshold,
+          evaluationPeriods: 1,
+        }),
+      );
+    }
+    this.workflowFailedAlarms = failedAlarms;
+
+    new logs.MetricFilter(this, 'DeadLetteredFilter', {
+      logGroup: props.orchestratorLogGroup,
+      filterPattern: logs.FilterPattern.stringValue('$.msg', '=', DEAD_LETTERED),
+      metricNamespace: names.metricsNamespace,
+      metricName: DEAD_LETTERED_METRIC,
+      metricValue: '1',
+      dimensions: { queue: '$.queue' },
+      unit: cloudwatch.Unit.COUNT,
+    });
+    this.deadLetteredAlarm = this.alarm('MessagesDeadLettered', 'messages-dead-lettered', {
+      alarmDescription:
+        'The orchestrator dead-lettered a command or a reply. `wf dlq list` shows each with its reason ' +
+        '(the dashboard counts the reasons); fix the cause, then `wf dlq redrive`.',
+      metric: new cloudwatch.MathExpression({
+        // SUM of the series: a queue with no data point in a period counts as 0, not as missing.
+        expression: 'SUM([command, reply])',
+        usingMetrics: {
+          command: this.deadLetteredMetric(queues.command.queue.queueName),
+          reply: this.deadLetteredMetric(queues.reply.queue.queueName),
+        },
+        label: DEAD_LETTERED_METRIC,
+        period: Duration.minutes(5),
+      }),
+      threshold: 1,
+      evaluationPeriods: 1,
+    });
+
     const dlqAlarms = new Map<string, cloudwatch.Alarm>();
     for (const { label, dlq, description } of this.deadLetterQueues()) {
       dlqAlarms.set(
@@ -183,6 +304,29 @@ export class Monitoring extends Construct {
     );
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({
+        title: 'Messages dead-lettered by the orchestrator',
+        width: 8,
+        left: [
+          { queue: queues.command.queue, label: 'command' },
+          { queue: queues.reply.queue, label: 'reply' },
+        ].map(({ queue, label }) => this.deadLetteredMetric(queue.queueName).with({ label })),
+      }),
+      new cloudwatch.LogQueryWidget({
+        title: 'Dead-lettered messages by reason (wf dlq list shows each one)',
+        width: 16,
+        logGroupNames: [props.orchestratorLogGroup.logGroupName],
+        view: cloudwatch.LogQueryVisualizationType.TABLE,
+        queryLines: [
+          'fields queue, reason',
+          `filter msg = "${DEAD_LETTERED}"`,
+          'stats count(*) as messages, latest(@timestamp) as last by queue, reason',
+          'sort messages desc',
+          'limit 50',
+        ],
+      }),
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
         title: 'Age of oldest message (s)',
         width: 12,
         left: [queues.command.queue, queues.reply.queue].map((queue, i) =>
@@ -229,15 +373,35 @@ export class Monitoring extends Construct {
     return dlqs;
   }
 
-  /** An engine metric (EMF), aggregated over every workflow. */
+  /** An engine metric (EMF), aggregated over every workflow, labelled for graphs. */
   engineMetric(metricName: EngineMetric, statistic: string): cloudwatch.Metric {
+    return this.workflowMetric(metricName, statistic).with({
+      label: statistic === cloudwatch.Stats.SUM ? metricName : `${metricName} ${statistic}`,
+    });
+  }
+
+  /** An engine metric (EMF) over every workflow, or of one `workflowId`; unlabelled, as alarms take it. */
+  workflowMetric(metricName: EngineMetric, statistic: string, workflowId?: string): cloudwatch.Metric {
     return new cloudwatch.Metric({
       namespace: this.props.names.metricsNamespace,
       metricName,
-      dimensionsMap: { ...this.props.names.metricDimensions },
+      dimensionsMap: {
+        ...this.props.names.metricDimensions,
+        ...(workflowId === undefined ? {} : { [WORKFLOW_ID_DIMENSION]: workflowId }),
+      },
       statistic,
       period: Duration.minutes(5),
-      label: statistic === cloudwatch.Stats.SUM ? metricName : `${metricName} ${statistic}`,
+    });
+  }
+
+  /** Messages the orchestrator dead-lettered from one of its queues (the metric filter's count). */
+  private deadLetteredMetric(queueName: string): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: this.props.names.metricsNamespace,
+      metricName: DEAD_LETTERED_METRIC,
+      dimensionsMap: { queue: queueName },
+      statistic: cloudwatch.Stats.SUM,
+      period: Duration.minutes(5),
     });
   }
 
@@ -260,10 +424,9 @@ export class Monitoring extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    for (const action of this.props.alarmActions ?? []) {
-      alarm.addAlarmAction(action);
-      alarm.addOkAction(action);
-    }
+    const action = new SnsAction(this.alarmTopic);
+    alarm.addAlarmAction(action);
+    alarm.addOkAction(action);
     this.alarms.push(alarm);
     return alarm;
   }

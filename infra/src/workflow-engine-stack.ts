@@ -1,5 +1,4 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
-import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { resourceNames, type ResourceNames, type Stage } from '../../orchestrator/src/naming/resource-names';
@@ -37,6 +36,7 @@ export const STACK_OUTPUTS = {
   orchestratorFunctionName: 'OrchestratorFunctionName',
   orchestratorLogGroupName: 'OrchestratorLogGroupName',
   dashboardName: 'DashboardName',
+  alarmTopicArn: 'AlarmTopicArn',
 } as const;
 
 export interface WorkflowEngineStackProps extends StackProps {
@@ -82,8 +82,13 @@ export interface WorkflowEngineStackProps extends StackProps {
   readonly maxReceiveCount?: number;
   /** @default RETAIN for env `prod` (plus table deletion protection), DESTROY (emptying buckets) otherwise */
   readonly removalPolicy?: RemovalPolicy;
-  /** An existing SNS topic (e.g. the on-call one) notified when any alarm fires or recovers. @default none */
+  /**
+   * An existing SNS topic (e.g. the on-call one) notified when any alarm fires or recovers.
+   * @default a topic the stack creates (`names.alarmTopic`; see Monitoring)
+   */
   readonly alarmTopicArn?: string;
+  /** Workflows with a failed alarm of their own (the app passes the ids in workflow-definitions/). @default none */
+  readonly workflowIds?: readonly string[];
 }
 
 /**
@@ -177,9 +182,12 @@ export class WorkflowEngineStack extends Stack {
       orchestrator: this.orchestrator.function,
       retentionDlq: this.retention.dlq,
       ...(this.capabilityMock ? { capabilityMock: this.capabilityMock.function } : {}),
+      orchestratorLogGroup: this.orchestrator.lambda.logGroup,
+      workflowIds: props.workflowIds ?? [],
+      removalPolicy,
       ...(props.alarmTopicArn === undefined
         ? {}
-        : { alarmActions: [new SnsAction(sns.Topic.fromTopicArn(this, 'AlarmTopic', props.alarmTopicArn))] }),
+        : { alarmTopic: sns.Topic.fromTopicArn(this, 'AlarmTopic', props.alarmTopicArn) }),
     });
 
     const output = (key: string, value: string, description: string) =>
@@ -226,6 +234,11 @@ export class WorkflowEngineStack extends Stack {
       'Orchestrator logs (filter by instance_id)',
     );
     output(STACK_OUTPUTS.dashboardName, this.monitoring.dashboard.dashboardName, 'CloudWatch dashboard');
+    output(
+      STACK_OUTPUTS.alarmTopicArn,
+      this.monitoring.alarmTopic.topicArn,
+      'Every alarm notifies this SNS topic: subscribe to it',
+    );
   }
 }
 

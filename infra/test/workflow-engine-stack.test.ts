@@ -406,22 +406,12 @@ describe('alarms', () => {
 
   it('are all accounted for and named after the stage', () => {
     const dlqs = stack.queues.deadLetterQueues.length + 1; // + the retention DLQ
-    template.resourceCountIs('AWS::CloudWatch::Alarm', dlqs + 2 + 2 + 1);
+    // + workflows failed (all, and each deployed workflow) and messages dead-lettered: monitoring.test.ts
+    const failed = stack.monitoring.workflowFailedAlarms.size;
+    template.resourceCountIs('AWS::CloudWatch::Alarm', dlqs + 2 + 2 + 1 + failed + 1);
     template.allResourcesProperties('AWS::CloudWatch::Alarm', {
       AlarmName: Match.stringLikeRegexp(`^${stack.names.prefix}`),
       AlarmDescription: Match.anyValue(),
-    });
-  });
-});
-
-describe('alarm notifications', () => {
-  it('go nowhere by default, and to the SNS topic given as context alarmTopicArn on alarm and recovery', () => {
-    template.allResourcesProperties('AWS::CloudWatch::Alarm', { AlarmActions: Match.absent() });
-    const topicArn = 'arn:aws:sns:eu-west-1:123456789012:cch-on-call';
-    const notified = synthStack({ env: 'dev', owner: 'oncall', alarmTopicArn: topicArn });
-    notified.template.allResourcesProperties('AWS::CloudWatch::Alarm', {
-      AlarmActions: [topicArn],
-      OKActions: [topicArn],
     });
   });
 });

@@ -5,6 +5,7 @@ import {
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
+import { DEAD_LETTERED } from '../../orchestrator/src/aws/sqs-dead-letter';
 import { recordingIo } from '../../orchestrator/src/cli/cli-test-io';
 import type { DlqTarget } from '../../orchestrator/src/cli/dlq-command';
 import { runCli } from '../../orchestrator/src/cli/main';
@@ -66,6 +67,16 @@ describe('wf dlq on the embedded stack', () => {
       offloaded: false,
     });
     expect(letter!.reason).toContain("unknown workflow: no definition 'import_vn_memphis_v1.yaml'");
+
+    // The log line the CDK metric filter counts (`{ $.msg = "message dead-lettered" }`, by `$.queue`).
+    expect(t.logs()).toContainEqual(
+      expect.objectContaining({
+        msg: DEAD_LETTERED,
+        queue: t.stack.resources.names.commandQueue,
+        instance_id: 'dlq-start-1',
+        reason: letter!.reason,
+      }),
+    );
 
     // Listing consumed nothing: listed again, the same message; and at once visible to any reader.
     expect((await listJson('command')).map((m) => m.messageId)).toEqual([letter!.messageId]);

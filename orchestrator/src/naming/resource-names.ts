@@ -109,6 +109,8 @@ export function resourceNames(stage: Stage) {
     timerScheduleGroup: name('timer-schedules'),
     orchestratorLogGroup: `/aws/lambda/${name('workflow-orchestrator-function')}`,
     dashboard: name('workflow-dashboard'),
+    /** Created by the stack when no existing topic is given; every alarm notifies it. */
+    alarmTopic: name('alarm-topic'),
     metricsNamespace: 'CCH/WorkflowEngine',
     /** Every metric carries these, so deployments sharing an account and region stay apart. */
     metricDimensions: { env, owner } as Readonly<Record<'env' | 'owner', string>>,

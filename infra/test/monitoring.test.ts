@@ -1,0 +1,235 @@
+import { Capture, Match, type Template } from 'aws-cdk-lib/assertions';
+import { DEAD_LETTERED } from '../../orchestrator/src/aws/sqs-dead-letter';
+import { DEAD_LETTERED_METRIC } from '../src/monitoring';
+import { definitionsDir } from '../src/paths';
+import { workflowIdsIn } from '../src/workflow-ids';
+import { STACK_OUTPUTS, type WorkflowEngineStack } from '../src/workflow-engine-stack';
+import { synthStack } from './support/synth-stack';
+import { dashboardBody } from './support/template-helpers';
+
+let stack: WorkflowEngineStack;
+let template: Template;
+
+beforeAll(() => {
+  ({ stack, template } = synthStack({ env: 'dev', owner: 'alice' }));
+});
+
+const resolve = (token: unknown): unknown => stack.resolve(token);
+
+interface AlarmJson {
+  Properties: Record<string, unknown> & { AlarmName: string };
+}
+const alarms = (t: Template = template): AlarmJson[] =>
+  Object.values(t.findResources('AWS::CloudWatch::Alarm')) as AlarmJson[];
+
+describe('the alarm topic', () => {
+  it('is created by the stack when none is given: named after the stage, under a rotated key CloudWatch may use, TLS only', () => {
+    template.resourceCountIs('AWS::SNS::Topic', 1);
+    const key = new Capture();
+    template.hasResourceProperties('AWS::SNS::Topic', {
+      TopicName: stack.names.alarmTopic,
+      KmsMasterKeyId: key,
+    });
+    expect(stack.names.alarmTopic).toBe('cch-dev-alice-alarm-topic');
+    expect(key.asObject()).toEqual(resolve(stack.monitoring.alarmTopicKey!.keyArn));
+    template.hasResourceProperties('AWS::KMS::Key', {
+      EnableKeyRotation: true,
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Allow',
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+          }),
+        ]),
+      },
+    });
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Deny',
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('is what every alarm notifies, on alarm and on recovery, and a stack output', () => {
+    const topic = resolve(stack.monitoring.alarmTopic.topicArn);
+    expect(alarms().length).toBeGreaterThan(10);
+    for (const alarm of alarms()) {
+      expect([alarm.Properties.AlarmName, alarm.Properties.AlarmActions]).toEqual([
+        alarm.Properties.AlarmName,
+        [topic],
+      ]);
+      expect(alarm.Properties.OKActions).toEqual([topic]);
+    }
+    template.hasOutput(STACK_OUTPUTS.alarmTopicArn, { Value: topic });
+  });
+
+  it('is the existing one given as context alarmTopicArn: then no topic or key is created', () => {
+    const topicArn = 'arn:aws:sns:eu-west-1:123456789012:cch-on-call';
+    const notified = synthStack({ env: 'dev', owner: 'oncall', alarmTopicArn: topicArn });
+    notified.template.resourceCountIs('AWS::SNS::Topic', 0);
+    notified.template.resourceCountIs('AWS::KMS::Key', 0);
+    expect(alarms(notified.template).length).toBe(alarms().length);
+    notified.template.allResourcesProperties('AWS::CloudWatch::Alarm', {
+      AlarmActions: [topicArn],
+      OKActions: [topicArn],
+    });
+    notified.template.hasOutput(STACK_OUTPUTS.alarmTopicArn, { Value: topicArn });
+  });
+});
+
+describe('workflows failed', () => {
+  const { env, owner } = { env: 'dev', owner: 'alice' };
+
+  it('alarm on any failed instance of any workflow (the EMF aggregate of this deployment)', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: `${stack.names.prefix}workflows-failed`,
+      Namespace: 'CCH/WorkflowEngine',
+      MetricName: 'WorkflowsFailed',
+      Dimensions: [
+        { Name: 'env', Value: env },
+        { Name: 'owner', Value: owner },
+      ],
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 1,
+      EvaluationPeriods: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  it('alarm per workflow deployed with the stack, on its workflow_id series', () => {
+    const ids = workflowIdsIn(definitionsDir);
+    expect(ids).toEqual(expect.arrayContaining(['import_vn_memphis_v1', 'fanout_a_b_c_v1']));
+    for (const id of ids) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: `${stack.names.prefix}workflow-${id}-failed`,
+        Namespace: 'CCH/WorkflowEngine',
+        MetricName: 'WorkflowsFailed',
+        Dimensions: [
+          { Name: 'env', Value: env },
+          { Name: 'owner', Value: owner },
+          { Name: 'workflow_id', Value: id },
+        ],
+        Statistic: 'Sum',
+        Period: 300,
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      });
+    }
+    const perWorkflow = alarms().filter((a) => /-failed$/.test(a.Properties.AlarmName));
+    expect(perWorkflow).toHaveLength(ids.length + 1);
+    expect([...stack.monitoring.workflowFailedAlarms.keys()]).toEqual(['*', ...ids]);
+  });
+
+  it('follow the workflow ids the stack is given', () => {
+    const { template: t } = synthStack({}, { workflowIds: ['only_this_v1'] });
+    const names = alarms(t)
+      .map((a) => a.Properties.AlarmName)
+      .filter((name) => name.endsWith('-failed'));
+    expect(names.sort()).toEqual(
+      [`${stack.names.prefix}workflow-only_this_v1-failed`, `${stack.names.prefix}workflows-failed`].sort(),
+    );
+  });
+});
+
+describe('dead-lettered messages', () => {
+  it('are counted from the orchestrator log line, by queue (the reason is no dimension: free text)', () => {
+    template.hasResourceProperties('AWS::Logs::MetricFilter', {
+      LogGroupName: resolve(stack.orchestrator.lambda.logGroup.logGroupName),
+      FilterPattern: `{ $.msg = "${DEAD_LETTERED}" }`,
+      MetricTransformations: [
+        {
+          MetricNamespace: 'CCH/WorkflowEngine',
+          MetricName: DEAD_LETTERED_METRIC,
+          MetricValue: '1',
+          Dimensions: [{ Key: 'queue', Value: '$.queue' }],
+          Unit: 'Count',
+        },
+      ],
+    });
+    expect(DEAD_LETTERED).toBe('message dead-lettered');
+  });
+
+  it('alarm as soon as one is dead-lettered from the command or the reply queue', () => {
+    const metrics = new Capture();
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: `${stack.names.prefix}messages-dead-lettered`,
+      Threshold: 1,
+      EvaluationPeriods: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+      Metrics: metrics,
+    });
+    const byId = Object.fromEntries(
+      (metrics.asArray() as { Id: string }[]).map((metric) => [metric.Id, metric]),
+    );
+    expect(byId).toMatchObject({
+      command: {
+        ReturnData: false,
+        MetricStat: {
+          Metric: {
+            Namespace: 'CCH/WorkflowEngine',
+            MetricName: DEAD_LETTERED_METRIC,
+            Dimensions: [{ Name: 'queue', Value: resolve(stack.queues.command.queue.queueName) }],
+          },
+          Period: 300,
+          Stat: 'Sum',
+        },
+      },
+      reply: {
+        ReturnData: false,
+        MetricStat: {
+          Metric: { Dimensions: [{ Name: 'queue', Value: resolve(stack.queues.reply.queue.queueName) }] },
+        },
+      },
+    });
+    expect(Object.values(byId).filter((m) => 'Expression' in m)).toEqual([
+      expect.objectContaining({ Expression: 'SUM([command, reply])' }),
+    ]);
+  });
+
+  it('and every DLQ alarms on its visible messages (also those dead-lettered by capability consumers)', () => {
+    for (const { label, dlq } of stack.queues.deadLetterQueues) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: `${stack.names.prefix}${label}-dlq-not-empty`,
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [{ Name: 'QueueName', Value: resolve(dlq.queueName) }],
+        Threshold: 1,
+      });
+    }
+  });
+});
+
+describe('the dashboard', () => {
+  const widgets = () => {
+    const body = new Capture();
+    template.hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardBody: body });
+    return dashboardBody(body.asObject()).widgets as {
+      type?: string;
+      properties: { title?: string; metrics?: unknown[][]; query?: string; alarms?: unknown[] };
+    }[];
+  };
+
+  it('counts dead-lettered messages by queue and by reason (Logs Insights over the same lines)', () => {
+    const graph = widgets().find((w) => w.properties.title === 'Messages dead-lettered by the orchestrator');
+    expect(graph?.properties.metrics?.map((m) => m.slice(0, 2))).toEqual([
+      ['CCH/WorkflowEngine', DEAD_LETTERED_METRIC],
+      ['CCH/WorkflowEngine', DEAD_LETTERED_METRIC],
+    ]);
+    const query = widgets().find((w) => w.type === 'log')?.properties.query ?? '';
+    expect(query).toContain(`filter msg = "${DEAD_LETTERED}"`);
+    expect(query).toMatch(/stats count\(\*\) as messages, latest\(@timestamp\) as last by queue, reason/);
+  });
+
+  it('shows the state of every alarm', () => {
+    const status = widgets().find((w) => w.properties.title === 'Alarms');
+    expect(status?.properties.alarms).toHaveLength(alarms().length);
+  });
+});
