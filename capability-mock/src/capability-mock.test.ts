@@ -337,6 +337,28 @@ describe('createCapabilityMock (local-aws-sqs)', () => {
     expect(statusOf(second.request_id)).toEqual(['SUCCESS']);
   });
 
+  it('an ASYNC_CANCELLED notice is logged and consumed: no reply, no failure, nothing dead-lettered', async () => {
+    const { replyTo, mock, logs } = await setup();
+    const req = request(replyTo);
+    const notice = {
+      type: 'ASYNC_CANCELLED',
+      instance_id: req.instance_id,
+      workflow_id: req.workflow_id,
+      node: req.node,
+      request_id: req.request_id,
+      capability_id: req.capability_id,
+      reason: 'customer withdrew',
+      cancelled_at: '2026-01-01T00:00:00.000Z',
+    };
+    const response = await mock(eventOf(JSON.stringify(notice)));
+    expect(response.batchItemFailures).toEqual([]);
+    await expect(replies(replyTo)).resolves.toMatchObject({ raw: [] });
+    await expect(drain(dlqUrl)).resolves.toEqual([]);
+    const line = logs.find((l) => l.message === 'mock capability: request cancelled (nothing to stop)');
+    expect(line?.level).toBe('info');
+    expect(line?.fields).toMatchObject({ request_id: req.request_id, reason: 'customer withdrew' });
+  });
+
   it('a malformed request goes to the DLQ at once with its reason; the rest of the batch is answered', async () => {
     const { replyTo, mock, logs } = await setup();
     const good1 = request(replyTo);

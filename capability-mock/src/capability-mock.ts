@@ -14,7 +14,11 @@ import {
   MockCapabilities,
   type CapabilityMocks,
 } from '../../orchestrator/src/capability-mocks/capability-mocks';
-import { asyncRequestMessageSchema, type AsyncRequestMessage } from '../../orchestrator/src/runtime/messages';
+import {
+  capabilityMessageSchema,
+  type AsyncRequestMessage,
+  type CapabilityMessage,
+} from '../../orchestrator/src/runtime/messages';
 
 /** SQS delays a message by at most 15 minutes; a longer scripted delay is cut to that. */
 const MAX_DELAY_SECONDS = 900;
@@ -37,8 +41,10 @@ export interface CapabilityMockOptions {
 /**
  * The mock capability: consumes ASYNC_REQ messages from capability request queues and answers on each
  * request's `reply_to` queue as its scenario says. By default: SUCCESS at once, with a value for each
- * expected output key. A request that can never be read (not JSON, not an ASYNC_REQ, a pointer to nothing)
- * goes to its queue's DLQ at once with the reason; one whose reply cannot be sent now fails alone.
+ * expected output key. An ASYNC_CANCELLED notice (the instance was cancelled) is logged and consumed: the
+ * mock has no work to stop, and a reply it already scheduled is acknowledged as stale. A message that can
+ * never be read (not JSON, neither of those, a pointer to nothing) goes to its queue's DLQ at once with the
+ * reason; one whose reply cannot be sent now fails alone.
  */
 export function createCapabilityMock(options: CapabilityMockOptions) {
   const planner = new MockCapabilities(options.scenarios ?? {}, options.defaultOutput);
@@ -65,8 +71,8 @@ export function createCapabilityMock(options: CapabilityMockOptions) {
     }
   }
 
-  /** The request a record carries; a string says why it can never be read; undefined: try again later. */
-  async function read(record: SQSRecord): Promise<AsyncRequestMessage | string | undefined> {
+  /** The message a record carries; a string says why it can never be read; undefined: try again later. */
+  async function read(record: SQSRecord): Promise<CapabilityMessage | string | undefined> {
     if (!options.claimCheck && isPayloadPointer(record.body)) {
       return 'the request was offloaded to S3 (SQS Extended Client format) and this consumer has no claim check';
     }
@@ -88,7 +94,7 @@ export function createCapabilityMock(options: CapabilityMockOptions) {
       return `${e.code ?? 'UNREADABLE'}: ${e.message ?? String(error)}`;
     }
     try {
-      return asyncRequestMessageSchema.parse(JSON.parse(body));
+      return capabilityMessageSchema.parse(JSON.parse(body));
     } catch (error) {
       return `malformed capability request: ${String(error)}`;
     }
@@ -121,6 +127,19 @@ export function createCapabilityMock(options: CapabilityMockOptions) {
       }
       if (typeof request === 'string') {
         if (!(await deadLetter(record, request))) failures.push(record.messageId);
+        continue;
+      }
+      if (request.type === 'ASYNC_CANCELLED') {
+        log(
+          'info',
+          {
+            instance_id: request.instance_id,
+            request_id: request.request_id,
+            capability_id: request.capability_id,
+            reason: request.reason,
+          },
+          'mock capability: request cancelled (nothing to stop)',
+        );
         continue;
       }
       const { delayMs, replies } = planner.plan(request);

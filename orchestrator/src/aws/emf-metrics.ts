@@ -11,6 +11,10 @@ const UNITS: Record<MetricName, 'Count' | 'Milliseconds'> = {
   LeaseConflicts: 'Count',
   RequestsDispatched: 'Count',
   CapabilityQueueMissing: 'Count',
+  StartConflicts: 'Count',
+  WorkflowsRedriven: 'Count',
+  RedrivesRefused: 'Count',
+  CancelNoticesSent: 'Count',
 };
 
 /**

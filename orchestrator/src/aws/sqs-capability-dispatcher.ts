@@ -1,7 +1,7 @@
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { capabilityDomain } from '../naming/resource-names';
 import { CapabilityQueueMissingError, EngineError, MessageUndeliverableError } from '../runtime/errors';
-import type { AsyncRequestMessage } from '../runtime/messages';
+import type { CapabilityMessage } from '../runtime/messages';
 import type { CapabilityDispatcher, DispatchReport, UndeliverableRequest } from '../runtime/ports';
 import { translateAwsError } from './aws-errors';
 import { isQueueMissing, type QueueUrls } from './queue-urls';
@@ -10,12 +10,12 @@ import { messageBytes, type OutgoingMessage, type SqsClaimCheck } from './sqs-cl
 import { stringAttribute } from './sqs-message-attributes';
 
 interface Entry {
-  readonly request: AsyncRequestMessage;
+  readonly request: CapabilityMessage;
   readonly message: OutgoingMessage;
 }
 
 /**
- * Sends ASYNC_REQ messages to `capability-<domain>-request-queue`, in batches (ten entries, 256 KiB) per
+ * Sends ASYNC_REQ messages (and ASYNC_CANCELLED notices, the same way) to `capability-<domain>-request-queue`, in batches (ten entries, 256 KiB) per
  * queue. A request over the claim-check threshold travels as a pointer to its body in S3.
  *
  * What cannot be sent is sorted by whether a retry could ever help:
@@ -33,8 +33,8 @@ export class SqsCapabilityDispatcher implements CapabilityDispatcher {
     private readonly claimCheck: SqsClaimCheck,
   ) {}
 
-  async dispatch(requests: readonly AsyncRequestMessage[]): Promise<DispatchReport> {
-    const byDomain = new Map<string, AsyncRequestMessage[]>();
+  async dispatch(requests: readonly CapabilityMessage[]): Promise<DispatchReport> {
+    const byDomain = new Map<string, CapabilityMessage[]>();
     for (const request of requests) {
       const domain = capabilityDomain(request.capability_id);
       byDomain.set(domain, [...(byDomain.get(domain) ?? []), request]);
@@ -48,7 +48,7 @@ export class SqsCapabilityDispatcher implements CapabilityDispatcher {
 
   private async sendToDomain(
     domain: string,
-    requests: readonly AsyncRequestMessage[],
+    requests: readonly CapabilityMessage[],
   ): Promise<UndeliverableRequest[]> {
     const queueName = this.queueNameOf(domain);
     const missing = (cause: unknown) =>
@@ -121,7 +121,7 @@ export class SqsCapabilityDispatcher implements CapabilityDispatcher {
   }
 
   /** The message to send for a request, or why no message can carry it. S3 faults are thrown. */
-  private async prepare(request: AsyncRequestMessage): Promise<OutgoingMessage | MessageUndeliverableError> {
+  private async prepare(request: CapabilityMessage): Promise<OutgoingMessage | MessageUndeliverableError> {
     try {
       return await this.claimCheck.offload(JSON.stringify(request), requestAttributes(request));
     } catch (error) {
@@ -201,7 +201,7 @@ export class SqsCapabilityDispatcher implements CapabilityDispatcher {
 const bytesOf = (entry: Entry) => messageBytes(entry.message.body, entry.message.attributes);
 
 /** Attributes every request carries, so consumers can route or log without parsing the body. */
-function requestAttributes(request: AsyncRequestMessage) {
+function requestAttributes(request: CapabilityMessage) {
   return {
     instance_id: stringAttribute(request.instance_id),
     request_id: stringAttribute(request.request_id),

@@ -7,6 +7,44 @@ export type InstanceStatus = (typeof INSTANCE_STATUSES)[number];
 export const isTerminal = (status: InstanceStatus): boolean =>
   status === 'SUCCEEDED' || status === 'FAILED' || status === 'CANCELLED';
 
+/**
+ * A redrive as the history shows it, in order among the steps: when (`started_at` = `ended_at`), who and
+ * why, and the step it re-runs (`node`). Steps before it are not run again; the steps after it are the
+ * redriven run's.
+ */
+export interface RedriveHistoryEntry {
+  readonly node: string;
+  readonly status: 'REDRIVEN';
+  readonly started_at: string;
+  readonly ended_at: string;
+  readonly redrive: { readonly id: string; readonly by: string; readonly reason: string | null };
+}
+
+/** One line of an instance's history: a node execution, or a redrive. */
+export type RecordHistoryEntry = HistoryEntry | RedriveHistoryEntry;
+
+/** A redrive the instance applied (REDRIVE_WORKFLOW); its id makes a redelivered message a no-op. */
+export interface RedriveRecord {
+  readonly id: string;
+  readonly at: string;
+  readonly by: string;
+  readonly reason: string | null;
+  /** The step re-run: the one the failure named. */
+  readonly node: string;
+  /** The FAILED top-level checkpoint the redrive forked from (kept: the checkpoint history is intact). */
+  readonly from_checkpoint: string;
+}
+
+/**
+ * Cancel notices (ASYNC_CANCELLED) still to send: written by the commit that cancels the instance and
+ * removed by the commit after they were handed to the dispatcher (the outbox, as for requests).
+ */
+export interface PendingCancelNotices {
+  readonly at: string;
+  readonly reason?: string;
+  readonly waits: readonly WaitView[];
+}
+
 export interface WaitView {
   readonly request_id: string;
   readonly node: string;
@@ -32,7 +70,7 @@ export interface InstanceRecord {
    * One entry per node execution, in order of completion. As stored, only the steps of the last commit;
    * the earlier ones are append-only items (see `history_base`), and `InstanceStore.get` joins them.
    */
-  readonly history: readonly HistoryEntry[];
+  readonly history: readonly RecordHistoryEntry[];
   /** How many history entries precede `history` in the append-only items. */
   readonly history_base?: number;
   readonly definition: { readonly key: string; readonly sha256: string };
@@ -42,6 +80,15 @@ export interface InstanceRecord {
   readonly start_context: Record<string, unknown>;
   /** Set when a store could not keep `start_context` (too large); the START message supplies it. */
   readonly start_context_omitted?: true;
+  /**
+   * sha256 of the START context (canonical JSON, see `contextHash`): a later START with the same
+   * instance_id and another context is a conflict. Absent in records older than it.
+   */
+  readonly start_context_sha256?: string;
+  /** Redrives applied, oldest first. */
+  readonly redrives?: readonly RedriveRecord[];
+  /** Cancel notices not yet sent (see PendingCancelNotices). */
+  readonly cancel_notices?: PendingCancelNotices;
   /** Request ids already handed to the dispatcher (sent at least once). */
   readonly dispatched: readonly string[];
   /** Request ids whose waits the instance stopped awaiting because it was cancelled. */

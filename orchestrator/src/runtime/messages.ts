@@ -40,9 +40,31 @@ export const timerFiredSchema = z
   })
   .meta({ title: 'TIMER_FIRED', description: 'A wait deadline, delivered by the timer scheduler.' });
 
+export const redriveWorkflowSchema = z
+  .strictObject({
+    type: z.literal('REDRIVE_WORKFLOW'),
+    instance_id: instanceIdSchema,
+    redrive_id: instanceIdSchema.optional().meta({
+      description:
+        'Names this redrive: a second REDRIVE_WORKFLOW with an id the instance already applied is acknowledged and ignored. Default: derived from the queue message id.',
+    }),
+    reason: z.string().max(1000).optional().meta({ description: 'Why; recorded in the history.' }),
+    by: z
+      .string()
+      .max(200)
+      .optional()
+      .meta({ description: 'Who asked (an operator, a tool); recorded in the history.' }),
+  })
+  .meta({
+    title: 'REDRIVE_WORKFLOW',
+    description:
+      'Re-runs a FAILED instance from the step that failed, under the same instance id: completed steps are not run again, the history is kept and records the redrive.',
+  });
+
 export const commandMessageSchema = z.discriminatedUnion('type', [
   startWorkflowSchema,
   cancelWorkflowSchema,
+  redriveWorkflowSchema,
   timerFiredSchema,
 ]);
 
@@ -60,6 +82,34 @@ export const asyncRequestMessageSchema = z
     sent_at: z.iso.datetime(),
   })
   .meta({ title: 'ASYNC_REQ', description: 'A request from the orchestrator to a capability.' });
+
+/**
+ * Sent to a capability's request queue after the cancel of its instance committed, once per request the
+ * instance was awaiting: the reply is no longer awaited (it will be acknowledged as stale), so the
+ * capability may stop its work. At least once, like requests; a capability that ignores it loses nothing.
+ */
+export const asyncCancelledSchema = z
+  .strictObject({
+    type: z.literal('ASYNC_CANCELLED'),
+    instance_id: instanceIdSchema,
+    workflow_id: z.string(),
+    node: z.string(),
+    request_id: z.string().min(1).max(512),
+    capability_id: z.string().regex(ASYNC_CAPABILITY_PATTERN),
+    reason: z.string().max(1000).optional(),
+    cancelled_at: z.iso.datetime(),
+  })
+  .meta({
+    title: 'ASYNC_CANCELLED',
+    description:
+      'Tells a capability that the request request_id is no longer awaited: its instance was cancelled.',
+  });
+
+/** What the orchestrator sends to a capability's request queue. */
+export const capabilityMessageSchema = z.discriminatedUnion('type', [
+  asyncRequestMessageSchema,
+  asyncCancelledSchema,
+]);
 
 export const asyncResponseSchema = z
   .discriminatedUnion('status', [
@@ -85,7 +135,10 @@ export const inboundMessageSchema = z.union([commandMessageSchema, asyncResponse
 
 export type StartWorkflow = z.infer<typeof startWorkflowSchema>;
 export type CancelWorkflow = z.infer<typeof cancelWorkflowSchema>;
+export type RedriveWorkflow = z.infer<typeof redriveWorkflowSchema>;
 export type TimerFired = z.infer<typeof timerFiredSchema>;
 export type AsyncRequestMessage = z.infer<typeof asyncRequestMessageSchema>;
+export type AsyncCancelled = z.infer<typeof asyncCancelledSchema>;
+export type CapabilityMessage = z.infer<typeof capabilityMessageSchema>;
 export type AsyncResponse = z.infer<typeof asyncResponseSchema>;
 export type InboundMessage = z.infer<typeof inboundMessageSchema>;

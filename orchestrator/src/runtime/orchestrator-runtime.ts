@@ -1,13 +1,14 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import type { BaseCheckpointSaver } from '@langchain/langgraph';
-import { Command } from '@langchain/langgraph';
+import { Command, Overwrite } from '@langchain/langgraph';
 import { formatDiagnostic } from '../definition/diagnostic';
 import { validateDefinition } from '../definition/validate-definition';
 import type { WorkflowDefinition } from '../definition/workflow-schema';
 import { compileWorkflow, type CompiledWorkflow } from '../graph/compile-workflow';
 import { RESUME_TARGET_KEY, type ResumeTarget } from '../graph/resume-target';
-import { BRANCH_NODE_PREFIX } from '../graph/routing';
+import { BranchStructure } from '../graph/branch-structure';
+import { BRANCH_NODE_PREFIX, waitNodeName } from '../graph/routing';
 import type { Clock, EngineDependencies } from '../graph/engine-dependencies';
 import type {
   HistoryEntry,
@@ -18,16 +19,25 @@ import type {
   WorkflowStateValue,
 } from '../graph/workflow-state';
 import type { SyncCapability } from '../sync-capabilities/registry';
+import { contextHash } from './context-hash';
 import type { EngineError } from './errors';
 import { FailureTrackingCheckpointer } from './failure-tracking-checkpointer';
 import { FencedCheckpointer, NO_CHECKPOINTS } from './fenced-checkpointer';
 import { ack, defer, reject, retry, type HandleOutcome } from './handle-outcome';
-import { isTerminal, type InstanceRecord, type InstanceStatus } from './instance-record';
+import {
+  isTerminal,
+  type InstanceRecord,
+  type InstanceStatus,
+  type RecordHistoryEntry,
+  type RedriveRecord,
+} from './instance-record';
 import type {
+  AsyncCancelled,
   AsyncRequestMessage,
   AsyncResponse,
   CancelWorkflow,
   InboundMessage,
+  RedriveWorkflow,
   StartWorkflow,
   TimerFired,
 } from './messages';
@@ -100,7 +110,7 @@ type GraphSnapshot = Awaited<ReturnType<CompiledWorkflow['getState']>>;
 
 /** What the steps of one message reported: kept outside the checkpoint (see WorkflowState). */
 interface StepReports {
-  readonly history: HistoryEntry[];
+  readonly history: RecordHistoryEntry[];
   resolved: Record<string, Resolution | 'RESOLVED'>;
 }
 
@@ -141,6 +151,12 @@ export class OrchestratorRuntime {
       message.type === 'START_WORKFLOW'
         ? (message.instance_id ?? (messageId === undefined ? this.newInstanceId() : uuidFrom(messageId)))
         : message.instance_id;
+    // A REDRIVE names itself (its id makes a redelivery a no-op); without one, by its queue message id.
+    const redriveId =
+      message.type === 'REDRIVE_WORKFLOW'
+        ? (message.redrive_id ??
+          (messageId === undefined ? this.newInstanceId() : uuidFrom(`redrive:${messageId}`)))
+        : undefined;
     const log = this.options.logger.child({
       instance_id: instanceId,
       ...('workflow_id' in message ? { workflow_id: message.workflow_id } : {}),
@@ -165,6 +181,10 @@ export class OrchestratorRuntime {
       if (message.type === 'START_WORKFLOW' && message.instance_id === undefined) {
         return retry('instance busy', delay);
       }
+      // Likewise a REDRIVE without redrive_id: a copy would be another redrive.
+      if (message.type === 'REDRIVE_WORKFLOW' && message.redrive_id === undefined) {
+        return retry('instance busy', delay);
+      }
       return defer('instance busy', delay);
     }
     try {
@@ -172,7 +192,11 @@ export class OrchestratorRuntime {
       this.checkpointer.begin(instanceId, stored?.checkpoints ?? NO_CHECKPOINTS);
       this.reported.set(instanceId, { history: [], resolved: {} });
       try {
-        return await this.dispatchMessage(message, instanceId, stored, lease, log);
+        const keyed: InboundMessage =
+          message.type === 'REDRIVE_WORKFLOW' && redriveId !== undefined
+            ? { ...message, redrive_id: redriveId }
+            : message;
+        return await this.dispatchMessage(keyed, instanceId, stored, lease, log);
       } finally {
         this.checkpointer.end(instanceId);
         this.reported.delete(instanceId);
@@ -204,6 +228,8 @@ export class OrchestratorRuntime {
         return this.timerFired(message, record, lease, instanceLog);
       case 'CANCEL_WORKFLOW':
         return this.cancel(message, record, lease, instanceLog);
+      case 'REDRIVE_WORKFLOW':
+        return this.redrive(message, record, lease, instanceLog);
     }
   }
 
@@ -262,6 +288,21 @@ export class OrchestratorRuntime {
         stored.start_context_omitted ? { ...stored, start_context: message.context } : stored,
       );
       await this.reconcile(existing, lease, log);
+      const conflicts = startConflicts(existing, message);
+      if (conflicts.length > 0) {
+        // Not silently ignored: the caller meant another instance than the one that holds this id.
+        this.options.metrics.record('StartConflicts', 1, { workflow_id: existing.workflow_id });
+        log.warn(
+          {
+            status: existing.status,
+            conflicts,
+            existing: { workflow_id: existing.workflow_id, definition_key: existing.definition.key },
+            requested: { workflow_id: message.workflow_id, definition_key: message.definition_key ?? null },
+          },
+          `START_WORKFLOW conflicts with the existing instance (different ${conflicts.join(', ')}): acknowledged, not applied`,
+        );
+        return ack('start conflicts with the existing instance');
+      }
       log.info(
         { status: existing.status },
         'START_WORKFLOW for an existing instance: acknowledged and ignored',
@@ -284,6 +325,7 @@ export class OrchestratorRuntime {
       definition: { key, sha256: definitionText.sha256 },
       error: null,
       start_context: message.context,
+      start_context_sha256: contextHash(message.context),
       dispatched: [],
       cancelled_requests: [],
       resolved: {},
@@ -418,21 +460,191 @@ export class OrchestratorRuntime {
     log: Logger,
   ): Promise<HandleOutcome> {
     const { record: current } = await this.reconcile(record, lease, log);
-    if (isTerminal(current.status)) return ack(`instance already ${current.status}`);
+    if (isTerminal(current.status)) {
+      // A cancel that committed and died before its notices left: this redelivery sends them.
+      if (current.cancel_notices) await this.sendCancelNotices(current, lease, log);
+      return ack(`instance already ${current.status}`);
+    }
+    const at = this.now();
+    // Retry waits (capability_id '') have nobody to tell.
+    const told = current.waits.filter((w) => w.capability_id !== '');
     const cancelled: InstanceRecord = {
       ...current,
       status: 'CANCELLED',
       waits: [],
       cancelled_requests: [...current.cancelled_requests, ...current.waits.map((w) => w.request_id)],
       error: { code: 'CANCELLED', message: message.reason ?? 'cancelled' },
-      updated_at: this.now(),
+      updated_at: at,
       expires_at: this.expiresAt(),
+      ...(told.length > 0
+        ? {
+            cancel_notices: {
+              at,
+              ...(message.reason === undefined ? {} : { reason: message.reason }),
+              waits: told,
+            },
+          }
+        : {}),
     };
-    await this.commit(cancelled, lease, current);
+    const committed = await this.commit(cancelled, lease, current);
     await this.withdrawTimers(current, cancelled, log);
     this.options.metrics.record('WorkflowsCancelled', 1, { workflow_id: current.workflow_id });
     log.info({ reason: message.reason }, 'workflow cancelled');
+    if (committed.cancel_notices) await this.sendCancelNotices(committed, lease, log);
     return ack();
+  }
+
+  /**
+   * The outbox of a cancel: tells each capability whose request the instance was awaiting (ASYNC_CANCELLED
+   * on its request queue), after the commit that cancelled, then commits that they left. A crash in
+   * between sends them again on redelivery (at least once, with the same request ids).
+   */
+  private async sendCancelNotices(
+    record: InstanceRecord,
+    lease: Lease,
+    log: Logger,
+  ): Promise<InstanceRecord> {
+    const pending = record.cancel_notices;
+    if (!pending) return record;
+    const notices: AsyncCancelled[] = pending.waits.map((w) => ({
+      type: 'ASYNC_CANCELLED',
+      instance_id: record.instance_id,
+      workflow_id: record.workflow_id,
+      node: w.node,
+      request_id: w.request_id,
+      capability_id: w.capability_id,
+      ...(pending.reason === undefined ? {} : { reason: pending.reason }),
+      cancelled_at: pending.at,
+    }));
+    const report = await this.options.dispatcher.dispatch(notices);
+    const undeliverable = new Set(report.undeliverable.map((u) => u.request_id));
+    for (const u of report.undeliverable) {
+      // Nothing awaits a notice: a capability that cannot be told loses only wasted work.
+      log.warn(
+        { request_id: u.request_id, error: { code: u.error.code, message: u.error.message } },
+        'cancel notice undeliverable: the capability is not told',
+      );
+    }
+    for (const notice of notices.filter((n) => !undeliverable.has(n.request_id))) {
+      log.info(
+        { node: notice.node, request_id: notice.request_id, capability_id: notice.capability_id },
+        'cancel notice sent',
+      );
+    }
+    const sent = notices.length - undeliverable.size;
+    if (sent > 0) this.options.metrics.record('CancelNoticesSent', sent, { workflow_id: record.workflow_id });
+    const { cancel_notices: _sent, ...rest } = record;
+    return this.commit(rest, lease, record);
+  }
+
+  /**
+   * REDRIVE_WORKFLOW: re-runs a FAILED instance from the step its failure names, as Step Functions'
+   * redrive does: the same instance id, its history kept (the redrive is an entry of it, with who, when
+   * and why), completed steps not run again.
+   *
+   * The FAILED top-level checkpoint holds everything the completed steps produced, and a failed step
+   * merges nothing into the context (a sync capability's outputs only on success, a FAILURE reply none),
+   * so the redrive forks it: a new checkpoint, child of the FAILED one, with the outcome and last error
+   * cleared and the failed node next. With durability "exit" no checkpoint holds the state just before
+   * a step that failed in the middle of an invocation (a sync_call after a reply), so the FAILED one is
+   * the only start that works for every kind of step. An async_request runs its first half again: the
+   * next visit, so a fresh request id, and a late reply to the failed request stays a duplicate.
+   *
+   * Nothing is real until the commit: the fork and the run after it are written under this session and
+   * adopted by the record write conditioned on the version read (FAILED, without this redrive). A crash
+   * before it leaves the instance FAILED, and the redelivered message forks again; after it, the redrive
+   * id in the record makes the redelivery a no-op apart from sending what the commit left unsent.
+   */
+  private async redrive(
+    message: RedriveWorkflow,
+    record: InstanceRecord,
+    lease: Lease,
+    log: Logger,
+  ): Promise<HandleOutcome> {
+    const redriveId = message.redrive_id ?? this.newInstanceId();
+    const redriveLog = log.child({ redrive_id: redriveId });
+    const { record: current } = await this.reconcile(record, lease, redriveLog);
+    if ((current.redrives ?? []).some((r) => r.id === redriveId)) {
+      redriveLog.info(
+        { status: current.status },
+        'REDRIVE_WORKFLOW already applied: acknowledged and ignored',
+      );
+      return ack('redrive already applied');
+    }
+    const from = await this.redriveStart(current);
+    if ('refused' in from) {
+      this.options.metrics.record('RedrivesRefused', 1, { workflow_id: current.workflow_id });
+      redriveLog.warn(
+        { status: current.status, error: current.error, reason: from.refused },
+        `REDRIVE_WORKFLOW refused: ${from.refused}`,
+      );
+      return ack('redrive refused');
+    }
+    const { node, head, asNode } = from;
+    const at = this.now();
+    const by = message.by ?? 'unknown';
+    const reason = message.reason ?? null;
+    const graph = await this.graphFor(current);
+    await graph.updateState(
+      { configurable: { thread_id: current.instance_id, checkpoint_ns: '', checkpoint_id: head } },
+      // `outcome` keeps its first value through its reducer: only an Overwrite clears it.
+      new Command({ update: { outcome: new Overwrite(null), last_error: null }, goto: node }),
+      asNode,
+    );
+    const redrive: RedriveRecord = { id: redriveId, at, by, reason, node, from_checkpoint: head };
+    this.report(current.instance_id).history.push({
+      node,
+      status: 'REDRIVEN',
+      started_at: at,
+      ended_at: at,
+      redrive: { id: redriveId, by, reason },
+    });
+    const { output: _output, expires_at: _expires, ...live } = current;
+    const revived: InstanceRecord = {
+      ...live,
+      status: 'RUNNING',
+      error: null,
+      redrives: [...(current.redrives ?? []), redrive],
+    };
+    redriveLog.info({ node, by, reason, from_checkpoint: head }, `workflow redriven from step ${node}`);
+    await this.reconcile(revived, lease, redriveLog);
+    this.options.metrics.record('WorkflowsRedriven', 1, { workflow_id: current.workflow_id });
+    return ack();
+  }
+
+  /**
+   * Where a redrive of `record` starts: the failed node, the FAILED head to fork, and the node the fork
+   * is written as (one with no edges of its own, so only the `goto` decides what runs next); or why the
+   * instance cannot be redriven.
+   */
+  private async redriveStart(
+    record: InstanceRecord,
+  ): Promise<{ node: string; head: string; asNode: string } | { refused: string }> {
+    if (record.status !== 'FAILED') {
+      return { refused: `the instance is ${record.status}; only a FAILED instance can be redriven` };
+    }
+    const head = record.checkpoints?.heads[''];
+    if (head === undefined) {
+      return {
+        refused: `the instance failed before its first step (${record.error?.code ?? 'FAILED'}): start a new instance instead`,
+      };
+    }
+    const node = record.error?.node;
+    if (node === undefined) return { refused: 'its failure names no step to run again' };
+    const definition = await this.loadPinnedDefinition(record.definition.sha256, record.definition.key);
+    const kind = definition.nodes[node]?.type;
+    if (kind === undefined) {
+      return { refused: `its failure names '${node}', which is no node of the definition` };
+    }
+    if (kind === 'end') return { refused: `it ended at its end node '${node}': no step failed` };
+    const enclosing = new BranchStructure(definition).enclosing(node);
+    if (enclosing.length > 0) {
+      return {
+        refused: `the failed step '${node}' runs in a branch of parallel '${enclosing[0]?.parallel ?? '?'}'; redriving a failed branch is not supported`,
+      };
+    }
+    // An async_request is two nodes: the fork is written as its waiting half, which routes by `goto` only.
+    return { node, head, asNode: kind === 'async_request' ? waitNodeName(node) : node };
   }
 
   private async resume(
@@ -955,6 +1167,24 @@ function changed(before: InstanceRecord, after: InstanceRecord): boolean {
 /** Records written before versions existed read as version 0. */
 function withVersion(record: InstanceRecord): InstanceRecord {
   return record.version === undefined ? { ...record, version: 0 } : record;
+}
+
+/** What differs between an existing instance and a START for its id: empty when the START repeats it. */
+function startConflicts(existing: InstanceRecord, start: StartWorkflow): string[] {
+  const conflicts: string[] = [];
+  if (existing.workflow_id !== start.workflow_id) conflicts.push('workflow_id');
+  const key = start.definition_key ?? `${start.workflow_id}.yaml`;
+  if (existing.workflow_id === start.workflow_id && existing.definition.key !== key) {
+    conflicts.push('definition_key');
+  }
+  // Records from before the hash existed cannot tell: only the workflow is compared for them.
+  if (
+    existing.start_context_sha256 !== undefined &&
+    existing.start_context_sha256 !== contextHash(start.context)
+  ) {
+    conflicts.push('context');
+  }
+  return conflicts;
 }
 
 function missingContext(definition: WorkflowDefinition, context: Record<string, unknown>) {

@@ -11,6 +11,8 @@ describe('parseInboundMessage', () => {
         context: { shipmentId: 'SHP-1', originCountry: 'VN', destinationCountry: 'US' },
       },
       { type: 'CANCEL_WORKFLOW', instance_id: 'i-1', reason: 'optional text' },
+      { type: 'REDRIVE_WORKFLOW', instance_id: 'i-1', redrive_id: 'r-1', reason: 'fixed', by: 'ops' },
+      { type: 'REDRIVE_WORKFLOW', instance_id: 'i-1' },
       {
         type: 'ASYNC_RESP',
         instance_id: 'i-1',
@@ -45,7 +47,7 @@ describe('parseInboundMessage', () => {
     ['[1,2]', /^the body must be a JSON object with a "type" field$/],
     [
       '{"type":"PING"}',
-      /^unknown message type "PING"; expected one of START_WORKFLOW, CANCEL_WORKFLOW, TIMER_FIRED, ASYNC_RESP$/,
+      /^unknown message type "PING"; expected one of START_WORKFLOW, CANCEL_WORKFLOW, REDRIVE_WORKFLOW, TIMER_FIRED, ASYNC_RESP$/,
     ],
     ['{"workflow_id":"w"}', /^unknown message type undefined; /],
     ['{"type":"START_WORKFLOW","workflow_id":"has space"}', /^invalid START_WORKFLOW: workflow_id: /],

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import {
   asyncResponseSchema,
   cancelWorkflowSchema,
+  redriveWorkflowSchema,
   startWorkflowSchema,
   timerFiredSchema,
   type InboundMessage,
@@ -10,6 +11,7 @@ import {
 const BY_TYPE: Record<string, z.ZodType<InboundMessage>> = {
   START_WORKFLOW: startWorkflowSchema,
   CANCEL_WORKFLOW: cancelWorkflowSchema,
+  REDRIVE_WORKFLOW: redriveWorkflowSchema,
   TIMER_FIRED: timerFiredSchema,
   ASYNC_RESP: asyncResponseSchema,
 };

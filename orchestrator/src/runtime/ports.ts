@@ -1,7 +1,7 @@
 import type { EngineError } from '../errors/engine-error';
-import type { HistoryEntry, Resolution } from '../graph/workflow-state';
-import type { InstanceRecord } from './instance-record';
-import type { AsyncRequestMessage, TimerFired } from './messages';
+import type { Resolution } from '../graph/workflow-state';
+import type { InstanceRecord, RecordHistoryEntry } from './instance-record';
+import type { CapabilityMessage, TimerFired } from './messages';
 
 export interface DefinitionText {
   readonly text: string;
@@ -29,7 +29,7 @@ export interface Lease {
  * commit reported (committed, so writing them is idempotent, whoever does it).
  */
 export interface CommitFlush {
-  readonly history?: { readonly at: number; readonly entries: readonly HistoryEntry[] } | undefined;
+  readonly history?: { readonly at: number; readonly entries: readonly RecordHistoryEntry[] } | undefined;
   readonly resolved?: Readonly<Record<string, Resolution | 'RESOLVED'>> | undefined;
 }
 
@@ -67,12 +67,13 @@ export interface DispatchReport {
 }
 
 /**
- * Sends capability requests (SQS on AWS). At least once: requests carry stable request ids. Requests that
- * can never be delivered are reported, not thrown, so the others still go and the runtime can fail just
+ * Sends messages to capabilities' request queues (SQS on AWS): requests (ASYNC_REQ) and cancel notices
+ * (ASYNC_CANCELLED). At least once: each carries the stable id of its request. Messages that can never be
+ * delivered are reported by request id, not thrown, so the others still go and the runtime can fail just
  * the waits that can never be answered.
  */
 export interface CapabilityDispatcher {
-  dispatch(requests: readonly AsyncRequestMessage[]): Promise<DispatchReport>;
+  dispatch(messages: readonly CapabilityMessage[]): Promise<DispatchReport>;
 }
 
 /** Delivers TIMER_FIRED at (or, for long waits, before: the runtime re-arms) `fire_at`. */
@@ -107,7 +108,13 @@ export type MetricName =
   | 'StaleReplies'
   | 'LeaseConflicts'
   | 'RequestsDispatched'
-  | 'CapabilityQueueMissing';
+  | 'CapabilityQueueMissing'
+  /** A START whose instance_id exists with another workflow, definition or context (acknowledged, not applied). */
+  | 'StartConflicts'
+  | 'WorkflowsRedriven'
+  /** A REDRIVE_WORKFLOW for an instance that cannot be redriven (not FAILED, or no step to re-run). */
+  | 'RedrivesRefused'
+  | 'CancelNoticesSent';
 
 export interface Metrics {
   record(name: MetricName, value: number, dimensions?: Readonly<Record<string, string>>): void;

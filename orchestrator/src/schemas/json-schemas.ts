@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import { workflowDefinitionSchema } from '../definition/workflow-schema';
 import {
+  asyncCancelledSchema,
   asyncRequestMessageSchema,
   asyncResponseSchema,
   cancelWorkflowSchema,
+  redriveWorkflowSchema,
   startWorkflowSchema,
   timerFiredSchema,
 } from '../runtime/messages';
@@ -20,8 +22,10 @@ export const JSON_SCHEMAS: readonly {
   { file: 'workflow-definition.schema.json', schema: workflowDefinitionSchema, id: 'workflow-definition' },
   { file: 'start-workflow.schema.json', schema: startWorkflowSchema, id: 'START_WORKFLOW' },
   { file: 'cancel-workflow.schema.json', schema: cancelWorkflowSchema, id: 'CANCEL_WORKFLOW' },
+  { file: 'redrive-workflow.schema.json', schema: redriveWorkflowSchema, id: 'REDRIVE_WORKFLOW' },
   { file: 'timer-fired.schema.json', schema: timerFiredSchema, id: 'TIMER_FIRED' },
   { file: 'async-request.schema.json', schema: asyncRequestMessageSchema, id: 'ASYNC_REQ' },
+  { file: 'async-cancelled.schema.json', schema: asyncCancelledSchema, id: 'ASYNC_CANCELLED' },
   { file: 'async-response.schema.json', schema: asyncResponseSchema, id: 'ASYNC_RESP' },
 ];
 

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../graph/engine-dependencies';
 import { StaleCommitError } from '../errors';
-import type { InstanceRecord } from '../instance-record';
+import type { InstanceRecord, RecordHistoryEntry } from '../instance-record';
 import type { BaseCheckpointSaver } from '@langchain/langgraph-checkpoint';
-import type { HistoryEntry, Resolution } from '../../graph/workflow-state';
+import type { Resolution } from '../../graph/workflow-state';
 import type { CommitFlush, InstanceStore, Lease } from '../ports';
 
 /** Status records and leases in memory, with the same commit rule as the DynamoDB store. */
@@ -12,7 +12,10 @@ export class MemoryInstanceStore implements InstanceStore {
     private readonly clock: Clock,
     private readonly records = new Map<string, InstanceRecord>(),
     private readonly leases = new Map<string, Lease>(),
-    private readonly items = new Map<string, { history: HistoryEntry[]; resolved: Map<string, string> }>(),
+    private readonly items = new Map<
+      string,
+      { history: RecordHistoryEntry[]; resolved: Map<string, string> }
+    >(),
   ) {}
 
   /** The same records and leases, judged by another worker's clock (tests of clock skew). */

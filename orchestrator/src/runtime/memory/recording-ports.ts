@@ -1,4 +1,4 @@
-import type { AsyncRequestMessage, TimerFired } from '../messages';
+import type { AsyncCancelled, AsyncRequestMessage, CapabilityMessage, TimerFired } from '../messages';
 import { CapabilityQueueMissingError } from '../errors';
 import type {
   CapabilityDispatcher,
@@ -10,17 +10,21 @@ import type {
   UndeliverableRequest,
 } from '../ports';
 
-/** Keeps every dispatched request, in order; a test or the local simulation decides what replies. */
+/**
+ * Keeps every dispatched request, in order, and every cancel notice apart; a test or the local simulation
+ * decides what replies.
+ */
 export class RecordingDispatcher implements CapabilityDispatcher {
   readonly sent: AsyncRequestMessage[] = [];
+  readonly notices: AsyncCancelled[] = [];
   private readonly listeners: ((request: AsyncRequestMessage) => void)[] = [];
 
   /** Domains that have no queue: their requests are reported undeliverable, as SQS would. */
   readonly missingDomains = new Set<string>();
 
-  dispatch(requests: readonly AsyncRequestMessage[]): Promise<DispatchReport> {
+  dispatch(messages: readonly CapabilityMessage[]): Promise<DispatchReport> {
     const undeliverable: UndeliverableRequest[] = [];
-    for (const request of requests) {
+    for (const request of messages) {
       const domain = request.capability_id.split('#')[0] ?? '';
       if (this.missingDomains.has(domain)) {
         const queue = `capability-${domain}-request-queue`;
@@ -28,6 +32,10 @@ export class RecordingDispatcher implements CapabilityDispatcher {
           request_id: request.request_id,
           error: new CapabilityQueueMissingError(domain, queue),
         });
+        continue;
+      }
+      if (request.type === 'ASYNC_CANCELLED') {
+        this.notices.push(structuredClone(request));
         continue;
       }
       this.sent.push(structuredClone(request));
@@ -65,6 +73,10 @@ export class RecordingMetrics implements Metrics {
   }
 
   total(name: MetricName): number {
+    return this.points.filter((p) => p.name === name).reduce((sum, p) => sum + p.value, 0);
+  }
+}
+
 /** Timers that can be withdrawn, as EventBridge Scheduler's can: a cancelled timer never fires. */
 export class WithdrawableTimerScheduler extends RecordingTimerScheduler {
   readonly cancelled: TimerFired[] = [];
@@ -79,10 +91,6 @@ export class WithdrawableTimerScheduler extends RecordingTimerScheduler {
     );
     if (index >= 0) this.scheduled.splice(index, 1);
     return Promise.resolve();
-  }
-}
-
-    return this.points.filter((p) => p.name === name).reduce((sum, p) => sum + p.value, 0);
   }
 }
 

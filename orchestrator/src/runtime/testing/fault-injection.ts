@@ -1,7 +1,7 @@
 import type { RunnableConfig } from '@langchain/core/runnables';
 import type { BaseCheckpointSaver } from '@langchain/langgraph-checkpoint';
 import type { InstanceRecord } from '../instance-record';
-import type { AsyncRequestMessage } from '../messages';
+import type { CapabilityMessage } from '../messages';
 import type { CapabilityDispatcher, CommitFlush, InstanceStore, Lease } from '../ports';
 import type { SimulationPorts } from '../memory/workflow-simulation';
 import { DelegatingCheckpointer } from '../delegating-checkpointer';
@@ -140,7 +140,7 @@ class CrashingDispatcher implements CapabilityDispatcher {
     private readonly plan: CrashPlan,
     private readonly life: ProcessLife,
   ) {}
-  dispatch(requests: readonly AsyncRequestMessage[]) {
-    return this.plan.around(this.life, 'dispatch', () => this.inner.dispatch(requests));
+  dispatch(messages: readonly CapabilityMessage[]) {
+    return this.plan.around(this.life, 'dispatch', () => this.inner.dispatch(messages));
   }
 }

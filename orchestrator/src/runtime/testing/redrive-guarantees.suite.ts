@@ -1,0 +1,429 @@
+import type { BaseCheckpointSaver } from '@langchain/langgraph';
+import type { CapabilityMocks } from '../../capability-mocks/capability-mocks';
+import type { SyncCapability } from '../../sync-capabilities/registry';
+import { builtinSyncCapabilities } from '../../sync-capabilities/registry';
+import type { InstanceRecord } from '../instance-record';
+import type { RedriveWorkflow } from '../messages';
+import { WorkflowSimulation, type SimulationOptions } from '../memory/workflow-simulation';
+import type { RecordingLogger } from '../memory/recording-ports';
+import { CrashPlan, type Boundary, type Phase } from './fault-injection';
+
+const INSTANCE = 'inst-1';
+
+/** Three capability steps in a row; the middle one is the one that fails. */
+const THREE_STEPS = `
+workflow_name: three steps
+workflow_id: three_steps_v1
+entry_point: Step_A
+initial_context: [shipmentId]
+nodes:
+  Step_A:
+    type: async_request
+    capability_id: 'alpha#op'
+    request_output_keys: [a]
+    on_response: Step_B
+    timeout: 1h
+  Step_B:
+    type: async_request
+    capability_id: 'beta#op'
+    request_output_keys: [b]
+    on_response: Step_C
+    timeout: 1h
+  Step_C:
+    type: async_request
+    capability_id: 'gamma#op'
+    request_output_keys: [c]
+    on_response: Done
+    timeout: 1h
+  Done: { type: end, output_keys: [a, b, c] }
+`;
+
+/** A reply, then a sync capability that fails in the same invocation. */
+const REPLY_THEN_SYNC = `
+workflow_name: reply then sync
+workflow_id: reply_then_sync_v1
+entry_point: Ask
+nodes:
+  Ask:
+    type: async_request
+    capability_id: 'alpha#op'
+    request_output_keys: [a]
+    on_response: Compute
+    timeout: 1h
+  Compute:
+    type: sync_call
+    capability_id: flaky
+    output_keys: [computed]
+    on_success: Done
+  Done: { type: end, output_keys: [a, computed] }
+`;
+
+/** B fails on its first call and succeeds on the next; the others always succeed. */
+const B_FAILS_ONCE: CapabilityMocks = {
+  'beta#op': [
+    { status: 'FAILURE', error: { code: 'UPSTREAM_DOWN', message: 'beta is down' } },
+    { outputs: { b: 'beta-ok' } },
+  ],
+};
+
+const REDRIVE: RedriveWorkflow = {
+  type: 'REDRIVE_WORKFLOW',
+  instance_id: INSTANCE,
+  redrive_id: 'redrive-1',
+  by: 'ops@example.com',
+  reason: 'beta is back',
+};
+
+/**
+ * REDRIVE_WORKFLOW (issue 11): a FAILED instance re-run from the step that failed, under the same id, with
+ * its completed steps not run again, through redelivery and process death. Run on any checkpointer.
+ */
+export function describeRedriveGuarantees(
+  label: string,
+  newCheckpointer: () => BaseCheckpointSaver | Promise<BaseCheckpointSaver>,
+): void {
+  const simulation = async (options: SimulationOptions = {}) =>
+    new WorkflowSimulation({ checkpointer: await newCheckpointer(), ...options });
+
+  const start = (sim: WorkflowSimulation, yaml: string, workflowId: string, context = {}) => {
+    sim.definitions.put(`${workflowId}.yaml`, yaml);
+    sim.send({ type: 'START_WORKFLOW', workflow_id: workflowId, instance_id: INSTANCE, context });
+  };
+  const record = async (sim: WorkflowSimulation): Promise<InstanceRecord> => {
+    const found = await sim.instances.get(INSTANCE);
+    if (!found) throw new Error('no record');
+    return found;
+  };
+  const requestIds = (sim: WorkflowSimulation, node: string) =>
+    sim.dispatcher.sent.filter((r) => r.node === node).map((r) => r.request_id);
+  const steps = (r: InstanceRecord) => r.history.map((h) => [h.node, h.status]);
+  const failedThreeSteps = async (options: SimulationOptions = {}) => {
+    const sim = await simulation({ mocks: B_FAILS_ONCE, ...options });
+    start(sim, THREE_STEPS, 'three_steps_v1', { shipmentId: 'SHP-1' });
+    await sim.drain();
+    return sim;
+  };
+
+  describe(`redrive (${label})`, () => {
+    it('a FAILED instance (the middle of three steps replied FAILURE) is redriven to SUCCEEDED: the earlier step gets no second request, the failed one a fresh request id', async () => {
+      const sim = await failedThreeSteps();
+      const failed = await record(sim);
+      expect(failed.status).toBe('FAILED');
+      expect(failed.error).toMatchObject({ code: 'UPSTREAM_DOWN', node: 'Step_B' });
+      expect(steps(failed)).toEqual([
+        ['Step_A', 'SUCCEEDED'],
+        ['Step_B', 'FAILED'],
+      ]);
+
+      sim.send(REDRIVE);
+      await sim.drain();
+
+      const after = await record(sim);
+      expect(after.status).toBe('SUCCEEDED');
+      expect(after.error).toBeNull();
+      expect(after.context).toMatchObject({ a: 'mock://alpha#op/a', b: 'beta-ok', c: 'mock://gamma#op/c' });
+      expect(requestIds(sim, 'Step_A')).toEqual([`${INSTANCE}:Step_A:1`]);
+      expect(requestIds(sim, 'Step_B')).toEqual([`${INSTANCE}:Step_B:1`, `${INSTANCE}:Step_B:2`]);
+      expect(requestIds(sim, 'Step_C')).toEqual([`${INSTANCE}:Step_C:1`]);
+      // The history is kept, and the redrive is an entry of it with who, when and why.
+      expect(steps(after)).toEqual([
+        ['Step_A', 'SUCCEEDED'],
+        ['Step_B', 'FAILED'],
+        ['Step_B', 'REDRIVEN'],
+        ['Step_B', 'SUCCEEDED'],
+        ['Step_C', 'SUCCEEDED'],
+        ['Done', 'SUCCEEDED'],
+      ]);
+      expect(after.history[2]).toMatchObject({
+        redrive: { id: 'redrive-1', by: 'ops@example.com', reason: 'beta is back' },
+      });
+      expect(after.redrives).toEqual([
+        expect.objectContaining({
+          id: 'redrive-1',
+          node: 'Step_B',
+          from_checkpoint: failed.checkpoints?.heads[''],
+        }),
+      ]);
+      expect(after.expires_at).toBeDefined();
+      expect(sim.metrics.total('WorkflowsRedriven')).toBe(1);
+      expect(sim.metrics.total('WorkflowsFailed')).toBe(1);
+      expect(sim.metrics.total('WorkflowsSucceeded')).toBe(1);
+      expect(sim.deadLetters).toEqual([]);
+
+      // A late copy of the failed request's reply changes nothing.
+      const late = await sim.runtime.handle({
+        type: 'ASYNC_RESP',
+        instance_id: INSTANCE,
+        request_id: `${INSTANCE}:Step_B:1`,
+        status: 'SUCCESS',
+        outputs: { b: 'too late' },
+      });
+      expect(late).toEqual({ kind: 'ack', note: 'duplicate' });
+      expect((await record(sim)).context.b).toBe('beta-ok');
+    });
+
+    it('the redriven instance is live until it ends: waiting on the fresh request, with no expiry', async () => {
+      const sim = await simulation({
+        mocks: { 'beta#op': [{ status: 'FAILURE', error: { code: 'X', message: 'no' } }, { reply: false }] },
+      });
+      start(sim, THREE_STEPS, 'three_steps_v1', { shipmentId: 'SHP-1' });
+      await sim.drain();
+      expect((await record(sim)).expires_at).toBeDefined();
+      await sim.runtime.handle(REDRIVE, 'm-redrive');
+      const waiting = await record(sim);
+      expect(waiting.status).toBe('WAITING');
+      expect(waiting.waits.map((w) => w.request_id)).toEqual([`${INSTANCE}:Step_B:2`]);
+      expect(waiting.expires_at).toBeUndefined();
+      expect(waiting.error).toBeNull();
+    });
+
+    it('a sync_call that failed in the same invocation as the reply before it is re-run alone: that reply is not asked for again', async () => {
+      let calls = 0;
+      const flaky: SyncCapability = () => {
+        calls++;
+        return calls === 1 ? Promise.reject(new Error('flaky failed')) : Promise.resolve({ computed: calls });
+      };
+      const sim = await simulation({ syncCapabilities: { ...builtinSyncCapabilities, flaky } });
+      start(sim, REPLY_THEN_SYNC, 'reply_then_sync_v1');
+      await sim.drain();
+      expect((await record(sim)).status).toBe('FAILED');
+
+      sim.send({ type: 'REDRIVE_WORKFLOW', instance_id: INSTANCE });
+      await sim.drain();
+
+      const after = await record(sim);
+      expect(after.status).toBe('SUCCEEDED');
+      expect(calls).toBe(2);
+      expect(requestIds(sim, 'Ask')).toEqual([`${INSTANCE}:Ask:1`]);
+      expect(steps(after)).toEqual([
+        ['Ask', 'SUCCEEDED'],
+        ['Compute', 'FAILED'],
+        ['Compute', 'REDRIVEN'],
+        ['Compute', 'SUCCEEDED'],
+        ['Done', 'SUCCEEDED'],
+      ]);
+      expect(after.history[2]).toMatchObject({ redrive: { by: 'unknown', reason: null } });
+    });
+
+    it('a wait that timed out (FAILED with TIMEOUT) is redriven: the step is asked again and the instance succeeds', async () => {
+      const sim = await simulation({
+        mocks: { 'beta#op': [{ reply: false }, { outputs: { b: 'late but fine' } }] },
+      });
+      start(sim, THREE_STEPS, 'three_steps_v1', { shipmentId: 'SHP-1' });
+      await sim.drain();
+      const failed = await record(sim);
+      expect([failed.status, failed.error?.code]).toEqual(['FAILED', 'TIMEOUT']);
+
+      sim.send(REDRIVE);
+      await sim.drain();
+      const after = await record(sim);
+      expect(after.status).toBe('SUCCEEDED');
+      expect(requestIds(sim, 'Step_A')).toHaveLength(1);
+      expect(steps(after).slice(1, 4)).toEqual([
+        ['Step_B', 'TIMED_OUT'],
+        ['Step_B', 'REDRIVEN'],
+        ['Step_B', 'SUCCEEDED'],
+      ]);
+    });
+
+    it('an instance that fails again after a redrive can be redriven again, from its new failure', async () => {
+      const sim = await simulation({
+        mocks: {
+          'beta#op': [
+            { status: 'FAILURE', error: { code: 'X', message: 'first' } },
+            { status: 'FAILURE', error: { code: 'Y', message: 'second' } },
+            { outputs: { b: 'third time' } },
+          ],
+        },
+      });
+      start(sim, THREE_STEPS, 'three_steps_v1', { shipmentId: 'SHP-1' });
+      await sim.drain();
+      sim.send({ ...REDRIVE, redrive_id: 'first' });
+      await sim.drain();
+      expect((await record(sim)).error?.code).toBe('Y');
+      sim.send({ ...REDRIVE, redrive_id: 'second' });
+      await sim.drain();
+      const after = await record(sim);
+      expect(after.status).toBe('SUCCEEDED');
+      expect(requestIds(sim, 'Step_B')).toEqual([1, 2, 3].map((v) => `${INSTANCE}:Step_B:${v}`));
+      expect(after.redrives?.map((r) => r.id)).toEqual(['first', 'second']);
+    });
+
+    it('a redelivered REDRIVE (same redrive_id, or the same queue message without one) is applied once', async () => {
+      const sim = await failedThreeSteps({
+        mocks: { 'beta#op': [{ status: 'FAILURE', error: { code: 'X', message: 'no' } }, { reply: false }] },
+      });
+      const first = await sim.runtime.handle(REDRIVE, 'm-1');
+      const again = await sim.runtime.handle(REDRIVE, 'm-2');
+      expect([first, again]).toEqual([{ kind: 'ack' }, { kind: 'ack', note: 'redrive already applied' }]);
+      const anonymous: RedriveWorkflow = { type: 'REDRIVE_WORKFLOW', instance_id: INSTANCE };
+      // Another redrive while the redriven run is under way is refused: the instance is not FAILED.
+      expect(await sim.runtime.handle(anonymous, 'm-3')).toEqual({ kind: 'ack', note: 'redrive refused' });
+      expect(sim.metrics.total('RedrivesRefused')).toBe(1);
+      const r = await record(sim);
+      expect(r.history.filter((h) => h.status === 'REDRIVEN')).toHaveLength(1);
+      expect(requestIds(sim, 'Step_B')).toEqual([`${INSTANCE}:Step_B:1`, `${INSTANCE}:Step_B:2`]);
+    });
+
+    it('the same queue message without a redrive_id, delivered twice after a new failure, does not redrive twice', async () => {
+      const sim = await simulation({
+        mocks: {
+          'beta#op': [
+            { status: 'FAILURE', error: { code: 'X', message: 'first' } },
+            { status: 'FAILURE', error: { code: 'Y', message: 'second' } },
+          ],
+        },
+      });
+      start(sim, THREE_STEPS, 'three_steps_v1', { shipmentId: 'SHP-1' });
+      await sim.drain();
+      const anonymous: RedriveWorkflow = { type: 'REDRIVE_WORKFLOW', instance_id: INSTANCE };
+      expect(await sim.runtime.handle(anonymous, 'queue-message-7')).toEqual({ kind: 'ack' });
+      await sim.drain();
+      expect((await record(sim)).status).toBe('FAILED');
+      expect(await sim.runtime.handle(anonymous, 'queue-message-7')).toEqual({
+        kind: 'ack',
+        note: 'redrive already applied',
+      });
+      expect(requestIds(sim, 'Step_B')).toHaveLength(2);
+    });
+
+    it('a redrive of an instance that is not FAILED is refused with a clear log and a metric, and changes nothing', async () => {
+      const sim = await simulation({ mocks: false });
+      start(sim, THREE_STEPS, 'three_steps_v1', { shipmentId: 'SHP-1' });
+      await sim.step(); // the START only: the wait's timer is not due
+      const before = await sim.instances.load(INSTANCE);
+      expect(before?.status).toBe('WAITING');
+      expect(await sim.runtime.handle(REDRIVE, 'm-1')).toEqual({ kind: 'ack', note: 'redrive refused' });
+      expect(await sim.instances.load(INSTANCE)).toEqual(before);
+      expect(sim.metrics.points.filter((p) => p.name === 'RedrivesRefused')).toEqual([
+        { name: 'RedrivesRefused', value: 1, dimensions: { workflow_id: 'three_steps_v1' } },
+      ]);
+      const line = (sim.logger as RecordingLogger).lines.find((l) =>
+        l.message.startsWith('REDRIVE_WORKFLOW refused'),
+      );
+      expect(line).toMatchObject({
+        level: 'warn',
+        message: 'REDRIVE_WORKFLOW refused: the instance is WAITING; only a FAILED instance can be redriven',
+        fields: { instance_id: INSTANCE, workflow_id: 'three_steps_v1', redrive_id: 'redrive-1' },
+      });
+
+      sim.send({
+        type: 'ASYNC_RESP',
+        instance_id: INSTANCE,
+        request_id: `${INSTANCE}:Step_A:1`,
+        status: 'SUCCESS',
+        outputs: { a: 1 },
+      });
+      sim.send({ type: 'CANCEL_WORKFLOW', instance_id: INSTANCE }, 1000);
+      await sim.drain();
+      expect((await record(sim)).status).toBe('CANCELLED');
+      expect(await sim.runtime.handle({ ...REDRIVE, redrive_id: 'r-2' }, 'm-2')).toEqual({
+        kind: 'ack',
+        note: 'redrive refused',
+      });
+      expect(sim.metrics.total('RedrivesRefused')).toBe(2);
+    });
+
+    it('a redrive of an instance that failed before its first step, or at an end node, is refused', async () => {
+      const sim = await simulation();
+      start(sim, THREE_STEPS, 'three_steps_v1', {});
+      await sim.drain();
+      expect((await record(sim)).error?.code).toBe('MISSING_CONTEXT');
+      expect(await sim.runtime.handle(REDRIVE, 'm-1')).toEqual({ kind: 'ack', note: 'redrive refused' });
+      const refusal = (sim.logger as RecordingLogger).lines.find((l) =>
+        l.message.startsWith('REDRIVE_WORKFLOW refused'),
+      );
+      expect(refusal?.message).toContain('failed before its first step (MISSING_CONTEXT)');
+
+      const ends = await simulation();
+      start(
+        ends,
+        `
+workflow_name: ends failed
+workflow_id: ends_failed_v1
+entry_point: Check
+nodes:
+  Check:
+    type: choice
+    choices: [{ when: 'ok = true', next: Done }]
+    default: Rejected
+  Done: { type: end }
+  Rejected: { type: end, status: FAILED }
+`,
+        'ends_failed_v1',
+        { ok: false },
+      );
+      await ends.drain();
+      expect((await ends.instances.get(INSTANCE))?.status).toBe('FAILED');
+      expect(await ends.runtime.handle(REDRIVE, 'm-1')).toEqual({ kind: 'ack', note: 'redrive refused' });
+      expect(
+        (ends.logger as RecordingLogger).lines.find((l) => l.message.startsWith('REDRIVE_WORKFLOW refused'))
+          ?.message,
+      ).toBe("REDRIVE_WORKFLOW refused: it ended at its end node 'Rejected': no step failed");
+    });
+
+    describe('a process that dies mid-redrive (at every write of the redrive and of the run after it, before and after it)', () => {
+      const points: [Boundary, Phase][] = [
+        ['checkpoint', 'before'],
+        ['checkpoint', 'after'],
+        ['dispatch', 'before'],
+        ['dispatch', 'after'],
+        ['save', 'before'],
+        ['save', 'after'],
+      ];
+      // Passes through each boundary up to the failure, and up to the end of the redriven run.
+      const failedAt = new Map<Boundary, number>();
+      const endedAt = new Map<Boundary, number>();
+
+      beforeAll(async () => {
+        const counter = new CrashPlan('checkpoint', 'before', Number.POSITIVE_INFINITY);
+        const sim = await failedThreeSteps({ decorate: counter.decorate });
+        for (const b of ['checkpoint', 'dispatch', 'save'] as const) failedAt.set(b, counter.passes(b));
+        sim.send(REDRIVE);
+        await sim.drain();
+        expect((await record(sim)).status).toBe('SUCCEEDED');
+        for (const b of ['checkpoint', 'dispatch', 'save'] as const) endedAt.set(b, counter.passes(b));
+      });
+
+      it.each(points)(
+        'dies %s, %s the write: the redrive is applied once and the instance SUCCEEDS',
+        async (boundary, phase) => {
+          const from = (failedAt.get(boundary) ?? 0) + 1;
+          const to = endedAt.get(boundary) ?? 0;
+          expect(to).toBeGreaterThan(from);
+          for (let occurrence = from; occurrence <= to; occurrence++) {
+            const plan = new CrashPlan(boundary, phase, occurrence);
+            const sim = await failedThreeSteps({ decorate: plan.decorate });
+            expect((await record(sim)).status).toBe('FAILED');
+            sim.send(REDRIVE);
+            await sim.drain();
+            const where = `${phase} ${boundary} #${occurrence}`;
+            const after = await record(sim);
+            expect([where, plan.crashed, sim.deaths, after.status]).toEqual([where, true, 1, 'SUCCEEDED']);
+            expect([where, steps(after)]).toEqual([
+              where,
+              [
+                ['Step_A', 'SUCCEEDED'],
+                ['Step_B', 'FAILED'],
+                ['Step_B', 'REDRIVEN'],
+                ['Step_B', 'SUCCEEDED'],
+                ['Step_C', 'SUCCEEDED'],
+                ['Done', 'SUCCEEDED'],
+              ],
+            ]);
+            // Requests may be sent again after a crash, always with the same ids; A is never asked again.
+            expect([where, [...new Set(requestIds(sim, 'Step_A'))]]).toEqual([
+              where,
+              [`${INSTANCE}:Step_A:1`],
+            ]);
+            expect([where, [...new Set(requestIds(sim, 'Step_B'))]]).toEqual([
+              where,
+              [`${INSTANCE}:Step_B:1`, `${INSTANCE}:Step_B:2`],
+            ]);
+            expect([where, after.redrives?.length, sim.deadLetters]).toEqual([where, 1, []]);
+          }
+        },
+      );
+    });
+  });
+}
