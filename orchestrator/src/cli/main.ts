@@ -1,6 +1,8 @@
 import { UsageError, type CliIo } from './cli-io';
+import { describeCommand, DESCRIBE_USAGE } from './describe-command';
 import { dlqCommand, DLQ_USAGE } from './dlq-command';
 import { graphCommand, GRAPH_USAGE } from './graph-command';
+import { listCommand, LIST_USAGE } from './list-command';
 import { runCommand, RUN_USAGE } from './run-command';
 import { statusCommand, STATUS_USAGE } from './status-command';
 import type { EmbeddedRunner } from './embedded-runner';
@@ -18,6 +20,8 @@ const COMMANDS: Record<string, { run: Command; usage: string }> = {
   graph: { run: graphCommand, usage: GRAPH_USAGE },
   run: { run: (args, io, services) => runCommand(args, io, services.embedded), usage: RUN_USAGE },
   status: { run: (args, io) => statusCommand(args, io), usage: STATUS_USAGE },
+  list: { run: (args, io) => listCommand(args, io), usage: LIST_USAGE },
+  describe: { run: (args, io) => describeCommand(args, io), usage: DESCRIBE_USAGE },
   dlq: { run: (args, io) => dlqCommand(args, io), usage: DLQ_USAGE },
 };
 

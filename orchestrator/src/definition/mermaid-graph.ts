@@ -5,7 +5,7 @@ import type { WorkflowDefinition, WorkflowNode } from './workflow-schema';
  * subroutines, choices as diamonds with their expressions on the edges, parallels fanning out with a
  * dotted edge to their join, ends as stadiums. Failure and timeout routes are dashed and labelled.
  */
-export function toMermaid(definition: WorkflowDefinition): string {
+export function toMermaid(definition: WorkflowDefinition, styling?: MermaidStyling): string {
   const lines = ['flowchart TD', `  __start__((start)) --> ${id(definition.entry_point)}`];
   for (const [name, node] of Object.entries(definition.nodes)) {
     lines.push(`  ${shape(name, node)}`);
@@ -13,12 +13,31 @@ export function toMermaid(definition: WorkflowDefinition): string {
   for (const [name, node] of Object.entries(definition.nodes)) {
     lines.push(...edges(name, node).map((e) => `  ${e}`));
   }
+  if (styling) {
+    for (const [name, style] of Object.entries(styling.classDefs)) lines.push(`  classDef ${name} ${style}`);
+    const byClass = new Map<string, string[]>();
+    for (const name of Object.keys(definition.nodes)) {
+      const className = styling.classOf(name);
+      if (className !== undefined) byClass.set(className, [...(byClass.get(className) ?? []), id(name)]);
+    }
+    for (const [className, ids] of byClass) lines.push(`  class ${ids.join(',')} ${className}`);
+    return lines.join('\n') + '\n';
+  }
   const failed = Object.entries(definition.nodes)
     .filter(([, node]) => node.type === 'end' && node.status === 'FAILED')
     .map(([name]) => id(name));
   lines.push('  classDef failed fill:#fdd,stroke:#b00');
   if (failed.length > 0) lines.push(`  class ${failed.join(',')} failed`);
   return lines.join('\n') + '\n';
+}
+
+/**
+ * Node colours in place of the default (failure ends in red): Mermaid `classDef` styles by class name,
+ * and the class of each node (undefined: unstyled). `wf describe` colours nodes by what happened to them.
+ */
+export interface MermaidStyling {
+  readonly classDefs: Readonly<Record<string, string>>;
+  readonly classOf: (node: string) => string | undefined;
 }
 
 function shape(name: string, node: WorkflowNode): string {

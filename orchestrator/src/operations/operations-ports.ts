@@ -57,7 +57,7 @@ export interface InstanceQueryPort {
  * A message for an instance found in a dead-letter queue (a START or a reply that could not be handled).
  * The DLQ reader (`wf dlq`) supplies these; the queries only judge them.
  */
-export interface DeadLetteredMessage {
+export interface DeadLetteredInstance {
   readonly instance_id: string;
   /** Which queue's DLQ: `command`, `reply`, or a capability domain. */
   readonly queue: string;

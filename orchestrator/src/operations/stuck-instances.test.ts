@@ -6,7 +6,7 @@ import {
   statusRecord,
   type IndexedTable,
 } from '../../test/support/instance-index-fixtures';
-import type { DeadLetteredMessage } from './operations-ports';
+import type { DeadLetteredInstance } from './operations-ports';
 import { DEFAULT_STUCK_AFTER_MS, findStuckInstances } from './stuck-instances';
 import type { InstanceFilter } from './instance-filter';
 
@@ -105,7 +105,7 @@ const planted: { record: InstanceRecord; reasons: string[] }[] = [
   },
 ];
 
-const deadLettered: DeadLetteredMessage[] = [
+const deadLettered: DeadLetteredInstance[] = [
   { instance_id: 'reply-dead-lettered', queue: 'reply', type: 'ASYNC_RESP', reason: 'output missing' },
   { instance_id: 'finished-reply-dead-lettered', queue: 'reply', type: 'ASYNC_RESP' },
   {

@@ -3,7 +3,8 @@ import { filterSignature, partitionsFor, selectedStatuses, type InstanceFilter }
 import { rowOf, type InstanceRow, type StuckReason } from './instance-row';
 import type { InstancePage } from './list-instances';
 import { mergedIndexPage, type PartitionCursor } from './merged-index-pages';
-import type { DeadLetteredMessage, InstanceQueryPort, LeaseState } from './operations-ports';
+import type { DeadLetteredMessage } from './dead-letters';
+import type { DeadLetteredInstance, InstanceQueryPort, LeaseState } from './operations-ports';
 import { decodePageToken, encodePageToken } from './page-token';
 
 /**
@@ -20,7 +21,7 @@ export interface StuckOptions {
   readonly now: Date;
   readonly stuckAfterMs?: number;
   /** Messages for instances found in the dead-letter queues (the DLQ reader supplies them). */
-  readonly deadLettered?: readonly DeadLetteredMessage[];
+  readonly deadLettered?: readonly DeadLetteredInstance[];
   readonly limit?: number;
   readonly next?: string | undefined;
 }
@@ -116,8 +117,25 @@ export async function findStuckInstances(
   return { instances: rows, next: exhausted ? null : encodePageToken(signature, cursors) };
 }
 
-function groupByInstance(messages: readonly DeadLetteredMessage[]): Map<string, DeadLetteredMessage[]> {
-  const byInstance = new Map<string, DeadLetteredMessage[]>();
+/** The dead-lettered messages (`wf dlq list`) that name an instance, as `findStuckInstances` takes them. */
+export function deadLetteredInstances(messages: readonly DeadLetteredMessage[]): DeadLetteredInstance[] {
+  return messages.flatMap((m) =>
+    m.instanceId === undefined
+      ? []
+      : [
+          {
+            instance_id: m.instanceId,
+            queue: m.queue,
+            type: m.type,
+            reason: m.reason ?? undefined,
+            workflow_id: m.workflowId,
+          },
+        ],
+  );
+}
+
+function groupByInstance(messages: readonly DeadLetteredInstance[]): Map<string, DeadLetteredInstance[]> {
+  const byInstance = new Map<string, DeadLetteredInstance[]>();
   for (const message of messages) {
     byInstance.set(message.instance_id, [...(byInstance.get(message.instance_id) ?? []), message]);
   }
@@ -127,7 +145,7 @@ function groupByInstance(messages: readonly DeadLetteredMessage[]): Map<string, 
 async function deadLetteredRows(
   port: InstanceQueryPort,
   filter: InstanceFilter,
-  dead: Map<string, DeadLetteredMessage[]>,
+  dead: Map<string, DeadLetteredInstance[]>,
   now: Date,
   stuckAfterMs: number,
 ): Promise<InstanceRow[]> {

@@ -1,0 +1,90 @@
+import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
+import { SqsClaimCheck } from '../aws/sqs-claim-check';
+import { DynamoDbInstanceIndex } from '../aws/dynamodb-instance-index';
+import { DEFAULT_LOCAL_PORTS, localClientConfig, type LocalPorts } from '../naming/local-endpoints';
+import { resourceNames, type Stage } from '../naming/resource-names';
+import { DeadLetters } from '../operations/dead-letters';
+import type { InstanceQueryPort } from '../operations/operations-ports';
+import { UsageError } from './cli-io';
+
+/** Which stack an operator command reads, and the SDK settings that reach it. */
+export interface OperatorTarget {
+  readonly stage: Stage;
+  readonly clients: {
+    readonly dynamodb: DynamoDBClientConfig;
+    readonly sqs: SQSClientConfig;
+    readonly s3: S3ClientConfig;
+  };
+}
+
+const PORT_VARIABLES: Record<keyof LocalPorts, string> = {
+  dynamodb: 'CCH_LOCAL_DYNAMODB_PORT',
+  sqs: 'CCH_LOCAL_SQS_PORT',
+  s3: 'CCH_LOCAL_S3_PORT',
+};
+
+/**
+ * As `wf status` decides: the deployment named by CCH_ENV/CCH_OWNER (credentials, region and any
+ * AWS_ENDPOINT_URL_* from the SDK's usual chain), else, or with `--local`, the embedded stack (`pnpm
+ * local`) on the ports in CCH_LOCAL_*_PORT (default 4567, 9324, 4569). A port that is set but malformed
+ * is refused, never replaced by the default.
+ */
+export function operatorTarget(local: boolean, env: NodeJS.ProcessEnv): OperatorTarget {
+  if (!local && env.CCH_ENV && env.CCH_OWNER) {
+    return { stage: { env: env.CCH_ENV, owner: env.CCH_OWNER }, clients: { dynamodb: {}, sqs: {}, s3: {} } };
+  }
+  const ports = { ...DEFAULT_LOCAL_PORTS } as LocalPorts;
+  for (const [service, variable] of Object.entries(PORT_VARIABLES) as [keyof LocalPorts, string][]) {
+    const value = env[variable];
+    if (value === undefined || value === '') continue;
+    const port = Number(value);
+    if (!/^\d+$/.test(value) || port < 1 || port > 65535) {
+      throw new UsageError(`${variable}=${value} is not a port (1-65535)`);
+    }
+    ports[service] = port;
+  }
+  return { stage: { env: 'local', owner: env.CCH_OWNER ?? 'dev' }, clients: localClientConfig(ports) };
+}
+
+/** The operator queries' storage for a target (clients only: nothing is called until a query runs). */
+export function openInstanceQueries(target: OperatorTarget): {
+  readonly port: InstanceQueryPort;
+  readonly table: string;
+  close(): void;
+} {
+  const names = resourceNames(target.stage);
+  const dynamodb = new DynamoDBClient(target.clients.dynamodb);
+  const s3 = new S3Client(target.clients.s3);
+  return {
+    port: new DynamoDbInstanceIndex(dynamodb, names.stateTable, s3, names.definitionsBucket),
+    table: names.stateTable,
+    close() {
+      dynamodb.destroy();
+      s3.destroy();
+    },
+  };
+}
+
+/** The dead-letter queues of a target, as `wf dlq` reads them (clients only, as above). */
+export function openDeadLetters(target: OperatorTarget): {
+  list: DeadLetters['list'];
+  close(): void;
+} {
+  const names = resourceNames(target.stage);
+  const sqs = new SQSClient(target.clients.sqs);
+  const s3 = new S3Client(target.clients.s3);
+  const deadLetters = new DeadLetters({
+    sqs,
+    stage: target.stage,
+    claimCheck: new SqsClaimCheck({ s3, bucket: names.eventDataBucket, prefix: names.sqsPayloadPrefix }),
+  });
+  return {
+    list: (selector, options) => deadLetters.list(selector, options),
+    close() {
+      sqs.destroy();
+      s3.destroy();
+    },
+  };
+}

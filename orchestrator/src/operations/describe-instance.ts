@@ -1,0 +1,102 @@
+import { toMermaid } from '../definition/mermaid-graph';
+import { validateDefinition } from '../definition/validate-definition';
+import type { WorkflowError } from '../graph/workflow-state';
+import type { InstanceRecord, InstanceStatus } from '../runtime/instance-record';
+import { nodeStates, nodeStateStyling, type NodeState } from './node-states';
+import type { InstanceQueryPort } from './operations-ports';
+
+/** A line of the history as the record keeps it (a node execution, or an operator's action on it). */
+type HistoryLine = InstanceRecord['history'][number];
+
+/** `wf describe --json`: one object, every field always present. */
+export interface InstanceDescription {
+  readonly instance_id: string;
+  readonly workflow_id: string;
+  readonly status: InstanceStatus;
+  readonly started_at: string;
+  readonly updated_at: string;
+  readonly definition: { readonly key: string; readonly sha256: string };
+  readonly context: Record<string, unknown>;
+  readonly output: Record<string, unknown> | null;
+  /** Open waits; `time_left_ms` is negative once the deadline has passed, null without a deadline. */
+  readonly waits: readonly {
+    readonly request_id: string;
+    readonly node: string;
+    readonly capability_id: string;
+    readonly since: string;
+    readonly deadline: string | null;
+    readonly time_left_ms: number | null;
+    readonly overdue: boolean;
+  }[];
+  /** The error the instance ended with (FAILED), as in `wf status`. */
+  readonly error: WorkflowError | null;
+  /** The last step that failed or timed out, whether or not the instance went on (a route, a retry). */
+  readonly last_failed_step: HistoryLine | null;
+  /** Every step in order of completion, with its duration and its start relative to the instance's. */
+  readonly history: readonly (HistoryLine & { readonly duration_ms: number; readonly offset_ms: number })[];
+  /** What happened to each node of the pinned definition. */
+  readonly nodes: Readonly<Record<string, NodeState>>;
+  /** The pinned definition as a Mermaid flowchart coloured by `nodes`; null when it cannot be read. */
+  readonly graph: string | null;
+  /** Why `graph` is null. */
+  readonly graph_error: string | null;
+}
+
+/**
+ * Everything an operator asks about one instance: the record with its whole history, and the graph of the
+ * definition it runs (the pinned snapshot, by sha256, not the current YAML). Undefined when there is no
+ * such instance.
+ */
+export async function describeInstance(
+  port: InstanceQueryPort,
+  instanceId: string,
+  now: Date,
+): Promise<InstanceDescription | undefined> {
+  const record = await port.instance(instanceId);
+  if (!record) return undefined;
+  let nodes: string[] = [...new Set(record.history.map((h) => h.node))];
+  let graph: string | null = null;
+  let graphError: string | null = null;
+  try {
+    const text = await port.pinnedDefinition(record.definition.sha256);
+    if (text === undefined) {
+      graphError = `pinned definition ${record.definition.sha256} not found`;
+    } else {
+      const { definition } = validateDefinition(record.definition.key, text);
+      if (definition) {
+        nodes = Object.keys(definition.nodes);
+        graph = toMermaid(definition, nodeStateStyling(nodeStates(nodes, record)));
+      } else {
+        graphError = `pinned definition ${record.definition.sha256} is not valid`;
+      }
+    }
+  } catch (error) {
+    graphError = error instanceof Error ? error.message : String(error);
+  }
+  const start = Date.parse(record.created_at);
+  const failedSteps = record.history.filter((h) => h.status === 'FAILED' || h.status === 'TIMED_OUT');
+  return {
+    instance_id: record.instance_id,
+    workflow_id: record.workflow_id,
+    status: record.status,
+    started_at: record.created_at,
+    updated_at: record.updated_at,
+    definition: record.definition,
+    context: record.context,
+    output: record.output ?? null,
+    waits: record.waits.map((w) => {
+      const left = w.deadline === null ? null : Date.parse(w.deadline) - now.getTime();
+      return { ...w, time_left_ms: left, overdue: left !== null && left < 0 };
+    }),
+    error: record.error,
+    last_failed_step: failedSteps.at(-1) ?? null,
+    history: record.history.map((h) => ({
+      ...h,
+      duration_ms: Date.parse(h.ended_at) - Date.parse(h.started_at),
+      offset_ms: Date.parse(h.started_at) - start,
+    })),
+    nodes: nodeStates(nodes, record),
+    graph,
+    graph_error: graphError,
+  };
+}
