@@ -77,7 +77,7 @@ describe('wf describe on a running fan-out (embedded stack)', () => {
     const text = io.stdout();
     expect(text).toContain(`${INSTANCE}  fanout_a_b_c_v1  WAITING`);
     expect(text).toMatch(/Task_B2 on duty#valuation since \S+: 1[45]m\d+s left/);
-    expect(text).toMatch(/timeline \(3 steps\):\n {2}\+ +0\.\d{3}s {2}Task_A/);
+    expect(text).toMatch(/timeline \(3 steps\):\n {6}\+0\.\d{3}s {2}Task_A {3}SUCCEEDED {2}\d+ ms\n/);
     expect(text).toContain('  Task_C: not_reached');
     expect(text).toContain('class n_Task_B2,n_Task_B3 waiting');
   });

@@ -93,7 +93,7 @@ function formatDescription(d: InstanceDescription): string {
   const nodeWidth = Math.max(0, ...d.history.map((h) => h.node.length));
   for (const h of d.history) {
     lines.push(
-      `  +${(h.offset_ms / 1000).toFixed(3).padStart(9)}s  ${h.node.padEnd(nodeWidth)}  ${h.status.padEnd(9)}  ${h.duration_ms} ms`,
+      `  ${`+${(h.offset_ms / 1000).toFixed(3)}s`.padStart(11)}  ${h.node.padEnd(nodeWidth)}  ${h.status.padEnd(9)}  ${h.duration_ms} ms`,
     );
   }
   lines.push('', 'nodes:');
