@@ -1,12 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { processIo } from '../orchestrator/src/cli/cli-io';
 import type { EmbeddedRunner } from '../orchestrator/src/cli/embedded-runner';
+import type { StartServices } from '../orchestrator/src/cli/start-command';
 import { runCli } from '../orchestrator/src/cli/main';
 import { applyCliEnvironment } from './cli-environment';
 import { startLocalStack } from './local-aws/local-stack';
-import { domainsOfDefinitionText } from './local-aws/provision-local';
+import { domainsOfDefinitionText, ensureCapabilityQueues } from './local-aws/provision-local';
 import { resolveDefinition, runTest } from './run-test';
 import { LocalFileLogSource } from './run-test/log-sources';
 
@@ -42,9 +44,31 @@ export const runOnEmbeddedStack: EmbeddedRunner = async ({ definitionFile, conte
   }
 };
 
+/**
+ * `wf start` on the embedded stack creates the request queues of capability domains that have none, as
+ * run-test does (the stack's watcher would, seconds later: a START can outrun it). On AWS the CDK app owns
+ * the queues.
+ */
+export const startOnStack: StartServices = {
+  async provisionCapabilityQueues(target, definitionText) {
+    if (target.stage.env !== 'local') return [];
+    const sqs = new SQSClient(target.clients.sqs);
+    try {
+      const created = await ensureCapabilityQueues(
+        sqs,
+        target.stage,
+        domainsOfDefinitionText(definitionText),
+      );
+      return created.map((queue) => queue.name);
+    } finally {
+      sqs.destroy();
+    }
+  },
+};
+
 if (require.main === module) {
   applyCliEnvironment();
-  runCli(process.argv.slice(2), processIo(), { embedded: runOnEmbeddedStack }).then(
+  runCli(process.argv.slice(2), processIo(), { embedded: runOnEmbeddedStack, start: startOnStack }).then(
     (code) => {
       process.exitCode = code;
     },

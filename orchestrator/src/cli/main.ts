@@ -1,9 +1,12 @@
+import { cancelCommand, CANCEL_USAGE } from './cancel-command';
 import { UsageError, type CliIo } from './cli-io';
 import { describeCommand, DESCRIBE_USAGE } from './describe-command';
 import { dlqCommand, DLQ_USAGE } from './dlq-command';
 import { graphCommand, GRAPH_USAGE } from './graph-command';
 import { listCommand, LIST_USAGE } from './list-command';
+import { redriveCommand, REDRIVE_USAGE } from './redrive-command';
 import { runCommand, RUN_USAGE } from './run-command';
+import { startCommand, START_USAGE, type StartServices } from './start-command';
 import { statusCommand, STATUS_USAGE } from './status-command';
 import type { EmbeddedRunner } from './embedded-runner';
 import { validateCommand, VALIDATE_USAGE } from './validate-command';
@@ -13,6 +16,8 @@ type Command = (args: readonly string[], io: CliIo, services: CliServices) => Pr
 /** What the commands can use beyond the engine; the embedded stack lives in scripts/ and is injected. */
 export interface CliServices {
   readonly embedded?: EmbeddedRunner;
+  /** `wf start` on the embedded stack: request queues for new capability domains. */
+  readonly start?: StartServices;
 }
 
 const COMMANDS: Record<string, { run: Command; usage: string }> = {
@@ -20,6 +25,9 @@ const COMMANDS: Record<string, { run: Command; usage: string }> = {
   graph: { run: graphCommand, usage: GRAPH_USAGE },
   run: { run: (args, io, services) => runCommand(args, io, services.embedded), usage: RUN_USAGE },
   status: { run: (args, io) => statusCommand(args, io), usage: STATUS_USAGE },
+  start: { run: (args, io, services) => startCommand(args, io, services.start), usage: START_USAGE },
+  cancel: { run: (args, io) => cancelCommand(args, io), usage: CANCEL_USAGE },
+  redrive: { run: (args, io) => redriveCommand(args, io), usage: REDRIVE_USAGE },
   list: { run: (args, io) => listCommand(args, io), usage: LIST_USAGE },
   describe: { run: (args, io) => describeCommand(args, io), usage: DESCRIBE_USAGE },
   dlq: { run: (args, io) => dlqCommand(args, io), usage: DLQ_USAGE },

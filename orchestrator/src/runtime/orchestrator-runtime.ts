@@ -20,6 +20,7 @@ import type {
 } from '../graph/workflow-state';
 import type { SyncCapability } from '../sync-capabilities/registry';
 import { contextHash } from './context-hash';
+import { startConflicts } from './start-conflicts';
 import type { EngineError } from './errors';
 import { FailureTrackingCheckpointer } from './failure-tracking-checkpointer';
 import { FencedCheckpointer, NO_CHECKPOINTS } from './fenced-checkpointer';
@@ -1167,24 +1168,6 @@ function changed(before: InstanceRecord, after: InstanceRecord): boolean {
 /** Records written before versions existed read as version 0. */
 function withVersion(record: InstanceRecord): InstanceRecord {
   return record.version === undefined ? { ...record, version: 0 } : record;
-}
-
-/** What differs between an existing instance and a START for its id: empty when the START repeats it. */
-function startConflicts(existing: InstanceRecord, start: StartWorkflow): string[] {
-  const conflicts: string[] = [];
-  if (existing.workflow_id !== start.workflow_id) conflicts.push('workflow_id');
-  const key = start.definition_key ?? `${start.workflow_id}.yaml`;
-  if (existing.workflow_id === start.workflow_id && existing.definition.key !== key) {
-    conflicts.push('definition_key');
-  }
-  // Records from before the hash existed cannot tell: only the workflow is compared for them.
-  if (
-    existing.start_context_sha256 !== undefined &&
-    existing.start_context_sha256 !== contextHash(start.context)
-  ) {
-    conflicts.push('context');
-  }
-  return conflicts;
 }
 
 function missingContext(definition: WorkflowDefinition, context: Record<string, unknown>) {

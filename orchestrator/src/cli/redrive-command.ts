@@ -1,0 +1,130 @@
+import { randomUUID } from 'node:crypto';
+import { userInfo } from 'node:os';
+import { parseArgs } from 'node:util';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDbInstanceStore } from '../aws/dynamodb-instance-store';
+import { systemClock } from '../graph/engine-dependencies';
+import { resourceNames } from '../naming/resource-names';
+import { isTerminal, statusView } from '../runtime/instance-record';
+import type { RedriveWorkflow } from '../runtime/messages';
+import { UsageError, type CliIo } from './cli-io';
+import { sendCommand } from './command-sender';
+import { followInstance, followTimeoutMs } from './instance-follower';
+import { operatorTarget, type OperatorTarget } from './operator-target';
+
+export const REDRIVE_USAGE =
+  'usage: wf redrive <instance_id> [--reason TEXT] [--by NAME] [--wait] [--timeout SECONDS] [--json] [--local]';
+
+const REDRIVE_HELP = `${REDRIVE_USAGE}
+
+Re-runs a FAILED instance (one whose wait timed out included) from the step that failed, as Step
+Functions' redrive does: sends REDRIVE_WORKFLOW to the orchestrator's command queue. The same instance id,
+its history kept; the steps that completed are not run again (their capabilities get no second request);
+the failed step runs again (an async_request with a fresh request id). The history records the redrive
+with who, when and why. Fix the cause first (the capability, its data), then redrive.
+
+  --reason    why (recorded in the history)
+  --by        who (recorded in the history; default: your user name)
+  --wait      follow the redriven run, printing each step, until it ends; exit 0 only if it SUCCEEDED
+  --timeout   how long --wait follows, in seconds (default 600)
+  --json      with --wait, print the final status record as one JSON object
+  --local     the embedded stack of \`pnpm local\` (CCH_LOCAL_*_PORT), not CCH_ENV/CCH_OWNER's deployment
+
+Refused (exit 1, nothing sent) when the instance is not FAILED, or failed before its first step. The
+orchestrator also refuses, with a log line and the RedrivesRefused metric, a failure inside a parallel
+branch or at an end node.
+
+examples:
+  wf redrive shipment-SHP-7 --reason 'customs endpoint fixed' --wait
+  wf redrive 3f1c0a2e-... --by oncall --local`;
+
+/** `wf redrive`: see REDRIVE_HELP. */
+export async function redriveCommand(
+  args: readonly string[],
+  io: CliIo,
+  target: (local: boolean) => OperatorTarget = (local) => operatorTarget(local, process.env),
+): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...args],
+    options: {
+      reason: { type: 'string' },
+      by: { type: 'string' },
+      wait: { type: 'boolean', default: false },
+      timeout: { type: 'string', default: '600' },
+      json: { type: 'boolean', default: false },
+      local: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    allowPositionals: true,
+  });
+  if (values.help) {
+    io.out(REDRIVE_HELP + '\n');
+    return 0;
+  }
+  const [instanceId] = positionals;
+  if (instanceId === undefined || positionals.length > 1) throw new UsageError(REDRIVE_USAGE);
+  const timeoutMs = followTimeoutMs(values.timeout);
+  const where = target(values.local);
+  const names = resourceNames(where.stage);
+  const dynamodb = new DynamoDBClient(where.clients.dynamodb);
+  try {
+    const store = new DynamoDbInstanceStore(dynamodb, names.stateTable, systemClock);
+    const record = await store.load(instanceId);
+    if (!record) {
+      io.err(`wf redrive: no instance ${instanceId} in ${names.stateTable}\n`);
+      return 1;
+    }
+    if (record.status !== 'FAILED') {
+      io.err(
+        `wf redrive: instance ${instanceId} is ${record.status}; only a FAILED instance can be redriven: nothing sent\n`,
+      );
+      return 1;
+    }
+    if (record.checkpoints?.heads[''] === undefined) {
+      io.err(
+        `wf redrive: instance ${instanceId} failed before its first step (${record.error?.code ?? 'FAILED'}): start a new instance instead; nothing sent\n`,
+      );
+      return 1;
+    }
+    const redriveId = randomUUID();
+    const message: RedriveWorkflow = {
+      type: 'REDRIVE_WORKFLOW',
+      instance_id: instanceId,
+      redrive_id: redriveId,
+      by: values.by ?? whoAmI(),
+      ...(values.reason === undefined ? {} : { reason: values.reason }),
+    };
+    await sendCommand(where, message);
+    if (!values.json)
+      io.out(`redrive ${redriveId} of ${instanceId} sent (from step ${record.error?.node ?? '?'})\n`);
+    if (!values.wait) return 0;
+    const applied = (r: NonNullable<typeof record>) => (r.redrives ?? []).some((x) => x.id === redriveId);
+    const followed = await followInstance((id) => store.get(id), instanceId, {
+      timeoutMs,
+      until: (r) => applied(r) && isTerminal(r.status),
+      ...(values.json ? {} : { out: (line: string) => io.out(line + '\n') }),
+    });
+    if (followed.kind !== 'done') {
+      io.err(
+        followed.record && applied(followed.record)
+          ? `wf redrive: instance ${instanceId} still ${followed.record.status} after ${timeoutMs / 1000} s\n`
+          : `wf redrive: the redrive was not applied within ${timeoutMs / 1000} s: refused (see the orchestrator's log line 'REDRIVE_WORKFLOW refused'), or no orchestrator consumes ${names.commandQueue}\n`,
+      );
+      return 1;
+    }
+    const view = statusView(followed.record);
+    if (values.json) io.out(JSON.stringify(view) + '\n');
+    else io.out(`${view.status}${view.error ? `: ${view.error.code}: ${view.error.message}` : ''}\n`);
+    return view.status === 'SUCCEEDED' ? 0 : 1;
+  } finally {
+    dynamodb.destroy();
+  }
+}
+
+function whoAmI(): string {
+  try {
+    return process.env.USER ?? userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}

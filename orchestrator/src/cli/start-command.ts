@@ -1,0 +1,250 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { basename, isAbsolute, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DynamoDbInstanceStore } from '../aws/dynamodb-instance-store';
+import { translateAwsError } from '../aws/aws-errors';
+import { formatDiagnostic } from '../definition/diagnostic';
+import { validateDefinition } from '../definition/validate-definition';
+import { WORKFLOW_ID_PATTERN, type WorkflowDefinition } from '../definition/workflow-schema';
+import { systemClock } from '../graph/engine-dependencies';
+import { resourceNames } from '../naming/resource-names';
+import { statusView } from '../runtime/instance-record';
+import { instanceIdSchema, type StartWorkflow } from '../runtime/messages';
+import { startConflicts } from '../runtime/start-conflicts';
+import { readUserFile, UsageError, type CliIo } from './cli-io';
+import { sendCommand } from './command-sender';
+import { followInstance, followTimeoutMs } from './instance-follower';
+import { operatorTarget, type OperatorTarget } from './operator-target';
+
+export const START_USAGE =
+  'usage: wf start <file.yaml|workflow_id> [--context JSON|@file] [--instance-id ID] [--wait] [--timeout SECONDS] [--json] [--local]';
+
+const START_HELP = `${START_USAGE}
+
+Starts an instance: sends START_WORKFLOW to the orchestrator's command queue and prints the instance id.
+Given a file, it is validated and uploaded to the definitions bucket first (under its file name), as
+run-test does; given a workflow_id, the definition <workflow_id>.yaml already in the bucket is used.
+
+  --context       the start context, JSON or @file (default {}); the definition's initial_context keys
+                  must be in it
+  --instance-id   the instance id (default: a new UUID). If an instance with that id exists, the same
+                  START (same workflow, definition and context) sends nothing; another one is a conflict:
+                  exit 1, nothing sent
+  --wait          follow the instance, printing each step, until it ends; exit 0 only if it SUCCEEDED
+  --timeout       how long --wait follows, in seconds (default 600)
+  --json          print one JSON object: the instance id, or with --wait the final status record
+  --local         the embedded stack of \`pnpm local\` (CCH_LOCAL_*_PORT), not CCH_ENV/CCH_OWNER's deployment
+
+examples:
+  wf start workflow-definitions/import_vn_memphis_v1.yaml --context '{"shipmentId":"SHP-1","originCountry":"VN","destinationCountry":"US"}' --wait
+  wf start fanout_a_b_c_v1 --context @shipment.json --instance-id shipment-SHP-7 --local
+  id=$(wf start export_screening_v1 --context @ctx.json)`;
+
+/** What `wf start` needs beyond the AWS SDK (scripts/wf.ts injects the local stack's part). */
+export interface StartServices {
+  /**
+   * Creates the request queues a definition's capability domains need on the embedded stack (its
+   * watcher would, seconds later: a START can outrun it); returns the queues created.
+   */
+  readonly provisionCapabilityQueues?: (
+    target: OperatorTarget,
+    definitionText: string,
+  ) => Promise<readonly string[]>;
+}
+
+/** `wf start`: see START_HELP. */
+export async function startCommand(
+  args: readonly string[],
+  io: CliIo,
+  services: StartServices = {},
+  target: (local: boolean) => OperatorTarget = (local) => operatorTarget(local, process.env),
+): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...args],
+    options: {
+      context: { type: 'string' },
+      'instance-id': { type: 'string' },
+      wait: { type: 'boolean', default: false },
+      timeout: { type: 'string', default: '600' },
+      json: { type: 'boolean', default: false },
+      local: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    allowPositionals: true,
+  });
+  if (values.help) {
+    io.out(START_HELP + '\n');
+    return 0;
+  }
+  const [subject] = positionals;
+  if (subject === undefined || positionals.length > 1) throw new UsageError(START_USAGE);
+  const timeoutMs = followTimeoutMs(values.timeout);
+  const instanceId = values['instance-id'] ?? randomUUID();
+  if (!instanceIdSchema.safeParse(instanceId).success) {
+    throw new UsageError(`--instance-id '${instanceId}' must be 1-128 letters, digits, _, ., : or -`);
+  }
+  const context = await readContext(io, values.context);
+  const where = target(values.local);
+  const names = resourceNames(where.stage);
+
+  const file = isFile(io, subject);
+  let key: string;
+  let text: string;
+  if (file) {
+    key = basename(subject);
+    text = (await readUserFile(io, subject)).text;
+  } else {
+    if (!WORKFLOW_ID_PATTERN.test(subject)) {
+      throw new UsageError(`'${subject}' is neither a definition file nor a workflow_id`);
+    }
+    key = `${subject}.yaml`;
+    const stored = await readDefinition(where, names.definitionsBucket, key);
+    if (stored === undefined) {
+      io.err(
+        `wf start: no definition ${key} in ${names.definitionsBucket}: give the definition file to upload it\n`,
+      );
+      return 1;
+    }
+    text = stored;
+  }
+  const definition = checked(io, file ? subject : key, text, context);
+  if (!definition) return 1;
+  const start: StartWorkflow = {
+    type: 'START_WORKFLOW',
+    workflow_id: definition.workflow_id,
+    definition_key: key,
+    instance_id: instanceId,
+    context,
+  };
+
+  const dynamodb = new DynamoDBClient(where.clients.dynamodb);
+  try {
+    const store = new DynamoDbInstanceStore(dynamodb, names.stateTable, systemClock);
+    // The runtime would acknowledge a conflicting START and log it; refusing here tells the caller at once.
+    const conflict = (record: NonNullable<Awaited<ReturnType<typeof store.load>>>) => {
+      const differs = startConflicts(record, start);
+      return differs.length === 0
+        ? undefined
+        : `instance ${instanceId} exists with another ${differs.join(', ')} (workflow ${record.workflow_id}, definition ${record.definition.key}, ${record.status}): not started (conflict)`;
+    };
+    const existing = await store.load(instanceId);
+    if (existing) {
+      const reason = conflict(existing);
+      if (reason !== undefined) {
+        io.err(`wf start: ${reason}\n`);
+        return 1;
+      }
+      io.err(`instance ${instanceId} exists already (${existing.status}): the same START, nothing sent\n`);
+    } else {
+      if (file) {
+        for (const queue of (await services.provisionCapabilityQueues?.(where, text)) ?? []) {
+          io.err(`request queue ${queue} created for a new capability domain\n`);
+        }
+        await upload(where, names.definitionsBucket, key, text);
+      }
+      await sendCommand(where, start);
+    }
+    if (!values.json) io.out(`${instanceId}\n`);
+    if (!values.wait) {
+      if (values.json)
+        io.out(
+          JSON.stringify({ instance_id: instanceId, workflow_id: start.workflow_id, definition_key: key }) +
+            '\n',
+        );
+      return 0;
+    }
+    const followed = await followInstance((id) => store.get(id), instanceId, {
+      timeoutMs,
+      // Another START may have taken the id between the check and the send: its record says so.
+      reject: conflict,
+      ...(values.json ? {} : { out: (line: string) => io.out(line + '\n') }),
+    });
+    if (followed.kind === 'rejected') {
+      io.err(`wf start: ${followed.reason}\n`);
+      return 1;
+    }
+    if (followed.kind === 'timed-out') {
+      io.err(
+        followed.record
+          ? `wf start: instance ${instanceId} still ${followed.record.status} after ${timeoutMs / 1000} s\n`
+          : `wf start: instance ${instanceId} not started within ${timeoutMs / 1000} s: is an orchestrator consuming ${names.commandQueue}? (wf dlq list --queue command)\n`,
+      );
+      return 1;
+    }
+    const view = statusView(followed.record);
+    if (values.json) io.out(JSON.stringify(view) + '\n');
+    else io.out(`${view.status}${view.error ? `: ${view.error.code}: ${view.error.message}` : ''}\n`);
+    return view.status === 'SUCCEEDED' ? 0 : 1;
+  } finally {
+    dynamodb.destroy();
+  }
+}
+
+/** A path to an existing file, or a name ending in .yaml/.yml (a missing file is then an error). */
+function isFile(io: CliIo, subject: string): boolean {
+  if (/\.ya?ml$/i.test(subject)) return true;
+  return existsSync(isAbsolute(subject) ? subject : resolve(io.cwd, subject));
+}
+
+/** The definition, when it validates and the context has its initial_context keys; else prints why. */
+function checked(
+  io: CliIo,
+  display: string,
+  text: string,
+  context: Record<string, unknown>,
+): WorkflowDefinition | undefined {
+  const { definition, diagnostics } = validateDefinition(display, text);
+  if (!definition) {
+    for (const d of diagnostics.filter((x) => x.severity === 'error')) io.err(formatDiagnostic(d) + '\n');
+    return undefined;
+  }
+  const missing = (definition.initial_context ?? []).filter((k) => context[k] === undefined);
+  if (missing.length > 0) {
+    io.err(`wf start: --context lacks ${missing.join(', ')} (initial_context of ${display}): nothing sent\n`);
+    return undefined;
+  }
+  return definition;
+}
+
+async function readDefinition(target: OperatorTarget, bucket: string, key: string) {
+  const s3 = new S3Client(target.clients.s3);
+  try {
+    const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    return await object.Body?.transformToString('utf8');
+  } catch (error) {
+    const name = (error as { name?: string }).name;
+    if (name === 'NoSuchKey' || name === 'NotFound') return undefined;
+    throw translateAwsError('S3', `GetObject ${bucket}/${key}`, error);
+  } finally {
+    s3.destroy();
+  }
+}
+
+async function upload(target: OperatorTarget, bucket: string, key: string, text: string) {
+  const s3 = new S3Client(target.clients.s3);
+  try {
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: text }));
+  } catch (error) {
+    throw translateAwsError('S3', `PutObject ${bucket}/${key}`, error);
+  } finally {
+    s3.destroy();
+  }
+}
+
+async function readContext(io: CliIo, option: string | undefined): Promise<Record<string, unknown>> {
+  if (option === undefined) return {};
+  const raw = option.startsWith('@') ? (await readUserFile(io, option.slice(1))).text : option;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch (error) {
+    throw new UsageError(`--context is not JSON: ${(error as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new UsageError('--context must be a JSON object');
+  }
+  return parsed as Record<string, unknown>;
+}
