@@ -10,6 +10,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DEAD_LETTERED } from '../../orchestrator/src/aws/sqs-dead-letter';
 import type { ResourceNames } from '../../orchestrator/src/naming/resource-names';
+import { STUCK_CHECK_METRICS } from '../../orchestrator/src/operations/stuck-check';
 import type { Queues } from './queues';
 
 /** The EMF metrics the orchestrator emits (orchestrator/src/runtime/ports.ts `MetricName`). */
@@ -64,6 +65,11 @@ export interface MonitoringProps {
   readonly workflowIds?: readonly string[];
   /** Failed instances, in 5 minutes, of one workflow or of all, that raise their alarm. @default 1 */
   readonly failedWorkflowsThreshold?: number;
+  /**
+   * The scheduled stuck check (StuckCheckFunction), which publishes the WaitsOverdue and InstancesStuck
+   * gauges once per `rate`: alarmed on, and its own errors too. @default none (no such alarms)
+   */
+  readonly stuckCheck?: { readonly function: lambda.IFunction; readonly rate: Duration };
   /** Of the alarm topic's key, when one is created. @default the CDK default (retain) */
   readonly removalPolicy?: RemovalPolicy;
   /**
@@ -74,9 +80,9 @@ export interface MonitoringProps {
 }
 
 /**
- * Alarms on what needs a human: workflows that failed (each deployed workflow, and all of them), any
- * message dead-lettered or sitting in any DLQ, commands or replies waiting too long, orchestrator errors
- * and throttles. Every alarm notifies one SNS topic, on alarm and on recovery. A dashboard shows the
+ * Alarms on what needs a human: workflows that failed (each deployed workflow, and all of them), waits
+ * overdue and instances stuck (from the scheduled stuck check), any message dead-lettered or sitting in any
+ * DLQ, commands or replies waiting too long, orchestrator errors and throttles. Every alarm notifies one SNS topic, on alarm and on recovery. A dashboard shows the
  * workflows' own metrics (EMF) beside queue depths, dead-letter reasons and Lambda health.
  */
 export class Monitoring extends Construct {
@@ -184,6 +190,34 @@ export class Monitoring extends Construct {
       evaluationPeriods: 1,
     });
 
+    const stuckCheck = props.stuckCheck;
+    if (stuckCheck) {
+      const gauge = (metricName: string) =>
+        new cloudwatch.Metric({
+          namespace: names.metricsNamespace,
+          metricName,
+          dimensionsMap: { ...names.metricDimensions },
+          statistic: cloudwatch.Stats.MAXIMUM,
+          period: stuckCheck.rate,
+        });
+      this.alarm('WaitsOverdue', 'waits-overdue', {
+        alarmDescription:
+          'Waits are open past their deadline (their timer was lost or keeps failing). The stuck check logs ' +
+          'each instance; `wf list --stuck` lists them.',
+        metric: gauge(STUCK_CHECK_METRICS.waitsOverdue),
+        threshold: 1,
+        evaluationPeriods: 1,
+      });
+      this.alarm('InstancesStuck', 'instances-stuck', {
+        alarmDescription:
+          'Instances cannot move on their own (an overdue wait, or RUNNING with no activity). ' +
+          '`wf list --stuck` lists them with the reason; `wf describe <id>` shows where each stopped.',
+        metric: gauge(STUCK_CHECK_METRICS.instancesStuck),
+        threshold: 1,
+        evaluationPeriods: 1,
+      });
+    }
+
     const dlqAlarms = new Map<string, cloudwatch.Alarm>();
     for (const { label, dlq, description } of this.deadLetterQueues()) {
       dlqAlarms.set(
@@ -219,6 +253,8 @@ export class Monitoring extends Construct {
 
     const functions: [string, lambda.IFunction][] = [['orchestrator', props.orchestrator]];
     if (props.capabilityMock) functions.push(['capability-mock', props.capabilityMock]);
+    // A failing stuck check publishes nothing, and its alarms see no data: this one says so.
+    if (stuckCheck) functions.push(['stuck-check', stuckCheck.function]);
     for (const [label, fn] of functions) {
       this.alarm(`Errors-${label}`, `${label}-errors`, {
         alarmDescription: `The ${label} Lambda failed invocations (a thrown handler, a timeout or a crash).`,
@@ -277,6 +313,25 @@ export class Monitoring extends Construct {
         ],
       }),
     );
+    if (stuckCheck) {
+      this.dashboard.addWidgets(
+        new cloudwatch.GraphWidget({
+          title: 'Waits overdue and instances stuck (the stuck check)',
+          width: 24,
+          left: Object.values(STUCK_CHECK_METRICS).map(
+            (metricName) =>
+              new cloudwatch.Metric({
+                namespace: names.metricsNamespace,
+                metricName,
+                dimensionsMap: { ...names.metricDimensions },
+                statistic: cloudwatch.Stats.MAXIMUM,
+                period: stuckCheck.rate,
+                label: metricName,
+              }),
+          ),
+        }),
+      );
+    }
     this.dashboard.addWidgets(
       new cloudwatch.AlarmStatusWidget({ title: 'Alarms', width: 24, alarms: this.alarms }),
     );

@@ -18,6 +18,7 @@ import { lambdaEntries } from './paths';
 import { Queues } from './queues';
 import { RetentionFunction, RETENTION_ENTRY, type RetentionTuning } from './retention-function';
 import { Storage } from './storage';
+import { StuckCheckFunction, type StuckCheckFunctionProps } from './stuck-check-function';
 import { TimerSchedules } from './timer-schedules';
 
 /** AWS's guidance for SQS event sources: visibility timeout at least six times the function timeout. */
@@ -67,12 +68,14 @@ export interface WorkflowEngineStackProps extends StackProps {
   readonly retentionTuning?: RetentionTuning;
   /**
    * Lambda entry files.
-   * @default orchestrator/src/handler.ts, capability-mock/src/handler.ts, orchestrator/src/retention-handler.ts
+   * @default orchestrator/src/handler.ts, capability-mock/src/handler.ts, orchestrator/src/retention-handler.ts,
+   *   orchestrator/src/stuck-check-handler.ts
    */
   readonly entries?: {
     readonly orchestrator?: string;
     readonly capabilityMock?: string;
     readonly retention?: string;
+    readonly stuckCheck?: string;
   };
   /**
    * Receives before SQS's redrive policy moves a message to its DLQ. Only a backstop: consumers dead-letter
@@ -87,6 +90,8 @@ export interface WorkflowEngineStackProps extends StackProps {
    * @default a topic the stack creates (`names.alarmTopic`; see Monitoring)
    */
   readonly alarmTopicArn?: string;
+  /** How often the stuck check runs and how late counts as stuck (StuckCheckFunction). */
+  readonly stuckCheck?: Pick<StuckCheckFunctionProps, 'rate' | 'stuckAfter'>;
   /** Workflows with a failed alarm of their own (the app passes the ids in workflow-definitions/). @default none */
   readonly workflowIds?: readonly string[];
 }
@@ -110,6 +115,8 @@ export class WorkflowEngineStack extends Stack {
   public readonly retention: RetentionFunction;
   /** Undefined when the mock is switched off (context `capabilityMock=false`, or env `prod`). */
   public readonly capabilityMock?: CapabilityMockFunction;
+  /** Publishes the overdue-wait and stuck-instance gauges on a schedule. */
+  public readonly stuckCheck: StuckCheckFunction;
   public readonly monitoring: Monitoring;
   /** Undefined when timers are SQS delays only (`timerScheduler=sqs`). */
   public readonly timers?: TimerSchedules;
@@ -176,7 +183,16 @@ export class WorkflowEngineStack extends Stack {
         removalPolicy,
       });
     }
+    this.stuckCheck = new StuckCheckFunction(this, 'StuckCheck', {
+      ...props.stuckCheck,
+      stage,
+      names: this.names,
+      storage: this.storage,
+      ...(props.entries?.stuckCheck === undefined ? {} : { entry: props.entries.stuckCheck }),
+      removalPolicy,
+    });
     this.monitoring = new Monitoring(this, 'Monitoring', {
+      stuckCheck: this.stuckCheck,
       names: this.names,
       queues: this.queues,
       orchestrator: this.orchestrator.function,

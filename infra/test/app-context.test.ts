@@ -143,7 +143,12 @@ describe.each(['dev', 'dvan97_nike'])('resource names (owner %s)', (owner) => {
     );
     expect(propertyValues('AWS::DynamoDB::Table', 'TableName')).toEqual([names.stateTable]);
     expect(propertyValues('AWS::Lambda::Function', 'FunctionName').filter(Boolean).sort()).toEqual(
-      [names.orchestratorFunction, names.capabilityMockFunction, names.retentionFunction].sort(),
+      [
+        names.orchestratorFunction,
+        names.capabilityMockFunction,
+        names.retentionFunction,
+        names.stuckCheckFunction,
+      ].sort(),
     );
     expect(propertyValues('AWS::Logs::LogGroup', 'LogGroupName')).toContain(names.orchestratorLogGroup);
     expect(propertyValues('AWS::CloudWatch::Dashboard', 'DashboardName')).toEqual([names.dashboard]);

@@ -1,3 +1,4 @@
+import { Duration } from 'aws-cdk-lib';
 import { Capture, Match, type Template } from 'aws-cdk-lib/assertions';
 import { DEAD_LETTERED } from '../../orchestrator/src/aws/sqs-dead-letter';
 import { DEAD_LETTERED_METRIC } from '../src/monitoring';
@@ -5,7 +6,7 @@ import { definitionsDir } from '../src/paths';
 import { workflowIdsIn } from '../src/workflow-ids';
 import { STACK_OUTPUTS, type WorkflowEngineStack } from '../src/workflow-engine-stack';
 import { synthStack } from './support/synth-stack';
-import { dashboardBody } from './support/template-helpers';
+import { dashboardBody, permissionsOf } from './support/template-helpers';
 
 let stack: WorkflowEngineStack;
 let template: Template;
@@ -207,6 +208,85 @@ describe('dead-lettered messages', () => {
   });
 });
 
+describe('waits overdue and instances stuck', () => {
+  it('are counted by the stuck check, run every 5 minutes with the stage and its grace', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: stack.names.stuckCheckFunction,
+      Environment: {
+        Variables: Match.objectLike({ CCH_ENV: 'dev', CCH_OWNER: 'alice', CCH_STUCK_AFTER_SECONDS: '900' }),
+      },
+    });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(5 minutes)',
+      State: 'ENABLED',
+      Targets: [
+        Match.objectLike({
+          Arn: resolve(stack.stuckCheck.function.functionArn),
+          RetryPolicy: { MaximumRetryAttempts: 0 },
+        }),
+      ],
+    });
+  });
+
+  it('which may only query the by-status index and read items in batches', () => {
+    const permissions = permissionsOf(template, resolve(stack.stuckCheck.lambda.role.roleName));
+    const table = resolve(stack.storage.stateTable.tableArn);
+    expect(permissions.get('dynamodb:Query')).toEqual(
+      new Set([JSON.stringify({ 'Fn::Join': ['', [table, '/index/by-status']] })]),
+    );
+    expect(permissions.get('dynamodb:BatchGetItem')).toEqual(new Set([JSON.stringify(table)]));
+    const dynamodbActions = [...permissions.keys()].filter((a) => a.startsWith('dynamodb:')).sort();
+    expect(dynamodbActions).toEqual(['dynamodb:BatchGetItem', 'dynamodb:Query']);
+    expect([...permissions.keys()].filter((a) => /^(sqs|s3|sns):/.test(a))).toEqual([]);
+  });
+
+  it.each([
+    ['waits-overdue', 'WaitsOverdue'],
+    ['instances-stuck', 'InstancesStuck'],
+  ])('alarm %s on the %s gauge of this deployment, over the check period', (name, metricName) => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: `${stack.names.prefix}${name}`,
+      Namespace: 'CCH/WorkflowEngine',
+      MetricName: metricName,
+      Dimensions: [
+        { Name: 'env', Value: 'dev' },
+        { Name: 'owner', Value: 'alice' },
+      ],
+      Statistic: 'Maximum',
+      Period: 300,
+      Threshold: 1,
+      EvaluationPeriods: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+  });
+
+  it('alarm when the check itself fails (then it publishes nothing)', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: `${stack.names.prefix}stuck-check-errors`,
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: resolve(stack.stuckCheck.function.functionName) }],
+      Threshold: 1,
+    });
+  });
+
+  it('follow the rate and grace given to the stack', () => {
+    const { stack: tuned, template: t } = synthStack(
+      {},
+      { stuckCheck: { rate: Duration.minutes(15), stuckAfter: Duration.hours(1) } },
+    );
+    t.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(15 minutes)' });
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: tuned.names.stuckCheckFunction,
+      Environment: { Variables: Match.objectLike({ CCH_STUCK_AFTER_SECONDS: '3600' }) },
+    });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: `${tuned.names.prefix}waits-overdue`,
+      Period: 900,
+    });
+  });
+});
+
 describe('the dashboard', () => {
   const widgets = () => {
     const body = new Capture();
@@ -226,6 +306,16 @@ describe('the dashboard', () => {
     const query = widgets().find((w) => w.type === 'log')?.properties.query ?? '';
     expect(query).toContain(`filter msg = "${DEAD_LETTERED}"`);
     expect(query).toMatch(/stats count\(\*\) as messages, latest\(@timestamp\) as last by queue, reason/);
+  });
+
+  it('graphs the stuck check gauges', () => {
+    const graph = widgets().find(
+      (w) => w.properties.title === 'Waits overdue and instances stuck (the stuck check)',
+    );
+    expect(graph?.properties.metrics?.map((m) => m.slice(0, 2))).toEqual([
+      ['CCH/WorkflowEngine', 'WaitsOverdue'],
+      ['CCH/WorkflowEngine', 'InstancesStuck'],
+    ]);
   });
 
   it('shows the state of every alarm', () => {

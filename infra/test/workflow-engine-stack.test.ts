@@ -406,9 +406,10 @@ describe('alarms', () => {
 
   it('are all accounted for and named after the stage', () => {
     const dlqs = stack.queues.deadLetterQueues.length + 1; // + the retention DLQ
-    // + workflows failed (all, and each deployed workflow) and messages dead-lettered: monitoring.test.ts
+    // + workflows failed (all, and each deployed workflow), messages dead-lettered, waits overdue,
+    // instances stuck and stuck-check errors: monitoring.test.ts
     const failed = stack.monitoring.workflowFailedAlarms.size;
-    template.resourceCountIs('AWS::CloudWatch::Alarm', dlqs + 2 + 2 + 1 + failed + 1);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', dlqs + 2 + 2 + 1 + failed + 1 + 3);
     template.allResourcesProperties('AWS::CloudWatch::Alarm', {
       AlarmName: Match.stringLikeRegexp(`^${stack.names.prefix}`),
       AlarmDescription: Match.anyValue(),

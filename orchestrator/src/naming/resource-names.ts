@@ -103,6 +103,8 @@ export function resourceNames(stage: Stage) {
     capabilityMockFunction: name('capability-mock-function'),
     /** Purges the checkpoints of instances whose status record expired (DynamoDB stream consumer). */
     retentionFunction: name('retention-function'),
+    /** Counts overdue waits and stuck instances on a schedule (their alarms watch what it publishes). */
+    stuckCheckFunction: name('stuck-check-function'),
     /** Where stream batches the retention function could not purge end, after their retries. */
     retentionDlq: name('retention-dlq'),
     /** EventBridge Scheduler group of the one-time schedules that deliver long timers (at most 64 characters). */
