@@ -55,8 +55,8 @@ export const REPO_ROOT = join(__dirname, '..', '..');
 
 /**
  * Creates on the embedded stack the resources the CDK app defines, named by the same module (env `local`):
- * the state table (with the instance indexes), the definitions and event-data buckets, and the command, reply and capability request
- * queues, each with its DLQ and redrive policy. Idempotent.
+ * the state table (with the instance indexes), the definitions and event-data buckets, and the command,
+ * reply and capability request queues, each with its DLQ and redrive policy. Idempotent.
  */
 export type QueueSettings = typeof QUEUE_SETTINGS;
 
