@@ -131,6 +131,34 @@ describe('wf dlq on the embedded stack', () => {
     expect(help.stdout()).toContain('wf dlq redrive --queue import --all');
   });
 
+  it('wf dlq --local reaches `pnpm local` on the ports in CCH_LOCAL_*_PORT; a malformed port is refused', async () => {
+    const port = (endpoint: unknown) => new URL(String(endpoint)).port;
+    const saved = { ...process.env };
+    delete process.env.CCH_ENV;
+    delete process.env.CCH_OWNER;
+    process.env.CCH_LOCAL_SQS_PORT = port(target.sqs.endpoint);
+    process.env.CCH_LOCAL_S3_PORT = port(target.s3.endpoint);
+    try {
+      expect(process.env.CCH_LOCAL_SQS_PORT).not.toBe('9324');
+      await t.send(t.stack.resources.commandQueue.url, 'poison for --local');
+      const deadline = Date.now() + 20_000;
+      let listed: DeadLetteredMessage[] = [];
+      while (!listed.some((m) => m.body === 'poison for --local') && Date.now() < deadline) {
+        const io = recordingIo(REPO_ROOT);
+        expect(await runCli(['dlq', 'list', '--local', '--queue', 'command', '--json'], io)).toBe(0);
+        listed = JSON.parse(io.stdout()) as DeadLetteredMessage[];
+      }
+      expect(listed.map((m) => m.body)).toContain('poison for --local');
+
+      process.env.CCH_LOCAL_SQS_PORT = 'nine';
+      const bad = recordingIo(REPO_ROOT);
+      expect(await runCli(['dlq', 'list', '--local'], bad)).toBe(1);
+      expect(bad.stderr()).toContain('CCH_LOCAL_SQS_PORT=nine is not a port');
+    } finally {
+      process.env = saved;
+    }
+  });
+
   describe('on queues no consumer reads', () => {
     let sqs: SQSClient;
     beforeAll(() => {

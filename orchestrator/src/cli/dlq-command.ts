@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
 import { SqsClaimCheck } from '../aws/sqs-claim-check';
-import { DEFAULT_LOCAL_PORTS, localClientConfig } from '../naming/local-endpoints';
+import { localClientConfig, localPortsFromEnv } from '../naming/local-endpoints';
 import { resourceNames, type Stage } from '../naming/resource-names';
 import {
   DeadLetters,
@@ -46,18 +46,7 @@ export function dlqTarget(local: boolean, env: NodeJS.ProcessEnv): DlqTarget {
   if (!local && env.CCH_ENV && env.CCH_OWNER) {
     return { stage: { env: env.CCH_ENV, owner: env.CCH_OWNER }, sqs: {}, s3: {} };
   }
-  const port = (name: string, fallback: number) => {
-    const value = env[name];
-    if (value === undefined || value === '') return fallback;
-    const n = Number(value);
-    if (!Number.isInteger(n) || n <= 0 || n > 65535) throw new Error(`${name}=${value} is not a port`);
-    return n;
-  };
-  const clients = localClientConfig({
-    dynamodb: port('CCH_LOCAL_DYNAMODB_PORT', DEFAULT_LOCAL_PORTS.dynamodb),
-    sqs: port('CCH_LOCAL_SQS_PORT', DEFAULT_LOCAL_PORTS.sqs),
-    s3: port('CCH_LOCAL_S3_PORT', DEFAULT_LOCAL_PORTS.s3),
-  });
+  const clients = localClientConfig(localPortsFromEnv(env));
   return { stage: { env: 'local', owner: env.CCH_OWNER || 'dev' }, sqs: clients.sqs, s3: clients.s3 };
 }
 
