@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { describeInstance, type InstanceDescription } from '../operations/describe-instance';
-import { formatAge } from '../operations/stuck-instances';
+import { formatAge } from '../operations/format-age';
 import { UsageError, type CliIo } from './cli-io';
 import { openInstanceQueries, operatorTarget, type OperatorTarget } from './operator-target';
 

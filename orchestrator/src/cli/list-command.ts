@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { parseDuration } from '../definition/duration';
+import { formatAge } from '../operations/format-age';
 import type { InstanceFilter } from '../operations/instance-filter';
 import type { InstanceRow } from '../operations/instance-row';
 import { DEFAULT_PAGE_SIZE, listInstances, MAX_PAGE_SIZE } from '../operations/list-instances';
@@ -9,7 +10,6 @@ import {
   deadLetteredInstances,
   DEFAULT_STUCK_AFTER_MS,
   findStuckInstances,
-  formatAge,
 } from '../operations/stuck-instances';
 import { INSTANCE_STATUSES, type InstanceStatus } from '../runtime/instance-record';
 import { UsageError, type CliIo } from './cli-io';

@@ -1,4 +1,4 @@
-import type { InstanceRecord, InstanceStatus } from '../runtime/instance-record';
+import type { InstanceRecord } from '../runtime/instance-record';
 
 /**
  * What the operator queries (`wf list`, `wf describe`, a console later) need from storage. The AWS adapter
@@ -68,5 +68,3 @@ export interface DeadLetteredInstance {
   /** The workflow id the message named, when it names one. */
   readonly workflow_id?: string | undefined;
 }
-
-export type { InstanceStatus };

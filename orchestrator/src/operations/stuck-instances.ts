@@ -1,5 +1,6 @@
 import { isTerminal, type InstanceRecord, type InstanceStatus } from '../runtime/instance-record';
 import { filterSignature, partitionsFor, selectedStatuses, type InstanceFilter } from './instance-filter';
+import { formatAge } from './format-age';
 import { rowOf, type InstanceRow, type StuckReason } from './instance-row';
 import type { InstancePage } from './list-instances';
 import { mergedIndexPage, type PartitionCursor } from './merged-index-pages';
@@ -188,16 +189,4 @@ async function deadLetteredRows(
     });
   }
   return rows;
-}
-
-/** `3h12m`, `45s`: an age for people. */
-export function formatAge(ms: number): string {
-  const s = Math.max(0, Math.floor(ms / 1000));
-  const d = Math.floor(s / 86_400);
-  const h = Math.floor((s % 86_400) / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  if (d > 0) return `${d}d${h}h`;
-  if (h > 0) return `${h}h${m}m`;
-  if (m > 0) return `${m}m${s % 60}s`;
-  return `${s}s`;
 }
