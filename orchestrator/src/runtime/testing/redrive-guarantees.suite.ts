@@ -362,6 +362,57 @@ nodes:
       ).toBe("REDRIVE_WORKFLOW refused: it ended at its end node 'Rejected': no step failed");
     });
 
+    it('two redrives raced by two workers (a lease shorter than the step, clocks 5 minutes apart): exactly one is applied', async () => {
+      let calls = 0;
+      let entered: () => void = () => undefined;
+      let release: () => void = () => undefined;
+      const reached = new Promise<void>((r) => (entered = r));
+      const released = new Promise<void>((r) => (release = r));
+      // Fails the first time; the second call (worker A's redrive) blocks until released; later calls pass.
+      const flakySlow: SyncCapability = async () => {
+        calls++;
+        if (calls === 1) throw new Error('down');
+        if (calls === 2) {
+          entered();
+          await released;
+        }
+        return { computed: calls };
+      };
+      const sim = await simulation({ syncCapabilities: { ...builtinSyncCapabilities, flaky: flakySlow } });
+      start(sim, REPLY_THEN_SYNC, 'reply_then_sync_v1');
+      await sim.drain();
+      expect((await record(sim)).status).toBe('FAILED');
+      const a = sim.newWorker({ leaseTtlMs: 5_000 });
+      const b = sim.newWorker({ leaseTtlMs: 5_000, clockOffsetMs: 5 * 60_000 });
+      const first: RedriveWorkflow = { ...REDRIVE, redrive_id: 'by-a' };
+      const second: RedriveWorkflow = { ...REDRIVE, redrive_id: 'by-b' };
+      const slow = a.handle(first).then(
+        (outcome) => outcome,
+        (error: unknown) => error as Error,
+      );
+      await reached;
+      sim.clock.advance(10_000);
+      expect(await b.handle(second)).toEqual({ kind: 'ack' });
+      release();
+      const lost = await slow;
+      expect((lost as Error & { code?: string }).code).toBe('STALE_COMMIT');
+      // A's message comes back: the instance is no longer FAILED, so it is refused, not applied.
+      sim.send(first);
+      await sim.drain();
+      const after = await record(sim);
+      expect(after.status).toBe('SUCCEEDED');
+      expect(after.redrives?.map((r) => r.id)).toEqual(['by-b']);
+      expect(steps(after)).toEqual([
+        ['Ask', 'SUCCEEDED'],
+        ['Compute', 'FAILED'],
+        ['Compute', 'REDRIVEN'],
+        ['Compute', 'SUCCEEDED'],
+        ['Done', 'SUCCEEDED'],
+      ]);
+      expect(sim.metrics.total('RedrivesRefused')).toBe(1);
+      expect(requestIds(sim, 'Ask')).toEqual([`${INSTANCE}:Ask:1`]);
+    });
+
     describe('a process that dies mid-redrive (at every write of the redrive and of the run after it, before and after it)', () => {
       const points: [Boundary, Phase][] = [
         ['checkpoint', 'before'],
