@@ -101,6 +101,39 @@ describe('wf dlq on the embedded stack', () => {
     expect(await listJson('command')).toEqual([]);
   });
 
+  it('a START over the SQS limit (an S3 pointer) is listed with its type and redriven as the same pointer, from which the instance starts', async () => {
+    const start = {
+      type: 'START_WORKFLOW',
+      workflow_id: 'fanout_a_b_c_v1',
+      instance_id: 'dlq-large-1',
+      context: { ...SHIPMENT, notes: 'x'.repeat(300 * 1024) },
+    };
+    const message = await t.stack.orchestrator.claimCheck.offload(JSON.stringify(start));
+    expect(message.offloaded).toBe(true);
+    await t.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: t.stack.resources.commandQueue.url,
+        MessageBody: message.body,
+        MessageAttributes: message.attributes,
+      }),
+    );
+    const listed = await listUntil('command', (m) => m.some((x) => x.instanceId === 'dlq-large-1'));
+    const letter = listed.find((x) => x.instanceId === 'dlq-large-1')!;
+    expect(letter).toMatchObject({ offloaded: true, type: 'START_WORKFLOW', body: message.body });
+    expect(letter.reason).toContain('unknown workflow');
+
+    await t.upload('fanout_a_b_c_v1');
+    expect((await wf('redrive', '--queue', 'command', '--message-id', letter.messageId)).code).toBe(0);
+    // The instance started from the redriven pointer, with the whole context (its capability requests
+    // are then as large: the local stack's default mock does not read offloaded requests, so it waits).
+    const record = await t.waitFor('dlq-large-1', (r) => r.status !== 'RUNNING');
+    expect(record.workflow_id).toBe('fanout_a_b_c_v1');
+    expect(record.context.notes).toHaveLength(300 * 1024);
+    expect(await listJson('command')).not.toContainEqual(
+      expect.objectContaining({ instanceId: 'dlq-large-1' }),
+    );
+  });
+
   it('a poison reply is listed with its reason; a redrive of --all that fails again at once ends, leaving it listed', async () => {
     await t.reply('this is not JSON');
     const [poison] = await listUntil('reply', (m) => m.length === 1);
