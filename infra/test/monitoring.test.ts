@@ -1,5 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import { Capture, Match, type Template } from 'aws-cdk-lib/assertions';
+import { EmfMetrics } from '../../orchestrator/src/aws/emf-metrics';
 import { DEAD_LETTERED } from '../../orchestrator/src/aws/sqs-dead-letter';
 import { DEAD_LETTERED_METRIC } from '../src/monitoring';
 import { definitionsDir } from '../src/paths';
@@ -127,6 +128,32 @@ describe('workflows failed', () => {
     const perWorkflow = alarms().filter((a) => /-failed$/.test(a.Properties.AlarmName));
     expect(perWorkflow).toHaveLength(ids.length + 1);
     expect([...stack.monitoring.workflowFailedAlarms.keys()]).toEqual(['*', ...ids]);
+  });
+
+  it('watch the series the orchestrator publishes (its EMF line for a failed instance)', () => {
+    const lines: string[] = [];
+    new EmfMetrics(stack.names.metricsNamespace, stack.names.metricDimensions, (l) => lines.push(l)).record(
+      'WorkflowsFailed',
+      1,
+      { workflow_id: 'import_vn_memphis_v1' },
+    );
+    const emf = JSON.parse(lines[0]!) as {
+      _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][] }[] };
+    } & Record<string, unknown>;
+    const [directive] = emf._aws.CloudWatchMetrics;
+    // Each dimension set the line publishes, as the alarm names its dimensions.
+    const series = directive!.Dimensions.map((set) => set.map((name) => ({ Name: name, Value: emf[name] })));
+    for (const [alarmName, dimensions] of [
+      ['workflows-failed', series[0]],
+      ['workflow-import_vn_memphis_v1-failed', series[1]],
+    ] as const) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: `${stack.names.prefix}${alarmName}`,
+        Namespace: directive!.Namespace,
+        MetricName: 'WorkflowsFailed',
+        Dimensions: dimensions,
+      });
+    }
   });
 
   it('follow the workflow ids the stack is given', () => {
