@@ -12,12 +12,11 @@ import {
 } from '../operations/dead-letters';
 import { UsageError, type CliIo } from './cli-io';
 
-export const DLQ_USAGE = [
-  'usage: wf dlq list [--queue command|reply|<domain>] [--limit N] [--json] [--local]',
-  '       wf dlq redrive [--queue command|reply|<domain>] (--message-id ID ... | --all) [--json] [--local]',
-].join('\n');
+export const DLQ_USAGE =
+  'usage: wf dlq list|redrive [--queue command|reply|<domain>] [--limit N] [--message-id ID ... | --all] [--json] [--local]';
 
-const DLQ_HELP = `${DLQ_USAGE}
+const DLQ_HELP = `usage: wf dlq list [--queue command|reply|<domain>] [--limit N] [--json] [--local]
+       wf dlq redrive [--queue command|reply|<domain>] (--message-id ID ... | --all) [--json] [--local]
 
 Dead-lettered messages of the command queue, the reply queue and each capability domain's request queue
 (all of them unless --queue names one), with the reason each was dead-lettered.
