@@ -30,7 +30,10 @@ export interface InstanceDescription {
   }[];
   /** The error the instance ended with (FAILED), as in `wf status`. */
   readonly error: WorkflowError | null;
-  /** The last step that failed or timed out, whether or not the instance went on (a route, a retry). */
+  /**
+   * The last step that failed or timed out (an end node with `status: FAILED` is the outcome, not a failed
+   * step), whether or not the instance went on (a route, a retry).
+   */
   readonly last_failed_step: HistoryLine | null;
   /** Every step in order of completion, with its duration and its start relative to the instance's. */
   readonly history: readonly (HistoryLine & { readonly duration_ms: number; readonly offset_ms: number })[];
@@ -57,6 +60,8 @@ export async function describeInstance(
   let nodes: string[] = [...new Set(record.history.map((h) => h.node))];
   let graph: string | null = null;
   let graphError: string | null = null;
+  // An end node with `status: FAILED` records the failure's outcome, not its cause.
+  let endNodes = new Set<string>();
   try {
     const text = await port.pinnedDefinition(record.definition.sha256);
     if (text === undefined) {
@@ -65,6 +70,7 @@ export async function describeInstance(
       const { definition } = validateDefinition(record.definition.key, text);
       if (definition) {
         nodes = Object.keys(definition.nodes);
+        endNodes = new Set(nodes.filter((name) => definition.nodes[name]?.type === 'end'));
         graph = toMermaid(definition, nodeStateStyling(nodeStates(nodes, record)));
       } else {
         graphError = `pinned definition ${record.definition.sha256} is not valid`;
@@ -74,7 +80,9 @@ export async function describeInstance(
     graphError = error instanceof Error ? error.message : String(error);
   }
   const start = Date.parse(record.created_at);
-  const failedSteps = record.history.filter((h) => h.status === 'FAILED' || h.status === 'TIMED_OUT');
+  const failedSteps = record.history.filter(
+    (h) => (h.status === 'FAILED' || h.status === 'TIMED_OUT') && !endNodes.has(h.node),
+  );
   return {
     instance_id: record.instance_id,
     workflow_id: record.workflow_id,
