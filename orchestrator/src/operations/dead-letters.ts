@@ -133,20 +133,21 @@ export class DeadLetters {
    * so that moves nothing.
    */
   async list(selector?: string, { limit = 100 }: { limit?: number } = {}): Promise<DeadLetteredMessage[]> {
-    const listed: DeadLetteredMessage[] = [];
-    for (const queue of await this.queues(selector)) {
-      if (listed.length >= limit) break;
-      const url = await this.queueUrl(queue);
-      const held = new Held(this.options.sqs, url);
-      try {
-        await this.scan(url, held, () => held.size >= limit - listed.length);
-        const messages = await Promise.all(held.messages().map((m) => this.describe(queue, m)));
-        listed.push(...messages.sort(byDeadLetteredAt));
-      } finally {
-        await held.releaseAll();
-      }
-    }
-    return listed.slice(0, limit);
+    // The DLQs are read side by side: each empty one costs a long poll, and a stage has one per domain.
+    const perQueue = await settled(
+      (await this.queues(selector)).map(async (queue) => {
+        const url = await this.queueUrl(queue);
+        const held = new Held(this.options.sqs, url);
+        try {
+          await this.scan(url, held, () => held.size >= limit);
+          const messages = await Promise.all(held.messages().map((m) => this.describe(queue, m)));
+          return messages.sort(byDeadLetteredAt);
+        } finally {
+          await held.releaseAll();
+        }
+      }),
+    );
+    return perQueue.flat().slice(0, limit);
   }
 
   /**
@@ -165,8 +166,8 @@ export class DeadLetters {
     const movedBodies = new Set<string>();
     const redriven: RedriveReport['redriven'][number][] = [];
     const failed: RedriveReport['failed'][number][] = [];
-    for (const queue of await this.queues(selector)) {
-      if (wanted?.size === 0) break;
+    const redriveFrom = async (queue: DeadLetterQueue): Promise<void> => {
+      if (wanted?.size === 0) return;
       const dlqUrl = await this.queueUrl(queue);
       const held = new Held(this.options.sqs, dlqUrl);
       let sourceUrl: Promise<string> | undefined;
@@ -203,7 +204,9 @@ export class DeadLetters {
       } finally {
         await held.releaseAll();
       }
-    }
+    };
+    // Side by side, as list: the ids asked for may be in any of them.
+    await settled((await this.queues(selector)).map(redriveFrom));
     return { redriven, notFound: [...(wanted ?? [])], failed };
   }
 
@@ -446,6 +449,17 @@ function summary(
   if (workflowId !== undefined) out.workflowId = workflowId;
   if (requestId !== undefined) out.requestId = requestId;
   return out;
+}
+
+/**
+ * Promise.all that waits for every promise before it rejects (with the first reason): no queue's pass is
+ * left running, holding messages, after the call returned.
+ */
+async function settled<T>(promises: readonly Promise<T>[]): Promise<T[]> {
+  const results = await Promise.allSettled(promises);
+  const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (rejected) throw rejected.reason;
+  return results.map((r) => (r as PromiseFulfilledResult<T>).value);
 }
 
 /** When the message was sent to the queue it is on (epoch ms); NaN when SQS did not say. */
