@@ -138,10 +138,37 @@ describe('wf list on the embedded stack', () => {
     ]);
   });
 
-  it('--stuck reads the DLQs of the stack itself (empty here) without failing', async () => {
+  it('--stuck reads the DLQs of the stack itself: a START that never became an instance is listed', async () => {
+    const empty = recordingIo(__dirname);
+    expect(await listCommand(['--stuck'], empty, { target })).toBe(0);
+    expect(empty.stderr()).toBe('');
+    expect(empty.stdout()).toBe('no instances in cch-local-dev-workflow-state-table\n');
+    // A START for a workflow with no definition is dead-lettered at once, with its reason.
+    await t.start('no_such_workflow_v1', 'never-started');
+    const dlq = t.stack.resources.commandQueue.dlqUrl;
+    for (let i = 0; (await t.approximateMessages(dlq)) === 0; i++) {
+      if (i > 100) throw new Error('the START never reached the command DLQ');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
     const io = recordingIo(__dirname);
-    expect(await listCommand(['--stuck'], io, { target })).toBe(0);
-    expect(io.stderr()).toBe('');
-    expect(io.stdout()).toBe('no instances in cch-local-dev-workflow-state-table\n');
+    expect(await listCommand(['--stuck', '--json'], io, { target })).toBe(0);
+    const rows = (JSON.parse(io.stdout()) as InstancePage).instances;
+    expect(rows).toEqual([
+      expect.objectContaining({
+        instance_id: 'never-started',
+        workflow_id: 'no_such_workflow_v1',
+        status: null,
+        stuck: [
+          expect.objectContaining({
+            reason: 'DEAD_LETTERED',
+            queue: 'command',
+            message_type: 'START_WORKFLOW',
+            dead_letter_reason: expect.stringContaining('unknown workflow') as unknown,
+          }),
+        ],
+      }),
+    ]);
+    // The DLQ is left as it was (listing consumes nothing).
+    expect(await t.approximateMessages(dlq)).toBe(1);
   });
 });
