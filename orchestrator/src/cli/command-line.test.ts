@@ -1,9 +1,14 @@
 import { recordingIo } from './cli-test-io';
 import { runCommandLine } from './command-line';
 import { COMMAND_SPECS, type CommandSpec } from './command-specs';
+import { CANCEL_USAGE } from './cancel-command';
+import { DESCRIBE_USAGE } from './describe-command';
 import { DLQ_USAGE } from './dlq-command';
 import { GRAPH_USAGE } from './graph-command';
+import { LIST_USAGE } from './list-command';
+import { REDRIVE_USAGE } from './redrive-command';
 import { RUN_USAGE } from './run-command';
+import { START_USAGE } from './start-command';
 import { STATUS_USAGE } from './status-command';
 import { VALIDATE_USAGE } from './validate-command';
 
@@ -12,6 +17,11 @@ const USAGES: Record<string, string> = {
   graph: GRAPH_USAGE,
   run: RUN_USAGE,
   status: STATUS_USAGE,
+  start: START_USAGE,
+  cancel: CANCEL_USAGE,
+  redrive: REDRIVE_USAGE,
+  list: LIST_USAGE,
+  describe: DESCRIBE_USAGE,
   dlq: DLQ_USAGE,
 };
 
@@ -154,7 +164,7 @@ describe('COMMAND_SPECS', () => {
     },
   );
 
-  it('has a spec for each of these commands', () => {
-    for (const name of Object.keys(USAGES)) expect(COMMAND_SPECS[name]).toBeDefined();
+  it('has a spec for every command, and no other', () => {
+    expect(Object.keys(COMMAND_SPECS).sort()).toEqual(Object.keys(USAGES).sort());
   });
 });

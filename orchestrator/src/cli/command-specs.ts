@@ -85,6 +85,49 @@ export const COMMAND_SPECS: Readonly<Record<string, CommandSpec>> = {
     options: [{ flags: '--json', description: 'the status record as one JSON object' }, LOCAL],
     examples: ['wf status by-hand-1 --local', 'CCH_ENV=dev CCH_OWNER=alice wf status shipment-SHP-1 --json'],
   },
+  start: {
+    summary:
+      'Starts an instance: uploads the definition when given a file, sends START_WORKFLOW, prints the instance id; --wait follows it to its end.',
+    arguments: ['<file.yaml|workflow_id>'],
+    options: [
+      { flags: '--context <JSON|@file>', description: 'the START context' },
+      { flags: '--instance-id <ID>', description: 'the instance id (default: a new one)' },
+      { flags: '--wait', description: 'follow the instance until it ends; exit 0 when it SUCCEEDED' },
+      { flags: '--timeout <SECONDS>', description: 'how long --wait follows it' },
+      { flags: '--json', description: 'as JSON' },
+      LOCAL,
+    ],
+    examples: ['wf start fanout_a_b_c_v1 --context @shipment.json --local'],
+    ownHelp: true,
+  },
+  cancel: {
+    summary:
+      'Cancels a running or waiting instance; each capability it awaits gets an ASYNC_CANCELLED notice.',
+    arguments: ['<instance_id>'],
+    options: [
+      { flags: '--reason <TEXT>', description: 'why, recorded and sent to the capabilities' },
+      { flags: '--wait', description: 'wait until the instance is CANCELLED' },
+      { flags: '--timeout <SECONDS>', description: 'how long --wait waits' },
+      LOCAL,
+    ],
+    examples: ["wf cancel shipment-SHP-7 --reason 'withdrawn' --wait"],
+    ownHelp: true,
+  },
+  redrive: {
+    summary:
+      'Re-runs a FAILED instance from the step that failed, under the same id; completed steps are not run again.',
+    arguments: ['<instance_id>'],
+    options: [
+      { flags: '--reason <TEXT>', description: 'why, recorded in the history' },
+      { flags: '--by <NAME>', description: 'who, recorded in the history' },
+      { flags: '--wait', description: 'follow the instance until it ends again' },
+      { flags: '--timeout <SECONDS>', description: 'how long --wait follows it' },
+      { flags: '--json', description: 'as JSON' },
+      LOCAL,
+    ],
+    examples: ["wf redrive shipment-SHP-7 --reason 'customs endpoint fixed' --wait"],
+    ownHelp: true,
+  },
   list: {
     summary: 'Lists instances by status, workflow and start time, a page at a time, or the stuck ones.',
     arguments: [],
