@@ -3,11 +3,10 @@ import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
 import { SqsClaimCheck } from '../aws/sqs-claim-check';
 import { DynamoDbInstanceIndex } from '../aws/dynamodb-instance-index';
-import { DEFAULT_LOCAL_PORTS, localClientConfig, type LocalPorts } from '../naming/local-endpoints';
+import { localClientConfig, localPortsFromEnv } from '../naming/local-endpoints';
 import { resourceNames, type Stage } from '../naming/resource-names';
 import { DeadLetters } from '../operations/dead-letters';
 import type { InstanceQueryPort } from '../operations/operations-ports';
-import { UsageError } from './cli-io';
 
 /** Which stack an operator command reads, and the SDK settings that reach it. */
 export interface OperatorTarget {
@@ -19,12 +18,6 @@ export interface OperatorTarget {
   };
 }
 
-const PORT_VARIABLES: Record<keyof LocalPorts, string> = {
-  dynamodb: 'CCH_LOCAL_DYNAMODB_PORT',
-  sqs: 'CCH_LOCAL_SQS_PORT',
-  s3: 'CCH_LOCAL_S3_PORT',
-};
-
 /**
  * As `wf status` decides: the deployment named by CCH_ENV/CCH_OWNER (credentials, region and any
  * AWS_ENDPOINT_URL_* from the SDK's usual chain), else, or with `--local`, the embedded stack (`pnpm
@@ -35,17 +28,10 @@ export function operatorTarget(local: boolean, env: NodeJS.ProcessEnv): Operator
   if (!local && env.CCH_ENV && env.CCH_OWNER) {
     return { stage: { env: env.CCH_ENV, owner: env.CCH_OWNER }, clients: { dynamodb: {}, sqs: {}, s3: {} } };
   }
-  const ports = { ...DEFAULT_LOCAL_PORTS } as LocalPorts;
-  for (const [service, variable] of Object.entries(PORT_VARIABLES) as [keyof LocalPorts, string][]) {
-    const value = env[variable];
-    if (value === undefined || value === '') continue;
-    const port = Number(value);
-    if (!/^\d+$/.test(value) || port < 1 || port > 65535) {
-      throw new UsageError(`${variable}=${value} is not a port (1-65535)`);
-    }
-    ports[service] = port;
-  }
-  return { stage: { env: 'local', owner: env.CCH_OWNER ?? 'dev' }, clients: localClientConfig(ports) };
+  return {
+    stage: { env: 'local', owner: env.CCH_OWNER ?? 'dev' },
+    clients: localClientConfig(localPortsFromEnv(env)),
+  };
 }
 
 /** The operator queries' storage for a target (clients only: nothing is called until a query runs). */
