@@ -143,7 +143,10 @@ describe('the wf command line', () => {
     ] as const) {
       const result = await wf(...argv);
       expect(result.code).toBe(code);
-      for (const name of Object.keys(COMMANDS)) expect(result.out).toMatch(new RegExp(`\\n  ${name}\\b`));
+      for (const [name, { usage }] of Object.entries(COMMANDS)) {
+        expect(result.out).toContain(`\n  ${usage}\n`);
+        if (SPECS[name]) expect(result.out).toContain(SPECS[name].summary);
+      }
       expect(result.out).toContain("Run 'wf <command> --help'");
     }
   });

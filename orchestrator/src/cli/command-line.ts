@@ -32,7 +32,7 @@ export async function runCommandLine(
   }
   // Listing the commands for `wf` alone is a hint, not success: it exits 2, as before.
   if (name === undefined || name === 'help' || HELP_FLAGS.has(name)) {
-    program(commands, specs, io, () => undefined).outputHelp();
+    io.out(overview(commands, specs));
     return name === undefined ? USAGE_EXIT_CODE : 0;
   }
   const spec = Object.hasOwn(specs, name) ? specs[name] : undefined;
@@ -66,8 +66,8 @@ function program(
     .helpCommand(false)
     .exitOverride()
     .showSuggestionAfterError(true)
-    .configureOutput({ writeOut: (text) => io.out(text), writeErr: (text) => io.err(text) })
-    .addHelpText('after', "\nRun 'wf <command> --help' for a command's options and examples.");
+    .showHelpAfterError('(wf --help lists the commands)')
+    .configureOutput({ writeOut: (text) => io.out(text), writeErr: (text) => io.err(text) });
   for (const [name, { usage }] of Object.entries(commands)) {
     const spec = Object.hasOwn(specs, name) ? specs[name] : undefined;
     const command = wf
@@ -101,6 +101,21 @@ function program(
     }
   }
   return wf;
+}
+
+/** `wf --help`: each command's usage line and summary, then where to find more. */
+function overview(
+  commands: Readonly<Record<string, { readonly usage: string }>>,
+  specs: Readonly<Record<string, CommandSpec>>,
+): string {
+  const lines = ['wf: the workflow engine command', ''];
+  for (const [name, { usage }] of Object.entries(commands)) {
+    lines.push(`  ${usage.split('\n')[0] as string}`);
+    const spec = Object.hasOwn(specs, name) ? specs[name] : undefined;
+    if (spec) lines.push(`      ${spec.summary}`);
+  }
+  lines.push('', "Run 'wf <command> --help' for a command's options and examples.", '');
+  return lines.join('\n');
 }
 
 /** `usage: wf status <instance_id> [--json]` -> `<instance_id> [--json]`, for commander's `Usage: wf status ...`. */
