@@ -82,8 +82,9 @@ export interface MonitoringProps {
 /**
  * Alarms on what needs a human: workflows that failed (each deployed workflow, and all of them), waits
  * overdue and instances stuck (from the scheduled stuck check), any message dead-lettered or sitting in any
- * DLQ, commands or replies waiting too long, orchestrator errors and throttles. Every alarm notifies one SNS topic, on alarm and on recovery. A dashboard shows the
- * workflows' own metrics (EMF) beside queue depths, dead-letter reasons and Lambda health.
+ * DLQ, commands or replies waiting too long, orchestrator errors and throttles. Every alarm notifies one
+ * SNS topic, on alarm and on recovery. A dashboard shows the workflows' own metrics (EMF) beside queue
+ * depths, dead-letter reasons and Lambda health.
  */
 export class Monitoring extends Construct {
   public readonly alarms: cloudwatch.Alarm[] = [];

@@ -48,7 +48,7 @@ export function instanceFilterPattern(instanceId: string): string {
 }
 
 export interface CloudWatchLogSourceOptions {
-  /** How far back the first poll reads (lines logged just before run-test started following). @default 60 s */
+  /** How far back the first poll reads (lines logged just before following began). @default 60 s */
   readonly initialLookbackMs?: number;
   /**
    * Each poll re-reads from this long before the newest event seen. CloudWatch Logs makes an event

@@ -84,7 +84,10 @@ export interface RedriveReport {
 export interface DeadLettersOptions {
   readonly sqs: SQSClient;
   readonly stage: Stage;
-  /** Resolves offloaded bodies, so their type and instance are shown too. @default none (shown as offloaded) */
+  /**
+   * Resolves offloaded bodies, so their type and instance are shown too.
+   * @default none (such a message is shown as offloaded)
+   */
   readonly claimCheck?: SqsClaimCheck;
   /**
    * How long a message received while listing or searching stays hidden from other readers of the DLQ. It
@@ -302,7 +305,7 @@ export class DeadLetters {
     };
   }
 
-  /** Domains with a request DLQ in this stage, from the queue names (`...-capability-<domain>-request-dlq`). */
+  /** Domains with a request DLQ in this stage, from queue names (`...-capability-<domain>-request-dlq`). */
   private async capabilityDomains(): Promise<string[]> {
     const prefix = `${this.names.prefix}capability-`;
     const suffix = '-request-dlq';
@@ -409,7 +412,7 @@ class Held {
   }
 }
 
-/** The attributes a redriven copy carries: the received ones, in the shape SendMessage takes, less the stripped. */
+/** What a redriven copy carries: the received attributes as SendMessage takes them, less the stripped. */
 export function redriveAttributes(
   attributes: Record<string, MessageAttributeValue> | undefined,
 ): SdkMessageAttributes {

@@ -4,7 +4,7 @@ import { DEFAULT_STUCK_AFTER_MS, findStuckInstances } from './stuck-instances';
 
 /** The gauges the scheduled stuck check publishes (namespace `names.metricsNamespace`, env and owner). */
 export const STUCK_CHECK_METRICS = {
-  /** Open waits whose deadline passed more than `stuckAfterMs` ago (their timer was lost or keeps failing). */
+  /** Open waits whose deadline passed over `stuckAfterMs` ago (their timer was lost or keeps failing). */
   waitsOverdue: 'WaitsOverdue',
   /** Live instances that cannot move on their own: an overdue wait, or RUNNING with no activity. */
   instancesStuck: 'InstancesStuck',
