@@ -168,49 +168,4 @@ export const COMMAND_SPECS: Readonly<Record<string, CommandSpec>> = {
     examples: ['wf dlq list --local', 'wf dlq redrive --queue command --message-id 3f1c...'],
     ownHelp: true,
   },
-  start: {
-    summary:
-      'Starts an instance of a definition file (validated and uploaded first) or of a workflow_id in the bucket; prints its id.',
-    arguments: ['<file.yaml|workflow_id>'],
-    options: [
-      { flags: '--context <JSON|@file>', description: 'the start context (default {})' },
-      { flags: '--instance-id <ID>', description: 'the instance id (default: a new UUID)' },
-      { flags: '--wait', description: 'follow it to its end; exit 0 only if it SUCCEEDED' },
-      { flags: '--timeout <SECONDS>', description: 'how long --wait follows (default 600)' },
-      { flags: '--json', description: 'as JSON' },
-      LOCAL,
-    ],
-    examples: [
-      'wf start workflow-definitions/import_vn_memphis_v1.yaml --context @shipment.json --wait',
-      'wf start fanout_a_b_c_v1 --context \'{"shipmentId":"SHP-7"}\' --instance-id shipment-SHP-7 --local',
-    ],
-    ownHelp: true,
-  },
-  cancel: {
-    summary:
-      'Cancels a RUNNING or WAITING instance; the capabilities it awaited get an ASYNC_CANCELLED notice.',
-    arguments: ['<instance_id>'],
-    options: [
-      { flags: '--reason <TEXT>', description: 'why' },
-      { flags: '--wait', description: 'wait until it is CANCELLED' },
-      { flags: '--timeout <SECONDS>', description: 'how long --wait waits (default 120)' },
-      LOCAL,
-    ],
-    examples: ["wf cancel shipment-SHP-7 --reason 'withdrawn by the customer' --wait"],
-    ownHelp: true,
-  },
-  redrive: {
-    summary: 'Re-runs a FAILED instance from the step that failed; completed steps are not run again.',
-    arguments: ['<instance_id>'],
-    options: [
-      { flags: '--reason <TEXT>', description: 'why (recorded in the history)' },
-      { flags: '--by <NAME>', description: 'who (recorded in the history; default: your user name)' },
-      { flags: '--wait', description: 'follow the redriven run; exit 0 only if it SUCCEEDED' },
-      { flags: '--timeout <SECONDS>', description: 'how long --wait follows (default 600)' },
-      { flags: '--json', description: 'as JSON' },
-      LOCAL,
-    ],
-    examples: ["wf redrive shipment-SHP-7 --reason 'customs endpoint fixed' --by alice --wait"],
-    ownHelp: true,
-  },
 };
