@@ -31,8 +31,9 @@ with who, when and why. Fix the cause first (the capability, its data), then red
   --local     the embedded stack of \`pnpm local\` (CCH_LOCAL_*_PORT), not CCH_ENV/CCH_OWNER's deployment
 
 Refused (exit 1, nothing sent) when the instance is not FAILED, or failed before its first step. The
-orchestrator also refuses, with a log line and the RedrivesRefused metric, a failure inside a parallel
-branch or at an end node.
+orchestrator also refuses, with a log line and the RedrivesRefused metric, a failure at an end node, and a
+failed parallel branch that had completed a step (branches run again from their start). Of a parallel,
+the branches that did not complete run again; the completed ones do not.
 
 examples:
   wf redrive shipment-SHP-7 --reason 'customs endpoint fixed' --wait

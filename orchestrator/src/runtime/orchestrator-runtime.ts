@@ -8,7 +8,7 @@ import type { WorkflowDefinition } from '../definition/workflow-schema';
 import { compileWorkflow, type CompiledWorkflow } from '../graph/compile-workflow';
 import { RESUME_TARGET_KEY, type ResumeTarget } from '../graph/resume-target';
 import { BranchStructure } from '../graph/branch-structure';
-import { BRANCH_NODE_PREFIX, waitNodeName } from '../graph/routing';
+import { BRANCH_NODE_PREFIX, branchNodeName, joinGateName, waitNodeName } from '../graph/routing';
 import type { Clock, EngineDependencies } from '../graph/engine-dependencies';
 import type {
   HistoryEntry,
@@ -581,16 +581,27 @@ export class OrchestratorRuntime {
       );
       return ack('redrive refused');
     }
-    const { node, head, asNode } = from;
+    const { node, head, asNode, goto, completedBranches } = from;
     const at = this.now();
     const by = message.by ?? 'unknown';
     const reason = message.reason ?? null;
     const graph = await this.graphFor(current);
-    await graph.updateState(
+    // One superstep: the fork's writes. Branches that completed are written as having run again (their
+    // runners' writes to the join's barrier), so the join waits only for the branches that run again.
+    await graph.bulkUpdateState(
       { configurable: { thread_id: current.instance_id, checkpoint_ns: '', checkpoint_id: head } },
-      // `outcome` keeps its first value through its reducer: only an Overwrite clears it.
-      new Command({ update: { outcome: new Overwrite(null), last_error: null }, goto: node }),
-      asNode,
+      [
+        {
+          updates: [
+            ...completedBranches.map((runner) => ({ asNode: runner, values: {} })),
+            {
+              asNode,
+              // `outcome` keeps its first value through its reducer: only an Overwrite clears it.
+              values: new Command({ update: { outcome: new Overwrite(null), last_error: null }, goto }),
+            },
+          ],
+        },
+      ],
     );
     const redrive: RedriveRecord = { id: redriveId, at, by, reason, node, from_checkpoint: head };
     this.report(current.instance_id).history.push({
@@ -614,13 +625,25 @@ export class OrchestratorRuntime {
   }
 
   /**
-   * Where a redrive of `record` starts: the failed node, the FAILED head to fork, and the node the fork
-   * is written as (one with no edges of its own, so only the `goto` decides what runs next); or why the
-   * instance cannot be redriven.
+   * Where a redrive of `record` starts, or why the instance cannot be redriven: the failed node, the
+   * FAILED head to fork, the node the fork is written as (one with no edges of its own, so only `goto`
+   * decides what runs next), where it goes, and the runners of the parallel branches that completed.
+   *
+   * A step that failed inside a parallel branch: the branches that did not complete (the failed one, and
+   * siblings stopped because of it) run again from their first node, the completed ones do not, and the
+   * join runs once after them. Refused when that would run a completed step again (a branch to re-run
+   * completed a step before it stopped) or the parallel is nested.
    */
-  private async redriveStart(
-    record: InstanceRecord,
-  ): Promise<{ node: string; head: string; asNode: string } | { refused: string }> {
+  private async redriveStart(record: InstanceRecord): Promise<
+    | {
+        node: string;
+        head: string;
+        asNode: string;
+        goto: string | string[];
+        completedBranches: string[];
+      }
+    | { refused: string }
+  > {
     if (record.status !== 'FAILED') {
       return { refused: `the instance is ${record.status}; only a FAILED instance can be redriven` };
     }
@@ -638,14 +661,46 @@ export class OrchestratorRuntime {
       return { refused: `its failure names '${node}', which is no node of the definition` };
     }
     if (kind === 'end') return { refused: `it ended at its end node '${node}': no step failed` };
-    const enclosing = new BranchStructure(definition).enclosing(node);
-    if (enclosing.length > 0) {
-      return {
-        refused: `the failed step '${node}' runs in a branch of parallel '${enclosing[0]?.parallel ?? '?'}'; redriving a failed branch is not supported`,
-      };
+    const structure = new BranchStructure(definition);
+    const enclosing = structure.enclosing(node);
+    if (enclosing.length === 0) {
+      // An async_request is two nodes: the fork is written as its waiting half, which routes by `goto` only.
+      const asNode = kind === 'async_request' ? waitNodeName(node) : node;
+      return { node, head, asNode, goto: node, completedBranches: [] };
     }
-    // An async_request is two nodes: the fork is written as its waiting half, which routes by `goto` only.
-    return { node, head, asNode: kind === 'async_request' ? waitNodeName(node) : node };
+    const parallel = enclosing[0]?.parallel ?? '';
+    const parallelNode = definition.nodes[parallel];
+    if (enclosing.length > 1 || parallelNode?.type !== 'parallel') {
+      return { refused: `the failed step '${node}' runs in nested parallels; redriving it is not supported` };
+    }
+    // What each branch did since the parallel last started, from the whole history.
+    const history = (await this.options.instances.get(record.instance_id))?.history ?? [];
+    const started = history.map((h) => h.node).lastIndexOf(parallel);
+    const rerun: string[] = [];
+    const completed: string[] = [];
+    for (const branch of parallelNode.branches) {
+      const nodes = new Set(structure.nodesIn({ kind: 'branch', parallel, branch }));
+      const ran = history.slice(started + 1).filter((h) => nodes.has(h.node));
+      if (ran.at(-1)?.status === 'SUCCEEDED') {
+        completed.push(branch);
+        continue;
+      }
+      const done = ran.find((h) => h.status === 'SUCCEEDED');
+      if (done) {
+        return {
+          refused: `branch '${branch}' of parallel '${parallel}' completed '${done.node}' before it stopped, and a branch runs again from its start; redriving it would run that step again`,
+        };
+      }
+      rerun.push(branch);
+    }
+    return {
+      node,
+      head,
+      // The gate routes by `goto` only, and runs again once the branches run again have ended.
+      asNode: joinGateName(parallel),
+      goto: rerun.map((branch) => branchNodeName(parallel, branch)),
+      completedBranches: completed.map((branch) => branchNodeName(parallel, branch)),
+    };
   }
 
   private async resume(

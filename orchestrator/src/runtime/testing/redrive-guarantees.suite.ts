@@ -6,6 +6,7 @@ import type { InstanceRecord } from '../instance-record';
 import type { RedriveWorkflow } from '../messages';
 import { WorkflowSimulation, type SimulationOptions } from '../memory/workflow-simulation';
 import type { RecordingLogger } from '../memory/recording-ports';
+import { exampleText, SHIPMENT_CONTEXT } from './example-workflows';
 import { CrashPlan, type Boundary, type Phase } from './fault-injection';
 
 const INSTANCE = 'inst-1';
@@ -66,6 +67,15 @@ const B_FAILS_ONCE: CapabilityMocks = {
   ],
 };
 
+const CRASH_POINTS: [Boundary, Phase][] = [
+  ['checkpoint', 'before'],
+  ['checkpoint', 'after'],
+  ['dispatch', 'before'],
+  ['dispatch', 'after'],
+  ['save', 'before'],
+  ['save', 'after'],
+];
+
 const REDRIVE: RedriveWorkflow = {
   type: 'REDRIVE_WORKFLOW',
   instance_id: INSTANCE,
@@ -100,6 +110,30 @@ export function describeRedriveGuarantees(
   const failedThreeSteps = async (options: SimulationOptions = {}) => {
     const sim = await simulation({ mocks: B_FAILS_ONCE, ...options });
     start(sim, THREE_STEPS, 'three_steps_v1', { shipmentId: 'SHP-1' });
+    await sim.drain();
+    return sim;
+  };
+
+  /** The fan-out FAILED by B1 (after B2 completed), B3 stopped; both answer on their next request. */
+  const failedFanOut = async (options: SimulationOptions = {}) => {
+    const sim = await simulation({
+      mocks: {
+        'duty#valuation': { outputs: { b2_result: 'duties' } },
+        'classify#goods': [
+          { status: 'FAILURE', error: { code: 'CLASSIFY_DOWN', message: 'no' }, delay: '1m' },
+          { outputs: { b1_result: 'classified' } },
+        ],
+        'licence#check': [{ delay: '10m' }, { outputs: { b3_result: 'licensed' } }],
+      },
+      ...options,
+    });
+    sim.definitions.put('fanout_a_b_c_v1.yaml', exampleText('fanout_a_b_c_v1'));
+    sim.send({
+      type: 'START_WORKFLOW',
+      workflow_id: 'fanout_a_b_c_v1',
+      instance_id: INSTANCE,
+      context: SHIPMENT_CONTEXT,
+    });
     await sim.drain();
     return sim;
   };
@@ -362,6 +396,93 @@ nodes:
       ).toBe("REDRIVE_WORKFLOW refused: it ended at its end node 'Rejected': no step failed");
     });
 
+    it('a step that failed in a parallel branch: the failed and the stopped branches run again, the completed one does not, the join runs once', async () => {
+      const sim = await failedFanOut();
+      const failed = await record(sim);
+      expect([failed.status, failed.error?.code, failed.error?.node]).toEqual([
+        'FAILED',
+        'CLASSIFY_DOWN',
+        'Task_B1',
+      ]);
+      expect(steps(failed)).toEqual(
+        expect.arrayContaining([
+          ['Task_B2', 'SUCCEEDED'],
+          ['Task_B1', 'FAILED'],
+          ['Task_B3', 'CANCELLED'],
+        ]),
+      );
+
+      sim.send(REDRIVE);
+      await sim.drain();
+
+      const after = await record(sim);
+      expect(after.status).toBe('SUCCEEDED');
+      expect(after.output).toMatchObject({
+        b1_result: 'classified',
+        b2_result: 'duties',
+        b3_result: 'licensed',
+      });
+      expect(requestIds(sim, 'Task_A')).toHaveLength(1);
+      expect(requestIds(sim, 'Task_B2')).toEqual([`${INSTANCE}:Task_B2:1`]);
+      expect(requestIds(sim, 'Task_B1')).toEqual([`${INSTANCE}:Task_B1:1`, `${INSTANCE}:Task_B1:2`]);
+      expect(requestIds(sim, 'Task_B3')).toEqual([`${INSTANCE}:Task_B3:1`, `${INSTANCE}:Task_B3:2`]);
+      expect(requestIds(sim, 'Task_C')).toHaveLength(1);
+      const redriven = steps(after).slice(steps(after).findIndex(([, status]) => status === 'REDRIVEN'));
+      expect(redriven[0]).toEqual(['Task_B1', 'REDRIVEN']);
+      expect(redriven.slice(1).sort()).toEqual(
+        [
+          ['Task_B1', 'SUCCEEDED'],
+          ['Task_B3', 'SUCCEEDED'],
+          ['Task_C', 'SUCCEEDED'],
+          ['Done', 'SUCCEEDED'],
+        ].sort(),
+      );
+      expect(sim.deadLetters).toEqual([]);
+    });
+
+    it('a failed branch that had completed a step before its failure is refused: re-running it would run that step again', async () => {
+      const sim = await simulation({
+        mocks: { 'beta#op': { status: 'FAILURE', error: { code: 'X', message: 'no' } } },
+      });
+      start(
+        sim,
+        `
+workflow_name: two-step branch
+workflow_id: two_step_branch_v1
+entry_point: Split
+nodes:
+  Split: { type: parallel, branches: [First_A, Other], join: Done }
+  First_A:
+    type: async_request
+    capability_id: 'alpha#op'
+    on_response: Then_B
+    timeout: 1h
+  Then_B:
+    type: async_request
+    capability_id: 'beta#op'
+    on_response: Done
+    timeout: 1h
+  Other:
+    type: async_request
+    capability_id: 'gamma#op'
+    on_response: Done
+    timeout: 1h
+  Done: { type: end }
+`,
+        'two_step_branch_v1',
+      );
+      await sim.drain();
+      expect((await record(sim)).error?.node).toBe('Then_B');
+      expect(await sim.runtime.handle(REDRIVE, 'm-1')).toEqual({ kind: 'ack', note: 'redrive refused' });
+      const refusal = (sim.logger as RecordingLogger).lines.find((l) =>
+        l.message.startsWith('REDRIVE_WORKFLOW refused'),
+      );
+      expect(refusal?.message).toBe(
+        "REDRIVE_WORKFLOW refused: branch 'First_A' of parallel 'Split' completed 'First_A' before it stopped, and a branch runs again from its start; redriving it would run that step again",
+      );
+      expect((await record(sim)).status).toBe('FAILED');
+    });
+
     it('two redrives raced by two workers (a lease shorter than the step, clocks 5 minutes apart): exactly one is applied', async () => {
       let calls = 0;
       let entered: () => void = () => undefined;
@@ -414,14 +535,6 @@ nodes:
     });
 
     describe('a process that dies mid-redrive (at every write of the redrive and of the run after it, before and after it)', () => {
-      const points: [Boundary, Phase][] = [
-        ['checkpoint', 'before'],
-        ['checkpoint', 'after'],
-        ['dispatch', 'before'],
-        ['dispatch', 'after'],
-        ['save', 'before'],
-        ['save', 'after'],
-      ];
       // Passes through each boundary up to the failure, and up to the end of the redriven run.
       const failedAt = new Map<Boundary, number>();
       const endedAt = new Map<Boundary, number>();
@@ -436,7 +549,7 @@ nodes:
         for (const b of ['checkpoint', 'dispatch', 'save'] as const) endedAt.set(b, counter.passes(b));
       });
 
-      it.each(points)(
+      it.each(CRASH_POINTS)(
         'dies %s, %s the write: the redrive is applied once and the instance SUCCEEDS',
         async (boundary, phase) => {
           const from = (failedAt.get(boundary) ?? 0) + 1;
@@ -472,6 +585,57 @@ nodes:
               [`${INSTANCE}:Step_B:1`, `${INSTANCE}:Step_B:2`],
             ]);
             expect([where, after.redrives?.length, sim.deadLetters]).toEqual([where, 1, []]);
+          }
+        },
+      );
+    });
+
+    describe('a process that dies mid-redrive of a failed parallel branch (every write, before and after it)', () => {
+      const failedAt = new Map<Boundary, number>();
+      const endedAt = new Map<Boundary, number>();
+
+      beforeAll(async () => {
+        const counter = new CrashPlan('checkpoint', 'before', Number.POSITIVE_INFINITY);
+        const sim = await failedFanOut({ decorate: counter.decorate });
+        for (const b of ['checkpoint', 'dispatch', 'save'] as const) failedAt.set(b, counter.passes(b));
+        sim.send(REDRIVE);
+        await sim.drain();
+        expect((await record(sim)).status).toBe('SUCCEEDED');
+        for (const b of ['checkpoint', 'dispatch', 'save'] as const) endedAt.set(b, counter.passes(b));
+      });
+
+      it.each(CRASH_POINTS)(
+        'dies %s, %s the write: the redrive is applied once and the fan-out SUCCEEDS',
+        async (boundary, phase) => {
+          const from = (failedAt.get(boundary) ?? 0) + 1;
+          const to = endedAt.get(boundary) ?? 0;
+          expect(to).toBeGreaterThan(from);
+          for (let occurrence = from; occurrence <= to; occurrence++) {
+            const plan = new CrashPlan(boundary, phase, occurrence);
+            const sim = await failedFanOut({ decorate: plan.decorate });
+            expect((await record(sim)).status).toBe('FAILED');
+            sim.send(REDRIVE);
+            await sim.drain();
+            const where = `${phase} ${boundary} #${occurrence}`;
+            const after = await record(sim);
+            expect([where, plan.crashed, sim.deaths, after.status]).toEqual([where, true, 1, 'SUCCEEDED']);
+            const runs = (node: string, status: string) =>
+              after.history.filter((h) => h.node === node && h.status === status).length;
+            expect([
+              where,
+              runs('Task_B1', 'REDRIVEN'),
+              runs('Task_B2', 'SUCCEEDED'),
+              runs('Task_C', 'SUCCEEDED'),
+            ]).toEqual([where, 1, 1, 1]);
+            expect([where, [...new Set(requestIds(sim, 'Task_B2'))]]).toEqual([
+              where,
+              [`${INSTANCE}:Task_B2:1`],
+            ]);
+            expect([where, [...new Set(requestIds(sim, 'Task_B1'))]]).toEqual([
+              where,
+              [1, 2].map((v) => `${INSTANCE}:Task_B1:${v}`),
+            ]);
+            expect([where, sim.deadLetters]).toEqual([where, []]);
           }
         },
       );
