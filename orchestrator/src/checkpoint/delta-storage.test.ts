@@ -1,11 +1,4 @@
-import type {
-  BatchGetItemCommandOutput,
-  BatchWriteItemCommandInput,
-  DynamoDBClient,
-  GetItemCommandOutput,
-  PutItemCommandInput,
-  QueryCommandOutput,
-} from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { RunnableConfig } from '@langchain/core/runnables';
 import { Annotation, Command, END, MemorySaver, START, StateGraph, interrupt } from '@langchain/langgraph';
 import {
@@ -15,13 +8,18 @@ import {
   type CheckpointMetadata,
   type CheckpointTuple,
 } from '@langchain/langgraph-checkpoint';
+import {
+  meterCheckpointClient,
+  type CheckpointMeter,
+  type CheckpointTotals as Totals,
+} from '../../test/support/checkpoint-meter';
 import { startDynalite, type DynaliteServer } from '../../test/support/dynalite-server';
 import { scanTable } from '../../test/support/table-items';
 import { injectWriteFaults, SimulatedCrash } from '../../test/support/write-fault-injector';
 import { createCheckpointTable } from './create-checkpoint-table';
 import { DynamoDBSaver, type DynamoDBSaverOptions } from './dynamodb-saver';
 import { CHUNK_BYTES } from './item-chunking';
-import { MAX_ITEM_BYTES, itemSizeBytes, writeUnits, type Item } from './item-size';
+import { MAX_ITEM_BYTES, itemSizeBytes, type Item } from './item-size';
 import { DEFAULT_DELTA_LIMITS } from './value-deltas';
 
 /*
@@ -37,13 +35,13 @@ const serde = new JsonPlusSerializer();
 
 let server: DynaliteServer;
 let client: DynamoDBClient;
-let meter: Meter;
+let meter: CheckpointMeter;
 let tableCount = 0;
 
 beforeAll(async () => {
   server = await startDynalite();
   client = server.createClient();
-  meter = meterClient(client);
+  meter = meterCheckpointClient(client);
 });
 
 afterAll(async () => {
@@ -52,66 +50,8 @@ afterAll(async () => {
 
 /* ------------------------------------------------------------------------------------------------------ */
 
-interface Totals {
-  itemsWritten: number;
-  bytesWritten: number;
-  writeUnits: number;
-  /** Items returned by GetItem and BatchGetItem (values and chunks fetched by reference). */
-  itemsFetched: number;
-  /** Items returned by Query. */
-  itemsQueried: number;
-}
-
-interface Meter {
-  totals(): Totals;
-}
-
-function meterClient(target: DynamoDBClient): Meter {
-  const totals: Totals = {
-    itemsWritten: 0,
-    bytesWritten: 0,
-    writeUnits: 0,
-    itemsFetched: 0,
-    itemsQueried: 0,
-  };
-  const wrote = (item: Item | undefined) => {
-    if (item === undefined) return;
-    totals.itemsWritten += 1;
-    totals.bytesWritten += itemSizeBytes(item);
-    totals.writeUnits += writeUnits(item);
-  };
-  target.middlewareStack.add(
-    (next, context) => async (args) => {
-      const command = context.commandName ?? '';
-      if (command === 'PutItemCommand') wrote((args.input as PutItemCommandInput).Item);
-      if (command === 'BatchWriteItemCommand') {
-        const input = args.input as BatchWriteItemCommandInput;
-        for (const request of Object.values(input.RequestItems ?? {}).flat()) wrote(request.PutRequest?.Item);
-      }
-      const result = await next(args);
-      const output = result.output as unknown;
-      if (command === 'GetItemCommand' && (output as GetItemCommandOutput).Item) totals.itemsFetched += 1;
-      if (command === 'BatchGetItemCommand') {
-        const responses = (output as BatchGetItemCommandOutput).Responses ?? {};
-        totals.itemsFetched += Object.values(responses).flat().length;
-      }
-      if (command === 'QueryCommand')
-        totals.itemsQueried += (output as QueryCommandOutput).Items?.length ?? 0;
-      return result;
-    },
-    { step: 'initialize', name: 'deltaTestMeter' },
-  );
-  return { totals: () => ({ ...totals }) };
-}
-
 async function measured<T>(work: () => Promise<T>): Promise<{ result: T; cost: Totals }> {
-  const before = meter.totals();
-  const result = await work();
-  const after = meter.totals();
-  const cost = Object.fromEntries(
-    Object.entries(after).map(([key, value]) => [key, value - before[key as keyof Totals]]),
-  ) as unknown as Totals;
-  return { result, cost };
+  return meter.measured(work);
 }
 
 async function newTable(): Promise<string> {

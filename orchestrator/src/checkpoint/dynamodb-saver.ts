@@ -15,9 +15,13 @@ import {
   type SerializerProtocol,
 } from '@langchain/langgraph-checkpoint';
 import { isDeepStrictEqual } from 'node:util';
+import { BODY_SHAPE } from './body-entries';
+import { appendsToChain, rebasesOnWhole } from './body-deltas';
+import { ChainReader, FetchedItems, type KnownChain, type LinkRef, type ValueRequest } from './chain-reader';
 import { groupCheckpointItems, type CheckpointGroup } from './checkpoint-groups';
+import { compressEnvelope } from './envelope-compression';
 import { CheckpointConfigError, CheckpointCorruptError, CheckpointWriteConflictError } from './errors';
-import { joinChunks, placeValues } from './item-chunking';
+import { placeValues, splitIntoChunks } from './item-chunking';
 import type { Item } from './item-size';
 import { KnownValue, KnownValues } from './known-values';
 import { isUpsert, mergeTaskWrites, sortPendingWrites, writeIndex } from './pending-writes';
@@ -31,12 +35,9 @@ import {
   checkpointItem,
   checkpointRecordFrom,
   checkpointSortKey,
-  chunkDataFrom,
   chunkItem,
-  chunkSortKey,
   decodeEnvelope,
   encodeEnvelope,
-  inlineValuesFrom,
   itemKey,
   namespacePrefix,
   olderThanBound,
@@ -58,6 +59,7 @@ import {
 import { CheckpointTable, type SortKeyCondition } from './table-io';
 import {
   LocationCache,
+  bodyLocationOf,
   locationsOf,
   needsParentLocations,
   planCarryOver,
@@ -66,11 +68,10 @@ import {
 import {
   DEFAULT_DELTA_LIMITS,
   JSON_SERDE_TYPE,
-  applyDelta,
-  decodeDelta,
   diffEntries,
+  composeDeltas,
+  encodeDelta,
   objectEntriesOf,
-  objectPayload,
   planDelta,
   type DeltaLimits,
   type DeltaLink,
@@ -89,10 +90,15 @@ export interface DynamoDBSaverTtl {
   readonly refreshAfterSeconds?: number;
 }
 
-/** How changed JSON object values are stored as deltas (value-deltas.ts); every field has a default. */
+/**
+ * How changed JSON object values, and checkpoint bodies, are stored as deltas (value-deltas.ts,
+ * body-deltas.ts); every field has a default.
+ */
 export interface DynamoDBSaverDeltaOptions extends Partial<DeltaLimits> {
   /** Memory for the recently read or written values deltas are computed against (default 32 MiB). */
   readonly cacheBytes?: number;
+  /** Memory for the recently read or written checkpoint bodies (default 16 MiB: 100 KB at 500 nodes). */
+  readonly bodyCacheBytes?: number;
 }
 
 export interface DynamoDBSaverOptions {
@@ -107,7 +113,10 @@ export interface DynamoDBSaverOptions {
   readonly serde?: SerializerProtocol;
   /** Expire a thread's items; without it items live until `deleteThread`. */
   readonly ttl?: DynamoDBSaverTtl;
-  /** Store a changed JSON object value as what changed in it (default), or always whole (`false`). */
+  /**
+   * Store a changed JSON object value, and the checkpoint body, as what changed in it (default), or always
+   * whole (`false`).
+   */
   readonly deltas?: DynamoDBSaverDeltaOptions | false;
 }
 
@@ -115,18 +124,24 @@ export interface DynamoDBSaverOptions {
 const MAX_MERGE_ATTEMPTS = 5;
 /** Items per page when looking for the latest checkpoint: its task items, then the checkpoint item. */
 const LATEST_PAGE_SIZE = 16;
+/** Memory a listing keeps the items it fetched in, for the chains of the next checkpoints it lists. */
+const LISTING_CACHE_BYTES = 8 * 1024 * 1024;
 
 const BODY = Symbol('checkpoint body');
 const METADATA = Symbol('checkpoint metadata');
 type Slot = string | typeof BODY | typeof METADATA;
+/** The key of checkpoint bodies in their own KnownValues. */
+const BODY_KEY = 'body';
 
 /**
  * LangGraph checkpointer on one DynamoDB table, without transactions. The storage layout and its
  * invariants are in storage-layout.ts; this class only orders the reads and writes:
  * - `put` writes the chunks of large values, then the checkpoint item, which is the commit point; a changed
- *   JSON object value it knows the previous value of is stored as a delta over it (value-deltas.ts);
+ *   JSON object value it knows the previous value of is stored as a delta over it (value-deltas.ts), and so
+ *   is the checkpoint body when it knows the parent's (body-deltas.ts);
  * - `putWrites` writes a task's writes as one item (chunks first), merged by LangGraph's rules;
- * - reads are strongly consistent and see a checkpoint whole, or not at all.
+ * - reads are strongly consistent and see a checkpoint whole, or not at all; they fetch only the links of
+ *   chains this process does not already know (chain-reader.ts).
  */
 export class DynamoDBSaver extends BaseCheckpointSaver {
   private readonly table: CheckpointTable;
@@ -134,6 +149,8 @@ export class DynamoDBSaver extends BaseCheckpointSaver {
   private readonly locations = new LocationCache();
   private readonly deltaLimits: DeltaLimits | undefined;
   private readonly knownValues: KnownValues;
+  private readonly knownBodies: KnownValues;
+  private readonly reader: ChainReader;
 
   constructor(options: DynamoDBSaverOptions) {
     super(options.serde);
@@ -149,15 +166,18 @@ export class DynamoDBSaver extends BaseCheckpointSaver {
     this.ttl = options.ttl;
     const deltas = options.deltas ?? {};
     if (deltas !== false) {
-      const { cacheBytes, ...limits } = deltas;
+      const { cacheBytes, bodyCacheBytes, ...limits } = deltas;
       this.deltaLimits = { ...DEFAULT_DELTA_LIMITS, ...definedFields(limits) };
       if (!(this.deltaLimits.maxLinks >= 1) || !(this.deltaLimits.maxChainFraction > 0)) {
         throw new CheckpointConfigError('deltas.maxLinks must be at least 1 and maxChainFraction positive');
       }
       this.knownValues = new KnownValues(cacheBytes);
+      this.knownBodies = new KnownValues(bodyCacheBytes ?? 16 * 1024 * 1024);
     } else {
       this.knownValues = new KnownValues(0, 0);
+      this.knownBodies = new KnownValues(0, 0);
     }
+    this.reader = new ChainReader(this.table, this.serde);
   }
 
   async getTuple(config: RunnableConfig): Promise<CheckpointTuple | undefined> {
@@ -190,16 +210,20 @@ export class DynamoDBSaver extends BaseCheckpointSaver {
     const beforeId = before ? getCheckpointId(before) || undefined : undefined;
 
     let remaining = limit;
+    // The checkpoints listed share most of their chains' links: each is fetched once per listing.
+    const fetched = new FetchedItems(LISTING_CACHE_BYTES);
     for await (const group of this.liveGroups(this.listItems(threadId, ns, checkpointId, beforeId, limit))) {
       const record = group.checkpoint;
       if (ns !== undefined && record.ns !== ns) continue;
       if (checkpointId !== undefined && record.checkpointId !== checkpointId) continue;
       if (beforeId !== undefined && !(record.checkpointId < beforeId)) continue;
       if (filter !== undefined && Object.keys(filter).length > 0) {
-        const [metadata] = await this.load(record.threadId, record.ns, [[{ stored: record.metadata }]]);
+        const [metadata] = await this.reader.load(record.threadId, record.ns, [
+          { links: [{ stored: record.metadata }] },
+        ]);
         if (!matchesFilter(metadata?.value, filter)) continue;
       }
-      yield await this.assembleTuple(group, false);
+      yield await this.assembleTuple(group, false, fetched);
       if (remaining !== undefined && --remaining <= 0) return;
     }
   }
@@ -237,8 +261,15 @@ export class DynamoDBSaver extends BaseCheckpointSaver {
       }
     }
 
-    const envelopes = new Map<Slot, Uint8Array>([
-      [BODY, await this.serialize(body)],
+    const bodyPlan = this.planBody(threadId, ns, parentId, await this.serialize(body), refreshBefore);
+    // A large body link (a whole body, a rebased delta) gets an item of its own: the checkpoint items that
+    // values and later body deltas are read from stay small (storage-layout).
+    const ownBodyItem =
+      this.deltaLimits !== undefined && bodyPlan.stored.byteLength >= this.deltaLimits.minBodyBytes
+        ? splitIntoChunks(threadId, bodyPlan.stored, expiresAt)
+        : undefined;
+    const envelopes = new Map<Slot, Uint8Array | ChunkedValue>([
+      [BODY, ownBodyItem?.ref ?? bodyPlan.stored],
       [METADATA, await this.serialize(metadata)],
     ]);
     const bases = new Map<string, ValueLocation>();
@@ -265,6 +296,7 @@ export class DynamoDBSaver extends BaseCheckpointSaver {
       checkpointId: checkpoint.id,
       ...(parentId !== undefined ? { parentId } : {}),
       checkpoint: placed.get(BODY) as StoredValue,
+      ...(bodyPlan.base !== undefined ? { bodyBase: bodyPlan.base } : {}),
       metadata: placed.get(METADATA) as StoredValue,
       values: new Map([...toStore].map((channel) => [channel, placed.get(channel) as StoredValue])),
       bases,
@@ -272,10 +304,13 @@ export class DynamoDBSaver extends BaseCheckpointSaver {
       ...(expiresAt !== undefined ? { expiresAt } : {}),
     };
     // Commit order: every chunk acknowledged, then the checkpoint item.
-    await this.table.batchPut(chunks.map((chunk) => chunkItem(chunk, this.ttl?.attributeName)));
+    const allChunks = [...(ownBodyItem?.chunks ?? []), ...chunks];
+    await this.table.batchPut(allChunks.map((chunk) => chunkItem(chunk, this.ttl?.attributeName)));
     await this.table.put(checkpointItem(record, this.ttl?.attributeName));
     const locations = locationsOf(record);
     this.locations.set(threadId, ns, checkpoint.id, locations);
+    const knownBody = bodyPlan.known?.(bodyLocationOf(record));
+    if (knownBody !== undefined) this.knownBodies.set(threadId, ns, BODY_KEY, knownBody);
     for (const [channel, knownAt] of known) {
       const location = locations.get(channel);
       if (location !== undefined) this.knownValues.set(threadId, ns, channel, knownAt(location));
@@ -365,6 +400,7 @@ export class DynamoDBSaver extends BaseCheckpointSaver {
     await this.table.batchDelete(others);
     this.locations.forgetThread(threadId);
     this.knownValues.forgetThread(threadId);
+    this.knownBodies.forgetThread(threadId);
   }
 
   /* ---------------------------------------------------------------------------------------------- */
@@ -413,23 +449,48 @@ export class DynamoDBSaver extends BaseCheckpointSaver {
   }
 
   /**
-   * Builds the tuple of a committed checkpoint: one batch read for everything it references (and a second
-   * one for chunks only known from an origin item). With `remember`, its JSON object values are kept for
-   * the deltas of the checkpoints written after it.
+   * Builds the tuple of a committed checkpoint: one batch read for everything it references that this
+   * process does not know (and a second one for chunks only known from an origin item). With `remember`,
+   * its body and JSON object values are kept for the deltas of the checkpoints written after it.
    */
-  private async assembleTuple(group: CheckpointGroup, remember: boolean): Promise<CheckpointTuple> {
+  private async assembleTuple(
+    group: CheckpointGroup,
+    remember: boolean,
+    fetched?: FetchedItems,
+  ): Promise<CheckpointTuple> {
     const { checkpoint: record, tasks } = group;
     const { threadId, ns, checkpointId } = record;
     const writes = sortPendingWrites(
       tasks.flatMap((task) => task.writes.map((write) => ({ ...write, taskId: task.taskId }))),
     );
     const valueChannels = [...record.values.keys(), ...record.carried.keys()];
-    const loaded = await this.load(threadId, ns, [
-      [{ stored: record.checkpoint }],
-      [{ stored: record.metadata }],
-      ...valueChannels.map((channel) => valueRef(record, channel)),
-      ...writes.map((write): ValueRef => [{ stored: write.value }]),
-    ]);
+    const locations = locationsOf(record);
+    const bodyLocation = bodyLocationOf(record);
+    const loaded = await this.reader.load(
+      threadId,
+      ns,
+      [
+        {
+          links: chainOf(bodyLocation).map((link, i): LinkRef =>
+            i === 0 ? { stored: record.checkpoint } : bodyLinkRef(link),
+          ),
+          shape: BODY_SHAPE,
+          ...this.knownChain('body', BODY_KEY, bodyLocation),
+        },
+        { links: [{ stored: record.metadata }] },
+        ...valueChannels.map((channel): ValueRequest => {
+          const location = locations.get(channel);
+          if (location === undefined)
+            throw new CheckpointCorruptError(`checkpoint has no value for ${channel}`);
+          return {
+            links: valueRef(record, channel),
+            ...this.knownChain('value', channel, location),
+          };
+        }),
+        ...writes.map((write): ValueRequest => ({ links: [{ stored: write.value }] })),
+      ],
+      fetched,
+    );
     const [body, metadata, ...rest] = loaded.map((entry) => entry.value);
     const channelValues = Object.fromEntries(valueChannels.map((channel, i) => [channel, rest[i]]));
     const pendingWrites = writes.map((write, i): CheckpointPendingWrite => [
@@ -444,13 +505,13 @@ export class DynamoDBSaver extends BaseCheckpointSaver {
     if (checkpoint.v < 4 && record.parentId !== undefined) {
       await this.migratePendingSends(checkpoint, threadId, ns, record.parentId);
     }
-    const locations = locationsOf(record);
     this.locations.set(threadId, ns, checkpointId, locations);
     if (remember) {
+      const knownBody = loaded[0]?.known;
+      if (knownBody !== undefined) this.knownBodies.set(threadId, ns, BODY_KEY, knownBody);
       valueChannels.forEach((channel, i) => {
-        const location = locations.get(channel);
-        const known = location && loaded[2 + i]?.known?.(location);
-        if (known) this.knownValues.set(threadId, ns, channel, known);
+        const known = loaded[2 + i]?.known;
+        if (known !== undefined) this.knownValues.set(threadId, ns, channel, known);
       });
     }
     return {
@@ -484,10 +545,10 @@ export class DynamoDBSaver extends BaseCheckpointSaver {
         if (write.channel === TASKS) sends.push({ ...write, taskId: task.taskId });
     }
     const ordered = sortPendingWrites(sends);
-    const loaded = await this.load(
+    const loaded = await this.reader.load(
       threadId,
       ns,
-      ordered.map((write): ValueRef => [{ stored: write.value }]),
+      ordered.map((write): ValueRequest => ({ links: [{ stored: write.value }] })),
     );
     checkpoint.channel_values[TASKS] = loaded.map((entry) => entry.value);
     const versions = Object.values(checkpoint.channel_versions);
@@ -510,95 +571,88 @@ export class DynamoDBSaver extends BaseCheckpointSaver {
     return locations;
   }
 
-  /**
-   * Deserialized values of stored envelopes (inline, chunked, or inline in an origin checkpoint), each
-   * assembled from its chain when it is stored as deltas.
-   */
-  private async load(threadId: string, ns: string, refs: readonly ValueRef[]): Promise<Loaded[]> {
-    // One batch read fetches the origin items and every chunk whose reference is already known.
-    const fetched = new Map<string, Item>();
-    const fetch = async (keys: readonly Key[]) => {
-      const missing = keys.filter((key) => !fetched.has(key.SK.S));
-      if (missing.length === 0) return;
-      for (const item of await this.table.batchGet(missing, [ATTR.sk, ATTR.values, ATTR.chunkData])) {
-        fetched.set(sortKeyOf(item), item);
-      }
-    };
-    await fetch(
-      refs.flat().flatMap((link) => {
-        if ('origin' in link) return [itemKey(threadId, checkpointSortKey(ns, link.origin))];
-        return link.stored.kind === 'chunked' ? chunkKeys(threadId, link.stored) : [];
-      }),
-    );
-    const originValues = new Map<string, ReadonlyMap<string, StoredValue>>();
-    const valuesOf = (originId: string) => {
-      const sk = checkpointSortKey(ns, originId);
-      const item = fetched.get(sk);
-      if (item !== undefined && !originValues.has(sk)) originValues.set(sk, inlineValuesFrom(item));
-      return originValues.get(sk);
-    };
-    const resolve = (link: LinkRef): StoredValue => {
-      if (!('origin' in link)) return link.stored;
-      const value = valuesOf(link.origin)?.get(link.channel);
-      if (value === undefined) {
-        throw new CheckpointCorruptError(
-          `value of ${link.channel} stored by checkpoint ${link.origin} is missing`,
-        );
-      }
-      return value;
-    };
-    const stored = refs.map((ref) => ref.map(resolve));
-    // Only an origin holding a chunk reference needs a second read; carried chunked values are in `r`.
-    await fetch(
-      stored.flat().flatMap((value) => (value.kind === 'chunked' ? chunkKeys(threadId, value) : [])),
-    );
-    const bytesOf = (value: StoredValue): Uint8Array =>
-      value.kind === 'inline'
-        ? value.bytes
-        : joinChunks(value, (seq) => {
-            const item = fetched.get(chunkSortKey(value.chunkSetId, seq));
-            return item === undefined ? undefined : chunkDataFrom(item);
-          });
-    return Promise.all(
-      stored.map(async (chain): Promise<Loaded> => {
-        const envelopes = chain.map(bytesOf);
-        const [envelope] = envelopes;
-        if (envelopes.length > 1) return this.assembleChain(envelopes);
-        if (envelope === undefined) throw new CheckpointCorruptError('a value reference has no link');
-        return { value: await this.deserialize(envelope), known: this.knowWhole(envelope) };
-      }),
-    );
-  }
-
-  /** A value stored as deltas: the whole value at the end of the chain, each delta applied in turn. */
-  private async assembleChain(envelopes: readonly Uint8Array[]): Promise<Loaded> {
-    const wholeEnvelope = envelopes[envelopes.length - 1] as Uint8Array;
-    const { type, payload } = decodeEnvelope(wholeEnvelope);
-    const entries = type === JSON_SERDE_TYPE ? objectEntriesOf(payload) : undefined;
-    if (entries === undefined) {
-      throw new CheckpointCorruptError(`the whole value under a delta is not a JSON object (type ${type})`);
-    }
-    const links: DeltaLink[] = [];
-    for (let i = envelopes.length - 2; i >= 0; i -= 1) {
-      const envelope = envelopes[i] as Uint8Array;
-      const delta = decodeDelta(envelope, `delta ${i} of a chain of ${envelopes.length}`);
-      applyDelta(entries, delta);
-      links.push({ delta, bytes: envelope.byteLength });
-    }
-    links.reverse();
+  /** With deltas on, how a read finds the known values of a chain, and remembers it. */
+  private knownChain(
+    kind: 'body' | 'value',
+    channel: string,
+    location: ValueLocation,
+  ): { chain?: KnownChain } {
+    const limits = this.deltaLimits;
+    if (limits === undefined) return {};
+    const body = kind === 'body';
     return {
-      value: await this.serde.loadsTyped(JSON_SERDE_TYPE, objectPayload(entries)),
-      known: (location) => new KnownValue(location, wholeEnvelope.byteLength, links, { entries }),
+      chain: {
+        location,
+        known: body ? this.knownBodies : this.knownValues,
+        channel,
+        minWholeBytes: body ? limits.minBodyBytes : limits.minValueBytes,
+        keepPayload: body,
+      },
     };
   }
 
-  /** How to remember a value read whole, if later deltas could be computed against it. */
-  private knowWhole(envelope: Uint8Array): Loaded['known'] {
-    if (this.deltaLimits === undefined || envelope.byteLength < this.deltaLimits.minValueBytes)
-      return undefined;
+  /**
+   * How `put` stores the body: as a delta over the parent's body when this saver knows it (it wrote or read
+   * the parent) and the chain stays within its bounds (body-deltas.ts), otherwise whole; compressed when that
+   * makes it smaller.
+   */
+  private planBody(
+    threadId: string,
+    ns: string,
+    parentId: string | undefined,
+    envelope: Uint8Array,
+    refreshBefore: number | undefined,
+  ): BodyPlan {
+    const limits = this.deltaLimits;
     const { type, payload } = decodeEnvelope(envelope);
-    if (type !== JSON_SERDE_TYPE) return undefined;
-    return (location) => new KnownValue(location, envelope.byteLength, [], { payload });
+    const entries =
+      limits !== undefined && type === JSON_SERDE_TYPE ? BODY_SHAPE.entriesOf(payload) : undefined;
+    if (limits !== undefined && entries !== undefined && parentId !== undefined) {
+      const delta = this.bodyDelta(threadId, ns, parentId, { entries, payload }, refreshBefore, limits);
+      if (delta !== undefined) return delta;
+    }
+    const stored = compressEnvelope(envelope);
+    // A small whole body is not remembered: the next one is stored whole too (body-deltas).
+    if (entries === undefined || limits === undefined || stored.byteLength < limits.minBodyBytes) {
+      return { stored };
+    }
+    return {
+      stored,
+      known: (location) => new KnownValue(location, stored.byteLength, [], { entries, payload }, BODY_SHAPE),
+    };
+  }
+
+  /**
+   * The body as a delta over the parent's body, or over the whole body at the end of its chain (body-deltas
+   * `appendsToChain`, `rebasesOnWhole`), when this saver knows the parent's body.
+   */
+  private bodyDelta(
+    threadId: string,
+    ns: string,
+    parentId: string,
+    body: { readonly entries: ObjectEntries; readonly payload: Uint8Array },
+    refreshBefore: number | undefined,
+    limits: DeltaLimits,
+  ): BodyPlan | undefined {
+    const parent = this.knownBodies.atOrigin(threadId, ns, BODY_KEY, parentId);
+    const parentEntries = parent?.entries();
+    if (parent === undefined || parentEntries === undefined) return undefined;
+    // With a TTL, a chain whose items expire too soon is not extended: the body is stored whole again.
+    if (refreshBefore !== undefined && chainExpiry(parent.location) < refreshBefore) return undefined;
+    const change = diffEntries(parentEntries, body.entries);
+    const appended = compressEnvelope(encodeDelta(change));
+    const known = (links: readonly DeltaLink[]) => (location: ValueLocation) =>
+      new KnownValue(location, parent.wholeBytes, links, body, BODY_SHAPE);
+    if (appendsToChain(parent.links, parent.wholeBytes, appended.byteLength, limits)) {
+      const links = [{ delta: change, bytes: appended.byteLength }, ...parent.links];
+      return { stored: appended, base: parent.location, known: known(links) };
+    }
+    // Every change since the whole body, oldest first, then this step's.
+    const rebased = parent.links.reduce((newer, link) => composeDeltas(link.delta, newer), change);
+    const stored = compressEnvelope(encodeDelta(rebased));
+    if (!rebasesOnWhole(parent.wholeBytes, stored.byteLength, limits)) return undefined;
+    const whole = chainOf(parent.location).at(-1) as ValueLocation;
+    return { stored, base: whole, known: known([{ delta: rebased, bytes: stored.byteLength }]) };
   }
 
   /**
@@ -655,11 +709,6 @@ export class DynamoDBSaver extends BaseCheckpointSaver {
     return encodeEnvelope(type, payload);
   }
 
-  private async deserialize(envelope: Uint8Array): Promise<unknown> {
-    const { type, payload } = decodeEnvelope(envelope);
-    return this.serde.loadsTyped(type, payload);
-  }
-
   private expiresAt(): number | undefined {
     return this.ttl === undefined ? undefined : nowSeconds() + this.ttl.seconds;
   }
@@ -702,18 +751,6 @@ function ttlField(expiresAt: number | undefined): { expiresAt?: number } {
   return expiresAt !== undefined ? { expiresAt } : {};
 }
 
-/** One stored link of a value: a stored envelope, or the inline value of `channel` in an origin item. */
-type LinkRef = { readonly stored: StoredValue } | { readonly origin: string; readonly channel: string };
-
-/** A value to load: its chain, newest link first; a value stored whole is a chain of one. */
-type ValueRef = readonly LinkRef[];
-
-/** A loaded value, and how to remember it for deltas (when it is a large enough JSON value). */
-interface Loaded {
-  readonly value: unknown;
-  readonly known?: ((location: ValueLocation) => KnownValue) | undefined;
-}
-
 /** How `put` stores one changed channel. */
 type ValuePlan =
   | { readonly kind: 'unchanged'; readonly location: ValueLocation }
@@ -726,8 +763,17 @@ type ValuePlan =
       readonly known?: ((location: ValueLocation) => KnownValue) | undefined;
     };
 
+/** How `put` stores the checkpoint body. */
+interface BodyPlan {
+  /** The stored envelope: the body, or a delta over `base`; compressed when smaller. */
+  readonly stored: Uint8Array;
+  readonly base?: ValueLocation;
+  /** How to remember the body once committed at its location (for the deltas of its children). */
+  readonly known?: (location: ValueLocation) => KnownValue;
+}
+
 /** The chain of a channel value of a checkpoint: its own (whole or delta over its base), or carried. */
-function valueRef(record: CheckpointRecord, channel: string): ValueRef {
+function valueRef(record: CheckpointRecord, channel: string): LinkRef[] {
   const stored = record.values.get(channel);
   const linkRef = (link: ValueLocation): LinkRef =>
     link.chunked ? { stored: link.chunked } : { origin: link.originId, channel };
@@ -745,15 +791,14 @@ function definedFields<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as Partial<T>;
 }
 
-function chunkKeys(threadId: string, ref: ChunkedValue): Key[] {
-  return Array.from({ length: ref.chunkCount }, (_, seq) =>
-    itemKey(threadId, chunkSortKey(ref.chunkSetId, seq)),
-  );
+/** A link of a body chain below the checkpoint's own: an ancestor's body link, inline or in its chunk set. */
+function bodyLinkRef(link: ValueLocation): LinkRef {
+  return link.chunked ? { stored: link.chunked } : { origin: link.originId, body: true };
 }
 
 /** A checkpoint is gone when it, or any item it takes a value (or a delta's base) from, has expired. */
 function expiryOf(record: CheckpointRecord): number {
-  let expiry = record.expiresAt ?? Infinity;
+  let expiry = Math.min(record.expiresAt ?? Infinity, chainExpiry(record.bodyBase));
   for (const location of record.carried.values()) expiry = Math.min(expiry, chainExpiry(location));
   for (const base of record.bases.values()) expiry = Math.min(expiry, chainExpiry(base));
   return expiry;

@@ -1,11 +1,12 @@
 import type { ValueLocation } from './storage-layout';
-import { objectEntriesOf, type DeltaLink, type ObjectEntries } from './value-deltas';
+import { TOP_LEVEL_SHAPE, type DeltaLink, type EntriesShape, type ObjectEntries } from './value-deltas';
 
 /*
- * JSON object values this saver recently wrote or read, so that the next checkpoint can store only what
- * changed in them. LangGraph reads a checkpoint (`getTuple`) or writes it (`put`) right before writing its
+ * JSON object values (and checkpoint bodies) this saver recently wrote or read, so that the next checkpoint
+ * can store only what changed in them, and a read of a chain whose older links are known here fetches only
+ * the newer ones. LangGraph reads a checkpoint (`getTuple`) or writes it (`put`) right before writing its
  * child, so the parent's values are normally here; when one is not (another process wrote the parent and
- * this one never read it), the child simply stores the value whole.
+ * this one never read it), the child simply stores the value whole, and a read fetches the whole chain.
  *
  * An entry is keyed by where the value is stored (thread, namespace, channel, the checkpoint that stored its
  * newest link) and holds the whole chain it was assembled from; `get` returns it only for exactly that chain
@@ -15,37 +16,61 @@ import { objectEntriesOf, type DeltaLink, type ObjectEntries } from './value-del
  * count and by an estimate of their size.
  */
 
+/**
+ * Where a known value comes from: its entries, its JSON payload (read into entries when first needed, then
+ * dropped), or both (both kept: a read of exactly this value then needs no rebuilding of its text).
+ */
+export type KnownSource =
+  { readonly entries: ObjectEntries; readonly payload?: Uint8Array } | { readonly payload: Uint8Array };
+
 export class KnownValue {
   /** Approximate memory held, for the cache's budget. */
   readonly sizeEstimate: number;
-  private payload: Uint8Array | undefined;
+  private unparsed: Uint8Array | undefined;
+  private readonly kept: Uint8Array | undefined;
   private memo: ObjectEntries | undefined;
 
   /**
    * @param location where the value is stored (its chain)
-   * @param wholeBytes envelope bytes of the whole value at the end of the chain
+   * @param wholeBytes stored bytes of the whole value at the end of the chain
    * @param links the deltas of the chain, newest first (one per link before the whole value)
+   * @param source the value's entries and/or its JSON payload, read into entries by `shape` when needed
    */
   constructor(
     readonly location: ValueLocation,
     readonly wholeBytes: number,
     readonly links: readonly DeltaLink[],
-    source: { readonly entries: ObjectEntries } | { readonly payload: Uint8Array },
+    source: KnownSource,
+    private readonly shape: EntriesShape = TOP_LEVEL_SHAPE,
   ) {
-    if ('entries' in source) this.memo = source.entries;
-    else this.payload = source.payload;
+    if ('entries' in source) {
+      this.memo = source.entries;
+      this.kept = source.payload;
+    } else {
+      this.unparsed = source.payload;
+    }
     this.sizeEstimate =
       links.reduce((sum, link) => sum + link.bytes, 0) +
-      ('entries' in source ? entriesSize(source.entries) : source.payload.byteLength);
+      ('entries' in source
+        ? entriesSize(source.entries) + (source.payload?.byteLength ?? 0)
+        : source.payload.byteLength);
   }
 
   /** The value's entries; `undefined` if its payload is not a JSON object. Callers must not change them. */
   entries(): ObjectEntries | undefined {
-    if (this.payload !== undefined) {
-      this.memo = objectEntriesOf(this.payload);
-      this.payload = undefined;
+    if (this.unparsed !== undefined) {
+      this.memo = this.shape.entriesOf(this.unparsed);
+      this.unparsed = undefined;
     }
     return this.memo;
+  }
+
+  /** The value's JSON payload: as kept, or rebuilt from its entries. */
+  payload(): Uint8Array | undefined {
+    if (this.kept !== undefined) return this.kept;
+    if (this.unparsed !== undefined) return this.unparsed;
+    const entries = this.memo;
+    return entries && this.shape.payloadOf(entries);
   }
 }
 
@@ -59,7 +84,7 @@ export class KnownValues {
   ) {}
 
   get(threadId: string, ns: string, channel: string, location: ValueLocation): KnownValue | undefined {
-    const key = cacheKey(threadId, ns, channel, location);
+    const key = cacheKey(threadId, ns, channel, location.originId);
     const known = this.entries.get(key);
     if (known === undefined || !sameChain(known.location, location)) return undefined;
     this.entries.delete(key);
@@ -67,8 +92,19 @@ export class KnownValues {
     return known;
   }
 
+  /** The value of `channel` that checkpoint `originId` stored (the newest link of its chain), if known. */
+  atOrigin(threadId: string, ns: string, channel: string, originId: string): KnownValue | undefined {
+    const key = cacheKey(threadId, ns, channel, originId);
+    const known = this.entries.get(key);
+    if (known !== undefined) {
+      this.entries.delete(key);
+      this.entries.set(key, known);
+    }
+    return known;
+  }
+
   set(threadId: string, ns: string, channel: string, known: KnownValue): void {
-    const key = cacheKey(threadId, ns, channel, known.location);
+    const key = cacheKey(threadId, ns, channel, known.location.originId);
     this.remove(key);
     if (known.sizeEstimate > this.budgetBytes) return;
     this.entries.set(key, known);
@@ -102,8 +138,8 @@ export function sameChain(a: ValueLocation | undefined, b: ValueLocation | undef
   return a === undefined && b === undefined;
 }
 
-function cacheKey(threadId: string, ns: string, channel: string, location: ValueLocation): string {
-  return `${threadId}\u0000${ns}\u0000${channel}\u0000${location.originId}`;
+function cacheKey(threadId: string, ns: string, channel: string, originId: string): string {
+  return `${threadId}\u0000${ns}\u0000${channel}\u0000${originId}`;
 }
 
 function entriesSize(entries: ObjectEntries): number {

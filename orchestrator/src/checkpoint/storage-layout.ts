@@ -9,7 +9,8 @@ import type { Item } from './item-size';
  *                                               is one Query on this partition)
  *   SK = CP#<ns>#<checkpoint_id>#               checkpoint item: the commit point of one checkpoint
  *   SK = CP#<ns>#<checkpoint_id>#W#<task_id>    pending writes of one task against that checkpoint
- *   SK = CH#<chunk_set_id>#<seq>                one chunk of a value too large to inline
+ *   SK = CH#<chunk_set_id>#<seq>                one chunk of a value too large to inline, or of a large
+ *                                               whole checkpoint body
  *
  * No transactions: dynalite (the local stack) has no TransactWriteItems, and on AWS they cost twice the write
  * units. Atomicity comes from the order of plain writes instead.
@@ -34,6 +35,10 @@ import type { Item } from './item-size';
  *   visible all together or not at all.
  * - A committed checkpoint item is never rewritten with other values (LangGraph never reuses a checkpoint
  *   id), so whatever refers to a value it stores, or caches it (value-locations, known-values), stays right.
+ * - What a checkpoint item holds does not grow with the history: the values its checkpoint introduced, its
+ *   metadata, its body link when that is under 1 KB (below), and the lists of where the rest is. It is what
+ *   every read of the checkpoint fetches, and what a read of a value carried from it (or of a delta link it
+ *   stores) is billed on: DynamoDB bills a read on the whole item, whatever the projection.
  *
  * Deltas (value-deltas.ts). A changed channel whose value and previous value are both JSON objects (serde
  * type `json`) may be stored as a delta instead of whole: the keys set, with their values, and the keys
@@ -47,11 +52,12 @@ import type { Item } from './item-size';
  *   r[ch] = [newest link, ..., whole link]                                    (carried from its origins)
  *   r[ch] = link                                                              (carried, stored whole)
  *   link  = <origin index>[:<chunk ref>]   the value of `ch` that origin stores in its `v`, chunked or not
+ *   o     = the origins, listed once: 16 bytes per uuid in one binary attribute, or strings (other ids)
  *
  * Invariants of chains:
  * - Every link of a chain but the last is a delta (envelope type `~delta`), the last is a whole value of
- *   serde type `json`; the item that references a chain lists all its links, so a read fetches them in one
- *   batch, without following links one by one.
+ *   serde type `json` (either compressed, for the body: below); the item that references a chain lists all
+ *   its links, so a read fetches them in one batch, without following links one by one.
  * - A chain has at most `maxLinks` deltas (default 8), its deltas' bytes stay within `maxChainFraction`
  *   (default 1/2) of its whole value, and that whole value is at most twice the size of the value the chain
  *   stands for (value-deltas `planDelta`); past any bound the value is stored whole again. A read of a value
@@ -64,6 +70,36 @@ import type { Item } from './item-size';
  *   carried value would be.
  * - Applying a chain yields the JSON text of an object equal to the one the serde wrote, up to whitespace and
  *   key order; the serde deserializes that text, so the value read is the value written.
+ *
+ * The checkpoint body (body-entries.ts, body-deltas.ts). `cp` holds the checkpoint without its channel
+ * values: LangGraph's `channel_versions` and `versions_seen`, which grow with the distinct nodes an instance
+ * has run (about 200 bytes per async_request node, 100 KB at 500), while a step changes a few dozen versions
+ * in them. The body is a chain too, stored like a value's but with its own attributes:
+ *
+ *   cp = the body link: the body whole, or a delta, inline or a chunk ref
+ *   cb = [base link, ..., whole body link]                                  (when `cp` is a delta)
+ *   link = <origin index>[:<chunk ref>]   the body link that origin stores in its `cp`, chunked or not
+ *
+ * Invariants of the body:
+ * - Its entries are the leaves of the object by path (`/versions_seen/<node>/<channel>`), not its top-level
+ *   keys, so a delta holds the versions that changed. A chain is: a whole body, at most one *rebased* delta
+ *   over it (every change since that whole body, in one delta), then deltas of one step each over the
+ *   parent's body. It is bounded as a value's is: at most `maxLinks` deltas, their bytes within
+ *   `maxChainFraction` of the whole body. Past a bound the body is rebased when that delta takes at most
+ *   half the budget, and stored whole otherwise, as it is when the writer does not know the parent's body.
+ * - Body links may be compressed (envelope-compression.ts: an envelope of type `~br` around the real one);
+ *   every reader expands what it reads, and the bounds count stored (compressed) bytes.
+ * - A body link whose stored size is `minBodyBytes` (1 KB) or more, whole or rebased, goes to a chunk set of
+ *   its own, written before the checkpoint item like any chunk; smaller links stay inline. So a checkpoint
+ *   item holds less than 1 KB of the body: usually one step's delta, a few hundred bytes at 500 nodes.
+ * - Items of the previous layout (`cp` the whole body, uncompressed, inline; no `cb`; `o` a list of strings)
+ *   are a chain of one and read as they always were; a checkpoint written after one may store a delta over
+ *   its body. Items of this layout are not readable by the previous code (compressed and binary attributes).
+ *
+ * Reads (chain-reader.ts). The checkpoint item (with its task items) is always read from the table: it is
+ * the commit point. The links of its chains are fetched in one batch, except the oldest ones when this
+ * process already knows the value or body a suffix of the chain stands for (known-values.ts: what it last
+ * wrote or read). Links never change (above), so that saves reads without changing what a read returns.
  */
 
 export const KEY_SEPARATOR = '#';
@@ -83,6 +119,7 @@ export const ATTR = {
   carried: 'r',
   origins: 'o',
   bases: 'b',
+  bodyBase: 'cb',
   originExpiry: 'oe',
   writes: 'w',
   revision: 'rev',
@@ -281,8 +318,13 @@ export interface CheckpointRecord {
   readonly ns: string;
   readonly checkpointId: string;
   readonly parentId?: string;
-  /** Envelope of the checkpoint without `channel_values`. */
+  /**
+   * The checkpoint without `channel_values` (its body): its envelope, or a delta of it over `bodyBase`;
+   * either may be compressed (envelope-compression).
+   */
   readonly checkpoint: StoredValue;
+  /** When `checkpoint` is a delta: where the body it applies to is (an ancestor's body link and its chain). */
+  readonly bodyBase?: ValueLocation;
   /** Envelope of the metadata. */
   readonly metadata: StoredValue;
   /** Values introduced by this checkpoint (its `newVersions` that had a value), whole or deltas. */
@@ -308,7 +350,7 @@ export function checkpointItem(record: CheckpointRecord, ttlAttribute: string | 
       ),
     };
   }
-  if (record.carried.size > 0 || record.bases.size > 0) {
+  if (record.carried.size > 0 || record.bases.size > 0 || record.bodyBase !== undefined) {
     // Origins are listed once; each link names its origin by 1-based index into that list.
     const origins: string[] = [];
     const expiries: number[] = [];
@@ -335,7 +377,8 @@ export function checkpointItem(record: CheckpointRecord, ttlAttribute: string | 
       for (const [channel, base] of record.bases) bases[channel] = chainAttribute(base);
       item[ATTR.bases] = { M: bases };
     }
-    item[ATTR.origins] = { L: origins.map((id) => ({ S: id })) };
+    if (record.bodyBase !== undefined) item[ATTR.bodyBase] = chainAttribute(record.bodyBase);
+    item[ATTR.origins] = originsAttribute(origins);
     if (ttlAttribute !== undefined) item[ATTR.originExpiry] = { L: expiries.map((e) => ({ N: String(e) })) };
   }
   if (ttlAttribute !== undefined && record.expiresAt !== undefined) {
@@ -353,7 +396,7 @@ export function checkpointRecordFrom(item: Item, ttlAttribute: string | undefine
   for (const [channel, attribute] of Object.entries(item[ATTR.values]?.M ?? {})) {
     values.set(channel, storedValueFrom(attribute, `${what} value ${channel}`));
   }
-  const origins = (item[ATTR.origins]?.L ?? []).map((o) => o.S ?? '');
+  const origins = originsFrom(item[ATTR.origins]);
   const expiries = (item[ATTR.originExpiry]?.L ?? []).map((e) => Number(e.N ?? '0'));
   const link = (text: string, channel: string, base: ValueLocation | undefined): ValueLocation => {
     const [indexText, ...chunkRef] = text.split(':');
@@ -388,6 +431,8 @@ export function checkpointRecordFrom(item: Item, ttlAttribute: string | undefine
       throw new CheckpointCorruptError(`${what} has a base for ${channel} but no delta`);
     bases.set(channel, chain(attribute, channel));
   }
+  const bodyBaseAttribute = item[ATTR.bodyBase];
+  const bodyBase = bodyBaseAttribute && chain(bodyBaseAttribute, 'the body');
   const expiresAt = ttlAttribute !== undefined ? item[ttlAttribute]?.N : undefined;
   const parentId = item[ATTR.parent]?.S;
   return {
@@ -396,6 +441,7 @@ export function checkpointRecordFrom(item: Item, ttlAttribute: string | undefine
     checkpointId: parsed.checkpointId,
     ...(parentId !== undefined ? { parentId } : {}),
     checkpoint: storedValueFrom(item[ATTR.checkpoint], `${what} body`),
+    ...(bodyBase !== undefined ? { bodyBase } : {}),
     metadata: storedValueFrom(item[ATTR.metadata], `${what} metadata`),
     values,
     bases,
@@ -404,13 +450,43 @@ export function checkpointRecordFrom(item: Item, ttlAttribute: string | undefine
   };
 }
 
-/** Inline values of an origin checkpoint item read back with a projection on `v` only. */
+/**
+ * The origins list (`o`): LangGraph's checkpoint ids are uuids, listed as their 16 bytes each in one binary
+ * attribute (36 characters each as strings: the list is in every item that carries or chains values, and
+ * a body chain names up to `maxLinks` ancestors). Ids that are not lowercase canonical uuids, which any other
+ * caller of the saver may choose, are listed as strings.
+ */
+function originsAttribute(origins: readonly string[]): AttributeValue {
+  if (!origins.every((id) => CANONICAL_UUID.test(id))) return { L: origins.map((id) => ({ S: id })) };
+  return { B: Buffer.from(origins.map((id) => id.replace(/-/g, '')).join(''), 'hex') };
+}
+
+function originsFrom(attribute: AttributeValue | undefined): string[] {
+  if (attribute?.B === undefined) return (attribute?.L ?? []).map((o) => o.S ?? '');
+  if (attribute.B.byteLength % 16 !== 0) throw new CheckpointCorruptError('origins list is malformed');
+  const hex = Buffer.from(attribute.B).toString('hex');
+  const ids: string[] = [];
+  for (let i = 0; i < hex.length; i += 32) {
+    const id = hex.slice(i, i + 32);
+    ids.push(`${id.slice(0, 8)}-${id.slice(8, 12)}-${id.slice(12, 16)}-${id.slice(16, 20)}-${id.slice(20)}`);
+  }
+  return ids;
+}
+
+const CANONICAL_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** Inline values of an origin checkpoint item read back with a projection on `v` (and `cp`). */
 export function inlineValuesFrom(item: Item): ReadonlyMap<string, StoredValue> {
   const values = new Map<string, StoredValue>();
   for (const [channel, attribute] of Object.entries(item[ATTR.values]?.M ?? {})) {
     values.set(channel, storedValueFrom(attribute, `value ${channel}`));
   }
   return values;
+}
+
+/** The body link of an origin checkpoint item read back with a projection on `cp` (and `v`). */
+export function bodyLinkFrom(item: Item): StoredValue {
+  return storedValueFrom(item[ATTR.checkpoint], `body of ${item[ATTR.sk]?.S ?? 'a checkpoint'}`);
 }
 
 /* ----------------------------------------------------------------------------------------------------

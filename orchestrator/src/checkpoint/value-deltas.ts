@@ -1,4 +1,5 @@
 import { CheckpointCorruptError } from './errors';
+import { scanEntries } from './json-scan';
 import { decodeEnvelope, encodeEnvelope } from './storage-layout';
 
 /*
@@ -59,98 +60,9 @@ export function objectEntriesOf(payload: Uint8Array): ObjectEntries | undefined 
   return scanObject(decoder.decode(payload));
 }
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COMMA = 0x2c;
-const COLON = 0x3a;
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
-
-function isWhitespace(code: number): boolean {
-  return code === 0x20 || code === 0x09 || code === 0x0a || code === 0x0d;
-}
-
-function skipWhitespace(text: string, from: number): number {
-  let i = from;
-  while (i < text.length && isWhitespace(text.charCodeAt(i))) i += 1;
-  return i;
-}
-
-/** Index after the closing quote of the string literal opening at `start`; -1 if it never closes. */
-function stringEnd(text: string, start: number): number {
-  for (let from = start + 1; ;) {
-    const quote = text.indexOf('"', from);
-    if (quote < 0) return -1;
-    let backslash = quote - 1;
-    while (backslash > start && text.charCodeAt(backslash) === BACKSLASH) backslash -= 1;
-    if ((quote - 1 - backslash) % 2 === 0) return quote + 1;
-    from = quote + 1;
-  }
-}
-
-/** Index after the JSON value starting at `start`; -1 if it is cut short. */
-function valueEnd(text: string, start: number): number {
-  const first = text.charCodeAt(start);
-  if (first === QUOTE) return stringEnd(text, start);
-  if (first === OPEN_BRACE || first === OPEN_BRACKET) {
-    let depth = 0;
-    for (let i = start; i < text.length;) {
-      const code = text.charCodeAt(i);
-      if (code === QUOTE) {
-        i = stringEnd(text, i);
-        if (i < 0) return -1;
-        continue;
-      }
-      if (code === OPEN_BRACE || code === OPEN_BRACKET) depth += 1;
-      else if (code === CLOSE_BRACE || code === CLOSE_BRACKET) {
-        depth -= 1;
-        if (depth === 0) return i + 1;
-      }
-      i += 1;
-    }
-    return -1;
-  }
-  let i = start;
-  while (i < text.length) {
-    const code = text.charCodeAt(i);
-    if (code === COMMA || code === CLOSE_BRACE || code === CLOSE_BRACKET || isWhitespace(code)) break;
-    i += 1;
-  }
-  return i === start ? -1 : i;
-}
-
+/** `objectEntriesOf` on a JSON text already decoded. */
 function scanObject(text: string): ObjectEntries | undefined {
-  let i = skipWhitespace(text, 0);
-  if (text.charCodeAt(i) !== OPEN_BRACE) return undefined;
-  i = skipWhitespace(text, i + 1);
-  const entries: ObjectEntries = new Map();
-  if (text.charCodeAt(i) === CLOSE_BRACE)
-    return skipWhitespace(text, i + 1) === text.length ? entries : undefined;
-  for (;;) {
-    if (text.charCodeAt(i) !== QUOTE) return undefined;
-    const keyEnd = stringEnd(text, i);
-    if (keyEnd < 0) return undefined;
-    const literal = text.slice(i, keyEnd);
-    let key: string;
-    try {
-      key = literal.includes('\\') ? (JSON.parse(literal) as string) : literal.slice(1, -1);
-    } catch {
-      return undefined;
-    }
-    i = skipWhitespace(text, keyEnd);
-    if (text.charCodeAt(i) !== COLON) return undefined;
-    i = skipWhitespace(text, i + 1);
-    const end = valueEnd(text, i);
-    if (end < 0) return undefined;
-    entries.set(key, text.slice(i, end));
-    i = skipWhitespace(text, end);
-    const next = text.charCodeAt(i);
-    if (next === COMMA) i = skipWhitespace(text, i + 1);
-    else if (next === CLOSE_BRACE) return skipWhitespace(text, i + 1) === text.length ? entries : undefined;
-    else return undefined;
-  }
+  return scanEntries(text, 1, (_, key) => key);
 }
 
 /** The JSON text of an object with these entries. */
@@ -163,6 +75,20 @@ export function objectText(entries: ObjectEntries): string {
 export function objectPayload(entries: ObjectEntries): Uint8Array {
   return encoder.encode(objectText(entries));
 }
+
+/**
+ * How the entries of a stored JSON payload are read and written back: channel values by their top-level
+ * keys (here), the checkpoint body by paths (body-entries.ts). Deltas and chains work on entries only.
+ */
+export interface EntriesShape {
+  /** The payload's entries; `undefined` when the payload does not have this shape. */
+  entriesOf(payload: Uint8Array): ObjectEntries | undefined;
+  /** The JSON payload whose entries these are. */
+  payloadOf(entries: ObjectEntries): Uint8Array;
+}
+
+/** Channel values: one entry per top-level key. */
+export const TOP_LEVEL_SHAPE: EntriesShape = { entriesOf: objectEntriesOf, payloadOf: objectPayload };
 
 /** What turns `base` into `next`. */
 export function diffEntries(base: ObjectEntries, next: ObjectEntries): JsonObjectDelta {
@@ -239,12 +165,18 @@ export interface DeltaLimits {
   readonly maxChainFraction: number;
   /** Values whose envelope is smaller than this are always stored whole. */
   readonly minValueBytes: number;
+  /**
+   * Checkpoint bodies whose whole stored (compressed) size is smaller than this are always stored whole,
+   * inline: a chain of deltas would cost more to read than it saves (body-deltas.ts).
+   */
+  readonly minBodyBytes: number;
 }
 
 export const DEFAULT_DELTA_LIMITS: DeltaLimits = {
   maxLinks: 8,
   maxChainFraction: 0.5,
   minValueBytes: 4 * 1024,
+  minBodyBytes: 1024,
 };
 
 /** A delta of a chain, with its stored size. */

@@ -35,6 +35,16 @@ export function locationsOf(record: CheckpointRecord): Locations {
   return locations;
 }
 
+/** Where a committed checkpoint's body is: its own body link, and the chain under it when that is a delta. */
+export function bodyLocationOf(record: CheckpointRecord): ValueLocation {
+  return {
+    originId: record.checkpointId,
+    ...(record.expiresAt !== undefined ? { originExpiresAt: record.expiresAt } : {}),
+    ...(record.checkpoint.kind === 'chunked' ? { chunked: record.checkpoint } : {}),
+    ...(record.bodyBase !== undefined ? { base: record.bodyBase } : {}),
+  };
+}
+
 export interface CarryOverPlan {
   /** Unchanged channels whose value stays where the parent says it is. */
   readonly carried: Map<string, ValueLocation>;

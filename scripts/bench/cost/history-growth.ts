@@ -16,6 +16,12 @@ import { kb, met, num, ratio, type Section } from './report-table';
  */
 
 const WINDOW = 5;
+/**
+ * The checkpoint body is stored as a delta per step, and now and then as a larger link (every change since
+ * the whole body, or the whole body again, in an item of its own), so a 5-step window may or may not hold
+ * such a step: the notes also give the mean of the last steps, over several of those periods.
+ */
+const LONG_WINDOW = 45;
 const FLAT_TARGET = 1.2;
 /**
  * A definition has at most 500 nodes: the chain has 499 steps and its end. Its last step ends the instance
@@ -41,6 +47,8 @@ export interface HistorySeries {
   readonly stepsWanted: number;
   readonly seconds: number;
   readonly operationsAtLastStep: Readonly<Record<string, number>>;
+  /** Mean of the last LONG_WINDOW steps of the series (the chain's final step excluded), when it ran them. */
+  readonly lastStepsMean?: { readonly from: number; readonly to: number; readonly cost: StepCost };
   /** The chain's final step, which ends the instance, when it ran. */
   readonly finalStep?: StepCost;
 }
@@ -107,6 +115,7 @@ async function measureSeries(
   }
   engine.dropPending();
   engine.takeRequests();
+  const lastPoint = Math.min(costs.length, spec.points[spec.points.length - 1] ?? costs.length);
   return {
     name: spec.name,
     points: spec.points
@@ -116,6 +125,15 @@ async function measureSeries(
     stepsWanted: spec.steps,
     seconds: (performance.now() - began) / 1000,
     operationsAtLastStep,
+    ...(lastPoint >= LONG_WINDOW
+      ? {
+          lastStepsMean: {
+            from: lastPoint - LONG_WINDOW + 1,
+            to: lastPoint,
+            cost: meanCost(costs.slice(lastPoint - LONG_WINDOW, lastPoint)),
+          },
+        }
+      : {}),
     ...(spec.name === 'chain' && costs.length === spec.steps ? { finalStep: costs[spec.steps - 1] } : {}),
   };
 }
@@ -205,6 +223,12 @@ export function historyGrowthSection(result: HistoryGrowthResult): Section {
         (series.finalStep
           ? `; that final step, which ends the instance: ${num(series.finalStep.requests)} requests, ` +
             `${num(series.finalStep.wcu)} WCU, ${num(series.finalStep.rcu)} RCU, ${kb(series.finalStep.bytesRead)} KB read`
+          : '') +
+        (series.lastStepsMean
+          ? `; mean of steps ${series.lastStepsMean.from}-${series.lastStepsMean.to} (now and then a step ` +
+            `writes a larger link of the checkpoint body, which a ${WINDOW}-step window may hold or not): ` +
+            `${num(series.lastStepsMean.cost.wcu, 1)} WCU, ${num(series.lastStepsMean.cost.rcu, 1)} RCU, ` +
+            `${kb(series.lastStepsMean.cost.bytesWritten)} KB written, ${kb(series.lastStepsMean.cost.bytesRead)} KB read`
           : '') +
         '.',
     );
