@@ -6,6 +6,7 @@ import { DESCRIBE_USAGE } from './describe-command';
 import { DLQ_USAGE } from './dlq-command';
 import { GRAPH_USAGE } from './graph-command';
 import { LIST_USAGE } from './list-command';
+import { runCli } from './main';
 import { REDRIVE_USAGE } from './redrive-command';
 import { RUN_USAGE } from './run-command';
 import { START_USAGE } from './start-command';
@@ -169,5 +170,34 @@ describe('COMMAND_SPECS', () => {
 
   it('has a spec for every command, and no other', () => {
     expect(Object.keys(COMMAND_SPECS).sort()).toEqual(Object.keys(USAGES).sort());
+  });
+});
+
+describe('wf (runCli) on its real commands', () => {
+  const run = async (...argv: string[]) => {
+    const io = recordingIo(__dirname);
+    const code = await runCli(argv, io);
+    return { code, out: io.stdout(), err: io.stderr() };
+  };
+
+  it('every command wf --help lists has --help with examples, exit 0', async () => {
+    const overview = await run('--help');
+    const names = [...overview.out.matchAll(/^ {2}usage: wf (\S+)/gm)].map((m) => m[1] as string);
+    expect(names.sort()).toEqual(Object.keys(USAGES).sort());
+    for (const name of names) {
+      const help = await run(name, '--help');
+      expect({ name, code: help.code }).toEqual({ name, code: 0 });
+      expect(help.out).toMatch(/examples:/i);
+      expect(help.out).toContain(`wf ${name}`);
+    }
+  });
+
+  it('refuses a mistyped option of a real command before it runs, with a suggestion', async () => {
+    const result = await run('validate', 'workflow-definitions/fanout_a_b_c_v1.yaml', '--jsn');
+    expect(result.code).toBe(2);
+    expect(result.out).toBe('');
+    expect(result.err).toContain("unknown option '--jsn'");
+    expect(result.err).toContain('(Did you mean --json?)');
+    expect(result.err).toContain(VALIDATE_USAGE);
   });
 });

@@ -13,10 +13,10 @@ describe('wf list and wf describe: arguments', () => {
     [['list', '--since', 'yesterday'], /--since yesterday: not a duration/],
     [['list', '--stuck-after', '5m'], /--stuck-after goes with --stuck/],
     [['list', '--stuck', '--stuck-after', 'soon'], /--stuck-after soon: not a duration/],
-    [['list', 'extra'], /unexpected argument 'extra'/],
-    [['list', '--colour'], /Unknown option '--colour'/],
-    [['describe'], /one instance id, please/],
-    [['describe', 'a', 'b'], /one instance id, please/],
+    [['list', 'extra'], /too many arguments for 'list'/],
+    [['list', '--colour'], /unknown option '--colour'/],
+    [['describe'], /missing required argument 'instance_id'/],
+    [['describe', 'a', 'b'], /too many arguments for 'describe'/],
   ])('wf %j is a usage error (exit 2) that names the problem', async (argv, message) => {
     const io = recordingIo(__dirname);
     expect(await runCli(argv, io)).toBe(2);

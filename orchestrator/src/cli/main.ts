@@ -1,5 +1,6 @@
 import { cancelCommand, CANCEL_USAGE } from './cancel-command';
 import { UsageError, type CliIo } from './cli-io';
+import { runCommandLine } from './command-line';
 import { describeCommand, DESCRIBE_USAGE } from './describe-command';
 import { dlqCommand, DLQ_USAGE } from './dlq-command';
 import { graphCommand, GRAPH_USAGE } from './graph-command';
@@ -33,26 +34,27 @@ const COMMANDS: Record<string, { run: Command; usage: string }> = {
   dlq: { run: (args, io) => dlqCommand(args, io), usage: DLQ_USAGE },
 };
 
-const HELP = ['wf: the workflow engine command', ...Object.values(COMMANDS).map((c) => `  ${c.usage}`)].join(
-  '\n',
-);
-
-/** Runs `wf <command> ...`; returns the exit code. Usage mistakes exit 2, as with most Unix tools. */
+/**
+ * Runs `wf <command> ...`; returns the exit code. Usage mistakes exit 2, as with most Unix tools. The
+ * command line parser (command-line.ts) checks the command and its declared arguments and options and
+ * answers `--help`; a command runs only on arguments that passed.
+ */
 export async function runCli(
   argv: readonly string[],
   io: CliIo,
   services: CliServices = {},
 ): Promise<number> {
-  const [name, ...args] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    io.out(HELP + '\n');
-    return name === undefined ? 2 : 0;
-  }
-  const command = COMMANDS[name];
-  if (!command) {
-    io.err(`wf: unknown command '${name}'\n${HELP}\n`);
-    return 2;
-  }
+  return runCommandLine(argv, io, COMMANDS, (name, args) => runOne(name, args, io, services));
+}
+
+/** One command on its arguments; its usage mistakes exit 2, its other errors 1. */
+async function runOne(
+  name: string,
+  args: readonly string[],
+  io: CliIo,
+  services: CliServices,
+): Promise<number> {
+  const command = COMMANDS[name] as (typeof COMMANDS)[string];
   try {
     return await command.run(args, io, services);
   } catch (error) {
