@@ -3,7 +3,7 @@ import {
   startInlineWorkflow,
   type InlineWorkflowOptions,
 } from '../graph/testing/run-inline-workflow';
-import { RecordingLogger, WithdrawableTimerScheduler } from './memory/recording-ports';
+import { WithdrawableTimerScheduler, type RecordingLogger } from './memory/recording-ports';
 
 /**
  * Issue 10: a timer whose wait closed is withdrawn where the timer adapter can (EventBridge Scheduler's
