@@ -1,14 +1,10 @@
 import { parseArgs } from 'node:util';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDbInstanceStore } from '../aws/dynamodb-instance-store';
-import { systemClock } from '../graph/engine-dependencies';
-import { resourceNames } from '../naming/resource-names';
 import { isTerminal } from '../runtime/instance-record';
 import type { CancelWorkflow } from '../runtime/messages';
 import { UsageError, type CliIo } from './cli-io';
 import { sendCommand } from './command-sender';
 import { followInstance, followTimeoutMs } from './instance-follower';
-import { operatorTarget, type OperatorTarget } from './operator-target';
+import { openInstanceStore, operatorTarget, type OperatorTarget } from './operator-target';
 
 export const CANCEL_USAGE =
   'usage: wf cancel <instance_id> [--reason TEXT] [--wait] [--timeout SECONDS] [--local]';
@@ -55,13 +51,11 @@ export async function cancelCommand(
   if (instanceId === undefined || positionals.length > 1) throw new UsageError(CANCEL_USAGE);
   const timeoutMs = followTimeoutMs(values.timeout);
   const where = target(values.local);
-  const names = resourceNames(where.stage);
-  const dynamodb = new DynamoDBClient(where.clients.dynamodb);
+  const { store, table, close } = openInstanceStore(where);
   try {
-    const store = new DynamoDbInstanceStore(dynamodb, names.stateTable, systemClock);
     const record = await store.load(instanceId);
     if (!record) {
-      io.err(`wf cancel: no instance ${instanceId} in ${names.stateTable}\n`);
+      io.err(`wf cancel: no instance ${instanceId} in ${table}\n`);
       return 1;
     }
     if (isTerminal(record.status)) {
@@ -86,6 +80,6 @@ export async function cancelCommand(
     io.out(`${followed.record.status}\n`);
     return followed.record.status === 'CANCELLED' ? 0 : 1;
   } finally {
-    dynamodb.destroy();
+    close();
   }
 }

@@ -1,7 +1,9 @@
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
+import { DynamoDbInstanceStore } from '../aws/dynamodb-instance-store';
 import { SqsClaimCheck } from '../aws/sqs-claim-check';
+import { systemClock } from '../graph/engine-dependencies';
 import { DynamoDbInstanceIndex } from '../aws/dynamodb-instance-index';
 import { localClientConfig, localPortsFromEnv } from '../naming/local-endpoints';
 import { resourceNames, type Stage } from '../naming/resource-names';
@@ -50,6 +52,21 @@ export function openInstanceQueries(target: OperatorTarget): {
       dynamodb.destroy();
       s3.destroy();
     },
+  };
+}
+
+/** The status records of a target, as the commands that act on one instance read them (clients only). */
+export function openInstanceStore(target: OperatorTarget): {
+  readonly store: DynamoDbInstanceStore;
+  readonly table: string;
+  readonly close: () => void;
+} {
+  const table = resourceNames(target.stage).stateTable;
+  const dynamodb = new DynamoDBClient(target.clients.dynamodb);
+  return {
+    store: new DynamoDbInstanceStore(dynamodb, table, systemClock),
+    table,
+    close: () => dynamodb.destroy(),
   };
 }
 

@@ -1,16 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDbInstanceStore } from '../aws/dynamodb-instance-store';
-import { systemClock } from '../graph/engine-dependencies';
 import { resourceNames } from '../naming/resource-names';
 import { isTerminal, statusView } from '../runtime/instance-record';
 import type { RedriveWorkflow } from '../runtime/messages';
 import { UsageError, type CliIo } from './cli-io';
 import { sendCommand } from './command-sender';
 import { followInstance, followTimeoutMs } from './instance-follower';
-import { operatorTarget, type OperatorTarget } from './operator-target';
+import { openInstanceStore, operatorTarget, type OperatorTarget } from './operator-target';
 
 export const REDRIVE_USAGE =
   'usage: wf redrive <instance_id> [--reason TEXT] [--by NAME] [--wait] [--timeout SECONDS] [--json] [--local]';
@@ -67,12 +64,11 @@ export async function redriveCommand(
   const timeoutMs = followTimeoutMs(values.timeout);
   const where = target(values.local);
   const names = resourceNames(where.stage);
-  const dynamodb = new DynamoDBClient(where.clients.dynamodb);
+  const { store, table, close } = openInstanceStore(where);
   try {
-    const store = new DynamoDbInstanceStore(dynamodb, names.stateTable, systemClock);
     const record = await store.load(instanceId);
     if (!record) {
-      io.err(`wf redrive: no instance ${instanceId} in ${names.stateTable}\n`);
+      io.err(`wf redrive: no instance ${instanceId} in ${table}\n`);
       return 1;
     }
     if (record.status !== 'FAILED') {
@@ -118,7 +114,7 @@ export async function redriveCommand(
     else io.out(`${view.status}${view.error ? `: ${view.error.code}: ${view.error.message}` : ''}\n`);
     return view.status === 'SUCCEEDED' ? 0 : 1;
   } finally {
-    dynamodb.destroy();
+    close();
   }
 }
 

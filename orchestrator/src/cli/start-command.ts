@@ -2,14 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { basename, isAbsolute, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { DynamoDbInstanceStore } from '../aws/dynamodb-instance-store';
 import { translateAwsError } from '../aws/aws-errors';
 import { formatDiagnostic } from '../definition/diagnostic';
 import { validateDefinition } from '../definition/validate-definition';
 import { WORKFLOW_ID_PATTERN, type WorkflowDefinition } from '../definition/workflow-schema';
-import { systemClock } from '../graph/engine-dependencies';
 import { resourceNames } from '../naming/resource-names';
 import { statusView } from '../runtime/instance-record';
 import { instanceIdSchema, type StartWorkflow } from '../runtime/messages';
@@ -17,7 +14,7 @@ import { startConflicts } from '../runtime/start-conflicts';
 import { readUserFile, UsageError, type CliIo } from './cli-io';
 import { sendCommand } from './command-sender';
 import { followInstance, followTimeoutMs } from './instance-follower';
-import { operatorTarget, type OperatorTarget } from './operator-target';
+import { openInstanceStore, operatorTarget, type OperatorTarget } from './operator-target';
 
 export const START_USAGE =
   'usage: wf start <file.yaml|workflow_id> [--context JSON|@file] [--instance-id ID] [--wait] [--timeout SECONDS] [--json] [--local]';
@@ -120,9 +117,8 @@ export async function startCommand(
     context,
   };
 
-  const dynamodb = new DynamoDBClient(where.clients.dynamodb);
+  const { store, close } = openInstanceStore(where);
   try {
-    const store = new DynamoDbInstanceStore(dynamodb, names.stateTable, systemClock);
     // The runtime would acknowledge a conflicting START and log it; refusing here tells the caller at once.
     const conflict = (record: NonNullable<Awaited<ReturnType<typeof store.load>>>) => {
       const differs = startConflicts(record, start);
@@ -179,7 +175,7 @@ export async function startCommand(
     else io.out(`${view.status}${view.error ? `: ${view.error.code}: ${view.error.message}` : ''}\n`);
     return view.status === 'SUCCEEDED' ? 0 : 1;
   } finally {
-    dynamodb.destroy();
+    close();
   }
 }
 
