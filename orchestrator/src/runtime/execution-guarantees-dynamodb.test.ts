@@ -3,8 +3,9 @@ import { createCheckpointTable } from '../checkpoint';
 import { startDynalite, type DynaliteServer } from '../../test/support/dynalite-server';
 import { describeExecutionGuarantees } from './testing/execution-guarantees.suite';
 import { describeFencingGuarantees } from './testing/fencing-guarantees.suite';
+import { describeRedriveGuarantees } from './testing/redrive-guarantees.suite';
 
-// The same guarantees, on the real checkpointer over DynamoDB's wire protocol (dynalite): a fresh table
+// The same guarantees (the redrive's too: it forks a checkpoint), on the real checkpointer over DynamoDB's wire protocol (dynalite): a fresh table
 // per simulation, so instance ids repeat across tests without sharing state.
 jest.setTimeout(120_000);
 
@@ -29,6 +30,13 @@ describeExecutionGuarantees('DynamoDBSaver over dynalite', async () => {
 describeFencingGuarantees('DynamoDBSaver over dynalite', async () => {
   const client = server.createClient();
   const tableName = `fencing-${++tables}`;
+  await createCheckpointTable(client, tableName);
+  return new DynamoDBSaver({ client, tableName });
+});
+
+describeRedriveGuarantees('DynamoDBSaver over dynalite', async () => {
+  const client = server.createClient();
+  const tableName = `redrive-${++tables}`;
   await createCheckpointTable(client, tableName);
   return new DynamoDBSaver({ client, tableName });
 });

@@ -1,7 +1,10 @@
 import { MemorySaver } from '@langchain/langgraph';
 import { describeExecutionGuarantees } from './testing/execution-guarantees.suite';
 import { describeFencingGuarantees } from './testing/fencing-guarantees.suite';
+import { describeRedriveGuarantees } from './testing/redrive-guarantees.suite';
 
 describeExecutionGuarantees('MemorySaver', () => new MemorySaver());
 
 describeFencingGuarantees('MemorySaver', () => new MemorySaver());
+
+describeRedriveGuarantees('MemorySaver', () => new MemorySaver());
