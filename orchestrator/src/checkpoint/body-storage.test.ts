@@ -178,7 +178,7 @@ describe('DynamoDBSaver checkpoint bodies', () => {
       const costs = await runChain(saver, chain, 420);
       // Windows of 36 steps: several periods of a body chain (a whole or rebased body every 7 to 9 steps).
       const window = (end: number) => costs.slice(end - 36, end);
-      return { chain, early: window(60), late: window(420) };
+      return { chain, early: window(60), late: window(420), tail: costs.slice(320) };
     };
     const deltas = await perStep({});
     const whole = await perStep({ deltas: false });
@@ -191,9 +191,10 @@ describe('DynamoDBSaver checkpoint bodies', () => {
     const itemBytes = (costs: CheckpointTotals[]) =>
       costs.filter((c) => c.itemsWritten === 1).map((c) => c.bytesWritten);
     expect(Math.max(...itemBytes(deltas.late))).toBeLessThanOrEqual(Math.max(...itemBytes(deltas.early)));
-    // Now and then the whole body (compressed, about 5 bytes a node here) goes to an item of its own as well.
-    // Spread over the steps, what a step writes at 420 nodes is within 1.2x of what it writes at 60.
-    expect(deltas.late.some((c) => c.itemsWritten === 2)).toBe(true);
+    // Now and then the whole body (compressed, about 5 bytes a node here) goes to an item of its own as well:
+    // how often depends on compressed sizes (the ids are random), so it is looked for over the last 100
+    // steps. Spread over the steps, what a step writes at 420 nodes is within 1.2x of what it writes at 60.
+    expect(deltas.tail.some((c) => c.itemsWritten === 2)).toBe(true);
     expect(deltas.late.every((c) => c.itemsWritten <= 2)).toBe(true);
     expect(bytes(deltas.late)).toBeLessThanOrEqual(1.2 * bytes(deltas.early));
     expect(bytes(deltas.late)).toBeLessThan(bytes(whole.late) / 3);
