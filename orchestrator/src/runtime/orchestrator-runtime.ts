@@ -1,14 +1,13 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import type { BaseCheckpointSaver } from '@langchain/langgraph';
-import { Command, Overwrite } from '@langchain/langgraph';
+import { Command } from '@langchain/langgraph';
 import { formatDiagnostic } from '../definition/diagnostic';
 import { validateDefinition } from '../definition/validate-definition';
 import type { WorkflowDefinition } from '../definition/workflow-schema';
 import { compileWorkflow, type CompiledWorkflow } from '../graph/compile-workflow';
 import { RESUME_TARGET_KEY, type ResumeTarget } from '../graph/resume-target';
-import { BranchStructure } from '../graph/branch-structure';
-import { BRANCH_NODE_PREFIX, branchNodeName, joinGateName, waitNodeName } from '../graph/routing';
+import { BRANCH_NODE_PREFIX } from '../graph/routing';
 import type { Clock, EngineDependencies } from '../graph/engine-dependencies';
 import type {
   HistoryEntry,
@@ -21,6 +20,7 @@ import type {
 import type { SyncCapability } from '../sync-capabilities/registry';
 import { contextHash } from './context-hash';
 import { startConflicts } from './start-conflicts';
+import { planRedrive, writeRedriveFork } from './redrive-plan';
 import type { EngineError } from './errors';
 import { FailureTrackingCheckpointer } from './failure-tracking-checkpointer';
 import { FencedCheckpointer, NO_CHECKPOINTS } from './fenced-checkpointer';
@@ -572,7 +572,10 @@ export class OrchestratorRuntime {
       );
       return ack('redrive already applied');
     }
-    const from = await this.redriveStart(current);
+    const from = await planRedrive(current, {
+      definition: () => this.loadPinnedDefinition(current.definition.sha256, current.definition.key),
+      history: async () => (await this.options.instances.get(current.instance_id))?.history ?? [],
+    });
     if ('refused' in from) {
       this.options.metrics.record('RedrivesRefused', 1, { workflow_id: current.workflow_id });
       redriveLog.warn(
@@ -581,28 +584,11 @@ export class OrchestratorRuntime {
       );
       return ack('redrive refused');
     }
-    const { node, head, asNode, goto, completedBranches } = from;
+    const { node, head } = from;
     const at = this.now();
     const by = message.by ?? 'unknown';
     const reason = message.reason ?? null;
-    const graph = await this.graphFor(current);
-    // One superstep: the fork's writes. Branches that completed are written as having run again (their
-    // runners' writes to the join's barrier), so the join waits only for the branches that run again.
-    await graph.bulkUpdateState(
-      { configurable: { thread_id: current.instance_id, checkpoint_ns: '', checkpoint_id: head } },
-      [
-        {
-          updates: [
-            ...completedBranches.map((runner) => ({ asNode: runner, values: {} })),
-            {
-              asNode,
-              // `outcome` keeps its first value through its reducer: only an Overwrite clears it.
-              values: new Command({ update: { outcome: new Overwrite(null), last_error: null }, goto }),
-            },
-          ],
-        },
-      ],
-    );
+    await writeRedriveFork(await this.graphFor(current), current.instance_id, from);
     const redrive: RedriveRecord = { id: redriveId, at, by, reason, node, from_checkpoint: head };
     this.report(current.instance_id).history.push({
       node,
@@ -622,85 +608,6 @@ export class OrchestratorRuntime {
     await this.reconcile(revived, lease, redriveLog);
     this.options.metrics.record('WorkflowsRedriven', 1, { workflow_id: current.workflow_id });
     return ack();
-  }
-
-  /**
-   * Where a redrive of `record` starts, or why the instance cannot be redriven: the failed node, the
-   * FAILED head to fork, the node the fork is written as (one with no edges of its own, so only `goto`
-   * decides what runs next), where it goes, and the runners of the parallel branches that completed.
-   *
-   * A step that failed inside a parallel branch: the branches that did not complete (the failed one, and
-   * siblings stopped because of it) run again from their first node, the completed ones do not, and the
-   * join runs once after them. Refused when that would run a completed step again (a branch to re-run
-   * completed a step before it stopped) or the parallel is nested.
-   */
-  private async redriveStart(record: InstanceRecord): Promise<
-    | {
-        node: string;
-        head: string;
-        asNode: string;
-        goto: string | string[];
-        completedBranches: string[];
-      }
-    | { refused: string }
-  > {
-    if (record.status !== 'FAILED') {
-      return { refused: `the instance is ${record.status}; only a FAILED instance can be redriven` };
-    }
-    const head = record.checkpoints?.heads[''];
-    if (head === undefined) {
-      return {
-        refused: `the instance failed before its first step (${record.error?.code ?? 'FAILED'}): start a new instance instead`,
-      };
-    }
-    const node = record.error?.node;
-    if (node === undefined) return { refused: 'its failure names no step to run again' };
-    const definition = await this.loadPinnedDefinition(record.definition.sha256, record.definition.key);
-    const kind = definition.nodes[node]?.type;
-    if (kind === undefined) {
-      return { refused: `its failure names '${node}', which is no node of the definition` };
-    }
-    if (kind === 'end') return { refused: `it ended at its end node '${node}': no step failed` };
-    const structure = new BranchStructure(definition);
-    const enclosing = structure.enclosing(node);
-    if (enclosing.length === 0) {
-      // An async_request is two nodes: the fork is written as its waiting half, which routes by `goto` only.
-      const asNode = kind === 'async_request' ? waitNodeName(node) : node;
-      return { node, head, asNode, goto: node, completedBranches: [] };
-    }
-    const parallel = enclosing[0]?.parallel ?? '';
-    const parallelNode = definition.nodes[parallel];
-    if (enclosing.length > 1 || parallelNode?.type !== 'parallel') {
-      return { refused: `the failed step '${node}' runs in nested parallels; redriving it is not supported` };
-    }
-    // What each branch did since the parallel last started, from the whole history.
-    const history = (await this.options.instances.get(record.instance_id))?.history ?? [];
-    const started = history.map((h) => h.node).lastIndexOf(parallel);
-    const rerun: string[] = [];
-    const completed: string[] = [];
-    for (const branch of parallelNode.branches) {
-      const nodes = new Set(structure.nodesIn({ kind: 'branch', parallel, branch }));
-      const ran = history.slice(started + 1).filter((h) => nodes.has(h.node));
-      if (ran.at(-1)?.status === 'SUCCEEDED') {
-        completed.push(branch);
-        continue;
-      }
-      const done = ran.find((h) => h.status === 'SUCCEEDED');
-      if (done) {
-        return {
-          refused: `branch '${branch}' of parallel '${parallel}' completed '${done.node}' before it stopped, and a branch runs again from its start; redriving it would run that step again`,
-        };
-      }
-      rerun.push(branch);
-    }
-    return {
-      node,
-      head,
-      // The gate routes by `goto` only, and runs again once the branches run again have ended.
-      asNode: joinGateName(parallel),
-      goto: rerun.map((branch) => branchNodeName(parallel, branch)),
-      completedBranches: completed.map((branch) => branchNodeName(parallel, branch)),
-    };
   }
 
   private async resume(
