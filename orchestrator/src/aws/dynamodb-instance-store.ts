@@ -205,11 +205,13 @@ export class DynamoDbInstanceStore implements InstanceStore {
       ':workflow': { S: record.workflow_id },
       ':omitted': { BOOL: false },
       ':version': { N: String(version) },
-      // The instance index (see instance-index-layout.ts): with the record, in the same write.
-      ...Object.fromEntries(
-        Object.entries(indexAttributes(record)).map(([name, value]) => [`:${name}`, { S: value }]),
-      ),
     };
+    // The instance index (see instance-index-layout.ts): with the record, in the same write. An attribute
+    // without a value is removed, so the record leaves that (sparse) index.
+    const indexed = Object.entries(indexAttributes(record) as Record<string, string | undefined>);
+    const indexSet = indexed.filter(([, value]) => value !== undefined);
+    for (const [name, value] of indexSet) values[`:${name}`] = { S: value as string };
+    const indexRemoved = indexed.filter(([, value]) => value === undefined).map(([name]) => name);
     // Too big for an item: drop the context (the checkpoint holds it), then if need be start_context (a
     // START that must run again is redelivered with its own).
     const smaller: InstanceRecord[] = [
@@ -231,13 +233,15 @@ export class DynamoDbInstanceStore implements InstanceStore {
     // Only a finished instance expires, and then as a whole (the retention purger removes its checkpoints).
     let update =
       'SET #record = :record, #status = :status, workflow_id = :workflow, context_omitted = :omitted, #version = :version' +
-      ', ix_status = :ix_status, ix_workflow = :ix_workflow, ix_started = :ix_started';
+      indexSet.map(([name]) => `, ${name} = :${name}`).join('');
+    const removed = [...indexRemoved];
     if (record.expires_at !== undefined) {
       update += ', #ttl = :ttl';
       values[':ttl'] = { N: String(record.expires_at) };
     } else {
-      update += ' REMOVE #ttl';
+      removed.push('#ttl');
     }
+    if (removed.length > 0) update += ` REMOVE ${removed.join(', ')}`;
     try {
       await this.dynamodb.send(
         new UpdateItemCommand({
