@@ -1,6 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
-import { DynamoDBClient, GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import {
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  ScanCommand,
+} from '@aws-sdk/client-dynamodb';
 import { startEmbeddedAws, type EmbeddedAws } from '../../../scripts/local-aws/embedded-aws';
 import { createCheckpointTable, itemSizeBytes, MAX_ITEM_BYTES } from '../checkpoint';
 import { EngineError, StaleCommitError } from '../runtime/errors';
@@ -122,6 +128,39 @@ describe('DynamoDbInstanceStore (dynalite)', () => {
       if (!lease) throw new Error('no lease');
       await store.releaseLease(lease);
       await expect(store.acquireLease(instanceId, TTL_MS)).resolves.toBeDefined();
+    });
+
+    it('a release with a dispatched mark leaves only the mark (no TTL), which the next holder reads', async () => {
+      const { store, clock, instanceId } = setup();
+      const first = await store.acquireLease(instanceId, TTL_MS);
+      if (!first) throw new Error('no lease');
+      expect(first.dispatched_version).toBeUndefined();
+      await store.releaseLease(first, 7);
+      const item = await rawLease(instanceId);
+      expect(item?.dispatched_version?.N).toBe('7');
+      expect([item?.lease_token, item?.lease_expires, item?.ttl]).toEqual([undefined, undefined, undefined]);
+
+      const second = await store.acquireLease(instanceId, TTL_MS);
+      expect(second?.dispatched_version).toBe(7);
+      // A holder that dies keeps its lease and leaves the mark as it found it; the next one still reads it.
+      clock.advance(TTL_MS + 1);
+      const third = await store.acquireLease(instanceId, TTL_MS);
+      expect(third?.dispatched_version).toBe(7);
+      // Released without a mark (a finished or unknown instance): nothing is left behind.
+      if (!third) throw new Error('no lease');
+      await store.releaseLease(third);
+      expect(await rawLease(instanceId)).toBeUndefined();
+    });
+
+    it('a holder whose lease was taken over leaves no mark', async () => {
+      const { store, clock, instanceId } = setup();
+      const stale = await store.acquireLease(instanceId, TTL_MS);
+      clock.advance(TTL_MS + 1);
+      const current = await store.acquireLease(instanceId, TTL_MS);
+      if (!stale || !current) throw new Error('no lease');
+      await store.releaseLease(stale, 3);
+      expect((await rawLease(instanceId))?.dispatched_version).toBeUndefined();
+      expect((await rawLease(instanceId))?.lease_token?.S).toBe(current.token);
     });
 
     it('leases of different instances are independent', async () => {
@@ -337,6 +376,62 @@ describe('DynamoDbInstanceStore (dynalite)', () => {
       expect(full).not.toHaveProperty('history_base');
       await expect(store.resolution(instanceId, 'a')).resolves.toBe('REPLIED');
       await expect(store.resolution(instanceId, 'b')).resolves.toBeUndefined();
+    });
+
+    it('one item per commit: the first resolution carries the steps, other resolutions stand alone', async () => {
+      const { store, instanceId } = setup();
+      const lease = await store.acquireLease(instanceId, TTL_MS);
+      if (!lease) throw new Error('no lease');
+      await store.save(record(instanceId, { history: [step(1)] }), lease);
+      // A commit that resolved nothing (the steps of a START): an H# item.
+      await store.save(
+        record(instanceId, { version: 2, history: [step(2), step(3)], history_base: 1 }),
+        lease,
+        { history: { at: 0, entries: [step(1)] } },
+      );
+      // A commit that resolved two requests (a reply, and a sibling stopped by it).
+      await store.save(record(instanceId, { version: 3, history: [step(4)], history_base: 3 }), lease, {
+        history: { at: 1, entries: [step(2), step(3)] },
+        resolved: { a: 'FAILED', b: 'CANCELLED' },
+      });
+      const items = (
+        await dynamodb.send(
+          new QueryCommand({
+            TableName: TABLE,
+            KeyConditionExpression: 'PK = :pk',
+            ExpressionAttributeValues: { ':pk': { S: `INSTANCE#${instanceId}` } },
+          }),
+        )
+      ).Items?.map((i) => [i.SK?.S, i.at?.N ?? null, i.entries?.S === undefined ? 0 : 1]);
+      expect(items).toEqual([
+        ['H#0000000000', '0', 1],
+        ['LEASE', null, 0],
+        ['R#a', '1', 1],
+        ['R#b', null, 0],
+        ['STATUS', null, 0],
+      ]);
+      expect((await store.get(instanceId))?.history).toEqual([step(1), step(2), step(3), step(4)]);
+      await expect(store.resolution(instanceId, 'b')).resolves.toBe('CANCELLED');
+    });
+
+    it('history written one step per item (the layout before one item per commit) still reads', async () => {
+      const { store, instanceId } = setup();
+      const lease = await store.acquireLease(instanceId, TTL_MS);
+      if (!lease) throw new Error('no lease');
+      await store.save(record(instanceId, { history: [step(2)], history_base: 2 }), lease);
+      for (const n of [0, 1]) {
+        await dynamodb.send(
+          new PutItemCommand({
+            TableName: TABLE,
+            Item: {
+              PK: { S: `INSTANCE#${instanceId}` },
+              SK: { S: `H#${String(n).padStart(10, '0')}` },
+              entry: { S: JSON.stringify(step(n)) },
+            },
+          }),
+        );
+      }
+      expect((await store.get(instanceId))?.history).toEqual([step(0), step(1), step(2)]);
     });
 
     it('writing the same flush twice (a redelivered commit) changes nothing', async () => {

@@ -12,9 +12,9 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { DynamoDBSaver } from '../checkpoint';
 import type { Clock } from '../graph/engine-dependencies';
-import type { HistoryEntry, Resolution } from '../graph/workflow-state';
+import type { Resolution } from '../graph/workflow-state';
 import { EngineError, StaleCommitError } from '../runtime/errors';
-import type { InstanceRecord } from '../runtime/instance-record';
+import type { InstanceRecord, RecordHistoryEntry } from '../runtime/instance-record';
 import type { CommitFlush, InstanceStore, Lease } from '../runtime/ports';
 import { awsCall, translateAwsError } from './aws-errors';
 import { indexAttributes } from './instance-index-layout';
@@ -48,24 +48,29 @@ export class DynamoDbInstanceStore implements InstanceStore {
     const record = await this.load(instanceId);
     if (!record) return undefined;
     const base = record.history_base ?? 0;
-    const earlier: HistoryEntry[] = [];
+    const earlier: RecordHistoryEntry[] = [];
     if (base > 0) {
       let start: Record<string, AttributeValue> | undefined;
       do {
+        // History items (`H#`) and resolution items (`R#`, which may carry their commit's steps) in one
+        // range; the lease item sorts between them and carries no steps.
         const page = await awsCall('DYNAMODB', 'Query (history)', () =>
           this.dynamodb.send(
             new QueryCommand({
               TableName: this.table,
-              KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
-              ExpressionAttributeValues: { ':pk': { S: partition(instanceId) }, ':prefix': { S: 'H#' } },
+              KeyConditionExpression: 'PK = :pk AND SK BETWEEN :from AND :to',
+              ExpressionAttributeValues: {
+                ':pk': { S: partition(instanceId) },
+                ':from': { S: HISTORY_PREFIX },
+                ':to': { S: `${RESOLUTION_PREFIX}\uffff` },
+              },
               ConsistentRead: true,
               ...(start ? { ExclusiveStartKey: start } : {}),
             }),
           ),
         );
         for (const item of page.Items ?? []) {
-          const seq = Number(item.SK?.S?.slice(2));
-          if (seq < base && item.entry?.S) earlier[seq] = JSON.parse(item.entry.S) as HistoryEntry;
+          for (const [seq, entry] of flushedSteps(item)) if (seq < base) earlier[seq] = entry;
         }
         start = page.LastEvaluatedKey;
       } while (start);
@@ -101,7 +106,7 @@ export class DynamoDbInstanceStore implements InstanceStore {
       this.dynamodb.send(
         new GetItemCommand({
           TableName: this.table,
-          Key: { PK: { S: partition(instanceId) }, SK: { S: `R#${requestId}` } },
+          Key: { PK: { S: partition(instanceId) }, SK: { S: `${RESOLUTION_PREFIX}${requestId}` } },
           ConsistentRead: true,
         }),
       ),
@@ -110,24 +115,30 @@ export class DynamoDbInstanceStore implements InstanceStore {
   }
 
   /**
-   * Writes what the previous commit reported as append-only items (`H#<seq>`, `R#<request id>`): committed
-   * already, so idempotent whoever writes them, and before the record that stops carrying them.
+   * Writes what the previous commit reported as append-only items: committed already, so idempotent
+   * whoever writes them, and before the record that stops carrying them. One item per commit in the usual
+   * case (a write unit each): the first resolution's item `R#<request id>` carries the commit's steps too;
+   * a commit that resolved nothing writes its steps as `H#<seq of the first>`; further resolutions of the
+   * same commit (a fan-out's stopped siblings) get items of their own.
    */
   private async writeFlush(instanceId: string, flush: CommitFlush): Promise<void> {
-    const items: Record<string, AttributeValue>[] = [];
-    flush.history?.entries.forEach((entry, i) => {
-      const seq = (flush.history?.at ?? 0) + i;
-      items.push({
+    const steps = flush.history?.entries ?? [];
+    const at = flush.history?.at ?? 0;
+    const carried =
+      steps.length > 0 ? { at: { N: String(at) }, entries: { S: JSON.stringify(steps) } } : undefined;
+    const items: Record<string, AttributeValue>[] = Object.entries(flush.resolved ?? {}).map(
+      ([requestId, resolution], i) => ({
         PK: { S: partition(instanceId) },
-        SK: { S: `H#${String(seq).padStart(10, '0')}` },
-        entry: { S: JSON.stringify(entry) },
-      });
-    });
-    for (const [requestId, resolution] of Object.entries(flush.resolved ?? {})) {
-      items.push({
-        PK: { S: partition(instanceId) },
-        SK: { S: `R#${requestId}` },
+        SK: { S: `${RESOLUTION_PREFIX}${requestId}` },
         resolution: { S: resolution },
+        ...(i === 0 ? carried : {}),
+      }),
+    );
+    if (items.length === 0 && carried) {
+      items.push({
+        PK: { S: partition(instanceId) },
+        SK: { S: `${HISTORY_PREFIX}${String(at).padStart(10, '0')}` },
+        ...carried,
       });
     }
     await batchWrite(
@@ -139,9 +150,10 @@ export class DynamoDbInstanceStore implements InstanceStore {
 
   async acquireLease(instanceId: string, ttlMs: number): Promise<Lease | undefined> {
     const now = this.clock.now().getTime();
-    const lease: Lease = { instance_id: instanceId, token: randomUUID(), expires_at: now + ttlMs };
+    const token = randomUUID();
+    const expiresAt = now + ttlMs;
     try {
-      await this.dynamodb.send(
+      const { Attributes: before } = await this.dynamodb.send(
         new UpdateItemCommand({
           TableName: this.table,
           Key: leaseKey(instanceId),
@@ -149,35 +161,64 @@ export class DynamoDbInstanceStore implements InstanceStore {
           ConditionExpression: 'attribute_not_exists(lease_expires) OR lease_expires <= :now',
           ExpressionAttributeNames: { '#ttl': TTL_ATTRIBUTE },
           ExpressionAttributeValues: {
-            ':token': { S: lease.token },
-            ':expires': { N: String(lease.expires_at) },
+            ':token': { S: token },
+            ':expires': { N: String(expiresAt) },
             ':now': { N: String(now) },
-            ':ttl': { N: String(Math.ceil(lease.expires_at / 1000) + LEASE_ITEM_GRACE_SECONDS) },
+            ':ttl': { N: String(Math.ceil(expiresAt / 1000) + LEASE_ITEM_GRACE_SECONDS) },
           },
+          // The previous holder's dispatched mark, in the same write (returned values cost no capacity).
+          ReturnValues: 'ALL_OLD',
         }),
       );
-      return lease;
+      // A mark left beside a lease that expired was the holder before the one that died: it still holds
+      // for the version it names, and the record says whether that is still the current one.
+      const mark = Number(before?.[DISPATCHED_VERSION]?.N);
+      return {
+        instance_id: instanceId,
+        token,
+        expires_at: expiresAt,
+        ...(Number.isFinite(mark) ? { dispatched_version: mark } : {}),
+      };
     } catch (error) {
       if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return undefined;
       throw translateAwsError('DYNAMODB', 'UpdateItem (acquire lease)', error);
     }
   }
 
-  /** Deletes the lease item, if it is still this lease: a message for an unknown instance leaves nothing. */
-  async releaseLease(lease: Lease): Promise<void> {
+  /**
+   * Gives the lease up if it is still this lease. Without a mark the item goes (a message for an unknown
+   * instance, or a finished one, leaves nothing behind); with one, the item stays as the mark alone, with
+   * no TTL: it is as long-lived as the record, and small (one write unit either way).
+   */
+  async releaseLease(lease: Lease, dispatchedVersion?: number): Promise<void> {
+    const condition = {
+      ConditionExpression: 'lease_token = :token',
+      ExpressionAttributeValues: { ':token': { S: lease.token } },
+    };
     try {
-      await this.dynamodb.send(
-        new DeleteItemCommand({
-          TableName: this.table,
-          Key: leaseKey(lease.instance_id),
-          ConditionExpression: 'lease_token = :token',
-          ExpressionAttributeValues: { ':token': { S: lease.token } },
-        }),
-      );
+      if (dispatchedVersion === undefined) {
+        await this.dynamodb.send(
+          new DeleteItemCommand({ TableName: this.table, Key: leaseKey(lease.instance_id), ...condition }),
+        );
+      } else {
+        await this.dynamodb.send(
+          new UpdateItemCommand({
+            TableName: this.table,
+            Key: leaseKey(lease.instance_id),
+            UpdateExpression: `SET ${DISPATCHED_VERSION} = :mark REMOVE lease_token, lease_expires, #ttl`,
+            ExpressionAttributeNames: { '#ttl': TTL_ATTRIBUTE },
+            ...condition,
+            ExpressionAttributeValues: {
+              ...condition.ExpressionAttributeValues,
+              ':mark': { N: String(dispatchedVersion) },
+            },
+          }),
+        );
+      }
     } catch (error) {
-      // Someone else holds it now (ours expired): nothing of ours to release.
+      // Someone else holds it now (ours expired): nothing of ours to release, and no mark to leave.
       if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return;
-      throw translateAwsError('DYNAMODB', 'DeleteItem (release lease)', error);
+      throw translateAwsError('DYNAMODB', 'release lease', error);
     }
   }
 
@@ -286,7 +327,7 @@ export async function deleteInstanceItems(
   table: string,
   instanceId: string,
 ): Promise<void> {
-  for (const prefix of ['H#', 'R#']) {
+  for (const prefix of [HISTORY_PREFIX, RESOLUTION_PREFIX]) {
     let start: Record<string, AttributeValue> | undefined;
     do {
       const page = await awsCall('DYNAMODB', `Query (${prefix} items)`, () =>
@@ -335,6 +376,25 @@ async function batchWrite(
   }
 }
 
+const HISTORY_PREFIX = 'H#';
+const RESOLUTION_PREFIX = 'R#';
+
+/**
+ * The steps an `H#` or `R#` item holds, by their position in the history: `entries` from `at` on, or (the
+ * layout before one item per commit) one `entry` at the position its key names.
+ */
+function flushedSteps(item: Record<string, AttributeValue>): [number, RecordHistoryEntry][] {
+  if (item.entries?.S !== undefined) {
+    const at = Number(item.at?.N ?? 0);
+    return (JSON.parse(item.entries.S) as RecordHistoryEntry[]).map((entry, i) => [at + i, entry]);
+  }
+  const sk = item.SK?.S ?? '';
+  if (item.entry?.S !== undefined && sk.startsWith(HISTORY_PREFIX)) {
+    return [[Number(sk.slice(HISTORY_PREFIX.length)), JSON.parse(item.entry.S) as RecordHistoryEntry]];
+  }
+  return [];
+}
+
 function partition(instanceId: string): string {
   return `INSTANCE#${instanceId}`;
 }
@@ -349,6 +409,9 @@ function leaseKey(instanceId: string) {
 
 /** A lease item outlives its expiry by a day before TTL may remove it (TTL deletes are not punctual). */
 const LEASE_ITEM_GRACE_SECONDS = 24 * 3600;
+
+/** The lease item's attribute for `Lease.dispatched_version`. */
+const DISPATCHED_VERSION = 'dispatched_version';
 
 function encode(record: InstanceRecord): Uint8Array {
   return gzipSync(Buffer.from(JSON.stringify(record), 'utf8'));

@@ -113,6 +113,8 @@ type GraphSnapshot = Awaited<ReturnType<CompiledWorkflow['getState']>>;
 interface StepReports {
   readonly history: RecordHistoryEntry[];
   resolved: Record<string, Resolution | 'RESOLVED'>;
+  /** The record as this invocation last committed it (or loaded it), with what it has sent since. */
+  inHand: InstanceRecord | undefined;
 }
 
 /**
@@ -188,10 +190,15 @@ export class OrchestratorRuntime {
       }
       return defer('instance busy', delay);
     }
+    // What the record in hand says was sent is what the release marks, even when the invocation fails:
+    // a record committed with waits not yet sent marks nothing, so the retry sends them (again, maybe).
+    const reports: StepReports = { history: [], resolved: {}, inHand: undefined };
     try {
-      const stored = await this.options.instances.load(instanceId);
+      const loaded = await this.options.instances.load(instanceId);
+      const stored = loaded && withDispatchMark(loaded, lease);
+      reports.inHand = stored;
       this.checkpointer.begin(instanceId, stored?.checkpoints ?? NO_CHECKPOINTS);
-      this.reported.set(instanceId, { history: [], resolved: {} });
+      this.reported.set(instanceId, reports);
       try {
         const keyed: InboundMessage =
           message.type === 'REDRIVE_WORKFLOW' && redriveId !== undefined
@@ -203,7 +210,7 @@ export class OrchestratorRuntime {
         this.reported.delete(instanceId);
       }
     } finally {
-      await this.options.instances.releaseLease(lease);
+      await this.options.instances.releaseLease(lease, dispatchMark(reports.inHand));
     }
   }
 
@@ -754,20 +761,20 @@ export class OrchestratorRuntime {
       }
     }
 
+    reported.inHand = current;
     const fresh = open.filter((w) => !current.dispatched.includes(w.request_id));
     if (fresh.length === 0) return { record: current, view };
     const undeliverable = await this.dispatch(current, fresh, log);
-    current = await this.commit(
-      {
-        ...current,
-        dispatched: [
-          ...current.dispatched,
-          ...fresh.map((w) => w.request_id).filter((id) => !undeliverable.has(id)),
-        ],
-      },
-      lease,
-      current,
-    );
+    // Sent, not committed: the lease release carries the mark (see `dispatchMark`), and the next commit
+    // writes the list.
+    current = {
+      ...current,
+      dispatched: [
+        ...current.dispatched,
+        ...fresh.map((w) => w.request_id).filter((id) => !undeliverable.has(id)),
+      ],
+    };
+    reported.inHand = current;
     if (undeliverable.size === 0 || depth > 8) return { record: current, view };
     // Requests no retry can deliver fail their steps now, rather than wait for a reply that cannot come.
     for (const [requestId, error] of undeliverable) {
@@ -1125,6 +1132,29 @@ const MAX_RECORD_CONTEXT_CHARS = 8 * 1024;
 function changed(before: InstanceRecord, after: InstanceRecord): boolean {
   const strip = (r: InstanceRecord) => ({ ...r, updated_at: '', version: 0, checkpoints: undefined });
   return JSON.stringify(strip(before)) !== JSON.stringify(strip(after));
+}
+
+/**
+ * The record with the previous holder's dispatched mark applied: when the mark names this version, every
+ * open wait was sent, whatever the record's own list (written before the sends) says.
+ */
+function withDispatchMark(record: InstanceRecord, lease: Lease): InstanceRecord {
+  if (lease.dispatched_version === undefined || lease.dispatched_version !== (record.version ?? 0)) {
+    return record;
+  }
+  const sent = new Set([...record.dispatched, ...record.waits.map((w) => w.request_id)]);
+  return { ...record, dispatched: [...sent] };
+}
+
+/**
+ * The mark a lease release leaves: the version in hand when all its open waits were sent. None for a
+ * finished instance (nothing is sent any more, and the lease item then goes) or one with a wait unsent.
+ */
+function dispatchMark(record: InstanceRecord | undefined): number | undefined {
+  if (!record || isTerminal(record.status) || record.version === undefined || record.version === 0) {
+    return undefined;
+  }
+  return record.waits.every((w) => record.dispatched.includes(w.request_id)) ? record.version : undefined;
 }
 
 /** Records written before versions existed read as version 0. */

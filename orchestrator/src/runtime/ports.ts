@@ -22,6 +22,12 @@ export interface Lease {
   readonly instance_id: string;
   readonly token: string;
   readonly expires_at: number;
+  /**
+   * What the previous holder said when it gave the lease up: every open wait of the record at this version
+   * had been handed to the dispatcher. Absent when it said nothing (it died holding the lease, or the
+   * marker is older than the record): the waits the record does not list as dispatched are sent again.
+   */
+  readonly dispatched_version?: number;
 }
 
 /**
@@ -43,8 +49,12 @@ export interface InstanceStore {
   resolution(instanceId: string, requestId: string): Promise<Resolution | 'RESOLVED' | undefined>;
   /** Takes the lease when it is free or expired; undefined when another holder has it. */
   acquireLease(instanceId: string, ttlMs: number): Promise<Lease | undefined>;
-  /** Gives the lease up (its own item: a record never depends on it). */
-  releaseLease(lease: Lease): Promise<void>;
+  /**
+   * Gives the lease up (its own item: a record never depends on it). With `dispatchedVersion`, leaves the
+   * marker the next holder reads as `Lease.dispatched_version` (the outbox's "sent" mark, carried by a
+   * write that happens anyway instead of a second record commit); without it, leaves nothing behind.
+   */
+  releaseLease(lease: Lease, dispatchedVersion?: number): Promise<void>;
   /** When the current lease on the instance expires (epoch ms), or undefined when it is free. */
   leaseExpiry(instanceId: string): Promise<number | undefined>;
   /**

@@ -16,11 +16,12 @@ export class MemoryInstanceStore implements InstanceStore {
       string,
       { history: RecordHistoryEntry[]; resolved: Map<string, string> }
     >(),
+    private readonly dispatchedMarks = new Map<string, number>(),
   ) {}
 
   /** The same records and leases, judged by another worker's clock (tests of clock skew). */
   withClock(clock: Clock): MemoryInstanceStore {
-    const store = new MemoryInstanceStore(clock, this.records, this.leases, this.items);
+    const store = new MemoryInstanceStore(clock, this.records, this.leases, this.items, this.dispatchedMarks);
     store.checkpoints = this.checkpoints;
     return store;
   }
@@ -58,13 +59,23 @@ export class MemoryInstanceStore implements InstanceStore {
     const now = this.clock.now().getTime();
     const held = this.leases.get(instanceId);
     if (held && held.expires_at > now) return Promise.resolve(undefined);
-    const lease: Lease = { instance_id: instanceId, token: randomUUID(), expires_at: now + ttlMs };
+    const mark = this.dispatchedMarks.get(instanceId);
+    const lease: Lease = {
+      instance_id: instanceId,
+      token: randomUUID(),
+      expires_at: now + ttlMs,
+      ...(mark === undefined ? {} : { dispatched_version: mark }),
+    };
     this.leases.set(instanceId, lease);
     return Promise.resolve(lease);
   }
 
-  releaseLease(lease: Lease): Promise<void> {
-    if (this.leases.get(lease.instance_id)?.token === lease.token) this.leases.delete(lease.instance_id);
+  releaseLease(lease: Lease, dispatchedVersion?: number): Promise<void> {
+    if (this.leases.get(lease.instance_id)?.token === lease.token) {
+      this.leases.delete(lease.instance_id);
+      if (dispatchedVersion === undefined) this.dispatchedMarks.delete(lease.instance_id);
+      else this.dispatchedMarks.set(lease.instance_id, dispatchedVersion);
+    }
     return Promise.resolve();
   }
 

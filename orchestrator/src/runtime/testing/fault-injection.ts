@@ -123,8 +123,8 @@ class CrashingInstanceStore implements InstanceStore {
   acquireLease(instanceId: string, ttlMs: number) {
     return this.life.run(() => this.inner.acquireLease(instanceId, ttlMs));
   }
-  releaseLease(lease: Lease) {
-    return this.life.run(() => this.inner.releaseLease(lease));
+  releaseLease(lease: Lease, dispatchedVersion?: number) {
+    return this.life.run(() => this.inner.releaseLease(lease, dispatchedVersion));
   }
   leaseExpiry(instanceId: string) {
     return this.life.run(() => this.inner.leaseExpiry(instanceId));
