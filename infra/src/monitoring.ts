@@ -22,6 +22,8 @@ export const ENGINE_METRICS = [
   'DuplicateReplies',
   'StaleReplies',
   'LeaseConflicts',
+  'StartConflicts',
+  'RedrivesRefused',
 ] as const;
 export type EngineMetric = (typeof ENGINE_METRICS)[number];
 
@@ -66,6 +68,11 @@ export interface MonitoringProps {
   /** Failed instances, in 5 minutes, of one workflow or of all, that raise their alarm. @default 1 */
   readonly failedWorkflowsThreshold?: number;
   /**
+   * START conflicts, and refused redrives, in 5 minutes that raise their alarm (`start-conflicts`,
+   * `redrives-refused`). @default 1
+   */
+  readonly refusedCommandsThreshold?: number;
+  /**
    * The scheduled stuck check (StuckCheckFunction), which publishes the WaitsOverdue and InstancesStuck
    * gauges once per `rate`: alarmed on, and its own errors too. @default none (no such alarms)
    */
@@ -80,8 +87,8 @@ export interface MonitoringProps {
 }
 
 /**
- * Alarms on what needs a human: workflows that failed (each deployed workflow, and all of them), waits
- * overdue and instances stuck (from the scheduled stuck check), any message dead-lettered or sitting in any
+ * Alarms on what needs a human: workflows that failed (each deployed workflow, and all of them), START
+ * conflicts and refused redrives (commands acknowledged but not applied), waits overdue and instances stuck (from the scheduled stuck check), any message dead-lettered or sitting in any
  * DLQ, commands or replies waiting too long, orchestrator errors and throttles. Every alarm notifies one
  * SNS topic, on alarm and on recovery. A dashboard shows the workflows' own metrics (EMF) beside queue
  * depths, dead-letter reasons and Lambda health.
@@ -188,6 +195,26 @@ export class Monitoring extends Construct {
         period: Duration.minutes(5),
       }),
       threshold: 1,
+      evaluationPeriods: 1,
+    });
+
+    // Commands the orchestrator acknowledged without applying them: someone meant something that did not
+    // happen. Raised by one in 5 minutes, as a failed workflow is.
+    this.alarm('StartConflicts', 'start-conflicts', {
+      alarmDescription:
+        'A START_WORKFLOW named an instance_id that exists with another workflow, definition or context: ' +
+        'acknowledged, not applied (the caller meant a new instance). The orchestrator log line ' +
+        '"START_WORKFLOW conflicts with the existing instance" names both; start again under a new id.',
+      metric: this.workflowMetric('StartConflicts', cloudwatch.Stats.SUM),
+      threshold: props.refusedCommandsThreshold ?? 1,
+      evaluationPeriods: 1,
+    });
+    this.alarm('RedrivesRefused', 'redrives-refused', {
+      alarmDescription:
+        'A REDRIVE_WORKFLOW was refused (the instance was not FAILED, or has no step to re-run): the ' +
+        'orchestrator log line "REDRIVE_WORKFLOW refused" says why; `wf describe <id>` shows the instance.',
+      metric: this.workflowMetric('RedrivesRefused', cloudwatch.Stats.SUM),
+      threshold: props.refusedCommandsThreshold ?? 1,
       evaluationPeriods: 1,
     });
 
@@ -312,6 +339,15 @@ export class Monitoring extends Construct {
             period: Duration.minutes(5),
           }),
         ],
+      }),
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Commands acknowledged but not applied',
+        width: 24,
+        left: (['StartConflicts', 'RedrivesRefused'] as const).map((metric) =>
+          this.engineMetric(metric, cloudwatch.Stats.SUM),
+        ),
       }),
     );
     if (stuckCheck) {

@@ -3,7 +3,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { INSTANCE_INDEX } from '../../orchestrator/src/aws/instance-index-layout';
+import { INSTANCE_INDEX, type InstanceIndexLayout } from '../../orchestrator/src/aws/instance-index-layout';
 import type { ResourceNames } from '../../orchestrator/src/naming/resource-names';
 import { acknowledgeWildcards, logicalIdOf } from './nag';
 
@@ -74,7 +74,7 @@ export class Storage extends Construct {
   public readonly eventDataBucket: s3.Bucket;
   /**
    * Checkpoints, instance status records and per-instance leases; streams its changes (keys only); the
-   * instance indexes `by-status` and `by-workflow` over status records.
+   * instance indexes `by-status`, `by-workflow`, `by-change` and `by-deadline` over status records.
    */
   public readonly stateTable: dynamodb.Table;
   /** Key prefix of offloaded SQS message bodies in the event-data bucket (`names.sqsPayloadPrefix`). */
@@ -138,15 +138,18 @@ export class Storage extends Construct {
       deletionProtection: !destroy,
       removalPolicy,
     });
-    // The instance index (`wf list`): sparse, KEYS_ONLY, keyed so that only status changes write it; what
-    // it costs a commit is worked out in instance-index-layout.ts. CloudFormation adds one index per update
-    // to an existing table: a stack deployed before the indexes existed takes two deploys (one per index).
-    for (const index of Object.values(INSTANCE_INDEX)) {
+    // The instance indexes (`wf list`, the stuck check): sparse, keys only (`by-change` with `ix_workflow`),
+    // keyed so that only status changes, or a change of the earliest open deadline, write them; what that
+    // costs a commit is worked out in instance-index-layout.ts. CloudFormation adds one index per update to
+    // an existing table: a stack deployed before an index existed takes one deploy per missing index.
+    for (const index of Object.values(INSTANCE_INDEX) as InstanceIndexLayout[]) {
       this.stateTable.addGlobalSecondaryIndex({
         indexName: index.name,
         partitionKey: { name: index.partitionKey, type: dynamodb.AttributeType.STRING },
         sortKey: { name: index.sortKey, type: dynamodb.AttributeType.STRING },
-        projectionType: dynamodb.ProjectionType.KEYS_ONLY,
+        ...(index.include
+          ? { projectionType: dynamodb.ProjectionType.INCLUDE, nonKeyAttributes: [...index.include] }
+          : { projectionType: dynamodb.ProjectionType.KEYS_ONLY }),
       });
     }
   }

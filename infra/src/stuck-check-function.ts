@@ -33,13 +33,14 @@ export interface StuckCheckFunctionProps {
 }
 
 /**
- * Runs orchestrator/src/stuck-check-handler.ts on a schedule: it walks the live instances through the
- * instance index and publishes the `WaitsOverdue` and `InstancesStuck` gauges (EMF) that Monitoring alarms
+ * Runs orchestrator/src/stuck-check-handler.ts on a schedule: it reads the candidates among the live
+ * instances from the instance indexes (open waits past their deadline from `by-deadline`, RUNNING
+ * instances live for longer than the grace from `by-change`; never every live instance) and publishes the `WaitsOverdue` and `InstancesStuck` gauges (EMF) that Monitoring alarms
  * on. Neither can come from the orchestrator: an instance is stuck precisely when nothing invokes it.
  *
  * Environment contract: `CCH_ENV`, `CCH_OWNER` (name the table), `CCH_STUCK_AFTER_SECONDS`, `LOG_LEVEL`.
  *
- * Permissions: Query on the state table's `by-status` index and BatchGetItem on the table (status records
+ * Permissions: Query on the state table's `by-deadline` and `by-change` indexes and BatchGetItem on the table (status records
  * and leases, read only); its log group; X-Ray.
  */
 export class StuckCheckFunction extends Construct {
@@ -76,7 +77,9 @@ export class StuckCheckFunction extends Construct {
     this.lambda.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['dynamodb:Query'],
-        resources: [`${storage.stateTable.tableArn}/index/${INSTANCE_INDEX.byStatus.name}`],
+        resources: [INSTANCE_INDEX.byDeadline, INSTANCE_INDEX.byChange].map(
+          (index) => `${storage.stateTable.tableArn}/index/${index.name}`,
+        ),
       }),
     );
 

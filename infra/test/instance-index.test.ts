@@ -11,7 +11,7 @@ beforeAll(() => {
 });
 
 describe('instance index on the state table', () => {
-  it('has the by-status and by-workflow indexes, keys only, on string keys', () => {
+  it('has the by-status, by-workflow, by-change and by-deadline indexes, keys only (by-change: with ix_workflow), on string keys', () => {
     template.hasResourceProperties('AWS::DynamoDB::Table', {
       TableName: stack.names.stateTable,
       GlobalSecondaryIndexes: [
@@ -31,11 +31,30 @@ describe('instance index on the state table', () => {
           ],
           Projection: { ProjectionType: 'KEYS_ONLY' },
         },
+        {
+          IndexName: 'by-change',
+          KeySchema: [
+            { AttributeName: 'ix_status', KeyType: 'HASH' },
+            { AttributeName: 'ix_changed', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['ix_workflow'] },
+        },
+        {
+          IndexName: 'by-deadline',
+          KeySchema: [
+            { AttributeName: 'ix_due', KeyType: 'HASH' },
+            { AttributeName: 'ix_deadline', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'KEYS_ONLY' },
+        },
       ],
       AttributeDefinitions: Match.arrayWith([
         { AttributeName: 'ix_status', AttributeType: 'S' },
         { AttributeName: 'ix_started', AttributeType: 'S' },
         { AttributeName: 'ix_workflow', AttributeType: 'S' },
+        { AttributeName: 'ix_changed', AttributeType: 'S' },
+        { AttributeName: 'ix_due', AttributeType: 'S' },
+        { AttributeName: 'ix_deadline', AttributeType: 'S' },
       ]),
     });
   });
@@ -50,6 +69,17 @@ describe('instance index on the state table', () => {
       name: 'by-workflow',
       partitionKey: 'ix_workflow',
       sortKey: 'ix_started',
+    });
+    expect(INSTANCE_INDEX.byChange).toEqual({
+      name: 'by-change',
+      partitionKey: 'ix_status',
+      sortKey: 'ix_changed',
+      include: ['ix_workflow'],
+    });
+    expect(INSTANCE_INDEX.byDeadline).toEqual({
+      name: 'by-deadline',
+      partitionKey: 'ix_due',
+      sortKey: 'ix_deadline',
     });
   });
 });

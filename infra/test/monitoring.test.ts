@@ -167,6 +167,53 @@ describe('workflows failed', () => {
   });
 });
 
+describe('commands acknowledged but not applied', () => {
+  it.each([
+    ['start-conflicts', 'StartConflicts'],
+    ['redrives-refused', 'RedrivesRefused'],
+  ])('alarm %s on any %s of this deployment in 5 minutes, to the topic', (name, metricName) => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: `${stack.names.prefix}${name}`,
+      Namespace: 'CCH/WorkflowEngine',
+      MetricName: metricName,
+      Dimensions: [
+        { Name: 'env', Value: 'dev' },
+        { Name: 'owner', Value: 'alice' },
+      ],
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 1,
+      EvaluationPeriods: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [resolve(stack.monitoring.alarmTopic.topicArn)],
+      OKActions: [resolve(stack.monitoring.alarmTopic.topicArn)],
+    });
+  });
+
+  it.each(['StartConflicts', 'RedrivesRefused'] as const)(
+    'watch the aggregate series the orchestrator publishes for %s (its EMF line)',
+    (metricName) => {
+      const lines: string[] = [];
+      new EmfMetrics(stack.names.metricsNamespace, stack.names.metricDimensions, (l) => lines.push(l)).record(
+        metricName,
+        1,
+        { workflow_id: 'import_vn_memphis_v1' },
+      );
+      const emf = JSON.parse(lines[0]!) as {
+        _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][] }[] };
+      } & Record<string, unknown>;
+      const [directive] = emf._aws.CloudWatchMetrics;
+      const aggregate = directive!.Dimensions[0]!.map((name) => ({ Name: name, Value: emf[name] }));
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: directive!.Namespace,
+        MetricName: metricName,
+        Dimensions: aggregate,
+      });
+    },
+  );
+});
+
 describe('dead-lettered messages', () => {
   it('are counted from the orchestrator log line, by queue (the reason is no dimension: free text)', () => {
     template.hasResourceProperties('AWS::Logs::MetricFilter', {
@@ -255,11 +302,14 @@ describe('waits overdue and instances stuck', () => {
     });
   });
 
-  it('which may only query the by-status index and read items in batches', () => {
+  it('which may only query the by-deadline and by-change indexes and read items in batches', () => {
     const permissions = permissionsOf(template, resolve(stack.stuckCheck.lambda.role.roleName));
     const table = resolve(stack.storage.stateTable.tableArn);
     expect(permissions.get('dynamodb:Query')).toEqual(
-      new Set([JSON.stringify({ 'Fn::Join': ['', [table, '/index/by-status']] })]),
+      new Set([
+        JSON.stringify({ 'Fn::Join': ['', [table, '/index/by-deadline']] }),
+        JSON.stringify({ 'Fn::Join': ['', [table, '/index/by-change']] }),
+      ]),
     );
     expect(permissions.get('dynamodb:BatchGetItem')).toEqual(new Set([JSON.stringify(table)]));
     const dynamodbActions = [...permissions.keys()].filter((a) => a.startsWith('dynamodb:')).sort();
@@ -342,6 +392,14 @@ describe('the dashboard', () => {
     expect(graph?.properties.metrics?.map((m) => m.slice(0, 2))).toEqual([
       ['CCH/WorkflowEngine', 'WaitsOverdue'],
       ['CCH/WorkflowEngine', 'InstancesStuck'],
+    ]);
+  });
+
+  it('graphs START conflicts and refused redrives', () => {
+    const graph = widgets().find((w) => w.properties.title === 'Commands acknowledged but not applied');
+    expect(graph?.properties.metrics?.map((m) => m.slice(0, 2))).toEqual([
+      ['CCH/WorkflowEngine', 'StartConflicts'],
+      ['CCH/WorkflowEngine', 'RedrivesRefused'],
     ]);
   });
 

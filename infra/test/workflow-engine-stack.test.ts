@@ -130,6 +130,8 @@ describe('state table', () => {
         GlobalSecondaryIndexes: [
           Match.objectLike({ IndexName: 'by-status' }),
           Match.objectLike({ IndexName: 'by-workflow' }),
+          Match.objectLike({ IndexName: 'by-change' }),
+          Match.objectLike({ IndexName: 'by-deadline' }),
         ],
       },
       DeletionPolicy: 'Delete',
@@ -407,9 +409,9 @@ describe('alarms', () => {
   it('are all accounted for and named after the stage', () => {
     const dlqs = stack.queues.deadLetterQueues.length + 1; // + the retention DLQ
     // + workflows failed (all, and each deployed workflow), messages dead-lettered, waits overdue,
-    // instances stuck and stuck-check errors: monitoring.test.ts
+    // instances stuck and stuck-check errors, start conflicts and redrives refused: monitoring.test.ts
     const failed = stack.monitoring.workflowFailedAlarms.size;
-    template.resourceCountIs('AWS::CloudWatch::Alarm', dlqs + 2 + 2 + 1 + failed + 1 + 3);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', dlqs + 2 + 2 + 1 + failed + 1 + 3 + 2);
     template.allResourcesProperties('AWS::CloudWatch::Alarm', {
       AlarmName: Match.stringLikeRegexp(`^${stack.names.prefix}`),
       AlarmDescription: Match.anyValue(),

@@ -7,11 +7,11 @@ import {
 import { createCheckpointTable } from '../checkpoint';
 import { EngineError } from '../errors/engine-error';
 import { awsCall, translateAwsError } from './aws-errors';
-import { INSTANCE_INDEX } from './instance-index-layout';
+import { INSTANCE_INDEX, type InstanceIndexLayout } from './instance-index-layout';
 
 /**
  * Creates the workflow state table as the CDK app defines it, for the local stack and tests: keys `PK`/`SK`,
- * on-demand, the instance indexes (KEYS_ONLY), TTL on `ttlAttributeName` where the server has the TTL API.
+ * on-demand, the instance indexes (keys only, `by-change` with `ix_workflow`), TTL on `ttlAttributeName` where the server has the TTL API.
  * Idempotent. A table that exists without the indexes is refused with a message: an emulator like dynalite
  * cannot add an index to an existing table, and listing would silently find nothing.
  */
@@ -20,13 +20,15 @@ export async function createStateTable(
   tableName: string,
   options: { readonly ttlAttributeName?: string } = {},
 ): Promise<void> {
-  const indexes: GlobalSecondaryIndex[] = Object.values(INSTANCE_INDEX).map((index) => ({
+  const indexes: GlobalSecondaryIndex[] = Object.values(INSTANCE_INDEX).map((index: InstanceIndexLayout) => ({
     IndexName: index.name,
     KeySchema: [
       { AttributeName: index.partitionKey, KeyType: 'HASH' },
       { AttributeName: index.sortKey, KeyType: 'RANGE' },
     ],
-    Projection: { ProjectionType: 'KEYS_ONLY' },
+    Projection: index.include
+      ? { ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.include] }
+      : { ProjectionType: 'KEYS_ONLY' },
   }));
   const attributes = new Set([
     'PK',

@@ -17,8 +17,16 @@ import type { InstanceRecord } from '../runtime/instance-record';
 import { EngineError } from '../runtime/errors';
 import { awsCall } from './aws-errors';
 import { decodeRecord, DynamoDbInstanceStore } from './dynamodb-instance-store';
-import { INSTANCE_INDEX } from './instance-index-layout';
+import { INSTANCE_INDEX, type InstanceIndexLayout } from './instance-index-layout';
 import { S3DefinitionStore } from './s3-definition-store';
+
+/** The layout of each index a query may name. */
+const INDEXES: Readonly<Record<IndexQuery['partition']['index'], InstanceIndexLayout>> = {
+  'by-status': INSTANCE_INDEX.byStatus,
+  'by-workflow': INSTANCE_INDEX.byWorkflow,
+  'by-change': INSTANCE_INDEX.byChange,
+  'by-deadline': INSTANCE_INDEX.byDeadline,
+};
 
 /** BatchGetItem takes at most 100 keys. */
 const BATCH_GET_KEYS = 100;
@@ -43,43 +51,60 @@ export class DynamoDbInstanceIndex implements InstanceQueryPort {
   }
 
   async queryIndex(query: IndexQuery): Promise<IndexQueryResult> {
-    const index = query.partition.index === 'by-status' ? INSTANCE_INDEX.byStatus : INSTANCE_INDEX.byWorkflow;
+    const index = INDEXES[query.partition.index];
     const values: Record<string, AttributeValue> = { ':p': { S: query.partition.key } };
     const names: Record<string, string> = { '#p': index.partitionKey };
     let condition = '#p = :p';
-    if (query.since !== undefined) {
-      condition += ' AND #s >= :since';
-      values[':since'] = { S: query.since };
-      names['#s'] = index.sortKey;
+    if (query.from !== undefined || query.to !== undefined) names['#s'] = index.sortKey;
+    if (query.from !== undefined && query.to !== undefined) {
+      condition += ' AND #s BETWEEN :from AND :to';
+    } else if (query.from !== undefined) {
+      condition += ' AND #s >= :from';
+    } else if (query.to !== undefined) {
+      condition += ' AND #s <= :to';
+    }
+    if (query.from !== undefined) values[':from'] = { S: query.from };
+    if (query.to !== undefined) values[':to'] = { S: query.to };
+    let filter: string | undefined;
+    if (query.partition.workflow_id !== undefined) {
+      // `ix_workflow` is `<workflow_id>#<status>#<shard>`, and `#` is not part of a workflow id.
+      filter = 'begins_with(#w, :w)';
+      names['#w'] = INSTANCE_INDEX.byWorkflow.partitionKey;
+      values[':w'] = { S: `${query.partition.workflow_id}#` };
     }
     // The index's key of an entry is its table key plus the index keys, all known from the entry.
-    const after = query.after
+    let start: Record<string, AttributeValue> | undefined = query.after
       ? {
           PK: { S: `INSTANCE#${query.after.instance_id}` },
           SK: { S: 'STATUS' },
           [index.partitionKey]: { S: query.partition.key },
-          [index.sortKey]: { S: query.after.started_at },
+          [index.sortKey]: { S: query.after.sort_key },
         }
       : undefined;
-    const response = await awsCall('DYNAMODB', `Query (${index.name})`, () =>
-      this.dynamodb.send(
-        new QueryCommand({
-          TableName: this.table,
-          IndexName: index.name,
-          KeyConditionExpression: condition,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-          ScanIndexForward: false,
-          Limit: query.limit,
-          ...(after ? { ExclusiveStartKey: after } : {}),
-        }),
-      ),
-    );
-    const entries: IndexEntry[] = (response.Items ?? []).map((item) => ({
-      instance_id: (item.PK?.S ?? '').slice('INSTANCE#'.length),
-      started_at: item[index.sortKey]?.S ?? '',
-    }));
-    return { entries, more: response.LastEvaluatedKey !== undefined };
+    // A filtered page may come back empty with more to read: read on until it holds an entry or the end.
+    for (;;) {
+      const response = await awsCall('DYNAMODB', `Query (${index.name})`, () =>
+        this.dynamodb.send(
+          new QueryCommand({
+            TableName: this.table,
+            IndexName: index.name,
+            KeyConditionExpression: condition,
+            ...(filter ? { FilterExpression: filter } : {}),
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
+            ScanIndexForward: false,
+            Limit: query.limit,
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        ),
+      );
+      const entries: IndexEntry[] = (response.Items ?? []).map((item) => ({
+        instance_id: (item.PK?.S ?? '').slice('INSTANCE#'.length),
+        sort_key: item[index.sortKey]?.S ?? '',
+      }));
+      start = response.LastEvaluatedKey;
+      if (entries.length > 0 || start === undefined) return { entries, more: start !== undefined };
+    }
   }
 
   async records(instanceIds: readonly string[]): Promise<Map<string, InstanceRecord>> {

@@ -9,6 +9,7 @@ import {
 } from '../../test/support/instance-index-fixtures';
 import { instanceKey } from './dynamodb-instance-store';
 import { backfillInstanceIndex } from './instance-index-backfill';
+import { INDEX_ATTRIBUTE_NAMES } from './instance-index-layout';
 
 jest.setTimeout(30_000);
 
@@ -23,13 +24,15 @@ const records: InstanceRecord[] = Array.from({ length: 30 }, (_, i) =>
 beforeAll(async () => {
   t = await startIndexedTable();
   await saveAll(t.store(), records);
-  // Twenty of them as a table written before the index existed: no index keys.
-  for (const record of records.slice(0, 20)) {
+  // Twenty of them as a table written before the index existed: no index keys; five more as one written
+  // before `by-change` and `by-deadline` existed: the first three keys only.
+  for (const [i, record] of records.slice(0, 25).entries()) {
     await t.dynamodb.send(
       new UpdateItemCommand({
         TableName: t.table,
         Key: instanceKey(record.instance_id),
-        UpdateExpression: 'REMOVE ix_status, ix_workflow, ix_started',
+        UpdateExpression:
+          i < 20 ? `REMOVE ${INDEX_ATTRIBUTE_NAMES.join(', ')}` : 'REMOVE ix_changed, ix_due, ix_deadline',
       }),
     );
   }
@@ -41,12 +44,17 @@ afterAll(async () => {
 
 const listed = async () =>
   (await listInstances(t.port, {}, { limit: 1000 })).instances.map((r) => r.instance_id).sort();
+const listedByChange = async () =>
+  (await listInstances(t.port, { changed_since: '2000-01-01T00:00:00.000Z' }, { limit: 1000 })).instances
+    .map((r) => r.instance_id)
+    .sort();
 
 describe('backfillInstanceIndex', () => {
   it('indexes records written before the index, lets a concurrent commit win, and is idempotent', async () => {
     expect(await listed()).toEqual(records.slice(20).map((r) => r.instance_id));
+    expect(await listedByChange()).toEqual(records.slice(25).map((r) => r.instance_id));
     expect(await backfillInstanceIndex(t.dynamodb, t.table, { dryRun: true })).toEqual({
-      found: 20,
+      found: 25,
       indexed: 0,
       changed: 0,
     });
@@ -70,11 +78,12 @@ describe('backfillInstanceIndex', () => {
       { step: 'initialize', name: 'commitInBetween' },
     );
     try {
-      expect(await backfillInstanceIndex(client, t.table)).toEqual({ found: 20, indexed: 19, changed: 1 });
+      expect(await backfillInstanceIndex(client, t.table)).toEqual({ found: 25, indexed: 24, changed: 1 });
     } finally {
       client.destroy();
     }
     expect(await listed()).toEqual(records.map((r) => r.instance_id));
+    expect(await listedByChange()).toEqual(records.map((r) => r.instance_id));
     const failed = await listInstances(t.port, { statuses: ['FAILED'] }, {});
     expect(failed.instances.map((r) => r.instance_id)).toEqual(['legacy-00']);
     expect(await backfillInstanceIndex(t.dynamodb, t.table)).toEqual({ found: 0, indexed: 0, changed: 0 });

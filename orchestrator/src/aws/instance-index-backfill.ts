@@ -9,7 +9,7 @@ import { decodeRecord } from './dynamodb-instance-store';
 import { indexAttributes } from './instance-index-layout';
 
 export interface BackfillReport {
-  /** Status records found without the index keys. */
+  /** Status records found without the index keys (without `ix_changed`: before `by-change` existed). */
   readonly found: number;
   /** Of those, given their keys now. */
   readonly indexed: number;
@@ -18,9 +18,9 @@ export interface BackfillReport {
 }
 
 /**
- * Gives the instance index keys to status records written before the index existed (a deployment that
- * predates it): run once after the deploy that adds the indexes, when no orchestrator of the old version is
- * left. It scans the whole table (checkpoints too), once, so it is an operator's one-off, never part of a
+ * Gives the instance index keys to status records written before the indexes existed (a deployment that
+ * predates them, or predates `by-change` and `by-deadline`: every record without `ix_changed`): run once
+ * after the deploys that add the indexes, when no orchestrator of the old version is left. It scans the whole table (checkpoints too), once, so it is an operator's one-off, never part of a
  * request path. Each record is updated only if it is still the version read and still has no keys, so a
  * concurrent commit always wins; idempotent, and a second pass finds nothing to do.
  */
@@ -38,7 +38,7 @@ export async function backfillInstanceIndex(
       dynamodb.send(
         new ScanCommand({
           TableName: table,
-          FilterExpression: 'SK = :status AND attribute_not_exists(ix_status)',
+          FilterExpression: 'SK = :status AND attribute_not_exists(ix_changed)',
           ProjectionExpression: 'PK, SK, #record, #version',
           ExpressionAttributeNames: { '#record': 'record', '#version': 'version' },
           ExpressionAttributeValues: { ':status': { S: 'STATUS' } },
@@ -52,22 +52,22 @@ export async function backfillInstanceIndex(
       if (blob === undefined || item.PK === undefined || item.SK === undefined) continue;
       found++;
       if (options.dryRun) continue;
-      const attributes = indexAttributes(decodeRecord(blob));
+      const attributes = Object.entries(
+        indexAttributes(decodeRecord(blob)) as Record<string, string | undefined>,
+      ).filter((entry): entry is [string, string] => entry[1] !== undefined);
       const version = item.version?.N;
       try {
         await dynamodb.send(
           new UpdateItemCommand({
             TableName: table,
             Key: { PK: item.PK, SK: item.SK },
-            UpdateExpression: 'SET ix_status = :s, ix_workflow = :w, ix_started = :t',
+            UpdateExpression: `SET ${attributes.map(([name]) => `${name} = :${name}`).join(', ')}`,
             ConditionExpression:
-              'attribute_not_exists(ix_status) AND ' +
+              'attribute_not_exists(ix_changed) AND ' +
               (version === undefined ? 'attribute_not_exists(#version)' : '#version = :v'),
             ExpressionAttributeNames: { '#version': 'version' },
             ExpressionAttributeValues: {
-              ':s': { S: attributes.ix_status },
-              ':w': { S: attributes.ix_workflow },
-              ':t': { S: attributes.ix_started },
+              ...Object.fromEntries(attributes.map(([name, value]) => [`:${name}`, { S: value }])),
               ...(version === undefined ? {} : { ':v': { N: version } }),
             },
           }),

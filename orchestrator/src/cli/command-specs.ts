@@ -129,12 +129,17 @@ export const COMMAND_SPECS: Readonly<Record<string, CommandSpec>> = {
     ownHelp: true,
   },
   list: {
-    summary: 'Lists instances by status, workflow and start time, a page at a time, or the stuck ones.',
+    summary:
+      'Lists instances by status, workflow, start time or status change time, a page at a time, or the stuck ones.',
     arguments: [],
     options: [
       { flags: '--status <S[,S]>', description: 'RUNNING, WAITING, SUCCEEDED, FAILED, CANCELLED' },
       { flags: '--workflow <W>', description: 'instances of one workflow_id' },
       { flags: '--since <2h|ISO-time>', description: 'started within a duration or at/after a time' },
+      {
+        flags: '--changed-since <2h|ISO-time>',
+        description: 'took their current status since then: ended, or started or redriven if live',
+      },
       { flags: '--stuck', description: 'only instances that cannot move on their own' },
       { flags: '--stuck-after <15m>', description: 'RUNNING with no activity for this long counts as stuck' },
       { flags: '--limit <N>', description: 'rows per page' },
@@ -142,7 +147,7 @@ export const COMMAND_SPECS: Readonly<Record<string, CommandSpec>> = {
       { flags: '--json', description: '{ "instances": [...], "next": TOKEN | null }' },
       LOCAL,
     ],
-    examples: ['wf list --status FAILED --since 24h', 'wf list --stuck --json'],
+    examples: ['wf list --status FAILED --since 24h', 'wf list --changed-since 2h', 'wf list --stuck --json'],
     ownHelp: true,
   },
   describe: {

@@ -16,15 +16,21 @@ import { UsageError, type CliIo } from './cli-io';
 import { openDeadLetters, openInstanceQueries, operatorTarget, type OperatorTarget } from './operator-target';
 
 export const LIST_USAGE =
-  'usage: wf list [--status S[,S]] [--workflow W] [--since 2h|ISO-time] [--stuck [--stuck-after 15m]] [--limit N] [--next TOKEN] [--json] [--local]';
+  'usage: wf list [--status S[,S]] [--workflow W] [--since 2h|ISO-time] [--changed-since 2h|ISO-time] [--stuck [--stuck-after 15m]] [--limit N] [--next TOKEN] [--json] [--local]';
 
 const LIST_HELP = `${LIST_USAGE}
 
-Lists instances, newest start first, from the instance index (no table scan), one page at a time.
+Lists instances, newest start first (with --changed-since: newest status change first), from the
+instance indexes (no table scan), one page at a time.
 
   --status S[,S]     RUNNING, WAITING, SUCCEEDED, FAILED, CANCELLED (any of them)
   --workflow W       instances of one workflow_id
   --since T          started within a duration (30s, 15m, 2h, 7d, PT1H) or at/after an ISO-8601 time
+  --changed-since T  took their current status within a duration or at/after a time (the row's
+                     changed_at and CHANGED column): ended (SUCCEEDED, FAILED, CANCELLED) since then, or
+                     went live (RUNNING, WAITING: started, or redriven) since then. A live instance that
+                     moves from one wait to the next keeps its status, so it is not listed for that; a
+                     running instance's steps show in UPDATED, which is not indexed (every step writes it)
   --stuck            only instances that cannot move on their own: a wait past its deadline, RUNNING
                      with no activity (record or lease) for --stuck-after (default 15m), a message in a DLQ
   --limit N          rows per page (default ${DEFAULT_PAGE_SIZE}, at most ${MAX_PAGE_SIZE})
@@ -35,6 +41,8 @@ Lists instances, newest start first, from the instance index (no table scan), on
 
 examples:
   wf list --status FAILED --since 24h
+  wf list --changed-since 2h                      # what ended, started or was redriven in the last 2 hours
+  wf list --changed-since 1h --status FAILED --workflow import_vn_memphis_v1
   wf list --workflow fanout_a_b_c_v1 --status WAITING,RUNNING --limit 20
   wf list --stuck --json
 `;
@@ -59,6 +67,7 @@ export async function listCommand(
       status: { type: 'string' },
       workflow: { type: 'string' },
       since: { type: 'string' },
+      'changed-since': { type: 'string' },
       stuck: { type: 'boolean', default: false },
       'stuck-after': { type: 'string' },
       limit: { type: 'string' },
@@ -78,7 +87,11 @@ export async function listCommand(
   const filter: InstanceFilter = {
     statuses: values.status === undefined ? undefined : parseStatuses(values.status),
     workflow_id: values.workflow,
-    since: values.since === undefined ? undefined : parseSince(values.since, now),
+    since: values.since === undefined ? undefined : parseSince('--since', values.since, now),
+    changed_since:
+      values['changed-since'] === undefined
+        ? undefined
+        : parseSince('--changed-since', values['changed-since'], now),
   };
   const limit = values.limit === undefined ? DEFAULT_PAGE_SIZE : parseLimit(values.limit);
   if (values['stuck-after'] !== undefined && !values.stuck) {
@@ -107,7 +120,7 @@ export async function listCommand(
     }
     if (page.instances.length === 0)
       io.out(`no instances in ${queries.table}${page.next ? ' on this page' : ''}\n`);
-    else io.out(formatTable(page.instances, now));
+    else io.out(formatTable(page.instances, now, filter.changed_since !== undefined));
     if (page.next) io.out(`next page: --next ${page.next}\n`);
     return 0;
   } catch (error) {
@@ -129,12 +142,12 @@ function parseStatuses(text: string): InstanceStatus[] {
 }
 
 /** A duration back from now, or an ISO-8601 time (with a date). */
-function parseSince(text: string, now: Date): string {
+function parseSince(flag: string, text: string, now: Date): string {
   const ms = parseDuration(text);
   if (ms !== undefined) return new Date(now.getTime() - ms).toISOString();
   const at = /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(text) : NaN;
   if (Number.isNaN(at))
-    throw new UsageError(`--since ${text}: not a duration (2h, 7d, PT30M) or an ISO-8601 time`);
+    throw new UsageError(`${flag} ${text}: not a duration (2h, 7d, PT30M) or an ISO-8601 time`);
   return new Date(at).toISOString();
 }
 
@@ -152,16 +165,17 @@ function parseLimit(text: string): number {
   return n;
 }
 
-/** Columns sized to their contents; times to the second, UTC. */
-function formatTable(rows: readonly InstanceRow[], now: Date): string {
+/** Columns sized to their contents; times to the second, UTC; CHANGED when listing by change time. */
+function formatTable(rows: readonly InstanceRow[], now: Date, changed: boolean): string {
   const time = (iso: string | null) => (iso ? iso.replace(/\.\d{3}Z$/, 'Z') : '-');
   const lines = [
-    ['INSTANCE', 'WORKFLOW', 'STATUS', 'STARTED', 'UPDATED', 'DETAIL'],
+    ['INSTANCE', 'WORKFLOW', 'STATUS', 'STARTED', ...(changed ? ['CHANGED'] : []), 'UPDATED', 'DETAIL'],
     ...rows.map((r) => [
       r.instance_id,
       r.workflow_id ?? '-',
       r.status ?? '-',
       time(r.started_at),
+      ...(changed ? [time(r.changed_at)] : []),
       time(r.updated_at),
       detail(r, now),
     ]),

@@ -1,3 +1,4 @@
+import { statusChangedAt } from '../aws/instance-index-layout';
 import type { WorkflowError } from '../graph/workflow-state';
 import type { InstanceRecord, InstanceStatus } from '../runtime/instance-record';
 
@@ -27,6 +28,11 @@ export interface InstanceRow {
   readonly status: InstanceStatus | null;
   readonly started_at: string | null;
   readonly updated_at: string | null;
+  /**
+   * When the instance took its current status (the `by-change` index's time, what `--changed-since`
+   * selects on): when it ended, or, live, when it started or was last redriven. See `statusChangedAt`.
+   */
+  readonly changed_at: string | null;
   readonly waits: readonly {
     readonly node: string;
     readonly capability_id: string;
@@ -45,6 +51,7 @@ export function rowOf(record: InstanceRecord, stuck: readonly StuckReason[] = []
     status: record.status,
     started_at: record.created_at,
     updated_at: record.updated_at,
+    changed_at: statusChangedAt(record),
     waits: record.waits.map(({ node, capability_id, since, deadline }) => ({
       node,
       capability_id,

@@ -5,6 +5,7 @@ import {
   statusRecord,
   type IndexedTable,
 } from '../../test/support/instance-index-fixtures';
+import { statusChangedAt } from '../aws/instance-index-layout';
 import type { InstanceFilter } from './instance-filter';
 import { listInstances } from './list-instances';
 import { InvalidPageTokenError } from './page-token';
@@ -33,8 +34,34 @@ beforeAll(async () => {
       status: i % 4 === 0 ? 'RUNNING' : status,
     });
     first.push(record);
-    // Every fourth instance moves on after its first commit: its index entries must move with it.
-    const last = i % 4 === 0 ? { ...record, status, version: 2, updated_at: created_at } : record;
+    // Every fourth instance moves on after its first commit: its index entries must move with it. Its
+    // status change comes later than its start (by up to 8 hours), and some of the live ones were
+    // redriven, so the change time is neither the start nor in start order.
+    const changedAt = new Date(Date.parse(created_at) + ((i * 37) % 480) * 60_000).toISOString();
+    const redriven = i % 8 === 0 && (status === 'RUNNING' || status === 'WAITING');
+    const last =
+      i % 4 === 0
+        ? {
+            ...record,
+            status,
+            version: 2,
+            updated_at: changedAt,
+            ...(redriven
+              ? {
+                  redrives: [
+                    {
+                      id: `r-${i}`,
+                      at: changedAt,
+                      by: 'ops',
+                      reason: null,
+                      node: 'A',
+                      from_checkpoint: 'c',
+                    },
+                  ],
+                }
+              : {}),
+          }
+        : record;
     if (last !== record) moved.push(last);
     final.set(record.instance_id, last);
   }
@@ -121,10 +148,67 @@ describe('listInstances over 1,200 instances (instance indexes on dynalite)', ()
     );
   });
 
+  it('lists by status change time (changed_since): newest change first, every page, alone and with other filters', async () => {
+    const changed_since = new Date(BASE + (2_000 * 10_000) / 3 + 2 * 3_600_000).toISOString();
+    t.commands.length = 0;
+    const { rows, pages } = await allPages({ changed_since }, 41);
+    const ids = rows.map((r) => r.instance_id);
+    expect(new Set(ids).size).toBe(ids.length);
+    const wanted = expected((r) => statusChangedAt(r) >= changed_since);
+    expect(wanted.length).toBeGreaterThan(100);
+    expect([...ids].sort()).toEqual(wanted);
+    expect(pages.length).toBe(Math.ceil(wanted.length / 41));
+    expectNewestFirst(rows.map((r) => r.changed_at));
+    // Redriven live instances count from their redrive, ended ones from their end, the rest from their start.
+    for (const row of rows) {
+      const record = final.get(row.instance_id) as InstanceRecord;
+      expect(row.changed_at).toBe(
+        record.redrives?.[0]?.at ??
+          (['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(record.status)
+            ? record.updated_at
+            : record.created_at),
+      );
+    }
+    expect(t.commands).not.toContain('ScanCommand');
+
+    const filtered = await allPages(
+      { changed_since, workflow_id: 'fanout_a_b_c_v1', statuses: ['SUCCEEDED', 'WAITING'] },
+      7,
+    );
+    expect(filtered.rows.map((r) => r.instance_id).sort()).toEqual(
+      expected(
+        (r) =>
+          statusChangedAt(r) >= changed_since &&
+          r.workflow_id === 'fanout_a_b_c_v1' &&
+          (r.status === 'SUCCEEDED' || r.status === 'WAITING'),
+      ),
+    );
+    const since = new Date(BASE + (3_000 * 10_000) / 3).toISOString();
+    const both = await allPages({ changed_since, since }, 50);
+    expect(both.rows.map((r) => r.instance_id).sort()).toEqual(
+      expected((r) => statusChangedAt(r) >= changed_since && r.created_at >= since),
+    );
+    // A token of a listing by start time is not one by change time.
+    const byStart = await listInstances(t.port, {}, { limit: 5 });
+    await expect(
+      listInstances(t.port, { changed_since }, { limit: 5, next: byStart.next ?? '' }),
+    ).rejects.toThrow(InvalidPageTokenError);
+  });
+
   it('returns rows with the stable fields of the JSON output', async () => {
     const page = await listInstances(t.port, { statuses: ['WAITING'] }, { limit: 1 });
     expect(Object.keys(page.instances[0] ?? {}).sort()).toEqual(
-      ['error', 'instance_id', 'started_at', 'status', 'stuck', 'updated_at', 'waits', 'workflow_id'].sort(),
+      [
+        'changed_at',
+        'error',
+        'instance_id',
+        'started_at',
+        'status',
+        'stuck',
+        'updated_at',
+        'waits',
+        'workflow_id',
+      ].sort(),
     );
     expect(typeof page.next).toBe('string');
   });

@@ -1,4 +1,10 @@
-import { filterSignature, partitionsFor, selectedStatuses, type InstanceFilter } from './instance-filter';
+import {
+  filterSignature,
+  partitionsFor,
+  selectedStatuses,
+  withinTimes,
+  type InstanceFilter,
+} from './instance-filter';
 import { rowOf, type InstanceRow } from './instance-row';
 import { mergedIndexPage } from './merged-index-pages';
 import type { InstanceQueryPort } from './operations-ports';
@@ -14,8 +20,10 @@ export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 1000;
 
 /**
- * Instances selected by `filter`, newest start first, `limit` per page, from the instance indexes (no
- * scan): the index gives the ids, the status records (read consistently) give each row.
+ * Instances selected by `filter`, `limit` per page, from the instance indexes (no scan): the index gives
+ * the ids, the status records (read consistently) give each row. Newest start first; with
+ * `changed_since`, newest status change first (from `by-change`; a `since` given too is checked on the
+ * records).
  *
  * The index is eventually consistent, the records are not: an instance whose record has moved to a status
  * the filter does not select since the index was read is left out (it is listed under its new status), so
@@ -32,13 +40,14 @@ export async function listInstances(
   const cursors = page.next
     ? decodePageToken(page.next, signature, partitions.length)
     : partitions.map(() => 'start' as const);
-  const merged = await mergedIndexPage(port, partitions, cursors, filter.since, limit);
+  const range = { from: filter.changed_since ?? filter.since };
+  const merged = await mergedIndexPage(port, partitions, cursors, range, limit);
   const records = await port.records(merged.entries.map((e) => e.instance_id));
   const statuses = new Set(selectedStatuses(filter));
   const instances: InstanceRow[] = [];
   for (const entry of merged.entries) {
     const record = records.get(entry.instance_id);
-    if (record && statuses.has(record.status)) instances.push(rowOf(record));
+    if (record && statuses.has(record.status) && withinTimes(record, filter)) instances.push(rowOf(record));
   }
   return { instances, next: merged.exhausted ? null : encodePageToken(signature, merged.cursors) };
 }

@@ -1,11 +1,19 @@
 import type { IndexEntry, IndexPartition, InstanceQueryPort } from './operations-ports';
 
+/** Bounds on the sort key of every partition of a merged page (ISO-8601, both inclusive). */
+export interface IndexRange {
+  readonly from?: string | undefined;
+  readonly to?: string | undefined;
+}
+
 /** Where a partition's reading stands: not begun, past an entry, or read to its end. */
 export type PartitionCursor = 'start' | 'done' | IndexEntry;
 
 export interface MergedPage {
   /** Newest first across every partition. */
   readonly entries: readonly IndexEntry[];
+  /** For each entry, the position in `partitions` of the partition it came from. */
+  readonly sources: readonly number[];
   /** One per partition, in the order given: where the next page resumes. */
   readonly cursors: readonly PartitionCursor[];
   /** Every partition has been read to its end. */
@@ -14,13 +22,13 @@ export interface MergedPage {
 
 /** Newest first; the instance id breaks ties, so the order is total. */
 export function newerFirst(a: IndexEntry, b: IndexEntry): number {
-  if (a.started_at !== b.started_at) return a.started_at > b.started_at ? -1 : 1;
+  if (a.sort_key !== b.sort_key) return a.sort_key > b.sort_key ? -1 : 1;
   return a.instance_id > b.instance_id ? -1 : a.instance_id < b.instance_id ? 1 : 0;
 }
 
 /**
  * One page of at most `limit` entries merged from several index partitions (a status spread over shards,
- * several statuses), newest first.
+ * several statuses), newest first (the largest sort key first), within `range`.
  *
  * Invariant: each partition's cursor moves only past entries this page returned, so a page never loses or
  * repeats an entry, whatever the interleaving: the entries a partition returned but the page did not take
@@ -31,7 +39,7 @@ export async function mergedIndexPage(
   port: InstanceQueryPort,
   partitions: readonly IndexPartition[],
   cursors: readonly PartitionCursor[],
-  since: string | undefined,
+  range: IndexRange,
   limit: number,
 ): Promise<MergedPage> {
   const reading = partitions.map((partition, i) => {
@@ -47,12 +55,19 @@ export async function mergedIndexPage(
     };
   });
   const refill = async (r: (typeof reading)[number]) => {
-    const result = await port.queryIndex({ partition: r.partition, since, after: r.readUpTo, limit });
+    const result = await port.queryIndex({
+      partition: r.partition,
+      from: range.from,
+      to: range.to,
+      after: r.readUpTo,
+      limit,
+    });
     r.buffer.push(...result.entries);
     r.readUpTo = result.entries.at(-1) ?? r.readUpTo;
     r.more = result.more && result.entries.length > 0;
   };
   const entries: IndexEntry[] = [];
+  const sources: number[] = [];
   while (entries.length < limit) {
     await Promise.all(reading.filter((r) => r.buffer.length === 0 && r.more).map(refill));
     let best: (typeof reading)[number] | undefined;
@@ -64,10 +79,11 @@ export async function mergedIndexPage(
     const entry = best.buffer.shift() as IndexEntry;
     best.taken = entry;
     entries.push(entry);
+    sources.push(reading.indexOf(best));
   }
   const next: PartitionCursor[] = reading.map((r) => {
     if (r.buffer.length === 0 && !r.more) return 'done';
     return r.taken ?? r.cursor;
   });
-  return { entries, cursors: next, exhausted: next.every((c) => c === 'done') };
+  return { entries, sources, cursors: next, exhausted: next.every((c) => c === 'done') };
 }

@@ -7,22 +7,30 @@ import type { InstanceRecord } from '../runtime/instance-record';
 
 /** One partition of an instance index: every entry in it has the same status (and workflow, if any). */
 export interface IndexPartition {
-  readonly index: 'by-status' | 'by-workflow';
+  /**
+   * `by-status`, `by-workflow`: sorted by start time; `by-change`: by status change time; `by-deadline`:
+   * by the earliest open wait's deadline (live instances only, every status in one partition per shard).
+   */
+  readonly index: 'by-status' | 'by-workflow' | 'by-change' | 'by-deadline';
   /** The partition key value (see instance-index-layout.ts). */
   readonly key: string;
+  /** `by-change` only: keep the entries of this workflow (filtered in the index, on `ix_workflow`). */
+  readonly workflow_id?: string | undefined;
 }
 
 /** An index entry: enough to order it and to resume a query right after it. */
 export interface IndexEntry {
   readonly instance_id: string;
-  /** The instance's start time (ISO-8601, UTC): the index's sort key. */
-  readonly started_at: string;
+  /** The index's sort key value (ISO-8601, UTC): start time, status change time or deadline. */
+  readonly sort_key: string;
 }
 
 export interface IndexQuery {
   readonly partition: IndexPartition;
-  /** Only entries started at or after this (ISO-8601). */
-  readonly since?: string | undefined;
+  /** Only entries whose sort key is at or after this (ISO-8601). */
+  readonly from?: string | undefined;
+  /** Only entries whose sort key is at or before this (ISO-8601). */
+  readonly to?: string | undefined;
   /** Resume strictly after this entry of the same partition (newest first). */
   readonly after?: IndexEntry | undefined;
   readonly limit: number;

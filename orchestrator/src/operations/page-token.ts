@@ -10,11 +10,11 @@ type EncodedCursor = 0 | 1 | readonly [string, string];
 /**
  * The `next` token of a listing: where each partition's reading stands, bound to the query it came from
  * (`query`, a canonical text of the filters), so a token is refused by any other query. Opaque to callers,
- * base64url JSON: `0` not begun, `1` done, `[started_at, instance_id]` resume after that entry.
+ * base64url JSON: `0` not begun, `1` done, `[sort_key, instance_id]` resume after that entry.
  */
 export function encodePageToken(query: string, cursors: readonly PartitionCursor[]): string {
   const c: EncodedCursor[] = cursors.map((cursor) =>
-    cursor === 'start' ? 0 : cursor === 'done' ? 1 : [cursor.started_at, cursor.instance_id],
+    cursor === 'start' ? 0 : cursor === 'done' ? 1 : [cursor.sort_key, cursor.instance_id],
   );
   return Buffer.from(JSON.stringify({ v: 1, q: query, c }), 'utf8').toString('base64url');
 }
@@ -42,7 +42,7 @@ export function decodePageToken(token: string, query: string, partitions: number
       typeof cursor[0] === 'string' &&
       typeof cursor[1] === 'string'
     ) {
-      return { started_at: cursor[0], instance_id: cursor[1] };
+      return { sort_key: cursor[0], instance_id: cursor[1] };
     }
     throw new InvalidPageTokenError('the next token is not one this command printed');
   });

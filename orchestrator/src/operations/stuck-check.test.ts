@@ -55,6 +55,14 @@ beforeAll(async () => {
       status: 'FAILED',
       waits: [wait('F', ago(4 * HOUR))],
     }),
+    // Healthy live instances the check must not read: waits with a deadline ahead or none, long-lived.
+    ...Array.from({ length: 300 }, (_, i) =>
+      statusRecord(`healthy-${i}`, {
+        created_at: ago((i + 1) * HOUR),
+        status: 'WAITING',
+        waits: [wait('G', i % 3 === 0 ? null : new Date(NOW.getTime() + (i + 1) * MIN).toISOString())],
+      }),
+    ),
   ]);
 });
 afterAll(() => t.stop());
@@ -70,6 +78,28 @@ describe('the scheduled stuck check', () => {
     ]);
     expect(result.instancesStuck).toBe(3);
     expect(result.waitsOverdue).toBe(3); // A, B1, B2 (B3 is a minute late: within the grace)
+    expect(t.commands).not.toContain('ScanCommand');
+  });
+
+  it('reads the status records of the candidates only: none of the healthy live instances', async () => {
+    const read: string[] = [];
+    const leases: string[] = [];
+    const counting = Object.create(t.port) as typeof t.port;
+    counting.records = (ids) => {
+      read.push(...ids);
+      return t.port.records(ids);
+    };
+    counting.leases = (ids) => {
+      leases.push(...ids);
+      return t.port.leases(ids);
+    };
+    t.commands.length = 0;
+    const result = await runStuckCheck(counting, { now: NOW });
+    expect(result.instancesStuck).toBe(3);
+    expect([...new Set(read)].sort()).toEqual(['one-overdue', 'silent-running', 'two-overdue']);
+    expect([...new Set(leases)].sort()).toEqual(['one-overdue', 'silent-running', 'two-overdue']);
+    // One range query per partition (4 deadline shards, 4 RUNNING shards), nothing else.
+    expect(t.commands.filter((c) => c === 'QueryCommand')).toHaveLength(8);
     expect(t.commands).not.toContain('ScanCommand');
   });
 

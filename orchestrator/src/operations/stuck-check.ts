@@ -31,8 +31,8 @@ export interface StuckCheckResult {
 }
 
 /**
- * One run of the scheduled stuck check: walks every live (RUNNING or WAITING) instance through the instance
- * index, judges each as `wf list --stuck` does (stuckReasons), and counts.
+ * One run of the scheduled stuck check: finds the candidates among the live (RUNNING or WAITING)
+ * instances through the instance indexes, judges each as `wf list --stuck` does (stuckReasons), and counts.
  *
  * Why a scheduled check and not a metric the orchestrator emits: an overdue wait is a timer that never
  * came and a stuck RUNNING instance is a message that is gone; in both cases the orchestrator is never
@@ -42,10 +42,12 @@ export interface StuckCheckResult {
  * Instances held up by a message in a DLQ are not counted here: every DLQ alarms on its own depth, and the
  * orchestrator's dead-lettered messages have an alarm of their own (Monitoring).
  *
- * Cost: one index page per 500 live instances plus one consistent read of each live instance's status
- * record and lease per run, so a run costs in proportion to the live instances: 10,000 of them checked
- * every 5 minutes is about 6M read units a day with records under 4 KB (under a dollar a day on demand).
- * An index by wait deadline would make it proportional to the overdue ones instead.
+ * Cost: in proportion to the candidates, not to the live instances. It reads two index ranges up to
+ * `now - stuckAfterMs` (see `findStuckInstances`): the `by-deadline` index (live instances whose earliest
+ * open deadline is that old) and the RUNNING partitions of `by-change` (RUNNING instances that went live
+ * that long ago), one query per shard and per 500 entries, then the status record and lease of each entry
+ * found. With nothing stuck, a run is 8 queries returning nothing (8 read units), whatever the number of
+ * live instances: a WAITING instance whose deadline is ahead, or whose waits have none, is never read.
  */
 export async function runStuckCheck(
   port: InstanceQueryPort,

@@ -81,6 +81,24 @@ const planted: { record: InstanceRecord; reasons: string[] }[] = [
     record: statusRecord('running-fresh', { created_at: ago(MIN), status: 'RUNNING' }),
     reasons: [],
   },
+  // In both candidate ranges (an overdue deadline, RUNNING for long): listed once, with both reasons.
+  {
+    record: statusRecord('running-overdue-wait', {
+      created_at: ago(2 * HOUR),
+      status: 'RUNNING',
+      waits: [wait('Enrich', ago(HOUR))],
+    }),
+    reasons: ['WAIT_OVERDUE', 'NO_PROGRESS'],
+  },
+  // Only in the deadline range (went live a minute ago).
+  {
+    record: statusRecord('running-fresh-overdue-wait', {
+      created_at: ago(MIN),
+      status: 'RUNNING',
+      waits: [wait('Enrich', ago(HOUR))],
+    }),
+    reasons: ['WAIT_OVERDUE'],
+  },
   {
     record: statusRecord('failed-long-ago', {
       created_at: ago(5 * HOUR),

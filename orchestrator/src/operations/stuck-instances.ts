@@ -1,11 +1,18 @@
 import { isTerminal, type InstanceRecord, type InstanceStatus } from '../runtime/instance-record';
-import { filterSignature, partitionsFor, selectedStatuses, type InstanceFilter } from './instance-filter';
+import { duePartition, INDEX_SHARDS, statusChangedAt } from '../aws/instance-index-layout';
+import {
+  filterSignature,
+  selectedStatuses,
+  statusPartitions,
+  withinTimes,
+  type InstanceFilter,
+} from './instance-filter';
 import { formatAge } from './format-age';
 import { rowOf, type InstanceRow, type StuckReason } from './instance-row';
 import type { InstancePage } from './list-instances';
 import { mergedIndexPage, type PartitionCursor } from './merged-index-pages';
 import type { DeadLetteredMessage } from './dead-letters';
-import type { DeadLetteredInstance, InstanceQueryPort, LeaseState } from './operations-ports';
+import type { DeadLetteredInstance, IndexPartition, InstanceQueryPort, LeaseState } from './operations-ports';
 import { decodePageToken, encodePageToken } from './page-token';
 
 /**
@@ -71,13 +78,39 @@ export function stuckReasons(
 }
 
 /**
+ * The index partitions that hold every live instance `stuckReasons` could judge stuck at `cutoff` (now less
+ * `stuckAfterMs`), read up to `cutoff` only, so a check costs in proportion to the candidates, not to the
+ * live instances:
+ * - `by-deadline`, every shard: live instances whose earliest open deadline is at or before `cutoff` (a
+ *   WAIT_OVERDUE needs a deadline before it, and the earliest deadline is at or before that one);
+ * - `by-change`, RUNNING, every shard: RUNNING instances that went live at or before `cutoff` (a
+ *   NO_PROGRESS needs no record update since `cutoff`, and a record is updated after it goes live).
+ * A RUNNING instance in both is judged from its `by-change` entry only, so it is listed once.
+ */
+function candidatePartitions(live: readonly InstanceStatus[], filter: InstanceFilter) {
+  const partitions: IndexPartition[] = [];
+  if (live.length > 0) {
+    for (let shard = 0; shard < INDEX_SHARDS; shard++) {
+      partitions.push({ index: 'by-deadline', key: duePartition(shard) });
+    }
+  }
+  const runningFrom = partitions.length;
+  if (live.includes('RUNNING')) {
+    partitions.push(...statusPartitions('RUNNING', filter, 'by-change'));
+  }
+  return { partitions, runningFrom };
+}
+
+/**
  * The stuck instances among those `filter` selects: live (RUNNING or WAITING) instances with a reason from
- * `stuckReasons`, read page by page from the instance indexes, and instances with a message in a DLQ
- * (DEAD_LETTERED), which come first, on the first page only. An instance with no record and a START in a
- * DLQ never started: its row has `status: null` (a listing by status leaves it out).
+ * `stuckReasons`, read page by page from the `by-deadline` and `by-change` indexes up to now less
+ * `stuckAfterMs` (see `candidatePartitions`: only candidates are read, never every live instance), and
+ * instances with a message in a DLQ (DEAD_LETTERED), which come first, on the first page only. An instance
+ * with no record and a START in a DLQ never started: its row has `status: null` (a listing by status
+ * leaves it out).
  *
- * `next` resumes after the last live instance examined; one call examines at most MAX_EXAMINED_PER_CALL,
- * so a page may hold fewer than `limit` rows while `next` is not null.
+ * `next` resumes after the last candidate examined; one call examines at most MAX_EXAMINED_PER_CALL, so a
+ * page may hold fewer than `limit` rows while `next` is not null.
  */
 export async function findStuckInstances(
   port: InstanceQueryPort,
@@ -86,9 +119,9 @@ export async function findStuckInstances(
 ): Promise<InstancePage> {
   const limit = options.limit ?? 50;
   const stuckAfterMs = options.stuckAfterMs ?? DEFAULT_STUCK_AFTER_MS;
+  const cutoff = new Date(options.now.getTime() - stuckAfterMs).toISOString();
   const live = selectedStatuses(filter).filter((s) => LIVE.includes(s));
-  const candidates: InstanceFilter = { ...filter, statuses: live };
-  const partitions = live.length > 0 ? partitionsFor(candidates) : [];
+  const { partitions, runningFrom } = candidatePartitions(live, filter);
   const signature = filterSignature(filter, `stuck:${stuckAfterMs}`);
   let cursors: PartitionCursor[] = options.next
     ? decodePageToken(options.next, signature, partitions.length)
@@ -101,19 +134,29 @@ export async function findStuckInstances(
   let examined = 0;
   let exhausted = partitions.length === 0;
   while (!exhausted && rows.length < limit && examined < MAX_EXAMINED_PER_CALL) {
-    const page = await mergedIndexPage(port, partitions, cursors, filter.since, limit - rows.length);
+    const page = await mergedIndexPage(port, partitions, cursors, { to: cutoff }, limit - rows.length);
     cursors = [...page.cursors];
     exhausted = page.exhausted;
     examined += page.entries.length;
     // Dead-lettered instances were judged on the first page, with their DLQ reason.
     const ids = page.entries.map((e) => e.instance_id).filter((id) => !dead.has(id));
     const [records, leases] = await Promise.all([port.records(ids), port.leases(ids)]);
-    for (const id of ids) {
+    const judged = new Set<string>();
+    page.entries.forEach((entry, i) => {
+      const id = entry.instance_id;
       const record = records.get(id);
-      if (!record || !live.includes(record.status)) continue;
+      if (!record || dead.has(id) || judged.has(id) || !live.includes(record.status)) return;
+      if (filter.workflow_id !== undefined && record.workflow_id !== filter.workflow_id) return;
+      if (!withinTimes(record, filter)) return;
+      const fromDeadline = (page.sources[i] ?? 0) < runningFrom;
+      // Its `by-change` entry (read now or on another page) judges it, with every reason.
+      if (fromDeadline && record.status === 'RUNNING' && runningFrom < partitions.length) {
+        if (statusChangedAt(record) <= cutoff) return;
+      }
+      judged.add(id);
       const reasons = stuckReasons(record, leases.get(id), options.now, stuckAfterMs);
       if (reasons.length > 0) rows.push(rowOf(record, reasons));
-    }
+    });
   }
   return { instances: rows, next: exhausted ? null : encodePageToken(signature, cursors) };
 }
@@ -169,7 +212,7 @@ async function deadLetteredRows(
       // A message dead-lettered for a finished instance changes nothing: nothing waits for it.
       if (isTerminal(record.status) || !statuses.has(record.status)) continue;
       if (filter.workflow_id !== undefined && record.workflow_id !== filter.workflow_id) continue;
-      if (filter.since !== undefined && record.created_at < filter.since) continue;
+      if (!withinTimes(record, filter)) continue;
       rows.push(rowOf(record, [...reasons, ...stuckReasons(record, leases.get(id), now, stuckAfterMs)]));
       continue;
     }
@@ -183,6 +226,7 @@ async function deadLetteredRows(
       status: null,
       started_at: null,
       updated_at: null,
+      changed_at: null,
       waits: [],
       error: null,
       stuck: reasons,
