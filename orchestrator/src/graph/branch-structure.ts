@@ -72,6 +72,28 @@ export class BranchStructure {
     return Object.keys(this.definition.nodes).filter((name) => sameScope(this.scopeOf(name), scope));
   }
 
+  /**
+   * The branches of every parallel nested anywhere inside `within`: a branch scope, or a parallel (then its
+   * own branches count too).
+   */
+  branchesWithin(within: {
+    readonly parallel: string;
+    readonly branch?: string;
+  }): { readonly parallel: string; readonly branch: string }[] {
+    const out: { parallel: string; branch: string }[] = [];
+    for (const [name, node] of Object.entries(this.definition.nodes)) {
+      if (node.type !== 'parallel') continue;
+      const inside =
+        (within.branch === undefined && name === within.parallel) ||
+        this.enclosing(name).some(
+          (m) =>
+            m.parallel === within.parallel && (within.branch === undefined || m.branch === within.branch),
+        );
+      if (inside) for (const branch of node.branches) out.push({ parallel: name, branch });
+    }
+    return out;
+  }
+
   /** The parallel whose join `node` is, if any. */
   joinOwner(node: string): string | undefined {
     return this.joinOwners.get(node);

@@ -13,7 +13,7 @@ import {
   Routing,
   waitNodeName,
 } from './routing';
-import { WorkflowState } from './workflow-state';
+import { WorkflowState, type WorkflowStateValue } from './workflow-state';
 
 /**
  * Compiles a validated definition into a LangGraph graph over `WorkflowState`:
@@ -127,7 +127,27 @@ function buildScope(
   if (targets.has(BRANCH_FAILED_NODE) && scope.kind === 'branch') {
     add(BRANCH_FAILED_NODE, kinds.branchFailedNode(scope.parallel), [END]);
   }
-  graph.addEdge(START, scope.kind === 'top' ? definition.entry_point : scope.branch);
+  if (scope.kind === 'top') {
+    graph.addEdge(START, definition.entry_point);
+    return graph;
+  }
+  // A branch starts at its first node, unless it is resumed where it stopped (see `branchRunner`): at the
+  // step it stopped at, or inside the parallel nested in it that it stopped in (all of that parallel's
+  // runners, each of which resumes or skips its own branch).
+  const key = branchNodeName(scope.parallel, scope.branch);
+  const entriesOf = (name: string): string[] => {
+    const node = definition.nodes[name];
+    return node?.type === 'parallel' ? node.branches.map((b) => branchNodeName(name, b)) : [name];
+  };
+  const entries = new Set([scope.branch, ...branches.nodesIn(scope).flatMap(entriesOf)]);
+  graph.addConditionalEdges(
+    START,
+    (state: WorkflowStateValue) => {
+      const stop = state.stopped?.[key];
+      return stop ? entriesOf(stop.node) : scope.branch;
+    },
+    [...entries],
+  );
   return graph;
 }
 
@@ -136,6 +156,11 @@ export type CompiledWorkflow = ReturnType<typeof compileWorkflow>;
 interface UntypedGraph {
   addNode(name: string, fn: kinds.NodeFn, options?: { ends?: string[] }): UntypedGraph;
   addEdge(from: string | string[], to: string): UntypedGraph;
+  addConditionalEdges(
+    from: string,
+    route: (state: WorkflowStateValue) => string | string[],
+    targets: string[],
+  ): UntypedGraph;
   compile(options: { checkpointer?: BaseCheckpointSaver; name?: string }): {
     invoke(input: never, config: never): Promise<unknown>;
   };

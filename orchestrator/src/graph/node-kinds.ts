@@ -13,8 +13,9 @@ import { SyncCapabilityError } from '../sync-capabilities/registry';
 import type { EngineDependencies } from './engine-dependencies';
 import { evaluateCondition, ExpressionError } from './expression';
 import type { BranchStructure } from './branch-structure';
+import { clearStops, stopAt, stopKeysInside, stopKeysOf } from './branch-stops';
 import type { Routing } from './routing';
-import { retryNodeName, waitNodeName } from './routing';
+import { BRANCH_FAILED_NODE, branchNodeName, retryNodeName, waitNodeName } from './routing';
 import { parkedInterrupts } from './resume-target';
 import { stateDelta } from './state-delta';
 import type {
@@ -51,17 +52,21 @@ function pick(context: Context, keys: readonly string[] | undefined): Context {
   return Object.fromEntries(keys.filter((k) => k in context).map((k) => [k, context[k]]));
 }
 
+/**
+ * Fails the step `name` (whose state before it ran is `state`) to its own route, else out of its scope. A
+ * step that fails its branch records where the branch stopped: a redrive runs it again from there.
+ */
 function failWith(
   ctx: NodeBuildContext,
   name: string,
   ownTarget: string | undefined,
   error: WorkflowError,
   update: WorkflowStateUpdate,
+  state: WorkflowStateValue,
 ): Command {
-  return new Command({
-    update: { ...update, last_error: error },
-    goto: ctx.routing.failureTarget(name, ownTarget),
-  });
+  const goto = ctx.routing.failureTarget(name, ownTarget);
+  const stop = goto === BRANCH_FAILED_NODE ? stopAt(ctx.branches, name, state.context) : {};
+  return new Command({ update: { ...update, ...stop, last_error: error }, goto });
 }
 
 /**
@@ -114,6 +119,8 @@ export function asyncRequestWait(name: string, node: AsyncRequestNode, ctx: Node
             history: history('CANCELLED'),
             cancelled_parallels: { [resume.parallel]: true as const },
             attempts: { [name]: null },
+            // Stopped before it completed: a redrive asks again (a new visit, so a new request id).
+            ...stopAt(ctx.branches, name, state.context),
           },
           goto: END,
         }),
@@ -139,7 +146,7 @@ export function asyncRequestWait(name: string, node: AsyncRequestNode, ctx: Node
           }),
         );
       }
-      return Promise.resolve(failWith(ctx, name, undefined, error, update));
+      return Promise.resolve(failWith(ctx, name, undefined, error, update, state));
     }
     if (resume.kind === 'undeliverable') {
       const update = {
@@ -149,7 +156,7 @@ export function asyncRequestWait(name: string, node: AsyncRequestNode, ctx: Node
         attempts: { [name]: null },
       };
       // Not the capability's answer: its `on_failure` route is for replies, so the step fails outright.
-      return Promise.resolve(failWith(ctx, name, undefined, { ...resume.error, node: name }, update));
+      return Promise.resolve(failWith(ctx, name, undefined, { ...resume.error, node: name }, update, state));
     }
     if (resume.status === 'FAILURE') {
       const error = { code: resume.error.code, message: resume.error.message, node: name };
@@ -165,7 +172,7 @@ export function asyncRequestWait(name: string, node: AsyncRequestNode, ctx: Node
         );
       }
       return Promise.resolve(
-        failWith(ctx, name, node.on_failure, error, { ...update, attempts: { [name]: null } }),
+        failWith(ctx, name, node.on_failure, error, { ...update, attempts: { [name]: null } }, state),
       );
     }
     const expected = node.request_output_keys;
@@ -182,7 +189,7 @@ export function asyncRequestWait(name: string, node: AsyncRequestNode, ctx: Node
         history: history('FAILED'),
         attempts: { [name]: null },
       };
-      return Promise.resolve(failWith(ctx, name, node.on_failure, error, update));
+      return Promise.resolve(failWith(ctx, name, node.on_failure, error, update, state));
     }
     // Declared keys only: a capability must not overwrite context it was not asked for.
     const outputs = expected === undefined ? resume.outputs : pick(resume.outputs, expected);
@@ -254,7 +261,14 @@ export function syncCall(name: string, node: SyncCallNode, ctx: NodeBuildContext
         visits,
       });
     }
-    return failWith(ctx, name, node.on_failure, error, { history, attempts: { [name]: null }, visits });
+    return failWith(
+      ctx,
+      name,
+      node.on_failure,
+      error,
+      { history, attempts: { [name]: null }, visits },
+      state,
+    );
   };
 }
 
@@ -315,6 +329,7 @@ export function retryWait(name: string, ctx: NodeBuildContext): NodeFn {
             resolved: { [wait.request_id]: 'CANCELLED' as const },
             cancelled_parallels: { [resume.parallel]: true as const },
             attempts: { [name]: null },
+            ...stopAt(ctx.branches, name, state.context),
           },
           goto: END,
         }),
@@ -349,16 +364,24 @@ export function choice(name: string, node: ChoiceNode, ctx: NodeBuildContext): N
         undefined,
         { code, message: (error as Error).message, node: name },
         { history },
+        state,
       );
     }
   };
 }
 
-/** Fans out: the branches follow by static edges, so they start in the same superstep. */
+/**
+ * Fans out: the branches follow by static edges, so they start in the same superstep. Where branches of
+ * an earlier run of this parallel stopped is forgotten: they start from their first nodes.
+ */
 export function parallel(name: string, ctx: NodeBuildContext): NodeFn {
-  return () => {
+  const keys = stopKeysOf(ctx.branches, name);
+  return (state) => {
     const at = ctx.deps.clock.now().toISOString();
-    return Promise.resolve({ history: [{ node: name, status: 'SUCCEEDED', started_at: at, ended_at: at }] });
+    return Promise.resolve({
+      history: [{ node: name, status: 'SUCCEEDED', started_at: at, ended_at: at }],
+      ...clearStops(keys, state.stopped),
+    });
   };
 }
 
@@ -404,27 +427,42 @@ export function branchFailedNode(parallel: string): NodeFn {
 /**
  * Runs after every branch of a parallel has ended: goes to the join, or to the parallel's failure route
  * when a branch failed, or ends this (outer) branch when an enclosing parallel was cancelled.
+ *
+ * Where its branches stopped is kept on the failure route, whatever it is (its `on_failure` may end the
+ * instance FAILED with the branch's error, which a redrive resumes), and forgotten on the way to the join.
+ * A failure that ends the branch this parallel is nested in records that the branch stopped here.
  */
 export function joinGate(parallel: string, join: string, ctx: NodeBuildContext): NodeFn {
+  const keys = stopKeysOf(ctx.branches, parallel);
   return (state) => {
     const cleared = { branch_failures: { [parallel]: null }, cancelled_parallels: { [parallel]: null } };
     if (ctx.branches.enclosing(parallel).some((m) => state.cancelled_parallels[m.parallel])) {
-      return Promise.resolve(new Command({ update: cleared, goto: END }));
+      return Promise.resolve(
+        new Command({ update: { ...cleared, ...stopAt(ctx.branches, parallel, state.context) }, goto: END }),
+      );
     }
     const failure = state.branch_failures[parallel];
     if (failure) {
-      return Promise.resolve(
-        new Command({
-          update: { ...cleared, last_error: failure },
-          goto: ctx.routing.parallelFailureTarget(parallel),
-        }),
-      );
+      const goto = ctx.routing.parallelFailureTarget(parallel);
+      // Its branch stopped here, if the failure ends it.
+      const stop = goto === BRANCH_FAILED_NODE ? stopAt(ctx.branches, parallel, state.context) : {};
+      return Promise.resolve(new Command({ update: { ...cleared, ...stop, last_error: failure }, goto }));
     }
-    return Promise.resolve(new Command({ goto: ctx.routing.target(parallel, join) }));
+    return Promise.resolve(
+      new Command({ update: clearStops(keys, state.stopped), goto: ctx.routing.target(parallel, join) }),
+    );
   };
 }
 
-/** Runs one branch as its own subgraph, so branches advance independently; returns only its changes. */
+/**
+ * Runs one branch as its own subgraph, so branches advance independently; returns only its changes.
+ *
+ * Resuming a parallel where its branches stopped (a redrive: the state records where some branch of this
+ * parallel stopped, which its fan-out would have forgotten): a branch that stopped runs from there, with
+ * its context as it was then (its subgraph starts at that node, see `compileWorkflow`), and its changes
+ * are those against that context; a branch that completed does not run again. A branch that completes
+ * forgets where it, and the parallels nested in it, stopped.
+ */
 export function branchRunner(
   subgraph: { invoke(input: WorkflowStateValue, config: LangGraphRunnableConfig): Promise<unknown> },
   own: { readonly parallel: string; readonly branch: string },
@@ -432,13 +470,29 @@ export function branchRunner(
 ): NodeFn {
   const inside = (node: string) =>
     branches.enclosing(node).some((m) => m.parallel === own.parallel && m.branch === own.branch);
+  const key = branchNodeName(own.parallel, own.branch);
+  const siblings = branches
+    .branchesWithin({ parallel: own.parallel })
+    .filter((b) => b.parallel === own.parallel)
+    .map((b) => branchNodeName(b.parallel, b.branch));
+  const mine = [key, ...stopKeysInside(branches, own.parallel, own.branch)];
   return async (state, config) => {
     const parked = parkedInterrupts(config, inside);
     if (parked) throw new GraphInterrupt(parked);
+    const stop = state.stopped?.[key];
+    const resuming = siblings.some((k) => state.stopped?.[k] !== undefined);
+    if (resuming && !stop) return {};
+    const input: WorkflowStateValue = stop ? { ...state, context: { ...stop.context } } : state;
     // Every branch's subgraph listens on the parallel's abort signal: one listener per branch is no leak.
     if (config.signal) setMaxListeners(0, config.signal);
-    const after = (await subgraph.invoke(state, config)) as WorkflowStateValue;
-    return stateDelta(state, after);
+    const after = (await subgraph.invoke(input, config)) as WorkflowStateValue;
+    const delta = stateDelta(input, after);
+    const stoppedAgain =
+      after.branch_failures[own.parallel] !== undefined ||
+      Object.values(after.cancelled_parallels).some(Boolean);
+    if (stoppedAgain) return delta;
+    const forgotten = clearStops(mine, after.stopped).stopped;
+    return forgotten ? { ...delta, stopped: { ...delta.stopped, ...forgotten } } : delta;
   };
 }
 

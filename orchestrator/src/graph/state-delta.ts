@@ -30,6 +30,9 @@ export function stateDelta(before: WorkflowStateValue, after: WorkflowStateValue
     cancelled_parallels: changedEntries(before.cancelled_parallels, after.cancelled_parallels, true),
     attempts: changedEntries(before.attempts, after.attempts, true),
   };
+  // Written only on a branch's failure path: left out otherwise, so a checkpoint gains no channel for it.
+  const stopped = changedEntries(before.stopped ?? {}, after.stopped ?? {}, true);
+  if (Object.keys(stopped).length > 0) update.stopped = stopped;
   if (!isDeepStrictEqual(before.last_error, after.last_error)) update.last_error = after.last_error;
   return update;
 }

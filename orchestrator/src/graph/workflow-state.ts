@@ -41,6 +41,17 @@ export interface Outcome {
   readonly error?: WorkflowError;
 }
 
+/**
+ * Where a parallel branch stopped without completing (its step failed, or a sibling's failure stopped it
+ * while it waited), recorded so a redrive can resume it there instead of at its first node: `node` is
+ * the step to run again (or a parallel nested in the branch, whose own branches say where they stopped),
+ * `context` the branch's context just before it. Keyed by the branch runner's node name.
+ */
+export interface StoppedBranch {
+  readonly node: string;
+  readonly context: Context;
+}
+
 /** Shallow merge where `null` deletes a key: lets parallel branches add and remove their own entries. */
 function mergeWithDeletes<T>(
   current: Record<string, T>,
@@ -100,6 +111,15 @@ export const WorkflowState = Annotation.Root({
   }),
   /** Parallels whose remaining branches were stopped because a sibling failed; cleared likewise. */
   cancelled_parallels: Annotation<Record<string, true>, Record<string, true | null>>({
+    reducer: mergeWithDeletes,
+    default: () => ({}),
+  }),
+  /**
+   * Branches that stopped without completing, by runner node name (see `StoppedBranch`). Written only when
+   * a branch stops, kept while the failure propagates (so a FAILED checkpoint says where each unfinished
+   * branch resumes), cleared when the branch completes or its parallel routes on.
+   */
+  stopped: Annotation<Record<string, StoppedBranch>, Record<string, StoppedBranch | null>>({
     reducer: mergeWithDeletes,
     default: () => ({}),
   }),

@@ -582,6 +582,7 @@ export class OrchestratorRuntime {
     const from = await planRedrive(current, {
       definition: () => this.loadPinnedDefinition(current.definition.sha256, current.definition.key),
       history: async () => (await this.options.instances.get(current.instance_id))?.history ?? [],
+      graph: () => this.graphFor(current),
     });
     if ('refused' in from) {
       this.options.metrics.record('RedrivesRefused', 1, { workflow_id: current.workflow_id });

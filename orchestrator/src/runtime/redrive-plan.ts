@@ -3,6 +3,7 @@ import type { WorkflowDefinition } from '../definition/workflow-schema';
 import { BranchStructure } from '../graph/branch-structure';
 import type { CompiledWorkflow } from '../graph/compile-workflow';
 import { branchNodeName, joinGateName, waitNodeName } from '../graph/routing';
+import type { StoppedBranch, WorkflowStateValue } from '../graph/workflow-state';
 import type { InstanceRecord, RecordHistoryEntry } from './instance-record';
 
 /** Where a redrive starts: the failed node and how the fork of the FAILED head is written. */
@@ -23,15 +24,18 @@ export interface RedriveSources {
   readonly definition: () => Promise<WorkflowDefinition>;
   /** The instance's whole history, oldest first. */
   readonly history: () => Promise<readonly RecordHistoryEntry[]>;
+  /** The instance's compiled graph, to read its FAILED checkpoint. */
+  readonly graph: () => Promise<CompiledWorkflow>;
 }
 
 /**
  * Where a redrive of `record` starts, or why the instance cannot be redriven.
  *
- * A step that failed inside a parallel branch: the branches that did not complete (the failed one, and
- * siblings stopped because of it) run again from their first node, the completed ones do not, and the
- * join runs once after them. Refused when that would run a completed step again (a branch to re-run
- * completed a step before it stopped) or the parallel is nested.
+ * A step that failed inside a parallel branch (at any depth of nesting): the FAILED checkpoint records
+ * where each branch that did not complete stopped (the failed one at the failed step, siblings stopped
+ * because of it at the step they were waiting on, a branch that stopped inside a nested parallel at that
+ * parallel) and its context then. The branches of the outermost parallel that stopped run again from
+ * there, the completed ones do not, and the join runs once after them.
  */
 export async function planRedrive(
   record: InstanceRecord,
@@ -56,16 +60,70 @@ export async function planRedrive(
   if (kind === 'end') return { refused: `it ended at its end node '${node}': no step failed` };
   const structure = new BranchStructure(definition);
   const enclosing = structure.enclosing(node);
-  if (enclosing.length === 0) {
+  const outer = enclosing.at(-1);
+  if (outer === undefined) {
     // An async_request is two nodes: the fork is written as its waiting half, which routes by `goto` only.
     const asNode = kind === 'async_request' ? waitNodeName(node) : node;
     return { node, head, asNode, goto: node, completedBranches: [] };
   }
-  const parallel = enclosing[0]?.parallel ?? '';
+  const parallel = outer.parallel;
   const parallelNode = definition.nodes[parallel];
-  if (enclosing.length > 1 || parallelNode?.type !== 'parallel') {
-    return { refused: `the failed step '${node}' runs in nested parallels; redriving it is not supported` };
+  if (parallelNode?.type !== 'parallel') {
+    return { refused: `the failed step '${node}' runs in '${parallel}', which is no parallel` };
   }
+  const stopped = await stoppedBranches(await sources.graph(), record.instance_id, head);
+  const runners = parallelNode.branches.map((branch) => branchNodeName(parallel, branch));
+  if (!runners.some((runner) => stopped[runner] !== undefined)) {
+    return legacyParallelPlan(sources, structure, { node, head, parallel, enclosing });
+  }
+  // Each branch holding the failed step, from the outermost in, stopped at the next one in (or at the step).
+  for (let i = enclosing.length - 1; i >= 0; i--) {
+    const membership = enclosing[i] as (typeof enclosing)[number];
+    const at = stopped[branchNodeName(membership.parallel, membership.branch)];
+    const expected = i === 0 ? node : (enclosing[i - 1] as (typeof enclosing)[number]).parallel;
+    if (at?.node !== expected) {
+      return {
+        refused: `the FAILED checkpoint does not say that branch '${membership.branch}' of parallel '${membership.parallel}' stopped at '${expected}' (it says ${at ? `'${at.node}'` : 'nothing'}), so where to resume the failed step '${node}' is unknown`,
+      };
+    }
+  }
+  return {
+    node,
+    head,
+    // The gate routes by `goto` only, and runs again once the branches run again have ended.
+    asNode: joinGateName(parallel),
+    goto: runners.filter((runner) => stopped[runner] !== undefined),
+    completedBranches: runners.filter((runner) => stopped[runner] === undefined),
+  };
+}
+
+/**
+ * An instance that failed in a parallel before the engine recorded where branches stop (its FAILED
+ * checkpoint says nothing): the branches that did not complete can only run again from their first
+ * nodes, which is refused when one of them completed a step (it would run again) or the parallel is
+ * nested (an inner parallel's completed branches would run again).
+ */
+async function legacyParallelPlan(
+  sources: RedriveSources,
+  structure: BranchStructure,
+  failed: {
+    readonly node: string;
+    readonly head: string;
+    readonly parallel: string;
+    readonly enclosing: readonly { readonly parallel: string }[];
+  },
+): Promise<RedrivePlan | { refused: string }> {
+  const { node, head, parallel } = failed;
+  const recorded =
+    'its FAILED checkpoint does not record where its branches stopped (it failed on an orchestrator version that did not record it), so they could only run again from their first nodes';
+  if (failed.enclosing.length > 1) {
+    return {
+      refused: `the failed step '${node}' runs in nested parallels and ${recorded}, which would run the completed steps of the inner parallel again`,
+    };
+  }
+  const definition = await sources.definition();
+  const parallelNode = definition.nodes[parallel];
+  if (parallelNode?.type !== 'parallel') return { refused: `'${parallel}' is no parallel` };
   // What each branch did since the parallel last started, from the whole history.
   const history = await sources.history();
   const started = history.map((h) => h.node).lastIndexOf(parallel);
@@ -81,7 +139,7 @@ export async function planRedrive(
     const done = ran.find((h) => h.status === 'SUCCEEDED');
     if (done) {
       return {
-        refused: `branch '${branch}' of parallel '${parallel}' completed '${done.node}' before it stopped, and a branch runs again from its start; redriving it would run that step again`,
+        refused: `branch '${branch}' of parallel '${parallel}' completed '${done.node}' before it stopped and ${recorded}, which would run that step again`,
       };
     }
     rerun.push(branch);
@@ -89,11 +147,22 @@ export async function planRedrive(
   return {
     node,
     head,
-    // The gate routes by `goto` only, and runs again once the branches run again have ended.
     asNode: joinGateName(parallel),
     goto: rerun.map((branch) => branchNodeName(parallel, branch)),
     completedBranches: completed.map((branch) => branchNodeName(parallel, branch)),
   };
+}
+
+/** Where the branches of the FAILED top-level checkpoint `head` stopped (see `StoppedBranch`). */
+async function stoppedBranches(
+  graph: CompiledWorkflow,
+  instanceId: string,
+  head: string,
+): Promise<Readonly<Record<string, StoppedBranch>>> {
+  const state = await graph.getState({
+    configurable: { thread_id: instanceId, checkpoint_ns: '', checkpoint_id: head },
+  });
+  return (state.values as Partial<WorkflowStateValue>).stopped ?? {};
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { BaseCheckpointSaver } from '@langchain/langgraph';
 import type { CapabilityMocks } from '../../capability-mocks/capability-mocks';
+import { nodeStates } from '../../operations/node-states';
 import type { SyncCapability } from '../../sync-capabilities/registry';
 import { builtinSyncCapabilities } from '../../sync-capabilities/registry';
 import type { InstanceRecord } from '../instance-record';
@@ -65,6 +66,131 @@ const B_FAILS_ONCE: CapabilityMocks = {
     { status: 'FAILURE', error: { code: 'UPSTREAM_DOWN', message: 'beta is down' } },
     { outputs: { b: 'beta-ok' } },
   ],
+};
+
+/**
+ * Three branches: First_A -> Then_B (B fails once, a minute in), Other_1 -> Other_2 (still waiting on its
+ * first request when B fails, so it is stopped), and Solo (completes at once).
+ */
+const TWO_STEP_BRANCH = `
+workflow_name: two-step branch
+workflow_id: two_step_branch_v1
+entry_point: Split
+initial_context: [shipmentId]
+nodes:
+  Split: { type: parallel, branches: [First_A, Other_1, Solo], join: Done }
+  First_A:
+    type: async_request
+    capability_id: 'alpha#op'
+    request_output_keys: [a]
+    on_response: Then_B
+    timeout: 1h
+  Then_B:
+    type: async_request
+    capability_id: 'beta#op'
+    request_output_keys: [b]
+    on_response: Done
+    timeout: 1h
+  Other_1:
+    type: async_request
+    capability_id: 'gamma#op'
+    request_output_keys: [g1]
+    on_response: Other_2
+    timeout: 1h
+  Other_2:
+    type: async_request
+    capability_id: 'delta#op'
+    request_output_keys: [g2]
+    on_response: Done
+    timeout: 1h
+  Solo:
+    type: async_request
+    capability_id: 'sigma#op'
+    request_output_keys: [s]
+    on_response: Done
+    timeout: 1h
+  Done: { type: end, output_keys: [a, b, g1, g2, s] }
+`;
+
+const TWO_STEP_MOCKS: CapabilityMocks = {
+  'beta#op': [
+    { status: 'FAILURE', error: { code: 'BETA_DOWN', message: 'beta is down' }, delay: '1m' },
+    { outputs: { b: 'beta-ok' } },
+  ],
+  'delta#op': [{ delay: '10m' }, { outputs: { g2: 'delta-ok' } }],
+};
+
+/**
+ * A parallel inside a branch of a parallel. Left: Left_Step, then Inner (In_1 -> In_1b, which fails once;
+ * In_2, which completes; In_3, stopped while it waits), then After_Inner. Right: Right_1, then Right_2,
+ * stopped while it waits.
+ */
+const NESTED = `
+workflow_name: nested parallels
+workflow_id: nested_parallels_v1
+entry_point: Outer
+initial_context: [shipmentId]
+nodes:
+  Outer: { type: parallel, branches: [Left_Step, Right_1], join: Done }
+  Left_Step:
+    type: async_request
+    capability_id: 'left#op'
+    request_output_keys: [left]
+    on_response: Inner
+    timeout: 1h
+  Inner: { type: parallel, branches: [In_1, In_2, In_3], join: After_Inner }
+  In_1:
+    type: async_request
+    capability_id: 'in1#op'
+    request_output_keys: [in1]
+    on_response: In_1b
+    timeout: 1h
+  In_1b:
+    type: async_request
+    capability_id: 'in1b#op'
+    request_output_keys: [in1b]
+    on_response: After_Inner
+    timeout: 1h
+  In_2:
+    type: async_request
+    capability_id: 'in2#op'
+    request_output_keys: [in2]
+    on_response: After_Inner
+    timeout: 1h
+  In_3:
+    type: async_request
+    capability_id: 'in3#op'
+    request_output_keys: [in3]
+    on_response: After_Inner
+    timeout: 1h
+  After_Inner:
+    type: async_request
+    capability_id: 'merge#op'
+    request_output_keys: [merged]
+    on_response: Done
+    timeout: 1h
+  Right_1:
+    type: async_request
+    capability_id: 'right1#op'
+    request_output_keys: [right1]
+    on_response: Right_2
+    timeout: 1h
+  Right_2:
+    type: async_request
+    capability_id: 'right2#op'
+    request_output_keys: [right2]
+    on_response: Done
+    timeout: 1h
+  Done: { type: end, output_keys: [left, in1, in1b, in2, in3, merged, right1, right2] }
+`;
+
+const NESTED_MOCKS: CapabilityMocks = {
+  'in1b#op': [
+    { status: 'FAILURE', error: { code: 'IN1B_DOWN', message: 'in1b is down' }, delay: '1m' },
+    { outputs: { in1b: 'in1b-ok' } },
+  ],
+  'in3#op': [{ delay: '10m' }, { outputs: { in3: 'in3-ok' } }],
+  'right2#op': [{ delay: '10m' }, { outputs: { right2: 'right2-ok' } }],
 };
 
 const CRASH_POINTS: [Boundary, Phase][] = [
@@ -137,6 +263,24 @@ export function describeRedriveGuarantees(
     await sim.drain();
     return sim;
   };
+
+  const failedTwoStepBranch = async (options: SimulationOptions = {}) => {
+    const sim = await simulation({ mocks: TWO_STEP_MOCKS, ...options });
+    start(sim, TWO_STEP_BRANCH, 'two_step_branch_v1', { shipmentId: 'SHP-1' });
+    await sim.drain();
+    return sim;
+  };
+  const failedNested = async (options: SimulationOptions = {}) => {
+    const sim = await simulation({ mocks: NESTED_MOCKS, ...options });
+    start(sim, NESTED, 'nested_parallels_v1', { shipmentId: 'SHP-1' });
+    await sim.drain();
+    return sim;
+  };
+  /** The inputs of the requests sent for `node`, by request id. */
+  const inputs = (sim: WorkflowSimulation, node: string) =>
+    Object.fromEntries(
+      sim.dispatcher.sent.filter((r) => r.node === node).map((r) => [r.request_id, r.input]),
+    );
 
   describe(`redrive (${label})`, () => {
     it('a FAILED instance (the middle of three steps replied FAILURE) is redriven to SUCCEEDED: the earlier step gets no second request, the failed one a fresh request id', async () => {
@@ -440,47 +584,150 @@ nodes:
       expect(sim.deadLetters).toEqual([]);
     });
 
-    it('a failed branch that had completed a step before its failure is refused: re-running it would run that step again', async () => {
-      const sim = await simulation({
-        mocks: { 'beta#op': { status: 'FAILURE', error: { code: 'X', message: 'no' } } },
+    it("a branch whose second step failed resumes at that step, with its context as it was then: its first step, a stopped sibling's completed step and a completed sibling are not run again", async () => {
+      const sim = await failedTwoStepBranch();
+      const failed = await record(sim);
+      expect([failed.status, failed.error?.code, failed.error?.node]).toEqual([
+        'FAILED',
+        'BETA_DOWN',
+        'Then_B',
+      ]);
+      const states = (r: InstanceRecord) =>
+        nodeStates(['First_A', 'Then_B', 'Other_1', 'Other_2', 'Solo', 'Done'], r);
+      expect(states(failed)).toEqual({
+        First_A: 'done',
+        Then_B: 'failed',
+        Other_1: 'done',
+        Other_2: 'cancelled',
+        Solo: 'done',
+        Done: 'not_reached',
       });
-      start(
-        sim,
-        `
-workflow_name: two-step branch
-workflow_id: two_step_branch_v1
-entry_point: Split
-nodes:
-  Split: { type: parallel, branches: [First_A, Other], join: Done }
-  First_A:
-    type: async_request
-    capability_id: 'alpha#op'
-    on_response: Then_B
-    timeout: 1h
-  Then_B:
-    type: async_request
-    capability_id: 'beta#op'
-    on_response: Done
-    timeout: 1h
-  Other:
-    type: async_request
-    capability_id: 'gamma#op'
-    on_response: Done
-    timeout: 1h
-  Done: { type: end }
-`,
-        'two_step_branch_v1',
-      );
+
+      sim.send(REDRIVE);
       await sim.drain();
-      expect((await record(sim)).error?.node).toBe('Then_B');
-      expect(await sim.runtime.handle(REDRIVE, 'm-1')).toEqual({ kind: 'ack', note: 'redrive refused' });
-      const refusal = (sim.logger as RecordingLogger).lines.find((l) =>
-        l.message.startsWith('REDRIVE_WORKFLOW refused'),
+
+      const after = await record(sim);
+      expect(after.status).toBe('SUCCEEDED');
+      // The same final context as if nothing had failed.
+      expect(after.output).toEqual({
+        a: 'mock://alpha#op/a',
+        b: 'beta-ok',
+        g1: 'mock://gamma#op/g1',
+        g2: 'delta-ok',
+        s: 'mock://sigma#op/s',
+      });
+      // Completed steps get no second request; the failed and the stopped steps a new one.
+      expect(requestIds(sim, 'First_A')).toEqual([`${INSTANCE}:First_A:1`]);
+      expect(requestIds(sim, 'Other_1')).toEqual([`${INSTANCE}:Other_1:1`]);
+      expect(requestIds(sim, 'Solo')).toEqual([`${INSTANCE}:Solo:1`]);
+      expect(requestIds(sim, 'Then_B')).toEqual([1, 2].map((v) => `${INSTANCE}:Then_B:${v}`));
+      expect(requestIds(sim, 'Other_2')).toEqual([1, 2].map((v) => `${INSTANCE}:Other_2:${v}`));
+      // Each resumed step sees its branch's context as it was before it (no sibling's outputs).
+      const thenB = inputs(sim, 'Then_B');
+      expect(thenB[`${INSTANCE}:Then_B:2`]).toEqual(thenB[`${INSTANCE}:Then_B:1`]);
+      expect(thenB[`${INSTANCE}:Then_B:2`]).toEqual({ shipmentId: 'SHP-1', a: 'mock://alpha#op/a' });
+      const other2 = inputs(sim, 'Other_2');
+      expect(other2[`${INSTANCE}:Other_2:2`]).toEqual(other2[`${INSTANCE}:Other_2:1`]);
+      const redriven = steps(after).slice(steps(after).findIndex(([, status]) => status === 'REDRIVEN'));
+      expect(redriven[0]).toEqual(['Then_B', 'REDRIVEN']);
+      expect(redriven.slice(1).sort()).toEqual(
+        [
+          ['Then_B', 'SUCCEEDED'],
+          ['Other_2', 'SUCCEEDED'],
+          ['Done', 'SUCCEEDED'],
+        ].sort(),
       );
-      expect(refusal?.message).toBe(
-        "REDRIVE_WORKFLOW refused: branch 'First_A' of parallel 'Split' completed 'First_A' before it stopped, and a branch runs again from its start; redriving it would run that step again",
+      expect(after.history.filter((h) => h.node === 'Done')).toHaveLength(1);
+      expect(Object.values(states(after))).toEqual(Array(6).fill('done'));
+      expect(sim.deadLetters).toEqual([]);
+    });
+
+    it('a branch that fails again after a redrive is redriven again: a sibling that completed in the first redrive is not run again', async () => {
+      const sim = await failedTwoStepBranch({
+        mocks: {
+          ...TWO_STEP_MOCKS,
+          'beta#op': [
+            { status: 'FAILURE', error: { code: 'X', message: 'first' }, delay: '1m' },
+            { status: 'FAILURE', error: { code: 'Y', message: 'second' }, delay: '1m' },
+            { outputs: { b: 'third time' } },
+          ],
+        },
+      });
+      sim.send({ ...REDRIVE, redrive_id: 'first' });
+      await sim.drain();
+      const again = await record(sim);
+      expect([again.status, again.error?.code, again.error?.node]).toEqual(['FAILED', 'Y', 'Then_B']);
+      sim.send({ ...REDRIVE, redrive_id: 'second' });
+      await sim.drain();
+      const after = await record(sim);
+      expect(after.status).toBe('SUCCEEDED');
+      expect(after.output).toMatchObject({ b: 'third time', g2: 'delta-ok' });
+      expect(requestIds(sim, 'Then_B')).toEqual([1, 2, 3].map((v) => `${INSTANCE}:Then_B:${v}`));
+      expect(requestIds(sim, 'Other_2')).toEqual([1, 2].map((v) => `${INSTANCE}:Other_2:${v}`));
+      expect(requestIds(sim, 'First_A')).toHaveLength(1);
+      expect(after.redrives?.map((r) => r.id)).toEqual(['first', 'second']);
+    });
+
+    it('a step that failed in a parallel nested in a branch of a parallel: every branch resumes where it stopped, at every depth, and no completed step runs again', async () => {
+      const sim = await failedNested();
+      const failed = await record(sim);
+      expect([failed.status, failed.error?.code, failed.error?.node]).toEqual([
+        'FAILED',
+        'IN1B_DOWN',
+        'In_1b',
+      ]);
+      expect(steps(failed)).toEqual(
+        expect.arrayContaining([
+          ['In_1', 'SUCCEEDED'],
+          ['In_1b', 'FAILED'],
+          ['In_2', 'SUCCEEDED'],
+          ['In_3', 'CANCELLED'],
+          ['Right_1', 'SUCCEEDED'],
+          ['Right_2', 'CANCELLED'],
+        ]),
       );
-      expect((await record(sim)).status).toBe('FAILED');
+
+      sim.send(REDRIVE);
+      await sim.drain();
+
+      const after = await record(sim);
+      expect(after.status).toBe('SUCCEEDED');
+      expect(after.output).toEqual({
+        left: 'mock://left#op/left',
+        in1: 'mock://in1#op/in1',
+        in1b: 'in1b-ok',
+        in2: 'mock://in2#op/in2',
+        in3: 'in3-ok',
+        merged: 'mock://merge#op/merged',
+        right1: 'mock://right1#op/right1',
+        right2: 'right2-ok',
+      });
+      for (const node of ['Left_Step', 'In_1', 'In_2', 'Right_1', 'After_Inner']) {
+        expect([node, requestIds(sim, node)]).toEqual([node, [`${INSTANCE}:${node}:1`]]);
+      }
+      for (const node of ['In_1b', 'In_3', 'Right_2']) {
+        expect([node, requestIds(sim, node)]).toEqual([node, [1, 2].map((v) => `${INSTANCE}:${node}:${v}`)]);
+      }
+      const in1b = inputs(sim, 'In_1b');
+      expect(in1b[`${INSTANCE}:In_1b:2`]).toEqual(in1b[`${INSTANCE}:In_1b:1`]);
+      const redriven = steps(after).slice(steps(after).findIndex(([, status]) => status === 'REDRIVEN'));
+      expect(redriven[0]).toEqual(['In_1b', 'REDRIVEN']);
+      // The inner join's step and the outer join each run once, after the branches.
+      expect(redriven.slice(1).sort()).toEqual(
+        [
+          ['In_1b', 'SUCCEEDED'],
+          ['In_3', 'SUCCEEDED'],
+          ['After_Inner', 'SUCCEEDED'],
+          ['Right_2', 'SUCCEEDED'],
+          ['Done', 'SUCCEEDED'],
+        ].sort(),
+      );
+      expect(after.history.filter((h) => h.node === 'After_Inner')).toHaveLength(1);
+      const all = ['Outer', 'Left_Step', 'Inner', 'In_1', 'In_1b', 'In_2', 'In_3', 'After_Inner'];
+      expect(Object.values(nodeStates([...all, 'Right_1', 'Right_2', 'Done'], after))).toEqual(
+        Array(11).fill('done'),
+      );
+      expect(sim.deadLetters).toEqual([]);
     });
 
     it('two redrives raced by two workers (a lease shorter than the step, clocks 5 minutes apart): exactly one is applied', async () => {
@@ -636,6 +883,72 @@ nodes:
               [1, 2].map((v) => `${INSTANCE}:Task_B1:${v}`),
             ]);
             expect([where, sim.deadLetters]).toEqual([where, []]);
+          }
+        },
+      );
+    });
+
+    describe('a process that dies mid-redrive of a failure in nested parallels (every write, before and after it)', () => {
+      const failedAt = new Map<Boundary, number>();
+      const endedAt = new Map<Boundary, number>();
+
+      beforeAll(async () => {
+        const counter = new CrashPlan('checkpoint', 'before', Number.POSITIVE_INFINITY);
+        const sim = await failedNested({ decorate: counter.decorate });
+        for (const b of ['checkpoint', 'dispatch', 'save'] as const) failedAt.set(b, counter.passes(b));
+        sim.send(REDRIVE);
+        await sim.drain();
+        expect((await record(sim)).status).toBe('SUCCEEDED');
+        for (const b of ['checkpoint', 'dispatch', 'save'] as const) endedAt.set(b, counter.passes(b));
+      });
+
+      it.each(CRASH_POINTS)(
+        'dies %s, %s the write: the redrive is applied once, no completed step runs again, and the instance SUCCEEDS',
+        async (boundary, phase) => {
+          const from = (failedAt.get(boundary) ?? 0) + 1;
+          const to = endedAt.get(boundary) ?? 0;
+          expect(to).toBeGreaterThan(from);
+          for (let occurrence = from; occurrence <= to; occurrence++) {
+            const plan = new CrashPlan(boundary, phase, occurrence);
+            const sim = await failedNested({ decorate: plan.decorate });
+            expect((await record(sim)).status).toBe('FAILED');
+            sim.send(REDRIVE);
+            await sim.drain();
+            const where = `${phase} ${boundary} #${occurrence}`;
+            const after = await record(sim);
+            expect([where, plan.crashed, sim.deaths, after.status]).toEqual([where, true, 1, 'SUCCEEDED']);
+            const runs = (node: string, status: string) =>
+              after.history.filter((h) => h.node === node && h.status === status).length;
+            expect([
+              where,
+              runs('In_1b', 'REDRIVEN'),
+              runs('In_1b', 'SUCCEEDED'),
+              runs('In_2', 'SUCCEEDED'),
+              runs('After_Inner', 'SUCCEEDED'),
+              runs('Done', 'SUCCEEDED'),
+              after.redrives?.length,
+            ]).toEqual([where, 1, 1, 1, 1, 1, 1]);
+            // Requests may be sent again after a crash, always with the same ids; completed steps never.
+            for (const node of ['Left_Step', 'In_1', 'In_2', 'Right_1', 'After_Inner']) {
+              expect([where, node, [...new Set(requestIds(sim, node))]]).toEqual([
+                where,
+                node,
+                [`${INSTANCE}:${node}:1`],
+              ]);
+            }
+            for (const node of ['In_1b', 'In_3', 'Right_2']) {
+              expect([where, node, [...new Set(requestIds(sim, node))]]).toEqual([
+                where,
+                node,
+                [1, 2].map((v) => `${INSTANCE}:${node}:${v}`),
+              ]);
+            }
+            expect([where, after.output?.in1b, after.output?.right2, sim.deadLetters]).toEqual([
+              where,
+              'in1b-ok',
+              'right2-ok',
+              [],
+            ]);
           }
         },
       );
