@@ -2,11 +2,10 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import pino from 'pino';
-import { SqsClaimCheck } from '../../orchestrator/src/aws/sqs-claim-check';
 import { capabilityMocksSchema } from '../../orchestrator/src/capability-mocks/capability-mocks';
-import { resourceNames } from '../../orchestrator/src/naming/resource-names';
 import { createCapabilityMock } from './capability-mock';
 import { sampleDataOutput } from './sample-data-outputs';
+import { capabilityMockClaimCheck } from './stage-claim-check';
 
 /**
  * The capability-mock Lambda (see infra/src/capability-mock-function.ts for its environment):
@@ -38,11 +37,7 @@ function build(): (event: SQSEvent) => Promise<SQSBatchResponse> {
   }
   // The same claim check as the orchestrator's (aws-orchestrator.ts): large requests it wrote are read back
   // here, and large replies land where it reads them and where the lifecycle rule expires them.
-  const claimCheck = new SqsClaimCheck({
-    s3: new S3Client({}),
-    bucket,
-    prefix: resourceNames({ env, owner }).sqsPayloadPrefix,
-  });
+  const claimCheck = capabilityMockClaimCheck(new S3Client({}), { env, owner }, bucket);
   return createCapabilityMock({
     sqs: new SQSClient({}),
     claimCheck,

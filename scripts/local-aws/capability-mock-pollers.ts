@@ -2,6 +2,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import pino from 'pino';
 import { createCapabilityMock } from '../../capability-mock/src/capability-mock';
 import { sampleDataOutput } from '../../capability-mock/src/sample-data-outputs';
+import type { SqsClaimCheck } from '../../orchestrator/src/aws/sqs-claim-check';
 import type { CapabilityMocks } from '../../orchestrator/src/capability-mocks/capability-mocks';
 import type { LogSink } from './log-sink';
 import type { ConsumedQueue } from './provision-local';
@@ -14,6 +15,11 @@ export interface CapabilityMockPollersOptions {
   readonly scenarios?: CapabilityMocks;
   /** The bucket whose sample data the default outputs point at. */
   readonly eventDataBucket: string;
+  /**
+   * Reads offloaded (claim-checked) requests and offloads large replies, as the Lambda does
+   * (capability-mock/src/stage-claim-check.ts). Without it an offloaded request is dead-lettered.
+   */
+  readonly claimCheck?: SqsClaimCheck;
   readonly onError: (error: unknown) => void;
 }
 
@@ -34,6 +40,7 @@ export class CapabilityMockPollers {
     );
     this.handler = createCapabilityMock({
       sqs: options.sqs,
+      ...(options.claimCheck ? { claimCheck: options.claimCheck } : {}),
       ...(options.scenarios ? { scenarios: options.scenarios } : {}),
       defaultOutput: sampleDataOutput(options.eventDataBucket),
       log: (level, fields, message) => logger[level](fields, message),

@@ -2,6 +2,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { CapabilityMocks } from '../../orchestrator/src/capability-mocks/capability-mocks';
 import type { LocalClientConfig } from '../../orchestrator/src/naming/local-endpoints';
+import { capabilityMockClaimCheck } from '../../capability-mock/src/stage-claim-check';
 import { CapabilityMockPollers } from './capability-mock-pollers';
 import { DefinitionsWatcher } from './definitions-watcher';
 import type { LogSink } from './log-sink';
@@ -76,6 +77,7 @@ export async function startLocalWorkers(options: LocalWorkersOptions): Promise<L
     options.orchestrator === false
       ? undefined
       : await createOrchestratorPollers({ ...options, sqs, onError });
+  const s3 = new S3Client(options.clients.s3);
   const capabilityMock =
     options.capabilityMock === false
       ? undefined
@@ -83,6 +85,7 @@ export async function startLocalWorkers(options: LocalWorkersOptions): Promise<L
           sqs,
           log,
           eventDataBucket: resources.names.eventDataBucket,
+          claimCheck: capabilityMockClaimCheck(s3, resources.stage),
           onError,
           ...(options.scenarios ? { scenarios: options.scenarios } : {}),
         });
@@ -115,7 +118,6 @@ export async function startLocalWorkers(options: LocalWorkersOptions): Promise<L
     }
   };
 
-  const s3 = new S3Client(options.clients.s3);
   const watcher =
     options.watchDefinitionsMs === undefined
       ? undefined
