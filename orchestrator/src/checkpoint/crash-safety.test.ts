@@ -9,6 +9,7 @@ import {
 } from '../../test/support/write-fault-injector';
 import { createCheckpointTable } from './create-checkpoint-table';
 import { DynamoDBSaver } from './dynamodb-saver';
+import { incompressibleText } from './testing/incompressible-text';
 
 /*
  * Crash safety without transactions. A step writes a checkpoint (chunks of a large value, then the
@@ -38,7 +39,7 @@ afterAll(async () => {
   await server.close();
 });
 
-const large = (seed: string, bytes: number) => seed.repeat(Math.ceil(bytes / seed.length)).slice(0, bytes);
+const large = incompressibleText;
 
 function checkpoint(
   id: string,
@@ -81,7 +82,7 @@ async function prelude(saver: DynamoDBSaver, thread: string): Promise<RunnableCo
 async function step(saver: DynamoDBSaver, configA: RunnableConfig): Promise<void> {
   const b = checkpoint(
     CHECKPOINT_B,
-    { ctx: large('context-', 500_000), step: 2, report: large('report-', 800_000) },
+    { ctx: large('context-', 500_000), step: 2, report: large('report-', 1_100_000) },
     { ctx: 1, step: 2, report: 2 },
   );
   const configB = await saver.put(

@@ -16,6 +16,7 @@ import { scanTable } from '../../test/support/table-items';
 import { createCheckpointTable } from './create-checkpoint-table';
 import { DynamoDBSaver, type DynamoDBSaverOptions } from './dynamodb-saver';
 import { CheckpointConfigError } from './errors';
+import { incompressibleText } from './testing/incompressible-text';
 
 let server: DynaliteServer;
 let client: DynamoDBClient;
@@ -237,11 +238,33 @@ describe('DynamoDBSaver', () => {
     expect(await saver.getTuple(threadConfig('kept', 'child:1|grandchild:2'))).toBeDefined();
   });
 
+  it('stores a value compressed when that makes it smaller, and reads it back exactly', async () => {
+    const { saver, table } = await newSaver();
+    const waits = Array.from({ length: 40 }, (_, i) => ({
+      request_id: `inst:Step_${i}:1`,
+      node: `Step_${i}`,
+    }));
+    const noise = incompressibleText('noise', 2_000);
+    const stored = await saver.put(
+      threadConfig('compressed'),
+      checkpointWith({ waits, noise }, { waits: 1, noise: 1 }),
+      meta(0),
+      { waits: 1, noise: 1 },
+    );
+    const [item] = await scanTable(client, table);
+    const size = (channel: string) => item?.v?.M?.[channel]?.B?.byteLength ?? 0;
+    expect(size('waits')).toBeLessThan(JSON.stringify(waits).length / 3);
+    // Random base64 shrinks only to its entropy, 6 bits a character.
+    expect(size('noise')).toBeGreaterThanOrEqual(1_500);
+    const tuple = await new DynamoDBSaver({ client, tableName: table }).getTuple(stored);
+    expect(tuple?.checkpoint.channel_values).toEqual({ waits, noise });
+  });
+
   it('stamps every item with the TTL attribute and hides expired checkpoints', async () => {
     const { saver, table } = await newSaver({ ttl: { attributeName: 'ttl', seconds: 3600 } });
     const c1 = await saver.put(
       threadConfig('t'),
-      checkpointWith({ big: 'x'.repeat(100_000) }, { big: 1 }),
+      checkpointWith({ big: incompressibleText('ttl', 100_000) }, { big: 1 }),
       meta(0),
       {
         big: 1,

@@ -284,7 +284,9 @@ export class DynamoDBSaver extends BaseCheckpointSaver {
         carried.set(channel, plan.location);
         continue;
       }
-      envelopes.set(channel, plan.envelope);
+      // Compressed when that makes it smaller (a list of waits, a visit counter rebased whole): DynamoDB
+      // bills the item's bytes, rounded up to the next KB, and a step's item sits near 1 KB.
+      envelopes.set(channel, compressEnvelope(plan.envelope));
       if (plan.base !== undefined) bases.set(channel, plan.base);
       if (plan.known !== undefined) known.set(channel, plan.known);
     }

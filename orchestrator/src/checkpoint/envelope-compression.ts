@@ -10,7 +10,8 @@ import { decodeEnvelope, encodeEnvelope } from './storage-layout';
  *
  * Invariants:
  * - Every reader of a stored envelope expands it first (`expandEnvelope`), so any stored envelope may be
- *   compressed; writers compress only what is worth it (the body and its deltas: `compressEnvelope`).
+ *   compressed; writers compress what is worth it (`compressEnvelope`: the body and its deltas, and the
+ *   channel values a checkpoint introduces, whole or deltas; pending writes are not compressed).
  * - Compression nests once: the inner envelope is never itself compressed.
  * - Sizes the delta limits are about (a chain's bytes, its whole value's bytes) are stored sizes, compressed
  *   or not: they bound what a read fetches and a write sends.
