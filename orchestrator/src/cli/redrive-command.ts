@@ -27,10 +27,12 @@ with who, when and why. Fix the cause first (the capability, its data), then red
   --json      with --wait, print the final status record as one JSON object
   --local     the embedded stack of \`pnpm local\` (CCH_LOCAL_*_PORT), not CCH_ENV/CCH_OWNER's deployment
 
-Refused (exit 1, nothing sent) when the instance is not FAILED, or failed before its first step. The
-orchestrator also refuses, with a log line and the RedrivesRefused metric, a failure at an end node, and a
-failed parallel branch that had completed a step (branches run again from their start). Of a parallel,
-the branches that did not complete run again; the completed ones do not.
+Refused (exit 1, nothing sent) when the instance is not FAILED, or failed before its first step. In a
+parallel, at any depth of nesting, each branch that stopped resumes where it stopped (the failed step, or
+the wait a sibling's failure stopped); completed branches and completed steps do not run again. The
+orchestrator refuses, with a log line and the RedrivesRefused metric, a failure at an end node, and a
+branch failure of an instance that failed before this version recorded where its branches stopped, when
+re-running that branch from its start would repeat a completed step.
 
 examples:
   wf redrive shipment-SHP-7 --reason 'customs endpoint fixed' --wait
