@@ -95,7 +95,7 @@ async function step(saver: DynamoDBSaver, configA: RunnableConfig): Promise<void
     configB,
     [
       ['step', 3],
-      ['summary', large('summary-', 450_000)],
+      ['summary', large('summary-', 700_000)],
     ],
     'task-b1',
     '~0',

@@ -337,7 +337,9 @@ export class DynamoDBSaver extends BaseCheckpointSaver {
         idx: writeIndex(channel, position),
         channel,
         taskPath,
-        value: await this.serialize(value),
+        // Compressed when that makes it smaller: an interrupt carries its wait's request, and a resume
+        // reads the pending writes of every task still waiting (a fan-out's branches).
+        value: compressEnvelope(await this.serialize(value)),
       })),
     );
     // One write per idx: LangGraph's rule also settles duplicates inside one call.

@@ -11,7 +11,7 @@ import { decodeEnvelope, encodeEnvelope } from './storage-layout';
  * Invariants:
  * - Every reader of a stored envelope expands it first (`expandEnvelope`), so any stored envelope may be
  *   compressed; writers compress what is worth it (`compressEnvelope`: the body and its deltas, and the
- *   channel values a checkpoint introduces, whole or deltas; pending writes are not compressed).
+ *   channel values a checkpoint introduces, whole or deltas, and pending writes).
  * - Compression nests once: the inner envelope is never itself compressed.
  * - Sizes the delta limits are about (a chain's bytes, its whole value's bytes) are stored sizes, compressed
  *   or not: they bound what a read fetches and a write sends.
