@@ -3,22 +3,15 @@ import { setMaxListeners } from 'node:events';
 import type { BaseCheckpointSaver } from '@langchain/langgraph';
 import { Command } from '@langchain/langgraph';
 import { formatDiagnostic } from '../definition/diagnostic';
-import { validateDefinition } from '../definition/validate-definition';
 import type { WorkflowDefinition } from '../definition/workflow-schema';
-import { compileWorkflow, type CompiledWorkflow } from '../graph/compile-workflow';
-import { RESUME_TARGET_KEY, type ResumeTarget } from '../graph/resume-target';
+import type { CompiledWorkflow } from '../graph/compile-workflow';
 import { BRANCH_NODE_PREFIX } from '../graph/routing';
-import type { Clock, EngineDependencies } from '../graph/engine-dependencies';
-import type {
-  HistoryEntry,
-  Resolution,
-  WaitInterrupt,
-  WaitResumeValue,
-  WorkflowError,
-  WorkflowStateValue,
-} from '../graph/workflow-state';
+import type { Clock } from '../graph/engine-dependencies';
+import type { HistoryEntry, Resolution, WaitInterrupt, WaitResumeValue } from '../graph/workflow-state';
 import type { SyncCapability } from '../sync-capabilities/registry';
+import { CompiledDefinitions } from './compiled-definitions';
 import { contextHash } from './context-hash';
+import { readGraphView, siblingToCancel, targeted, type GraphView } from './graph-view';
 import { startConflicts } from './start-conflicts';
 import { planRedrive, writeRedriveFork } from './redrive-plan';
 import type { EngineError } from './errors';
@@ -45,7 +38,6 @@ import type {
 import type {
   CapabilityDispatcher,
   CommitFlush,
-  DefinitionText,
   DefinitionStore,
   InstanceStore,
   Lease,
@@ -90,24 +82,11 @@ export interface RuntimeOptions {
  */
 export const DURABILITY = 'exit' as const;
 
-const MAX_CACHED_GRAPHS = 64;
 const LEASE_WAITS_MS = [100, 250, 500];
 /** A lease held this long is past any normal invocation: its holder is presumed dead. */
 const STALE_LEASE_AFTER_MS = 30_000;
 /** The longest an SQS message can be kept invisible by one ChangeMessageVisibility (12 hours). */
 const MAX_VISIBILITY_DELAY_SECONDS = 43_200;
-
-interface GraphView {
-  readonly values: WorkflowStateValue;
-  /** Open waits by request id, with the interrupt that a reply resumes. */
-  readonly pending: ReadonlyMap<string, { readonly interruptId: string; readonly wait: WaitInterrupt }>;
-  /** The interrupts of unfinished top-level tasks, as LangGraph stored them (waits at every depth). */
-  readonly interrupts: ResumeTarget['pending'];
-  /** Parallels (at any depth) one of whose branches failed and whose siblings must stop. */
-  readonly failures: Readonly<Record<string, WorkflowError>>;
-}
-
-type GraphSnapshot = Awaited<ReturnType<CompiledWorkflow['getState']>>;
 
 /** What the steps of one message reported: kept outside the checkpoint (see WorkflowState). */
 interface StepReports {
@@ -123,9 +102,7 @@ interface StepReports {
  * reconciling the status record with the checkpoint, so a crash at any point is repaired by redelivery.
  */
 export class OrchestratorRuntime {
-  private readonly graphs = new Map<string, CompiledWorkflow>();
-  private readonly validations = new Map<string, ReturnType<typeof validateDefinition>>();
-  private readonly deps: EngineDependencies;
+  private readonly definitions: CompiledDefinitions;
   private readonly leaseTtlMs: number;
   private readonly busyRetrySeconds: number;
   private readonly notReadyRetrySeconds: number;
@@ -138,7 +115,11 @@ export class OrchestratorRuntime {
   constructor(private readonly options: RuntimeOptions) {
     this.failures = new FailureTrackingCheckpointer(options.checkpointer);
     this.checkpointer = new FencedCheckpointer(this.failures);
-    this.deps = { clock: options.clock, syncCapabilities: options.syncCapabilities };
+    this.definitions = new CompiledDefinitions(
+      options.definitions,
+      { clock: options.clock, syncCapabilities: options.syncCapabilities },
+      this.checkpointer,
+    );
     this.leaseTtlMs = options.leaseTtlMs ?? 2 * 60 * 1000;
     this.busyRetrySeconds = options.busyRetrySeconds ?? 2;
     this.notReadyRetrySeconds = options.notReadyRetrySeconds ?? 10;
@@ -342,7 +323,7 @@ export class OrchestratorRuntime {
       version: 0,
       checkpoints: NO_CHECKPOINTS,
     };
-    const { definition, diagnostics } = this.validated(key, definitionText);
+    const { definition, diagnostics } = this.definitions.validated(key, definitionText);
     const failure = !definition
       ? {
           code: 'INVALID_DEFINITION',
@@ -369,7 +350,7 @@ export class OrchestratorRuntime {
     }
     await this.options.definitions.pin(definitionText);
     try {
-      await this.graphFor(base, definition);
+      await this.definitions.graphFor(base, definition);
     } catch (error) {
       // Validation should make this impossible; if LangGraph still refuses the graph, fail the instance
       // with the reason rather than retry a START that can never succeed.
@@ -580,9 +561,9 @@ export class OrchestratorRuntime {
       return ack('redrive already applied');
     }
     const from = await planRedrive(current, {
-      definition: () => this.loadPinnedDefinition(current.definition.sha256, current.definition.key),
+      definition: () => this.definitions.loadPinned(current.definition.sha256, current.definition.key),
       history: async () => (await this.options.instances.get(current.instance_id))?.history ?? [],
-      graph: () => this.graphFor(current),
+      graph: () => this.definitions.graphFor(current),
     });
     if ('refused' in from) {
       this.options.metrics.record('RedrivesRefused', 1, { workflow_id: current.workflow_id });
@@ -596,7 +577,7 @@ export class OrchestratorRuntime {
     const at = this.now();
     const by = message.by ?? 'unknown';
     const reason = message.reason ?? null;
-    await writeRedriveFork(await this.graphFor(current), current.instance_id, from);
+    await writeRedriveFork(await this.definitions.graphFor(current), current.instance_id, from);
     const redrive: RedriveRecord = { id: redriveId, at, by, reason, node, from_checkpoint: head };
     this.report(current.instance_id).history.push({
       node,
@@ -627,14 +608,14 @@ export class OrchestratorRuntime {
     lease: Lease,
     log: Logger,
   ) {
-    const graph = await this.graphFor(record);
+    const graph = await this.definitions.graphFor(record);
     const config = this.config(record.instance_id);
     // If the branch holding this wait lost its own checkpoint (a crash), it re-runs and interrupts anew
     // under another id: the resume did not take, so it is given to the new interrupt.
     let view = before;
     for (let attempt = 0, id = interruptId; ; attempt++) {
       await this.invoke(graph, new Command({ resume: { [id]: value } }), targeted(config, wait, view));
-      view = await this.viewOf(graph, config);
+      view = await readGraphView(graph, config, this.checkpointer.touched(config.configurable.thread_id));
       const next = view.pending.get(requestId);
       if (!next) break;
       if (attempt >= 2 || next.interruptId === id) {
@@ -675,9 +656,16 @@ export class OrchestratorRuntime {
     if (isTerminal(record.status)) {
       // Nothing to advance; the checkpoint (if the graph ever ran) still tells duplicates from stale replies.
       if (!record.checkpoints?.heads['']) return { record };
-      return { record, view: await this.viewOf(await this.graphFor(record), config) };
+      return {
+        record,
+        view: await readGraphView(
+          await this.definitions.graphFor(record),
+          config,
+          this.checkpointer.touched(config.configurable.thread_id),
+        ),
+      };
     }
-    const graph = await this.graphFor(record);
+    const graph = await this.definitions.graphFor(record);
     // The graph ran in this invocation and `justRan` is its state after: every task of the run settled
     // (an invoke returns only then), so there is nothing to start or to re-run.
     const snapshot = justRan ? undefined : await this.snapshotOf(graph, config);
@@ -692,10 +680,17 @@ export class OrchestratorRuntime {
     } else if (snapshot) {
       ran = false;
     }
-    let view = justRan ?? (await this.viewOf(graph, config, ran ? undefined : snapshot));
+    let view =
+      justRan ??
+      (await readGraphView(
+        graph,
+        config,
+        this.checkpointer.touched(config.configurable.thread_id),
+        ran ? undefined : snapshot,
+      ));
     const reported = this.report(record.instance_id);
     // A branch failed while siblings still wait: stop them, so the parallel's failure route runs now.
-    for (let cancel = this.siblingToCancel(view); cancel; cancel = this.siblingToCancel(view)) {
+    for (let cancel = siblingToCancel(view); cancel; cancel = siblingToCancel(view)) {
       log.warn(
         { node: cancel.wait.node, parallel: cancel.parallel },
         'branch stopped: a sibling branch failed',
@@ -707,7 +702,7 @@ export class OrchestratorRuntime {
         targeted(config, cancel.wait, view),
       );
       reported.resolved[cancel.wait.request_id] = 'CANCELLED';
-      view = await this.viewOf(graph, config);
+      view = await readGraphView(graph, config, this.checkpointer.touched(config.configurable.thread_id));
     }
     const values = view.values;
     const outcome = values.outcome;
@@ -931,63 +926,6 @@ export class OrchestratorRuntime {
     return undeliverable;
   }
 
-  /** The state (with pending writes applied) and the open waits: interrupts of unfinished tasks. */
-  private async viewOf(
-    graph: CompiledWorkflow,
-    config: ReturnType<OrchestratorRuntime['config']>,
-    current?: GraphSnapshot,
-  ): Promise<GraphView> {
-    const snapshot = current ?? (await this.snapshotOf(graph, config));
-    const pending = new Map<string, { interruptId: string; wait: WaitInterrupt }>();
-    const interrupts: GraphView['interrupts'][number][] = [];
-    for (const task of snapshot.tasks) {
-      if (task.result !== undefined) continue;
-      for (const interrupt of task.interrupts) {
-        interrupts.push(interrupt);
-        const wait = interrupt.value as WaitInterrupt | undefined;
-        if (interrupt.id && wait?.request_id)
-          pending.set(wait.request_id, { interruptId: interrupt.id, wait });
-      }
-    }
-    const values = snapshot.values as WorkflowStateValue;
-    // Branches report their steps and failures to the parent only when they end; until then they are in
-    // their own subgraph states, at any depth of nesting. Read them all, so the record shows each step as
-    // it happens and a failure deep inside stops its siblings at every level at once.
-    const failures: Record<string, WorkflowError> = {};
-    const collect = (state: { values: unknown; tasks: readonly { result?: unknown }[] }) => {
-      const found = [state.values, ...state.tasks.map((t) => t.result)] as (
-        { branch_failures?: Record<string, WorkflowError | null> } | undefined
-      )[];
-      for (const part of found) {
-        for (const [parallel, error] of Object.entries(part?.branch_failures ?? {})) {
-          if (error) failures[parallel] = error;
-        }
-      }
-    };
-    const threadId = config.configurable.thread_id;
-    // Only a branch this invocation ran can hold a failure not yet acted on: every commit follows the
-    // stopping of the siblings of each failure found (reconcile), so committed states hold none.
-    const touched = this.checkpointer.touched(threadId);
-    const visit = async (
-      state: { values: unknown; tasks: readonly { id: string; name: string; result?: unknown }[] },
-      ns: string,
-    ): Promise<void> => {
-      collect(state);
-      for (const task of state.tasks) {
-        const reader = graph.branchReaders.get(task.name);
-        if (!reader || task.result !== undefined) continue;
-        const taskNs = `${ns === '' ? '' : `${ns}|`}${task.name}:${task.id}`;
-        if (![...touched].some((written) => written === taskNs || written.startsWith(`${taskNs}|`))) continue;
-        await visit(
-          await reader.getState({ configurable: { thread_id: threadId, checkpoint_ns: taskNs } }),
-          taskNs,
-        );
-      }
-    };
-    await visit(snapshot, '');
-    return { values, pending, interrupts, failures };
-  }
-
   private snapshotOf(graph: CompiledWorkflow, config: ReturnType<OrchestratorRuntime['config']>) {
     return graph.getState(config);
   }
@@ -1032,60 +970,6 @@ export class OrchestratorRuntime {
     }
   }
 
-  private siblingToCancel(view: GraphView) {
-    const failed = Object.keys(view.failures);
-    if (failed.length === 0) return undefined;
-    for (const entry of view.pending.values()) {
-      const parallel = entry.wait.parallels.find((p) => failed.includes(p));
-      if (parallel) return { ...entry, parallel };
-    }
-    return undefined;
-  }
-
-  /**
-   * A definition validated once per content (sha256) and key, per process: most STARTs name a definition
-   * this worker has seen, and validation is the costliest part of a START.
-   */
-  private validated(key: string, text: DefinitionText): ReturnType<typeof validateDefinition> {
-    const cacheKey = `${text.sha256}|${key}`;
-    const cached = this.validations.get(cacheKey);
-    if (cached) return cached;
-    const result = validateDefinition(key, text.text, {
-      syncCapabilityIds: new Set(Object.keys(this.options.syncCapabilities)),
-    });
-    if (this.validations.size >= MAX_CACHED_GRAPHS) {
-      this.validations.delete(this.validations.keys().next().value as string);
-    }
-    this.validations.set(cacheKey, result);
-    return result;
-  }
-
-  /** The compiled graph of the instance's pinned definition; `validated` spares START a second parse. */
-  private async graphFor(record: InstanceRecord, validated?: WorkflowDefinition): Promise<CompiledWorkflow> {
-    const { sha256, key } = record.definition;
-    const cached = this.graphs.get(sha256);
-    if (cached) return cached;
-    const definition = validated ?? (await this.loadPinnedDefinition(sha256, key));
-    const graph = compileWorkflow(definition, this.deps, this.checkpointer);
-    if (this.graphs.size >= MAX_CACHED_GRAPHS) this.graphs.delete(this.graphs.keys().next().value as string);
-    this.graphs.set(sha256, graph);
-    return graph;
-  }
-
-  private async loadPinnedDefinition(sha256: string, key: string): Promise<WorkflowDefinition> {
-    const text = await this.options.definitions.loadPinned(sha256);
-    if (text === undefined) throw new Error(`pinned definition ${sha256} of '${key}' is missing`);
-    const { definition, diagnostics } = validateDefinition(key, text, {
-      syncCapabilityIds: new Set(Object.keys(this.options.syncCapabilities)),
-    });
-    if (!definition) {
-      throw new Error(
-        `pinned definition ${sha256} no longer validates: ${diagnostics.map(formatDiagnostic).join('; ')}`,
-      );
-    }
-    return definition;
-  }
-
   private config(instanceId: string) {
     return { configurable: { thread_id: instanceId }, durability: this.options.durability ?? DURABILITY };
   }
@@ -1111,19 +995,6 @@ function recordContext(
   return JSON.stringify(context).length <= MAX_RECORD_CONTEXT_CHARS
     ? { context }
     : { context: {}, context_in_checkpoint: true };
-}
-
-/**
- * `config` for a resume that answers `wait` only: branch runners that hold neither it nor an unfinished
- * task re-raise their interrupts instead of re-running (see `ResumeTarget`).
- */
-function targeted<C extends { configurable: Record<string, unknown> }>(
-  config: C,
-  wait: WaitInterrupt,
-  view: GraphView,
-): C {
-  const target: ResumeTarget = { node: wait.node, pending: view.interrupts };
-  return { ...config, configurable: { ...config.configurable, [RESUME_TARGET_KEY]: target } };
 }
 
 /** Contexts up to this size (JSON characters) ride in the record; larger ones stay in the checkpoint. */

@@ -1,0 +1,72 @@
+import type { BaseCheckpointSaver } from '@langchain/langgraph';
+import { formatDiagnostic } from '../definition/diagnostic';
+import { validateDefinition } from '../definition/validate-definition';
+import type { WorkflowDefinition } from '../definition/workflow-schema';
+import { compileWorkflow, type CompiledWorkflow } from '../graph/compile-workflow';
+import type { EngineDependencies } from '../graph/engine-dependencies';
+import type { InstanceRecord } from './instance-record';
+import type { DefinitionStore, DefinitionText } from './ports';
+
+const MAX_CACHED = 64;
+
+/**
+ * The definitions a worker runs, validated and compiled once per content (sha256) per process: most
+ * messages name a definition this worker has seen, and validation and compilation are the costliest part
+ * of a START. An instance runs the definition pinned at its START, never the one under its key today.
+ */
+export class CompiledDefinitions {
+  private readonly graphs = new Map<string, CompiledWorkflow>();
+  private readonly validations = new Map<string, ReturnType<typeof validateDefinition>>();
+
+  constructor(
+    private readonly store: DefinitionStore,
+    private readonly deps: EngineDependencies,
+    private readonly checkpointer: BaseCheckpointSaver,
+  ) {}
+
+  /** `text` validated as the definition under `key` (cached by content and key). */
+  validated(key: string, text: DefinitionText): ReturnType<typeof validateDefinition> {
+    const cacheKey = `${text.sha256}|${key}`;
+    const cached = this.validations.get(cacheKey);
+    if (cached) return cached;
+    const result = validateDefinition(key, text.text, { syncCapabilityIds: this.syncCapabilityIds() });
+    remember(this.validations, cacheKey, result);
+    return result;
+  }
+
+  /** The compiled graph of the instance's pinned definition; `validated` spares START a second parse. */
+  async graphFor(record: InstanceRecord, validated?: WorkflowDefinition): Promise<CompiledWorkflow> {
+    const { sha256, key } = record.definition;
+    const cached = this.graphs.get(sha256);
+    if (cached) return cached;
+    const definition = validated ?? (await this.loadPinned(sha256, key));
+    const graph = compileWorkflow(definition, this.deps, this.checkpointer);
+    remember(this.graphs, sha256, graph);
+    return graph;
+  }
+
+  /** The pinned definition `sha256` (stored under `key` when it was pinned), validated. */
+  async loadPinned(sha256: string, key: string): Promise<WorkflowDefinition> {
+    const text = await this.store.loadPinned(sha256);
+    if (text === undefined) throw new Error(`pinned definition ${sha256} of '${key}' is missing`);
+    const { definition, diagnostics } = validateDefinition(key, text, {
+      syncCapabilityIds: this.syncCapabilityIds(),
+    });
+    if (!definition) {
+      throw new Error(
+        `pinned definition ${sha256} no longer validates: ${diagnostics.map(formatDiagnostic).join('; ')}`,
+      );
+    }
+    return definition;
+  }
+
+  private syncCapabilityIds(): ReadonlySet<string> {
+    return new Set(Object.keys(this.deps.syncCapabilities));
+  }
+}
+
+/** Caches `value` under `key`, dropping the oldest entry past MAX_CACHED. */
+function remember<V>(cache: Map<string, V>, key: string, value: V): void {
+  if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value as string);
+  cache.set(key, value);
+}
