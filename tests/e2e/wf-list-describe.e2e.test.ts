@@ -114,7 +114,7 @@ describe('wf list on the embedded stack', () => {
     );
     const none = recordingIo(__dirname);
     expect(await listCommand(['--status', 'FAILED'], none, { target })).toBe(0);
-    expect(none.stdout()).toBe('no instances in cch-local-dev-workflow-state-table\n');
+    expect(none.stdout()).toBe('no instances matching the filters in cch-local-dev-workflow-state-table\n');
   });
 
   it('--stuck: a healthy wait is not stuck now, and is once its deadline is long past', async () => {
@@ -142,7 +142,7 @@ describe('wf list on the embedded stack', () => {
     const empty = recordingIo(__dirname);
     expect(await listCommand(['--stuck'], empty, { target })).toBe(0);
     expect(empty.stderr()).toBe('');
-    expect(empty.stdout()).toBe('no instances in cch-local-dev-workflow-state-table\n');
+    expect(empty.stdout()).toBe('no stuck instances in cch-local-dev-workflow-state-table\n');
     // A START for a workflow with no definition is dead-lettered at once, with its reason.
     await t.start('no_such_workflow_v1', 'never-started');
     const dlq = t.stack.resources.commandQueue.dlqUrl;

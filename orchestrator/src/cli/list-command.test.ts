@@ -160,7 +160,7 @@ describe('wf list --changed-since on the embedded stack', () => {
         now: () => NOW,
       }),
     ).toBe(0);
-    expect(other.stdout()).toBe('no instances in cch-local-dev-workflow-state-table\n');
+    expect(other.stdout()).toBe('no instances matching the filters in cch-local-dev-workflow-state-table\n');
   });
 
   it('leaves the default table as it was (no CHANGED column), with changed_at in the JSON', async () => {

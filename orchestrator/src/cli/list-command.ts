@@ -118,9 +118,11 @@ export async function listCommand(
       io.out(JSON.stringify(page) + '\n');
       return 0;
     }
-    if (page.instances.length === 0)
-      io.out(`no instances in ${queries.table}${page.next ? ' on this page' : ''}\n`);
-    else io.out(formatTable(page.instances, now, filter.changed_since !== undefined));
+    if (page.instances.length === 0) {
+      const filtered = Object.values(filter).some((value) => value !== undefined);
+      const what = `${values.stuck ? 'stuck ' : ''}instances${filtered ? ' matching the filters' : ''}`;
+      io.out(`no ${what} in ${queries.table}${page.next ? ' on this page' : ''}\n`);
+    } else io.out(formatTable(page.instances, now, filter.changed_since !== undefined));
     if (page.next) io.out(`next page: --next ${page.next}\n`);
     return 0;
   } catch (error) {
