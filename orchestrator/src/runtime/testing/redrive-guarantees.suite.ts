@@ -781,177 +781,139 @@ nodes:
       expect(requestIds(sim, 'Ask')).toEqual([`${INSTANCE}:Ask:1`]);
     });
 
-    describe('a process that dies mid-redrive (at every write of the redrive and of the run after it, before and after it)', () => {
-      // Passes through each boundary up to the failure, and up to the end of the redriven run.
-      const failedAt = new Map<Boundary, number>();
-      const endedAt = new Map<Boundary, number>();
+    /**
+     * The process dies at every write of the redrive and of the run after it (each boundary, before and
+     * after the write); the redelivered REDRIVE must apply once and the instance end SUCCEEDED, then
+     * `check` asserts what else must hold of it.
+     */
+    const describeRedriveCrashes = (
+      title: string,
+      itTitle: string,
+      failed: (options: SimulationOptions) => Promise<WorkflowSimulation>,
+      check: (sim: WorkflowSimulation, after: InstanceRecord, where: string) => void,
+    ) =>
+      describe(title, () => {
+        // Passes through each boundary up to the failure, and up to the end of the redriven run.
+        const failedAt = new Map<Boundary, number>();
+        const endedAt = new Map<Boundary, number>();
 
-      beforeAll(async () => {
-        const counter = new CrashPlan('checkpoint', 'before', Number.POSITIVE_INFINITY);
-        const sim = await failedThreeSteps({ decorate: counter.decorate });
-        for (const b of ['checkpoint', 'dispatch', 'save'] as const) failedAt.set(b, counter.passes(b));
-        sim.send(REDRIVE);
-        await sim.drain();
-        expect((await record(sim)).status).toBe('SUCCEEDED');
-        for (const b of ['checkpoint', 'dispatch', 'save'] as const) endedAt.set(b, counter.passes(b));
-      });
+        beforeAll(async () => {
+          const counter = new CrashPlan('checkpoint', 'before', Number.POSITIVE_INFINITY);
+          const sim = await failed({ decorate: counter.decorate });
+          for (const b of ['checkpoint', 'dispatch', 'save'] as const) failedAt.set(b, counter.passes(b));
+          sim.send(REDRIVE);
+          await sim.drain();
+          expect((await record(sim)).status).toBe('SUCCEEDED');
+          for (const b of ['checkpoint', 'dispatch', 'save'] as const) endedAt.set(b, counter.passes(b));
+        });
 
-      it.each(CRASH_POINTS)(
-        'dies %s, %s the write: the redrive is applied once and the instance SUCCEEDS',
-        async (boundary, phase) => {
+        it.each(CRASH_POINTS)(itTitle, async (boundary, phase) => {
           const from = (failedAt.get(boundary) ?? 0) + 1;
           const to = endedAt.get(boundary) ?? 0;
           expect(to).toBeGreaterThan(from);
           for (let occurrence = from; occurrence <= to; occurrence++) {
             const plan = new CrashPlan(boundary, phase, occurrence);
-            const sim = await failedThreeSteps({ decorate: plan.decorate });
+            const sim = await failed({ decorate: plan.decorate });
             expect((await record(sim)).status).toBe('FAILED');
             sim.send(REDRIVE);
             await sim.drain();
             const where = `${phase} ${boundary} #${occurrence}`;
             const after = await record(sim);
             expect([where, plan.crashed, sim.deaths, after.status]).toEqual([where, true, 1, 'SUCCEEDED']);
-            expect([where, steps(after)]).toEqual([
-              where,
-              [
-                ['Step_A', 'SUCCEEDED'],
-                ['Step_B', 'FAILED'],
-                ['Step_B', 'REDRIVEN'],
-                ['Step_B', 'SUCCEEDED'],
-                ['Step_C', 'SUCCEEDED'],
-                ['Done', 'SUCCEEDED'],
-              ],
-            ]);
-            // Requests may be sent again after a crash, always with the same ids; A is never asked again.
-            expect([where, [...new Set(requestIds(sim, 'Step_A'))]]).toEqual([
-              where,
-              [`${INSTANCE}:Step_A:1`],
-            ]);
-            expect([where, [...new Set(requestIds(sim, 'Step_B'))]]).toEqual([
-              where,
-              [`${INSTANCE}:Step_B:1`, `${INSTANCE}:Step_B:2`],
-            ]);
-            expect([where, after.redrives?.length, sim.deadLetters]).toEqual([where, 1, []]);
+            check(sim, after, where);
           }
-        },
-      );
-    });
-
-    describe('a process that dies mid-redrive of a failed parallel branch (every write, before and after it)', () => {
-      const failedAt = new Map<Boundary, number>();
-      const endedAt = new Map<Boundary, number>();
-
-      beforeAll(async () => {
-        const counter = new CrashPlan('checkpoint', 'before', Number.POSITIVE_INFINITY);
-        const sim = await failedFanOut({ decorate: counter.decorate });
-        for (const b of ['checkpoint', 'dispatch', 'save'] as const) failedAt.set(b, counter.passes(b));
-        sim.send(REDRIVE);
-        await sim.drain();
-        expect((await record(sim)).status).toBe('SUCCEEDED');
-        for (const b of ['checkpoint', 'dispatch', 'save'] as const) endedAt.set(b, counter.passes(b));
+        });
       });
 
-      it.each(CRASH_POINTS)(
-        'dies %s, %s the write: the redrive is applied once and the fan-out SUCCEEDS',
-        async (boundary, phase) => {
-          const from = (failedAt.get(boundary) ?? 0) + 1;
-          const to = endedAt.get(boundary) ?? 0;
-          expect(to).toBeGreaterThan(from);
-          for (let occurrence = from; occurrence <= to; occurrence++) {
-            const plan = new CrashPlan(boundary, phase, occurrence);
-            const sim = await failedFanOut({ decorate: plan.decorate });
-            expect((await record(sim)).status).toBe('FAILED');
-            sim.send(REDRIVE);
-            await sim.drain();
-            const where = `${phase} ${boundary} #${occurrence}`;
-            const after = await record(sim);
-            expect([where, plan.crashed, sim.deaths, after.status]).toEqual([where, true, 1, 'SUCCEEDED']);
-            const runs = (node: string, status: string) =>
-              after.history.filter((h) => h.node === node && h.status === status).length;
-            expect([
-              where,
-              runs('Task_B1', 'REDRIVEN'),
-              runs('Task_B2', 'SUCCEEDED'),
-              runs('Task_C', 'SUCCEEDED'),
-            ]).toEqual([where, 1, 1, 1]);
-            expect([where, [...new Set(requestIds(sim, 'Task_B2'))]]).toEqual([
-              where,
-              [`${INSTANCE}:Task_B2:1`],
-            ]);
-            expect([where, [...new Set(requestIds(sim, 'Task_B1'))]]).toEqual([
-              where,
-              [1, 2].map((v) => `${INSTANCE}:Task_B1:${v}`),
-            ]);
-            expect([where, sim.deadLetters]).toEqual([where, []]);
-          }
-        },
-      );
-    });
+    describeRedriveCrashes(
+      'a process that dies mid-redrive (at every write of the redrive and of the run after it, before and after it)',
+      'dies %s, %s the write: the redrive is applied once and the instance SUCCEEDS',
+      failedThreeSteps,
+      (sim, after, where) => {
+        expect([where, steps(after)]).toEqual([
+          where,
+          [
+            ['Step_A', 'SUCCEEDED'],
+            ['Step_B', 'FAILED'],
+            ['Step_B', 'REDRIVEN'],
+            ['Step_B', 'SUCCEEDED'],
+            ['Step_C', 'SUCCEEDED'],
+            ['Done', 'SUCCEEDED'],
+          ],
+        ]);
+        // Requests may be sent again after a crash, always with the same ids; A is never asked again.
+        expect([where, [...new Set(requestIds(sim, 'Step_A'))]]).toEqual([where, [`${INSTANCE}:Step_A:1`]]);
+        expect([where, [...new Set(requestIds(sim, 'Step_B'))]]).toEqual([
+          where,
+          [`${INSTANCE}:Step_B:1`, `${INSTANCE}:Step_B:2`],
+        ]);
+        expect([where, after.redrives?.length, sim.deadLetters]).toEqual([where, 1, []]);
+      },
+    );
 
-    describe('a process that dies mid-redrive of a failure in nested parallels (every write, before and after it)', () => {
-      const failedAt = new Map<Boundary, number>();
-      const endedAt = new Map<Boundary, number>();
+    describeRedriveCrashes(
+      'a process that dies mid-redrive of a failed parallel branch (every write, before and after it)',
+      'dies %s, %s the write: the redrive is applied once and the fan-out SUCCEEDS',
+      failedFanOut,
+      (sim, after, where) => {
+        const runs = (node: string, status: string) => runsOf(after, node, status);
+        expect([
+          where,
+          runs('Task_B1', 'REDRIVEN'),
+          runs('Task_B2', 'SUCCEEDED'),
+          runs('Task_C', 'SUCCEEDED'),
+        ]).toEqual([where, 1, 1, 1]);
+        expect([where, [...new Set(requestIds(sim, 'Task_B2'))]]).toEqual([where, [`${INSTANCE}:Task_B2:1`]]);
+        expect([where, [...new Set(requestIds(sim, 'Task_B1'))]]).toEqual([
+          where,
+          [1, 2].map((v) => `${INSTANCE}:Task_B1:${v}`),
+        ]);
+        expect([where, sim.deadLetters]).toEqual([where, []]);
+      },
+    );
 
-      beforeAll(async () => {
-        const counter = new CrashPlan('checkpoint', 'before', Number.POSITIVE_INFINITY);
-        const sim = await failedNested({ decorate: counter.decorate });
-        for (const b of ['checkpoint', 'dispatch', 'save'] as const) failedAt.set(b, counter.passes(b));
-        sim.send(REDRIVE);
-        await sim.drain();
-        expect((await record(sim)).status).toBe('SUCCEEDED');
-        for (const b of ['checkpoint', 'dispatch', 'save'] as const) endedAt.set(b, counter.passes(b));
-      });
-
-      it.each(CRASH_POINTS)(
-        'dies %s, %s the write: the redrive is applied once, no completed step runs again, and the instance SUCCEEDS',
-        async (boundary, phase) => {
-          const from = (failedAt.get(boundary) ?? 0) + 1;
-          const to = endedAt.get(boundary) ?? 0;
-          expect(to).toBeGreaterThan(from);
-          for (let occurrence = from; occurrence <= to; occurrence++) {
-            const plan = new CrashPlan(boundary, phase, occurrence);
-            const sim = await failedNested({ decorate: plan.decorate });
-            expect((await record(sim)).status).toBe('FAILED');
-            sim.send(REDRIVE);
-            await sim.drain();
-            const where = `${phase} ${boundary} #${occurrence}`;
-            const after = await record(sim);
-            expect([where, plan.crashed, sim.deaths, after.status]).toEqual([where, true, 1, 'SUCCEEDED']);
-            const runs = (node: string, status: string) =>
-              after.history.filter((h) => h.node === node && h.status === status).length;
-            expect([
-              where,
-              runs('In_1b', 'REDRIVEN'),
-              runs('In_1b', 'SUCCEEDED'),
-              runs('In_2', 'SUCCEEDED'),
-              runs('After_Inner', 'SUCCEEDED'),
-              runs('Done', 'SUCCEEDED'),
-              after.redrives?.length,
-            ]).toEqual([where, 1, 1, 1, 1, 1, 1]);
-            // Requests may be sent again after a crash, always with the same ids; completed steps never.
-            for (const node of ['Left_Step', 'In_1', 'In_2', 'Right_1', 'After_Inner']) {
-              expect([where, node, [...new Set(requestIds(sim, node))]]).toEqual([
-                where,
-                node,
-                [`${INSTANCE}:${node}:1`],
-              ]);
-            }
-            for (const node of ['In_1b', 'In_3', 'Right_2']) {
-              expect([where, node, [...new Set(requestIds(sim, node))]]).toEqual([
-                where,
-                node,
-                [1, 2].map((v) => `${INSTANCE}:${node}:${v}`),
-              ]);
-            }
-            expect([where, after.output?.in1b, after.output?.right2, sim.deadLetters]).toEqual([
-              where,
-              'in1b-ok',
-              'right2-ok',
-              [],
-            ]);
-          }
-        },
-      );
-    });
+    describeRedriveCrashes(
+      'a process that dies mid-redrive of a failure in nested parallels (every write, before and after it)',
+      'dies %s, %s the write: the redrive is applied once, no completed step runs again, and the instance SUCCEEDS',
+      failedNested,
+      (sim, after, where) => {
+        const runs = (node: string, status: string) => runsOf(after, node, status);
+        expect([
+          where,
+          runs('In_1b', 'REDRIVEN'),
+          runs('In_1b', 'SUCCEEDED'),
+          runs('In_2', 'SUCCEEDED'),
+          runs('After_Inner', 'SUCCEEDED'),
+          runs('Done', 'SUCCEEDED'),
+          after.redrives?.length,
+        ]).toEqual([where, 1, 1, 1, 1, 1, 1]);
+        // Requests may be sent again after a crash, always with the same ids; completed steps never.
+        for (const node of ['Left_Step', 'In_1', 'In_2', 'Right_1', 'After_Inner']) {
+          expect([where, node, [...new Set(requestIds(sim, node))]]).toEqual([
+            where,
+            node,
+            [`${INSTANCE}:${node}:1`],
+          ]);
+        }
+        for (const node of ['In_1b', 'In_3', 'Right_2']) {
+          expect([where, node, [...new Set(requestIds(sim, node))]]).toEqual([
+            where,
+            node,
+            [1, 2].map((v) => `${INSTANCE}:${node}:${v}`),
+          ]);
+        }
+        expect([where, after.output?.in1b, after.output?.right2, sim.deadLetters]).toEqual([
+          where,
+          'in1b-ok',
+          'right2-ok',
+          [],
+        ]);
+      },
+    );
   });
+}
+
+/** How often `node` ended with `status` in the instance's history. */
+function runsOf(record: InstanceRecord, node: string, status: string): number {
+  return record.history.filter((h) => h.node === node && h.status === status).length;
 }
