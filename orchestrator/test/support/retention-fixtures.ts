@@ -4,6 +4,7 @@ import { emptyCheckpoint, uuid6, type Checkpoint } from '@langchain/langgraph-ch
 import { instanceKey } from '../../src/aws/dynamodb-instance-store';
 import { DynamoDBSaver } from '../../src/checkpoint';
 import { partitionKey } from '../../src/checkpoint/storage-layout';
+import { incompressibleText } from '../../src/checkpoint/testing/incompressible-text';
 import { scanTable, type RawItem } from './table-items';
 
 /*
@@ -31,7 +32,7 @@ export async function plantInstance(
       ...emptyCheckpoint(),
       id: uuid6(-1),
       // Over the inline limit (32 KB): stored as a chunk beside the checkpoint item.
-      channel_values: { context: { blob: 'x'.repeat(40_000) }, step: ns },
+      channel_values: { context: { blob: incompressibleText(ns, 60_000) }, step: ns },
       channel_versions: { context: 1, step: 1 },
     };
     const config = await saver.put(
