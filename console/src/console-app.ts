@@ -1,0 +1,172 @@
+import { readFileSync } from 'node:fs';
+import { Hono } from 'hono';
+import { csrf } from 'hono/csrf';
+import { html } from 'hono/html';
+import {
+  openDeadLetters,
+  openInstanceQueries,
+  type OperatorTarget,
+} from '../../orchestrator/src/cli/operator-target';
+import { describeInstance } from '../../orchestrator/src/operations/describe-instance';
+import { listInstances } from '../../orchestrator/src/operations/list-instances';
+import { InvalidPageTokenError } from '../../orchestrator/src/operations/page-token';
+import {
+  deadLetteredInstances,
+  DEFAULT_STUCK_AFTER_MS,
+  findStuckInstances,
+} from '../../orchestrator/src/operations/stuck-instances';
+import { runInstanceAction, type InstanceAction } from './instance-actions';
+import { InvalidQueryError, parseInstanceListQuery } from './instance-list-query';
+import { instancePage } from './instance-page';
+import { instancesPage } from './instances-page';
+import { pageLayout } from './page-layout';
+import { statusCounts } from './status-counts';
+
+/** Rows per page of the instances table. */
+export const CONSOLE_PAGE_SIZE = 50;
+
+/** How many dead-lettered messages the stuck filter looks at, as `wf list --stuck`. */
+const DEAD_LETTER_SAMPLE = 1000;
+
+export interface ConsoleDependencies {
+  readonly target: OperatorTarget;
+  readonly now?: () => Date;
+}
+
+/** Mermaid's browser bundle from node_modules: the page loads nothing from the internet. */
+const MERMAID_BUNDLE = require.resolve('mermaid/dist/mermaid.min.js');
+
+/**
+ * The console's routes over the operator query layer (orchestrator/src/operations), reading the same
+ * stores as the `wf` commands. Every page is rendered with hono's html`` (escapes what it interpolates).
+ */
+export function consoleApp(deps: ConsoleDependencies): Hono {
+  const now = deps.now ?? (() => new Date());
+  const app = new Hono();
+  // The server listens on 127.0.0.1, but any page the operator visits could post a form to it: state
+  // changes are accepted only from the console's own origin.
+  app.use('/instances/*', csrf());
+
+  let mermaidBundle: string | undefined;
+  app.get('/assets/mermaid.min.js', (c) => {
+    mermaidBundle ??= readFileSync(MERMAID_BUNDLE, 'utf8');
+    c.header('content-type', 'text/javascript; charset=utf-8');
+    c.header('cache-control', 'max-age=3600');
+    return c.body(mermaidBundle);
+  });
+
+  app.get('/', async (c) => {
+    const at = now();
+    const rawQuery = c.req.query();
+    const queries = openInstanceQueries(deps.target);
+    try {
+      let query;
+      try {
+        query = parseInstanceListQuery(rawQuery, at);
+      } catch (error) {
+        if (!(error instanceof InvalidQueryError)) throw error;
+        const counts = await statusCounts(queries.port, {});
+        return c.html(
+          instancesPage({
+            query,
+            rawQuery,
+            rows: [],
+            next: null,
+            counts,
+            table: queries.table,
+            error: error.message,
+            now: at,
+          }),
+          400,
+        );
+      }
+      const page = { limit: CONSOLE_PAGE_SIZE, next: query.next };
+      try {
+        const [listing, counts] = await Promise.all([
+          query.stuck
+            ? findStuckInstances(queries.port, query.filter, {
+                now: at,
+                stuckAfterMs: DEFAULT_STUCK_AFTER_MS,
+                ...page,
+                // Judged on the first page only (see findStuckInstances).
+                deadLettered: query.next ? [] : await readDeadLetters(deps.target),
+              })
+            : listInstances(queries.port, query.filter, page),
+          statusCounts(queries.port, { ...query.filter, statuses: undefined }),
+        ]);
+        return c.html(
+          instancesPage({
+            query,
+            rawQuery,
+            rows: listing.instances,
+            next: listing.next,
+            counts,
+            table: queries.table,
+            error: undefined,
+            now: at,
+          }),
+        );
+      } catch (error) {
+        if (!(error instanceof InvalidPageTokenError)) throw error;
+        return c.html(
+          instancesPage({
+            query,
+            rawQuery,
+            rows: [],
+            next: null,
+            counts: [],
+            table: queries.table,
+            error: error.message,
+            now: at,
+          }),
+          400,
+        );
+      }
+    } finally {
+      queries.close();
+    }
+  });
+
+  app.get('/instances/:id', async (c) => {
+    const id = c.req.param('id');
+    const at = now();
+    const queries = openInstanceQueries(deps.target);
+    try {
+      const description = await describeInstance(queries.port, id, at);
+      if (!description) {
+        return c.html(pageLayout('Not found', html`<p>no instance ${id} in ${queries.table}</p>`), 404);
+      }
+      const sent = c.req.query('notice');
+      const notice = sent === undefined ? undefined : { ok: c.req.query('ok') === '1', text: sent };
+      return c.html(instancePage(description, at, notice));
+    } finally {
+      queries.close();
+    }
+  });
+
+  for (const action of ['cancel', 'redrive'] as const satisfies readonly InstanceAction[]) {
+    app.post(`/instances/:id/${action}`, async (c) => {
+      const id = c.req.param('id');
+      const form = await c.req.parseBody();
+      const reason = typeof form.reason === 'string' ? form.reason.trim() : '';
+      const notice = await runInstanceAction(action, id, reason, deps.target);
+      const params = new URLSearchParams({ notice: notice.text, ok: notice.ok ? '1' : '0' });
+      // Post/redirect/get: reloading the page does not send the command again.
+      return c.redirect(`/instances/${encodeURIComponent(id)}?${params.toString()}`, 303);
+    });
+  }
+
+  return app;
+}
+
+/** The DLQs' messages for the stuck filter; unreadable DLQs leave the rest of the search running. */
+async function readDeadLetters(target: OperatorTarget) {
+  const deadLetters = openDeadLetters(target);
+  try {
+    return deadLetteredInstances(await deadLetters.list(undefined, { limit: DEAD_LETTER_SAMPLE }));
+  } catch {
+    return [];
+  } finally {
+    deadLetters.close();
+  }
+}

@@ -1,0 +1,162 @@
+import { html, raw } from 'hono/html';
+import type { InstanceDescription } from '../../orchestrator/src/operations/describe-instance';
+import { formatAge } from '../../orchestrator/src/operations/format-age';
+import { isTerminal } from '../../orchestrator/src/runtime/instance-record';
+import { LIVE_REFRESH_SCRIPT } from './live-refresh-script';
+import { pageLayout, type Html } from './page-layout';
+
+/** Draws every `pre.mermaid` not drawn yet; run on load and after each refresh swaps `#live`. */
+const GRAPH_SCRIPT = `
+mermaid.initialize({ startOnLoad: false, securityLevel: 'strict', flowchart: { htmlLabels: false } });
+window.afterLiveRefresh = () => mermaid.run({ querySelector: 'pre.mermaid' });
+window.graphDrawn = window.afterLiveRefresh().then(() => { document.body.dataset.graph = 'drawn'; });
+`;
+
+/** What the page says after a button was pressed (the redirect's query). */
+export interface ActionNotice {
+  readonly ok: boolean;
+  readonly text: string;
+}
+
+/**
+ * One instance, from `describeInstance` (what `wf describe --json` prints): the graph of its pinned
+ * definition coloured by node state, the open waits, the last error, the timeline, context and output,
+ * and the actions its status allows.
+ */
+export function instancePage(d: InstanceDescription, now: Date, notice: ActionNotice | undefined): Html {
+  const live = !isTerminal(d.status);
+  const time = (iso: string) => iso.replace(/\.\d{3}Z$/, 'Z');
+  const body = html`
+    <p><a href="/">← instances</a></p>
+    <h1>${d.instance_id}</h1>
+    ${notice ? html`<p class="${notice.ok ? 'notice' : 'error'}" id="notice">${notice.text}</p>` : ''}
+    <div id="live" data-live="${live ? 'true' : 'false'}">
+      <p>
+        <b>${d.workflow_id}</b> ·
+        <span class="status status-${d.status}" id="instance-status">${d.status}</span> · started
+        ${time(d.started_at)} · updated ${time(d.updated_at)}
+      </p>
+      <p class="muted">definition ${d.definition.key} (pinned sha256 ${d.definition.sha256})</p>
+      <div class="actions">
+        ${
+          live
+            ? html`<form
+                method="post"
+                action="/instances/${encodeURIComponent(d.instance_id)}/cancel"
+                onsubmit="return confirm('Cancel this instance? Its capabilities are told; it ends CANCELLED.')"
+              >
+                <input name="reason" placeholder="reason (optional)" />
+                <button type="submit" id="cancel">Cancel</button>
+              </form>`
+            : ''
+        }
+        ${
+          d.status === 'FAILED'
+            ? html`<form
+                method="post"
+                action="/instances/${encodeURIComponent(d.instance_id)}/redrive"
+                onsubmit="return confirm('Redrive this instance from the step that failed?')"
+              >
+                <input name="reason" placeholder="reason (optional)" />
+                <button type="submit" id="redrive">Redrive</button>
+              </form>`
+            : ''
+        }
+      </div>
+      ${
+        d.error
+          ? html`<h2>Error</h2>
+              <p class="error" id="last-error">
+                ${d.error.code}: ${d.error.message}${d.error.node ? ` (at ${d.error.node})` : ''}
+              </p>`
+          : ''
+      }
+      <h2>Graph</h2>
+      ${
+        d.graph
+          ? html`<pre class="mermaid" id="graph">${d.graph}</pre>`
+          : html`<p class="error">graph unavailable: ${d.graph_error ?? 'unknown'}</p>`
+      }
+      <p class="muted">green done · red failed · amber waiting · grey dashed cancelled · faded not reached</p>
+      <h2>Open waits</h2>
+      ${
+        d.waits.length === 0
+          ? html`<p class="muted">none</p>`
+          : html`<table id="waits">
+              <thead>
+                <tr>
+                  <th>Node</th>
+                  <th>Capability</th>
+                  <th>Since</th>
+                  <th>Deadline</th>
+                  <th>Time left</th>
+                  <th>Request</th>
+                </tr>
+              </thead>
+              <tbody>
+                ${d.waits.map(
+                  (w) =>
+                    html`<tr>
+                      <td>${w.node}</td>
+                      <td>${w.capability_id}</td>
+                      <td>${time(w.since)} (${formatAge(now.getTime() - Date.parse(w.since))} ago)</td>
+                      <td>${w.deadline ? time(w.deadline) : 'none'}</td>
+                      <td class="${w.overdue ? 'status-FAILED' : ''}">
+                        ${
+                          w.time_left_ms === null
+                            ? '-'
+                            : w.overdue
+                              ? `overdue by ${formatAge(-w.time_left_ms)}`
+                              : formatAge(w.time_left_ms)
+                        }
+                      </td>
+                      <td class="muted">${w.request_id}</td>
+                    </tr>`,
+                )}
+              </tbody>
+            </table>`
+      }
+      <h2>Timeline (${d.history.length} steps)</h2>
+      <table id="timeline">
+        <thead>
+          <tr>
+            <th>Start</th>
+            <th>Node</th>
+            <th>Status</th>
+            <th>Duration</th>
+            <th>Ended</th>
+          </tr>
+        </thead>
+        <tbody>
+          ${d.history.map(
+            (h) =>
+              html`<tr>
+                <td>+${(h.offset_ms / 1000).toFixed(3)} s</td>
+                <td>${h.node}</td>
+                <td class="status status-${h.status}">${h.status}</td>
+                <td>${h.duration_ms} ms</td>
+                <td>${time(h.ended_at)}</td>
+              </tr>`,
+          )}
+        </tbody>
+      </table>
+      <details id="context">
+        <summary>Context</summary>
+        <pre class="json">${JSON.stringify(d.context, null, 2)}</pre>
+      </details>
+      <details id="output">
+        <summary>Output</summary>
+        <pre class="json">${d.output === null ? 'none yet' : JSON.stringify(d.output, null, 2)}</pre>
+      </details>
+      <p class="muted">updated ${now.toISOString()}${live ? ', refreshing while it runs' : ''}</p>
+    </div>
+    <script src="/assets/mermaid.min.js"></script>
+    <script>
+      ${raw(GRAPH_SCRIPT)};
+    </script>
+    <script>
+      ${raw(LIVE_REFRESH_SCRIPT)};
+    </script>
+  `;
+  return pageLayout(d.instance_id, body);
+}

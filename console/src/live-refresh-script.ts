@@ -1,0 +1,28 @@
+/**
+ * The page's self-refresh, as a static script (no component framework): every few seconds, while the
+ * element `#live` says `data-live="true"`, fetch the same URL, and swap in the new `#live`. The server
+ * escaped everything in it, so the swap inserts no markup from user data. A page that defines
+ * `window.afterLiveRefresh` (the graph) is told after each swap.
+ */
+export const LIVE_REFRESH_SCRIPT = `(() => {
+  const INTERVAL_MS = Number(document.documentElement.dataset.refreshMs || 3000);
+  async function refresh() {
+    const live = document.getElementById('live');
+    if (!live || live.dataset.live !== 'true') return;
+    try {
+      const response = await fetch(location.href, { headers: { 'x-live-refresh': '1' } });
+      if (!response.ok) return;
+      const doc = new DOMParser().parseFromString(await response.text(), 'text/html');
+      const next = doc.getElementById('live');
+      if (!next) return;
+      live.replaceWith(next);
+      if (typeof window.afterLiveRefresh === 'function') await window.afterLiveRefresh();
+    } catch (error) {
+      console.warn('refresh failed', error);
+    } finally {
+      setTimeout(refresh, INTERVAL_MS);
+    }
+  }
+  setTimeout(refresh, INTERVAL_MS);
+})();
+`;

@@ -1,0 +1,207 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Dialog, Page } from 'playwright-core';
+import { sendCommand } from '../../orchestrator/src/cli/command-sender';
+import type { OperatorTarget } from '../../orchestrator/src/cli/operator-target';
+import { startTestStack, type TestStack } from '../../tests/e2e/local-stack-support';
+import { startConsoleServer, type ConsoleServer } from '../src/console-server';
+import { launchChromium } from './headless-chromium';
+
+/**
+ * Issue 12, first slice: the console in a real headless Chromium against the embedded stack, with the
+ * orchestrator and the capability mock polling in this process, and instances planted in every status
+ * but RUNNING (a step runs for milliseconds, too short to hold still for a page).
+ */
+jest.setTimeout(120_000);
+
+/** Screenshots of each page (gitignored). */
+const SCREENSHOTS = join(__dirname, '..', 'test-output');
+
+const waitDefinition = (id: string, capability: string) => `workflow_name: console ${id}
+workflow_id: ${id}
+entry_point: Ask
+nodes:
+  Ask:
+    type: async_request
+    capability_id: '${capability}'
+    request_output_keys: [answer]
+    on_response: Done
+    timeout: 1h
+  Done: { type: end, output_keys: [answer] }
+`;
+
+const XSS = '<script>alert(1)</script>';
+
+let t: TestStack;
+let target: OperatorTarget;
+let server: ConsoleServer;
+let browser: Browser;
+let page: Page;
+/** Every dialog a page opened that the test did not expect (an alert would be an injected script). */
+const unexpectedDialogs: string[] = [];
+
+beforeAll(async () => {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  // Chromium first: without it, fail at once with how to install it, before starting anything.
+  browser = await launchChromium();
+  t = await startTestStack({
+    scenarios: {
+      'duty#valuation': { reply: false },
+      'licence#check': { reply: false },
+      'conwait#op': { reply: false },
+      'conok#op': { outputs: { answer: 42 } },
+      'confail#op': { status: 'FAILURE', error: { code: 'CON_DOWN', message: 'the capability is down' } },
+    },
+  });
+  await t.stack.addCapabilityDomains(['conwait', 'conok', 'confail']);
+  target = { stage: t.stack.resources.stage, clients: t.stack.aws.clientConfig };
+  await t.upload('fanout_a_b_c_v1');
+  await t.upload('console_wait_v1', waitDefinition('console_wait_v1', 'conwait#op'));
+  await t.upload('console_ok_v1', waitDefinition('console_ok_v1', 'conok#op'));
+  await t.upload('console_fail_v1', waitDefinition('console_fail_v1', 'confail#op'));
+
+  await t.start('fanout_a_b_c_v1', 'fan-waiting');
+  await t.start('console_wait_v1', 'wait-xss', { note: XSS });
+  await t.start('console_wait_v1', 'wait-to-cancel');
+  await t.start('console_wait_v1', 'was-cancelled');
+  await t.start('console_ok_v1', 'ok-1');
+  await t.start('console_fail_v1', 'fail-1');
+  await t.waitFor(
+    'fan-waiting',
+    (r) => r.waits.length === 2 && r.history.some((h) => h.node === 'Task_B1' && h.status === 'SUCCEEDED'),
+  );
+  for (const id of ['wait-xss', 'wait-to-cancel', 'was-cancelled']) {
+    await t.waitFor(id, (r) => r.status === 'WAITING');
+  }
+  await sendCommand(target, { type: 'CANCEL_WORKFLOW', instance_id: 'was-cancelled' });
+  await t.waitFor('was-cancelled', (r) => r.status === 'CANCELLED');
+  await t.waitFor('ok-1', (r) => r.status === 'SUCCEEDED');
+  await t.waitFor('fail-1', (r) => r.status === 'FAILED');
+
+  server = await startConsoleServer(target, 0);
+  page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+  page.on('dialog', (dialog) => {
+    unexpectedDialogs.push(`${dialog.type()}: ${dialog.message()}`);
+    void dialog.dismiss();
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  await t?.stop();
+});
+
+const rowIds = (p: Page) =>
+  p
+    .locator('#instances tbody tr[data-instance]')
+    .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-instance')));
+
+describe('instances page', () => {
+  it('lists every planted instance with the counts per status, and filters by status', async () => {
+    await page.goto(server.url);
+    const counts = Object.fromEntries(
+      await page
+        .locator('[data-count]')
+        .evaluateAll((cells) => cells.map((c) => [c.getAttribute('data-count'), c.textContent])),
+    ) as Record<string, string>;
+    expect(counts).toEqual({ RUNNING: '0', WAITING: '3', SUCCEEDED: '1', FAILED: '1', CANCELLED: '1' });
+    expect((await rowIds(page)).sort()).toEqual(
+      ['fail-1', 'fan-waiting', 'ok-1', 'wait-to-cancel', 'wait-xss', 'was-cancelled'].sort(),
+    );
+    await expect(page.locator('tr[data-instance="fan-waiting"]').innerText()).resolves.toMatch(
+      /fanout_a_b_c_v1\s+WAITING.*Task_B2 \(waiting \d+s, 1[45]m\d+s left\)/s,
+    );
+    await page.screenshot({ path: join(SCREENSHOTS, 'instances.png'), fullPage: true });
+
+    await page.selectOption('#status-filter', 'FAILED');
+    await Promise.all([page.waitForURL(/status=FAILED/), page.click('button[type=submit]')]);
+    expect(await rowIds(page)).toEqual(['fail-1']);
+    await expect(page.locator('tr[data-instance="fail-1"]').innerText()).resolves.toContain(
+      'CON_DOWN: the capability is down',
+    );
+    await page.screenshot({ path: join(SCREENSHOTS, 'instances-failed.png'), fullPage: true });
+  });
+});
+
+describe('instance page', () => {
+  it('draws the graph of a waiting fan-out with each node coloured by what happened to it', async () => {
+    await page.goto(`${server.url}/instances/fan-waiting`);
+    await page.waitForSelector('body[data-graph="drawn"] #graph svg');
+    const classes = Object.fromEntries(
+      await page.locator('#graph svg g.node').evaluateAll((nodes) =>
+        nodes.map((n) => {
+          const name = /flowchart-n_(.+)-\d+$/.exec(n.id)?.[1] ?? n.id;
+          const state = ['done', 'failed', 'waiting', 'cancelled', 'notReached'].find((c) =>
+            n.classList.contains(c),
+          );
+          return [name, state];
+        }),
+      ),
+    ) as Record<string, string | undefined>;
+    expect(classes).toEqual({
+      Task_A: 'done',
+      Fan_Out: 'done',
+      Task_B1: 'done',
+      Task_B2: 'waiting',
+      Task_B3: 'waiting',
+      Task_C: 'notReached',
+      Done: 'notReached',
+      Failed: 'notReached',
+      Timed_Out: 'notReached',
+    });
+    // The colour is the one the class defines (amber for a wait), not just a class name.
+    const fill = await page
+      .locator('#graph svg g.node.waiting')
+      .first()
+      .evaluate((n) => getComputedStyle(n.querySelector('rect, polygon, path') ?? n).fill);
+    expect(fill).toBe('rgb(255, 232, 168)');
+    expect(await page.locator('#waits tbody tr').count()).toBe(2);
+    await expect(page.locator('#timeline').innerText()).resolves.toMatch(/Task_A\s+SUCCEEDED\s+\d+ ms/);
+    expect(await page.locator('#cancel').count()).toBe(1);
+    await page.screenshot({ path: join(SCREENSHOTS, 'instance-fanout.png'), fullPage: true });
+  });
+
+  it('shows a context value holding <script> as text: visible, never run', async () => {
+    await page.goto(`${server.url}/instances/wait-xss`);
+    await page.click('#context summary');
+    const context = page.locator('#context pre');
+    expect(await context.isVisible()).toBe(true);
+    expect(await context.innerText()).toContain(`"note": "${XSS}"`);
+    // No element came out of the value: the only scripts are the page's own three.
+    expect(await page.locator('#live script').count()).toBe(0);
+    await page.waitForTimeout(500);
+    expect(unexpectedDialogs).toEqual([]);
+    await page.screenshot({ path: join(SCREENSHOTS, 'instance-xss-context.png'), fullPage: true });
+  });
+
+  it('Cancel, once confirmed, sends CANCEL_WORKFLOW: the instance ends CANCELLED and the page shows it', async () => {
+    await page.goto(`${server.url}/instances/wait-to-cancel`);
+    const confirmations: string[] = [];
+    const accept = (dialog: Dialog) => {
+      confirmations.push(dialog.message());
+      void dialog.accept();
+    };
+    page.removeAllListeners('dialog');
+    page.on('dialog', accept);
+    try {
+      await page.fill('#live input[name=reason]', 'withdrawn <b>by</b> the test');
+      await Promise.all([page.waitForURL(/notice=/), page.click('#cancel')]);
+    } finally {
+      page.off('dialog', accept);
+    }
+    expect(confirmations).toEqual([expect.stringContaining('Cancel this instance?')]);
+    expect(await page.locator('#notice').innerText()).toBe('cancel of wait-to-cancel sent');
+    const record = await t.waitFor('wait-to-cancel', (r) => r.status === 'CANCELLED');
+    expect(record.error?.message).toBe('withdrawn <b>by</b> the test');
+    // The page refreshes itself while the instance is live, and stops once it has ended.
+    await page.waitForFunction(
+      () => document.getElementById('instance-status')?.textContent === 'CANCELLED',
+      undefined,
+      { timeout: 15_000 },
+    );
+    expect(await page.locator('#live').getAttribute('data-live')).toBe('false');
+    expect(await page.locator('#cancel').count()).toBe(0);
+    await page.screenshot({ path: join(SCREENSHOTS, 'instance-cancelled.png'), fullPage: true });
+  });
+});
