@@ -156,6 +156,20 @@ export function consoleApp(deps: ConsoleDependencies): Hono {
     });
   }
 
+  // A stack that cannot be reached (`pnpm local` not running, expired credentials) is a page that says so,
+  // not a bare 500; the message is escaped like everything else.
+  app.onError((error, c) =>
+    c.html(
+      pageLayout(
+        'Error',
+        html`<p class="error" id="server-error">
+          ${error instanceof Error ? error.message : String(error)}
+        </p>`,
+      ),
+      500,
+    ),
+  );
+
   return app;
 }
 

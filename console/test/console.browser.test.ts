@@ -50,7 +50,11 @@ beforeAll(async () => {
       'licence#check': { reply: false },
       'conwait#op': { reply: false },
       'conok#op': { outputs: { answer: 42 } },
-      'confail#op': { status: 'FAILURE', error: { code: 'CON_DOWN', message: 'the capability is down' } },
+      // Down for the first request, back for the redrive's.
+      'confail#op': [
+        { status: 'FAILURE', error: { code: 'CON_DOWN', message: 'the capability is down' } },
+        { outputs: { answer: 'back up' } },
+      ],
     },
   });
   await t.stack.addCapabilityDomains(['conwait', 'conok', 'confail']);
@@ -80,11 +84,31 @@ beforeAll(async () => {
 
   server = await startConsoleServer(target, 0);
   page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-  page.on('dialog', (dialog) => {
-    unexpectedDialogs.push(`${dialog.type()}: ${dialog.message()}`);
-    void dialog.dismiss();
-  });
+  page.on('dialog', recordUnexpected);
 });
+
+function recordUnexpected(dialog: Dialog): void {
+  unexpectedDialogs.push(`${dialog.type()}: ${dialog.message()}`);
+  void dialog.dismiss();
+}
+
+/** Runs `action` accepting every dialog it opens (a button's confirmation); returns their messages. */
+async function confirming(action: () => Promise<unknown>): Promise<string[]> {
+  const messages: string[] = [];
+  const accept = (dialog: Dialog) => {
+    messages.push(dialog.message());
+    void dialog.accept();
+  };
+  page.off('dialog', recordUnexpected);
+  page.on('dialog', accept);
+  try {
+    await action();
+  } finally {
+    page.off('dialog', accept);
+    page.on('dialog', recordUnexpected);
+  }
+  return messages;
+}
 
 afterAll(async () => {
   await browser?.close();
@@ -162,6 +186,34 @@ describe('instance page', () => {
     await page.screenshot({ path: join(SCREENSHOTS, 'instance-fanout.png'), fullPage: true });
   });
 
+  it('updates the graph by itself when a reply arrives', async () => {
+    await page.goto(`${server.url}/instances/fan-waiting`);
+    await page.waitForSelector('body[data-graph="drawn"] #graph svg');
+    const stateOf = (node: string) =>
+      page.locator(`#graph svg g.node[id*="flowchart-n_${node}-"]`).getAttribute('class');
+    expect(await stateOf('Task_B2')).toContain('waiting');
+    await t.reply({
+      type: 'ASYNC_RESP',
+      instance_id: 'fan-waiting',
+      request_id: 'fan-waiting:Task_B2:1',
+      status: 'SUCCESS',
+      outputs: { b2_result: 'valued' },
+    });
+    await t.waitFor('fan-waiting', (r) => r.waits.length === 1);
+    // The next refresh (every 3 s) redraws the graph.
+    await page.waitForFunction(
+      () =>
+        document
+          .querySelector('#graph svg g.node[id*="flowchart-n_Task_B2-"]')
+          ?.classList.contains('done') === true,
+      undefined,
+      { timeout: 15_000 },
+    );
+    expect(await stateOf('Task_B3')).toContain('waiting');
+    expect(await page.locator('#waits tbody tr').count()).toBe(1);
+    await page.screenshot({ path: join(SCREENSHOTS, 'instance-fanout-after-reply.png'), fullPage: true });
+  });
+
   it('shows a context value holding <script> as text: visible, never run', async () => {
     await page.goto(`${server.url}/instances/wait-xss`);
     await page.click('#context summary');
@@ -177,19 +229,10 @@ describe('instance page', () => {
 
   it('Cancel, once confirmed, sends CANCEL_WORKFLOW: the instance ends CANCELLED and the page shows it', async () => {
     await page.goto(`${server.url}/instances/wait-to-cancel`);
-    const confirmations: string[] = [];
-    const accept = (dialog: Dialog) => {
-      confirmations.push(dialog.message());
-      void dialog.accept();
-    };
-    page.removeAllListeners('dialog');
-    page.on('dialog', accept);
-    try {
-      await page.fill('#live input[name=reason]', 'withdrawn <b>by</b> the test');
-      await Promise.all([page.waitForURL(/notice=/), page.click('#cancel')]);
-    } finally {
-      page.off('dialog', accept);
-    }
+    await page.fill('#live input[name=reason]', 'withdrawn <b>by</b> the test');
+    const confirmations = await confirming(() =>
+      Promise.all([page.waitForURL(/notice=/), page.click('#cancel')]),
+    );
     expect(confirmations).toEqual([expect.stringContaining('Cancel this instance?')]);
     expect(await page.locator('#notice').innerText()).toBe('cancel of wait-to-cancel sent');
     const record = await t.waitFor('wait-to-cancel', (r) => r.status === 'CANCELLED');
@@ -203,5 +246,27 @@ describe('instance page', () => {
     expect(await page.locator('#live').getAttribute('data-live')).toBe('false');
     expect(await page.locator('#cancel').count()).toBe(0);
     await page.screenshot({ path: join(SCREENSHOTS, 'instance-cancelled.png'), fullPage: true });
+  });
+
+  it('Redrive, once confirmed, sends REDRIVE_WORKFLOW: the failed step runs again and the instance succeeds', async () => {
+    await page.goto(`${server.url}/instances/fail-1`);
+    expect(await page.locator('#last-error').innerText()).toBe('CON_DOWN: the capability is down (at Ask)');
+    expect(await page.locator('#cancel').count()).toBe(0);
+    await page.screenshot({ path: join(SCREENSHOTS, 'instance-failed.png'), fullPage: true });
+    await page.fill('#live input[name=reason]', 'capability fixed');
+    const confirmations = await confirming(() =>
+      Promise.all([page.waitForURL(/notice=/), page.click('#redrive')]),
+    );
+    expect(confirmations).toEqual([expect.stringContaining('Redrive this instance')]);
+    expect(await page.locator('#notice').innerText()).toMatch(
+      /^redrive \S+ of fail-1 sent \(from step Ask\)$/,
+    );
+    const record = await t.waitFor('fail-1', (r) => r.status === 'SUCCEEDED');
+    expect(record.history.find((h) => h.status === 'REDRIVEN')).toMatchObject({
+      redrive: { reason: 'capability fixed' },
+    });
+    await page.reload();
+    expect(await page.locator('#instance-status').innerText()).toBe('SUCCEEDED');
+    await expect(page.locator('#timeline').innerText()).resolves.toMatch(/REDRIVEN/);
   });
 });
