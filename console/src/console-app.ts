@@ -15,6 +15,8 @@ import {
   DEFAULT_STUCK_AFTER_MS,
   findStuckInstances,
 } from '../../orchestrator/src/operations/stuck-instances';
+import { redriveDeadLetters, type ChosenDeadLetter } from './dead-letter-redrive';
+import { deadLettersPage } from './dead-letters-page';
 import { runInstanceAction, type InstanceAction } from './instance-actions';
 import { InvalidQueryError, parseInstanceListQuery } from './instance-list-query';
 import { instancePage } from './instance-page';
@@ -24,6 +26,9 @@ import { statusCounts } from './status-counts';
 
 /** Rows per page of the instances table. */
 export const CONSOLE_PAGE_SIZE = 50;
+
+/** How many dead-lettered messages the dead letters page shows, across every DLQ. */
+const DEAD_LETTER_PAGE_SIZE = 100;
 
 /** How many dead-lettered messages the stuck filter looks at, as `wf list --stuck`. */
 const DEAD_LETTER_SAMPLE = 1000;
@@ -45,7 +50,7 @@ export function consoleApp(deps: ConsoleDependencies): Hono {
   const app = new Hono();
   // The server listens on 127.0.0.1, but any page the operator visits could post a form to it: state
   // changes are accepted only from the console's own origin.
-  app.use('/instances/*', csrf());
+  app.use('*', csrf());
 
   let mermaidBundle: string | undefined;
   app.get('/assets/mermaid.min.js', (c) => {
@@ -156,6 +161,27 @@ export function consoleApp(deps: ConsoleDependencies): Hono {
     });
   }
 
+  app.get('/dead-letters', async (c) => {
+    const deadLetters = openDeadLetters(deps.target);
+    try {
+      const messages = await deadLetters.list(undefined, { limit: DEAD_LETTER_PAGE_SIZE });
+      const sent = c.req.query('notice');
+      const notice = sent === undefined ? undefined : { ok: c.req.query('ok') === '1', text: sent };
+      return c.html(deadLettersPage(messages, notice));
+    } finally {
+      deadLetters.close();
+    }
+  });
+
+  app.post('/dead-letters/redrive', async (c) => {
+    const form = await c.req.parseBody({ all: true });
+    const values = [form.message ?? []].flat().filter((v): v is string => typeof v === 'string');
+    const chosen = values.flatMap(parseChosen);
+    const notice = await redriveDeadLetters(chosen, deps.target);
+    const params = new URLSearchParams({ notice: notice.text, ok: notice.ok ? '1' : '0' });
+    return c.redirect(`/dead-letters?${params.toString()}`, 303);
+  });
+
   // A stack that cannot be reached (`pnpm local` not running, expired credentials) is a page that says so,
   // not a bare 500; the message is escaped like everything else.
   app.onError((error, c) =>
@@ -171,6 +197,18 @@ export function consoleApp(deps: ConsoleDependencies): Hono {
   );
 
   return app;
+}
+
+/** A checkbox value of the dead letters page (see chosenValue); anything else chooses nothing. */
+function parseChosen(value: string): ChosenDeadLetter[] {
+  try {
+    const parsed: unknown = JSON.parse(value);
+    return Array.isArray(parsed) && typeof parsed[0] === 'string' && typeof parsed[1] === 'string'
+      ? [{ queue: parsed[0], messageId: parsed[1] }]
+      : [];
+  } catch {
+    return [];
+  }
 }
 
 /** The DLQs' messages for the stuck filter; unreadable DLQs leave the rest of the search running. */

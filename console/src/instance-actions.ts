@@ -1,7 +1,7 @@
 import { cancelCommand } from '../../orchestrator/src/cli/cancel-command';
-import type { CliIo } from '../../orchestrator/src/cli/cli-io';
 import type { OperatorTarget } from '../../orchestrator/src/cli/operator-target';
 import { redriveCommand } from '../../orchestrator/src/cli/redrive-command';
+import { capturedIo } from './captured-io';
 import type { ActionNotice } from './instance-page';
 
 export type InstanceAction = 'cancel' | 'redrive';
@@ -17,22 +17,12 @@ export async function runInstanceAction(
   reason: string,
   target: OperatorTarget,
 ): Promise<ActionNotice> {
-  let out = '';
-  let err = '';
-  const io: CliIo = {
-    cwd: process.cwd(),
-    out: (text) => {
-      out += text;
-    },
-    err: (text) => {
-      err += text;
-    },
-  };
+  const io = capturedIo();
   const args = [instanceId, ...(reason === '' ? [] : ['--reason', reason])];
   const command = action === 'cancel' ? cancelCommand : redriveCommand;
   try {
     const code = await command(args, io, () => target);
-    return { ok: code === 0, text: (code === 0 ? out : err || out).trim() };
+    return { ok: code === 0, text: (code === 0 ? io.stdout() : io.stderr() || io.stdout()).trim() };
   } catch (error) {
     return { ok: false, text: `${action} failed: ${error instanceof Error ? error.message : String(error)}` };
   }

@@ -37,7 +37,10 @@ export function pageLayout(title: string, body: Html, options: { head?: Html } =
         ${options.head ?? ''}
       </head>
       <body>
-        <header><a href="/">CCH workflow console</a></header>
+        <header>
+          <a href="/">CCH workflow console</a> · <a href="/">Instances</a> ·
+          <a href="/dead-letters" id="nav-dead-letters">Dead letters</a>
+        </header>
         <main>${body}</main>
       </body>
     </html>`;

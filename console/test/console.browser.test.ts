@@ -270,3 +270,36 @@ describe('instance page', () => {
     await expect(page.locator('#timeline').innerText()).resolves.toMatch(/REDRIVEN/);
   });
 });
+
+describe('dead letters page', () => {
+  it('lists a dead-lettered START with its reason, and redrives the chosen message once confirmed', async () => {
+    // A START for a workflow with no definition yet is dead-lettered at once, with its reason.
+    await t.start('console_late_v1', 'late-1');
+    const dlq = t.stack.resources.commandQueue.dlqUrl;
+    for (let i = 0; (await t.approximateMessages(dlq)) === 0; i++) {
+      if (i > 100) throw new Error('the START never reached the command DLQ');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await page.goto(server.url);
+    await Promise.all([page.waitForURL(/dead-letters/), page.click('#nav-dead-letters')]);
+    const row = page.locator('#dead-letters tbody tr[data-message]');
+    expect(await row.count()).toBe(1);
+    expect(await row.innerText()).toMatch(
+      /command\s+START_WORKFLOW\s+late-1\s+console_late_v1\s+.*unknown workflow/s,
+    );
+    await page.screenshot({ path: join(SCREENSHOTS, 'dead-letters.png'), fullPage: true });
+
+    // The cause fixed (the definition uploaded), the message goes back to the command queue.
+    await t.upload('console_late_v1', waitDefinition('console_late_v1', 'conok#op'));
+    await row.locator('input[type=checkbox]').check();
+    const confirmations = await confirming(() =>
+      Promise.all([page.waitForURL(/notice=/), page.click('#redrive-chosen')]),
+    );
+    expect(confirmations).toEqual([expect.stringContaining('Send the chosen messages back')]);
+    expect(await page.locator('#notice').getAttribute('class')).toBe('notice');
+    await t.waitFor('late-1', (r) => r.status === 'SUCCEEDED');
+    await page.reload();
+    expect(await page.locator('#dead-letters tbody tr[data-message]').count()).toBe(0);
+    expect(await t.approximateMessages(dlq)).toBe(0);
+  });
+});
