@@ -17,6 +17,8 @@ import {
 } from '../../orchestrator/src/operations/stuck-instances';
 import { redriveDeadLetters, type ChosenDeadLetter } from './dead-letter-redrive';
 import { deadLettersPage } from './dead-letters-page';
+import { definitionCatalog } from './definition-catalog';
+import { definitionsPage } from './definitions-page';
 import { runInstanceAction, type InstanceAction } from './instance-actions';
 import { InvalidQueryError, parseInstanceListQuery } from './instance-list-query';
 import { instancePage } from './instance-page';
@@ -160,6 +162,8 @@ export function consoleApp(deps: ConsoleDependencies): Hono {
       return c.redirect(`/instances/${encodeURIComponent(id)}?${params.toString()}`, 303);
     });
   }
+
+  app.get('/definitions', async (c) => c.html(definitionsPage(await definitionCatalog(deps.target))));
 
   app.get('/dead-letters', async (c) => {
     const deadLetters = openDeadLetters(deps.target);

@@ -39,6 +39,7 @@ export function pageLayout(title: string, body: Html, options: { head?: Html } =
       <body>
         <header>
           <a href="/">CCH workflow console</a> · <a href="/">Instances</a> ·
+          <a href="/definitions" id="nav-definitions">Definitions</a> ·
           <a href="/dead-letters" id="nav-dead-letters">Dead letters</a>
         </header>
         <main>${body}</main>

@@ -271,6 +271,28 @@ describe('instance page', () => {
   });
 });
 
+describe('definitions page', () => {
+  it('shows each definition with its pinned versions, its graph, and its diagnostics', async () => {
+    await t.upload(
+      'console_broken_v1',
+      'workflow_name: broken\nworkflow_id: console_broken_v1\nentry_point: Nowhere\nnodes:\n  Done: { type: end }\n',
+    );
+    await page.goto(server.url);
+    await Promise.all([page.waitForURL(/definitions/), page.click('#nav-definitions')]);
+    await page.waitForSelector('body[data-graph="drawn"]');
+    const fanout = page.locator('section[data-key="fanout_a_b_c_v1.yaml"]');
+    const pinned = (await t.record('fan-waiting'))?.definition.sha256 ?? 'missing';
+    expect(await fanout.locator('ul.pinned li').allInnerTexts()).toEqual([`${pinned} (current)`]);
+    expect(await fanout.locator('svg g.node').count()).toBeGreaterThanOrEqual(9);
+    const broken = page.locator('section[data-key="console_broken_v1.yaml"]');
+    expect(await broken.locator('ul.diagnostics li').first().innerText()).toMatch(
+      /^error \S+ at \d+:\d+: .*Nowhere/,
+    );
+    expect(await broken.locator('svg').count()).toBe(0);
+    await page.screenshot({ path: join(SCREENSHOTS, 'definitions.png'), fullPage: true });
+  });
+});
+
 describe('dead letters page', () => {
   it('lists a dead-lettered START with its reason, and redrives the chosen message once confirmed', async () => {
     // A START for a workflow with no definition yet is dead-lettered at once, with its reason.
