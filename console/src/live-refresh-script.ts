@@ -1,8 +1,8 @@
 /**
  * The page's self-refresh, as a static script (no component framework): every few seconds, while the
  * element `#live` says `data-live="true"`, fetch the same URL, and swap in the new `#live`. The server
- * escaped everything in it, so the swap inserts no markup from user data. A page that defines
- * `window.afterLiveRefresh` (the graph) is told after each swap.
+ * escaped everything in it, so the swap inserts no markup from user data. No swap while a field of it is
+ * being filled in. A page that defines `window.afterLiveRefresh` (the graph) is told after each swap.
  */
 export const LIVE_REFRESH_SCRIPT = `(() => {
   const INTERVAL_MS = Number(document.documentElement.dataset.refreshMs || 3000);
@@ -10,6 +10,11 @@ export const LIVE_REFRESH_SCRIPT = `(() => {
     const live = document.getElementById('live');
     if (!live || live.dataset.live !== 'true') return;
     try {
+      // A reason being typed into a form of #live would be lost by the swap: wait until it is sent.
+      const editing = [...live.querySelectorAll('input, textarea')].some(
+        (input) => input === document.activeElement || input.value !== '',
+      );
+      if (editing) return;
       const response = await fetch(location.href, { headers: { 'x-live-refresh': '1' } });
       if (!response.ok) return;
       const doc = new DOMParser().parseFromString(await response.text(), 'text/html');
