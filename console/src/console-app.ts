@@ -38,6 +38,8 @@ const DEAD_LETTER_SAMPLE = 1000;
 export interface ConsoleDependencies {
   readonly target: OperatorTarget;
   readonly now?: () => Date;
+  /** Rows per page of the instances table (default CONSOLE_PAGE_SIZE). */
+  readonly pageSize?: number;
 }
 
 /** Mermaid's browser bundle from node_modules: the page loads nothing from the internet. */
@@ -87,7 +89,7 @@ export function consoleApp(deps: ConsoleDependencies): Hono {
           400,
         );
       }
-      const page = { limit: CONSOLE_PAGE_SIZE, next: query.next };
+      const page = { limit: deps.pageSize ?? CONSOLE_PAGE_SIZE, next: query.next };
       try {
         const [listing, counts] = await Promise.all([
           query.stuck

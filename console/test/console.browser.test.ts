@@ -146,6 +146,22 @@ describe('instances page', () => {
     );
     await page.screenshot({ path: join(SCREENSHOTS, 'instances-failed.png'), fullPage: true });
   });
+
+  it('pages through the instances with the next link, each instance once', async () => {
+    const small = await startConsoleServer(target, 0, { pageSize: 4 });
+    try {
+      await page.goto(small.url);
+      const first = await rowIds(page);
+      expect(first).toHaveLength(4);
+      await Promise.all([page.waitForURL(/next=/), page.click('#next-page')]);
+      const second = await rowIds(page);
+      expect(second).toHaveLength(2);
+      expect(await page.locator('#next-page').count()).toBe(0);
+      expect(new Set([...first, ...second]).size).toBe(6);
+    } finally {
+      await small.close();
+    }
+  });
 });
 
 describe('instance page', () => {
