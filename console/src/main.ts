@@ -1,12 +1,16 @@
 import { operatorTarget } from '../../orchestrator/src/cli/operator-target';
 import { applyCliEnvironment } from '../../scripts/cli-environment';
-import { parseConsoleOptions } from './console-options';
+import { CONSOLE_HELP, parseConsoleOptions } from './console-options';
 import { startConsoleServer } from './console-server';
 
 if (require.main === module) {
   applyCliEnvironment();
   try {
     const options = parseConsoleOptions(process.argv.slice(2));
+    if (options.help) {
+      process.stdout.write(CONSOLE_HELP);
+      process.exit(0);
+    }
     const target = operatorTarget(options.local, process.env);
     startConsoleServer(target, options.port).then(
       (server) => {
