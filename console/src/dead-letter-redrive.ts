@@ -1,6 +1,6 @@
 import { dlqCommand } from '../../orchestrator/src/cli/dlq-command';
 import type { OperatorTarget } from '../../orchestrator/src/cli/operator-target';
-import { capturedIo } from './captured-io';
+import { recordingIo } from '../../orchestrator/src/cli/cli-io';
 import type { ActionNotice } from './instance-page';
 
 /** A message chosen on the dead letters page: the queue label `wf dlq` takes, and its id in the DLQ. */
@@ -23,7 +23,7 @@ export async function redriveDeadLetters(
   const lines: string[] = [];
   let ok = true;
   for (const [queue, ids] of byQueue) {
-    const io = capturedIo();
+    const io = recordingIo(process.cwd());
     try {
       const code = await dlqCommand(
         ['redrive', '--queue', queue, ...ids.flatMap((id) => ['--message-id', id])],

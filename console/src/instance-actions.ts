@@ -1,7 +1,7 @@
 import { cancelCommand } from '../../orchestrator/src/cli/cancel-command';
 import type { OperatorTarget } from '../../orchestrator/src/cli/operator-target';
 import { redriveCommand } from '../../orchestrator/src/cli/redrive-command';
-import { capturedIo } from './captured-io';
+import { recordingIo } from '../../orchestrator/src/cli/cli-io';
 import type { ActionNotice } from './instance-page';
 
 export type InstanceAction = 'cancel' | 'redrive';
@@ -17,7 +17,7 @@ export async function runInstanceAction(
   reason: string,
   target: OperatorTarget,
 ): Promise<ActionNotice> {
-  const io = capturedIo();
+  const io = recordingIo(process.cwd());
   const args = [instanceId, ...(reason === '' ? [] : ['--reason', reason])];
   const command = action === 'cancel' ? cancelCommand : redriveCommand;
   try {

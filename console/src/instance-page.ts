@@ -40,26 +40,22 @@ export function instancePage(d: InstanceDescription, now: Date, notice: ActionNo
       <div class="actions">
         ${
           live
-            ? html`<form
-                method="post"
-                action="/instances/${encodeURIComponent(d.instance_id)}/cancel"
-                onsubmit="return confirm('Cancel this instance? Its capabilities are told; it ends CANCELLED.')"
-              >
-                <input name="reason" placeholder="reason (optional)" />
-                <button type="submit" id="cancel">Cancel</button>
-              </form>`
+            ? actionForm(
+                d.instance_id,
+                'cancel',
+                'Cancel',
+                'Cancel this instance? Its capabilities are told; it ends CANCELLED.',
+              )
             : ''
         }
         ${
           d.status === 'FAILED'
-            ? html`<form
-                method="post"
-                action="/instances/${encodeURIComponent(d.instance_id)}/redrive"
-                onsubmit="return confirm('Redrive this instance from the step that failed?')"
-              >
-                <input name="reason" placeholder="reason (optional)" />
-                <button type="submit" id="redrive">Redrive</button>
-              </form>`
+            ? actionForm(
+                d.instance_id,
+                'redrive',
+                'Redrive',
+                'Redrive this instance from the step that failed?',
+              )
             : ''
         }
       </div>
@@ -159,4 +155,16 @@ export function instancePage(d: InstanceDescription, now: Date, notice: ActionNo
     </script>
   `;
   return pageLayout(d.instance_id, body);
+}
+
+/** A button that posts `action` for the instance, with an optional reason, after a confirmation. */
+function actionForm(instanceId: string, action: 'cancel' | 'redrive', label: string, question: string) {
+  return html`<form
+    method="post"
+    action="/instances/${encodeURIComponent(instanceId)}/${action}"
+    onsubmit="return confirm('${question}')"
+  >
+    <input name="reason" placeholder="reason (optional)" />
+    <button type="submit" id="${action}">${label}</button>
+  </form>`;
 }

@@ -17,6 +17,26 @@ export function processIo(): CliIo {
   };
 }
 
+/**
+ * A CliIo that keeps what a command prints: for in-process command tests, and for the console, which runs
+ * `wf` commands and shows what they said.
+ */
+export function recordingIo(cwd: string): CliIo & { stdout: () => string; stderr: () => string } {
+  let out = '';
+  let err = '';
+  return {
+    cwd,
+    out: (text) => {
+      out += text;
+    },
+    err: (text) => {
+      err += text;
+    },
+    stdout: () => out,
+    stderr: () => err,
+  };
+}
+
 export class UsageError extends Error {
   override name = 'UsageError';
 }
