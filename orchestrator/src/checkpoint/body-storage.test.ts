@@ -14,7 +14,7 @@ import {
   type CheckpointTotals,
 } from '../../test/support/checkpoint-meter';
 import { startDynalite, type DynaliteServer } from '../../test/support/dynalite-server';
-import { scanTable } from '../../test/support/table-items';
+import { checkpointItemOf as storedCheckpointItem, scanTable } from '../../test/support/table-items';
 import { injectWriteFaults, SimulatedCrash } from '../../test/support/write-fault-injector';
 import { createCheckpointTable } from './create-checkpoint-table';
 import { DynamoDBSaver, type DynamoDBSaverOptions } from './dynamodb-saver';
@@ -143,10 +143,8 @@ class NodeChain {
 }
 
 /** The checkpoint item of `id`, as stored. */
-async function checkpointItemOf(table: string, id: string): Promise<Item> {
-  const item = (await scanTable(client, table)).find((candidate) => candidate.SK?.S?.endsWith(`#${id}#`));
-  if (item === undefined) throw new Error(`no item for ${id}`);
-  return item;
+function checkpointItemOf(table: string, id: string): Promise<Item> {
+  return storedCheckpointItem(client, table, id);
 }
 
 /** Runs `steps` nodes of a chain whose every step rewrites one small key; returns each step's cost. */

@@ -15,3 +15,14 @@ export async function scanTable(client: DynamoDBClient, tableName: string): Prom
   } while (startKey !== undefined);
   return items;
 }
+
+/** The checkpoint item of checkpoint `id` (its SK ends `#<id>#`; task items go on after it), as stored. */
+export async function checkpointItemOf(
+  client: DynamoDBClient,
+  tableName: string,
+  id: string,
+): Promise<RawItem> {
+  const item = (await scanTable(client, tableName)).find((candidate) => candidate.SK?.S?.endsWith(`#${id}#`));
+  if (item === undefined) throw new Error(`no checkpoint item for ${id}`);
+  return item;
+}
