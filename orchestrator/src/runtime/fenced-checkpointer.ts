@@ -10,6 +10,7 @@ import {
   type CheckpointTuple,
   type PendingWrite,
 } from '@langchain/langgraph-checkpoint';
+import { isUpsert, mergeTaskWrites, sortPendingWrites, writeIndex } from '../checkpoint/pending-writes';
 import { DelegatingCheckpointer } from './delegating-checkpointer';
 
 /**
@@ -28,6 +29,26 @@ export interface CommittedCheckpoints {
 
 export const NO_CHECKPOINTS: CommittedCheckpoints = { heads: {}, writers: [] };
 
+/**
+ * A checkpoint as read, and this invocation's own pending writes on it with their task paths (the store
+ * orders a checkpoint's writes by task path, which a tuple does not carry). `own` is undefined when the
+ * read already held writes of this invocation, whose paths are unknown: the copy is then dropped on the
+ * next write instead of being brought up to date.
+ */
+interface CachedTuple {
+  readonly tuple: CheckpointTuple;
+  readonly own: readonly OwnWrite[] | undefined;
+}
+
+interface OwnWrite {
+  readonly taskPath: string;
+  /** The task id as stored: tagged with this invocation's write id. */
+  readonly taskId: string;
+  readonly idx: number;
+  readonly channel: string;
+  readonly value: unknown;
+}
+
 /** Separates a task id from the id of the invocation that wrote its pending writes. */
 const WRITER_SEPARATOR = '~';
 
@@ -41,15 +62,16 @@ interface Session {
   /** Namespaces this invocation wrote anything in since its last commit. */
   readonly touched: Set<string>;
   /**
+   * Checkpoints as read (pending writes of every writer), by `ns|checkpoint id`, kept up to date with this
+   * invocation's own writes. Exact: a checkpoint item never changes once written, a committed writer's
+   * pending writes neither, writers not yet committed other than this one never count, and this
+   * invocation's writes are applied to the copy as the store applies them.
+   */
+  readonly tuples: Map<string, CachedTuple>;
+  /**
    * The pending writes that count, per checkpoint read (`ns|checkpoint id`), as last read, and the tasks
    * this invocation wrote for since (whose writes that read no longer tells).
    */
-  /**
-   * Checkpoints as read (pending writes of every writer), by `ns|checkpoint id`, until this invocation
-   * writes to one. Exact: a checkpoint item never changes once written, a committed writer's pending writes
-   * neither, and writers not yet committed other than this one never count.
-   */
-  readonly tuples: Map<string, CheckpointTuple>;
   readonly readWrites: Map<
     string,
     { readonly writes: readonly CheckpointPendingWrite[]; readonly rewritten: Set<string> }
@@ -129,9 +151,14 @@ export class FencedCheckpointer extends DelegatingCheckpointer {
       };
     }
     const key = checkpointKey(target.configurable?.checkpoint_id ? target : config);
-    const tuple = session.tuples.get(key) ?? (await this.inner.getTuple(target));
-    if (!tuple) return undefined;
-    session.tuples.set(checkpointKey(tuple.config), tuple);
+    let tuple = session.tuples.get(key)?.tuple;
+    if (!tuple) {
+      tuple = await this.inner.getTuple(target);
+      if (!tuple) return undefined;
+      const mine = `${WRITER_SEPARATOR}${session.writeId}`;
+      const holdsOwn = (tuple.pendingWrites ?? []).some(([task]) => task.endsWith(mine));
+      session.tuples.set(checkpointKey(tuple.config), { tuple, own: holdsOwn ? undefined : [] });
+    }
     const writers = [...session.committed.writers, session.writeId];
     const pendingWrites = committedWrites(tuple.pendingWrites ?? [], writers);
     session.readWrites.set(checkpointKey(tuple.config), { writes: pendingWrites, rewritten: new Set() });
@@ -167,10 +194,35 @@ export class FencedCheckpointer extends DelegatingCheckpointer {
     const counted = session.readWrites.get(checkpointKey(config));
     if (counted && !counted.rewritten.has(taskId) && sameWrites(counted.writes, taskId, writes)) return;
     counted?.rewritten.add(taskId);
-    session.tuples.delete(checkpointKey(config));
+    const key = checkpointKey(config);
+    const cached = session.tuples.get(key);
+    if (!cached?.own) session.tuples.delete(key);
     session.wroteWrites = true;
     session.touched.add((config.configurable?.checkpoint_ns as string | undefined) ?? '');
-    return this.inner.putWrites(config, writes, `${taskId}${WRITER_SEPARATOR}${session.writeId}`, taskPath);
+    const tagged = `${taskId}${WRITER_SEPARATOR}${session.writeId}`;
+    const incoming = cached?.own ? await this.asRead(writes, tagged, taskPath ?? '') : undefined;
+    await this.inner.putWrites(config, writes, tagged, taskPath);
+    // Brought up to date rather than dropped, so reading the state after a step costs no second read of
+    // a checkpoint whose pending writes grow with the number of tasks (a wide fan-out's branches). No
+    // await between reading the copy and replacing it: concurrent tasks' writes all land.
+    const current = session.tuples.get(key);
+    if (incoming && current?.own) session.tuples.set(key, withOwnWrites(current, incoming, writes));
+  }
+
+  /** `writes` as a read of the store would return them: values through the serializer. */
+  private asRead(writes: readonly PendingWrite[], taggedTask: string, taskPath: string): Promise<OwnWrite[]> {
+    return Promise.all(
+      writes.map(async ([channel, value], position): Promise<OwnWrite> => {
+        const [type, bytes] = await this.serde.dumpsTyped(value);
+        return {
+          taskPath,
+          taskId: taggedTask,
+          idx: writeIndex(channel, position),
+          channel,
+          value: await this.serde.loadsTyped(type, bytes),
+        };
+      }),
+    );
   }
 
   protected override aroundWrite<T>(_config: RunnableConfig, write: () => Promise<T>): Promise<T> {
@@ -225,6 +277,30 @@ export function committedWrites(
     kept.push(write);
   }
   return kept.filter((w): w is CheckpointPendingWrite => w !== undefined);
+}
+
+/**
+ * `cached` after the store applied one `putWrites` call of `incoming` (one task's writes), by the store's
+ * rules (see `pending-writes.ts`): special channels replace, other writes only add what is absent; this
+ * invocation's writes sort after every committed writer's, by task path, task id and idx.
+ */
+function withOwnWrites(
+  cached: CachedTuple,
+  incoming: readonly OwnWrite[],
+  writes: readonly PendingWrite[],
+): CachedTuple {
+  const own = cached.own ?? [];
+  const task = incoming[0]?.taskId;
+  const stored = own.filter((w) => w.taskId === task);
+  const merged = mergeTaskWrites(stored, incoming, isUpsert(writes.map(([channel]) => channel)));
+  const next = sortPendingWrites([...own.filter((w) => w.taskId !== task), ...merged.writes]);
+  const mine = new Set(own.map((w) => w.taskId));
+  const others = (cached.tuple.pendingWrites ?? []).filter(([taskId]) => !mine.has(taskId));
+  const pendingWrites: CheckpointPendingWrite[] = [
+    ...others,
+    ...next.map((w): CheckpointPendingWrite => [w.taskId, w.channel, w.value]),
+  ];
+  return { tuple: { ...cached.tuple, pendingWrites }, own: next };
 }
 
 function newSession(committed: CommittedCheckpoints): Session {
