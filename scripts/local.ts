@@ -4,6 +4,11 @@ import {
   LOCAL_REGION,
   localPortsFromEnv,
 } from '../orchestrator/src/naming/local-endpoints';
+import {
+  IN_PROCESS_CONSOLE_FLAGS,
+  inProcessConsoleOptions,
+  startInProcessConsole,
+} from '../console/src/in-process-console';
 import { applyCliEnvironment } from './cli-environment';
 import { startLocalServers } from './local-aws/local-servers';
 import { DEFAULT_LOG_FILE } from './local-aws/log-sink';
@@ -17,10 +22,15 @@ const WATCH_DEFINITIONS_MS = 2000;
  * capability mock polling their queues. Prints what points the AWS CLI or an SDK at it.
  * `pnpm local --no-workers`: the AWS servers and the resources only; `pnpm worker` runs the pollers in
  * another process, which can then be killed and restarted without losing the servers' state.
+ * The web console serves the stack until Ctrl-C (`--console-port`, `--no-console`), with or without workers:
+ * it reads the stores, and its Cancel and Redrive send commands any worker process will consume.
  */
 async function main(): Promise<void> {
   applyCliEnvironment();
-  const { values } = parseArgs({ options: { 'no-workers': { type: 'boolean', default: false } } });
+  const { values } = parseArgs({
+    options: { 'no-workers': { type: 'boolean', default: false }, ...IN_PROCESS_CONSOLE_FLAGS },
+  });
+  const consoleOptions = inProcessConsoleOptions(values, process.env);
   const workers = !values['no-workers'];
   // 0 binds a free port; the lines printed below then name the port actually bound.
   const ports = localPortsFromEnv(process.env, { allowZero: true });
@@ -31,6 +41,10 @@ async function main(): Promise<void> {
         watchDefinitionsMs: WATCH_DEFINITIONS_MS,
       })
     : await startLocalServers({ ports });
+  const webConsole = await startInProcessConsole(
+    { stage: stack.resources.stage, clients: stack.aws.clientConfig },
+    consoleOptions,
+  );
   const { endpoints } = stack.aws;
   const { names, commandQueue } = stack.resources;
   const portSettings = (['dynamodb', 'sqs', 's3'] as const)
@@ -53,13 +67,17 @@ async function main(): Promise<void> {
     `#   aws --endpoint-url ${endpoints.s3} s3 cp workflow-definitions/import_vn_memphis_v1.yaml s3://${names.definitionsBucket}/`,
     `#   aws --endpoint-url ${endpoints.sqs} sqs send-message --queue-url ${commandQueue.url} --message-body '{"type":"START_WORKFLOW","workflow_id":"import_vn_memphis_v1","instance_id":"by-hand-1","context":{"shipmentId":"SHP-1","originCountry":"VN","destinationCountry":"US"}}'`,
     '#   pnpm wf status by-hand-1 --local',
+    `# ${webConsole.summary}`,
     workers
       ? `# Logs (JSON lines): ${DEFAULT_LOG_FILE}. Ctrl-C stops.`
       : '# Then, in another terminal with the lines above exported: pnpm worker. Ctrl-C stops.',
   ];
   process.stdout.write(lines.join('\n') + '\n');
   const stop = () => {
-    void stack.stop().then(() => process.exit(0));
+    void webConsole
+      .close()
+      .then(() => stack.stop())
+      .then(() => process.exit(0));
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

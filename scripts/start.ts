@@ -1,3 +1,10 @@
+import { parseArgs } from 'node:util';
+import {
+  IN_PROCESS_CONSOLE_FLAGS,
+  inProcessConsoleOptions,
+  startInProcessConsole,
+  type InProcessConsoleOptions,
+} from '../console/src/in-process-console';
 import { applyCliEnvironment } from './cli-environment';
 import { runTest } from './run-test';
 import { LocalFileLogSource } from './run-test/log-sources';
@@ -5,19 +12,33 @@ import { startLocalStack } from './local-aws/local-stack';
 
 /**
  * `pnpm start`: boots the embedded local AWS with the same resources as the CDK app, runs the sample
- * workflows end to end as run-test does, prints each final status, exits 0 when all succeeded.
+ * workflows end to end as run-test does, prints each final status, exits 0 when all succeeded. The web
+ * console serves the stack while the workflows run (`--console-port`, `--no-console`) and stops with it:
+ * `pnpm start` is the quick proof that ends with its exit code; `pnpm local` is the stack that stays up,
+ * with its console.
  */
 const WORKFLOWS = ['import_vn_memphis_v1.yaml', 'fanout_a_b_c_v1.yaml'];
 
-async function main(): Promise<number> {
+async function main(consoleOptions: InProcessConsoleOptions): Promise<number> {
   const began = Date.now();
   process.stdout.write('Starting the embedded local AWS (DynamoDB, SQS, S3)...\n');
   const stack = await startLocalStack({ ports: { dynamodb: 0, sqs: 0, s3: 0 } });
   const { resources, aws } = stack;
   process.stdout.write(
     `  ready in ${Date.now() - began} ms: table ${resources.names.stateTable}, ` +
-      `${2 + resources.capabilityQueues.size} queues with DLQs, 2 buckets; logs in ${stack.logFile}\n\n`,
+      `${2 + resources.capabilityQueues.size} queues with DLQs, 2 buckets; logs in ${stack.logFile}\n`,
   );
+  const webConsole = await startInProcessConsole(
+    { stage: resources.stage, clients: aws.clientConfig },
+    consoleOptions,
+  );
+  process.stdout.write(`  ${webConsole.summary}\n`);
+  if (webConsole.url) {
+    process.stdout.write(
+      '  (it serves while the workflows run and stops with them; `pnpm local` keeps one up)\n',
+    );
+  }
+  process.stdout.write('\n');
   let failures = 0;
   try {
     for (const workflow of WORKFLOWS) {
@@ -35,6 +56,7 @@ async function main(): Promise<number> {
       if (result.status !== 'SUCCEEDED') failures++;
     }
   } finally {
+    await webConsole.close();
     await stack.stop();
   }
   process.stdout.write(
@@ -43,15 +65,33 @@ async function main(): Promise<number> {
   return failures === 0 ? 0 : 1;
 }
 
-applyCliEnvironment();
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
+/** The arguments, or a usage error on stderr (exit 2) before anything starts. */
+function parseOptions(): InProcessConsoleOptions | undefined {
+  try {
+    const { values } = parseArgs({ options: IN_PROCESS_CONSOLE_FLAGS });
+    return inProcessConsoleOptions(values, process.env);
+  } catch (error) {
     process.stderr.write(
-      `start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      `start: ${error instanceof Error ? error.message : String(error)}\n` +
+        'usage: pnpm start [--console-port N | --no-console]\n',
     );
-    process.exitCode = 1;
-  },
-);
+    process.exitCode = 2;
+    return undefined;
+  }
+}
+
+applyCliEnvironment();
+const options = parseOptions();
+if (options) {
+  main(options).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(
+        `start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      );
+      process.exitCode = 1;
+    },
+  );
+}

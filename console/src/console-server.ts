@@ -11,7 +11,8 @@ export interface ConsoleServer {
 
 /**
  * Serves the console on 127.0.0.1 only: it acts with the operator's own credentials, so it must not be
- * reachable from other machines. Port 0 picks a free one.
+ * reachable from other machines. Port 0 picks a free one. Rejects (EADDRINUSE, EACCES) when the port cannot
+ * be bound.
  */
 export function startConsoleServer(
   target: OperatorTarget,
@@ -26,6 +27,9 @@ export function startConsoleServer(
         close: () =>
           new Promise<void>((done, fail) => {
             server.close((error) => (error ? fail(error) : done()));
+            // A browser keeps its connection open between two refreshes of a page: without this, close
+            // would wait for the browser, and `pnpm start` would not exit while a console tab is open.
+            if ('closeAllConnections' in server) server.closeAllConnections();
           }),
       });
     });

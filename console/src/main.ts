@@ -6,7 +6,7 @@ import { startConsoleServer } from './console-server';
 if (require.main === module) {
   applyCliEnvironment();
   try {
-    const options = parseConsoleOptions(process.argv.slice(2));
+    const options = parseConsoleOptions(process.argv.slice(2), process.env);
     if (options.help) {
       process.stdout.write(CONSOLE_HELP);
       process.exit(0);

@@ -9,6 +9,14 @@ describe('pnpm console arguments', () => {
     expect(parseConsoleOptions(['--local', '--port', '0'])).toEqual({ local: true, port: 0, help: false });
   });
 
+  it('takes its default port from CCH_CONSOLE_PORT, which --port overrides', () => {
+    expect(parseConsoleOptions([], { CCH_CONSOLE_PORT: '9000' }).port).toBe(9000);
+    expect(parseConsoleOptions(['--port', '9100'], { CCH_CONSOLE_PORT: '9000' }).port).toBe(9100);
+    expect(() => parseConsoleOptions([], { CCH_CONSOLE_PORT: 'nine' })).toThrow(
+      /CCH_CONSOLE_PORT=nine: a port number.*\n.*usage/,
+    );
+  });
+
   it('--help asks for the help, which names every option with examples', () => {
     expect(parseConsoleOptions(['--help']).help).toBe(true);
     for (const text of ['--local', '--port', 'examples:']) expect(CONSOLE_HELP).toContain(text);
