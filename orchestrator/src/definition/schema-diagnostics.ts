@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { Diagnostic, PathSegment } from './diagnostic';
+import { closest } from './did-you-mean';
 import { formatPath } from './diagnostic';
 import type { SourceDocument, SourcePosition } from './source-document';
 import {
@@ -31,10 +32,24 @@ const RETRY_FIELDS = Object.keys(retrySchema.shape);
 
 /** Turns zod issues into located diagnostics with plain sentences. */
 export function schemaDiagnostics(source: SourceDocument, issues: readonly z.core.$ZodIssue[]): Diagnostic[] {
-  const diagnostics: Diagnostic[] = [];
+  const diagnostics: Located[] = [];
   for (const issue of issues) diagnostics.push(...fromIssue(source, issue, []));
-  return diagnostics;
+  return withoutFollowOns(diagnostics);
 }
+
+/**
+ * A misspelt required field is one mistake: "unknown field 'on_respone'; did you mean 'on_response'?"
+ * says it all, so "missing required field 'on_response'" in the same map is dropped.
+ */
+function withoutFollowOns(diagnostics: readonly Located[]): Diagnostic[] {
+  const meant = new Set(diagnostics.flatMap((d) => (d.code === 'unknown-field' && d.meant ? [d.meant] : [])));
+  return diagnostics
+    .filter((d) => !(d.code === 'missing-field' && meant.has(d.path)))
+    .map(({ meant: _meant, ...d }) => d);
+}
+
+/** A diagnostic, and for an unknown field the path of the field it likely meant. */
+type Located = Diagnostic & { readonly meant?: string };
 
 /**
  * Invalid node names, at their keys, and the errors inside those nodes: zod checks neither the value of a key it
@@ -59,7 +74,7 @@ export function nodeNameDiagnostics(source: SourceDocument): Diagnostic[] {
     });
     const inner = nodeSchema.safeParse(node);
     if (!inner.success) {
-      for (const issue of inner.error.issues) out.push(...fromIssue(source, issue, ['nodes', name]));
+      out.push(...withoutFollowOns(inner.error.issues.flatMap((i) => fromIssue(source, i, ['nodes', name]))));
     }
   }
   return out;
@@ -80,7 +95,7 @@ function fromIssue(
   source: SourceDocument,
   issue: z.core.$ZodIssue,
   prefix: readonly PathSegment[],
-): Diagnostic[] {
+): Located[] {
   const path = [...prefix, ...issue.path.filter((s): s is PathSegment => typeof s !== 'symbol')];
   const make = (at: SourcePosition, code: string, message: string, p = path): Diagnostic => ({
     severity: 'error',
@@ -95,14 +110,30 @@ function fromIssue(
 
   switch (issue.code) {
     case 'unrecognized_keys':
-      return issue.keys.map((key) =>
-        make(
-          source.locateKey(path, key),
-          'unknown-field',
-          `unknown field '${short(key)}'${allowedHint(source, path)}`,
-          [...path, key],
-        ),
-      );
+      return issue.keys.map((key): Located => {
+        const present = isRecord(value) ? value : {};
+        const guess = closest(
+          key,
+          allowedFields(source, path).filter((f) => !Object.hasOwn(present, f)),
+        );
+        if (guess === undefined) {
+          return make(
+            source.locateKey(path, key),
+            'unknown-field',
+            `unknown field '${short(key)}'${allowedHint(source, path)}`,
+            [...path, key],
+          );
+        }
+        return {
+          ...make(
+            source.locateKey(path, key),
+            'unknown-field',
+            `unknown field '${short(key)}'; did you mean '${guess}'?`,
+            [...path, key],
+          ),
+          meant: formatPath([...path, guess]),
+        };
+      });
     case 'invalid_key': {
       // Node names are checked by nodeNameDiagnostics, which also checks the node's own fields.
       if (path.length === 2 && path[0] === 'nodes') return [];
@@ -130,10 +161,13 @@ function fromIssue(
             ),
           ];
         }
+        const guess = typeof type === 'string' ? closest(type, NODE_TYPES) : undefined;
         const message =
-          typeof type === 'string'
-            ? `unknown node type ${JSON.stringify(short(type))}; expected one of ${kinds}`
-            : `the node type must be one of ${kinds}, not ${describe(type)}`;
+          typeof type !== 'string'
+            ? `the node type must be one of ${kinds}, not ${describe(type)}`
+            : guess !== undefined
+              ? `unknown node type ${JSON.stringify(short(type))}; did you mean '${guess}'?`
+              : `unknown node type ${JSON.stringify(short(type))}; expected one of ${kinds}`;
         return [
           make(source.locate([...nodePath, 'type']), 'unknown-node-type', message, [...nodePath, 'type']),
         ];
@@ -152,11 +186,19 @@ function fromIssue(
         return [make(source.locate([]), 'invalid-value', 'the definition must be a YAML map of fields')];
       }
       const message = isLibraryWording(issue.message) ? expectedKind(issue.expected) : issue.message;
-      return [make(source.locate(path), 'invalid-value', `${message}, not ${describe(value)}`)];
+      return [
+        make(
+          source.locate(path),
+          'invalid-value',
+          `${message}, not ${describe(value)}${indentationHint(path, value, issue.expected)}`,
+        ),
+      ];
     }
     default: {
       const message = isLibraryWording(issue.message) ? plainMessage(issue) : issue.message;
-      return [make(source.locate(path), 'invalid-value', message)];
+      // A length limit is about the length: the first 40 characters of the value would not help.
+      const sized = issue.code === 'too_big' || issue.code === 'too_small';
+      return [make(source.locate(path), 'invalid-value', sized ? message : quoting(value, message))];
     }
   }
 }
@@ -212,6 +254,48 @@ function plainMessage(issue: z.core.$ZodIssue): string {
     default:
       return 'is not valid here';
   }
+}
+
+/** Every message quotes what it refuses: `'soon' is not valid: must be a duration ...`. */
+function quoting(value: unknown, message: string): string {
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
+    const shown = typeof value === 'string' ? `'${short(value)}'` : String(value);
+    const kind = /^must be (an? |one of )(.*)$/s.exec(message);
+    return kind ? `${shown} is not ${kind[1] ?? ''}${kind[2] ?? ''}` : `${shown} is not valid: ${message}`;
+  }
+  return message;
+}
+
+/** Fields a node or a map of the workflow (or the `nodes` map itself) holds: what a mis-indented line is. */
+const ALL_NODE_FIELDS = new Set([...NODE_FIELDS.values()].flat());
+
+/**
+ * Text or nothing where a map of fields belongs is most often indentation: a node's fields written at
+ * the node's own level (the node becomes null, each field a "node" of text), or a value on the key's line.
+ */
+function indentationHint(path: readonly PathSegment[], value: unknown, expected: string): string {
+  if (!['object', 'record', 'map'].includes(expected)) return '';
+  const key = path[path.length - 1];
+  if (path.length === 2 && path[0] === 'nodes' && typeof key === 'string' && ALL_NODE_FIELDS.has(key)) {
+    return `: '${key}' is a node field, so it is probably indented too little (it belongs under the node above it)`;
+  }
+  if (path.length === 2 && path[0] === 'nodes' && (value === null || value === undefined)) {
+    return ': the node has no fields (are the lines below it indented under it?)';
+  }
+  if (typeof value === 'string') return ' (the fields of a map go on the lines below its key, indented)';
+  return '';
+}
+
+function allowedFields(source: SourceDocument, path: readonly PathSegment[]): readonly string[] {
+  if (path.length === 0) return TOP_LEVEL_FIELDS;
+  if (path[0] !== 'nodes') return [];
+  if (path.length === 2) {
+    const type = valueAt(source.value, [...path, 'type']);
+    return (typeof type === 'string' ? NODE_FIELDS.get(type) : undefined) ?? [...ALL_NODE_FIELDS];
+  }
+  if (path.length === 4 && path[2] === 'choices' && typeof path[3] === 'number') return CHOICE_ENTRY_FIELDS;
+  if (path.length === 3 && path[2] === 'retry') return RETRY_FIELDS;
+  return [];
 }
 
 function allowedHint(source: SourceDocument, path: readonly PathSegment[]): string {

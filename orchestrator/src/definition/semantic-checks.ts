@@ -4,8 +4,16 @@ import { formatPath } from './diagnostic';
 import { edgesOf, hasUnreadableEdges, rawNodes, type NodeEdge } from './node-edges';
 import { isRecord } from './schema-diagnostics';
 import type { SourceDocument, SourcePosition } from './source-document';
+import { uncertainKeyUses } from './context-key-flow';
+import { closest } from './did-you-mean';
+import { operatorHint } from './expression-hints';
 import { DEFINITION_LIMITS } from './limits';
-import { EXPRESSION_MAX_LENGTH, NODE_TYPES, SYNC_CAPABILITY_PATTERN } from './workflow-schema';
+import {
+  asyncRequestNodeSchema,
+  EXPRESSION_MAX_LENGTH,
+  NODE_TYPES,
+  SYNC_CAPABILITY_PATTERN,
+} from './workflow-schema';
 
 const isKnownType = (type: unknown): boolean => (NODE_TYPES as readonly unknown[]).includes(type);
 
@@ -91,8 +99,12 @@ export function semanticChecks(source: SourceDocument, options: SemanticCheckOpt
     dangling.push({ path: ['entry_point'], to: entry, at: source.locate(['entry_point']) });
   }
   dangling.sort((a, b) => a.at.line - b.at.line || a.at.column - b.at.column);
+  // A typo'd target counts as the node it was likely meant for when reachability is checked, so one typo
+  // is one error (not also "node 'X' can never run" for the node it meant).
+  const meant = new Map<string, string>();
   dangling.forEach((d, i) => {
     const guess = i < SUGGESTIONS ? closest(d.to, known) : undefined;
+    if (guess !== undefined) meant.set(d.to, guess);
     const name = d.to.length > 100 ? `${d.to.slice(0, 100)}…` : d.to;
     const message = `unknown node '${name}'${guess ? `; did you mean '${guess}'?` : ''}`;
     report('error', 'unknown-target', d.path, message, d.at);
@@ -113,7 +125,16 @@ export function semanticChecks(source: SourceDocument, options: SemanticCheckOpt
   const endNodes = known.filter((name) => nodes.get(name)?.type === 'end');
 
   if (edgesReadable && entry !== undefined && all.has(entry)) {
-    const reachable = walk([entry], successors);
+    const meantEdges = edges.map((e) => ({ ...e, to: meant.get(e.to) ?? e.to }));
+    const reachable = walk(
+      [entry],
+      adjacency(
+        meantEdges,
+        all,
+        (e) => e.from,
+        (e) => e.to,
+      ),
+    );
     for (const name of known) {
       if (!reachable.has(name)) {
         report(
@@ -158,6 +179,15 @@ export function semanticChecks(source: SourceDocument, options: SemanticCheckOpt
   const compiler = new ExpressionCompiler();
   for (const [name, node] of nodes) {
     checkNode(name, node, options, source, report, compiler);
+  }
+  if (edgesReadable && entry !== undefined && all.has(entry)) {
+    for (const use of uncertainKeyUses(root, nodes, edges, entry)) {
+      const at =
+        use.text === undefined || use.offset === undefined
+          ? source.locate(use.path)
+          : source.locateInScalar(use.path, use.text, use.offset);
+      report('warning', 'uncertain-key', use.path, use.message, at);
+    }
   }
   return out;
 }
@@ -204,7 +234,11 @@ function checkNode(
   compiler: ExpressionCompiler,
 ): void {
   const base = ['nodes', name];
-  if (node.type === 'async_request' && node.timeout === undefined) {
+  // A misspelt `timout` is reported as an unknown field with its did-you-mean; no warning on top of it.
+  const timeoutMisspelt = Object.keys(node).some(
+    (k) => !Object.hasOwn(asyncRequestNodeSchema.shape, k) && closest(k, ['timeout']) !== undefined,
+  );
+  if (node.type === 'async_request' && node.timeout === undefined && !timeoutMisspelt) {
     if (node.on_timeout === undefined) {
       report(
         'warning',
@@ -251,7 +285,7 @@ function checkNode(
         'error',
         'bad-expression',
         path,
-        `the JSONata expression does not compile: ${error.message}`,
+        `the JSONata expression does not compile: ${error.message}${hintOf(choice.when)}`,
         source.locateInScalar(path, choice.when, index),
       );
     });
@@ -406,33 +440,7 @@ function walk(
   return seen;
 }
 
-/** The candidate closest to `word` by edit distance, if close enough to be a likely typo. */
-function closest(word: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Math.max(2, Math.floor(word.length / 3)) + 1;
-  for (const candidate of candidates) {
-    if (Math.abs(candidate.length - word.length) >= bestDistance) continue;
-    const d = editDistance(word.toLowerCase(), candidate.toLowerCase());
-    if (d < bestDistance) {
-      best = candidate;
-      bestDistance = d;
-    }
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      row[j] = Math.min(
-        (prev[j] ?? 0) + 1,
-        (row[j - 1] ?? 0) + 1,
-        (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-    }
-    prev = row;
-  }
-  return prev[b.length] ?? 0;
+function hintOf(expression: string): string {
+  const hint = operatorHint(expression);
+  return hint === undefined ? '' : `; ${hint}`;
 }
