@@ -15,6 +15,7 @@ const UNITS: Record<MetricName, 'Count' | 'Milliseconds'> = {
   WorkflowsRedriven: 'Count',
   RedrivesRefused: 'Count',
   CancelNoticesSent: 'Count',
+  RepliesRefused: 'Count',
 };
 
 /**

@@ -85,7 +85,7 @@ describe('async_request', () => {
         workflow_id: 'enrich_v1',
         node: 'Enrich',
         capability_id: 'import#enrichment',
-        request_id: `${INSTANCE}:Enrich:1`,
+        request_id: requestId('Enrich'),
         expected_output_keys: ['enrichment_uri', 'hs_code'],
         sent_at: at(0),
       });

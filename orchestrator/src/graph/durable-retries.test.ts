@@ -3,6 +3,7 @@ import {
   at,
   INSTANCE,
   recordOf,
+  requestId,
   requestsOf,
   startInlineWorkflow,
   steps,
@@ -108,9 +109,9 @@ nodes:
     expect(record.output).toEqual({ price: 9 });
     const sent = requestsOf(sim, 'Ask');
     expect(sent.map((r) => r.request_id)).toEqual([
-      `${INSTANCE}:Ask:1`,
-      `${INSTANCE}:Ask:2`,
-      `${INSTANCE}:Ask:3`,
+      requestId('Ask'),
+      requestId('Ask', 2),
+      requestId('Ask', 3),
     ]);
     expect(sent.map((r) => r.sent_at)).toEqual([at(0), at(2 * 3600_000), at(6 * 3600_000)]);
   });

@@ -1,5 +1,6 @@
 import type { SyncCapability } from '../sync-capabilities/registry';
 import type { ExpressionLimits } from './expression';
+import type { RequestIds } from './request-ids';
 
 /** Time, as the engine sees it: injected so tests run on a deterministic fake clock. */
 export interface Clock {
@@ -18,4 +19,9 @@ export interface EngineDependencies {
   readonly clock: Clock;
   readonly syncCapabilities: Readonly<Record<string, SyncCapability>>;
   readonly expressionLimits?: ExpressionLimits;
+  /**
+   * Tags request ids with the deployment's key, so replies cannot be forged (see RequestIds). Without it,
+   * ids are `<instance>:<node>:<visit>`: only for graph tests that never take a reply from outside.
+   */
+  readonly requestIds?: RequestIds;
 }

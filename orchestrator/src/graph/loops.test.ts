@@ -1,4 +1,4 @@
-import { at, INSTANCE, MINUTE, runInlineWorkflow, runsOf } from './testing/run-inline-workflow';
+import { at, MINUTE, requestId, runInlineWorkflow, runsOf } from './testing/run-inline-workflow';
 
 /** Loops: a choice that sends the workflow back to a node it already ran. */
 
@@ -42,9 +42,9 @@ describe('loops', () => {
     });
     expect(record.status).toBe('SUCCEEDED');
     expect(sim.dispatcher.sent.map((r) => r.request_id)).toEqual([
-      `${INSTANCE}:Poll:1`,
-      `${INSTANCE}:Poll:2`,
-      `${INSTANCE}:Poll:3`,
+      requestId('Poll'),
+      requestId('Poll', 2),
+      requestId('Poll', 3),
     ]);
     // Each request carries the context as it was at that visit.
     expect(sim.dispatcher.sent.map((r) => r.input)).toEqual([
@@ -151,7 +151,18 @@ nodes:
     for (const node of ['Split', 'A', 'B', 'Check', 'Decide'])
       expect([node, runsOf(record, node).length]).toEqual([node, 2]);
     expect(sim.dispatcher.sent.map((r) => r.request_id).sort()).toEqual(
-      ['A:1', 'A:2', 'B:1', 'B:2', 'Check:1', 'Check:2'].map((id) => `${INSTANCE}:${id}`),
+      (
+        [
+          ['A', 1],
+          ['A', 2],
+          ['B', 1],
+          ['B', 2],
+          ['Check', 1],
+          ['Check', 2],
+        ] as const
+      )
+        .map(([node, visit]) => requestId(node, visit))
+        .sort(),
     );
     // Round 1: A 0-1m, B 0-2m, Check 2-3m. Round 2 starts at 3m: A 3-4m, B 3-7m, Check 7-8m.
     expect(runsOf(record, 'Check').map((h) => [h.started_at, h.ended_at])).toEqual([

@@ -72,12 +72,14 @@ function failWith(
 /**
  * First half of an async_request: records the wait (request id, input, deadline) in state. It sends
  * nothing: the runtime dispatches waits only after the checkpoint holding them is durable (the outbox).
- * Request ids are `<instance>:<node>:<visit>`, so a re-run of this node computes the same id.
+ * Request ids are `<instance>:<node>:<visit>:<tag>` (see RequestIds), so a re-run of this node computes the
+ * same id, and only the capability that received it can answer it.
  */
 export function asyncRequestPrepare(name: string, node: AsyncRequestNode, ctx: NodeBuildContext): NodeFn {
   return (state, config) => {
     const visit = (state.visits[name] ?? 0) + 1;
-    const requestId = `${instanceIdOf(config)}:${name}:${visit}`;
+    const instanceId = instanceIdOf(config);
+    const requestId = ctx.deps.requestIds?.issue(instanceId, name, visit) ?? `${instanceId}:${name}:${visit}`;
     const now = ctx.deps.clock.now();
     const timeoutMs = node.timeout === undefined ? undefined : parseDuration(node.timeout);
     const wait: OpenWait = {

@@ -16,6 +16,8 @@ const MAX_CACHED = 64;
  */
 export class CompiledDefinitions {
   private readonly graphs = new Map<string, CompiledWorkflow>();
+  /** What the runtime needs of a definition beside its graph, by sha256 (cached with the graph). */
+  private readonly facts = new Map<string, DefinitionFacts>();
   private readonly validations = new Map<string, ReturnType<typeof validateDefinition>>();
 
   constructor(
@@ -41,8 +43,28 @@ export class CompiledDefinitions {
     if (cached) return cached;
     const definition = validated ?? (await this.loadPinned(sha256, key));
     const graph = compileWorkflow(definition, this.deps, this.checkpointer);
+    remember(this.facts, sha256, factsOf(definition));
     remember(this.graphs, sha256, graph);
     return graph;
+  }
+
+  /** The capability an async_request `node` of the instance's definition calls; undefined for any other node. */
+  async capabilityOf(record: InstanceRecord, node: string): Promise<string | undefined> {
+    return (await this.factsOf(record)).capabilities[node];
+  }
+
+  /** Context keys of the instance's definition whose values may be logged (`loggable_keys`). */
+  async loggableKeys(record: InstanceRecord): Promise<readonly string[]> {
+    return (await this.factsOf(record)).loggableKeys;
+  }
+
+  private async factsOf(record: InstanceRecord): Promise<DefinitionFacts> {
+    const known = this.facts.get(record.definition.sha256);
+    if (known) return known;
+    const definition = await this.loadPinned(record.definition.sha256, record.definition.key);
+    const facts = factsOf(definition);
+    remember(this.facts, record.definition.sha256, facts);
+    return facts;
   }
 
   /** The pinned definition `sha256` (stored under `key` when it was pinned), validated. */
@@ -63,6 +85,20 @@ export class CompiledDefinitions {
   private syncCapabilityIds(): ReadonlySet<string> {
     return new Set(Object.keys(this.deps.syncCapabilities));
   }
+}
+
+interface DefinitionFacts {
+  /** async_request node -> its capability_id. */
+  readonly capabilities: Readonly<Record<string, string>>;
+  readonly loggableKeys: readonly string[];
+}
+
+function factsOf(definition: WorkflowDefinition): DefinitionFacts {
+  const capabilities: Record<string, string> = {};
+  for (const [name, node] of Object.entries(definition.nodes)) {
+    if (node.type === 'async_request') capabilities[name] = node.capability_id;
+  }
+  return { capabilities, loggableKeys: [] };
 }
 
 /** Caches `value` under `key`, dropping the oldest entry past MAX_CACHED. */

@@ -7,12 +7,14 @@ import type { WorkflowDefinition } from '../definition/workflow-schema';
 import type { CompiledWorkflow } from '../graph/compile-workflow';
 import { BRANCH_NODE_PREFIX } from '../graph/routing';
 import type { Clock } from '../graph/engine-dependencies';
+import { requestNodeOf, type RequestIds } from '../graph/request-ids';
 import type { HistoryEntry, Resolution, WaitInterrupt, WaitResumeValue } from '../graph/workflow-state';
 import type { SyncCapability } from '../sync-capabilities/registry';
 import { CompiledDefinitions } from './compiled-definitions';
 import { contextHash } from './context-hash';
 import { readGraphView, siblingToCancel, targeted, type GraphView } from './graph-view';
 import { startConflicts } from './start-conflicts';
+import { senderRefusal, type ReplySenders } from './reply-senders';
 import { planRedrive, writeRedriveFork } from './redrive-plan';
 import type { EngineError } from './errors';
 import { FailureTrackingCheckpointer } from './failure-tracking-checkpointer';
@@ -39,6 +41,7 @@ import type {
   CapabilityDispatcher,
   CommitFlush,
   DefinitionStore,
+  Delivery,
   InstanceStore,
   Lease,
   Logger,
@@ -58,6 +61,14 @@ export interface RuntimeOptions {
   readonly syncCapabilities: Readonly<Record<string, SyncCapability>>;
   /** Where capabilities send their replies (the reply queue URL). */
   readonly replyTo: string;
+  /**
+   * Tags request ids with the deployment's reply key and verifies every reply's id before anything else:
+   * a reply whose id this deployment did not issue is refused at once (dead-lettered with the reason,
+   * counted as RepliesRefused). Without it ids are untagged and replies unchecked (graph tests only).
+   */
+  readonly requestIds?: RequestIds;
+  /** Who may answer each capability domain (checked against the delivery's sender); unchecked without it. */
+  readonly replySenders?: ReplySenders;
   /**
    * Longer than the longest invocation, so a live holder never loses its lease, and short, since a holder
    * that died blocks its instance until then. Default 2 minutes; the Lambda sets timeout + 30 s.
@@ -117,7 +128,11 @@ export class OrchestratorRuntime {
     this.checkpointer = new FencedCheckpointer(this.failures);
     this.definitions = new CompiledDefinitions(
       options.definitions,
-      { clock: options.clock, syncCapabilities: options.syncCapabilities },
+      {
+        clock: options.clock,
+        syncCapabilities: options.syncCapabilities,
+        ...(options.requestIds ? { requestIds: options.requestIds } : {}),
+      },
       this.checkpointer,
     );
     this.leaseTtlMs = options.leaseTtlMs ?? 2 * 60 * 1000;
@@ -129,8 +144,9 @@ export class OrchestratorRuntime {
   /**
    * @param messageId the queue's id for this message, the same on every redelivery: a START without an
    *   instance_id gets an id derived from it, so a redelivered START cannot start a second instance.
+   * @param delivery what the transport says about the message (who sent it).
    */
-  async handle(message: InboundMessage, messageId?: string): Promise<HandleOutcome> {
+  async handle(message: InboundMessage, messageId?: string, delivery: Delivery = {}): Promise<HandleOutcome> {
     const instanceId =
       message.type === 'START_WORKFLOW'
         ? (message.instance_id ?? (messageId === undefined ? this.newInstanceId() : uuidFrom(messageId)))
@@ -146,6 +162,11 @@ export class OrchestratorRuntime {
       ...('workflow_id' in message ? { workflow_id: message.workflow_id } : {}),
       ...('request_id' in message ? { request_id: message.request_id } : {}),
     });
+    if (message.type === 'ASYNC_RESP' && this.options.requestIds) {
+      // Before the lease and any read: a forged reply costs nothing and never waits for its instance.
+      const check = this.options.requestIds.verify(message.instance_id, message.request_id);
+      if (!check.ok) return this.refuseReply(check.code, check.reason, log);
+    }
     if (message.type === 'TIMER_FIRED') {
       // Most timers find their wait closed (the reply came first): one read, no lease, nothing re-armed.
       // A timer too early for its deadline is re-armed without the lease too: it changes nothing.
@@ -185,7 +206,7 @@ export class OrchestratorRuntime {
           message.type === 'REDRIVE_WORKFLOW' && redriveId !== undefined
             ? { ...message, redrive_id: redriveId }
             : message;
-        return await this.dispatchMessage(keyed, instanceId, stored, lease, log);
+        return await this.dispatchMessage(keyed, instanceId, stored, lease, log, delivery);
       } finally {
         this.checkpointer.end(instanceId);
         this.reported.delete(instanceId);
@@ -201,6 +222,7 @@ export class OrchestratorRuntime {
     stored: InstanceRecord | undefined,
     lease: Lease,
     log: Logger,
+    delivery: Delivery,
   ): Promise<HandleOutcome> {
     if (message.type === 'START_WORKFLOW') {
       return this.start({ ...message, instance_id: instanceId }, stored, lease, log);
@@ -212,7 +234,7 @@ export class OrchestratorRuntime {
     const instanceLog = log.child({ workflow_id: record.workflow_id });
     switch (message.type) {
       case 'ASYNC_RESP':
-        return this.reply(message, record, lease, instanceLog);
+        return this.reply(message, record, lease, instanceLog, delivery);
       case 'TIMER_FIRED':
         return this.timerFired(message, record, lease, instanceLog);
       case 'CANCEL_WORKFLOW':
@@ -380,7 +402,18 @@ export class OrchestratorRuntime {
     record: InstanceRecord,
     lease: Lease,
     log: Logger,
+    delivery: Delivery,
   ): Promise<HandleOutcome> {
+    const senders = this.options.replySenders;
+    if (senders) {
+      // The node its (verified) id names says which domain's team may answer, open request or not.
+      const node = requestNodeOf(record.instance_id, message.request_id);
+      const capability = node && (await this.definitions.capabilityOf(record, node));
+      const refused = capability
+        ? senderRefusal(senders, capability, delivery.senderId)
+        : `request_id names no async_request node of workflow ${record.workflow_id}`;
+      if (refused) return this.refuseReply('REPLY_WRONG_SENDER', refused, log, record.workflow_id);
+    }
     const { record: current, view } = await this.reconcile(record, lease, log);
     const rid = message.request_id;
     const pending = view?.pending.get(rid);
@@ -409,6 +442,17 @@ export class OrchestratorRuntime {
       `reply for request ${rid} that instance ${current.instance_id} is not awaiting yet`,
       this.notReadyRetrySeconds,
     );
+  }
+
+  /** A reply that is never applied, whatever the instance's state: dead-lettered at once with the reason. */
+  private refuseReply(code: string, reason: string, log: Logger, workflowId?: string): HandleOutcome {
+    this.options.metrics.record(
+      'RepliesRefused',
+      1,
+      workflowId === undefined ? {} : { workflow_id: workflowId },
+    );
+    log.warn({ refusal: code, reason }, 'reply refused');
+    return reject(`reply refused (${code}): ${reason}`);
   }
 
   private async timerFired(

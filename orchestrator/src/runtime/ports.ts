@@ -100,6 +100,15 @@ export interface TimerScheduler {
   cancel?(timer: TimerFired): Promise<void>;
 }
 
+/** What the transport says about a message, beside its body. */
+export interface Delivery {
+  /**
+   * Who sent it: SQS's `SenderId` (the IAM principal's unique id, `AROA...:<session>` for a role), or, for
+   * a copy the orchestrator made itself (a deferred reply), the sender of the original.
+   */
+  readonly senderId?: string | undefined;
+}
+
 export interface Logger {
   debug(fields: object, message: string): void;
   info(fields: object, message: string): void;
@@ -124,7 +133,9 @@ export type MetricName =
   | 'WorkflowsRedriven'
   /** A REDRIVE_WORKFLOW for an instance that cannot be redriven (not FAILED, or no step to re-run). */
   | 'RedrivesRefused'
-  | 'CancelNoticesSent';
+  | 'CancelNoticesSent'
+  /** A reply refused at once (forged, mistyped or foreign request id; wrong sender), dead-lettered. */
+  | 'RepliesRefused';
 
 export interface Metrics {
   record(name: MetricName, value: number, dimensions?: Readonly<Record<string, string>>): void;

@@ -1,5 +1,6 @@
 import {
   INSTANCE,
+  requestId,
   startInlineWorkflow,
   type InlineWorkflowOptions,
 } from '../graph/testing/run-inline-workflow';
@@ -42,7 +43,7 @@ describe('timers withdrawn when their wait closes', () => {
     const record = await sim.instances.get(INSTANCE);
     expect(record?.status).toBe('SUCCEEDED');
     const timers = sim.timers as WithdrawableTimerScheduler;
-    expect(timers.cancelled.map((t) => t.request_id)).toEqual([`${INSTANCE}:Ask:1`, `${INSTANCE}:Check:1`]);
+    expect(timers.cancelled.map((t) => t.request_id)).toEqual([requestId('Ask'), requestId('Check')]);
     expect(timers.cancelled.map((t) => t.fire_at)).toEqual(
       timers.cancelled
         .map((t) => record?.history.find((h) => t.request_id.includes(`:${h.node}:`))?.started_at)
@@ -68,7 +69,7 @@ describe('timers withdrawn when their wait closes', () => {
     await sim.step();
     expect((await sim.instances.get(INSTANCE))?.status).toBe('CANCELLED');
     const timers = sim.timers as WithdrawableTimerScheduler;
-    expect(timers.cancelled.map((t) => t.request_id)).toEqual([`${INSTANCE}:Ask:1`]);
+    expect(timers.cancelled.map((t) => t.request_id)).toEqual([requestId('Ask')]);
     expect(timers.scheduled).toEqual([]);
   });
 

@@ -4,6 +4,7 @@ import type { InstanceRecord, WaitView } from '../../runtime/instance-record';
 import type { AsyncRequestMessage } from '../../runtime/messages';
 import type { CapabilityMocks } from '../../capability-mocks/capability-mocks';
 import { FakeClock } from '../../runtime/memory/fake-clock';
+import { simulatedRequestId } from '../../runtime/memory/simulation-request-ids';
 import { WorkflowSimulation } from '../../runtime/memory/workflow-simulation';
 import { builtinSyncCapabilities, type SyncCapability } from '../../sync-capabilities/registry';
 
@@ -72,7 +73,7 @@ export const steps = (record: InstanceRecord) => record.history.map((h) => [h.no
 export const runsOf = (record: InstanceRecord, node: string) => record.history.filter((h) => h.node === node);
 
 /** The id of the request that the `visit`-th run of an async node sends. */
-export const requestId = (node: string, visit = 1): string => `${INSTANCE}:${node}:${visit}`;
+export const requestId = (node: string, visit = 1): string => simulatedRequestId(INSTANCE, node, visit);
 
 /** Every request the node has sent, in order. */
 export const requestsOf = (sim: WorkflowSimulation, node: string): AsyncRequestMessage[] =>

@@ -6,11 +6,14 @@ import type { HandleOutcome } from '../handle-outcome';
 import type { InboundMessage } from '../messages';
 import { OrchestratorRuntime } from '../orchestrator-runtime';
 import type { Clock } from '../../graph/engine-dependencies';
+import type { RequestIds } from '../../graph/request-ids';
+import type { ReplySenders } from '../reply-senders';
 import type { CapabilityDispatcher, InstanceStore, Logger } from '../ports';
 import { MockCapabilities, type CapabilityMocks } from '../../capability-mocks/capability-mocks';
 import { FakeClock } from './fake-clock';
 import { MemoryDefinitionStore } from './memory-definition-store';
 import { MemoryInstanceStore } from './memory-instance-store';
+import { SIMULATION_REQUEST_IDS } from './simulation-request-ids';
 import {
   RecordingDispatcher,
   RecordingLogger,
@@ -25,6 +28,8 @@ export interface Delivery {
   readonly message: InboundMessage;
   /** Clock time (ms) at which the message becomes visible. */
   readonly at: number;
+  /** Who sent it, as SQS's SenderId would say (absent: the transport does not say). */
+  readonly senderId?: string;
   /** How many times it has been received so far. */
   readonly receives: number;
 }
@@ -47,6 +52,12 @@ export interface SimulationOptions {
   readonly leaseTtlMs?: number;
   /** Timers that a closed wait withdraws (EventBridge Scheduler's); default: SQS delays, which fire. */
   readonly withdrawableTimers?: boolean;
+  /** Request ids and their verification (default: tagged with the fixed SIMULATION_REPLY_KEYS). */
+  readonly requestIds?: RequestIds;
+  /** Who may answer each capability domain (default: unchecked). */
+  readonly replySenders?: ReplySenders;
+  /** The SenderId the mock capabilities' replies arrive with (default: none). */
+  readonly mockSenderId?: string;
   /** Called with each outcome, e.g. to print progress. */
   readonly onOutcome?: (delivery: Delivery, outcome: HandleOutcome | Error) => void;
 }
@@ -97,7 +108,7 @@ export class WorkflowSimulation {
       const mocks = new MockCapabilities(options.mocks ?? {});
       this.dispatcher.onRequest((request) => {
         const { delayMs, replies } = mocks.plan(request);
-        for (const reply of replies) this.send(reply, delayMs);
+        for (const reply of replies) this.send(reply, delayMs, options.mockSenderId);
       });
     }
   }
@@ -146,17 +157,20 @@ export class WorkflowSimulation {
       metrics: this.metrics,
       syncCapabilities: this.options.syncCapabilities ?? builtinSyncCapabilities,
       replyTo: 'memory://reply-queue',
+      requestIds: this.options.requestIds ?? SIMULATION_REQUEST_IDS,
+      ...(this.options.replySenders ? { replySenders: this.options.replySenders } : {}),
       ...(this.options.durability ? { durability: this.options.durability } : {}),
       ...(leaseTtlMs === undefined ? {} : { leaseTtlMs }),
     });
   }
 
-  send(message: InboundMessage, delayMs = 0): void {
+  send(message: InboundMessage, delayMs = 0, senderId?: string): void {
     this.queue.push({
       id: randomUUID(),
       message: structuredClone(message),
       at: this.clock.now().getTime() + delayMs,
       receives: 0,
+      ...(senderId === undefined ? {} : { senderId }),
     });
   }
 
@@ -196,7 +210,7 @@ export class WorkflowSimulation {
     const life = this.life;
     let outcome: HandleOutcome | Error | 'died';
     try {
-      const handled = this.runtime.handle(delivery.message, delivery.id);
+      const handled = this.runtime.handle(delivery.message, delivery.id, { senderId: delivery.senderId });
       outcome = life ? await Promise.race([handled, life.died.then(() => 'died' as const)]) : await handled;
     } catch (error) {
       outcome = error instanceof Error ? error : new Error(String(error));

@@ -1,5 +1,6 @@
 import type { BaseCheckpointSaver } from '@langchain/langgraph';
 import { WorkflowSimulation, type SimulationOptions } from '../memory/workflow-simulation';
+import { simulatedRequestId } from '../memory/simulation-request-ids';
 import { CrashPlan, type Boundary, type Phase } from './fault-injection';
 import { exampleText, SHIPMENT_CONTEXT, startExample } from './example-workflows';
 
@@ -118,7 +119,7 @@ export function describeExecutionGuarantees(
         expect(sent).toHaveLength(2);
         expect(sent[1]?.request_id).toBe(sent[0]?.request_id);
         expect(sent[1]?.input).toEqual(sent[0]?.input);
-        expect(sent[0]?.request_id).toBe('inst-1:Prepare_Import_Enrichment:1');
+        expect(sent[0]?.request_id).toBe(simulatedRequestId('inst-1', 'Prepare_Import_Enrichment', 1));
       });
     });
 
@@ -137,7 +138,7 @@ export function describeExecutionGuarantees(
         sim.send({
           type: 'ASYNC_RESP',
           instance_id: 'inst-1',
-          request_id: 'inst-1:Prepare_Import_Enrichment:1',
+          request_id: simulatedRequestId('inst-1', 'Prepare_Import_Enrichment', 1),
           status: 'SUCCESS',
           outputs: { import_enrichment_uri: 's3://early' },
         });
@@ -156,7 +157,7 @@ export function describeExecutionGuarantees(
         sim.send({
           type: 'ASYNC_RESP',
           instance_id: 'ghost',
-          request_id: 'ghost:X:1',
+          request_id: simulatedRequestId('ghost', 'X', 1),
           status: 'SUCCESS',
           outputs: {},
         });

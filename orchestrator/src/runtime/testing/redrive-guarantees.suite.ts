@@ -6,11 +6,14 @@ import { builtinSyncCapabilities } from '../../sync-capabilities/registry';
 import type { InstanceRecord } from '../instance-record';
 import type { RedriveWorkflow } from '../messages';
 import { WorkflowSimulation, type SimulationOptions } from '../memory/workflow-simulation';
+import { simulatedRequestId } from '../memory/simulation-request-ids';
 import type { RecordingLogger } from '../memory/recording-ports';
 import { exampleText, SHIPMENT_CONTEXT } from './example-workflows';
 import { CrashPlan, type Boundary, type Phase } from './fault-injection';
 
 const INSTANCE = 'inst-1';
+/** The id of the `visit`-th request of `node` (tagged with the simulation's key). */
+const rid = (node: string, visit: number) => simulatedRequestId(INSTANCE, node, visit);
 
 /** Three capability steps in a row; the middle one is the one that fails. */
 const THREE_STEPS = `
@@ -300,9 +303,9 @@ export function describeRedriveGuarantees(
       expect(after.status).toBe('SUCCEEDED');
       expect(after.error).toBeNull();
       expect(after.context).toMatchObject({ a: 'mock://alpha#op/a', b: 'beta-ok', c: 'mock://gamma#op/c' });
-      expect(requestIds(sim, 'Step_A')).toEqual([`${INSTANCE}:Step_A:1`]);
-      expect(requestIds(sim, 'Step_B')).toEqual([`${INSTANCE}:Step_B:1`, `${INSTANCE}:Step_B:2`]);
-      expect(requestIds(sim, 'Step_C')).toEqual([`${INSTANCE}:Step_C:1`]);
+      expect(requestIds(sim, 'Step_A')).toEqual([rid('Step_A', 1)]);
+      expect(requestIds(sim, 'Step_B')).toEqual([rid('Step_B', 1), rid('Step_B', 2)]);
+      expect(requestIds(sim, 'Step_C')).toEqual([rid('Step_C', 1)]);
       // The history is kept, and the redrive is an entry of it with who, when and why.
       expect(steps(after)).toEqual([
         ['Step_A', 'SUCCEEDED'],
@@ -332,7 +335,7 @@ export function describeRedriveGuarantees(
       const late = await sim.runtime.handle({
         type: 'ASYNC_RESP',
         instance_id: INSTANCE,
-        request_id: `${INSTANCE}:Step_B:1`,
+        request_id: rid('Step_B', 1),
         status: 'SUCCESS',
         outputs: { b: 'too late' },
       });
@@ -350,7 +353,7 @@ export function describeRedriveGuarantees(
       await sim.runtime.handle(REDRIVE, 'm-redrive');
       const waiting = await record(sim);
       expect(waiting.status).toBe('WAITING');
-      expect(waiting.waits.map((w) => w.request_id)).toEqual([`${INSTANCE}:Step_B:2`]);
+      expect(waiting.waits.map((w) => w.request_id)).toEqual([rid('Step_B', 2)]);
       expect(waiting.expires_at).toBeUndefined();
       expect(waiting.error).toBeNull();
     });
@@ -372,7 +375,7 @@ export function describeRedriveGuarantees(
       const after = await record(sim);
       expect(after.status).toBe('SUCCEEDED');
       expect(calls).toBe(2);
-      expect(requestIds(sim, 'Ask')).toEqual([`${INSTANCE}:Ask:1`]);
+      expect(requestIds(sim, 'Ask')).toEqual([rid('Ask', 1)]);
       expect(steps(after)).toEqual([
         ['Ask', 'SUCCEEDED'],
         ['Compute', 'FAILED'],
@@ -423,7 +426,7 @@ export function describeRedriveGuarantees(
       await sim.drain();
       const after = await record(sim);
       expect(after.status).toBe('SUCCEEDED');
-      expect(requestIds(sim, 'Step_B')).toEqual([1, 2, 3].map((v) => `${INSTANCE}:Step_B:${v}`));
+      expect(requestIds(sim, 'Step_B')).toEqual([1, 2, 3].map((v) => rid('Step_B', v)));
       expect(after.redrives?.map((r) => r.id)).toEqual(['first', 'second']);
     });
 
@@ -440,7 +443,7 @@ export function describeRedriveGuarantees(
       expect(sim.metrics.total('RedrivesRefused')).toBe(1);
       const r = await record(sim);
       expect(r.history.filter((h) => h.status === 'REDRIVEN')).toHaveLength(1);
-      expect(requestIds(sim, 'Step_B')).toEqual([`${INSTANCE}:Step_B:1`, `${INSTANCE}:Step_B:2`]);
+      expect(requestIds(sim, 'Step_B')).toEqual([rid('Step_B', 1), rid('Step_B', 2)]);
     });
 
     it('the same queue message without a redrive_id, delivered twice after a new failure, does not redrive twice', async () => {
@@ -488,7 +491,7 @@ export function describeRedriveGuarantees(
       sim.send({
         type: 'ASYNC_RESP',
         instance_id: INSTANCE,
-        request_id: `${INSTANCE}:Step_A:1`,
+        request_id: rid('Step_A', 1),
         status: 'SUCCESS',
         outputs: { a: 1 },
       });
@@ -567,9 +570,9 @@ nodes:
         b3_result: 'licensed',
       });
       expect(requestIds(sim, 'Task_A')).toHaveLength(1);
-      expect(requestIds(sim, 'Task_B2')).toEqual([`${INSTANCE}:Task_B2:1`]);
-      expect(requestIds(sim, 'Task_B1')).toEqual([`${INSTANCE}:Task_B1:1`, `${INSTANCE}:Task_B1:2`]);
-      expect(requestIds(sim, 'Task_B3')).toEqual([`${INSTANCE}:Task_B3:1`, `${INSTANCE}:Task_B3:2`]);
+      expect(requestIds(sim, 'Task_B2')).toEqual([rid('Task_B2', 1)]);
+      expect(requestIds(sim, 'Task_B1')).toEqual([rid('Task_B1', 1), rid('Task_B1', 2)]);
+      expect(requestIds(sim, 'Task_B3')).toEqual([rid('Task_B3', 1), rid('Task_B3', 2)]);
       expect(requestIds(sim, 'Task_C')).toHaveLength(1);
       const redriven = steps(after).slice(steps(after).findIndex(([, status]) => status === 'REDRIVEN'));
       expect(redriven[0]).toEqual(['Task_B1', 'REDRIVEN']);
@@ -617,17 +620,17 @@ nodes:
         s: 'mock://sigma#op/s',
       });
       // Completed steps get no second request; the failed and the stopped steps a new one.
-      expect(requestIds(sim, 'First_A')).toEqual([`${INSTANCE}:First_A:1`]);
-      expect(requestIds(sim, 'Other_1')).toEqual([`${INSTANCE}:Other_1:1`]);
-      expect(requestIds(sim, 'Solo')).toEqual([`${INSTANCE}:Solo:1`]);
-      expect(requestIds(sim, 'Then_B')).toEqual([1, 2].map((v) => `${INSTANCE}:Then_B:${v}`));
-      expect(requestIds(sim, 'Other_2')).toEqual([1, 2].map((v) => `${INSTANCE}:Other_2:${v}`));
+      expect(requestIds(sim, 'First_A')).toEqual([rid('First_A', 1)]);
+      expect(requestIds(sim, 'Other_1')).toEqual([rid('Other_1', 1)]);
+      expect(requestIds(sim, 'Solo')).toEqual([rid('Solo', 1)]);
+      expect(requestIds(sim, 'Then_B')).toEqual([1, 2].map((v) => rid('Then_B', v)));
+      expect(requestIds(sim, 'Other_2')).toEqual([1, 2].map((v) => rid('Other_2', v)));
       // Each resumed step sees its branch's context as it was before it (no sibling's outputs).
       const thenB = inputs(sim, 'Then_B');
-      expect(thenB[`${INSTANCE}:Then_B:2`]).toEqual(thenB[`${INSTANCE}:Then_B:1`]);
-      expect(thenB[`${INSTANCE}:Then_B:2`]).toEqual({ shipmentId: 'SHP-1', a: 'mock://alpha#op/a' });
+      expect(thenB[rid('Then_B', 2)]).toEqual(thenB[rid('Then_B', 1)]);
+      expect(thenB[rid('Then_B', 2)]).toEqual({ shipmentId: 'SHP-1', a: 'mock://alpha#op/a' });
       const other2 = inputs(sim, 'Other_2');
-      expect(other2[`${INSTANCE}:Other_2:2`]).toEqual(other2[`${INSTANCE}:Other_2:1`]);
+      expect(other2[rid('Other_2', 2)]).toEqual(other2[rid('Other_2', 1)]);
       const redriven = steps(after).slice(steps(after).findIndex(([, status]) => status === 'REDRIVEN'));
       expect(redriven[0]).toEqual(['Then_B', 'REDRIVEN']);
       expect(redriven.slice(1).sort()).toEqual(
@@ -662,8 +665,8 @@ nodes:
       const after = await record(sim);
       expect(after.status).toBe('SUCCEEDED');
       expect(after.output).toMatchObject({ b: 'third time', g2: 'delta-ok' });
-      expect(requestIds(sim, 'Then_B')).toEqual([1, 2, 3].map((v) => `${INSTANCE}:Then_B:${v}`));
-      expect(requestIds(sim, 'Other_2')).toEqual([1, 2].map((v) => `${INSTANCE}:Other_2:${v}`));
+      expect(requestIds(sim, 'Then_B')).toEqual([1, 2, 3].map((v) => rid('Then_B', v)));
+      expect(requestIds(sim, 'Other_2')).toEqual([1, 2].map((v) => rid('Other_2', v)));
       expect(requestIds(sim, 'First_A')).toHaveLength(1);
       expect(after.redrives?.map((r) => r.id)).toEqual(['first', 'second']);
     });
@@ -703,13 +706,13 @@ nodes:
         right2: 'right2-ok',
       });
       for (const node of ['Left_Step', 'In_1', 'In_2', 'Right_1', 'After_Inner']) {
-        expect([node, requestIds(sim, node)]).toEqual([node, [`${INSTANCE}:${node}:1`]]);
+        expect([node, requestIds(sim, node)]).toEqual([node, [rid(node, 1)]]);
       }
       for (const node of ['In_1b', 'In_3', 'Right_2']) {
-        expect([node, requestIds(sim, node)]).toEqual([node, [1, 2].map((v) => `${INSTANCE}:${node}:${v}`)]);
+        expect([node, requestIds(sim, node)]).toEqual([node, [1, 2].map((v) => rid(node, v))]);
       }
       const in1b = inputs(sim, 'In_1b');
-      expect(in1b[`${INSTANCE}:In_1b:2`]).toEqual(in1b[`${INSTANCE}:In_1b:1`]);
+      expect(in1b[rid('In_1b', 2)]).toEqual(in1b[rid('In_1b', 1)]);
       const redriven = steps(after).slice(steps(after).findIndex(([, status]) => status === 'REDRIVEN'));
       expect(redriven[0]).toEqual(['In_1b', 'REDRIVEN']);
       // The inner join's step and the outer join each run once, after the branches.
@@ -778,7 +781,7 @@ nodes:
         ['Done', 'SUCCEEDED'],
       ]);
       expect(sim.metrics.total('RedrivesRefused')).toBe(1);
-      expect(requestIds(sim, 'Ask')).toEqual([`${INSTANCE}:Ask:1`]);
+      expect(requestIds(sim, 'Ask')).toEqual([rid('Ask', 1)]);
     });
 
     /**
@@ -842,10 +845,10 @@ nodes:
           ],
         ]);
         // Requests may be sent again after a crash, always with the same ids; A is never asked again.
-        expect([where, [...new Set(requestIds(sim, 'Step_A'))]]).toEqual([where, [`${INSTANCE}:Step_A:1`]]);
+        expect([where, [...new Set(requestIds(sim, 'Step_A'))]]).toEqual([where, [rid('Step_A', 1)]]);
         expect([where, [...new Set(requestIds(sim, 'Step_B'))]]).toEqual([
           where,
-          [`${INSTANCE}:Step_B:1`, `${INSTANCE}:Step_B:2`],
+          [rid('Step_B', 1), rid('Step_B', 2)],
         ]);
         expect([where, after.redrives?.length, sim.deadLetters]).toEqual([where, 1, []]);
       },
@@ -863,10 +866,10 @@ nodes:
           runs('Task_B2', 'SUCCEEDED'),
           runs('Task_C', 'SUCCEEDED'),
         ]).toEqual([where, 1, 1, 1]);
-        expect([where, [...new Set(requestIds(sim, 'Task_B2'))]]).toEqual([where, [`${INSTANCE}:Task_B2:1`]]);
+        expect([where, [...new Set(requestIds(sim, 'Task_B2'))]]).toEqual([where, [rid('Task_B2', 1)]]);
         expect([where, [...new Set(requestIds(sim, 'Task_B1'))]]).toEqual([
           where,
-          [1, 2].map((v) => `${INSTANCE}:Task_B1:${v}`),
+          [1, 2].map((v) => rid('Task_B1', v)),
         ]);
         expect([where, sim.deadLetters]).toEqual([where, []]);
       },
@@ -889,17 +892,13 @@ nodes:
         ]).toEqual([where, 1, 1, 1, 1, 1, 1]);
         // Requests may be sent again after a crash, always with the same ids; completed steps never.
         for (const node of ['Left_Step', 'In_1', 'In_2', 'Right_1', 'After_Inner']) {
-          expect([where, node, [...new Set(requestIds(sim, node))]]).toEqual([
-            where,
-            node,
-            [`${INSTANCE}:${node}:1`],
-          ]);
+          expect([where, node, [...new Set(requestIds(sim, node))]]).toEqual([where, node, [rid(node, 1)]]);
         }
         for (const node of ['In_1b', 'In_3', 'Right_2']) {
           expect([where, node, [...new Set(requestIds(sim, node))]]).toEqual([
             where,
             node,
-            [1, 2].map((v) => `${INSTANCE}:${node}:${v}`),
+            [1, 2].map((v) => rid(node, v)),
           ]);
         }
         expect([where, after.output?.in1b, after.output?.right2, sim.deadLetters]).toEqual([

@@ -1,0 +1,157 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+/**
+ * The deployment's reply keys: `current` tags every new request id and verifies replies; `previous`, when
+ * set, only verifies them. Rotating is two swaps, so no container ever refuses an id another one issued
+ * (docs/security.md): first the new key is added as `previous` (verify only), then it becomes `current`
+ * with the old one as `previous`, and the old one is dropped once no request tagged with it can be
+ * answered any more.
+ */
+export interface ReplyKeys {
+  readonly current: string;
+  readonly previous?: string | undefined;
+}
+
+/** Where the keys come from: fixed (tests, the local stack), or a source that refreshes them (the Lambda). */
+export interface ReplyKeySource {
+  keys(): ReplyKeys;
+}
+
+/** A key shorter than this is refused: it would not make ids unguessable. */
+export const MIN_REPLY_KEY_CHARS = 32;
+/** Characters of the tag: 22 base64url characters carry 132 bits of the HMAC. */
+const TAG_CHARS = 22;
+const TAG_PATTERN = /^[A-Za-z0-9_-]{22}$/;
+const VISIT_PATTERN = /^[1-9][0-9]{0,8}$/;
+/** Domain separation: these MACs mean "a request id of this engine", never anything else. */
+const MAC_CONTEXT = 'cch-request-id/v1';
+
+/** Why a reply's request id was refused (stable codes: logs, dead-letter reasons and tests use them). */
+export type RequestIdRefusal =
+  /** Not `<instance>:<node>:<visit>:<tag>` at all. */
+  | 'REQUEST_ID_MALFORMED'
+  /** Names another instance than the reply's `instance_id`. */
+  | 'REQUEST_ID_OTHER_INSTANCE'
+  /** Well formed, but its tag verifies under no key of this deployment: guessed, mistyped or foreign. */
+  | 'REQUEST_ID_FORGED';
+
+export type RequestIdCheck =
+  | { readonly ok: true; readonly node: string; readonly visit: number }
+  | { readonly ok: false; readonly code: RequestIdRefusal; readonly reason: string };
+
+export class InvalidReplyKeysError extends Error {
+  override name = 'InvalidReplyKeysError';
+}
+
+/**
+ * Request ids a capability cannot guess: `<instance>:<node>:<visit>:<tag>`, where the tag is a truncated
+ * HMAC-SHA256 of (instance, node, visit) under the deployment's key. Deterministic, so a request sent again
+ * (the outbox after a crash) carries the same id and a duplicate reply is still recognised; unguessable
+ * without the key, so only a capability that received the request can answer it. The capability contract
+ * is unchanged: it echoes the id it received.
+ *
+ * The id is computed once, when the request's wait is recorded, and kept in the checkpoint: rotating the
+ * key never changes the id of a request already made, and the `previous` key keeps verifying its replies.
+ */
+export class RequestIds {
+  private readonly source: ReplyKeySource;
+
+  constructor(keys: ReplyKeys | ReplyKeySource) {
+    this.source = isKeySource(keys) ? keys : fixedKeys(keys);
+    validateReplyKeys(this.source.keys());
+  }
+
+  /** The id of the `visit`-th request of `node` in `instanceId`. */
+  issue(instanceId: string, node: string, visit: number): string {
+    return `${instanceId}:${node}:${visit}:${tag(this.source.keys().current, instanceId, node, visit)}`;
+  }
+
+  /** Whether `requestId` is one this deployment issued for `instanceId` (under the current or previous key). */
+  verify(instanceId: string, requestId: string): RequestIdCheck {
+    const prefix = `${instanceId}:`;
+    if (!requestId.startsWith(prefix)) {
+      return refusal(
+        'REQUEST_ID_OTHER_INSTANCE',
+        `request_id does not belong to instance ${instanceId} (it must start with "${prefix}")`,
+      );
+    }
+    const parts = requestId.slice(prefix.length).split(':');
+    const [node, visitText, given] = parts;
+    if (
+      parts.length !== 3 ||
+      node === undefined ||
+      node === '' ||
+      visitText === undefined ||
+      !VISIT_PATTERN.test(visitText) ||
+      given === undefined ||
+      !TAG_PATTERN.test(given)
+    ) {
+      return refusal(
+        'REQUEST_ID_MALFORMED',
+        'request_id is not <instance_id>:<node>:<visit>:<tag> as this deployment issues them',
+      );
+    }
+    const visit = Number(visitText);
+    const { current, previous } = this.source.keys();
+    for (const key of previous === undefined ? [current] : [current, previous]) {
+      if (sameTag(tag(key, instanceId, node, visit), given)) return { ok: true, node, visit };
+    }
+    return refusal(
+      'REQUEST_ID_FORGED',
+      'request_id was not issued by this deployment (its tag verifies under none of its reply keys): guessed, mistyped or meant for another deployment',
+    );
+  }
+}
+
+/** Throws InvalidReplyKeysError unless both keys are long enough and distinct. */
+export function validateReplyKeys(keys: ReplyKeys): ReplyKeys {
+  for (const [name, key] of [
+    ['current', keys.current],
+    ['previous', keys.previous],
+  ] as const) {
+    if (key === undefined && name === 'previous') continue;
+    if (typeof key !== 'string' || key.length < MIN_REPLY_KEY_CHARS) {
+      throw new InvalidReplyKeysError(
+        `the ${name} reply key must be a string of at least ${MIN_REPLY_KEY_CHARS} characters`,
+      );
+    }
+  }
+  return keys;
+}
+
+function isKeySource(keys: ReplyKeys | ReplyKeySource): keys is ReplyKeySource {
+  return typeof (keys as Partial<ReplyKeySource>).keys === 'function';
+}
+
+function fixedKeys(keys: ReplyKeys): ReplyKeySource {
+  const fixed = { ...keys };
+  return { keys: () => fixed };
+}
+
+function tag(key: string, instanceId: string, node: string, visit: number): string {
+  return createHmac('sha256', key)
+    .update(`${MAC_CONTEXT}\u0000${instanceId}\u0000${node}\u0000${visit}`, 'utf8')
+    .digest('base64url')
+    .slice(0, TAG_CHARS);
+}
+
+function sameTag(expected: string, given: string): boolean {
+  const a = Buffer.from(expected, 'utf8');
+  const b = Buffer.from(given, 'utf8');
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function refusal(code: RequestIdRefusal, reason: string): RequestIdCheck {
+  return { ok: false, code, reason };
+}
+
+/**
+ * The node a request id names, whatever its form (tagged, or `<instance>:<node>:<visit>` as issued without
+ * keys); undefined when it names none. Only meaningful for an id that verified.
+ */
+export function requestNodeOf(instanceId: string, requestId: string): string | undefined {
+  const prefix = `${instanceId}:`;
+  if (!requestId.startsWith(prefix)) return undefined;
+  const [node] = requestId.slice(prefix.length).split(':');
+  return node === '' ? undefined : node;
+}

@@ -1,0 +1,35 @@
+/**
+ * Who may answer requests of each capability domain: the principals whose messages SQS reports as their
+ * `SenderId` (on AWS the unique id of the IAM role, `AROA...`, or user, `AIDA...`; for a role session
+ * SQS appends `:<session name>`, which is ignored here). Domains not listed take `others`; with no
+ * `others`, replies for them are not checked (a deployment that configures no teams).
+ */
+export interface ReplySenders {
+  readonly byDomain: Readonly<Record<string, readonly string[]>>;
+  readonly others?: readonly string[] | undefined;
+}
+
+/** The principal part of a SenderId: `AROAEXAMPLE:session` -> `AROAEXAMPLE`. */
+export function senderPrincipal(senderId: string): string {
+  const colon = senderId.indexOf(':');
+  return colon < 0 ? senderId : senderId.slice(0, colon);
+}
+
+/**
+ * Why a reply to a request of `capabilityId` sent by `senderId` is refused, or undefined when it is not:
+ * its domain has principals and the sender is none of them (or the transport did not say who sent it).
+ */
+export function senderRefusal(
+  senders: ReplySenders,
+  capabilityId: string,
+  senderId: string | undefined,
+): string | undefined {
+  const domain = capabilityId.split('#')[0] ?? '';
+  const allowed = senders.byDomain[domain] ?? senders.others;
+  if (allowed === undefined) return undefined;
+  if (senderId === undefined || senderId === '') {
+    return `the transport did not say who sent this reply; replies for domain '${domain}' are accepted from its team only`;
+  }
+  if (allowed.includes(senderPrincipal(senderId))) return undefined;
+  return `sent by ${senderPrincipal(senderId)}, which is not a principal of capability domain '${domain}' (${capabilityId})`;
+}
