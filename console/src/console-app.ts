@@ -23,6 +23,7 @@ import { runInstanceAction, type InstanceAction } from './instance-actions';
 import { InvalidQueryError, parseInstanceListQuery } from './instance-list-query';
 import { instancePage } from './instance-page';
 import { instancesPage } from './instances-page';
+import { DEFAULT_REFRESH_MS } from './live-refresh-script';
 import { pageLayout } from './page-layout';
 import { statusCounts } from './status-counts';
 
@@ -40,6 +41,8 @@ export interface ConsoleDependencies {
   readonly now?: () => Date;
   /** Rows per page of the instances table (default CONSOLE_PAGE_SIZE). */
   readonly pageSize?: number;
+  /** How often live pages refresh themselves (default DEFAULT_REFRESH_MS). */
+  readonly refreshMs?: number;
 }
 
 /** Mermaid's browser bundle from node_modules: the page loads nothing from the internet. */
@@ -51,6 +54,7 @@ const MERMAID_BUNDLE = require.resolve('mermaid/dist/mermaid.min.js');
  */
 export function consoleApp(deps: ConsoleDependencies): Hono {
   const now = deps.now ?? (() => new Date());
+  const refreshMs = deps.refreshMs ?? DEFAULT_REFRESH_MS;
   const app = new Hono();
   // The server listens on 127.0.0.1, but any page the operator visits could post a form to it: state
   // changes are accepted only from the console's own origin.
@@ -85,6 +89,7 @@ export function consoleApp(deps: ConsoleDependencies): Hono {
             table: queries.table,
             error: error.message,
             now: at,
+            refreshMs,
           }),
           400,
         );
@@ -113,6 +118,7 @@ export function consoleApp(deps: ConsoleDependencies): Hono {
             table: queries.table,
             error: undefined,
             now: at,
+            refreshMs,
           }),
         );
       } catch (error) {
@@ -127,6 +133,7 @@ export function consoleApp(deps: ConsoleDependencies): Hono {
             table: queries.table,
             error: error.message,
             now: at,
+            refreshMs,
           }),
           400,
         );
@@ -147,7 +154,7 @@ export function consoleApp(deps: ConsoleDependencies): Hono {
       }
       const sent = c.req.query('notice');
       const notice = sent === undefined ? undefined : { ok: c.req.query('ok') === '1', text: sent };
-      return c.html(instancePage(description, at, notice));
+      return c.html(instancePage(description, at, notice, refreshMs));
     } finally {
       queries.close();
     }

@@ -23,14 +23,19 @@ export interface ActionNotice {
  * definition coloured by node state, the open waits, the last error, the timeline, context and output,
  * and the actions its status allows.
  */
-export function instancePage(d: InstanceDescription, now: Date, notice: ActionNotice | undefined): Html {
+export function instancePage(
+  d: InstanceDescription,
+  now: Date,
+  notice: ActionNotice | undefined,
+  refreshMs: number,
+): Html {
   const live = !isTerminal(d.status);
   const time = (iso: string) => iso.replace(/\.\d{3}Z$/, 'Z');
   const body = html`
     <p><a href="/">← instances</a></p>
     <h1>${d.instance_id}</h1>
     ${notice ? html`<p class="${notice.ok ? 'notice' : 'error'}" id="notice">${notice.text}</p>` : ''}
-    <div id="live" data-live="${live ? 'true' : 'false'}">
+    <div id="live" data-live="${live ? 'true' : 'false'}" data-refresh-ms="${refreshMs}">
       <p>
         <b>${d.workflow_id}</b> ·
         <span class="status status-${d.status}" id="instance-status">${d.status}</span> · started

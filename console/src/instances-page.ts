@@ -17,6 +17,7 @@ export interface InstancesPageData {
   readonly table: string;
   readonly error: string | undefined;
   readonly now: Date;
+  readonly refreshMs: number;
 }
 
 /** The instances page: counts per status, the filter form, one page of rows, a link to the next. */
@@ -41,7 +42,7 @@ export function instancesPage(d: InstancesPageData): Html {
       <button type="submit">Filter</button>
       <a href="/">clear</a>
     </form>
-    <div id="live" data-live="true">
+    <div id="live" data-live="true" data-refresh-ms="${d.refreshMs}">
       ${d.error ? html`<p class="error" id="query-error">${d.error}</p>` : ''}
       <p class="counts" id="counts">
         ${d.counts.map(

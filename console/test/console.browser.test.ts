@@ -2,15 +2,19 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Dialog, Page } from 'playwright-core';
 import { sendCommand } from '../../orchestrator/src/cli/command-sender';
-import type { OperatorTarget } from '../../orchestrator/src/cli/operator-target';
+import { openInstanceStore, type OperatorTarget } from '../../orchestrator/src/cli/operator-target';
+import { saveAll, statusRecord } from '../../orchestrator/test/support/instance-index-fixtures';
 import { startTestStack, type TestStack } from '../../tests/e2e/local-stack-support';
 import { startConsoleServer, type ConsoleServer } from '../src/console-server';
 import { launchChromium } from './headless-chromium';
 
 /**
- * Issue 12, first slice: the console in a real headless Chromium against the embedded stack, with the
- * orchestrator and the capability mock polling in this process, and instances planted in every status
- * but RUNNING (a step runs for milliseconds, too short to hold still for a page).
+ * Issue 12: the console in a real headless Chromium against the embedded stack, with the orchestrator and
+ * the capability mock polling in this process, and instances in every status: run there by the
+ * orchestrator (a fan-out held waiting on two of its three branches by withheld replies, waits, a success,
+ * a failure, a cancel), and one RUNNING, planted through the instance store: a step runs for milliseconds,
+ * too short to hold still for a page, so it is an instance whose worker died three days ago mid-step, which
+ * is also what `stuck` finds.
  */
 jest.setTimeout(120_000);
 
@@ -31,6 +35,9 @@ nodes:
 `;
 
 const XSS = '<script>alert(1)</script>';
+
+/** When the planted RUNNING instance started and last moved (outside `since=1d`, stuck for days). */
+const STALLED_AT = new Date(Date.now() - 3 * 24 * 3600_000).toISOString();
 
 let t: TestStack;
 let target: OperatorTarget;
@@ -79,10 +86,26 @@ beforeAll(async () => {
   }
   await sendCommand(target, { type: 'CANCEL_WORKFLOW', instance_id: 'was-cancelled' });
   await t.waitFor('was-cancelled', (r) => r.status === 'CANCELLED');
-  await t.waitFor('ok-1', (r) => r.status === 'SUCCEEDED');
+  const ok = await t.waitFor('ok-1', (r) => r.status === 'SUCCEEDED');
   await t.waitFor('fail-1', (r) => r.status === 'FAILED');
+  // Committed through the store as the runtime commits one (index entries included), on the definition
+  // ok-1 pinned, with no lease and no message behind it: nothing moves it on.
+  const instances = openInstanceStore(target);
+  try {
+    await saveAll(instances.store, [
+      statusRecord('running-stalled', {
+        workflow_id: 'console_ok_v1',
+        definition: ok.definition,
+        created_at: STALLED_AT,
+        context: { note: 'its worker died' },
+      }),
+    ]);
+  } finally {
+    instances.close();
+  }
 
-  server = await startConsoleServer(target, 0);
+  // Live pages refresh every second here (3 s by default): the tests that wait for one go faster.
+  server = await startConsoleServer(target, 0, { refreshMs: 1000 });
   page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
   page.on('dialog', recordUnexpected);
 });
@@ -116,6 +139,16 @@ afterAll(async () => {
   await t?.stop();
 });
 
+const ALL = [
+  'fail-1',
+  'fan-waiting',
+  'ok-1',
+  'running-stalled',
+  'wait-to-cancel',
+  'wait-xss',
+  'was-cancelled',
+];
+
 const rowIds = (p: Page) =>
   p
     .locator('#instances tbody tr[data-instance]')
@@ -129,10 +162,8 @@ describe('instances page', () => {
         .locator('[data-count]')
         .evaluateAll((cells) => cells.map((c) => [c.getAttribute('data-count'), c.textContent])),
     ) as Record<string, string>;
-    expect(counts).toEqual({ RUNNING: '0', WAITING: '3', SUCCEEDED: '1', FAILED: '1', CANCELLED: '1' });
-    expect((await rowIds(page)).sort()).toEqual(
-      ['fail-1', 'fan-waiting', 'ok-1', 'wait-to-cancel', 'wait-xss', 'was-cancelled'].sort(),
-    );
+    expect(counts).toEqual({ RUNNING: '1', WAITING: '3', SUCCEEDED: '1', FAILED: '1', CANCELLED: '1' });
+    expect((await rowIds(page)).sort()).toEqual(ALL.slice().sort());
     await expect(page.locator('tr[data-instance="fan-waiting"]').innerText()).resolves.toMatch(
       /fanout_a_b_c_v1\s+WAITING.*Task_B2 \(waiting \d+s, 1[45]m\d+s left\)/s,
     );
@@ -155,12 +186,51 @@ describe('instances page', () => {
       expect(first).toHaveLength(4);
       await Promise.all([page.waitForURL(/next=/), page.click('#next-page')]);
       const second = await rowIds(page);
-      expect(second).toHaveLength(2);
+      expect(second).toHaveLength(3);
       expect(await page.locator('#next-page').count()).toBe(0);
-      expect(new Set([...first, ...second]).size).toBe(6);
+      expect(new Set([...first, ...second]).size).toBe(ALL.length);
     } finally {
       await small.close();
     }
+  });
+});
+
+/** The counts per status the page shows, as numbers. */
+async function countsOf(p: Page): Promise<Record<string, number>> {
+  const cells = await p
+    .locator('[data-count]')
+    .evaluateAll((all) => all.map((c) => [c.getAttribute('data-count'), Number(c.textContent)]));
+  return Object.fromEntries(cells) as Record<string, number>;
+}
+
+describe('instances page filters', () => {
+  it('by workflow (typed into the form): its rows, and the counts of that workflow only', async () => {
+    await page.goto(server.url);
+    await page.fill('input[name=workflow]', 'console_wait_v1');
+    await Promise.all([page.waitForURL(/workflow=console_wait_v1/), page.click('button[type=submit]')]);
+    expect((await rowIds(page)).sort()).toEqual(['wait-to-cancel', 'wait-xss', 'was-cancelled']);
+    expect(await countsOf(page)).toEqual({ RUNNING: 0, WAITING: 2, SUCCEEDED: 0, FAILED: 0, CANCELLED: 1 });
+    // The form keeps what was asked.
+    expect(await page.inputValue('input[name=workflow]')).toBe('console_wait_v1');
+  });
+
+  it('by start time: since 1d leaves out what started three days ago', async () => {
+    await page.goto(`${server.url}/?since=1d`);
+    expect((await rowIds(page)).sort()).toEqual(ALL.filter((id) => id !== 'running-stalled').sort());
+    expect((await countsOf(page)).RUNNING).toBe(0);
+    await page.goto(`${server.url}/?since=yesterday`);
+    expect(await page.locator('#query-error').innerText()).toMatch(/^since yesterday: not a duration/);
+  });
+
+  it('stuck: only the RUNNING instance nothing has moved for days, with why', async () => {
+    await page.goto(server.url);
+    await page.check('input[name=stuck]');
+    await Promise.all([page.waitForURL(/stuck=on/), page.click('button[type=submit]')]);
+    expect(await rowIds(page)).toEqual(['running-stalled']);
+    await expect(page.locator('tr[data-instance="running-stalled"]').innerText()).resolves.toMatch(
+      /console_ok_v1\s+RUNNING.*NO_PROGRESS: RUNNING with no activity for 3d/s,
+    );
+    await page.screenshot({ path: join(SCREENSHOTS, 'instances-stuck.png'), fullPage: true });
   });
 });
 
@@ -205,9 +275,15 @@ describe('instance page', () => {
   it('updates the graph by itself when a reply arrives', async () => {
     await page.goto(`${server.url}/instances/fan-waiting`);
     await page.waitForSelector('body[data-graph="drawn"] #graph svg');
-    const stateOf = (node: string) =>
-      page.locator(`#graph svg g.node[id*="flowchart-n_${node}-"]`).getAttribute('class');
+    const nodeOf = (node: string) => page.locator(`#graph svg g.node[id*="flowchart-n_${node}-"]`);
+    const stateOf = (node: string) => nodeOf(node).getAttribute('class');
+    const fillOf = (node: string) =>
+      nodeOf(node).evaluate((n) => getComputedStyle(n.querySelector('rect, polygon, path') ?? n).fill);
     expect(await stateOf('Task_B2')).toContain('waiting');
+    // Set in this document: still there afterwards proves the page was not reloaded.
+    await page.evaluate(() => {
+      document.body.dataset.sameDocument = 'yes';
+    });
     await t.reply({
       type: 'ASYNC_RESP',
       instance_id: 'fan-waiting',
@@ -216,7 +292,7 @@ describe('instance page', () => {
       outputs: { b2_result: 'valued' },
     });
     await t.waitFor('fan-waiting', (r) => r.waits.length === 1);
-    // The next refresh (every 3 s) redraws the graph.
+    // The next refresh (every second here) redraws the graph.
     await page.waitForFunction(
       () =>
         document
@@ -225,7 +301,11 @@ describe('instance page', () => {
       undefined,
       { timeout: 15_000 },
     );
+    expect(await page.locator('body').getAttribute('data-same-document')).toBe('yes');
+    expect(await fillOf('Task_B2')).toBe('rgb(212, 247, 212)'); // green: done
     expect(await stateOf('Task_B3')).toContain('waiting');
+    expect(await fillOf('Task_B3')).toBe('rgb(255, 232, 168)'); // amber: still waiting
+    expect(await stateOf('Task_C')).toContain('notReached');
     expect(await page.locator('#waits tbody tr').count()).toBe(1);
     await page.screenshot({ path: join(SCREENSHOTS, 'instance-fanout-after-reply.png'), fullPage: true });
   });
