@@ -13,7 +13,7 @@ import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { startEmbeddedAws, type EmbeddedAws } from '../../../scripts/local-aws/embedded-aws';
 import { toSqsRecord } from '../../../scripts/local-aws/sqs-poller';
 import { EngineError } from '../runtime/errors';
-import { defer, retry, type HandleOutcome } from '../runtime/handle-outcome';
+import { ack, defer, reject, retry, type HandleOutcome } from '../runtime/handle-outcome';
 import type { InboundMessage } from '../runtime/messages';
 import { FakeClock } from '../runtime/memory/fake-clock';
 import { MemoryDefinitionStore } from '../runtime/memory/memory-definition-store';
@@ -25,7 +25,7 @@ import {
   RecordingTimerScheduler,
 } from '../runtime/memory/recording-ports';
 import { OrchestratorRuntime } from '../runtime/orchestrator-runtime';
-import type { Lease } from '../runtime/ports';
+import type { Delivery, Lease } from '../runtime/ports';
 import { exampleText, SHIPMENT_CONTEXT } from '../runtime/testing/example-workflows';
 import { builtinSyncCapabilities } from '../sync-capabilities/registry';
 import { QueueUrls } from './queue-urls';
@@ -33,6 +33,7 @@ import {
   DEFAULT_MAX_RECEIVES,
   DEFERRALS_ATTRIBUTE,
   FIRST_RECEIVED_ATTRIBUTE,
+  ORIGINAL_SENDER_ATTRIBUTE,
   SqsBatchProcessor,
 } from './sqs-batch-processor';
 import { PAYLOAD_POINTER_CLASS, SqsClaimCheck } from './sqs-claim-check';
@@ -81,10 +82,12 @@ class ExplodingInstanceStore extends MemoryInstanceStore {
 /** What the processor asks of the runtime, scripted: each call takes the next outcome (or throws it). */
 class ScriptedRuntime {
   readonly handled: InboundMessage[] = [];
+  readonly deliveries: (Delivery | undefined)[] = [];
   constructor(private readonly outcomes: (HandleOutcome | Error)[]) {}
 
-  handle(message: InboundMessage): Promise<HandleOutcome> {
+  handle(message: InboundMessage, _messageId?: string, delivery?: Delivery): Promise<HandleOutcome> {
     this.handled.push(message);
+    this.deliveries.push(delivery);
     const next = this.outcomes.shift() ?? { kind: 'ack' };
     return next instanceof Error ? Promise.reject(next) : Promise.resolve(next);
   }
@@ -98,6 +101,8 @@ interface SetupOptions {
   readonly dlq?: boolean;
   /** The SQS client the processor uses (to inject faults); default the shared one. */
   readonly client?: SQSClient;
+  /** Principals whose copies carry their original's sender. */
+  readonly relaySenderIds?: readonly string[];
 }
 
 /**
@@ -147,6 +152,7 @@ async function setup(options: SetupOptions = {}) {
     queues: new QueueUrls(client),
     claimCheck,
     logger,
+    ...(options.relaySenderIds ? { relaySenderIds: options.relaySenderIds } : {}),
   });
   return {
     name,
@@ -368,6 +374,48 @@ describe('SqsBatchProcessor (local-aws-sqs, s3rver)', () => {
     });
   });
 
+  describe('who sent a reply', () => {
+    it("is SQS's SenderId; a copy's claim of its original sender counts only when a relay (the orchestrator) sent it", async () => {
+      const t = await setup({
+        outcomes: [ack(), ack(), ack(), ack()],
+        relaySenderIds: ['AROAORCHESTRATOR'],
+      });
+      const claim = { [ORIGINAL_SENDER_ATTRIBUTE]: stringAttribute('AROATEAM:capability') };
+      const event = await deliver(t, [
+        json(reply('who-1')),
+        { body: json(reply('who-2')), attributes: claim },
+        { body: json(reply('who-3')), attributes: claim },
+        json(start('who-4')),
+      ]);
+      const [plain, claimed, relayed, command] = event.Records;
+      if (!plain || !claimed || !relayed || !command) throw new Error('four records expected');
+      plain.attributes.SenderId = 'AROATEAM:capability';
+      claimed.attributes.SenderId = 'AROAINTRUDER:x';
+      relayed.attributes.SenderId = 'AROAORCHESTRATOR:cch-dev-alice-workflow-orchestrator-function';
+      await t.processor.process(event);
+      expect(t.scripted?.deliveries.map((d) => d?.senderId)).toEqual([
+        'AROATEAM:capability',
+        'AROAINTRUDER:x',
+        'AROATEAM:capability',
+        undefined,
+      ]);
+    });
+
+    it('a refused reply lands in the DLQ with its reason and who sent it', async () => {
+      const t = await setup({ outcomes: [reject('reply refused (REQUEST_ID_FORGED): not ours')] });
+      const event = await deliver(t, [json(reply('who-5'))]);
+      const response = await t.processor.process(event);
+      expect(response.batchItemFailures).toEqual([]);
+      const [dead] = await waitForMessages(t.dlqUrl, 1, 5000);
+      expect(dead?.MessageAttributes?.[DEAD_LETTER_REASON_ATTRIBUTE]?.StringValue).toBe(
+        'reply refused (REQUEST_ID_FORGED): not ours',
+      );
+      expect(dead?.MessageAttributes?.[ORIGINAL_SENDER_ATTRIBUTE]?.StringValue).toBe(
+        event.Records[0]?.attributes.SenderId,
+      );
+    });
+  });
+
   describe('defer', () => {
     it('sends a delayed copy with the same body and attributes, then acks the original', async () => {
       const t = await setup({ outcomes: [defer('instance busy', 2)] });
@@ -396,6 +444,8 @@ describe('SqsBatchProcessor (local-aws-sqs, s3rver)', () => {
           DataType: 'Number',
           StringValue: original.attributes.ApproximateFirstReceiveTimestamp,
         },
+        // A reply's copy says who sent the original (the copy's own sender is the orchestrator).
+        [ORIGINAL_SENDER_ATTRIBUTE]: { DataType: 'String', StringValue: original.attributes.SenderId },
       });
       expect(await receiveAll(t.dlqUrl)).toEqual([]);
       expect(t.logger.lines).toContainEqual(

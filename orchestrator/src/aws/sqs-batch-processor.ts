@@ -9,7 +9,13 @@ import { awsCall } from './aws-errors';
 import type { QueueUrls } from './queue-urls';
 import type { SqsClaimCheck } from './sqs-claim-check';
 import { SqsDeadLetters } from './sqs-dead-letter';
-import { numberAttribute, toSdkAttributes } from './sqs-message-attributes';
+import {
+  numberAttribute,
+  stringAttribute,
+  toSdkAttributes,
+  type SdkMessageAttributes,
+} from './sqs-message-attributes';
+import { senderPrincipal } from '../runtime/reply-senders';
 
 /** Processes at most this many instances of a batch at once. */
 const INSTANCE_CONCURRENCY = 4;
@@ -21,6 +27,13 @@ const DEFAULT_MAX_DEFERRAL_MS = 3 * 24 * 3600 * 1000;
 export const DEFERRALS_ATTRIBUTE = 'cch-deferrals';
 /** When the first copy of a deferred message was first received (Number, epoch milliseconds). */
 export const FIRST_RECEIVED_ATTRIBUTE = 'cch-first-received';
+/**
+ * On a copy the orchestrator made (a deferred message, a dead letter): who sent the original, as SQS said
+ * (`SenderId`). Believed only on a message whose own SenderId is one of `relaySenderIds`.
+ */
+export const ORIGINAL_SENDER_ATTRIBUTE = 'cch-original-sender';
+/** SQS takes at most 10 attributes; the sender is not added to a copy that has this many already. */
+const MAX_ATTRIBUTES_BEFORE_SENDER = 8;
 /** Receives after which a message that keeps failing is dead-lettered with its reason. */
 export const DEFAULT_MAX_RECEIVES = 5;
 
@@ -45,6 +58,12 @@ export interface SqsBatchProcessorOptions {
    * object (the bucket expires those after 21 days). @default 3 days
    */
   readonly maxDeferralMs?: number;
+  /**
+   * Principals (SenderId without the session) whose messages carry their original's sender in
+   * `cch-original-sender`: the orchestrator's own, which re-sends deferred replies. Any other sender's
+   * attribute is ignored, so nobody can claim to be another principal. @default none
+   */
+  readonly relaySenderIds?: readonly string[];
 }
 
 /** A record whose body was resolved and parsed, ready for the runtime. */
@@ -52,6 +71,8 @@ interface Prepared {
   readonly record: SQSRecord;
   readonly message: InboundMessage;
   readonly log: Logger;
+  /** Who sent it (see `senderOf`). */
+  readonly senderId: string | undefined;
 }
 
 /**
@@ -140,6 +161,8 @@ export class SqsBatchProcessor {
     const parsed = parseInboundMessage(body);
     if (!parsed.ok) return this.deadLetter(record, parsed.reason, bare);
     const message = parsed.message;
+    // Who sent it matters for replies only (see ReplySenders); commands carry nothing more.
+    const senderId = message.type === 'ASYNC_RESP' ? this.senderOf(record) : undefined;
     const log = this.options.logger.child({
       message_id: record.messageId,
       message_type: message.type,
@@ -147,15 +170,24 @@ export class SqsBatchProcessor {
       ...('workflow_id' in message ? { workflow_id: message.workflow_id } : {}),
       ...('request_id' in message ? { request_id: message.request_id } : {}),
     });
-    return { record, message, log };
+    return { record, message, log, senderId };
+  }
+
+  /** SQS's SenderId, or the original's for a copy the orchestrator itself made (deferred, redriven). */
+  private senderOf(record: SQSRecord): string | undefined {
+    const sent = record.attributes.SenderId || undefined;
+    const carried = record.messageAttributes[ORIGINAL_SENDER_ATTRIBUTE]?.stringValue;
+    if (sent && carried && (this.options.relaySenderIds ?? []).includes(senderPrincipal(sent)))
+      return carried;
+    return sent;
   }
 
   /** True when the record is done and may be deleted. */
-  private async processRecord({ record, message, log }: Prepared): Promise<boolean> {
+  private async processRecord({ record, message, log, senderId }: Prepared): Promise<boolean> {
     const receives = receiveCount(record);
     let outcome: HandleOutcome;
     try {
-      outcome = await this.options.runtime.handle(message, record.messageId);
+      outcome = await this.options.runtime.handle(message, record.messageId, { senderId });
     } catch (error) {
       const e = describeError(error);
       if (receives >= this.maxReceives) return this.deadLetter(record, `${e.code}: ${e.message}`, log);
@@ -166,7 +198,7 @@ export class SqsBatchProcessor {
       case 'ack':
         return true;
       case 'reject':
-        return this.deadLetter(record, outcome.reason, log);
+        return this.deadLetter(record, outcome.reason, log, senderId);
       case 'retry':
         if (receives >= this.maxReceives) {
           return this.deadLetter(
@@ -181,7 +213,7 @@ export class SqsBatchProcessor {
         );
         return this.retryLater(record, outcome.delaySeconds, log);
       case 'defer':
-        return this.defer(record, outcome.reason, outcome.delaySeconds, log);
+        return this.defer(record, outcome.reason, outcome.delaySeconds, log, senderId);
     }
   }
 
@@ -189,8 +221,14 @@ export class SqsBatchProcessor {
    * Sends a copy of the record with the delay and reports the original done, so its receive count starts
    * again. Only after the copy was accepted: otherwise the original is retried instead.
    */
-  private async defer(record: SQSRecord, reason: string, delaySeconds: number, log: Logger) {
-    const attributes = toSdkAttributes(record.messageAttributes);
+  private async defer(
+    record: SQSRecord,
+    reason: string,
+    delaySeconds: number,
+    log: Logger,
+    senderId: string | undefined,
+  ) {
+    const attributes = withSender(toSdkAttributes(record.messageAttributes), senderId);
     const deferrals = Number(attributes[DEFERRALS_ATTRIBUTE]?.StringValue ?? 0) || 0;
     attributes[DEFERRALS_ATTRIBUTE] = numberAttribute(deferrals + 1);
     if (!attributes[FIRST_RECEIVED_ATTRIBUTE]) {
@@ -252,14 +290,20 @@ export class SqsBatchProcessor {
   }
 
   /** True when the record is now in its DLQ (and may be deleted); false when it must stay failed. */
-  private async deadLetter(record: SQSRecord, reason: string, log: Logger): Promise<boolean> {
+  private async deadLetter(
+    record: SQSRecord,
+    reason: string,
+    log: Logger,
+    senderId?: string,
+  ): Promise<boolean> {
     try {
       await this.deadLetters.send(
         {
           queueName: queueNameOf(record),
           messageId: record.messageId,
           body: record.body,
-          attributes: toSdkAttributes(record.messageAttributes),
+          // Who sent it stays with it (a refused reply's sender is what an operator asks first).
+          attributes: withSender(toSdkAttributes(record.messageAttributes), senderId),
           reason,
         },
         (fields, message) => log.error({ ...fields, receive_count: receiveCount(record) }, message),
@@ -273,6 +317,13 @@ export class SqsBatchProcessor {
       return false;
     }
   }
+}
+
+/** `attributes` with the original sender recorded (replacing any claim), where SQS's limit leaves room. */
+function withSender(attributes: SdkMessageAttributes, senderId: string | undefined): SdkMessageAttributes {
+  const { [ORIGINAL_SENDER_ATTRIBUTE]: _claimed, ...rest } = attributes;
+  if (senderId === undefined || Object.keys(rest).length > MAX_ATTRIBUTES_BEFORE_SENDER) return rest;
+  return { ...rest, [ORIGINAL_SENDER_ATTRIBUTE]: stringAttribute(senderId) };
 }
 
 /** The queue a record came from: the last part of its eventSourceARN. */

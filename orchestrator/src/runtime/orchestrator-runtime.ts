@@ -165,7 +165,7 @@ export class OrchestratorRuntime {
     if (message.type === 'ASYNC_RESP' && this.options.requestIds) {
       // Before the lease and any read: a forged reply costs nothing and never waits for its instance.
       const check = this.options.requestIds.verify(message.instance_id, message.request_id);
-      if (!check.ok) return this.refuseReply(check.code, check.reason, log);
+      if (!check.ok) return this.refuseReply(check.code, check.reason, log, delivery);
     }
     if (message.type === 'TIMER_FIRED') {
       // Most timers find their wait closed (the reply came first): one read, no lease, nothing re-armed.
@@ -412,7 +412,7 @@ export class OrchestratorRuntime {
       const refused = capability
         ? senderRefusal(senders, capability, delivery.senderId)
         : `request_id names no async_request node of workflow ${record.workflow_id}`;
-      if (refused) return this.refuseReply('REPLY_WRONG_SENDER', refused, log, record.workflow_id);
+      if (refused) return this.refuseReply('REPLY_WRONG_SENDER', refused, log, delivery, record.workflow_id);
     }
     const { record: current, view } = await this.reconcile(record, lease, log);
     const rid = message.request_id;
@@ -445,13 +445,19 @@ export class OrchestratorRuntime {
   }
 
   /** A reply that is never applied, whatever the instance's state: dead-lettered at once with the reason. */
-  private refuseReply(code: string, reason: string, log: Logger, workflowId?: string): HandleOutcome {
+  private refuseReply(
+    code: string,
+    reason: string,
+    log: Logger,
+    delivery: Delivery,
+    workflowId?: string,
+  ): HandleOutcome {
     this.options.metrics.record(
       'RepliesRefused',
       1,
       workflowId === undefined ? {} : { workflow_id: workflowId },
     );
-    log.warn({ refusal: code, reason }, 'reply refused');
+    log.warn({ refusal: code, reason, sender_id: delivery.senderId ?? null }, 'reply refused');
     return reject(`reply refused (${code}): ${reason}`);
   }
 

@@ -72,4 +72,18 @@ describe('parseInboundMessage', () => {
     expect(parsed.ok).toBe(false);
     if (!parsed.ok) expect(parsed.reason).toMatch(reason);
   });
+
+  it.each([
+    ['{"type":"START_WORKFLOW","context":{"card": 4111-1111}}', 'invalid at character'],
+    ['{"card": "4111-1111"', 'invalid at character 20 of 20'],
+    ['4111-1111 is the card', 'invalid'],
+    ['{"type":"4111-1111"}', 'unknown message type (a string)'],
+  ])('says where %s is wrong without quoting any of it', (body, reason) => {
+    const parsed = parseInboundMessage(body);
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) {
+      expect(parsed.reason).toContain(reason);
+      expect(parsed.reason).not.toContain('4111');
+    }
+  });
 });

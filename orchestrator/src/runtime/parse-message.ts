@@ -18,13 +18,16 @@ const BY_TYPE: Record<string, z.ZodType<InboundMessage>> = {
 
 export type ParsedMessage = { ok: true; message: InboundMessage } | { ok: false; reason: string };
 
-/** Parses a queue message body, saying exactly what is wrong with a bad one (the reason goes to the logs). */
+/**
+ * Parses a queue message body, saying exactly what is wrong with a bad one. The reason goes to the logs
+ * and the dead-letter attribute, so it quotes nothing of the body: no values, only where it went wrong.
+ */
 export function parseInboundMessage(body: string): ParsedMessage {
   let json: unknown;
   try {
     json = JSON.parse(body);
   } catch (error) {
-    return { ok: false, reason: `the body is not JSON: ${(error as Error).message}` };
+    return { ok: false, reason: `the body is not JSON: ${jsonErrorWithoutText(error, body)}` };
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     return { ok: false, reason: 'the body must be a JSON object with a "type" field' };
@@ -34,7 +37,7 @@ export function parseInboundMessage(body: string): ParsedMessage {
   if (!schema) {
     return {
       ok: false,
-      reason: `unknown message type ${JSON.stringify(type) ?? 'undefined'}; expected one of ${Object.keys(BY_TYPE).join(', ')}`,
+      reason: `unknown message type ${typeName(type)}; expected one of ${Object.keys(BY_TYPE).join(', ')}`,
     };
   }
   const parsed = schema.safeParse(json);
@@ -43,4 +46,22 @@ export function parseInboundMessage(body: string): ParsedMessage {
     return { ok: false, reason: `invalid ${String(type)}: ${problems.join('; ')}` };
   }
   return { ok: true, message: parsed.data };
+}
+
+/**
+ * Where JSON.parse failed, without the excerpt of the text that Node puts in its message (`Unexpected
+ * token 'S', ..."secret": S"... is not valid JSON`): the excerpt could be any value of the body.
+ */
+function jsonErrorWithoutText(error: unknown, body: string): string {
+  const message = error instanceof Error ? error.message : '';
+  const position = /at position (\d+)/.exec(message)?.[1];
+  if (position !== undefined) return `invalid at character ${position} of ${body.length}`;
+  if (/Unexpected end of JSON input/.test(message)) return `it ends early (${body.length} characters)`;
+  return `invalid (${body.length} characters)`;
+}
+
+/** A message type worth quoting (the name of one), else only what kind of value it was. */
+function typeName(type: unknown): string {
+  if (typeof type === 'string' && /^[A-Z][A-Z_]{0,39}$/.test(type)) return JSON.stringify(type);
+  return type === undefined ? 'undefined' : `(a ${Array.isArray(type) ? 'list' : typeof type})`;
 }
