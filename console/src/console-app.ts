@@ -4,9 +4,11 @@ import { csrf } from 'hono/csrf';
 import { html } from 'hono/html';
 import {
   openDeadLetters,
+  openDefinitionFiles,
   openInstanceQueries,
   type OperatorTarget,
 } from '../../orchestrator/src/cli/operator-target';
+import { definitionsCatalog } from '../../orchestrator/src/operations/definitions-catalog';
 import { describeInstance } from '../../orchestrator/src/operations/describe-instance';
 import { listInstances } from '../../orchestrator/src/operations/list-instances';
 import { InvalidPageTokenError } from '../../orchestrator/src/operations/page-token';
@@ -17,7 +19,6 @@ import {
 } from '../../orchestrator/src/operations/stuck-instances';
 import { redriveDeadLetters, type ChosenDeadLetter } from './dead-letter-redrive';
 import { deadLettersPage } from './dead-letters-page';
-import { definitionCatalog } from './definition-catalog';
 import { definitionsPage } from './definitions-page';
 import { runInstanceAction, type InstanceAction } from './instance-actions';
 import { InvalidQueryError, parseInstanceListQuery } from './instance-list-query';
@@ -172,7 +173,16 @@ export function consoleApp(deps: ConsoleDependencies): Hono {
     });
   }
 
-  app.get('/definitions', async (c) => c.html(definitionsPage(await definitionCatalog(deps.target))));
+  app.get('/definitions', async (c) => {
+    const definitions = openDefinitionFiles(deps.target);
+    const queries = openInstanceQueries(deps.target);
+    try {
+      return c.html(definitionsPage(await definitionsCatalog(definitions.files, queries.port)));
+    } finally {
+      definitions.close();
+      queries.close();
+    }
+  });
 
   app.get('/dead-letters', async (c) => {
     const deadLetters = openDeadLetters(deps.target);

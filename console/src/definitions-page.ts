@@ -1,5 +1,5 @@
 import { html, raw } from 'hono/html';
-import type { CatalogEntry } from './definition-catalog';
+import type { CatalogEntry, DefinitionVersion } from '../../orchestrator/src/operations/definitions-catalog';
 import { pageLayout, type Html } from './page-layout';
 
 const GRAPH_SCRIPT = `
@@ -7,7 +7,10 @@ mermaid.initialize({ startOnLoad: false, securityLevel: 'strict', flowchart: { h
 mermaid.run({ querySelector: 'pre.mermaid' }).then(() => { document.body.dataset.graph = 'drawn'; });
 `;
 
-/** Every definition in the bucket: its versions pinned by instances, its diagnostics, its graph. */
+/**
+ * Every definition in the bucket (from the query layer's definitionsCatalog): its versions in use by
+ * instances, its diagnostics, its graph.
+ */
 export function definitionsPage(entries: readonly CatalogEntry[]): Html {
   const body = html`
     <h1>Definitions</h1>
@@ -16,19 +19,15 @@ export function definitionsPage(entries: readonly CatalogEntry[]): Html {
       (e) =>
         html`<section class="definition" data-key="${e.key}">
           <h2>${e.key}${e.title ? html` · ${e.title}` : ''}</h2>
-          <p class="muted">workflow_id ${e.workflow_id ?? '?'} · current sha256 ${e.sha256}</p>
-          <div>
-            Pinned versions (instances started on them):
+          <p class="muted">
+            workflow_id ${e.workflow_id ?? '?'} · current sha256 ${e.sha256}
             ${
-              e.pinned.length === 0
-                ? html`<span class="muted">none</span>`
-                : html`<ul class="pinned">
-                    ${e.pinned.map(
-                      (sha) => html`<li>${sha}${sha === e.sha256 ? html` <b>(current)</b>` : ''}</li>`,
-                    )}
-                  </ul>`
+              e.workflow_id
+                ? html` · <a href="/?workflow=${encodeURIComponent(e.workflow_id)}">its instances</a>`
+                : ''
             }
-          </div>
+          </p>
+          ${versionsTable(e)}
           ${
             e.diagnostics.length === 0
               ? html`<p class="muted">valid, no warnings</p>`
@@ -58,3 +57,38 @@ export function definitionsPage(entries: readonly CatalogEntry[]): Html {
   `;
   return pageLayout('Definitions', body);
 }
+
+/** The versions in use: each pinned sha256 with its instances (live of all), newest use first. */
+function versionsTable(e: CatalogEntry): Html {
+  return html`<table class="versions">
+    <thead>
+      <tr>
+        <th>Version (sha256)</th>
+        <th>Instances${e.instances_more ? html` (of the newest ${e.instances_read})` : ''}</th>
+        <th>Live</th>
+        <th>Last started</th>
+        <th>Pinned snapshot</th>
+      </tr>
+    </thead>
+    <tbody>
+      ${e.versions.map(
+        (v) =>
+          html`<tr data-sha256="${v.sha256}">
+            <td><code>${v.sha256}</code>${v.current ? html` <b>(current)</b>` : ''}</td>
+            <td>${v.instances}</td>
+            <td>${v.live}</td>
+            <td>${v.last_started_at ?? '-'}</td>
+            <td class="${snapshotClass(v)}">${snapshotText(v)}</td>
+          </tr>`,
+      )}
+    </tbody>
+  </table>`;
+}
+
+/** A version instances use must have its snapshot: without it, a live one cannot take its next step. */
+function snapshotText(v: DefinitionVersion): string {
+  if (v.pinned) return 'in the bucket';
+  return v.instances > 0 ? 'missing' : 'not yet (no instance started on it)';
+}
+
+const snapshotClass = (v: DefinitionVersion) => (!v.pinned && v.instances > 0 ? 'status-FAILED' : '');

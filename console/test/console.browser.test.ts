@@ -284,10 +284,12 @@ describe('instance page', () => {
     await page.evaluate(() => {
       document.body.dataset.sameDocument = 'yes';
     });
+    // The capability's reply, with the request id the instance sent (the orchestrator refuses any other).
+    const wait = (await t.record('fan-waiting'))?.waits.find((w) => w.node === 'Task_B2');
     await t.reply({
       type: 'ASYNC_RESP',
       instance_id: 'fan-waiting',
-      request_id: 'fan-waiting:Task_B2:1',
+      request_id: wait?.request_id,
       status: 'SUCCESS',
       outputs: { b2_result: 'valued' },
     });
@@ -378,8 +380,20 @@ describe('definitions page', () => {
     await page.waitForSelector('body[data-graph="drawn"]');
     const fanout = page.locator('section[data-key="fanout_a_b_c_v1.yaml"]');
     const pinned = (await t.record('fan-waiting'))?.definition.sha256 ?? 'missing';
-    expect(await fanout.locator('ul.pinned li').allInnerTexts()).toEqual([`${pinned} (current)`]);
+    // Version, instances, live, last started, snapshot: fan-waiting still waits on Task_B3.
+    expect(await fanout.locator('table.versions tbody tr').allInnerTexts()).toEqual([
+      expect.stringMatching(new RegExp(`^${pinned} \\(current\\)\\s+1\\s+1\\s+\\S+Z\\s+in the bucket$`)),
+    ]);
     expect(await fanout.locator('svg g.node').count()).toBeGreaterThanOrEqual(9);
+    // Three instances of console_wait_v1: was-cancelled ended, wait-to-cancel too once its test ran.
+    const records = await Promise.all(
+      ['wait-xss', 'wait-to-cancel', 'was-cancelled'].map((id) => t.record(id)),
+    );
+    const live = records.filter((r) => r && !t.ended(r)).length;
+    const waits = page.locator('section[data-key="console_wait_v1.yaml"] table.versions tbody tr');
+    expect(await waits.allInnerTexts()).toEqual([
+      expect.stringMatching(new RegExp(`\\(current\\)\\s+3\\s+${live}\\s`)),
+    ]);
     const broken = page.locator('section[data-key="console_broken_v1.yaml"]');
     expect(await broken.locator('ul.diagnostics li').first().innerText()).toMatch(
       /^error \S+ at \d+:\d+: .*Nowhere/,

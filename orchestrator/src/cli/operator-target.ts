@@ -2,13 +2,14 @@ import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynam
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
 import { DynamoDbInstanceStore } from '../aws/dynamodb-instance-store';
+import { S3DefinitionCatalog } from '../aws/s3-definition-catalog';
 import { SqsClaimCheck } from '../aws/sqs-claim-check';
 import { systemClock } from '../graph/engine-dependencies';
 import { DynamoDbInstanceIndex } from '../aws/dynamodb-instance-index';
 import { localClientConfig, localPortsFromEnv } from '../naming/local-endpoints';
 import { resourceNames, type Stage } from '../naming/resource-names';
 import { DeadLetters } from '../operations/dead-letters';
-import type { InstanceQueryPort } from '../operations/operations-ports';
+import type { DefinitionFilesPort, InstanceQueryPort } from '../operations/operations-ports';
 
 /** Which stack an operator command reads, and the SDK settings that reach it. */
 export interface OperatorTarget {
@@ -52,6 +53,18 @@ export function openInstanceQueries(target: OperatorTarget): {
       dynamodb.destroy();
       s3.destroy();
     },
+  };
+}
+
+/** The definitions bucket of a target, as the definitions catalog reads it (clients only, as above). */
+export function openDefinitionFiles(target: OperatorTarget): {
+  readonly files: DefinitionFilesPort;
+  close(): void;
+} {
+  const s3 = new S3Client(target.clients.s3);
+  return {
+    files: new S3DefinitionCatalog(s3, resourceNames(target.stage).definitionsBucket),
+    close: () => s3.destroy(),
   };
 }
 

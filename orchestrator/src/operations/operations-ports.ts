@@ -76,3 +76,16 @@ export interface DeadLetteredInstance {
   /** The workflow id the message named, when it names one. */
   readonly workflow_id?: string | undefined;
 }
+
+/**
+ * The definitions bucket as the definitions catalog reads it (`S3DefinitionCatalog`): the current files,
+ * and which pinned snapshots exist, read-only.
+ */
+export interface DefinitionFilesPort {
+  /** Keys of the current definition files (YAML, not the pinned snapshots), in key order. */
+  definitionKeys(): Promise<string[]>;
+  /** The sha256 of every pinned snapshot in the bucket. */
+  pinnedSha256s(): Promise<string[]>;
+  /** A current definition file's text; undefined once it is gone. */
+  definitionText(key: string): Promise<string | undefined>;
+}
