@@ -1,3 +1,4 @@
+import { ASL_USAGE } from '../asl/asl-command';
 import { recordingIo } from './cli-test-io';
 import { runCommandLine } from './command-line';
 import { COMMAND_SPECS, type CommandSpec } from './command-specs';
@@ -16,6 +17,7 @@ import { VALIDATE_USAGE } from './validate-command';
 const USAGES: Record<string, string> = {
   validate: VALIDATE_USAGE,
   graph: GRAPH_USAGE,
+  asl: ASL_USAGE,
   run: RUN_USAGE,
   status: STATUS_USAGE,
   start: START_USAGE,

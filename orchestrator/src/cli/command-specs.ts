@@ -54,6 +54,16 @@ export const COMMAND_SPECS: Readonly<Record<string, CommandSpec>> = {
       'wf graph workflow-definitions/fanout_a_b_c_v1.yaml > fanout.mmd',
     ],
   },
+  asl: {
+    summary:
+      'Compiles a definition to Amazon States Language for Step Functions mode; what ASL cannot express is an error naming the node.',
+    arguments: ['<file.yaml>'],
+    options: [{ flags: '--out <file.json>', description: 'write the state machine there (default: stdout)' }],
+    examples: [
+      'wf asl workflow-definitions/fanout_a_b_c_v1.yaml',
+      'wf asl workflow-definitions/export_screening_v1.yaml --out export_screening_v1.asl.json',
+    ],
+  },
   run: {
     summary:
       'Runs one instance with scripted capability replies, printing each step; exit 0 when it SUCCEEDED. By default on a private embedded stack; --memory on in-memory ports with a simulated clock.',

@@ -1,3 +1,4 @@
+import { aslCommand, ASL_USAGE } from '../asl/asl-command';
 import { cancelCommand, CANCEL_USAGE } from './cancel-command';
 import { UsageError, type CliIo } from './cli-io';
 import { runCommandLine } from './command-line';
@@ -24,6 +25,7 @@ export interface CliServices {
 const COMMANDS: Record<string, { run: Command; usage: string }> = {
   validate: { run: validateCommand, usage: VALIDATE_USAGE },
   graph: { run: graphCommand, usage: GRAPH_USAGE },
+  asl: { run: aslCommand, usage: ASL_USAGE },
   run: { run: (args, io, services) => runCommand(args, io, services.embedded), usage: RUN_USAGE },
   status: { run: (args, io) => statusCommand(args, io), usage: STATUS_USAGE },
   start: { run: (args, io, services) => startCommand(args, io, services.start), usage: START_USAGE },

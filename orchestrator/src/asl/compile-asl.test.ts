@@ -1,0 +1,154 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import aslValidator from 'asl-validator';
+import { recordingIo } from '../cli/cli-test-io';
+import { runCli } from '../cli/main';
+import { PARITY_WORKFLOWS } from '../step-functions/testing/parity-workflows';
+import { compileAslSource } from './compile-asl';
+
+/**
+ * `wf asl` compiles every example and test workflow to a state machine that asl-validator accepts
+ * (JSONPath mode throughout, ARNs and paths checked), and refuses, naming the node and where it is
+ * written, what Amazon States Language cannot express as the engine runs it.
+ */
+
+const REPO = resolve(__dirname, '..', '..', '..');
+const files = [
+  ...readdirSync(join(REPO, 'workflow-definitions'))
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => join('workflow-definitions', f)),
+  join('tests', 'fixtures', 'seed', 'cch-seed-example.yaml'),
+];
+const workflows: [string, string][] = [
+  ...files.map((f): [string, string] => [f, readFileSync(join(REPO, f), 'utf8')]),
+  ...Object.entries(PARITY_WORKFLOWS),
+];
+
+describe('wf asl compiles every example and test workflow', () => {
+  it.each(workflows)('%s: valid ASL, JSONPath only', (name, yaml) => {
+    const { machine, diagnostics } = compileAslSource(name, yaml);
+    expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    // asl-validator fills in defaults on what it checks: give it a copy.
+    const validation = aslValidator(structuredClone(machine), { checkArn: true, checkPaths: true });
+    expect([validation.isValid, validation.errorsText('\n')]).toEqual([true, '']);
+    expect(machine?.QueryLanguage).toBe('JSONPath');
+    expect(JSON.stringify(machine)).not.toContain('{%');
+  });
+});
+
+/** A one-node-and-an-end workflow with `node` as its first node. */
+const workflow = (node: string, name = 'Fetch') => `
+workflow_name: t
+workflow_id: t_v1
+entry_point: ${name}
+nodes:
+  ${name}:
+${node}
+  Done:
+    type: end
+`;
+
+describe('what ASL cannot express is a compile error naming the node, and no machine', () => {
+  it('a timeout of a fraction of a second (Step Functions times out after whole seconds)', () => {
+    const yaml = workflow(`    type: async_request
+    capability_id: 'a#b'
+    on_response: Done
+    timeout: 1500ms`);
+    const { machine, diagnostics } = compileAslSource('t.yaml', yaml);
+    expect(machine).toBeUndefined();
+    expect(diagnostics.map((d) => [d.severity, d.code, d.line, d.column, d.path])).toEqual([
+      ['error', 'asl-duration-not-whole-seconds', 10, 14, 'nodes.Fetch.timeout'],
+    ]);
+    expect(diagnostics[0]?.message).toMatch(/^node Fetch: timeout 1500ms is not a whole number of seconds/);
+  });
+
+  it('a retry interval of a fraction of a second', () => {
+    const yaml = workflow(`    type: sync_call
+    capability_id: core-process-response
+    on_success: Done
+    retry: { max_attempts: 2, interval: 500ms }`);
+    const { machine, diagnostics } = compileAslSource('t.yaml', yaml);
+    expect(machine).toBeUndefined();
+    expect(diagnostics.map((d) => [d.code, d.path])).toEqual([
+      ['asl-duration-not-whole-seconds', 'nodes.Fetch.retry.interval'],
+    ]);
+  });
+
+  it('a node name longer than a state name may be (80), or too long for its helper states', () => {
+    const long = `N${'x'.repeat(84)}`;
+    const { machine, diagnostics } = compileAslSource(
+      't.yaml',
+      workflow(
+        `    type: choice
+    choices: [{ when: 'true', next: Done }]
+    default: Done`,
+        long,
+      ),
+    );
+    expect(machine).toBeUndefined();
+    expect(diagnostics).toContainEqual(
+      expect.objectContaining({ code: 'asl-state-name-too-long', line: 6, path: `nodes.${long}` }),
+    );
+    const nearly = `N${'x'.repeat(76)}`;
+    const helper = compileAslSource(
+      't.yaml',
+      workflow(`    type: choice\n    choices: [{ when: 'true', next: Done }]\n    default: Done`, nearly),
+    );
+    expect(helper.diagnostics.map((d) => d.message)).toEqual([
+      `node ${nearly}: its Step Functions state '${nearly}.route' would be 83 characters, more than the 80 a state name may have; shorten the node name`,
+    ]);
+  });
+
+  it("an invalid definition gets the validator's diagnostics, and no machine", () => {
+    const { machine, diagnostics } = compileAslSource('t.yaml', workflow('    type: nonsense'));
+    expect(machine).toBeUndefined();
+    expect(diagnostics.some((d) => d.severity === 'error')).toBe(true);
+  });
+});
+
+describe('wf asl on the command line', () => {
+  it('prints the state machine as JSON', async () => {
+    const io = recordingIo(REPO);
+    expect(await runCli(['asl', 'workflow-definitions/fanout_a_b_c_v1.yaml'], io)).toBe(0);
+    const machine = JSON.parse(io.stdout()) as { StartAt: string; States: Record<string, { Type: string }> };
+    expect(machine.StartAt).toBe('Task_A');
+    expect(machine.States.Fan_Out?.Type).toBe('Parallel');
+  });
+
+  it('writes it to --out', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wf-asl-'));
+    try {
+      const io = recordingIo(REPO);
+      const out = join(dir, 'm.json');
+      expect(await runCli(['asl', 'workflow-definitions/import_vn_memphis_v1.yaml', '--out', out], io)).toBe(
+        0,
+      );
+      expect(JSON.parse(readFileSync(out, 'utf8'))).toMatchObject({ StartAt: 'Prepare_Import_Enrichment' });
+      expect(io.stdout()).toBe('');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('prints the errors and exits 1, writing nothing, when the definition cannot be compiled', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wf-asl-'));
+    try {
+      const file = join(dir, 't.yaml');
+      writeFileSync(
+        file,
+        workflow(
+          `    type: async_request\n    capability_id: 'a#b'\n    on_response: Done\n    timeout: 1500ms`,
+        ),
+      );
+      const io = recordingIo(dir);
+      expect(await runCli(['asl', 't.yaml'], io)).toBe(1);
+      expect(io.stdout()).toBe('');
+      expect(io.stderr()).toMatch(
+        /^t\.yaml:10:14: error: nodes\.Fetch\.timeout: node Fetch: timeout 1500ms/m,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

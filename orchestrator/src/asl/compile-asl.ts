@@ -1,0 +1,135 @@
+import type { Diagnostic } from '../definition/diagnostic';
+import { formatPath, sortDiagnostics } from '../definition/diagnostic';
+import { SourceDocument } from '../definition/source-document';
+import { validateDefinition, type ValidateOptions } from '../definition/validate-definition';
+import type { WorkflowDefinition } from '../definition/workflow-schema';
+import { BranchStructure, TOP, type Scope } from '../graph/branch-structure';
+import type { AslProblem } from './asl-problem';
+import { MAX_STATE_NAME_LENGTH } from './asl-names';
+import type { StateMachineBody, StateMachineDefinition } from './asl-types';
+import { compileAsyncRequest } from './async-request-states';
+import { compileChoice } from './choice-states';
+import { ScopeStates } from './compile-scope';
+import { compileEnd } from './end-states';
+import { compileParallel } from './parallel-states';
+import { compileSyncCall } from './sync-call-states';
+
+export interface AslCompilation {
+  /** Present only when nothing stood in the way. */
+  readonly machine?: StateMachineDefinition;
+  readonly problems: readonly AslProblem[];
+}
+
+/**
+ * Compiles a validated definition to an Amazon States Language state machine that runs it as the engine
+ * does (see the node compilers for how each kind maps, and docs/step-functions.md for the whole
+ * contract). Whatever ASL cannot express is a problem naming its node, and then there is no machine:
+ * never a state machine that would run a different workflow.
+ */
+export function compileAsl(definition: WorkflowDefinition): AslCompilation {
+  const problems: AslProblem[] = [];
+  for (const name of Object.keys(definition.nodes)) {
+    if (name.length > MAX_STATE_NAME_LENGTH) {
+      problems.push({
+        code: 'asl-state-name-too-long',
+        node: name,
+        path: ['nodes', name],
+        message: `node ${name}: a Step Functions state name has at most ${MAX_STATE_NAME_LENGTH} characters, this one ${name.length}`,
+      });
+    }
+  }
+  const branches = new BranchStructure(definition);
+  const top = compileScope(definition, branches, TOP, definition.entry_point, problems);
+  if (problems.length > 0) return { problems: dedupe(problems) };
+  const version = definition.version === undefined ? '' : ` version ${definition.version}`;
+  return {
+    machine: {
+      Comment: `${definition.workflow_name} (${definition.workflow_id}${version}), compiled by wf asl`,
+      QueryLanguage: 'JSONPath',
+      ...top,
+    },
+    problems: [],
+  };
+}
+
+function compileScope(
+  definition: WorkflowDefinition,
+  branches: BranchStructure,
+  scope: Scope,
+  first: string,
+  problems: AslProblem[],
+): StateMachineBody {
+  const states = new ScopeStates(definition, branches, scope, first, problems);
+  for (const name of branches.nodesIn(scope)) {
+    const node = definition.nodes[name];
+    if (!node) continue;
+    switch (node.type) {
+      case 'async_request':
+        compileAsyncRequest(states, name, node, definition.workflow_id);
+        break;
+      case 'sync_call':
+        compileSyncCall(states, name, node);
+        break;
+      case 'choice':
+        compileChoice(states, name, node);
+        break;
+      case 'parallel':
+        compileParallel(states, name, node, (branch) =>
+          compileScope(definition, branches, { kind: 'branch', parallel: name, branch }, branch, problems),
+        );
+        break;
+      case 'end':
+        compileEnd(states, name, node);
+        break;
+    }
+  }
+  return states.body();
+}
+
+function dedupe(problems: readonly AslProblem[]): AslProblem[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const key = `${p.code}:${formatPath(p.path)}:${p.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+export interface AslSourceCompilation {
+  readonly machine?: StateMachineDefinition;
+  /** The definition's own diagnostics (errors and warnings), then the compiler's, each located. */
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+/**
+ * Validates a definition's text, then compiles it; every problem is a diagnostic with its file, line and
+ * column, as `wf validate` reports them. No machine unless the definition is valid and compiles.
+ */
+export function compileAslSource(
+  file: string,
+  text: string,
+  options: ValidateOptions = {},
+): AslSourceCompilation {
+  const { definition, diagnostics } = validateDefinition(file, text, options);
+  if (!definition) return { diagnostics };
+  const { machine, problems } = compileAsl(definition);
+  if (!machine) {
+    const { source } = SourceDocument.parse(file, text);
+    const located: Diagnostic[] = problems.map((p) => {
+      // A problem with the node itself points at its name; one with a field, at the field's value.
+      const { line, column } = p.path.length === 2 ? source.locateEntry(p.path) : source.locate(p.path);
+      return {
+        severity: 'error',
+        code: p.code,
+        message: p.message,
+        file,
+        line,
+        column,
+        path: formatPath(p.path),
+      };
+    });
+    return { diagnostics: sortDiagnostics([...diagnostics, ...located]) };
+  }
+  return { machine, diagnostics };
+}

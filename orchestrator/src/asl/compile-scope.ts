@@ -1,0 +1,121 @@
+import type { PathSegment } from '../definition/diagnostic';
+import type { WorkflowDefinition } from '../definition/workflow-schema';
+import { sameScope, type BranchStructure, type Scope } from '../graph/branch-structure';
+import type { AslProblem } from './asl-problem';
+import type { AslState, StateMachineBody } from './asl-types';
+import { helperState, MAX_STATE_NAME_LENGTH, WORKFLOW_FAILED_STATE } from './asl-names';
+
+/** Where a step goes next, as a Task or Pass state says it. */
+export type Flow = { readonly Next: string } | { readonly End: true };
+
+/**
+ * The states of one scope being compiled: the top level, or one branch of a parallel (a Parallel state's
+ * branch is a state machine of its own, and a state can only go to a state of its own machine).
+ */
+export class ScopeStates {
+  readonly states: Record<string, AslState> = {};
+
+  constructor(
+    readonly definition: WorkflowDefinition,
+    readonly branches: BranchStructure,
+    readonly scope: Scope,
+    /** The scope's first node: the entry point, or the branch's first node. */
+    readonly first: string,
+    private readonly problems: AslProblem[],
+  ) {}
+
+  /** The scope as a state machine body: each node's state followed by its helpers, in definition order. */
+  body(): StateMachineBody {
+    const ordered: Record<string, AslState> = {};
+    const names = Object.keys(this.states);
+    for (const node of this.branches.nodesIn(this.scope)) {
+      for (const name of [node, ...names.filter((n) => n.startsWith(`${node}.`))]) {
+        if (!(name in this.states)) continue;
+        ordered[name] = this.states[name] as AslState;
+      }
+    }
+    for (const name of names) ordered[name] ??= this.states[name] as AslState;
+    return { StartAt: this.first, States: ordered };
+  }
+
+  add(name: string, state: AslState): void {
+    this.states[name] = state;
+  }
+
+  problem(problem: AslProblem): void {
+    this.problems.push(problem);
+  }
+
+  /** A helper state's name for `node`, reported once if it is longer than a state name may be. */
+  helper(node: string, name: string): string {
+    if (
+      name.length > MAX_STATE_NAME_LENGTH &&
+      !this.problems.some((p) => p.code === NAME_TOO_LONG && p.node === node)
+    ) {
+      this.problem({
+        code: NAME_TOO_LONG,
+        node,
+        path: ['nodes', node],
+        message: `node ${node}: its Step Functions state '${name}' would be ${name.length} characters, more than the ${MAX_STATE_NAME_LENGTH} a state name may have; shorten the node name`,
+      });
+    }
+    return name;
+  }
+
+  /**
+   * How a step of `from` goes to `to`: to the node's state, or the end of this branch when `to` is the
+   * parallel's join (the Parallel state then goes on to it). A step into another scope (into a branch
+   * other than at the parallel, or out of one other than to its join) is a problem: ASL has no such
+   * transition.
+   */
+  flow(from: string, to: string, path: readonly PathSegment[]): Flow {
+    if (this.scope.kind === 'branch' && this.joinOf(this.scope.parallel) === to) return { End: true };
+    if (!sameScope(this.branches.scopeOf(to), this.scope)) {
+      this.problem({
+        code: 'asl-cross-scope-step',
+        node: from,
+        path,
+        message: `node ${from} goes to ${to}, which is ${describeScope(this.branches.scopeOf(to))} while ${from} is ${describeScope(this.scope)}; a Step Functions state can only go to a state of its own branch (leave a branch through its join)`,
+      });
+    }
+    return { Next: to };
+  }
+
+  /** As `flow`, for a Catch or a Choice rule, which must name a state: the end of a branch is one. */
+  target(from: string, to: string, path: readonly PathSegment[]): string {
+    const flow = this.flow(from, to, path);
+    if ('Next' in flow) return flow.Next;
+    const done = this.helper(this.first, helperState.branchDone(this.first));
+    this.states[done] ??= { Type: 'Succeed', Comment: `The branch reached ${to}` };
+    return done;
+  }
+
+  /**
+   * The state that fails this scope with `$.last_error`: the execution, or this branch (then its Parallel
+   * state's Catch routes on, as the engine's gate routes a failed branch to `on_failure`).
+   */
+  failure(): string {
+    const name =
+      this.scope.kind === 'top'
+        ? WORKFLOW_FAILED_STATE
+        : this.helper(this.first, helperState.branchFailed(this.first));
+    this.states[name] ??= {
+      Type: 'Fail',
+      Comment: this.scope.kind === 'top' ? 'The workflow fails' : 'The branch fails',
+      ErrorPath: '$.last_error.Error',
+      CausePath: '$.last_error.Cause',
+    };
+    return name;
+  }
+
+  private joinOf(parallel: string): string | undefined {
+    const node = this.definition.nodes[parallel];
+    return node?.type === 'parallel' ? node.join : undefined;
+  }
+}
+
+const NAME_TOO_LONG = 'asl-state-name-too-long';
+
+function describeScope(scope: Scope): string {
+  return scope.kind === 'top' ? 'outside every parallel' : `in branch ${scope.branch} of ${scope.parallel}`;
+}

@@ -1,0 +1,46 @@
+import type { SyncCallNode } from '../definition/workflow-schema';
+import type { SyncCallPayload } from '../step-functions/step-payloads';
+import { FUNCTION_ARN_PLACEHOLDERS, LAMBDA_INVOKE, placeholder } from './asl-names';
+import type { JsonValue } from './asl-types';
+import type { ScopeStates } from './compile-scope';
+import { policyRetriers, TRANSIENT_RETRIER } from './lambda-retries';
+
+type Payload = Omit<SyncCallPayload, 'state'> & { readonly 'state.$': '$' };
+
+/**
+ * sync_call X becomes Task X: the steps Lambda runs one attempt of the same sync capability registry and
+ * returns the whole new state (`OutputPath: $.Payload`). A failure is retried by the node's policy
+ * (never when the capability is unknown, as in the engine), then goes to `on_failure` or fails the scope.
+ */
+export function compileSyncCall(states: ScopeStates, name: string, node: SyncCallNode): void {
+  const payload: Payload = {
+    action: 'sync_call',
+    node: name,
+    capability_id: node.capability_id,
+    ...(node.output_keys ? { output_keys: [...node.output_keys] } : {}),
+    'state.$': '$',
+  };
+  states.add(name, {
+    Type: 'Task',
+    ...(node.title ? { Comment: node.title } : {}),
+    Resource: LAMBDA_INVOKE,
+    Parameters: {
+      FunctionName: placeholder(FUNCTION_ARN_PLACEHOLDERS.steps),
+      Payload: payload as unknown as JsonValue,
+    },
+    OutputPath: '$.Payload',
+    Retry: [TRANSIENT_RETRIER, ...policyRetriers(states, name, node.retry, ['UNKNOWN_CAPABILITY'])],
+    ...(node.on_failure !== undefined
+      ? {
+          Catch: [
+            {
+              ErrorEquals: ['States.ALL'],
+              ResultPath: '$.last_error',
+              Next: states.target(name, node.on_failure, ['nodes', name, 'on_failure']),
+            },
+          ],
+        }
+      : {}),
+    ...states.flow(name, node.on_success, ['nodes', name, 'on_success']),
+  });
+}

@@ -1,0 +1,118 @@
+import { isDeepStrictEqual } from 'node:util';
+import { DEFAULT_EXPRESSION_LIMITS, evaluateCondition, ExpressionError } from '../graph/expression';
+import type { Context, WorkflowError } from '../graph/workflow-state';
+import { SyncCapabilityError, type SyncCapability } from '../sync-capabilities/registry';
+import { workflowErrorOf, type MachineState } from './machine-state';
+import { StepError } from './step-error';
+import type {
+  ChoosePayload,
+  ChooseResult,
+  FinishedOutcome,
+  FinishPayload,
+  MergePayload,
+  StepPayload,
+  SyncCallPayload,
+} from './step-payloads';
+
+/**
+ * The steps a generated state machine runs in the project's steps Lambda, each exactly as the engine's
+ * node of the same kind does it (graph/node-kinds.ts), so both modes compute the same context, routes,
+ * outcomes and error codes. Pure: the sync capabilities are injected, nothing else is touched.
+ */
+export class EngineSteps {
+  constructor(private readonly syncCapabilities: Readonly<Record<string, SyncCapability>>) {}
+
+  run(payload: StepPayload): Promise<MachineState | ChooseResult> {
+    switch (payload.action) {
+      case 'sync_call':
+        return this.syncCall(payload);
+      case 'choose':
+        return this.choose(payload);
+      case 'merge':
+        return Promise.resolve(this.merge(payload));
+      case 'finish':
+        return Promise.resolve(this.finish(payload));
+    }
+  }
+
+  /**
+   * One attempt of a sync capability. It sees a copy of the context and only its declared outputs are
+   * merged; a failure throws, and the state's Retry (the node's retry policy) decides about another.
+   * Unlike the engine's message, a failure's says nothing about the attempt number: the local executor
+   * this is proved on has no `$$.State.RetryCount` to pass it.
+   */
+  async syncCall(payload: SyncCallPayload): Promise<MachineState> {
+    const { node, capability_id: id, state } = payload;
+    const capability = Object.hasOwn(this.syncCapabilities, id) ? this.syncCapabilities[id] : undefined;
+    if (!capability) {
+      throw new StepError({ code: 'UNKNOWN_CAPABILITY', message: `no sync capability ${id}`, node });
+    }
+    let result: Record<string, unknown>;
+    try {
+      result = await capability({
+        context: structuredClone(state.context),
+        outputKeys: payload.output_keys ?? [],
+        node,
+      });
+    } catch (thrown) {
+      throw new StepError({
+        code: thrown instanceof SyncCapabilityError ? thrown.code : 'SYNC_CAPABILITY_FAILED',
+        message: thrown instanceof Error ? thrown.message : String(thrown),
+        node,
+      });
+    }
+    const outputs = payload.output_keys === undefined ? { ...result } : pick(result, payload.output_keys);
+    return { ...state, context: { ...state.context, ...structuredClone(outputs) } };
+  }
+
+  /** The index of the first condition that is `true` over the context, else -1 (the default). */
+  async choose(payload: ChoosePayload): Promise<ChooseResult> {
+    try {
+      for (const [index, condition] of payload.conditions.entries()) {
+        if (await evaluateCondition(condition, payload.context, DEFAULT_EXPRESSION_LIMITS)) return { index };
+      }
+      return { index: -1 };
+    } catch (error) {
+      const code = error instanceof ExpressionError ? error.code : 'EXPRESSION_FAILED';
+      throw new StepError({ code, message: (error as Error).message, node: payload.node });
+    }
+  }
+
+  /**
+   * Applies each branch's changes to the parallel's input state, in branch order: a key a branch did not
+   * change keeps the value another branch gave it (no lost update), as the engine applies branch deltas.
+   */
+  merge(payload: MergePayload): MachineState {
+    const { branches, ...before } = payload.state;
+    const context: Context = { ...before.context };
+    let lastError = before.last_error;
+    for (const branch of branches) {
+      for (const [key, value] of Object.entries(branch.context)) {
+        if (!(key in before.context) || !isDeepStrictEqual(before.context[key], value)) context[key] = value;
+      }
+      if (!isDeepStrictEqual(branch.last_error, before.last_error)) lastError = branch.last_error;
+    }
+    return { context, last_error: lastError };
+  }
+
+  /**
+   * The outcome of an `end` node: its output keys that the context has, and for a FAILED end the last
+   * error (or `FAILED`, when no failure route led here).
+   */
+  finish(payload: FinishPayload): MachineState & { readonly outcome: FinishedOutcome } {
+    const { node, status, state } = payload;
+    const output = payload.output_keys === undefined ? undefined : pick(state.context, payload.output_keys);
+    if (status === 'SUCCEEDED') {
+      return { ...state, outcome: { status, node, ...(output ? { output } : {}) } };
+    }
+    const error: WorkflowError = state.last_error
+      ? workflowErrorOf(state.last_error)
+      : { code: 'FAILED', message: `ended at ${node}`, node };
+    const cause = JSON.stringify({ ...error, ...(output ? { output } : {}) });
+    return { ...state, outcome: { status, node, ...(output ? { output } : {}), error, cause } };
+  }
+}
+
+function pick(values: Readonly<Record<string, unknown>>, keys: readonly string[]): Context {
+  return Object.fromEntries(keys.filter((k) => k in values).map((k) => [k, values[k]]));
+}

@@ -1,0 +1,81 @@
+import type { Context, WorkflowError } from '../graph/workflow-state';
+
+/**
+ * An error as Step Functions carries it: what a Catch writes at its ResultPath, and what a Fail state
+ * ends an execution with. Every error the project's own Lambdas raise has `Error` = the engine's error
+ * code and `Cause` = the engine's whole `WorkflowError` as JSON, so the code survives as the execution's
+ * error and nothing (message, node) is lost on the way (see `workflowErrorOf`).
+ */
+export interface RaisedError {
+  readonly Error: string;
+  readonly Cause: string;
+}
+
+/**
+ * The data every state of a generated state machine passes on (JSONPath mode, so the whole state input
+ * is this object): the instance context, and the last error a failure route recorded. `last_error`
+ * behaves as the engine's channel of the same name: set by every failure or timeout route, never
+ * cleared, read by `end` nodes with `status: FAILED`.
+ */
+export interface MachineState {
+  readonly context: Context;
+  readonly last_error: RaisedError | null;
+}
+
+/** The execution input START gives a generated state machine. */
+export function initialMachineState(context: Context): MachineState {
+  return { context, last_error: null };
+}
+
+/** `error` as a Step Functions error (see RaisedError). */
+export function raisedErrorOf(error: WorkflowError): RaisedError {
+  return { Error: error.code, Cause: JSON.stringify(error) };
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function asWorkflowError(value: unknown): WorkflowError | undefined {
+  if (!isRecord(value) || typeof value.code !== 'string' || typeof value.message !== 'string') {
+    return undefined;
+  }
+  return {
+    code: value.code,
+    message: value.message,
+    ...(typeof value.node === 'string' ? { node: value.node } : {}),
+  };
+}
+
+/**
+ * The engine's error from a Step Functions error. Its Cause is, in order of preference: our own
+ * `WorkflowError` JSON (task-token failures, Fail states); a Lambda error payload
+ * (`{ errorType, errorMessage }`, how Step Functions reports a function that threw) whose message is that
+ * JSON; anything else, kept as the message under the error's own name (`States.Runtime`, ...).
+ */
+export function workflowErrorOf(raised: {
+  readonly Error?: string;
+  readonly Cause?: unknown;
+}): WorkflowError {
+  const code = raised.Error ?? 'FAILED';
+  const cause = typeof raised.Cause === 'string' ? raised.Cause : JSON.stringify(raised.Cause ?? '');
+  const parsed = parseJson(cause);
+  const own = asWorkflowError(parsed);
+  if (own) return own;
+  if (isRecord(parsed) && typeof parsed.errorMessage === 'string') {
+    return (
+      asWorkflowError(parseJson(parsed.errorMessage)) ?? {
+        code: typeof parsed.errorType === 'string' ? parsed.errorType : code,
+        message: parsed.errorMessage,
+      }
+    );
+  }
+  return { code, message: cause };
+}

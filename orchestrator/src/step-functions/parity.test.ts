@@ -1,0 +1,344 @@
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { compileAsl } from '../asl/compile-asl';
+import type { StateMachineDefinition } from '../asl/asl-types';
+import type { CapabilityMocks } from '../capability-mocks/capability-mocks';
+import { validateDefinition } from '../definition/validate-definition';
+import type { WorkflowDefinition } from '../definition/workflow-schema';
+import type { Context } from '../graph/workflow-state';
+import {
+  builtinSyncCapabilities,
+  SyncCapabilityError,
+  type SyncCapability,
+} from '../sync-capabilities/registry';
+import { runOnEngine, type RunView } from './testing/engine-run';
+import { LOOP, NESTED, RETRIED_REQUEST } from './testing/parity-workflows';
+import { runOnLocalStepFunctions, type LocalRunResult } from './testing/local-step-functions-run';
+
+/**
+ * Step Functions mode runs the same workflow as the engine: each example, compiled to ASL, executed by a
+ * local ASL interpreter (aws-local-stepfunctions) with the project's Lambdas in-process, ends with the
+ * same status, context, outputs, error and history as the LangGraph engine under the same scripted
+ * replies. Every scenario also checks what it is about actually happened in the execution (a Choice took
+ * its non-default rule, a Catch fired, a Retry ran), so an executor that ignored a state cannot pass.
+ */
+
+const REPO = resolve(__dirname, '..', '..', '..');
+const example = (id: string) => readFileSync(join(REPO, 'workflow-definitions', `${id}.yaml`), 'utf8');
+
+interface Scenario {
+  readonly name: string;
+  readonly yaml: string;
+  readonly context?: Context;
+  readonly mocks?: CapabilityMocks;
+  /** Fresh per run: a capability with a memory (e.g. fails twice) must start over in each mode. */
+  readonly sync?: () => Readonly<Record<string, SyncCapability>>;
+  /** What must be true of the Step Functions run itself. */
+  readonly proves: (run: LocalRunResult) => void;
+}
+
+function compiled(yaml: string): { definition: WorkflowDefinition; machine: StateMachineDefinition } {
+  const { definition, diagnostics } = validateDefinition('parity.yaml', yaml);
+  if (!definition) throw new Error(diagnostics.map((d) => d.message).join('\n'));
+  const { machine, problems } = compileAsl(definition);
+  if (!machine) throw new Error(problems.map((p) => p.message).join('\n'));
+  return { definition, machine };
+}
+
+/** The engine's view, with what the Step Functions mode cannot say the same way normalised away. */
+function comparable(view: RunView): RunView {
+  return {
+    status: view.status,
+    context: view.context,
+    ...(view.output ? { output: view.output } : {}),
+    history: view.history,
+    // A sync failure's message names its attempt in the engine only (see EngineSteps.syncCall).
+    ...(view.error
+      ? { error: { ...view.error, message: view.error.message.replace(/ \(attempt \d+ of \d+\)$/, '') } }
+      : {}),
+  };
+}
+
+function sfnView(run: LocalRunResult): RunView {
+  return {
+    status: run.status,
+    context: run.context,
+    ...(run.output ? { output: run.output } : {}),
+    ...(run.error ? { error: run.error } : {}),
+    history: run.history,
+  };
+}
+
+const exited = (run: LocalRunResult, state: string) =>
+  run.events.filter((e) => e.type === 'StateExited' && e.state?.name === state);
+const failedWith = (run: LocalRunResult, state: string) =>
+  run.events.filter((e) => e.type === 'StateFailed' && e.state?.name === state).map((e) => e.Error);
+const caught = (run: LocalRunResult, state: string) =>
+  run.events.filter((e) => e.type === 'StateCaught' && e.state?.name === state).length;
+const retried = (run: LocalRunResult, state: string) =>
+  run.events.filter((e) => e.type === 'StateRetried' && e.state?.name === state).length;
+
+/**
+ * Runs `run` under fake timers, jumping from one due timer to the next until it settles: the executor's
+ * TimeoutSeconds and retry pauses and the scripted reply delays are all timers, so a 2-hour timeout
+ * passes at once, in order. The engine needs none of this: its simulation has a clock of its own.
+ */
+async function inVirtualTime<T>(run: () => Promise<T>): Promise<T> {
+  jest.useFakeTimers();
+  try {
+    let settled = false;
+    const running = run().finally(() => {
+      settled = true;
+    });
+    for (let step = 0; !settled && step < 100_000; step++) await jest.advanceTimersToNextTimerAsync();
+    return await running;
+  } finally {
+    jest.clearAllTimers();
+    jest.useRealTimers();
+  }
+}
+
+/** How long (virtual) time ran between entering `state` and its first failure. */
+function waitedMs(run: LocalRunResult, state: string): number {
+  const at = (type: string) => run.events.find((e) => e.type === type && e.state?.name === state)?.timestamp;
+  return (at('StateFailed') ?? NaN) - (at('StateEntered') ?? NaN);
+}
+
+const SHIPMENT = { shipmentId: 'SHP-1', originCountry: 'VN', destinationCountry: 'US' };
+
+/** A core-process-response that fails its first `failures` calls, then behaves as the built-in. */
+const flakyCore = (failures: number) => () => {
+  let calls = 0;
+  const core = builtinSyncCapabilities['core-process-response'] as SyncCapability;
+  return {
+    'core-process-response': (call: Parameters<SyncCapability>[0]) =>
+      ++calls <= failures
+        ? Promise.reject(new SyncCapabilityError('store unavailable', 'STORE_DOWN'))
+        : core(call),
+  };
+};
+
+const SCENARIOS: readonly Scenario[] = [
+  {
+    name: 'export screening: CLEAR is filed and declared (the first choice rule)',
+    yaml: example('export_screening_v1'),
+    context: SHIPMENT,
+    mocks: { 'compliance#screening': { outputs: { screening_result: 'CLEAR' } } },
+    proves: (run) => {
+      expect(exited(run, 'Route_On_Screening')[0]?.state?.output).toMatchObject({ choice: { index: 0 } });
+      expect(run.history.map(([n]) => n)).toContain('File_Declaration');
+    },
+  },
+  {
+    name: 'export screening: HIT is rejected (a non-default rule, not the default Manual_Review)',
+    yaml: example('export_screening_v1'),
+    context: SHIPMENT,
+    mocks: { 'compliance#screening': { outputs: { screening_result: 'HIT' } } },
+    proves: (run) => {
+      expect(exited(run, 'Route_On_Screening')[0]?.state?.output).toMatchObject({ choice: { index: 1 } });
+      expect(run.history.map(([n]) => n)).not.toContain('Manual_Review');
+      expect(run.status).toBe('FAILED');
+    },
+  },
+  {
+    name: 'export screening: an unsure result takes the default to a manual review, approved',
+    yaml: example('export_screening_v1'),
+    context: SHIPMENT,
+    mocks: {
+      'compliance#screening': { outputs: { screening_result: 'UNSURE' } },
+      'review#manual': { outputs: { review_decision: 'APPROVE' } },
+    },
+    proves: (run) => {
+      expect(exited(run, 'Route_On_Screening')[0]?.state?.output).toMatchObject({ choice: { index: -1 } });
+      expect(run.status).toBe('SUCCEEDED');
+    },
+  },
+  {
+    name: 'export screening: a FAILURE reply goes to on_failure with its code',
+    yaml: example('export_screening_v1'),
+    context: SHIPMENT,
+    mocks: {
+      'compliance#screening': { status: 'FAILURE', error: { code: 'LIST_UNAVAILABLE', message: 'down' } },
+    },
+    proves: (run) => {
+      expect(caught(run, 'Screen_Parties')).toBe(1);
+      expect(run.error?.code).toBe('LIST_UNAVAILABLE');
+    },
+  },
+  {
+    name: 'export screening: a sync call retried twice, then it succeeds',
+    yaml: example('export_screening_v1'),
+    context: SHIPMENT,
+    mocks: { 'compliance#screening': { outputs: { screening_result: 'CLEAR' } } },
+    sync: flakyCore(2),
+    proves: (run) => expect(retried(run, 'Record_Screening')).toBe(2),
+  },
+  {
+    name: 'export screening: a sync call that fails every attempt goes to on_failure',
+    yaml: example('export_screening_v1'),
+    context: SHIPMENT,
+    sync: flakyCore(99),
+    proves: (run) => {
+      expect(failedWith(run, 'Record_Screening')).toEqual(['STORE_DOWN', 'STORE_DOWN', 'STORE_DOWN']);
+      expect(run.error?.code).toBe('STORE_DOWN');
+    },
+  },
+  {
+    name: 'export screening: duplicate replies are acknowledged and ignored',
+    yaml: example('export_screening_v1'),
+    context: SHIPMENT,
+    mocks: { 'compliance#screening': { outputs: { screening_result: 'CLEAR' }, duplicates: 2 } },
+    proves: (run) => expect(run.replies.filter((r) => r === 'duplicate')).toHaveLength(2),
+  },
+  {
+    name: 'export screening: no screening reply within 2h times out to a manual review',
+    yaml: example('export_screening_v1'),
+    context: SHIPMENT,
+    mocks: {
+      'compliance#screening': { reply: false },
+      'review#manual': { outputs: { review_decision: 'OK' } },
+    },
+    proves: (run) => {
+      expect(failedWith(run, 'Screen_Parties')).toEqual(['States.Timeout']);
+      expect(waitedMs(run, 'Screen_Parties')).toBe(2 * 3600_000);
+    },
+  },
+  {
+    name: 'export screening: a reply after the timeout is stale, acknowledged and ignored',
+    yaml: example('export_screening_v1'),
+    context: SHIPMENT,
+    mocks: {
+      'compliance#screening': { delay: '3h' },
+      'review#manual': { outputs: { review_decision: 'REJECT' } },
+    },
+    proves: (run) => {
+      expect(failedWith(run, 'Screen_Parties')).toEqual(['States.Timeout']);
+      expect(run.replies).toContain('stale');
+    },
+  },
+  {
+    name: 'fan-out: all branches reply, C runs once after them with every branch output',
+    yaml: example('fanout_a_b_c_v1'),
+    context: { shipmentId: 'SHP-2' },
+    mocks: { 'duty#valuation': { delay: '2s' }, 'classify#goods': { delay: '1s' } },
+    proves: (run) => {
+      expect(run.history.filter(([n]) => n === 'Task_C')).toHaveLength(1);
+      expect(Object.keys(run.output ?? {})).toEqual(expect.arrayContaining(['b1_result', 'b2_result']));
+    },
+  },
+  {
+    name: 'fan-out: a failing branch stops its siblings and goes to the parallel on_failure',
+    yaml: example('fanout_a_b_c_v1'),
+    context: { shipmentId: 'SHP-3' },
+    mocks: {
+      'classify#goods': { delay: '1h' },
+      'duty#valuation': { status: 'FAILURE', error: { code: 'NO_TARIFF', message: 'no tariff for it' } },
+      'licence#check': { delay: '1h' },
+    },
+    proves: (run) => {
+      expect(caught(run, 'Fan_Out')).toBe(1);
+      expect(run.history).toContainEqual(['Task_B1', 'CANCELLED']);
+      expect(run.error).toMatchObject({ code: 'NO_TARIFF', node: 'Task_B2' });
+    },
+  },
+  {
+    name: 'fan-out: duplicate replies inside branches are ignored; C still runs once',
+    yaml: example('fanout_a_b_c_v1'),
+    context: { shipmentId: 'SHP-4' },
+    mocks: { 'classify#goods': { duplicates: 1 }, 'licence#check': { duplicates: 1 } },
+    proves: (run) => expect(run.replies.filter((r) => r === 'duplicate')).toHaveLength(2),
+  },
+  {
+    name: 'fan-out: C never replies and times out to Timed_Out',
+    yaml: example('fanout_a_b_c_v1'),
+    context: { shipmentId: 'SHP-5' },
+    mocks: { 'declaration#file': { reply: false } },
+    proves: (run) => {
+      expect(waitedMs(run, 'Task_C')).toBe(30 * 60_000);
+      expect(run.error).toMatchObject({ code: 'TIMEOUT', node: 'Task_C' });
+    },
+  },
+  {
+    name: 'a FAILURE reply retried with its backoff (a new request each time), then a SUCCESS',
+    yaml: RETRIED_REQUEST,
+    mocks: { 'fetch#document': [{ status: 'FAILURE' }, { status: 'FAILURE' }, { outputs: { doc: 'd' } }] },
+    proves: (run) => {
+      expect(retried(run, 'Fetch')).toBe(2);
+      expect(new Set(run.requests.map((r) => r.request_id)).size).toBe(3);
+      const entered =
+        run.events.find((e) => e.type === 'StateEntered' && e.state?.name === 'Fetch')?.timestamp ?? 0;
+      const end =
+        run.events.find((e) => e.type === 'StateExited' && e.state?.name === 'Fetch')?.timestamp ?? 0;
+      expect(end - entered).toBe(60_000 + 180_000);
+    },
+  },
+  {
+    name: 'a FAILURE on every attempt goes to on_failure after the last',
+    yaml: RETRIED_REQUEST,
+    mocks: { 'fetch#document': { status: 'FAILURE', error: { code: 'GONE', message: 'no such document' } } },
+    proves: (run) => expect(failedWith(run, 'Fetch')).toEqual(['GONE', 'GONE', 'GONE']),
+  },
+  {
+    name: 'a loop: the choice sends the request again until the answer is yes',
+    yaml: LOOP,
+    mocks: {
+      'review#ask': [
+        { outputs: { answer: 'no' } },
+        { outputs: { answer: 'no' } },
+        { outputs: { answer: 'yes' } },
+      ],
+    },
+    proves: (run) => expect(run.history.filter(([n]) => n === 'Ask')).toHaveLength(3),
+  },
+  {
+    name: 'a parallel nested in a branch; the other branch reaches the join through its failure route',
+    yaml: NESTED,
+    mocks: {
+      'left#work': { status: 'FAILURE', error: { code: 'LEFT_DOWN', message: 'down' } },
+      'right#one': { outputs: { r1: 'same' }, delay: '2m' },
+      'right#two': { outputs: { r2: 'same' }, delay: '1m' },
+    },
+    proves: (run) => {
+      expect(caught(run, 'Left')).toBe(1);
+      expect(exited(run, 'Check')[0]?.state?.output).toMatchObject({ choice: { index: 0 } });
+    },
+  },
+  {
+    name: 'import (the seed example): enrichment then processing succeed',
+    yaml: example('import_vn_memphis_v1'),
+    context: SHIPMENT,
+    proves: (run) => expect(run.status).toBe('SUCCEEDED'),
+  },
+  {
+    name: 'import (the seed example): a FAILURE reply with no on_failure fails the workflow',
+    yaml: example('import_vn_memphis_v1'),
+    context: SHIPMENT,
+    mocks: { 'import#enrichment': { status: 'FAILURE', error: { code: 'NOT_FOUND', message: 'no ASN' } } },
+    proves: (run) => {
+      expect(failedWith(run, 'Prepare_Import_Enrichment')).toEqual(['NOT_FOUND']);
+      expect(run.error).toMatchObject({ code: 'NOT_FOUND', node: 'Prepare_Import_Enrichment' });
+    },
+  },
+];
+
+describe('Step Functions mode runs each example as the engine does', () => {
+  it.each(SCENARIOS.map((s) => [s.name, s] as const))('%s', async (_, scenario) => {
+    const { definition, machine } = compiled(scenario.yaml);
+    const context = scenario.context ?? {};
+    const engine = await runOnEngine(scenario.yaml, definition.workflow_id, {
+      context,
+      ...(scenario.mocks ? { mocks: scenario.mocks } : {}),
+      ...(scenario.sync ? { syncCapabilities: scenario.sync() } : {}),
+    });
+    const sfn = await inVirtualTime(() =>
+      runOnLocalStepFunctions(definition, machine, {
+        context,
+        ...(scenario.mocks ? { mocks: scenario.mocks } : {}),
+        ...(scenario.sync ? { syncCapabilities: scenario.sync() } : {}),
+      }),
+    );
+    scenario.proves(sfn);
+    expect(sfnView(sfn)).toEqual(comparable(engine));
+    expect(sfn.requests).toHaveLength(engine.requests);
+  });
+});

@@ -1,0 +1,85 @@
+import { createHash } from 'node:crypto';
+import type { Clock } from '../graph/engine-dependencies';
+import type { CapabilityDispatcher } from '../runtime/ports';
+import type { AsyncRequestMessage } from '../runtime/messages';
+import type { Context } from '../graph/workflow-state';
+import { StepError, UNDELIVERABLE_ERROR } from './step-error';
+import type { RequestTaskPayload } from './step-payloads';
+import type { TaskTokenStore } from './task-token-store';
+
+/** How long a token record is kept: past Step Functions' longest execution (one year), plus slack. */
+const RECORD_RETENTION_SECONDS = 400 * 24 * 3600;
+
+/**
+ * The request id of the task holding `taskToken`: `<instance>:<node>:<16 hex digits of sha256(token)>`.
+ * The same task (a redelivered invocation) always makes the same id, so the capability sees one logical
+ * request, as the engine's guarantee says; a retry or a new visit gets a new token, hence a new id, as
+ * the engine's new visit does.
+ */
+export function requestIdOf(
+  payload: Pick<RequestTaskPayload, 'instance_id' | 'node' | 'task_token'>,
+): string {
+  const digest = createHash('sha256').update(payload.task_token, 'utf8').digest('hex').slice(0, 16);
+  return `${payload.instance_id}:${payload.node}:${digest}`;
+}
+
+/**
+ * The request Lambda's work for an async_request task: record request id -> task token (and what the
+ * reply needs), then send the same ASYNC_REQ the engine sends. The record is durable before the request
+ * leaves, so no reply can arrive for a request it does not know. A request that can never be delivered
+ * fails the task (error `CAPABILITY_UNDELIVERABLE`, the code in the cause); any other fault throws, and
+ * Lambda's retry sends it again with the same request id.
+ */
+export class RequestDispatch {
+  constructor(
+    private readonly deps: {
+      readonly tokens: TaskTokenStore;
+      readonly dispatcher: CapabilityDispatcher;
+      readonly clock: Clock;
+      /** The reply queue's URL, the ASYNC_REQ's `reply_to`. */
+      readonly replyTo: string;
+    },
+  ) {}
+
+  async handle(payload: RequestTaskPayload): Promise<AsyncRequestMessage> {
+    const now = this.deps.clock.now();
+    const requestId = requestIdOf(payload);
+    await this.deps.tokens.putIfAbsent({
+      request_id: requestId,
+      instance_id: payload.instance_id,
+      node: payload.node,
+      task_token: payload.task_token,
+      context: payload.context,
+      ...(payload.expected_output_keys ? { expected_output_keys: payload.expected_output_keys } : {}),
+      status: 'WAITING',
+      created_at: now.toISOString(),
+      expires_at: Math.floor(now.getTime() / 1000) + RECORD_RETENTION_SECONDS,
+    });
+    const request: AsyncRequestMessage = {
+      type: 'ASYNC_REQ',
+      instance_id: payload.instance_id,
+      workflow_id: payload.workflow_id,
+      node: payload.node,
+      request_id: requestId,
+      capability_id: payload.capability_id,
+      input: pick(payload.context, payload.input_keys),
+      expected_output_keys: [...(payload.expected_output_keys ?? [])],
+      reply_to: this.deps.replyTo,
+      sent_at: now.toISOString(),
+    };
+    const { undeliverable } = await this.deps.dispatcher.dispatch([request]);
+    const failed = undeliverable[0];
+    if (failed) {
+      throw new StepError(
+        { code: failed.error.code, message: failed.error.message, node: payload.node },
+        UNDELIVERABLE_ERROR,
+      );
+    }
+    return request;
+  }
+}
+
+function pick(context: Context, keys: readonly string[] | undefined): Context {
+  if (keys === undefined) return { ...context };
+  return Object.fromEntries(keys.filter((k) => k in context).map((k) => [k, context[k]]));
+}

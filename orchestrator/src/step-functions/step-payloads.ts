@@ -1,0 +1,81 @@
+import type { Context, WorkflowError } from '../graph/workflow-state';
+import type { MachineState } from './machine-state';
+
+/**
+ * The payloads a generated state machine sends its Lambdas (ASL `Parameters.Payload`) and what they
+ * return: the one contract between `asl/` (which writes them) and the handlers here (which read them).
+ * Everything a step needs is in its payload, so the Lambdas are the same for every workflow.
+ */
+
+/**
+ * An async_request's task (`lambda:invoke.waitForTaskToken`): the request Lambda records
+ * request id -> task token, then sends the ASYNC_REQ; the reply Lambda completes the task with the
+ * context merged with the reply's outputs (the task's result, written at `$.context`).
+ */
+export interface RequestTaskPayload {
+  readonly task_token: string;
+  /** The execution name, which is the instance id. */
+  readonly instance_id: string;
+  readonly workflow_id: string;
+  readonly node: string;
+  readonly capability_id: string;
+  /** Context keys sent; absent: all. */
+  readonly input_keys?: readonly string[];
+  /** Keys a SUCCESS must carry, the only ones merged; absent: every output is merged. */
+  readonly expected_output_keys?: readonly string[];
+  readonly context: Context;
+}
+
+/** A sync_call attempt: the new state (context merged with the declared outputs), or it throws. */
+export interface SyncCallPayload {
+  readonly action: 'sync_call';
+  readonly node: string;
+  readonly capability_id: string;
+  readonly output_keys?: readonly string[];
+  readonly state: MachineState;
+}
+
+/**
+ * A choice node's conditions, evaluated by the engine's own JSONata evaluator (guardrails, `true` only is
+ * true, same error codes); the Choice state after it routes on `index` (-1: the default).
+ */
+export interface ChoosePayload {
+  readonly action: 'choose';
+  readonly node: string;
+  readonly conditions: readonly string[];
+  readonly context: Context;
+}
+
+export interface ChooseResult {
+  readonly index: number;
+}
+
+/**
+ * After a Parallel state: its input state plus `branches`, the final state of each branch in order. The
+ * result is the input state with each branch's changes applied (as the engine merges branch deltas).
+ */
+export interface MergePayload {
+  readonly action: 'merge';
+  readonly state: MachineState & { readonly branches: readonly MachineState[] };
+}
+
+/** An `end` node: the outcome the engine's end node records. */
+export interface FinishPayload {
+  readonly action: 'finish';
+  readonly node: string;
+  readonly status: 'SUCCEEDED' | 'FAILED';
+  readonly output_keys?: readonly string[];
+  readonly state: MachineState;
+}
+
+/** What `finish` adds to the state, at `outcome`. A Fail state after it reads `error.code` and `cause`. */
+export interface FinishedOutcome {
+  readonly status: 'SUCCEEDED' | 'FAILED';
+  readonly node: string;
+  readonly output?: Context;
+  readonly error?: WorkflowError;
+  /** FAILED only: the error (and output, if any) as JSON, the execution's cause. */
+  readonly cause?: string;
+}
+
+export type StepPayload = SyncCallPayload | ChoosePayload | MergePayload | FinishPayload;

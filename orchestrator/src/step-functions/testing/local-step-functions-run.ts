@@ -1,0 +1,253 @@
+import { randomUUID } from 'node:crypto';
+import { StateMachine } from 'aws-local-stepfunctions';
+import type { AslState, StateMachineBody, StateMachineDefinition } from '../../asl/asl-types';
+import { LAMBDA_INVOKE_WAIT_FOR_TOKEN } from '../../asl/asl-names';
+import { MockCapabilities, type CapabilityMocks } from '../../capability-mocks/capability-mocks';
+import type { WorkflowDefinition } from '../../definition/workflow-schema';
+import { systemClock } from '../../graph/engine-dependencies';
+import type { Context, HistoryEntry, WorkflowError } from '../../graph/workflow-state';
+import type { AsyncRequestMessage, CapabilityMessage } from '../../runtime/messages';
+import type { CapabilityDispatcher, DispatchReport } from '../../runtime/ports';
+import { builtinSyncCapabilities, type SyncCapability } from '../../sync-capabilities/registry';
+import { EngineSteps } from '../engine-steps';
+import { initialMachineState, workflowErrorOf, type MachineState } from '../machine-state';
+import { ReplyBridge, type ReplyOutcome } from '../reply-bridge';
+import { RequestDispatch } from '../request-dispatch';
+import type { FinishedOutcome, RequestTaskPayload, StepPayload } from '../step-payloads';
+import { MemoryTaskTokenStore } from '../task-token-store';
+import { LocalTaskCompletion } from './local-task-completion';
+import { ensurePromiseWithResolvers } from './promise-with-resolvers';
+
+/**
+ * Runs a compiled state machine on aws-local-stepfunctions (a local ASL interpreter: Choice rules,
+ * Retry, Catch, TimeoutSeconds and Parallel are its own) with the project's Lambdas served in-process:
+ * each async_request task runs the real request dispatch (token record, ASYNC_REQ), scripted capabilities
+ * (the same MockCapabilities `wf run` uses) answer on a simulated reply queue, and the real reply bridge
+ * completes the task; every other Lambda task runs the real EngineSteps. Only the transport is local.
+ */
+
+export interface LocalRunOptions {
+  readonly instanceId?: string;
+  readonly context: Context;
+  readonly mocks?: CapabilityMocks;
+  readonly syncCapabilities?: Readonly<Record<string, SyncCapability>>;
+  /** Capability domains that have no request queue: their requests are undeliverable. */
+  readonly missingDomains?: readonly string[];
+}
+
+export interface LocalRunResult {
+  readonly status: 'SUCCEEDED' | 'FAILED';
+  /** The context when the execution ended. */
+  readonly context: Context;
+  readonly output?: Context;
+  readonly error?: WorkflowError;
+  /** One entry per node execution, as the engine's history: `[node, status]`. */
+  readonly history: readonly (readonly [string, HistoryEntry['status']])[];
+  /** States entered, retries included: what Step Functions bills (Standard) as state transitions. */
+  readonly transitions: number;
+  readonly requests: readonly AsyncRequestMessage[];
+  readonly replies: readonly ReplyOutcome[];
+  readonly events: readonly EventLog[];
+}
+
+/**
+ * One event of the executor's log, as far as these tests read it (the package declares its own type but
+ * does not export it).
+ */
+export interface EventLog {
+  readonly type: string;
+  readonly timestamp: number;
+  readonly state?: {
+    readonly name: string;
+    readonly type: string;
+    readonly input: unknown;
+    readonly output?: unknown;
+  };
+  readonly Error?: string;
+}
+
+const REPLY_QUEUE_URL = 'local://orchestrator-reply-queue';
+
+export async function runOnLocalStepFunctions(
+  definition: WorkflowDefinition,
+  machine: StateMachineDefinition,
+  options: LocalRunOptions,
+): Promise<LocalRunResult> {
+  ensurePromiseWithResolvers();
+  const instanceId = options.instanceId ?? 'inst-1';
+  const tokens = new MemoryTaskTokenStore();
+  const completion = new LocalTaskCompletion();
+  const bridge = new ReplyBridge({ tokens, completion });
+  const mocks = new MockCapabilities(options.mocks ?? {});
+  const requests: AsyncRequestMessage[] = [];
+  const replies: ReplyOutcome[] = [];
+  const deliveries: Promise<void>[] = [];
+  const dispatcher: CapabilityDispatcher = {
+    dispatch(messages: readonly CapabilityMessage[]): Promise<DispatchReport> {
+      const undeliverable = [];
+      for (const message of messages) {
+        if (message.type !== 'ASYNC_REQ') continue;
+        const domain = message.capability_id.split('#')[0] ?? '';
+        if (options.missingDomains?.includes(domain)) {
+          undeliverable.push({
+            request_id: message.request_id,
+            error: Object.assign(new Error(`capability domain '${domain}' has no request queue`), {
+              code: 'CAPABILITY_QUEUE_MISSING',
+              retryable: false,
+            }),
+          });
+          continue;
+        }
+        requests.push(message);
+        const { delayMs, replies: planned } = mocks.plan(message);
+        // A timer per scripted delay, as the executor's own timeouts and retry pauses are timers: under
+        // fake timers (the tests') hours pass at once, in the order they would.
+        for (const reply of planned) {
+          deliveries.push(
+            new Promise((resolve) => setTimeout(resolve, delayMs)).then(async () => {
+              replies.push(await bridge.handle(reply));
+            }),
+          );
+        }
+      }
+      return Promise.resolve({ undeliverable } as unknown as DispatchReport);
+    },
+  };
+  const dispatch = new RequestDispatch({
+    tokens,
+    dispatcher,
+    clock: systemClock,
+    replyTo: REPLY_QUEUE_URL,
+  });
+  const steps = new EngineSteps(options.syncCapabilities ?? builtinSyncCapabilities);
+
+  const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
+  for (const [name, state] of allStates(machine)) {
+    if (state.Type !== 'Task') continue;
+    handlers[name] =
+      state.Resource === LAMBDA_INVOKE_WAIT_FOR_TOKEN
+        ? async (input) => {
+            const payload = (input as { Payload: RequestTaskPayload }).Payload;
+            const waiting = completion.await(name, payload.task_token);
+            await dispatch.handle(payload);
+            return waiting;
+          }
+        : async (input) => {
+            // The shape lambda:invoke gives a state: the function's result under Payload.
+            const result = await steps.run((input as { Payload: StepPayload }).Payload);
+            return { Payload: result, StatusCode: 200 };
+          };
+  }
+
+  const execution = new StateMachine(machine as never, {
+    validationOptions: { checkArn: true, checkPaths: true },
+  }).run(initialMachineState(options.context) as never, {
+    overrides: { taskResourceLocalHandlers: handlers as never },
+    // Step Functions gives every waiting task a token of its own: so does this context, on each read.
+    context: {
+      Execution: { Name: instanceId },
+      Task: {
+        get Token() {
+          return randomUUID();
+        },
+      },
+    },
+  });
+  const events: EventLog[] = [];
+  const logging = (async () => {
+    for await (const logged of execution.eventLogs) {
+      const event = logged as EventLog;
+      events.push(event);
+      if (event.type === 'StateFailed' && event.state) completion.abandon(event.state.name);
+    }
+  })();
+
+  let status: LocalRunResult['status'];
+  let final: (MachineState & { outcome?: FinishedOutcome }) | undefined;
+  let error: WorkflowError | undefined;
+  try {
+    final = (await execution.result) as unknown as typeof final;
+    status = 'SUCCEEDED';
+  } catch (thrown) {
+    status = 'FAILED';
+    const cause = (thrown as { cause?: { name?: string; message?: string } }).cause;
+    error = workflowErrorOf({ Error: cause?.name, Cause: cause?.message });
+  }
+  completion.abandonAll();
+  await logging;
+  await Promise.all(deliveries);
+
+  const outcome = final?.outcome;
+  return {
+    status,
+    context: final?.context ?? lastContext(events),
+    ...(outcome?.output ? { output: outcome.output } : {}),
+    ...(error ? { error } : {}),
+    history: historyOf(definition, events),
+    transitions: events.filter((e) => e.type === 'StateEntered' || e.type === 'StateRetried').length,
+    requests,
+    replies,
+    events,
+  };
+}
+
+/** Every state of the machine, branches included. */
+function* allStates(body: StateMachineBody): Generator<[string, AslState]> {
+  for (const [name, state] of Object.entries(body.States)) {
+    yield [name, state];
+    if (state.Type === 'Parallel') for (const branch of state.Branches) yield* allStates(branch);
+  }
+}
+
+function lastContext(events: readonly EventLog[]): Context {
+  for (const event of [...events].reverse()) {
+    if (event.state) {
+      const input = event.state.input as Partial<MachineState> | null;
+      if (input && typeof input === 'object' && input.context) return input.context;
+    }
+  }
+  return {};
+}
+
+/**
+ * The engine's history from the execution's events: a node's state that exits is a node execution that
+ * SUCCEEDED (an end its own status), each failed attempt one that FAILED (TIMED_OUT for a timeout), a
+ * Parallel state counts when it fans out, and a node still waiting when its Parallel failed is CANCELLED.
+ */
+export function historyOf(
+  definition: WorkflowDefinition,
+  events: readonly EventLog[],
+): (readonly [string, HistoryEntry['status']])[] {
+  const history: (readonly [string, HistoryEntry['status']])[] = [];
+  const open: string[] = [];
+  // A state whose error a Catch handled exits too (to the Catch's Next): that exit is no success.
+  const caught = new Set<string>();
+  for (const event of events) {
+    if (!event.state) continue;
+    const name = event.state.name;
+    const node = Object.hasOwn(definition.nodes, name) ? definition.nodes[name] : undefined;
+    if (!node) continue;
+    if (event.type === 'StateEntered') {
+      if (node.type === 'parallel') history.push([name, 'SUCCEEDED']);
+      else open.push(name);
+    } else if (event.type === 'StateCaught') {
+      caught.add(name);
+    } else if (event.type === 'StateExited') {
+      if (open.includes(name)) open.splice(open.indexOf(name), 1);
+      if (caught.delete(name)) continue;
+      if (node.type !== 'parallel') {
+        history.push([name, node.type === 'end' ? (node.status ?? 'SUCCEEDED') : 'SUCCEEDED']);
+      }
+    } else if (event.type === 'StateRetried') {
+      open.push(name);
+    } else if (event.type === 'StateFailed') {
+      if (open.includes(name)) open.splice(open.indexOf(name), 1);
+      if (node.type === 'parallel') {
+        for (const waiting of open.splice(0)) history.push([waiting, 'CANCELLED']);
+      } else {
+        history.push([name, event.Error === 'States.Timeout' ? 'TIMED_OUT' : 'FAILED']);
+      }
+    }
+  }
+  return history;
+}

@@ -1,0 +1,103 @@
+/**
+ * Workflows the parity tests run beside the examples, for what the examples do not use: a retried
+ * async_request, a loop (a node visited twice), a parallel nested in a branch, and a branch whose failure
+ * route leads to its join.
+ */
+
+export const RETRIED_REQUEST = `
+workflow_name: Retried request
+workflow_id: retried_request_v1
+entry_point: Fetch
+nodes:
+  Fetch:
+    type: async_request
+    capability_id: 'fetch#document'
+    request_output_keys: [doc]
+    on_response: Done
+    on_failure: Failed
+    timeout: 1h
+    retry: { max_attempts: 3, interval: 1m, backoff_rate: 3 }
+  Done:
+    type: end
+    output_keys: [doc]
+  Failed:
+    type: end
+    status: FAILED
+`;
+
+export const LOOP = `
+workflow_name: Ask until approved
+workflow_id: ask_until_approved_v1
+entry_point: Ask
+nodes:
+  Ask:
+    type: async_request
+    capability_id: 'review#ask'
+    request_output_keys: [answer]
+    on_response: Approved
+    timeout: 1d
+  Approved:
+    type: choice
+    choices:
+      - when: 'answer = "yes"'
+        next: Done
+    default: Ask
+  Done:
+    type: end
+    output_keys: [answer]
+`;
+
+export const NESTED = `
+workflow_name: Nested parallel
+workflow_id: nested_parallel_v1
+entry_point: Outer
+nodes:
+  Outer:
+    type: parallel
+    branches: [Left, Inner]
+    join: Join
+    on_failure: Failed
+  Left:
+    type: async_request
+    capability_id: 'left#work'
+    request_output_keys: [left]
+    on_response: Join
+    on_failure: Join
+    timeout: 1h
+  Inner:
+    type: parallel
+    branches: [Right1, Right2]
+    join: Check
+  Right1:
+    type: async_request
+    capability_id: 'right#one'
+    request_output_keys: [r1]
+    on_response: Check
+    timeout: 1h
+  Right2:
+    type: async_request
+    capability_id: 'right#two'
+    request_output_keys: [r2]
+    on_response: Check
+    timeout: 1h
+  Check:
+    type: choice
+    choices:
+      - when: 'r1 = r2'
+        next: Join
+    default: Join
+  Join:
+    type: sync_call
+    capability_id: core-process-response
+    output_keys: [r1, r2]
+    on_success: Done
+    on_failure: Failed
+  Done:
+    type: end
+    output_keys: [left, r1, r2]
+  Failed:
+    type: end
+    status: FAILED
+`;
+
+export const PARITY_WORKFLOWS = { RETRIED_REQUEST, LOOP, NESTED } as const;
