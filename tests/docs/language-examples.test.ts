@@ -10,6 +10,7 @@ import {
   choiceNodeSchema,
   endNodeSchema,
   parallelNodeSchema,
+  setNodeSchema,
   retrySchema,
   syncCallNodeSchema,
   workflowDefinitionSchema,
@@ -87,6 +88,7 @@ describe('docs/language.md', () => {
       choice: missing(choiceNodeSchema, ofType('choice')),
       choice_entry: missing(choiceEntrySchema, entries),
       parallel: missing(parallelNodeSchema, ofType('parallel')),
+      set: missing(setNodeSchema, ofType('set')),
       end: missing(endNodeSchema, ofType('end')),
       retry: missing(retrySchema, retries),
       // Both retry placements are shown.
@@ -98,6 +100,7 @@ describe('docs/language.md', () => {
       choice: [],
       choice_entry: [],
       parallel: [],
+      set: [],
       end: [],
       retry: [],
       retried_kinds: [],

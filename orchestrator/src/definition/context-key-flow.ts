@@ -11,8 +11,9 @@ import { isRecord } from './schema-diagnostics';
  * a missing key takes its default route. So each is a warning naming the key, with a did-you-mean.
  *
  * Keys come from `initial_context` and from what a step declares it produces on its success route
- * (`request_output_keys`, `output_keys`). A step that declares nothing may produce anything, and so may a
- * START when `initial_context` is not given: past such a step nothing is reported (no guessing).
+ * (`request_output_keys`, `output_keys`, a set node's `values`). A step that declares nothing may produce
+ * anything, and so may a START when `initial_context` is not given: past such a step nothing is reported
+ * (no guessing).
  */
 
 /** What is known at a point of the graph: keys present on every path to it, or `open` if anything may be. */
@@ -58,22 +59,22 @@ export function uncertainKeyUses(
       });
     if (node.type === 'async_request') listed('input_keys');
     if (node.type === 'end') listed('output_keys');
+    const expression = (text: unknown, path: readonly PathSegment[]) => {
+      if (typeof text !== 'string') return;
+      const seen = new Set<string>();
+      for (const read of keysRead(text)) {
+        if (!missing(read.key) || seen.has(read.key)) continue;
+        seen.add(read.key);
+        uses.push({ key: read.key, path, offset: read.offset, text, message: message(read.key) });
+      }
+    };
     if (node.type === 'choice' && Array.isArray(node.choices)) {
       node.choices.forEach((choice: unknown, i) => {
-        if (!isRecord(choice) || typeof choice.when !== 'string') return;
-        const seen = new Set<string>();
-        for (const read of keysRead(choice.when)) {
-          if (!missing(read.key) || seen.has(read.key)) continue;
-          seen.add(read.key);
-          uses.push({
-            key: read.key,
-            path: ['nodes', name, 'choices', i, 'when'],
-            offset: read.offset,
-            text: choice.when,
-            message: message(read.key),
-          });
-        }
+        if (isRecord(choice)) expression(choice.when, ['nodes', name, 'choices', i, 'when']);
       });
+    }
+    if (node.type === 'set' && isRecord(node.values)) {
+      for (const [key, text] of Object.entries(node.values)) expression(text, ['nodes', name, 'values', key]);
     }
   }
   return uses;
@@ -124,7 +125,7 @@ function knownBefore(
 }
 
 function along(before: Known, node: Record<string, unknown>, edge: NodeEdge): Known {
-  if (edge.kind !== 'next' || (node.type !== 'async_request' && node.type !== 'sync_call')) return before;
+  if (edge.kind !== 'next') return before;
   const keys = produced(node);
   if (keys === undefined) return { keys: before.keys, open: true };
   return { keys: new Set([...before.keys, ...keys]), open: before.open };
@@ -134,6 +135,7 @@ function along(before: Known, node: Record<string, unknown>, edge: NodeEdge): Kn
 function produced(node: Record<string, unknown>): readonly string[] | undefined {
   if (node.type === 'async_request') return stringList(node.request_output_keys);
   if (node.type === 'sync_call') return stringList(node.output_keys);
+  if (node.type === 'set') return isRecord(node.values) ? Object.keys(node.values) : [];
   return [];
 }
 

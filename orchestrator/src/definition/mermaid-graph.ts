@@ -51,6 +51,8 @@ function shape(name: string, node: WorkflowNode): string {
       return `${id(name)}{"${label(title)}"}`;
     case 'parallel':
       return `${id(name)}[/"${label(title)}<br/><small>parallel</small>"\\]`;
+    case 'set':
+      return `${id(name)}[/"${label(title)}<br/><small>set ${label(Object.keys(node.values).join(', '))}</small>"/]`;
     case 'end':
       return `${id(name)}(["${label(title)}<br/><small>${node.status ?? 'SUCCEEDED'}</small>"])`;
   }
@@ -80,6 +82,10 @@ function edges(name: string, node: WorkflowNode): string[] {
     case 'parallel':
       for (const branch of node.branches) out.push(`${from} == branch ==> ${id(branch)}`);
       out.push(`${from} -. "join (waits for all ${node.branches.length})" .-> ${id(node.join)}`);
+      failure(node.on_failure);
+      break;
+    case 'set':
+      out.push(`${from} --> ${id(node.next)}`);
       failure(node.on_failure);
       break;
     case 'end':

@@ -35,6 +35,13 @@ const SINGLE_EDGE_FIELDS = new Map<string, readonly [string, NodeEdge['kind']][]
       ['on_failure', 'failure'],
     ],
   ],
+  [
+    'set',
+    [
+      ['next', 'next'],
+      ['on_failure', 'failure'],
+    ],
+  ],
   ['end', []],
 ]);
 
@@ -72,6 +79,7 @@ const REQUIRED_EDGE_FIELDS = new Map<string, readonly string[]>([
   ['sync_call', ['on_success']],
   ['choice', ['default', 'choices']],
   ['parallel', ['join', 'branches']],
+  ['set', ['next', 'values']],
   ['end', []],
 ]);
 

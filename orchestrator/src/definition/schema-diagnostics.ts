@@ -14,6 +14,7 @@ import {
   nodeSchema,
   parallelNodeSchema,
   retrySchema,
+  setNodeSchema,
   syncCallNodeSchema,
   workflowDefinitionSchema,
 } from './workflow-schema';
@@ -24,6 +25,7 @@ const NODE_FIELDS = new Map<string, readonly string[]>([
   ['sync_call', Object.keys(syncCallNodeSchema.shape)],
   ['choice', Object.keys(choiceNodeSchema.shape)],
   ['parallel', Object.keys(parallelNodeSchema.shape)],
+  ['set', Object.keys(setNodeSchema.shape)],
   ['end', Object.keys(endNodeSchema.shape)],
 ]);
 const TOP_LEVEL_FIELDS = Object.keys(workflowDefinitionSchema.shape);
@@ -138,11 +140,14 @@ function fromIssue(
       // Node names are checked by nodeNameDiagnostics, which also checks the node's own fields.
       if (path.length === 2 && path[0] === 'nodes') return [];
       const key = String(path[path.length - 1]);
+      const contextKeys = path.length === 4 && path[0] === 'nodes' && path[2] === 'values';
       return [
         make(
           source.locateKey(path.slice(0, -1), key),
           'invalid-name',
-          `'${short(key)}' is not a valid key here`,
+          contextKeys
+            ? `'${short(key)}' is not a context key (a letter or _, then letters, digits or _)`
+            : `'${short(key)}' is not a valid key here`,
         ),
       ];
     }

@@ -271,24 +271,31 @@ function checkNode(
       `unknown synchronous capability '${node.capability_id}'; registered: ${registered}`,
     );
   }
+  const checkExpression = (expression: unknown, path: readonly PathSegment[]) => {
+    if (typeof expression !== 'string') return;
+    // An empty or over-long expression is already reported by the schema.
+    if (expression === '' || expression.length > EXPRESSION_MAX_LENGTH) return;
+    const error = compiler.errorOf(expression);
+    if (error === undefined) return;
+    // JSONata's position is just past the character it stopped at.
+    const index = Math.max(0, (error.position ?? 1) - 1);
+    report(
+      'error',
+      'bad-expression',
+      path,
+      `the JSONata expression does not compile: ${error.message}${hintOf(expression)}`,
+      source.locateInScalar(path, expression, index),
+    );
+  };
   if (node.type === 'choice' && Array.isArray(node.choices)) {
     node.choices.forEach((choice: unknown, i) => {
-      if (!isRecord(choice) || typeof choice.when !== 'string') return;
-      // An empty or over-long expression is already reported by the schema.
-      if (choice.when === '' || choice.when.length > EXPRESSION_MAX_LENGTH) return;
-      const error = compiler.errorOf(choice.when);
-      if (error === undefined) return;
-      const path = [...base, 'choices', i, 'when'];
-      // JSONata's position is just past the character it stopped at.
-      const index = Math.max(0, (error.position ?? 1) - 1);
-      report(
-        'error',
-        'bad-expression',
-        path,
-        `the JSONata expression does not compile: ${error.message}${hintOf(choice.when)}`,
-        source.locateInScalar(path, choice.when, index),
-      );
+      if (isRecord(choice)) checkExpression(choice.when, [...base, 'choices', i, 'when']);
     });
+  }
+  if (node.type === 'set' && isRecord(node.values)) {
+    for (const [key, expression] of Object.entries(node.values)) {
+      checkExpression(expression, [...base, 'values', key]);
+    }
   }
 }
 

@@ -13,7 +13,7 @@ export const CONTEXT_KEY_MAX_LENGTH = 128;
 
 const atMost = (n: number) => ({ error: `must be at most ${n} characters` });
 
-export const NODE_TYPES = ['async_request', 'sync_call', 'choice', 'parallel', 'end'] as const;
+export const NODE_TYPES = ['async_request', 'sync_call', 'choice', 'parallel', 'set', 'end'] as const;
 export type NodeType = (typeof NODE_TYPES)[number];
 
 const nodeRef = z
@@ -128,6 +128,37 @@ export const parallelNodeSchema = z
   })
   .meta({ description: 'Runs branches concurrently; the join node runs once, after all of them.' });
 
+/** Most keys one `set` node may compute. */
+export const SET_VALUES_MAX = 100;
+
+export const setNodeSchema = z
+  .strictObject({
+    type: z.literal('set'),
+    title,
+    values: z
+      .record(
+        contextKey,
+        z
+          .string({ error: 'must be a JSONata expression' })
+          .min(1, { error: 'must be a JSONata expression' })
+          .max(EXPRESSION_MAX_LENGTH, atMost(EXPRESSION_MAX_LENGTH)),
+        { error: 'must be a map of context keys to JSONata expressions' },
+      )
+      .refine((values) => Object.keys(values).length > 0, { error: 'must set at least one key' })
+      .refine((values) => Object.keys(values).length <= SET_VALUES_MAX, {
+        error: `must set at most ${SET_VALUES_MAX} keys`,
+      })
+      .meta({
+        description:
+          'Context keys to compute: each a JSONata expression over the context as it was before this step.',
+      }),
+    next: nodeRef,
+    on_failure: nodeRef
+      .optional()
+      .meta({ description: 'When an expression fails or runs over its limits; default: fail.' }),
+  })
+  .meta({ description: 'Computes context keys with JSONata expressions (no capability call).' });
+
 export const endNodeSchema = z
   .strictObject({
     type: z.literal('end'),
@@ -142,6 +173,7 @@ export const nodeSchema = z.discriminatedUnion('type', [
   syncCallNodeSchema,
   choiceNodeSchema,
   parallelNodeSchema,
+  setNodeSchema,
   endNodeSchema,
 ]);
 
@@ -176,4 +208,5 @@ export type SyncCallNode = z.infer<typeof syncCallNodeSchema>;
 export type ChoiceNode = z.infer<typeof choiceNodeSchema>;
 export type ParallelNode = z.infer<typeof parallelNodeSchema>;
 export type EndNode = z.infer<typeof endNodeSchema>;
+export type SetNode = z.infer<typeof setNodeSchema>;
 export type RetryPolicy = z.infer<typeof retrySchema>;

@@ -117,6 +117,13 @@ function buildScope(
         graph.addEdge(runners, joinGateName(name));
         break;
       }
+      case 'set':
+        add(
+          name,
+          kinds.setNode(name, node, ctx),
+          routing.possibleTargets(name, [node.next, node.on_failure], true),
+        );
+        break;
       case 'end':
         add(name, kinds.endNode(name, node, ctx), [END]);
         break;

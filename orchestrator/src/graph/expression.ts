@@ -34,6 +34,32 @@ export async function evaluateCondition(
   input: unknown,
   limits: ExpressionLimits = DEFAULT_EXPRESSION_LIMITS,
 ): Promise<boolean> {
+  return (await evaluateExpression(expression, input, limits)) === true;
+}
+
+/**
+ * Evaluates a JSONata expression over the context with the same guardrails, to a plain JSON value:
+ * `undefined` when it selects nothing (a missing key), never a JSONata sequence or function.
+ */
+export async function evaluateValue(
+  expression: string,
+  input: unknown,
+  limits: ExpressionLimits = DEFAULT_EXPRESSION_LIMITS,
+): Promise<unknown> {
+  const result = await evaluateExpression(expression, input, limits);
+  if (result === undefined) return undefined;
+  if (typeof result === 'function') {
+    throw new ExpressionError('expression failed: its value is a function, not data', 'EXPRESSION_FAILED');
+  }
+  const text = JSON.stringify(result);
+  return text === undefined ? undefined : (JSON.parse(text) as unknown);
+}
+
+async function evaluateExpression(
+  expression: string,
+  input: unknown,
+  limits: ExpressionLimits,
+): Promise<unknown> {
   try {
     const compiled = jsonata(expression, {
       timeout: limits.timeoutMs,
@@ -41,8 +67,7 @@ export async function evaluateCondition(
       sequence: limits.maxSequence,
       RegexEngine: LinearRegExp as unknown as RegExpConstructor,
     });
-    const result: unknown = await compiled.evaluate(input);
-    return result === true;
+    return (await compiled.evaluate(input)) as unknown;
   } catch (error) {
     const e = error as { code?: string; message?: string };
     if (e.code === 'D1012') {

@@ -7,11 +7,12 @@ import type {
   ChoiceNode,
   EndNode,
   RetryPolicy,
+  SetNode,
   SyncCallNode,
 } from '../definition/workflow-schema';
 import { SyncCapabilityError } from '../sync-capabilities/registry';
 import type { EngineDependencies } from './engine-dependencies';
-import { evaluateCondition, ExpressionError } from './expression';
+import { evaluateCondition, evaluateValue, ExpressionError } from './expression';
 import type { BranchStructure } from './branch-structure';
 import { clearStops, stopAt, stopKeysInside, stopKeysOf } from './branch-stops';
 import type { Routing } from './routing';
@@ -364,6 +365,37 @@ export function choice(name: string, node: ChoiceNode, ctx: NodeBuildContext): N
         ctx,
         name,
         undefined,
+        { code, message: (error as Error).message, node: name },
+        { history },
+        state,
+      );
+    }
+  };
+}
+
+/**
+ * Computes context keys: every expression over the context as it was before the step (so their order
+ * does not matter), then all keys at once. A key whose expression selects nothing is left as it was. An
+ * expression that fails or runs over its limits fails the step (its `on_failure`, else the workflow).
+ */
+export function setNode(name: string, node: SetNode, ctx: NodeBuildContext): NodeFn {
+  return async (state) => {
+    const at = ctx.deps.clock.now().toISOString();
+    try {
+      const values: Context = {};
+      for (const [key, expression] of Object.entries(node.values)) {
+        const value = await evaluateValue(expression, state.context, ctx.deps.expressionLimits);
+        if (value !== undefined) values[key] = value;
+      }
+      const history: HistoryEntry[] = [{ node: name, status: 'SUCCEEDED', started_at: at, ended_at: at }];
+      return new Command({ update: { context: values, history }, goto: ctx.routing.target(name, node.next) });
+    } catch (error) {
+      const code = error instanceof ExpressionError ? error.code : 'EXPRESSION_FAILED';
+      const history: HistoryEntry[] = [{ node: name, status: 'FAILED', started_at: at, ended_at: at }];
+      return failWith(
+        ctx,
+        name,
+        node.on_failure,
         { code, message: (error as Error).message, node: name },
         { history },
         state,
