@@ -8,7 +8,12 @@ export interface InstanceListQuery {
   readonly stuck: boolean;
   readonly next: string | undefined;
   /** The fields as the user typed them, to fill the form again. */
-  readonly form: { readonly status: string; readonly workflow: string; readonly since: string };
+  readonly form: {
+    readonly status: string;
+    readonly workflow: string;
+    readonly since: string;
+    readonly until: string;
+  };
 }
 
 export class InvalidQueryError extends Error {
@@ -23,15 +28,21 @@ export function parseInstanceListQuery(
   const status = (query.status ?? '').trim();
   const workflow = (query.workflow ?? '').trim();
   const since = (query.since ?? '').trim();
+  const until = (query.until ?? '').trim();
+  const filter = {
+    statuses: status === '' ? undefined : parseStatuses(status),
+    workflow_id: workflow === '' ? undefined : workflow,
+    since: since === '' ? undefined : parseTime('since', since, now),
+    until: until === '' ? undefined : parseTime('until', until, now),
+  };
+  if (filter.since !== undefined && filter.until !== undefined && filter.since > filter.until) {
+    throw new InvalidQueryError(`since ${since} is after until ${until}: no instance can match`);
+  }
   return {
-    filter: {
-      statuses: status === '' ? undefined : parseStatuses(status),
-      workflow_id: workflow === '' ? undefined : workflow,
-      since: since === '' ? undefined : parseSince(since, now),
-    },
+    filter,
     stuck: query.stuck === 'on' || query.stuck === 'true',
     next: query.next === undefined || query.next === '' ? undefined : query.next,
-    form: { status, workflow, since },
+    form: { status, workflow, since, until },
   };
 }
 
@@ -45,12 +56,15 @@ function parseStatuses(text: string): InstanceStatus[] {
   });
 }
 
-/** A duration back from now (2h, 7d, PT30M), or an ISO-8601 time with a date, as `wf list --since`. */
-function parseSince(text: string, now: Date): string {
+/**
+ * A time as `wf list --since` reads one: a duration back from now (2h, 7d, PT30M), or an ISO-8601 time
+ * with a date. `until 1d` is a day ago: with `since 7d`, what started during the six days before.
+ */
+function parseTime(field: 'since' | 'until', text: string, now: Date): string {
   const ms = parseDuration(text);
   if (ms !== undefined) return new Date(now.getTime() - ms).toISOString();
   const at = /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(text) : NaN;
   if (Number.isNaN(at))
-    throw new InvalidQueryError(`since ${text}: not a duration (2h, 7d) or an ISO-8601 time`);
+    throw new InvalidQueryError(`${field} ${text}: not a duration (2h, 7d) or an ISO-8601 time`);
   return new Date(at).toISOString();
 }

@@ -2,6 +2,7 @@ import { html, raw } from 'hono/html';
 import type { InstanceDescription } from '../../orchestrator/src/operations/describe-instance';
 import { formatAge } from '../../orchestrator/src/operations/format-age';
 import { isTerminal } from '../../orchestrator/src/runtime/instance-record';
+import { jsonTree } from './json-tree';
 import { LIVE_REFRESH_SCRIPT } from './live-refresh-script';
 import { pageLayout, type Html } from './page-layout';
 
@@ -118,38 +119,22 @@ export function instancePage(
             </table>`
       }
       <h2>Timeline (${d.history.length} steps)</h2>
-      <table id="timeline">
-        <thead>
-          <tr>
-            <th>Start</th>
-            <th>Node</th>
-            <th>Status</th>
-            <th>Duration</th>
-            <th>Ended</th>
-          </tr>
-        </thead>
-        <tbody>
-          ${d.history.map(
-            (h) =>
-              html`<tr>
-                <td>+${(h.offset_ms / 1000).toFixed(3)} s</td>
-                <td>${h.node}</td>
-                <td class="status status-${h.status}">${h.status}</td>
-                <td>${h.duration_ms} ms</td>
-                <td>${time(h.ended_at)}</td>
-              </tr>`,
-          )}
-        </tbody>
-      </table>
-      <details id="context">
+      ${timeline(d, now)}
+      <details id="context" data-keep="context">
         <summary>Context</summary>
-        <pre class="json">${JSON.stringify(d.context, null, 2)}</pre>
+        ${jsonTree(d.context, 'context')}
+        <details data-keep="context-json">
+          <summary>as JSON</summary>
+          <pre class="json">${JSON.stringify(d.context, null, 2)}</pre>
+        </details>
       </details>
-      <details id="output">
+      <details id="output" data-keep="output">
         <summary>Output</summary>
-        <pre class="json">${d.output === null ? 'none yet' : JSON.stringify(d.output, null, 2)}</pre>
+        ${d.output === null ? html`<p class="muted">none yet</p>` : jsonTree(d.output, 'output')}
       </details>
-      <p class="muted">updated ${now.toISOString()}${live ? ', refreshing while it runs' : ''}</p>
+      <p class="muted" id="updated-at">
+        updated ${now.toISOString()}${live ? ', refreshing while it runs' : ''}
+      </p>
     </div>
     <script src="/assets/mermaid.min.js"></script>
     <script>
@@ -173,3 +158,49 @@ function actionForm(instanceId: string, action: 'cancel' | 'redrive', label: str
     <button type="submit" id="${action}">${label}</button>
   </form>`;
 }
+
+/**
+ * The history as a timeline: each step at its start relative to the instance's, with its duration, and a
+ * bar placed and sized on the instance's whole span (to now while it is live), so long steps and gaps
+ * between them stand out.
+ */
+function timeline(d: InstanceDescription, now: Date): Html {
+  const ends = d.history.map((h) => h.offset_ms + h.duration_ms);
+  const live = isTerminal(d.status) ? 0 : now.getTime() - Date.parse(d.started_at);
+  const span = Math.max(1, live, ...ends);
+  const percent = (ms: number) => `${((100 * ms) / span).toFixed(2)}%`;
+  return html`<table id="timeline">
+    <thead>
+      <tr>
+        <th>Start</th>
+        <th>Node</th>
+        <th>Status</th>
+        <th>Duration</th>
+        <th class="timeline-bars">over ${formatAge(span)}</th>
+        <th>Ended</th>
+      </tr>
+    </thead>
+    <tbody>
+      ${d.history.map(
+        (h) =>
+          html`<tr>
+            <td>+${(h.offset_ms / 1000).toFixed(3)} s</td>
+            <td>${h.node}</td>
+            <td class="status status-${h.status}">${h.status}</td>
+            <td>${formatDuration(h.duration_ms)}</td>
+            <td class="timeline-bars">
+              <div
+                class="bar bar-${h.status}"
+                style="margin-left:${percent(h.offset_ms)};width:${percent(h.duration_ms)}"
+              ></div>
+            </td>
+            <td>${h.ended_at.replace(/\.\d{3}Z$/, 'Z')}</td>
+          </tr>`,
+      )}
+    </tbody>
+  </table>`;
+}
+
+/** Milliseconds under a second (most steps), seconds to the millisecond under a minute, else as ages (1m5s). */
+const formatDuration = (ms: number) =>
+  ms < 1000 ? `${ms} ms` : ms < 60_000 ? `${(ms / 1000).toFixed(3)} s` : formatAge(ms);

@@ -22,6 +22,14 @@ th { background: #f4f4f4; }
 pre.json { background: #f7f7f7; padding: 0.5em; overflow: auto; }
 .actions form { display: inline-block; margin-right: 1em; }
 .muted { color: #888; }
+td.timeline-bars, th.timeline-bars { width: 30%; }
+.bar { height: 0.8em; min-width: 2px; background: #2a8a2a; border-radius: 2px; }
+.bar-FAILED, .bar-TIMED_OUT { background: #b00; } .bar-CANCELLED { background: #888; }
+.bar-REDRIVEN { background: #06c; }
+details.json { margin-left: 0.2em; } details.json > ul { list-style: none; margin: 0; padding-left: 1.4em; }
+.json-key { color: #555; } .json-string { color: #a31515; } .json-number, .json-boolean { color: #06c; }
+.json-null { color: #888; }
+#context, #output { margin-top: 0.8em; }
 `;
 
 /** The frame of every page. `live` pages re-fetch themselves (see LIVE_REFRESH_SCRIPT). */

@@ -1,5 +1,5 @@
 import { partitionsFor, type InstanceFilter } from '../../orchestrator/src/operations/instance-filter';
-import { MAX_PAGE_SIZE } from '../../orchestrator/src/operations/list-instances';
+import { indexRange, MAX_PAGE_SIZE } from '../../orchestrator/src/operations/list-instances';
 import { mergedIndexPage } from '../../orchestrator/src/operations/merged-index-pages';
 import type { InstanceQueryPort } from '../../orchestrator/src/operations/operations-ports';
 import { INSTANCE_STATUSES, type InstanceStatus } from '../../orchestrator/src/runtime/instance-record';
@@ -26,7 +26,7 @@ export async function statusCounts(port: InstanceQueryPort, filter: InstanceFilt
         port,
         partitions,
         partitions.map(() => 'start' as const),
-        { from: filter.changed_since ?? filter.since },
+        indexRange(filter),
         MAX_PAGE_SIZE,
       );
       return { status, count: page.entries.length, more: !page.exhausted };

@@ -164,9 +164,35 @@ describe('instances page', () => {
     ) as Record<string, string>;
     expect(counts).toEqual({ RUNNING: '1', WAITING: '3', SUCCEEDED: '1', FAILED: '1', CANCELLED: '1' });
     expect((await rowIds(page)).sort()).toEqual(ALL.slice().sort());
-    await expect(page.locator('tr[data-instance="fan-waiting"]').innerText()).resolves.toMatch(
-      /fanout_a_b_c_v1\s+WAITING.*Task_B2 \(waiting \d+s, 1[45]m\d+s left\)/s,
-    );
+    // Workflow, status, started, updated, current step, time waiting (the deadline is 15m after the wait).
+    const cells = (id: string) =>
+      page
+        .locator(`tr[data-instance="${id}"] td`)
+        .evaluateAll((tds) => tds.map((td) => td.textContent?.trim()));
+    expect(await cells('fan-waiting')).toEqual([
+      'fan-waiting',
+      'fanout_a_b_c_v1',
+      'WAITING',
+      expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
+      expect.stringMatching(/Z$/),
+      expect.stringMatching(/^Task_B[23], Task_B[23]$/),
+      expect.stringMatching(/^\d+s \(1[45]m\d+s left\)$/),
+      '',
+    ]);
+    expect((await cells('running-stalled')).slice(2, 8)).toEqual([
+      'RUNNING',
+      STALLED_AT.replace(/\.\d{3}Z$/, 'Z'),
+      STALLED_AT.replace(/\.\d{3}Z$/, 'Z'),
+      'its first step',
+      '-',
+      '',
+    ]);
+    expect((await cells('ok-1')).slice(5, 7)).toEqual(['ended at Done', '-']);
+    expect((await cells('fail-1')).slice(5, 8)).toEqual([
+      'failed at Ask',
+      '-',
+      'CON_DOWN: the capability is down',
+    ]);
     await page.screenshot({ path: join(SCREENSHOTS, 'instances.png'), fullPage: true });
 
     await page.selectOption('#status-filter', 'FAILED');
@@ -222,6 +248,23 @@ describe('instances page filters', () => {
     expect(await page.locator('#query-error').innerText()).toMatch(/^since yesterday: not a duration/);
   });
 
+  it('by a range of start times: since 4d until 1d is the instance started three days ago', async () => {
+    await page.goto(server.url);
+    await page.fill('input[name=since]', '4d');
+    await page.fill('input[name=until]', '1d');
+    await Promise.all([page.waitForURL(/until=1d/), page.click('button[type=submit]')]);
+    expect(await rowIds(page)).toEqual(['running-stalled']);
+    expect(await countsOf(page)).toEqual({ RUNNING: 1, WAITING: 0, SUCCEEDED: 0, FAILED: 0, CANCELLED: 0 });
+    // A count links to its status under the same range.
+    expect(await page.locator('a.status-RUNNING').getAttribute('href')).toBe(
+      '/?since=4d&until=1d&status=RUNNING',
+    );
+    await page.goto(`${server.url}/?since=1d&until=4d`);
+    expect(await page.locator('#query-error').innerText()).toBe(
+      'since 1d is after until 4d: no instance can match',
+    );
+  });
+
   it('stuck: only the RUNNING instance nothing has moved for days, with why', async () => {
     await page.goto(server.url);
     await page.check('input[name=stuck]');
@@ -267,7 +310,15 @@ describe('instance page', () => {
       .evaluate((n) => getComputedStyle(n.querySelector('rect, polygon, path') ?? n).fill);
     expect(fill).toBe('rgb(255, 232, 168)');
     expect(await page.locator('#waits tbody tr').count()).toBe(2);
-    await expect(page.locator('#timeline').innerText()).resolves.toMatch(/Task_A\s+SUCCEEDED\s+\d+ ms/);
+    await expect(page.locator('#timeline').innerText()).resolves.toMatch(
+      /Task_A\s+SUCCEEDED\s+(\d+ ms|\d+\.\d{3} s)\s/,
+    );
+    // A bar per step, placed on the instance's span.
+    const bars = await page
+      .locator('#timeline .bar')
+      .evaluateAll((all) => all.map((b) => (b as HTMLElement).getBoundingClientRect().width));
+    expect(bars.length).toBe(await page.locator('#timeline tbody tr').count());
+    expect(bars.every((width) => width >= 2)).toBe(true);
     expect(await page.locator('#cancel').count()).toBe(1);
     await page.screenshot({ path: join(SCREENSHOTS, 'instance-fanout.png'), fullPage: true });
   });
@@ -314,15 +365,26 @@ describe('instance page', () => {
 
   it('shows a context value holding <script> as text: visible, never run', async () => {
     await page.goto(`${server.url}/instances/wait-xss`);
-    await page.click('#context summary');
-    const context = page.locator('#context pre');
-    expect(await context.isVisible()).toBe(true);
-    expect(await context.innerText()).toContain(`"note": "${XSS}"`);
+    await page.click('#context > summary');
+    // In the tree, the value as JSON writes it; in the raw JSON below it too.
+    const value = page.locator('#context [data-path="context.note"]');
+    expect(await value.isVisible()).toBe(true);
+    expect(await value.innerText()).toBe(JSON.stringify(XSS));
+    expect(await page.locator('#context pre').textContent()).toContain(`"note": "${XSS}"`);
     // No element came out of the value: the only scripts are the page's own three.
     expect(await page.locator('#live script').count()).toBe(0);
     await page.waitForTimeout(500);
     expect(unexpectedDialogs).toEqual([]);
     await page.screenshot({ path: join(SCREENSHOTS, 'instance-xss-context.png'), fullPage: true });
+    // The page refreshes itself (the instance is live): the fold the reader opened stays open.
+    const before = await page.locator('#updated-at').textContent();
+    await page.waitForFunction(
+      (text) => document.getElementById('updated-at')?.textContent !== text,
+      before,
+      { timeout: 10_000 },
+    );
+    expect(await page.locator('#context').getAttribute('open')).toBe('');
+    expect(await value.isVisible()).toBe(true);
   });
 
   it('Cancel, once confirmed, sends CANCEL_WORKFLOW: the instance ends CANCELLED and the page shows it', async () => {

@@ -15,6 +15,8 @@ export interface InstanceFilter {
   readonly workflow_id?: string | undefined;
   /** Started at or after this time (ISO-8601). */
   readonly since?: string | undefined;
+  /** Started at or before this time (ISO-8601): with `since`, a time range. */
+  readonly until?: string | undefined;
   /**
    * Took its current status at or after this time (ISO-8601; `changed_at`, see `statusChangedAt` in
    * instance-index-layout.ts): ended since then, or went live (started, redriven) since then.
@@ -63,6 +65,7 @@ export function statusPartitions(
 /** Whether a record's start and change times are within the filter's (the index checked only one). */
 export function withinTimes(record: IndexedRecord, filter: InstanceFilter): boolean {
   if (filter.since !== undefined && record.created_at < filter.since) return false;
+  if (filter.until !== undefined && record.created_at > filter.until) return false;
   if (filter.changed_since !== undefined && statusChangedAt(record) < filter.changed_since) return false;
   return true;
 }
@@ -75,5 +78,7 @@ export function filterSignature(filter: InstanceFilter, extra = ''): string {
     filter.since ?? null,
     extra,
     ...(filter.changed_since !== undefined ? [filter.changed_since] : []),
+    // Last and only when set, so the tokens of listings without it stay what they were.
+    ...(filter.until !== undefined ? [{ until: filter.until }] : []),
   ]);
 }

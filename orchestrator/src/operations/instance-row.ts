@@ -40,6 +40,15 @@ export interface InstanceRow {
     readonly deadline: string | null;
   }[];
   readonly error: WorkflowError | null;
+  /**
+   * The step it completed last (its newest history line: a node's run, or a redrive); null before its
+   * first. A RUNNING instance is running what comes after it.
+   */
+  readonly last_step: {
+    readonly node: string;
+    readonly status: string;
+    readonly ended_at: string;
+  } | null;
   /** Empty unless the listing looked for stuck instances and found this one. */
   readonly stuck: readonly StuckReason[];
 }
@@ -59,6 +68,16 @@ export function rowOf(record: InstanceRecord, stuck: readonly StuckReason[] = []
       deadline,
     })),
     error: record.error,
+    last_step: lastStep(record),
     stuck,
   };
+}
+
+/**
+ * The newest line of the history. A record as read in bulk holds only the lines of its last commit that
+ * added any (the earlier ones are items, see InstanceRecord.history), so its last line is the newest.
+ */
+function lastStep(record: InstanceRecord): InstanceRow['last_step'] {
+  const last = record.history.at(-1);
+  return last ? { node: last.node, status: last.status, ended_at: last.ended_at } : null;
 }

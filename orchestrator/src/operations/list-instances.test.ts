@@ -148,6 +148,24 @@ describe('listInstances over 1,200 instances (instance indexes on dynalite)', ()
     );
   });
 
+  it('lists by a range of start times (since and until), alone and with a status, each instance once', async () => {
+    const since = new Date(BASE + 100 * 10_000).toISOString();
+    const until = new Date(BASE + 250 * 10_000).toISOString();
+    t.commands.length = 0;
+    const { rows } = await allPages({ since, until }, 37);
+    const ids = rows.map((r) => r.instance_id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect([...ids].sort()).toEqual(expected((r) => r.created_at >= since && r.created_at <= until));
+    // Both ends inclusive: 151 start times, three instances each.
+    expect(rows.length).toBe(151 * 3);
+    expectNewestFirst(rows.map((r) => r.started_at));
+    expect(t.commands).not.toContain('ScanCommand');
+    const running = await allPages({ until, statuses: ['RUNNING'] }, 1000);
+    expect(running.rows.map((r) => r.instance_id).sort()).toEqual(
+      expected((r) => r.created_at <= until && r.status === 'RUNNING'),
+    );
+  });
+
   it('lists by status change time (changed_since): newest change first, every page, alone and with other filters', async () => {
     const changed_since = new Date(BASE + (2_000 * 10_000) / 3 + 2 * 3_600_000).toISOString();
     t.commands.length = 0;
@@ -202,6 +220,7 @@ describe('listInstances over 1,200 instances (instance indexes on dynalite)', ()
         'changed_at',
         'error',
         'instance_id',
+        'last_step',
         'started_at',
         'status',
         'stuck',

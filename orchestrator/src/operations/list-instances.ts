@@ -6,7 +6,7 @@ import {
   type InstanceFilter,
 } from './instance-filter';
 import { rowOf, type InstanceRow } from './instance-row';
-import { mergedIndexPage } from './merged-index-pages';
+import { mergedIndexPage, type IndexRange } from './merged-index-pages';
 import type { InstanceQueryPort } from './operations-ports';
 import { decodePageToken, encodePageToken } from './page-token';
 
@@ -40,7 +40,7 @@ export async function listInstances(
   const cursors = page.next
     ? decodePageToken(page.next, signature, partitions.length)
     : partitions.map(() => 'start' as const);
-  const range = { from: filter.changed_since ?? filter.since };
+  const range = indexRange(filter);
   const merged = await mergedIndexPage(port, partitions, cursors, range, limit);
   const records = await port.records(merged.entries.map((e) => e.instance_id));
   const statuses = new Set(selectedStatuses(filter));
@@ -50,4 +50,15 @@ export async function listInstances(
     if (record && statuses.has(record.status) && withinTimes(record, filter)) instances.push(rowOf(record));
   }
   return { instances, next: merged.exhausted ? null : encodePageToken(signature, merged.cursors) };
+}
+
+/**
+ * The bounds of the index's sort key for a filter: start times (`since`, `until`) in the indexes sorted by
+ * start, the change time (`changed_since`) in `by-change`, where the start times are checked on the
+ * records instead (withinTimes).
+ */
+export function indexRange(filter: InstanceFilter): IndexRange {
+  return filter.changed_since !== undefined
+    ? { from: filter.changed_since }
+    : { from: filter.since, to: filter.until };
 }

@@ -229,6 +229,7 @@ async function deadLetteredRows(
       changed_at: null,
       waits: [],
       error: null,
+      last_step: null,
       stuck: reasons,
     });
   }
