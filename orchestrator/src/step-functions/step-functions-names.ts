@@ -1,0 +1,31 @@
+import { createHash } from 'node:crypto';
+import { resourceNames, type Stage } from '../naming/resource-names';
+
+/** Longest state machine name Step Functions accepts. */
+const STATE_MACHINE_NAME_MAX = 80;
+
+/**
+ * Names of Step Functions mode's resources, built on the naming module's `cch-<env>-<owner>-` prefix so
+ * they follow the same rule as every other resource (the CDK stack and the Lambdas both call this).
+ */
+export function stepFunctionsNames(stage: Stage) {
+  const { prefix } = resourceNames(stage);
+  return {
+    taskTokenTable: `${prefix}sfn-task-token-table`,
+    commandFunction: `${prefix}sfn-command-function`,
+    replyFunction: `${prefix}sfn-reply-function`,
+    requestFunction: `${prefix}sfn-request-function`,
+    stepsFunction: `${prefix}sfn-steps-function`,
+    /**
+     * `<prefix>wf-<workflow_id>`: a workflow id may hold `.` and be 128 characters long, a state machine
+     * name neither, so `.` becomes `-` and a name too long keeps its start and gets a hash of the id.
+     */
+    stateMachine: (workflowId: string) => {
+      const name = `${prefix}wf-${workflowId.replace(/\./g, '-')}`;
+      if (name.length <= STATE_MACHINE_NAME_MAX && !workflowId.includes('.')) return name;
+      const hash = createHash('sha256').update(workflowId, 'utf8').digest('hex').slice(0, 8);
+      return `${name.slice(0, STATE_MACHINE_NAME_MAX - hash.length - 1)}-${hash}`;
+    },
+    stateMachineLogGroup: (workflowId: string) => `/aws/vendedlogs/states/${prefix}wf-${workflowId}`,
+  };
+}
