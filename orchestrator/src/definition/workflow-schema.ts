@@ -42,6 +42,20 @@ const title = z
   .optional()
   .meta({ description: 'Display title.' });
 
+/** The default bound on how many times one node may run in one instance (a loop that never exits). */
+export const DEFAULT_MAX_VISITS = 100;
+export const MAX_VISITS_LIMIT = 10_000;
+
+const maxVisits = z
+  .int({ error: `must be a whole number from 1 to ${MAX_VISITS_LIMIT}` })
+  .min(1, { error: `must be a whole number from 1 to ${MAX_VISITS_LIMIT}` })
+  .max(MAX_VISITS_LIMIT, { error: `must be a whole number from 1 to ${MAX_VISITS_LIMIT}` })
+  .optional()
+  .meta({
+    description:
+      "How many times this node may run in one instance; one more fails the workflow with MAX_VISITS_EXCEEDED. Default: the workflow's max_visits.",
+  });
+
 /**
  * A retry policy. Every wait between attempts is a durable timer (the invocation ends), so intervals of
  * days are fine.
@@ -63,6 +77,7 @@ export const asyncRequestNodeSchema = z
   .strictObject({
     type: z.literal('async_request'),
     title,
+    max_visits: maxVisits,
     capability_id: z.string({ error: 'must be a capability id' }).regex(ASYNC_CAPABILITY_PATTERN, {
       error: "must be a capability id of the form domain#operation, e.g. 'import#enrichment'",
     }),
@@ -82,6 +97,7 @@ export const syncCallNodeSchema = z
   .strictObject({
     type: z.literal('sync_call'),
     title,
+    max_visits: maxVisits,
     capability_id: z.string({ error: 'must be a capability id' }).regex(SYNC_CAPABILITY_PATTERN, {
       error: "must be the id of a synchronous capability, e.g. 'core-process-response'",
     }),
@@ -109,6 +125,7 @@ export const choiceNodeSchema = z
   .strictObject({
     type: z.literal('choice'),
     title,
+    max_visits: maxVisits,
     choices: z
       .array(choiceEntrySchema, { error: 'must be a list of { when, next } entries' })
       .min(1, { error: 'must list at least one choice' }),
@@ -135,6 +152,7 @@ export const setNodeSchema = z
   .strictObject({
     type: z.literal('set'),
     title,
+    max_visits: maxVisits,
     values: z
       .record(
         contextKey,
@@ -190,6 +208,14 @@ export const workflowDefinitionSchema = z
     version: z.union([z.string(), z.number()], { error: 'must be text or a number' }).optional(),
     entry_point: nodeRef,
     initial_context: contextKeys.optional().meta({ description: 'Keys required in the start context.' }),
+    max_visits: z
+      .int({ error: `must be a whole number from 1 to ${MAX_VISITS_LIMIT}` })
+      .min(1, { error: `must be a whole number from 1 to ${MAX_VISITS_LIMIT}` })
+      .max(MAX_VISITS_LIMIT, { error: `must be a whole number from 1 to ${MAX_VISITS_LIMIT}` })
+      .optional()
+      .meta({
+        description: `How many times any one node may run in one instance, unless the node says otherwise; default ${DEFAULT_MAX_VISITS}.`,
+      }),
     nodes: z
       .record(
         // Checked again, with plain messages and with the node's own fields, in schema-diagnostics.ts.

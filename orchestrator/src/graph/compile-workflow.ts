@@ -1,6 +1,6 @@
 import type { BaseCheckpointSaver } from '@langchain/langgraph';
 import { END, START, StateGraph } from '@langchain/langgraph';
-import type { WorkflowDefinition } from '../definition/workflow-schema';
+import { DEFAULT_MAX_VISITS, type WorkflowDefinition } from '../definition/workflow-schema';
 import { BranchStructure, TOP, type Scope } from './branch-structure';
 import type { EngineDependencies } from './engine-dependencies';
 import * as kinds from './node-kinds';
@@ -30,11 +30,32 @@ export function compileWorkflow(
   checkpointer: BaseCheckpointSaver,
 ) {
   const branches = new BranchStructure(definition);
-  const ctx: kinds.NodeBuildContext = { deps, routing: new Routing(definition, branches), branches };
+  const ctx: kinds.NodeBuildContext = {
+    deps,
+    routing: new Routing(definition, branches),
+    branches,
+    visitLimit: (name) => visitLimitOf(definition, name),
+  };
   const readers = new Map<string, BranchReader>();
   const top = buildScope(definition, TOP, ctx, { checkpointer, readers });
   const graph = top.compile({ checkpointer, name: definition.workflow_id }) as unknown as CompiledGraphOf;
-  return Object.assign(graph, { branchReaders: readers });
+  return Object.assign(graph, { branchReaders: readers, recursionLimit: recursionLimitOf(definition) });
+}
+
+function visitLimitOf(definition: WorkflowDefinition, name: string): number {
+  const node = definition.nodes[name];
+  const own = node && 'max_visits' in node ? node.max_visits : undefined;
+  return own ?? definition.max_visits ?? DEFAULT_MAX_VISITS;
+}
+
+/**
+ * LangGraph's bound on supersteps per run (its default, 25, stops a chain of 25 sync steps in one message): above what
+ * the nodes' visit limits allow, each node being at most three LangGraph nodes (a request, its wait, its
+ * retry), so a loop that never exits fails with MAX_VISITS_EXCEEDED, never with LangGraph's error.
+ */
+function recursionLimitOf(definition: WorkflowDefinition): number {
+  const visits = Object.keys(definition.nodes).reduce((sum, name) => sum + visitLimitOf(definition, name), 0);
+  return 3 * visits + 10;
 }
 
 /**

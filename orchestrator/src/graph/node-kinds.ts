@@ -39,6 +39,22 @@ export interface NodeBuildContext {
   readonly deps: EngineDependencies;
   readonly routing: Routing;
   readonly branches: BranchStructure;
+  /** How many times a node may run in one instance (its `max_visits`, else the workflow's). */
+  readonly visitLimit: (node: string) => number;
+}
+
+/**
+ * The error of a node that would run once more than its `max_visits` allows (a loop that never exits),
+ * or undefined. `visit` is the run about to happen (each attempt of a retried step counts).
+ */
+function overVisitLimit(name: string, visit: number, ctx: NodeBuildContext): WorkflowError | undefined {
+  const limit = ctx.visitLimit(name);
+  if (visit <= limit) return undefined;
+  return {
+    code: 'MAX_VISITS_EXCEEDED',
+    message: `node ${name} has run ${visit - 1} times, all its max_visits allows (a loop that never exits?)`,
+    node: name,
+  };
 }
 
 function instanceIdOf(config: LangGraphRunnableConfig): string {
@@ -106,6 +122,17 @@ export function asyncRequestWait(name: string, node: AsyncRequestNode, ctx: Node
   return (state, config) => {
     const wait = Object.values(state.waits).find((w) => w.node === name);
     if (!wait) throw new Error(`node ${name} has no open wait: the prepare step did not run`);
+    // Checked before the interrupt, so the request of a run over the limit is never sent: the outbox
+    // sends only waits still open when the step commits.
+    const over = overVisitLimit(name, state.visits[name] ?? 0, ctx);
+    if (over) {
+      const at = ctx.deps.clock.now().toISOString();
+      const update = {
+        waits: { [wait.request_id]: null },
+        history: [{ node: name, status: 'FAILED' as const, started_at: at, ended_at: at }],
+      };
+      return Promise.resolve(failWith(ctx, name, undefined, over, update, state));
+    }
     const parallels = ctx.branches.enclosing(name).map((m) => m.parallel);
     const resume = interrupt<WaitInterrupt, WaitResumeValue>({ ...wait, parallels });
     const history = (status: HistoryEntry['status']): HistoryEntry[] => [
@@ -227,6 +254,13 @@ export function syncCall(name: string, node: SyncCallNode, ctx: NodeBuildContext
     const visits = attempt === 1 ? { [name]: (state.visits[name] ?? 0) + 1 } : {};
     const seen = { ...state, visits: { ...state.visits, ...visits } };
     let error: WorkflowError;
+    const over = attempt === 1 ? overVisitLimit(name, visits[name] ?? 0, ctx) : undefined;
+    if (over) {
+      const history: HistoryEntry[] = [
+        { node: name, status: 'FAILED', started_at: started, ended_at: started },
+      ];
+      return failWith(ctx, name, undefined, over, { history, attempts: { [name]: null }, visits }, state);
+    }
     if (!capability) {
       error = { code: 'UNKNOWN_CAPABILITY', message: `no sync capability ${node.capability_id}`, node: name };
     } else {
@@ -348,6 +382,12 @@ export function retryWait(name: string, ctx: NodeBuildContext): NodeFn {
 export function choice(name: string, node: ChoiceNode, ctx: NodeBuildContext): NodeFn {
   return async (state) => {
     const at = ctx.deps.clock.now().toISOString();
+    const visits = { [name]: (state.visits[name] ?? 0) + 1 };
+    const over = overVisitLimit(name, visits[name] ?? 0, ctx);
+    if (over) {
+      const history: HistoryEntry[] = [{ node: name, status: 'FAILED', started_at: at, ended_at: at }];
+      return failWith(ctx, name, undefined, over, { history, visits }, state);
+    }
     try {
       let next = node.default;
       for (const option of node.choices) {
@@ -357,7 +397,7 @@ export function choice(name: string, node: ChoiceNode, ctx: NodeBuildContext): N
         }
       }
       const history: HistoryEntry[] = [{ node: name, status: 'SUCCEEDED', started_at: at, ended_at: at }];
-      return new Command({ update: { history }, goto: ctx.routing.target(name, next) });
+      return new Command({ update: { history, visits }, goto: ctx.routing.target(name, next) });
     } catch (error) {
       const code = error instanceof ExpressionError ? error.code : 'EXPRESSION_FAILED';
       const history: HistoryEntry[] = [{ node: name, status: 'FAILED', started_at: at, ended_at: at }];
@@ -366,7 +406,7 @@ export function choice(name: string, node: ChoiceNode, ctx: NodeBuildContext): N
         name,
         undefined,
         { code, message: (error as Error).message, node: name },
-        { history },
+        { history, visits },
         state,
       );
     }
@@ -381,6 +421,12 @@ export function choice(name: string, node: ChoiceNode, ctx: NodeBuildContext): N
 export function setNode(name: string, node: SetNode, ctx: NodeBuildContext): NodeFn {
   return async (state) => {
     const at = ctx.deps.clock.now().toISOString();
+    const visits = { [name]: (state.visits[name] ?? 0) + 1 };
+    const over = overVisitLimit(name, visits[name] ?? 0, ctx);
+    if (over) {
+      const history: HistoryEntry[] = [{ node: name, status: 'FAILED', started_at: at, ended_at: at }];
+      return failWith(ctx, name, undefined, over, { history, visits }, state);
+    }
     try {
       const values: Context = {};
       for (const [key, expression] of Object.entries(node.values)) {
@@ -388,7 +434,10 @@ export function setNode(name: string, node: SetNode, ctx: NodeBuildContext): Nod
         if (value !== undefined) values[key] = value;
       }
       const history: HistoryEntry[] = [{ node: name, status: 'SUCCEEDED', started_at: at, ended_at: at }];
-      return new Command({ update: { context: values, history }, goto: ctx.routing.target(name, node.next) });
+      return new Command({
+        update: { context: values, history, visits },
+        goto: ctx.routing.target(name, node.next),
+      });
     } catch (error) {
       const code = error instanceof ExpressionError ? error.code : 'EXPRESSION_FAILED';
       const history: HistoryEntry[] = [{ node: name, status: 'FAILED', started_at: at, ended_at: at }];
@@ -397,7 +446,7 @@ export function setNode(name: string, node: SetNode, ctx: NodeBuildContext): Nod
         name,
         node.on_failure,
         { code, message: (error as Error).message, node: name },
-        { history },
+        { history, visits },
         state,
       );
     }

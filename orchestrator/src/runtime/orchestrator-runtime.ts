@@ -998,6 +998,7 @@ export class OrchestratorRuntime {
       signal,
       streamMode: 'updates',
       subgraphs: true,
+      recursionLimit: graph.recursionLimit,
     });
     for await (const chunk of stream as AsyncIterable<[string[], Record<string, unknown>]>) {
       const [, updates] = chunk;
