@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Hono } from 'hono';
 import { csrf } from 'hono/csrf';
 import { html } from 'hono/html';
+import { HTTPException } from 'hono/http-exception';
 import {
   openDeadLetters,
   openDefinitionFiles,
@@ -24,6 +25,7 @@ import { runInstanceAction, type InstanceAction } from './instance-actions';
 import { InvalidQueryError, parseInstanceListQuery } from './instance-list-query';
 import { instancePage } from './instance-page';
 import { instancesPage } from './instances-page';
+import { localHostOnly } from './local-host-only';
 import { DEFAULT_REFRESH_MS } from './live-refresh-script';
 import { pageLayout } from './page-layout';
 import { statusCounts } from './status-counts';
@@ -57,8 +59,10 @@ export function consoleApp(deps: ConsoleDependencies): Hono {
   const now = deps.now ?? (() => new Date());
   const refreshMs = deps.refreshMs ?? DEFAULT_REFRESH_MS;
   const app = new Hono();
-  // The server listens on 127.0.0.1, but any page the operator visits could post a form to it: state
-  // changes are accepted only from the console's own origin.
+  // The server listens on 127.0.0.1, but any page the operator visits could reach it through the browser:
+  // it answers only under its own name (localHostOnly, against DNS rebinding), and state changes are
+  // accepted only from its own origin (csrf).
+  app.use('*', localHostOnly());
   app.use('*', csrf());
 
   let mermaidBundle: string | undefined;
@@ -206,17 +210,19 @@ export function consoleApp(deps: ConsoleDependencies): Hono {
   });
 
   // A stack that cannot be reached (`pnpm local` not running, expired credentials) is a page that says so,
-  // not a bare 500; the message is escaped like everything else.
+  // not a bare 500; the message is escaped like everything else. A refusal (csrf's 403) stays one.
   app.onError((error, c) =>
-    c.html(
-      pageLayout(
-        'Error',
-        html`<p class="error" id="server-error">
-          ${error instanceof Error ? error.message : String(error)}
-        </p>`,
-      ),
-      500,
-    ),
+    error instanceof HTTPException
+      ? error.getResponse()
+      : c.html(
+          pageLayout(
+            'Error',
+            html`<p class="error" id="server-error">
+              ${error instanceof Error ? error.message : String(error)}
+            </p>`,
+          ),
+          500,
+        ),
   );
 
   return app;

@@ -71,7 +71,14 @@ export function instancePage(
               <p class="error" id="last-error">
                 ${d.error.code}: ${d.error.message}${d.error.node ? ` (at ${d.error.node})` : ''}
               </p>`
-          : ''
+          : d.last_failed_step
+            ? html`<h2>Last failed step</h2>
+                <p class="notice" id="last-failed-step">
+                  ${d.last_failed_step.node} ${d.last_failed_step.status} at
+                  ${time(d.last_failed_step.ended_at)}; the instance went on (a failure route, a retry or a
+                  redrive)
+                </p>`
+            : ''
       }
       <h2>Graph</h2>
       ${

@@ -428,6 +428,11 @@ describe('instance page', () => {
     await page.reload();
     expect(await page.locator('#instance-status').innerText()).toBe('SUCCEEDED');
     await expect(page.locator('#timeline').innerText()).resolves.toMatch(/REDRIVEN/);
+    // Its error is gone with the redrive; the step that failed is still shown as the last one that did.
+    expect(await page.locator('#last-error').count()).toBe(0);
+    expect(await page.locator('#last-failed-step').innerText()).toMatch(
+      /^Ask FAILED at \S+Z; the instance went on/,
+    );
   });
 });
 
