@@ -127,15 +127,15 @@ export function instancePage(
       }
       <h2>Timeline (${d.history.length} steps)</h2>
       ${timeline(d, now)}
-      <details id="context" data-keep="context">
+      <details id="context" data-keep="section:context">
         <summary>Context</summary>
         ${jsonTree(d.context, 'context')}
-        <details data-keep="context-json">
+        <details data-keep="section:context-json">
           <summary>as JSON</summary>
           <pre class="json">${JSON.stringify(d.context, null, 2)}</pre>
         </details>
       </details>
-      <details id="output" data-keep="output">
+      <details id="output" data-keep="section:output">
         <summary>Output</summary>
         ${d.output === null ? html`<p class="muted">none yet</p>` : jsonTree(d.output, 'output')}
       </details>

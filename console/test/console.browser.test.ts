@@ -35,6 +35,8 @@ nodes:
 `;
 
 const XSS = '<script>alert(1)</script>';
+/** A definition title that would run a script if it were inserted as markup. */
+const MARKUP_TITLE = '<img src=x onerror=alert(2)>';
 
 /** When the planted RUNNING instance started and last moved (outside `since=1d`, stuck for days). */
 const STALLED_AT = new Date(Date.now() - 3 * 24 * 3600_000).toISOString();
@@ -355,6 +357,8 @@ describe('instance page', () => {
       { timeout: 15_000 },
     );
     expect(await page.locator('body').getAttribute('data-same-document')).toBe('yes');
+    // The refreshes left the folds as they were: the context, never opened, is still folded.
+    expect(await page.locator('#context').getAttribute('open')).toBeNull();
     expect(await fillOf('Task_B2')).toBe('rgb(212, 247, 212)'); // green: done
     expect(await stateOf('Task_B3')).toContain('waiting');
     expect(await fillOf('Task_B3')).toBe('rgb(255, 232, 168)'); // amber: still waiting
@@ -442,9 +446,20 @@ describe('definitions page', () => {
       'console_broken_v1',
       'workflow_name: broken\nworkflow_id: console_broken_v1\nentry_point: Nowhere\nnodes:\n  Done: { type: end }\n',
     );
+    // Titles are user data too: the workflow's and a node's, shown as text in the heading and the graph.
+    await t.upload(
+      'console_title_v1',
+      waitDefinition('console_title_v1', 'conok#op')
+        .replace(/^workflow_name: .*$/m, `workflow_name: '${MARKUP_TITLE}'`)
+        .replace('    type: async_request', `    title: '${MARKUP_TITLE}'\n    type: async_request`),
+    );
     await page.goto(server.url);
     await Promise.all([page.waitForURL(/definitions/), page.click('#nav-definitions')]);
     await page.waitForSelector('body[data-graph="drawn"]');
+    const titled = page.locator('section[data-key="console_title_v1.yaml"]');
+    expect(await titled.locator('h2').innerText()).toBe(`console_title_v1.yaml · ${MARKUP_TITLE}`);
+    expect(await titled.locator('svg').innerHTML()).toContain('alert(2)');
+    expect(await titled.locator('img').count()).toBe(0);
     const fanout = page.locator('section[data-key="fanout_a_b_c_v1.yaml"]');
     const pinned = (await t.record('fan-waiting'))?.definition.sha256 ?? 'missing';
     // Version, instances, live, last started, snapshot: fan-waiting still waits on Task_B3.
@@ -467,6 +482,7 @@ describe('definitions page', () => {
     );
     expect(await broken.locator('svg').count()).toBe(0);
     await page.screenshot({ path: join(SCREENSHOTS, 'definitions.png'), fullPage: true });
+    expect(unexpectedDialogs).toEqual([]);
   });
 });
 
