@@ -14,12 +14,18 @@ import {
   ORCHESTRATOR_DEFAULTS,
   type OrchestratorTuning,
 } from './orchestrator-function';
-import { lambdaEntries } from './paths';
+import { definitionsDir, lambdaEntries } from './paths';
 import { Queues } from './queues';
 import { RetentionFunction, RETENTION_ENTRY, type RetentionTuning } from './retention-function';
 import { Storage } from './storage';
 import { StuckCheckFunction, type StuckCheckFunctionProps } from './stuck-check-function';
 import { TimerSchedules } from './timer-schedules';
+import { readEngine, type EngineKind } from './step-functions/engine-context';
+import {
+  definitionsIn,
+  StepFunctionsEngine,
+  type StepFunctionsEngineProps,
+} from './step-functions/step-functions-engine';
 
 /** AWS's guidance for SQS event sources: visibility timeout at least six times the function timeout. */
 export const VISIBILITY_TIMEOUT_FACTOR = 6;
@@ -94,6 +100,10 @@ export interface WorkflowEngineStackProps extends StackProps {
   readonly stuckCheck?: Pick<StuckCheckFunctionProps, 'rate' | 'stuckAfter'>;
   /** Workflows with a failed alarm of their own (the app passes the ids in workflow-definitions/). @default none */
   readonly workflowIds?: readonly string[];
+  /** Which engine runs the workflows. @default context `engine`, else `langgraph` */
+  readonly engine?: EngineKind;
+  /** Step Functions mode's Lambda entries (tests). @default STEP_FUNCTIONS_ENTRIES */
+  readonly stepFunctionsEntries?: StepFunctionsEngineProps['entries'];
 }
 
 /**
@@ -117,6 +127,8 @@ export class WorkflowEngineStack extends Stack {
   public readonly capabilityMock?: CapabilityMockFunction;
   /** Publishes the overdue-wait and stuck-instance gauges on a schedule. */
   public readonly stuckCheck: StuckCheckFunction;
+  /** Step Functions mode only (`engine=stepfunctions`): a state machine per definition and its bridges. */
+  public readonly stepFunctions?: StepFunctionsEngine;
   public readonly monitoring: Monitoring;
   /** Undefined when timers are SQS delays only (`timerScheduler=sqs`). */
   public readonly timers?: TimerSchedules;
@@ -191,6 +203,18 @@ export class WorkflowEngineStack extends Stack {
       ...(props.entries?.stuckCheck === undefined ? {} : { entry: props.entries.stuckCheck }),
       removalPolicy,
     });
+    if ((props.engine ?? readEngine((key) => this.node.tryGetContext(key))) === 'stepfunctions') {
+      this.stepFunctions = new StepFunctionsEngine(this, 'StepFunctions', {
+        stage,
+        names: this.names,
+        queues: this.queues,
+        storage: this.storage,
+        definitions: definitionsIn(definitionsDir),
+        orchestrator: this.orchestrator.function,
+        removalPolicy,
+        ...(props.stepFunctionsEntries ? { entries: props.stepFunctionsEntries } : {}),
+      });
+    }
     this.monitoring = new Monitoring(this, 'Monitoring', {
       stuckCheck: this.stuckCheck,
       names: this.names,

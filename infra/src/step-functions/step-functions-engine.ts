@@ -1,0 +1,223 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, type CfnResource } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { FUNCTION_ARN_PLACEHOLDERS } from '../../../orchestrator/src/asl/asl-names';
+import { compileAslSource } from '../../../orchestrator/src/asl/compile-asl';
+import type { ResourceNames, Stage } from '../../../orchestrator/src/naming/resource-names';
+import { stepFunctionsNames } from '../../../orchestrator/src/step-functions/step-functions-names';
+import { acknowledgeWildcards, logicalIdOf } from '../nag';
+import { NodeLambda } from '../node-lambda';
+import { repoRoot } from '../paths';
+import type { Queues } from '../queues';
+import type { Storage } from '../storage';
+
+/** The handlers of Step Functions mode (orchestrator/src/step-functions/). */
+export const STEP_FUNCTIONS_ENTRIES = {
+  command: join(repoRoot, 'orchestrator', 'src', 'step-functions', 'command-handler.ts'),
+  reply: join(repoRoot, 'orchestrator', 'src', 'step-functions', 'reply-handler.ts'),
+  request: join(repoRoot, 'orchestrator', 'src', 'step-functions', 'request-handler.ts'),
+  steps: join(repoRoot, 'orchestrator', 'src', 'step-functions', 'steps-handler.ts'),
+} as const;
+
+/** A definition to deploy as a state machine: compiled by `wf asl`'s compiler at synth. */
+export interface DeployedDefinition {
+  readonly workflowId: string;
+  readonly initialContext: readonly string[];
+  readonly asl: string;
+}
+
+/** Compiles every YAML of `dir`; a definition that does not compile fails the synth with its diagnostics. */
+export function definitionsIn(dir: string): DeployedDefinition[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()
+    .map((file) => {
+      const text = readFileSync(join(dir, file), 'utf8');
+      const { machine, diagnostics } = compileAslSource(file, text);
+      if (!machine) {
+        throw new Error(
+          `${file} cannot run on Step Functions:\n${diagnostics.map((d) => `${d.file}:${d.line}:${d.column}: ${d.message}`).join('\n')}`,
+        );
+      }
+      const id = /^workflow_id:\s*['"]?([A-Za-z0-9_.-]+)/m.exec(text)?.[1] ?? file.replace(/\.yaml$/, '');
+      const initial = /^initial_context:\s*\n((?:\s+-\s*.*\n)*)/m.exec(text)?.[1] ?? '';
+      return {
+        workflowId: id,
+        initialContext: [...initial.matchAll(/-\s*['"]?([A-Za-z_][A-Za-z0-9_]*)/g)].map(
+          (m) => m[1] as string,
+        ),
+        asl: JSON.stringify(machine),
+      };
+    });
+}
+
+export interface StepFunctionsEngineProps {
+  readonly stage: Stage;
+  readonly names: ResourceNames;
+  readonly queues: Queues;
+  readonly storage: Storage;
+  readonly definitions: readonly DeployedDefinition[];
+  /** The LangGraph orchestrator, whose command and reply queue mappings this mode disables. */
+  readonly orchestrator: lambda.Function;
+  readonly removalPolicy: RemovalPolicy;
+  /** @default STEP_FUNCTIONS_ENTRIES */
+  readonly entries?: Partial<Record<keyof typeof STEP_FUNCTIONS_ENTRIES, string>>;
+}
+
+/**
+ * Step Functions mode (context `engine=stepfunctions`): one Standard state machine per definition, with
+ * logging (ALL, execution data) and X-Ray, running the `wf asl` compilation of its YAML; the Lambdas it
+ * calls (request: records request id -> task token and sends the ASYNC_REQ; steps: sync calls, choice
+ * conditions, merges, outcomes); and the bridges on the unchanged queues (command: START/CANCEL ->
+ * StartExecution/StopExecution; reply: ASYNC_RESP -> SendTaskSuccess/Failure), with a table of task
+ * tokens. Every role holds exactly what its code calls.
+ */
+export class StepFunctionsEngine extends Construct {
+  public readonly taskTokens: dynamodb.Table;
+  public readonly command: NodeLambda;
+  public readonly reply: NodeLambda;
+  public readonly request: NodeLambda;
+  public readonly steps: NodeLambda;
+  /** By workflow_id. */
+  public readonly stateMachines = new Map<string, sfn.StateMachine>();
+
+  constructor(scope: Construct, id: string, props: StepFunctionsEngineProps) {
+    super(scope, id);
+    const names = stepFunctionsNames(props.stage);
+    const entries = { ...STEP_FUNCTIONS_ENTRIES, ...props.entries };
+    const { removalPolicy, queues, storage } = props;
+    const env = { CCH_ENV: props.stage.env, CCH_OWNER: props.stage.owner };
+
+    this.taskTokens = new dynamodb.Table(this, 'TaskTokens', {
+      tableName: names.taskTokenTable,
+      partitionKey: { name: 'request_id', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      timeToLiveAttribute: 'expires_at',
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      removalPolicy,
+    });
+
+    const lambdaOf = (key: keyof typeof STEP_FUNCTIONS_ENTRIES, functionName: string, description: string) =>
+      new NodeLambda(this, key[0]?.toUpperCase() + key.slice(1), {
+        functionName,
+        entry: entries[key],
+        description,
+        memorySize: 512,
+        timeout: Duration.seconds(30),
+        environment: env,
+        logGroupName: `/aws/lambda/${functionName}`,
+        logRetention: logs.RetentionDays.ONE_MONTH,
+        removalPolicy,
+      });
+    this.steps = lambdaOf(
+      'steps',
+      names.stepsFunction,
+      'Step Functions mode: sync calls, choices, merges, outcomes',
+    );
+    this.request = lambdaOf(
+      'request',
+      names.requestFunction,
+      'Step Functions mode: sends ASYNC_REQ, keeps its task token',
+    );
+    this.reply = lambdaOf(
+      'reply',
+      names.replyFunction,
+      'Step Functions mode: ASYNC_RESP -> SendTaskSuccess/Failure',
+    );
+    this.command = lambdaOf(
+      'command',
+      names.commandFunction,
+      'Step Functions mode: START/CANCEL -> executions',
+    );
+
+    // Request: write token records, send to the capability queues (large ones through the claim check).
+    this.taskTokens.grantWriteData(this.request.role);
+    this.taskTokens.grant(this.request.role, 'dynamodb:GetItem');
+    for (const { queue } of queues.capability.values()) {
+      queue.grantSendMessages(this.request.role);
+      queue.grant(this.request.role, 'sqs:GetQueueUrl');
+    }
+    storage.eventDataBucket.grantPut(this.request.role, `${props.names.sqsPayloadPrefix}*`);
+    this.request.function.addEnvironment('CCH_REPLY_QUEUE_URL', queues.reply.queue.queueUrl);
+    // Reply: read and close token records; complete tasks (below, per state machine).
+    this.taskTokens.grant(this.reply.role, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
+
+    const batch = { batchSize: 10, reportBatchItemFailures: true } satisfies sources.SqsEventSourceProps;
+    this.command.function.addEventSource(new sources.SqsEventSource(queues.command.queue, batch));
+    this.reply.function.addEventSource(new sources.SqsEventSource(queues.reply.queue, batch));
+    // One consumer per queue: the LangGraph orchestrator's mappings stay, disabled (switching back is a deploy).
+    for (const child of props.orchestrator.node.children) {
+      const cfn = child.node.defaultChild as CfnResource | undefined;
+      if (cfn?.cfnResourceType === 'AWS::Lambda::EventSourceMapping')
+        cfn.addPropertyOverride('Enabled', false);
+    }
+
+    const workflows: Record<string, { stateMachineArn: string; initialContext: readonly string[] }> = {};
+    for (const definition of props.definitions) {
+      const name = names.stateMachine(definition.workflowId);
+      const logGroup = new logs.LogGroup(this, `Logs-${definition.workflowId}`, {
+        logGroupName: names.stateMachineLogGroup(definition.workflowId),
+        retention: logs.RetentionDays.ONE_MONTH,
+        removalPolicy,
+      });
+      const machine = new sfn.StateMachine(this, `Workflow-${definition.workflowId}`, {
+        stateMachineName: name,
+        stateMachineType: sfn.StateMachineType.STANDARD,
+        definitionBody: sfn.DefinitionBody.fromString(definition.asl),
+        definitionSubstitutions: {
+          [FUNCTION_ARN_PLACEHOLDERS.request]: this.request.function.functionArn,
+          [FUNCTION_ARN_PLACEHOLDERS.steps]: this.steps.function.functionArn,
+        },
+        tracingEnabled: true,
+        logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
+        removalPolicy,
+      });
+      // The definition is a string, so CDK cannot see what it calls: exactly these two functions.
+      machine.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['lambda:InvokeFunction'],
+          resources: [this.request.function.functionArn, this.steps.function.functionArn],
+        }),
+      );
+      machine.grantTaskResponse(this.reply.role);
+      machine.grantStartExecution(this.command.role);
+      machine.grantExecution(this.command.role, 'states:StopExecution');
+      this.stateMachines.set(definition.workflowId, machine);
+      workflows[definition.workflowId] = {
+        stateMachineArn: machine.stateMachineArn,
+        initialContext: definition.initialContext,
+      };
+      const executions = `Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${logicalIdOf(machine)}"}]}]}:*`;
+      acknowledgeWildcards(this.command.role, [
+        {
+          finding: executions,
+          reason:
+            'StopExecution: executions are named by instance id at run time; the grant is limited to the executions of this one state machine.',
+        },
+      ]);
+      acknowledgeWildcards(machine.role, [
+        {
+          finding: 'Resource::*',
+          reason:
+            'CloudWatch Logs delivery (logs:CreateLogDelivery and friends) and X-Ray have no resource-level permissions; CDK adds them for logging and tracing.',
+        },
+      ]);
+    }
+    this.command.function.addEnvironment('CCH_WORKFLOWS', JSON.stringify(workflows));
+    const payloads = `Resource::<${logicalIdOf(storage.eventDataBucket)}.Arn>/${props.names.sqsPayloadPrefix}*`;
+    const claimCheck =
+      'grantPut limited to the claim-check prefix of the event-data bucket: a request too large for SQS travels as an object there (s3:Abort* aborts its own multipart uploads).';
+    acknowledgeWildcards(this.request.role, [
+      { finding: payloads, reason: claimCheck },
+      { finding: 'Action::s3:Abort*', reason: claimCheck },
+    ]);
+  }
+}

@@ -1,0 +1,85 @@
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { FIXTURE_ENTRY, synthStack } from './support/synth-stack';
+
+/**
+ * Step Functions mode (context engine=stepfunctions): a Standard state machine per definition with
+ * logging and X-Ray, the bridging Lambdas on the unchanged queues with least-privilege grants, all named
+ * by the naming module, and cdk-nag clean (synthStack runs the AwsSolutions pack: a finding throws).
+ */
+const entries = {
+  command: FIXTURE_ENTRY,
+  reply: FIXTURE_ENTRY,
+  request: FIXTURE_ENTRY,
+  steps: FIXTURE_ENTRY,
+};
+const { stack, template } = synthStack({ engine: 'stepfunctions' }, { stepFunctionsEntries: entries });
+
+describe('Step Functions mode', () => {
+  it('deploys one Standard state machine per definition, logged and traced, named by the naming module', () => {
+    template.resourceCountIs('AWS::StepFunctions::StateMachine', 3);
+    for (const id of ['export_screening_v1', 'fanout_a_b_c_v1', 'import_vn_memphis_v1']) {
+      template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+        StateMachineName: `cch-dev-alice-wf-${id}`,
+        StateMachineType: 'STANDARD',
+        TracingConfiguration: { Enabled: true },
+        LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: true }),
+        DefinitionSubstitutions: {
+          RequestFunctionArn: Match.anyValue(),
+          StepsFunctionArn: Match.anyValue(),
+        },
+      });
+    }
+  });
+
+  it('lets a state machine invoke exactly the request and steps functions', () => {
+    const policies = template.findResources('AWS::IAM::Policy');
+    const statements = Object.values(policies)
+      .flatMap(
+        (p) =>
+          (p as { Properties: { PolicyDocument: { Statement: { Action: unknown; Resource: unknown }[] } } })
+            .Properties.PolicyDocument.Statement,
+      )
+      .filter((s) => s.Action === 'lambda:InvokeFunction');
+    expect(statements.length).toBeGreaterThan(0);
+    for (const s of statements) expect(s.Resource).toHaveLength(2);
+  });
+
+  it('puts the bridges on the command and reply queues and disables the LangGraph orchestrator there', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'cch-dev-alice-sfn-command-function',
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'cch-dev-alice-sfn-reply-function',
+    });
+    const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping')) as {
+      Properties: { Enabled?: boolean; FunctionName: unknown };
+    }[];
+    const orchestrator = stack.resolve(stack.orchestrator.function.functionName) as unknown;
+    const ofOrchestrator = mappings.filter(
+      (m) => JSON.stringify(m.Properties.FunctionName) === JSON.stringify(orchestrator),
+    );
+    expect(ofOrchestrator.map((m) => m.Properties.Enabled)).toEqual([false, false]);
+    expect(mappings.filter((m) => m.Properties.Enabled !== false).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('lets the reply Lambda complete tasks and the command Lambda start and stop executions', () => {
+    const actions = JSON.stringify(template.findResources('AWS::IAM::Policy'));
+    for (const action of [
+      'states:SendTaskSuccess',
+      'states:SendTaskFailure',
+      'states:StartExecution',
+      'states:StopExecution',
+    ]) {
+      expect(actions).toContain(action);
+    }
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      TableName: 'cch-dev-alice-sfn-task-token-table',
+      TimeToLiveSpecification: { AttributeName: 'expires_at', Enabled: true },
+    });
+  });
+
+  it('is off by default: the LangGraph engine alone', () => {
+    const plain = Template.fromStack(synthStack().stack);
+    plain.resourceCountIs('AWS::StepFunctions::StateMachine', 0);
+  });
+});
