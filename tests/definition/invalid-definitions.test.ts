@@ -123,6 +123,8 @@ describe('invalid definition corpus', () => {
           'unknown-field',
           'unknown-node-type',
           'unknown-target',
+          'uncertain-key',
+          'wait-needs-one',
           'unreachable',
           'yaml-syntax',
         ].sort(),

@@ -11,6 +11,7 @@ import {
   endNodeSchema,
   parallelNodeSchema,
   setNodeSchema,
+  waitNodeSchema,
   retrySchema,
   syncCallNodeSchema,
   workflowDefinitionSchema,
@@ -89,6 +90,7 @@ describe('docs/language.md', () => {
       choice_entry: missing(choiceEntrySchema, entries),
       parallel: missing(parallelNodeSchema, ofType('parallel')),
       set: missing(setNodeSchema, ofType('set')),
+      wait: missing(waitNodeSchema, ofType('wait')),
       end: missing(endNodeSchema, ofType('end')),
       retry: missing(retrySchema, retries),
       // Both retry placements are shown.
@@ -101,6 +103,7 @@ describe('docs/language.md', () => {
       choice_entry: [],
       parallel: [],
       set: [],
+      wait: [],
       end: [],
       retry: [],
       retried_kinds: [],

@@ -76,6 +76,7 @@ export function uncertainKeyUses(
     if (node.type === 'set' && isRecord(node.values)) {
       for (const [key, text] of Object.entries(node.values)) expression(text, ['nodes', name, 'values', key]);
     }
+    if (node.type === 'wait') expression(node.until, ['nodes', name, 'until']);
   }
   return uses;
 }

@@ -53,6 +53,8 @@ function shape(name: string, node: WorkflowNode): string {
       return `${id(name)}[/"${label(title)}<br/><small>parallel</small>"\\]`;
     case 'set':
       return `${id(name)}[/"${label(title)}<br/><small>set ${label(Object.keys(node.values).join(', '))}</small>"/]`;
+    case 'wait':
+      return `${id(name)}(("${label(title)}<br/><small>wait ${label(node.duration ?? `until ${node.until ?? ''}`)}</small>"))`;
     case 'end':
       return `${id(name)}(["${label(title)}<br/><small>${node.status ?? 'SUCCEEDED'}</small>"])`;
   }
@@ -85,6 +87,7 @@ function edges(name: string, node: WorkflowNode): string[] {
       failure(node.on_failure);
       break;
     case 'set':
+    case 'wait':
       out.push(`${from} --> ${id(node.next)}`);
       failure(node.on_failure);
       break;

@@ -42,6 +42,13 @@ const SINGLE_EDGE_FIELDS = new Map<string, readonly [string, NodeEdge['kind']][]
       ['on_failure', 'failure'],
     ],
   ],
+  [
+    'wait',
+    [
+      ['next', 'next'],
+      ['on_failure', 'failure'],
+    ],
+  ],
   ['end', []],
 ]);
 
@@ -80,6 +87,7 @@ const REQUIRED_EDGE_FIELDS = new Map<string, readonly string[]>([
   ['choice', ['default', 'choices']],
   ['parallel', ['join', 'branches']],
   ['set', ['next', 'values']],
+  ['wait', ['next']],
   ['end', []],
 ]);
 

@@ -16,6 +16,7 @@ import {
   retrySchema,
   setNodeSchema,
   syncCallNodeSchema,
+  waitNodeSchema,
   workflowDefinitionSchema,
 } from './workflow-schema';
 
@@ -26,6 +27,7 @@ const NODE_FIELDS = new Map<string, readonly string[]>([
   ['choice', Object.keys(choiceNodeSchema.shape)],
   ['parallel', Object.keys(parallelNodeSchema.shape)],
   ['set', Object.keys(setNodeSchema.shape)],
+  ['wait', Object.keys(waitNodeSchema.shape)],
   ['end', Object.keys(endNodeSchema.shape)],
 ]);
 const TOP_LEVEL_FIELDS = Object.keys(workflowDefinitionSchema.shape);

@@ -292,6 +292,21 @@ function checkNode(
       if (isRecord(choice)) checkExpression(choice.when, [...base, 'choices', i, 'when']);
     });
   }
+  if (node.type === 'wait') {
+    const given = ['duration', 'until'].filter((field) => Object.hasOwn(node, field));
+    if (given.length !== 1) {
+      report(
+        'error',
+        'wait-needs-one',
+        base,
+        given.length === 0
+          ? 'a wait node needs duration (how long) or until (a time from the context)'
+          : 'a wait node takes duration or until, not both',
+        source.locateKey(['nodes'], name),
+      );
+    }
+    checkExpression(node.until, [...base, 'until']);
+  }
   if (node.type === 'set' && isRecord(node.values)) {
     for (const [key, expression] of Object.entries(node.values)) {
       checkExpression(expression, [...base, 'values', key]);

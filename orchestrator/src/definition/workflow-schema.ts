@@ -13,7 +13,7 @@ export const CONTEXT_KEY_MAX_LENGTH = 128;
 
 const atMost = (n: number) => ({ error: `must be at most ${n} characters` });
 
-export const NODE_TYPES = ['async_request', 'sync_call', 'choice', 'parallel', 'set', 'end'] as const;
+export const NODE_TYPES = ['async_request', 'sync_call', 'choice', 'parallel', 'set', 'wait', 'end'] as const;
 export type NodeType = (typeof NODE_TYPES)[number];
 
 const nodeRef = z
@@ -177,6 +177,28 @@ export const setNodeSchema = z
   })
   .meta({ description: 'Computes context keys with JSONata expressions (no capability call).' });
 
+export const waitNodeSchema = z
+  .strictObject({
+    type: z.literal('wait'),
+    title,
+    max_visits: maxVisits,
+    duration: durationSchema.optional().meta({ description: 'How long to wait (give this or until).' }),
+    until: z
+      .string({ error: 'must be a JSONata expression' })
+      .min(1, { error: 'must be a JSONata expression' })
+      .max(EXPRESSION_MAX_LENGTH, atMost(EXPRESSION_MAX_LENGTH))
+      .optional()
+      .meta({
+        description:
+          'A JSONata expression over the context giving the time to wait until: ISO-8601 text with a time zone, or epoch milliseconds (give this or duration).',
+      }),
+    next: nodeRef,
+    on_failure: nodeRef
+      .optional()
+      .meta({ description: 'When until gives no valid time (or fails); default: fail.' }),
+  })
+  .meta({ description: 'Waits for a duration or until a time from the context, on a durable timer.' });
+
 export const endNodeSchema = z
   .strictObject({
     type: z.literal('end'),
@@ -192,6 +214,7 @@ export const nodeSchema = z.discriminatedUnion('type', [
   choiceNodeSchema,
   parallelNodeSchema,
   setNodeSchema,
+  waitNodeSchema,
   endNodeSchema,
 ]);
 
@@ -235,4 +258,5 @@ export type ChoiceNode = z.infer<typeof choiceNodeSchema>;
 export type ParallelNode = z.infer<typeof parallelNodeSchema>;
 export type EndNode = z.infer<typeof endNodeSchema>;
 export type SetNode = z.infer<typeof setNodeSchema>;
+export type WaitNode = z.infer<typeof waitNodeSchema>;
 export type RetryPolicy = z.infer<typeof retrySchema>;

@@ -145,6 +145,16 @@ function buildScope(
           routing.possibleTargets(name, [node.next, node.on_failure], true),
         );
         break;
+      case 'wait': {
+        const onward = routing.possibleTargets(name, [node.next, node.on_failure], true);
+        add(name, kinds.waitStart(name, node, ctx), [...onward, waitNodeName(name)]);
+        add(
+          waitNodeName(name),
+          kinds.waitTimer(name, node, ctx),
+          routing.possibleTargets(name, [node.next], true).concat(END),
+        );
+        break;
+      }
       case 'end':
         add(name, kinds.endNode(name, node, ctx), [END]);
         break;

@@ -9,6 +9,7 @@ import type {
   RetryPolicy,
   SetNode,
   SyncCallNode,
+  WaitNode,
 } from '../definition/workflow-schema';
 import { SyncCapabilityError } from '../sync-capabilities/registry';
 import type { EngineDependencies } from './engine-dependencies';
@@ -450,6 +451,111 @@ export function setNode(name: string, node: SetNode, ctx: NodeBuildContext): Nod
         state,
       );
     }
+  };
+}
+
+/** A wait node's `until` further away than this is refused, as a `duration` over a year is. */
+const LONGEST_WAIT_MS = 366 * 24 * 3600 * 1000;
+
+/**
+ * First half of a wait node: works out when the wait ends (its duration from now, or the time its
+ * `until` expression gives) and records it as a timer-only wait, which the second half awaits. A time
+ * already past goes straight on. Like a request, it waits on a durable timer: the invocation ends.
+ */
+export function waitStart(name: string, node: WaitNode, ctx: NodeBuildContext): NodeFn {
+  return async (state, config) => {
+    const now = ctx.deps.clock.now();
+    const at = now.toISOString();
+    const visits = { [name]: (state.visits[name] ?? 0) + 1 };
+    const visit = visits[name] ?? 1;
+    const failed = (error: WorkflowError, target: string | undefined) =>
+      failWith(
+        ctx,
+        name,
+        target,
+        error,
+        { history: [{ node: name, status: 'FAILED', started_at: at, ended_at: at }], visits },
+        state,
+      );
+    const over = overVisitLimit(name, visit, ctx);
+    if (over) return failed(over, undefined);
+    let until: number;
+    try {
+      until =
+        node.duration !== undefined
+          ? now.getTime() + (parseDuration(node.duration) ?? 0)
+          : timeOf(await evaluateValue(node.until ?? '', state.context, ctx.deps.expressionLimits));
+    } catch (error) {
+      const code = error instanceof ExpressionError ? error.code : 'INVALID_WAIT';
+      return failed({ code, message: (error as Error).message, node: name }, node.on_failure);
+    }
+    if (until - now.getTime() > LONGEST_WAIT_MS) {
+      const message = `wait until ${new Date(until).toISOString()} is more than a year away`;
+      return failed({ code: 'INVALID_WAIT', message, node: name }, node.on_failure);
+    }
+    if (until <= now.getTime()) {
+      const history: HistoryEntry[] = [{ node: name, status: 'SUCCEEDED', started_at: at, ended_at: at }];
+      return new Command({ update: { history, visits }, goto: ctx.routing.target(name, node.next) });
+    }
+    const wait: OpenWait = {
+      kind: 'timer',
+      request_id: `${instanceIdOf(config)}:${name}:${visit}:wait`,
+      node: name,
+      capability_id: '',
+      since: at,
+      deadline: new Date(until).toISOString(),
+      input: {},
+      expected_output_keys: [],
+    };
+    return new Command({ update: { visits, waits: { [wait.request_id]: wait } }, goto: waitNodeName(name) });
+  };
+}
+
+/** The time an `until` expression gave: ISO-8601 text with a time zone, or epoch milliseconds. */
+function timeOf(value: unknown): number {
+  if (typeof value === 'number' && Number.isFinite(value)) return value;
+  if (typeof value === 'string' && /(?:Z|[+-]\d{2}:?\d{2})$/i.test(value.trim())) {
+    const parsed = Date.parse(value);
+    if (!Number.isNaN(parsed)) return parsed;
+  }
+  const shown = value === undefined ? 'nothing' : JSON.stringify(value).slice(0, 80);
+  throw new Error(
+    `until gave ${shown}: not a time (ISO-8601 text with a time zone, such as 2026-12-01T09:00:00Z, or epoch milliseconds)`,
+  );
+}
+
+/** Second half of a wait node: interrupts until its timer fires, then goes on (or stops if cancelled). */
+export function waitTimer(name: string, node: WaitNode, ctx: NodeBuildContext): NodeFn {
+  return (state) => {
+    const wait = Object.values(state.waits).find((w) => w.node === name && w.kind === 'timer');
+    if (!wait) throw new Error(`node ${name} has no timer: the wait's first half did not record it`);
+    const parallels = ctx.branches.enclosing(name).map((m) => m.parallel);
+    const resume = interrupt<WaitInterrupt, WaitResumeValue>({ ...wait, parallels });
+    const closed = { waits: { [wait.request_id]: null } };
+    if (resume.kind === 'cancelled') {
+      return Promise.resolve(
+        new Command({
+          update: {
+            ...closed,
+            resolved: { [wait.request_id]: 'CANCELLED' as const },
+            history: [{ node: name, status: 'CANCELLED', started_at: wait.since, ended_at: resume.at }],
+            cancelled_parallels: { [resume.parallel]: true as const },
+            ...stopAt(ctx.branches, name, state.context),
+          },
+          goto: END,
+        }),
+      );
+    }
+    return Promise.resolve(
+      new Command({
+        update: {
+          ...closed,
+          resolved: { [wait.request_id]: 'REPLIED' as const },
+          history: [{ node: name, status: 'SUCCEEDED', started_at: wait.since, ended_at: resume.at }],
+        },
+        goto: ctx.routing.target(name, node.next),
+      }),
+    );
   };
 }
 

@@ -8,8 +8,11 @@ export type Context = Record<string, unknown>;
  * timer, at `deadline`).
  */
 export interface OpenWait {
-  /** Absent in waits recorded before retries existed: those are requests. */
-  readonly kind?: 'request' | 'retry';
+  /**
+   * Absent in waits recorded before retries existed: those are requests. `retry` and `timer` (a wait
+   * node) send nothing: they are a timer only, at `deadline`.
+   */
+  readonly kind?: 'request' | 'retry' | 'timer';
   readonly request_id: string;
   readonly node: string;
   readonly capability_id: string;
@@ -151,4 +154,9 @@ export type WaitResumeValue =
  */
 export interface WaitInterrupt extends OpenWait {
   readonly parallels: readonly string[];
+}
+
+/** A wait that sends no request: only its timer ends it (a retry's delay, a wait node). */
+export function isTimerOnly(wait: Pick<OpenWait, 'kind'>): boolean {
+  return wait.kind === 'retry' || wait.kind === 'timer';
 }

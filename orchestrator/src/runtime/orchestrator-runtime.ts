@@ -8,7 +8,13 @@ import type { CompiledWorkflow } from '../graph/compile-workflow';
 import { BRANCH_NODE_PREFIX } from '../graph/routing';
 import type { Clock } from '../graph/engine-dependencies';
 import { requestNodeOf, type RequestIds } from '../graph/request-ids';
-import type { HistoryEntry, Resolution, WaitInterrupt, WaitResumeValue } from '../graph/workflow-state';
+import {
+  isTimerOnly,
+  type HistoryEntry,
+  type Resolution,
+  type WaitInterrupt,
+  type WaitResumeValue,
+} from '../graph/workflow-state';
 import type { SyncCapability } from '../sync-capabilities/registry';
 import { CompiledDefinitions } from './compiled-definitions';
 import { contextHash } from './context-hash';
@@ -479,6 +485,7 @@ export class OrchestratorRuntime {
     if (!view || !pending || isTerminal(current.status)) return ack('timer for a wait that is over');
     const wait = pending.wait;
     if (wait.kind === 'retry') log.info({ node: wait.node }, 'retrying the step');
+    else if (wait.kind === 'timer') log.info({ node: wait.node }, 'wait over');
     else log.warn({ node: wait.node, deadline: wait.deadline }, 'wait timed out');
     await this.resume(
       current,
@@ -935,7 +942,7 @@ export class OrchestratorRuntime {
   ): Promise<Map<string, EngineError>> {
     const sentAt = this.now();
     const requests: AsyncRequestMessage[] = waits
-      .filter((w) => w.kind !== 'retry')
+      .filter((w) => !isTimerOnly(w))
       .map((w) => ({
         type: 'ASYNC_REQ',
         instance_id: record.instance_id,
@@ -960,12 +967,15 @@ export class OrchestratorRuntime {
             request_id: w.request_id,
             fire_at: w.deadline,
           },
-          // A reply's deadline is usually moot before it comes; a retry's delay always runs out.
-          { cancellable: w.kind !== 'retry' },
+          // A reply's deadline is usually moot before it comes; a retry's delay or a wait node's time
+          // always runs out.
+          { cancellable: !isTimerOnly(w) },
         );
       }
       if (w.kind === 'retry') {
         log.info({ node: w.node, request_id: w.request_id, retry_at: w.deadline }, 'retry scheduled');
+      } else if (w.kind === 'timer') {
+        log.info({ node: w.node, request_id: w.request_id, until: w.deadline }, 'waiting');
       } else {
         log.info({ node: w.node, request_id: w.request_id, capability_id: w.capability_id }, 'request sent');
       }

@@ -22,6 +22,6 @@ describe('checked-in JSON Schemas', () => {
     };
     expect(schema.additionalProperties).toBe(false);
     const kinds = schema.properties.nodes.additionalProperties.oneOf.map((o) => o.properties.type.const);
-    expect(kinds).toEqual(['async_request', 'sync_call', 'choice', 'parallel', 'set', 'end']);
+    expect(kinds).toEqual(['async_request', 'sync_call', 'choice', 'parallel', 'set', 'wait', 'end']);
   });
 });
