@@ -100,6 +100,23 @@ describe('what ASL cannot express is a compile error naming the node, and no mac
     ]);
   });
 
+  it('a set or wait node (language v2) is refused by name, never left out of the machine', () => {
+    for (const [kind, body] of [
+      ['set', "    type: set\n    values: { total: '1 + 1' }\n    next: Done"],
+      ['wait', '    type: wait\n    duration: 1h\n    next: Done'],
+    ] as const) {
+      const { machine, diagnostics } = compileAslSource('t.yaml', workflow(body));
+      expect(machine).toBeUndefined();
+      expect(diagnostics.map((d) => [d.code, d.path, d.message])).toEqual([
+        [
+          'asl-node-kind-unsupported',
+          'nodes.Fetch.type',
+          `node Fetch: a ${kind} node cannot be exported to Step Functions yet`,
+        ],
+      ]);
+    }
+  });
+
   it("an invalid definition gets the validator's diagnostics, and no machine", () => {
     const { machine, diagnostics } = compileAslSource('t.yaml', workflow('    type: nonsense'));
     expect(machine).toBeUndefined();

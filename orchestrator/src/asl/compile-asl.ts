@@ -81,6 +81,20 @@ function compileScope(
       case 'end':
         compileEnd(states, name, node);
         break;
+      case 'set':
+      case 'wait':
+        // Never a state machine that leaves a node out: the node kinds of language v2 have no ASL form yet.
+        problems.push({
+          code: 'asl-node-kind-unsupported',
+          node: name,
+          path: ['nodes', name, 'type'],
+          message: `node ${name}: a ${node.type} node cannot be exported to Step Functions yet`,
+        });
+        break;
+      default: {
+        const unknown: never = node;
+        throw new Error(`no ASL form for node ${name} (${JSON.stringify(unknown)})`);
+      }
     }
   }
   return states.body();
