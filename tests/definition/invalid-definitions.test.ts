@@ -104,6 +104,7 @@ describe('invalid definition corpus', () => {
           'branches-overlap',
           'duplicate-key',
           'empty',
+          'input-twice',
           'invalid-name',
           'invalid-value',
           'join-entered-outside',

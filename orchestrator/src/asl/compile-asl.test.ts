@@ -117,6 +117,20 @@ describe('what ASL cannot express is a compile error naming the node, and no mac
     }
   });
 
+  it('input and result mappings (language v2) are refused by name', () => {
+    const { machine, diagnostics } = compileAslSource(
+      't.yaml',
+      workflow(`    type: sync_call
+    capability_id: core-process-response
+    result: { total: 'amount' }
+    on_success: Done`),
+    );
+    expect(machine).toBeUndefined();
+    expect(diagnostics.map((d) => [d.code, d.path])).toEqual([
+      ['asl-mapping-unsupported', 'nodes.Fetch.result'],
+    ]);
+  });
+
   it("an invalid definition gets the validator's diagnostics, and no machine", () => {
     const { machine, diagnostics } = compileAslSource('t.yaml', workflow('    type: nonsense'));
     expect(machine).toBeUndefined();

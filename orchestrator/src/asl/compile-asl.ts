@@ -63,6 +63,20 @@ function compileScope(
   for (const name of branches.nodesIn(scope)) {
     const node = definition.nodes[name];
     if (!node) continue;
+    const mappings = [
+      ...(node.type === 'async_request' && node.input !== undefined ? ['input'] : []),
+      ...((node.type === 'async_request' || node.type === 'sync_call') && node.result !== undefined
+        ? ['result']
+        : []),
+    ];
+    for (const field of mappings) {
+      problems.push({
+        code: 'asl-mapping-unsupported',
+        node: name,
+        path: ['nodes', name, field],
+        message: `node ${name}: ${field} mappings cannot be exported to Step Functions yet`,
+      });
+    }
     switch (node.type) {
       case 'async_request':
         compileAsyncRequest(states, name, node, definition.workflow_id);

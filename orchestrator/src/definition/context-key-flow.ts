@@ -77,6 +77,7 @@ export function uncertainKeyUses(
       for (const [key, text] of Object.entries(node.values)) expression(text, ['nodes', name, 'values', key]);
     }
     if (node.type === 'wait') expression(node.until, ['nodes', name, 'until']);
+    if (node.type === 'async_request') expression(node.input, ['nodes', name, 'input']);
   }
   return uses;
 }
@@ -134,6 +135,10 @@ function along(before: Known, node: Record<string, unknown>, edge: NodeEdge): Kn
 
 /** Keys a step declares its success produces; undefined when it declares none (it may produce any). */
 function produced(node: Record<string, unknown>): readonly string[] | undefined {
+  // A result mapping sets exactly its keys (one whose expression selects nothing stays unset, as in set).
+  if ((node.type === 'async_request' || node.type === 'sync_call') && isRecord(node.result)) {
+    return Object.keys(node.result);
+  }
   if (node.type === 'async_request') return stringList(node.request_output_keys);
   if (node.type === 'sync_call') return stringList(node.output_keys);
   if (node.type === 'set') return isRecord(node.values) ? Object.keys(node.values) : [];

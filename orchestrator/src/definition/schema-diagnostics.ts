@@ -142,7 +142,8 @@ function fromIssue(
       // Node names are checked by nodeNameDiagnostics, which also checks the node's own fields.
       if (path.length === 2 && path[0] === 'nodes') return [];
       const key = String(path[path.length - 1]);
-      const contextKeys = path.length === 4 && path[0] === 'nodes' && path[2] === 'values';
+      const contextKeys =
+        path.length === 4 && path[0] === 'nodes' && (path[2] === 'values' || path[2] === 'result');
       return [
         make(
           source.locateKey(path.slice(0, -1), key),

@@ -292,6 +292,25 @@ function checkNode(
       if (isRecord(choice)) checkExpression(choice.when, [...base, 'choices', i, 'when']);
     });
   }
+  if (node.type === 'async_request' || node.type === 'sync_call') {
+    if (node.type === 'async_request') {
+      if (Object.hasOwn(node, 'input') && Object.hasOwn(node, 'input_keys')) {
+        report(
+          'error',
+          'input-twice',
+          [...base, 'input'],
+          'give input_keys (context keys sent as they are) or input (an expression that builds the input), not both',
+          source.locateKey(base, 'input'),
+        );
+      }
+      checkExpression(node.input, [...base, 'input']);
+    }
+    if (isRecord(node.result)) {
+      for (const [key, expression] of Object.entries(node.result)) {
+        checkExpression(expression, [...base, 'result', key]);
+      }
+    }
+  }
   if (node.type === 'wait') {
     const given = ['duration', 'until'].filter((field) => Object.hasOwn(node, field));
     if (given.length !== 1) {

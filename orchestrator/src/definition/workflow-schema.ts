@@ -73,6 +73,30 @@ export const retrySchema = z.strictObject({
     .optional(),
 });
 
+/** Longest JSONata expression (a `when`, a `set` value, a mapping), in characters. */
+export const EXPRESSION_MAX_LENGTH = 4096;
+
+const expression = z
+  .string({ error: 'must be a JSONata expression' })
+  .min(1, { error: 'must be a JSONata expression' })
+  .max(EXPRESSION_MAX_LENGTH, atMost(EXPRESSION_MAX_LENGTH));
+
+/** A request's input built by a JSONata expression over the context (instead of `input_keys`). */
+const inputMapping = expression.optional().meta({
+  description:
+    'The request\'s input: a JSONata expression over the context that builds an object, e.g. \'{"id": shipmentId, "lines": order.lines}\' (instead of input_keys).',
+});
+
+/** Where a step's outputs go in the context, each a JSONata expression over the outputs. */
+const resultMapping = z
+  .record(contextKey, expression, { error: 'must be a map of context keys to JSONata expressions' })
+  .refine((values) => Object.keys(values).length > 0, { error: 'must map at least one key' })
+  .optional()
+  .meta({
+    description:
+      'Context keys to set from the outputs, each a JSONata expression over the outputs (instead of merging the outputs as they are).',
+  });
+
 export const asyncRequestNodeSchema = z
   .strictObject({
     type: z.literal('async_request'),
@@ -82,7 +106,9 @@ export const asyncRequestNodeSchema = z
       error: "must be a capability id of the form domain#operation, e.g. 'import#enrichment'",
     }),
     input_keys: contextKeys.optional().meta({ description: 'Context keys sent; default all.' }),
+    input: inputMapping,
     request_output_keys: contextKeys.optional().meta({ description: 'Keys a successful reply must carry.' }),
+    result: resultMapping,
     on_response: nodeRef,
     on_failure: nodeRef.optional().meta({ description: 'When the reply is a FAILURE; default: fail.' }),
     timeout: durationSchema.optional(),
@@ -102,6 +128,7 @@ export const syncCallNodeSchema = z
       error: "must be the id of a synchronous capability, e.g. 'core-process-response'",
     }),
     output_keys: contextKeys.optional(),
+    result: resultMapping,
     on_success: nodeRef,
     on_failure: nodeRef
       .optional()
@@ -109,9 +136,6 @@ export const syncCallNodeSchema = z
     retry: retrySchema.optional(),
   })
   .meta({ description: 'Runs a synchronous capability inside the orchestrator.' });
-
-/** Longest `when` expression, in characters. */
-export const EXPRESSION_MAX_LENGTH = 4096;
 
 export const choiceEntrySchema = z.strictObject({
   when: z

@@ -94,7 +94,7 @@ function failWith(
  * same id, and only the capability that received it can answer it.
  */
 export function asyncRequestPrepare(name: string, node: AsyncRequestNode, ctx: NodeBuildContext): NodeFn {
-  return (state, config) => {
+  return async (state, config) => {
     const visit = (state.visits[name] ?? 0) + 1;
     const instanceId = instanceIdOf(config);
     const requestId = ctx.deps.requestIds?.issue(instanceId, name, visit) ?? `${instanceId}:${name}:${visit}`;
@@ -107,11 +107,54 @@ export function asyncRequestPrepare(name: string, node: AsyncRequestNode, ctx: N
       capability_id: node.capability_id,
       since: now.toISOString(),
       deadline: timeoutMs === undefined ? null : new Date(now.getTime() + timeoutMs).toISOString(),
-      input: pick(state.context, node.input_keys),
+      input: {},
       expected_output_keys: node.request_output_keys ?? [],
     };
-    return Promise.resolve({ visits: { [name]: visit }, waits: { [requestId]: wait } });
+    const built = await requestInput(name, node, state.context, ctx);
+    const recorded =
+      'error' in built ? { ...wait, input_error: built.error } : { ...wait, input: built.input };
+    return { visits: { [name]: visit }, waits: { [requestId]: recorded } };
   };
+}
+
+/** A request's input: its `input` expression's object, or the `input_keys` of the context (default all). */
+async function requestInput(
+  name: string,
+  node: AsyncRequestNode,
+  context: Context,
+  ctx: NodeBuildContext,
+): Promise<{ input: Context } | { error: WorkflowError }> {
+  if (node.input === undefined) return { input: pick(context, node.input_keys) };
+  try {
+    const value = await evaluateValue(node.input, context, ctx.deps.expressionLimits);
+    if (typeof value === 'object' && value !== null && !Array.isArray(value))
+      return { input: value as Context };
+    const shown = value === undefined ? 'nothing' : JSON.stringify(value).slice(0, 80);
+    return {
+      error: { code: 'INVALID_INPUT', message: `input gave ${shown}, not an object`, node: name },
+    };
+  } catch (error) {
+    const code = error instanceof ExpressionError ? error.code : 'EXPRESSION_FAILED';
+    return { error: { code, message: `input: ${(error as Error).message}`, node: name } };
+  }
+}
+
+/**
+ * The context keys a step's outputs set: its `result` mapping (each a JSONata expression over the
+ * outputs; one that selects nothing sets nothing), else the outputs as they are.
+ */
+async function mappedResult(
+  outputs: Context,
+  result: Readonly<Record<string, string>> | undefined,
+  ctx: NodeBuildContext,
+): Promise<Context> {
+  if (result === undefined) return outputs;
+  const mapped: Context = {};
+  for (const [key, expression] of Object.entries(result)) {
+    const value = await evaluateValue(expression, outputs, ctx.deps.expressionLimits);
+    if (value !== undefined) mapped[key] = value;
+  }
+  return mapped;
 }
 
 /**
@@ -133,6 +176,14 @@ export function asyncRequestWait(name: string, node: AsyncRequestNode, ctx: Node
         history: [{ node: name, status: 'FAILED' as const, started_at: at, ended_at: at }],
       };
       return Promise.resolve(failWith(ctx, name, undefined, over, update, state));
+    }
+    if (wait.input_error) {
+      const at = ctx.deps.clock.now().toISOString();
+      const update = {
+        waits: { [wait.request_id]: null },
+        history: [{ node: name, status: 'FAILED' as const, started_at: at, ended_at: at }],
+      };
+      return Promise.resolve(failWith(ctx, name, node.on_failure, wait.input_error, update, state));
     }
     const parallels = ctx.branches.enclosing(name).map((m) => m.parallel);
     const resume = interrupt<WaitInterrupt, WaitResumeValue>({ ...wait, parallels });
@@ -224,17 +275,29 @@ export function asyncRequestWait(name: string, node: AsyncRequestNode, ctx: Node
     }
     // Declared keys only: a capability must not overwrite context it was not asked for.
     const outputs = expected === undefined ? resume.outputs : pick(resume.outputs, expected);
-    return Promise.resolve(
-      new Command({
-        update: {
+    return mappedResult(node.result === undefined ? outputs : resume.outputs, node.result, ctx).then(
+      (context) =>
+        new Command({
+          update: {
+            ...closed,
+            context,
+            resolved: { [wait.request_id]: 'REPLIED' as const },
+            history: history('SUCCEEDED'),
+            attempts: { [name]: null },
+          },
+          goto: ctx.routing.target(name, node.on_response),
+        }),
+      (error: unknown) => {
+        const code = error instanceof ExpressionError ? error.code : 'EXPRESSION_FAILED';
+        const failure = { code, message: `result: ${(error as Error).message}`, node: name };
+        const update = {
           ...closed,
-          context: outputs,
           resolved: { [wait.request_id]: 'REPLIED' as const },
-          history: history('SUCCEEDED'),
+          history: history('FAILED'),
           attempts: { [name]: null },
-        },
-        goto: ctx.routing.target(name, node.on_response),
-      }),
+        };
+        return failWith(ctx, name, node.on_failure, failure, update, state);
+      },
     );
   };
 }
@@ -272,10 +335,34 @@ export function syncCall(name: string, node: SyncCallNode, ctx: NodeBuildContext
           node: name,
         });
         const outputs = node.output_keys === undefined ? { ...result } : pick(result, node.output_keys);
+        let mapped: Context;
+        try {
+          mapped = await mappedResult(
+            structuredClone(node.result === undefined ? outputs : { ...result }),
+            node.result,
+            ctx,
+          );
+        } catch (thrown) {
+          // The call succeeded: a mapping that fails is the definition's error, never retried.
+          const at = ctx.deps.clock.now().toISOString();
+          const code = thrown instanceof ExpressionError ? thrown.code : 'EXPRESSION_FAILED';
+          return failWith(
+            ctx,
+            name,
+            node.on_failure,
+            { code, message: `result: ${(thrown as Error).message}`, node: name },
+            {
+              history: [{ node: name, status: 'FAILED', started_at: started, ended_at: at }],
+              attempts: { [name]: null },
+              visits,
+            },
+            state,
+          );
+        }
         const ended = ctx.deps.clock.now().toISOString();
         return new Command({
           update: {
-            context: structuredClone(outputs),
+            context: mapped,
             history: [{ node: name, status: 'SUCCEEDED', started_at: started, ended_at: ended }],
             attempts: { [name]: null },
             visits,

@@ -20,6 +20,8 @@ export interface OpenWait {
   readonly deadline: string | null;
   readonly input: Context;
   readonly expected_output_keys: readonly string[];
+  /** Why the request's `input` expression gave no input: the step fails instead of sending. */
+  readonly input_error?: WorkflowError;
 }
 
 export type Resolution = 'REPLIED' | 'FAILED' | 'TIMED_OUT' | 'CANCELLED';
