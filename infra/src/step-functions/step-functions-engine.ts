@@ -66,7 +66,7 @@ export interface StepFunctionsEngineProps {
   readonly storage: Storage;
   readonly definitions: readonly DeployedDefinition[];
   /** The LangGraph orchestrator, whose command and reply queue mappings this mode disables. */
-  readonly orchestrator: lambda.Function;
+  readonly orchestrator: lambda.IFunction;
   readonly removalPolicy: RemovalPolicy;
   /** @default STEP_FUNCTIONS_ENTRIES */
   readonly entries?: Partial<Record<keyof typeof STEP_FUNCTIONS_ENTRIES, string>>;
