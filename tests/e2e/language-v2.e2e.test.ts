@@ -1,0 +1,91 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { recordingIo } from '../../orchestrator/src/cli/cli-test-io';
+import { runCli } from '../../orchestrator/src/cli/main';
+import type { InstanceRecord } from '../../orchestrator/src/runtime/instance-record';
+import { REPO_ROOT } from '../../scripts/local-aws/provision-local';
+import { runOnEmbeddedStack } from '../../scripts/wf';
+
+jest.setTimeout(90_000);
+
+/** set, input/result mapping and wait on the embedded stack (real SQS, DynamoDB and S3 servers). */
+const DEFINITION = `workflow_name: 'Language v2 on the embedded stack'
+workflow_id: lang_v2_e2e_v1
+entry_point: Price
+initial_context: [order]
+nodes:
+  Price:
+    type: set
+    values:
+      total: '$sum(order.lines.(qty * price))'
+    next: Screen
+  Screen:
+    type: async_request
+    capability_id: 'zz-risk#screening'
+    input: '{"orderId": order.id, "amount": total}'
+    request_output_keys: [score]
+    result:
+      risk_score: 'score * 100'
+    on_response: Settle
+    timeout: 5m
+  Settle:
+    type: wait
+    duration: 2s
+    next: Route
+  Route:
+    type: choice
+    choices:
+      - when: 'total > 100 and risk_score < 50'
+        next: Accepted
+    default: Rejected
+  Accepted: { type: end, output_keys: [total, risk_score] }
+  Rejected: { type: end, status: FAILED }
+`;
+
+function write(name: string, text: string): string {
+  const dir = join(REPO_ROOT, '.local-aws', `language-v2-${process.pid}`);
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, name);
+  writeFileSync(file, text);
+  return file;
+}
+
+describe('language v2 nodes on the embedded stack', () => {
+  it('computes, maps a reply, waits on a real timer and routes on what it computed', async () => {
+    const io = recordingIo(REPO_ROOT);
+    const context = {
+      order: {
+        id: 'O-1',
+        lines: [
+          { qty: 2, price: 40 },
+          { qty: 1, price: 30 },
+        ],
+      },
+    };
+    const code = await runCli(
+      [
+        'run',
+        write('lang_v2_e2e_v1.yaml', DEFINITION),
+        '--context',
+        JSON.stringify(context),
+        '--mocks',
+        write('mocks.yaml', "'zz-risk#screening':\n  outputs: { score: 0.25 }\n"),
+        '--json',
+      ],
+      io,
+      { embedded: runOnEmbeddedStack },
+    );
+    expect(io.stderr()).toBe('');
+    expect(code).toBe(0);
+    const record = JSON.parse(io.stdout()) as InstanceRecord;
+    expect(record.status).toBe('SUCCEEDED');
+    expect(record.context).toMatchObject({ total: 110, risk_score: 25 });
+    // The reply's own key stayed out of the context: result mapped it.
+    expect(record.context).not.toHaveProperty('score');
+    expect(record.history.map((h) => h.node)).toEqual(['Price', 'Screen', 'Settle', 'Route', 'Accepted']);
+    const settle = record.history.find((h) => h.node === 'Settle');
+    expect(Date.parse(settle?.ended_at ?? '') - Date.parse(settle?.started_at ?? '')).toBeGreaterThanOrEqual(
+      2000,
+    );
+  });
+});
