@@ -61,7 +61,11 @@ beforeAll(async () => {
   if (!importQueue) throw new Error('no import request queue');
   requestQueue = importQueue.name;
   dlqUrl = importQueue.dlqUrl;
-  orchestrator = createAwsOrchestrator({ stage: resources.stage, clients: aws.clientConfig });
+  orchestrator = createAwsOrchestrator({
+    stage: resources.stage,
+    clients: aws.clientConfig,
+    replyKeys: resources.replyKeys,
+  });
   claimCheck = orchestrator.claimCheck;
 });
 

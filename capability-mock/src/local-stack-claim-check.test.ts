@@ -60,7 +60,7 @@ describe("the local stack's capability mock and the claim check (embedded stack)
       const replies = bodies.filter((b) => b.type === 'ASYNC_RESP');
       // (Compared field by field: a failure would print 300 KiB of value otherwise.)
       expect(replies.map((b) => [b.request_id, b.status])).toEqual([
-        ['claim-checked-local:Prepare_Import_Enrichment:1', 'SUCCESS'],
+        [t.requestId('claim-checked-local', 'Prepare_Import_Enrichment'), 'SUCCESS'],
       ]);
       expect(replies[0]?.outputs?.import_enrichment_uri === reply).toBe(true);
     } finally {

@@ -24,6 +24,12 @@ export interface CapabilityMockFunctionProps {
   /** Concurrent invocations per capability queue (2-1000). @default 2 */
   readonly maxConcurrency?: number;
   readonly removalPolicy: RemovalPolicy;
+  /**
+   * The domains whose request queues it consumes: those no capability team serves (a team's domain has
+   * one consumer, the team; the orchestrator would refuse the mock's replies there anyway).
+   * @default every capability domain
+   */
+  readonly domains?: readonly string[];
 }
 
 export const CAPABILITY_MOCK_DEFAULTS = {
@@ -89,7 +95,9 @@ export class CapabilityMockFunction extends Construct {
       dlq.grant(role, 'sqs:SendMessage', 'sqs:GetQueueUrl');
     }
 
-    this.eventSources = [...queues.capability.values()].map(({ queue }) => {
+    const served = props.domains === undefined ? undefined : new Set(props.domains);
+    const consumed = [...queues.capability].filter(([domain]) => served?.has(domain) ?? true);
+    this.eventSources = consumed.map(([, { queue }]) => {
       const source = new sources.SqsEventSource(queue, {
         batchSize: props.batchSize ?? CAPABILITY_MOCK_DEFAULTS.batchSize,
         maxConcurrency: props.maxConcurrency ?? CAPABILITY_MOCK_DEFAULTS.maxConcurrency,

@@ -24,6 +24,7 @@ export const ENGINE_METRICS = [
   'LeaseConflicts',
   'StartConflicts',
   'RedrivesRefused',
+  'RepliesRefused',
 ] as const;
 export type EngineMetric = (typeof ENGINE_METRICS)[number];
 
@@ -218,6 +219,19 @@ export class Monitoring extends Construct {
       evaluationPeriods: 1,
     });
 
+    // A reply whose request id this deployment never issued (guessed, mistyped, another deployment's) or
+    // that came from a principal that is not its domain's team: someone can send to the reply queue who
+    // should not, or a capability is broken. Raised by one.
+    this.alarm('RepliesRefused', 'replies-refused', {
+      alarmDescription:
+        'The orchestrator refused a reply (forged, mistyped or foreign request_id, or sent by a principal ' +
+        'that is not the capability team of its domain) and moved it to the reply DLQ. `wf dlq list reply` ' +
+        'shows each with its reason and sender (cch-original-sender); the log line "reply refused" too.',
+      metric: this.workflowMetric('RepliesRefused', cloudwatch.Stats.SUM),
+      threshold: 1,
+      evaluationPeriods: 1,
+    });
+
     const stuckCheck = props.stuckCheck;
     if (stuckCheck) {
       const gauge = (metricName: string) =>
@@ -326,7 +340,7 @@ export class Monitoring extends Construct {
     this.dashboard.addWidgets(
       this.graph(
         'Replies and leases',
-        ['DuplicateReplies', 'StaleReplies', 'LeaseConflicts'],
+        ['DuplicateReplies', 'StaleReplies', 'RepliesRefused', 'LeaseConflicts'],
         cloudwatch.Stats.SUM,
       ),
       new cloudwatch.GraphWidget({

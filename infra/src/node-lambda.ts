@@ -29,6 +29,8 @@ export interface NodeLambdaProps {
   readonly logGroupName: string;
   readonly logRetention: logs.RetentionDays;
   readonly removalPolicy: RemovalPolicy;
+  /** The Parameters and Secrets extension layer, for a function that reads a secret. @default none */
+  readonly paramsAndSecrets?: lambda.ParamsAndSecretsLayerVersion;
 }
 
 /**
@@ -69,6 +71,7 @@ export class NodeLambda extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' },
+      ...(props.paramsAndSecrets ? { paramsAndSecrets: props.paramsAndSecrets } : {}),
     });
     // Tracing.ACTIVE adds the X-Ray statement to the role's default policy: the one `Resource: *` grant.
     acknowledgeWildcards(this.role, [

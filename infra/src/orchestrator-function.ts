@@ -8,6 +8,7 @@ import { acknowledgeWildcards, logicalIdOf } from './nag';
 import { NodeLambda } from './node-lambda';
 import type { Queues } from './queues';
 import { STATE_TABLE_READ_WRITE_ACTIONS, type Storage } from './storage';
+import { replyKeysExtension } from './reply-keys-secret';
 import type { TimerSchedules } from './timer-schedules';
 
 /** Tuning of the orchestrator Lambda and of its two SQS event sources. */
@@ -106,6 +107,8 @@ export class OrchestratorFunction extends Construct {
         CCH_RETENTION_SECONDS: String(props.retentionPeriod.toSeconds()),
         ...(props.timers?.environment ?? { CCH_TIMER_SCHEDULER: 'sqs' }),
       },
+      // The reply keys are read through it (ReplyKeysSecret; the stack adds CCH_REPLY_KEYS_SECRET_ARN).
+      paramsAndSecrets: replyKeysExtension(),
     });
     this.function = this.lambda.function;
     const role = this.lambda.role;

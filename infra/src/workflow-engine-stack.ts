@@ -8,6 +8,7 @@ import {
   CAPABILITY_MOCK_DEFAULTS,
   type CapabilityMockFunctionProps,
 } from './capability-mock-function';
+import { CapabilityTeams, readCapabilityTeams } from './capability-teams';
 import { Monitoring } from './monitoring';
 import {
   OrchestratorFunction,
@@ -16,6 +17,7 @@ import {
 } from './orchestrator-function';
 import { definitionsDir, lambdaEntries } from './paths';
 import { Queues } from './queues';
+import { ReplyKeysSecret } from './reply-keys-secret';
 import { RetentionFunction, RETENTION_ENTRY, type RetentionTuning } from './retention-function';
 import { Storage } from './storage';
 import { StuckCheckFunction, type StuckCheckFunctionProps } from './stuck-check-function';
@@ -100,6 +102,13 @@ export interface WorkflowEngineStackProps extends StackProps {
   readonly stuckCheck?: Pick<StuckCheckFunctionProps, 'rate' | 'stuckAfter'>;
   /** Workflows with a failed alarm of their own (the app passes the ids in workflow-definitions/). @default none */
   readonly workflowIds?: readonly string[];
+  /**
+   * Capability domain -> the AWS principal of the team serving it: each gets a role with exactly its own
+   * request queue and the reply queue (CapabilityTeams), and the orchestrator accepts replies to that
+   * domain's requests from that role only. A team's domain gets a request queue even if no definition
+   * uses it yet. @default context `capabilityTeams`, else none
+   */
+  readonly capabilityTeams?: ReadonlyMap<string, string>;
   /** Which engine runs the workflows. @default context `engine`, else `langgraph` */
   readonly engine?: EngineKind;
   /** Step Functions mode's Lambda entries (tests). @default STEP_FUNCTIONS_ENTRIES */
@@ -132,6 +141,10 @@ export class WorkflowEngineStack extends Stack {
   public readonly monitoring: Monitoring;
   /** Undefined when timers are SQS delays only (`timerScheduler=sqs`). */
   public readonly timers?: TimerSchedules;
+  /** The reply keys request ids are tagged with (read by the orchestrator only). */
+  public readonly replyKeys: ReplyKeysSecret;
+  /** One role per configured capability team. */
+  public readonly capabilityTeams: CapabilityTeams;
 
   constructor(scope: Construct, id: string, props: WorkflowEngineStackProps) {
     super(scope, id, props);
@@ -144,10 +157,13 @@ export class WorkflowEngineStack extends Stack {
     const retentionPeriod =
       props.retentionPeriod ?? Duration.days(readRetentionDays((key) => this.node.tryGetContext(key)));
 
+    const teams = props.capabilityTeams ?? readCapabilityTeams((key) => this.node.tryGetContext(key));
+    const capabilityDomains = [...new Set([...props.capabilityDomains, ...teams.keys()])].sort();
+
     this.storage = new Storage(this, 'Storage', { names: this.names, removalPolicy });
     this.queues = new Queues(this, 'Queues', {
       names: this.names,
-      capabilityDomains: props.capabilityDomains,
+      capabilityDomains,
       orchestratorVisibilityTimeout: times(orchestratorTimeout, VISIBILITY_TIMEOUT_FACTOR),
       // Sized for the mock; capability teams consuming these queues in production get the same window.
       capabilityVisibilityTimeout: times(mockTimeout, VISIBILITY_TIMEOUT_FACTOR),
@@ -193,7 +209,30 @@ export class WorkflowEngineStack extends Stack {
         queues: this.queues,
         entry: props.entries?.capabilityMock ?? lambdaEntries.capabilityMock,
         removalPolicy,
+        domains: capabilityDomains.filter((domain) => !teams.has(domain)),
       });
+    }
+    this.capabilityTeams = new CapabilityTeams(this, 'CapabilityTeams', {
+      names: this.names,
+      queues: this.queues,
+      teams,
+    });
+    this.replyKeys = new ReplyKeysSecret(this, 'ReplyKeys', { names: this.names, removalPolicy });
+    this.replyKeys.grantRead(this.orchestrator.lambda.role);
+    const orchestratorFunction = this.orchestrator.lambda.function;
+    // Read by orchestrator/src/handler.ts: the keys' secret; the orchestrator's own role, whose deferred
+    // copies of a reply carry the original's sender; who may answer each domain (its team's role, else
+    // the mock's where it runs; unchecked where neither).
+    orchestratorFunction.addEnvironment('CCH_REPLY_KEYS_SECRET_ARN', this.replyKeys.secret.secretArn);
+    orchestratorFunction.addEnvironment('CCH_RELAY_SENDER_IDS', this.orchestrator.lambda.role.roleId);
+    if (teams.size > 0 || this.capabilityMock) {
+      orchestratorFunction.addEnvironment(
+        'CCH_REPLY_SENDERS',
+        this.toJsonString({
+          byDomain: this.capabilityTeams.senderIds,
+          ...(this.capabilityMock ? { others: [this.capabilityMock.lambda.role.roleId] } : {}),
+        }),
+      );
     }
     this.stuckCheck = new StuckCheckFunction(this, 'StuckCheck', {
       ...props.stuckCheck,

@@ -97,6 +97,11 @@ describe('the orchestrator bundle, as deployed', () => {
     expect(
       inputs.filter((path) => /@aws-sdk\/(?:nested-clients|credential-provider-(?:ini|sso))\//.test(path)),
     ).toEqual([]);
+    // pino without its transports (worker threads): the Lambdas log to stdout.
+    expect(inputs.filter((path) => /\/(?:thread-stream|real-require)\//.test(path))).toEqual([]);
+    expect(inputs.filter((path) => /\/pino\/lib\/transport\.js$/.test(path))).toEqual([
+      expect.stringMatching(/^lambda-replacement:/),
+    ]);
   });
 
   it('loads on plain Node, and its handler takes a batch: clients, credentials and SQS calls all work', async () => {
@@ -118,6 +123,8 @@ describe('the orchestrator bundle, as deployed', () => {
         {
           CCH_ENV: 'dev',
           CCH_OWNER: 'bundle-test',
+          // Off AWS the reply keys come inline (on AWS through the Parameters and Secrets extension).
+          CCH_REPLY_KEYS: JSON.stringify({ current: 'bundle-test-reply-key-0123456789abcdef' }),
           LOG_LEVEL: 'silent',
           AWS_REGION: 'us-east-1',
           AWS_ENDPOINT_URL_SQS: `http://127.0.0.1:${port}`,

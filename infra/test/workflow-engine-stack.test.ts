@@ -280,6 +280,26 @@ describe('orchestrator function', () => {
       CCH_TIMER_ROLE_ARN: resolve(stack.timers?.targetRole.roleArn),
       CCH_TIMER_QUEUE_ARN: resolve(stack.queues.command.queue.queueArn),
       CCH_TIMER_SCHEDULE_GROUP: stack.names.timerScheduleGroup,
+      // The reply keys, the orchestrator's own role (relay of deferred replies), who may answer each
+      // domain (here the mock, every domain): see capability-teams.test.ts.
+      CCH_REPLY_KEYS_SECRET_ARN: resolve(stack.replyKeys.secret.secretArn),
+      CCH_RELAY_SENDER_IDS: resolve(stack.orchestrator.lambda.role.roleId),
+      CCH_REPLY_SENDERS: {
+        'Fn::Join': [
+          '',
+          ['{"byDomain":{},"others":["', resolve(stack.capabilityMock!.lambda.role.roleId), '"]}'],
+        ],
+      },
+      // The Parameters and Secrets extension the keys are read through (reply-keys-secret.ts).
+      PARAMETERS_SECRETS_EXTENSION_CACHE_ENABLED: 'true',
+      PARAMETERS_SECRETS_EXTENSION_CACHE_SIZE: '1000',
+      PARAMETERS_SECRETS_EXTENSION_HTTP_PORT: '2773',
+      PARAMETERS_SECRETS_EXTENSION_LOG_LEVEL: 'warn',
+      PARAMETERS_SECRETS_EXTENSION_MAX_CONNECTIONS: '3',
+      SECRETS_MANAGER_TIMEOUT_MILLIS: '0',
+      SECRETS_MANAGER_TTL: '60',
+      SSM_PARAMETER_STORE_TIMEOUT_MILLIS: '0',
+      SSM_PARAMETER_STORE_TTL: '300',
     });
   });
 
@@ -409,9 +429,10 @@ describe('alarms', () => {
   it('are all accounted for and named after the stage', () => {
     const dlqs = stack.queues.deadLetterQueues.length + 1; // + the retention DLQ
     // + workflows failed (all, and each deployed workflow), messages dead-lettered, waits overdue,
-    // instances stuck and stuck-check errors, start conflicts and redrives refused: monitoring.test.ts
+    // instances stuck and stuck-check errors, start conflicts and redrives refused: monitoring.test.ts;
+    // replies refused: capability-teams.test.ts
     const failed = stack.monitoring.workflowFailedAlarms.size;
-    template.resourceCountIs('AWS::CloudWatch::Alarm', dlqs + 2 + 2 + 1 + failed + 1 + 3 + 2);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', dlqs + 2 + 2 + 1 + failed + 1 + 3 + 2 + 1);
     template.allResourcesProperties('AWS::CloudWatch::Alarm', {
       AlarmName: Match.stringLikeRegexp(`^${stack.names.prefix}`),
       AlarmDescription: Match.anyValue(),

@@ -5,6 +5,7 @@ import type { LocalClientConfig } from '../../orchestrator/src/naming/local-endp
 import { capabilityMockClaimCheck } from '../../capability-mock/src/stage-claim-check';
 import { CapabilityMockPollers } from './capability-mock-pollers';
 import { DefinitionsWatcher } from './definitions-watcher';
+import { LOCAL_PRINCIPALS, sendAs } from './local-principals';
 import type { LogSink } from './log-sink';
 import {
   createOrchestratorPollers,
@@ -78,11 +79,17 @@ export async function startLocalWorkers(options: LocalWorkersOptions): Promise<L
       ? undefined
       : await createOrchestratorPollers({ ...options, sqs, onError });
   const s3 = new S3Client(options.clients.s3);
+  // The mock sends its replies as the principal the orchestrator accepts them from (local-principals.ts).
+  const mockSqs = sendAs(
+    new SQSClient(options.clients.sqs),
+    LOCAL_PRINCIPALS.capabilityMock,
+    'capability-mock',
+  );
   const capabilityMock =
     options.capabilityMock === false
       ? undefined
       : new CapabilityMockPollers({
-          sqs,
+          sqs: mockSqs,
           log,
           eventDataBucket: resources.names.eventDataBucket,
           claimCheck: capabilityMockClaimCheck(s3, resources.stage),
@@ -146,6 +153,7 @@ export async function startLocalWorkers(options: LocalWorkersOptions): Promise<L
       orchestrator?.destroy();
       s3.destroy();
       sqs.destroy();
+      mockSqs.destroy();
     },
   };
 }

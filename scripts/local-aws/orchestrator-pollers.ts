@@ -4,6 +4,7 @@ import { EmfMetrics } from '../../orchestrator/src/aws/emf-metrics';
 import { createPinoLogger } from '../../orchestrator/src/aws/pino-logger';
 import type { LocalClientConfig } from '../../orchestrator/src/naming/local-endpoints';
 import type { LogSink } from './log-sink';
+import { LOCAL_PRINCIPALS, LOCAL_RELAY_SENDER_IDS, LOCAL_REPLY_SENDERS, sendAs } from './local-principals';
 import type { LocalResources } from './provision-local';
 import { SqsPoller, type SqsHandler } from './sqs-poller';
 
@@ -57,6 +58,11 @@ export async function createOrchestratorPollers(
       logger: createPinoLogger({ write }),
       metrics: new EmfMetrics(resources.names.metricsNamespace, resources.names.metricDimensions, write),
       leaseTtlMs: options.leaseTtlMs,
+      // What the Lambda reads from Secrets Manager and its environment (see handler.ts).
+      replyKeys: resources.replyKeys,
+      replySenders: LOCAL_REPLY_SENDERS,
+      relaySenderIds: LOCAL_RELAY_SENDER_IDS,
+      onSqsClient: (sqs) => sendAs(sqs, LOCAL_PRINCIPALS.orchestrator, resources.names.orchestratorFunction),
       ...(options.busyRetrySeconds === undefined && options.notReadyRetrySeconds === undefined
         ? {}
         : {

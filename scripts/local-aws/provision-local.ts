@@ -17,7 +17,9 @@ import {
   type ResourceNames,
   type Stage,
 } from '../../orchestrator/src/naming/resource-names';
+import type { ReplyKeys } from '../../orchestrator/src/graph/request-ids';
 import type { EmbeddedAws } from './embedded-aws';
+import { localReplyKeys } from './local-reply-keys';
 
 /**
  * The queue settings the CDK app uses too: Lambda-style consumers; redrive to the DLQ after ten receives.
@@ -49,6 +51,8 @@ export interface LocalResources {
   readonly replyQueue: ConsumedQueue;
   /** One request queue per capability domain. */
   readonly capabilityQueues: ReadonlyMap<string, ConsumedQueue>;
+  /** The stage's reply keys (Secrets Manager's on AWS): see local-reply-keys.ts. */
+  readonly replyKeys: ReplyKeys;
 }
 
 export const REPO_ROOT = join(__dirname, '..', '..');
@@ -56,7 +60,8 @@ export const REPO_ROOT = join(__dirname, '..', '..');
 /**
  * Creates on the embedded stack the resources the CDK app defines, named by the same module (env `local`):
  * the state table (with the instance indexes), the definitions and event-data buckets, and the command,
- * reply and capability request queues, each with its DLQ and redrive policy. Idempotent.
+ * reply and capability request queues, each with its DLQ and redrive policy; and the stage's reply keys
+ * (generated on first use, see local-reply-keys.ts). Idempotent.
  */
 export type QueueSettings = typeof QUEUE_SETTINGS;
 
@@ -90,6 +95,7 @@ export async function provisionLocal(
       commandQueue: await queue(names.commandQueue, names.commandDlq),
       replyQueue: await queue(names.replyQueue, names.replyDlq),
       capabilityQueues,
+      replyKeys: localReplyKeys(stage),
     };
   } finally {
     dynamodb.destroy();

@@ -11,6 +11,7 @@ import {
   type LocalResources,
   type QueueSettings,
 } from './provision-local';
+import { localReplyKeys } from './local-reply-keys';
 
 /**
  * Finds, by name, the resources another process provisioned (`pnpm local --no-workers`): the command and
@@ -32,6 +33,7 @@ export async function resolveLocalResources(sqs: SQSClient, stage: Stage): Promi
     commandQueue: await consumedQueue(sqs, names.commandQueue, names.commandDlq),
     replyQueue: await consumedQueue(sqs, names.replyQueue, names.replyDlq),
     capabilityQueues,
+    replyKeys: localReplyKeys(stage),
   };
 }
 

@@ -7,6 +7,7 @@ import {
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { toLambdaAttributes } from '../../orchestrator/src/aws/sqs-message-attributes';
 import { LOCAL_REGION } from '../../orchestrator/src/naming/local-endpoints';
+import { LOCAL_SENDER_ATTRIBUTE } from './local-principals';
 import type { ConsumedQueue } from './provision-local';
 
 export type SqsHandler = (event: SQSEvent) => Promise<SQSBatchResponse | void>;
@@ -115,9 +116,13 @@ export class SqsPoller {
   }
 }
 
-/** An SQS message as Lambda's event source mapping hands it to a function, message attributes included. */
+/**
+ * An SQS message as Lambda's event source mapping hands it to a function, message attributes included;
+ * `SenderId` is the principal the local transport stamped on it (see local-principals.ts), if any.
+ */
 export function toSqsRecord(message: Message, queueArn: string): SQSRecord {
   const attributes = message.Attributes ?? {};
+  const { [LOCAL_SENDER_ATTRIBUTE]: stamped, ...messageAttributes } = message.MessageAttributes ?? {};
   return {
     messageId: message.MessageId ?? '',
     receiptHandle: message.ReceiptHandle ?? '',
@@ -125,10 +130,10 @@ export function toSqsRecord(message: Message, queueArn: string): SQSRecord {
     attributes: {
       ApproximateReceiveCount: attributes.ApproximateReceiveCount ?? '1',
       SentTimestamp: attributes.SentTimestamp ?? String(Date.now()),
-      SenderId: attributes.SenderId ?? 'local',
+      SenderId: stamped?.StringValue ?? attributes.SenderId ?? 'local',
       ApproximateFirstReceiveTimestamp: attributes.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
     },
-    messageAttributes: toLambdaAttributes(message.MessageAttributes),
+    messageAttributes: toLambdaAttributes(messageAttributes),
     md5OfBody: message.MD5OfBody ?? '',
     ...(message.MD5OfMessageAttributes ? { md5OfMessageAttributes: message.MD5OfMessageAttributes } : {}),
     eventSource: 'aws:sqs',

@@ -3,6 +3,7 @@ import { createCapabilityMock } from '../../capability-mock/src/capability-mock'
 import { sampleDataOutput } from '../../capability-mock/src/sample-data-outputs';
 import { isPayloadPointer } from '../../orchestrator/src/aws/sqs-claim-check';
 import type { CapabilityMocks } from '../../orchestrator/src/capability-mocks/capability-mocks';
+import { LOCAL_PRINCIPALS, sendAs } from '../../scripts/local-aws/local-principals';
 import { SqsPoller } from '../../scripts/local-aws/sqs-poller';
 import { runTest } from '../../scripts/run-test';
 import { LocalFileLogSource } from '../../scripts/run-test/log-sources';
@@ -26,7 +27,8 @@ async function stackWithMock(scenarios: CapabilityMocks = {}) {
   const replyBodies: string[] = [];
   const requestBodies: string[] = [];
   const mock = createCapabilityMock({
-    sqs: t.sqs,
+    // As the local stack's mock: its replies come from the principal the orchestrator accepts them from.
+    sqs: sendAs(t.sqs, LOCAL_PRINCIPALS.capabilityMock, 'claim-check-test'),
     claimCheck: orchestrator.claimCheck,
     scenarios,
     defaultOutput: sampleDataOutput(resources.names.eventDataBucket),

@@ -39,7 +39,7 @@ describe('execution guarantees end to end on the embedded stack', () => {
     await t.reply({
       type: 'ASYNC_RESP',
       instance_id: 'early-1',
-      request_id: 'early-1:Prepare_Import_Enrichment:1',
+      request_id: t.requestId('early-1', 'Prepare_Import_Enrichment'),
       status: 'SUCCESS',
       outputs: { import_enrichment_uri: 's3://early/reply.json' },
     });

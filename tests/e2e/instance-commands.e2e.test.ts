@@ -194,9 +194,10 @@ describe('wf redrive', () => {
     expect(redriven.out).toContain('REDRIVEN   Step_B by oncall');
     expect(redriven.out.trim().split('\n').at(-1)).toBe('SUCCEEDED');
 
-    expect(answered('clialpha#op')).toEqual(['cli-three-1:Step_A:1']);
-    expect(answered('clibeta#op')).toEqual(['cli-three-1:Step_B:1', 'cli-three-1:Step_B:2']);
-    expect(answered('cligamma#op')).toEqual(['cli-three-1:Step_C:1']);
+    const id = (node: string, visit = 1) => t.requestId('cli-three-1', node, visit);
+    expect(answered('clialpha#op')).toEqual([id('Step_A')]);
+    expect(answered('clibeta#op')).toEqual([id('Step_B'), id('Step_B', 2)]);
+    expect(answered('cligamma#op')).toEqual([id('Step_C')]);
     const record = await t.record('cli-three-1');
     expect(record?.history.map((h) => `${h.node} ${h.status}`)).toEqual([
       'Step_A SUCCEEDED',
@@ -235,7 +236,7 @@ describe('wf cancel', () => {
         .find(
           (l) =>
             l.msg === 'mock capability: request cancelled (nothing to stop)' &&
-            l.request_id === 'cli-cancel-1:Ask:1',
+            l.request_id === t.requestId('cli-cancel-1', 'Ask'),
         );
       if (!notice) await new Promise((r) => setTimeout(r, 200));
     }

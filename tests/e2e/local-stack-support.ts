@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { DynamoDbInstanceStore } from '../../orchestrator/src/aws/dynamodb-instance-store';
 import { systemClock } from '../../orchestrator/src/graph/engine-dependencies';
+import { RequestIds } from '../../orchestrator/src/graph/request-ids';
 import type { InstanceRecord } from '../../orchestrator/src/runtime/instance-record';
 import {
   startLocalStack,
@@ -17,6 +18,7 @@ import {
   type LocalStackOptions,
 } from '../../scripts/local-aws/local-stack';
 import { startLocalServers, type LocalServersOptions } from '../../scripts/local-aws/local-servers';
+import { LOCAL_PRINCIPALS, sendAs } from '../../scripts/local-aws/local-principals';
 import { fileLogSink } from '../../scripts/local-aws/log-sink';
 import { REPO_ROOT } from '../../scripts/local-aws/provision-local';
 import { WorkerProcess, workerEnvironment } from '../../scripts/local-aws/worker-process';
@@ -34,6 +36,13 @@ export async function startTestStack(options: LocalStackOptions = {}) {
   const sqs = new SQSClient(stack.aws.clientConfig.sqs);
   const s3 = new S3Client(stack.aws.clientConfig.s3);
   const { names, commandQueue, replyQueue } = stack.resources;
+  // Replies as a capability team sends them: the local stack's mock principal (local-principals.ts).
+  const capability = sendAs(
+    new SQSClient(stack.aws.clientConfig.sqs),
+    LOCAL_PRINCIPALS.capabilityMock,
+    'test',
+  );
+  const requestIds = new RequestIds(stack.resources.replyKeys);
 
   const helpers = {
     stack,
@@ -59,8 +68,15 @@ export async function startTestStack(options: LocalStackOptions = {}) {
         context,
       });
     },
-    reply(body: unknown) {
-      return helpers.send(replyQueue.url, body);
+    /** The id the stack gives the `visit`-th request of `node` in `instanceId` (tagged with its key). */
+    requestId(instanceId: string, node: string, visit = 1): string {
+      return requestIds.issue(instanceId, node, visit);
+    },
+    /** Sends a reply as the capability that received the request would: from its principal. */
+    async reply(body: unknown) {
+      const MessageBody = typeof body === 'string' ? body : JSON.stringify(body);
+      return (await capability.send(new SendMessageCommand({ QueueUrl: replyQueue.url, MessageBody })))
+        .MessageId as string;
     },
     record(instanceId: string): Promise<InstanceRecord | undefined> {
       return stack.orchestrator.instances.get(instanceId);
@@ -114,6 +130,7 @@ export async function startTestStack(options: LocalStackOptions = {}) {
     },
     async stop() {
       sqs.destroy();
+      capability.destroy();
       s3.destroy();
       await stack.stop();
     },

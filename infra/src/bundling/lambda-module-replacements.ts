@@ -72,8 +72,39 @@ export const ENVIRONMENT_CREDENTIALS_ONLY: ModuleReplacement = {
   ].join('\n'),
 };
 
+/**
+ * pino's transports (`pino.transport()`, the `transport` option) run a logger in a worker thread, which
+ * brings thread-stream, real-require and their helpers along: about 12 KB minified. The Lambdas log to
+ * stdout (or the stream they are given, see orchestrator/src/aws/pino-logger.ts) and never start a
+ * transport, so `pino.transport` throws saying so. (CommonJS, as pino requires it.)
+ */
+const PINO_TRANSPORT_STUB = [
+  'module.exports = function transport() {',
+  '  throw new Error(',
+  '    "pino transports are not in the Lambda bundles: log to stdout (infra/src/bundling/lambda-module-replacements.ts)",',
+  '  );',
+  '};',
+  '',
+].join('\n');
+export const PINO_NO_TRANSPORTS: readonly ModuleReplacement[] = [
+  // pino.transport, and the `transport` option (lib/tools.js): both require lib/transport.js.
+  {
+    name: 'pino-no-transports',
+    specifier: './lib/transport',
+    importer: /\/node_modules\/pino\/pino\.js$/,
+    contents: PINO_TRANSPORT_STUB,
+  },
+  {
+    name: 'pino-no-transport-option',
+    specifier: './transport',
+    importer: /\/node_modules\/pino\/lib\/tools\.js$/,
+    contents: PINO_TRANSPORT_STUB,
+  },
+];
+
 export const LAMBDA_MODULE_REPLACEMENTS: readonly ModuleReplacement[] = [
   ZOD_LOCALES_EN_ONLY,
   LANGCHAIN_IMPORT_MAP_MESSAGES_ONLY,
   ENVIRONMENT_CREDENTIALS_ONLY,
+  ...PINO_NO_TRANSPORTS,
 ];

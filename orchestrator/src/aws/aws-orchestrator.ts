@@ -3,6 +3,8 @@ import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
 import { DynamoDBSaver } from '../checkpoint';
 import { systemClock, type Clock } from '../graph/engine-dependencies';
+import { RequestIds, type ReplyKeys, type ReplyKeySource } from '../graph/request-ids';
+import type { ReplySenders } from '../runtime/reply-senders';
 import { resourceNames, type Stage } from '../naming/resource-names';
 import { OrchestratorRuntime, type RuntimeOptions } from '../runtime/orchestrator-runtime';
 import type { Logger, Metrics } from '../runtime/ports';
@@ -37,6 +39,20 @@ export interface AwsOrchestratorOptions {
   readonly retryDelays?: Pick<RuntimeOptions, 'busyRetrySeconds' | 'notReadyRetrySeconds'>;
   /** SQS delays (default) or EventBridge Scheduler schedules for waits over 15 minutes. */
   readonly timers?: TimerSchedulerOptions;
+  /**
+   * The deployment's reply keys: every request id is tagged with `current`, every reply's id verified
+   * against `current` and `previous` (RequestIds). Required: there is no unverified mode on queues.
+   */
+  readonly replyKeys: ReplyKeys | ReplyKeySource;
+  /** Who may answer each capability domain (its team's principals); unchecked without it. */
+  readonly replySenders?: ReplySenders | undefined;
+  /** The orchestrator's own principals, whose deferred copies of a reply carry the original sender. */
+  readonly relaySenderIds?: readonly string[] | undefined;
+  /**
+   * Called with the SQS client when it is made, before any send: the local stack stamps the principal it
+   * simulates on every message this orchestrator sends (AWS says who sent a message by itself).
+   */
+  readonly onSqsClient?: (sqs: SQSClient) => void;
 }
 
 /** The orchestrator on AWS adapters, as the Lambda and the local stack's pollers run it. */
@@ -46,6 +62,8 @@ export function createAwsOrchestrator(options: AwsOrchestratorOptions) {
   const logger = options.logger ?? createPinoLogger();
   const dynamodb = new DynamoDBClient(options.clients?.dynamodb ?? {});
   const sqs = new SQSClient(options.clients?.sqs ?? {});
+  options.onSqsClient?.(sqs);
+  const requestIds = new RequestIds(options.replyKeys);
   const s3 = new S3Client(options.clients?.s3 ?? {});
   const queues = new QueueUrls(sqs);
   // Messages over SQS's size travel through the event-data bucket (capability mocks share this one).
@@ -72,6 +90,8 @@ export function createAwsOrchestrator(options: AwsOrchestratorOptions) {
         metrics: options.metrics ?? new EmfMetrics(names.metricsNamespace, names.metricDimensions),
         syncCapabilities: builtinSyncCapabilities,
         replyTo,
+        requestIds,
+        ...(options.replySenders ? { replySenders: options.replySenders } : {}),
         ...options.retryDelays,
         ...(options.retentionSeconds === undefined ? {} : { retentionSeconds: options.retentionSeconds }),
         ...(options.leaseTtlMs === undefined ? {} : { leaseTtlMs: options.leaseTtlMs }),
@@ -86,7 +106,14 @@ export function createAwsOrchestrator(options: AwsOrchestratorOptions) {
     instances: new DynamoDbInstanceStore(dynamodb, names.stateTable, clock),
     runtime: () => runtimePromise,
     processor: async () =>
-      new SqsBatchProcessor({ runtime: await runtimePromise, sqs, queues, claimCheck, logger }),
+      new SqsBatchProcessor({
+        runtime: await runtimePromise,
+        sqs,
+        queues,
+        claimCheck,
+        logger,
+        ...(options.relaySenderIds ? { relaySenderIds: options.relaySenderIds } : {}),
+      }),
   };
 }
 

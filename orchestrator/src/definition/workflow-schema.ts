@@ -263,6 +263,10 @@ export const workflowDefinitionSchema = z
       .meta({
         description: `How many times any one node may run in one instance, unless the node says otherwise; default ${DEFAULT_MAX_VISITS}.`,
       }),
+    loggable_keys: contextKeys.optional().meta({
+      description:
+        "Context keys whose values may appear in the orchestrator's logs. Default none: logs carry the keys and sizes of contexts, inputs and outputs, never their values.",
+    }),
     nodes: z
       .record(
         // Checked again, with plain messages and with the node's own fields, in schema-diagnostics.ts.

@@ -57,8 +57,8 @@ export class RequestIds {
   private readonly source: ReplyKeySource;
 
   constructor(keys: ReplyKeys | ReplyKeySource) {
-    this.source = isKeySource(keys) ? keys : fixedKeys(keys);
-    validateReplyKeys(this.source.keys());
+    // A source validates what it reads (parseReplyKeys); fixed keys are checked here.
+    this.source = isKeySource(keys) ? keys : fixedKeys(validateReplyKeys(keys));
   }
 
   /** The id of the `visit`-th request of `node` in `instanceId`. */
@@ -70,10 +70,7 @@ export class RequestIds {
   verify(instanceId: string, requestId: string): RequestIdCheck {
     const prefix = `${instanceId}:`;
     if (!requestId.startsWith(prefix)) {
-      return refusal(
-        'REQUEST_ID_OTHER_INSTANCE',
-        `request_id does not belong to instance ${instanceId} (it must start with "${prefix}")`,
-      );
+      return refusal('REQUEST_ID_OTHER_INSTANCE', `request_id is not one of instance ${instanceId}`);
     }
     const parts = requestId.slice(prefix.length).split(':');
     const [node, visitText, given] = parts;
@@ -86,19 +83,17 @@ export class RequestIds {
       given === undefined ||
       !TAG_PATTERN.test(given)
     ) {
-      return refusal(
-        'REQUEST_ID_MALFORMED',
-        'request_id is not <instance_id>:<node>:<visit>:<tag> as this deployment issues them',
-      );
+      return refusal('REQUEST_ID_MALFORMED', 'request_id is not <instance_id>:<node>:<visit>:<tag>');
     }
     const visit = Number(visitText);
     const { current, previous } = this.source.keys();
     for (const key of previous === undefined ? [current] : [current, previous]) {
       if (sameTag(tag(key, instanceId, node, visit), given)) return { ok: true, node, visit };
     }
+    // Guessed, mistyped, or issued by another deployment (another key).
     return refusal(
       'REQUEST_ID_FORGED',
-      'request_id was not issued by this deployment (its tag verifies under none of its reply keys): guessed, mistyped or meant for another deployment',
+      'request_id was not issued by this deployment (its tag does not verify)',
     );
   }
 }

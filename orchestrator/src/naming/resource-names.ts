@@ -88,6 +88,13 @@ export function resourceNames(stage: Stage) {
     /** Request queue of a capability domain: the part of `domain#operation` before `#`. */
     capabilityRequestQueue: (domain: string) => name(`capability-${checkDomain(domain)}-request-queue`),
     capabilityRequestDlq: (domain: string) => name(`capability-${checkDomain(domain)}-request-dlq`),
+    /**
+     * The role a capability team assumes to serve its domain: receive on its request queue, send on the
+     * reply queue, nothing else (at most 4 + 8 + 16 + 2 + 5 + 24 = 59 characters; IAM allows 64).
+     */
+    capabilityTeamRole: (domain: string) => name(`team-${checkDomain(domain)}`),
+    /** The Secrets Manager secret holding the reply keys that tag request ids (RequestIds). */
+    replyKeysSecret: name('reply-keys'),
     /** S3 buckets: owner as dnsOwner makes it. */
     definitionsBucket: dnsName('workflow-definitions-bucket'),
     eventDataBucket: dnsName('eventdata-bucket'),

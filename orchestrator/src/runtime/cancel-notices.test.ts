@@ -1,5 +1,6 @@
 import type { CapabilityMessage } from './messages';
 import { WorkflowSimulation } from './memory/workflow-simulation';
+import { simulatedRequestId } from './memory/simulation-request-ids';
 import { CrashPlan } from './testing/fault-injection';
 import { startExample } from './testing/example-workflows';
 
@@ -58,7 +59,7 @@ describe('cancel notices', () => {
       instance_id: 'inst-1',
       workflow_id: 'fanout_a_b_c_v1',
       node: 'Task_B2',
-      request_id: 'inst-1:Task_B2:1',
+      request_id: simulatedRequestId('inst-1', 'Task_B2', 1),
       capability_id: 'duty#valuation',
       reason: 'customer withdrew',
       cancelled_at: sim.clock.now().toISOString(),

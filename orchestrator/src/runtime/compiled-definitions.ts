@@ -98,7 +98,7 @@ function factsOf(definition: WorkflowDefinition): DefinitionFacts {
   for (const [name, node] of Object.entries(definition.nodes)) {
     if (node.type === 'async_request') capabilities[name] = node.capability_id;
   }
-  return { capabilities, loggableKeys: [] };
+  return { capabilities, loggableKeys: definition.loggable_keys ?? [] };
 }
 
 /** Caches `value` under `key`, dropping the oldest entry past MAX_CACHED. */

@@ -21,6 +21,8 @@ import { contextHash } from './context-hash';
 import { readGraphView, siblingToCancel, targeted, type GraphView } from './graph-view';
 import { startConflicts } from './start-conflicts';
 import { senderRefusal, type ReplySenders } from './reply-senders';
+import { loggedError, summarize } from './log-fields';
+import { DEFAULT_VALUE_LIMITS, valueLimitsViolation } from './value-limits';
 import { planRedrive, writeRedriveFork } from './redrive-plan';
 import type { EngineError } from './errors';
 import { FailureTrackingCheckpointer } from './failure-tracking-checkpointer';
@@ -300,6 +302,9 @@ export class OrchestratorRuntime {
     lease: Lease,
     log: Logger,
   ): Promise<HandleOutcome> {
+    const overLimits = valueLimitsViolation(message.context, DEFAULT_VALUE_LIMITS, 'the start context');
+    // Nothing of such a context is kept, hashed or logged (it may not even serialize): the instance FAILS.
+    if (overLimits) message = { ...message, context: {} };
     if (stored) {
       const existing = withVersion(
         stored.start_context_omitted ? { ...stored, start_context: message.context } : stored,
@@ -366,14 +371,18 @@ export class OrchestratorRuntime {
             message: `definition '${key}' declares workflow_id '${definition.workflow_id}', not '${message.workflow_id}'`,
           }
         : missingContext(definition, message.context);
-    if (failure) {
+    const refusal = overLimits ? { code: 'CONTEXT_LIMITS_EXCEEDED', message: overLimits } : failure;
+    if (refusal) {
       await this.commit(
-        { ...base, status: 'FAILED', error: failure, expires_at: this.expiresAt() },
+        { ...base, status: 'FAILED', error: refusal, expires_at: this.expiresAt() },
         lease,
         base,
       );
       this.options.metrics.record('WorkflowsFailed', 1, { workflow_id: message.workflow_id });
-      log.warn({ error: failure }, 'START_WORKFLOW refused: instance FAILED before its first step');
+      log.warn(
+        { error: loggedError(refusal) },
+        'START_WORKFLOW refused: instance FAILED before its first step',
+      );
       return ack('start refused');
     }
     await this.options.definitions.pin(definitionText);
@@ -392,12 +401,18 @@ export class OrchestratorRuntime {
         base,
       );
       this.options.metrics.record('WorkflowsFailed', 1, { workflow_id: message.workflow_id });
-      log.error({ error: compileError }, 'START_WORKFLOW refused: instance FAILED before its first step');
+      log.error(
+        { error: loggedError(compileError) },
+        'START_WORKFLOW refused: instance FAILED before its first step',
+      );
       return ack('start refused');
     }
     // The first commit creates the record together with the first checkpoint: a START that dies before it
     // left nothing anyone can see, and its redelivery starts afresh.
-    log.info({ definition: base.definition }, 'workflow starting');
+    log.info(
+      { definition: base.definition, context: summarize(message.context, definition?.loggable_keys) },
+      'workflow starting',
+    );
     await this.reconcile(base, lease, log);
     this.options.metrics.record('WorkflowsStarted', 1, { workflow_id: message.workflow_id });
     return ack();
@@ -424,11 +439,38 @@ export class OrchestratorRuntime {
     const rid = message.request_id;
     const pending = view?.pending.get(rid);
     if (view && pending && !isTerminal(current.status)) {
-      const value: WaitResumeValue =
+      // Outputs over the limits are the capability's failure: the step fails with why, as a FAILURE would.
+      const overLimits =
         message.status === 'SUCCESS'
+          ? (valueLimitsViolation(message.outputs, DEFAULT_VALUE_LIMITS, "the reply's outputs") ??
+            valueLimitsViolation(
+              { ...view.values.context, ...message.outputs },
+              DEFAULT_VALUE_LIMITS,
+              "the context with the reply's outputs",
+            ))
+          : undefined;
+      const value: WaitResumeValue = overLimits
+        ? {
+            kind: 'reply',
+            status: 'FAILURE',
+            error: { code: 'REPLY_LIMITS_EXCEEDED', message: overLimits },
+            at: this.now(),
+          }
+        : message.status === 'SUCCESS'
           ? { kind: 'reply', status: 'SUCCESS', outputs: message.outputs, at: this.now() }
           : { kind: 'reply', status: 'FAILURE', error: message.error, at: this.now() };
-      log.info({ node: pending.wait.node, status: message.status }, 'reply received');
+      log.info(
+        {
+          node: pending.wait.node,
+          status: message.status,
+          ...(message.status === 'SUCCESS' && !overLimits
+            ? { outputs: summarize(message.outputs, await this.definitions.loggableKeys(current)) }
+            : {
+                error: loggedError(value.kind === 'reply' && value.status === 'FAILURE' ? value.error : null),
+              }),
+        },
+        'reply received',
+      );
       await this.resume(current, view, rid, pending, value, lease, log);
       return ack();
     }
@@ -625,7 +667,7 @@ export class OrchestratorRuntime {
     if ('refused' in from) {
       this.options.metrics.record('RedrivesRefused', 1, { workflow_id: current.workflow_id });
       redriveLog.warn(
-        { status: current.status, error: current.error, reason: from.refused },
+        { status: current.status, error: loggedError(current.error), reason: from.refused },
         `REDRIVE_WORKFLOW refused: ${from.refused}`,
       );
       return ack('redrive refused');
@@ -810,7 +852,16 @@ export class OrchestratorRuntime {
       if (outcome && !isTerminal(record.status)) {
         const metric = outcome.status === 'SUCCEEDED' ? 'WorkflowsSucceeded' : 'WorkflowsFailed';
         this.options.metrics.record(metric, 1, { workflow_id: record.workflow_id });
-        log.info({ status: outcome.status, error: outcome.error }, `workflow ${outcome.status}`);
+        log.info(
+          {
+            status: outcome.status,
+            error: loggedError(outcome.error),
+            ...(outcome.output
+              ? { output: summarize(outcome.output, await this.definitions.loggableKeys(record)) }
+              : {}),
+          },
+          `workflow ${outcome.status}`,
+        );
       }
     }
 
@@ -977,7 +1028,15 @@ export class OrchestratorRuntime {
       } else if (w.kind === 'timer') {
         log.info({ node: w.node, request_id: w.request_id, until: w.deadline }, 'waiting');
       } else {
-        log.info({ node: w.node, request_id: w.request_id, capability_id: w.capability_id }, 'request sent');
+        log.info(
+          {
+            node: w.node,
+            request_id: w.request_id,
+            capability_id: w.capability_id,
+            input: summarize(w.input, await this.definitions.loggableKeys(record)),
+          },
+          'request sent',
+        );
       }
     }
     const sent = requests.length - undeliverable.size;

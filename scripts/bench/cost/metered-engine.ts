@@ -161,6 +161,7 @@ export class MeteredEngine {
       stage: resources.stage,
       clients: aws.clientConfig,
       clock: this.clock,
+      replyKeys: resources.replyKeys,
       ...(scheduler
         ? {
             timers: {
