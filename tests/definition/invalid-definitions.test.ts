@@ -449,7 +449,7 @@ describe('generated hostile definitions', () => {
       const diagnostics = invalidDiagnostics('fields.yaml', unknownFields(60_000));
       expect(diagnostics).toHaveLength(DEFINITION_LIMITS.maxErrors + 1);
       expect(diagnostics[0]).toBe(
-        "7:1 error x0: unknown field 'x0'; allowed: workflow_name, workflow_id, version, entry_point, initial_context, max_visits, nodes",
+        "7:1 error x0: unknown field 'x0'; allowed: workflow_name, workflow_id, version, entry_point, initial_context, max_visits, loggable_keys, nodes",
       );
       expect(diagnostics[199]).toMatch(/^206:1 error x199: unknown field 'x199'/);
       expect(diagnostics[200]).toBe('207:1 error too many errors; stopping after 200');
