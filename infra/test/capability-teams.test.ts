@@ -1,9 +1,10 @@
+import type { App } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { InvalidAppContextError } from '../src/app-context';
 import { readCapabilityTeams } from '../src/capability-teams';
 import type { WorkflowEngineStack } from '../src/workflow-engine-stack';
-import { buildApp, synthStack } from './support/synth-stack';
+import { synthStack } from './support/synth-stack';
 import { permissionsOf, resolvedJson } from './support/template-helpers';
 
 /** Issue 15: each capability team reaches exactly its own queues; replies are checked against it. */
@@ -35,12 +36,15 @@ describe('readCapabilityTeams', () => {
   });
 });
 
+// One synthesis for the whole file (each takes seconds): a dev stack with two teams.
+let app: App;
+let stack: WorkflowEngineStack;
+let template: Template;
+beforeAll(() => {
+  ({ app, stack, template } = synthStack({ capabilityTeams: JSON.stringify(TEAMS) }));
+});
+
 describe('a stack with capability teams', () => {
-  let stack: WorkflowEngineStack;
-  let template: Template;
-  beforeAll(() => {
-    ({ stack, template } = synthStack({ capabilityTeams: JSON.stringify(TEAMS) }));
-  });
   const arn = (token: unknown) => resolvedJson(stack, token);
 
   it('gives each team a role its principal assumes, named after the domain', () => {
@@ -112,18 +116,11 @@ describe('a stack with capability teams', () => {
   });
 
   it('has no unacknowledged cdk-nag finding', () => {
-    const { app } = buildApp({ capabilityTeams: TEAMS });
     expect(new AwsSolutionsChecks().validateScope(app).violations).toEqual([]);
   });
 });
 
 describe('the reply keys and the refused-replies alarm', () => {
-  let stack: WorkflowEngineStack;
-  let template: Template;
-  beforeAll(() => {
-    ({ stack, template } = synthStack());
-  });
-
   it('creates the keys in Secrets Manager, generated there (never in the template)', () => {
     template.hasResourceProperties('AWS::SecretsManager::Secret', {
       Name: 'cch-dev-alice-reply-keys',
