@@ -158,11 +158,12 @@ describe.each(['dev', 'dvan97_nike'])('resource names (owner %s)', (owner) => {
     );
     for (const bucket of propertyValues('AWS::S3::Bucket', 'BucketName'))
       expect(bucket).toMatch(/^cch-local-[a-z0-9-]+-bucket$/);
-    const { capabilityRequestQueue, capabilityRequestDlq, ...plain } = stack.names;
-    const { capabilityRequestQueue: q, capabilityRequestDlq: d, ...expected } = names;
+    const { capabilityRequestQueue, capabilityRequestDlq, capabilityTeamRole, ...plain } = stack.names;
+    const { capabilityRequestQueue: q, capabilityRequestDlq: d, capabilityTeamRole: r, ...expected } = names;
     expect(plain).toEqual(expected);
     expect(domains.map(capabilityRequestQueue)).toEqual(domains.map(q));
     expect(domains.map(capabilityRequestDlq)).toEqual(domains.map(d));
+    expect(domains.map(capabilityTeamRole)).toEqual(domains.map(r));
   });
 
   it('redrive like the local stack: same max receive count and DLQ retention', () => {
