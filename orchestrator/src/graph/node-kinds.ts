@@ -466,79 +466,63 @@ export function retryWait(name: string, ctx: NodeBuildContext): NodeFn {
   };
 }
 
-/** Routes on the first choice whose JSONata expression is true over the context, else `default`. */
-export function choice(name: string, node: ChoiceNode, ctx: NodeBuildContext): NodeFn {
+/**
+ * A step computed inside the orchestrator from JSONata (a choice, a set node): counts its visit, refuses
+ * one over `max_visits`, and turns a failing or over-limit expression into the step's failure (its
+ * `onFailure` route, else the workflow's).
+ */
+function expressionStep(
+  name: string,
+  ctx: NodeBuildContext,
+  onFailure: string | undefined,
+  run: (state: WorkflowStateValue) => Promise<{ update: WorkflowStateUpdate; goto: string }>,
+): NodeFn {
   return async (state) => {
     const at = ctx.deps.clock.now().toISOString();
     const visits = { [name]: (state.visits[name] ?? 0) + 1 };
+    const entry = (status: HistoryEntry['status']): HistoryEntry[] => [
+      { node: name, status, started_at: at, ended_at: at },
+    ];
     const over = overVisitLimit(name, visits[name] ?? 0, ctx);
-    if (over) {
-      const history: HistoryEntry[] = [{ node: name, status: 'FAILED', started_at: at, ended_at: at }];
-      return failWith(ctx, name, undefined, over, { history, visits }, state);
-    }
+    if (over) return failWith(ctx, name, undefined, over, { history: entry('FAILED'), visits }, state);
     try {
-      let next = node.default;
-      for (const option of node.choices) {
-        if (await evaluateCondition(option.when, state.context, ctx.deps.expressionLimits)) {
-          next = option.next;
-          break;
-        }
-      }
-      const history: HistoryEntry[] = [{ node: name, status: 'SUCCEEDED', started_at: at, ended_at: at }];
-      return new Command({ update: { history, visits }, goto: ctx.routing.target(name, next) });
+      const { update, goto } = await run(state);
+      return new Command({ update: { ...update, history: entry('SUCCEEDED'), visits }, goto });
     } catch (error) {
       const code = error instanceof ExpressionError ? error.code : 'EXPRESSION_FAILED';
-      const history: HistoryEntry[] = [{ node: name, status: 'FAILED', started_at: at, ended_at: at }];
-      return failWith(
-        ctx,
-        name,
-        undefined,
-        { code, message: (error as Error).message, node: name },
-        { history, visits },
-        state,
-      );
+      const failure = { code, message: (error as Error).message, node: name };
+      return failWith(ctx, name, onFailure, failure, { history: entry('FAILED'), visits }, state);
     }
   };
 }
 
+/** Routes on the first choice whose JSONata expression is true over the context, else `default`. */
+export function choice(name: string, node: ChoiceNode, ctx: NodeBuildContext): NodeFn {
+  return expressionStep(name, ctx, undefined, async (state) => {
+    let next = node.default;
+    for (const option of node.choices) {
+      if (await evaluateCondition(option.when, state.context, ctx.deps.expressionLimits)) {
+        next = option.next;
+        break;
+      }
+    }
+    return { update: {}, goto: ctx.routing.target(name, next) };
+  });
+}
+
 /**
  * Computes context keys: every expression over the context as it was before the step (so their order
- * does not matter), then all keys at once. A key whose expression selects nothing is left as it was. An
- * expression that fails or runs over its limits fails the step (its `on_failure`, else the workflow).
+ * does not matter), then all keys at once. A key whose expression selects nothing is left as it was.
  */
 export function setNode(name: string, node: SetNode, ctx: NodeBuildContext): NodeFn {
-  return async (state) => {
-    const at = ctx.deps.clock.now().toISOString();
-    const visits = { [name]: (state.visits[name] ?? 0) + 1 };
-    const over = overVisitLimit(name, visits[name] ?? 0, ctx);
-    if (over) {
-      const history: HistoryEntry[] = [{ node: name, status: 'FAILED', started_at: at, ended_at: at }];
-      return failWith(ctx, name, undefined, over, { history, visits }, state);
+  return expressionStep(name, ctx, node.on_failure, async (state) => {
+    const values: Context = {};
+    for (const [key, expression] of Object.entries(node.values)) {
+      const value = await evaluateValue(expression, state.context, ctx.deps.expressionLimits);
+      if (value !== undefined) values[key] = value;
     }
-    try {
-      const values: Context = {};
-      for (const [key, expression] of Object.entries(node.values)) {
-        const value = await evaluateValue(expression, state.context, ctx.deps.expressionLimits);
-        if (value !== undefined) values[key] = value;
-      }
-      const history: HistoryEntry[] = [{ node: name, status: 'SUCCEEDED', started_at: at, ended_at: at }];
-      return new Command({
-        update: { context: values, history, visits },
-        goto: ctx.routing.target(name, node.next),
-      });
-    } catch (error) {
-      const code = error instanceof ExpressionError ? error.code : 'EXPRESSION_FAILED';
-      const history: HistoryEntry[] = [{ node: name, status: 'FAILED', started_at: at, ended_at: at }];
-      return failWith(
-        ctx,
-        name,
-        node.on_failure,
-        { code, message: (error as Error).message, node: name },
-        { history, visits },
-        state,
-      );
-    }
-  };
+    return { update: { context: values }, goto: ctx.routing.target(name, node.next) };
+  });
 }
 
 /** A wait node's `until` further away than this is refused, as a `duration` over a year is. */
