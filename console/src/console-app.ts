@@ -77,6 +77,9 @@ export function consoleApp(deps: ConsoleDependencies): Hono {
     const at = now();
     const rawQuery = c.req.query();
     const queries = openInstanceQueries(deps.target);
+    type Listing = Pick<Parameters<typeof instancesPage>[0], 'query' | 'rows' | 'next' | 'counts' | 'error'>;
+    const render = (listing: Listing, status?: 400) =>
+      c.html(instancesPage({ ...listing, rawQuery, table: queries.table, now: at, refreshMs }), status);
     try {
       let query;
       try {
@@ -84,20 +87,7 @@ export function consoleApp(deps: ConsoleDependencies): Hono {
       } catch (error) {
         if (!(error instanceof InvalidQueryError)) throw error;
         const counts = await statusCounts(queries.port, {});
-        return c.html(
-          instancesPage({
-            query,
-            rawQuery,
-            rows: [],
-            next: null,
-            counts,
-            table: queries.table,
-            error: error.message,
-            now: at,
-            refreshMs,
-          }),
-          400,
-        );
+        return render({ query, rows: [], next: null, counts, error: error.message }, 400);
       }
       const page = { limit: deps.pageSize ?? CONSOLE_PAGE_SIZE, next: query.next };
       try {
@@ -113,35 +103,10 @@ export function consoleApp(deps: ConsoleDependencies): Hono {
             : listInstances(queries.port, query.filter, page),
           statusCounts(queries.port, { ...query.filter, statuses: undefined }),
         ]);
-        return c.html(
-          instancesPage({
-            query,
-            rawQuery,
-            rows: listing.instances,
-            next: listing.next,
-            counts,
-            table: queries.table,
-            error: undefined,
-            now: at,
-            refreshMs,
-          }),
-        );
+        return render({ query, rows: listing.instances, next: listing.next, counts, error: undefined });
       } catch (error) {
         if (!(error instanceof InvalidPageTokenError)) throw error;
-        return c.html(
-          instancesPage({
-            query,
-            rawQuery,
-            rows: [],
-            next: null,
-            counts: [],
-            table: queries.table,
-            error: error.message,
-            now: at,
-            refreshMs,
-          }),
-          400,
-        );
+        return render({ query, rows: [], next: null, counts: [], error: error.message }, 400);
       }
     } finally {
       queries.close();

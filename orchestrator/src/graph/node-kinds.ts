@@ -436,13 +436,20 @@ function scheduleRetry(
 }
 
 /**
- * Waits for a retry's timer, then goes back to the node for its next attempt. Like every waiting node it
- * has no side effects (LangGraph re-runs it on resume), and a failing sibling branch can stop it.
+ * Awaits a timer-only wait of `name` (a retry's delay, a wait node's time): interrupts until it fires,
+ * then closes it and goes on as `elapsed` says. Like every waiting node it has no side effects (LangGraph
+ * re-runs it on resume), and a failing sibling branch can stop it: the branch then ends, stopped here.
  */
-export function retryWait(name: string, ctx: NodeBuildContext): NodeFn {
+function awaitTimer(
+  name: string,
+  kind: 'retry' | 'timer',
+  ctx: NodeBuildContext,
+  onCancel: (wait: OpenWait, at: string) => WorkflowStateUpdate,
+  elapsed: (wait: OpenWait, at: string) => { update: WorkflowStateUpdate; goto: string },
+): NodeFn {
   return (state) => {
-    const wait = Object.values(state.waits).find((w) => w.node === name && w.kind === 'retry');
-    if (!wait) throw new Error(`node ${name} has no retry wait: the failed attempt did not record it`);
+    const wait = Object.values(state.waits).find((w) => w.node === name && w.kind === kind);
+    if (!wait) throw new Error(`node ${name} has no ${kind} wait: the step before it did not record it`);
     const parallels = ctx.branches.enclosing(name).map((m) => m.parallel);
     const resume = interrupt<WaitInterrupt, WaitResumeValue>({ ...wait, parallels });
     const closed = { waits: { [wait.request_id]: null } };
@@ -450,20 +457,35 @@ export function retryWait(name: string, ctx: NodeBuildContext): NodeFn {
       return Promise.resolve(
         new Command({
           update: {
+            ...onCancel(wait, resume.at),
             ...closed,
             resolved: { [wait.request_id]: 'CANCELLED' as const },
             cancelled_parallels: { [resume.parallel]: true as const },
-            attempts: { [name]: null },
             ...stopAt(ctx.branches, name, state.context),
           },
           goto: END,
         }),
       );
     }
+    const { update, goto } = elapsed(wait, resume.at);
     return Promise.resolve(
-      new Command({ update: { ...closed, resolved: { [wait.request_id]: 'REPLIED' as const } }, goto: name }),
+      new Command({
+        update: { ...update, ...closed, resolved: { [wait.request_id]: 'REPLIED' as const } },
+        goto,
+      }),
     );
   };
+}
+
+/** Waits for a retry's timer, then goes back to the node for its next attempt. */
+export function retryWait(name: string, ctx: NodeBuildContext): NodeFn {
+  return awaitTimer(
+    name,
+    'retry',
+    ctx,
+    () => ({ attempts: { [name]: null } }),
+    () => ({ update: {}, goto: name }),
+  );
 }
 
 /**
@@ -595,39 +617,21 @@ function timeOf(value: unknown): number {
   );
 }
 
-/** Second half of a wait node: interrupts until its timer fires, then goes on (or stops if cancelled). */
+/** Second half of a wait node: waits for its timer, then goes to `next`. */
 export function waitTimer(name: string, node: WaitNode, ctx: NodeBuildContext): NodeFn {
-  return (state) => {
-    const wait = Object.values(state.waits).find((w) => w.node === name && w.kind === 'timer');
-    if (!wait) throw new Error(`node ${name} has no timer: the wait's first half did not record it`);
-    const parallels = ctx.branches.enclosing(name).map((m) => m.parallel);
-    const resume = interrupt<WaitInterrupt, WaitResumeValue>({ ...wait, parallels });
-    const closed = { waits: { [wait.request_id]: null } };
-    if (resume.kind === 'cancelled') {
-      return Promise.resolve(
-        new Command({
-          update: {
-            ...closed,
-            resolved: { [wait.request_id]: 'CANCELLED' as const },
-            history: [{ node: name, status: 'CANCELLED', started_at: wait.since, ended_at: resume.at }],
-            cancelled_parallels: { [resume.parallel]: true as const },
-            ...stopAt(ctx.branches, name, state.context),
-          },
-          goto: END,
-        }),
-      );
-    }
-    return Promise.resolve(
-      new Command({
-        update: {
-          ...closed,
-          resolved: { [wait.request_id]: 'REPLIED' as const },
-          history: [{ node: name, status: 'SUCCEEDED', started_at: wait.since, ended_at: resume.at }],
-        },
-        goto: ctx.routing.target(name, node.next),
-      }),
-    );
-  };
+  const entry = (status: HistoryEntry['status'], wait: OpenWait, at: string): HistoryEntry[] => [
+    { node: name, status, started_at: wait.since, ended_at: at },
+  ];
+  return awaitTimer(
+    name,
+    'timer',
+    ctx,
+    (wait, at) => ({ history: entry('CANCELLED', wait, at) }),
+    (wait, at) => ({
+      update: { history: entry('SUCCEEDED', wait, at) },
+      goto: ctx.routing.target(name, node.next),
+    }),
+  );
 }
 
 /**
