@@ -12,6 +12,7 @@ import {
   parallelNodeSchema,
   setNodeSchema,
   waitNodeSchema,
+  subWorkflowNodeSchema,
   retrySchema,
   syncCallNodeSchema,
   workflowDefinitionSchema,
@@ -91,6 +92,7 @@ describe('docs/language.md', () => {
       parallel: missing(parallelNodeSchema, ofType('parallel')),
       set: missing(setNodeSchema, ofType('set')),
       wait: missing(waitNodeSchema, ofType('wait')),
+      sub_workflow: missing(subWorkflowNodeSchema, ofType('sub_workflow')),
       end: missing(endNodeSchema, ofType('end')),
       retry: missing(retrySchema, retries),
       // Both retry placements are shown.
@@ -104,6 +106,7 @@ describe('docs/language.md', () => {
       parallel: [],
       set: [],
       wait: [],
+      sub_workflow: [],
       end: [],
       retry: [],
       retried_kinds: [],

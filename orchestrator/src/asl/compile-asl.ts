@@ -97,6 +97,7 @@ function compileScope(
         break;
       case 'set':
       case 'wait':
+      case 'sub_workflow':
         // Never a state machine that leaves a node out: the node kinds of language v2 have no ASL form yet.
         problems.push({
           code: 'asl-node-kind-unsupported',

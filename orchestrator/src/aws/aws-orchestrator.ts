@@ -18,6 +18,7 @@ import { SqsBatchProcessor } from './sqs-batch-processor';
 import { SqsCapabilityDispatcher } from './sqs-capability-dispatcher';
 import { SqsClaimCheck } from './sqs-claim-check';
 import { SqsTimerScheduler } from './sqs-timer-scheduler';
+import { SqsWorkflowMessenger } from './sqs-workflow-messenger';
 import { createTimerScheduler, type TimerSchedulerOptions } from './eventbridge-timer-scheduler';
 
 export interface AwsOrchestratorOptions {
@@ -80,6 +81,12 @@ export function createAwsOrchestrator(options: AwsOrchestratorOptions) {
         instances: new DynamoDbInstanceStore(dynamodb, names.stateTable, clock),
         checkpointer,
         dispatcher: new SqsCapabilityDispatcher(sqs, queues, names.capabilityRequestQueue, claimCheck),
+        messenger: new SqsWorkflowMessenger(
+          sqs,
+          queues,
+          { command: names.commandQueue, reply: names.replyQueue },
+          claimCheck,
+        ),
         timers: createTimerScheduler(
           options.timers,
           new SqsTimerScheduler(sqs, () => queues.url(names.commandQueue), clock),
@@ -91,7 +98,10 @@ export function createAwsOrchestrator(options: AwsOrchestratorOptions) {
         syncCapabilities: builtinSyncCapabilities,
         replyTo,
         requestIds,
-        ...(options.replySenders ? { replySenders: options.replySenders } : {}),
+        // A child's end comes from the orchestrator itself: its own principals are the only senders.
+        ...(options.replySenders
+          ? { replySenders: { ...options.replySenders, engine: options.relaySenderIds } }
+          : {}),
         ...options.retryDelays,
         ...(options.retentionSeconds === undefined ? {} : { retentionSeconds: options.retentionSeconds }),
         ...(options.leaseTtlMs === undefined ? {} : { leaseTtlMs: options.leaseTtlMs }),

@@ -57,7 +57,7 @@ export function uncertainKeyUses(
       (stringList(node[field]) ?? []).forEach((key, i) => {
         if (missing(key)) uses.push({ key, path: ['nodes', name, field, i], message: message(key) });
       });
-    if (node.type === 'async_request') listed('input_keys');
+    if (node.type === 'async_request' || node.type === 'sub_workflow') listed('input_keys');
     if (node.type === 'end') listed('output_keys');
     const expression = (text: unknown, path: readonly PathSegment[]) => {
       if (typeof text !== 'string') return;
@@ -77,7 +77,9 @@ export function uncertainKeyUses(
       for (const [key, text] of Object.entries(node.values)) expression(text, ['nodes', name, 'values', key]);
     }
     if (node.type === 'wait') expression(node.until, ['nodes', name, 'until']);
-    if (node.type === 'async_request') expression(node.input, ['nodes', name, 'input']);
+    if (node.type === 'async_request' || node.type === 'sub_workflow') {
+      expression(node.input, ['nodes', name, 'input']);
+    }
   }
   return uses;
 }
@@ -136,12 +138,17 @@ function along(before: Known, node: Record<string, unknown>, edge: NodeEdge): Kn
 /** Keys a step declares its success produces; undefined when it declares none (it may produce any). */
 function produced(node: Record<string, unknown>): readonly string[] | undefined {
   // A result mapping sets exactly its keys (one whose expression selects nothing stays unset, as in set).
-  if ((node.type === 'async_request' || node.type === 'sync_call') && isRecord(node.result)) {
+  if (
+    (node.type === 'async_request' || node.type === 'sync_call' || node.type === 'sub_workflow') &&
+    isRecord(node.result)
+  ) {
     return Object.keys(node.result);
   }
   if (node.type === 'async_request') return stringList(node.request_output_keys);
   if (node.type === 'sync_call') return stringList(node.output_keys);
   if (node.type === 'set') return isRecord(node.values) ? Object.keys(node.values) : [];
+  // A child's output is whatever its end node says: not known here.
+  if (node.type === 'sub_workflow') return undefined;
   return [];
 }
 

@@ -55,6 +55,8 @@ function shape(name: string, node: WorkflowNode): string {
       return `${id(name)}[/"${label(title)}<br/><small>set ${label(Object.keys(node.values).join(', '))}</small>"/]`;
     case 'wait':
       return `${id(name)}(("${label(title)}<br/><small>wait ${label(node.duration ?? `until ${node.until ?? ''}`)}</small>"))`;
+    case 'sub_workflow':
+      return `${id(name)}{{"${label(title)}<br/><small>sub_workflow ${label(node.workflow_id)}${node.timeout ? ` · timeout ${label(node.timeout)}` : ''}</small>"}}`;
     case 'end':
       return `${id(name)}(["${label(title)}<br/><small>${node.status ?? 'SUCCEEDED'}</small>"])`;
   }
@@ -90,6 +92,11 @@ function edges(name: string, node: WorkflowNode): string[] {
     case 'wait':
       out.push(`${from} --> ${id(node.next)}`);
       failure(node.on_failure);
+      break;
+    case 'sub_workflow':
+      out.push(`${from} --> ${id(node.next)}`);
+      failure(node.on_failure);
+      failure(node.on_timeout, 'on_timeout');
       break;
     case 'end':
       break;

@@ -49,6 +49,14 @@ const SINGLE_EDGE_FIELDS = new Map<string, readonly [string, NodeEdge['kind']][]
       ['on_failure', 'failure'],
     ],
   ],
+  [
+    'sub_workflow',
+    [
+      ['next', 'next'],
+      ['on_failure', 'failure'],
+      ['on_timeout', 'timeout'],
+    ],
+  ],
   ['end', []],
 ]);
 
@@ -88,6 +96,7 @@ const REQUIRED_EDGE_FIELDS = new Map<string, readonly string[]>([
   ['parallel', ['join', 'branches']],
   ['set', ['next', 'values']],
   ['wait', ['next']],
+  ['sub_workflow', ['next']],
   ['end', []],
 ]);
 

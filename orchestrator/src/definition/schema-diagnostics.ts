@@ -15,6 +15,7 @@ import {
   parallelNodeSchema,
   retrySchema,
   setNodeSchema,
+  subWorkflowNodeSchema,
   syncCallNodeSchema,
   waitNodeSchema,
   workflowDefinitionSchema,
@@ -28,6 +29,7 @@ const NODE_FIELDS = new Map<string, readonly string[]>([
   ['parallel', Object.keys(parallelNodeSchema.shape)],
   ['set', Object.keys(setNodeSchema.shape)],
   ['wait', Object.keys(waitNodeSchema.shape)],
+  ['sub_workflow', Object.keys(subWorkflowNodeSchema.shape)],
   ['end', Object.keys(endNodeSchema.shape)],
 ]);
 const TOP_LEVEL_FIELDS = Object.keys(workflowDefinitionSchema.shape);

@@ -256,6 +256,14 @@ function checkNode(
       );
     }
   }
+  if (node.type === 'sub_workflow' && node.timeout === undefined && node.on_timeout !== undefined) {
+    report(
+      'error',
+      'timeout-missing',
+      [...base, 'on_timeout'],
+      'on_timeout needs a timeout to say when it applies',
+    );
+  }
   // A capability id of the wrong form is already reported by the schema.
   if (
     node.type === 'sync_call' &&
@@ -292,8 +300,8 @@ function checkNode(
       if (isRecord(choice)) checkExpression(choice.when, [...base, 'choices', i, 'when']);
     });
   }
-  if (node.type === 'async_request' || node.type === 'sync_call') {
-    if (node.type === 'async_request') {
+  if (node.type === 'async_request' || node.type === 'sync_call' || node.type === 'sub_workflow') {
+    if (node.type === 'async_request' || node.type === 'sub_workflow') {
       if (Object.hasOwn(node, 'input') && Object.hasOwn(node, 'input_keys')) {
         report(
           'error',

@@ -13,7 +13,16 @@ export const CONTEXT_KEY_MAX_LENGTH = 128;
 
 const atMost = (n: number) => ({ error: `must be at most ${n} characters` });
 
-export const NODE_TYPES = ['async_request', 'sync_call', 'choice', 'parallel', 'set', 'wait', 'end'] as const;
+export const NODE_TYPES = [
+  'async_request',
+  'sync_call',
+  'choice',
+  'parallel',
+  'set',
+  'wait',
+  'sub_workflow',
+  'end',
+] as const;
 export type NodeType = (typeof NODE_TYPES)[number];
 
 const nodeRef = z
@@ -223,6 +232,49 @@ export const waitNodeSchema = z
   })
   .meta({ description: 'Waits for a duration or until a time from the context, on a durable timer.' });
 
+export const subWorkflowNodeSchema = z
+  .strictObject({
+    type: z.literal('sub_workflow'),
+    title,
+    max_visits: maxVisits,
+    workflow_id: z
+      .string({ error: 'must be the workflow_id of another definition' })
+      .regex(WORKFLOW_ID_PATTERN, { error: 'may contain only letters, digits, _, . and -' })
+      .max(128, atMost(128))
+      .meta({
+        description: "The child's workflow_id: the definition it runs (pinned when the child starts).",
+      }),
+    definition_key: z
+      .string({ error: 'must be the key of a definition in the definitions bucket' })
+      .min(1, { error: 'must not be empty' })
+      .max(1024, atMost(1024))
+      .optional()
+      .meta({ description: "Where the child's definition is; default <workflow_id>.yaml." }),
+    input_keys: contextKeys
+      .optional()
+      .meta({ description: "Context keys that make the child's start context; default all." }),
+    input: inputMapping.meta({
+      description:
+        "The child's start context: a JSONata expression over the context that builds an object (instead of input_keys).",
+    }),
+    result: resultMapping.meta({
+      description:
+        "Context keys to set from the child's output (its end node's output_keys), each a JSONata expression over that output; default: the output merged as it is.",
+    }),
+    next: nodeRef.meta({ description: 'Where to go when the child SUCCEEDED.' }),
+    on_failure: nodeRef
+      .optional()
+      .meta({ description: 'When the child FAILED, was cancelled, or could not start; default: fail.' }),
+    timeout: durationSchema
+      .optional()
+      .meta({ description: 'How long to wait for the child; it is cancelled then.' }),
+    on_timeout: nodeRef.optional().meta({ description: 'Where to go when the timeout elapses.' }),
+  })
+  .meta({
+    description:
+      'Starts a child instance of another definition, waits for its end and maps its output; cancelling or failing the parent cancels the child.',
+  });
+
 export const endNodeSchema = z
   .strictObject({
     type: z.literal('end'),
@@ -239,6 +291,7 @@ export const nodeSchema = z.discriminatedUnion('type', [
   parallelNodeSchema,
   setNodeSchema,
   waitNodeSchema,
+  subWorkflowNodeSchema,
   endNodeSchema,
 ]);
 
@@ -287,4 +340,5 @@ export type ParallelNode = z.infer<typeof parallelNodeSchema>;
 export type EndNode = z.infer<typeof endNodeSchema>;
 export type SetNode = z.infer<typeof setNodeSchema>;
 export type WaitNode = z.infer<typeof waitNodeSchema>;
+export type SubWorkflowNode = z.infer<typeof subWorkflowNodeSchema>;
 export type RetryPolicy = z.infer<typeof retrySchema>;

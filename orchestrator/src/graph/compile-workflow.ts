@@ -155,6 +155,15 @@ function buildScope(
         );
         break;
       }
+      case 'sub_workflow':
+        add(name, kinds.subWorkflowStart(name, node, ctx));
+        add(
+          waitNodeName(name),
+          kinds.asyncRequestWait(name, kinds.awaitingChild(node), ctx),
+          routing.possibleTargets(name, [node.next, node.on_failure, node.on_timeout], true).concat(END),
+        );
+        graph.addEdge(name, waitNodeName(name));
+        break;
       case 'end':
         add(name, kinds.endNode(name, node, ctx), [END]);
         break;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import type { LangGraphRunnableConfig } from '@langchain/langgraph';
 import { Command, END, GraphInterrupt, interrupt } from '@langchain/langgraph';
@@ -8,6 +9,7 @@ import type {
   EndNode,
   RetryPolicy,
   SetNode,
+  SubWorkflowNode,
   SyncCallNode,
   WaitNode,
 } from '../definition/workflow-schema';
@@ -120,7 +122,7 @@ export function asyncRequestPrepare(name: string, node: AsyncRequestNode, ctx: N
 /** A request's input: its `input` expression's object, or the `input_keys` of the context (default all). */
 async function requestInput(
   name: string,
-  node: AsyncRequestNode,
+  node: Pick<AsyncRequestNode, 'input' | 'input_keys'>,
   context: Context,
   ctx: NodeBuildContext,
 ): Promise<{ input: Context } | { error: WorkflowError }> {
@@ -157,12 +159,77 @@ async function mappedResult(
   return mapped;
 }
 
+/** What a step that awaits an answer (a capability's reply, a child's end) says about its routes. */
+export type AwaitingStep = Pick<
+  AsyncRequestNode,
+  'on_response' | 'on_failure' | 'on_timeout' | 'timeout' | 'request_output_keys' | 'result' | 'retry'
+>;
+
 /**
- * Second half of an async_request: interrupts until exactly one resume value (a reply or a timeout) for
- * its open wait arrives, then merges the reply and routes. It has no side effects, since LangGraph re-runs
- * an interrupted node from the top on every resume.
+ * First half of a sub_workflow: records the child it starts as a `child` wait (its instance id fixed by
+ * this node and visit, its start context from `input`/`input_keys`). It starts nothing: the runtime sends
+ * the child's START only after the checkpoint holding the wait is durable (the outbox, as for requests).
  */
-export function asyncRequestWait(name: string, node: AsyncRequestNode, ctx: NodeBuildContext): NodeFn {
+export function subWorkflowStart(name: string, node: SubWorkflowNode, ctx: NodeBuildContext): NodeFn {
+  return async (state, config) => {
+    const visit = (state.visits[name] ?? 0) + 1;
+    const instanceId = instanceIdOf(config);
+    const requestId = ctx.deps.requestIds?.issue(instanceId, name, visit) ?? `${instanceId}:${name}:${visit}`;
+    const now = ctx.deps.clock.now();
+    const timeoutMs = node.timeout === undefined ? undefined : parseDuration(node.timeout);
+    const wait: OpenWait = {
+      kind: 'child',
+      request_id: requestId,
+      node: name,
+      capability_id: '',
+      since: now.toISOString(),
+      deadline: timeoutMs === undefined ? null : new Date(now.getTime() + timeoutMs).toISOString(),
+      input: {},
+      expected_output_keys: [],
+      child: {
+        instance_id: childInstanceId(instanceId, name, visit),
+        workflow_id: node.workflow_id,
+        ...(node.definition_key === undefined ? {} : { definition_key: node.definition_key }),
+      },
+    };
+    const built = await requestInput(name, node, state.context, ctx);
+    const recorded =
+      'error' in built ? { ...wait, input_error: built.error } : { ...wait, input: built.input };
+    return { visits: { [name]: visit }, waits: { [requestId]: recorded } };
+  };
+}
+
+/** The longest instance id (see `instanceIdSchema`). */
+const INSTANCE_ID_MAX_LENGTH = 128;
+
+/**
+ * The child's instance id: `<parent>.<node>.<visit>`, readable and the same on every re-run of the step (a
+ * START sent again finds the child it started); a hash of it when that would be too long for an id.
+ */
+export function childInstanceId(parent: string, node: string, visit: number): string {
+  const plain = `${parent}.${node}.${visit}`;
+  if (plain.length <= INSTANCE_ID_MAX_LENGTH) return plain;
+  const digest = createHash('sha256').update(plain, 'utf8').digest('hex').slice(0, 32);
+  return `${parent.slice(0, INSTANCE_ID_MAX_LENGTH - digest.length - 7)}.child.${digest}`;
+}
+
+/** How a sub_workflow awaits its child: as a request, with `next` for a child that SUCCEEDED. */
+export function awaitingChild(node: SubWorkflowNode): AwaitingStep {
+  return {
+    on_response: node.next,
+    ...(node.on_failure === undefined ? {} : { on_failure: node.on_failure }),
+    ...(node.on_timeout === undefined ? {} : { on_timeout: node.on_timeout }),
+    ...(node.timeout === undefined ? {} : { timeout: node.timeout }),
+    ...(node.result === undefined ? {} : { result: node.result }),
+  };
+}
+
+/**
+ * Second half of an async_request (and of a sub_workflow): interrupts until exactly one resume value (a
+ * reply, a child's end, or a timeout) for its open wait arrives, then merges the outputs and routes. It
+ * has no side effects, since LangGraph re-runs an interrupted node from the top on every resume.
+ */
+export function asyncRequestWait(name: string, node: AwaitingStep, ctx: NodeBuildContext): NodeFn {
   return (state, config) => {
     const wait = Object.values(state.waits).find((w) => w.node === name);
     if (!wait) throw new Error(`node ${name} has no open wait: the prepare step did not run`);
@@ -187,8 +254,9 @@ export function asyncRequestWait(name: string, node: AsyncRequestNode, ctx: Node
     }
     const parallels = ctx.branches.enclosing(name).map((m) => m.parallel);
     const resume = interrupt<WaitInterrupt, WaitResumeValue>({ ...wait, parallels });
+    const child = wait.child ? { child_instance_id: wait.child.instance_id } : {};
     const history = (status: HistoryEntry['status']): HistoryEntry[] => [
-      { node: name, status, started_at: wait.since, ended_at: resume.at },
+      { node: name, status, started_at: wait.since, ended_at: resume.at, ...child },
     ];
     const closed = { waits: { [wait.request_id]: null } };
 
@@ -211,7 +279,7 @@ export function asyncRequestWait(name: string, node: AsyncRequestNode, ctx: Node
     if (resume.kind === 'timeout') {
       const error = {
         code: 'TIMEOUT',
-        message: `no reply within ${node.timeout ?? 'the timeout'}`,
+        message: `${wait.child ? 'the child did not end' : 'no reply'} within ${node.timeout ?? 'the timeout'}`,
         node: name,
       };
       const update = {

@@ -12,7 +12,7 @@ export interface OpenWait {
    * Absent in waits recorded before retries existed: those are requests. `retry` and `timer` (a wait
    * node) send nothing: they are a timer only, at `deadline`.
    */
-  readonly kind?: 'request' | 'retry' | 'timer';
+  readonly kind?: 'request' | 'retry' | 'timer' | 'child';
   readonly request_id: string;
   readonly node: string;
   readonly capability_id: string;
@@ -22,6 +22,18 @@ export interface OpenWait {
   readonly expected_output_keys: readonly string[];
   /** Why the request's `input` expression gave no input: the step fails instead of sending. */
   readonly input_error?: WorkflowError;
+  /**
+   * A `child` wait (a sub_workflow): the instance it starts, with `input` as its start context. Its end
+   * answers the wait as a reply would, under `request_id`.
+   */
+  readonly child?: ChildInstance;
+}
+
+/** The child instance a sub_workflow step starts: its id is fixed by the parent, its step and visit. */
+export interface ChildInstance {
+  readonly instance_id: string;
+  readonly workflow_id: string;
+  readonly definition_key?: string;
 }
 
 export type Resolution = 'REPLIED' | 'FAILED' | 'TIMED_OUT' | 'CANCELLED';
@@ -31,6 +43,8 @@ export interface HistoryEntry {
   readonly status: 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'CANCELLED';
   readonly started_at: string;
   readonly ended_at: string;
+  /** A sub_workflow step: the child instance it ran. */
+  readonly child_instance_id?: string;
 }
 
 export interface WorkflowError {

@@ -53,6 +53,11 @@ export class CompiledDefinitions {
     return (await this.factsOf(record)).capabilities[node];
   }
 
+  /** Whether `node` of the instance's definition is a sub_workflow (its wait is answered by a child). */
+  async awaitsChild(record: InstanceRecord, node: string): Promise<boolean> {
+    return (await this.factsOf(record)).children.has(node);
+  }
+
   /** Context keys of the instance's definition whose values may be logged (`loggable_keys`). */
   async loggableKeys(record: InstanceRecord): Promise<readonly string[]> {
     return (await this.factsOf(record)).loggableKeys;
@@ -90,15 +95,19 @@ export class CompiledDefinitions {
 interface DefinitionFacts {
   /** async_request node -> its capability_id. */
   readonly capabilities: Readonly<Record<string, string>>;
+  /** sub_workflow nodes. */
+  readonly children: ReadonlySet<string>;
   readonly loggableKeys: readonly string[];
 }
 
 function factsOf(definition: WorkflowDefinition): DefinitionFacts {
   const capabilities: Record<string, string> = {};
+  const children = new Set<string>();
   for (const [name, node] of Object.entries(definition.nodes)) {
     if (node.type === 'async_request') capabilities[name] = node.capability_id;
+    if (node.type === 'sub_workflow') children.add(name);
   }
-  return { capabilities, loggableKeys: definition.loggable_keys ?? [] };
+  return { capabilities, children, loggableKeys: definition.loggable_keys ?? [] };
 }
 
 /** Caches `value` under `key`, dropping the oldest entry past MAX_CACHED. */

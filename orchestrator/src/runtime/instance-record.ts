@@ -1,5 +1,6 @@
 import type { HistoryEntry, Resolution, WorkflowError } from '../graph/workflow-state';
 import type { CommittedCheckpoints } from './fenced-checkpointer';
+import type { ParentLink } from './messages';
 
 export const INSTANCE_STATUSES = ['RUNNING', 'WAITING', 'SUCCEEDED', 'FAILED', 'CANCELLED'] as const;
 export type InstanceStatus = (typeof INSTANCE_STATUSES)[number];
@@ -51,6 +52,8 @@ export interface WaitView {
   readonly capability_id: string;
   readonly since: string;
   readonly deadline: string | null;
+  /** A sub_workflow's wait: the child instance it awaits. */
+  readonly child_instance_id?: string;
 }
 
 /**
@@ -108,6 +111,10 @@ export interface InstanceRecord {
   readonly version?: number;
   /** The checkpoints this record adopts: the instance's state is exactly these (see FencedCheckpointer). */
   readonly checkpoints?: CommittedCheckpoints;
+  /** A child instance (started by a sub_workflow step): its parent, whose wait its end answers. */
+  readonly parent?: ParentLink;
+  /** A child instance that ended: its end was sent to the parent (the outbox's "sent" mark). */
+  readonly parent_notified?: true;
   /** Terminal instances only: when the whole instance may be removed (epoch seconds; the table's TTL). */
   readonly expires_at?: number;
 }
@@ -124,10 +131,10 @@ export const STATUS_VIEW_FIELDS = [
   'error',
 ] as const;
 
-export type InstanceStatusView = Pick<InstanceRecord, (typeof STATUS_VIEW_FIELDS)[number]>;
+/** A child instance's view also names its parent (absent for every other instance). */
+export type InstanceStatusView = Pick<InstanceRecord, (typeof STATUS_VIEW_FIELDS)[number] | 'parent'>;
 
 export function statusView(record: InstanceRecord): InstanceStatusView {
-  return Object.fromEntries(
-    STATUS_VIEW_FIELDS.map((field) => [field, record[field]]),
-  ) as unknown as InstanceStatusView;
+  const view = Object.fromEntries(STATUS_VIEW_FIELDS.map((field) => [field, record[field]]));
+  return (record.parent ? { ...view, parent: record.parent } : view) as unknown as InstanceStatusView;
 }

@@ -8,6 +8,18 @@ export const instanceIdSchema = z
 
 const context = z.record(z.string(), z.unknown());
 
+/** How deep sub_workflows may nest (a definition that starts itself would otherwise never stop). */
+export const MAX_SUB_WORKFLOW_DEPTH = 10;
+
+/** The parent of a child instance: the instance and the wait (its sub_workflow step) its end answers. */
+export const parentLinkSchema = z.strictObject({
+  instance_id: instanceIdSchema,
+  request_id: z.string().min(1).max(512),
+  node: z.string().min(1).max(100),
+  /** 1 for a child of a top-level instance; each level adds one. */
+  depth: z.int().min(1).max(1000),
+});
+
 export const startWorkflowSchema = z
   .strictObject({
     type: z.literal('START_WORKFLOW'),
@@ -20,6 +32,10 @@ export const startWorkflowSchema = z
       .meta({ description: 'Default: <workflow_id>.yaml' }),
     instance_id: instanceIdSchema.optional().meta({ description: 'Default: a new UUID.' }),
     context: context.default({}),
+    parent: parentLinkSchema.optional().meta({
+      description:
+        "Set by the orchestrator when a sub_workflow step starts this instance: its end answers the parent's wait.",
+    }),
   })
   .meta({ title: 'START_WORKFLOW', description: 'Starts a workflow instance.' });
 
@@ -134,6 +150,7 @@ export const asyncResponseSchema = z
 export const inboundMessageSchema = z.union([commandMessageSchema, asyncResponseSchema]);
 
 export type StartWorkflow = z.infer<typeof startWorkflowSchema>;
+export type ParentLink = z.infer<typeof parentLinkSchema>;
 export type CancelWorkflow = z.infer<typeof cancelWorkflowSchema>;
 export type RedriveWorkflow = z.infer<typeof redriveWorkflowSchema>;
 export type TimerFired = z.infer<typeof timerFiredSchema>;

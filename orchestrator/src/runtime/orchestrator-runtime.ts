@@ -20,11 +20,11 @@ import { CompiledDefinitions } from './compiled-definitions';
 import { contextHash } from './context-hash';
 import { readGraphView, siblingToCancel, targeted, type GraphView } from './graph-view';
 import { startConflicts } from './start-conflicts';
-import { senderRefusal, type ReplySenders } from './reply-senders';
+import { childEndRefusal, senderRefusal, type ReplySenders } from './reply-senders';
 import { loggedError, summarize } from './log-fields';
 import { DEFAULT_VALUE_LIMITS, valueLimitsViolation } from './value-limits';
 import { planRedrive, writeRedriveFork } from './redrive-plan';
-import type { EngineError } from './errors';
+import { EngineError } from '../errors/engine-error';
 import { FailureTrackingCheckpointer } from './failure-tracking-checkpointer';
 import { FencedCheckpointer, NO_CHECKPOINTS } from './fenced-checkpointer';
 import { ack, defer, reject, retry, type HandleOutcome } from './handle-outcome';
@@ -34,16 +34,19 @@ import {
   type InstanceStatus,
   type RecordHistoryEntry,
   type RedriveRecord,
+  type WaitView,
 } from './instance-record';
-import type {
-  AsyncCancelled,
-  AsyncRequestMessage,
-  AsyncResponse,
-  CancelWorkflow,
-  InboundMessage,
-  RedriveWorkflow,
-  StartWorkflow,
-  TimerFired,
+import {
+  MAX_SUB_WORKFLOW_DEPTH,
+  type AsyncCancelled,
+  type AsyncRequestMessage,
+  type AsyncResponse,
+  type CancelWorkflow,
+  type InboundMessage,
+  type ParentLink,
+  type RedriveWorkflow,
+  type StartWorkflow,
+  type TimerFired,
 } from './messages';
 import type {
   CapabilityDispatcher,
@@ -55,6 +58,7 @@ import type {
   Logger,
   Metrics,
   TimerScheduler,
+  WorkflowMessenger,
 } from './ports';
 
 export interface RuntimeOptions {
@@ -63,6 +67,11 @@ export interface RuntimeOptions {
   readonly checkpointer: BaseCheckpointSaver;
   readonly dispatcher: CapabilityDispatcher;
   readonly timers: TimerScheduler;
+  /**
+   * The orchestrator's own queues, for sub_workflows (a child's START and CANCEL, its end to the parent).
+   * Without it a sub_workflow step fails at once: its child cannot be started.
+   */
+  readonly messenger?: WorkflowMessenger;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly metrics: Metrics;
@@ -333,9 +342,10 @@ export class OrchestratorRuntime {
     }
     const key = message.definition_key ?? `${message.workflow_id}.yaml`;
     const definitionText = await this.options.definitions.load(key);
-    if (!definitionText) {
-      return reject(`unknown workflow: no definition '${key}' for workflow_id '${message.workflow_id}'`);
-    }
+    const unknown = `unknown workflow: no definition '${key}' for workflow_id '${message.workflow_id}'`;
+    // A caller's START for nothing is refused to its DLQ; a sub_workflow's child FAILS instead, so its
+    // parent learns why rather than wait for a child that never starts.
+    if (!definitionText && !message.parent) return reject(unknown);
     const now = this.options.clock.now().toISOString();
     const base: InstanceRecord = {
       instance_id: message.instance_id,
@@ -344,7 +354,7 @@ export class OrchestratorRuntime {
       context: message.context,
       waits: [],
       history: [],
-      definition: { key, sha256: definitionText.sha256 },
+      definition: { key, sha256: definitionText?.sha256 ?? '' },
       error: null,
       start_context: message.context,
       start_context_sha256: contextHash(message.context),
@@ -355,32 +365,44 @@ export class OrchestratorRuntime {
       updated_at: now,
       version: 0,
       checkpoints: NO_CHECKPOINTS,
+      ...(message.parent ? { parent: message.parent } : {}),
     };
-    const { definition, diagnostics } = this.definitions.validated(key, definitionText);
-    const failure = !definition
-      ? {
-          code: 'INVALID_DEFINITION',
-          message: diagnostics
-            .filter((d) => d.severity === 'error')
-            .map(formatDiagnostic)
-            .join('\n'),
-        }
-      : definition.workflow_id !== message.workflow_id
+    const { definition, diagnostics } = definitionText
+      ? this.definitions.validated(key, definitionText)
+      : { definition: undefined, diagnostics: [] };
+    const failure = !definitionText
+      ? { code: 'UNKNOWN_WORKFLOW', message: unknown }
+      : message.parent && message.parent.depth > MAX_SUB_WORKFLOW_DEPTH
         ? {
-            code: 'WORKFLOW_ID_MISMATCH',
-            message: `definition '${key}' declares workflow_id '${definition.workflow_id}', not '${message.workflow_id}'`,
+            code: 'SUB_WORKFLOW_TOO_DEEP',
+            message: `sub_workflows nest ${message.parent.depth} deep, more than ${MAX_SUB_WORKFLOW_DEPTH} (a definition that starts itself?)`,
           }
-        : missingContext(definition, message.context);
+        : !definition
+          ? {
+              code: 'INVALID_DEFINITION',
+              message: diagnostics
+                .filter((d) => d.severity === 'error')
+                .map(formatDiagnostic)
+                .join('\n'),
+            }
+          : definition.workflow_id !== message.workflow_id
+            ? {
+                code: 'WORKFLOW_ID_MISMATCH',
+                message: `definition '${key}' declares workflow_id '${definition.workflow_id}', not '${message.workflow_id}'`,
+              }
+            : missingContext(definition, message.context);
     const refusal = overLimits ? { code: 'CONTEXT_LIMITS_EXCEEDED', message: overLimits } : failure;
-    if (refusal) {
-      await this.commit(
-        { ...base, status: 'FAILED', error: refusal, expires_at: this.expiresAt() },
+    if (refusal || !definitionText) {
+      const refused = refusal ?? { code: 'UNKNOWN_WORKFLOW', message: unknown };
+      const failed = await this.commit(
+        { ...base, status: 'FAILED', error: refused, expires_at: this.expiresAt() },
         lease,
         base,
       );
+      this.report(base.instance_id).inHand = await this.notifyParent(failed, lease, log);
       this.options.metrics.record('WorkflowsFailed', 1, { workflow_id: message.workflow_id });
       log.warn(
-        { error: loggedError(refusal) },
+        { error: loggedError(refused) },
         'START_WORKFLOW refused: instance FAILED before its first step',
       );
       return ack('start refused');
@@ -395,11 +417,12 @@ export class OrchestratorRuntime {
         code: 'COMPILE_FAILED',
         message: error instanceof Error ? error.message : String(error),
       };
-      await this.commit(
+      const failed = await this.commit(
         { ...base, status: 'FAILED', error: compileError, expires_at: this.expiresAt() },
         lease,
         base,
       );
+      this.report(base.instance_id).inHand = await this.notifyParent(failed, lease, log);
       this.options.metrics.record('WorkflowsFailed', 1, { workflow_id: message.workflow_id });
       log.error(
         { error: loggedError(compileError) },
@@ -432,7 +455,9 @@ export class OrchestratorRuntime {
       const capability = node && (await this.definitions.capabilityOf(record, node));
       const refused = capability
         ? senderRefusal(senders, capability, delivery.senderId)
-        : `request_id names no async_request node of workflow ${record.workflow_id}`;
+        : node && (await this.definitions.awaitsChild(record, node))
+          ? childEndRefusal(senders, delivery.senderId)
+          : `request_id names no async_request or sub_workflow node of workflow ${record.workflow_id}`;
       if (refused) return this.refuseReply('REPLY_WRONG_SENDER', refused, log, delivery, record.workflow_id);
     }
     const { record: current, view } = await this.reconcile(record, lease, log);
@@ -547,15 +572,13 @@ export class OrchestratorRuntime {
     lease: Lease,
     log: Logger,
   ): Promise<HandleOutcome> {
+    // Reconciling a finished instance also sends what its last commits left unsent (notices, its end to a
+    // parent): a cancel that committed and died before they left is repaired by this redelivery.
     const { record: current } = await this.reconcile(record, lease, log);
-    if (isTerminal(current.status)) {
-      // A cancel that committed and died before its notices left: this redelivery sends them.
-      if (current.cancel_notices) await this.sendCancelNotices(current, lease, log);
-      return ack(`instance already ${current.status}`);
-    }
+    if (isTerminal(current.status)) return ack(`instance already ${current.status}`);
     const at = this.now();
-    // Retry waits (capability_id '') have nobody to tell.
-    const told = current.waits.filter((w) => w.capability_id !== '');
+    // Timer-only waits have nobody to tell; a capability is told, a child instance cancelled.
+    const told = current.waits.filter((w) => w.capability_id !== '' || w.child_instance_id !== undefined);
     const cancelled: InstanceRecord = {
       ...current,
       status: 'CANCELLED',
@@ -578,7 +601,10 @@ export class OrchestratorRuntime {
     await this.withdrawTimers(current, cancelled, log);
     this.options.metrics.record('WorkflowsCancelled', 1, { workflow_id: current.workflow_id });
     log.info({ reason: message.reason }, 'workflow cancelled');
-    if (committed.cancel_notices) await this.sendCancelNotices(committed, lease, log);
+    const noticed = committed.cancel_notices
+      ? await this.sendCancelNotices(committed, lease, log)
+      : committed;
+    this.report(current.instance_id).inHand = await this.notifyParent(noticed, lease, log);
     return ack();
   }
 
@@ -594,17 +620,22 @@ export class OrchestratorRuntime {
   ): Promise<InstanceRecord> {
     const pending = record.cancel_notices;
     if (!pending) return record;
-    const notices: AsyncCancelled[] = pending.waits.map((w) => ({
-      type: 'ASYNC_CANCELLED',
-      instance_id: record.instance_id,
-      workflow_id: record.workflow_id,
-      node: w.node,
-      request_id: w.request_id,
-      capability_id: w.capability_id,
-      ...(pending.reason === undefined ? {} : { reason: pending.reason }),
-      cancelled_at: pending.at,
-    }));
-    const report = await this.options.dispatcher.dispatch(notices);
+    const children = pending.waits.filter((w) => w.child_instance_id !== undefined);
+    if (children.length > 0) await this.cancelChildren(record, children, pending.reason, log);
+    const notices: AsyncCancelled[] = pending.waits
+      .filter((w) => w.child_instance_id === undefined)
+      .map((w) => ({
+        type: 'ASYNC_CANCELLED',
+        instance_id: record.instance_id,
+        workflow_id: record.workflow_id,
+        node: w.node,
+        request_id: w.request_id,
+        capability_id: w.capability_id,
+        ...(pending.reason === undefined ? {} : { reason: pending.reason }),
+        cancelled_at: pending.at,
+      }));
+    const report =
+      notices.length > 0 ? await this.options.dispatcher.dispatch(notices) : { undeliverable: [] };
     const undeliverable = new Set(report.undeliverable.map((u) => u.request_id));
     for (const u of report.undeliverable) {
       // Nothing awaits a notice: a capability that cannot be told loses only wasted work.
@@ -623,6 +654,58 @@ export class OrchestratorRuntime {
     if (sent > 0) this.options.metrics.record('CancelNoticesSent', sent, { workflow_id: record.workflow_id });
     const { cancel_notices: _sent, ...rest } = record;
     return this.commit(rest, lease, record);
+  }
+
+  /** Sends CANCEL_WORKFLOW to the children of sub_workflow waits the instance no longer awaits. */
+  private async cancelChildren(
+    record: InstanceRecord,
+    waits: readonly WaitView[],
+    reason: string | undefined,
+    log: Logger,
+  ): Promise<void> {
+    const messenger = this.options.messenger;
+    if (!messenger) return;
+    const cancels: CancelWorkflow[] = waits.flatMap((w) =>
+      w.child_instance_id === undefined
+        ? []
+        : [
+            {
+              type: 'CANCEL_WORKFLOW' as const,
+              instance_id: w.child_instance_id,
+              reason:
+                `parent ${record.instance_id} stopped waiting at ${w.node}${reason ? `: ${reason}` : ''}`.slice(
+                  0,
+                  1000,
+                ),
+            },
+          ],
+    );
+    await messenger.send(cancels);
+    for (const cancel of cancels) log.info({ child_instance_id: cancel.instance_id }, 'child cancelled');
+  }
+
+  /**
+   * The outbox of a child instance's end: once the instance is finished, its parent's sub_workflow wait
+   * gets the outcome as a reply (SUCCESS with the output, else FAILURE), then the record says it was sent.
+   * A crash in between sends it again on redelivery; the parent acknowledges a second copy as a duplicate.
+   */
+  private async notifyParent(record: InstanceRecord, lease: Lease, log: Logger): Promise<InstanceRecord> {
+    const parent = record.parent;
+    const messenger = this.options.messenger;
+    if (!parent || record.parent_notified || !isTerminal(record.status)) return record;
+    if (!messenger) {
+      log.error(
+        { parent_instance_id: parent.instance_id },
+        'child ended, but no messenger can tell its parent',
+      );
+      return record;
+    }
+    await messenger.send([childEnd(record, parent)]);
+    log.info(
+      { parent_instance_id: parent.instance_id, parent_node: parent.node, status: record.status },
+      'child end sent to its parent',
+    );
+    return this.commit({ ...record, parent_notified: true }, lease, record);
   }
 
   /**
@@ -753,10 +836,12 @@ export class OrchestratorRuntime {
   ): Promise<{ record: InstanceRecord; view?: GraphView }> {
     const config = this.config(record.instance_id);
     if (isTerminal(record.status)) {
-      // Nothing to advance; the checkpoint (if the graph ever ran) still tells duplicates from stale replies.
-      if (!record.checkpoints?.heads['']) return { record };
+      // Nothing to advance, but what the last commits left unsent goes now (a crash came between).
+      const sent = await this.sendLeftovers(record, lease, log);
+      // The checkpoint (if the graph ever ran) still tells duplicates from stale replies.
+      if (!sent.checkpoints?.heads['']) return { record: sent };
       return {
-        record,
+        record: sent,
         view: await readGraphView(
           await this.definitions.graphFor(record),
           config,
@@ -813,9 +898,18 @@ export class OrchestratorRuntime {
         reported.resolved[wait.request_id] = 'RESOLVED';
     }
     const newSteps = reported.history.splice(0);
+    const openIds = new Set(open.map((w) => w.request_id));
+    // Children the instance stopped awaiting (a timeout, a sibling's failure) are cancelled; a child whose
+    // own end answered (REPLIED, FAILED) has ended already.
+    const abandoned = record.waits.filter(
+      (w) =>
+        w.child_instance_id !== undefined &&
+        !openIds.has(w.request_id) &&
+        reported.resolved[w.request_id] !== 'REPLIED' &&
+        reported.resolved[w.request_id] !== 'FAILED',
+    );
     const resolved = { ...record.resolved, ...reported.resolved };
     reported.resolved = {};
-    const openIds = new Set(open.map((w) => w.request_id));
     const updated: InstanceRecord = {
       ...record,
       status,
@@ -828,7 +922,16 @@ export class OrchestratorRuntime {
         capability_id: w.capability_id,
         since: w.since,
         deadline: w.deadline,
+        ...(w.child ? { child_instance_id: w.child.instance_id } : {}),
       })),
+      ...(abandoned.length > 0
+        ? {
+            cancel_notices: {
+              at: record.cancel_notices?.at ?? this.now(),
+              waits: [...(record.cancel_notices?.waits ?? []), ...abandoned],
+            },
+          }
+        : {}),
       history: [...record.history, ...newSteps],
       error: outcome?.error ?? null,
       ...(outcome?.output ? { output: outcome.output } : {}),
@@ -865,6 +968,7 @@ export class OrchestratorRuntime {
       }
     }
 
+    current = await this.sendLeftovers(current, lease, log);
     reported.inHand = current;
     const fresh = open.filter((w) => !current.dispatched.includes(w.request_id));
     if (fresh.length === 0) return { record: current, view };
@@ -907,6 +1011,12 @@ export class OrchestratorRuntime {
       reported.resolved[requestId] = 'FAILED';
     }
     return this.reconcile(current, lease, log, depth + 1);
+  }
+
+  /** Sends what committed records say is still to send: cancel notices, then a child's end to its parent. */
+  private async sendLeftovers(record: InstanceRecord, lease: Lease, log: Logger): Promise<InstanceRecord> {
+    const noticed = record.cancel_notices ? await this.sendCancelNotices(record, lease, log) : record;
+    return this.notifyParent(noticed, lease, log);
   }
 
   /**
@@ -993,7 +1103,7 @@ export class OrchestratorRuntime {
   ): Promise<Map<string, EngineError>> {
     const sentAt = this.now();
     const requests: AsyncRequestMessage[] = waits
-      .filter((w) => !isTimerOnly(w))
+      .filter((w) => !isTimerOnly(w) && w.kind !== 'child')
       .map((w) => ({
         type: 'ASYNC_REQ',
         instance_id: record.instance_id,
@@ -1008,6 +1118,8 @@ export class OrchestratorRuntime {
       }));
     const report = requests.length > 0 ? await this.options.dispatcher.dispatch(requests) : undefined;
     const undeliverable = new Map((report?.undeliverable ?? []).map((u) => [u.request_id, u.error]));
+    for (const [requestId, error] of await this.startChildren(record, waits))
+      undeliverable.set(requestId, error);
     for (const w of waits) {
       if (undeliverable.has(w.request_id)) continue;
       if (w.deadline) {
@@ -1027,6 +1139,11 @@ export class OrchestratorRuntime {
         log.info({ node: w.node, request_id: w.request_id, retry_at: w.deadline }, 'retry scheduled');
       } else if (w.kind === 'timer') {
         log.info({ node: w.node, request_id: w.request_id, until: w.deadline }, 'waiting');
+      } else if (w.child) {
+        log.info(
+          { node: w.node, request_id: w.request_id, child_instance_id: w.child.instance_id },
+          'child started',
+        );
       } else {
         log.info(
           {
@@ -1043,6 +1160,39 @@ export class OrchestratorRuntime {
     if (sent > 0)
       this.options.metrics.record('RequestsDispatched', sent, { workflow_id: record.workflow_id });
     return undeliverable;
+  }
+
+  /**
+   * Sends the START of each sub_workflow's child (its id fixed by the wait, so a START sent again finds
+   * the child it started). Returns the children that cannot be started, by request id.
+   */
+  private async startChildren(
+    record: InstanceRecord,
+    waits: readonly WaitInterrupt[],
+  ): Promise<Map<string, EngineError>> {
+    const children = waits.filter((w) => w.kind === 'child' && w.child !== undefined);
+    if (children.length === 0) return new Map();
+    const messenger = this.options.messenger;
+    if (!messenger) {
+      const error = new EngineError(
+        'SUB_WORKFLOW_UNAVAILABLE',
+        'this orchestrator has no messenger to start child instances with',
+        false,
+      );
+      return new Map(children.map((w) => [w.request_id, error]));
+    }
+    const depth = (record.parent?.depth ?? 0) + 1;
+    await messenger.send(
+      children.map((w) => ({
+        type: 'START_WORKFLOW' as const,
+        workflow_id: w.child?.workflow_id ?? '',
+        ...(w.child?.definition_key === undefined ? {} : { definition_key: w.child.definition_key }),
+        instance_id: w.child?.instance_id ?? '',
+        context: w.input,
+        parent: { instance_id: record.instance_id, request_id: w.request_id, node: w.node, depth },
+      })),
+    );
+    return new Map();
   }
 
   private snapshotOf(graph: CompiledWorkflow, config: ReturnType<OrchestratorRuntime['config']>) {
@@ -1147,6 +1297,34 @@ function dispatchMark(record: InstanceRecord | undefined): number | undefined {
     return undefined;
   }
   return record.waits.every((w) => record.dispatched.includes(w.request_id)) ? record.version : undefined;
+}
+
+/** A child instance's end as its parent's wait takes it: a reply under the wait's request id. */
+function childEnd(record: InstanceRecord, parent: ParentLink): AsyncResponse {
+  if (record.status === 'SUCCEEDED') {
+    return {
+      type: 'ASYNC_RESP',
+      instance_id: parent.instance_id,
+      request_id: parent.request_id,
+      status: 'SUCCESS',
+      outputs: record.output ?? {},
+    };
+  }
+  const error = record.error ?? { code: record.status, message: record.status.toLowerCase() };
+  return {
+    type: 'ASYNC_RESP',
+    instance_id: parent.instance_id,
+    request_id: parent.request_id,
+    status: 'FAILURE',
+    error: {
+      code: record.status === 'CANCELLED' ? 'CHILD_CANCELLED' : 'CHILD_FAILED',
+      message:
+        `child ${record.instance_id} (${record.workflow_id}) ${record.status}: ${error.code}: ${error.message}`.slice(
+          0,
+          10_000,
+        ),
+    },
+  };
 }
 
 /** Records written before versions existed read as version 0. */

@@ -1,7 +1,7 @@
 import type { EngineError } from '../errors/engine-error';
 import type { Resolution } from '../graph/workflow-state';
 import type { InstanceRecord, RecordHistoryEntry } from './instance-record';
-import type { CapabilityMessage, TimerFired } from './messages';
+import type { AsyncResponse, CancelWorkflow, CapabilityMessage, StartWorkflow, TimerFired } from './messages';
 
 export interface DefinitionText {
   readonly text: string;
@@ -84,6 +84,19 @@ export interface DispatchReport {
  */
 export interface CapabilityDispatcher {
   dispatch(messages: readonly CapabilityMessage[]): Promise<DispatchReport>;
+}
+
+/** What the orchestrator sends to itself: a child's START and CANCEL, and a child's end to its parent. */
+export type EngineMessage = StartWorkflow | CancelWorkflow | AsyncResponse;
+
+/**
+ * Sends the orchestrator's messages to its own queues (SQS on AWS): START_WORKFLOW and CANCEL_WORKFLOW to
+ * the command queue, ASYNC_RESP to the reply queue. At least once, like every send of the outbox; each
+ * message is idempotent on its instance (a START for an instance that exists, a CANCEL of one that ended,
+ * a reply already applied are all acknowledged and ignored). Faults are thrown (the runtime sends again).
+ */
+export interface WorkflowMessenger {
+  send(messages: readonly EngineMessage[]): Promise<void>;
 }
 
 /** Delivers TIMER_FIRED at (or, for long waits, before: the runtime re-arms) `fire_at`. */

@@ -7,6 +7,11 @@
 export interface ReplySenders {
   readonly byDomain: Readonly<Record<string, readonly string[]>>;
   readonly others?: readonly string[] | undefined;
+  /**
+   * The orchestrator's own principals: the only senders of a child instance's end to its parent (a reply
+   * to a sub_workflow's wait). Unset: those replies are not checked by sender (their request ids are).
+   */
+  readonly engine?: readonly string[] | undefined;
 }
 
 /** The principal part of a SenderId: `AROAEXAMPLE:session` -> `AROAEXAMPLE`. */
@@ -32,4 +37,11 @@ export function senderRefusal(
   }
   if (allowed.includes(senderPrincipal(senderId))) return undefined;
   return `sent by ${senderPrincipal(senderId)}, which is not a principal of capability domain '${domain}' (${capabilityId})`;
+}
+
+/** Why a reply to a sub_workflow's wait sent by `senderId` is refused: only the orchestrator sends those. */
+export function childEndRefusal(senders: ReplySenders, senderId: string | undefined): string | undefined {
+  if (senders.engine === undefined) return undefined;
+  if (senderId !== undefined && senders.engine.includes(senderPrincipal(senderId))) return undefined;
+  return `sent by ${senderId === undefined || senderId === '' ? 'an unknown sender' : senderPrincipal(senderId)}: only the orchestrator reports a child instance's end`;
 }

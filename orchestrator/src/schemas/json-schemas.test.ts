@@ -22,6 +22,15 @@ describe('checked-in JSON Schemas', () => {
     };
     expect(schema.additionalProperties).toBe(false);
     const kinds = schema.properties.nodes.additionalProperties.oneOf.map((o) => o.properties.type.const);
-    expect(kinds).toEqual(['async_request', 'sync_call', 'choice', 'parallel', 'set', 'wait', 'end']);
+    expect(kinds).toEqual([
+      'async_request',
+      'sync_call',
+      'choice',
+      'parallel',
+      'set',
+      'wait',
+      'sub_workflow',
+      'end',
+    ]);
   });
 });

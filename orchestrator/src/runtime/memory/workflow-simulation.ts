@@ -8,7 +8,7 @@ import { OrchestratorRuntime } from '../orchestrator-runtime';
 import type { Clock } from '../../graph/engine-dependencies';
 import type { RequestIds } from '../../graph/request-ids';
 import type { ReplySenders } from '../reply-senders';
-import type { CapabilityDispatcher, InstanceStore, Logger } from '../ports';
+import type { CapabilityDispatcher, EngineMessage, InstanceStore, Logger, WorkflowMessenger } from '../ports';
 import { MockCapabilities, type CapabilityMocks } from '../../capability-mocks/capability-mocks';
 import { FakeClock } from './fake-clock';
 import { MemoryDefinitionStore } from './memory-definition-store';
@@ -66,11 +66,16 @@ export interface SimulationPorts {
   readonly checkpointer: BaseCheckpointSaver;
   readonly instances: InstanceStore;
   readonly dispatcher: CapabilityDispatcher;
+  /** The orchestrator's own queues (sub_workflows): messages go back into the simulated queue. */
+  readonly messenger: WorkflowMessenger;
   /** Present when the process can die: once `died` settles, the process does nothing more. */
   readonly life?: { readonly died: Promise<void> };
 }
 
 const VISIBILITY_TIMEOUT_MS = 30_000;
+
+/** The SenderId the orchestrator's own messages (a child's end to its parent) arrive with. */
+export const ENGINE_SENDER_ID = 'AROAORCHESTRATOR:simulation';
 
 /**
  * The whole orchestrator on in-memory ports and a fake clock, with the queues simulated as a time-ordered
@@ -82,6 +87,17 @@ export class WorkflowSimulation {
   readonly definitions = new MemoryDefinitionStore();
   readonly instances = new MemoryInstanceStore(this.clock);
   readonly dispatcher = new RecordingDispatcher();
+  /** Every message the orchestrator sent to its own queues, in order. */
+  readonly engineMessages: EngineMessage[] = [];
+  readonly messenger: WorkflowMessenger = {
+    send: (messages) => {
+      for (const message of messages) {
+        this.engineMessages.push(structuredClone(message));
+        this.send(message, 0, ENGINE_SENDER_ID);
+      }
+      return Promise.resolve();
+    },
+  };
   readonly timers: RecordingTimerScheduler;
   readonly metrics = new RecordingMetrics();
   readonly logger: Logger;
@@ -128,6 +144,7 @@ export class WorkflowSimulation {
         checkpointer: this.checkpointer,
         instances: this.instances.withClock(clock),
         dispatcher: this.dispatcher,
+        messenger: this.messenger,
       },
       clock,
       options.leaseTtlMs,
@@ -139,6 +156,7 @@ export class WorkflowSimulation {
       checkpointer: this.checkpointer,
       instances: this.instances,
       dispatcher: this.dispatcher,
+      messenger: this.messenger,
     };
     const ports = this.options.decorate ? this.options.decorate(plain) : plain;
     this.life = ports.life;
@@ -150,6 +168,7 @@ export class WorkflowSimulation {
       checkpointer: ports.checkpointer,
       instances: ports.instances,
       dispatcher: ports.dispatcher,
+      messenger: ports.messenger,
       definitions: this.definitions,
       timers: this.timers,
       clock,

@@ -2,11 +2,19 @@ import type { RunnableConfig } from '@langchain/core/runnables';
 import type { BaseCheckpointSaver } from '@langchain/langgraph-checkpoint';
 import type { InstanceRecord } from '../instance-record';
 import type { CapabilityMessage } from '../messages';
-import type { CapabilityDispatcher, CommitFlush, InstanceStore, Lease } from '../ports';
+import type {
+  CapabilityDispatcher,
+  CommitFlush,
+  EngineMessage,
+  InstanceStore,
+  Lease,
+  WorkflowMessenger,
+} from '../ports';
 import type { SimulationPorts } from '../memory/workflow-simulation';
 import { DelegatingCheckpointer } from '../delegating-checkpointer';
 
-export type Boundary = 'checkpoint' | 'dispatch' | 'save';
+/** `message`: the orchestrator's messages to its own queues (a child's START or CANCEL, its end). */
+export type Boundary = 'checkpoint' | 'dispatch' | 'save' | 'message';
 export type Phase = 'before' | 'after';
 
 /** A promise that never settles: what a call of a dead process waits for. */
@@ -82,6 +90,7 @@ export class CrashPlan {
       checkpointer: new CrashingCheckpointer(ports.checkpointer, this, life),
       instances: new CrashingInstanceStore(ports.instances, this, life),
       dispatcher: new CrashingDispatcher(ports.dispatcher, this, life),
+      messenger: new CrashingMessenger(ports.messenger, this, life),
       life,
     };
   };
@@ -142,5 +151,16 @@ class CrashingDispatcher implements CapabilityDispatcher {
   ) {}
   dispatch(messages: readonly CapabilityMessage[]) {
     return this.plan.around(this.life, 'dispatch', () => this.inner.dispatch(messages));
+  }
+}
+
+class CrashingMessenger implements WorkflowMessenger {
+  constructor(
+    private readonly inner: WorkflowMessenger,
+    private readonly plan: CrashPlan,
+    private readonly life: ProcessLife,
+  ) {}
+  send(messages: readonly EngineMessage[]) {
+    return this.plan.around(this.life, 'message', () => this.inner.send(messages));
   }
 }

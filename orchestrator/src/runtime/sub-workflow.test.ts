@@ -1,0 +1,262 @@
+import { WorkflowSimulation, ENGINE_SENDER_ID } from './memory/workflow-simulation';
+import { CrashPlan, type Boundary, type Phase } from './testing/fault-injection';
+import type { CapabilityMocks } from '../capability-mocks/capability-mocks';
+import { senderPrincipal } from './reply-senders';
+
+/** Issue 14 item 2: a sub_workflow starts a child instance, waits for its end and maps its output. */
+
+const PARENT = `
+workflow_name: Order
+workflow_id: order
+entry_point: Screen
+initial_context: [customer, amount]
+nodes:
+  Screen:
+    type: sub_workflow
+    workflow_id: screening
+    input: '{"name": customer, "limit": amount * 2}'
+    result:
+      verdict: decision
+    next: Decide
+    on_failure: Rejected
+    timeout: 1h
+    on_timeout: TimedOut
+  Decide:
+    type: end
+    output_keys: [verdict]
+  Rejected:
+    type: end
+    status: FAILED
+  TimedOut:
+    type: end
+    status: FAILED
+`;
+
+const CHILD = `
+workflow_name: Screening
+workflow_id: screening
+entry_point: Check
+initial_context: [name, limit]
+nodes:
+  Check:
+    type: async_request
+    capability_id: sanctions#check
+    input_keys: [name, limit]
+    request_output_keys: [decision]
+    on_response: Done
+    timeout: 1d
+    on_timeout: Done
+  Done:
+    type: end
+    output_keys: [decision, name]
+`;
+
+const simulation = (mocks: CapabilityMocks, options: { decorate?: CrashPlan['decorate'] } = {}) => {
+  const sim = new WorkflowSimulation({ mocks, ...options });
+  sim.definitions.put('order.yaml', PARENT);
+  sim.definitions.put('screening.yaml', CHILD);
+  sim.send({
+    type: 'START_WORKFLOW',
+    workflow_id: 'order',
+    instance_id: 'ord-1',
+    context: { customer: 'ACME', amount: 50 },
+  });
+  return sim;
+};
+
+const CHILD_ID = 'ord-1.Screen.1';
+
+describe('sub_workflow', () => {
+  it('starts the child with the mapped input, waits for its end, and maps its output', async () => {
+    const sim = simulation({ 'sanctions#check': { outputs: { decision: 'clear' } } });
+    await sim.drain();
+    const parent = await sim.instances.get('ord-1');
+    const child = await sim.instances.get(CHILD_ID);
+    expect(child?.status).toBe('SUCCEEDED');
+    expect(child?.parent?.request_id.startsWith('ord-1:Screen:1:')).toBe(true);
+    expect({ ...child?.parent, request_id: '' }).toEqual({
+      instance_id: 'ord-1',
+      request_id: '',
+      node: 'Screen',
+      depth: 1,
+    });
+    expect(sim.dispatcher.sent.find((r) => r.instance_id === CHILD_ID)?.input).toEqual({
+      name: 'ACME',
+      limit: 100,
+    });
+    expect(parent?.status).toBe('SUCCEEDED');
+    expect(parent?.output).toEqual({ verdict: 'clear' });
+    expect(parent?.history.find((h) => h.node === 'Screen')).toMatchObject({
+      status: 'SUCCEEDED',
+      child_instance_id: CHILD_ID,
+    });
+    expect(sim.engineMessages.map((m) => m.type)).toEqual(['START_WORKFLOW', 'ASYNC_RESP']);
+    expect(sim.deadLetters).toEqual([]);
+  });
+
+  it('a child that fails takes the parent to on_failure with CHILD_FAILED and the reason', async () => {
+    const sim = simulation({
+      'sanctions#check': { status: 'FAILURE', error: { code: 'LIST_DOWN', message: 'list unavailable' } },
+    });
+    await sim.drain();
+    const parent = await sim.instances.get('ord-1');
+    expect((await sim.instances.get(CHILD_ID))?.status).toBe('FAILED');
+    expect(parent?.status).toBe('FAILED');
+    expect(parent?.history.map((h) => h.node)).toEqual(['Screen', 'Rejected']);
+    expect(parent?.error).toMatchObject({ code: 'CHILD_FAILED', node: 'Screen' });
+    expect(parent?.error?.message).toContain('LIST_DOWN: list unavailable');
+  });
+
+  it('a child of a definition that does not exist fails, and so does the step: nothing waits forever', async () => {
+    const sim = simulation({});
+    sim.definitions.put('order.yaml', PARENT.replace('workflow_id: screening', 'workflow_id: screenin'));
+    await sim.drain();
+    const child = await sim.instances.get(CHILD_ID);
+    expect(child?.error?.code).toBe('UNKNOWN_WORKFLOW');
+    const parent = await sim.instances.get('ord-1');
+    expect(parent?.status).toBe('FAILED');
+    expect(parent?.error?.message).toContain("no definition 'screenin.yaml'");
+    expect(sim.deadLetters).toEqual([]);
+  });
+
+  it('cancelling the parent while its child waits cancels the child', async () => {
+    const sim = simulation({ 'sanctions#check': { reply: false } });
+    while ((await sim.instances.load(CHILD_ID))?.status !== 'WAITING') await sim.step();
+    expect((await sim.instances.load('ord-1'))?.waits).toEqual([
+      expect.objectContaining({ node: 'Screen', child_instance_id: CHILD_ID }),
+    ]);
+    sim.send({ type: 'CANCEL_WORKFLOW', instance_id: 'ord-1', reason: 'order withdrawn' });
+    await sim.drain();
+    expect((await sim.instances.get('ord-1'))?.status).toBe('CANCELLED');
+    const child = await sim.instances.get(CHILD_ID);
+    expect(child?.status).toBe('CANCELLED');
+    expect(child?.error?.message).toContain('order withdrawn');
+    // The child's capability is told in turn.
+    expect(sim.dispatcher.notices.map((n) => n.instance_id)).toEqual([CHILD_ID]);
+    expect(sim.metrics.total('StaleReplies')).toBe(1); // the child's end, no longer awaited
+    expect(sim.deadLetters).toEqual([]);
+  });
+
+  it('a parent that times out cancels its child and takes on_timeout', async () => {
+    const sim = simulation({ 'sanctions#check': { reply: false } });
+    await sim.drain();
+    const parent = await sim.instances.get('ord-1');
+    expect(parent?.history.map((h) => [h.node, h.status])).toEqual([
+      ['Screen', 'TIMED_OUT'],
+      ['TimedOut', 'FAILED'],
+    ]);
+    expect((await sim.instances.get(CHILD_ID))?.status).toBe('CANCELLED');
+    expect(sim.deadLetters).toEqual([]);
+  });
+
+  it('a child cancelled on its own fails the step with CHILD_CANCELLED', async () => {
+    const sim = simulation({ 'sanctions#check': { reply: false } });
+    while ((await sim.instances.load(CHILD_ID))?.status !== 'WAITING') await sim.step();
+    sim.send({ type: 'CANCEL_WORKFLOW', instance_id: CHILD_ID, reason: 'operator' });
+    await sim.drain();
+    const parent = await sim.instances.get('ord-1');
+    expect(parent?.error?.code).toBe('CHILD_CANCELLED');
+    expect(parent?.history.map((h) => h.node)).toEqual(['Screen', 'Rejected']);
+  });
+
+  it("the child's end is accepted only from the orchestrator when senders are checked", async () => {
+    const sim = new WorkflowSimulation({
+      mocks: { 'sanctions#check': { outputs: { decision: 'clear' } } },
+      replySenders: {
+        byDomain: { sanctions: ['AROASANCTIONS'] },
+        engine: [senderPrincipal(ENGINE_SENDER_ID)],
+      },
+      mockSenderId: 'AROASANCTIONS:lambda',
+    });
+    sim.definitions.put('order.yaml', PARENT);
+    sim.definitions.put('screening.yaml', CHILD);
+    sim.send({
+      type: 'START_WORKFLOW',
+      workflow_id: 'order',
+      instance_id: 'ord-1',
+      context: { customer: 'A', amount: 1 },
+    });
+    // A capability team forging the child's end with the parent's (leaked) request id is refused.
+    while ((await sim.instances.load('ord-1'))?.status !== 'WAITING') await sim.step();
+    const wait = (await sim.instances.load('ord-1'))?.waits[0];
+    const forged = await sim.runtime.handle(
+      {
+        type: 'ASYNC_RESP',
+        instance_id: 'ord-1',
+        request_id: wait?.request_id ?? '',
+        status: 'SUCCESS',
+        outputs: { decision: 'forged' },
+      },
+      undefined,
+      { senderId: 'AROASANCTIONS:lambda' },
+    );
+    expect(forged.kind).toBe('reject');
+    expect(forged.kind === 'reject' ? forged.reason : '').toContain('REPLY_WRONG_SENDER');
+    await sim.drain();
+    expect((await sim.instances.get('ord-1'))?.output).toEqual({ verdict: 'clear' });
+  });
+
+  it('a definition that starts itself stops at the depth limit', async () => {
+    const sim = new WorkflowSimulation({});
+    sim.definitions.put(
+      'loop.yaml',
+      `
+workflow_name: Loop
+workflow_id: loop
+entry_point: Again
+nodes:
+  Again:
+    type: sub_workflow
+    workflow_id: loop
+    next: Done
+  Done:
+    type: end
+`,
+    );
+    sim.send({ type: 'START_WORKFLOW', workflow_id: 'loop', instance_id: 'l', context: {} });
+    await sim.drain();
+    const top = await sim.instances.get('l');
+    expect(top?.status).toBe('FAILED');
+    expect(top?.error?.message).toContain('SUB_WORKFLOW_TOO_DEEP');
+    expect(sim.engineMessages.filter((m) => m.type === 'START_WORKFLOW')).toHaveLength(11);
+  });
+
+  // Crash points inside a sub_workflow, as a real process dies: at each pass through each boundary.
+  describe('a process that dies at any boundary still ends parent and child exactly once', () => {
+    const mocks = { 'sanctions#check': { outputs: { decision: 'clear' } } };
+    const counter = new CrashPlan('message', 'before', Number.POSITIVE_INFINITY);
+    const points: [Boundary, Phase, number][] = [];
+    beforeAll(async () => {
+      await simulation(mocks, { decorate: counter.decorate }).drain();
+    });
+    const boundaries: Boundary[] = ['message', 'save', 'dispatch', 'checkpoint'];
+    it.each(boundaries.flatMap((b) => (['before', 'after'] as const).map((p) => [b, p] as const)))(
+      'at every pass through %s, %s it',
+      async (boundary, phase) => {
+        const total = counter.passes(boundary);
+        expect(total).toBeGreaterThan(0);
+        for (let n = 1; n <= total; n++) points.push([boundary, phase, n]);
+        for (let n = 1; n <= total; n++) {
+          const plan = new CrashPlan(boundary, phase, n);
+          const sim = simulation(mocks, { decorate: plan.decorate });
+          await sim.drain();
+          expect([boundary, phase, n, plan.crashed, sim.deaths]).toEqual([boundary, phase, n, true, 1]);
+          const parent = await sim.instances.get('ord-1');
+          const child = await sim.instances.get(CHILD_ID);
+          expect([boundary, phase, n, parent?.status, child?.status]).toEqual([
+            boundary,
+            phase,
+            n,
+            'SUCCEEDED',
+            'SUCCEEDED',
+          ]);
+          expect(parent?.output).toEqual({ verdict: 'clear' });
+          expect(parent?.history.map((h) => h.node)).toEqual(['Screen', 'Decide']);
+          expect(child?.history.map((h) => h.node)).toEqual(['Check', 'Done']);
+          expect(child?.parent_notified).toBe(true);
+          expect(sim.deadLetters).toEqual([]);
+        }
+      },
+    );
+  });
+});
