@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { basename, isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
@@ -8,6 +8,7 @@ import { PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client
 import { GetQueueUrlCommand, SendMessageCommand, SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
 import { DynamoDbInstanceStore } from '../orchestrator/src/aws/dynamodb-instance-store';
 import { SqsClaimCheck } from '../orchestrator/src/aws/sqs-claim-check';
+import { childDefinitions, readIfPresent } from '../orchestrator/src/cli/child-definitions';
 import { formatDiagnostic } from '../orchestrator/src/definition/diagnostic';
 import { validateDefinition } from '../orchestrator/src/definition/validate-definition';
 import { systemClock } from '../orchestrator/src/graph/engine-dependencies';
@@ -77,6 +78,16 @@ export async function runTest(options: RunTestOptions): Promise<RunTestResult> {
       for (const queue of created) out(`request queue ${queue.name} created for a new capability domain`);
     }
     await s3.send(new PutObjectCommand({ Bucket: names.definitionsBucket, Key: key, Body: text }));
+    // The definitions its sub_workflows start, from the same folder, with their capability domains.
+    for (const child of childDefinitions(dirname(file), definition, readIfPresent)) {
+      if (options.target.provisionCapabilityQueues ?? options.target.stage.env === 'local') {
+        await ensureCapabilityQueues(sqs, options.target.stage, domainsOfDefinitionText(child.text));
+      }
+      await s3.send(
+        new PutObjectCommand({ Bucket: names.definitionsBucket, Key: child.key, Body: child.text }),
+      );
+      out(`child definition ${child.key} uploaded`);
+    }
     const sample: Record<string, string> = {};
     for (const name of readdirSync(join(REPO_ROOT, 'sample-data')).filter((f) => f.endsWith('.json'))) {
       const objectKey = `${SAMPLE_DATA_PREFIX}/${name}`;

@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { childDefinitions, readIfPresent } from '../orchestrator/src/cli/child-definitions';
 import { processIo } from '../orchestrator/src/cli/cli-io';
+import { validateDefinition } from '../orchestrator/src/definition/validate-definition';
 import type { EmbeddedRunner } from '../orchestrator/src/cli/embedded-runner';
 import type { StartServices } from '../orchestrator/src/cli/start-command';
 import { runCli } from '../orchestrator/src/cli/main';
@@ -25,7 +27,13 @@ export const runOnEmbeddedStack: EmbeddedRunner = async ({ definitionFile, conte
   try {
     // A capability domain no definition in the repository uses gets its request queue and a mock consumer.
     const text = readFileSync(resolveDefinition(definitionFile), 'utf8');
-    await stack.addCapabilityDomains(domainsOfDefinitionText(text));
+    const definition = validateDefinition(definitionFile, text).definition;
+    const children = definition
+      ? childDefinitions(dirname(resolveDefinition(definitionFile)), definition, readIfPresent)
+      : [];
+    await stack.addCapabilityDomains(
+      [text, ...children.map((c) => c.text)].flatMap((t) => domainsOfDefinitionText(t)),
+    );
     const result = await runTest({
       definitionFile,
       target: {

@@ -43,6 +43,29 @@ export function instancePage(
         ${time(d.started_at)} · updated ${time(d.updated_at)}
       </p>
       <p class="muted">definition ${d.definition.key} (pinned sha256 ${d.definition.sha256})</p>
+      ${
+        d.parent
+          ? html`<p id="parent">
+              child of
+              <a href="/instances/${encodeURIComponent(d.parent.instance_id)}">${d.parent.instance_id}</a>
+              (its step ${d.parent.node})
+            </p>`
+          : ''
+      }
+      ${
+        d.children.length > 0
+          ? html`<ul id="children">
+              ${d.children.map(
+                (c) =>
+                  html`<li>
+                    step ${c.node}: child
+                    <a href="/instances/${encodeURIComponent(c.instance_id)}">${c.instance_id}</a>
+                    ${c.status}
+                  </li>`,
+              )}
+            </ul>`
+          : ''
+      }
       <div class="actions">
         ${
           live

@@ -88,4 +88,65 @@ describe('language v2 nodes on the embedded stack', () => {
       2000,
     );
   });
+
+  it('runs a sub_workflow: the child (found beside the file) starts on the real queues and its end maps back', async () => {
+    const io = recordingIo(REPO_ROOT);
+    write(
+      'zz_child_e2e_v1.yaml',
+      `workflow_name: 'Child on the embedded stack'
+workflow_id: zz_child_e2e_v1
+entry_point: Score
+initial_context: [who]
+nodes:
+  Score:
+    type: async_request
+    capability_id: 'zz-child#score'
+    input_keys: [who]
+    request_output_keys: [score]
+    on_response: Done
+    timeout: 5m
+  Done: { type: end, output_keys: [score, who] }
+`,
+    );
+    const parent = write(
+      'zz_parent_e2e_v1.yaml',
+      `workflow_name: 'Parent on the embedded stack'
+workflow_id: zz_parent_e2e_v1
+entry_point: Child
+initial_context: [name]
+nodes:
+  Child:
+    type: sub_workflow
+    workflow_id: zz_child_e2e_v1
+    input: '{"who": name}'
+    result:
+      child_score: 'score'
+    next: Done
+    timeout: 5m
+  Done: { type: end, output_keys: [child_score] }
+`,
+    );
+    const code = await runCli(
+      [
+        'run',
+        parent,
+        '--context',
+        JSON.stringify({ name: 'ACME' }),
+        '--mocks',
+        write('child-mocks.yaml', "'zz-child#score':\n  outputs: { score: 7 }\n"),
+        '--json',
+      ],
+      io,
+      { embedded: runOnEmbeddedStack },
+    );
+    expect(io.stderr()).toBe('');
+    expect(code).toBe(0);
+    const record = JSON.parse(io.stdout()) as InstanceRecord;
+    expect(record.status).toBe('SUCCEEDED');
+    expect(record.context).toMatchObject({ name: 'ACME', child_score: 7 });
+    const step = record.history.find((h) => h.node === 'Child');
+    expect(step && 'child_instance_id' in step ? step.child_instance_id : undefined).toBe(
+      `${record.instance_id}.Child.1`,
+    );
+  });
 });

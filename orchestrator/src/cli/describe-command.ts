@@ -71,6 +71,8 @@ function formatDescription(d: InstanceDescription): string {
     `started ${time(d.started_at)}, updated ${time(d.updated_at)}`,
     `definition ${d.definition.key} (pinned sha256 ${d.definition.sha256})`,
   ];
+  if (d.parent) lines.push(`child of ${d.parent.instance_id} (its step ${d.parent.node})`);
+  for (const c of d.children) lines.push(`child ${c.instance_id} (step ${c.node}): ${c.status}`);
   if (d.error)
     lines.push(`error ${d.error.code}: ${d.error.message}${d.error.node ? ` (at ${d.error.node})` : ''}`);
   if (d.last_failed_step) {

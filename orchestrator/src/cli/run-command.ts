@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { basename } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatDiagnostic } from '../definition/diagnostic';
 import { validateDefinition } from '../definition/validate-definition';
@@ -8,6 +8,7 @@ import { parseCapabilityMocks } from '../capability-mocks/capability-mocks';
 import { RecordingLogger, type LogLine } from '../runtime/memory/recording-ports';
 import { WorkflowSimulation } from '../runtime/memory/workflow-simulation';
 import { readUserFile, UsageError, type CliIo } from './cli-io';
+import { childDefinitions, readIfPresent } from './child-definitions';
 import type { EmbeddedRunner } from './embedded-runner';
 
 export const RUN_USAGE =
@@ -71,6 +72,9 @@ export async function runCommand(
   const key = basename(display);
   const instanceId = `wf-run-${randomUUID()}`;
   sim.definitions.put(key, text);
+  for (const child of childDefinitions(dirname(resolve(io.cwd, display)), definition, readIfPresent)) {
+    sim.definitions.put(child.key, child.text);
+  }
   sim.send({
     type: 'START_WORKFLOW',
     workflow_id: definition.workflow_id,

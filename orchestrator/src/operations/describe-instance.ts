@@ -2,6 +2,7 @@ import { toMermaid } from '../definition/mermaid-graph';
 import { validateDefinition } from '../definition/validate-definition';
 import type { WorkflowError } from '../graph/workflow-state';
 import type { InstanceRecord, InstanceStatus } from '../runtime/instance-record';
+import type { ParentLink } from '../runtime/messages';
 import { nodeStates, nodeStateStyling, type NodeState } from './node-states';
 import type { InstanceQueryPort } from './operations-ports';
 
@@ -27,6 +28,17 @@ export interface InstanceDescription {
     readonly deadline: string | null;
     readonly time_left_ms: number | null;
     readonly overdue: boolean;
+  }[];
+  /** The instance whose sub_workflow step started this one; null for an instance a caller started. */
+  readonly parent: ParentLink | null;
+  /**
+   * The child instances its sub_workflow steps started, oldest first: `status` is how the step ended
+   * (SUCCEEDED, FAILED, TIMED_OUT, CANCELLED), or WAITING while it awaits the child.
+   */
+  readonly children: readonly {
+    readonly node: string;
+    readonly instance_id: string;
+    readonly status: string;
   }[];
   /** The error the instance ended with (FAILED), as in `wf status`. */
   readonly error: WorkflowError | null;
@@ -96,6 +108,19 @@ export async function describeInstance(
       const left = w.deadline === null ? null : Date.parse(w.deadline) - now.getTime();
       return { ...w, time_left_ms: left, overdue: left !== null && left < 0 };
     }),
+    parent: record.parent ?? null,
+    children: [
+      ...record.history.flatMap((h) =>
+        'child_instance_id' in h && h.child_instance_id !== undefined
+          ? [{ node: h.node, instance_id: h.child_instance_id, status: h.status }]
+          : [],
+      ),
+      ...record.waits.flatMap((w) =>
+        w.child_instance_id === undefined
+          ? []
+          : [{ node: w.node, instance_id: w.child_instance_id, status: 'WAITING' }],
+      ),
+    ],
     error: record.error,
     last_failed_step: failedSteps.at(-1) ?? null,
     history: record.history.map((h) => ({

@@ -2,6 +2,8 @@ import { WorkflowSimulation, ENGINE_SENDER_ID } from './memory/workflow-simulati
 import { CrashPlan, type Boundary, type Phase } from './testing/fault-injection';
 import type { CapabilityMocks } from '../capability-mocks/capability-mocks';
 import { senderPrincipal } from './reply-senders';
+import { describeInstance } from '../operations/describe-instance';
+import type { InstanceQueryPort } from '../operations/operations-ports';
 
 /** Issue 14 item 2: a sub_workflow starts a child instance, waits for its end and maps its output. */
 
@@ -92,6 +94,29 @@ describe('sub_workflow', () => {
     });
     expect(sim.engineMessages.map((m) => m.type)).toEqual(['START_WORKFLOW', 'ASYNC_RESP']);
     expect(sim.deadLetters).toEqual([]);
+  });
+
+  it('wf describe links parent and child both ways, while the child runs and after', async () => {
+    const sim = simulation({ 'sanctions#check': { delay: '1m', outputs: { decision: 'clear' } } });
+    const port: InstanceQueryPort = {
+      queryIndex: () => Promise.reject(new Error('not used')),
+      records: () => Promise.reject(new Error('not used')),
+      leases: () => Promise.reject(new Error('not used')),
+      instance: (id) => sim.instances.get(id),
+      pinnedDefinition: (sha256) => sim.definitions.loadPinned(sha256),
+    };
+    while ((await sim.instances.load(CHILD_ID))?.status !== 'WAITING') await sim.step();
+    const waiting = await describeInstance(port, 'ord-1', sim.clock.now());
+    expect(waiting?.children).toEqual([{ node: 'Screen', instance_id: CHILD_ID, status: 'WAITING' }]);
+    expect(waiting?.parent).toBeNull();
+    await sim.drain();
+    const parent = await describeInstance(port, 'ord-1', sim.clock.now());
+    expect(parent?.children).toEqual([{ node: 'Screen', instance_id: CHILD_ID, status: 'SUCCEEDED' }]);
+    const child = await describeInstance(port, CHILD_ID, sim.clock.now());
+    expect(child?.parent?.instance_id).toBe('ord-1');
+    expect(child?.parent?.node).toBe('Screen');
+    expect(child?.children).toEqual([]);
+    expect(child?.graph).toContain('Check');
   });
 
   it('a child that fails takes the parent to on_failure with CHILD_FAILED and the reason', async () => {
