@@ -124,7 +124,10 @@ export function semanticChecks(source: SourceDocument, options: SemanticCheckOpt
   );
   const endNodes = known.filter((name) => nodes.get(name)?.type === 'end');
 
-  if (edgesReadable && entry !== undefined && all.has(entry)) {
+  // A node missing an edge field (a misspelt `nxt`, reported by the schema) hides where it leads: nothing
+  // after it can be called unreachable without a follow-on error for the node it meant.
+  const edgesComplete = edgesReadable && [...all.values()].every((node) => !hasUnreadableEdges(node));
+  if (edgesComplete && entry !== undefined && all.has(entry)) {
     const meantEdges = edges.map((e) => ({ ...e, to: meant.get(e.to) ?? e.to }));
     const reachable = walk(
       [entry],
