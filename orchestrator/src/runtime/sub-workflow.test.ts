@@ -221,6 +221,76 @@ describe('sub_workflow', () => {
     expect((await sim.instances.get('ord-1'))?.output).toEqual({ verdict: 'clear' });
   });
 
+  it('a failing branch stops its sibling: the sibling child is cancelled, and a redrive starts a new child', async () => {
+    const sim = new WorkflowSimulation({
+      mocks: {
+        'sanctions#check': { reply: false },
+        'credit#check': [
+          { status: 'FAILURE', error: { code: 'NO_LINE', message: 'no credit line' } },
+          { outputs: { decision: 'ok' } },
+        ],
+      },
+    });
+    sim.definitions.put('screening.yaml', CHILD);
+    sim.definitions.put(
+      'credit.yaml',
+      CHILD.replace('workflow_id: screening', 'workflow_id: credit').replace(
+        'sanctions#check',
+        'credit#check',
+      ),
+    );
+    sim.definitions.put(
+      'both.yaml',
+      `
+workflow_name: Both
+workflow_id: both
+entry_point: Fan
+nodes:
+  Fan:
+    type: parallel
+    branches: [Screen, Credit]
+    join: Done
+  Screen:
+    type: sub_workflow
+    workflow_id: screening
+    input: '{"name": "n", "limit": 1}'
+    next: Done
+  Credit:
+    type: sub_workflow
+    workflow_id: credit
+    input: '{"name": "n", "limit": 1}'
+    next: Done
+  Done:
+    type: end
+`,
+    );
+    sim.send({ type: 'START_WORKFLOW', workflow_id: 'both', instance_id: 'b', context: {} });
+    await sim.drain();
+    const parent = await sim.instances.get('b');
+    expect(parent?.status).toBe('FAILED');
+    expect(parent?.error?.code).toBe('CHILD_FAILED');
+    expect((await sim.instances.get('b.Credit.1'))?.status).toBe('FAILED');
+    const sibling = await sim.instances.get('b.Screen.1');
+    expect(sibling?.status).toBe('CANCELLED');
+    expect(sibling?.error?.message).toContain('parent b stopped waiting at Screen');
+    expect(parent?.history.find((h) => h.node === 'Screen')?.status).toBe('CANCELLED');
+
+    sim.send({ type: 'REDRIVE_WORKFLOW', instance_id: 'b', redrive_id: 'r1' });
+    await sim.drain();
+    // Both stopped branches run again, each with a new child (the failed one succeeds this time).
+    expect((await sim.instances.get('b.Credit.2'))?.status).toBe('SUCCEEDED');
+    // The screening child gets no reply: its own 1d timeout ends it (SUCCEEDED, by its route).
+    expect((await sim.instances.get('b.Screen.2'))?.status).toBe('SUCCEEDED');
+    const redriven = await sim.instances.get('b');
+    expect(redriven?.status).toBe('SUCCEEDED');
+    expect(redriven?.history.filter((h) => h.node === 'Credit').map((h) => h.status)).toEqual([
+      'FAILED',
+      'REDRIVEN',
+      'SUCCEEDED',
+    ]);
+    expect(sim.deadLetters).toEqual([]);
+  });
+
   it('a definition that starts itself stops at the depth limit', async () => {
     const sim = new WorkflowSimulation({});
     sim.definitions.put(
