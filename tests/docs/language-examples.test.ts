@@ -13,6 +13,7 @@ import {
   setNodeSchema,
   waitNodeSchema,
   subWorkflowNodeSchema,
+  mapNodeSchema,
   retrySchema,
   syncCallNodeSchema,
   workflowDefinitionSchema,
@@ -93,6 +94,7 @@ describe('docs/language.md', () => {
       set: missing(setNodeSchema, ofType('set')),
       wait: missing(waitNodeSchema, ofType('wait')),
       sub_workflow: missing(subWorkflowNodeSchema, ofType('sub_workflow')),
+      map: missing(mapNodeSchema, ofType('map')),
       end: missing(endNodeSchema, ofType('end')),
       retry: missing(retrySchema, retries),
       // Both retry placements are shown.
@@ -107,6 +109,7 @@ describe('docs/language.md', () => {
       set: [],
       wait: [],
       sub_workflow: [],
+      map: [],
       end: [],
       retry: [],
       retried_kinds: [],

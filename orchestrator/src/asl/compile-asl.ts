@@ -98,6 +98,7 @@ function compileScope(
       case 'set':
       case 'wait':
       case 'sub_workflow':
+      case 'map':
         // Never a state machine that leaves a node out: the node kinds of language v2 have no ASL form yet.
         problems.push({
           code: 'asl-node-kind-unsupported',

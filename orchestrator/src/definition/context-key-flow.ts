@@ -57,7 +57,9 @@ export function uncertainKeyUses(
       (stringList(node[field]) ?? []).forEach((key, i) => {
         if (missing(key)) uses.push({ key, path: ['nodes', name, field, i], message: message(key) });
       });
-    if (node.type === 'async_request' || node.type === 'sub_workflow') listed('input_keys');
+    if (node.type === 'async_request' || node.type === 'sub_workflow' || node.type === 'map') {
+      listed('input_keys');
+    }
     if (node.type === 'end') listed('output_keys');
     const expression = (text: unknown, path: readonly PathSegment[]) => {
       if (typeof text !== 'string') return;
@@ -77,6 +79,7 @@ export function uncertainKeyUses(
       for (const [key, text] of Object.entries(node.values)) expression(text, ['nodes', name, 'values', key]);
     }
     if (node.type === 'wait') expression(node.until, ['nodes', name, 'until']);
+    if (node.type === 'map') expression(node.items, ['nodes', name, 'items']);
     if (node.type === 'async_request' || node.type === 'sub_workflow') {
       expression(node.input, ['nodes', name, 'input']);
     }
@@ -149,6 +152,7 @@ function produced(node: Record<string, unknown>): readonly string[] | undefined 
   if (node.type === 'set') return isRecord(node.values) ? Object.keys(node.values) : [];
   // A child's output is whatever its end node says: not known here.
   if (node.type === 'sub_workflow') return undefined;
+  if (node.type === 'map') return typeof node.output_key === 'string' ? [node.output_key] : [];
   return [];
 }
 

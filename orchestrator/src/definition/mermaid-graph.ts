@@ -57,6 +57,8 @@ function shape(name: string, node: WorkflowNode): string {
       return `${id(name)}(("${label(title)}<br/><small>wait ${label(node.duration ?? `until ${node.until ?? ''}`)}</small>"))`;
     case 'sub_workflow':
       return `${id(name)}{{"${label(title)}<br/><small>sub_workflow ${label(node.workflow_id)}${node.timeout ? ` · timeout ${label(node.timeout)}` : ''}</small>"}}`;
+    case 'map':
+      return `${id(name)}[["${label(title)}<br/><small>map ${label(node.items)} → ${label(node.workflow_id)} · ${node.max_concurrency ?? 10} at once</small>"]]`;
     case 'end':
       return `${id(name)}(["${label(title)}<br/><small>${node.status ?? 'SUCCEEDED'}</small>"])`;
   }
@@ -91,6 +93,10 @@ function edges(name: string, node: WorkflowNode): string[] {
     case 'set':
     case 'wait':
       out.push(`${from} --> ${id(node.next)}`);
+      failure(node.on_failure);
+      break;
+    case 'map':
+      out.push(`${from} -- "${label(node.output_key)}" --> ${id(node.next)}`);
       failure(node.on_failure);
       break;
     case 'sub_workflow':

@@ -57,6 +57,13 @@ const SINGLE_EDGE_FIELDS = new Map<string, readonly [string, NodeEdge['kind']][]
       ['on_timeout', 'timeout'],
     ],
   ],
+  [
+    'map',
+    [
+      ['next', 'next'],
+      ['on_failure', 'failure'],
+    ],
+  ],
   ['end', []],
 ]);
 
@@ -97,6 +104,7 @@ const REQUIRED_EDGE_FIELDS = new Map<string, readonly string[]>([
   ['set', ['next', 'values']],
   ['wait', ['next']],
   ['sub_workflow', ['next']],
+  ['map', ['next', 'items', 'output_key']],
   ['end', []],
 ]);
 

@@ -16,6 +16,7 @@ import {
   retrySchema,
   setNodeSchema,
   subWorkflowNodeSchema,
+  mapNodeSchema,
   syncCallNodeSchema,
   waitNodeSchema,
   workflowDefinitionSchema,
@@ -30,6 +31,7 @@ const NODE_FIELDS = new Map<string, readonly string[]>([
   ['set', Object.keys(setNodeSchema.shape)],
   ['wait', Object.keys(waitNodeSchema.shape)],
   ['sub_workflow', Object.keys(subWorkflowNodeSchema.shape)],
+  ['map', Object.keys(mapNodeSchema.shape)],
   ['end', Object.keys(endNodeSchema.shape)],
 ]);
 const TOP_LEVEL_FIELDS = Object.keys(workflowDefinitionSchema.shape);

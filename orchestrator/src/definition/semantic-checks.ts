@@ -337,6 +337,7 @@ function checkNode(
     }
     checkExpression(node.until, [...base, 'until']);
   }
+  if (node.type === 'map') checkExpression(node.items, [...base, 'items']);
   if (node.type === 'set' && isRecord(node.values)) {
     for (const [key, expression] of Object.entries(node.values)) {
       checkExpression(expression, [...base, 'values', key]);

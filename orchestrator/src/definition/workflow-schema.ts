@@ -21,6 +21,7 @@ export const NODE_TYPES = [
   'set',
   'wait',
   'sub_workflow',
+  'map',
   'end',
 ] as const;
 export type NodeType = (typeof NODE_TYPES)[number];
@@ -275,6 +276,77 @@ export const subWorkflowNodeSchema = z
       'Starts a child instance of another definition, waits for its end and maps its output; cancelling or failing the parent cancels the child.',
   });
 
+/** Most items one map may run (its item's request ids encode the index beside the visit). */
+export const MAP_MAX_ITEMS = 10_000;
+export const MAP_MAX_CONCURRENCY = 1000;
+
+export const mapNodeSchema = z
+  .strictObject({
+    type: z.literal('map'),
+    title,
+    max_visits: maxVisits,
+    items: expression.meta({
+      description: `A JSONata expression over the context giving the list to map over (at most ${MAP_MAX_ITEMS} items).`,
+    }),
+    workflow_id: z
+      .string({ error: 'must be the workflow_id of another definition' })
+      .regex(WORKFLOW_ID_PATTERN, { error: 'may contain only letters, digits, _, . and -' })
+      .max(128, atMost(128))
+      .meta({
+        description: 'The definition each item runs as a child instance of (pinned when the child starts).',
+      }),
+    definition_key: z
+      .string({ error: 'must be the key of a definition in the definitions bucket' })
+      .min(1, { error: 'must not be empty' })
+      .max(1024, atMost(1024))
+      .optional()
+      .meta({ description: "Where the items' definition is; default <workflow_id>.yaml." }),
+    input_keys: contextKeys
+      .optional()
+      .meta({ description: "Context keys every item's child also starts with; default none." }),
+    item_key: contextKey
+      .optional()
+      .meta({ description: "The child's context key holding its item; default item." }),
+    index_key: contextKey
+      .optional()
+      .meta({ description: "The child's context key holding its item's index (from 0); default index." }),
+    max_concurrency: z
+      .int({ error: `must be a whole number from 1 to ${MAP_MAX_CONCURRENCY}` })
+      .min(1, { error: `must be a whole number from 1 to ${MAP_MAX_CONCURRENCY}` })
+      .max(MAP_MAX_CONCURRENCY, { error: `must be a whole number from 1 to ${MAP_MAX_CONCURRENCY}` })
+      .optional()
+      .meta({ description: 'How many items run at once; default 10.' }),
+    tolerated_failures: z
+      .int({ error: 'must be a whole number, 0 or more' })
+      .min(0, { error: 'must be a whole number, 0 or more' })
+      .optional()
+      .meta({
+        description: 'How many items may fail before the map fails; default 0 (the first failure fails it).',
+      }),
+    tolerated_failure_percent: z
+      .number({ error: 'must be a number from 0 to 100' })
+      .min(0, { error: 'must be a number from 0 to 100' })
+      .max(100, { error: 'must be a number from 0 to 100' })
+      .optional()
+      .meta({
+        description: 'The share of items (percent of all) that may fail; the map fails past either bound.',
+      }),
+    output_key: contextKey.meta({
+      description:
+        "The context key that gets every item's output in item order (null for an item that failed).",
+    }),
+    next: nodeRef.meta({
+      description: 'Where to go when every item has ended within the tolerated failures.',
+    }),
+    on_failure: nodeRef
+      .optional()
+      .meta({ description: 'When more items failed than tolerated, or items is no list; default: fail.' }),
+  })
+  .meta({
+    description:
+      'Runs a child instance of a definition for each item of a list, at most max_concurrency at once, and collects their outputs in order.',
+  });
+
 export const endNodeSchema = z
   .strictObject({
     type: z.literal('end'),
@@ -292,6 +364,7 @@ export const nodeSchema = z.discriminatedUnion('type', [
   setNodeSchema,
   waitNodeSchema,
   subWorkflowNodeSchema,
+  mapNodeSchema,
   endNodeSchema,
 ]);
 
@@ -341,4 +414,5 @@ export type EndNode = z.infer<typeof endNodeSchema>;
 export type SetNode = z.infer<typeof setNodeSchema>;
 export type WaitNode = z.infer<typeof waitNodeSchema>;
 export type SubWorkflowNode = z.infer<typeof subWorkflowNodeSchema>;
+export type MapNode = z.infer<typeof mapNodeSchema>;
 export type RetryPolicy = z.infer<typeof retrySchema>;

@@ -3,6 +3,7 @@ import { END, START, StateGraph } from '@langchain/langgraph';
 import { DEFAULT_MAX_VISITS, type WorkflowDefinition } from '../definition/workflow-schema';
 import { BranchStructure, TOP, type Scope } from './branch-structure';
 import type { EngineDependencies } from './engine-dependencies';
+import { mapStart, mapWait } from './map-node';
 import * as kinds from './node-kinds';
 import {
   BRANCH_FAILED_NODE,
@@ -163,6 +164,17 @@ function buildScope(
           routing.possibleTargets(name, [node.next, node.on_failure, node.on_timeout], true).concat(END),
         );
         graph.addEdge(name, waitNodeName(name));
+        break;
+      case 'map':
+        add(name, mapStart(name, node, ctx), [
+          waitNodeName(name),
+          ...routing.possibleTargets(name, [node.next, node.on_failure], true),
+        ]);
+        add(
+          waitNodeName(name),
+          mapWait(name, node, ctx),
+          routing.possibleTargets(name, [node.next, node.on_failure], true).concat(END, waitNodeName(name)),
+        );
         break;
       case 'end':
         add(name, kinds.endNode(name, node, ctx), [END]);

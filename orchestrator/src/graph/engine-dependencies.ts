@@ -24,4 +24,17 @@ export interface EngineDependencies {
    * ids are `<instance>:<node>:<visit>`: only for graph tests that never take a reply from outside.
    */
   readonly requestIds?: RequestIds;
+  /** How child instances ended (a map collects its items' outputs); the runtime provides it. */
+  readonly children?: ChildOutcomes;
+}
+
+/** A child instance as its parent's map sees it when collecting: its status and output. */
+export interface ChildOutcome {
+  readonly status: string;
+  readonly output?: Readonly<Record<string, unknown>>;
+}
+
+export interface ChildOutcomes {
+  /** The outcome of each instance, in order; undefined for one that does not exist. */
+  outcomes(instanceIds: readonly string[]): Promise<readonly (ChildOutcome | undefined)[]>;
 }

@@ -50,7 +50,11 @@ export interface NodeBuildContext {
  * The error of a node that would run once more than its `max_visits` allows (a loop that never exits),
  * or undefined. `visit` is the run about to happen (each attempt of a retried step counts).
  */
-function overVisitLimit(name: string, visit: number, ctx: NodeBuildContext): WorkflowError | undefined {
+export function overVisitLimit(
+  name: string,
+  visit: number,
+  ctx: NodeBuildContext,
+): WorkflowError | undefined {
   const limit = ctx.visitLimit(name);
   if (visit <= limit) return undefined;
   return {
@@ -60,14 +64,14 @@ function overVisitLimit(name: string, visit: number, ctx: NodeBuildContext): Wor
   };
 }
 
-function instanceIdOf(config: LangGraphRunnableConfig): string {
+export function instanceIdOf(config: LangGraphRunnableConfig): string {
   const id = config.configurable?.thread_id as unknown;
   if (typeof id !== 'string')
     throw new Error('a workflow runs with configurable.thread_id set to its instance id');
   return id;
 }
 
-function pick(context: Context, keys: readonly string[] | undefined): Context {
+export function pick(context: Context, keys: readonly string[] | undefined): Context {
   if (keys === undefined) return { ...context };
   return Object.fromEntries(keys.filter((k) => k in context).map((k) => [k, context[k]]));
 }
@@ -76,7 +80,7 @@ function pick(context: Context, keys: readonly string[] | undefined): Context {
  * Fails the step `name` (whose state before it ran is `state`) to its own route, else out of its scope. A
  * step that fails its branch records where the branch stopped: a redrive runs it again from there.
  */
-function failWith(
+export function failWith(
   ctx: NodeBuildContext,
   name: string,
   ownTarget: string | undefined,
@@ -203,11 +207,12 @@ export function subWorkflowStart(name: string, node: SubWorkflowNode, ctx: NodeB
 const INSTANCE_ID_MAX_LENGTH = 128;
 
 /**
- * The child's instance id: `<parent>.<node>.<visit>`, readable and the same on every re-run of the step (a
- * START sent again finds the child it started); a hash of it when that would be too long for an id.
+ * A child's instance id: `<parent>.<node>.<visit>` (and `.<item>` for a map's), readable and the same on
+ * every re-run of the step (a START sent again finds the child it started); a hash of it when that would
+ * be too long for an id.
  */
-export function childInstanceId(parent: string, node: string, visit: number): string {
-  const plain = `${parent}.${node}.${visit}`;
+export function childInstanceId(parent: string, ...path: readonly (string | number)[]): string {
+  const plain = [parent, ...path].join('.');
   if (plain.length <= INSTANCE_ID_MAX_LENGTH) return plain;
   const digest = createHash('sha256').update(plain, 'utf8').digest('hex').slice(0, 32);
   return `${parent.slice(0, INSTANCE_ID_MAX_LENGTH - digest.length - 7)}.child.${digest}`;

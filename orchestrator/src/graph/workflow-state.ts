@@ -71,6 +71,22 @@ export interface StoppedBranch {
   readonly context: Context;
 }
 
+/**
+ * Where a running map stands. Its items are re-read from the context (which does not change while the map
+ * runs) and its outputs from its children's records when it ends, so this stays the size of the window.
+ */
+export interface MapProgress {
+  readonly visit: number;
+  readonly total: number;
+  /** How many items have been started: the next one to start is this index. */
+  readonly started: number;
+  /** The items running now: request id -> item index. */
+  readonly running: Readonly<Record<string, number>>;
+  readonly succeeded: number;
+  readonly failed: number;
+  readonly since: string;
+}
+
 /** Shallow merge where `null` deletes a key: lets parallel branches add and remove their own entries. */
 function mergeWithDeletes<T>(
   current: Record<string, T>,
@@ -142,14 +158,22 @@ export const WorkflowState = Annotation.Root({
     reducer: mergeWithDeletes,
     default: () => ({}),
   }),
+  /** Running maps, by node: bounded by their max_concurrency, whatever the number of items that ended. */
+  maps: Annotation<Record<string, MapProgress>, Record<string, MapProgress | null>>({
+    reducer: mergeWithDeletes,
+    default: () => ({}),
+  }),
   outcome: Annotation<Outcome | null>({ reducer: (a, b) => a ?? b, default: () => null }),
 });
 
 export type WorkflowStateValue = typeof WorkflowState.State;
 export type WorkflowStateUpdate = typeof WorkflowState.Update;
 
-/** What resumes a waiting async_request node. */
-export type WaitResumeValue =
+/**
+ * What resumes a waiting node. `request_id` names which of a map's waits the value answers (the runtime
+ * sets it on every resume; a single wait needs no telling).
+ */
+export type WaitResumeValue = { readonly request_id?: string } & (
   | { readonly kind: 'reply'; readonly status: 'SUCCESS'; readonly outputs: Context; readonly at: string }
   | {
       readonly kind: 'reply';
@@ -161,7 +185,8 @@ export type WaitResumeValue =
   /** A sibling branch of `parallel` failed: stop waiting and end this branch. */
   | { readonly kind: 'cancelled'; readonly parallel: string; readonly at: string }
   /** The request can never be delivered (e.g. its capability has no queue): the step fails with `error`. */
-  | { readonly kind: 'undeliverable'; readonly error: WorkflowError; readonly at: string };
+  | { readonly kind: 'undeliverable'; readonly error: WorkflowError; readonly at: string }
+);
 
 /**
  * The value an interrupted async_request node exposes: the whole wait, so the runtime can send the request
@@ -170,6 +195,11 @@ export type WaitResumeValue =
  */
 export interface WaitInterrupt extends OpenWait {
   readonly parallels: readonly string[];
+}
+
+/** A map's interrupt: every item it is waiting on, each resumed on its own (by `request_id`). */
+export interface WaitBundle {
+  readonly bundle: readonly WaitInterrupt[];
 }
 
 /** A wait that sends no request: only its timer ends it (a retry's delay, a wait node). */

@@ -95,7 +95,7 @@ export class CompiledDefinitions {
 interface DefinitionFacts {
   /** async_request node -> its capability_id. */
   readonly capabilities: Readonly<Record<string, string>>;
-  /** sub_workflow nodes. */
+  /** sub_workflow and map nodes: their waits are answered by child instances. */
   readonly children: ReadonlySet<string>;
   readonly loggableKeys: readonly string[];
 }
@@ -105,7 +105,7 @@ function factsOf(definition: WorkflowDefinition): DefinitionFacts {
   const children = new Set<string>();
   for (const [name, node] of Object.entries(definition.nodes)) {
     if (node.type === 'async_request') capabilities[name] = node.capability_id;
-    if (node.type === 'sub_workflow') children.add(name);
+    if (node.type === 'sub_workflow' || node.type === 'map') children.add(name);
   }
   return { capabilities, children, loggableKeys: definition.loggable_keys ?? [] };
 }

@@ -1,6 +1,6 @@
 import type { CompiledWorkflow } from '../graph/compile-workflow';
 import { RESUME_TARGET_KEY, type ResumeTarget } from '../graph/resume-target';
-import type { WaitInterrupt, WorkflowError, WorkflowStateValue } from '../graph/workflow-state';
+import type { WaitBundle, WaitInterrupt, WorkflowError, WorkflowStateValue } from '../graph/workflow-state';
 
 /** What the runtime reads of an instance's graph state to reconcile its record and route a message. */
 export interface GraphView {
@@ -40,8 +40,12 @@ export async function readGraphView(
     if (task.result !== undefined) continue;
     for (const interrupt of task.interrupts) {
       interrupts.push(interrupt);
-      const wait = interrupt.value as WaitInterrupt | undefined;
-      if (interrupt.id && wait?.request_id) pending.set(wait.request_id, { interruptId: interrupt.id, wait });
+      // One wait, or a map's bundle of waits that share the interrupt (each resumed by its request id).
+      const value = interrupt.value as Partial<WaitInterrupt & WaitBundle> | undefined;
+      const waits = value?.bundle ?? (value?.request_id ? [value as WaitInterrupt] : []);
+      for (const wait of waits) {
+        if (interrupt.id) pending.set(wait.request_id, { interruptId: interrupt.id, wait });
+      }
     }
   }
   const values = snapshot.values as WorkflowStateValue;

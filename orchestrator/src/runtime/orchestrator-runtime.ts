@@ -6,7 +6,7 @@ import { formatDiagnostic } from '../definition/diagnostic';
 import type { WorkflowDefinition } from '../definition/workflow-schema';
 import type { CompiledWorkflow } from '../graph/compile-workflow';
 import { BRANCH_NODE_PREFIX } from '../graph/routing';
-import type { Clock } from '../graph/engine-dependencies';
+import type { ChildOutcome, Clock } from '../graph/engine-dependencies';
 import { requestNodeOf, type RequestIds } from '../graph/request-ids';
 import {
   isTimerOnly,
@@ -113,6 +113,8 @@ export const DURABILITY = 'exit' as const;
 const LEASE_WAITS_MS = [100, 250, 500];
 /** A lease held this long is past any normal invocation: its holder is presumed dead. */
 const STALE_LEASE_AFTER_MS = 30_000;
+/** How many child records a map's collection reads at once. */
+const CHILD_READS_AT_ONCE = 16;
 /** The longest an SQS message can be kept invisible by one ChangeMessageVisibility (12 hours). */
 const MAX_VISIBILITY_DELAY_SECONDS = 43_200;
 
@@ -148,6 +150,7 @@ export class OrchestratorRuntime {
       {
         clock: options.clock,
         syncCapabilities: options.syncCapabilities,
+        children: { outcomes: (ids) => this.childOutcomes(ids) },
         ...(options.requestIds ? { requestIds: options.requestIds } : {}),
       },
       this.checkpointer,
@@ -796,7 +799,8 @@ export class OrchestratorRuntime {
     // under another id: the resume did not take, so it is given to the new interrupt.
     let view = before;
     for (let attempt = 0, id = interruptId; ; attempt++) {
-      await this.invoke(graph, new Command({ resume: { [id]: value } }), targeted(config, wait, view));
+      const answer: WaitResumeValue = { ...value, request_id: requestId };
+      await this.invoke(graph, new Command({ resume: { [id]: answer } }), targeted(config, wait, view));
       view = await readGraphView(graph, config, this.checkpointer.touched(config.configurable.thread_id));
       const next = view.pending.get(requestId);
       if (!next) break;
@@ -1003,6 +1007,7 @@ export class OrchestratorRuntime {
               kind: 'undeliverable',
               error: { code: error.code, message: error.message },
               at: this.now(),
+              request_id: requestId,
             } satisfies WaitResumeValue,
           },
         }),
@@ -1193,6 +1198,23 @@ export class OrchestratorRuntime {
       })),
     );
     return new Map();
+  }
+
+  /** How child instances ended, for a map collecting its items' outputs: a few reads at a time. */
+  private async childOutcomes(ids: readonly string[]): Promise<(ChildOutcome | undefined)[]> {
+    const outcomes: (ChildOutcome | undefined)[] = new Array<ChildOutcome | undefined>(ids.length);
+    let next = 0;
+    const reader = async () => {
+      for (let i = next++; i < ids.length; i = next++) {
+        const record = await this.options.instances.load(ids[i] ?? '');
+        outcomes[i] = record && {
+          status: record.status,
+          ...(record.output ? { output: record.output } : {}),
+        };
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(CHILD_READS_AT_ONCE, ids.length) }, reader));
+    return outcomes;
   }
 
   private snapshotOf(graph: CompiledWorkflow, config: ReturnType<OrchestratorRuntime['config']>) {

@@ -30,6 +30,7 @@ describe('checked-in JSON Schemas', () => {
       'set',
       'wait',
       'sub_workflow',
+      'map',
       'end',
     ]);
   });

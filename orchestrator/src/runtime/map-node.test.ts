@@ -1,0 +1,247 @@
+import { WorkflowSimulation } from './memory/workflow-simulation';
+import { CrashPlan, type Boundary, type Phase } from './testing/fault-injection';
+import type { CapabilityMocks } from '../capability-mocks/capability-mocks';
+
+/** Issue 14 item 1: a map runs a child instance per item, a window at a time, and collects in order. */
+
+const parent = (extra = '') => `
+workflow_name: Lines
+workflow_id: lines
+entry_point: Classify
+initial_context: [order]
+nodes:
+  Classify:
+    type: map
+    items: 'order.lines'
+    workflow_id: classify_line
+    input_keys: [order_id]
+    item_key: line
+    index_key: n
+    max_concurrency: 2
+    output_key: classified
+    next: Done
+    on_failure: Failed
+${extra}
+  Done:
+    type: end
+    output_keys: [classified]
+  Failed:
+    type: end
+    status: FAILED
+`;
+
+const CHILD = `
+workflow_name: Classify a line
+workflow_id: classify_line
+entry_point: Classify
+initial_context: [line, n]
+nodes:
+  Classify:
+    type: async_request
+    capability_id: 'classify#line'
+    input: '{"sku": line.sku, "n": n}'
+    request_output_keys: [hs]
+    on_response: Done
+    timeout: 1d
+  Done:
+    type: end
+    output_keys: [hs, n]
+`;
+
+const LINES = ['a', 'b', 'c', 'd', 'e'].map((sku) => ({ sku }));
+
+const simulation = (
+  mocks: CapabilityMocks | false,
+  options: { extra?: string; lines?: readonly unknown[]; decorate?: CrashPlan['decorate'] } = {},
+) => {
+  const sim = new WorkflowSimulation({
+    mocks,
+    ...(options.decorate ? { decorate: options.decorate } : {}),
+  });
+  sim.definitions.put('lines.yaml', parent(options.extra));
+  sim.definitions.put('classify_line.yaml', CHILD);
+  sim.send({
+    type: 'START_WORKFLOW',
+    workflow_id: 'lines',
+    instance_id: 'm',
+    context: { order: { lines: options.lines ?? LINES }, order_id: 'O-1' },
+  });
+  return sim;
+};
+
+/** Every classify request answers with an hs code made from its sku. */
+const classifyAll = (
+  sim: WorkflowSimulation,
+  status: (sku: string) => 'SUCCESS' | 'FAILURE' = () => 'SUCCESS',
+) => {
+  sim.dispatcher.onRequest((request) => {
+    const sku = String(request.input.sku);
+    sim.send(
+      status(sku) === 'SUCCESS'
+        ? {
+            type: 'ASYNC_RESP',
+            instance_id: request.instance_id,
+            request_id: request.request_id,
+            status: 'SUCCESS',
+            outputs: { hs: `HS-${sku}` },
+          }
+        : {
+            type: 'ASYNC_RESP',
+            instance_id: request.instance_id,
+            request_id: request.request_id,
+            status: 'FAILURE',
+            error: { code: 'UNKNOWN_SKU', message: `no code for ${sku}` },
+          },
+      1000,
+    );
+  });
+};
+
+describe('map', () => {
+  it('runs every item as a child, at most max_concurrency at once, and collects the outputs in item order', async () => {
+    const sim = simulation(false);
+    classifyAll(sim);
+    let most = 0;
+    for (;;) {
+      const record = await sim.instances.load('m');
+      most = Math.max(most, record?.waits.length ?? 0);
+      if (!(await sim.step())) break;
+    }
+    const record = await sim.instances.get('m');
+    expect(record?.status).toBe('SUCCEEDED');
+    expect(record?.output).toEqual({
+      classified: LINES.map((l, n) => ({ hs: `HS-${l.sku}`, n })),
+    });
+    expect(most).toBe(2);
+    // The item and its index reach the child under their keys, with the shared input_keys.
+    const child = await sim.instances.get('m.Classify.1.3');
+    expect(child?.status).toBe('SUCCEEDED');
+    expect(
+      sim.engineMessages.find((m) => m.type === 'START_WORKFLOW' && m.instance_id === 'm.Classify.1.3'),
+    ).toMatchObject({
+      context: { line: { sku: 'd' }, n: 3, order_id: 'O-1' },
+    });
+    // One history entry per item, naming its child, then the end.
+    expect(record?.history.filter((h) => h.node === 'Classify')).toHaveLength(5);
+    expect(
+      new Set(record?.history.map((h) => ('child_instance_id' in h ? h.child_instance_id : undefined))),
+    ).toEqual(new Set([undefined, ...LINES.map((_, n) => `m.Classify.1.${n}`)]));
+    expect(sim.deadLetters).toEqual([]);
+  });
+
+  it('an empty list gives an empty output at once; a single value is a list of one', async () => {
+    const empty = simulation(false, { lines: [] });
+    await empty.drain();
+    expect((await empty.instances.get('m'))?.output).toEqual({ classified: [] });
+    const one = simulation(false, { lines: { sku: 'z' } as unknown as unknown[] });
+    classifyAll(one);
+    await one.drain();
+    expect((await one.instances.get('m'))?.output).toEqual({ classified: [{ hs: 'HS-z', n: 0 }] });
+  });
+
+  it('fails fast by default: the first failed item fails the map and cancels the running items', async () => {
+    const sim = simulation(false);
+    classifyAll(sim, (sku) => (sku === 'b' ? 'FAILURE' : 'SUCCESS'));
+    await sim.drain();
+    const record = await sim.instances.get('m');
+    expect(record?.status).toBe('FAILED');
+    expect(record?.history.at(-1)?.node).toBe('Failed');
+    expect(record?.error?.code).toBe('MAP_ITEM_FAILED');
+    expect(record?.error?.message).toContain('item 1 (m.Classify.1.1): CHILD_FAILED');
+    // Items after the failure were never started.
+    expect(await sim.instances.get('m.Classify.1.4')).toBeUndefined();
+    expect(sim.deadLetters).toEqual([]);
+  });
+
+  it('tolerates failures up to its bound; failed items collect as null', async () => {
+    const sim = simulation(false, { extra: '' });
+    sim.definitions.put(
+      'lines.yaml',
+      parent().replace('max_concurrency: 2', 'max_concurrency: 2\n    tolerated_failures: 2'),
+    );
+    classifyAll(sim, (sku) => (sku === 'b' || sku === 'd' ? 'FAILURE' : 'SUCCESS'));
+    await sim.drain();
+    const record = await sim.instances.get('m');
+    expect(record?.status).toBe('SUCCEEDED');
+    expect(record?.output).toEqual({
+      classified: [{ hs: 'HS-a', n: 0 }, null, { hs: 'HS-c', n: 2 }, null, { hs: 'HS-e', n: 4 }],
+    });
+  });
+
+  it('a percentage bound counts against all items', async () => {
+    const sim = simulation(false);
+    sim.definitions.put(
+      'lines.yaml',
+      parent().replace('max_concurrency: 2', 'max_concurrency: 2\n    tolerated_failure_percent: 20'),
+    );
+    classifyAll(sim, (sku) => (sku === 'b' || sku === 'd' ? 'FAILURE' : 'SUCCESS'));
+    await sim.drain();
+    // 20% of 5 tolerates one failure: the second fails the map.
+    expect((await sim.instances.get('m'))?.error?.message).toContain('2 of 5 items failed');
+  });
+
+  it('cancelling the parent cancels every running child', async () => {
+    const sim = simulation(false);
+    while ((await sim.instances.load('m.Classify.1.1'))?.status !== 'WAITING') await sim.step();
+    sim.send({ type: 'CANCEL_WORKFLOW', instance_id: 'm', reason: 'order withdrawn' });
+    await sim.drain();
+    expect((await sim.instances.get('m'))?.status).toBe('CANCELLED');
+    expect((await sim.instances.get('m.Classify.1.0'))?.status).toBe('CANCELLED');
+    expect((await sim.instances.get('m.Classify.1.1'))?.status).toBe('CANCELLED');
+    expect(await sim.instances.get('m.Classify.1.2')).toBeUndefined();
+    expect(sim.deadLetters).toEqual([]);
+  });
+
+  it('items that are no list of at most 10,000 fail the step with the reason', async () => {
+    const sim = simulation(false, { lines: Array.from({ length: 10_001 }, (_, i) => i) });
+    await sim.drain();
+    const record = await sim.instances.get('m');
+    expect(record?.error?.code).toBe('MAP_TOO_MANY_ITEMS');
+    expect(record?.history.map((h) => h.node)).toEqual(['Classify', 'Failed']);
+  });
+
+  it('runs 200 items with its state the size of the window', async () => {
+    const lines = Array.from({ length: 200 }, (_, i) => ({ sku: `s${i}` }));
+    const sim = simulation(false, { lines });
+    sim.definitions.put('lines.yaml', parent().replace('max_concurrency: 2', 'max_concurrency: 20'));
+    classifyAll(sim);
+    let largestWaits = 0;
+    while (await sim.step())
+      largestWaits = Math.max(largestWaits, (await sim.instances.load('m'))?.waits.length ?? 0);
+    const record = await sim.instances.get('m');
+    expect(record?.status).toBe('SUCCEEDED');
+    const out = record?.output?.classified as { hs: string; n: number }[];
+    expect(out).toHaveLength(200);
+    expect(out.every((o, n) => o.n === n && o.hs === `HS-s${n}`)).toBe(true);
+    expect(largestWaits).toBe(20);
+  }, 120_000);
+
+  describe('a process that dies at any boundary still ends the map and every item exactly once', () => {
+    const mocks: CapabilityMocks = { 'classify#line': { outputs: { hs: 'HS' } } };
+    const lines = LINES.slice(0, 3);
+    const counter = new CrashPlan('message', 'before', Number.POSITIVE_INFINITY);
+    beforeAll(async () => {
+      await simulation(mocks, { lines, decorate: counter.decorate }).drain();
+    });
+    const boundaries: Boundary[] = ['message', 'save', 'dispatch', 'checkpoint'];
+    it.each(boundaries.flatMap((b) => (['before', 'after'] as Phase[]).map((p) => [b, p] as const)))(
+      'at every pass through %s, %s it',
+      async (boundary, phase) => {
+        const total = counter.passes(boundary);
+        expect(total).toBeGreaterThan(0);
+        for (let n = 1; n <= total; n++) {
+          const plan = new CrashPlan(boundary, phase, n);
+          const sim = simulation(mocks, { lines, decorate: plan.decorate });
+          await sim.drain();
+          expect([n, plan.crashed, sim.deaths]).toEqual([n, true, 1]);
+          const record = await sim.instances.get('m');
+          expect([n, record?.status]).toEqual([n, 'SUCCEEDED']);
+          expect(record?.output).toEqual({ classified: [0, 1, 2].map((i) => ({ hs: 'HS', n: i })) });
+          expect(record?.history.filter((h) => h.node === 'Classify')).toHaveLength(3);
+          expect(sim.deadLetters).toEqual([]);
+        }
+      },
+      120_000,
+    );
+  });
+});
