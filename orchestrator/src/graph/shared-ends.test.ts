@@ -71,6 +71,28 @@ ${task('Join', 'join#merge', 'merged', 'Done')}  Done:
 
 const ORDER = { orderId: 'O-1' };
 
+/** Split runs A beside Inner; Inner runs B and C, joined by D. B's failure goes to the top-level end. */
+const NESTED = `
+workflow_name: nested shared end
+workflow_id: nested_shared_v1
+entry_point: Split
+nodes:
+  Split:
+    type: parallel
+    branches: [A, Inner]
+    join: Join
+${task('A', 'a#one', 'a', 'Join')}  Inner:
+    type: parallel
+    branches: [B, C]
+    join: D
+${task('B', 'b#one', 'b', 'D', '    on_failure: Failed\n')}${task('C', 'c#one', 'c', 'D')}${task('D', 'd#one', 'd', 'Join')}${task('Join', 'join#merge', 'merged', 'Done')}  Done:
+    type: end
+  Failed:
+    type: end
+    status: FAILED
+    output_keys: [a, c]
+`;
+
 function only(record: InstanceRecord, node: string) {
   const runs = runsOf(record, node);
   expect([node, runs.length]).toEqual([node, 1]);
@@ -171,28 +193,6 @@ describe('shared end nodes', () => {
   });
 
   describe('nested parallels', () => {
-    // Split runs A beside Inner; Inner runs B and C, joined by D. B's failure goes to the top-level end.
-    const NESTED = `
-workflow_name: nested shared end
-workflow_id: nested_shared_v1
-entry_point: Split
-nodes:
-  Split:
-    type: parallel
-    branches: [A, Inner]
-    join: Join
-${task('A', 'a#one', 'a', 'Join')}  Inner:
-    type: parallel
-    branches: [B, C]
-    join: D
-${task('B', 'b#one', 'b', 'D', '    on_failure: Failed\n')}${task('C', 'c#one', 'c', 'D')}${task('D', 'd#one', 'd', 'Join')}${task('Join', 'join#merge', 'merged', 'Done')}  Done:
-    type: end
-  Failed:
-    type: end
-    status: FAILED
-    output_keys: [a, c]
-`;
-
     it('an inner branch reaching a shared end stops the inner and the outer siblings at once and ends the instance', async () => {
       const { sim, record } = await runInlineWorkflow(NESTED, {
         mocks: {
@@ -273,6 +273,19 @@ nodes:
       expect(yFirst.record.output).toEqual({ x: 'X', y: 'Y' });
       expect(runsOf(yFirst.record, 'First')).toEqual([]);
     });
+
+    it('a branch reaching a shared end wins over a sibling failing in the same step', async () => {
+      for (const order of ['[X, Y]', '[Y, X]']) {
+        const failingY = BOTH(order).replace(
+          `values: { y: '"Y"' }`,
+          `values: { y: '$number("not a number")' }`,
+        );
+        const { record } = await runInlineWorkflow(failingY, { context: { stop: true } });
+        expect([order, record.status, runsOf(record, 'First').length]).toEqual([order, 'SUCCEEDED', 1]);
+        expect(runsOf(record, 'Y')[0]?.status).toBe('FAILED');
+        expect(record.output).toEqual({ x: 'X' });
+      }
+    });
   });
 
   describe('redrive of an instance FAILED at a shared end', () => {
@@ -315,6 +328,46 @@ nodes:
         requestId('B2', 1),
         requestId('B2', 2),
       ]);
+    });
+
+    it('from an inner branch of nested parallels: the failed step and both stopped siblings resume, each join runs once', async () => {
+      const sim = new WorkflowSimulation({
+        mocks: {
+          'a#one': [{ delay: '2h' }, { delay: '1m', outputs: { a: 'A' } }],
+          'b#one': [
+            { delay: '1m', status: 'FAILURE', error: { code: 'B_FAILED', message: 'b' } },
+            { delay: '1m', outputs: { b: 'B' } },
+          ],
+          'c#one': [{ delay: '5h' }, { delay: '2m', outputs: { c: 'C' } }],
+          'd#one': { outputs: { d: 'D' } },
+          'join#merge': { outputs: { merged: 'M' } },
+        },
+      });
+      sim.definitions.put('nested_shared_v1.yaml', NESTED);
+      sim.send({
+        type: 'START_WORKFLOW',
+        workflow_id: 'nested_shared_v1',
+        instance_id: INSTANCE,
+        context: {},
+      });
+      await sim.drain();
+      const failed = await recordOf(sim);
+      expect(failed.status).toBe('FAILED');
+      expect(failed.error).toMatchObject({ code: 'B_FAILED', node: 'B' });
+
+      sim.send({ type: 'REDRIVE_WORKFLOW', instance_id: INSTANCE, redrive_id: 'r-1' });
+      await sim.drain();
+      const record = await recordOf(sim);
+      expect(sim.deadLetters).toEqual([]);
+      expect(record.status).toBe('SUCCEEDED');
+      expect(record.context).toEqual({ a: 'A', b: 'B', c: 'C', d: 'D', merged: 'M' });
+      for (const node of ['A', 'C']) {
+        expect([node, runsOf(record, node).map((h) => h.status)]).toEqual([node, ['CANCELLED', 'SUCCEEDED']]);
+      }
+      expect(runsOf(record, 'B').map((h) => h.status)).toEqual(['FAILED', 'REDRIVEN', 'SUCCEEDED']);
+      for (const node of ['Split', 'Inner', 'D', 'Join', 'Done', 'Failed']) {
+        expect([node, runsOf(record, node).length]).toEqual([node, 1]);
+      }
     });
 
     it('is refused, with the reason, when the FAILED end names no step that failed', async () => {
