@@ -786,7 +786,10 @@ export function terminateNode(
     const stop = at === undefined ? {} : stopAt(ctx.branches, at, state.context);
     return Promise.resolve(
       new Command({
-        update: { terminations: { [key]: { parallel: own.parallel, end } }, ...stop },
+        update: {
+          terminations: { [key]: { parallel: own.parallel, end, error: state.last_error } },
+          ...stop,
+        },
         goto: END,
       }),
     );
@@ -832,7 +835,9 @@ function terminationOf(
       runners.filter((runner) => state.terminations?.[runner] !== undefined).map((r) => [r, null]),
     ),
   };
-  return new Command({ update: cleared, goto: ctx.routing.target(parallel, winner.end) });
+  // The winner's last error, not a sibling's that may have been applied after it in the same step.
+  const update = { ...cleared, last_error: winner.error ?? null };
+  return new Command({ update, goto: ctx.routing.target(parallel, winner.end) });
 }
 
 /** Where failures with no route end: the instance FAILED with the last error. */

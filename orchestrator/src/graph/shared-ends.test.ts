@@ -286,6 +286,18 @@ nodes:
         expect(record.output).toEqual({ x: 'X' });
       }
     });
+
+    it("a FAILED shared end reports the ending branch's error, not a sibling's failing in the same step", async () => {
+      // X fails its set node into the shared FAILED end Second; Y fails with no route of its own.
+      const yaml = BOTH('[X, Y]')
+        .replace(`values: { x: '"X"' }`, `values: { x: '$number("x")' }\n    on_failure: Second`)
+        .replace(`values: { y: '"Y"' }`, `values: { y: '$number("y")' }`);
+      for (const order of ['[X, Y]', '[Y, X]']) {
+        const { record } = await runInlineWorkflow(yaml.replace('branches: [X, Y]', `branches: ${order}`));
+        expect([order, record.status, runsOf(record, 'Second').length]).toEqual([order, 'FAILED', 1]);
+        expect([order, record.error?.node]).toEqual([order, 'X']);
+      }
+    });
   });
 
   describe('redrive of an instance FAILED at a shared end', () => {

@@ -65,6 +65,8 @@ export interface StoppedBranch {
 export interface Termination {
   readonly parallel: string;
   readonly end: string;
+  /** The branch's last error when it ended: what a FAILED end reports, whatever a sibling failed with. */
+  readonly error?: WorkflowError | null;
 }
 
 /** Shallow merge where `null` deletes a key: lets parallel branches add and remove their own entries. */
