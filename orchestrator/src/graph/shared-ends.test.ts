@@ -229,6 +229,40 @@ describe('shared end nodes', () => {
     });
   });
 
+  it('an end node that is the join of the enclosing parallel is that join: reaching it from an inner branch stops the inner siblings and completes the outer branch, which then joins', async () => {
+    const yaml = `
+workflow_name: inner to outer join
+workflow_id: inner_to_outer_join_v1
+entry_point: Outer
+nodes:
+  Outer:
+    type: parallel
+    branches: [Customs, Inner]
+    join: Release
+${task('Customs', 'customs#declaration', 'declared', 'Release')}  Inner:
+    type: parallel
+    branches: [Invoice, Packing_List]
+    join: Sign
+${task('Invoice', 'docs#invoice', 'invoice', 'Sign', '    on_failure: Release\n')}${task('Packing_List', 'docs#packing-list', 'packing', 'Sign')}${task('Sign', 'docs#sign', 'signed', 'Release')}  Release:
+    type: end
+    output_keys: [declared]
+`;
+    const { record } = await runInlineWorkflow(yaml, {
+      mocks: {
+        'customs#declaration': { delay: '1h', outputs: { declared: 'yes' } },
+        'docs#invoice': { delay: '1m', status: 'FAILURE', error: { code: 'NO_INVOICE', message: 'none' } },
+        'docs#packing-list': { reply: false },
+      },
+    });
+    expect(record.status).toBe('SUCCEEDED');
+    expect(only(record, 'Packing_List')).toMatchObject({ status: 'CANCELLED', ended_at: at(MINUTE) });
+    // The outer sibling is not stopped: the join waits for it.
+    expect(only(record, 'Customs')).toMatchObject({ status: 'SUCCEEDED', ended_at: at(60 * MINUTE) });
+    expect(only(record, 'Release').started_at).toBe(at(60 * MINUTE));
+    expect(record.output).toEqual({ declared: 'yes' });
+    expect(runsOf(record, 'Sign')).toEqual([]);
+  });
+
   describe('two branches reaching shared ends in the same step', () => {
     const BOTH = (branches: string) => `
 workflow_name: both stop
