@@ -389,7 +389,7 @@ function checkParallels(
           'error',
           'branches-overlap',
           path,
-          `branches '${other}' and '${branch}' of parallel '${name}' both run node '${member}'; each branch needs nodes of its own`,
+          `branches '${other}' and '${branch}' of parallel '${name}' both run node '${member}'; each branch needs nodes of its own (only end nodes may be shared)`,
         );
       const first = owner.get(branch);
       if (first !== undefined) return overlap(first, branch);
