@@ -153,6 +153,28 @@ describe('shared end nodes', () => {
       expect(record.history.filter((h) => h.status === 'CANCELLED')).toEqual([]);
       expect(only(record, 'Failed').started_at).toBe(at(5 * MINUTE));
     });
+
+    it("a nested parallel's on_failure to a shared end: an inner failure with no route of its own ends the instance there", async () => {
+      // B has no route of its own: its failure is Inner's, whose on_failure is the top-level end.
+      const yaml = NESTED_SHARED_END.replace('    on_failure: Failed\n', '').replace(
+        '    join: D\n',
+        '    join: D\n    on_failure: Failed\n',
+      );
+      expect(yaml).not.toBe(NESTED_SHARED_END);
+      const { record } = await runInlineWorkflow(yaml, {
+        mocks: {
+          'a#one': { delay: '2h' },
+          'b#one': { delay: '1m', status: 'FAILURE', error: { code: 'B_FAILED', message: 'b' } },
+          'c#one': { reply: false },
+        },
+      });
+      expect(record.status).toBe('FAILED');
+      expect(record.error).toMatchObject({ code: 'B_FAILED', node: 'B' });
+      expect(only(record, 'C')).toMatchObject({ status: 'CANCELLED', ended_at: at(MINUTE) });
+      expect(only(record, 'A')).toMatchObject({ status: 'CANCELLED', ended_at: at(MINUTE) });
+      expect(only(record, 'Failed').started_at).toBe(at(MINUTE));
+      expect(runsOf(record, 'Join')).toEqual([]);
+    });
   });
 
   it('an end node that is the join of the enclosing parallel is that join: reaching it from an inner branch stops the inner siblings and completes the outer branch, which then joins', async () => {
