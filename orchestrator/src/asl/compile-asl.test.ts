@@ -131,6 +131,41 @@ describe('what ASL cannot express is a compile error naming the node, and no mac
     ]);
   });
 
+  it('a route from inside a branch to a shared end (language v2) is refused by name, at the route', () => {
+    const yaml = `workflow_name: shared
+workflow_id: shared_v1
+entry_point: Fan_Out
+nodes:
+  Fan_Out:
+    type: parallel
+    branches: [B1, B2]
+    join: Done
+    on_failure: Failed
+  B1:
+    type: sync_call
+    capability_id: core-process-response
+    on_success: Done
+    on_failure: Failed
+  B2:
+    type: sync_call
+    capability_id: core-process-response
+    on_success: Done
+  Done: { type: end }
+  Failed: { type: end, status: FAILED }
+`;
+    const { machine, diagnostics } = compileAslSource('t.yaml', yaml);
+    expect(machine).toBeUndefined();
+    // The parallel's own on_failure to the same end is outside the branch: exported as before.
+    expect(diagnostics.map((d) => [d.code, d.path, `${d.line}:${d.column}`, d.message])).toEqual([
+      [
+        'asl-shared-end',
+        'nodes.B1.on_failure',
+        '14:17',
+        'node B1 in branch B1 of Fan_Out goes to end node Failed, outside the parallel (a shared end); Step Functions cannot end the execution from inside a Parallel branch with what the branches changed, so this workflow cannot be exported (route the branch to its join and decide after it)',
+      ],
+    ]);
+  });
+
   it("an invalid definition gets the validator's diagnostics, and no machine", () => {
     const { machine, diagnostics } = compileAslSource('t.yaml', workflow('    type: nonsense'));
     expect(machine).toBeUndefined();

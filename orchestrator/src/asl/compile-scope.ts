@@ -70,6 +70,10 @@ export class ScopeStates {
    */
   flow(from: string, to: string, path: readonly PathSegment[]): Flow {
     if (this.scope.kind === 'branch' && this.joinOf(this.scope.parallel) === to) return { End: true };
+    if (this.scope.kind === 'branch' && this.definition.nodes[to]?.type === 'end') {
+      this.problem(sharedEndProblem(from, to, this.scope, path));
+      return { Next: to };
+    }
     if (!sameScope(this.branches.scopeOf(to), this.scope)) {
       this.problem({
         code: 'asl-cross-scope-step',
@@ -115,6 +119,26 @@ export class ScopeStates {
 }
 
 const NAME_TOO_LONG = 'asl-state-name-too-long';
+
+/**
+ * A route from inside a branch to an end node (a shared end) is refused, not approximated: the engine
+ * ends the instance there with the context every branch changed, while a Step Functions Parallel that
+ * a branch leaves by failing (the only way out but its end) discards every branch's output, so the end
+ * would compute its output keys from other data.
+ */
+function sharedEndProblem(
+  from: string,
+  end: string,
+  scope: Extract<Scope, { kind: 'branch' }>,
+  path: readonly PathSegment[],
+): AslProblem {
+  return {
+    code: 'asl-shared-end',
+    node: from,
+    path,
+    message: `node ${from} in branch ${scope.branch} of ${scope.parallel} goes to end node ${end}, outside the parallel (a shared end); Step Functions cannot end the execution from inside a Parallel branch with what the branches changed, so this workflow cannot be exported (route the branch to its join and decide after it)`,
+  };
+}
 
 function describeScope(scope: Scope): string {
   return scope.kind === 'top' ? 'outside every parallel' : `in branch ${scope.branch} of ${scope.parallel}`;

@@ -96,6 +96,44 @@ nodes:
     ]);
   });
 
+  it("a shared end reached from a branch has that branch's keys, not its siblings' (they may have been stopped)", () => {
+    const warnings = keyWarnings(`${HEAD}initial_context: [id]
+nodes:
+  Route:
+    type: parallel
+    branches: [Left, Right]
+    join: Joined
+  Left:
+    type: async_request
+    capability_id: 'side#left'
+    request_output_keys: [left]
+    on_response: Check
+    timeout: 1h
+    on_timeout: Stopped
+  Check:
+    type: choice
+    choices: [{ when: 'left = "stop"', next: Stopped }]
+    default: Joined
+  Right:
+    type: async_request
+    capability_id: 'side#right'
+    request_output_keys: [right]
+    on_response: Joined
+    timeout: 1h
+  Joined:
+    type: end
+    output_keys: [id, left, right]
+  Stopped:
+    type: end
+    output_keys: [id, left, right]
+`);
+    // 'left' comes with the choice's route but not with the timeout's; 'right' with neither.
+    expect(warnings).toEqual([
+      "32:23 context key 'left' may be missing here: it is not in initial_context and not produced on every path to 'Stopped'",
+      "32:29 context key 'right' may be missing here: it is not in initial_context and not produced on every path to 'Stopped'",
+    ]);
+  });
+
   it('a loop keeps what it produced before coming back; the first pass decides', () => {
     const warnings = keyWarnings(`${HEAD}initial_context: [id]
 nodes:

@@ -1,18 +1,32 @@
+import { edgesOf } from './node-edges';
 import type { WorkflowDefinition, WorkflowNode } from './workflow-schema';
 
 /**
  * Renders a valid definition as a Mermaid flowchart: async requests as rounded boxes, sync calls as
  * subroutines, choices as diamonds with their expressions on the edges, parallels fanning out with a
- * dotted edge to their join, ends as stadiums. Failure and timeout routes are dashed and labelled.
+ * dotted edge to their join, ends as stadiums. Failure and timeout routes are dashed and labelled; a
+ * route from inside a branch to an end node (a shared end) is thick and orange.
  */
 export function toMermaid(definition: WorkflowDefinition, styling?: MermaidStyling): string {
   const lines = ['flowchart TD', `  __start__((start)) --> ${id(definition.entry_point)}`];
   for (const [name, node] of Object.entries(definition.nodes)) {
     lines.push(`  ${shape(name, node)}`);
   }
+  // Link indices count from 0 in the order links are written; the start link is 0.
+  const sharedEndLinks: number[] = [];
+  const inBranches = nodesInBranches(definition);
+  const ends = endIds(definition);
+  let link = 1;
   for (const [name, node] of Object.entries(definition.nodes)) {
-    lines.push(...edges(name, node).map((e) => `  ${e}`));
+    for (const edge of edges(name, node)) {
+      const to = edge.slice(edge.lastIndexOf(' ') + 1);
+      if (inBranches.has(name) && ends.has(to)) sharedEndLinks.push(link);
+      lines.push(`  ${edge}`);
+      link++;
+    }
   }
+  if (sharedEndLinks.length > 0)
+    lines.push(`  linkStyle ${sharedEndLinks.join(',')} ${SHARED_END_LINK_STYLE}`);
   if (styling) {
     for (const [name, style] of Object.entries(styling.classDefs)) lines.push(`  classDef ${name} ${style}`);
     const byClass = new Map<string, string[]>();
@@ -29,6 +43,43 @@ export function toMermaid(definition: WorkflowDefinition, styling?: MermaidStyli
   lines.push('  classDef failed fill:#fdd,stroke:#b00');
   if (failed.length > 0) lines.push(`  class ${failed.join(',')} failed`);
   return lines.join('\n') + '\n';
+}
+
+/**
+ * How a route from inside a parallel branch to an end node (a shared end: it stops the other branches
+ * and ends the instance) is drawn: thick and orange, apart from the routes that stay in the branch.
+ */
+export const SHARED_END_LINK_STYLE = 'stroke:#d9480f,stroke-width:3px';
+
+/** The ids of the end nodes. */
+function endIds(definition: WorkflowDefinition): Set<string> {
+  return new Set(
+    Object.entries(definition.nodes)
+      .filter(([, node]) => node.type === 'end')
+      .map(([name]) => id(name)),
+  );
+}
+
+/** The nodes that run inside some parallel branch: reached from a branch's first node before its join. */
+function nodesInBranches(definition: WorkflowDefinition): Set<string> {
+  const inside = new Set<string>();
+  for (const node of Object.values(definition.nodes)) {
+    if (node.type !== 'parallel') continue;
+    const queue = [...node.branches];
+    const seen = new Set(queue);
+    while (queue.length > 0) {
+      const current = queue.shift() as string;
+      inside.add(current);
+      const next = definition.nodes[current];
+      if (!next) continue;
+      for (const { to } of edgesOf(current, next)) {
+        if (to === node.join || seen.has(to) || definition.nodes[to]?.type === 'end') continue;
+        seen.add(to);
+        queue.push(to);
+      }
+    }
+  }
+  return inside;
 }
 
 /**

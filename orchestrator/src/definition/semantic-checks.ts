@@ -357,6 +357,8 @@ function checkParallels(
   // A join used by several parallels is reported once; which edges "enter it from outside" is then moot.
   const owners = new Map<string, string[]>();
   for (const [name, node] of parallels) append(owners, node.join, name);
+  const predecessors = new Map<string, string[]>();
+  for (const [from, list] of successors) for (const to of list) append(predecessors, to, from);
   const edgesTo = new Map<string, NodeEdge[]>();
   for (const edge of edges) if (owners.has(edge.to)) append(edgesTo, edge.to, edge);
 
@@ -379,6 +381,8 @@ function checkParallels(
     // and its walk stops there, so each parallel costs one pass over the graph however its branches overlap.
     const owner = new Map<string, string>();
     const checked = new Set<string>();
+    // The nodes of each branch whose walk found no overlap, checked for nodes shared with the outside below.
+    const walked: { branch: string; path: PathSegment[]; members: string[] }[] = [];
     node.branches.forEach((branch: unknown, i) => {
       if (typeof branch !== 'string' || !nodes.has(branch) || checked.has(branch)) return;
       checked.add(branch);
@@ -397,7 +401,7 @@ function checkParallels(
           'error',
           'branches-overlap',
           path,
-          `branches '${other}' and '${branch}' of parallel '${name}' both run node '${member}'; each branch needs nodes of its own`,
+          `branches '${other}' and '${branch}' of parallel '${name}' both run node '${member}'; each branch needs nodes of its own (only end nodes may be shared)`,
         );
       const first = owner.get(branch);
       if (first !== undefined) return overlap(first, branch);
@@ -410,22 +414,16 @@ function checkParallels(
         for (const next of successors.get(members[head] as string) ?? []) {
           const taken = owner.get(next);
           if (next === join) joins = true;
+          // An end node is shared: a branch reaching one ends the instance there, after its siblings stop.
+          else if (nodes.get(next)?.type === 'end') continue;
           else if (taken === undefined) {
             owner.set(next, branch);
             members.push(next);
           } else if (taken !== branch) shared ??= [taken, next];
         }
       }
-      const escape = members.find((m) => nodes.get(m)?.type === 'end');
       if (shared) {
         overlap(...shared);
-      } else if (escape !== undefined) {
-        report(
-          'error',
-          'branch-escapes',
-          path,
-          `branch '${branch}' of parallel '${name}' can reach end node '${escape}' without passing its join '${join}'`,
-        );
       } else if (!joins) {
         report(
           'error',
@@ -433,8 +431,24 @@ function checkParallels(
           path,
           `branch '${branch}' of parallel '${name}' never reaches its join '${join}'`,
         );
+      } else {
+        walked.push({ branch, path, members });
       }
     });
+    for (const { branch, path, members } of walked) {
+      const escape = sharedStep(name, branch, members, owner, predecessors);
+      if (escape === undefined) continue;
+      const shared =
+        escape.from === undefined
+          ? `leads back to its own parallel '${name}'`
+          : `runs node '${escape.node}', which '${escape.from}' outside the branch also leads to`;
+      report(
+        'error',
+        'branch-escapes',
+        path,
+        `branch '${branch}' of parallel '${name}' ${shared}; a branch may share only end nodes with the rest of the workflow`,
+      );
+    }
     if (sharers.length > 1) continue;
     for (const edge of edgesTo.get(join) ?? []) {
       if (edge.from !== name && !owner.has(edge.from)) {
@@ -447,6 +461,33 @@ function checkParallels(
       }
     }
   }
+}
+
+/**
+ * The first node of a branch that something outside the branch also leads to (the branch escaped to a
+ * node of the rest of the workflow, or the rest of the workflow enters the branch), with that outside
+ * node (none when it is the parallel itself, reached again from inside); undefined when the branch's
+ * nodes are its own. The branch's first node is entered by its parallel; a node of a sibling branch
+ * leading in is an overlap, reported on its own.
+ */
+function sharedStep(
+  parallel: string,
+  branch: string,
+  members: readonly string[],
+  owner: ReadonlyMap<string, string>,
+  predecessors: ReadonlyMap<string, readonly string[]>,
+): { node: string; from?: string } | undefined {
+  const own = new Set(members);
+  for (const node of members) {
+    if (node === parallel) return { node };
+    for (const from of predecessors.get(node) ?? []) {
+      if (own.has(from) || (node === branch && from === parallel)) continue;
+      const sibling = owner.get(from);
+      if (sibling !== undefined && sibling !== branch) continue;
+      return { node, from };
+    }
+  }
+  return undefined;
 }
 
 function append<T>(map: Map<string, T[]>, key: string, item: T): void {

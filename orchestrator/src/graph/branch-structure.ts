@@ -17,14 +17,16 @@ export const TOP: Scope = { kind: 'top' };
 /**
  * The parallel structure of a validated definition: for every node, the branches it belongs to (innermost
  * first), the scope it is compiled in, and for every join, the parallel that owns it. Validation
- * guarantees branches are disjoint and every branch reaches its join without passing an end.
+ * guarantees branches are disjoint and every branch reaches its join. End nodes belong to no branch (they
+ * are compiled at the top level): a branch that reaches one ends the instance there (see `sharedEndsOf`).
  */
 export class BranchStructure {
   private readonly memberships = new Map<string, BranchMembership[]>();
   private readonly joinOwners = new Map<string, string>();
+  private readonly successors = new Map<string, string[]>();
 
   constructor(private readonly definition: WorkflowDefinition) {
-    const successors = new Map<string, string[]>();
+    const successors = this.successors;
     for (const [name, node] of Object.entries(definition.nodes)) {
       successors.set(
         name,
@@ -40,7 +42,8 @@ export class BranchStructure {
         while (queue.length > 0) {
           const current = queue.shift() as string;
           for (const next of successors.get(current) ?? []) {
-            if (next !== node.join && !members.has(next)) {
+            // An end node is never a branch's own: a branch reaching one ends the instance there (a shared end).
+            if (next !== node.join && !members.has(next) && definition.nodes[next]?.type !== 'end') {
               members.add(next);
               queue.push(next);
             }
@@ -92,6 +95,21 @@ export class BranchStructure {
       if (inside) for (const branch of node.branches) out.push({ parallel: name, branch });
     }
     return out;
+  }
+
+  /**
+   * The end nodes a branch of `parallel` (or of a parallel nested in one) can go to: shared ends, each of
+   * which, reached from inside, ends the instance after the other branches are stopped.
+   */
+  sharedEndsOf(parallel: string): string[] {
+    const ends = new Set<string>();
+    for (const [member, list] of this.memberships) {
+      if (!list.some((m) => m.parallel === parallel)) continue;
+      for (const next of this.successors.get(member) ?? []) {
+        if (this.definition.nodes[next]?.type === 'end') ends.add(next);
+      }
+    }
+    return [...ends];
   }
 
   /** The parallel whose join `node` is, if any. */

@@ -12,6 +12,7 @@ import {
   joinGateName,
   retryNodeName,
   Routing,
+  TERMINATE_NODE_PREFIX,
   waitNodeName,
 } from './routing';
 import { WorkflowState, type WorkflowStateValue } from './workflow-state';
@@ -134,7 +135,12 @@ function buildScope(
           graph.addEdge(name, runner);
           return runner;
         });
-        const gateTargets = [routing.target(name, node.join), routing.parallelFailureTarget(name), END];
+        const gateTargets = [
+          routing.target(name, node.join),
+          routing.parallelFailureTarget(name),
+          ...branches.sharedEndsOf(name).map((end) => routing.target(name, end)),
+          END,
+        ];
         add(joinGateName(name), kinds.joinGate(name, node.join, ctx), [...new Set(gateTargets)]);
         graph.addEdge(runners, joinGateName(name));
         break;
@@ -186,6 +192,7 @@ function buildScope(
   if (targets.has(BRANCH_FAILED_NODE) && scope.kind === 'branch') {
     add(BRANCH_FAILED_NODE, kinds.branchFailedNode(scope.parallel), [END]);
   }
+  if (scope.kind === 'branch') addTerminateNodes(definition, scope, ctx, targets, add);
   if (scope.kind === 'top') {
     graph.addEdge(START, definition.entry_point);
     return graph;
@@ -208,6 +215,23 @@ function buildScope(
     [...entries],
   );
   return graph;
+}
+
+/** A branch's exit to each shared end a step of it (or a gate of a parallel nested in it) goes to. */
+function addTerminateNodes(
+  definition: WorkflowDefinition,
+  scope: Extract<Scope, { kind: 'branch' }>,
+  ctx: kinds.NodeBuildContext,
+  targets: ReadonlySet<string>,
+  add: (name: string, fn: kinds.NodeFn, ends?: string[]) => void,
+): void {
+  for (const target of [...targets]) {
+    if (!target.startsWith(TERMINATE_NODE_PREFIX)) continue;
+    const end = target.slice(TERMINATE_NODE_PREFIX.length);
+    const node = definition.nodes[end];
+    if (node?.type !== 'end') continue;
+    add(target, kinds.terminateNode(end, scope, node.status ?? 'SUCCEEDED', ctx), [END]);
+  }
 }
 
 export type CompiledWorkflow = ReturnType<typeof compileWorkflow>;

@@ -778,6 +778,8 @@ export function joinGate(parallel: string, join: string, ctx: NodeBuildContext):
         new Command({ update: { ...cleared, ...stopAt(ctx.branches, parallel, state.context) }, goto: END }),
       );
     }
+    const termination = terminationOf(parallel, ctx, state);
+    if (termination) return Promise.resolve(termination);
     const failure = state.branch_failures[parallel];
     if (failure) {
       const goto = ctx.routing.parallelFailureTarget(parallel);
@@ -826,11 +828,89 @@ export function branchRunner(
     const delta = stateDelta(input, after);
     const stoppedAgain =
       after.branch_failures[own.parallel] !== undefined ||
-      Object.values(after.cancelled_parallels).some(Boolean);
+      Object.values(after.cancelled_parallels).some(Boolean) ||
+      after.terminations?.[key] !== undefined;
     if (stoppedAgain) return delta;
     const forgotten = clearStops(mine, after.stopped).stopped;
     return forgotten ? { ...delta, stopped: { ...delta.stopped, ...forgotten } } : delta;
   };
+}
+
+/**
+ * Ends a branch that reached `end`, an end node outside its parallel (a shared end, Conductor's
+ * TERMINATE): records the termination, which makes the runtime stop the sibling branches still waiting
+ * (as a failing branch does) and the parallel's gate route to `end` once they have (see `terminationOf`).
+ * The branch's changes so far reach the parent as any branch's do.
+ *
+ * A FAILED end is where a redrive can start: the branch records that it stopped at the step its last
+ * error names (or at the parallel nested in it that holds that step), as a branch that fails does, so a
+ * redrive runs that step again and resumes the stopped siblings where they stopped.
+ */
+export function terminateNode(
+  end: string,
+  own: { readonly parallel: string; readonly branch: string },
+  status: 'SUCCEEDED' | 'FAILED',
+  ctx: NodeBuildContext,
+): NodeFn {
+  const key = branchNodeName(own.parallel, own.branch);
+  return (state) => {
+    const failed = status === 'FAILED' ? state.last_error?.node : undefined;
+    const at = failed === undefined ? undefined : stepOfBranch(failed, own, ctx.branches);
+    const stop = at === undefined ? {} : stopAt(ctx.branches, at, state.context);
+    return Promise.resolve(
+      new Command({
+        update: {
+          terminations: { [key]: { parallel: own.parallel, end, error: state.last_error } },
+          ...stop,
+        },
+        goto: END,
+      }),
+    );
+  };
+}
+
+/**
+ * The node of the branch `own` that holds `node`: `node` itself when it is compiled in that branch, the
+ * parallel nested in the branch that (at some depth) holds it, or none when `node` is outside the branch.
+ */
+function stepOfBranch(
+  node: string,
+  own: { readonly parallel: string; readonly branch: string },
+  branches: BranchStructure,
+): string | undefined {
+  const chain = branches.enclosing(node);
+  const index = chain.findIndex((m) => m.parallel === own.parallel && m.branch === own.branch);
+  if (index < 0) return undefined;
+  return index === 0 ? node : chain[index - 1]?.parallel;
+}
+
+/**
+ * The gate's route when a branch of `parallel` reached a shared end: to that end, or, when the parallel
+ * is nested in a branch, out of that branch the same way (so the termination climbs every level). Two
+ * branches that reached one in the same superstep: the first in `branches` order wins. A termination
+ * wins over a failing sibling: the instance ends, whatever the parallel's `on_failure` says.
+ */
+function terminationOf(
+  parallel: string,
+  ctx: NodeBuildContext,
+  state: WorkflowStateValue,
+): Command | undefined {
+  const runners = ctx.branches
+    .branchesWithin({ parallel })
+    .filter((b) => b.parallel === parallel)
+    .map((b) => branchNodeName(parallel, b.branch));
+  const winner = runners.map((runner) => state.terminations?.[runner]).find((t) => t !== undefined);
+  if (!winner) return undefined;
+  const cleared = {
+    branch_failures: { [parallel]: null },
+    cancelled_parallels: { [parallel]: null },
+    terminations: Object.fromEntries(
+      runners.filter((runner) => state.terminations?.[runner] !== undefined).map((r) => [r, null]),
+    ),
+  };
+  // The winner's last error, not a sibling's that may have been applied after it in the same step.
+  const update = { ...cleared, last_error: winner.error ?? null };
+  return new Command({ update, goto: ctx.routing.target(parallel, winner.end) });
 }
 
 /** Where failures with no route end: the instance FAILED with the last error. */

@@ -12,11 +12,16 @@ export const BRANCH_NODE_PREFIX = '__branch__';
 export const branchNodeName = (parallel: string, branch: string): string =>
   `${BRANCH_NODE_PREFIX}${parallel}__${branch}`;
 export const joinGateName = (parallel: string): string => `__gate__${parallel}`;
+/** Where a branch that reaches the end node `end` (outside its parallel) stops: see `terminateNode`. */
+export const TERMINATE_NODE_PREFIX = '__terminate__';
+export const terminateNodeName = (end: string): string => `${TERMINATE_NODE_PREFIX}${end}`;
 
 /**
  * Turns a definition's `next` references into LangGraph targets within the scope a node is compiled in.
  * Inside a branch, a step into the parallel's join ends the branch subgraph; a failure with no route of
- * its own ends it through `__branch_failed__`, which the parallel's gate then routes to `on_failure`.
+ * its own ends it through `__branch_failed__`, which the parallel's gate then routes to `on_failure`; a
+ * step into an end node (always outside the branch) ends it through `__terminate__<end>`, which the gate
+ * then routes to that end.
  */
 export class Routing {
   constructor(
@@ -27,6 +32,8 @@ export class Routing {
   target(from: string, to: string): string {
     const scope = this.branches.scopeOf(from);
     if (scope.kind === 'branch' && this.joinOf(scope.parallel) === to) return END;
+    // End nodes are compiled at the top level only: from inside a branch, one is a shared end.
+    if (scope.kind === 'branch' && this.definition.nodes[to]?.type === 'end') return terminateNodeName(to);
     return to;
   }
 

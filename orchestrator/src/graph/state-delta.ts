@@ -33,6 +33,9 @@ export function stateDelta(before: WorkflowStateValue, after: WorkflowStateValue
   // Written only on a branch's failure path: left out otherwise, so a checkpoint gains no channel for it.
   const stopped = changedEntries(before.stopped ?? {}, after.stopped ?? {}, true);
   if (Object.keys(stopped).length > 0) update.stopped = stopped;
+  // Likewise written only when a branch reaches a shared end.
+  const terminations = changedEntries(before.terminations ?? {}, after.terminations ?? {}, true);
+  if (Object.keys(terminations).length > 0) update.terminations = terminations;
   if (!isDeepStrictEqual(before.last_error, after.last_error)) update.last_error = after.last_error;
   return update;
 }

@@ -87,6 +87,18 @@ export interface MapProgress {
   readonly since: string;
 }
 
+/**
+ * A branch that reached `end`, an end node outside `parallel` (a shared end): the parallel's gate routes
+ * there once the other branches have stopped. Keyed by the branch runner's node name, so two branches
+ * that both end in one superstep both stay recorded and the gate picks by branch order.
+ */
+export interface Termination {
+  readonly parallel: string;
+  readonly end: string;
+  /** The branch's last error when it ended: what a FAILED end reports, whatever a sibling failed with. */
+  readonly error?: WorkflowError | null;
+}
+
 /** Shallow merge where `null` deletes a key: lets parallel branches add and remove their own entries. */
 function mergeWithDeletes<T>(
   current: Record<string, T>,
@@ -164,6 +176,14 @@ export const WorkflowState = Annotation.Root({
     default: () => ({}),
   }),
   outcome: Annotation<Outcome | null>({ reducer: (a, b) => a ?? b, default: () => null }),
+  /**
+   * Branches that reached a shared end (see `Termination`), by runner node name: written by the branch,
+   * read by the runtime to stop its siblings and by the parallel's gate to route, cleared by the gate.
+   */
+  terminations: Annotation<Record<string, Termination>, Record<string, Termination | null>>({
+    reducer: mergeWithDeletes,
+    default: () => ({}),
+  }),
 });
 
 export type WorkflowStateValue = typeof WorkflowState.State;

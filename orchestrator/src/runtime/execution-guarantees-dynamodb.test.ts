@@ -4,6 +4,7 @@ import { startDynalite, type DynaliteServer } from '../../test/support/dynalite-
 import { describeExecutionGuarantees } from './testing/execution-guarantees.suite';
 import { describeFencingGuarantees } from './testing/fencing-guarantees.suite';
 import { describeRedriveGuarantees } from './testing/redrive-guarantees.suite';
+import { describeSharedEndGuarantees } from './testing/shared-end-guarantees.suite';
 
 // The same guarantees (the redrive's too: it forks a checkpoint), on the real checkpointer over DynamoDB's wire protocol (dynalite): a fresh table
 // per simulation, so instance ids repeat across tests without sharing state.
@@ -37,6 +38,13 @@ describeFencingGuarantees('DynamoDBSaver over dynalite', async () => {
 describeRedriveGuarantees('DynamoDBSaver over dynalite', async () => {
   const client = server.createClient();
   const tableName = `redrive-${++tables}`;
+  await createCheckpointTable(client, tableName);
+  return new DynamoDBSaver({ client, tableName });
+});
+
+describeSharedEndGuarantees('DynamoDBSaver over dynalite', async () => {
+  const client = server.createClient();
+  const tableName = `shared-end-${++tables}`;
   await createCheckpointTable(client, tableName);
   return new DynamoDBSaver({ client, tableName });
 });

@@ -1,6 +1,12 @@
 import type { CompiledWorkflow } from '../graph/compile-workflow';
 import { RESUME_TARGET_KEY, type ResumeTarget } from '../graph/resume-target';
-import type { WaitBundle, WaitInterrupt, WorkflowError, WorkflowStateValue } from '../graph/workflow-state';
+import type {
+  Termination,
+  WaitBundle,
+  WaitInterrupt,
+  WorkflowError,
+  WorkflowStateValue,
+} from '../graph/workflow-state';
 
 /** What the runtime reads of an instance's graph state to reconcile its record and route a message. */
 export interface GraphView {
@@ -11,6 +17,11 @@ export interface GraphView {
   readonly interrupts: ResumeTarget['pending'];
   /** Parallels (at any depth) one of whose branches failed and whose siblings must stop. */
   readonly failures: Readonly<Record<string, WorkflowError>>;
+  /**
+   * Parallels (at any depth) one of whose branches reached a shared end, with that end: their siblings
+   * must stop too. Absent in views read before shared ends existed.
+   */
+  readonly terminations?: Readonly<Record<string, string>>;
 }
 
 export type GraphSnapshot = Awaited<ReturnType<CompiledWorkflow['getState']>>;
@@ -53,13 +64,21 @@ export async function readGraphView(
   // their own subgraph states, at any depth of nesting. Read them all, so the record shows each step as
   // it happens and a failure deep inside stops its siblings at every level at once.
   const failures: Record<string, WorkflowError> = {};
+  const terminations: Record<string, string> = {};
   const collect = (state: { values: unknown; tasks: readonly { result?: unknown }[] }) => {
     const found = [state.values, ...state.tasks.map((t) => t.result)] as (
-      { branch_failures?: Record<string, WorkflowError | null> } | undefined
+      | {
+          branch_failures?: Record<string, WorkflowError | null>;
+          terminations?: Record<string, Termination | null>;
+        }
+      | undefined
     )[];
     for (const part of found) {
       for (const [parallel, error] of Object.entries(part?.branch_failures ?? {})) {
         if (error) failures[parallel] = error;
+      }
+      for (const termination of Object.values(part?.terminations ?? {})) {
+        if (termination) terminations[termination.parallel] ??= termination.end;
       }
     }
   };
@@ -81,16 +100,20 @@ export async function readGraphView(
     }
   };
   await visit(snapshot, '');
-  return { values, pending, interrupts, failures };
+  return { values, pending, interrupts, failures, terminations };
 }
 
-/** An open wait in a branch of a parallel one of whose branches failed: the next sibling to stop. */
+/**
+ * An open wait in a branch of a parallel one of whose branches failed or reached a shared end: the next
+ * sibling to stop, with the end when that is why (`end` undefined: a sibling failed).
+ */
 export function siblingToCancel(view: GraphView) {
-  const failed = Object.keys(view.failures);
+  const terminations = view.terminations ?? {};
+  const failed = [...Object.keys(view.failures), ...Object.keys(terminations)];
   if (failed.length === 0) return undefined;
   for (const entry of view.pending.values()) {
     const parallel = entry.wait.parallels.find((p) => failed.includes(p));
-    if (parallel) return { ...entry, parallel };
+    if (parallel) return { ...entry, parallel, end: terminations[parallel] };
   }
   return undefined;
 }

@@ -877,11 +877,14 @@ export class OrchestratorRuntime {
         ran ? undefined : snapshot,
       ));
     const reported = this.report(record.instance_id);
-    // A branch failed while siblings still wait: stop them, so the parallel's failure route runs now.
+    // A branch failed (or reached a shared end) while siblings still wait: stop them, so the parallel's
+    // failure route (or that end) runs now.
     for (let cancel = siblingToCancel(view); cancel; cancel = siblingToCancel(view)) {
       log.warn(
-        { node: cancel.wait.node, parallel: cancel.parallel },
-        'branch stopped: a sibling branch failed',
+        { node: cancel.wait.node, parallel: cancel.parallel, ...(cancel.end ? { end: cancel.end } : {}) },
+        cancel.end
+          ? `branch stopped: a sibling branch reached end node ${cancel.end}`
+          : 'branch stopped: a sibling branch failed',
       );
       const value: WaitResumeValue = { kind: 'cancelled', parallel: cancel.parallel, at: this.now() };
       await this.invoke(

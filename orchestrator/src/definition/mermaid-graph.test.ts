@@ -1,0 +1,74 @@
+import { SHARED_END_LINK_STYLE, toMermaid } from './mermaid-graph';
+import { validateDefinition } from './validate-definition';
+
+/** Two branches whose failures go to the shared end Failed, which the join's failure uses too. */
+const SHARED_END = `
+workflow_name: shared
+workflow_id: shared_v1
+entry_point: Fan_Out
+nodes:
+  Fan_Out:
+    type: parallel
+    branches: [B1, B2]
+    join: Merge
+  B1:
+    type: sync_call
+    capability_id: core-process-response
+    on_success: Merge
+    on_failure: Failed
+  B2:
+    type: choice
+    choices: [{ when: 'stop = true', next: Failed }]
+    default: Merge
+  Merge:
+    type: sync_call
+    capability_id: core-process-response
+    on_success: Done
+    on_failure: Failed
+  Failed: { type: end, status: FAILED }
+  Done: { type: end }
+`;
+
+function definitionOf(yaml: string) {
+  const { definition, diagnostics } = validateDefinition('shared.yaml', yaml);
+  expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+  if (!definition) throw new Error('invalid');
+  return definition;
+}
+
+/** The links of a chart (lines with an arrow), in the order Mermaid numbers them. */
+const links = (chart: string) => chart.split('\n').filter((l) => /(-->|==>|\.->)/.test(l));
+
+describe('toMermaid: shared ends', () => {
+  it('draws the routes from inside a branch to a shared end, and only those, in the shared-end style', () => {
+    const chart = toMermaid(definitionOf(SHARED_END));
+    const all = links(chart);
+    const styled = /^ {2}linkStyle ([\d,]+) (.+)$/m.exec(chart);
+    expect(styled?.[2]).toBe(SHARED_END_LINK_STYLE);
+    const indices = (styled?.[1] ?? '').split(',').map(Number);
+    expect(indices.map((i) => all[i]?.trim())).toEqual([
+      'n_B1 -. on_failure .-> n_Failed',
+      'n_B2 -- "stop = true" --> n_Failed',
+    ]);
+    // The join's own failure route to the same end is an ordinary route.
+    expect(all).toContain('  n_Merge -. on_failure .-> n_Failed');
+  });
+
+  it('the node-state styling of wf describe and the console keeps the shared-end style', () => {
+    const chart = toMermaid(definitionOf(SHARED_END), {
+      classDefs: { done: 'fill:#dfd' },
+      classOf: (node) => (node === 'B1' ? 'done' : undefined),
+    });
+    expect(chart).toContain(`linkStyle`);
+    expect(chart).toContain('  class n_B1 done');
+  });
+
+  it('a workflow without shared ends has no link style', () => {
+    const chart = toMermaid(
+      definitionOf(
+        SHARED_END.replace(/next: Failed/, 'next: Merge').replace('    on_failure: Failed\n  B2', '  B2'),
+      ),
+    );
+    expect(chart).not.toContain('linkStyle');
+  });
+});
