@@ -47,6 +47,7 @@ export class Queues extends Construct {
   public readonly reply: QueueWithDlq;
   /** Request queues by capability domain (`import#enrichment` -> `import`). */
   public readonly capability: ReadonlyMap<string, QueueWithDlq>;
+  private readonly added: { label: string; dlq: sqs.Queue }[] = [];
 
   constructor(
     scope: Construct,
@@ -80,11 +81,22 @@ export class Queues extends Construct {
     );
   }
 
+  /**
+   * A queue with its DLQ, with the settings of the orchestrator's queues (Step Functions mode's own reply
+   * queue in a mixed deployment); its DLQ joins `deadLetterQueues`, so it is alarmed like the others.
+   */
+  addQueue(id: string, label: string, queueName: string, dlqName: string): QueueWithDlq {
+    const added = this.queueWithDlq(id, queueName, dlqName, this.props.orchestratorVisibilityTimeout);
+    this.added.push({ label, dlq: added.dlq });
+    return added;
+  }
+
   /** Every DLQ of the stack, labelled by the queue that feeds it. */
   get deadLetterQueues(): { readonly label: string; readonly dlq: sqs.Queue }[] {
     return [
       { label: 'command', dlq: this.command.dlq },
       { label: 'reply', dlq: this.reply.dlq },
+      ...this.added,
       ...[...this.capability].map(([domain, { dlq }]) => ({ label: `capability-${domain}`, dlq })),
     ];
   }

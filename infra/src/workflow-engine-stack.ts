@@ -16,13 +16,14 @@ import {
   type OrchestratorTuning,
 } from './orchestrator-function';
 import { definitionsDir, lambdaEntries } from './paths';
+import { workflowIdsIn } from './workflow-ids';
 import { Queues } from './queues';
 import { ReplyKeysSecret } from './reply-keys-secret';
 import { RetentionFunction, RETENTION_ENTRY, type RetentionTuning } from './retention-function';
 import { Storage } from './storage';
 import { StuckCheckFunction, type StuckCheckFunctionProps } from './stuck-check-function';
 import { TimerSchedules } from './timer-schedules';
-import { readEngine, type EngineKind } from './step-functions/engine-context';
+import { readEngine, readEngines, type EngineKind } from './step-functions/engine-context';
 import {
   definitionsIn,
   StepFunctionsEngine,
@@ -242,14 +243,27 @@ export class WorkflowEngineStack extends Stack {
       ...(props.entries?.stuckCheck === undefined ? {} : { entry: props.entries.stuckCheck }),
       removalPolicy,
     });
-    if ((props.engine ?? readEngine((key) => this.node.tryGetContext(key))) === 'stepfunctions') {
+    // Which engine runs each definition: context `engines` per workflow over the default `engine`.
+    const defaultEngine = props.engine ?? readEngine((key) => this.node.tryGetContext(key));
+    const engines = readEngines(
+      (key) => (key === 'engine' ? defaultEngine : this.node.tryGetContext(key)),
+      workflowIdsIn(definitionsDir),
+    );
+    const onStepFunctions = (id: string) => engines.get(id) === 'stepfunctions';
+    const mixed = [...engines.values()].includes('langgraph');
+    if (defaultEngine === 'stepfunctions' || [...engines.keys()].some(onStepFunctions)) {
       this.stepFunctions = new StepFunctionsEngine(this, 'StepFunctions', {
         stage,
         names: this.names,
         queues: this.queues,
         storage: this.storage,
-        definitions: definitionsIn(definitionsDir),
-        orchestrator: this.orchestrator.function,
+        definitions: definitionsIn(definitionsDir, onStepFunctions),
+        orchestrator: this.orchestrator.lambda,
+        mixed,
+        replySenders: [
+          ...this.capabilityTeams.roles.values(),
+          ...(this.capabilityMock ? [this.capabilityMock.lambda.role] : []),
+        ],
         removalPolicy,
         ...(props.stepFunctionsEntries ? { entries: props.stepFunctionsEntries } : {}),
       });

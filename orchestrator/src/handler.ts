@@ -18,6 +18,8 @@ import { createPinoLogger } from './aws/pino-logger';
  * set by the stack) at the first invocation, then every REPLY_KEYS_REFRESH_MS (CCH_REPLY_KEYS, the same
  * JSON, instead of it off AWS); CCH_REPLY_SENDERS says who may answer each capability domain and
  * CCH_RELAY_SENDER_IDS is the orchestrator's own role id (see reply-keys.ts).
+ * CCH_SFN_WORKFLOW_IDS (a mixed deployment, CDK context `engines`): JSON list of the workflows deployed as
+ * state machines, whose START goes on to Step Functions' command queue (StepFunctionsRouting).
  * Built once per container.
  */
 let processor: Promise<SqsBatchProcessor> | undefined;
@@ -38,6 +40,7 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
     replyKeys,
     replySenders: replySendersFromEnv(process.env),
     relaySenderIds: senderIdsFromEnv(process.env.CCH_RELAY_SENDER_IDS),
+    stepFunctionsWorkflowIds: stepFunctionsWorkflowIdsFromEnv(),
   }).processor();
   try {
     return await (await processor).process(event);
@@ -45,6 +48,15 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
     processor = undefined;
     throw error;
   }
+}
+
+/** CCH_SFN_WORKFLOW_IDS: a JSON list of the workflows a mixed deployment runs on Step Functions. */
+function stepFunctionsWorkflowIdsFromEnv(): string[] {
+  const ids: unknown = JSON.parse(process.env.CCH_SFN_WORKFLOW_IDS ?? '[]');
+  if (!Array.isArray(ids) || !ids.every((id) => typeof id === 'string')) {
+    throw new Error('CCH_SFN_WORKFLOW_IDS must be a JSON list of workflow ids');
+  }
+  return ids;
 }
 
 /** The reply keys: from Secrets Manager (the stack's secret), or CCH_REPLY_KEYS off AWS. */

@@ -3,7 +3,6 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { SHIPMENT_CONTEXT } from '../../orchestrator/src/runtime/testing/example-workflows';
 import type { LocalServers } from '../local-aws/local-servers';
 import { REPO_ROOT } from '../local-aws/provision-local';
 import { bundleSection, measureBundle } from './cost/orchestrator-bundle';
@@ -13,6 +12,7 @@ import {
   costWorkflows,
   measureCostPerRun,
   orchestratorMemoryMb,
+  warmUp,
 } from './cost/cost-per-million-runs';
 import { cpuSection, measureFullOrchestratorCpu, measurePureCpu, type CpuResult } from './cost/cpu-per-step';
 import {
@@ -164,19 +164,7 @@ async function main(): Promise<number> {
         // Timers as deployed on AWS: EventBridge Scheduler for waits over 15 minutes.
         const e = await MeteredEngine.start({ servers: await stack(), timers: 'eventbridge' });
         const workflows = costWorkflows();
-        // Warm the runtime's caches (definition, compiled graph) with one START each, as a warm Lambda has.
-        for (const workflow of workflows) {
-          await e.upload(workflow);
-          e.send({
-            type: 'START_WORKFLOW',
-            workflow_id: workflow.workflowId,
-            instance_id: `bench-warm-${workflow.workflowId}`,
-            context: SHIPMENT_CONTEXT,
-          });
-          await e.deliverNext();
-          e.dropPending();
-          e.takeRequests();
-        }
+        await warmUp(e, workflows);
         try {
           const result = await measureCostPerRun(e, workflows, lambdaMemoryMb);
           return { section: costSection(result), data: result };

@@ -3,6 +3,7 @@ import {
   perMillion,
   sqsBilledRequests,
   stepFunctionsCostPerRun,
+  stepFunctionsModeCostPerRun,
   stepFunctionsTransitions,
 } from '../../scripts/bench/cost/price-model';
 
@@ -72,5 +73,27 @@ describe('Step Functions Standard', () => {
     expect(cost.stepFunctions).toBeCloseTo(0.000225, 12);
     expect(cost.capabilityMessages).toBeCloseTo(0.000006, 12);
     expect(perMillion(cost.total)).toBeCloseTo(231, 6);
+  });
+});
+
+describe('Step Functions mode cost per run', () => {
+  it('adds the executed transitions to what the bridges used around them', () => {
+    const cost = stepFunctionsModeCostPerRun(11, {
+      dynamodbWriteUnits: 6, // 6 x $0.625/M = $0.00000375
+      dynamodbReadUnits: 3, // 3 x $0.125/M = $0.000000375
+      sqsRequests: 12, // START and 3 replies, 3 requests each: 12 x $0.40/M = $0.0000048
+      capabilitySqsRequests: 9, // 9 x $0.40/M = $0.0000036
+      s3Puts: 0,
+      s3Gets: 0,
+      schedulerInvocations: 0,
+      lambdaInvocations: 11, // 11 x $0.20/M = $0.0000022
+      lambdaMilliseconds: 100, // 0.5 GB x 0.1 s x $0.0000133334 = $0.00000066667
+      lambdaMemoryMb: 512,
+    });
+    expect(cost.stepFunctions).toBeCloseTo(0.000275, 12); // 11 x $25/M
+    expect(cost.dynamodb).toBeCloseTo(0.000004125, 12);
+    expect(cost.sqs + cost.capabilityMessages).toBeCloseTo(0.0000084, 12);
+    expect(cost.lambda).toBeCloseTo(0.00000286667, 10);
+    expect(cost.total).toBeCloseTo(0.00029039167, 10);
   });
 });

@@ -7,3 +7,39 @@ export function readEngine(tryGetContext: (key: string) => unknown): EngineKind 
   if (value === 'langgraph' || value === 'stepfunctions') return value;
   throw new Error(`Invalid CDK context 'engine': ${JSON.stringify(value)} (langgraph or stepfunctions)`);
 }
+
+/**
+ * Which engine runs each definition: context `engines`, a JSON map `{ "<workflow_id>": "langgraph" |
+ * "stepfunctions" }` (an object, or its JSON text as `cdk -c` passes it), over the deployment's default
+ * `engine`. Where a workflow runs is a deployment concern, like `engine`, so it lives in the deployment's
+ * context and not in the workflow language: the same YAML runs in either mode unchanged. A workflow id the
+ * map names but no definition has is an error (a typo would otherwise deploy the wrong engine silently).
+ */
+export function readEngines(
+  tryGetContext: (key: string) => unknown,
+  workflowIds: readonly string[],
+): ReadonlyMap<string, EngineKind> {
+  const fallback = readEngine(tryGetContext);
+  const raw = tryGetContext('engines') ?? {};
+  let map: unknown;
+  try {
+    map = typeof raw === 'string' ? JSON.parse(raw) : raw;
+  } catch {
+    throw new Error(`Invalid CDK context 'engines': not JSON: ${raw as string}`);
+  }
+  if (typeof map !== 'object' || map === null || Array.isArray(map)) {
+    throw new Error(`Invalid CDK context 'engines': ${JSON.stringify(raw)} (a map of workflow_id to engine)`);
+  }
+  const chosen = map as Record<string, unknown>;
+  for (const [workflowId, engine] of Object.entries(chosen)) {
+    if (!workflowIds.includes(workflowId)) {
+      throw new Error(`Invalid CDK context 'engines': no definition has workflow_id '${workflowId}'`);
+    }
+    if (engine !== 'langgraph' && engine !== 'stepfunctions') {
+      throw new Error(
+        `Invalid CDK context 'engines': ${workflowId}: ${JSON.stringify(engine)} (langgraph or stepfunctions)`,
+      );
+    }
+  }
+  return new Map(workflowIds.map((id) => [id, (chosen[id] as EngineKind | undefined) ?? fallback] as const));
+}

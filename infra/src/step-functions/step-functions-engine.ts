@@ -4,7 +4,6 @@ import type { RemovalPolicy } from 'aws-cdk-lib';
 import { Duration, type CfnResource } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -16,7 +15,7 @@ import { stepFunctionsNames } from '../../../orchestrator/src/step-functions/ste
 import { acknowledgeWildcards, logicalIdOf } from '../nag';
 import { NodeLambda } from '../node-lambda';
 import { repoRoot } from '../paths';
-import type { Queues } from '../queues';
+import type { Queues, QueueWithDlq } from '../queues';
 import type { Storage } from '../storage';
 
 /** The handlers of Step Functions mode (orchestrator/src/step-functions/). */
@@ -34,28 +33,37 @@ export interface DeployedDefinition {
   readonly asl: string;
 }
 
-/** Compiles every YAML of `dir`; a definition that does not compile fails the synth with its diagnostics. */
-export function definitionsIn(dir: string): DeployedDefinition[] {
+/**
+ * Compiles the YAMLs of `dir` whose workflow runs on Step Functions (`runs`, default all); a definition
+ * that does not compile fails the synth with its diagnostics. One left to the engine is not compiled.
+ */
+export function definitionsIn(
+  dir: string,
+  runs: (workflowId: string) => boolean = () => true,
+): DeployedDefinition[] {
   return readdirSync(dir)
     .filter((f) => f.endsWith('.yaml'))
     .sort()
-    .map((file) => {
+    .flatMap((file) => {
       const text = readFileSync(join(dir, file), 'utf8');
+      const id = /^workflow_id:\s*['"]?([A-Za-z0-9_.-]+)/m.exec(text)?.[1] ?? file.replace(/\.yaml$/, '');
+      if (!runs(id)) return [];
       const { machine, diagnostics } = compileAslSource(file, text);
       if (!machine) {
         throw new Error(
           `${file} cannot run on Step Functions:\n${diagnostics.map((d) => `${d.file}:${d.line}:${d.column}: ${d.message}`).join('\n')}`,
         );
       }
-      const id = /^workflow_id:\s*['"]?([A-Za-z0-9_.-]+)/m.exec(text)?.[1] ?? file.replace(/\.yaml$/, '');
       const initial = /^initial_context:\s*\n((?:\s+-\s*.*\n)*)/m.exec(text)?.[1] ?? '';
-      return {
-        workflowId: id,
-        initialContext: [...initial.matchAll(/-\s*['"]?([A-Za-z_][A-Za-z0-9_]*)/g)].map(
-          (m) => m[1] as string,
-        ),
-        asl: JSON.stringify(machine),
-      };
+      return [
+        {
+          workflowId: id,
+          initialContext: [...initial.matchAll(/-\s*['"]?([A-Za-z_][A-Za-z0-9_]*)/g)].map(
+            (m) => m[1] as string,
+          ),
+          asl: JSON.stringify(machine),
+        },
+      ];
     });
 }
 
@@ -65,8 +73,21 @@ export interface StepFunctionsEngineProps {
   readonly queues: Queues;
   readonly storage: Storage;
   readonly definitions: readonly DeployedDefinition[];
-  /** The LangGraph orchestrator, whose command and reply queue mappings this mode disables. */
-  readonly orchestrator: lambda.IFunction;
+  /**
+   * The LangGraph orchestrator. Every definition on Step Functions: its command and reply queue mappings
+   * are disabled. Mixed (`mixed`): it stays the public command queue's one consumer and forwards these
+   * state machines' commands to the bridge's own command queue (StepFunctionsRouting).
+   */
+  readonly orchestrator: NodeLambda;
+  /**
+   * Some definitions of the deployment run on the engine (CDK context `engines`). SQS hands a message to
+   * whichever consumer polls, so the bridges take the shared queues' place nowhere: the command bridge
+   * reads a command queue of its own (fed by the orchestrator), and Step Functions' replies arrive on a
+   * reply queue of their own, the `reply_to` of its requests.
+   */
+  readonly mixed?: boolean;
+  /** Who may answer capability requests (capability teams, the mock): granted the mixed mode's reply queue. */
+  readonly replySenders?: readonly iam.IGrantable[];
   readonly removalPolicy: RemovalPolicy;
   /** @default STEP_FUNCTIONS_ENTRIES */
   readonly entries?: Partial<Record<keyof typeof STEP_FUNCTIONS_ENTRIES, string>>;
@@ -84,6 +105,8 @@ export class StepFunctionsEngine extends Construct {
   public readonly taskTokens: dynamodb.Table;
   public readonly command: NodeLambda;
   public readonly reply: NodeLambda;
+  /** A mixed deployment's queues of the bridges: commands from the orchestrator, replies to Step Functions. */
+  public readonly ownQueues?: { readonly command: QueueWithDlq; readonly reply: QueueWithDlq };
   public readonly request: NodeLambda;
   public readonly steps: NodeLambda;
   /** By workflow_id. */
@@ -137,6 +160,18 @@ export class StepFunctionsEngine extends Construct {
       names.commandFunction,
       'Step Functions mode: START/CANCEL -> executions',
     );
+    if (props.mixed === true) {
+      this.ownQueues = {
+        command: queues.addQueue('StepFunctionsCommand', 'sfn-command', names.commandQueue, names.commandDlq),
+        reply: queues.addQueue('StepFunctionsReply', 'sfn-reply', names.replyQueue, names.replyDlq),
+      };
+      // The orchestrator forwards these workflows' commands (it finds the queue by name, as its own).
+      this.ownQueues.command.queue.grantSendMessages(props.orchestrator.role);
+      this.ownQueues.command.queue.grant(props.orchestrator.role, 'sqs:GetQueueUrl');
+      for (const sender of props.replySenders ?? []) this.ownQueues.reply.queue.grantSendMessages(sender);
+    }
+    const commandQueue = this.ownQueues?.command ?? queues.command;
+    const replyQueue = this.ownQueues?.reply ?? queues.reply;
 
     // Request: write token records, send to the capability queues (large ones through the claim check).
     this.taskTokens.grantWriteData(this.request.role);
@@ -146,18 +181,21 @@ export class StepFunctionsEngine extends Construct {
       queue.grant(this.request.role, 'sqs:GetQueueUrl');
     }
     storage.eventDataBucket.grantPut(this.request.role, `${props.names.sqsPayloadPrefix}*`);
-    this.request.function.addEnvironment('CCH_REPLY_QUEUE_URL', queues.reply.queue.queueUrl);
+    this.request.function.addEnvironment('CCH_REPLY_QUEUE_URL', replyQueue.queue.queueUrl);
     // Reply: read and close token records; complete tasks (below, per state machine).
     this.taskTokens.grant(this.reply.role, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
 
     const batch = { batchSize: 10, reportBatchItemFailures: true } satisfies sources.SqsEventSourceProps;
-    this.command.function.addEventSource(new sources.SqsEventSource(queues.command.queue, batch));
-    this.reply.function.addEventSource(new sources.SqsEventSource(queues.reply.queue, batch));
-    // One consumer per queue: the LangGraph orchestrator's mappings stay, disabled (switching back is a deploy).
-    for (const child of props.orchestrator.node.children) {
-      const cfn = child.node.defaultChild as CfnResource | undefined;
-      if (cfn?.cfnResourceType === 'AWS::Lambda::EventSourceMapping')
-        cfn.addPropertyOverride('Enabled', false);
+    this.command.function.addEventSource(new sources.SqsEventSource(commandQueue.queue, batch));
+    this.reply.function.addEventSource(new sources.SqsEventSource(replyQueue.queue, batch));
+    if (!this.ownQueues) {
+      // One consumer per queue: the LangGraph orchestrator's mappings stay, disabled (switching back is a
+      // deploy). In mixed mode the orchestrator keeps the shared queues, and the bridges have their own.
+      for (const child of props.orchestrator.function.node.children) {
+        const cfn = child.node.defaultChild as CfnResource | undefined;
+        if (cfn?.cfnResourceType === 'AWS::Lambda::EventSourceMapping')
+          cfn.addPropertyOverride('Enabled', false);
+      }
     }
 
     const workflows: Record<string, { stateMachineArn: string; initialContext: readonly string[] }> = {};
@@ -212,6 +250,12 @@ export class StepFunctionsEngine extends Construct {
       ]);
     }
     this.command.function.addEnvironment('CCH_WORKFLOWS', JSON.stringify(workflows));
+    if (this.ownQueues) {
+      props.orchestrator.function.addEnvironment(
+        'CCH_SFN_WORKFLOW_IDS',
+        JSON.stringify(props.definitions.map((d) => d.workflowId)),
+      );
+    }
     const payloads = `Resource::<${logicalIdOf(storage.eventDataBucket)}.Arn>/${props.names.sqsPayloadPrefix}*`;
     const claimCheck =
       'grantPut limited to the claim-check prefix of the event-data bucket: a request too large for SQS travels as an object there (s3:Abort* aborts its own multipart uploads).';

@@ -1,6 +1,6 @@
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
-import { SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
+import { SendMessageCommand, SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
 import { DynamoDBSaver } from '../checkpoint';
 import { systemClock, type Clock } from '../graph/engine-dependencies';
 import { RequestIds, type ReplyKeys, type ReplyKeySource } from '../graph/request-ids';
@@ -19,6 +19,8 @@ import { SqsCapabilityDispatcher } from './sqs-capability-dispatcher';
 import { SqsClaimCheck } from './sqs-claim-check';
 import { SqsTimerScheduler } from './sqs-timer-scheduler';
 import { SqsWorkflowMessenger } from './sqs-workflow-messenger';
+import { StepFunctionsRouting, type StepFunctionsRoute } from '../step-functions/command-routing';
+import { stepFunctionsNames } from '../step-functions/step-functions-names';
 import { createTimerScheduler, type TimerSchedulerOptions } from './eventbridge-timer-scheduler';
 
 export interface AwsOrchestratorOptions {
@@ -54,6 +56,12 @@ export interface AwsOrchestratorOptions {
    * simulates on every message this orchestrator sends (AWS says who sent a message by itself).
    */
   readonly onSqsClient?: (sqs: SQSClient) => void;
+  /**
+   * A mixed deployment (CDK context `engines`): the workflows deployed as state machines, whose START (and
+   * CANCEL of instances the engine does not have) go on to Step Functions' command queue
+   * (StepFunctionsRouting). None: every command is the engine's.
+   */
+  readonly stepFunctionsWorkflowIds?: readonly string[] | undefined;
 }
 
 /** The orchestrator on AWS adapters, as the Lambda and the local stack's pollers run it. */
@@ -72,6 +80,21 @@ export function createAwsOrchestrator(options: AwsOrchestratorOptions) {
   // No TTL on checkpoint items: a live instance never loses one. A finished instance's status record gets
   // the TTL, and the retention purger removes its checkpoints with it.
   const checkpointer = new DynamoDBSaver({ client: dynamodb, tableName: names.stateTable });
+  const instances = new DynamoDbInstanceStore(dynamodb, names.stateTable, clock);
+  const sfnWorkflowIds = options.stepFunctionsWorkflowIds ?? [];
+  const stepFunctions: StepFunctionsRoute | undefined =
+    sfnWorkflowIds.length === 0
+      ? undefined
+      : {
+          workflowIds: new Set(sfnWorkflowIds),
+          forward: async (command) => {
+            const queueUrl = await queues.url(stepFunctionsNames(options.stage).commandQueue);
+            await sqs.send(
+              new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(command) }),
+            );
+          },
+          engineHas: async (instanceId) => (await instances.get(instanceId)) !== undefined,
+        };
   const replyQueueUrl = queues.url(names.replyQueue);
   // The reply queue URL goes into every request; resolving it lazily keeps cold starts free of calls.
   const runtimePromise = replyQueueUrl.then(
@@ -117,7 +140,9 @@ export function createAwsOrchestrator(options: AwsOrchestratorOptions) {
     runtime: () => runtimePromise,
     processor: async () =>
       new SqsBatchProcessor({
-        runtime: await runtimePromise,
+        runtime: stepFunctions
+          ? new StepFunctionsRouting(await runtimePromise, stepFunctions)
+          : await runtimePromise,
         sqs,
         queues,
         claimCheck,

@@ -1,16 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { compileAsl } from '../asl/compile-asl';
-import type { StateMachineDefinition } from '../asl/asl-types';
 import type { CapabilityMocks } from '../capability-mocks/capability-mocks';
-import { validateDefinition } from '../definition/validate-definition';
-import type { WorkflowDefinition } from '../definition/workflow-schema';
 import type { Context } from '../graph/workflow-state';
 import {
   builtinSyncCapabilities,
   SyncCapabilityError,
   type SyncCapability,
 } from '../sync-capabilities/registry';
+import { compiledWorkflow } from './testing/compiled-workflow';
 import { runOnEngine, type RunView } from './testing/engine-run';
 import { LOOP, NESTED, RETRIED_REQUEST } from './testing/parity-workflows';
 import { runOnLocalStepFunctions, type LocalRunResult } from './testing/local-step-functions-run';
@@ -37,13 +34,7 @@ interface Scenario {
   readonly proves: (run: LocalRunResult) => void;
 }
 
-function compiled(yaml: string): { definition: WorkflowDefinition; machine: StateMachineDefinition } {
-  const { definition, diagnostics } = validateDefinition('parity.yaml', yaml);
-  if (!definition) throw new Error(diagnostics.map((d) => d.message).join('\n'));
-  const { machine, problems } = compileAsl(definition);
-  if (!machine) throw new Error(problems.map((p) => p.message).join('\n'));
-  return { definition, machine };
-}
+const compiled = (yaml: string) => compiledWorkflow(yaml, 'parity.yaml');
 
 /** The engine's view, with what the Step Functions mode cannot say the same way normalised away. */
 function comparable(view: RunView): RunView {

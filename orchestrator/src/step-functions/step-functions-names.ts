@@ -17,6 +17,14 @@ export function stepFunctionsNames(stage: Stage) {
     requestFunction: `${prefix}sfn-request-function`,
     stepsFunction: `${prefix}sfn-steps-function`,
     /**
+     * A mixed deployment's queues for Step Functions: its commands (forwarded by the orchestrator, the
+     * public command queue's one consumer) and its replies (the `reply_to` of its requests), with DLQs.
+     */
+    commandQueue: `${prefix}sfn-command-queue`,
+    commandDlq: `${prefix}sfn-command-dlq`,
+    replyQueue: `${prefix}sfn-reply-queue`,
+    replyDlq: `${prefix}sfn-reply-dlq`,
+    /**
      * `<prefix>wf-<workflow_id>`: a workflow id may hold `.` and be 128 characters long, a state machine
      * name neither, so `.` becomes `-` and a name too long keeps its start and gets a hash of the id.
      */

@@ -100,7 +100,7 @@ export function meterDynamoDb(client: DynamoDBClient): DynamoDbMeter {
         const consumed = [output.ConsumedCapacity ?? []].flat();
         const units = consumed.reduce((sum, c) => sum + (c.CapacityUnits ?? 0), 0);
         const returned = returnedItems(output);
-        const returnedBytes = returned.map(itemSizeBytes);
+        const returnedBytes = returned.map(itemBytes);
         bytesRead += returnedBytes.reduce((a, b) => a + b, 0);
         if (WRITES.has(operation)) {
           wcu += consumed.length > 0 ? units : 1;
@@ -139,10 +139,34 @@ export function meterDynamoDb(client: DynamoDBClient): DynamoDbMeter {
   };
 }
 
+const ATTRIBUTE_TYPES = new Set(['S', 'N', 'B', 'BOOL', 'NULL', 'SS', 'NS', 'BS', 'L', 'M']);
+
+/**
+ * An item's size whichever client sent or received it: a DynamoDBDocumentClient on the metered client
+ * (the task token store's) passes this middleware plain JavaScript values, which are sized as the
+ * attribute values it marshals them to (string S, number N, boolean BOOL, null NULL, array L, object M).
+ */
+function itemBytes(item: Record<string, unknown>): number {
+  return itemSizeBytes(Object.fromEntries(Object.entries(item).map(([k, v]) => [k, attributeOf(v)])));
+}
+
+function attributeOf(value: unknown): AttributeValue {
+  if (value === null || value === undefined) return { NULL: true };
+  if (typeof value === 'string') return { S: value };
+  if (typeof value === 'number' || typeof value === 'bigint') return { N: String(value) };
+  if (typeof value === 'boolean') return { BOOL: value };
+  if (value instanceof Uint8Array) return { B: value };
+  if (Array.isArray(value)) return { L: value.map(attributeOf) };
+  const entries = Object.entries(value as Record<string, unknown>);
+  const [only] = entries;
+  if (entries.length === 1 && only && ATTRIBUTE_TYPES.has(only[0])) return value as AttributeValue;
+  return { M: Object.fromEntries(entries.map(([k, v]) => [k, attributeOf(v)])) };
+}
+
 function sentBytes(operation: string, input: Input): number {
-  if (operation === 'PutItem' && input.Item) return itemSizeBytes(input.Item);
+  if (operation === 'PutItem' && input.Item) return itemBytes(input.Item);
   if (operation === 'UpdateItem') {
-    return itemSizeBytes(input.Key ?? {}) + itemSizeBytes(input.ExpressionAttributeValues ?? {});
+    return itemBytes(input.Key ?? {}) + itemBytes(input.ExpressionAttributeValues ?? {});
   }
   if (operation === 'BatchWriteItem') {
     let bytes = 0;
@@ -150,7 +174,7 @@ function sentBytes(operation: string, input: Input): number {
       PutRequest?: { Item?: Item };
       DeleteRequest?: { Key?: Item };
     }[][]) {
-      for (const w of writes) bytes += itemSizeBytes(w.PutRequest?.Item ?? w.DeleteRequest?.Key ?? {});
+      for (const w of writes) bytes += itemBytes(w.PutRequest?.Item ?? w.DeleteRequest?.Key ?? {});
     }
     return bytes;
   }

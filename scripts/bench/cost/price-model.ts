@@ -118,3 +118,18 @@ export function stepFunctionsCostPerRun(
 
 /** Dollars per million runs. */
 export const perMillion = (dollarsPerRun: number): number => dollarsPerRun * 1e6;
+
+/**
+ * One run in Step Functions mode as deployed (`engine=stepfunctions`): the transitions the state machine
+ * executed, priced per transition, plus what the project's bridges used around it (their Lambdas, the
+ * command, reply and capability messages, the task-token table), priced as our own usage is.
+ */
+export function stepFunctionsModeCostPerRun(
+  transitions: number,
+  bridges: OurRunUsage,
+  prices: Prices = US_EAST_1_PRICES,
+): CostBreakdown {
+  const around = ourCostPerRun(bridges, prices);
+  const stepFunctions = transitions * prices.stepFunctionsTransition;
+  return { ...around, stepFunctions, total: around.total + stepFunctions };
+}

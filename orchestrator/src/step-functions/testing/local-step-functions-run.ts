@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { StateMachine } from 'aws-local-stepfunctions';
 import type { AslState, StateMachineBody, StateMachineDefinition } from '../../asl/asl-types';
 import { LAMBDA_INVOKE_WAIT_FOR_TOKEN } from '../../asl/asl-names';
@@ -14,9 +15,10 @@ import { initialMachineState, workflowErrorOf, type MachineState } from '../mach
 import { ReplyBridge, type ReplyOutcome } from '../reply-bridge';
 import { RequestDispatch } from '../request-dispatch';
 import type { FinishedOutcome, RequestTaskPayload, StepPayload } from '../step-payloads';
-import { MemoryTaskTokenStore } from '../task-token-store';
+import { MemoryTaskTokenStore, type TaskTokenStore } from '../task-token-store';
 import { LocalTaskCompletion } from './local-task-completion';
 import { ensurePromiseWithResolvers } from './promise-with-resolvers';
+import { stateTransitions } from './state-transitions';
 
 /**
  * Runs a compiled state machine on aws-local-stepfunctions (a local ASL interpreter: Choice rules,
@@ -33,6 +35,21 @@ export interface LocalRunOptions {
   readonly syncCapabilities?: Readonly<Record<string, SyncCapability>>;
   /** Capability domains that have no request queue: their requests are undeliverable. */
   readonly missingDomains?: readonly string[];
+  /** The request id -> task token records: in memory unless given (the bench passes the DynamoDB one). */
+  readonly tokens?: TaskTokenStore;
+}
+
+/**
+ * The project's Lambdas as the run invoked them: the request Lambda once per async_request task attempt,
+ * the steps Lambda once per other Lambda task attempt, the reply Lambda once per reply delivered (a
+ * batch of one). `ms`: their handlers' summed wall time in this process (the request Lambda's up to the
+ * sent request, not while its task waits).
+ */
+export interface LambdaInvocations {
+  readonly request: number;
+  readonly steps: number;
+  readonly reply: number;
+  readonly ms: number;
 }
 
 export interface LocalRunResult {
@@ -45,6 +62,7 @@ export interface LocalRunResult {
   readonly history: readonly (readonly [string, HistoryEntry['status']])[];
   /** States entered, retries included: what Step Functions bills (Standard) as state transitions. */
   readonly transitions: number;
+  readonly lambdas: LambdaInvocations;
   readonly requests: readonly AsyncRequestMessage[];
   readonly replies: readonly ReplyOutcome[];
   readonly events: readonly EventLog[];
@@ -75,7 +93,17 @@ export async function runOnLocalStepFunctions(
 ): Promise<LocalRunResult> {
   ensurePromiseWithResolvers();
   const instanceId = options.instanceId ?? 'inst-1';
-  const tokens = new MemoryTaskTokenStore();
+  const tokens = options.tokens ?? new MemoryTaskTokenStore();
+  const lambdas = { request: 0, steps: 0, reply: 0, ms: 0 };
+  const timed = async <T>(fn: keyof Omit<LambdaInvocations, 'ms'>, work: () => Promise<T>): Promise<T> => {
+    lambdas[fn] += 1;
+    const began = performance.now();
+    try {
+      return await work();
+    } finally {
+      lambdas.ms += performance.now() - began;
+    }
+  };
   const completion = new LocalTaskCompletion();
   const bridge = new ReplyBridge({ tokens, completion });
   const mocks = new MockCapabilities(options.mocks ?? {});
@@ -105,7 +133,7 @@ export async function runOnLocalStepFunctions(
         for (const reply of planned) {
           deliveries.push(
             new Promise((resolve) => setTimeout(resolve, delayMs)).then(async () => {
-              replies.push(await bridge.handle(reply));
+              replies.push(await timed('reply', () => bridge.handle(reply)));
             }),
           );
         }
@@ -129,12 +157,12 @@ export async function runOnLocalStepFunctions(
         ? async (input) => {
             const payload = (input as { Payload: RequestTaskPayload }).Payload;
             const waiting = completion.await(name, payload.task_token);
-            await dispatch.handle(payload);
+            await timed('request', () => dispatch.handle(payload));
             return waiting;
           }
         : async (input) => {
             // The shape lambda:invoke gives a state: the function's result under Payload.
-            const result = await steps.run((input as { Payload: StepPayload }).Payload);
+            const result = await timed('steps', () => steps.run((input as { Payload: StepPayload }).Payload));
             return { Payload: result, StatusCode: 200 };
           };
   }
@@ -184,7 +212,8 @@ export async function runOnLocalStepFunctions(
     ...(outcome?.output ? { output: outcome.output } : {}),
     ...(error ? { error } : {}),
     history: historyOf(definition, events),
-    transitions: events.filter((e) => e.type === 'StateEntered' || e.type === 'StateRetried').length,
+    transitions: stateTransitions(events),
+    lambdas,
     requests,
     replies,
     events,
