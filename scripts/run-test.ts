@@ -246,3 +246,12 @@ if (require.main === module) {
     },
   );
 }
+
+/** The capability domains of a definition file and of the definitions its sub_workflows and maps start. */
+export function domainsWithChildren(file: string): string[] {
+  const path = resolveDefinition(file);
+  const text = readFileSync(path, 'utf8');
+  const definition = validateDefinition(file, text).definition;
+  const children = definition ? childDefinitions(dirname(path), definition, readIfPresent) : [];
+  return [text, ...children.map((c) => c.text)].flatMap((t) => domainsOfDefinitionText(t));
+}

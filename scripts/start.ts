@@ -6,7 +6,7 @@ import {
   type InProcessConsoleOptions,
 } from '../console/src/in-process-console';
 import { applyCliEnvironment } from './cli-environment';
-import { runTest } from './run-test';
+import { domainsWithChildren, runTest } from './run-test';
 import { LocalFileLogSource } from './run-test/log-sources';
 import { startLocalStack } from './local-aws/local-stack';
 
@@ -17,7 +17,24 @@ import { startLocalStack } from './local-aws/local-stack';
  * `pnpm start` is the quick proof that ends with its exit code; `pnpm local` is the stack that stays up,
  * with its console.
  */
-const WORKFLOWS = ['import_vn_memphis_v1.yaml', 'fanout_a_b_c_v1.yaml'];
+const WORKFLOWS: readonly { readonly file: string; readonly context?: Record<string, unknown> }[] = [
+  { file: 'import_vn_memphis_v1.yaml' },
+  { file: 'fanout_a_b_c_v1.yaml' },
+  // Language v2: set, map (a child per line), sub_workflow, input/result mapping, wait, a shared end.
+  {
+    file: 'language-v2/order_fulfilment_v2.yaml',
+    context: {
+      order: {
+        buyer: 'ACME Ltd',
+        lines: [
+          { sku: 'A-1', qty: 2, price: 40 },
+          { sku: 'B-2', qty: 1, price: 30 },
+          { sku: 'C-3', qty: 5, price: 2 },
+        ],
+      },
+    },
+  },
+];
 
 async function main(consoleOptions: InProcessConsoleOptions): Promise<number> {
   const began = Date.now();
@@ -42,8 +59,11 @@ async function main(consoleOptions: InProcessConsoleOptions): Promise<number> {
   let failures = 0;
   try {
     for (const workflow of WORKFLOWS) {
+      // The capability domains it and its children use get a request queue and a mock consumer first.
+      await stack.addCapabilityDomains(domainsWithChildren(workflow.file));
       const result = await runTest({
-        definitionFile: workflow,
+        definitionFile: workflow.file,
+        ...(workflow.context ? { context: workflow.context } : {}),
         target: {
           stage: resources.stage,
           clients: aws.clientConfig,

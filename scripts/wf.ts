@@ -1,17 +1,14 @@
-import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { childDefinitions, readIfPresent } from '../orchestrator/src/cli/child-definitions';
 import { processIo } from '../orchestrator/src/cli/cli-io';
-import { validateDefinition } from '../orchestrator/src/definition/validate-definition';
 import type { EmbeddedRunner } from '../orchestrator/src/cli/embedded-runner';
 import type { StartServices } from '../orchestrator/src/cli/start-command';
 import { runCli } from '../orchestrator/src/cli/main';
 import { applyCliEnvironment } from './cli-environment';
 import { startLocalStack } from './local-aws/local-stack';
 import { domainsOfDefinitionText, ensureCapabilityQueues } from './local-aws/provision-local';
-import { resolveDefinition, runTest } from './run-test';
+import { domainsWithChildren, runTest } from './run-test';
 import { LocalFileLogSource } from './run-test/log-sources';
 
 /**
@@ -25,15 +22,9 @@ export const runOnEmbeddedStack: EmbeddedRunner = async ({ definitionFile, conte
     logFile: join(tmpdir(), `cch-wf-run-${process.pid}-${Date.now()}.log`),
   });
   try {
-    // A capability domain no definition in the repository uses gets its request queue and a mock consumer.
-    const text = readFileSync(resolveDefinition(definitionFile), 'utf8');
-    const definition = validateDefinition(definitionFile, text).definition;
-    const children = definition
-      ? childDefinitions(dirname(resolveDefinition(definitionFile)), definition, readIfPresent)
-      : [];
-    await stack.addCapabilityDomains(
-      [text, ...children.map((c) => c.text)].flatMap((t) => domainsOfDefinitionText(t)),
-    );
+    // A capability domain no definition in the repository uses gets its request queue and a mock consumer
+    // (its children's too).
+    await stack.addCapabilityDomains(domainsWithChildren(definitionFile));
     const result = await runTest({
       definitionFile,
       target: {

@@ -70,3 +70,36 @@ describe('example workflow definitions', () => {
     expect(result.definition?.workflow_id).toBe('import_vn_memphis_v1');
   });
 });
+
+/** The language v2 example (`pnpm start` runs it): a parent and the children its map and sub_workflow start. */
+describe('the language v2 example workflows', () => {
+  const dir = join(EXAMPLES_DIR, 'language-v2');
+  const names = readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort();
+
+  it('are the parent and both children', () => {
+    expect(names).toEqual(['classify_line_v2.yaml', 'order_fulfilment_v2.yaml', 'screen_buyer_v2.yaml']);
+  });
+
+  it.each(names)('%s validates with no diagnostic at all and points at the JSON Schema', (name) => {
+    const text = readFileSync(join(dir, name), 'utf8');
+    expect(text.split('\n')[0]).toBe(SCHEMA_LINE.replace('../schemas', '../../schemas'));
+    const result = validateDefinition(name, text);
+    expect(result.diagnostics.map(formatDiagnostic)).toEqual([]);
+    expect(`${result.definition?.workflow_id}.yaml`).toBe(name);
+  });
+
+  it('the parent uses map, sub_workflow, wait, set and input/result mapping', () => {
+    const parent = validateDefinition(
+      'p',
+      readFileSync(join(dir, 'order_fulfilment_v2.yaml'), 'utf8'),
+    ).definition;
+    const kinds = new Set(Object.values(parent?.nodes ?? {}).map((n) => n.type));
+    expect([...kinds].sort()).toEqual(['end', 'map', 'set', 'sub_workflow', 'wait']);
+    const screen = parent?.nodes.Screen_Buyer;
+    expect(screen?.type === 'sub_workflow' && screen.input !== undefined && screen.result !== undefined).toBe(
+      true,
+    );
+  });
+});
