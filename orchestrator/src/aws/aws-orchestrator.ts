@@ -1,5 +1,6 @@
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import type { SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';
 import { SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
 import { DynamoDBSaver } from '../checkpoint';
 import { systemClock, type Clock } from '../graph/engine-dependencies';
@@ -8,7 +9,7 @@ import type { ReplySenders } from '../runtime/reply-senders';
 import { resourceNames, type Stage } from '../naming/resource-names';
 import { OrchestratorRuntime, type RuntimeOptions } from '../runtime/orchestrator-runtime';
 import type { Logger, Metrics } from '../runtime/ports';
-import { builtinSyncCapabilities } from '../sync-capabilities/registry';
+import { createAwsSyncCapabilities } from './aws-sync-capabilities';
 import { DynamoDbInstanceStore } from './dynamodb-instance-store';
 import { EmfMetrics } from './emf-metrics';
 import { createPinoLogger } from './pino-logger';
@@ -27,6 +28,8 @@ export interface AwsOrchestratorOptions {
     readonly dynamodb?: DynamoDBClientConfig;
     readonly sqs?: SQSClientConfig;
     readonly s3?: S3ClientConfig;
+    /** For the secrets sync capabilities read (an `http` header); no call is made until one is. */
+    readonly secretsManager?: SecretsManagerClientConfig;
   };
   readonly logger?: Logger;
   readonly metrics?: Metrics;
@@ -88,7 +91,7 @@ export function createAwsOrchestrator(options: AwsOrchestratorOptions) {
         clock,
         logger,
         metrics: options.metrics ?? new EmfMetrics(names.metricsNamespace, names.metricDimensions),
-        syncCapabilities: builtinSyncCapabilities,
+        syncCapabilities: createAwsSyncCapabilities(options.clients?.secretsManager ?? {}),
         replyTo,
         requestIds,
         ...(options.replySenders ? { replySenders: options.replySenders } : {}),

@@ -7,6 +7,7 @@ import { statusView, type InstanceStatusView } from '../runtime/instance-record'
 import { parseCapabilityMocks } from '../capability-mocks/capability-mocks';
 import { RecordingLogger, type LogLine } from '../runtime/memory/recording-ports';
 import { WorkflowSimulation } from '../runtime/memory/workflow-simulation';
+import { createAwsSyncCapabilities } from '../aws/aws-sync-capabilities';
 import { readUserFile, UsageError, type CliIo } from './cli-io';
 import type { EmbeddedRunner } from './embedded-runner';
 
@@ -61,6 +62,8 @@ export async function runCommand(
   const started = Date.parse('2026-01-01T00:00:00.000Z');
   const sim: WorkflowSimulation = new WorkflowSimulation({
     mocks,
+    // Real HTTP calls, and secrets from Secrets Manager through the default credentials, as deployed.
+    syncCapabilities: createAwsSyncCapabilities(),
     logger: new RecordingLogger(
       [],
       {},

@@ -41,6 +41,28 @@ export function schemaDiagnostics(source: SourceDocument, issues: readonly z.cor
   return withoutFollowOns(diagnostics);
 }
 
+/** The fields of a map checked by a schema of its own (a sync capability's `with`), for did-you-mean. */
+export interface NestedFields {
+  /** The map's path, e.g. `nodes.Rate.with`. */
+  readonly path: string;
+  readonly fields: readonly string[];
+  /** Where the map is, for "unknown field 'x' in <where>; allowed: ...". */
+  readonly where: string;
+}
+
+/**
+ * Diagnostics for the issues of a schema applied to the value at `prefix` (a sync capability's `with`),
+ * in the same words and positions as the definition's own.
+ */
+export function nestedSchemaDiagnostics(
+  source: SourceDocument,
+  issues: readonly z.core.$ZodIssue[],
+  prefix: readonly PathSegment[],
+  nested: NestedFields,
+): Diagnostic[] {
+  return withoutFollowOns(issues.flatMap((issue) => fromIssue(source, issue, prefix, nested)));
+}
+
 /**
  * A misspelt required field is one mistake: "unknown field 'on_respone'; did you mean 'on_response'?"
  * says it all, so "missing required field 'on_response'" in the same map is dropped.
@@ -99,6 +121,7 @@ function fromIssue(
   source: SourceDocument,
   issue: z.core.$ZodIssue,
   prefix: readonly PathSegment[],
+  nested?: NestedFields,
 ): Located[] {
   const path = [...prefix, ...issue.path.filter((s): s is PathSegment => typeof s !== 'symbol')];
   const make = (at: SourcePosition, code: string, message: string, p = path): Diagnostic => ({
@@ -116,17 +139,19 @@ function fromIssue(
     case 'unrecognized_keys':
       return issue.keys.map((key): Located => {
         const present = isRecord(value) ? value : {};
+        const inNested = nested !== undefined && nested.path === formatPath(path);
         const guess = closest(
           key,
-          allowedFields(source, path).filter((f) => !Object.hasOwn(present, f)),
+          (inNested ? nested.fields : allowedFields(source, path)).filter((f) => !Object.hasOwn(present, f)),
         );
         if (guess === undefined) {
-          return make(
-            source.locateKey(path, key),
-            'unknown-field',
-            `unknown field '${short(key)}'${allowedHint(source, path)}`,
-            [...path, key],
-          );
+          const hint = inNested
+            ? ` in ${nested.where}; allowed: ${nested.fields.join(', ')}`
+            : allowedHint(source, path);
+          return make(source.locateKey(path, key), 'unknown-field', `unknown field '${short(key)}'${hint}`, [
+            ...path,
+            key,
+          ]);
         }
         return {
           ...make(

@@ -39,8 +39,8 @@ export interface InlineWorkflowOptions {
 /** Validates `yaml`, uploads it and queues its START_WORKFLOW; nothing is delivered yet. */
 export function startInlineWorkflow(yaml: string, options: InlineWorkflowOptions = {}): WorkflowSimulation {
   const { context = {}, ...simulationOptions } = options;
-  const syncCapabilityIds = new Set(Object.keys(options.syncCapabilities ?? builtinSyncCapabilities));
-  const { diagnostics } = validateDefinition('test.yaml', yaml, { syncCapabilityIds });
+  const syncCapabilities = options.syncCapabilities ?? builtinSyncCapabilities;
+  const { diagnostics } = validateDefinition('test.yaml', yaml, { syncCapabilities });
   expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
   const workflowId = /^workflow_id: (\S+)$/m.exec(yaml)?.[1] ?? 'missing';
   const sim = new WorkflowSimulation(simulationOptions);
