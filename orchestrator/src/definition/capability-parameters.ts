@@ -38,7 +38,7 @@ export function capabilityParameterDiagnostics(
   if (schema === undefined) {
     return given ? [at('unexpected-parameters', `capability '${id}' takes no parameters; remove with`)] : [];
   }
-  const fields = schema instanceof z.ZodObject ? Object.keys(schema.shape as object) : [];
+  const fields = schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
   if (!given) {
     if (schema.safeParse(undefined).success) return [];
     const listed = fields.length > 0 ? ` (${fields.join(', ')})` : '';

@@ -6,7 +6,7 @@ import {
   type SyncCapabilityCall,
   type SyncCapabilityServices,
 } from '../sync-capability';
-import { HTTP_DEFAULT_TIMEOUT, httpParameters, type HttpParameters } from './http-parameters';
+import { HTTP_MAX_TIMEOUT_MS, httpParameters, type HttpParameters } from './http-parameters';
 import { readBounded } from './read-bounded';
 
 /** The largest response body taken into the context (the instance's state must stay small). */
@@ -46,7 +46,8 @@ async function callHttp(
   const headers = await requestHeaders(call, services);
   const body = await requestBody(call, headers);
   const where = `${params.method} ${url.origin}`;
-  const timeoutMs = parseDuration(params.timeout) ?? (parseDuration(HTTP_DEFAULT_TIMEOUT) as number);
+  // The schema has checked that the timeout parses and is at most HTTP_MAX_TIMEOUT_MS.
+  const timeoutMs = parseDuration(params.timeout) ?? HTTP_MAX_TIMEOUT_MS;
   const signal = AbortSignal.timeout(timeoutMs);
   let response: Response;
   let bytes: Uint8Array;

@@ -5,7 +5,8 @@
  */
 export async function readBounded(response: Response, limit: number): Promise<Uint8Array> {
   if (!response.body) return new Uint8Array();
-  const reader = response.body.getReader();
+  // Node's fetch streams bytes; its typings leave the chunk type open.
+  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {
