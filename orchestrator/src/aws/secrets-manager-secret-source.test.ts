@@ -6,7 +6,7 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
-import { EngineError } from '../runtime/errors';
+import type { EngineError } from '../runtime/errors';
 import { SecretUnavailableError } from '../sync-capabilities/secret-source';
 import { SecretsManagerSecretSource } from './secrets-manager-secret-source';
 
