@@ -1,7 +1,6 @@
-import jsonata from 'jsonata';
 import { z } from 'zod';
 import { parseDuration } from '../../definition/duration';
-import { EXPRESSION_MAX_LENGTH } from '../../definition/workflow-schema';
+import { expressionParameter as expression } from '../expression-parameter';
 
 export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
@@ -11,26 +10,6 @@ export const HTTP_MAX_TIMEOUT_MS = 30_000;
 
 /** An HTTP header name (RFC 9110 token). */
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$/;
-
-/**
- * A JSONata expression over the context. Checked to compile here, so `wf validate` reports it (at the
- * start of the value; JSONata's own message says where inside).
- */
-const expression = z
-  .string({ error: 'must be a JSONata expression' })
-  .min(1, { error: 'must be a JSONata expression' })
-  .max(EXPRESSION_MAX_LENGTH, { error: `must be at most ${EXPRESSION_MAX_LENGTH} characters` })
-  .superRefine((text, ctx) => {
-    try {
-      jsonata(text);
-    } catch (error) {
-      const message = (error as { message?: unknown }).message;
-      ctx.addIssue({
-        code: 'custom',
-        message: `the JSONata expression does not compile: ${typeof message === 'string' ? message : String(error)}`,
-      });
-    }
-  });
 
 /** A header value read from a secret: its whole text, or one key of its JSON, after an optional prefix. */
 export const secretHeaderSchema = z
