@@ -1,5 +1,6 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createAwsOrchestrator } from './aws/aws-orchestrator';
+import { workflowSecretIdsFromEnv } from './aws/aws-sync-capabilities';
 import type { TimerSchedulerOptions } from './aws/eventbridge-timer-scheduler';
 import { parseReplyKeys, RefreshingReplyKeys, replySendersFromEnv, senderIdsFromEnv } from './aws/reply-keys';
 import { readReplyKeysThroughExtension } from './aws/secrets-extension-reply-keys';
@@ -38,6 +39,7 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
     replyKeys,
     replySenders: replySendersFromEnv(process.env),
     relaySenderIds: senderIdsFromEnv(process.env.CCH_RELAY_SENDER_IDS),
+    workflowSecretIds: workflowSecretIdsFromEnv(),
   }).processor();
   try {
     return await (await processor).process(event);

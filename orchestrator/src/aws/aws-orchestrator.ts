@@ -31,6 +31,11 @@ export interface AwsOrchestratorOptions {
     /** For the secrets sync capabilities read (an `http` header); no call is made until one is. */
     readonly secretsManager?: SecretsManagerClientConfig;
   };
+  /**
+   * Secrets workflows may read besides the names under the env's workflowSecretsPrefix (names or ARNs,
+   * CCH_WORKFLOW_SECRET_IDS in the Lambda).
+   */
+  readonly workflowSecretIds?: readonly string[];
   readonly logger?: Logger;
   readonly metrics?: Metrics;
   readonly clock?: Clock;
@@ -91,7 +96,10 @@ export function createAwsOrchestrator(options: AwsOrchestratorOptions) {
         clock,
         logger,
         metrics: options.metrics ?? new EmfMetrics(names.metricsNamespace, names.metricDimensions),
-        syncCapabilities: createAwsSyncCapabilities(options.clients?.secretsManager ?? {}),
+        syncCapabilities: createAwsSyncCapabilities({
+          secretScope: { prefixes: [names.workflowSecretsPrefix], ids: options.workflowSecretIds ?? [] },
+          ...(options.clients?.secretsManager ? { client: options.clients.secretsManager } : {}),
+        }),
         replyTo,
         requestIds,
         ...(options.replySenders ? { replySenders: options.replySenders } : {}),

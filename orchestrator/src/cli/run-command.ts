@@ -62,8 +62,9 @@ export async function runCommand(
   const started = Date.parse('2026-01-01T00:00:00.000Z');
   const sim: WorkflowSimulation = new WorkflowSimulation({
     mocks,
-    // Real HTTP calls, and secrets from Secrets Manager through the default credentials, as deployed.
-    syncCapabilities: createAwsSyncCapabilities(),
+    // Real HTTP calls, and secrets from Secrets Manager with the caller's own credentials (which are
+    // then the whole boundary: any secret they may read).
+    syncCapabilities: createAwsSyncCapabilities({ secretScope: 'any' }),
     logger: new RecordingLogger(
       [],
       {},
