@@ -1,6 +1,5 @@
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
-import type { SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';
 import { SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
 import { DynamoDBSaver } from '../checkpoint';
 import { systemClock, type Clock } from '../graph/engine-dependencies';
@@ -9,7 +8,8 @@ import type { ReplySenders } from '../runtime/reply-senders';
 import { resourceNames, type Stage } from '../naming/resource-names';
 import { OrchestratorRuntime, type RuntimeOptions } from '../runtime/orchestrator-runtime';
 import type { Logger, Metrics } from '../runtime/ports';
-import { createAwsSyncCapabilities } from './aws-sync-capabilities';
+import { NO_SECRETS, type SecretSource } from '../sync-capabilities/secret-source';
+import { createDeployedSyncCapabilities } from './aws-sync-capabilities';
 import { DynamoDbInstanceStore } from './dynamodb-instance-store';
 import { EmfMetrics } from './emf-metrics';
 import { createPinoLogger } from './pino-logger';
@@ -28,9 +28,12 @@ export interface AwsOrchestratorOptions {
     readonly dynamodb?: DynamoDBClientConfig;
     readonly sqs?: SQSClientConfig;
     readonly s3?: S3ClientConfig;
-    /** For the secrets sync capabilities read (an `http` header); no call is made until one is. */
-    readonly secretsManager?: SecretsManagerClientConfig;
   };
+  /**
+   * Where sync capabilities read secrets (an `http` header): the Parameters and Secrets extension in the
+   * Lambda (handler.ts). Default: none can be read.
+   */
+  readonly secrets?: SecretSource;
   /**
    * Secrets workflows may read besides the names under the env's workflowSecretsPrefix (names or ARNs,
    * CCH_WORKFLOW_SECRET_IDS in the Lambda).
@@ -96,9 +99,9 @@ export function createAwsOrchestrator(options: AwsOrchestratorOptions) {
         clock,
         logger,
         metrics: options.metrics ?? new EmfMetrics(names.metricsNamespace, names.metricDimensions),
-        syncCapabilities: createAwsSyncCapabilities({
-          secretScope: { prefixes: [names.workflowSecretsPrefix], ids: options.workflowSecretIds ?? [] },
-          ...(options.clients?.secretsManager ? { client: options.clients.secretsManager } : {}),
+        syncCapabilities: createDeployedSyncCapabilities(options.secrets ?? NO_SECRETS, {
+          prefixes: [names.workflowSecretsPrefix],
+          ids: options.workflowSecretIds ?? [],
         }),
         replyTo,
         requestIds,

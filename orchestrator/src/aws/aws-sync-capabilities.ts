@@ -1,29 +1,19 @@
-import { SecretsManagerClient, type SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';
 import { CachingSecretSource } from '../sync-capabilities/caching-secret-source';
 import { createSyncCapabilities, type SyncCapability } from '../sync-capabilities/registry';
 import { ScopedSecretSource, type SecretScope } from '../sync-capabilities/scoped-secret-source';
-import { SecretsManagerSecretSource } from './secrets-manager-secret-source';
-
-export interface AwsSyncCapabilitiesOptions {
-  /**
-   * The secrets workflows may read (see ScopedSecretSource); `'any'` only where the caller's own
-   * credentials are the whole boundary (`wf run` on a laptop).
-   */
-  readonly secretScope: SecretScope | 'any';
-  readonly client?: SecretsManagerClientConfig;
-}
+import type { SecretSource } from '../sync-capabilities/secret-source';
 
 /**
- * The deployment's sync capabilities (registry.ts) with AWS behind them: secrets from Secrets Manager,
- * within the scope, cached for a minute per container, and Node's fetch. The client makes no call until
- * a secret is read, so a deployment whose workflows read none needs no Secrets Manager permission.
+ * The deployment's sync capabilities (registry.ts) as deployed: secrets from `source` (the Parameters and
+ * Secrets extension in the orchestrator Lambda, the SDK elsewhere), within `scope`, cached for a minute
+ * per container, and Node's fetch. `'any'` only where the caller's own credentials are the whole boundary
+ * (`wf run` on a laptop).
  */
-export function createAwsSyncCapabilities(
-  options: AwsSyncCapabilitiesOptions,
+export function createDeployedSyncCapabilities(
+  source: SecretSource,
+  scope: SecretScope | 'any',
 ): Readonly<Record<string, SyncCapability>> {
-  const manager = new SecretsManagerSecretSource(new SecretsManagerClient(options.client ?? {}));
-  const scoped =
-    options.secretScope === 'any' ? manager : new ScopedSecretSource(manager, options.secretScope);
+  const scoped = scope === 'any' ? source : new ScopedSecretSource(source, scope);
   return createSyncCapabilities({
     secrets: new CachingSecretSource(scoped),
     fetch: (input, init) => fetch(input, init),

@@ -7,7 +7,9 @@ import { statusView, type InstanceStatusView } from '../runtime/instance-record'
 import { parseCapabilityMocks } from '../capability-mocks/capability-mocks';
 import { RecordingLogger, type LogLine } from '../runtime/memory/recording-ports';
 import { WorkflowSimulation } from '../runtime/memory/workflow-simulation';
-import { createAwsSyncCapabilities } from '../aws/aws-sync-capabilities';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { createDeployedSyncCapabilities } from '../aws/aws-sync-capabilities';
+import { SecretsManagerSecretSource } from '../aws/secrets-manager-secret-source';
 import { readUserFile, UsageError, type CliIo } from './cli-io';
 import type { EmbeddedRunner } from './embedded-runner';
 
@@ -64,7 +66,10 @@ export async function runCommand(
     mocks,
     // Real HTTP calls, and secrets from Secrets Manager with the caller's own credentials (which are
     // then the whole boundary: any secret they may read).
-    syncCapabilities: createAwsSyncCapabilities({ secretScope: 'any' }),
+    syncCapabilities: createDeployedSyncCapabilities(
+      new SecretsManagerSecretSource(new SecretsManagerClient({})),
+      'any',
+    ),
     logger: new RecordingLogger(
       [],
       {},

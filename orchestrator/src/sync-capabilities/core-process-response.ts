@@ -6,7 +6,6 @@ import { defineSyncCapability, SyncCapabilityError } from './sync-capability';
  */
 export const coreProcessResponse = defineSyncCapability({
   id: 'core-process-response',
-  description: 'Checks that the output_keys are in the context (merged by a reply) and passes them on.',
   create:
     () =>
     ({ context, outputKeys }) => {

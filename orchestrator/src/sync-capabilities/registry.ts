@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import { SYNC_CAPABILITY_PATTERN } from '../definition/workflow-schema';
 import { coreProcessResponse } from './core-process-response';
 import { httpCapability } from './http/http-capability';
@@ -64,10 +64,8 @@ function parametersOf(id: string, schema: z.ZodType | undefined, given: unknown)
   }
   const parsed = schema.safeParse(given);
   if (!parsed.success) {
-    throw new SyncCapabilityError(
-      `with of capability '${id}' is invalid: ${z.prettifyError(parsed.error)}`,
-      'INVALID_PARAMETERS',
-    );
+    const problems = parsed.error.issues.map((i) => `${['with', ...i.path].join('.')}: ${i.message}`);
+    throw new SyncCapabilityError(`capability '${id}': ${problems.join('; ')}`, 'INVALID_PARAMETERS');
   }
   return parsed.data;
 }

@@ -1,6 +1,6 @@
 import { resourceNames } from '../naming/resource-names';
 import { ScopedSecretSource } from './scoped-secret-source';
-import { InMemorySecretSource } from './secret-source';
+import { InMemorySecretSource } from './in-memory-secret-source';
 
 const names = resourceNames({ env: 'prod', owner: 'ops' });
 const ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:';

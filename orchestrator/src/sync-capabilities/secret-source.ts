@@ -14,38 +14,18 @@ export interface SecretSource {
  * A secret could not be read. `code` says why: SECRET_NOT_FOUND, SECRET_ACCESS_DENIED (neither retryable:
  * the deployment must change), SECRET_UNAVAILABLE (throttling, network: retryable), SECRET_NOT_TEXT.
  */
+export type SecretErrorCode =
+  'SECRET_NOT_FOUND' | 'SECRET_ACCESS_DENIED' | 'SECRET_UNAVAILABLE' | 'SECRET_NOT_TEXT';
+
 export class SecretUnavailableError extends EngineError {
   constructor(
-    code: 'SECRET_NOT_FOUND' | 'SECRET_ACCESS_DENIED' | 'SECRET_UNAVAILABLE' | 'SECRET_NOT_TEXT',
+    code: SecretErrorCode,
     readonly secretId: string,
     message: string,
     retryable: boolean,
     options?: { cause?: unknown },
   ) {
     super(code, message, retryable, options);
-  }
-}
-
-/** Secrets held in memory: tests, and local runs that must not reach AWS. */
-export class InMemorySecretSource implements SecretSource {
-  readonly reads: string[] = [];
-
-  constructor(private readonly secrets: Readonly<Record<string, string>> = {}) {}
-
-  read(secretId: string): Promise<string> {
-    this.reads.push(secretId);
-    const value = Object.hasOwn(this.secrets, secretId) ? this.secrets[secretId] : undefined;
-    if (value === undefined) {
-      return Promise.reject(
-        new SecretUnavailableError(
-          'SECRET_NOT_FOUND',
-          secretId,
-          `secret '${secretId}' does not exist`,
-          false,
-        ),
-      );
-    }
-    return Promise.resolve(value);
   }
 }
 

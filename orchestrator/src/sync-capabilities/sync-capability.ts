@@ -50,8 +50,6 @@ export interface SyncCapabilityServices {
 export interface SyncCapabilityModule<P = undefined> {
   /** The `capability_id` nodes name: lower-case letters, digits and `-` (SYNC_CAPABILITY_PATTERN). */
   readonly id: string;
-  /** One sentence, shown by `wf validate` when the id is misspelt and in the docs. */
-  readonly description: string;
   /** The schema of the node's `with` (a zod strictObject, so misspelt fields are errors); none: no `with`. */
   readonly parameters?: z.ZodType<P>;
   readonly create: (

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { recordOf, startInlineWorkflow, steps } from '../../graph/testing/run-inline-workflow';
 import { RecordingLogger } from '../../runtime/memory/recording-ports';
 import { createSyncCapabilities } from '../registry';
-import { InMemorySecretSource } from '../secret-source';
+import { InMemorySecretSource } from '../in-memory-secret-source';
 import { HTTP_MAX_RESPONSE_BYTES } from './http-capability';
 
 /**

@@ -32,7 +32,6 @@ export interface HttpResult extends Record<string, unknown> {
  */
 export const httpCapability = defineSyncCapability<HttpParameters>({
   id: 'http',
-  description: 'Calls an HTTP(S) endpoint and returns { status, headers, body } (JSON bodies parsed).',
   parameters: httpParameters,
   create: (services) => (call) => callHttp(call, services),
 });

@@ -33,8 +33,6 @@ const parameters = z.strictObject({
 
 export const templateCapability = defineSyncCapability<z.output<typeof parameters>>({
   id: 'template-reference',
-  description:
-    'Builds a reference such as IMP-2026-SHP-1 from a context key (the template of docs/sync-capabilities.md).',
   parameters,
   // `create` runs once per container: build clients here from `services` (secrets, fetch), never per call.
   create:
