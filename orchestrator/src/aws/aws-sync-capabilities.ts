@@ -1,13 +1,12 @@
-import { CachingSecretSource } from '../sync-capabilities/caching-secret-source';
 import { createSyncCapabilities, type SyncCapability } from '../sync-capabilities/registry';
 import { ScopedSecretSource, type SecretScope } from '../sync-capabilities/scoped-secret-source';
 import type { SecretSource } from '../sync-capabilities/secret-source';
 
 /**
- * The deployment's sync capabilities (registry.ts) as deployed: secrets from `source` (the Parameters and
- * Secrets extension in the orchestrator Lambda, the SDK elsewhere), within `scope`, cached for a minute
- * per container, and Node's fetch. `'any'` only where the caller's own credentials are the whole boundary
- * (`wf run` on a laptop).
+ * The deployment's sync capabilities (registry.ts) as deployed: secrets from `source`, within `scope`, and
+ * Node's fetch. `source` caches: the Parameters and Secrets extension does in the orchestrator Lambda (its
+ * TTL is set by the stack); elsewhere wrap the SDK adapter in CachingSecretSource. `'any'` only where the
+ * caller's own credentials are the whole boundary (`wf run` on a laptop).
  */
 export function createDeployedSyncCapabilities(
   source: SecretSource,
@@ -15,7 +14,7 @@ export function createDeployedSyncCapabilities(
 ): Readonly<Record<string, SyncCapability>> {
   const scoped = scope === 'any' ? source : new ScopedSecretSource(source, scope);
   return createSyncCapabilities({
-    secrets: new CachingSecretSource(scoped),
+    secrets: scoped,
     fetch: (input, init) => fetch(input, init),
   });
 }

@@ -19,8 +19,7 @@ export class ExtensionSecretSource implements SecretSource {
     const fail = (code: SecretErrorCode, why: string, retryable = false, cause?: unknown) =>
       new SecretUnavailableError(code, secretId, `secret '${secretId}' ${why}`, retryable, { cause });
     const token = this.env.AWS_SESSION_TOKEN;
-    if (!token)
-      throw fail('SECRET_UNAVAILABLE', 'cannot be read: AWS_SESSION_TOKEN is not set (no Lambda extension)');
+    if (!token) throw fail('SECRET_UNAVAILABLE', 'cannot be read: AWS_SESSION_TOKEN is not set');
     const port = this.env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT || '2773';
     let response: Response;
     let text: string;
@@ -31,12 +30,7 @@ export class ExtensionSecretSource implements SecretSource {
       );
       text = await response.text();
     } catch (error) {
-      throw fail(
-        'SECRET_UNAVAILABLE',
-        `could not be read: no extension answered on port ${port}`,
-        true,
-        error,
-      );
+      throw fail('SECRET_UNAVAILABLE', `could not be read: no extension on port ${port}`, true, error);
     }
     if (!response.ok) {
       if (text.includes('ResourceNotFoundException')) throw fail('SECRET_NOT_FOUND', 'does not exist');
@@ -56,7 +50,7 @@ export class ExtensionSecretSource implements SecretSource {
     } catch {
       // Not the extension's JSON: no text value to take.
     }
-    if (typeof value !== 'string') throw fail('SECRET_NOT_TEXT', 'has no text value (SecretString)');
+    if (typeof value !== 'string') throw fail('SECRET_NOT_TEXT', 'has no SecretString');
     return value;
   }
 }

@@ -10,6 +10,7 @@ import { WorkflowSimulation } from '../runtime/memory/workflow-simulation';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createDeployedSyncCapabilities } from '../aws/aws-sync-capabilities';
 import { SecretsManagerSecretSource } from '../aws/secrets-manager-secret-source';
+import { CachingSecretSource } from '../sync-capabilities/caching-secret-source';
 import { readUserFile, UsageError, type CliIo } from './cli-io';
 import type { EmbeddedRunner } from './embedded-runner';
 
@@ -67,7 +68,7 @@ export async function runCommand(
     // Real HTTP calls, and secrets from Secrets Manager with the caller's own credentials (which are
     // then the whole boundary: any secret they may read).
     syncCapabilities: createDeployedSyncCapabilities(
-      new SecretsManagerSecretSource(new SecretsManagerClient({})),
+      new CachingSecretSource(new SecretsManagerSecretSource(new SecretsManagerClient({}))),
       'any',
     ),
     logger: new RecordingLogger(

@@ -53,46 +53,7 @@ export function capabilityParameterDiagnostics(
   if (!isRecord(node.with)) return [];
   const parsed = schema.safeParse(node.with);
   if (parsed.success) return [];
-  const prefix = base.length + 1;
-  return nestedSchemaDiagnostics(source, parsed.error.issues, [...base, 'with'], (path) => {
-    const map = objectAt(schema, path.slice(prefix));
-    if (map === undefined) return undefined;
-    const inner = path.slice(prefix).map(String).join('.');
-    return {
-      fields: Object.keys(map.shape),
-      where: `${inner === '' ? 'the with' : `with.${inner}`} of capability '${id}'`,
-    };
-  });
-}
-
-/**
- * The object schema of the value at `path` inside `schema` (through optional, default, record, list and
- * union), for the fields a misspelt key may have meant; undefined where there is none.
- */
-function objectAt(schema: z.ZodType, path: readonly PathSegment[]): z.ZodObject | undefined {
-  let current: unknown = schema;
-  for (let i = 0; ; i++) {
-    current = unwrapped(current);
-    if (i === path.length) return current instanceof z.ZodObject ? current : undefined;
-    const segment = path[i];
-    if (current instanceof z.ZodObject && typeof segment === 'string') {
-      current = Object.hasOwn(current.shape, segment)
-        ? (current.shape as Record<string, unknown>)[segment]
-        : undefined;
-    } else if (current instanceof z.ZodRecord) current = current.valueType;
-    else if (current instanceof z.ZodArray) current = current.element;
-    else return undefined;
-  }
-}
-
-/** The schema inside optional and default wrappers; a union's first object option. */
-function unwrapped(schema: unknown): unknown {
-  let current = schema;
-  for (;;) {
-    if (current instanceof z.ZodOptional || current instanceof z.ZodNullable) current = current.unwrap();
-    else if (current instanceof z.ZodDefault) current = current.removeDefault();
-    else if (current instanceof z.ZodUnion) {
-      return (current.options as readonly unknown[]).find((o) => unwrapped(o) instanceof z.ZodObject);
-    } else return current;
-  }
+  return nestedSchemaDiagnostics(source, parsed.error.issues, [...base, 'with'], (path) =>
+    path.length === base.length + 1 ? { fields, where: `the with of capability '${id}'` } : undefined,
+  );
 }

@@ -132,8 +132,7 @@ export const syncCallNodeSchema = z
       .record(z.string(), z.unknown(), { error: "must be a map of the capability's parameters" })
       .optional()
       .meta({
-        description:
-          "The capability's parameters, checked against its schema (see docs/sync-capabilities.md); e.g. the url, headers and body of an http call.",
+        description: "The capability's parameters, checked against its schema (docs/sync-capabilities.md).",
       }),
     output_keys: contextKeys.optional(),
     result: resultMapping,

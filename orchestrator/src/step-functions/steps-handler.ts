@@ -1,6 +1,7 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createDeployedSyncCapabilities, workflowSecretIdsFromEnv } from '../aws/aws-sync-capabilities';
 import { SecretsManagerSecretSource } from '../aws/secrets-manager-secret-source';
+import { CachingSecretSource } from '../sync-capabilities/caching-secret-source';
 import { resourceNames } from '../naming/resource-names';
 import { EngineSteps } from './engine-steps';
 import type { StepPayload } from './step-payloads';
@@ -8,15 +9,18 @@ import type { StepPayload } from './step-payloads';
 // The steps Lambda has no Parameters and Secrets extension: it reads through the SDK client (no call until a
 // workflow's header names a secret). Without CCH_ENV no prefix is allowed: every secret is refused.
 const steps = new EngineSteps(
-  createDeployedSyncCapabilities(new SecretsManagerSecretSource(new SecretsManagerClient({})), {
-    prefixes: process.env.CCH_ENV
-      ? [
-          resourceNames({ env: process.env.CCH_ENV, owner: process.env.CCH_OWNER ?? 'unknown' })
-            .workflowSecretsPrefix,
-        ]
-      : [],
-    ids: workflowSecretIdsFromEnv(),
-  }),
+  createDeployedSyncCapabilities(
+    new CachingSecretSource(new SecretsManagerSecretSource(new SecretsManagerClient({}))),
+    {
+      prefixes: process.env.CCH_ENV
+        ? [
+            resourceNames({ env: process.env.CCH_ENV, owner: process.env.CCH_OWNER ?? 'unknown' })
+              .workflowSecretsPrefix,
+          ]
+        : [],
+      ids: workflowSecretIdsFromEnv(),
+    },
+  ),
 );
 
 /**

@@ -43,7 +43,7 @@ export function createSyncCapabilities(
   const capabilities: Record<string, SyncCapability> = {};
   for (const module of modules) {
     if (!SYNC_CAPABILITY_PATTERN.test(module.id)) {
-      throw new Error(`sync capability id '${module.id}' must be lower-case letters, digits and -`);
+      throw new Error(`bad sync capability id '${module.id}'`);
     }
     if (Object.hasOwn(capabilities, module.id)) {
       throw new Error(`sync capability '${module.id}' is registered twice`);

@@ -22,12 +22,11 @@ export class ScopedSecretSource implements SecretSource {
 
   read(secretId: string): Promise<string> {
     if (!inScope(secretId, this.scope)) {
-      const allowed = this.scope.prefixes.map((p) => `names starting '${p}'`).join(' or ') || 'none';
       return Promise.reject(
         new SecretUnavailableError(
           'SECRET_ACCESS_DENIED',
           secretId,
-          `secret '${secretId}' is not one workflows may read (allowed: ${allowed}, or the ids the deployment lists)`,
+          `secret '${secretId}' is not a workflow secret (${this.scope.prefixes.join(', ')}*, or listed)`,
           false,
         ),
       );

@@ -70,7 +70,7 @@ async function callHttp(
   }
   if (bytes.length > HTTP_MAX_RESPONSE_BYTES) {
     throw new SyncCapabilityError(
-      `${where}: the response body is over ${HTTP_MAX_RESPONSE_BYTES} bytes`,
+      `${where}: response over ${HTTP_MAX_RESPONSE_BYTES} bytes`,
       'HTTP_RESPONSE_TOO_LARGE',
     );
   }
@@ -100,10 +100,10 @@ async function requestUrl(call: SyncCapabilityCall<HttpParameters>): Promise<URL
   try {
     url = new URL(value);
   } catch {
-    throw invalid(`url: the expression gives text that is not an absolute URL (${value.length} characters)`);
+    throw invalid(`url: the expression gives no absolute URL (${value.length} characters)`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw invalid(`url: the scheme '${url.protocol}' is not allowed; only http and https are`);
+    throw invalid(`url: the scheme '${url.protocol}' is not http or https`);
   }
   for (const [name, expression] of Object.entries(call.params.query ?? {})) {
     const values = await evaluate(call, `query.${name}`, expression);
@@ -133,7 +133,7 @@ async function requestHeaders(
       headers.set(name, value);
     } catch {
       // Headers refuses line breaks and other control characters; the value itself is never shown.
-      throw invalid(`headers.${name}: the value is not a valid header value`);
+      throw invalid(`headers.${name}: not a valid header value`);
     }
   }
   return headers;
@@ -161,34 +161,20 @@ async function secretText(
   try {
     text = await services.secrets.read(secretId);
   } catch (error) {
-    if (error instanceof SecretUnavailableError) {
-      throw new SyncCapabilityError(`headers.${header}: ${error.message}`, error.code, { cause: error });
-    }
-    throw new SyncCapabilityError(
-      `headers.${header}: secret '${secretId}' could not be read`,
-      'SECRET_UNAVAILABLE',
-      {
-        cause: error,
-      },
-    );
+    // Secret sources say why in words that never quote a value (SecretSource).
+    const code = error instanceof SecretUnavailableError ? error.code : 'SECRET_UNAVAILABLE';
+    throw new SyncCapabilityError(`headers.${header}: ${(error as Error).message}`, code, { cause: error });
   }
   if (key === undefined) return text;
-  let parsed: unknown;
+  let value: unknown;
   try {
-    parsed = JSON.parse(text);
+    value = (JSON.parse(text) as Record<string, unknown>)[key];
   } catch {
-    throw new SyncCapabilityError(
-      `headers.${header}: secret '${secretId}' is not JSON, so it has no key '${key}'`,
-      'SECRET_NOT_JSON',
-    );
+    // Not JSON: no key either.
   }
-  const value =
-    typeof parsed === 'object' && parsed !== null && Object.hasOwn(parsed, key)
-      ? (parsed as Record<string, unknown>)[key]
-      : undefined;
   if (typeof value !== 'string') {
     throw new SyncCapabilityError(
-      `headers.${header}: secret '${secretId}' has no text value under key '${key}'`,
+      `headers.${header}: secret '${secretId}' has no text under key '${key}' of its JSON`,
       'SECRET_KEY_MISSING',
     );
   }
@@ -225,9 +211,7 @@ function parseBody(bytes: Uint8Array, contentType: string | null, where: string)
 function scalarText(value: unknown, field: string): string {
   if (typeof value === 'string') return value;
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  throw invalid(
-    `${field}: the expression gives ${kindOf(value)}; only text, a number or a boolean can be sent`,
-  );
+  throw invalid(`${field}: the expression gives ${kindOf(value)}, not text, a number or a boolean`);
 }
 
 function kindOf(value: unknown): string {

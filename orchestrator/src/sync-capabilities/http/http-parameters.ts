@@ -15,6 +15,7 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$/;
 // (No `.meta` descriptions either: `with` is a free map in the JSON Schema; docs/sync-capabilities.md says it all.)
 const STATUS = { error: 'must be an HTTP status from 100 to 599' };
 const TEXT = { error: 'must be text' };
+const SECRET = { error: 'must be the name or ARN of a Secrets Manager secret' };
 const atMost = (n: number) => ({ error: `must be at most ${n} characters` });
 
 /**
@@ -22,10 +23,7 @@ const atMost = (n: number) => ({ error: `must be at most ${n} characters` });
  * after `prefix` (e.g. 'Bearer ').
  */
 export const secretHeaderSchema = z.strictObject({
-  secret: z
-    .string({ error: 'must be the name or ARN of a Secrets Manager secret' })
-    .min(1, { error: 'must be the name or ARN of a Secrets Manager secret' })
-    .max(2048, atMost(2048)),
+  secret: z.string(SECRET).min(1, SECRET).max(2048, atMost(2048)),
   key: z.string(TEXT).min(1, { error: 'must not be empty' }).max(256, atMost(256)).optional(),
   prefix: z.string(TEXT).max(100, atMost(100)).optional(),
 });
@@ -41,7 +39,7 @@ export const httpParameters = z
     url: expression,
     query: z
       .record(z.string().min(1).max(256), expression, {
-        error: 'must be a map of query parameter names to JSONata expressions',
+        error: 'must be a map of names to JSONata expressions',
       })
       .optional(),
     headers: z
