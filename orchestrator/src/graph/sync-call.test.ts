@@ -134,7 +134,7 @@ describe('sync_call', () => {
           outputKeys: ['rate', 'currency'],
           node: 'Rate',
           params: undefined,
-          evaluate: expect.any(Function),
+          evaluate: expect.any(Function) as unknown,
         },
       ]);
       expect(record.context).toEqual({ amount: 10, rate: 1.25, currency: 'USD' });

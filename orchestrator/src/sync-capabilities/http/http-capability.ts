@@ -86,7 +86,8 @@ async function callHttp(
   }
   return {
     status: response.status,
-    headers: Object.fromEntries(response.headers),
+    // Headers is iterable in Node; the DOM typings the console compiles with leave that out.
+    headers: Object.fromEntries(response.headers as unknown as Iterable<[string, string]>),
     body: parseBody(bytes, response.headers.get('content-type'), where),
   };
 }
