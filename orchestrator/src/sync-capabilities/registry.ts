@@ -79,5 +79,3 @@ export const builtinSyncCapabilities: Readonly<Record<string, SyncCapability>> =
   secrets: NO_SECRETS,
   fetch: (input, init) => fetch(input, init),
 });
-
-export const BUILTIN_SYNC_CAPABILITY_IDS: ReadonlySet<string> = new Set(Object.keys(builtinSyncCapabilities));
