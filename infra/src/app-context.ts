@@ -138,3 +138,21 @@ function listContext(tryGetContext: (key: string) => unknown, key: string): stri
     })
     .filter((item) => item !== '');
 }
+
+/** A Secrets Manager secret ARN, possibly ending in `*` (a prefix of names). */
+const SECRET_ARN = /^arn:[a-z-]+:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@*-]+$/;
+
+/**
+ * `workflowSecretArns`: secrets workflows may read besides the names under `cch-<env>/`, a comma-separated
+ * list of Secrets Manager ARNs (or a JSON array in `cdk.json`); none by default.
+ */
+export function readWorkflowSecretArns(tryGetContext: (key: string) => unknown): string[] {
+  const arns = listContext(tryGetContext, 'workflowSecretArns');
+  const bad = arns.find((arn) => !SECRET_ARN.test(arn));
+  if (bad !== undefined) {
+    throw new InvalidAppContextError(
+      `CDK context 'workflowSecretArns' must list Secrets Manager secret ARNs, got ${JSON.stringify(bad)}`,
+    );
+  }
+  return arns;
+}

@@ -2,7 +2,12 @@ import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { resourceNames, type ResourceNames, type Stage } from '../../orchestrator/src/naming/resource-names';
-import { readRetentionDays, readTimerScheduler, type TimerSchedulerKind } from './app-context';
+import {
+  readRetentionDays,
+  readTimerScheduler,
+  readWorkflowSecretArns,
+  type TimerSchedulerKind,
+} from './app-context';
 import {
   CapabilityMockFunction,
   CAPABILITY_MOCK_DEFAULTS,
@@ -23,6 +28,7 @@ import { RetentionFunction, RETENTION_ENTRY, type RetentionTuning } from './rete
 import { Storage } from './storage';
 import { StuckCheckFunction, type StuckCheckFunctionProps } from './stuck-check-function';
 import { TimerSchedules } from './timer-schedules';
+import { WorkflowSecrets } from './workflow-secrets';
 import { readEngine, readEngines, type EngineKind } from './step-functions/engine-context';
 import {
   definitionsIn,
@@ -110,6 +116,11 @@ export interface WorkflowEngineStackProps extends StackProps {
    * uses it yet. @default context `capabilityTeams`, else none
    */
   readonly capabilityTeams?: ReadonlyMap<string, string>;
+  /**
+   * Secret ARNs workflows may read besides the names under `cch-<env>/` (see WorkflowSecrets).
+   * @default context `workflowSecretArns`, else none
+   */
+  readonly workflowSecretArns?: readonly string[];
   /** Which engine runs the workflows. @default context `engine`, else `langgraph` */
   readonly engine?: EngineKind;
   /** Step Functions mode's Lambda entries (tests). @default STEP_FUNCTIONS_ENTRIES */
@@ -144,6 +155,8 @@ export class WorkflowEngineStack extends Stack {
   public readonly timers?: TimerSchedules;
   /** The reply keys request ids are tagged with (read by the orchestrator only). */
   public readonly replyKeys: ReplyKeysSecret;
+  /** The secrets workflow definitions may read (http headers), granted to whoever runs sync calls. */
+  public readonly workflowSecrets: WorkflowSecrets;
   /** One role per configured capability team. */
   public readonly capabilityTeams: CapabilityTeams;
 
@@ -218,6 +231,12 @@ export class WorkflowEngineStack extends Stack {
       queues: this.queues,
       teams,
     });
+    this.workflowSecrets = new WorkflowSecrets(this, 'WorkflowSecrets', {
+      names: this.names,
+      extraSecretArns:
+        props.workflowSecretArns ?? readWorkflowSecretArns((key) => this.node.tryGetContext(key)),
+    });
+    this.workflowSecrets.grantRead(this.orchestrator.lambda);
     this.replyKeys = new ReplyKeysSecret(this, 'ReplyKeys', { names: this.names, removalPolicy });
     this.replyKeys.grantRead(this.orchestrator.lambda.role);
     const orchestratorFunction = this.orchestrator.lambda.function;
@@ -267,6 +286,8 @@ export class WorkflowEngineStack extends Stack {
         removalPolicy,
         ...(props.stepFunctionsEntries ? { entries: props.stepFunctionsEntries } : {}),
       });
+      // The steps Lambda runs the sync calls in this mode.
+      this.workflowSecrets.grantRead(this.stepFunctions.steps);
     }
     this.monitoring = new Monitoring(this, 'Monitoring', {
       stuckCheck: this.stuckCheck,

@@ -142,7 +142,10 @@ describe('the reply keys and the refused-replies alarm', () => {
     expect(readers).toHaveLength(1);
     expect(JSON.stringify(readers[0])).toContain(secret);
     const granted = permissionsOf(template, stack.resolve(stack.orchestrator.lambda.role.roleName));
-    expect([...(granted.get('secretsmanager:GetSecretValue') ?? [])]).toEqual([secret]);
+    // Besides the reply keys, only the workflow secrets (cch-<env>/*, which the reply keys are not under).
+    expect([...(granted.get('secretsmanager:GetSecretValue') ?? [])].sort()).toEqual(
+      [secret, resolvedJson(stack, stack.workflowSecrets.prefixArn)].sort(),
+    );
     const env = orchestratorEnvironment(template, stack);
     expect(env.CCH_REPLY_KEYS_SECRET_ARN).toEqual(stack.resolve(stack.replyKeys.secret.secretArn));
     // Read through the Parameters and Secrets extension (a layer), which caches it for a minute.

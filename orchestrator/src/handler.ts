@@ -1,5 +1,7 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createAwsOrchestrator } from './aws/aws-orchestrator';
+import { workflowSecretIdsFromEnv } from './aws/aws-sync-capabilities';
+import { ExtensionSecretSource } from './aws/secrets-extension-secret-source';
 import type { TimerSchedulerOptions } from './aws/eventbridge-timer-scheduler';
 import { parseReplyKeys, RefreshingReplyKeys, replySendersFromEnv, senderIdsFromEnv } from './aws/reply-keys';
 import { readReplyKeysThroughExtension } from './aws/secrets-extension-reply-keys';
@@ -41,6 +43,8 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
     replySenders: replySendersFromEnv(process.env),
     relaySenderIds: senderIdsFromEnv(process.env.CCH_RELAY_SENDER_IDS),
     stepFunctionsWorkflowIds: stepFunctionsWorkflowIdsFromEnv(),
+    secrets: new ExtensionSecretSource(),
+    workflowSecretIds: workflowSecretIdsFromEnv(),
   }).processor();
   try {
     return await (await processor).process(event);

@@ -125,6 +125,7 @@ describe('invalid definition corpus', () => {
           'unknown-node-type',
           'unknown-target',
           'uncertain-key',
+          'unexpected-parameters',
           'wait-needs-one',
           'unreachable',
           'yaml-syntax',

@@ -39,6 +39,52 @@ export const LANGCHAIN_IMPORT_MAP_MESSAGES_ONLY: ModuleReplacement = {
 };
 
 /**
+ * @langchain/core's AI messages find a translator of each chat model provider's content blocks (Anthropic,
+ * Bedrock, Google, Groq, Ollama, OpenAI, ...: about 25 KB minified) in a registry keyed by the provider.
+ * No workflow state holds a chat message, so the registry is empty: `getTranslator` finds none for any
+ * provider, which is core's own answer for a provider it does not know.
+ */
+export const LANGCHAIN_NO_BLOCK_TRANSLATORS: ModuleReplacement = {
+  name: 'langchain-no-block-translators',
+  specifier: './block_translators/index.js',
+  importer: /\/node_modules\/@langchain\/core\/dist\/messages\/ai\.js$/,
+  contents: 'export function getTranslator() {\n  return undefined;\n}\n',
+};
+
+/**
+ * @langchain/core's `streamLog()` and `streamEvents()` (a runnable's run log as JSON patches, its events
+ * as a stream) bring their tracers along: about 12 KB minified. The engine streams a graph's updates only
+ * (`stream` with streamMode `updates`), so no such tracer is ever among a run's handlers: the checks for
+ * one answer no, and starting either stream throws saying why.
+ */
+const NOT_BUNDLED = (what: string) =>
+  `throw new Error("${what} is not in the Lambda bundles (infra/src/bundling/lambda-module-replacements.ts)")`;
+export const LANGCHAIN_NO_LOG_AND_EVENT_STREAMS: readonly ModuleReplacement[] = [
+  {
+    name: 'langchain-no-log-stream',
+    specifier: '../tracers/log_stream.js',
+    importer: /\/node_modules\/@langchain\/core\/dist\/runnables\/base\.js$/,
+    contents: [
+      'export const isLogStreamHandler = () => false;',
+      `export class LogStreamCallbackHandler { constructor() { ${NOT_BUNDLED('streamLog()')}; } }`,
+      `export class RunLogPatch { constructor() { ${NOT_BUNDLED('streamLog()')}; } }`,
+      `export class RunLog { static fromRunLogPatch() { ${NOT_BUNDLED('streamLog()')}; } }`,
+      '',
+    ].join('\n'),
+  },
+  {
+    name: 'langchain-no-event-stream',
+    specifier: '../tracers/event_stream.js',
+    importer: /\/node_modules\/@langchain\/core\/dist\/runnables\/base\.js$/,
+    contents: [
+      'export const isStreamEventsHandler = () => false;',
+      `export class EventStreamCallbackHandler { constructor() { ${NOT_BUNDLED('streamEvents()')}; } }`,
+      '',
+    ].join('\n'),
+  },
+];
+
+/**
  * The AWS SDK's default credential chain (environment, SSO, ini files, credential process, web identity,
  * container and instance metadata) brings the STS, SSO, SSO-OIDC and sign-in clients along: about 100 KB
  * minified. A Lambda function's credentials are always in its environment (AWS_ACCESS_KEY_ID,
@@ -105,6 +151,8 @@ export const PINO_NO_TRANSPORTS: readonly ModuleReplacement[] = [
 export const LAMBDA_MODULE_REPLACEMENTS: readonly ModuleReplacement[] = [
   ZOD_LOCALES_EN_ONLY,
   LANGCHAIN_IMPORT_MAP_MESSAGES_ONLY,
+  LANGCHAIN_NO_BLOCK_TRANSLATORS,
+  ...LANGCHAIN_NO_LOG_AND_EVENT_STREAMS,
   ENVIRONMENT_CREDENTIALS_ONLY,
   ...PINO_NO_TRANSPORTS,
 ];

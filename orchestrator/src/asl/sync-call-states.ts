@@ -17,6 +17,7 @@ export function compileSyncCall(states: ScopeStates, name: string, node: SyncCal
     action: 'sync_call',
     node: name,
     capability_id: node.capability_id,
+    ...(node.with ? { with: node.with } : {}),
     ...(node.output_keys ? { output_keys: [...node.output_keys] } : {}),
     'state.$': '$',
   };

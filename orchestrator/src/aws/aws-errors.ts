@@ -36,7 +36,7 @@ interface SdkErrorShape {
  * original as `cause`. Errors that are already ours pass through.
  */
 export function translateAwsError(
-  service: 'S3' | 'SQS' | 'DYNAMODB' | 'LOGS' | 'SCHEDULER',
+  service: 'S3' | 'SQS' | 'DYNAMODB' | 'LOGS' | 'SCHEDULER' | 'SECRETSMANAGER',
   operation: string,
   error: unknown,
 ): EngineError {

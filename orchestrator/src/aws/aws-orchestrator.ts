@@ -8,7 +8,8 @@ import type { ReplySenders } from '../runtime/reply-senders';
 import { resourceNames, type Stage } from '../naming/resource-names';
 import { OrchestratorRuntime, type RuntimeOptions } from '../runtime/orchestrator-runtime';
 import type { Logger, Metrics } from '../runtime/ports';
-import { builtinSyncCapabilities } from '../sync-capabilities/registry';
+import { NO_SECRETS, type SecretSource } from '../sync-capabilities/secret-source';
+import { createDeployedSyncCapabilities } from './aws-sync-capabilities';
 import { DynamoDbInstanceStore } from './dynamodb-instance-store';
 import { EmfMetrics } from './emf-metrics';
 import { createPinoLogger } from './pino-logger';
@@ -31,6 +32,16 @@ export interface AwsOrchestratorOptions {
     readonly sqs?: SQSClientConfig;
     readonly s3?: S3ClientConfig;
   };
+  /**
+   * Where sync capabilities read secrets (an `http` header): the Parameters and Secrets extension in the
+   * Lambda (handler.ts). Default: none can be read.
+   */
+  readonly secrets?: SecretSource;
+  /**
+   * Secrets workflows may read besides the names under the env's workflowSecretsPrefix (names or ARNs,
+   * CCH_WORKFLOW_SECRET_IDS in the Lambda).
+   */
+  readonly workflowSecretIds?: readonly string[];
   readonly logger?: Logger;
   readonly metrics?: Metrics;
   readonly clock?: Clock;
@@ -118,7 +129,10 @@ export function createAwsOrchestrator(options: AwsOrchestratorOptions) {
         clock,
         logger,
         metrics: options.metrics ?? new EmfMetrics(names.metricsNamespace, names.metricDimensions),
-        syncCapabilities: builtinSyncCapabilities,
+        syncCapabilities: createDeployedSyncCapabilities(options.secrets ?? NO_SECRETS, {
+          prefixes: [names.workflowSecretsPrefix],
+          ids: options.workflowSecretIds ?? [],
+        }),
         replyTo,
         requestIds,
         // A child's end comes from the orchestrator itself: its own principals are the only senders.

@@ -1,4 +1,5 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { recordingIo } from './cli-test-io';
@@ -150,5 +151,45 @@ describe('wf run', () => {
       await runCli(['run', 'workflow-definitions/import_vn_memphis_v1.yaml', '--context', '{nope'], io2),
     ).toBe(2);
     expect(io2.stderr()).toContain('--context is not JSON');
+  });
+});
+
+describe('wf run --memory with an http sync_call', () => {
+  it('makes the real request and maps the JSON response into the context', async () => {
+    const paths: string[] = [];
+    const server = createServer((request, response) => {
+      paths.push(request.url ?? '');
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ rate: 1.25 }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as { port: number };
+      const dir = mkdtempSync(join(tmpdir(), 'wf-run-http-'));
+      writeFileSync(
+        join(dir, 'rates.yaml'),
+        [
+          'workflow_name: rates',
+          'workflow_id: rates_http_v1',
+          'entry_point: Quote',
+          'initial_context: [currency]',
+          'nodes:',
+          '  Quote:',
+          '    type: sync_call',
+          '    capability_id: http',
+          `    with: { url: "'http://127.0.0.1:${port}/rates/' & currency", timeout: 2s }`,
+          '    result: { rate: body.rate }',
+          '    on_success: Done',
+          '  Done: { type: end, output_keys: [rate] }',
+          '',
+        ].join('\n'),
+      );
+      const { code, status } = await runJson(['rates.yaml', '--context', '{"currency":"EUR"}'], dir);
+      expect(code).toBe(0);
+      expect(status.context).toEqual({ currency: 'EUR', rate: 1.25 });
+      expect(paths).toEqual(['/rates/EUR']);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

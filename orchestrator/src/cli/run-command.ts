@@ -7,6 +7,10 @@ import { statusView, type InstanceStatusView } from '../runtime/instance-record'
 import { parseCapabilityMocks } from '../capability-mocks/capability-mocks';
 import { RecordingLogger, type LogLine } from '../runtime/memory/recording-ports';
 import { WorkflowSimulation } from '../runtime/memory/workflow-simulation';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { createDeployedSyncCapabilities } from '../aws/aws-sync-capabilities';
+import { SecretsManagerSecretSource } from '../aws/secrets-manager-secret-source';
+import { CachingSecretSource } from '../sync-capabilities/caching-secret-source';
 import { readUserFile, UsageError, type CliIo } from './cli-io';
 import { childDefinitions, readIfPresent } from './child-definitions';
 import type { EmbeddedRunner } from './embedded-runner';
@@ -62,6 +66,12 @@ export async function runCommand(
   const started = Date.parse('2026-01-01T00:00:00.000Z');
   const sim: WorkflowSimulation = new WorkflowSimulation({
     mocks,
+    // Real HTTP calls, and secrets from Secrets Manager with the caller's own credentials (which are
+    // then the whole boundary: any secret they may read).
+    syncCapabilities: createDeployedSyncCapabilities(
+      new CachingSecretSource(new SecretsManagerSecretSource(new SecretsManagerClient({}))),
+      'any',
+    ),
     logger: new RecordingLogger(
       [],
       {},

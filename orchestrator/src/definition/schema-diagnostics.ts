@@ -38,11 +38,40 @@ const TOP_LEVEL_FIELDS = Object.keys(workflowDefinitionSchema.shape);
 const CHOICE_ENTRY_FIELDS = Object.keys(choiceEntrySchema.shape);
 const RETRY_FIELDS = Object.keys(retrySchema.shape);
 
+/**
+ * A custom issue on a JSONata expression (a sync capability's parameter) may carry, under this param, the
+ * index in the text where it stopped compiling: the diagnostic then points there, unquoted, as the
+ * definition's own expression errors do.
+ */
+export const EXPRESSION_INDEX_PARAM = 'expressionIndex';
+
 /** Turns zod issues into located diagnostics with plain sentences. */
 export function schemaDiagnostics(source: SourceDocument, issues: readonly z.core.$ZodIssue[]): Diagnostic[] {
   const diagnostics: Located[] = [];
   for (const issue of issues) diagnostics.push(...fromIssue(source, issue, []));
   return withoutFollowOns(diagnostics);
+}
+
+/**
+ * The fields of the maps inside a value checked by a schema of its own (a sync capability's `with`), for
+ * did-you-mean: for the map at `path`, its fields and a phrase saying where it is ("unknown field 'x' in
+ * <where>; allowed: ..."), or undefined when it has no fixed fields.
+ */
+export type NestedFields = (
+  path: readonly PathSegment[],
+) => { readonly fields: readonly string[]; readonly where: string } | undefined;
+
+/**
+ * Diagnostics for the issues of a schema applied to the value at `prefix` (a sync capability's `with`),
+ * in the same words and positions as the definition's own.
+ */
+export function nestedSchemaDiagnostics(
+  source: SourceDocument,
+  issues: readonly z.core.$ZodIssue[],
+  prefix: readonly PathSegment[],
+  nested: NestedFields,
+): Diagnostic[] {
+  return withoutFollowOns(issues.flatMap((issue) => fromIssue(source, issue, prefix, nested)));
 }
 
 /**
@@ -103,6 +132,7 @@ function fromIssue(
   source: SourceDocument,
   issue: z.core.$ZodIssue,
   prefix: readonly PathSegment[],
+  nested?: NestedFields,
 ): Located[] {
   const path = [...prefix, ...issue.path.filter((s): s is PathSegment => typeof s !== 'symbol')];
   const make = (at: SourcePosition, code: string, message: string, p = path): Diagnostic => ({
@@ -120,17 +150,19 @@ function fromIssue(
     case 'unrecognized_keys':
       return issue.keys.map((key): Located => {
         const present = isRecord(value) ? value : {};
+        const inner = nested?.(path);
         const guess = closest(
           key,
-          allowedFields(source, path).filter((f) => !Object.hasOwn(present, f)),
+          (inner ? inner.fields : allowedFields(source, path)).filter((f) => !Object.hasOwn(present, f)),
         );
         if (guess === undefined) {
-          return make(
-            source.locateKey(path, key),
-            'unknown-field',
-            `unknown field '${short(key)}'${allowedHint(source, path)}`,
-            [...path, key],
-          );
+          const hint = inner
+            ? ` in ${inner.where}; allowed: ${inner.fields.join(', ')}`
+            : allowedHint(source, path);
+          return make(source.locateKey(path, key), 'unknown-field', `unknown field '${short(key)}'${hint}`, [
+            ...path,
+            key,
+          ]);
         }
         return {
           ...make(
@@ -154,7 +186,7 @@ function fromIssue(
           'invalid-name',
           contextKeys
             ? `'${short(key)}' is not a context key (a letter or _, then letters, digits or _)`
-            : `'${short(key)}' is not a valid key here`,
+            : keyProblem(key, issue.issues),
         ),
       ];
     }
@@ -207,12 +239,22 @@ function fromIssue(
       ];
     }
     default: {
+      const index = issue.code === 'custom' ? (issue.params?.[EXPRESSION_INDEX_PARAM] as unknown) : undefined;
+      if (typeof index === 'number' && typeof value === 'string') {
+        return [make(source.locateInScalar(path, value, index), 'bad-expression', issue.message)];
+      }
       const message = isLibraryWording(issue.message) ? plainMessage(issue) : issue.message;
       // A length limit is about the length: the first 40 characters of the value would not help.
       const sized = issue.code === 'too_big' || issue.code === 'too_small';
       return [make(source.locate(path), 'invalid-value', sized ? message : quoting(value, message))];
     }
   }
+}
+
+/** What is wrong with a map's key: the key schema's own sentence when it has one (an HTTP header name). */
+function keyProblem(key: string, issues: readonly z.core.$ZodIssue[]): string {
+  const own = issues.find((i) => !isLibraryWording(i.message))?.message;
+  return own === undefined ? `'${short(key)}' is not a valid key here` : quoting(key, own);
 }
 
 /** Zod's own messages start with a capital ("Invalid input: ..."); the schema's messages are plain sentences. */

@@ -8,6 +8,7 @@ import { uncertainKeyUses } from './context-key-flow';
 import { closest } from './did-you-mean';
 import { operatorHint } from './expression-hints';
 import { DEFINITION_LIMITS } from './limits';
+import { capabilityParameterDiagnostics, type SyncCapabilityCatalog } from './capability-parameters';
 import {
   asyncRequestNodeSchema,
   EXPRESSION_MAX_LENGTH,
@@ -21,8 +22,8 @@ const isKnownType = (type: unknown): boolean => (NODE_TYPES as readonly unknown[
 const SUGGESTIONS = 200;
 
 export interface SemanticCheckOptions {
-  /** Ids of the synchronous capabilities registered in the orchestrator. */
-  readonly syncCapabilityIds: ReadonlySet<string>;
+  /** The synchronous capabilities registered in the orchestrator: their ids and `with` schemas. */
+  readonly syncCapabilities: SyncCapabilityCatalog;
 }
 
 type Report = (
@@ -272,15 +273,18 @@ function checkNode(
     node.type === 'sync_call' &&
     typeof node.capability_id === 'string' &&
     SYNC_CAPABILITY_PATTERN.test(node.capability_id) &&
-    !options.syncCapabilityIds.has(node.capability_id)
+    !Object.hasOwn(options.syncCapabilities, node.capability_id)
   ) {
-    const registered = [...options.syncCapabilityIds].sort().join(', ');
+    const registered = Object.keys(options.syncCapabilities).sort().join(', ');
     report(
       'error',
       'unknown-capability',
       [...base, 'capability_id'],
       `unknown synchronous capability '${node.capability_id}'; registered: ${registered}`,
     );
+  }
+  for (const d of capabilityParameterDiagnostics(source, name, node, options.syncCapabilities)) {
+    report(d.severity, d.code, d.path.split('.'), d.message, d);
   }
   const checkExpression = (expression: unknown, path: readonly PathSegment[]) => {
     if (typeof expression !== 'string') return;

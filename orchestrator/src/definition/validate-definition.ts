@@ -1,4 +1,5 @@
-import { BUILTIN_SYNC_CAPABILITY_IDS } from '../sync-capabilities/registry';
+import { builtinSyncCapabilities } from '../sync-capabilities/registry';
+import type { SyncCapabilityCatalog } from './capability-parameters';
 import type { Diagnostic } from './diagnostic';
 import { hasErrors, sortDiagnostics } from './diagnostic';
 import { DEFINITION_LIMITS } from './limits';
@@ -8,8 +9,11 @@ import { SourceDocument } from './source-document';
 import { workflowDefinitionSchema, type WorkflowDefinition } from './workflow-schema';
 
 export interface ValidateOptions {
-  /** Ids of the registered synchronous capabilities; the built-ins by default. */
-  readonly syncCapabilityIds?: ReadonlySet<string>;
+  /**
+   * The registered synchronous capabilities (ids and `with` schemas); by default the deployment's
+   * (sync-capabilities/registry.ts).
+   */
+  readonly syncCapabilities?: SyncCapabilityCatalog;
 }
 
 export interface ValidationResult {
@@ -50,7 +54,7 @@ export function validateDefinition(
   diagnostics.push(...nodeNameDiagnostics(source));
   diagnostics.push(
     ...semanticChecks(source, {
-      syncCapabilityIds: options.syncCapabilityIds ?? BUILTIN_SYNC_CAPABILITY_IDS,
+      syncCapabilities: options.syncCapabilities ?? builtinSyncCapabilities,
     }),
   );
   const sorted = bounded(diagnostics);

@@ -137,6 +137,13 @@ export const syncCallNodeSchema = z
     capability_id: z.string({ error: 'must be a capability id' }).regex(SYNC_CAPABILITY_PATTERN, {
       error: "must be the id of a synchronous capability, e.g. 'core-process-response'",
     }),
+    // Each capability's own schema checks the entries (semantic-checks.ts); here only that it is a map.
+    with: z
+      .record(z.string(), z.unknown(), { error: "must be a map of the capability's parameters" })
+      .optional()
+      .meta({
+        description: "The capability's parameters, checked against its schema (docs/sync-capabilities.md).",
+      }),
     output_keys: contextKeys.optional(),
     result: resultMapping,
     on_success: nodeRef,

@@ -402,10 +402,13 @@ export function syncCall(name: string, node: SyncCallNode, ctx: NodeBuildContext
       error = { code: 'UNKNOWN_CAPABILITY', message: `no sync capability ${node.capability_id}`, node: name };
     } else {
       try {
+        const context = structuredClone(state.context);
         const result = await capability({
-          context: structuredClone(state.context),
+          context,
           outputKeys: node.output_keys ?? [],
           node: name,
+          params: structuredClone(node.with),
+          evaluate: (expression) => evaluateValue(expression, context, ctx.deps.expressionLimits),
         });
         const outputs = node.output_keys === undefined ? { ...result } : pick(result, node.output_keys);
         let mapped: Context;

@@ -129,7 +129,13 @@ describe('sync_call', () => {
       });
       expect(record.status).toBe('SUCCEEDED');
       expect(calls.map((c) => c.call)).toEqual([
-        { context: { amount: 10 }, outputKeys: ['rate', 'currency'], node: 'Rate' },
+        {
+          context: { amount: 10 },
+          outputKeys: ['rate', 'currency'],
+          node: 'Rate',
+          params: undefined,
+          evaluate: expect.any(Function) as unknown,
+        },
       ]);
       expect(record.context).toEqual({ amount: 10, rate: 1.25, currency: 'USD' });
       expect(record.output).toEqual({ rate: 1.25, currency: 'USD' });

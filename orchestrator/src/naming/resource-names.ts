@@ -95,6 +95,11 @@ export function resourceNames(stage: Stage) {
     capabilityTeamRole: (domain: string) => name(`team-${checkDomain(domain)}`),
     /** The Secrets Manager secret holding the reply keys that tag request ids (RequestIds). */
     replyKeysSecret: name('reply-keys'),
+    /**
+     * The prefix of the Secrets Manager names workflows may read (an `http` header from a secret), shared
+     * by the stages of one env: `cch-<env>/`. The `/` keeps the engine's own secrets (`cch-<env>-...`) out.
+     */
+    workflowSecretsPrefix: `cch-${env}/`,
     /** S3 buckets: owner as dnsOwner makes it. */
     definitionsBucket: dnsName('workflow-definitions-bucket'),
     eventDataBucket: dnsName('eventdata-bucket'),

@@ -31,7 +31,7 @@ export class CompiledDefinitions {
     const cacheKey = `${text.sha256}|${key}`;
     const cached = this.validations.get(cacheKey);
     if (cached) return cached;
-    const result = validateDefinition(key, text.text, { syncCapabilityIds: this.syncCapabilityIds() });
+    const result = validateDefinition(key, text.text, { syncCapabilities: this.deps.syncCapabilities });
     remember(this.validations, cacheKey, result);
     return result;
   }
@@ -77,7 +77,7 @@ export class CompiledDefinitions {
     const text = await this.store.loadPinned(sha256);
     if (text === undefined) throw new Error(`pinned definition ${sha256} of '${key}' is missing`);
     const { definition, diagnostics } = validateDefinition(key, text, {
-      syncCapabilityIds: this.syncCapabilityIds(),
+      syncCapabilities: this.deps.syncCapabilities,
     });
     if (!definition) {
       throw new Error(
@@ -85,10 +85,6 @@ export class CompiledDefinitions {
       );
     }
     return definition;
-  }
-
-  private syncCapabilityIds(): ReadonlySet<string> {
-    return new Set(Object.keys(this.deps.syncCapabilities));
   }
 }
 

@@ -1,5 +1,10 @@
 import { isDeepStrictEqual } from 'node:util';
-import { DEFAULT_EXPRESSION_LIMITS, evaluateCondition, ExpressionError } from '../graph/expression';
+import {
+  DEFAULT_EXPRESSION_LIMITS,
+  evaluateCondition,
+  evaluateValue,
+  ExpressionError,
+} from '../graph/expression';
 import type { Context, WorkflowError } from '../graph/workflow-state';
 import { SyncCapabilityError, type SyncCapability } from '../sync-capabilities/registry';
 import { workflowErrorOf, type MachineState } from './machine-state';
@@ -49,10 +54,13 @@ export class EngineSteps {
     }
     let result: Record<string, unknown>;
     try {
+      const context = structuredClone(state.context);
       result = await capability({
-        context: structuredClone(state.context),
+        context,
         outputKeys: payload.output_keys ?? [],
         node,
+        params: structuredClone(payload.with),
+        evaluate: (expression) => evaluateValue(expression, context, DEFAULT_EXPRESSION_LIMITS),
       });
     } catch (thrown) {
       throw new StepError({

@@ -31,6 +31,8 @@ export interface SyncCallPayload {
   readonly action: 'sync_call';
   readonly node: string;
   readonly capability_id: string;
+  /** The node's `with`, as written (the capability parses it). */
+  readonly with?: Readonly<Record<string, unknown>>;
   readonly output_keys?: readonly string[];
   readonly state: MachineState;
 }

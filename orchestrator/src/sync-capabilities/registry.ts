@@ -1,41 +1,81 @@
-/**
- * Synchronous capabilities run inside the orchestrator by `sync_call` nodes. A capability receives the
- * instance context and returns values for the keys it produces; throwing fails the call (and may retry).
- */
-export interface SyncCapabilityCall {
-  readonly context: Readonly<Record<string, unknown>>;
-  readonly outputKeys: readonly string[];
-  readonly node: string;
-}
+import type { z } from 'zod';
+import { SYNC_CAPABILITY_PATTERN } from '../definition/workflow-schema';
+import { coreProcessResponse } from './core-process-response';
+import { httpCapability } from './http/http-capability';
+import { NO_SECRETS } from './secret-source';
+import {
+  SyncCapabilityError,
+  type SyncCapability,
+  type SyncCapabilityModule,
+  type SyncCapabilityServices,
+} from './sync-capability';
 
-export type SyncCapability = (call: SyncCapabilityCall) => Promise<Record<string, unknown>>;
-
-export class SyncCapabilityError extends Error {
-  constructor(
-    message: string,
-    readonly code = 'SYNC_CAPABILITY_FAILED',
-  ) {
-    super(message);
-    this.name = 'SyncCapabilityError';
-  }
-}
+export {
+  SyncCapabilityError,
+  type SyncCapability,
+  type SyncCapabilityCall,
+  type SyncCapabilityModule,
+  type SyncCapabilityServices,
+} from './sync-capability';
 
 /**
- * `core-process-response` checks that the keys a previous async reply merged into the context are present,
- * and passes them on: the seed's step that turns a capability's reply into workflow state.
+ * The synchronous capabilities of this deployment: what `sync_call` nodes may name, what `wf validate`
+ * checks their `with` against, and what the orchestrator Lambda, the Step Functions steps Lambda and
+ * `wf run` bundle. A team adds its own capability as a module beside this file (copy template/) and one
+ * entry here; see docs/sync-capabilities.md.
  */
-const coreProcessResponse: SyncCapability = ({ context, outputKeys }) => {
-  const missing = outputKeys.filter((key) => context[key] === undefined || context[key] === null);
-  if (missing.length > 0) {
-    return Promise.reject(
-      new SyncCapabilityError(`missing response keys: ${missing.join(', ')}`, 'MISSING_RESPONSE_KEYS'),
-    );
+export const DEPLOYED_SYNC_CAPABILITIES: readonly SyncCapabilityModule<unknown>[] = [
+  coreProcessResponse,
+  httpCapability,
+  // Team capabilities go here, e.g. `rateQuote,` (imported from './rate-quote/rate-quote').
+];
+
+/**
+ * The capabilities of `modules`, created once with `services`, by id. Each checks its `with` again when
+ * called (a definition validated by an older deployment, or a Step Functions payload, gets a clear
+ * INVALID_PARAMETERS failure, not a capability that misreads its parameters) and carries its schema as
+ * `parameters` for validation. Throws on a malformed or repeated id: a deployment that cannot start.
+ */
+export function createSyncCapabilities(
+  services: SyncCapabilityServices,
+  modules: readonly SyncCapabilityModule<unknown>[] = DEPLOYED_SYNC_CAPABILITIES,
+): Readonly<Record<string, SyncCapability>> {
+  const capabilities: Record<string, SyncCapability> = {};
+  for (const module of modules) {
+    if (!SYNC_CAPABILITY_PATTERN.test(module.id)) {
+      throw new Error(`bad sync capability id '${module.id}'`);
+    }
+    if (Object.hasOwn(capabilities, module.id)) {
+      throw new Error(`sync capability '${module.id}' is registered twice`);
+    }
+    const run = module.create(services);
+    const { parameters } = module;
+    const capability = async (call: Parameters<SyncCapability>[0]) =>
+      run({ ...call, params: parametersOf(module.id, parameters, call.params) });
+    capabilities[module.id] = parameters ? Object.assign(capability, { parameters }) : capability;
   }
-  return Promise.resolve(Object.fromEntries(outputKeys.map((key) => [key, context[key]])));
-};
+  return capabilities;
+}
 
-export const builtinSyncCapabilities: Readonly<Record<string, SyncCapability>> = {
-  'core-process-response': coreProcessResponse,
-};
+function parametersOf(id: string, schema: z.ZodType | undefined, given: unknown): unknown {
+  if (schema === undefined) {
+    if (given === undefined) return undefined;
+    throw new SyncCapabilityError(`capability '${id}' takes no parameters (with)`, 'INVALID_PARAMETERS');
+  }
+  const parsed = schema.safeParse(given);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${['with', ...i.path].join('.')}: ${i.message}`);
+    throw new SyncCapabilityError(`capability '${id}': ${problems.join('; ')}`, 'INVALID_PARAMETERS');
+  }
+  return parsed.data;
+}
 
-export const BUILTIN_SYNC_CAPABILITY_IDS: ReadonlySet<string> = new Set(Object.keys(builtinSyncCapabilities));
+/**
+ * The deployment's capabilities where no secret source is configured (in-memory simulations, tests):
+ * an `http` header from a secret fails with SECRET_UNAVAILABLE. The Lambdas and `wf run` create their own
+ * with Secrets Manager.
+ */
+export const builtinSyncCapabilities: Readonly<Record<string, SyncCapability>> = createSyncCapabilities({
+  secrets: NO_SECRETS,
+  fetch: (input, init) => fetch(input, init),
+});

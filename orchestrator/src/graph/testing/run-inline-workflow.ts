@@ -1,6 +1,7 @@
 import type { BaseCheckpointSaver } from '@langchain/langgraph';
 import { validateDefinition } from '../../definition/validate-definition';
 import type { InstanceRecord, WaitView } from '../../runtime/instance-record';
+import type { Logger } from '../../runtime/ports';
 import type { AsyncRequestMessage } from '../../runtime/messages';
 import type { CapabilityMocks } from '../../capability-mocks/capability-mocks';
 import { FakeClock } from '../../runtime/memory/fake-clock';
@@ -30,6 +31,8 @@ export interface InlineWorkflowOptions {
   readonly mocks?: CapabilityMocks | false;
   /** The sync capabilities the definition is validated against and the runtime calls; the built-ins by default. */
   readonly syncCapabilities?: Readonly<Record<string, SyncCapability>>;
+  /** The logger; a RecordingLogger by default. */
+  readonly logger?: Logger;
   /** The checkpointer; a MemorySaver by default. */
   readonly checkpointer?: BaseCheckpointSaver;
   /** Timers that a closed wait withdraws, as EventBridge Scheduler's (see `SimulationOptions`). */
@@ -39,8 +42,8 @@ export interface InlineWorkflowOptions {
 /** Validates `yaml`, uploads it and queues its START_WORKFLOW; nothing is delivered yet. */
 export function startInlineWorkflow(yaml: string, options: InlineWorkflowOptions = {}): WorkflowSimulation {
   const { context = {}, ...simulationOptions } = options;
-  const syncCapabilityIds = new Set(Object.keys(options.syncCapabilities ?? builtinSyncCapabilities));
-  const { diagnostics } = validateDefinition('test.yaml', yaml, { syncCapabilityIds });
+  const syncCapabilities = options.syncCapabilities ?? builtinSyncCapabilities;
+  const { diagnostics } = validateDefinition('test.yaml', yaml, { syncCapabilities });
   expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
   const workflowId = /^workflow_id: (\S+)$/m.exec(yaml)?.[1] ?? 'missing';
   const sim = new WorkflowSimulation(simulationOptions);
