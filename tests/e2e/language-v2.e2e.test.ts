@@ -149,4 +149,51 @@ nodes:
       `${record.instance_id}.Child.1`,
     );
   });
+
+  it('runs the language v2 example (set, map, sub_workflow, mapping, wait) as pnpm start does', async () => {
+    const io = recordingIo(REPO_ROOT);
+    const order = {
+      buyer: 'ACME Ltd',
+      lines: [
+        { sku: 'A-1', qty: 2, price: 40 },
+        { sku: 'B-2', qty: 1, price: 30 },
+      ],
+    };
+    const code = await runCli(
+      [
+        'run',
+        'workflow-definitions/language-v2/order_fulfilment_v2.yaml',
+        '--context',
+        JSON.stringify({ order }),
+        '--json',
+      ],
+      io,
+      { embedded: runOnEmbeddedStack },
+    );
+    expect(io.stderr()).toBe('');
+    expect(code).toBe(0);
+    const record = JSON.parse(io.stdout()) as InstanceRecord;
+    expect(record.status).toBe('SUCCEEDED');
+    expect(record.context).toMatchObject({ total: 110, line_count: 2 });
+    // One output per line, in line order, each from its own child instance.
+    const classified = record.context.classified as { line_no: number }[];
+    expect(classified.map((c) => c.line_no)).toEqual([0, 1]);
+    expect(record.history.map((h) => h.node)).toEqual([
+      'Price',
+      'Classify_Lines',
+      'Classify_Lines',
+      'Screen_Buyer',
+      'Cooling_Off',
+      'Done',
+    ]);
+    expect(
+      record.history
+        .flatMap((h) => ('child_instance_id' in h && h.child_instance_id ? [h.child_instance_id] : []))
+        .sort(),
+    ).toEqual([
+      `${record.instance_id}.Classify_Lines.1.0`,
+      `${record.instance_id}.Classify_Lines.1.1`,
+      `${record.instance_id}.Screen_Buyer.1`,
+    ]);
+  });
 });

@@ -240,24 +240,28 @@ export const waitNodeSchema = z
   })
   .meta({ description: 'Waits for a duration or until a time from the context, on a durable timer.' });
 
+/** The definition a child instance (of a sub_workflow, of a map's item) runs. */
+const childWorkflowId = z
+  .string({ error: 'must be the workflow_id of another definition' })
+  .regex(WORKFLOW_ID_PATTERN, { error: 'may contain only letters, digits, _, . and -' })
+  .max(128, atMost(128));
+const childDefinitionKey = z
+  .string({ error: 'must be the key of a definition in the definitions bucket' })
+  .min(1, { error: 'must not be empty' })
+  .max(1024, atMost(1024))
+  .optional();
+
 export const subWorkflowNodeSchema = z
   .strictObject({
     type: z.literal('sub_workflow'),
     title,
     max_visits: maxVisits,
-    workflow_id: z
-      .string({ error: 'must be the workflow_id of another definition' })
-      .regex(WORKFLOW_ID_PATTERN, { error: 'may contain only letters, digits, _, . and -' })
-      .max(128, atMost(128))
-      .meta({
-        description: "The child's workflow_id: the definition it runs (pinned when the child starts).",
-      }),
-    definition_key: z
-      .string({ error: 'must be the key of a definition in the definitions bucket' })
-      .min(1, { error: 'must not be empty' })
-      .max(1024, atMost(1024))
-      .optional()
-      .meta({ description: "Where the child's definition is; default <workflow_id>.yaml." }),
+    workflow_id: childWorkflowId.meta({
+      description: "The child's workflow_id: the definition it runs (pinned when the child starts).",
+    }),
+    definition_key: childDefinitionKey.meta({
+      description: "Where the child's definition is; default <workflow_id>.yaml.",
+    }),
     input_keys: contextKeys
       .optional()
       .meta({ description: "Context keys that make the child's start context; default all." }),
@@ -295,19 +299,12 @@ export const mapNodeSchema = z
     items: expression.meta({
       description: `A JSONata expression over the context giving the list to map over (at most ${MAP_MAX_ITEMS} items).`,
     }),
-    workflow_id: z
-      .string({ error: 'must be the workflow_id of another definition' })
-      .regex(WORKFLOW_ID_PATTERN, { error: 'may contain only letters, digits, _, . and -' })
-      .max(128, atMost(128))
-      .meta({
-        description: 'The definition each item runs as a child instance of (pinned when the child starts).',
-      }),
-    definition_key: z
-      .string({ error: 'must be the key of a definition in the definitions bucket' })
-      .min(1, { error: 'must not be empty' })
-      .max(1024, atMost(1024))
-      .optional()
-      .meta({ description: "Where the items' definition is; default <workflow_id>.yaml." }),
+    workflow_id: childWorkflowId.meta({
+      description: 'The definition each item runs as a child instance of (pinned when the child starts).',
+    }),
+    definition_key: childDefinitionKey.meta({
+      description: "Where the items' definition is; default <workflow_id>.yaml.",
+    }),
     input_keys: contextKeys
       .optional()
       .meta({ description: "Context keys every item's child also starts with; default none." }),

@@ -8,6 +8,7 @@ import {
   instanceIdOf,
   overVisitLimit,
   pick,
+  stepFailure,
   type NodeBuildContext,
   type NodeFn,
 } from './node-kinds';
@@ -43,15 +44,7 @@ export function mapStart(name: string, node: MapNode, ctx: NodeBuildContext): No
     const at = ctx.deps.clock.now().toISOString();
     const visit = (state.visits[name] ?? 0) + 1;
     const visits = { [name]: visit };
-    const failed = (error: WorkflowError, target: string | undefined) =>
-      failWith(
-        ctx,
-        name,
-        target,
-        error,
-        { history: [{ node: name, status: 'FAILED', started_at: at, ended_at: at }], visits },
-        state,
-      );
+    const failed = stepFailure(ctx, name, at, visits, state);
     const over = overVisitLimit(name, visit, ctx);
     if (over) return failed(over, undefined);
     let items: readonly unknown[];

@@ -100,6 +100,27 @@ export function failWith(
  * same id, and only the capability that received it can answer it.
  */
 export function asyncRequestPrepare(name: string, node: AsyncRequestNode, ctx: NodeBuildContext): NodeFn {
+  return recordWait(name, node, ctx, () => ({
+    kind: 'request',
+    capability_id: node.capability_id,
+    expected_output_keys: node.request_output_keys ?? [],
+  }));
+}
+
+/**
+ * Records the wait of a step that awaits an answer (a request's reply, a child's end): its id, its input
+ * from `input`/`input_keys` (or why that failed: the wait half fails the step), its deadline from
+ * `timeout`, and what `describe` says of it.
+ */
+function recordWait(
+  name: string,
+  node: Pick<AsyncRequestNode, 'input' | 'input_keys' | 'timeout'>,
+  ctx: NodeBuildContext,
+  describe: (
+    instanceId: string,
+    visit: number,
+  ) => Pick<OpenWait, 'kind' | 'capability_id' | 'expected_output_keys' | 'child'>,
+): NodeFn {
   return async (state, config) => {
     const visit = (state.visits[name] ?? 0) + 1;
     const instanceId = instanceIdOf(config);
@@ -107,14 +128,12 @@ export function asyncRequestPrepare(name: string, node: AsyncRequestNode, ctx: N
     const now = ctx.deps.clock.now();
     const timeoutMs = node.timeout === undefined ? undefined : parseDuration(node.timeout);
     const wait: OpenWait = {
-      kind: 'request',
+      ...describe(instanceId, visit),
       request_id: requestId,
       node: name,
-      capability_id: node.capability_id,
       since: now.toISOString(),
       deadline: timeoutMs === undefined ? null : new Date(now.getTime() + timeoutMs).toISOString(),
       input: {},
-      expected_output_keys: node.request_output_keys ?? [],
     };
     const built = await requestInput(name, node, state.context, ctx);
     const recorded =
@@ -175,32 +194,16 @@ export type AwaitingStep = Pick<
  * the child's START only after the checkpoint holding the wait is durable (the outbox, as for requests).
  */
 export function subWorkflowStart(name: string, node: SubWorkflowNode, ctx: NodeBuildContext): NodeFn {
-  return async (state, config) => {
-    const visit = (state.visits[name] ?? 0) + 1;
-    const instanceId = instanceIdOf(config);
-    const requestId = ctx.deps.requestIds?.issue(instanceId, name, visit) ?? `${instanceId}:${name}:${visit}`;
-    const now = ctx.deps.clock.now();
-    const timeoutMs = node.timeout === undefined ? undefined : parseDuration(node.timeout);
-    const wait: OpenWait = {
-      kind: 'child',
-      request_id: requestId,
-      node: name,
-      capability_id: '',
-      since: now.toISOString(),
-      deadline: timeoutMs === undefined ? null : new Date(now.getTime() + timeoutMs).toISOString(),
-      input: {},
-      expected_output_keys: [],
-      child: {
-        instance_id: childInstanceId(instanceId, name, visit),
-        workflow_id: node.workflow_id,
-        ...(node.definition_key === undefined ? {} : { definition_key: node.definition_key }),
-      },
-    };
-    const built = await requestInput(name, node, state.context, ctx);
-    const recorded =
-      'error' in built ? { ...wait, input_error: built.error } : { ...wait, input: built.input };
-    return { visits: { [name]: visit }, waits: { [requestId]: recorded } };
-  };
+  return recordWait(name, node, ctx, (instanceId, visit) => ({
+    kind: 'child',
+    capability_id: '',
+    expected_output_keys: [],
+    child: {
+      instance_id: childInstanceId(instanceId, name, visit),
+      workflow_id: node.workflow_id,
+      ...(node.definition_key === undefined ? {} : { definition_key: node.definition_key }),
+    },
+  }));
 }
 
 /** The longest instance id (see `instanceIdSchema`). */
@@ -623,6 +626,28 @@ export function setNode(name: string, node: SetNode, ctx: NodeBuildContext): Nod
   });
 }
 
+/**
+ * How a step that failed as it began fails (an over-limit visit, a bad `until` or `items`): one FAILED
+ * history entry at `at`, its visit counted, to `target` (its `on_failure`), else out of its scope.
+ */
+export function stepFailure(
+  ctx: NodeBuildContext,
+  name: string,
+  at: string,
+  visits: Record<string, number>,
+  state: WorkflowStateValue,
+): (error: WorkflowError, target: string | undefined) => Command {
+  return (error, target) =>
+    failWith(
+      ctx,
+      name,
+      target,
+      error,
+      { history: [{ node: name, status: 'FAILED', started_at: at, ended_at: at }], visits },
+      state,
+    );
+}
+
 /** A wait node's `until` further away than this is refused, as a `duration` over a year is. */
 const LONGEST_WAIT_MS = 366 * 24 * 3600 * 1000;
 
@@ -637,15 +662,7 @@ export function waitStart(name: string, node: WaitNode, ctx: NodeBuildContext): 
     const at = now.toISOString();
     const visits = { [name]: (state.visits[name] ?? 0) + 1 };
     const visit = visits[name] ?? 1;
-    const failed = (error: WorkflowError, target: string | undefined) =>
-      failWith(
-        ctx,
-        name,
-        target,
-        error,
-        { history: [{ node: name, status: 'FAILED', started_at: at, ended_at: at }], visits },
-        state,
-      );
+    const failed = stepFailure(ctx, name, at, visits, state);
     const over = overVisitLimit(name, visit, ctx);
     if (over) return failed(over, undefined);
     let until: number;
