@@ -5,6 +5,8 @@ import {
   evaluateValue,
   ExpressionError,
 } from '../graph/expression';
+import { systemClock, type Clock } from '../graph/engine-dependencies';
+import { LONGEST_WAIT_MS, timeOf } from '../graph/wait-time';
 import type { Context, WorkflowError } from '../graph/workflow-state';
 import { SyncCapabilityError, type SyncCapability } from '../sync-capabilities/registry';
 import { workflowErrorOf, type MachineState } from './machine-state';
@@ -15,8 +17,11 @@ import type {
   FinishedOutcome,
   FinishPayload,
   MergePayload,
+  SetPayload,
   StepPayload,
   SyncCallPayload,
+  WaitUntilPayload,
+  WaitUntilResult,
 } from './step-payloads';
 
 /**
@@ -25,14 +30,22 @@ import type {
  * outcomes and error codes. Pure: the sync capabilities are injected, nothing else is touched.
  */
 export class EngineSteps {
-  constructor(private readonly syncCapabilities: Readonly<Record<string, SyncCapability>>) {}
+  constructor(
+    private readonly syncCapabilities: Readonly<Record<string, SyncCapability>>,
+    /** The time a wait's `until` is compared with (the engine's clock in the engine). */
+    private readonly clock: Pick<Clock, 'now'> = systemClock,
+  ) {}
 
-  run(payload: StepPayload): Promise<MachineState | ChooseResult> {
+  run(payload: StepPayload): Promise<MachineState | ChooseResult | WaitUntilResult> {
     switch (payload.action) {
       case 'sync_call':
         return this.syncCall(payload);
       case 'choose':
         return this.choose(payload);
+      case 'set':
+        return this.set(payload);
+      case 'wait_until':
+        return this.waitUntil(payload);
       case 'merge':
         return Promise.resolve(this.merge(payload));
       case 'finish':
@@ -81,9 +94,48 @@ export class EngineSteps {
       }
       return { index: -1 };
     } catch (error) {
-      const code = error instanceof ExpressionError ? error.code : 'EXPRESSION_FAILED';
-      throw new StepError({ code, message: (error as Error).message, node: payload.node });
+      throw expressionStepError(error, 'EXPRESSION_FAILED', payload.node);
     }
+  }
+
+  /**
+   * A set node's values, every expression over the context as it was before the step, then all keys at
+   * once; a key whose expression selects nothing is left as it was (graph/node-kinds.ts `setNode`).
+   */
+  async set(payload: SetPayload): Promise<MachineState> {
+    const { node, state } = payload;
+    const values: Context = {};
+    try {
+      for (const [key, expression] of Object.entries(payload.values)) {
+        const value = await evaluateValue(expression, state.context, DEFAULT_EXPRESSION_LIMITS);
+        if (value !== undefined) values[key] = value;
+      }
+    } catch (error) {
+      throw expressionStepError(error, 'EXPRESSION_FAILED', node);
+    }
+    return { ...state, context: { ...state.context, ...values } };
+  }
+
+  /**
+   * When a wait node's `until` ends, by the engine's rules (graph/node-kinds.ts `waitStart`): a failing
+   * expression fails with its code, anything but a time with INVALID_WAIT, as does a time more than a
+   * year away. A past time is returned as it is: the Wait state after it then goes straight on.
+   */
+  async waitUntil(payload: WaitUntilPayload): Promise<WaitUntilResult> {
+    const { node } = payload;
+    const now = this.clock.now().getTime();
+    let until: number;
+    try {
+      until = timeOf(await evaluateValue(payload.until, payload.context, DEFAULT_EXPRESSION_LIMITS));
+    } catch (error) {
+      throw expressionStepError(error, 'INVALID_WAIT', node);
+    }
+    if (until - now > LONGEST_WAIT_MS) {
+      const message = `wait until ${new Date(until).toISOString()} is more than a year away`;
+      throw new StepError({ code: 'INVALID_WAIT', message, node });
+    }
+    // A past time (any, even one before 1970 or beyond what a date holds) is a past time for the Wait.
+    return { until: new Date(Math.max(until, 0)).toISOString() };
   }
 
   /**
@@ -119,6 +171,12 @@ export class EngineSteps {
     const cause = JSON.stringify({ ...error, ...(output ? { output } : {}) });
     return { ...state, outcome: { status, node, ...(output ? { output } : {}), error, cause } };
   }
+}
+
+/** A failing expression step's error: the evaluator's own code, else `fallback` (as the engine's steps). */
+function expressionStepError(error: unknown, fallback: string, node: string): StepError {
+  const code = error instanceof ExpressionError ? error.code : fallback;
+  return new StepError({ code, message: (error as Error).message, node });
 }
 
 function pick(values: Readonly<Record<string, unknown>>, keys: readonly string[]): Context {
