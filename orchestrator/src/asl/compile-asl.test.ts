@@ -5,6 +5,7 @@ import aslValidator from 'asl-validator';
 import { recordingIo } from '../cli/cli-test-io';
 import { runCli } from '../cli/main';
 import { PARITY_WORKFLOWS } from '../step-functions/testing/parity-workflows';
+import type { TaskState } from './asl-types';
 import { compileAslSource } from './compile-asl';
 
 /**
@@ -133,18 +134,41 @@ describe('what ASL cannot express is a compile error naming the node, and no mac
     ]);
   });
 
-  it('input and result mappings (language v2) are refused by name', () => {
+  it("an async_request's input and result mappings (language v2) are refused by name", () => {
+    const { machine, diagnostics } = compileAslSource(
+      't.yaml',
+      workflow(`    type: async_request
+    capability_id: 'a#b'
+    input: '{"id": shipmentId}'
+    result: { total: 'amount' }
+    on_response: Done
+    timeout: 1h`),
+    );
+    expect(machine).toBeUndefined();
+    expect(diagnostics.map((d) => [d.code, d.path])).toEqual([
+      ['asl-mapping-unsupported', 'nodes.Fetch.input'],
+      ['asl-mapping-unsupported', 'nodes.Fetch.result'],
+    ]);
+  });
+
+  it("a sync_call's result mapping is exported, and a failing one is never retried", () => {
     const { machine, diagnostics } = compileAslSource(
       't.yaml',
       workflow(`    type: sync_call
     capability_id: core-process-response
     result: { total: 'amount' }
+    retry: { max_attempts: 3 }
     on_success: Done`),
     );
-    expect(machine).toBeUndefined();
-    expect(diagnostics.map((d) => [d.code, d.path])).toEqual([
-      ['asl-mapping-unsupported', 'nodes.Fetch.result'],
-    ]);
+    expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    const task = machine?.States.Fetch as TaskState;
+    expect(task).toMatchObject({
+      Parameters: { Payload: { action: 'sync_call', result: { total: 'amount' } } },
+    });
+    expect(task.Retry).toContainEqual({
+      ErrorEquals: ['UNKNOWN_CAPABILITY', 'RESULT_MAPPING_FAILED'],
+      MaxAttempts: 0,
+    });
   });
 
   it('a route from inside a branch to a shared end (language v2) is refused by name, at the route', () => {

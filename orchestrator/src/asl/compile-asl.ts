@@ -67,9 +67,9 @@ function compileScope(
     if (!node) continue;
     const mappings = [
       ...(node.type === 'async_request' && node.input !== undefined ? ['input'] : []),
-      ...((node.type === 'async_request' || node.type === 'sync_call') && node.result !== undefined
-        ? ['result']
-        : []),
+      // A sync_call's result mapping runs in the steps Lambda; an async_request's would have to run in
+      // the reply Lambda, which does not do it yet.
+      ...(node.type === 'async_request' && node.result !== undefined ? ['result'] : []),
     ];
     for (const field of mappings) {
       problems.push({

@@ -10,7 +10,7 @@ import { LONGEST_WAIT_MS, timeOf } from '../graph/wait-time';
 import type { Context, WorkflowError } from '../graph/workflow-state';
 import { SyncCapabilityError, type SyncCapability } from '../sync-capabilities/registry';
 import { workflowErrorOf, type MachineState } from './machine-state';
-import { StepError } from './step-error';
+import { RESULT_MAPPING_FAILED, StepError } from './step-error';
 import type {
   ChoosePayload,
   ChooseResult,
@@ -83,7 +83,23 @@ export class EngineSteps {
       });
     }
     const outputs = payload.output_keys === undefined ? { ...result } : pick(result, payload.output_keys);
-    return { ...state, context: { ...state.context, ...structuredClone(outputs) } };
+    if (payload.result === undefined) {
+      return { ...state, context: { ...state.context, ...structuredClone(outputs) } };
+    }
+    // As the engine's sync_call: the mapping reads the whole result; a key that selects nothing is not set.
+    const whole = structuredClone({ ...result });
+    const mapped: Context = {};
+    try {
+      for (const [key, expression] of Object.entries(payload.result)) {
+        const value = await evaluateValue(expression, whole, DEFAULT_EXPRESSION_LIMITS);
+        if (value !== undefined) mapped[key] = value;
+      }
+    } catch (thrown) {
+      const code = thrown instanceof ExpressionError ? thrown.code : 'EXPRESSION_FAILED';
+      const message = `result: ${(thrown as Error).message}`;
+      throw new StepError({ code, message, node }, RESULT_MAPPING_FAILED);
+    }
+    return { ...state, context: { ...state.context, ...mapped } };
   }
 
   /** The index of the first condition that is `true` over the context, else -1 (the default). */

@@ -9,7 +9,7 @@ import {
 } from '../sync-capabilities/registry';
 import { compiledWorkflow } from './testing/compiled-workflow';
 import { runOnEngine, type RunView } from './testing/engine-run';
-import { LOOP, NESTED, RETRIED_REQUEST, SET_VALUES, WAITS } from './testing/parity-workflows';
+import { LOOP, NESTED, RETRIED_REQUEST, SET_VALUES, SYNC_RESULT, WAITS } from './testing/parity-workflows';
 import { runOnLocalStepFunctions, type LocalRunResult } from './testing/local-step-functions-run';
 
 /**
@@ -120,6 +120,11 @@ const flakyCore = (failures: number) => () => {
         : core(call),
   };
 };
+
+/** A core-process-response that returns `score` (and `extra`, which is not an output key). */
+const scoring = (score: unknown) => () => ({
+  'core-process-response': () => Promise.resolve({ score, extra: 'high' }),
+});
 
 const SCENARIOS: readonly Scenario[] = [
   {
@@ -393,6 +398,31 @@ const SCENARIOS: readonly Scenario[] = [
     proves: (run) => {
       expect(failedWith(run, 'Until')).toEqual(['INVALID_WAIT']);
       expect(run.error?.message).toMatch(/more than a year away/);
+    },
+  },
+  {
+    name: "sync_call: its result mapping sets the keys it selects, over the call's whole result",
+    yaml: SYNC_RESULT,
+    context: { absent: 'kept' },
+    sync: scoring(7),
+    proves: (run) => {
+      expect(exited(run, 'Score')[0]?.state?.output).toEqual({
+        context: { absent: 'kept', risk: 14, label: 'high' },
+        last_error: null,
+      });
+      expect(run.output).toEqual({ risk: 14, label: 'high', absent: 'kept' });
+    },
+  },
+  {
+    name: 'sync_call: a failing result mapping is never retried and goes to on_failure',
+    yaml: SYNC_RESULT,
+    sync: scoring('seven'),
+    proves: (run) => {
+      expect(failedWith(run, 'Score')).toEqual(['RESULT_MAPPING_FAILED']);
+      expect(retried(run, 'Score')).toBe(0);
+      expect(caught(run, 'Score')).toBe(1);
+      expect(run.error).toMatchObject({ code: 'EXPRESSION_FAILED', node: 'Score' });
+      expect(run.error?.message).toMatch(/^result: /);
     },
   },
 ];

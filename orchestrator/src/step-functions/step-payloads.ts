@@ -34,6 +34,8 @@ export interface SyncCallPayload {
   /** The node's `with`, as written (the capability parses it). */
   readonly with?: Readonly<Record<string, unknown>>;
   readonly output_keys?: readonly string[];
+  /** The node's `result` mapping: context keys to JSONata over the call's whole result. */
+  readonly result?: Readonly<Record<string, string>>;
   readonly state: MachineState;
 }
 

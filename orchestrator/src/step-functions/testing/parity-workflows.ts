@@ -156,4 +156,32 @@ nodes:
     status: FAILED
 `;
 
-export const PARITY_WORKFLOWS = { RETRIED_REQUEST, LOOP, NESTED, SET_VALUES, WAITS } as const;
+/**
+ * A sync_call's result mapping over the call's whole result (\`extra\` is not an output key); a mapping that
+ * fails is never retried, whatever the policy, and goes to on_failure.
+ */
+export const SYNC_RESULT = `
+workflow_name: Score
+workflow_id: score_v1
+entry_point: Score
+nodes:
+  Score:
+    type: sync_call
+    capability_id: core-process-response
+    output_keys: [score]
+    result:
+      risk: '$sum([score]) * 2'
+      label: 'extra'
+      absent: 'nothing.here'
+    retry: { max_attempts: 3, interval: 1s }
+    on_success: Done
+    on_failure: Failed
+  Done:
+    type: end
+    output_keys: [risk, label, absent, score]
+  Failed:
+    type: end
+    status: FAILED
+`;
+
+export const PARITY_WORKFLOWS = { RETRIED_REQUEST, LOOP, NESTED, SET_VALUES, WAITS, SYNC_RESULT } as const;
