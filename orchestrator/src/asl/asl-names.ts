@@ -12,6 +12,8 @@ export const helperState = {
   route: (node: string) => `${node}.route`,
   /** Where an async_request's timeout is turned into the engine's TIMEOUT error. */
   timedOut: (node: string) => `${node}.timed-out`,
+  /** After a wait node's `until` Task: the Wait state that waits until the time it computed. */
+  wait: (node: string) => `${node}.wait`,
   /** After a Parallel state: its branches' changes merged into its input. */
   merge: (node: string) => `${node}.merge`,
   /** After a FAILED end's outcome: the Fail state that ends the execution with it. */

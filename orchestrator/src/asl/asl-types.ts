@@ -64,6 +64,12 @@ export interface PassState extends Flow {
   readonly ResultPath: string;
 }
 
+/** Waits `Seconds`, or until the RFC 3339 time at `TimestampPath` (a past time: not at all). */
+export type WaitState = Flow & {
+  readonly Type: 'Wait';
+  readonly Comment?: string;
+} & ({ readonly Seconds: number } | { readonly TimestampPath: string });
+
 export interface SucceedState {
   readonly Type: 'Succeed';
   readonly Comment?: string;
@@ -76,7 +82,8 @@ export interface FailState {
   readonly CausePath: string;
 }
 
-export type AslState = TaskState | ChoiceState | ParallelState | PassState | SucceedState | FailState;
+export type AslState =
+  TaskState | ChoiceState | ParallelState | PassState | WaitState | SucceedState | FailState;
 
 /** A state machine, or one branch of a Parallel state. */
 export interface StateMachineBody {

@@ -5,6 +5,7 @@ import aslValidator from 'asl-validator';
 import { recordingIo } from '../cli/cli-test-io';
 import { runCli } from '../cli/main';
 import { PARITY_WORKFLOWS } from '../step-functions/testing/parity-workflows';
+import type { TaskState } from './asl-types';
 import { compileAslSource } from './compile-asl';
 
 /**
@@ -100,14 +101,19 @@ describe('what ASL cannot express is a compile error naming the node, and no mac
     ]);
   });
 
-  it('a set or wait node (language v2) is refused by name, never left out of the machine', () => {
+  it('a sub_workflow or map node (language v2) is refused by name, never left out of the machine', () => {
     for (const [kind, body] of [
-      ['set', "    type: set\n    values: { total: '1 + 1' }\n    next: Done"],
-      ['wait', '    type: wait\n    duration: 1h\n    next: Done'],
+      ['sub_workflow', '    type: sub_workflow\n    workflow_id: child_v1\n    next: Done'],
+      [
+        'map',
+        "    type: map\n    items: 'lines'\n    workflow_id: child_v1\n    item_key: line\n    output_key: out\n    next: Done",
+      ],
     ] as const) {
       const { machine, diagnostics } = compileAslSource('t.yaml', workflow(body));
       expect(machine).toBeUndefined();
-      expect(diagnostics.map((d) => [d.code, d.path, d.message])).toEqual([
+      expect(
+        diagnostics.filter((d) => d.severity === 'error').map((d) => [d.code, d.path, d.message]),
+      ).toEqual([
         [
           'asl-node-kind-unsupported',
           'nodes.Fetch.type',
@@ -117,18 +123,52 @@ describe('what ASL cannot express is a compile error naming the node, and no mac
     }
   });
 
-  it('input and result mappings (language v2) are refused by name', () => {
+  it('a wait duration of a fraction of a second (a Wait state waits whole seconds)', () => {
+    const { machine, diagnostics } = compileAslSource(
+      't.yaml',
+      workflow('    type: wait\n    duration: 1500ms\n    next: Done'),
+    );
+    expect(machine).toBeUndefined();
+    expect(diagnostics.map((d) => [d.code, d.path])).toEqual([
+      ['asl-duration-not-whole-seconds', 'nodes.Fetch.duration'],
+    ]);
+  });
+
+  it("an async_request's input and result mappings (language v2) are refused by name", () => {
+    const { machine, diagnostics } = compileAslSource(
+      't.yaml',
+      workflow(`    type: async_request
+    capability_id: 'a#b'
+    input: '{"id": shipmentId}'
+    result: { total: 'amount' }
+    on_response: Done
+    timeout: 1h`),
+    );
+    expect(machine).toBeUndefined();
+    expect(diagnostics.map((d) => [d.code, d.path])).toEqual([
+      ['asl-mapping-unsupported', 'nodes.Fetch.input'],
+      ['asl-mapping-unsupported', 'nodes.Fetch.result'],
+    ]);
+  });
+
+  it("a sync_call's result mapping is exported, and a failing one is never retried", () => {
     const { machine, diagnostics } = compileAslSource(
       't.yaml',
       workflow(`    type: sync_call
     capability_id: core-process-response
     result: { total: 'amount' }
+    retry: { max_attempts: 3 }
     on_success: Done`),
     );
-    expect(machine).toBeUndefined();
-    expect(diagnostics.map((d) => [d.code, d.path])).toEqual([
-      ['asl-mapping-unsupported', 'nodes.Fetch.result'],
-    ]);
+    expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    const task = machine?.States.Fetch as TaskState;
+    expect(task).toMatchObject({
+      Parameters: { Payload: { action: 'sync_call', result: { total: 'amount' } } },
+    });
+    expect(task.Retry).toContainEqual({
+      ErrorEquals: ['UNKNOWN_CAPABILITY', 'RESULT_MAPPING_FAILED'],
+      MaxAttempts: 0,
+    });
   });
 
   it('a route from inside a branch to a shared end (language v2) is refused by name, at the route', () => {
@@ -216,5 +256,48 @@ describe('wf asl on the command line', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('set and wait nodes', () => {
+  const compiled = (body: string) => {
+    const { machine, diagnostics } = compileAslSource('t.yaml', workflow(body));
+    expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    return machine;
+  };
+
+  it('set: a steps-Lambda Task with the values, caught to on_failure', () => {
+    const machine = compiled(
+      "    type: set\n    values: { total: '1 + 1' }\n    next: Done\n    on_failure: Done",
+    );
+    expect(machine?.States.Fetch).toMatchObject({
+      Type: 'Task',
+      Parameters: { Payload: { action: 'set', node: 'Fetch', values: { total: '1 + 1' }, 'state.$': '$' } },
+      OutputPath: '$.Payload',
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.last_error', Next: 'Done' }],
+      Next: 'Done',
+    });
+  });
+
+  it('wait with duration: a Wait state of whole seconds', () => {
+    const machine = compiled('    type: wait\n    duration: 2h\n    next: Done');
+    expect(machine?.States.Fetch).toEqual({ Type: 'Wait', Seconds: 7200, Next: 'Done' });
+  });
+
+  it('wait with until: a steps-Lambda Task, then a Wait on the time it wrote', () => {
+    const machine = compiled("    type: wait\n    until: 'due'\n    next: Done");
+    expect(Object.keys(machine?.States ?? {})).toEqual(['Fetch', 'Fetch.wait', 'Done']);
+    expect(machine?.States.Fetch).toMatchObject({
+      Type: 'Task',
+      Parameters: { Payload: { action: 'wait_until', node: 'Fetch', until: 'due' } },
+      ResultPath: '$.wait',
+      Next: 'Fetch.wait',
+    });
+    expect(machine?.States.Fetch).not.toHaveProperty('Catch');
+    expect(machine?.States['Fetch.wait']).toMatchObject({
+      Type: 'Wait',
+      TimestampPath: '$.wait.until',
+      Next: 'Done',
+    });
   });
 });

@@ -12,7 +12,9 @@ import { compileChoice } from './choice-states';
 import { ScopeStates } from './compile-scope';
 import { compileEnd } from './end-states';
 import { compileParallel } from './parallel-states';
+import { compileSet } from './set-states';
 import { compileSyncCall } from './sync-call-states';
+import { compileWait } from './wait-states';
 
 export interface AslCompilation {
   /** Present only when nothing stood in the way. */
@@ -65,9 +67,9 @@ function compileScope(
     if (!node) continue;
     const mappings = [
       ...(node.type === 'async_request' && node.input !== undefined ? ['input'] : []),
-      ...((node.type === 'async_request' || node.type === 'sync_call') && node.result !== undefined
-        ? ['result']
-        : []),
+      // A sync_call's result mapping runs in the steps Lambda; an async_request's would have to run in
+      // the reply Lambda, which does not do it yet.
+      ...(node.type === 'async_request' && node.result !== undefined ? ['result'] : []),
     ];
     for (const field of mappings) {
       problems.push({
@@ -96,10 +98,14 @@ function compileScope(
         compileEnd(states, name, node);
         break;
       case 'set':
+        compileSet(states, name, node);
+        break;
       case 'wait':
+        compileWait(states, name, node);
+        break;
       case 'sub_workflow':
       case 'map':
-        // Never a state machine that leaves a node out: the node kinds of language v2 have no ASL form yet.
+        // Never a state machine that leaves a node out: child instances have no ASL form yet.
         problems.push({
           code: 'asl-node-kind-unsupported',
           node: name,

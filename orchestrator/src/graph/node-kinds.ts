@@ -22,6 +22,7 @@ import type { Routing } from './routing';
 import { BRANCH_FAILED_NODE, branchNodeName, retryNodeName, waitNodeName } from './routing';
 import { parkedInterrupts } from './resume-target';
 import { stateDelta } from './state-delta';
+import { LONGEST_WAIT_MS, timeOf } from './wait-time';
 import type {
   Context,
   HistoryEntry,
@@ -648,9 +649,6 @@ export function stepFailure(
     );
 }
 
-/** A wait node's `until` further away than this is refused, as a `duration` over a year is. */
-const LONGEST_WAIT_MS = 366 * 24 * 3600 * 1000;
-
 /**
  * First half of a wait node: works out when the wait ends (its duration from now, or the time its
  * `until` expression gives) and records it as a timer-only wait, which the second half awaits. A time
@@ -695,19 +693,6 @@ export function waitStart(name: string, node: WaitNode, ctx: NodeBuildContext): 
     };
     return new Command({ update: { visits, waits: { [wait.request_id]: wait } }, goto: waitNodeName(name) });
   };
-}
-
-/** The time an `until` expression gave: ISO-8601 text with a time zone, or epoch milliseconds. */
-function timeOf(value: unknown): number {
-  if (typeof value === 'number' && Number.isFinite(value)) return value;
-  if (typeof value === 'string' && /(?:Z|[+-]\d{2}:?\d{2})$/i.test(value.trim())) {
-    const parsed = Date.parse(value);
-    if (!Number.isNaN(parsed)) return parsed;
-  }
-  const shown = value === undefined ? 'nothing' : JSON.stringify(value).slice(0, 80);
-  throw new Error(
-    `until gave ${shown}: not a time (ISO-8601 text with a time zone, such as 2026-12-01T09:00:00Z, or epoch milliseconds)`,
-  );
 }
 
 /** Second half of a wait node: waits for its timer, then goes to `next`. */

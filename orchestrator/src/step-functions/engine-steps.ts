@@ -5,18 +5,23 @@ import {
   evaluateValue,
   ExpressionError,
 } from '../graph/expression';
+import { systemClock, type Clock } from '../graph/engine-dependencies';
+import { LONGEST_WAIT_MS, timeOf } from '../graph/wait-time';
 import type { Context, WorkflowError } from '../graph/workflow-state';
 import { SyncCapabilityError, type SyncCapability } from '../sync-capabilities/registry';
 import { workflowErrorOf, type MachineState } from './machine-state';
-import { StepError } from './step-error';
+import { RESULT_MAPPING_FAILED, StepError } from './step-error';
 import type {
   ChoosePayload,
   ChooseResult,
   FinishedOutcome,
   FinishPayload,
   MergePayload,
+  SetPayload,
   StepPayload,
   SyncCallPayload,
+  WaitUntilPayload,
+  WaitUntilResult,
 } from './step-payloads';
 
 /**
@@ -25,14 +30,22 @@ import type {
  * outcomes and error codes. Pure: the sync capabilities are injected, nothing else is touched.
  */
 export class EngineSteps {
-  constructor(private readonly syncCapabilities: Readonly<Record<string, SyncCapability>>) {}
+  constructor(
+    private readonly syncCapabilities: Readonly<Record<string, SyncCapability>>,
+    /** The time a wait's `until` is compared with (the engine's clock in the engine). */
+    private readonly clock: Pick<Clock, 'now'> = systemClock,
+  ) {}
 
-  run(payload: StepPayload): Promise<MachineState | ChooseResult> {
+  run(payload: StepPayload): Promise<MachineState | ChooseResult | WaitUntilResult> {
     switch (payload.action) {
       case 'sync_call':
         return this.syncCall(payload);
       case 'choose':
         return this.choose(payload);
+      case 'set':
+        return this.set(payload);
+      case 'wait_until':
+        return this.waitUntil(payload);
       case 'merge':
         return Promise.resolve(this.merge(payload));
       case 'finish':
@@ -70,7 +83,23 @@ export class EngineSteps {
       });
     }
     const outputs = payload.output_keys === undefined ? { ...result } : pick(result, payload.output_keys);
-    return { ...state, context: { ...state.context, ...structuredClone(outputs) } };
+    if (payload.result === undefined) {
+      return { ...state, context: { ...state.context, ...structuredClone(outputs) } };
+    }
+    // As the engine's sync_call: the mapping reads the whole result; a key that selects nothing is not set.
+    const whole = structuredClone({ ...result });
+    const mapped: Context = {};
+    try {
+      for (const [key, expression] of Object.entries(payload.result)) {
+        const value = await evaluateValue(expression, whole, DEFAULT_EXPRESSION_LIMITS);
+        if (value !== undefined) mapped[key] = value;
+      }
+    } catch (thrown) {
+      const code = thrown instanceof ExpressionError ? thrown.code : 'EXPRESSION_FAILED';
+      const message = `result: ${(thrown as Error).message}`;
+      throw new StepError({ code, message, node }, RESULT_MAPPING_FAILED);
+    }
+    return { ...state, context: { ...state.context, ...mapped } };
   }
 
   /** The index of the first condition that is `true` over the context, else -1 (the default). */
@@ -81,9 +110,48 @@ export class EngineSteps {
       }
       return { index: -1 };
     } catch (error) {
-      const code = error instanceof ExpressionError ? error.code : 'EXPRESSION_FAILED';
-      throw new StepError({ code, message: (error as Error).message, node: payload.node });
+      throw expressionStepError(error, 'EXPRESSION_FAILED', payload.node);
     }
+  }
+
+  /**
+   * A set node's values, every expression over the context as it was before the step, then all keys at
+   * once; a key whose expression selects nothing is left as it was (graph/node-kinds.ts `setNode`).
+   */
+  async set(payload: SetPayload): Promise<MachineState> {
+    const { node, state } = payload;
+    const values: Context = {};
+    try {
+      for (const [key, expression] of Object.entries(payload.values)) {
+        const value = await evaluateValue(expression, state.context, DEFAULT_EXPRESSION_LIMITS);
+        if (value !== undefined) values[key] = value;
+      }
+    } catch (error) {
+      throw expressionStepError(error, 'EXPRESSION_FAILED', node);
+    }
+    return { ...state, context: { ...state.context, ...values } };
+  }
+
+  /**
+   * When a wait node's `until` ends, by the engine's rules (graph/node-kinds.ts `waitStart`): a failing
+   * expression fails with its code, anything but a time with INVALID_WAIT, as does a time more than a
+   * year away. A past time is returned as it is: the Wait state after it then goes straight on.
+   */
+  async waitUntil(payload: WaitUntilPayload): Promise<WaitUntilResult> {
+    const { node } = payload;
+    const now = this.clock.now().getTime();
+    let until: number;
+    try {
+      until = timeOf(await evaluateValue(payload.until, payload.context, DEFAULT_EXPRESSION_LIMITS));
+    } catch (error) {
+      throw expressionStepError(error, 'INVALID_WAIT', node);
+    }
+    if (until - now > LONGEST_WAIT_MS) {
+      const message = `wait until ${new Date(until).toISOString()} is more than a year away`;
+      throw new StepError({ code: 'INVALID_WAIT', message, node });
+    }
+    // A past time (any, even one before 1970 or beyond what a date holds) is a past time for the Wait.
+    return { until: new Date(Math.max(until, 0)).toISOString() };
   }
 
   /**
@@ -119,6 +187,12 @@ export class EngineSteps {
     const cause = JSON.stringify({ ...error, ...(output ? { output } : {}) });
     return { ...state, outcome: { status, node, ...(output ? { output } : {}), error, cause } };
   }
+}
+
+/** A failing expression step's error: the evaluator's own code, else `fallback` (as the engine's steps). */
+function expressionStepError(error: unknown, fallback: string, node: string): StepError {
+  const code = error instanceof ExpressionError ? error.code : fallback;
+  return new StepError({ code, message: (error as Error).message, node });
 }
 
 function pick(values: Readonly<Record<string, unknown>>, keys: readonly string[]): Context {

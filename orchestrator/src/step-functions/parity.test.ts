@@ -9,7 +9,7 @@ import {
 } from '../sync-capabilities/registry';
 import { compiledWorkflow } from './testing/compiled-workflow';
 import { runOnEngine, type RunView } from './testing/engine-run';
-import { LOOP, NESTED, RETRIED_REQUEST } from './testing/parity-workflows';
+import { LOOP, NESTED, RETRIED_REQUEST, SET_VALUES, SYNC_RESULT, WAITS } from './testing/parity-workflows';
 import { runOnLocalStepFunctions, type LocalRunResult } from './testing/local-step-functions-run';
 
 /**
@@ -75,7 +75,8 @@ const retried = (run: LocalRunResult, state: string) =>
  * passes at once, in order. The engine needs none of this: its simulation has a clock of its own.
  */
 async function inVirtualTime<T>(run: () => Promise<T>): Promise<T> {
-  jest.useFakeTimers();
+  // The engine's simulated clock starts here too, so a wait's `until` is as far away in both modes.
+  jest.useFakeTimers({ now: new Date(ENGINE_START) });
   try {
     let settled = false;
     const running = run().finally(() => {
@@ -88,6 +89,17 @@ async function inVirtualTime<T>(run: () => Promise<T>): Promise<T> {
     jest.useRealTimers();
   }
 }
+
+/** Where the engine's in-memory simulation starts its clock (FakeClock's default). */
+const ENGINE_START = '2026-01-01T00:00:00.000Z';
+
+/** How long (virtual) time ran between entering `state` and exiting it (its first exit). */
+function stayedMs(run: LocalRunResult, state: string): number {
+  const at = (type: string) => run.events.find((e) => e.type === type && e.state?.name === state)?.timestamp;
+  return (at('StateExited') ?? NaN) - (at('StateEntered') ?? NaN);
+}
+
+const HOUR_MS = 3600 * 1000;
 
 /** How long (virtual) time ran between entering `state` and its first failure. */
 function waitedMs(run: LocalRunResult, state: string): number {
@@ -108,6 +120,11 @@ const flakyCore = (failures: number) => () => {
         : core(call),
   };
 };
+
+/** A core-process-response that returns `score` (and `extra`, which is not an output key). */
+const scoring = (score: unknown) => () => ({
+  'core-process-response': () => Promise.resolve({ score, extra: 'high' }),
+});
 
 const SCENARIOS: readonly Scenario[] = [
   {
@@ -308,6 +325,104 @@ const SCENARIOS: readonly Scenario[] = [
     proves: (run) => {
       expect(failedWith(run, 'Prepare_Import_Enrichment')).toEqual(['NOT_FOUND']);
       expect(run.error).toMatchObject({ code: 'NOT_FOUND', node: 'Prepare_Import_Enrichment' });
+    },
+  },
+  {
+    name: 'set: every value over the context before the step; a key that selects nothing is kept',
+    yaml: SET_VALUES,
+    context: { lines: [{ amount: 1 }, { amount: 4 }, { amount: 7 }], note: 'kept' },
+    proves: (run) => {
+      expect(exited(run, 'Totals')[0]?.state?.output).toEqual({
+        context: { lines: [{ amount: 4 }, { amount: 7 }], total: 12, count: 3, note: 'kept' },
+        last_error: null,
+      });
+      expect(exited(run, 'Check.route')[0]?.state?.output).toMatchObject({ choice: { index: 0 } });
+      expect(run.output).toEqual({
+        total: 12,
+        count: 3,
+        lines: [{ amount: 4 }, { amount: 7 }],
+        note: 'kept',
+      });
+    },
+  },
+  {
+    name: 'set: a failing expression goes to on_failure with EXPRESSION_FAILED, nothing set',
+    yaml: SET_VALUES,
+    context: { lines: [{ amount: 'one' }], note: 'kept' },
+    proves: (run) => {
+      expect(failedWith(run, 'Totals')).toEqual(['EXPRESSION_FAILED']);
+      expect(caught(run, 'Totals')).toBe(1);
+      expect(run.context).toEqual({ lines: [{ amount: 'one' }], note: 'kept' });
+      expect(run.error).toMatchObject({ code: 'EXPRESSION_FAILED', node: 'Totals' });
+    },
+  },
+  {
+    name: 'wait: 2h, then until a time 1h later (ISO-8601 with a zone)',
+    yaml: WAITS,
+    context: { due: '2026-01-01T04:00:00+01:00' },
+    proves: (run) => {
+      expect(stayedMs(run, 'Pause')).toBe(2 * HOUR_MS);
+      expect(exited(run, 'Until')[0]?.state?.output).toMatchObject({
+        wait: { until: '2026-01-01T03:00:00.000Z' },
+      });
+      expect(stayedMs(run, 'Until.wait')).toBe(HOUR_MS);
+      expect(run.status).toBe('SUCCEEDED');
+    },
+  },
+  {
+    name: 'wait: until a past time (epoch milliseconds) goes straight on',
+    yaml: WAITS,
+    context: { due: Date.parse('2025-06-01T00:00:00Z') },
+    proves: (run) => {
+      expect(stayedMs(run, 'Pause')).toBe(2 * HOUR_MS);
+      expect(exited(run, 'Until.wait')).toHaveLength(1);
+      expect(stayedMs(run, 'Until.wait')).toBe(0);
+      expect(run.status).toBe('SUCCEEDED');
+    },
+  },
+  {
+    name: 'wait: until something that is not a time goes to on_failure with INVALID_WAIT',
+    yaml: WAITS,
+    context: { due: 'tomorrow morning' },
+    proves: (run) => {
+      expect(failedWith(run, 'Until')).toEqual(['INVALID_WAIT']);
+      expect(caught(run, 'Until')).toBe(1);
+      expect(exited(run, 'Until.wait')).toEqual([]);
+      expect(run.error).toMatchObject({ code: 'INVALID_WAIT', node: 'Until' });
+    },
+  },
+  {
+    name: 'wait: until a time more than a year away goes to on_failure with INVALID_WAIT',
+    yaml: WAITS,
+    context: { due: '2027-06-01T00:00:00Z' },
+    proves: (run) => {
+      expect(failedWith(run, 'Until')).toEqual(['INVALID_WAIT']);
+      expect(run.error?.message).toMatch(/more than a year away/);
+    },
+  },
+  {
+    name: "sync_call: its result mapping sets the keys it selects, over the call's whole result",
+    yaml: SYNC_RESULT,
+    context: { absent: 'kept' },
+    sync: scoring(7),
+    proves: (run) => {
+      expect(exited(run, 'Score')[0]?.state?.output).toEqual({
+        context: { absent: 'kept', risk: 14, label: 'high' },
+        last_error: null,
+      });
+      expect(run.output).toEqual({ risk: 14, label: 'high', absent: 'kept' });
+    },
+  },
+  {
+    name: 'sync_call: a failing result mapping is never retried and goes to on_failure',
+    yaml: SYNC_RESULT,
+    sync: scoring('seven'),
+    proves: (run) => {
+      expect(failedWith(run, 'Score')).toEqual(['RESULT_MAPPING_FAILED']);
+      expect(retried(run, 'Score')).toBe(0);
+      expect(caught(run, 'Score')).toBe(1);
+      expect(run.error).toMatchObject({ code: 'EXPRESSION_FAILED', node: 'Score' });
+      expect(run.error?.message).toMatch(/^result: /);
     },
   },
 ];

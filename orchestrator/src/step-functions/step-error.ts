@@ -26,3 +26,10 @@ export const UNDELIVERABLE_ERROR = 'CAPABILITY_UNDELIVERABLE';
 
 /** A SUCCESS reply without a key the node expects: routed to `on_failure`, never retried. */
 export const MISSING_OUTPUT_KEYS = 'MISSING_OUTPUT_KEYS';
+
+/**
+ * A sync_call's `result` mapping that failed after the call succeeded: the definition's error, never
+ * retried (the engine's rule), routed to `on_failure`. One name so the retriers can single it out; the
+ * code (EXPRESSION_FAILED, EXPRESSION_TIMEOUT) is in the cause.
+ */
+export const RESULT_MAPPING_FAILED = 'RESULT_MAPPING_FAILED';

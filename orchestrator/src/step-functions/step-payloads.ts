@@ -34,6 +34,8 @@ export interface SyncCallPayload {
   /** The node's `with`, as written (the capability parses it). */
   readonly with?: Readonly<Record<string, unknown>>;
   readonly output_keys?: readonly string[];
+  /** The node's `result` mapping: context keys to JSONata over the call's whole result. */
+  readonly result?: Readonly<Record<string, string>>;
   readonly state: MachineState;
 }
 
@@ -61,6 +63,33 @@ export interface MergePayload {
   readonly state: MachineState & { readonly branches: readonly MachineState[] };
 }
 
+/**
+ * A set node: each of `values` (JSONata) evaluated over the context before the step by the engine's own
+ * evaluator; the result is the state with the keys whose expression selected something replaced.
+ */
+export interface SetPayload {
+  readonly action: 'set';
+  readonly node: string;
+  readonly values: Readonly<Record<string, string>>;
+  readonly state: MachineState;
+}
+
+/**
+ * A wait node's `until`, evaluated as the engine does (ISO-8601 text with a zone, or epoch ms; at most a
+ * year away, else INVALID_WAIT); the Wait state after it waits until `until` (a past time: not at all).
+ */
+export interface WaitUntilPayload {
+  readonly action: 'wait_until';
+  readonly node: string;
+  readonly until: string;
+  readonly context: Context;
+}
+
+export interface WaitUntilResult {
+  /** RFC 3339 UTC (`toISOString`), as a Wait state's `TimestampPath` reads it. */
+  readonly until: string;
+}
+
 /** An `end` node: the outcome the engine's end node records. */
 export interface FinishPayload {
   readonly action: 'finish';
@@ -80,4 +109,5 @@ export interface FinishedOutcome {
   readonly cause?: string;
 }
 
-export type StepPayload = SyncCallPayload | ChoosePayload | MergePayload | FinishPayload;
+export type StepPayload =
+  SyncCallPayload | ChoosePayload | SetPayload | WaitUntilPayload | MergePayload | FinishPayload;

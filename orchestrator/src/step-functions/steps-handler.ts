@@ -24,9 +24,10 @@ const steps = new EngineSteps(
 );
 
 /**
- * The steps Lambda of Step Functions mode: sync calls, choice conditions, branch merges and end outcomes,
- * as the engine computes them (see EngineSteps). Invoked by the state machines (`lambda:invoke`); a
- * failure is thrown, so Step Functions sees its code as the error name.
+ * The steps Lambda of Step Functions mode: sync calls, choice conditions, set values, wait times, branch
+ * merges and end outcomes, as the engine computes them (see EngineSteps). Invoked by the state machines
+ * (`lambda:invoke`); a failure is thrown, so Step Functions sees its code (or its class's name) as the
+ * error name.
  */
 export function handler(event: StepPayload): Promise<unknown> {
   return steps.run(event);

@@ -100,4 +100,88 @@ nodes:
     status: FAILED
 `;
 
-export const PARITY_WORKFLOWS = { RETRIED_REQUEST, LOOP, NESTED } as const;
+/**
+ * A set node: every value computed over the context before the step (\`count\` counts the lines before
+ * \`lines\` is filtered), a key whose expression selects nothing left as it was (\`note\`); a failing
+ * expression goes to on_failure.
+ */
+export const SET_VALUES = `
+workflow_name: Set totals
+workflow_id: set_totals_v1
+entry_point: Totals
+nodes:
+  Totals:
+    type: set
+    values:
+      total: '$sum(lines.amount)'
+      count: '$count(lines)'
+      lines: 'lines[amount > 1]'
+      note: 'nothing.here'
+    next: Check
+    on_failure: Failed
+  Check:
+    type: choice
+    choices:
+      - when: 'total > 10'
+        next: Done
+    default: Failed
+  Done:
+    type: end
+    output_keys: [total, count, lines, note]
+  Failed:
+    type: end
+    status: FAILED
+`;
+
+/** Wait nodes: a duration, then until a time from the context (a bad one goes to on_failure). */
+export const WAITS = `
+workflow_name: Cool off
+workflow_id: cool_off_v1
+entry_point: Pause
+nodes:
+  Pause:
+    type: wait
+    duration: 2h
+    next: Until
+  Until:
+    type: wait
+    until: 'due'
+    next: Done
+    on_failure: Failed
+  Done:
+    type: end
+    output_keys: [due]
+  Failed:
+    type: end
+    status: FAILED
+`;
+
+/**
+ * A sync_call's result mapping over the call's whole result (\`extra\` is not an output key); a mapping that
+ * fails is never retried, whatever the policy, and goes to on_failure.
+ */
+export const SYNC_RESULT = `
+workflow_name: Score
+workflow_id: score_v1
+entry_point: Score
+nodes:
+  Score:
+    type: sync_call
+    capability_id: core-process-response
+    output_keys: [score]
+    result:
+      risk: '$sum([score]) * 2'
+      label: 'extra'
+      absent: 'nothing.here'
+    retry: { max_attempts: 3, interval: 1s }
+    on_success: Done
+    on_failure: Failed
+  Done:
+    type: end
+    output_keys: [risk, label, absent, score]
+  Failed:
+    type: end
+    status: FAILED
+`;
+
+export const PARITY_WORKFLOWS = { RETRIED_REQUEST, LOOP, NESTED, SET_VALUES, WAITS, SYNC_RESULT } as const;
