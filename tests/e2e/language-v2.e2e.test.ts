@@ -196,4 +196,65 @@ nodes:
       `${record.instance_id}.Screen_Buyer.1`,
     ]);
   });
+
+  it('a branch that fails into a shared end stops its sibling and ends the instance there', async () => {
+    const io = recordingIo(REPO_ROOT);
+    const definition = `workflow_name: 'Shared end on the embedded stack'
+workflow_id: zz_shared_end_e2e_v1
+entry_point: Split
+nodes:
+  Split:
+    type: parallel
+    branches: [Slow, Fails]
+    join: Done
+  Slow:
+    type: async_request
+    capability_id: 'zz-slow#work'
+    request_output_keys: [slow]
+    on_response: Done
+    timeout: 10m
+  Fails:
+    type: async_request
+    capability_id: 'zz-fails#work'
+    request_output_keys: [fast]
+    on_response: Done
+    on_failure: Rejected
+    timeout: 10m
+  Done: { type: end }
+  Rejected: { type: end, status: FAILED }
+`;
+    const mocks = [
+      "'zz-slow#work':",
+      '  reply: false',
+      "'zz-fails#work':",
+      '  status: FAILURE',
+      '  error: { code: NO_STOCK, message: out of stock }',
+      '',
+    ].join('\n');
+    const code = await runCli(
+      [
+        'run',
+        write('zz_shared_end_e2e_v1.yaml', definition),
+        '--mocks',
+        write('shared-end-mocks.yaml', mocks),
+        '--json',
+      ],
+      io,
+      { embedded: runOnEmbeddedStack },
+    );
+    expect(io.stderr()).toBe('');
+    expect(code).toBe(1);
+    const record = JSON.parse(io.stdout()) as InstanceRecord;
+    expect(record.status).toBe('FAILED');
+    expect(record.error).toMatchObject({ code: 'NO_STOCK', node: 'Fails' });
+    expect(record.waits).toEqual([]);
+    expect(record.history.map((h) => [h.node, h.status])).toEqual(
+      expect.arrayContaining([
+        ['Fails', 'FAILED'],
+        ['Slow', 'CANCELLED'],
+        ['Rejected', 'FAILED'],
+      ]),
+    );
+    expect(record.history.at(-1)?.node).toBe('Rejected');
+  });
 });
