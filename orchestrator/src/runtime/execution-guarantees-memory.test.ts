@@ -1,13 +1,8 @@
 import { MemorySaver } from '@langchain/langgraph';
 import { describeExecutionGuarantees } from './testing/execution-guarantees.suite';
 import { describeFencingGuarantees } from './testing/fencing-guarantees.suite';
-import { describeRedriveGuarantees } from './testing/redrive-guarantees.suite';
-import { describeSharedEndGuarantees } from './testing/shared-end-guarantees.suite';
 
+// The redrive and shared-end suites have files of their own (the runner spreads them over its workers).
 describeExecutionGuarantees('MemorySaver', () => new MemorySaver());
 
 describeFencingGuarantees('MemorySaver', () => new MemorySaver());
-
-describeRedriveGuarantees('MemorySaver', () => new MemorySaver());
-
-describeSharedEndGuarantees('MemorySaver', () => new MemorySaver());
