@@ -1,4 +1,4 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { RunnableConfig } from '@langchain/core/runnables';
 import { Annotation, Command, END, MemorySaver, START, StateGraph, interrupt } from '@langchain/langgraph';
 import {
@@ -49,6 +49,14 @@ const meta = (step: number, source: CheckpointMetadata['source'] = 'loop'): Chec
   step,
   parents: {},
 });
+
+/** The stored envelope of `value`, as the saver's serde writes it (type length, type, payload). */
+async function envelopeOf(saver: DynamoDBSaver, value: unknown): Promise<Uint8Array> {
+  const [type, payload] = await saver.serde.dumpsTyped(value);
+  const typeBytes = Buffer.from(type, 'utf8');
+  const bytes = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : Buffer.from(payload);
+  return new Uint8Array(Buffer.concat([Buffer.from([typeBytes.length]), typeBytes, bytes]));
+}
 
 const threadConfig = (thread_id: string, checkpoint_ns = ''): RunnableConfig => ({
   configurable: { thread_id, checkpoint_ns },
@@ -258,6 +266,66 @@ describe('DynamoDBSaver', () => {
     expect(size('noise')).toBeGreaterThanOrEqual(1_500);
     const tuple = await new DynamoDBSaver({ client, tableName: table }).getTuple(stored);
     expect(tuple?.checkpoint.channel_values).toEqual({ waits, noise });
+  });
+
+  it("packs a task's writes into one compressed attribute when that is smaller, and reads them back", async () => {
+    const { saver, table } = await newSaver();
+    const c1 = await saver.put(threadConfig('packed'), checkpointWith({}, {}), meta(0), {});
+    // A fan-out branch's writes: its join channel names every branch runner of the parallel.
+    const join = `join:${Array.from({ length: 100 }, (_, i) => `__branch__Fan_Out__B_${i}`).join('+')}:gate`;
+    const writes: [string, unknown][] = [
+      ['context', { b_1_result: 'done' }],
+      ['history', []],
+      ['visits', { B_1: 1 }],
+      [join, '__branch__Fan_Out__B_1'],
+    ];
+    await saver.putWrites(c1, writes, 'branch-1', '~__pregel_pull, __branch__Fan_Out__B_1');
+    // A later call for the same task merges into the packed item (read, merge, write again).
+    await saver.putWrites(c1, [[INTERRUPT, [{ id: 'i', value: { node: 'B_1' } }]]], 'branch-1');
+    const [task] = (await scanTable(client, table)).filter((item) => item.SK?.S?.includes('#W#'));
+    expect(task?.w).toBeUndefined();
+    expect(task?.wp?.B?.byteLength).toBeLessThan(join.length / 4);
+    const tuple = await new DynamoDBSaver({ client, tableName: table }).getTuple(c1);
+    expect(tuple?.pendingWrites).toEqual([
+      ['branch-1', INTERRUPT, [{ id: 'i', value: { node: 'B_1' } }]],
+      ...writes.map(([channel, value]) => ['branch-1', channel, value]),
+    ]);
+  });
+
+  it('keeps one map per write when a value is chunked, and reads items written before packs', async () => {
+    const { saver, table } = await newSaver();
+    const c1 = await saver.put(threadConfig('listed'), checkpointWith({}, {}), meta(0), {});
+    const large = incompressibleText('large', 500_000);
+    await saver.putWrites(
+      c1,
+      [
+        ['doc', large],
+        ['x', 1],
+      ],
+      'big-task',
+    );
+    const items = await scanTable(client, table);
+    const big = items.find((item) => item.SK?.S?.endsWith('#W#big-task'));
+    expect(big?.wp).toBeUndefined();
+    expect(big?.w?.L).toHaveLength(2);
+    // An item of the previous layout (no pack), as older code wrote it.
+    await client.send(
+      new PutItemCommand({
+        TableName: table,
+        Item: {
+          PK: { S: 'THREAD#listed' },
+          SK: { S: `${big?.SK?.S?.replace('big-task', 'old-task')}` },
+          rev: { N: '1' },
+          w: { L: [{ M: { i: { N: '0' }, c: { S: 'y' }, x: { B: await envelopeOf(saver, 'old') } } }] },
+        },
+      }),
+    );
+    const tuple = await new DynamoDBSaver({ client, tableName: table }).getTuple(c1);
+    expect(tuple?.pendingWrites).toEqual([
+      ['big-task', 'doc', large],
+      ['big-task', 'x', 1],
+      ['old-task', 'y', 'old'],
+    ]);
   });
 
   it('stamps every item with the TTL attribute and hides expired checkpoints', async () => {

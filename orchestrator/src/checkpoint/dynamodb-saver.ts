@@ -19,11 +19,12 @@ import { BODY_SHAPE } from './body-entries';
 import { appendsToChain, rebasesOnWhole } from './body-deltas';
 import { ChainReader, FetchedItems, type KnownChain, type LinkRef, type ValueRequest } from './chain-reader';
 import { groupCheckpointItems, type CheckpointGroup } from './checkpoint-groups';
-import { compressEnvelope } from './envelope-compression';
+import { compressEnvelope, expandEnvelope } from './envelope-compression';
 import { CheckpointConfigError, CheckpointCorruptError, CheckpointWriteConflictError } from './errors';
 import { placeValues, splitIntoChunks } from './item-chunking';
-import type { Item } from './item-size';
+import { itemSizeBytes, type Item } from './item-size';
 import { KnownValue, KnownValues } from './known-values';
+import { packWrites, type PackedWrite } from './packed-writes';
 import { isUpsert, mergeTaskWrites, sortPendingWrites, writeIndex } from './pending-writes';
 import {
   ALL_CHECKPOINTS_PREFIX,
@@ -349,10 +350,12 @@ export class DynamoDBSaver extends BaseCheckpointSaver {
     const expiresAt = this.expiresAt();
     const direct = placeValues(threadId, entryValues(incoming), expiresAt);
     if (direct.chunks.length === 0) {
-      const item = taskWritesItem(
-        { ...task, revision: 1, writes: withPlacement(incoming, direct.placed), ...ttlField(expiresAt) },
-        this.ttl?.attributeName,
-      );
+      const item = this.taskItem({
+        ...task,
+        revision: 1,
+        writes: withPlacement(incoming, direct.placed),
+        ...ttlField(expiresAt),
+      });
       if (await this.table.putIfAbsent(item)) return;
     }
     // Otherwise merge with what is stored (read first, so nothing is written for writes already there),
@@ -378,7 +381,7 @@ export class DynamoDBSaver extends BaseCheckpointSaver {
         writes: withPlacement(merged.writes, placed),
         ...ttlField(expiresAt),
       };
-      const item = taskWritesItem(record, this.ttl?.attributeName);
+      const item = this.taskItem(record);
       const committed = existing
         ? await this.table.putIfAttributeEquals(item, ATTR.revision, { N: String(existing.revision) })
         : await this.table.putIfAbsent(item);
@@ -387,6 +390,18 @@ export class DynamoDBSaver extends BaseCheckpointSaver {
     throw new CheckpointWriteConflictError(
       `pending writes of task ${taskId} on checkpoint ${checkpointId} kept changing; retry the call`,
     );
+  }
+
+  /** A task's writes item: packed (packed-writes.ts) when that is smaller, one map per write otherwise. */
+  private taskItem(record: TaskWritesRecord): Item {
+    const listed = taskWritesItem(record, this.ttl?.attributeName);
+    const inline: PackedWrite[] = [];
+    for (const write of record.writes) {
+      if (write.value.kind !== 'inline') return listed;
+      inline.push({ ...write, envelope: expandEnvelope(write.value.bytes) });
+    }
+    const packed = taskWritesItem({ ...record, packed: packWrites(inline) }, this.ttl?.attributeName);
+    return itemSizeBytes(packed) < itemSizeBytes(listed) ? packed : listed;
   }
 
   async deleteThread(threadId: string): Promise<void> {

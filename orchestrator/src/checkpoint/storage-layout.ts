@@ -1,6 +1,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { CheckpointCorruptError } from './errors';
 import type { Item } from './item-size';
+import { unpackWrites } from './packed-writes';
 
 /*
  * Storage layout of the DynamoDB checkpointer: one table, string keys `PK` and `SK`.
@@ -32,7 +33,9 @@ import type { Item } from './item-size';
  *   Chunk sets are only removed with their thread (deleteThread, TTL), never while a reader could still
  *   hold a reference to them; one left unreferenced (a crash, an upsert that replaced it) is garbage.
  * - Every write of one `putWrites` call lands in one task item with one PutItem, so a task's writes are
- *   visible all together or not at all.
+ *   visible all together or not at all. The item lists them one map per write (`w`), or, when that is
+ *   smaller, holds them packed and compressed together in one binary attribute (`wp`, packed-writes.ts);
+ *   a pack holds inline values only. Items without `wp` (the previous layout) read as they always did.
  * - A committed checkpoint item is never rewritten with other values (LangGraph never reuses a checkpoint
  *   id), so whatever refers to a value it stores, or caches it (value-locations, known-values), stays right.
  * - What a checkpoint item holds does not grow with the history: the values its checkpoint introduced, its
@@ -122,6 +125,7 @@ export const ATTR = {
   bodyBase: 'cb',
   originExpiry: 'oe',
   writes: 'w',
+  packedWrites: 'wp',
   revision: 'rev',
   chunkData: 'd',
 } as const;
@@ -511,6 +515,11 @@ export interface TaskWritesRecord {
   readonly revision: number;
   /** Sorted by `idx`, at most one per `idx`. */
   readonly writes: readonly StoredWrite[];
+  /**
+   * The same writes packed (packed-writes.ts), when the writer found that smaller: stored instead of the
+   * list. Absent when read back: `writes` then holds them unpacked.
+   */
+  readonly packed?: Uint8Array;
   readonly expiresAt?: number;
 }
 
@@ -518,16 +527,20 @@ export function taskWritesItem(record: TaskWritesRecord, ttlAttribute: string | 
   const item: Item = {
     ...itemKey(record.threadId, taskWritesSortKey(record.ns, record.checkpointId, record.taskId)),
     [ATTR.revision]: { N: String(record.revision) },
-    [ATTR.writes]: {
-      L: record.writes.map((write) => ({
-        M: {
-          i: { N: String(write.idx) },
-          c: { S: write.channel },
-          ...(write.taskPath !== '' ? { p: { S: write.taskPath } } : {}),
-          x: storedValueAttribute(write.value),
-        },
-      })),
-    },
+    ...(record.packed !== undefined
+      ? { [ATTR.packedWrites]: { B: record.packed } }
+      : {
+          [ATTR.writes]: {
+            L: record.writes.map((write) => ({
+              M: {
+                i: { N: String(write.idx) },
+                c: { S: write.channel },
+                ...(write.taskPath !== '' ? { p: { S: write.taskPath } } : {}),
+                x: storedValueAttribute(write.value),
+              },
+            })),
+          },
+        }),
   };
   if (ttlAttribute !== undefined && record.expiresAt !== undefined) {
     item[ttlAttribute] = { N: String(record.expiresAt) };
@@ -539,16 +552,15 @@ export function taskWritesRecordFrom(item: Item, ttlAttribute: string | undefine
   const sk = stringAttribute(item, ATTR.sk);
   const parsed = parseSortKey(sk);
   if (parsed.kind !== 'task') throw new CheckpointCorruptError(`${sk} is not a task writes item`);
-  const writes = (item[ATTR.writes]?.L ?? []).map((entry, position): StoredWrite => {
-    const fields = entry.M ?? {};
-    const what = `write ${position} of task ${parsed.taskId}`;
-    return {
-      idx: Number(fields.i?.N ?? 'NaN'),
-      channel: fields.c?.S ?? '',
-      taskPath: fields.p?.S ?? '',
-      value: storedValueFrom(fields.x, what),
-    };
-  });
+  const packed = item[ATTR.packedWrites]?.B;
+  const writes = packed
+    ? unpackWrites(packed, `task ${parsed.taskId}`).map((write): StoredWrite => ({
+        idx: write.idx,
+        channel: write.channel,
+        taskPath: write.taskPath,
+        value: { kind: 'inline', bytes: write.envelope },
+      }))
+    : listedWrites(item, parsed.taskId);
   const expiresAt = ttlAttribute !== undefined ? item[ttlAttribute]?.N : undefined;
   return {
     threadId: threadIdOf(stringAttribute(item, ATTR.pk)),
@@ -559,6 +571,20 @@ export function taskWritesRecordFrom(item: Item, ttlAttribute: string | undefine
     writes,
     ...(expiresAt !== undefined ? { expiresAt: Number(expiresAt) } : {}),
   };
+}
+
+/** The writes of an item stored one map per write (no pack, or written before packs existed). */
+function listedWrites(item: Item, taskId: string): StoredWrite[] {
+  return (item[ATTR.writes]?.L ?? []).map((entry, position): StoredWrite => {
+    const fields = entry.M ?? {};
+    const what = `write ${position} of task ${taskId}`;
+    return {
+      idx: Number(fields.i?.N ?? 'NaN'),
+      channel: fields.c?.S ?? '',
+      taskPath: fields.p?.S ?? '',
+      value: storedValueFrom(fields.x, what),
+    };
+  });
 }
 
 /* ----------------------------------------------------------------------------------------------------
