@@ -64,8 +64,9 @@ export function costWorkflows(): BenchWorkflow[] {
 }
 
 /**
- * Warms the runtime's caches (definition, compiled graph) with one START of each workflow, as a warm
- * Lambda has them, leaving nothing pending.
+ * Warms the runtime's caches with one whole run of each workflow, as a Lambda that has run it before has
+ * them: the definition and compiled graph, and the URL of every queue the run sends to (SQS GetQueueUrl
+ * is looked up once per process, not once per run). Leaves nothing pending.
  */
 export async function warmUp(engine: MeteredEngine, workflows: readonly BenchWorkflow[]): Promise<void> {
   for (const workflow of workflows) {
@@ -76,7 +77,7 @@ export async function warmUp(engine: MeteredEngine, workflows: readonly BenchWor
       instance_id: `bench-warm-${workflow.workflowId}`,
       context: SHIPMENT_CONTEXT,
     });
-    await engine.deliverNext();
+    await engine.runUntilQuiet();
     engine.dropPending();
     engine.takeRequests();
   }
@@ -206,7 +207,7 @@ export function costSection(result: CostResult): Section {
         'invocation here, while Step Functions bills callbacks and timeouts nothing. Where it is under 8x, ' +
         'the 8x target is out of reach for a queue-driven orchestrator whatever it stores.',
       'Assumptions:',
-      `- One run per workflow after one warm-up START each (a warm Lambda), every capability answering SUCCESS ` +
+      `- One run per workflow after one warm-up run of each (a warm Lambda: caches and queue URLs), every capability answering SUCCESS ` +
         `after 1 s, until nothing is left to deliver (timers included, on the bench's clock; ` +
         `${result.seconds.toFixed(1)} s real time). Timers as deployed on AWS: a reply's deadline 5 minutes or more away is an ` +
         'EventBridge schedule, deleted unfired when the reply comes (Scheduler bills $1.00 per million ' +
