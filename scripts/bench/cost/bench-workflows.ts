@@ -1,3 +1,4 @@
+import { MAX_VISITS_LIMIT } from '../../../orchestrator/src/definition/workflow-schema';
 /*
  * Workflows generated for the bench, as YAML texts the engine validates like any other. Each one isolates
  * what a figure of issue 10 varies: history length, fan-out width, context size, a long wait, CPU.
@@ -14,7 +15,8 @@ const pad = (n: number, width = 3) => String(n).padStart(width, '0');
  * A loop driven by a counter in the context: `Ask` (one async_request, whose reply carries the new
  * counter) then `Route` (a choice) back to `Ask` while `counter < limit`. Every reply is one message and
  * one turn of the loop; nothing but `counter` changes, and the request carries `counter` only. No timeout,
- * so no timer traffic mixes into the per-step figures.
+ * so no timer traffic mixes into the per-step figures. `max_visits` at its limit: figure 1 runs the loop
+ * 500 times, past the default of 100 visits a node.
  */
 export function counterLoop(limit: number): BenchWorkflow {
   const workflowId = 'bench_counter_loop_v1';
@@ -24,6 +26,7 @@ export function counterLoop(limit: number): BenchWorkflow {
 workflow_id: '${workflowId}'
 entry_point: Ask
 initial_context: [counter]
+max_visits: ${MAX_VISITS_LIMIT}
 nodes:
   Ask:
     type: async_request

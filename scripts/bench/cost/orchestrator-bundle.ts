@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -11,6 +11,7 @@ import { DynamoDbInstanceStore } from '../../../orchestrator/src/aws/dynamodb-in
 import { systemClock } from '../../../orchestrator/src/graph/engine-dependencies';
 import { exampleText, SHIPMENT_CONTEXT } from '../../../orchestrator/src/runtime/testing/example-workflows';
 import type { LocalServers } from '../../local-aws/local-servers';
+import { localReplyKeysFile } from '../../local-aws/local-reply-keys';
 import { REPO_ROOT } from '../../local-aws/provision-local';
 import { workerEnvironment } from '../../local-aws/worker-process';
 import { BUNDLING, buildLambdaBundle, ESBUILD_VERSION } from '../../../infra/src/bundling/lambda-bundle';
@@ -295,6 +296,9 @@ async function measureFirstStart(
       };
       const { result, wallMs, output } = await runNode(['-e', script, bundle], {
         ...workerEnvironment(aws, resources.stage),
+        // The Lambda reads its reply keys from Secrets Manager; the local stack's are in its key file.
+        CCH_REPLY_KEYS:
+          process.env.CCH_REPLY_KEYS ?? readFileSync(localReplyKeysFile(resources.stage), 'utf8'),
         NODE_OPTIONS: '--enable-source-maps',
         BENCH_EVENT: JSON.stringify(event),
       });
