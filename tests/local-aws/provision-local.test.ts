@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { DEFAULT_MAX_RECEIVES } from '../../orchestrator/src/aws/sqs-batch-processor';
 import { capabilityDomainsIn } from '../../orchestrator/src/naming/capability-domains';
+import { definitionFilesIn } from '../../orchestrator/src/naming/definition-files';
 import { resourceNames } from '../../orchestrator/src/naming/resource-names';
 import { startEmbeddedAws, type EmbeddedAws } from '../../scripts/local-aws/embedded-aws';
 import {
@@ -51,11 +52,14 @@ describe('domainsOfDefinitionText', () => {
     expect(fanout.length).toBeGreaterThan(1);
   });
 
-  it('agrees with capabilityDomainsIn over the repository definitions', () => {
-    const each = ['import_vn_memphis_v1.yaml', 'fanout_a_b_c_v1.yaml', 'export_screening_v1.yaml'].flatMap(
-      (file) => domainsOfDefinitionText(definition(file)),
+  it('agrees with capabilityDomainsIn over the repository definitions, those in subfolders too', () => {
+    const dir = join(REPO_ROOT, 'workflow-definitions');
+    const files = definitionFilesIn(dir);
+    expect(files.map((f) => f.name)).toEqual(
+      expect.arrayContaining(['fanout_a_b_c_v1.yaml', 'language-v2/order_fulfilment_v2.yaml']),
     );
-    expect([...new Set(each)].sort()).toEqual(capabilityDomainsIn(join(REPO_ROOT, 'workflow-definitions')));
+    const each = files.flatMap((file) => domainsOfDefinitionText(file.text));
+    expect([...new Set(each)].sort()).toEqual(capabilityDomainsIn(dir));
   });
 
   it('gives nothing for text that is not a valid definition', () => {
