@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   IN_PROCESS_CONSOLE_FLAGS,
@@ -9,6 +11,7 @@ import { applyCliEnvironment } from './cli-environment';
 import { domainsWithChildren, runTest } from './run-test';
 import { LocalFileLogSource } from './run-test/log-sources';
 import { startLocalStack } from './local-aws/local-stack';
+import { REPO_ROOT } from './local-aws/provision-local';
 
 /**
  * `pnpm start`: boots the embedded local AWS with the same resources as the CDK app, runs the sample
@@ -23,16 +26,10 @@ const WORKFLOWS: readonly { readonly file: string; readonly context?: Record<str
   // Language v2: set, map (a child per line), sub_workflow, input/result mapping, wait, a shared end.
   {
     file: 'language-v2/order_fulfilment_v2.yaml',
-    context: {
-      order: {
-        buyer: 'ACME Ltd',
-        lines: [
-          { sku: 'A-1', qty: 2, price: 40 },
-          { sku: 'B-2', qty: 1, price: 30 },
-          { sku: 'C-3', qty: 5, price: 2 },
-        ],
-      },
-    },
+    // The context README's `wf run` example passes too (`--context @sample-data/contexts/...`).
+    context: JSON.parse(
+      readFileSync(join(REPO_ROOT, 'sample-data', 'contexts', 'order-fulfilment-v2.json'), 'utf8'),
+    ) as Record<string, unknown>,
   },
 ];
 

@@ -136,6 +136,28 @@ describe('wf run', () => {
     expect(out).toContain('\nSUCCEEDED\n');
   });
 
+  it('runs the language v2 example with its sample context, labelling the lines of the instances it starts', async () => {
+    const io = recordingIo(repoRoot);
+    const code = await runCli(
+      [
+        'run',
+        'workflow-definitions/language-v2/order_fulfilment_v2.yaml',
+        '--memory',
+        '--context',
+        '@sample-data/contexts/order-fulfilment-v2.json',
+      ],
+      io,
+    );
+    const out = io.stdout();
+    expect(code).toBe(0);
+    // A map item's child and the sub_workflow's child, each named past the run's own id.
+    expect(out).toContain('] [Classify_Lines.1.2] step Classify SUCCEEDED');
+    expect(out).toContain('] [Screen_Buyer.1] request sent  (node=Screen capability=compliance#screening)');
+    // The run's own lines carry no label.
+    expect(out).toContain('[+00:00:00] step Price SUCCEEDED');
+    expect(out).toContain('\nSUCCEEDED\n');
+  });
+
   it('without --memory needs the embedded stack, which scripts/wf.ts provides', async () => {
     const io = recordingIo(repoRoot);
     expect(await runCli(['run', 'workflow-definitions/import_vn_memphis_v1.yaml'], io)).toBe(2);

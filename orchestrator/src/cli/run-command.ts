@@ -64,6 +64,7 @@ export async function runCommand(
   }
 
   const started = Date.parse('2026-01-01T00:00:00.000Z');
+  const instanceId = `wf-run-${randomUUID()}`;
   const sim: WorkflowSimulation = new WorkflowSimulation({
     mocks,
     // Real HTTP calls, and secrets from Secrets Manager with the caller's own credentials (which are
@@ -75,12 +76,11 @@ export async function runCommand(
     logger: new RecordingLogger(
       [],
       {},
-      values.json ? undefined : (line) => io.out(progressLine(sim, started, line)),
+      values.json ? undefined : (line) => io.out(progressLine(sim, started, instanceId, line)),
     ),
   });
   sim.clock.set(started);
   const key = basename(display);
-  const instanceId = `wf-run-${randomUUID()}`;
   sim.definitions.put(key, text);
   for (const child of childDefinitions(dirname(resolve(io.cwd, display)), definition, readIfPresent)) {
     sim.definitions.put(child.key, child.text);
@@ -137,7 +137,11 @@ async function readContext(
 
 const QUIET = new Set(['instance busy; message will come back']);
 
-function progressLine(sim: WorkflowSimulation, started: number, line: LogLine): string {
+/**
+ * One progress line. Lines of the instances a sub_workflow or map started are prefixed with the child's id
+ * past the run's own (`[Classify_Lines.1.2]`), so their steps are not taken for the parent's.
+ */
+function progressLine(sim: WorkflowSimulation, started: number, root: string, line: LogLine): string {
   if (QUIET.has(line.message)) return '';
   const elapsed = sim.clock.now().getTime() - started;
   const f = line.fields;
@@ -150,7 +154,12 @@ function progressLine(sim: WorkflowSimulation, started: number, line: LogLine): 
   ]
     .filter(Boolean)
     .join(' ');
-  return `[+${formatElapsed(elapsed)}] ${line.level === 'info' ? '' : `${line.level.toUpperCase()} `}${line.message}${detail ? `  (${detail})` : ''}\n`;
+  const instance = typeof f.instance_id === 'string' ? f.instance_id : root;
+  const who =
+    instance === root
+      ? ''
+      : `[${instance.startsWith(`${root}.`) ? instance.slice(root.length + 1) : instance}] `;
+  return `[+${formatElapsed(elapsed)}] ${who}${line.level === 'info' ? '' : `${line.level.toUpperCase()} `}${line.message}${detail ? `  (${detail})` : ''}\n`;
 }
 
 function formatElapsed(ms: number): string {
