@@ -5,6 +5,7 @@ import {
   MINUTE,
   recordOf,
   requestsOf,
+  onlyRunOf,
   runInlineWorkflow,
   runsOf,
   startInlineWorkflow,
@@ -17,15 +18,9 @@ import {
  * every branch's outputs are kept, and a failing branch routes to the parallel's `on_failure`.
  */
 
-function only(record: InstanceRecord, node: string) {
-  const runs = runsOf(record, node);
-  expect([node, runs.length]).toEqual([node, 1]);
-  return runs[0] as (typeof runs)[number];
-}
-
 const lastEnd = (record: InstanceRecord, nodes: readonly string[]) =>
   nodes
-    .map((n) => only(record, n).ended_at)
+    .map((n) => onlyRunOf(record, n).ended_at)
     .sort()
     .at(-1);
 
@@ -103,14 +98,14 @@ describe('parallel', () => {
         },
       });
       expect(record.status).toBe('SUCCEEDED');
-      const join = only(record, 'Join');
+      const join = onlyRunOf(record, 'Join');
       expect(join.started_at).toBe(lastEnd(record, ['X1', 'X2', 'Y']));
       expect(requestsOf(sim, 'Join')).toHaveLength(1);
       expect(requestsOf(sim, 'Join')[0]?.input).toEqual({ orderId: 'O-1', x1: 'X1', x2: 'X2', y: 'Y' });
       expect(record.context).toEqual({ orderId: 'O-1', x1: 'X1', x2: 'X2', y: 'Y', merged: 'M' });
       expect(record.output).toEqual({ orderId: 'O-1', merged: 'M' });
-      expect(only(record, 'Split').status).toBe('SUCCEEDED');
-      expect(only(record, 'Done').status).toBe('SUCCEEDED');
+      expect(onlyRunOf(record, 'Split').status).toBe('SUCCEEDED');
+      expect(onlyRunOf(record, 'Done').status).toBe('SUCCEEDED');
     });
 
     it('the join waits for the slowest branch whichever branch finishes first', async () => {
@@ -127,7 +122,7 @@ describe('parallel', () => {
           },
         });
         expect(record.status).toBe('SUCCEEDED');
-        expect(only(record, 'Join').started_at).toBe(lastEnd(record, ['X1', 'X2', 'Y']));
+        expect(onlyRunOf(record, 'Join').started_at).toBe(lastEnd(record, ['X1', 'X2', 'Y']));
       }
     });
 
@@ -144,8 +139,8 @@ describe('parallel', () => {
       });
       expect(record.status).toBe('SUCCEEDED');
       expect(requestsOf(sim, 'X2').map((r) => r.sent_at)).toEqual([at(MINUTE)]);
-      expect(only(record, 'X2')).toMatchObject({ started_at: at(MINUTE), ended_at: at(2 * MINUTE) });
-      expect(only(record, 'Join').started_at).toBe(at(60 * MINUTE));
+      expect(onlyRunOf(record, 'X2')).toMatchObject({ started_at: at(MINUTE), ended_at: at(2 * MINUTE) });
+      expect(onlyRunOf(record, 'Join').started_at).toBe(at(60 * MINUTE));
     });
   });
 
@@ -171,7 +166,7 @@ describe('parallel', () => {
         ['B2', 'FAILED'],
         ['Failed', 'FAILED'],
       ]);
-      expect(only(record, 'Failed').started_at).toBe(at(2 * MINUTE));
+      expect(onlyRunOf(record, 'Failed').started_at).toBe(at(2 * MINUTE));
       expect(requestsOf(sim, 'Join')).toEqual([]);
       expect(record.context.b1).toBe('B1');
       expect(record.waits).toEqual([]);
@@ -191,7 +186,7 @@ describe('parallel', () => {
       expect(record.output).toEqual({ b1: 'B1' });
       expect(runsOf(record, 'Join')).toEqual([]);
       expect(requestsOf(sim, 'Join')).toEqual([]);
-      expect(only(record, 'Handled').status).toBe('SUCCEEDED');
+      expect(onlyRunOf(record, 'Handled').status).toBe('SUCCEEDED');
     });
 
     it('a branch timeout without on_timeout routes to the parallel on_failure with TIMEOUT', async () => {
@@ -204,8 +199,8 @@ describe('parallel', () => {
       });
       expect(record.status).toBe('FAILED');
       expect(record.error).toMatchObject({ code: 'TIMEOUT', node: 'B2' });
-      expect(only(record, 'B2')).toMatchObject({ status: 'TIMED_OUT', ended_at: at(180 * MINUTE) });
-      expect(only(record, 'Failed').started_at).toBe(at(180 * MINUTE));
+      expect(onlyRunOf(record, 'B2')).toMatchObject({ status: 'TIMED_OUT', ended_at: at(180 * MINUTE) });
+      expect(onlyRunOf(record, 'Failed').started_at).toBe(at(180 * MINUTE));
       expect(runsOf(record, 'Join')).toEqual([]);
     });
 
@@ -218,7 +213,7 @@ describe('parallel', () => {
         },
       });
       expect(record.status).toBe('FAILED');
-      expect(only(record, 'Failed').started_at).toBe(at(MINUTE));
+      expect(onlyRunOf(record, 'Failed').started_at).toBe(at(MINUTE));
       // The sibling's reply comes after the instance ended: stale, not applied.
       expect(record.context.b1).toBeUndefined();
       expect(sim.metrics.total('StaleReplies')).toBe(1);
@@ -262,7 +257,7 @@ ${task('B1', 'b#one', 'b1', 'Done')}${task('B2', 'b#two', 'b2', 'Done')}  Done:
       const ok = await runInlineWorkflow(yaml);
       expect(ok.sim.deadLetters.map((d) => d.reason)).toEqual([]);
       expect(ok.record.status).toBe('SUCCEEDED');
-      expect(only(ok.record, 'Done').status).toBe('SUCCEEDED');
+      expect(onlyRunOf(ok.record, 'Done').status).toBe('SUCCEEDED');
 
       const failing = await runInlineWorkflow(yaml, { mocks: { 'b#two': { status: 'FAILURE' } } });
       expect(failing.record.status).toBe('FAILED');
@@ -295,9 +290,9 @@ ${task('B1', 'b#one', 'b1', 'Done')}${task('B2', 'b#two', 'b2', 'Done')}  Done:
         },
       });
       expect(record.status).toBe('SUCCEEDED');
-      for (const node of ['Split', 'Inner', 'A', 'B', 'C', 'D', 'Join', 'Done']) only(record, node);
-      expect(only(record, 'D').started_at).toBe(lastEnd(record, ['B', 'C']));
-      expect(only(record, 'Join').started_at).toBe(lastEnd(record, ['A', 'D']));
+      for (const node of ['Split', 'Inner', 'A', 'B', 'C', 'D', 'Join', 'Done']) onlyRunOf(record, node);
+      expect(onlyRunOf(record, 'D').started_at).toBe(lastEnd(record, ['B', 'C']));
+      expect(onlyRunOf(record, 'Join').started_at).toBe(lastEnd(record, ['A', 'D']));
       expect(requestsOf(sim, 'D')).toHaveLength(1);
       expect(requestsOf(sim, 'Join')).toHaveLength(1);
       expect(Object.keys(record.context).sort()).toEqual(['a', 'b', 'c', 'd', 'merged', 'orderId']);
@@ -315,10 +310,10 @@ ${task('B1', 'b#one', 'b1', 'Done')}${task('B2', 'b#two', 'b2', 'Done')}  Done:
       });
       expect(sim.deadLetters.map((d) => d.reason)).toEqual([]);
       expect(record.status).toBe('SUCCEEDED');
-      expect(only(record, 'B')).toMatchObject({ status: 'SUCCEEDED', ended_at: at(MINUTE) });
-      expect(only(record, 'C')).toMatchObject({ status: 'SUCCEEDED', ended_at: at(2 * MINUTE) });
-      expect(only(record, 'D').started_at).toBe(at(2 * MINUTE));
-      expect(only(record, 'Join').started_at).toBe(at(10 * MINUTE));
+      expect(onlyRunOf(record, 'B')).toMatchObject({ status: 'SUCCEEDED', ended_at: at(MINUTE) });
+      expect(onlyRunOf(record, 'C')).toMatchObject({ status: 'SUCCEEDED', ended_at: at(2 * MINUTE) });
+      expect(onlyRunOf(record, 'D').started_at).toBe(at(2 * MINUTE));
+      expect(onlyRunOf(record, 'Join').started_at).toBe(at(10 * MINUTE));
     });
 
     it('an inner branch failure without an inner on_failure goes to the outer on_failure', async () => {
@@ -332,7 +327,7 @@ ${task('B1', 'b#one', 'b1', 'Done')}${task('B2', 'b#two', 'b2', 'Done')}  Done:
       });
       expect(record.status).toBe('FAILED');
       expect(record.error).toMatchObject({ code: 'C_FAILED', node: 'C' });
-      expect(only(record, 'Failed').started_at).toBe(at(3 * MINUTE));
+      expect(onlyRunOf(record, 'Failed').started_at).toBe(at(3 * MINUTE));
       expect(runsOf(record, 'D')).toEqual([]);
       expect(runsOf(record, 'Join')).toEqual([]);
     });
@@ -350,10 +345,10 @@ ${task('B1', 'b#one', 'b1', 'Done')}${task('B2', 'b#two', 'b2', 'Done')}  Done:
       });
       expect(record.status).toBe('FAILED');
       expect(record.error).toMatchObject({ code: 'B_FAILED', node: 'B' });
-      expect(only(record, 'B')).toMatchObject({ status: 'FAILED', ended_at: at(MINUTE) });
-      expect(only(record, 'C')).toMatchObject({ status: 'CANCELLED', ended_at: at(MINUTE) });
-      expect(only(record, 'A')).toMatchObject({ status: 'CANCELLED', ended_at: at(MINUTE) });
-      expect(only(record, 'Failed').started_at).toBe(at(MINUTE));
+      expect(onlyRunOf(record, 'B')).toMatchObject({ status: 'FAILED', ended_at: at(MINUTE) });
+      expect(onlyRunOf(record, 'C')).toMatchObject({ status: 'CANCELLED', ended_at: at(MINUTE) });
+      expect(onlyRunOf(record, 'A')).toMatchObject({ status: 'CANCELLED', ended_at: at(MINUTE) });
+      expect(onlyRunOf(record, 'Failed').started_at).toBe(at(MINUTE));
       expect(record.waits).toEqual([]);
       expect(sim.metrics.total('StaleReplies')).toBe(1);
     });
@@ -373,9 +368,9 @@ ${task('B1', 'b#one', 'b1', 'Done')}${task('B2', 'b#two', 'b2', 'Done')}  Done:
         },
       });
       expect(record.status).toBe('SUCCEEDED');
-      expect(only(record, 'C').status).toBe('FAILED');
-      expect(only(record, 'Compensate').started_at).toBe(at(3 * MINUTE));
-      expect(only(record, 'Join').started_at).toBe(at(4 * MINUTE));
+      expect(onlyRunOf(record, 'C').status).toBe('FAILED');
+      expect(onlyRunOf(record, 'Compensate').started_at).toBe(at(3 * MINUTE));
+      expect(onlyRunOf(record, 'Join').started_at).toBe(at(4 * MINUTE));
       expect(runsOf(record, 'D')).toEqual([]);
       expect(runsOf(record, 'Failed')).toEqual([]);
     });
@@ -404,7 +399,7 @@ ${task('Review', 'review#manual', 'review', 'Join')}${task('Y', 'y#only', 'y', '
       });
       expect(record.status).toBe('SUCCEEDED');
       expect(record.history.map((h) => h.node)).toEqual(['Accept', 'Split', 'Check', 'Y', 'Join', 'Done']);
-      expect(only(record, 'Join').started_at).toBe(at(5 * MINUTE));
+      expect(onlyRunOf(record, 'Join').started_at).toBe(at(5 * MINUTE));
       expect(requestsOf(sim, 'Join')).toHaveLength(1);
       expect(requestsOf(sim, 'Review')).toEqual([]);
     });
@@ -424,7 +419,7 @@ ${task('Review', 'review#manual', 'review', 'Join')}${task('Y', 'y#only', 'y', '
         'Join',
         'Done',
       ]);
-      expect(only(record, 'Join').started_at).toBe(lastEnd(record, ['Review', 'Y']));
+      expect(onlyRunOf(record, 'Join').started_at).toBe(lastEnd(record, ['Review', 'Y']));
       expect(requestsOf(sim, 'Join')).toHaveLength(1);
       expect(Object.keys(record.context).sort()).toEqual(
         ['express', 'merged', 'orderId', 'priority', 'review', 'y'].sort(),
@@ -438,8 +433,8 @@ ${task('Review', 'review#manual', 'review', 'Join')}${task('Y', 'y#only', 'y', '
       });
       expect(sim.deadLetters.map((d) => d.reason)).toEqual([]);
       expect(record.status).toBe('SUCCEEDED');
-      expect(only(record, 'Review')).toMatchObject({ status: 'SUCCEEDED', ended_at: at(MINUTE) });
-      expect(only(record, 'Join').started_at).toBe(at(60 * MINUTE));
+      expect(onlyRunOf(record, 'Review')).toMatchObject({ status: 'SUCCEEDED', ended_at: at(MINUTE) });
+      expect(onlyRunOf(record, 'Join').started_at).toBe(at(60 * MINUTE));
     });
 
     it('an expression failing in a branch routes to the parallel on_failure', async () => {
@@ -449,8 +444,8 @@ ${task('Review', 'review#manual', 'review', 'Join')}${task('Y', 'y#only', 'y', '
       });
       expect(record.status).toBe('FAILED');
       expect(record.error).toMatchObject({ code: 'EXPRESSION_FAILED', node: 'Check' });
-      expect(only(record, 'Check').status).toBe('FAILED');
-      expect(only(record, 'Failed').status).toBe('FAILED');
+      expect(onlyRunOf(record, 'Check').status).toBe('FAILED');
+      expect(onlyRunOf(record, 'Failed').status).toBe('FAILED');
       expect(runsOf(record, 'Join')).toEqual([]);
     });
   });

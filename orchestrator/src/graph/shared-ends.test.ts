@@ -1,10 +1,10 @@
 import type { WithdrawableTimerScheduler, RecordingLogger } from '../runtime/memory/recording-ports';
-import type { InstanceRecord } from '../runtime/instance-record';
 import {
   at,
   MINUTE,
   requestId,
   requestsOf,
+  onlyRunOf,
   runInlineWorkflow,
   runsOf,
   steps,
@@ -16,12 +16,6 @@ import { NESTED_SHARED_END, ORDER, SHARED_ENDS, task } from './testing/shared-en
  * siblings, as a failing branch does, then ends the instance at that end, with its status and output.
  * Redrive and crash points: `runtime/testing/shared-end-guarantees.suite.ts`, on every checkpointer.
  */
-
-function only(record: InstanceRecord, node: string) {
-  const runs = runsOf(record, node);
-  expect([node, runs.length]).toEqual([node, 1]);
-  return runs[0] as (typeof runs)[number];
-}
 
 describe('shared end nodes', () => {
   it("a branch failing to a shared FAILED end stops its waiting sibling and ends the instance at that end, with the end's output", async () => {
@@ -43,8 +37,8 @@ describe('shared end nodes', () => {
       ['Failed', 'FAILED'],
     ]);
     // The sibling is stopped when the branch ends, not when its own reply would have come.
-    expect(only(record, 'B1')).toMatchObject({ status: 'CANCELLED', ended_at: at(MINUTE) });
-    expect(only(record, 'Failed').started_at).toBe(at(MINUTE));
+    expect(onlyRunOf(record, 'B1')).toMatchObject({ status: 'CANCELLED', ended_at: at(MINUTE) });
+    expect(onlyRunOf(record, 'Failed').started_at).toBe(at(MINUTE));
     expect(record.output).toEqual({ orderId: 'O-1' });
     expect(record.waits).toEqual([]);
     expect(record.resolved).toMatchObject({ [requestId('B1')]: 'CANCELLED', [requestId('B2')]: 'FAILED' });
@@ -84,7 +78,7 @@ describe('shared end nodes', () => {
       ['Check2', 'SUCCEEDED'],
       ['Enough', 'SUCCEEDED'],
     ]);
-    expect(only(record, 'Enough').started_at).toBe(at(2 * MINUTE));
+    expect(onlyRunOf(record, 'Enough').started_at).toBe(at(2 * MINUTE));
     expect(requestsOf(sim, 'Join')).toEqual([]);
     expect(sim.metrics.total('WorkflowsSucceeded')).toBe(1);
   });
@@ -110,8 +104,8 @@ describe('shared end nodes', () => {
     });
     expect(record.status).toBe('FAILED');
     expect(record.error).toMatchObject({ code: 'TIMEOUT', node: 'B2' });
-    expect(only(record, 'B2')).toMatchObject({ status: 'TIMED_OUT', ended_at: at(180 * MINUTE) });
-    expect(only(record, 'Timed_Out')).toMatchObject({ status: 'FAILED', started_at: at(180 * MINUTE) });
+    expect(onlyRunOf(record, 'B2')).toMatchObject({ status: 'TIMED_OUT', ended_at: at(180 * MINUTE) });
+    expect(onlyRunOf(record, 'Timed_Out')).toMatchObject({ status: 'FAILED', started_at: at(180 * MINUTE) });
     // The sibling had completed: its output is kept, and nothing was cancelled.
     expect(record.output).toEqual({ orderId: 'O-1', b1: 'B1' });
     expect(record.history.filter((h) => h.status === 'CANCELLED')).toEqual([]);
@@ -129,10 +123,10 @@ describe('shared end nodes', () => {
       });
       expect(record.status).toBe('FAILED');
       expect(record.error).toMatchObject({ code: 'B_FAILED', node: 'B' });
-      expect(only(record, 'B')).toMatchObject({ status: 'FAILED', ended_at: at(MINUTE) });
-      expect(only(record, 'C')).toMatchObject({ status: 'CANCELLED', ended_at: at(MINUTE) });
-      expect(only(record, 'A')).toMatchObject({ status: 'CANCELLED', ended_at: at(MINUTE) });
-      expect(only(record, 'Failed').started_at).toBe(at(MINUTE));
+      expect(onlyRunOf(record, 'B')).toMatchObject({ status: 'FAILED', ended_at: at(MINUTE) });
+      expect(onlyRunOf(record, 'C')).toMatchObject({ status: 'CANCELLED', ended_at: at(MINUTE) });
+      expect(onlyRunOf(record, 'A')).toMatchObject({ status: 'CANCELLED', ended_at: at(MINUTE) });
+      expect(onlyRunOf(record, 'Failed').started_at).toBe(at(MINUTE));
       expect(runsOf(record, 'D')).toEqual([]);
       expect(runsOf(record, 'Join')).toEqual([]);
       expect(record.output).toEqual({});
@@ -151,7 +145,7 @@ describe('shared end nodes', () => {
       expect(record.status).toBe('FAILED');
       expect(record.output).toEqual({ a: 'A', c: 'C' });
       expect(record.history.filter((h) => h.status === 'CANCELLED')).toEqual([]);
-      expect(only(record, 'Failed').started_at).toBe(at(5 * MINUTE));
+      expect(onlyRunOf(record, 'Failed').started_at).toBe(at(5 * MINUTE));
     });
 
     it("a nested parallel's on_failure to a shared end: an inner failure with no route of its own ends the instance there", async () => {
@@ -170,9 +164,9 @@ describe('shared end nodes', () => {
       });
       expect(record.status).toBe('FAILED');
       expect(record.error).toMatchObject({ code: 'B_FAILED', node: 'B' });
-      expect(only(record, 'C')).toMatchObject({ status: 'CANCELLED', ended_at: at(MINUTE) });
-      expect(only(record, 'A')).toMatchObject({ status: 'CANCELLED', ended_at: at(MINUTE) });
-      expect(only(record, 'Failed').started_at).toBe(at(MINUTE));
+      expect(onlyRunOf(record, 'C')).toMatchObject({ status: 'CANCELLED', ended_at: at(MINUTE) });
+      expect(onlyRunOf(record, 'A')).toMatchObject({ status: 'CANCELLED', ended_at: at(MINUTE) });
+      expect(onlyRunOf(record, 'Failed').started_at).toBe(at(MINUTE));
       expect(runsOf(record, 'Join')).toEqual([]);
     });
   });
@@ -203,10 +197,10 @@ ${task('Invoice', 'docs#invoice', 'invoice', 'Sign', '    on_failure: Release\n'
       },
     });
     expect(record.status).toBe('SUCCEEDED');
-    expect(only(record, 'Packing_List')).toMatchObject({ status: 'CANCELLED', ended_at: at(MINUTE) });
+    expect(onlyRunOf(record, 'Packing_List')).toMatchObject({ status: 'CANCELLED', ended_at: at(MINUTE) });
     // The outer sibling is not stopped: the join waits for it.
-    expect(only(record, 'Customs')).toMatchObject({ status: 'SUCCEEDED', ended_at: at(60 * MINUTE) });
-    expect(only(record, 'Release').started_at).toBe(at(60 * MINUTE));
+    expect(onlyRunOf(record, 'Customs')).toMatchObject({ status: 'SUCCEEDED', ended_at: at(60 * MINUTE) });
+    expect(onlyRunOf(record, 'Release').started_at).toBe(at(60 * MINUTE));
     expect(record.output).toEqual({ declared: 'yes' });
     expect(runsOf(record, 'Sign')).toEqual([]);
   });
@@ -247,7 +241,7 @@ nodes:
       expect(xFirst.record.status).toBe('SUCCEEDED');
       expect(xFirst.record.output).toEqual({ x: 'X', y: 'Y' });
       expect(runsOf(xFirst.record, 'Second')).toEqual([]);
-      only(xFirst.record, 'First');
+      onlyRunOf(xFirst.record, 'First');
 
       const yFirst = await runInlineWorkflow(BOTH('[Y, X]'), { context: { stop: true } });
       expect(yFirst.record.status).toBe('FAILED');

@@ -75,6 +75,13 @@ export const steps = (record: InstanceRecord) => record.history.map((h) => [h.no
 /** The history entries of one node. */
 export const runsOf = (record: InstanceRecord, node: string) => record.history.filter((h) => h.node === node);
 
+/** The one run of `node` in the history; fails the test, naming the node, when it ran more or less often. */
+export function onlyRunOf(record: InstanceRecord, node: string) {
+  const runs = runsOf(record, node);
+  expect([node, runs.length]).toEqual([node, 1]);
+  return runs[0] as (typeof runs)[number];
+}
+
 /** The id of the request that the `visit`-th run of an async node sends. */
 export const requestId = (node: string, visit = 1): string => simulatedRequestId(INSTANCE, node, visit);
 
