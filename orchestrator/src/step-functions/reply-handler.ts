@@ -34,16 +34,7 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
   replyKeys ??= replyKeysFromEnv(process.env);
   // Before anything is verified: a container that cannot read the keys processes nothing.
   await replyKeys.refresh();
-  const stage = { env: process.env.CCH_ENV ?? '', owner: process.env.CCH_OWNER ?? '' };
-  const names = resourceNames(stage);
-  bridge ??= new ReplyBridge({
-    tokens: new DynamoDbTaskTokenStore(new DynamoDBClient({}), stepFunctionsNames(stage).taskTokenTable),
-    completion: new SfnTaskCompletion(new SFNClient({})),
-    requestIds: new RequestIds(replyKeys),
-    senders: replySendersFromEnv(process.env),
-    metrics: new EmfMetrics(names.metricsNamespace, names.metricDimensions),
-    logger,
-  });
+  bridge ??= create(replyKeys);
   if (!deadLetters) {
     const sqs = new SQSClient({});
     deadLetters = new SqsDeadLetters(sqs, new QueueUrls(sqs));
@@ -60,4 +51,17 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
     },
     { deadLetters, refusedAtOnce: (error) => error instanceof ReplyRefusedError },
   );
+}
+
+function create(keys: RefreshingReplyKeys): ReplyBridge {
+  const stage = { env: process.env.CCH_ENV ?? '', owner: process.env.CCH_OWNER ?? '' };
+  const names = resourceNames(stage);
+  return new ReplyBridge({
+    tokens: new DynamoDbTaskTokenStore(new DynamoDBClient({}), stepFunctionsNames(stage).taskTokenTable),
+    completion: new SfnTaskCompletion(new SFNClient({})),
+    requestIds: new RequestIds(keys),
+    senders: replySendersFromEnv(process.env),
+    metrics: new EmfMetrics(names.metricsNamespace, names.metricDimensions),
+    logger,
+  });
 }
