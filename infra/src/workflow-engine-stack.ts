@@ -245,15 +245,15 @@ export class WorkflowEngineStack extends Stack {
     // the mock's where it runs; unchecked where neither).
     orchestratorFunction.addEnvironment('CCH_REPLY_KEYS_SECRET_ARN', this.replyKeys.secret.secretArn);
     orchestratorFunction.addEnvironment('CCH_RELAY_SENDER_IDS', this.orchestrator.lambda.role.roleId);
-    if (teams.size > 0 || this.capabilityMock) {
-      orchestratorFunction.addEnvironment(
-        'CCH_REPLY_SENDERS',
-        this.toJsonString({
-          byDomain: this.capabilityTeams.senderIds,
-          ...(this.capabilityMock ? { others: [this.capabilityMock.lambda.role.roleId] } : {}),
-        }),
-      );
-    }
+    const replySenderIds =
+      teams.size > 0 || this.capabilityMock
+        ? this.toJsonString({
+            byDomain: this.capabilityTeams.senderIds,
+            ...(this.capabilityMock ? { others: [this.capabilityMock.lambda.role.roleId] } : {}),
+          })
+        : undefined;
+    if (replySenderIds !== undefined)
+      orchestratorFunction.addEnvironment('CCH_REPLY_SENDERS', replySenderIds);
     this.stuckCheck = new StuckCheckFunction(this, 'StuckCheck', {
       ...props.stuckCheck,
       stage,
@@ -283,6 +283,8 @@ export class WorkflowEngineStack extends Stack {
           ...this.capabilityTeams.roles.values(),
           ...(this.capabilityMock ? [this.capabilityMock.lambda.role] : []),
         ],
+        replyKeys: this.replyKeys,
+        ...(replySenderIds === undefined ? {} : { replySenderIds }),
         removalPolicy,
         ...(props.stepFunctionsEntries ? { entries: props.stepFunctionsEntries } : {}),
       });

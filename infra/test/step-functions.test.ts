@@ -1,4 +1,6 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { FIXTURE_ENTRY, synthStack } from './support/synth-stack';
 
 /**
@@ -12,6 +14,14 @@ const entries = {
   request: FIXTURE_ENTRY,
   steps: FIXTURE_ENTRY,
 };
+interface Resource {
+  readonly Type: string;
+  readonly Properties: {
+    readonly Environment?: { readonly Variables?: Record<string, unknown> };
+    readonly Roles?: unknown;
+    readonly PolicyDocument?: unknown;
+  };
+}
 const { stack, template } = synthStack({ engine: 'stepfunctions' }, { stepFunctionsEntries: entries });
 
 describe('Step Functions mode', () => {
@@ -76,6 +86,39 @@ describe('Step Functions mode', () => {
       TableName: 'cch-dev-alice-sfn-task-token-table',
       TimeToLiveSpecification: { AttributeName: 'expires_at', Enabled: true },
     });
+  });
+
+  it("gives the request and reply Lambdas the engine's reply security: the keys, the senders, the reply DLQ", () => {
+    const resources = (template.toJSON() as { Resources: Record<string, Resource> }).Resources;
+    const variablesOf = (fn: lambda.IFunction) =>
+      resources[stack.getLogicalId(fn.node.defaultChild as lambda.CfnFunction)]?.Properties.Environment
+        ?.Variables ?? {};
+    const statementsOf = (role: iam.IRole) => {
+      const name = JSON.stringify(stack.resolve(role.roleName));
+      return JSON.stringify(
+        Object.values(resources)
+          .filter((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles).includes(name))
+          .map((r) => r.Properties.PolicyDocument),
+      );
+    };
+    const sfn = stack.stepFunctions;
+    if (!sfn) throw new Error('no Step Functions engine in the stack');
+    const secret = stack.resolve(stack.replyKeys.secret.secretArn) as unknown;
+    const senders = variablesOf(stack.orchestrator.function).CCH_REPLY_SENDERS;
+    expect(senders).toBeDefined();
+    expect(variablesOf(sfn.request.function).CCH_REPLY_KEYS_SECRET_ARN).toEqual(secret);
+    expect(variablesOf(sfn.reply.function).CCH_REPLY_KEYS_SECRET_ARN).toEqual(secret);
+    // The orchestrator's own value: one definition of who may answer each domain.
+    expect(variablesOf(sfn.reply.function).CCH_REPLY_SENDERS).toEqual(senders);
+    expect(variablesOf(sfn.steps.function).CCH_REPLY_KEYS_SECRET_ARN).toBeUndefined();
+    // The reply keys' secret, read by the two that tag or verify ids (the steps Lambda reads workflow secrets).
+    expect(statementsOf(sfn.request.role)).toContain(JSON.stringify(secret));
+    expect(statementsOf(sfn.reply.role)).toContain(JSON.stringify(secret));
+    expect(statementsOf(sfn.steps.role)).not.toContain(JSON.stringify(secret));
+    // A refused reply is dead-lettered at once, as the orchestrator does it.
+    expect(statementsOf(sfn.reply.role)).toContain(
+      JSON.stringify(stack.resolve(stack.queues.reply.dlq.queueArn)),
+    );
   });
 
   it('is off by default: the LangGraph engine alone', () => {

@@ -3,10 +3,9 @@ import { createAwsOrchestrator } from './aws/aws-orchestrator';
 import { workflowSecretIdsFromEnv } from './aws/aws-sync-capabilities';
 import { ExtensionSecretSource } from './aws/secrets-extension-secret-source';
 import type { TimerSchedulerOptions } from './aws/eventbridge-timer-scheduler';
-import { parseReplyKeys, RefreshingReplyKeys, replySendersFromEnv, senderIdsFromEnv } from './aws/reply-keys';
-import { readReplyKeysThroughExtension } from './aws/secrets-extension-reply-keys';
+import { type RefreshingReplyKeys, replySendersFromEnv, senderIdsFromEnv } from './aws/reply-keys';
+import { replyKeysFromEnv } from './aws/reply-keys-from-env';
 import type { SqsBatchProcessor } from './aws/sqs-batch-processor';
-import { createPinoLogger } from './aws/pino-logger';
 
 /**
  * The orchestrator Lambda, on the command and reply queues. Configuration: CCH_ENV and CCH_OWNER name
@@ -17,7 +16,7 @@ import { createPinoLogger } from './aws/pino-logger';
  * SDK's own AWS_ENDPOINT_URL_* variables do the rest.
  * Reply security (issue 15, docs/security.md): CCH_REPLY_KEYS_SECRET_ARN names the Secrets Manager secret
  * of the reply keys, read through the Parameters and Secrets extension (PARAMETERS_SECRETS_EXTENSION_*,
- * set by the stack) at the first invocation, then every REPLY_KEYS_REFRESH_MS (CCH_REPLY_KEYS, the same
+ * set by the stack) at the first invocation, then every REPLY_KEYS_REFRESH_MS (reply-keys-from-env.ts; CCH_REPLY_KEYS, the same
  * JSON, instead of it off AWS); CCH_REPLY_SENDERS says who may answer each capability domain and
  * CCH_RELAY_SENDER_IDS is the orchestrator's own role id (see reply-keys.ts).
  * CCH_SFN_WORKFLOW_IDS (a mixed deployment, CDK context `engines`): JSON list of the workflows deployed as
@@ -26,9 +25,6 @@ import { createPinoLogger } from './aws/pino-logger';
  */
 let processor: Promise<SqsBatchProcessor> | undefined;
 let replyKeys: RefreshingReplyKeys | undefined;
-
-/** How often a warm container reads the reply keys again (a rotation's step reaches it within this). */
-export const REPLY_KEYS_REFRESH_MS = 5 * 60 * 1000;
 
 export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
   replyKeys ??= replyKeysFromEnv();
@@ -61,27 +57,6 @@ function stepFunctionsWorkflowIdsFromEnv(): string[] {
     throw new Error('CCH_SFN_WORKFLOW_IDS must be a JSON list of workflow ids');
   }
   return ids;
-}
-
-/** The reply keys: from Secrets Manager (the stack's secret), or CCH_REPLY_KEYS off AWS. */
-function replyKeysFromEnv(): RefreshingReplyKeys {
-  const secretArn = process.env.CCH_REPLY_KEYS_SECRET_ARN;
-  const inline = process.env.CCH_REPLY_KEYS;
-  if (!secretArn && !inline) {
-    throw new Error(
-      'CCH_REPLY_KEYS_SECRET_ARN (or CCH_REPLY_KEYS) must be set: request ids are tagged with them',
-    );
-  }
-  const logger = createPinoLogger();
-  return new RefreshingReplyKeys(
-    secretArn
-      ? () => readReplyKeysThroughExtension(secretArn)
-      : () => Promise.resolve(parseReplyKeys(inline ?? '', 'CCH_REPLY_KEYS')),
-    REPLY_KEYS_REFRESH_MS,
-    Date.now,
-    (error) =>
-      logger.warn({ error: String(error) }, 'reply keys not refreshed; the keys in hand stay in use'),
-  );
 }
 
 /** Set by the stack to the function timeout plus a margin; without it, the runtime's default. */

@@ -1,10 +1,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { recordingIo } from '../../orchestrator/src/cli/cli-test-io';
+import { describeCommand } from '../../orchestrator/src/cli/describe-command';
 import { runCli } from '../../orchestrator/src/cli/main';
+import type { InstanceDescription } from '../../orchestrator/src/operations/describe-instance';
 import type { InstanceRecord } from '../../orchestrator/src/runtime/instance-record';
 import { REPO_ROOT } from '../../scripts/local-aws/provision-local';
 import { runOnEmbeddedStack } from '../../scripts/wf';
+import { startTestStack } from './local-stack-support';
 
 jest.setTimeout(90_000);
 
@@ -256,5 +259,105 @@ nodes:
       ]),
     );
     expect(record.history.at(-1)?.node).toBe('Rejected');
+  });
+});
+
+describe('a parent cancelled while its child waits (embedded stack, orchestrator and mock polling)', () => {
+  const CHILD = `workflow_name: 'Child that waits'
+workflow_id: zz_cancel_child_e2e_v1
+entry_point: Hold
+initial_context: [who]
+nodes:
+  Hold:
+    type: async_request
+    capability_id: 'zz-hold#wait'
+    input_keys: [who]
+    request_output_keys: [answer]
+    on_response: Done
+    timeout: 1h
+  Done: { type: end, output_keys: [answer] }
+`;
+  const PARENT = `workflow_name: 'Parent cancelled while its child waits'
+workflow_id: zz_cancel_parent_e2e_v1
+entry_point: Child
+initial_context: [name]
+nodes:
+  Child:
+    type: sub_workflow
+    workflow_id: zz_cancel_child_e2e_v1
+    input: '{"who": name}'
+    next: Done
+    timeout: 1h
+  Done: { type: end }
+`;
+
+  it('cancels the child through the real queues; its late reply is stale, nothing is dead-lettered, describe links it', async () => {
+    // The mock receives the child's request and never answers it: the child waits until cancelled.
+    const t = await startTestStack({ scenarios: { 'zz-hold#wait': { reply: false } } });
+    try {
+      await t.stack.addCapabilityDomains(['zz-hold']);
+      await t.upload('zz_cancel_child_e2e_v1', CHILD);
+      await t.upload('zz_cancel_parent_e2e_v1', PARENT);
+      const parentId = 'cancel-parent-1';
+      const childId = `${parentId}.Child.1`;
+      await t.start('zz_cancel_parent_e2e_v1', parentId, { name: 'ACME' });
+      await t.waitFor(childId, (r) => r.status === 'WAITING');
+      const waiting = await t.waitFor(parentId, (r) => r.waits.length > 0);
+      expect(waiting.waits).toEqual([expect.objectContaining({ node: 'Child', child_instance_id: childId })]);
+
+      // CANCEL_WORKFLOW for the parent, as a caller sends it: on the command queue.
+      await t.send(t.stack.resources.commandQueue.url, {
+        type: 'CANCEL_WORKFLOW',
+        instance_id: parentId,
+        reason: 'order withdrawn',
+      });
+      const parent = await t.waitFor(parentId, t.ended);
+      expect(parent.status).toBe('CANCELLED');
+      const child = await t.waitFor(childId, t.ended);
+      expect(child.status).toBe('CANCELLED');
+      expect(child.error?.message).toContain('order withdrawn');
+      // The child's capability is told its request is no longer awaited.
+      const childRequest = t.requestId(childId, 'Hold');
+      await t.waitForLog(
+        'of the mock receiving the cancel notice',
+        (l) =>
+          l.msg === 'mock capability: request cancelled (nothing to stop)' && l.request_id === childRequest,
+      );
+
+      // The capability answers after all, too late: acknowledged as stale, never applied or dead-lettered.
+      await t.reply({
+        type: 'ASYNC_RESP',
+        instance_id: childId,
+        request_id: childRequest,
+        status: 'SUCCESS',
+        outputs: { answer: 'late' },
+      });
+      await t.waitForLog(
+        'of the late reply acknowledged as stale',
+        (l) => l.msg === 'stale reply: the request is no longer awaited' && l.request_id === childRequest,
+      );
+      expect((await t.record(childId))?.context).not.toHaveProperty('answer');
+      const { commandQueue, replyQueue } = t.stack.resources;
+      for (const dlq of [commandQueue.dlqUrl, replyQueue.dlqUrl]) {
+        expect(await t.approximateMessages(dlq)).toBe(0);
+      }
+      expect(t.logs().filter((l) => l.msg === 'message dead-lettered')).toEqual([]);
+
+      // wf describe of the parent links the child, and says how its step ended.
+      const io = recordingIo(REPO_ROOT);
+      const target = () => ({ stage: t.stack.resources.stage, clients: t.stack.aws.clientConfig });
+      expect(await describeCommand([parentId, '--json'], io, { target })).toBe(0);
+      const described = JSON.parse(io.stdout()) as InstanceDescription;
+      expect(described.status).toBe('CANCELLED');
+      expect(described.children).toEqual([{ node: 'Child', instance_id: childId, status: 'CANCELLED' }]);
+      const childIo = recordingIo(REPO_ROOT);
+      expect(await describeCommand([childId, '--json'], childIo, { target })).toBe(0);
+      expect((JSON.parse(childIo.stdout()) as InstanceDescription).parent).toMatchObject({
+        instance_id: parentId,
+        node: 'Child',
+      });
+    } finally {
+      await t.stop();
+    }
   });
 });

@@ -108,6 +108,20 @@ export async function startTestStack(options: LocalStackOptions = {}) {
         .filter(Boolean)
         .map((line) => JSON.parse(line) as Record<string, unknown>);
     },
+    /** Polls the stack's log until a line matches (or fails after `timeoutMs`, naming what it waited for). */
+    async waitForLog(
+      what: string,
+      matches: (line: Record<string, unknown>) => boolean,
+      timeoutMs = 20_000,
+    ): Promise<Record<string, unknown>> {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const line = helpers.logs().find(matches);
+        if (line) return line;
+        if (Date.now() > deadline) throw new Error(`no log line ${what} in ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
     async approximateMessages(queueUrl: string): Promise<number> {
       const attributes = await sqs.send(
         new GetQueueAttributesCommand({

@@ -13,6 +13,7 @@ import { compileAslSource } from '../../../orchestrator/src/asl/compile-asl';
 import type { ResourceNames, Stage } from '../../../orchestrator/src/naming/resource-names';
 import { stepFunctionsNames } from '../../../orchestrator/src/step-functions/step-functions-names';
 import { acknowledgeWildcards, logicalIdOf } from '../nag';
+import { replyKeysExtension, type ReplyKeysSecret } from '../reply-keys-secret';
 import { NodeLambda } from '../node-lambda';
 import { repoRoot } from '../paths';
 import type { Queues, QueueWithDlq } from '../queues';
@@ -88,6 +89,16 @@ export interface StepFunctionsEngineProps {
   readonly mixed?: boolean;
   /** Who may answer capability requests (capability teams, the mock): granted the mixed mode's reply queue. */
   readonly replySenders?: readonly iam.IGrantable[];
+  /**
+   * The deployment's reply keys, the engine's: the request Lambda tags request ids with them, the reply
+   * Lambda verifies replies' ids (read through the Parameters and Secrets extension, as the orchestrator).
+   */
+  readonly replyKeys: ReplyKeysSecret;
+  /**
+   * CCH_REPLY_SENDERS, the orchestrator's own value (JSON `{"byDomain": ..., "others": ...}`): who may answer
+   * each capability domain, checked by the reply Lambda as the engine checks it. Unset: unchecked.
+   */
+  readonly replySenderIds?: string;
   readonly removalPolicy: RemovalPolicy;
   /** @default STEP_FUNCTIONS_ENTRIES */
   readonly entries?: Partial<Record<keyof typeof STEP_FUNCTIONS_ENTRIES, string>>;
@@ -128,7 +139,12 @@ export class StepFunctionsEngine extends Construct {
       removalPolicy,
     });
 
-    const lambdaOf = (key: keyof typeof STEP_FUNCTIONS_ENTRIES, functionName: string, description: string) =>
+    const lambdaOf = (
+      key: keyof typeof STEP_FUNCTIONS_ENTRIES,
+      functionName: string,
+      description: string,
+      readsReplyKeys = false,
+    ) =>
       new NodeLambda(this, key[0]?.toUpperCase() + key.slice(1), {
         functionName,
         entry: entries[key],
@@ -139,6 +155,7 @@ export class StepFunctionsEngine extends Construct {
         logGroupName: `/aws/lambda/${functionName}`,
         logRetention: logs.RetentionDays.ONE_MONTH,
         removalPolicy,
+        ...(readsReplyKeys ? { paramsAndSecrets: replyKeysExtension() } : {}),
       });
     this.steps = lambdaOf(
       'steps',
@@ -149,11 +166,13 @@ export class StepFunctionsEngine extends Construct {
       'request',
       names.requestFunction,
       'Step Functions mode: sends ASYNC_REQ, keeps its task token',
+      true,
     );
     this.reply = lambdaOf(
       'reply',
       names.replyFunction,
       'Step Functions mode: ASYNC_RESP -> SendTaskSuccess/Failure',
+      true,
     );
     this.command = lambdaOf(
       'command',
@@ -184,6 +203,17 @@ export class StepFunctionsEngine extends Construct {
     this.request.function.addEnvironment('CCH_REPLY_QUEUE_URL', replyQueue.queue.queueUrl);
     // Reply: read and close token records; complete tasks (below, per state machine).
     this.taskTokens.grant(this.reply.role, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
+    // The engine's reply security (docs/security.md): the request Lambda tags request ids with the reply
+    // keys; the reply Lambda verifies them and each reply's sender, and dead-letters a refused reply at
+    // once with its reason, as the orchestrator does (so it sends to its reply queue's DLQ).
+    for (const fn of [this.request, this.reply]) {
+      props.replyKeys.grantRead(fn.role);
+      fn.function.addEnvironment('CCH_REPLY_KEYS_SECRET_ARN', props.replyKeys.secret.secretArn);
+    }
+    if (props.replySenderIds !== undefined) {
+      this.reply.function.addEnvironment('CCH_REPLY_SENDERS', props.replySenderIds);
+    }
+    replyQueue.dlq.grant(this.reply.role, 'sqs:SendMessage', 'sqs:GetQueueUrl');
 
     const batch = { batchSize: 10, reportBatchItemFailures: true } satisfies sources.SqsEventSourceProps;
     this.command.function.addEventSource(new sources.SqsEventSource(commandQueue.queue, batch));

@@ -320,7 +320,10 @@ export class SqsBatchProcessor {
 }
 
 /** `attributes` with the original sender recorded (replacing any claim), where SQS's limit leaves room. */
-function withSender(attributes: SdkMessageAttributes, senderId: string | undefined): SdkMessageAttributes {
+export function withSender(
+  attributes: SdkMessageAttributes,
+  senderId: string | undefined,
+): SdkMessageAttributes {
   const { [ORIGINAL_SENDER_ATTRIBUTE]: _claimed, ...rest } = attributes;
   if (senderId === undefined || Object.keys(rest).length > MAX_ATTRIBUTES_BEFORE_SENDER) return rest;
   return { ...rest, [ORIGINAL_SENDER_ATTRIBUTE]: stringAttribute(senderId) };

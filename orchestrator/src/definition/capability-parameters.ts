@@ -5,10 +5,52 @@ import { isRecord, nestedSchemaDiagnostics } from './schema-diagnostics';
 import type { SourceDocument } from './source-document';
 
 /**
- * What validation knows of the deployment's sync capabilities: their ids, and for each the schema of a
- * node's `with` (none: the capability takes no `with`). A registry's capabilities are such a catalog.
+ * A field of a capability's `with` that is a JSONata expression over the context: `'url'` (the field's
+ * text), or `{ each: 'query' }` (a map whose text values are expressions; other values, such as a header
+ * read from a secret, are not). Typed by the capability's parameters `P`, so a misspelt field does not
+ * compile; erased (any field name) where capabilities of different parameter types are listed together.
  */
-export type SyncCapabilityCatalog = Readonly<Record<string, { readonly parameters?: z.ZodType }>>;
+export type ExpressionField<P = unknown> = unknown extends P
+  ? string | { readonly each: string }
+  : (keyof P & string) | { readonly each: keyof P & string };
+
+/**
+ * What validation knows of the deployment's sync capabilities: their ids, and for each the schema of a
+ * node's `with` (none: the capability takes no `with`) and which of its fields are JSONata expressions
+ * over the context (the context-key analysis reads them as it reads a `when`). A registry's capabilities
+ * are such a catalog.
+ */
+export type SyncCapabilityCatalog = Readonly<
+  Record<string, { readonly parameters?: z.ZodType; readonly expressionFields?: readonly ExpressionField[] }>
+>;
+
+/**
+ * The JSONata expressions of one sync_call's `with` that its capability declares, each with its path: what
+ * the context-key analysis checks. Nothing for an unknown capability or a `with` that is no map.
+ */
+export function capabilityExpressions(
+  name: string,
+  node: Record<string, unknown>,
+  catalog: SyncCapabilityCatalog,
+): { readonly text: string; readonly path: readonly PathSegment[] }[] {
+  const id = node.capability_id;
+  if (node.type !== 'sync_call' || typeof id !== 'string' || !Object.hasOwn(catalog, id)) return [];
+  const params = node.with;
+  if (!isRecord(params)) return [];
+  const found: { text: string; path: PathSegment[] }[] = [];
+  for (const field of catalog[id]?.expressionFields ?? []) {
+    const key = typeof field === 'string' ? field : field.each;
+    const value = params[key];
+    if (typeof field === 'string') {
+      if (typeof value === 'string') found.push({ text: value, path: ['nodes', name, 'with', key] });
+    } else if (isRecord(value)) {
+      for (const [entry, text] of Object.entries(value)) {
+        if (typeof text === 'string') found.push({ text, path: ['nodes', name, 'with', key, entry] });
+      }
+    }
+  }
+  return found;
+}
 
 /**
  * The problems of one sync_call's `with` against its capability's schema, located like the definition's

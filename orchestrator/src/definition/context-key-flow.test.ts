@@ -1,9 +1,15 @@
+import { z } from 'zod';
+import { createSyncCapabilities } from '../sync-capabilities/registry';
+import { expressionParameter } from '../sync-capabilities/expression-parameter';
+import { NO_SECRETS } from '../sync-capabilities/secret-source';
+import { defineSyncCapability } from '../sync-capabilities/sync-capability';
+import type { SyncCapabilityCatalog } from './capability-parameters';
 import { formatDiagnostic } from './diagnostic';
 import { validateDefinition } from './validate-definition';
 
 /** The warnings about context keys that may be missing, as `line:col message`. */
-function keyWarnings(yaml: string): string[] {
-  const result = validateDefinition('wf.yaml', yaml);
+function keyWarnings(yaml: string, syncCapabilities?: SyncCapabilityCatalog): string[] {
+  const result = validateDefinition('wf.yaml', yaml, syncCapabilities ? { syncCapabilities } : {});
   expect(result.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic)).toEqual([]);
   return result.diagnostics
     .filter((d) => d.code === 'uncertain-key')
@@ -201,5 +207,81 @@ nodes:
         /context key 'True' may be missing here: .*; JSONata's literals are true, false and null$/,
       ),
     ]);
+  });
+
+  it("a sync_call's http with: url, query, text headers and body are read as expressions; a secret header is not", () => {
+    const warnings = keyWarnings(`workflow_name: keys
+workflow_id: keys_v1
+entry_point: Notify
+initial_context: [shipmentId, amount]
+nodes:
+  Notify:
+    type: sync_call
+    capability_id: http
+    with:
+      method: POST
+      url: "'https://hooks.example.com/' & shipmentid"
+      query:
+        large: 'ammount > 10000'
+        ok: 'amount > 0'
+      headers:
+        X-Ref: 'shipmentId & refrence'
+        Authorization: { secret: 'hooks/token', prefix: 'Bearer ' }
+      body: '{"id": shipmentId, "total": totl}'
+    output_keys: [status]
+    on_success: Done
+  Done: { type: end }
+`);
+    expect(warnings).toEqual([
+      "11:44 context key 'shipmentid' may be missing here: it is not in initial_context and not produced on every path to 'Notify'; did you mean 'shipmentId'?",
+      "13:17 context key 'ammount' may be missing here: it is not in initial_context and not produced on every path to 'Notify'; did you mean 'amount'?",
+      "16:30 context key 'refrence' may be missing here: it is not in initial_context and not produced on every path to 'Notify'",
+      "18:42 context key 'totl' may be missing here: it is not in initial_context and not produced on every path to 'Notify'",
+    ]);
+  });
+
+  it("a team's capability gets the same analysis by declaring its expression fields", () => {
+    const quote = defineSyncCapability<{ lane: string; weight: number }>({
+      id: 'rate-quote',
+      parameters: z.strictObject({ lane: expressionParameter, weight: z.number() }),
+      expressionFields: ['lane'],
+      create: () => () => Promise.resolve({ rate: 1 }),
+    });
+    const undeclared = defineSyncCapability<{ lane: string }>({
+      id: 'rate-quote-legacy',
+      parameters: z.strictObject({ lane: expressionParameter }),
+      create: () => () => Promise.resolve({ rate: 1 }),
+    });
+    const catalog = createSyncCapabilities({ secrets: NO_SECRETS, fetch }, [quote, undeclared]);
+    const node = (id: string, weight: string) => `workflow_name: keys
+workflow_id: keys_v1
+entry_point: Quote
+initial_context: [origin, destination]
+nodes:
+  Quote:
+    type: sync_call
+    capability_id: ${id}
+    with: { lane: "orign & '-' & destination"${weight} }
+    output_keys: [rate]
+    on_success: Done
+  Done: { type: end }
+`;
+    expect(keyWarnings(node('rate-quote', ', weight: 5'), catalog)).toEqual([
+      "9:20 context key 'orign' may be missing here: it is not in initial_context and not produced on every path to 'Quote'; did you mean 'origin'?",
+    ]);
+    // A capability that declares no expression fields is not read: nothing is guessed.
+    expect(keyWarnings(node('rate-quote-legacy', ''), catalog)).toEqual([]);
+  });
+
+  it('expression fields are typed by the parameters: a misspelt one does not compile', () => {
+    const declare = () =>
+      defineSyncCapability<{ lane: string }>({
+        id: 'typed',
+        parameters: z.strictObject({ lane: expressionParameter }),
+        // @ts-expect-error 'lnae' is no field of the parameters
+        expressionFields: ['lnae'],
+        create: () => () => Promise.resolve({}),
+      });
+    expect(declare().expressionFields).toEqual(['lnae']);
   });
 });

@@ -1,4 +1,5 @@
 import jsonata from 'jsonata';
+import { capabilityExpressions, type SyncCapabilityCatalog } from './capability-parameters';
 import type { PathSegment } from './diagnostic';
 import { didYouMean } from './did-you-mean';
 import type { NodeEdge } from './node-edges';
@@ -6,7 +7,8 @@ import { isRecord } from './schema-diagnostics';
 
 /**
  * Which context keys are certainly there when each node runs, and the uses of keys that may not be: a
- * `when` that reads `ammount`, an `input_keys` or end `output_keys` entry nothing produces. Such a
+ * `when` that reads `ammount`, an `input_keys` or end `output_keys` entry nothing produces, a sync_call's
+ * `with` expression (those its capability declares, `expressionFields`: http's url, query, headers, body). Such a
  * definition is valid (a key can be absent on purpose) but usually wrong, and silently so: a choice on
  * a missing key takes its default route. So each is a warning naming the key, with a did-you-mean.
  *
@@ -37,6 +39,8 @@ export function uncertainKeyUses(
   nodes: ReadonlyMap<string, Record<string, unknown>>,
   edges: readonly NodeEdge[],
   entry: string,
+  /** The deployment's sync capabilities: which fields of a sync_call's `with` are expressions. */
+  syncCapabilities: SyncCapabilityCatalog = {},
 ): KeyUse[] {
   const initial = stringList(root.initial_context);
   const before = knownBefore(nodes, edges, entry, {
@@ -83,6 +87,7 @@ export function uncertainKeyUses(
     if (node.type === 'async_request' || node.type === 'sub_workflow') {
       expression(node.input, ['nodes', name, 'input']);
     }
+    for (const { text, path } of capabilityExpressions(name, node, syncCapabilities)) expression(text, path);
   }
   return uses;
 }

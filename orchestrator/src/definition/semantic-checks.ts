@@ -185,7 +185,7 @@ export function semanticChecks(source: SourceDocument, options: SemanticCheckOpt
     checkNode(name, node, options, source, report, compiler);
   }
   if (edgesReadable && entry !== undefined && all.has(entry)) {
-    for (const use of uncertainKeyUses(root, nodes, edges, entry)) {
+    for (const use of uncertainKeyUses(root, nodes, edges, entry, options.syncCapabilities)) {
       const at =
         use.text === undefined || use.offset === undefined
           ? source.locate(use.path)

@@ -31,6 +31,27 @@ describe('RequestIds', () => {
     expect(ids.verify('order-42', requestId)).toMatchObject({ ok: false, code });
   });
 
+  it("tags Step Functions mode's ids (a task digest for the visit) under the same keys, each form checked apart", () => {
+    const task = '0123456789abcdef';
+    const id = ids.issueForTask('order-42', 'Enrich', task);
+    expect(id).toMatch(/^order-42:Enrich:0123456789abcdef:[A-Za-z0-9_-]{22}$/);
+    expect(ids.verifyTask('order-42', id)).toEqual({ ok: true, node: 'Enrich', task });
+    // Rotation: the previous key still verifies what the current one issued before.
+    expect(new RequestIds({ current: NEW, previous: OLD }).verifyTask('order-42', id)).toMatchObject({
+      ok: true,
+    });
+    expect(new RequestIds({ current: NEW }).verifyTask('order-42', id)).toMatchObject({
+      code: 'REQUEST_ID_FORGED',
+    });
+    // An engine id is no task id and a task id no engine id.
+    expect(ids.verify('order-42', id)).toMatchObject({ ok: false, code: 'REQUEST_ID_MALFORMED' });
+    expect(ids.verifyTask('order-42', ids.issue('order-42', 'Enrich', 1))).toMatchObject({
+      ok: false,
+      code: 'REQUEST_ID_MALFORMED',
+    });
+    expect(() => ids.issueForTask('order-42', 'Enrich', '12')).toThrow('16 hex digits');
+  });
+
   it('refuses an id of another deployment (another key), and one with a tag altered by a character', () => {
     const foreign = new RequestIds({ current: NEW }).issue('order-42', 'Enrich', 1);
     expect(ids.verify('order-42', foreign)).toMatchObject({ ok: false, code: 'REQUEST_ID_FORGED' });

@@ -23,6 +23,11 @@ export const MIN_REPLY_KEY_CHARS = 32;
 const TAG_CHARS = 22;
 const TAG_PATTERN = /^[A-Za-z0-9_-]{22}$/;
 const VISIT_PATTERN = /^[1-9][0-9]{0,8}$/;
+/**
+ * Step Functions mode names a request by its task (16 hex digits of its token's digest) instead of a
+ * visit: 16 characters, so never equal to a visit (at most 9), and the two forms never share a MAC.
+ */
+const TASK_PATTERN = /^[0-9a-f]{16}$/;
 /** Domain separation: these MACs mean "a request id of this engine", never anything else. */
 const MAC_CONTEXT = 'cch-request-id/v1';
 
@@ -36,8 +41,17 @@ export type RequestIdRefusal =
   | 'REQUEST_ID_FORGED';
 
 export type RequestIdCheck =
-  | { readonly ok: true; readonly node: string; readonly visit: number }
-  | { readonly ok: false; readonly code: RequestIdRefusal; readonly reason: string };
+  { readonly ok: true; readonly node: string; readonly visit: number } | RequestIdRefused;
+
+/** Step Functions mode's check: the id names its node and task instead of a visit. */
+export type TaskRequestIdCheck =
+  { readonly ok: true; readonly node: string; readonly task: string } | RequestIdRefused;
+
+export interface RequestIdRefused {
+  readonly ok: false;
+  readonly code: RequestIdRefusal;
+  readonly reason: string;
+}
 
 export class InvalidReplyKeysError extends Error {
   override name = 'InvalidReplyKeysError';
@@ -68,27 +82,52 @@ export class RequestIds {
 
   /** Whether `requestId` is one this deployment issued for `instanceId` (under the current or previous key). */
   verify(instanceId: string, requestId: string): RequestIdCheck {
+    const check = this.check(instanceId, requestId, VISIT_PATTERN, '<visit>');
+    return check.ok ? { ok: true, node: check.node, visit: Number(check.serial) } : check;
+  }
+
+  /**
+   * Step Functions mode (the request Lambda): the id of the request of `node` made by the task whose token
+   * digests to `task` (16 hex digits), `<instance>:<node>:<task>:<tag>`, tagged as the engine tags a visit.
+   */
+  issueForTask(instanceId: string, node: string, task: string): string {
+    if (!TASK_PATTERN.test(task)) throw new Error(`a task digest is 16 hex digits, not '${task}'`);
+    return `${instanceId}:${node}:${task}:${tag(this.source.keys().current, instanceId, node, task)}`;
+  }
+
+  /** Step Functions mode (the reply Lambda): whether `requestId` is one `issueForTask` made for `instanceId`. */
+  verifyTask(instanceId: string, requestId: string): TaskRequestIdCheck {
+    const check = this.check(instanceId, requestId, TASK_PATTERN, '<task>');
+    return check.ok ? { ok: true, node: check.node, task: check.serial } : check;
+  }
+
+  /** The one verification both forms share: shape, instance, then the tag under each key. */
+  private check(
+    instanceId: string,
+    requestId: string,
+    serialPattern: RegExp,
+    serialName: string,
+  ): { readonly ok: true; readonly node: string; readonly serial: string } | RequestIdRefused {
     const prefix = `${instanceId}:`;
     if (!requestId.startsWith(prefix)) {
       return refusal('REQUEST_ID_OTHER_INSTANCE', `request_id is not one of instance ${instanceId}`);
     }
     const parts = requestId.slice(prefix.length).split(':');
-    const [node, visitText, given] = parts;
+    const [node, serial, given] = parts;
     if (
       parts.length !== 3 ||
       node === undefined ||
       node === '' ||
-      visitText === undefined ||
-      !VISIT_PATTERN.test(visitText) ||
+      serial === undefined ||
+      !serialPattern.test(serial) ||
       given === undefined ||
       !TAG_PATTERN.test(given)
     ) {
-      return refusal('REQUEST_ID_MALFORMED', 'request_id is not <instance_id>:<node>:<visit>:<tag>');
+      return refusal('REQUEST_ID_MALFORMED', `request_id is not <instance_id>:<node>:${serialName}:<tag>`);
     }
-    const visit = Number(visitText);
     const { current, previous } = this.source.keys();
     for (const key of previous === undefined ? [current] : [current, previous]) {
-      if (sameTag(tag(key, instanceId, node, visit), given)) return { ok: true, node, visit };
+      if (sameTag(tag(key, instanceId, node, serial), given)) return { ok: true, node, serial };
     }
     // Guessed, mistyped, or issued by another deployment (another key).
     return refusal(
@@ -123,7 +162,7 @@ function fixedKeys(keys: ReplyKeys): ReplyKeySource {
   return { keys: () => fixed };
 }
 
-function tag(key: string, instanceId: string, node: string, visit: number): string {
+function tag(key: string, instanceId: string, node: string, visit: number | string): string {
   return createHmac('sha256', key)
     .update(`${MAC_CONTEXT}\u0000${instanceId}\u0000${node}\u0000${visit}`, 'utf8')
     .digest('base64url')
@@ -136,7 +175,7 @@ function sameTag(expected: string, given: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-function refusal(code: RequestIdRefusal, reason: string): RequestIdCheck {
+function refusal(code: RequestIdRefusal, reason: string): RequestIdRefused {
   return { ok: false, code, reason };
 }
 

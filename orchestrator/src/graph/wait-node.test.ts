@@ -109,6 +109,7 @@ describe('wait', () => {
     expect(record.status).toBe('CANCELLED');
     expect(record.waits).toEqual([]);
     expect(sim.dispatcher.notices).toEqual([]);
-    expect(steps(record)).toEqual([]);
+    // The wait it was in ends CANCELLED, as every step an instance is cancelled in does.
+    expect(steps(record)).toEqual([['Cool_Off', 'CANCELLED']]);
   });
 });

@@ -582,10 +582,20 @@ export class OrchestratorRuntime {
     const at = this.now();
     // Timer-only waits have nobody to tell; a capability is told, a child instance cancelled.
     const told = current.waits.filter((w) => w.capability_id !== '' || w.child_instance_id !== undefined);
+    // Each step the instance was waiting in ends CANCELLED in its history, as a branch stopped by a
+    // sibling's failure does; a sub_workflow's keeps its child, so `wf describe` still links it.
+    const stopped: HistoryEntry[] = current.waits.map((w) => ({
+      node: w.node,
+      status: 'CANCELLED',
+      started_at: w.since,
+      ended_at: at,
+      ...(w.child_instance_id === undefined ? {} : { child_instance_id: w.child_instance_id }),
+    }));
     const cancelled: InstanceRecord = {
       ...current,
       status: 'CANCELLED',
       waits: [],
+      history: [...current.history, ...stopped],
       cancelled_requests: [...current.cancelled_requests, ...current.waits.map((w) => w.request_id)],
       error: { code: 'CANCELLED', message: message.reason ?? 'cancelled' },
       updated_at: at,

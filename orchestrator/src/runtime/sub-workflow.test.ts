@@ -152,7 +152,14 @@ describe('sub_workflow', () => {
     ]);
     sim.send({ type: 'CANCEL_WORKFLOW', instance_id: 'ord-1', reason: 'order withdrawn' });
     await sim.drain();
-    expect((await sim.instances.get('ord-1'))?.status).toBe('CANCELLED');
+    const parent = await sim.instances.get('ord-1');
+    expect(parent?.status).toBe('CANCELLED');
+    // The step it waited in ends CANCELLED and keeps its child: `wf describe` links it.
+    expect(parent?.history.at(-1)).toMatchObject({
+      node: 'Screen',
+      status: 'CANCELLED',
+      child_instance_id: CHILD_ID,
+    });
     const child = await sim.instances.get(CHILD_ID);
     expect(child?.status).toBe('CANCELLED');
     expect(child?.error?.message).toContain('order withdrawn');

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../graph/engine-dependencies';
+import type { RequestIds } from '../graph/request-ids';
 import type { CapabilityDispatcher } from '../runtime/ports';
 import type { AsyncRequestMessage } from '../runtime/messages';
 import type { Context } from '../graph/workflow-state';
@@ -11,16 +12,21 @@ import type { TaskTokenStore } from './task-token-store';
 const RECORD_RETENTION_SECONDS = 400 * 24 * 3600;
 
 /**
- * The request id of the task holding `taskToken`: `<instance>:<node>:<16 hex digits of sha256(token)>`.
- * The same task (a redelivered invocation) always makes the same id, so the capability sees one logical
- * request, as the engine's guarantee says; a retry or a new visit gets a new token, hence a new id, as
- * the engine's new visit does.
+ * The request id of the task holding `taskToken`: `<instance>:<node>:<task>:<tag>`, where `<task>` is 16
+ * hex digits of sha256(token) and `<tag>` the engine's HMAC under the deployment's reply key
+ * (RequestIds.issueForTask), so a capability cannot guess the id of a request it did not receive; without
+ * `requestIds` (local runs, parity tests) `<instance>:<node>:<task>`. The same task (a redelivered
+ * invocation) always makes the same id, so the capability sees one logical request, as the engine's
+ * guarantee says; a retry or a new visit gets a new token, hence a new id, as the engine's new visit does.
  */
 export function requestIdOf(
   payload: Pick<RequestTaskPayload, 'instance_id' | 'node' | 'task_token'>,
+  requestIds?: RequestIds,
 ): string {
-  const digest = createHash('sha256').update(payload.task_token, 'utf8').digest('hex').slice(0, 16);
-  return `${payload.instance_id}:${payload.node}:${digest}`;
+  const task = createHash('sha256').update(payload.task_token, 'utf8').digest('hex').slice(0, 16);
+  return requestIds
+    ? requestIds.issueForTask(payload.instance_id, payload.node, task)
+    : `${payload.instance_id}:${payload.node}:${task}`;
 }
 
 /**
@@ -38,16 +44,20 @@ export class RequestDispatch {
       readonly clock: Clock;
       /** The reply queue's URL, the ASYNC_REQ's `reply_to`. */
       readonly replyTo: string;
+      /** Tags request ids with the deployment's reply key (required on AWS; see requestIdOf). */
+      readonly requestIds?: RequestIds;
     },
   ) {}
 
   async handle(payload: RequestTaskPayload): Promise<AsyncRequestMessage> {
     const now = this.deps.clock.now();
-    const requestId = requestIdOf(payload);
+    const requestId = requestIdOf(payload, this.deps.requestIds);
     await this.deps.tokens.putIfAbsent({
       request_id: requestId,
       instance_id: payload.instance_id,
       node: payload.node,
+      workflow_id: payload.workflow_id,
+      capability_id: payload.capability_id,
       task_token: payload.task_token,
       context: payload.context,
       ...(payload.expected_output_keys ? { expected_output_keys: payload.expected_output_keys } : {}),

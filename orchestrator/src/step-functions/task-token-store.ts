@@ -9,6 +9,13 @@ export interface TaskTokenRecord {
   readonly request_id: string;
   readonly instance_id: string;
   readonly node: string;
+  /**
+   * The request's workflow and capability: the capability's domain says who may answer (ReplySenders, as
+   * the engine checks it). Absent on records written before issue 13; a reply to one of those is refused
+   * when senders are checked, as the engine refuses a reply naming no async_request node.
+   */
+  readonly workflow_id?: string;
+  readonly capability_id?: string;
   readonly task_token: string;
   readonly context: Context;
   /** Absent: every output of a SUCCESS is merged. */

@@ -34,7 +34,7 @@ export const DEPLOYED_SYNC_CAPABILITIES: readonly SyncCapabilityModule<unknown>[
  * The capabilities of `modules`, created once with `services`, by id. Each checks its `with` again when
  * called (a definition validated by an older deployment, or a Step Functions payload, gets a clear
  * INVALID_PARAMETERS failure, not a capability that misreads its parameters) and carries its schema as
- * `parameters` for validation. Throws on a malformed or repeated id: a deployment that cannot start.
+ * `parameters` and its `expressionFields` for validation. Throws on a malformed or repeated id: a deployment that cannot start.
  */
 export function createSyncCapabilities(
   services: SyncCapabilityServices,
@@ -49,10 +49,14 @@ export function createSyncCapabilities(
       throw new Error(`sync capability '${module.id}' is registered twice`);
     }
     const run = module.create(services);
-    const { parameters } = module;
+    const { parameters, expressionFields } = module;
     const capability = async (call: Parameters<SyncCapability>[0]) =>
       run({ ...call, params: parametersOf(module.id, parameters, call.params) });
-    capabilities[module.id] = parameters ? Object.assign(capability, { parameters }) : capability;
+    capabilities[module.id] = Object.assign(
+      capability,
+      parameters ? { parameters } : {},
+      expressionFields ? { expressionFields } : {},
+    );
   }
   return capabilities;
 }

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { ExpressionField } from '../definition/capability-parameters';
 import type { SecretSource } from './secret-source';
 
 /**
@@ -31,6 +32,8 @@ export interface SyncCapabilityCall<P = unknown> {
  */
 export type SyncCapability = ((call: SyncCapabilityCall) => Promise<Record<string, unknown>>) & {
   readonly parameters?: z.ZodType;
+  /** The module's `expressionFields`: what `wf validate`'s context-key analysis reads. */
+  readonly expressionFields?: readonly ExpressionField[];
 };
 
 /** What the deployment gives every capability module when it is created (injected, so tests swap them). */
@@ -52,6 +55,12 @@ export interface SyncCapabilityModule<P = undefined> {
   readonly id: string;
   /** The schema of the node's `with` (a zod strictObject, so misspelt fields are errors); none: no `with`. */
   readonly parameters?: z.ZodType<P>;
+  /**
+   * The fields of `with` that are JSONata expressions over the context (`expressionParameter`s): `wf
+   * validate` warns about a context key they read that may be missing, with a did-you-mean, as for a
+   * `when`. A field (`'url'`) or each text value of a map (`{ each: 'query' }`); typed by `P`.
+   */
+  readonly expressionFields?: readonly ExpressionField<P>[];
   readonly create: (
     services: SyncCapabilityServices,
   ) => (call: SyncCapabilityCall<P>) => Promise<Record<string, unknown>>;

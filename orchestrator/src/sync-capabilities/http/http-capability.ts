@@ -33,6 +33,8 @@ export interface HttpResult extends Record<string, unknown> {
 export const httpCapability = defineSyncCapability<HttpParameters>({
   id: 'http',
   parameters: httpParameters,
+  // Header values read from a secret are maps, not expressions: `each` reads only the text ones.
+  expressionFields: ['url', { each: 'query' }, { each: 'headers' }, 'body'],
   create: (services) => (call) => callHttp(call, services),
 });
 
