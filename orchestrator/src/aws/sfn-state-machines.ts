@@ -5,7 +5,7 @@ import {
   type StateMachineListItem,
 } from '@aws-sdk/client-sfn';
 import type { Stage } from '../naming/resource-names';
-import { stepFunctionsNames } from '../step-functions/step-functions-names';
+import { stepFunctionsNames, WORKFLOW_ID_TAG } from '../step-functions/step-functions-names';
 import { awsCall } from './aws-errors';
 
 /** A workflow deployed as a state machine (Step Functions mode). */
@@ -13,9 +13,6 @@ export interface DeployedStateMachine {
   readonly workflowId: string;
   readonly stateMachineArn: string;
 }
-
-/** The tag the stack puts on each workflow's state machine: its workflow id, exactly. */
-export const WORKFLOW_ID_TAG = 'cch:workflow-id';
 
 /**
  * The workflows of a deployment that run on Step Functions, found where they are: the state machines

@@ -24,6 +24,7 @@ import { statusCommand, type StatusTarget } from './status-command';
  */
 
 const WORKFLOW = 'import_vn_memphis_v1';
+const FANOUT = 'fanout_a_b_c_v1';
 const STAGE = { env: 'local', owner: 'dev' } as const;
 const CONTEXT = { shipmentId: 'S-1', originCountry: 'VN', destinationCountry: 'US' };
 
@@ -46,7 +47,7 @@ async function listJson(args: readonly string[]): Promise<InstancePage> {
 
 beforeAll(async () => {
   table = await startIndexedTable('cch-local-dev-workflow-state-table');
-  sfn = await startStepFunctionsDeployment(STAGE, [`${WORKFLOW}.yaml`]);
+  sfn = await startStepFunctionsDeployment(STAGE, [`${WORKFLOW}.yaml`, `${FANOUT}.yaml`]);
   target = () => ({
     stage: STAGE,
     clients: {
@@ -229,5 +230,49 @@ describe('wf describe of a Step Functions mode instance', () => {
       'End_Workflow',
     ]);
     expect(description.graph_error).toMatch(/not found/);
+  });
+});
+
+describe('wf status of a Step Functions mode parallel', () => {
+  it('shows the waits with their deadlines, the fan-out in order, and a failed branch with its sibling stopped', async () => {
+    const arn = sfn.executionArn(FANOUT, 'fan-1');
+    await sfn.start(FANOUT, 'fan-1', { shipmentId: 'S-2' });
+    await sfn.server.tasksWaiting(arn);
+    const first = await statusJson('fan-1');
+    expect(first.status).toBe('WAITING');
+    expect(first.waits.map((w) => [w.node, w.capability_id])).toEqual([['Task_A', 'prepare#shipment']]);
+    const [wait] = first.waits;
+    // timeout: 15m, the task's TimeoutSeconds, from when the task was scheduled.
+    expect(wait && wait.deadline && Date.parse(wait.deadline) - Date.parse(wait.since)).toBe(15 * 60_000);
+
+    await sfn.reply('fan-1', { status: 'SUCCESS', outputs: { a_result: 'a' } }, 'Task_A');
+    await sfn.server.tasksWaiting(arn, 3);
+    const fanned = await statusJson('fan-1');
+    expect(fanned.status).toBe('WAITING');
+    expect(fanned.history.map((h) => [h.node, h.status])).toEqual([
+      ['Task_A', 'SUCCEEDED'],
+      ['Fan_Out', 'SUCCEEDED'],
+    ]);
+    expect(fanned.waits.map((w) => w.node).sort()).toEqual(['Task_B1', 'Task_B2', 'Task_B3']);
+
+    await sfn.reply('fan-1', { status: 'SUCCESS', outputs: { b1_result: 'b1' } }, 'Task_B1');
+    await sfn.reply(
+      'fan-1',
+      { status: 'FAILURE', error: { code: 'NO_DUTY', message: 'no rate' } },
+      'Task_B2',
+    );
+    await sfn.server.ended(arn);
+    const ended = await statusJson('fan-1');
+    expect(ended.status).toBe('FAILED');
+    expect(ended.waits).toEqual([]);
+    expect(ended.history.map((h) => [h.node, h.status])).toEqual([
+      ['Task_A', 'SUCCEEDED'],
+      ['Fan_Out', 'SUCCEEDED'],
+      ['Task_B1', 'SUCCEEDED'],
+      ['Task_B2', 'FAILED'],
+      ['Task_B3', 'CANCELLED'],
+      ['Failed', 'FAILED'],
+    ]);
+    expect(ended.error?.code).toBe('NO_DUTY');
   });
 });

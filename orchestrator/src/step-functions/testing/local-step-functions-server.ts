@@ -142,8 +142,10 @@ export class LocalStepFunctionsServer {
 
   /** Stops every running execution and the server. */
   async close(): Promise<void> {
-    for (const execution of this.executions.values()) execution.abort?.();
-    this.waiting.clear();
+    for (const execution of this.executions.values()) {
+      execution.abort?.();
+      this.dropTasks(execution);
+    }
     const closed = new Promise<void>((resolve, reject) =>
       this.server.close((e) => (e ? reject(e) : resolve())),
     );
@@ -584,8 +586,17 @@ export class LocalStepFunctionsServer {
     return 'Task';
   }
 
+  /**
+   * The execution's tasks no longer wait: their handlers are settled (with an error no state sees, the
+   * execution having ended), so the executor clears each task's TimeoutSeconds timer, which it clears only
+   * when the task settles, and no timer of an ended execution outlives it.
+   */
   private dropTasks(execution: ExecutionEntry): void {
-    for (const [token, task] of this.waiting) if (task.execution === execution) this.waiting.delete(token);
+    for (const [token, task] of this.waiting) {
+      if (task.execution !== execution) continue;
+      this.waiting.delete(token);
+      task.reject(Object.assign(new Error('the execution has ended'), { name: 'States.Runtime' }));
+    }
   }
 
   private describe(execution: ExecutionEntry) {

@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CreateStateMachineCommand, SFNClient, type SFNClientConfig } from '@aws-sdk/client-sfn';
 import { FUNCTION_ARN_PLACEHOLDERS, placeholder } from '../../asl/asl-names';
-import { WORKFLOW_ID_TAG } from '../../aws/sfn-state-machines';
 import { systemClock } from '../../graph/engine-dependencies';
 import type { Stage } from '../../naming/resource-names';
 import type { AsyncRequestMessage, AsyncResponse, CapabilityMessage } from '../../runtime/messages';
@@ -16,7 +15,7 @@ import { RequestDispatch } from '../request-dispatch';
 import { SfnExecutionControl } from '../sfn-execution-control';
 import { SfnTaskCompletion } from '../sfn-task-completion';
 import type { RequestTaskPayload, StepPayload } from '../step-payloads';
-import { stepFunctionsNames } from '../step-functions-names';
+import { stepFunctionsNames, WORKFLOW_ID_TAG } from '../step-functions-names';
 import { MemoryTaskTokenStore } from '../task-token-store';
 import { compiledWorkflow } from './compiled-workflow';
 import { LocalStepFunctionsServer } from './local-step-functions-server';
@@ -39,12 +38,13 @@ export interface StepFunctionsDeployment {
   executionArn(workflowId: string, instanceId: string): string;
   /** START_WORKFLOW through the command bridge; resolves once the execution has begun. */
   start(workflowId: string, instanceId: string, context: Record<string, unknown>): Promise<void>;
-  /** ASYNC_RESP for the instance's newest request, through the reply bridge. */
+  /** ASYNC_RESP for the instance's newest request (of `node`, when given), through the reply bridge. */
   reply(
     instanceId: string,
     reply:
       | { status: 'SUCCESS'; outputs: Record<string, unknown> }
       | { status: 'FAILURE'; error: { code: string; message: string } },
+    node?: string,
   ): Promise<void>;
   /** CANCEL_WORKFLOW through the command bridge. */
   cancel(instanceId: string, reason: string): Promise<void>;
@@ -133,8 +133,10 @@ export async function startStepFunctionsDeployment(
         context,
       });
     },
-    async reply(instanceId, reply) {
-      const request = requests.filter((r) => r.instance_id === instanceId).at(-1);
+    async reply(instanceId, reply, node) {
+      const request = requests
+        .filter((r) => r.instance_id === instanceId && (node === undefined || r.node === node))
+        .at(-1);
       if (!request) throw new Error(`no request of ${instanceId} was sent`);
       const message: AsyncResponse =
         reply.status === 'SUCCESS'
