@@ -230,6 +230,11 @@ describe('wf describe of a Step Functions mode instance', () => {
       'End_Workflow',
     ]);
     expect(description.graph_error).toMatch(/not found/);
+    const human = recordingIo(__dirname);
+    expect(await describeCommand(['sfn-done'], human, { target })).toBe(0);
+    expect(human.stdout()).toContain(
+      `Step Functions execution ${sfn.executionArn(WORKFLOW, 'sfn-done')} (SUCCEEDED)\n`,
+    );
   });
 });
 
