@@ -9,6 +9,12 @@ import { GetQueueUrlCommand, SendMessageCommand, SQSClient, type SQSClientConfig
 import { DynamoDbInstanceStore } from '../orchestrator/src/aws/dynamodb-instance-store';
 import { SqsClaimCheck } from '../orchestrator/src/aws/sqs-claim-check';
 import { childDefinitions, readIfPresent } from '../orchestrator/src/cli/child-definitions';
+import { followInstance } from '../orchestrator/src/cli/instance-follower';
+import {
+  openExecutionReader,
+  stepFunctionsClientConfig,
+  type OperatorTarget,
+} from '../orchestrator/src/cli/operator-target';
 import { formatDiagnostic } from '../orchestrator/src/definition/diagnostic';
 import { validateDefinition } from '../orchestrator/src/definition/validate-definition';
 import { systemClock } from '../orchestrator/src/graph/engine-dependencies';
@@ -25,7 +31,13 @@ import { CloudWatchLogSource, LocalFileLogSource, type LogSource } from './run-t
 
 export interface RunTestTarget {
   readonly stage: Stage;
-  readonly clients: { dynamodb: DynamoDBClientConfig; sqs: SQSClientConfig; s3: S3ClientConfig };
+  readonly clients: {
+    dynamodb: DynamoDBClientConfig;
+    sqs: SQSClientConfig;
+    s3: S3ClientConfig;
+    /** Where Step Functions mode's executions are read; absent: the engine's instances only. */
+    sfn?: OperatorTarget['clients']['sfn'];
+  };
   readonly logs: LogSource;
   /**
    * Create a request queue (and DLQ) for every capability domain of the definition that has none, so a
@@ -134,6 +146,8 @@ export async function runTest(options: RunTestOptions): Promise<RunTestResult> {
     );
     out(`${definition.workflow_id}: instance ${instanceId} (definition ${key})`);
 
+    const stepFunctions = await followedOnStepFunctions(options, definition.workflow_id, instanceId, out);
+    if (stepFunctions) return stepFunctions;
     const deadline = startedAt + (options.timeoutMs ?? 120_000);
     let terminal: Terminal | undefined;
     while (!terminal && Date.now() < deadline) {
@@ -161,6 +175,40 @@ export async function runTest(options: RunTestOptions): Promise<RunTestResult> {
   }
 }
 
+/**
+ * Step Functions mode: when the workflow is deployed as a state machine, the orchestrator forwards the
+ * START to it and writes no log line of the instance, so its execution is followed instead (its steps
+ * and waits as they appear, then its status record, as `wf status` reads it). Undefined when the target
+ * reads no Step Functions or the workflow runs on the engine.
+ */
+async function followedOnStepFunctions(
+  options: RunTestOptions,
+  workflowId: string,
+  instanceId: string,
+  out: (line: string) => void,
+): Promise<RunTestResult | undefined> {
+  const executions = openExecutionReader(options.target.stage, options.target.clients.sfn);
+  if (!executions) return undefined;
+  try {
+    const machines = await executions.reader.machines();
+    if (!machines.some((machine) => machine.workflowId === workflowId)) return undefined;
+    out('  (Step Functions mode: following its execution)');
+    const timeoutMs = options.timeoutMs ?? 120_000;
+    const followed = await followInstance((id) => executions.reader.instance(id, workflowId), instanceId, {
+      timeoutMs,
+      out,
+    });
+    const view = followed.record ? statusView(followed.record) : undefined;
+    if (followed.kind !== 'done') {
+      out(`  no end within ${Math.round(timeoutMs / 1000)} s; status ${view?.status ?? 'unknown'}`);
+      return { instanceId, status: 'TIMED_OUT', ...(view ? { record: view } : {}) };
+    }
+    return { instanceId, status: followed.record.status, record: statusView(followed.record) };
+  } finally {
+    executions.close();
+  }
+}
+
 /** A bare file name is looked up in workflow-definitions/, as the seed's script did. */
 export function resolveDefinition(path: string): string {
   const cwd = process.env.INIT_CWD ?? process.cwd();
@@ -184,7 +232,10 @@ export function targetFromEnv(
   if (local) {
     return {
       stage: { env: 'local', owner: environment.CCH_OWNER ?? 'dev' },
-      clients: localClientConfig(localPortsFromEnv(environment)),
+      clients: {
+        ...localClientConfig(localPortsFromEnv(environment)),
+        sfn: stepFunctionsClientConfig(true, environment),
+      },
       logs: new LocalFileLogSource(logFile),
     };
   }
@@ -194,7 +245,7 @@ export function targetFromEnv(
   const stage = { env, owner };
   return {
     stage,
-    clients: { dynamodb: {}, sqs: {}, s3: {} },
+    clients: { dynamodb: {}, sqs: {}, s3: {}, sfn: stepFunctionsClientConfig(false, environment) },
     logs: new CloudWatchLogSource(new CloudWatchLogsClient({}), resourceNames(stage).orchestratorLogGroup),
   };
 }

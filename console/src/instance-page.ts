@@ -42,7 +42,14 @@ export function instancePage(
         <span class="status status-${d.status}" id="instance-status">${d.status}</span> · started
         ${time(d.started_at)} · updated ${time(d.updated_at)}
       </p>
-      <p class="muted">definition ${d.definition.key} (pinned sha256 ${d.definition.sha256})</p>
+      ${
+        d.step_functions
+          ? html`<p class="muted" id="step-functions">
+              Step Functions mode: execution ${d.step_functions.execution_arn}
+              (${d.step_functions.execution_status})
+            </p>`
+          : html`<p class="muted">definition ${d.definition.key} (pinned sha256 ${d.definition.sha256})</p>`
+      }
       ${
         d.parent
           ? html`<p id="parent">

@@ -37,6 +37,8 @@ describe('Step Functions mode', () => {
           RequestFunctionArn: Match.anyValue(),
           StepsFunctionArn: Match.anyValue(),
         },
+        // What `wf status`/`wf list` read a machine's workflow id from.
+        Tags: Match.arrayWith([{ Key: 'cch:workflow-id', Value: id }]),
       });
     }
   });

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RemovalPolicy } from 'aws-cdk-lib';
-import { Duration, type CfnResource } from 'aws-cdk-lib';
+import { Duration, Tags, type CfnResource } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -11,7 +11,10 @@ import { Construct } from 'constructs';
 import { FUNCTION_ARN_PLACEHOLDERS } from '../../../orchestrator/src/asl/asl-names';
 import { compileAslSource } from '../../../orchestrator/src/asl/compile-asl';
 import type { ResourceNames, Stage } from '../../../orchestrator/src/naming/resource-names';
-import { stepFunctionsNames } from '../../../orchestrator/src/step-functions/step-functions-names';
+import {
+  stepFunctionsNames,
+  WORKFLOW_ID_TAG,
+} from '../../../orchestrator/src/step-functions/step-functions-names';
 import { acknowledgeWildcards, logicalIdOf } from '../nag';
 import { replyKeysExtension, type ReplyKeysSecret } from '../reply-keys-secret';
 import { NodeLambda } from '../node-lambda';
@@ -248,6 +251,9 @@ export class StepFunctionsEngine extends Construct {
         logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
         removalPolicy,
       });
+      // The operator commands (wf status, wf list, the console) find the state machines by name prefix and
+      // read each one's workflow id here: a name cannot always give it back (a `.`, a long id).
+      Tags.of(machine).add(WORKFLOW_ID_TAG, definition.workflowId);
       // The definition is a string, so CDK cannot see what it calls: exactly these two functions.
       machine.addToRolePolicy(
         new iam.PolicyStatement({

@@ -36,7 +36,7 @@ interface SdkErrorShape {
  * original as `cause`. Errors that are already ours pass through.
  */
 export function translateAwsError(
-  service: 'S3' | 'SQS' | 'DYNAMODB' | 'LOGS' | 'SCHEDULER' | 'SECRETSMANAGER',
+  service: 'S3' | 'SQS' | 'DYNAMODB' | 'LOGS' | 'SCHEDULER' | 'SECRETSMANAGER' | 'SFN',
   operation: string,
   error: unknown,
 ): EngineError {

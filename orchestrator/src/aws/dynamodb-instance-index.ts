@@ -21,7 +21,9 @@ import { INSTANCE_INDEX, type InstanceIndexLayout } from './instance-index-layou
 import { S3DefinitionStore } from './s3-definition-store';
 
 /** The layout of each index a query may name. */
-const INDEXES: Readonly<Record<IndexQuery['partition']['index'], InstanceIndexLayout>> = {
+const INDEXES: Readonly<
+  Record<Exclude<IndexQuery['partition']['index'], 'sfn-executions'>, InstanceIndexLayout>
+> = {
   'by-status': INSTANCE_INDEX.byStatus,
   'by-workflow': INSTANCE_INDEX.byWorkflow,
   'by-change': INSTANCE_INDEX.byChange,
@@ -51,6 +53,10 @@ export class DynamoDbInstanceIndex implements InstanceQueryPort {
   }
 
   async queryIndex(query: IndexQuery): Promise<IndexQueryResult> {
+    if (query.partition.index === 'sfn-executions') {
+      // Step Functions mode's partitions are read by MixedInstanceIndex, never by the state table.
+      throw new Error('the state table has no sfn-executions partition');
+    }
     const index = INDEXES[query.partition.index];
     const values: Record<string, AttributeValue> = { ':p': { S: query.partition.key } };
     const names: Record<string, string> = { '#p': index.partitionKey };

@@ -69,7 +69,9 @@ function formatDescription(d: InstanceDescription): string {
   const lines = [
     `${d.instance_id}  ${d.workflow_id}  ${d.status}`,
     `started ${time(d.started_at)}, updated ${time(d.updated_at)}`,
-    `definition ${d.definition.key} (pinned sha256 ${d.definition.sha256})`,
+    d.step_functions
+      ? `Step Functions execution ${d.step_functions.execution_arn} (${d.step_functions.execution_status})`
+      : `definition ${d.definition.key} (pinned sha256 ${d.definition.sha256})`,
   ];
   if (d.parent) lines.push(`child of ${d.parent.instance_id} (its step ${d.parent.node})`);
   for (const c of d.children) lines.push(`child ${c.instance_id} (step ${c.node}): ${c.status}`);

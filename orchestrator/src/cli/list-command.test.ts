@@ -52,8 +52,20 @@ describe('operatorTarget', () => {
   it('reads the deployment named by CCH_ENV/CCH_OWNER, with the SDK chain for the rest', () => {
     expect(operatorTarget(false, { CCH_ENV: 'dev', CCH_OWNER: 'alice' })).toEqual({
       stage: { env: 'dev', owner: 'alice' },
-      clients: { dynamodb: {}, sqs: {}, s3: {} },
+      clients: { dynamodb: {}, sqs: {}, s3: {}, sfn: {} },
     });
+  });
+
+  it('reads Step Functions executions on AWS unless CCH_STEP_FUNCTIONS=off, locally only on CCH_LOCAL_SFN_PORT', () => {
+    const aws = { CCH_ENV: 'dev', CCH_OWNER: 'alice' };
+    expect(operatorTarget(false, { ...aws, CCH_STEP_FUNCTIONS: 'off' }).clients.sfn).toBeUndefined();
+    expect(operatorTarget(true, aws).clients.sfn).toBeUndefined();
+    expect(operatorTarget(true, { ...aws, CCH_LOCAL_SFN_PORT: '8083' }).clients.sfn?.endpoint).toBe(
+      'http://127.0.0.1:8083',
+    );
+    expect(() => operatorTarget(true, { CCH_LOCAL_SFN_PORT: 'x' })).toThrow(
+      'CCH_LOCAL_SFN_PORT=x is not a port (1-65535)',
+    );
   });
 
   it('--local (or no stage) reaches pnpm local on the CCH_LOCAL_*_PORT ports', () => {

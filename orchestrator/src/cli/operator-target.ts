@@ -1,12 +1,21 @@
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { SFNClient, type SFNClientConfig } from '@aws-sdk/client-sfn';
 import { SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
+import { MixedInstanceIndex } from '../aws/mixed-instance-index';
+import { SfnExecutionReader } from '../aws/sfn-execution-reader';
+import { deployedStateMachines } from '../aws/sfn-state-machines';
 import { DynamoDbInstanceStore } from '../aws/dynamodb-instance-store';
 import { S3DefinitionCatalog } from '../aws/s3-definition-catalog';
 import { SqsClaimCheck } from '../aws/sqs-claim-check';
 import { systemClock } from '../graph/engine-dependencies';
 import { DynamoDbInstanceIndex } from '../aws/dynamodb-instance-index';
-import { localClientConfig, localPortsFromEnv } from '../naming/local-endpoints';
+import {
+  InvalidLocalPortError,
+  LOCAL_REGION,
+  localClientConfig,
+  localPortsFromEnv,
+} from '../naming/local-endpoints';
 import { resourceNames, type Stage } from '../naming/resource-names';
 import { DeadLetters } from '../operations/dead-letters';
 import type { DefinitionFilesPort, InstanceQueryPort } from '../operations/operations-ports';
@@ -18,6 +27,40 @@ export interface OperatorTarget {
     readonly dynamodb: DynamoDBClientConfig;
     readonly sqs: SQSClientConfig;
     readonly s3: S3ClientConfig;
+    /**
+     * Step Functions, where the deployment's state machines (Step Functions mode) are read; absent: the
+     * engine's records only. See `stepFunctionsClientConfig`.
+     */
+    readonly sfn?: SFNClientConfig;
+  };
+}
+
+/** The setting that turns off reading Step Functions executions (`CCH_STEP_FUNCTIONS=off`). */
+export const STEP_FUNCTIONS_SETTING = 'CCH_STEP_FUNCTIONS';
+/** The port of a local Step Functions endpoint; the embedded stack (`pnpm local`) has none. */
+export const LOCAL_SFN_PORT_SETTING = 'CCH_LOCAL_SFN_PORT';
+
+/**
+ * Where the operator commands read Step Functions executions: on AWS, Step Functions of the SDK's usual
+ * chain (region, credentials, AWS_ENDPOINT_URL_SFN), unless CCH_STEP_FUNCTIONS=off (a role without
+ * `states:List*`/`states:Describe*`/`states:GetExecutionHistory` reads the engine only); locally, the
+ * endpoint on CCH_LOCAL_SFN_PORT when it is set, else none.
+ */
+export function stepFunctionsClientConfig(
+  local: boolean,
+  env: NodeJS.ProcessEnv,
+): SFNClientConfig | undefined {
+  if (!local && env.CCH_ENV && env.CCH_OWNER) return env[STEP_FUNCTIONS_SETTING] === 'off' ? undefined : {};
+  const value = env[LOCAL_SFN_PORT_SETTING];
+  if (value === undefined || value.trim() === '') return undefined;
+  const port = Number(value);
+  if (!/^\s*\d+\s*$/.test(value) || port < 1 || port > 65535) {
+    throw new InvalidLocalPortError(`${LOCAL_SFN_PORT_SETTING}=${value} is not a port (1-65535)`);
+  }
+  return {
+    region: LOCAL_REGION,
+    endpoint: `http://127.0.0.1:${port}`,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   };
 }
 
@@ -28,12 +71,29 @@ export interface OperatorTarget {
  * is refused, never replaced by the default.
  */
 export function operatorTarget(local: boolean, env: NodeJS.ProcessEnv): OperatorTarget {
+  const sfn = stepFunctionsClientConfig(local, env);
   if (!local && env.CCH_ENV && env.CCH_OWNER) {
-    return { stage: { env: env.CCH_ENV, owner: env.CCH_OWNER }, clients: { dynamodb: {}, sqs: {}, s3: {} } };
+    return {
+      stage: { env: env.CCH_ENV, owner: env.CCH_OWNER },
+      clients: { dynamodb: {}, sqs: {}, s3: {}, ...(sfn ? { sfn } : {}) },
+    };
   }
   return {
     stage: { env: 'local', owner: env.CCH_OWNER ?? 'dev' },
-    clients: localClientConfig(localPortsFromEnv(env)),
+    clients: { ...localClientConfig(localPortsFromEnv(env)), ...(sfn ? { sfn } : {}) },
+  };
+}
+
+/** Step Functions mode's executions of a target, when it reads them (clients only, as below). */
+export function openExecutionReader(
+  stage: OperatorTarget['stage'],
+  config: SFNClientConfig | undefined,
+): { readonly reader: SfnExecutionReader; close(): void } | undefined {
+  if (!config) return undefined;
+  const sfn = new SFNClient(config);
+  return {
+    reader: new SfnExecutionReader(sfn, () => deployedStateMachines(sfn, stage)),
+    close: () => sfn.destroy(),
   };
 }
 
@@ -46,12 +106,15 @@ export function openInstanceQueries(target: OperatorTarget): {
   const names = resourceNames(target.stage);
   const dynamodb = new DynamoDBClient(target.clients.dynamodb);
   const s3 = new S3Client(target.clients.s3);
+  const engine = new DynamoDbInstanceIndex(dynamodb, names.stateTable, s3, names.definitionsBucket);
+  const executions = openExecutionReader(target.stage, target.clients.sfn);
   return {
-    port: new DynamoDbInstanceIndex(dynamodb, names.stateTable, s3, names.definitionsBucket),
+    port: executions ? new MixedInstanceIndex(engine, executions.reader) : engine,
     table: names.stateTable,
     close() {
       dynamodb.destroy();
       s3.destroy();
+      executions?.close();
     },
   };
 }

@@ -1,17 +1,21 @@
 import { parseArgs } from 'node:util';
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import type { SFNClientConfig } from '@aws-sdk/client-sfn';
 import { DynamoDbInstanceStore } from '../aws/dynamodb-instance-store';
 import { systemClock } from '../graph/engine-dependencies';
 import { localClientConfig, localPortsFromEnv } from '../naming/local-endpoints';
 import { resourceNames, type Stage } from '../naming/resource-names';
 import { statusView } from '../runtime/instance-record';
 import { UsageError, type CliIo } from './cli-io';
+import { openExecutionReader, stepFunctionsClientConfig } from './operator-target';
 
 export const STATUS_USAGE = 'usage: wf status <instance_id> [--json] [--local]';
 
 export interface StatusTarget {
   readonly stage: Stage;
   readonly dynamodb: DynamoDBClientConfig;
+  /** Where Step Functions mode's executions are read; absent: the engine's records only. */
+  readonly sfn?: SFNClientConfig | undefined;
 }
 
 /**
@@ -20,15 +24,22 @@ export interface StatusTarget {
  * printed them; default 4567, 9324, 4569).
  */
 export function statusTarget(local: boolean, env: NodeJS.ProcessEnv): StatusTarget {
+  const sfn = stepFunctionsClientConfig(local, env);
   if (!local && env.CCH_ENV && env.CCH_OWNER)
-    return { stage: { env: env.CCH_ENV, owner: env.CCH_OWNER }, dynamodb: {} };
+    return { stage: { env: env.CCH_ENV, owner: env.CCH_OWNER }, dynamodb: {}, sfn };
   return {
     stage: { env: 'local', owner: env.CCH_OWNER ?? 'dev' },
     dynamodb: localClientConfig(localPortsFromEnv(env)).dynamodb,
+    sfn,
   };
 }
 
-/** `wf status`: an instance's status record, as JSON (`--json`) or as a readable summary. */
+/**
+ * `wf status`: an instance's status record, as JSON (`--json`) or as a readable summary. The engine's
+ * record when the state table has one, else, when the target reads Step Functions, the execution of that
+ * name of one of the deployment's state machines (Step Functions mode), in the same shape plus
+ * `engine: "stepfunctions"` and `step_functions` (see aws/sfn-execution-record.ts).
+ */
 export async function statusCommand(
   args: readonly string[],
   io: CliIo,
@@ -41,13 +52,15 @@ export async function statusCommand(
   });
   const [instanceId] = positionals;
   if (instanceId === undefined || positionals.length > 1) throw new UsageError(STATUS_USAGE);
-  const { stage, dynamodb } = target(values.local);
+  const { stage, dynamodb, sfn } = target(values.local);
   const client = new DynamoDBClient(dynamodb);
+  const executions = openExecutionReader(stage, sfn);
   try {
     const store = new DynamoDbInstanceStore(client, resourceNames(stage).stateTable, systemClock);
-    const record = await store.get(instanceId);
+    const record = (await store.get(instanceId)) ?? (await executions?.reader.instance(instanceId));
     if (!record) {
-      io.err(`no instance ${instanceId} in ${resourceNames(stage).stateTable}\n`);
+      const where = executions ? ' or among the Step Functions executions' : '';
+      io.err(`no instance ${instanceId} in ${resourceNames(stage).stateTable}${where}\n`);
       return 1;
     }
     const view = statusView(record);
@@ -56,7 +69,8 @@ export async function statusCommand(
       return 0;
     }
     io.out(`${view.instance_id}  ${view.workflow_id}  ${view.status}\n`);
-    io.out(`definition ${view.definition.key} (sha256 ${view.definition.sha256})\n`);
+    if (view.step_functions) io.out(`Step Functions execution ${view.step_functions.execution_arn}\n`);
+    else io.out(`definition ${view.definition.key} (sha256 ${view.definition.sha256})\n`);
     for (const step of view.history) {
       const ms = Date.parse(step.ended_at) - Date.parse(step.started_at);
       io.out(`  ${step.status.padEnd(9)} ${step.node} (${ms} ms)\n`);
@@ -70,5 +84,6 @@ export async function statusCommand(
     return 0;
   } finally {
     client.destroy();
+    executions?.close();
   }
 }

@@ -55,6 +55,12 @@ export interface InstanceDescription {
   readonly graph: string | null;
   /** Why `graph` is null. */
   readonly graph_error: string | null;
+  /**
+   * Only for an instance of Step Functions mode (absent on the engine's, whose JSON is unchanged): it
+   * says so, and names its execution. Its `definition` is empty and `graph` null (no pinned snapshot).
+   */
+  readonly engine?: 'stepfunctions';
+  readonly step_functions?: InstanceRecord['step_functions'];
 }
 
 /**
@@ -131,5 +137,8 @@ export async function describeInstance(
     nodes: nodeStates(nodes, record),
     graph,
     graph_error: graphError,
+    ...(record.step_functions
+      ? { engine: 'stepfunctions' as const, step_functions: record.step_functions }
+      : {}),
   };
 }

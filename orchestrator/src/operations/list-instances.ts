@@ -35,7 +35,9 @@ export async function listInstances(
   page: { readonly limit?: number; readonly next?: string | undefined } = {},
 ): Promise<InstancePage> {
   const limit = page.limit ?? DEFAULT_PAGE_SIZE;
-  const partitions = partitionsFor(filter);
+  // The engine's partitions, then Step Functions mode's (one per state machine and execution status),
+  // merged newest first like the engine's shards; the token keeps one cursor for each.
+  const partitions = [...partitionsFor(filter), ...((await port.modePartitions?.(filter)) ?? [])];
   const signature = filterSignature(filter);
   const cursors = page.next
     ? decodePageToken(page.next, signature, partitions.length)

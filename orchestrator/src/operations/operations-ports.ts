@@ -1,4 +1,5 @@
 import type { InstanceRecord } from '../runtime/instance-record';
+import type { InstanceFilter } from './instance-filter';
 
 /**
  * What the operator queries (`wf list`, `wf describe`, a console later) need from storage. The AWS adapter
@@ -11,11 +12,22 @@ export interface IndexPartition {
    * `by-status`, `by-workflow`: sorted by start time; `by-change`: by status change time; `by-deadline`:
    * by the earliest open wait's deadline (live instances only, every status in one partition per shard).
    */
-  readonly index: 'by-status' | 'by-workflow' | 'by-change' | 'by-deadline';
-  /** The partition key value (see instance-index-layout.ts). */
+  readonly index: 'by-status' | 'by-workflow' | 'by-change' | 'by-deadline' | 'sfn-executions';
+  /** The partition key value (see instance-index-layout.ts); `sfn-executions`: `<status>#<machine ARN>`. */
   readonly key: string;
   /** `by-change` only: keep the entries of this workflow (filtered in the index, on `ix_workflow`). */
   readonly workflow_id?: string | undefined;
+  /**
+   * `sfn-executions` only (Step Functions mode): the executions of one state machine in one execution
+   * status (ListExecutions), by start time, or by status change time (its stop time; its start while it
+   * runs) when `by_change`. Their entries are instance ids like any other index's; their records are read
+   * back from the executions (see `records`).
+   */
+  readonly sfn?: {
+    readonly state_machine_arn: string;
+    readonly execution_status: string;
+    readonly by_change: boolean;
+  };
 }
 
 /** An index entry: enough to order it and to resume a query right after it. */
@@ -59,6 +71,11 @@ export interface InstanceQueryPort {
   instance(instanceId: string): Promise<InstanceRecord | undefined>;
   /** The text of a pinned definition snapshot, by its sha256. */
   pinnedDefinition(sha256: string): Promise<string | undefined>;
+  /**
+   * The partitions besides the engine's indexes that hold a filter's instances: Step Functions mode's
+   * executions (`sfn-executions`), when the deployment has state machines. Absent: the engine's only.
+   */
+  modePartitions?(filter: InstanceFilter): Promise<IndexPartition[]>;
 }
 
 /**

@@ -117,6 +117,19 @@ export interface InstanceRecord {
   readonly parent_notified?: true;
   /** Terminal instances only: when the whole instance may be removed (epoch seconds; the table's TTL). */
   readonly expires_at?: number;
+  /**
+   * Only on a record read back from a Step Functions execution (Step Functions mode, see
+   * aws/sfn-execution-record.ts), never stored: the execution it was read from.
+   */
+  readonly step_functions?: StepFunctionsExecutionRef;
+}
+
+/** The Step Functions execution an instance of Step Functions mode is (its name is the instance id). */
+export interface StepFunctionsExecutionRef {
+  readonly execution_arn: string;
+  readonly state_machine_arn: string;
+  /** The execution's own status (RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED, PENDING_REDRIVE). */
+  readonly execution_status: string;
 }
 
 /** The public view (`wf status --json`): the status record without the runtime's bookkeeping fields. */
@@ -131,10 +144,21 @@ export const STATUS_VIEW_FIELDS = [
   'error',
 ] as const;
 
-/** A child instance's view also names its parent (absent for every other instance). */
-export type InstanceStatusView = Pick<InstanceRecord, (typeof STATUS_VIEW_FIELDS)[number] | 'parent'>;
+/**
+ * A child instance's view also names its parent (absent for every other instance). An instance of Step
+ * Functions mode's view says so (`engine: 'stepfunctions'`) and names its execution (`step_functions`);
+ * an engine instance's view has neither, so the engine's JSON is what it always was.
+ */
+export type InstanceStatusView = Pick<
+  InstanceRecord,
+  (typeof STATUS_VIEW_FIELDS)[number] | 'parent' | 'step_functions'
+> & { readonly engine?: 'stepfunctions' };
 
 export function statusView(record: InstanceRecord): InstanceStatusView {
   const view = Object.fromEntries(STATUS_VIEW_FIELDS.map((field) => [field, record[field]]));
-  return (record.parent ? { ...view, parent: record.parent } : view) as unknown as InstanceStatusView;
+  return {
+    ...view,
+    ...(record.parent ? { parent: record.parent } : {}),
+    ...(record.step_functions ? { engine: 'stepfunctions', step_functions: record.step_functions } : {}),
+  } as unknown as InstanceStatusView;
 }

@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
 import { resourceNames, type Stage } from '../naming/resource-names';
 
+/** The tag the stack puts on each workflow's state machine: its workflow id, exactly. */
+export const WORKFLOW_ID_TAG = 'cch:workflow-id';
+
 /** Longest state machine name Step Functions accepts. */
 const STATE_MACHINE_NAME_MAX = 80;
 

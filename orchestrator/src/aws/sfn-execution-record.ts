@@ -1,0 +1,268 @@
+import type { ExecutionStatus, HistoryEvent, TaskScheduledEventDetails } from '@aws-sdk/client-sfn';
+import type { HistoryEntry, WorkflowError } from '../graph/workflow-state';
+import type {
+  InstanceRecord,
+  InstanceStatus,
+  StepFunctionsExecutionRef,
+  WaitView,
+} from '../runtime/instance-record';
+import { workflowErrorOf } from '../step-functions/machine-state';
+import { requestIdOf } from '../step-functions/request-dispatch';
+
+/**
+ * A Step Functions execution read back as the engine's status record, so `wf status`, `wf list`,
+ * `wf describe` and the console show both modes in one shape.
+ *
+ * What maps (the execution's name is the instance id; see CommandBridge):
+ * - status: RUNNING is WAITING while a waitForTaskToken task (an async_request) is open, else RUNNING;
+ *   SUCCEEDED; FAILED and TIMED_OUT are FAILED; ABORTED (StopExecution, what CANCEL does) is CANCELLED;
+ *   PENDING_REDRIVE is FAILED (the execution failed; a redrive has not begun yet).
+ * - history: one line per node execution in order of completion, read from the state events: a state
+ *   named after a node (helper states are `<node>.<role>`, see asl-names.ts) that exits SUCCEEDED, each
+ *   failed task attempt FAILED (TIMED_OUT on a timeout), a Parallel SUCCEEDED when it fans out, a node
+ *   still open when its Parallel failed or the execution was stopped CANCELLED, an end node whose
+ *   `<node>.fail` state ran FAILED. As the engine's.
+ * - waits: the open async_request tasks, with the request id the request Lambda derived from the task
+ *   token (requestIdOf), the capability, since when, and the deadline from the task's timeout.
+ * - context: the execution's output, else the newest state data, else its input; `output` the outcome's.
+ * - error: the execution's error and cause, read as the bridges raise them (workflowErrorOf).
+ *
+ * What cannot be filled: `definition` (`key` and `sha256` are empty strings: a state machine holds the
+ * compiled ASL, not the YAML or its hash, so `wf describe` has no pinned graph for it), and the engine's
+ * bookkeeping (leases, redrives, dispatched and resolved requests) that Step Functions keeps itself.
+ * `step_functions` names the execution instead, and marks the record as Step Functions mode's.
+ */
+
+/** An execution as DescribeExecution returns it, as far as the record needs. */
+export interface SfnExecution {
+  readonly executionArn: string;
+  readonly stateMachineArn: string;
+  readonly name: string;
+  readonly status: ExecutionStatus;
+  readonly startDate: Date;
+  readonly stopDate?: Date | undefined;
+  readonly input?: string | undefined;
+  readonly output?: string | undefined;
+  readonly error?: string | undefined;
+  readonly cause?: string | undefined;
+}
+
+/** The instance statuses each execution status maps to (RUNNING is either, by its open tasks). */
+export const INSTANCE_STATUSES_OF_EXECUTION: Readonly<Record<ExecutionStatus, readonly InstanceStatus[]>> = {
+  RUNNING: ['RUNNING', 'WAITING'],
+  SUCCEEDED: ['SUCCEEDED'],
+  FAILED: ['FAILED'],
+  TIMED_OUT: ['FAILED'],
+  PENDING_REDRIVE: ['FAILED'],
+  ABORTED: ['CANCELLED'],
+};
+
+/** Events that end one attempt of a task in failure. */
+const TASK_FAILURES = new Set([
+  'TaskFailed',
+  'TaskTimedOut',
+  'TaskStartFailed',
+  'TaskSubmitFailed',
+  'LambdaFunctionFailed',
+  'LambdaFunctionTimedOut',
+  'LambdaFunctionStartFailed',
+  'LambdaFunctionScheduleFailed',
+  'ActivityFailed',
+  'ActivityTimedOut',
+  'ActivityScheduleFailed',
+]);
+const TASK_SCHEDULED = new Set(['TaskScheduled', 'LambdaFunctionScheduled', 'ActivityScheduled']);
+const TIMED_OUT_EVENTS = new Set(['TaskTimedOut', 'LambdaFunctionTimedOut', 'ActivityTimedOut']);
+
+/** Node names cannot hold `.`; every state the compiler adds is `<node>.<role>`. */
+const helperOf = (state: string): { node: string; role: string } | undefined => {
+  const dot = state.indexOf('.');
+  return dot < 0 ? undefined : { node: state.slice(0, dot), role: state.slice(dot + 1) };
+};
+
+const iso = (date: Date | undefined): string => (date ?? new Date(0)).toISOString();
+
+function parsed(text: string | undefined): unknown {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** The `context` of a machine state (the data every generated state passes on), if it is one. */
+function contextOf(data: string | undefined): Record<string, unknown> | undefined {
+  const state = parsed(data);
+  return isRecord(state) && isRecord(state.context) ? state.context : undefined;
+}
+
+interface OpenStep {
+  readonly started_at: string;
+  scheduled?: { readonly at: string; readonly details: TaskScheduledEventDetails };
+}
+
+/** The record of one execution from DescribeExecution and its whole history (oldest event first). */
+export function executionRecord(
+  execution: SfnExecution,
+  events: readonly HistoryEvent[],
+  workflowId: string,
+): InstanceRecord & { readonly step_functions: StepFunctionsExecutionRef } {
+  const { history, open } = stepsOf(events);
+  const waits: WaitView[] =
+    execution.status === 'RUNNING' ? [...open].flatMap(([node, step]) => waitOf(node, step)) : [];
+  const status: InstanceStatus =
+    execution.status === 'RUNNING'
+      ? waits.length > 0
+        ? 'WAITING'
+        : 'RUNNING'
+      : (INSTANCE_STATUSES_OF_EXECUTION[execution.status][0] ?? 'FAILED');
+  const finalState = parsed(execution.output);
+  const outcome = isRecord(finalState) && isRecord(finalState.outcome) ? finalState.outcome : undefined;
+  const startContext = contextOf(execution.input) ?? {};
+  const last = events.at(-1)?.timestamp;
+  return {
+    instance_id: execution.name,
+    workflow_id: workflowId,
+    status,
+    context: contextOf(execution.output) ?? newestContext(events) ?? startContext,
+    waits,
+    history,
+    definition: { key: '', sha256: '' },
+    error: errorOf(execution),
+    ...(outcome && isRecord(outcome.output) ? { output: outcome.output } : {}),
+    start_context: startContext,
+    dispatched: [],
+    cancelled_requests: [],
+    resolved: {},
+    created_at: iso(execution.startDate),
+    updated_at: iso(execution.stopDate ?? last ?? execution.startDate),
+    step_functions: {
+      execution_arn: execution.executionArn,
+      state_machine_arn: execution.stateMachineArn,
+      execution_status: execution.status,
+    },
+  };
+}
+
+function errorOf(execution: SfnExecution): WorkflowError | null {
+  switch (execution.status) {
+    case 'FAILED':
+    case 'PENDING_REDRIVE':
+      return workflowErrorOf({ Error: execution.error, Cause: execution.cause ?? '' });
+    case 'TIMED_OUT':
+      return {
+        code: execution.error ?? 'States.Timeout',
+        message: execution.cause ?? 'the execution ran past its TimeoutSeconds',
+      };
+    default:
+      return null;
+  }
+}
+
+/** The context in the newest state event that carries one (a running or stopped execution's). */
+function newestContext(events: readonly HistoryEvent[]): Record<string, unknown> | undefined {
+  for (let i = events.length - 1; i >= 0; i--) {
+    const event = events[i];
+    const context =
+      contextOf(event?.stateExitedEventDetails?.output) ?? contextOf(event?.stateEnteredEventDetails?.input);
+    if (context) return context;
+  }
+  return undefined;
+}
+
+/**
+ * The history lines, and the node steps still open at the end, from the events in order. A task's own
+ * events (scheduled, failed...) name no state: each points at the event before it in its state
+ * (`previousEventId`), so the state is found by following those links back to the state's entry.
+ */
+function stepsOf(events: readonly HistoryEvent[]): {
+  history: HistoryEntry[];
+  open: Map<string, OpenStep>;
+} {
+  const stateOfEvent = new Map<number, string>();
+  const history: HistoryEntry[] = [];
+  const open = new Map<string, OpenStep>();
+  const lastLine = new Map<string, number>();
+  const close = (node: string, status: HistoryEntry['status'], at: string) => {
+    const step = open.get(node);
+    if (!step) return;
+    open.delete(node);
+    lastLine.set(node, history.length);
+    history.push({ node, status, started_at: step.started_at, ended_at: at });
+  };
+  for (const event of events) {
+    const type = event.type ?? '';
+    const at = iso(event.timestamp);
+    const name =
+      event.stateEnteredEventDetails?.name ??
+      event.stateExitedEventDetails?.name ??
+      (event.previousEventId === undefined ? undefined : stateOfEvent.get(event.previousEventId));
+    if (name !== undefined && event.id !== undefined && !type.startsWith('Execution')) {
+      stateOfEvent.set(event.id, name);
+    }
+    if (type.endsWith('StateEntered') && name !== undefined) {
+      const helper = helperOf(name);
+      if (helper) {
+        // The end node's outcome was a failure, or the node's timeout became the engine's TIMEOUT.
+        const line = lastLine.get(helper.node);
+        const entry = line === undefined ? undefined : history[line];
+        const status =
+          helper.role === 'fail' ? 'FAILED' : helper.role === 'timed-out' ? 'TIMED_OUT' : undefined;
+        if (entry && line !== undefined && status) history[line] = { ...entry, status };
+      } else if (type === 'ParallelStateEntered') {
+        // As the engine records a parallel: one line when it fans out.
+        lastLine.set(name, history.length);
+        history.push({ node: name, status: 'SUCCEEDED', started_at: at, ended_at: at });
+      } else {
+        open.set(name, { started_at: at });
+      }
+    } else if (type.endsWith('StateExited') && name !== undefined) {
+      // A state whose failure a Catch handled exits too: its attempt was closed FAILED already.
+      if (!helperOf(name)) close(name, 'SUCCEEDED', at);
+    } else if (TASK_SCHEDULED.has(type) && name !== undefined && !helperOf(name)) {
+      // A retry schedules the task again without entering the state: a new attempt.
+      if (!open.has(name)) open.set(name, { started_at: at });
+      const details = event.taskScheduledEventDetails;
+      const step = open.get(name);
+      if (step && details) step.scheduled = { at, details };
+    } else if (TASK_FAILURES.has(type) && name !== undefined) {
+      const error = event.taskFailedEventDetails?.error ?? event.taskTimedOutEventDetails?.error;
+      close(name, TIMED_OUT_EVENTS.has(type) || error === 'States.Timeout' ? 'TIMED_OUT' : 'FAILED', at);
+    } else if (type === 'ParallelStateFailed' || type === 'ExecutionFailed' || type === 'ExecutionAborted') {
+      // The steps still open were stopped: a failed branch's siblings, or everything on a stop.
+      for (const node of [...open.keys()]) close(node, 'CANCELLED', at);
+    } else if (type === 'ExecutionTimedOut') {
+      for (const node of [...open.keys()]) close(node, 'TIMED_OUT', at);
+    } else if (type.endsWith('StateAborted') && name !== undefined) {
+      close(name, 'CANCELLED', at);
+    }
+  }
+  return { history, open };
+}
+
+/** An open async_request task as the engine shows a wait; nothing for any other open step. */
+function waitOf(node: string, step: OpenStep): WaitView[] {
+  const scheduled = step.scheduled;
+  if (!scheduled || !(scheduled.details.resource ?? '').endsWith('waitForTaskToken')) return [];
+  const parameters = parsed(scheduled.details.parameters);
+  const payload = isRecord(parameters) && isRecord(parameters.Payload) ? parameters.Payload : {};
+  const text = (key: string): string => (typeof payload[key] === 'string' ? payload[key] : '');
+  const timeout = scheduled.details.timeoutInSeconds;
+  return [
+    {
+      request_id:
+        text('task_token') === ''
+          ? ''
+          : requestIdOf({ instance_id: text('instance_id'), node, task_token: text('task_token') }),
+      node,
+      capability_id: text('capability_id'),
+      since: scheduled.at,
+      deadline:
+        timeout === undefined ? null : new Date(Date.parse(scheduled.at) + timeout * 1000).toISOString(),
+    },
+  ];
+}
