@@ -14,6 +14,8 @@ export const helperState = {
   timedOut: (node: string) => `${node}.timed-out`,
   /** After a wait node's `until` Task: the Wait state that waits until the time it computed. */
   wait: (node: string) => `${node}.wait`,
+  /** After an async_request with a `result` mapping: checks and maps the reply (its step's end). */
+  result: (node: string) => `${node}.result`,
   /** After a Parallel state: its branches' changes merged into its input. */
   merge: (node: string) => `${node}.merge`,
   /** After a FAILED end's outcome: the Fail state that ends the execution with it. */

@@ -134,21 +134,41 @@ describe('what ASL cannot express is a compile error naming the node, and no mac
     ]);
   });
 
-  it("an async_request's input and result mappings (language v2) are refused by name", () => {
+  it("an async_request's input and result mappings (language v2) are exported: the request Lambda builds the input, X.result maps the whole reply", () => {
     const { machine, diagnostics } = compileAslSource(
       't.yaml',
       workflow(`    type: async_request
     capability_id: 'a#b'
     input: '{"id": shipmentId}'
+    request_output_keys: [amount]
     result: { total: 'amount' }
+    retry: { max_attempts: 2 }
     on_response: Done
+    on_failure: Done
     timeout: 1h`),
     );
-    expect(machine).toBeUndefined();
-    expect(diagnostics.map((d) => [d.code, d.path])).toEqual([
-      ['asl-mapping-unsupported', 'nodes.Fetch.input'],
-      ['asl-mapping-unsupported', 'nodes.Fetch.result'],
-    ]);
+    expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    const task = machine?.States.Fetch as TaskState;
+    expect(task).toMatchObject({
+      Parameters: {
+        Payload: { input: '{"id": shipmentId}', expected_output_keys: ['amount'], whole_reply: true },
+      },
+      ResultPath: '$.reply',
+      Next: 'Fetch.result',
+    });
+    expect(task.Retry).toContainEqual({
+      ErrorEquals: ['MISSING_OUTPUT_KEYS', 'CAPABILITY_UNDELIVERABLE', 'INPUT_MAPPING_FAILED'],
+      MaxAttempts: 0,
+    });
+    expect(machine?.States['Fetch.result']).toMatchObject({
+      Type: 'Task',
+      Parameters: {
+        Payload: { action: 'map_reply', expected_output_keys: ['amount'], result: { total: 'amount' } },
+      },
+      OutputPath: '$.Payload',
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.last_error', Next: 'Done' }],
+      Next: 'Done',
+    });
   });
 
   it("a sync_call's result mapping is exported, and a failing one is never retried", () => {

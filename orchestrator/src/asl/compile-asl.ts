@@ -65,20 +65,6 @@ function compileScope(
   for (const name of branches.nodesIn(scope)) {
     const node = definition.nodes[name];
     if (!node) continue;
-    const mappings = [
-      ...(node.type === 'async_request' && node.input !== undefined ? ['input'] : []),
-      // A sync_call's result mapping runs in the steps Lambda; an async_request's would have to run in
-      // the reply Lambda, which does not do it yet.
-      ...(node.type === 'async_request' && node.result !== undefined ? ['result'] : []),
-    ];
-    for (const field of mappings) {
-      problems.push({
-        code: 'asl-mapping-unsupported',
-        node: name,
-        path: ['nodes', name, field],
-        message: `node ${name}: ${field} mappings cannot be exported to Step Functions yet`,
-      });
-    }
     switch (node.type) {
       case 'async_request':
         compileAsyncRequest(states, name, node, definition.workflow_id);

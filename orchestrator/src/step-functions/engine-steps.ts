@@ -10,12 +10,13 @@ import { LONGEST_WAIT_MS, timeOf } from '../graph/wait-time';
 import type { Context, WorkflowError } from '../graph/workflow-state';
 import { SyncCapabilityError, type SyncCapability } from '../sync-capabilities/registry';
 import { workflowErrorOf, type MachineState } from './machine-state';
-import { RESULT_MAPPING_FAILED, StepError } from './step-error';
+import { MISSING_OUTPUT_KEYS, RESULT_MAPPING_FAILED, StepError } from './step-error';
 import type {
   ChoosePayload,
   ChooseResult,
   FinishedOutcome,
   FinishPayload,
+  MapReplyPayload,
   MergePayload,
   SetPayload,
   StepPayload,
@@ -50,6 +51,8 @@ export class EngineSteps {
         return Promise.resolve(this.merge(payload));
       case 'finish':
         return Promise.resolve(this.finish(payload));
+      case 'map_reply':
+        return this.mapReply(payload);
     }
   }
 
@@ -100,6 +103,33 @@ export class EngineSteps {
       throw new StepError({ code, message, node }, RESULT_MAPPING_FAILED);
     }
     return { ...state, context: { ...state.context, ...mapped } };
+  }
+
+  /**
+   * A SUCCESS reply to an async_request with a `result` mapping, as the engine's wait step takes it
+   * (graph/node-kinds.ts `asyncRequestWait`): a missing expected key fails with MISSING_OUTPUT_KEYS, then
+   * every `result` expression reads the reply's whole outputs; the keys they select are merged.
+   */
+  async mapReply(payload: MapReplyPayload): Promise<MachineState> {
+    const { node, state } = payload;
+    const { reply, ...rest } = state;
+    const missing = (payload.expected_output_keys ?? []).filter((key) => !(key in reply));
+    if (missing.length > 0) {
+      const message = `the reply lacks ${missing.map((k) => `'${k}'`).join(', ')}`;
+      throw new StepError({ code: MISSING_OUTPUT_KEYS, message, node });
+    }
+    const mapped: Context = {};
+    try {
+      for (const [key, expression] of Object.entries(payload.result)) {
+        const value = await evaluateValue(expression, reply, DEFAULT_EXPRESSION_LIMITS);
+        if (value !== undefined) mapped[key] = value;
+      }
+    } catch (thrown) {
+      const code = thrown instanceof ExpressionError ? thrown.code : 'EXPRESSION_FAILED';
+      const message = `result: ${(thrown as Error).message}`;
+      throw new StepError({ code, message, node }, RESULT_MAPPING_FAILED);
+    }
+    return { context: { ...rest.context, ...mapped }, last_error: rest.last_error };
   }
 
   /** The index of the first condition that is `true` over the context, else -1 (the default). */

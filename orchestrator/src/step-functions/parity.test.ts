@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { CapabilityMocks } from '../capability-mocks/capability-mocks';
 import type { Context } from '../graph/workflow-state';
+import type { AsyncRequestMessage } from '../runtime/messages';
 import {
   builtinSyncCapabilities,
   SyncCapabilityError,
@@ -9,7 +10,15 @@ import {
 } from '../sync-capabilities/registry';
 import { compiledWorkflow } from './testing/compiled-workflow';
 import { runOnEngine, type RunView } from './testing/engine-run';
-import { LOOP, NESTED, RETRIED_REQUEST, SET_VALUES, SYNC_RESULT, WAITS } from './testing/parity-workflows';
+import {
+  LOOP,
+  NESTED,
+  REQUEST_MAPPINGS,
+  RETRIED_REQUEST,
+  SET_VALUES,
+  SYNC_RESULT,
+  WAITS,
+} from './testing/parity-workflows';
 import { runOnLocalStepFunctions, type LocalRunResult } from './testing/local-step-functions-run';
 
 /**
@@ -425,6 +434,81 @@ const SCENARIOS: readonly Scenario[] = [
       expect(run.error?.message).toMatch(/^result: /);
     },
   },
+  {
+    name: "async_request: the request's input is built by its input expression, the reply mapped by result",
+    yaml: REQUEST_MAPPINGS,
+    context: { shipmentId: 'SHP-1', lines: [{ kg: 2 }, { kg: 3 }] },
+    mocks: { 'pricing#quote': { outputs: { price: 10, currency: 'EUR' } } },
+    proves: (run) => {
+      expect(run.requests.map((r) => r.input)).toEqual([{ id: 'SHP-1', kg: 5 }]);
+      expect(exited(run, 'Quote')[0]?.state?.output).toMatchObject({ reply: { price: 10, currency: 'EUR' } });
+      expect(exited(run, 'Quote.result')[0]?.state?.output).toEqual({
+        context: { shipmentId: 'SHP-1', lines: [{ kg: 2 }, { kg: 3 }], total: 20, currency: 'EUR' },
+        last_error: null,
+      });
+      // Only what the mapping selects is merged: the expected key itself is not.
+      expect(run.output).toEqual({ total: 20, currency: 'EUR', shipmentId: 'SHP-1' });
+    },
+  },
+  {
+    name: 'async_request: a FAILURE reply is retried; the mapping runs on the reply that succeeded',
+    yaml: REQUEST_MAPPINGS,
+    context: { shipmentId: 'SHP-1', lines: [] },
+    mocks: {
+      'pricing#quote': [
+        { status: 'FAILURE', error: { code: 'BUSY', message: 'later' } },
+        { outputs: { price: 4, currency: 'USD' } },
+      ],
+    },
+    proves: (run) => {
+      expect(retried(run, 'Quote')).toBe(1);
+      // $sum of no lines selects nothing, so the input has no kg (in both modes, as the last check says).
+      expect(run.requests.map((r) => r.input)).toEqual([{ id: 'SHP-1' }, { id: 'SHP-1' }]);
+      expect(run.output).toEqual({ total: 8, currency: 'USD', shipmentId: 'SHP-1' });
+    },
+  },
+  {
+    name: 'async_request: an input expression that fails sends nothing, is never retried, goes to on_failure',
+    yaml: REQUEST_MAPPINGS,
+    context: { shipmentId: 'SHP-1', lines: [{ kg: 'two' }] },
+    proves: (run) => {
+      expect(run.requests).toEqual([]);
+      expect(failedWith(run, 'Quote')).toEqual(['INPUT_MAPPING_FAILED']);
+      expect(retried(run, 'Quote')).toBe(0);
+      expect(caught(run, 'Quote')).toBe(1);
+      expect(run.error).toMatchObject({ code: 'EXPRESSION_FAILED', node: 'Quote' });
+      expect(run.error?.message).toMatch(/^input: /);
+    },
+  },
+  {
+    name: 'async_request: an input that is no object is INVALID_INPUT, to on_failure',
+    yaml: REQUEST_MAPPINGS.replace(`'{"id": shipmentId, "kg": $sum(lines.kg)}'`, `'shipmentId'`),
+    context: { shipmentId: 'SHP-1', lines: [] },
+    proves: (run) => {
+      expect(run.requests).toEqual([]);
+      expect(failedWith(run, 'Quote')).toEqual(['INPUT_MAPPING_FAILED']);
+      expect(run.error).toEqual({
+        code: 'INVALID_INPUT',
+        message: 'input gave "SHP-1", not an object',
+        node: 'Quote',
+      });
+    },
+  },
+  {
+    name: 'async_request: a result mapping that fails is never retried and goes to on_failure',
+    yaml: REQUEST_MAPPINGS,
+    context: { shipmentId: 'SHP-1', lines: [] },
+    mocks: { 'pricing#quote': { outputs: { price: 'ten', currency: 'EUR' } } },
+    proves: (run) => {
+      expect(run.requests).toHaveLength(1);
+      expect(exited(run, 'Quote')).toHaveLength(1);
+      expect(failedWith(run, 'Quote.result')).toEqual(['RESULT_MAPPING_FAILED']);
+      expect(retried(run, 'Quote')).toBe(0);
+      expect(caught(run, 'Quote.result')).toBe(1);
+      expect(run.error).toMatchObject({ code: 'EXPRESSION_FAILED', node: 'Quote' });
+      expect(run.error?.message).toMatch(/^result: /);
+    },
+  },
 ];
 
 describe('Step Functions mode runs each example as the engine does', () => {
@@ -446,5 +530,14 @@ describe('Step Functions mode runs each example as the engine does', () => {
     scenario.proves(sfn);
     expect(sfnView(sfn)).toEqual(comparable(engine));
     expect(sfn.requests).toHaveLength(engine.requests);
+    // The capabilities receive the same requests (ids and reply queues are each mode's own).
+    const contract = (r: AsyncRequestMessage) => ({
+      workflow_id: r.workflow_id,
+      node: r.node,
+      capability_id: r.capability_id,
+      input: r.input,
+      expected_output_keys: r.expected_output_keys,
+    });
+    expect(sfn.requests.map(contract)).toEqual(engine.sent.map(contract));
   });
 });

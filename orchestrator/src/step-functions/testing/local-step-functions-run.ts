@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { StateMachine } from 'aws-local-stepfunctions';
 import type { AslState, StateMachineBody, StateMachineDefinition } from '../../asl/asl-types';
-import { LAMBDA_INVOKE_WAIT_FOR_TOKEN } from '../../asl/asl-names';
+import { helperState, LAMBDA_INVOKE_WAIT_FOR_TOKEN } from '../../asl/asl-names';
 import { MockCapabilities, type CapabilityMocks } from '../../capability-mocks/capability-mocks';
 import type { WorkflowDefinition } from '../../definition/workflow-schema';
 import { systemClock } from '../../graph/engine-dependencies';
@@ -238,6 +238,19 @@ function lastContext(events: readonly EventLog[]): Context {
   return {};
 }
 
+/** The node a state belongs to: itself, or the node whose step a helper state ends (`X.result`). */
+function stepOf(definition: WorkflowDefinition, state: string): string {
+  const suffix = helperState.result('');
+  if (!state.endsWith(suffix)) return state;
+  const node = state.slice(0, -suffix.length);
+  const kind = Object.hasOwn(definition.nodes, node) ? definition.nodes[node] : undefined;
+  return kind && endsInHelper(kind) ? node : state;
+}
+
+function endsInHelper(node: WorkflowDefinition['nodes'][string]): boolean {
+  return node.type === 'async_request' && node.result !== undefined;
+}
+
 /**
  * The engine's history from the execution's events: a node's state that exits is a node execution that
  * SUCCEEDED (an end its own status), each failed attempt one that FAILED (TIMED_OUT for a timeout), a
@@ -253,9 +266,15 @@ export function historyOf(
   const caught = new Set<string>();
   for (const event of events) {
     if (!event.state) continue;
-    const name = event.state.name;
+    const name = stepOf(definition, event.state.name);
     const node = Object.hasOwn(definition.nodes, name) ? definition.nodes[name] : undefined;
     if (!node) continue;
+    // A node whose step ends in a helper (an async_request's `X.result`): the node's own exit is not
+    // its end, the helper's is (its entry was counted when the node's state was entered).
+    if (name !== event.state.name && event.type === 'StateEntered') continue;
+    if (name === event.state.name && endsInHelper(node) && event.type === 'StateExited') {
+      if (!caught.has(name)) continue;
+    }
     if (event.type === 'StateEntered') {
       if (node.type === 'parallel') history.push([name, 'SUCCEEDED']);
       else open.push(name);

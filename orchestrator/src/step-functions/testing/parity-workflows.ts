@@ -184,4 +184,43 @@ nodes:
     status: FAILED
 `;
 
-export const PARITY_WORKFLOWS = { RETRIED_REQUEST, LOOP, NESTED, SET_VALUES, WAITS, SYNC_RESULT } as const;
+/**
+ * An async_request's \`input\` (the request's input built by JSONata over the context) and \`result\`
+ * (context keys from JSONata over the reply's whole outputs: \`currency\` is not an expected key); a
+ * FAILURE reply is retried, a failing input or mapping never is, and both go to on_failure.
+ */
+export const REQUEST_MAPPINGS = `
+workflow_name: Quote
+workflow_id: quote_v1
+entry_point: Quote
+nodes:
+  Quote:
+    type: async_request
+    capability_id: 'pricing#quote'
+    input: '{"id": shipmentId, "kg": $sum(lines.kg)}'
+    request_output_keys: [price]
+    result:
+      total: 'price * 2'
+      currency: 'currency'
+      absent: 'nothing.here'
+    retry: { max_attempts: 2, interval: 1m }
+    timeout: 1h
+    on_response: Done
+    on_failure: Failed
+  Done:
+    type: end
+    output_keys: [total, currency, absent, shipmentId, price]
+  Failed:
+    type: end
+    status: FAILED
+`;
+
+export const PARITY_WORKFLOWS = {
+  RETRIED_REQUEST,
+  LOOP,
+  NESTED,
+  SET_VALUES,
+  WAITS,
+  SYNC_RESULT,
+  REQUEST_MAPPINGS,
+} as const;
