@@ -21,6 +21,7 @@ import type {
   SetPayload,
   StepPayload,
   SyncCallPayload,
+  TerminateResult,
   WaitUntilPayload,
   WaitUntilResult,
 } from './step-payloads';
@@ -37,7 +38,7 @@ export class EngineSteps {
     private readonly clock: Pick<Clock, 'now'> = systemClock,
   ) {}
 
-  run(payload: StepPayload): Promise<MachineState | ChooseResult | WaitUntilResult> {
+  run(payload: StepPayload): Promise<MachineState | ChooseResult | WaitUntilResult | TerminateResult> {
     switch (payload.action) {
       case 'sync_call':
         return this.syncCall(payload);
@@ -53,6 +54,8 @@ export class EngineSteps {
         return Promise.resolve(this.finish(payload));
       case 'map_reply':
         return this.mapReply(payload);
+      case 'terminate':
+        return Promise.resolve({ cause: JSON.stringify(payload.state) });
     }
   }
 

@@ -13,8 +13,10 @@ import { runOnEngine, type RunView } from './testing/engine-run';
 import {
   LOOP,
   NESTED,
+  NESTED_SHARED_END,
   REQUEST_MAPPINGS,
   RETRIED_REQUEST,
+  SHARED_END,
   SET_VALUES,
   SYNC_RESULT,
   WAITS,
@@ -41,6 +43,12 @@ interface Scenario {
   readonly sync?: () => Readonly<Record<string, SyncCapability>>;
   /** What must be true of the Step Functions run itself. */
   readonly proves: (run: LocalRunResult) => void;
+  /**
+   * A shared end: context keys only a stopped or completed sibling branch wrote, which the engine's
+   * final context has and Step Functions' lacks (a Parallel left by a failing branch drops the others'
+   * results; the end's outputs never include such a key, see asl/shared-end-guard.ts). Absent: none.
+   */
+  readonly siblingChangesLost?: readonly string[];
 }
 
 const compiled = (yaml: string) => compiledWorkflow(yaml, 'parity.yaml');
@@ -509,6 +517,85 @@ const SCENARIOS: readonly Scenario[] = [
       expect(run.error?.message).toMatch(/^result: /);
     },
   },
+  {
+    name: 'shared end: a branch failing to a FAILED end outside its parallel stops its waiting sibling, past the parallel on_failure',
+    yaml: SHARED_END,
+    mocks: {
+      'b#one': { delay: '1h', outputs: { b1: 'late' } },
+      'b#two': { delay: '1m', status: 'FAILURE', error: { code: 'REJECTED', message: 'no' } },
+    },
+    proves: (run) => {
+      expect(failedWith(run, 'Split')).toEqual(['CCH.Terminate.Failed']);
+      expect(exited(run, 'Split.ended-at-Failed')).toHaveLength(1);
+      expect(run.history.map(([n]) => n)).not.toContain('Split_Failed');
+      // The sibling is stopped when the branch ends (1 minute), not when its reply would have come.
+      const stopped = run.events.find((e) => e.type === 'StateFailed' && e.state?.name === 'Split');
+      expect(stopped?.timestamp).toBe(Date.parse(ENGINE_START) + 60_000);
+      // B2's FAILURE completed its task; B1's reply, an hour later, finds its task gone.
+      expect(run.replies).toEqual(['applied', 'stale']);
+      expect(run.output).toEqual({ orderId: 'O-1' });
+      expect(run.error).toMatchObject({ code: 'REJECTED', node: 'B2' });
+    },
+  },
+  {
+    name: 'shared end: a choice in a branch routes to a SUCCEEDED end outside the parallel, after its sibling completed',
+    yaml: SHARED_END,
+    mocks: {
+      'b#one': { delay: '1m', outputs: { b1: 'B1' } },
+      'b#two': { delay: '2m', outputs: { b2: 'enough' } },
+    },
+    siblingChangesLost: ['b1'],
+    proves: (run) => {
+      expect(exited(run, 'Check2.route')[0]?.state?.output).toMatchObject({ choice: { index: 0 } });
+      expect(failedWith(run, 'Split')).toEqual(['CCH.Terminate.Enough']);
+      expect(run.status).toBe('SUCCEEDED');
+      expect(run.output).toEqual({ orderId: 'O-1', b2: 'enough' });
+      expect(run.requests.map((r) => r.node)).not.toContain('Join');
+    },
+  },
+  {
+    name: 'shared end: on_timeout to an end outside the parallel ends there with TIMEOUT',
+    yaml: SHARED_END,
+    mocks: { 'b#one': { delay: '1m', outputs: { b1: 'B1' } }, 'b#two': { reply: false } },
+    siblingChangesLost: ['b1'],
+    proves: (run) => {
+      expect(failedWith(run, 'B2')).toEqual(['States.Timeout']);
+      expect(failedWith(run, 'Split')).toEqual(['CCH.Terminate.Timed_Out']);
+      expect(run.error).toMatchObject({ code: 'TIMEOUT', node: 'B2' });
+    },
+  },
+  {
+    name: 'shared end: with no branch going to one, the same machine joins',
+    yaml: SHARED_END,
+    mocks: {
+      'b#one': { delay: '1m', outputs: { b1: 'B1' } },
+      'b#two': { delay: '2m', outputs: { b2: 'little' } },
+      'join#merge': { outputs: { merged: 'M' } },
+    },
+    proves: (run) => {
+      expect(failedWith(run, 'Split')).toEqual([]);
+      expect(run.output).toEqual({ orderId: 'O-1', merged: 'M' });
+    },
+  },
+  {
+    name: "shared end: from a nested parallel's branch, past the inner on_failure, stopping inner and outer siblings",
+    yaml: NESTED_SHARED_END,
+    mocks: {
+      'a#one': { delay: '2h', outputs: { a: 'late' } },
+      'b#one': { delay: '1m', status: 'FAILURE', error: { code: 'B_FAILED', message: 'b' } },
+      'c#one': { reply: false },
+    },
+    proves: (run) => {
+      expect(failedWith(run, 'Inner')).toEqual(['CCH.Terminate.Failed']);
+      expect(exited(run, 'Inner.ended-at-Failed')).toEqual([]);
+      expect(failedWith(run, 'Inner.ended-at-Failed')).toEqual(['CCH.Terminate.Failed']);
+      expect(failedWith(run, 'Split')).toEqual(['CCH.Terminate.Failed']);
+      expect(run.history.map(([n]) => n)).not.toContain('Inner_Failed');
+      expect(run.error).toMatchObject({ code: 'B_FAILED', node: 'B' });
+      // B's FAILURE completed its task; A's reply, two hours later, finds its task gone.
+      expect(run.replies).toEqual(['applied', 'stale']);
+    },
+  },
 ];
 
 describe('Step Functions mode runs each example as the engine does', () => {
@@ -528,7 +615,11 @@ describe('Step Functions mode runs each example as the engine does', () => {
       }),
     );
     scenario.proves(sfn);
-    expect(sfnView(sfn)).toEqual(comparable(engine));
+    const lost = scenario.siblingChangesLost ?? [];
+    // Each key said to be lost must be one the engine has (else the scenario proves nothing about it).
+    expect(lost.filter((key) => !(key in engine.context))).toEqual([]);
+    const kept = Object.fromEntries(Object.entries(engine.context).filter(([key]) => !lost.includes(key)));
+    expect(sfnView(sfn)).toEqual(comparable({ ...engine, context: kept }));
     expect(sfn.requests).toHaveLength(engine.requests);
     // The capabilities receive the same requests (ids and reply queues are each mode's own).
     const contract = (r: AsyncRequestMessage) => ({

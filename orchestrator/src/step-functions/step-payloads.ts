@@ -135,6 +135,21 @@ export interface FinishedOutcome {
   readonly cause?: string;
 }
 
+/**
+ * A branch that reached a shared end: its whole state as JSON text, the cause of the error that stops
+ * its siblings and carries it through the enclosing Parallel states (a Fail state's cause is text).
+ * Serialised here, not by `States.JsonToString`, for a reason: the local executor the tests prove the
+ * machines on writes strings nested in the state (an error's cause) unescaped, so its text is no JSON.
+ */
+export interface TerminatePayload {
+  readonly action: 'terminate';
+  readonly state: MachineState;
+}
+
+export interface TerminateResult {
+  readonly cause: string;
+}
+
 export type StepPayload =
   | SyncCallPayload
   | ChoosePayload
@@ -142,4 +157,5 @@ export type StepPayload =
   | WaitUntilPayload
   | MergePayload
   | FinishPayload
-  | MapReplyPayload;
+  | MapReplyPayload
+  | TerminatePayload;

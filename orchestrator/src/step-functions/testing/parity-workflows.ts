@@ -215,6 +215,89 @@ nodes:
     status: FAILED
 `;
 
+/** An async_request node as YAML, with a 3 hour timeout. */
+const request = (name: string, capability: string, key: string, next: string, extra = '') =>
+  `  ${name}:
+    type: async_request
+    capability_id: '${capability}'
+    request_output_keys: [${key}]
+    on_response: ${next}
+    timeout: 3h
+${extra}`;
+
+/**
+ * Shared ends: B2's failure, its timeout and Check2's "enough" route leave the parallel for end nodes
+ * outside it; Split's own on_failure (Split_Failed) must not catch them. No end's output keys are
+ * written by the sibling branch B1 (the exportable case, see asl/shared-end-guard.ts).
+ */
+export const SHARED_END = `
+workflow_name: Shared ends
+workflow_id: shared_end_v1
+entry_point: Accept
+nodes:
+  Accept:
+    type: set
+    values:
+      orderId: '"O-1"'
+    next: Split
+  Split:
+    type: parallel
+    branches: [B1, B2]
+    join: Join
+    on_failure: Split_Failed
+${request('B1', 'b#one', 'b1', 'Join')}${request('B2', 'b#two', 'b2', 'Check2', '    on_failure: Failed\n    on_timeout: Timed_Out\n')}  Check2:
+    type: choice
+    choices:
+      - when: 'b2 = "enough"'
+        next: Enough
+    default: Join
+${request('Join', 'join#merge', 'merged', 'Done')}  Done:
+    type: end
+    output_keys: [orderId, merged]
+  Enough:
+    type: end
+    output_keys: [orderId, b2]
+  Failed:
+    type: end
+    status: FAILED
+    output_keys: [orderId]
+  Timed_Out:
+    type: end
+    status: FAILED
+  Split_Failed:
+    type: end
+    status: FAILED
+`;
+
+/**
+ * A shared end two parallels deep: B (in Inner, itself a branch of Split beside A) fails to the top-level
+ * end Failed; Inner's own on_failure must not catch it, and both C and A are stopped.
+ */
+export const NESTED_SHARED_END = `
+workflow_name: Nested shared end
+workflow_id: nested_shared_end_v1
+entry_point: Split
+nodes:
+  Split:
+    type: parallel
+    branches: [A, Inner]
+    join: Join
+${request('A', 'a#one', 'a', 'Join')}  Inner:
+    type: parallel
+    branches: [B, C]
+    join: D
+    on_failure: Inner_Failed
+${request('B', 'b#one', 'b', 'D', '    on_failure: Failed\n')}${request('C', 'c#one', 'c', 'D')}${request('D', 'd#one', 'd', 'Join')}  Inner_Failed:
+    type: end
+    status: FAILED
+${request('Join', 'join#merge', 'merged', 'Done')}  Done:
+    type: end
+  Failed:
+    type: end
+    status: FAILED
+    output_keys: [b]
+`;
+
 export const PARITY_WORKFLOWS = {
   RETRIED_REQUEST,
   LOOP,
@@ -223,4 +306,6 @@ export const PARITY_WORKFLOWS = {
   WAITS,
   SYNC_RESULT,
   REQUEST_MAPPINGS,
+  SHARED_END,
+  NESTED_SHARED_END,
 } as const;
