@@ -117,6 +117,7 @@ export class ScopeStates {
     const fail = this.helper(this.first, helperState.toEndFail(this.first, end));
     const payload: Omit<TerminatePayload, 'state'> & { readonly 'state.$': '$' } = {
       action: 'terminate',
+      end,
       'state.$': '$',
     };
     this.states[record] ??= {

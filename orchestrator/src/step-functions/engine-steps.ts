@@ -21,6 +21,7 @@ import type {
   SetPayload,
   StepPayload,
   SyncCallPayload,
+  TerminatePayload,
   TerminateResult,
   WaitUntilPayload,
   WaitUntilResult,
@@ -55,7 +56,7 @@ export class EngineSteps {
       case 'map_reply':
         return this.mapReply(payload);
       case 'terminate':
-        return Promise.resolve({ cause: JSON.stringify(payload.state) });
+        return Promise.resolve(this.terminate(payload));
     }
   }
 
@@ -133,6 +134,24 @@ export class EngineSteps {
       throw new StepError({ code, message, node }, RESULT_MAPPING_FAILED);
     }
     return { context: { ...rest.context, ...mapped }, last_error: rest.last_error };
+  }
+
+  /**
+   * A branch that reached a shared end: its state as the JSON text a Fail state's cause carries. Step
+   * Functions truncates nothing here, it limits a cause to 32,768 characters: a larger state fails the
+   * branch with SHARED_END_STATE_TOO_LARGE rather than reach the end with part of it (a difference from
+   * the engine, which has no such limit; see docs/step-functions.md).
+   */
+  terminate(payload: TerminatePayload): TerminateResult {
+    const cause = JSON.stringify(payload.state);
+    if (cause.length > MAX_CAUSE_LENGTH) {
+      throw new StepError({
+        code: 'SHARED_END_STATE_TOO_LARGE',
+        message: `the state that reaches end node ${payload.end} is ${cause.length} characters as JSON, more than the ${MAX_CAUSE_LENGTH} a Step Functions error cause carries`,
+        node: payload.end,
+      });
+    }
+    return { cause };
   }
 
   /** The index of the first condition that is `true` over the context, else -1 (the default). */
@@ -221,6 +240,9 @@ export class EngineSteps {
     return { ...state, outcome: { status, node, ...(output ? { output } : {}), error, cause } };
   }
 }
+
+/** The longest error cause Step Functions records (ExecutionFailedEventDetails.cause). */
+const MAX_CAUSE_LENGTH = 32_768;
 
 /** A failing expression step's error: the evaluator's own code, else `fallback` (as the engine's steps). */
 function expressionStepError(error: unknown, fallback: string, node: string): StepError {

@@ -143,6 +143,8 @@ export interface FinishedOutcome {
  */
 export interface TerminatePayload {
   readonly action: 'terminate';
+  /** The shared end the branch reached. */
+  readonly end: string;
   readonly state: MachineState;
 }
 
