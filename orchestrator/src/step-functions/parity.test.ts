@@ -11,6 +11,7 @@ import {
 import { compiledWorkflow } from './testing/compiled-workflow';
 import { runOnEngine, type RunView } from './testing/engine-run';
 import {
+  END_AS_OUTER_JOIN,
   LOOP,
   NESTED,
   NESTED_SHARED_END,
@@ -594,6 +595,24 @@ const SCENARIOS: readonly Scenario[] = [
       expect(run.error).toMatchObject({ code: 'B_FAILED', node: 'B' });
       // B's FAILURE completed its task; A's reply, two hours later, finds its task gone.
       expect(run.replies).toEqual(['applied', 'stale']);
+    },
+  },
+  {
+    name: "shared end that is the enclosing parallel's join: the inner branch's failure ends its outer branch, which joins",
+    yaml: END_AS_OUTER_JOIN,
+    mocks: {
+      'customs#declaration': { delay: '1h', outputs: { declared: 'yes' } },
+      'docs#invoice': { delay: '1m', status: 'FAILURE', error: { code: 'NO_INVOICE', message: 'none' } },
+      'docs#packing-list': { delay: '2h', outputs: { packing: 'late' } },
+    },
+    proves: (run) => {
+      expect(failedWith(run, 'Inner')).toEqual(['CCH.Terminate.Release']);
+      // Caught in the outer branch, where Release is the join: that branch ends, Outer does not fail.
+      expect(exited(run, 'Inner.ended-at-Release')).toHaveLength(1);
+      expect(failedWith(run, 'Outer')).toEqual([]);
+      expect(run.requests.map((r) => r.node)).not.toContain('Sign');
+      expect(run.status).toBe('SUCCEEDED');
+      expect(run.output).toEqual({ declared: 'yes' });
     },
   },
 ];

@@ -298,6 +298,28 @@ ${request('Join', 'join#merge', 'merged', 'Done')}  Done:
     output_keys: [b]
 `;
 
+/**
+ * A shared end that is the join of the enclosing parallel: Invoice's failure route to Release stops
+ * Packing_List and ends Inner's outer branch there, which then joins Customs at Release.
+ */
+export const END_AS_OUTER_JOIN = `
+workflow_name: End as outer join
+workflow_id: end_as_outer_join_v1
+entry_point: Outer
+nodes:
+  Outer:
+    type: parallel
+    branches: [Customs, Inner]
+    join: Release
+${request('Customs', 'customs#declaration', 'declared', 'Release')}  Inner:
+    type: parallel
+    branches: [Invoice, Packing_List]
+    join: Sign
+${request('Invoice', 'docs#invoice', 'invoice', 'Sign', '    on_failure: Release\n')}${request('Packing_List', 'docs#packing-list', 'packing', 'Sign')}${request('Sign', 'docs#sign', 'signed', 'Release')}  Release:
+    type: end
+    output_keys: [declared]
+`;
+
 export const PARITY_WORKFLOWS = {
   RETRIED_REQUEST,
   LOOP,
@@ -308,4 +330,5 @@ export const PARITY_WORKFLOWS = {
   REQUEST_MAPPINGS,
   SHARED_END,
   NESTED_SHARED_END,
+  END_AS_OUTER_JOIN,
 } as const;
