@@ -91,12 +91,13 @@ function compileScope(
         break;
       case 'sub_workflow':
       case 'map':
-        // Never a state machine that leaves a node out: child instances have no ASL form yet.
+        // Never a state machine that leaves a node out: child instances have no ASL form yet (what one
+        // needs is in docs/step-functions.md, "What wf asl refuses").
         problems.push({
           code: 'asl-node-kind-unsupported',
           node: name,
           path: ['nodes', name, 'type'],
-          message: `node ${name}: a ${node.type} node cannot be exported to Step Functions yet`,
+          message: `node ${name}: a ${node.type} node cannot be exported to Step Functions yet (${CHILD_GAP[node.type]})`,
         });
         break;
       default: {
@@ -107,6 +108,13 @@ function compileScope(
   }
   return states.body();
 }
+
+/** What a nested execution per child would still need, beyond what the export has. */
+const CHILD_GAP = {
+  sub_workflow:
+    "its child would be a nested execution named by the engine's child id <instance>.<node>.<visit>, and the state machine keeps no visit count",
+  map: "each item's child would be a nested execution named <instance>.<node>.<visit>.<item>, and the state machine keeps no visit count; an inline Map has no failure tolerance of its own",
+} as const;
 
 function dedupe(problems: readonly AslProblem[]): AslProblem[] {
   const seen = new Set<string>();
