@@ -18,7 +18,8 @@ type Payload = Omit<MergePayload, 'state'> & { readonly 'state.$': '$' };
  * their final states land at `$.branches` beside P's input, and the Task `P.merge` applies each branch's
  * changes to it (the steps Lambda, as the engine merges branch deltas: no lost update), then goes to the
  * join. A failing branch stops its siblings and fails P, whose Catch goes to `on_failure` with the
- * branch's error as `last_error`; without `on_failure` P's scope fails.
+ * branch's error as `last_error`; without `on_failure` P's scope fails. A branch that reaches a shared
+ * end fails the same way, with `terminateError(end)`, which P catches first (see ScopeStates.endedAt).
  */
 export function compileParallel(
   states: ScopeStates,
