@@ -14,12 +14,25 @@ export const helperState = {
   timedOut: (node: string) => `${node}.timed-out`,
   /** After a wait node's `until` Task: the Wait state that waits until the time it computed. */
   wait: (node: string) => `${node}.wait`,
+  /** After an async_request with a `result` mapping: checks and maps the reply (its step's end). */
+  result: (node: string) => `${node}.result`,
   /** After a Parallel state: its branches' changes merged into its input. */
   merge: (node: string) => `${node}.merge`,
   /** After a FAILED end's outcome: the Fail state that ends the execution with it. */
   fail: (node: string) => `${node}.fail`,
   /** Ends a branch that reached its join from a Catch or a Choice (a Task ends it with `End`). */
   branchDone: (firstNode: string) => `${firstNode}.branch-done`,
+  /**
+   * In a branch whose step goes to `end`, an end node outside its parallel (a shared end): records the
+   * branch's state as JSON text, then `<first>.end-<end>.fail` fails the branch with `terminateError(end)`.
+   */
+  toEnd: (firstNode: string, end: string) => `${firstNode}.end-${end}`,
+  toEndFail: (firstNode: string, end: string) => `${firstNode}.end-${end}.fail`,
+  /**
+   * After Parallel P's Catch of `terminateError(end)`: restores the terminating branch's state and goes
+   * to `end` (or ends this branch when `end` is its join), or fails P's own branch with the same error.
+   */
+  endedAt: (parallel: string, end: string) => `${parallel}.ended-at-${end}`,
   /** Fails the branch with `$.last_error` (the engine's failure with no route inside a branch). */
   branchFailed: (firstNode: string) => `${firstNode}.branch-failed`,
 } as const;
@@ -51,3 +64,10 @@ export const LAMBDA_TRANSIENT_ERRORS = [
   'Lambda.SdkClientException',
   'Lambda.TooManyRequestsException',
 ] as const;
+
+/**
+ * The error name that carries a branch to a shared end through its Parallel states (reserved: node names
+ * cannot contain `.`, so no error code of the engine or a capability is spelled so by accident). Its
+ * cause is the terminating branch's whole state as JSON.
+ */
+export const terminateError = (end: string): string => `CCH.Terminate.${end}`;

@@ -60,8 +60,10 @@ export interface ParallelState extends Flow {
 export interface PassState extends Flow {
   readonly Type: 'Pass';
   readonly Comment?: string;
-  readonly Result: JsonValue;
+  readonly Result?: JsonValue;
+  readonly Parameters?: JsonValue;
   readonly ResultPath: string;
+  readonly OutputPath?: string;
 }
 
 /** Waits `Seconds`, or until the RFC 3339 time at `TimestampPath` (a past time: not at all). */
@@ -75,12 +77,12 @@ export interface SucceedState {
   readonly Comment?: string;
 }
 
-export interface FailState {
+/** Fails with an error name written here (`Error`) or read from the input (`ErrorPath`). */
+export type FailState = {
   readonly Type: 'Fail';
   readonly Comment?: string;
-  readonly ErrorPath: string;
   readonly CausePath: string;
-}
+} & ({ readonly Error: string } | { readonly ErrorPath: string });
 
 export type AslState =
   TaskState | ChoiceState | ParallelState | PassState | WaitState | SucceedState | FailState;

@@ -1,9 +1,11 @@
 import type { AsyncRequestNode } from '../definition/workflow-schema';
-import { MISSING_OUTPUT_KEYS, UNDELIVERABLE_ERROR } from '../step-functions/step-error';
+import { INPUT_MAPPING_FAILED, MISSING_OUTPUT_KEYS, UNDELIVERABLE_ERROR } from '../step-functions/step-error';
+import type { MapReplyPayload } from '../step-functions/step-payloads';
 import type { Catcher, JsonValue } from './asl-types';
 import {
   FUNCTION_ARN_PLACEHOLDERS,
   helperState,
+  LAMBDA_INVOKE,
   LAMBDA_INVOKE_WAIT_FOR_TOKEN,
   placeholder,
 } from './asl-names';
@@ -22,7 +24,14 @@ import { wholeSeconds } from './whole-seconds';
  *   fails the branch or the execution, which is what the engine's default does);
  * - `retry`: a FAILURE reply is retried (a new task token, so a new request id, as the engine's new
  *   visit); a missing key or an undeliverable request never is;
- * - an undeliverable request fails the scope, past `on_failure`, as in the engine.
+ * - an undeliverable request fails the scope, past `on_failure`, as in the engine;
+ * - `input`: the request Lambda builds the request's input with the engine's evaluator; one it cannot
+ *   build (INPUT_MAPPING_FAILED, the engine's code in the cause) is never sent nor retried, and goes to
+ *   `on_failure`, else fails the scope;
+ * - `result`: the task writes the reply's whole outputs at `$.reply`, then Task `X.result` (steps Lambda)
+ *   checks the expected keys and merges what the mapping selects; its failures (MISSING_OUTPUT_KEYS,
+ *   RESULT_MAPPING_FAILED) are never retried and go to `on_failure`, else fail the scope. The node's
+ *   history entry is X.result's outcome (the engine's step ends after the mapping).
  */
 export function compileAsyncRequest(
   states: ScopeStates,
@@ -51,7 +60,9 @@ export function compileAsyncRequest(
     node: name,
     capability_id: node.capability_id,
     ...(node.input_keys ? { input_keys: [...node.input_keys] } : {}),
+    ...(node.input !== undefined ? { input: node.input } : {}),
     ...(node.request_output_keys ? { expected_output_keys: [...node.request_output_keys] } : {}),
+    ...(node.result !== undefined ? { whole_reply: true } : {}),
     'context.$': '$.context',
   };
 
@@ -72,15 +83,45 @@ export function compileAsyncRequest(
       ...onTimeout,
     });
   }
-  if (node.on_failure !== undefined) {
+  const onFailure =
+    node.on_failure === undefined ? undefined : states.target(name, node.on_failure, path('on_failure'));
+  if (onFailure !== undefined) {
     catchers.push(
       { ErrorEquals: [UNDELIVERABLE_ERROR], ResultPath: '$.last_error', Next: states.failure() },
       {
         ErrorEquals: ['States.ALL'],
         ResultPath: '$.last_error',
-        Next: states.target(name, node.on_failure, path('on_failure')),
+        Next: onFailure,
       },
     );
+  }
+  const onResponse = states.flow(name, node.on_response, path('on_response'));
+  let next: typeof onResponse = onResponse;
+  if (node.result !== undefined) {
+    const mapReply = states.helper(name, helperState.result(name));
+    next = { Next: mapReply };
+    const mapPayload: Omit<MapReplyPayload, 'state'> & { readonly 'state.$': '$' } = {
+      action: 'map_reply',
+      node: name,
+      ...(node.request_output_keys ? { expected_output_keys: [...node.request_output_keys] } : {}),
+      result: { ...node.result },
+      'state.$': '$',
+    };
+    states.add(mapReply, {
+      Type: 'Task',
+      Comment: `Checks and maps the reply ${name} received`,
+      Resource: LAMBDA_INVOKE,
+      Parameters: {
+        FunctionName: placeholder(FUNCTION_ARN_PLACEHOLDERS.steps),
+        Payload: mapPayload as unknown as JsonValue,
+      },
+      OutputPath: '$.Payload',
+      Retry: [TRANSIENT_RETRIER],
+      ...(onFailure !== undefined
+        ? { Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.last_error', Next: onFailure }] }
+        : {}),
+      ...onResponse,
+    });
   }
 
   states.add(name, {
@@ -89,12 +130,16 @@ export function compileAsyncRequest(
     Resource: LAMBDA_INVOKE_WAIT_FOR_TOKEN,
     Parameters: { FunctionName: placeholder(FUNCTION_ARN_PLACEHOLDERS.request), Payload: payload },
     ...(timeoutSeconds !== undefined ? { TimeoutSeconds: timeoutSeconds } : {}),
-    ResultPath: '$.context',
+    ResultPath: node.result === undefined ? '$.context' : '$.reply',
     Retry: [
       TRANSIENT_RETRIER,
-      ...policyRetriers(states, name, node.retry, [MISSING_OUTPUT_KEYS, UNDELIVERABLE_ERROR]),
+      ...policyRetriers(states, name, node.retry, [
+        MISSING_OUTPUT_KEYS,
+        UNDELIVERABLE_ERROR,
+        INPUT_MAPPING_FAILED,
+      ]),
     ],
     ...(catchers.length > 0 ? { Catch: catchers } : {}),
-    ...states.flow(name, node.on_response, path('on_response')),
+    ...next,
   });
 }

@@ -65,20 +65,6 @@ function compileScope(
   for (const name of branches.nodesIn(scope)) {
     const node = definition.nodes[name];
     if (!node) continue;
-    const mappings = [
-      ...(node.type === 'async_request' && node.input !== undefined ? ['input'] : []),
-      // A sync_call's result mapping runs in the steps Lambda; an async_request's would have to run in
-      // the reply Lambda, which does not do it yet.
-      ...(node.type === 'async_request' && node.result !== undefined ? ['result'] : []),
-    ];
-    for (const field of mappings) {
-      problems.push({
-        code: 'asl-mapping-unsupported',
-        node: name,
-        path: ['nodes', name, field],
-        message: `node ${name}: ${field} mappings cannot be exported to Step Functions yet`,
-      });
-    }
     switch (node.type) {
       case 'async_request':
         compileAsyncRequest(states, name, node, definition.workflow_id);
@@ -105,12 +91,13 @@ function compileScope(
         break;
       case 'sub_workflow':
       case 'map':
-        // Never a state machine that leaves a node out: child instances have no ASL form yet.
+        // Never a state machine that leaves a node out: child instances have no ASL form yet (what one
+        // needs is in docs/step-functions.md, "What wf asl refuses").
         problems.push({
           code: 'asl-node-kind-unsupported',
           node: name,
           path: ['nodes', name, 'type'],
-          message: `node ${name}: a ${node.type} node cannot be exported to Step Functions yet`,
+          message: `node ${name}: a ${node.type} node cannot be exported to Step Functions yet (${CHILD_GAP[node.type]})`,
         });
         break;
       default: {
@@ -121,6 +108,13 @@ function compileScope(
   }
   return states.body();
 }
+
+/** What a nested execution per child would still need, beyond what the export has. */
+const CHILD_GAP = {
+  sub_workflow:
+    "its child would be a nested execution named by the engine's child id <instance>.<node>.<visit>, and the state machine keeps no visit count",
+  map: "each item's child would be a nested execution named <instance>.<node>.<visit>.<item>, and the state machine keeps no visit count; an inline Map has no failure tolerance of its own",
+} as const;
 
 function dedupe(problems: readonly AslProblem[]): AslProblem[] {
   const seen = new Set<string>();

@@ -2,8 +2,19 @@ import type { PathSegment } from '../definition/diagnostic';
 import type { WorkflowDefinition } from '../definition/workflow-schema';
 import { sameScope, type BranchStructure, type Scope } from '../graph/branch-structure';
 import type { AslProblem } from './asl-problem';
-import type { AslState, StateMachineBody } from './asl-types';
-import { helperState, MAX_STATE_NAME_LENGTH, WORKFLOW_FAILED_STATE } from './asl-names';
+import type { AslState, JsonValue, StateMachineBody } from './asl-types';
+import type { TerminatePayload } from '../step-functions/step-payloads';
+import {
+  FUNCTION_ARN_PLACEHOLDERS,
+  helperState,
+  LAMBDA_INVOKE,
+  MAX_STATE_NAME_LENGTH,
+  placeholder,
+  terminateError,
+  WORKFLOW_FAILED_STATE,
+} from './asl-names';
+import { TRANSIENT_RETRIER } from './lambda-retries';
+import { sharedEndProblem } from './shared-end-guard';
 
 /** Where a step goes next, as a Task or Pass state says it. */
 export type Flow = { readonly Next: string } | { readonly End: true };
@@ -71,8 +82,9 @@ export class ScopeStates {
   flow(from: string, to: string, path: readonly PathSegment[]): Flow {
     if (this.scope.kind === 'branch' && this.joinOf(this.scope.parallel) === to) return { End: true };
     if (this.scope.kind === 'branch' && this.definition.nodes[to]?.type === 'end') {
-      this.problem(sharedEndProblem(from, to, this.scope, path));
-      return { Next: to };
+      const problem = sharedEndProblem(this.definition, this.branches, from, to, path);
+      if (problem) this.problem(problem);
+      return { Next: this.terminate(to) };
     }
     if (!sameScope(this.branches.scopeOf(to), this.scope)) {
       this.problem({
@@ -92,6 +104,75 @@ export class ScopeStates {
     const done = this.helper(this.first, helperState.branchDone(this.first));
     this.states[done] ??= { Type: 'Succeed', Comment: `The branch reached ${to}` };
     return done;
+  }
+
+  /**
+   * Where this branch goes to the shared end `end`: a Task (steps Lambda) that writes the branch's whole
+   * state as JSON text, then a Fail state with `terminateError(end)` and that text as its cause. Failing is the
+   * only way a Step Functions branch stops its siblings (as the engine stops them); each enclosing
+   * Parallel's Catch carries the error on to `end` (see `endedAt`).
+   */
+  private terminate(end: string): string {
+    const record = this.helper(this.first, helperState.toEnd(this.first, end));
+    const fail = this.helper(this.first, helperState.toEndFail(this.first, end));
+    const payload: Omit<TerminatePayload, 'state'> & { readonly 'state.$': '$' } = {
+      action: 'terminate',
+      end,
+      'state.$': '$',
+    };
+    this.states[record] ??= {
+      Type: 'Task',
+      Comment: `The branch reached end node ${end}: its state as JSON text, the cause of the error that ends it`,
+      Resource: LAMBDA_INVOKE,
+      Parameters: {
+        FunctionName: placeholder(FUNCTION_ARN_PLACEHOLDERS.steps),
+        Payload: payload as unknown as JsonValue,
+      },
+      ResultSelector: { 'state.$': '$.Payload.cause' },
+      ResultPath: '$.terminate',
+      Retry: [TRANSIENT_RETRIER],
+      Next: fail,
+    };
+    this.states[fail] ??= {
+      Type: 'Fail',
+      Comment: `Stops the other branches and carries this one's state to ${end}`,
+      Error: terminateError(end),
+      CausePath: '$.terminate.state',
+    };
+    return record;
+  }
+
+  /**
+   * Where Parallel `parallel` (a state of this scope) goes when one of its branches reached the shared
+   * end `end` (its Catch of `terminateError(end)`, written at `$.terminated`): outside every parallel, or
+   * when `end` is this branch's join, a Pass state that restores the terminating branch's state, then
+   * `end` (or the end of this branch); otherwise a Fail state that re-raises the same error and cause, so
+   * the termination climbs to the next Parallel past this one's own `on_failure`.
+   */
+  endedAt(parallel: string, end: string): string {
+    const name = this.helper(parallel, helperState.endedAt(parallel, end));
+    const flows =
+      this.scope.kind === 'top' || this.joinOf(this.scope.parallel) === end
+        ? this.flow(parallel, end, ['nodes', parallel])
+        : undefined;
+    if (flows === undefined) {
+      this.states[name] ??= {
+        Type: 'Fail',
+        Comment: `A branch of ${parallel} reached end node ${end}: on to the parallel enclosing this one`,
+        Error: terminateError(end),
+        CausePath: '$.terminated.Cause',
+      };
+      return name;
+    }
+    this.states[name] ??= {
+      Type: 'Pass',
+      Comment: `A branch of ${parallel} reached end node ${end}: on with that branch's state`,
+      Parameters: { 'state.$': 'States.StringToJson($.terminated.Cause)' },
+      ResultPath: '$.terminated',
+      OutputPath: '$.terminated.state',
+      ...flows,
+    };
+    return name;
   }
 
   /**
@@ -119,26 +200,6 @@ export class ScopeStates {
 }
 
 const NAME_TOO_LONG = 'asl-state-name-too-long';
-
-/**
- * A route from inside a branch to an end node (a shared end) is refused, not approximated: the engine
- * ends the instance there with the context every branch changed, while a Step Functions Parallel that
- * a branch leaves by failing (the only way out but its end) discards every branch's output, so the end
- * would compute its output keys from other data.
- */
-function sharedEndProblem(
-  from: string,
-  end: string,
-  scope: Extract<Scope, { kind: 'branch' }>,
-  path: readonly PathSegment[],
-): AslProblem {
-  return {
-    code: 'asl-shared-end',
-    node: from,
-    path,
-    message: `node ${from} in branch ${scope.branch} of ${scope.parallel} goes to end node ${end}, outside the parallel (a shared end); Step Functions cannot end the execution from inside a Parallel branch with what the branches changed, so this workflow cannot be exported (route the branch to its join and decide after it)`,
-  };
-}
 
 function describeScope(scope: Scope): string {
   return scope.kind === 'top' ? 'outside every parallel' : `in branch ${scope.branch} of ${scope.parallel}`;

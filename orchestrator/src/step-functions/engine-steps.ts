@@ -10,16 +10,19 @@ import { LONGEST_WAIT_MS, timeOf } from '../graph/wait-time';
 import type { Context, WorkflowError } from '../graph/workflow-state';
 import { SyncCapabilityError, type SyncCapability } from '../sync-capabilities/registry';
 import { workflowErrorOf, type MachineState } from './machine-state';
-import { RESULT_MAPPING_FAILED, StepError } from './step-error';
+import { MISSING_OUTPUT_KEYS, RESULT_MAPPING_FAILED, StepError } from './step-error';
 import type {
   ChoosePayload,
   ChooseResult,
   FinishedOutcome,
   FinishPayload,
+  MapReplyPayload,
   MergePayload,
   SetPayload,
   StepPayload,
   SyncCallPayload,
+  TerminatePayload,
+  TerminateResult,
   WaitUntilPayload,
   WaitUntilResult,
 } from './step-payloads';
@@ -36,7 +39,7 @@ export class EngineSteps {
     private readonly clock: Pick<Clock, 'now'> = systemClock,
   ) {}
 
-  run(payload: StepPayload): Promise<MachineState | ChooseResult | WaitUntilResult> {
+  run(payload: StepPayload): Promise<MachineState | ChooseResult | WaitUntilResult | TerminateResult> {
     switch (payload.action) {
       case 'sync_call':
         return this.syncCall(payload);
@@ -50,6 +53,10 @@ export class EngineSteps {
         return Promise.resolve(this.merge(payload));
       case 'finish':
         return Promise.resolve(this.finish(payload));
+      case 'map_reply':
+        return this.mapReply(payload);
+      case 'terminate':
+        return Promise.resolve(this.terminate(payload));
     }
   }
 
@@ -100,6 +107,51 @@ export class EngineSteps {
       throw new StepError({ code, message, node }, RESULT_MAPPING_FAILED);
     }
     return { ...state, context: { ...state.context, ...mapped } };
+  }
+
+  /**
+   * A SUCCESS reply to an async_request with a `result` mapping, as the engine's wait step takes it
+   * (graph/node-kinds.ts `asyncRequestWait`): a missing expected key fails with MISSING_OUTPUT_KEYS, then
+   * every `result` expression reads the reply's whole outputs; the keys they select are merged.
+   */
+  async mapReply(payload: MapReplyPayload): Promise<MachineState> {
+    const { node, state } = payload;
+    const { reply, ...rest } = state;
+    const missing = (payload.expected_output_keys ?? []).filter((key) => !(key in reply));
+    if (missing.length > 0) {
+      const message = `the reply lacks ${missing.map((k) => `'${k}'`).join(', ')}`;
+      throw new StepError({ code: MISSING_OUTPUT_KEYS, message, node });
+    }
+    const mapped: Context = {};
+    try {
+      for (const [key, expression] of Object.entries(payload.result)) {
+        const value = await evaluateValue(expression, reply, DEFAULT_EXPRESSION_LIMITS);
+        if (value !== undefined) mapped[key] = value;
+      }
+    } catch (thrown) {
+      const code = thrown instanceof ExpressionError ? thrown.code : 'EXPRESSION_FAILED';
+      const message = `result: ${(thrown as Error).message}`;
+      throw new StepError({ code, message, node }, RESULT_MAPPING_FAILED);
+    }
+    return { context: { ...rest.context, ...mapped }, last_error: rest.last_error };
+  }
+
+  /**
+   * A branch that reached a shared end: its state as the JSON text a Fail state's cause carries. Step
+   * Functions truncates nothing here, it limits a cause to 32,768 characters: a larger state fails the
+   * branch with SHARED_END_STATE_TOO_LARGE rather than reach the end with part of it (a difference from
+   * the engine, which has no such limit; see docs/step-functions.md).
+   */
+  terminate(payload: TerminatePayload): TerminateResult {
+    const cause = JSON.stringify(payload.state);
+    if (cause.length > MAX_CAUSE_LENGTH) {
+      throw new StepError({
+        code: 'SHARED_END_STATE_TOO_LARGE',
+        message: `the state that reaches end node ${payload.end} is ${cause.length} characters as JSON, more than the ${MAX_CAUSE_LENGTH} a Step Functions error cause carries`,
+        node: payload.end,
+      });
+    }
+    return { cause };
   }
 
   /** The index of the first condition that is `true` over the context, else -1 (the default). */
@@ -188,6 +240,9 @@ export class EngineSteps {
     return { ...state, outcome: { status, node, ...(output ? { output } : {}), error, cause } };
   }
 }
+
+/** The longest error cause Step Functions records (ExecutionFailedEventDetails.cause). */
+const MAX_CAUSE_LENGTH = 32_768;
 
 /** A failing expression step's error: the evaluator's own code, else `fallback` (as the engine's steps). */
 function expressionStepError(error: unknown, fallback: string, node: string): StepError {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { CapabilityMocks } from '../capability-mocks/capability-mocks';
 import type { Context } from '../graph/workflow-state';
+import type { AsyncRequestMessage } from '../runtime/messages';
 import {
   builtinSyncCapabilities,
   SyncCapabilityError,
@@ -9,7 +10,18 @@ import {
 } from '../sync-capabilities/registry';
 import { compiledWorkflow } from './testing/compiled-workflow';
 import { runOnEngine, type RunView } from './testing/engine-run';
-import { LOOP, NESTED, RETRIED_REQUEST, SET_VALUES, SYNC_RESULT, WAITS } from './testing/parity-workflows';
+import {
+  END_AS_OUTER_JOIN,
+  LOOP,
+  NESTED,
+  NESTED_SHARED_END,
+  REQUEST_MAPPINGS,
+  RETRIED_REQUEST,
+  SHARED_END,
+  SET_VALUES,
+  SYNC_RESULT,
+  WAITS,
+} from './testing/parity-workflows';
 import { runOnLocalStepFunctions, type LocalRunResult } from './testing/local-step-functions-run';
 
 /**
@@ -32,6 +44,12 @@ interface Scenario {
   readonly sync?: () => Readonly<Record<string, SyncCapability>>;
   /** What must be true of the Step Functions run itself. */
   readonly proves: (run: LocalRunResult) => void;
+  /**
+   * A shared end: context keys only a stopped or completed sibling branch wrote, which the engine's
+   * final context has and Step Functions' lacks (a Parallel left by a failing branch drops the others'
+   * results; the end's outputs never include such a key, see asl/shared-end-guard.ts). Absent: none.
+   */
+  readonly siblingChangesLost?: readonly string[];
 }
 
 const compiled = (yaml: string) => compiledWorkflow(yaml, 'parity.yaml');
@@ -425,6 +443,178 @@ const SCENARIOS: readonly Scenario[] = [
       expect(run.error?.message).toMatch(/^result: /);
     },
   },
+  {
+    name: "async_request: the request's input is built by its input expression, the reply mapped by result",
+    yaml: REQUEST_MAPPINGS,
+    context: { shipmentId: 'SHP-1', lines: [{ kg: 2 }, { kg: 3 }] },
+    mocks: { 'pricing#quote': { outputs: { price: 10, currency: 'EUR' } } },
+    proves: (run) => {
+      expect(run.requests.map((r) => r.input)).toEqual([{ id: 'SHP-1', kg: 5 }]);
+      expect(exited(run, 'Quote')[0]?.state?.output).toMatchObject({ reply: { price: 10, currency: 'EUR' } });
+      expect(exited(run, 'Quote.result')[0]?.state?.output).toEqual({
+        context: { shipmentId: 'SHP-1', lines: [{ kg: 2 }, { kg: 3 }], total: 20, currency: 'EUR' },
+        last_error: null,
+      });
+      // Only what the mapping selects is merged: the expected key itself is not.
+      expect(run.output).toEqual({ total: 20, currency: 'EUR', shipmentId: 'SHP-1' });
+    },
+  },
+  {
+    name: 'async_request: a FAILURE reply is retried; the mapping runs on the reply that succeeded',
+    yaml: REQUEST_MAPPINGS,
+    context: { shipmentId: 'SHP-1', lines: [] },
+    mocks: {
+      'pricing#quote': [
+        { status: 'FAILURE', error: { code: 'BUSY', message: 'later' } },
+        { outputs: { price: 4, currency: 'USD' } },
+      ],
+    },
+    proves: (run) => {
+      expect(retried(run, 'Quote')).toBe(1);
+      // $sum of no lines selects nothing, so the input has no kg (in both modes, as the last check says).
+      expect(run.requests.map((r) => r.input)).toEqual([{ id: 'SHP-1' }, { id: 'SHP-1' }]);
+      expect(run.output).toEqual({ total: 8, currency: 'USD', shipmentId: 'SHP-1' });
+    },
+  },
+  {
+    name: 'async_request: an input expression that fails sends nothing, is never retried, goes to on_failure',
+    yaml: REQUEST_MAPPINGS,
+    context: { shipmentId: 'SHP-1', lines: [{ kg: 'two' }] },
+    proves: (run) => {
+      expect(run.requests).toEqual([]);
+      expect(failedWith(run, 'Quote')).toEqual(['INPUT_MAPPING_FAILED']);
+      expect(retried(run, 'Quote')).toBe(0);
+      expect(caught(run, 'Quote')).toBe(1);
+      expect(run.error).toMatchObject({ code: 'EXPRESSION_FAILED', node: 'Quote' });
+      expect(run.error?.message).toMatch(/^input: /);
+    },
+  },
+  {
+    name: 'async_request: an input that is no object is INVALID_INPUT, to on_failure',
+    yaml: REQUEST_MAPPINGS.replace(`'{"id": shipmentId, "kg": $sum(lines.kg)}'`, `'shipmentId'`),
+    context: { shipmentId: 'SHP-1', lines: [] },
+    proves: (run) => {
+      expect(run.requests).toEqual([]);
+      expect(failedWith(run, 'Quote')).toEqual(['INPUT_MAPPING_FAILED']);
+      expect(run.error).toEqual({
+        code: 'INVALID_INPUT',
+        message: 'input gave "SHP-1", not an object',
+        node: 'Quote',
+      });
+    },
+  },
+  {
+    name: 'async_request: a result mapping that fails is never retried and goes to on_failure',
+    yaml: REQUEST_MAPPINGS,
+    context: { shipmentId: 'SHP-1', lines: [] },
+    mocks: { 'pricing#quote': { outputs: { price: 'ten', currency: 'EUR' } } },
+    proves: (run) => {
+      expect(run.requests).toHaveLength(1);
+      expect(exited(run, 'Quote')).toHaveLength(1);
+      expect(failedWith(run, 'Quote.result')).toEqual(['RESULT_MAPPING_FAILED']);
+      expect(retried(run, 'Quote')).toBe(0);
+      expect(caught(run, 'Quote.result')).toBe(1);
+      expect(run.error).toMatchObject({ code: 'EXPRESSION_FAILED', node: 'Quote' });
+      expect(run.error?.message).toMatch(/^result: /);
+    },
+  },
+  {
+    name: 'shared end: a branch failing to a FAILED end outside its parallel stops its waiting sibling, past the parallel on_failure',
+    yaml: SHARED_END,
+    mocks: {
+      'b#one': { delay: '1h', outputs: { b1: 'late' } },
+      'b#two': { delay: '1m', status: 'FAILURE', error: { code: 'REJECTED', message: 'no' } },
+    },
+    proves: (run) => {
+      expect(failedWith(run, 'Split')).toEqual(['CCH.Terminate.Failed']);
+      expect(exited(run, 'Split.ended-at-Failed')).toHaveLength(1);
+      expect(run.history.map(([n]) => n)).not.toContain('Split_Failed');
+      // The sibling is stopped when the branch ends (1 minute), not when its reply would have come.
+      const stopped = run.events.find((e) => e.type === 'StateFailed' && e.state?.name === 'Split');
+      expect(stopped?.timestamp).toBe(Date.parse(ENGINE_START) + 60_000);
+      // B2's FAILURE completed its task; B1's reply, an hour later, finds its task gone.
+      expect(run.replies).toEqual(['applied', 'stale']);
+      expect(run.output).toEqual({ orderId: 'O-1' });
+      expect(run.error).toMatchObject({ code: 'REJECTED', node: 'B2' });
+    },
+  },
+  {
+    name: 'shared end: a choice in a branch routes to a SUCCEEDED end outside the parallel, after its sibling completed',
+    yaml: SHARED_END,
+    mocks: {
+      'b#one': { delay: '1m', outputs: { b1: 'B1' } },
+      'b#two': { delay: '2m', outputs: { b2: 'enough' } },
+    },
+    siblingChangesLost: ['b1'],
+    proves: (run) => {
+      expect(exited(run, 'Check2.route')[0]?.state?.output).toMatchObject({ choice: { index: 0 } });
+      expect(failedWith(run, 'Split')).toEqual(['CCH.Terminate.Enough']);
+      expect(run.status).toBe('SUCCEEDED');
+      expect(run.output).toEqual({ orderId: 'O-1', b2: 'enough' });
+      expect(run.requests.map((r) => r.node)).not.toContain('Join');
+    },
+  },
+  {
+    name: 'shared end: on_timeout to an end outside the parallel ends there with TIMEOUT',
+    yaml: SHARED_END,
+    mocks: { 'b#one': { delay: '1m', outputs: { b1: 'B1' } }, 'b#two': { reply: false } },
+    siblingChangesLost: ['b1'],
+    proves: (run) => {
+      expect(failedWith(run, 'B2')).toEqual(['States.Timeout']);
+      expect(failedWith(run, 'Split')).toEqual(['CCH.Terminate.Timed_Out']);
+      expect(run.error).toMatchObject({ code: 'TIMEOUT', node: 'B2' });
+    },
+  },
+  {
+    name: 'shared end: with no branch going to one, the same machine joins',
+    yaml: SHARED_END,
+    mocks: {
+      'b#one': { delay: '1m', outputs: { b1: 'B1' } },
+      'b#two': { delay: '2m', outputs: { b2: 'little' } },
+      'join#merge': { outputs: { merged: 'M' } },
+    },
+    proves: (run) => {
+      expect(failedWith(run, 'Split')).toEqual([]);
+      expect(run.output).toEqual({ orderId: 'O-1', merged: 'M' });
+    },
+  },
+  {
+    name: "shared end: from a nested parallel's branch, past the inner on_failure, stopping inner and outer siblings",
+    yaml: NESTED_SHARED_END,
+    mocks: {
+      'a#one': { delay: '2h', outputs: { a: 'late' } },
+      'b#one': { delay: '1m', status: 'FAILURE', error: { code: 'B_FAILED', message: 'b' } },
+      'c#one': { reply: false },
+    },
+    proves: (run) => {
+      expect(failedWith(run, 'Inner')).toEqual(['CCH.Terminate.Failed']);
+      expect(exited(run, 'Inner.ended-at-Failed')).toEqual([]);
+      expect(failedWith(run, 'Inner.ended-at-Failed')).toEqual(['CCH.Terminate.Failed']);
+      expect(failedWith(run, 'Split')).toEqual(['CCH.Terminate.Failed']);
+      expect(run.history.map(([n]) => n)).not.toContain('Inner_Failed');
+      expect(run.error).toMatchObject({ code: 'B_FAILED', node: 'B' });
+      // B's FAILURE completed its task; A's reply, two hours later, finds its task gone.
+      expect(run.replies).toEqual(['applied', 'stale']);
+    },
+  },
+  {
+    name: "shared end that is the enclosing parallel's join: the inner branch's failure ends its outer branch, which joins",
+    yaml: END_AS_OUTER_JOIN,
+    mocks: {
+      'customs#declaration': { delay: '1h', outputs: { declared: 'yes' } },
+      'docs#invoice': { delay: '1m', status: 'FAILURE', error: { code: 'NO_INVOICE', message: 'none' } },
+      'docs#packing-list': { delay: '2h', outputs: { packing: 'late' } },
+    },
+    proves: (run) => {
+      expect(failedWith(run, 'Inner')).toEqual(['CCH.Terminate.Release']);
+      // Caught in the outer branch, where Release is the join: that branch ends, Outer does not fail.
+      expect(exited(run, 'Inner.ended-at-Release')).toHaveLength(1);
+      expect(failedWith(run, 'Outer')).toEqual([]);
+      expect(run.requests.map((r) => r.node)).not.toContain('Sign');
+      expect(run.status).toBe('SUCCEEDED');
+      expect(run.output).toEqual({ declared: 'yes' });
+    },
+  },
 ];
 
 describe('Step Functions mode runs each example as the engine does', () => {
@@ -444,7 +634,20 @@ describe('Step Functions mode runs each example as the engine does', () => {
       }),
     );
     scenario.proves(sfn);
-    expect(sfnView(sfn)).toEqual(comparable(engine));
+    const lost = scenario.siblingChangesLost ?? [];
+    // Each key said to be lost must be one the engine has (else the scenario proves nothing about it).
+    expect(lost.filter((key) => !(key in engine.context))).toEqual([]);
+    const kept = Object.fromEntries(Object.entries(engine.context).filter(([key]) => !lost.includes(key)));
+    expect(sfnView(sfn)).toEqual(comparable({ ...engine, context: kept }));
     expect(sfn.requests).toHaveLength(engine.requests);
+    // The capabilities receive the same requests (ids and reply queues are each mode's own).
+    const contract = (r: AsyncRequestMessage) => ({
+      workflow_id: r.workflow_id,
+      node: r.node,
+      capability_id: r.capability_id,
+      input: r.input,
+      expected_output_keys: r.expected_output_keys,
+    });
+    expect(sfn.requests.map(contract)).toEqual(engine.sent.map(contract));
   });
 });

@@ -4,7 +4,9 @@ import type { RequestIds } from '../graph/request-ids';
 import type { CapabilityDispatcher } from '../runtime/ports';
 import type { AsyncRequestMessage } from '../runtime/messages';
 import type { Context } from '../graph/workflow-state';
-import { StepError, UNDELIVERABLE_ERROR } from './step-error';
+import { DEFAULT_EXPRESSION_LIMITS, evaluateValue, ExpressionError } from '../graph/expression';
+import type { WorkflowError } from '../graph/workflow-state';
+import { INPUT_MAPPING_FAILED, StepError, UNDELIVERABLE_ERROR } from './step-error';
 import type { RequestTaskPayload } from './step-payloads';
 import type { TaskTokenStore } from './task-token-store';
 
@@ -50,6 +52,9 @@ export class RequestDispatch {
   ) {}
 
   async handle(payload: RequestTaskPayload): Promise<AsyncRequestMessage> {
+    // Before any record or message: a request whose input cannot be built is never sent (as the engine).
+    const input = await requestInput(payload);
+    if ('error' in input) throw new StepError(input.error, INPUT_MAPPING_FAILED);
     const now = this.deps.clock.now();
     const requestId = requestIdOf(payload, this.deps.requestIds);
     await this.deps.tokens.putIfAbsent({
@@ -59,8 +64,12 @@ export class RequestDispatch {
       workflow_id: payload.workflow_id,
       capability_id: payload.capability_id,
       task_token: payload.task_token,
-      context: payload.context,
-      ...(payload.expected_output_keys ? { expected_output_keys: payload.expected_output_keys } : {}),
+      // With a result mapping the reply bridge must complete the task with the reply's outputs alone,
+      // unchecked (no context to merge into, no expected keys): `map_reply` checks and maps them next.
+      context: payload.whole_reply ? {} : payload.context,
+      ...(payload.expected_output_keys && !payload.whole_reply
+        ? { expected_output_keys: payload.expected_output_keys }
+        : {}),
       status: 'WAITING',
       created_at: now.toISOString(),
       expires_at: Math.floor(now.getTime() / 1000) + RECORD_RETENTION_SECONDS,
@@ -72,7 +81,7 @@ export class RequestDispatch {
       node: payload.node,
       request_id: requestId,
       capability_id: payload.capability_id,
-      input: pick(payload.context, payload.input_keys),
+      input: input.input,
       expected_output_keys: [...(payload.expected_output_keys ?? [])],
       reply_to: this.deps.replyTo,
       sent_at: now.toISOString(),
@@ -86,6 +95,29 @@ export class RequestDispatch {
       );
     }
     return request;
+  }
+}
+
+/**
+ * The request's input as the engine builds it (graph/node-kinds.ts `requestInput`): the object the
+ * `input` expression gives over the context (anything else is INVALID_INPUT; a failing expression keeps
+ * its code), else the context's `input_keys` (default all).
+ */
+async function requestInput(
+  payload: RequestTaskPayload,
+): Promise<{ input: Context } | { error: WorkflowError }> {
+  const { node } = payload;
+  if (payload.input === undefined) return { input: pick(payload.context, payload.input_keys) };
+  try {
+    const value = await evaluateValue(payload.input, payload.context, DEFAULT_EXPRESSION_LIMITS);
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+      return { input: value as Context };
+    }
+    const shown = value === undefined ? 'nothing' : JSON.stringify(value).slice(0, 80);
+    return { error: { code: 'INVALID_INPUT', message: `input gave ${shown}, not an object`, node } };
+  } catch (error) {
+    const code = error instanceof ExpressionError ? error.code : 'EXPRESSION_FAILED';
+    return { error: { code, message: `input: ${(error as Error).message}`, node } };
   }
 }
 

@@ -33,3 +33,10 @@ export const MISSING_OUTPUT_KEYS = 'MISSING_OUTPUT_KEYS';
  * code (EXPRESSION_FAILED, EXPRESSION_TIMEOUT) is in the cause.
  */
 export const RESULT_MAPPING_FAILED = 'RESULT_MAPPING_FAILED';
+
+/**
+ * An async_request's `input` expression that failed, or built no object (INVALID_INPUT): nothing is
+ * sent, the step fails to `on_failure` and is never retried (the engine's rule). One name so the
+ * retriers can single it out; the code (INVALID_INPUT, EXPRESSION_FAILED, ...) is in the cause.
+ */
+export const INPUT_MAPPING_FAILED = 'INPUT_MAPPING_FAILED';

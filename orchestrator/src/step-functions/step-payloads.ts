@@ -21,9 +21,35 @@ export interface RequestTaskPayload {
   readonly capability_id: string;
   /** Context keys sent; absent: all. */
   readonly input_keys?: readonly string[];
+  /**
+   * The node's `input` (JSONata over the context building the request's input object), instead of
+   * `input_keys`: evaluated by the request Lambda with the engine's evaluator before anything is sent.
+   */
+  readonly input?: string;
   /** Keys a SUCCESS must carry, the only ones merged; absent: every output is merged. */
   readonly expected_output_keys?: readonly string[];
+  /**
+   * The node has a `result` mapping: the task's result is the reply's whole outputs (nothing merged, no
+   * key checked), and the steps Lambda's `map_reply` after it checks the expected keys and maps them, as
+   * the engine does after a reply.
+   */
+  readonly whole_reply?: true;
   readonly context: Context;
+}
+
+/**
+ * After an async_request with a `result` mapping (its task wrote the reply's whole outputs at `reply`):
+ * the engine's checks and merge of a SUCCESS reply, i.e. every expected key present (else
+ * MISSING_OUTPUT_KEYS), then each `result` expression over the whole outputs (one that selects nothing
+ * sets nothing; one that fails: RESULT_MAPPING_FAILED with the code in the cause). The result is the
+ * state without `reply`, its context merged with the mapped keys.
+ */
+export interface MapReplyPayload {
+  readonly action: 'map_reply';
+  readonly node: string;
+  readonly expected_output_keys?: readonly string[];
+  readonly result: Readonly<Record<string, string>>;
+  readonly state: MachineState & { readonly reply: Context };
 }
 
 /** A sync_call attempt: the new state (context merged with the declared outputs), or it throws. */
@@ -109,5 +135,29 @@ export interface FinishedOutcome {
   readonly cause?: string;
 }
 
+/**
+ * A branch that reached a shared end: its whole state as JSON text, the cause of the error that stops
+ * its siblings and carries it through the enclosing Parallel states (a Fail state's cause is text).
+ * Serialised here, not by `States.JsonToString`, for a reason: the local executor the tests prove the
+ * machines on writes strings nested in the state (an error's cause) unescaped, so its text is no JSON.
+ */
+export interface TerminatePayload {
+  readonly action: 'terminate';
+  /** The shared end the branch reached. */
+  readonly end: string;
+  readonly state: MachineState;
+}
+
+export interface TerminateResult {
+  readonly cause: string;
+}
+
 export type StepPayload =
-  SyncCallPayload | ChoosePayload | SetPayload | WaitUntilPayload | MergePayload | FinishPayload;
+  | SyncCallPayload
+  | ChoosePayload
+  | SetPayload
+  | WaitUntilPayload
+  | MergePayload
+  | FinishPayload
+  | MapReplyPayload
+  | TerminatePayload;

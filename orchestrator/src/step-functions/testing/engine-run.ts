@@ -1,4 +1,5 @@
 import type { CapabilityMocks } from '../../capability-mocks/capability-mocks';
+import type { AsyncRequestMessage } from '../../runtime/messages';
 import type { Context, HistoryEntry, WorkflowError } from '../../graph/workflow-state';
 import { WorkflowSimulation } from '../../runtime/memory/workflow-simulation';
 import type { SyncCapability } from '../../sync-capabilities/registry';
@@ -15,6 +16,8 @@ export interface RunView {
 export interface EngineRunResult extends RunView {
   /** ASYNC_REQ messages the engine sent, in order. */
   readonly requests: number;
+  /** The same messages, as the capabilities received them. */
+  readonly sent: readonly AsyncRequestMessage[];
   /** Duplicate and stale replies the engine acknowledged. */
   readonly ignoredReplies: number;
 }
@@ -55,6 +58,7 @@ export async function runOnEngine(
     ...(record.error ? { error: record.error } : {}),
     history: record.history.map((h) => [h.node, h.status as HistoryEntry['status']] as const),
     requests: sim.dispatcher.sent.filter((m) => m.type === 'ASYNC_REQ').length,
+    sent: sim.dispatcher.sent.filter((m) => m.type === 'ASYNC_REQ'),
     ignoredReplies: sim.metrics.total('DuplicateReplies') + sim.metrics.total('StaleReplies'),
   };
 }

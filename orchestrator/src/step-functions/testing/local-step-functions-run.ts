@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { StateMachine } from 'aws-local-stepfunctions';
 import type { AslState, StateMachineBody, StateMachineDefinition } from '../../asl/asl-types';
-import { LAMBDA_INVOKE_WAIT_FOR_TOKEN } from '../../asl/asl-names';
+import { helperState, LAMBDA_INVOKE_WAIT_FOR_TOKEN } from '../../asl/asl-names';
 import { MockCapabilities, type CapabilityMocks } from '../../capability-mocks/capability-mocks';
 import type { WorkflowDefinition } from '../../definition/workflow-schema';
+import { BranchStructure } from '../../graph/branch-structure';
 import { systemClock } from '../../graph/engine-dependencies';
 import type { Context, HistoryEntry, WorkflowError } from '../../graph/workflow-state';
 import type { AsyncRequestMessage, CapabilityMessage } from '../../runtime/messages';
@@ -193,6 +194,7 @@ export async function runOnLocalStepFunctions(
   let status: LocalRunResult['status'];
   let final: (MachineState & { outcome?: FinishedOutcome }) | undefined;
   let error: WorkflowError | undefined;
+  let failedOutput: Context | undefined;
   try {
     final = (await execution.result) as unknown as typeof final;
     status = 'SUCCEEDED';
@@ -200,16 +202,17 @@ export async function runOnLocalStepFunctions(
     status = 'FAILED';
     const cause = (thrown as { cause?: { name?: string; message?: string } }).cause;
     error = workflowErrorOf({ Error: cause?.name, Cause: cause?.message });
+    failedOutput = outputOfCause(cause?.message);
   }
   completion.abandonAll();
   await logging;
   await Promise.all(deliveries);
 
-  const outcome = final?.outcome;
+  const output = final?.outcome?.output ?? failedOutput;
   return {
     status,
     context: final?.context ?? lastContext(events),
-    ...(outcome?.output ? { output: outcome.output } : {}),
+    ...(output ? { output } : {}),
     ...(error ? { error } : {}),
     history: historyOf(definition, events),
     transitions: stateTransitions(events),
@@ -218,6 +221,19 @@ export async function runOnLocalStepFunctions(
     replies,
     events,
   };
+}
+
+/** A FAILED end's output: its Fail state's cause is the error with `output` beside it (end-states.ts). */
+function outputOfCause(cause: string | undefined): Context | undefined {
+  try {
+    const parsed = JSON.parse(cause ?? '') as { output?: unknown };
+    const output = parsed.output;
+    return typeof output === 'object' && output !== null && !Array.isArray(output)
+      ? (output as Context)
+      : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Every state of the machine, branches included. */
@@ -238,6 +254,19 @@ function lastContext(events: readonly EventLog[]): Context {
   return {};
 }
 
+/** The node a state belongs to: itself, or the node whose step a helper state ends (`X.result`). */
+function stepOf(definition: WorkflowDefinition, state: string): string {
+  const suffix = helperState.result('');
+  if (!state.endsWith(suffix)) return state;
+  const node = state.slice(0, -suffix.length);
+  const kind = Object.hasOwn(definition.nodes, node) ? definition.nodes[node] : undefined;
+  return kind && endsInHelper(kind) ? node : state;
+}
+
+function endsInHelper(node: WorkflowDefinition['nodes'][string]): boolean {
+  return node.type === 'async_request' && node.result !== undefined;
+}
+
 /**
  * The engine's history from the execution's events: a node's state that exits is a node execution that
  * SUCCEEDED (an end its own status), each failed attempt one that FAILED (TIMED_OUT for a timeout), a
@@ -249,13 +278,20 @@ export function historyOf(
 ): (readonly [string, HistoryEntry['status']])[] {
   const history: (readonly [string, HistoryEntry['status']])[] = [];
   const open: string[] = [];
+  const branches = new BranchStructure(definition);
   // A state whose error a Catch handled exits too (to the Catch's Next): that exit is no success.
   const caught = new Set<string>();
   for (const event of events) {
     if (!event.state) continue;
-    const name = event.state.name;
+    const name = stepOf(definition, event.state.name);
     const node = Object.hasOwn(definition.nodes, name) ? definition.nodes[name] : undefined;
     if (!node) continue;
+    // A node whose step ends in a helper (an async_request's `X.result`): the node's own exit is not
+    // its end, the helper's is (its entry was counted when the node's state was entered).
+    if (name !== event.state.name && event.type === 'StateEntered') continue;
+    if (name === event.state.name && endsInHelper(node) && event.type === 'StateExited') {
+      if (!caught.has(name)) continue;
+    }
     if (event.type === 'StateEntered') {
       if (node.type === 'parallel') history.push([name, 'SUCCEEDED']);
       else open.push(name);
@@ -272,7 +308,12 @@ export function historyOf(
     } else if (event.type === 'StateFailed') {
       if (open.includes(name)) open.splice(open.indexOf(name), 1);
       if (node.type === 'parallel') {
-        for (const waiting of open.splice(0)) history.push([waiting, 'CANCELLED']);
+        // Its branches' steps still running are stopped (a nested parallel's first: it fails first).
+        const inside = open.filter((o) => branches.enclosing(o).some((m) => m.parallel === name));
+        for (const waiting of inside) {
+          open.splice(open.indexOf(waiting), 1);
+          history.push([waiting, 'CANCELLED']);
+        }
       } else {
         history.push([name, event.Error === 'States.Timeout' ? 'TIMED_OUT' : 'FAILED']);
       }

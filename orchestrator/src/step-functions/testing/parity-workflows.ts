@@ -184,4 +184,151 @@ nodes:
     status: FAILED
 `;
 
-export const PARITY_WORKFLOWS = { RETRIED_REQUEST, LOOP, NESTED, SET_VALUES, WAITS, SYNC_RESULT } as const;
+/**
+ * An async_request's \`input\` (the request's input built by JSONata over the context) and \`result\`
+ * (context keys from JSONata over the reply's whole outputs: \`currency\` is not an expected key); a
+ * FAILURE reply is retried, a failing input or mapping never is, and both go to on_failure.
+ */
+export const REQUEST_MAPPINGS = `
+workflow_name: Quote
+workflow_id: quote_v1
+entry_point: Quote
+nodes:
+  Quote:
+    type: async_request
+    capability_id: 'pricing#quote'
+    input: '{"id": shipmentId, "kg": $sum(lines.kg)}'
+    request_output_keys: [price]
+    result:
+      total: 'price * 2'
+      currency: 'currency'
+      absent: 'nothing.here'
+    retry: { max_attempts: 2, interval: 1m }
+    timeout: 1h
+    on_response: Done
+    on_failure: Failed
+  Done:
+    type: end
+    output_keys: [total, currency, absent, shipmentId, price]
+  Failed:
+    type: end
+    status: FAILED
+`;
+
+/** An async_request node as YAML, with a 3 hour timeout. */
+const request = (name: string, capability: string, key: string, next: string, extra = '') =>
+  `  ${name}:
+    type: async_request
+    capability_id: '${capability}'
+    request_output_keys: [${key}]
+    on_response: ${next}
+    timeout: 3h
+${extra}`;
+
+/**
+ * Shared ends: B2's failure, its timeout and Check2's "enough" route leave the parallel for end nodes
+ * outside it; Split's own on_failure (Split_Failed) must not catch them. No end's output keys are
+ * written by the sibling branch B1 (the exportable case, see asl/shared-end-guard.ts).
+ */
+export const SHARED_END = `
+workflow_name: Shared ends
+workflow_id: shared_end_v1
+entry_point: Accept
+nodes:
+  Accept:
+    type: set
+    values:
+      orderId: '"O-1"'
+    next: Split
+  Split:
+    type: parallel
+    branches: [B1, B2]
+    join: Join
+    on_failure: Split_Failed
+${request('B1', 'b#one', 'b1', 'Join')}${request('B2', 'b#two', 'b2', 'Check2', '    on_failure: Failed\n    on_timeout: Timed_Out\n')}  Check2:
+    type: choice
+    choices:
+      - when: 'b2 = "enough"'
+        next: Enough
+    default: Join
+${request('Join', 'join#merge', 'merged', 'Done')}  Done:
+    type: end
+    output_keys: [orderId, merged]
+  Enough:
+    type: end
+    output_keys: [orderId, b2]
+  Failed:
+    type: end
+    status: FAILED
+    output_keys: [orderId]
+  Timed_Out:
+    type: end
+    status: FAILED
+  Split_Failed:
+    type: end
+    status: FAILED
+`;
+
+/**
+ * A shared end two parallels deep: B (in Inner, itself a branch of Split beside A) fails to the top-level
+ * end Failed; Inner's own on_failure must not catch it, and both C and A are stopped.
+ */
+export const NESTED_SHARED_END = `
+workflow_name: Nested shared end
+workflow_id: nested_shared_end_v1
+entry_point: Split
+nodes:
+  Split:
+    type: parallel
+    branches: [A, Inner]
+    join: Join
+${request('A', 'a#one', 'a', 'Join')}  Inner:
+    type: parallel
+    branches: [B, C]
+    join: D
+    on_failure: Inner_Failed
+${request('B', 'b#one', 'b', 'D', '    on_failure: Failed\n')}${request('C', 'c#one', 'c', 'D')}${request('D', 'd#one', 'd', 'Join')}  Inner_Failed:
+    type: end
+    status: FAILED
+${request('Join', 'join#merge', 'merged', 'Done')}  Done:
+    type: end
+  Failed:
+    type: end
+    status: FAILED
+    output_keys: [b]
+`;
+
+/**
+ * A shared end that is the join of the enclosing parallel: Invoice's failure route to Release stops
+ * Packing_List and ends Inner's outer branch there, which then joins Customs at Release.
+ */
+export const END_AS_OUTER_JOIN = `
+workflow_name: End as outer join
+workflow_id: end_as_outer_join_v1
+entry_point: Outer
+nodes:
+  Outer:
+    type: parallel
+    branches: [Customs, Inner]
+    join: Release
+${request('Customs', 'customs#declaration', 'declared', 'Release')}  Inner:
+    type: parallel
+    branches: [Invoice, Packing_List]
+    join: Sign
+${request('Invoice', 'docs#invoice', 'invoice', 'Sign', '    on_failure: Release\n')}${request('Packing_List', 'docs#packing-list', 'packing', 'Sign')}${request('Sign', 'docs#sign', 'signed', 'Release')}  Release:
+    type: end
+    output_keys: [declared]
+`;
+
+export const PARITY_WORKFLOWS = {
+  RETRIED_REQUEST,
+  LOOP,
+  NESTED,
+  SET_VALUES,
+  WAITS,
+  SYNC_RESULT,
+  REQUEST_MAPPINGS,
+  SHARED_END,
+  NESTED_SHARED_END,
+  END_AS_OUTER_JOIN,
+} as const;
