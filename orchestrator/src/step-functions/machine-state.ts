@@ -27,9 +27,20 @@ export function initialMachineState(context: Context): MachineState {
   return { context, last_error: null };
 }
 
+/**
+ * The error name a code gets when Step Functions or the export reserves its spelling: `States.*` (a
+ * capability's FAILURE `States.Timeout` would take an `on_timeout` Catch) and `CCH.*` (a shared end's
+ * `CCH.Terminate.<end>` would end the instance there). The code itself is kept in the cause, which is
+ * what `workflowErrorOf` reads, so history, outputs and `last_error` still show it.
+ */
+export const RESERVED_CODE_ERROR = 'RESERVED_ERROR_CODE';
+
+const RESERVED_ERROR_PREFIXES = ['States.', 'CCH.'] as const;
+
 /** `error` as a Step Functions error (see RaisedError). */
 export function raisedErrorOf(error: WorkflowError): RaisedError {
-  return { Error: error.code, Cause: JSON.stringify(error) };
+  const reserved = RESERVED_ERROR_PREFIXES.some((prefix) => error.code.startsWith(prefix));
+  return { Error: reserved ? RESERVED_CODE_ERROR : error.code, Cause: JSON.stringify(error) };
 }
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>

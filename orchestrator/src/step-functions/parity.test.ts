@@ -1,3 +1,4 @@
+import { RESERVED_CODE_ERROR } from './machine-state';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { CapabilityMocks } from '../capability-mocks/capability-mocks';
@@ -189,6 +190,18 @@ const SCENARIOS: readonly Scenario[] = [
     proves: (run) => {
       expect(caught(run, 'Screen_Parties')).toBe(1);
       expect(run.error?.code).toBe('LIST_UNAVAILABLE');
+    },
+  },
+  {
+    name: "export screening: a FAILURE whose code is spelled as Step Functions' own (States.Timeout) still goes to on_failure, not on_timeout",
+    yaml: example('export_screening_v1'),
+    context: SHIPMENT,
+    mocks: {
+      'compliance#screening': { status: 'FAILURE', error: { code: 'States.Timeout', message: 'sneaky' } },
+    },
+    proves: (run) => {
+      expect(failedWith(run, 'Screen_Parties')).toEqual([RESERVED_CODE_ERROR]);
+      expect(run.error?.code).toBe('States.Timeout');
     },
   },
   {
