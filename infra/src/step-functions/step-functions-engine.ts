@@ -1,4 +1,3 @@
-import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RemovalPolicy } from 'aws-cdk-lib';
 import { Duration, Tags, type CfnResource } from 'aws-cdk-lib';
@@ -10,6 +9,8 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { FUNCTION_ARN_PLACEHOLDERS } from '../../../orchestrator/src/asl/asl-names';
 import { compileAslSource } from '../../../orchestrator/src/asl/compile-asl';
+import { validateDefinition } from '../../../orchestrator/src/definition/validate-definition';
+import { definitionFilesIn } from '../../../orchestrator/src/naming/definition-files';
 import type { ResourceNames, Stage } from '../../../orchestrator/src/naming/resource-names';
 import {
   stepFunctionsNames,
@@ -38,35 +39,30 @@ export interface DeployedDefinition {
 }
 
 /**
- * Compiles the YAMLs of `dir` whose workflow runs on Step Functions (`runs`, default all); a definition
- * that does not compile fails the synth with its diagnostics. One left to the engine is not compiled.
+ * Compiles the YAMLs of `dir` (its top level: a definition in a subfolder is a child a sub_workflow or map
+ * starts, which stays on the engine) whose workflow runs on Step Functions (`runs`, default all); a
+ * definition that does not compile fails the synth with its diagnostics. One left to the engine is not
+ * compiled. Its workflow id and `initial_context` are read by the validator, whatever YAML style they are
+ * written in.
  */
 export function definitionsIn(
   dir: string,
   runs: (workflowId: string) => boolean = () => true,
 ): DeployedDefinition[] {
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.yaml'))
-    .sort()
+  return definitionFilesIn(dir)
+    .filter((file) => !file.name.includes('/'))
     .flatMap((file) => {
-      const text = readFileSync(join(dir, file), 'utf8');
-      const id = /^workflow_id:\s*['"]?([A-Za-z0-9_.-]+)/m.exec(text)?.[1] ?? file.replace(/\.yaml$/, '');
+      const { definition } = validateDefinition(file.name, file.text);
+      const id = definition?.workflow_id ?? file.name.replace(/\.ya?ml$/, '');
       if (!runs(id)) return [];
-      const { machine, diagnostics } = compileAslSource(file, text);
-      if (!machine) {
+      const { machine, diagnostics } = compileAslSource(file.name, file.text);
+      if (!machine || !definition) {
         throw new Error(
-          `${file} cannot run on Step Functions:\n${diagnostics.map((d) => `${d.file}:${d.line}:${d.column}: ${d.message}`).join('\n')}`,
+          `${file.name} cannot run on Step Functions:\n${diagnostics.map((d) => `${d.file}:${d.line}:${d.column}: ${d.message}`).join('\n')}`,
         );
       }
-      const initial = /^initial_context:\s*\n((?:\s+-\s*.*\n)*)/m.exec(text)?.[1] ?? '';
       return [
-        {
-          workflowId: id,
-          initialContext: [...initial.matchAll(/-\s*['"]?([A-Za-z_][A-Za-z0-9_]*)/g)].map(
-            (m) => m[1] as string,
-          ),
-          asl: JSON.stringify(machine),
-        },
+        { workflowId: id, initialContext: definition.initial_context ?? [], asl: JSON.stringify(machine) },
       ];
     });
 }
