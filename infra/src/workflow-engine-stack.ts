@@ -266,7 +266,7 @@ export class WorkflowEngineStack extends Stack {
     const defaultEngine = props.engine ?? readEngine((key) => this.node.tryGetContext(key));
     const engines = readEngines(
       (key) => (key === 'engine' ? defaultEngine : this.node.tryGetContext(key)),
-      workflowIdsIn(definitionsDir),
+      workflowIdsIn(definitionsDir, { subfolders: false }),
     );
     const onStepFunctions = (id: string) => engines.get(id) === 'stepfunctions';
     const mixed = [...engines.values()].includes('langgraph');

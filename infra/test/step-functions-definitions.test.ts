@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { definitionsIn } from '../src/step-functions/step-functions-engine';
+import { workflowIdsIn } from '../src/workflow-ids';
 
 const definition = (id: string, initialContext: string) => `workflow_name: '${id}'
 workflow_id: ${id}
@@ -36,6 +37,14 @@ describe('definitionsIn (the state machines of Step Functions mode)', () => {
     ]);
     expect(JSON.parse(deployed[0]?.asl ?? '{}')).toHaveProperty('States');
     expect(definitionsIn(dir, (id) => id === 'flow_style').map((d) => d.workflowId)).toEqual(['flow_style']);
+  });
+
+  it('counts a subfolder definition for the failed alarms, not among those Step Functions mode may deploy', () => {
+    writeFileSync(join(dir, 'parent.yaml'), definition('parent', 'initial_context: [order]'));
+    mkdirSync(join(dir, 'children'));
+    writeFileSync(join(dir, 'children', 'child.yaml'), definition('a_child', 'initial_context: [order]'));
+    expect(workflowIdsIn(dir)).toEqual(['a_child', 'parent']);
+    expect(workflowIdsIn(dir, { subfolders: false })).toEqual(['parent']);
   });
 
   it('fails the synth, naming the file, when a definition on Step Functions does not compile', () => {
