@@ -1,3 +1,5 @@
+import { task } from '../../graph/testing/shared-end-workflows';
+
 /**
  * Workflows the parity tests run beside the examples, for what the examples do not use: a retried
  * async_request, a loop (a node visited twice), a parallel nested in a branch, and a branch whose failure
@@ -215,15 +217,8 @@ nodes:
     status: FAILED
 `;
 
-/** An async_request node as YAML, with a 3 hour timeout. */
-const request = (name: string, capability: string, key: string, next: string, extra = '') =>
-  `  ${name}:
-    type: async_request
-    capability_id: '${capability}'
-    request_output_keys: [${key}]
-    on_response: ${next}
-    timeout: 3h
-${extra}`;
+/** An async_request node as YAML, with a 3 hour timeout (the graph tests' shared-end helper). */
+const request = task;
 
 /**
  * Shared ends: B2's failure, its timeout and Check2's "enough" route leave the parallel for end nodes
