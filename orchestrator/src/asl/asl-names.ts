@@ -35,6 +35,18 @@ export const helperState = {
   endedAt: (parallel: string, end: string) => `${parallel}.ended-at-${end}`,
   /** Fails the branch with `$.last_error` (the engine's failure with no route inside a branch). */
   branchFailed: (firstNode: string) => `${firstNode}.branch-failed`,
+  /** After sub_workflow X's start (its child's name and input): the nested execution of the child. */
+  child: (node: string) => `${node}.child`,
+  /** Where a failed child (or map item) becomes the engine's CHILD_FAILED / MAP_ITEM_FAILED error. */
+  childFailed: (node: string) => `${node}.child-failed`,
+  /** After map X's start (its items' names and inputs): the inline Map state running one child each. */
+  items: (node: string) => `${node}.items`,
+  /** In map X's item processor: one item's nested execution. */
+  item: (node: string) => `${node}.item`,
+  /** In map X's item processor, when X tolerates failures: records the item's failure as its result. */
+  itemFailed: (node: string) => `${node}.item-failed`,
+  /** After map X's Map state: the failure policy, then every item's output into `output_key`. */
+  collect: (node: string) => `${node}.collect`,
 } as const;
 
 /** Fails the execution with `$.last_error` (the engine's failure with no route, outside every branch). */
@@ -50,6 +62,17 @@ export const FUNCTION_ARN_PLACEHOLDERS = {
 } as const;
 
 export const placeholder = (name: string): string => `\${${name}}`;
+
+/**
+ * The placeholder of a child workflow's state machine ARN (a sub_workflow's or a map's), one per child
+ * workflow id: `StateMachineArn_` and the id with every character but a letter or digit escaped as `_` and
+ * its hex code (so `_` itself too, and two ids never share a key).
+ */
+export const childMachinePlaceholder = (workflowId: string): string =>
+  `StateMachineArn_${workflowId.replace(/[^A-Za-z0-9]/g, (c) => `_${c.charCodeAt(0).toString(16).toUpperCase()}`)}`;
+
+/** Starts a nested execution and waits for its end; its result is the child's DescribeExecution, Output parsed. */
+export const START_EXECUTION_SYNC = 'arn:aws:states:::states:startExecution.sync:2';
 
 export const LAMBDA_INVOKE = 'arn:aws:states:::lambda:invoke';
 export const LAMBDA_INVOKE_WAIT_FOR_TOKEN = 'arn:aws:states:::lambda:invoke.waitForTaskToken';

@@ -57,6 +57,18 @@ export interface ParallelState extends Flow {
   readonly Catch?: readonly Catcher[];
 }
 
+/** An inline Map: runs `ItemProcessor` once per item of the array at `ItemsPath`, results in item order. */
+export interface MapState extends Flow {
+  readonly Type: 'Map';
+  readonly Comment?: string;
+  readonly ItemsPath: string;
+  readonly ItemSelector?: JsonValue;
+  readonly ItemProcessor: StateMachineBody & { readonly ProcessorConfig: { readonly Mode: 'INLINE' } };
+  readonly MaxConcurrency: number;
+  readonly ResultPath: string;
+  readonly Catch?: readonly Catcher[];
+}
+
 export interface PassState extends Flow {
   readonly Type: 'Pass';
   readonly Comment?: string;
@@ -85,7 +97,7 @@ export type FailState = {
 } & ({ readonly Error: string } | { readonly ErrorPath: string });
 
 export type AslState =
-  TaskState | ChoiceState | ParallelState | PassState | WaitState | SucceedState | FailState;
+  TaskState | ChoiceState | ParallelState | MapState | PassState | WaitState | SucceedState | FailState;
 
 /** A state machine, or one branch of a Parallel state. */
 export interface StateMachineBody {

@@ -7,7 +7,8 @@ import { runCli } from '../cli/main';
 import { PARITY_WORKFLOWS } from '../step-functions/testing/parity-workflows';
 import { SHARED_ENDS } from '../graph/testing/shared-end-workflows';
 import type { ParallelState, TaskState } from './asl-types';
-import { compileAslSource } from './compile-asl';
+import { validateDefinition } from '../definition/validate-definition';
+import { compileAsl, compileAslSource } from './compile-asl';
 
 /**
  * `wf asl` compiles every example and test workflow to a state machine that asl-validator accepts
@@ -102,30 +103,44 @@ describe('what ASL cannot express is a compile error naming the node, and no mac
     ]);
   });
 
-  it('a sub_workflow or map node (language v2) is refused by name, never left out of the machine', () => {
-    for (const [kind, body] of [
-      ['sub_workflow', '    type: sub_workflow\n    workflow_id: child_v1\n    next: Done'],
+  it('a sub_workflow or map node runs its child as a nested execution of the child state machine', () => {
+    for (const [kind, body, nested] of [
+      ['sub_workflow', '    type: sub_workflow\n    workflow_id: child.v1\n    next: Done', 'Fetch.child'],
       [
         'map',
-        "    type: map\n    items: 'lines'\n    workflow_id: child_v1\n    item_key: line\n    output_key: out\n    next: Done",
+        "    type: map\n    items: 'lines'\n    workflow_id: child.v1\n    item_key: line\n    output_key: out\n    next: Done",
+        'Fetch.items',
       ],
     ] as const) {
       const { machine, diagnostics } = compileAslSource('t.yaml', workflow(body));
-      expect(machine).toBeUndefined();
-      expect(
-        diagnostics.filter((d) => d.severity === 'error').map((d) => [d.code, d.path, d.message]),
-      ).toEqual([
-        [
-          'asl-node-kind-unsupported',
-          'nodes.Fetch.type',
-          expect.stringMatching(
-            new RegExp(
-              `^node Fetch: a ${kind} node cannot be exported to Step Functions yet \\(.*visit count`,
-            ),
-          ),
-        ],
+      expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+      const state = machine?.States[nested];
+      const task = state?.Type === 'Map' ? state.ItemProcessor.States['Fetch.item'] : state;
+      expect([kind, task?.Type === 'Task' && task.Resource]).toEqual([
+        kind,
+        'arn:aws:states:::states:startExecution.sync:2',
       ]);
+      expect(task?.Type === 'Task' && task.Parameters).toMatchObject({
+        StateMachineArn: '${StateMachineArn_child_2Ev1}',
+      });
     }
+  });
+
+  it('a child the compiler was given no definition of is refused at its workflow_id', () => {
+    const { definition } = validateDefinition(
+      't.yaml',
+      workflow('    type: sub_workflow\n    workflow_id: nowhere_v1\n    next: Done'),
+    );
+    const compiled = compileAsl(definition!, { children: () => undefined });
+    expect(compiled.machine).toBeUndefined();
+    expect(compiled.problems.map((p) => [p.code, p.path.join('.'), p.message])).toEqual([
+      [
+        'asl-child-unknown',
+        'nodes.Fetch.workflow_id',
+        "node Fetch: no definition of workflow nowhere_v1 is compiled with this one, and its child runs on that workflow's state machine",
+      ],
+    ]);
+    expect(compiled.children).toEqual(['nowhere_v1']);
   });
 
   it('a wait duration of a fraction of a second (a Wait state waits whole seconds)', () => {

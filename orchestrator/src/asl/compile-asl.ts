@@ -9,6 +9,7 @@ import { MAX_STATE_NAME_LENGTH } from './asl-names';
 import type { StateMachineBody, StateMachineDefinition } from './asl-types';
 import { compileAsyncRequest } from './async-request-states';
 import { compileChoice } from './choice-states';
+import { compileMap, compileSubWorkflow, type ChildDefinitions } from './child-states';
 import { ScopeStates } from './compile-scope';
 import { compileEnd } from './end-states';
 import { compileParallel } from './parallel-states';
@@ -20,6 +21,20 @@ export interface AslCompilation {
   /** Present only when nothing stood in the way. */
   readonly machine?: StateMachineDefinition;
   readonly problems: readonly AslProblem[];
+  /**
+   * The workflow ids whose state machines the machine starts (its sub_workflow and map children), each
+   * ARN a `childMachinePlaceholder` the deployment replaces.
+   */
+  readonly children: readonly string[];
+}
+
+export interface AslOptions {
+  /**
+   * The definitions of the children it starts, by workflow id: each child's `initial_context` is
+   * checked when it starts, as the engine's START checks it. A child the compiler cannot find is a
+   * problem (`asl-child-unknown`): its state machine must be deployed with this one.
+   */
+  readonly children?: ChildDefinitions;
 }
 
 /**
@@ -28,8 +43,22 @@ export interface AslCompilation {
  * contract). Whatever ASL cannot express is a problem naming its node, and then there is no machine:
  * never a state machine that would run a different workflow.
  */
-export function compileAsl(definition: WorkflowDefinition): AslCompilation {
+export function compileAsl(definition: WorkflowDefinition, options: AslOptions = {}): AslCompilation {
   const problems: AslProblem[] = [];
+  const children = childWorkflowIds(definition);
+  const known: ChildDefinitions = options.children ?? (() => undefined);
+  if (options.children) {
+    for (const [name, node] of Object.entries(definition.nodes)) {
+      if ((node.type === 'sub_workflow' || node.type === 'map') && !known(node.workflow_id)) {
+        problems.push({
+          code: 'asl-child-unknown',
+          node: name,
+          path: ['nodes', name, 'workflow_id'],
+          message: `node ${name}: no definition of workflow ${node.workflow_id} is compiled with this one, and its child runs on that workflow's state machine`,
+        });
+      }
+    }
+  }
   for (const name of Object.keys(definition.nodes)) {
     if (name.length > MAX_STATE_NAME_LENGTH) {
       problems.push({
@@ -41,8 +70,8 @@ export function compileAsl(definition: WorkflowDefinition): AslCompilation {
     }
   }
   const branches = new BranchStructure(definition);
-  const top = compileScope(definition, branches, TOP, definition.entry_point, problems);
-  if (problems.length > 0) return { problems: dedupe(problems) };
+  const top = compileScope(definition, branches, TOP, definition.entry_point, problems, known);
+  if (problems.length > 0) return { problems: dedupe(problems), children };
   const version = definition.version === undefined ? '' : ` version ${definition.version}`;
   return {
     machine: {
@@ -51,6 +80,7 @@ export function compileAsl(definition: WorkflowDefinition): AslCompilation {
       ...top,
     },
     problems: [],
+    children,
   };
 }
 
@@ -60,6 +90,7 @@ function compileScope(
   scope: Scope,
   first: string,
   problems: AslProblem[],
+  children: ChildDefinitions,
 ): StateMachineBody {
   const states = new ScopeStates(definition, branches, scope, first, problems);
   for (const name of branches.nodesIn(scope)) {
@@ -77,7 +108,14 @@ function compileScope(
         break;
       case 'parallel':
         compileParallel(states, name, node, (branch) =>
-          compileScope(definition, branches, { kind: 'branch', parallel: name, branch }, branch, problems),
+          compileScope(
+            definition,
+            branches,
+            { kind: 'branch', parallel: name, branch },
+            branch,
+            problems,
+            children,
+          ),
         );
         break;
       case 'end':
@@ -90,15 +128,10 @@ function compileScope(
         compileWait(states, name, node);
         break;
       case 'sub_workflow':
+        compileSubWorkflow(states, name, node, children);
+        break;
       case 'map':
-        // Never a state machine that leaves a node out: child instances have no ASL form yet (what one
-        // needs is in docs/step-functions.md, "What wf asl refuses").
-        problems.push({
-          code: 'asl-node-kind-unsupported',
-          node: name,
-          path: ['nodes', name, 'type'],
-          message: `node ${name}: a ${node.type} node cannot be exported to Step Functions yet (${CHILD_GAP[node.type]})`,
-        });
+        compileMap(states, name, node, children);
         break;
       default: {
         const unknown: never = node;
@@ -109,12 +142,13 @@ function compileScope(
   return states.body();
 }
 
-/** What a nested execution per child would still need, beyond what the export has. */
-const CHILD_GAP = {
-  sub_workflow:
-    "its child would be a nested execution named by the engine's child id <instance>.<node>.<visit>, and the state machine keeps no visit count",
-  map: "each item's child would be a nested execution named <instance>.<node>.<visit>.<item>, and the state machine keeps no visit count; an inline Map has no failure tolerance of its own",
-} as const;
+/** The child workflow ids a definition starts, each once, in definition order. */
+function childWorkflowIds(definition: WorkflowDefinition): string[] {
+  const ids = Object.values(definition.nodes).flatMap((node) =>
+    node.type === 'sub_workflow' || node.type === 'map' ? [node.workflow_id] : [],
+  );
+  return [...new Set(ids)];
+}
 
 function dedupe(problems: readonly AslProblem[]): AslProblem[] {
   const seen = new Set<string>();

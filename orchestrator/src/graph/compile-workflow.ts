@@ -44,7 +44,8 @@ export function compileWorkflow(
   return Object.assign(graph, { branchReaders: readers, recursionLimit: recursionLimitOf(definition) });
 }
 
-function visitLimitOf(definition: WorkflowDefinition, name: string): number {
+/** How many times `name` may run in one instance: its own max_visits, else the definition's, else the default. */
+export function visitLimitOf(definition: WorkflowDefinition, name: string): number {
   const node = definition.nodes[name];
   const own = node && 'max_visits' in node ? node.max_visits : undefined;
   return own ?? definition.max_visits ?? DEFAULT_MAX_VISITS;

@@ -3,15 +3,16 @@ import { MAP_MAX_ITEMS, type MapNode } from '../definition/workflow-schema';
 import { stopAt } from './branch-stops';
 import { evaluateValue, ExpressionError } from './expression';
 import {
-  childInstanceId,
   failWith,
   instanceIdOf,
   overVisitLimit,
-  pick,
   stepFailure,
   type NodeBuildContext,
   type NodeFn,
 } from './node-kinds';
+import { childInstanceId } from './child-ids';
+import { toleratedItemFailures } from './child-outcome';
+import { pick } from './request-input';
 import { waitNodeName } from './routing';
 import type {
   Context,
@@ -141,7 +142,7 @@ export function mapWait(name: string, node: MapNode, ctx: NodeBuildContext): Nod
       resolved: { [rid]: ok ? 'REPLIED' : 'FAILED' },
       history: [entry],
     };
-    if (next.failed > toleratedFailures(node, next.total)) {
+    if (next.failed > toleratedItemFailures(node, next.total)) {
       const rest = Object.keys(stillRunning);
       const error: WorkflowError = {
         code: 'MAP_ITEM_FAILED',
@@ -248,16 +249,6 @@ function startMore(
     running[requestId] = index;
   }
   return { progress: { ...progress, started, running }, waits };
-}
-
-/** How many failed items the map tolerates: the lower of its two bounds (default none). */
-function toleratedFailures(node: MapNode, total: number): number {
-  const count = node.tolerated_failures ?? (node.tolerated_failure_percent === undefined ? 0 : total);
-  const percent =
-    node.tolerated_failure_percent === undefined
-      ? total
-      : Math.floor((node.tolerated_failure_percent / 100) * total);
-  return Math.min(count, percent);
 }
 
 class MapItemsError extends Error {

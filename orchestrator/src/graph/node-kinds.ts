@@ -23,6 +23,9 @@ import { BRANCH_FAILED_NODE, branchNodeName, retryNodeName, waitNodeName } from 
 import { parkedInterrupts } from './resume-target';
 import { stateDelta } from './state-delta';
 import { LONGEST_WAIT_MS, timeOf } from './wait-time';
+import { childInstanceId } from './child-ids';
+import { pick, requestInput } from './request-input';
+import { visitLimitError } from './visit-limit';
 import type {
   Context,
   HistoryEntry,
@@ -56,13 +59,7 @@ export function overVisitLimit(
   visit: number,
   ctx: NodeBuildContext,
 ): WorkflowError | undefined {
-  const limit = ctx.visitLimit(name);
-  if (visit <= limit) return undefined;
-  return {
-    code: 'MAX_VISITS_EXCEEDED',
-    message: `node ${name} has run ${visit - 1} times, all its max_visits allows (a loop that never exits?)`,
-    node: name,
-  };
+  return visitLimitError(name, visit, ctx.visitLimit(name));
 }
 
 export function instanceIdOf(config: LangGraphRunnableConfig): string {
@@ -70,11 +67,6 @@ export function instanceIdOf(config: LangGraphRunnableConfig): string {
   if (typeof id !== 'string')
     throw new Error('a workflow runs with configurable.thread_id set to its instance id');
   return id;
-}
-
-export function pick(context: Context, keys: readonly string[] | undefined): Context {
-  if (keys === undefined) return { ...context };
-  return Object.fromEntries(keys.filter((k) => k in context).map((k) => [k, context[k]]));
 }
 
 /**
@@ -136,33 +128,11 @@ function recordWait(
       deadline: timeoutMs === undefined ? null : new Date(now.getTime() + timeoutMs).toISOString(),
       input: {},
     };
-    const built = await requestInput(name, node, state.context, ctx);
+    const built = await requestInput(name, node, state.context, ctx.deps.expressionLimits);
     const recorded =
       'error' in built ? { ...wait, input_error: built.error } : { ...wait, input: built.input };
     return { visits: { [name]: visit }, waits: { [requestId]: recorded } };
   };
-}
-
-/** A request's input: its `input` expression's object, or the `input_keys` of the context (default all). */
-async function requestInput(
-  name: string,
-  node: Pick<AsyncRequestNode, 'input' | 'input_keys'>,
-  context: Context,
-  ctx: NodeBuildContext,
-): Promise<{ input: Context } | { error: WorkflowError }> {
-  if (node.input === undefined) return { input: pick(context, node.input_keys) };
-  try {
-    const value = await evaluateValue(node.input, context, ctx.deps.expressionLimits);
-    if (typeof value === 'object' && value !== null && !Array.isArray(value))
-      return { input: value as Context };
-    const shown = value === undefined ? 'nothing' : JSON.stringify(value).slice(0, 80);
-    return {
-      error: { code: 'INVALID_INPUT', message: `input gave ${shown}, not an object`, node: name },
-    };
-  } catch (error) {
-    const code = error instanceof ExpressionError ? error.code : 'EXPRESSION_FAILED';
-    return { error: { code, message: `input: ${(error as Error).message}`, node: name } };
-  }
 }
 
 /**
@@ -205,21 +175,6 @@ export function subWorkflowStart(name: string, node: SubWorkflowNode, ctx: NodeB
       ...(node.definition_key === undefined ? {} : { definition_key: node.definition_key }),
     },
   }));
-}
-
-/** The longest instance id (see `instanceIdSchema`). */
-const INSTANCE_ID_MAX_LENGTH = 128;
-
-/**
- * A child's instance id: `<parent>.<node>.<visit>` (and `.<item>` for a map's), readable and the same on
- * every re-run of the step (a START sent again finds the child it started); a hash of it when that would
- * be too long for an id.
- */
-export function childInstanceId(parent: string, ...path: readonly (string | number)[]): string {
-  const plain = [parent, ...path].join('.');
-  if (plain.length <= INSTANCE_ID_MAX_LENGTH) return plain;
-  const digest = createHash('sha256').update(plain, 'utf8').digest('hex').slice(0, 32);
-  return `${parent.slice(0, INSTANCE_ID_MAX_LENGTH - digest.length - 7)}.child.${digest}`;
 }
 
 /** How a sub_workflow awaits its child: as a request, with `next` for a child that SUCCEEDED. */

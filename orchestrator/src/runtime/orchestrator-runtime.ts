@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { childEndError, missingStartContext } from '../graph/child-outcome';
 import { setMaxListeners } from 'node:events';
 import type { BaseCheckpointSaver } from '@langchain/langgraph';
 import { Command } from '@langchain/langgraph';
@@ -393,7 +394,7 @@ export class OrchestratorRuntime {
                 code: 'WORKFLOW_ID_MISMATCH',
                 message: `definition '${key}' declares workflow_id '${definition.workflow_id}', not '${message.workflow_id}'`,
               }
-            : missingContext(definition, message.context);
+            : missingStartContext(definition.initial_context, message.context);
     const refusal = overLimits ? { code: 'CONTEXT_LIMITS_EXCEEDED', message: overLimits } : failure;
     if (refusal || !definitionText) {
       const refused = refusal ?? { code: 'UNKNOWN_WORKFLOW', message: unknown };
@@ -1345,35 +1346,18 @@ function childEnd(record: InstanceRecord, parent: ParentLink): AsyncResponse {
       outputs: record.output ?? {},
     };
   }
-  const error = record.error ?? { code: record.status, message: record.status.toLowerCase() };
   return {
     type: 'ASYNC_RESP',
     instance_id: parent.instance_id,
     request_id: parent.request_id,
     status: 'FAILURE',
-    error: {
-      code: record.status === 'CANCELLED' ? 'CHILD_CANCELLED' : 'CHILD_FAILED',
-      message:
-        `child ${record.instance_id} (${record.workflow_id}) ${record.status}: ${error.code}: ${error.message}`.slice(
-          0,
-          10_000,
-        ),
-    },
+    error: childEndError(record),
   };
 }
 
 /** Records written before versions existed read as version 0. */
 function withVersion(record: InstanceRecord): InstanceRecord {
   return record.version === undefined ? { ...record, version: 0 } : record;
-}
-
-function missingContext(definition: WorkflowDefinition, context: Record<string, unknown>) {
-  const missing = (definition.initial_context ?? []).filter((key) => context[key] === undefined);
-  if (missing.length === 0) return undefined;
-  return {
-    code: 'MISSING_CONTEXT',
-    message: `the start context lacks required key${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (initial_context)`,
-  };
 }
 
 /** A UUID (RFC 9562 layout, version 8) determined by `seed`. */

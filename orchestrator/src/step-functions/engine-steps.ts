@@ -9,7 +9,8 @@ import { systemClock, type Clock } from '../graph/engine-dependencies';
 import { LONGEST_WAIT_MS, timeOf } from '../graph/wait-time';
 import type { Context, WorkflowError } from '../graph/workflow-state';
 import { SyncCapabilityError, type SyncCapability } from '../sync-capabilities/registry';
-import { workflowErrorOf, type MachineState } from './machine-state';
+import { ChildSteps } from './child-steps';
+import { ownFields, workflowErrorOf, type MachineState } from './machine-state';
 import { MISSING_OUTPUT_KEYS, RESULT_MAPPING_FAILED, StepError } from './step-error';
 import type {
   ChoosePayload,
@@ -39,8 +40,22 @@ export class EngineSteps {
     private readonly clock: Pick<Clock, 'now'> = systemClock,
   ) {}
 
+  private readonly children = new ChildSteps();
+
   run(payload: StepPayload): Promise<MachineState | ChooseResult | WaitUntilResult | TerminateResult> {
     switch (payload.action) {
+      case 'child_start':
+        return this.children.childStart(payload);
+      case 'child_output':
+        return this.children.childOutput(payload);
+      case 'child_failed':
+        return Promise.resolve(this.children.childFailed(payload));
+      case 'map_items':
+        return this.children.mapItems(payload);
+      case 'map_collect':
+        return Promise.resolve(this.children.mapCollect(payload));
+      case 'map_failed':
+        return Promise.resolve(this.children.mapFailed(payload));
       case 'sync_call':
         return this.syncCall(payload);
       case 'choose':
@@ -133,7 +148,7 @@ export class EngineSteps {
       const message = `result: ${(thrown as Error).message}`;
       throw new StepError({ code, message, node }, RESULT_MAPPING_FAILED);
     }
-    return { context: { ...rest.context, ...mapped }, last_error: rest.last_error };
+    return { ...ownFields(rest), context: { ...rest.context, ...mapped } };
   }
 
   /**
@@ -214,13 +229,21 @@ export class EngineSteps {
     const { branches, ...before } = payload.state;
     const context: Context = { ...before.context };
     let lastError = before.last_error;
+    const visits: Record<string, number> = { ...before.visits };
     for (const branch of branches) {
       for (const [key, value] of Object.entries(branch.context)) {
         if (!(key in before.context) || !isDeepStrictEqual(before.context[key], value)) context[key] = value;
       }
       if (!isDeepStrictEqual(branch.last_error, before.last_error)) lastError = branch.last_error;
+      for (const [node, count] of Object.entries(branch.visits ?? {})) {
+        visits[node] = Math.max(visits[node] ?? 0, count);
+      }
     }
-    return { context, last_error: lastError };
+    return {
+      context,
+      last_error: lastError,
+      ...(Object.keys(visits).length > 0 ? { visits } : {}),
+    };
   }
 
   /**

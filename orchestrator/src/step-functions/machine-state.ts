@@ -20,6 +20,21 @@ export interface RaisedError {
 export interface MachineState {
   readonly context: Context;
   readonly last_error: RaisedError | null;
+  /**
+   * How many times each sub_workflow and map node has run (absent: none yet): the visit in a child's
+   * name, and the engine's max_visits rule for those nodes. Counted by the steps Lambda; a Parallel's
+   * merge keeps each node's highest count, since a branch only ever adds to what it started with.
+   */
+  readonly visits?: Readonly<Record<string, number>>;
+}
+
+/** The state's own fields and nothing a step left beside them (`branches`, `reply`, `child`, ...). */
+export function ownFields(state: MachineState): MachineState {
+  return {
+    context: state.context,
+    last_error: state.last_error,
+    ...(state.visits === undefined ? {} : { visits: state.visits }),
+  };
 }
 
 /** The execution input START gives a generated state machine. */

@@ -3,9 +3,8 @@ import type { Clock } from '../graph/engine-dependencies';
 import type { RequestIds } from '../graph/request-ids';
 import type { CapabilityDispatcher } from '../runtime/ports';
 import type { AsyncRequestMessage } from '../runtime/messages';
-import type { Context } from '../graph/workflow-state';
-import { DEFAULT_EXPRESSION_LIMITS, evaluateValue, ExpressionError } from '../graph/expression';
-import type { WorkflowError } from '../graph/workflow-state';
+import { DEFAULT_EXPRESSION_LIMITS } from '../graph/expression';
+import { requestInput } from '../graph/request-input';
 import { INPUT_MAPPING_FAILED, StepError, UNDELIVERABLE_ERROR } from './step-error';
 import type { RequestTaskPayload } from './step-payloads';
 import type { TaskTokenStore } from './task-token-store';
@@ -53,7 +52,7 @@ export class RequestDispatch {
 
   async handle(payload: RequestTaskPayload): Promise<AsyncRequestMessage> {
     // Before any record or message: a request whose input cannot be built is never sent (as the engine).
-    const input = await requestInput(payload);
+    const input = await requestInput(payload.node, payload, payload.context, DEFAULT_EXPRESSION_LIMITS);
     if ('error' in input) throw new StepError(input.error, INPUT_MAPPING_FAILED);
     const now = this.deps.clock.now();
     const requestId = requestIdOf(payload, this.deps.requestIds);
@@ -96,32 +95,4 @@ export class RequestDispatch {
     }
     return request;
   }
-}
-
-/**
- * The request's input as the engine builds it (graph/node-kinds.ts `requestInput`): the object the
- * `input` expression gives over the context (anything else is INVALID_INPUT; a failing expression keeps
- * its code), else the context's `input_keys` (default all).
- */
-async function requestInput(
-  payload: RequestTaskPayload,
-): Promise<{ input: Context } | { error: WorkflowError }> {
-  const { node } = payload;
-  if (payload.input === undefined) return { input: pick(payload.context, payload.input_keys) };
-  try {
-    const value = await evaluateValue(payload.input, payload.context, DEFAULT_EXPRESSION_LIMITS);
-    if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
-      return { input: value as Context };
-    }
-    const shown = value === undefined ? 'nothing' : JSON.stringify(value).slice(0, 80);
-    return { error: { code: 'INVALID_INPUT', message: `input gave ${shown}, not an object`, node } };
-  } catch (error) {
-    const code = error instanceof ExpressionError ? error.code : 'EXPRESSION_FAILED';
-    return { error: { code, message: `input: ${(error as Error).message}`, node } };
-  }
-}
-
-function pick(context: Context, keys: readonly string[] | undefined): Context {
-  if (keys === undefined) return { ...context };
-  return Object.fromEntries(keys.filter((k) => k in context).map((k) => [k, context[k]]));
 }

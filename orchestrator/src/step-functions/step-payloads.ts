@@ -1,5 +1,5 @@
 import type { Context, WorkflowError } from '../graph/workflow-state';
-import type { MachineState } from './machine-state';
+import type { MachineState, RaisedError } from './machine-state';
 
 /**
  * The payloads a generated state machine sends its Lambdas (ASL `Parameters.Payload`) and what they
@@ -152,7 +152,114 @@ export interface TerminateResult {
   readonly cause: string;
 }
 
+/** A child execution to start: its name (the engine's child id) and its execution input. */
+export interface ChildExecution {
+  readonly name: string;
+  readonly input: MachineState;
+}
+
+/** What a sub_workflow or map step says of its child's definition. */
+interface ChildStep {
+  readonly node: string;
+  /** The parent's execution name, its instance id. */
+  readonly instance_id: string;
+  /** The child's workflow id. */
+  readonly workflow_id: string;
+  /** How many times the node may run (the engine's max_visits rule); one more: MAX_VISITS_EXCEEDED. */
+  readonly max_visits: number;
+  /** The child definition's `initial_context`, checked as the engine's START checks it. */
+  readonly required_keys?: readonly string[];
+}
+
+/**
+ * A sub_workflow's start (graph/node-kinds.ts `subWorkflowStart`): counts the visit, builds the child's
+ * start context from `input` / `input_keys` and names the child `<instance>.<node>.<visit>`. The result is
+ * the state with the visit counted and the child at `child`, which the nested execution starts.
+ */
+export interface ChildStartPayload extends ChildStep {
+  readonly action: 'child_start';
+  readonly input_keys?: readonly string[];
+  readonly input?: string;
+  readonly state: MachineState;
+}
+
+/** The state after ChildStartPayload: the child to start. */
+export type ChildStartedState = MachineState & { readonly child: ChildExecution };
+
+/**
+ * After a sub_workflow's nested execution ended SUCCEEDED (its DescribeExecution at `child_end`): the
+ * child's output (its end's `outcome.output`, `{}` when it has none) merged as it is, or through `result`.
+ */
+export interface ChildOutputPayload {
+  readonly action: 'child_output';
+  readonly node: string;
+  readonly result?: Readonly<Record<string, string>>;
+  readonly state: ChildStartedState & { readonly child_end: { readonly Output?: unknown } };
+}
+
+/**
+ * A sub_workflow whose nested execution did not succeed (the error its Catch wrote at `last_error`): the
+ * engine's CHILD_FAILED / CHILD_CANCELLED error as `last_error`, for `on_failure` or the scope's failure.
+ */
+export interface ChildFailedPayload {
+  readonly action: 'child_failed';
+  readonly node: string;
+  readonly workflow_id: string;
+  readonly state: ChildStartedState;
+}
+
+/**
+ * A map's start (graph/map-node.ts `mapStart`): counts the visit, evaluates `items` and builds each
+ * item's child (`<instance>.<node>.<visit>.<index>`, its input the shared keys plus the item and index).
+ */
+export interface MapItemsPayload extends ChildStep {
+  readonly action: 'map_items';
+  readonly items: string;
+  readonly input_keys?: readonly string[];
+  readonly item_key: string;
+  readonly index_key: string;
+  readonly state: MachineState;
+}
+
+/** The state after MapItemsPayload: the children to run, in item order. */
+export type MapStartedState = MachineState & { readonly map: readonly ChildExecution[] };
+
+/** One item's end as the Map state collects it: the child's DescribeExecution, or its caught failure. */
+export type MapItemResult = { readonly Output?: unknown } | { readonly failed: RaisedError };
+
+/**
+ * After a map's Map state: the failure policy (more failures than tolerated: MAP_ITEM_FAILED), then every
+ * item's output in item order (null for a failed item) at `output_key`.
+ */
+export interface MapCollectPayload {
+  readonly action: 'map_collect';
+  readonly node: string;
+  /** The items' workflow id, as a failed item's error names it. */
+  readonly workflow_id: string;
+  readonly output_key: string;
+  readonly tolerated_failures?: number;
+  readonly tolerated_failure_percent?: number;
+  readonly state: MapStartedState & { readonly results: readonly MapItemResult[] };
+}
+
+/**
+ * A map that tolerates no failure, whose Map state failed with an item's failure (at `last_error`): the
+ * engine's MAP_ITEM_FAILED as `last_error`, for `on_failure` or the scope's failure.
+ */
+export interface MapFailedPayload {
+  readonly action: 'map_failed';
+  readonly node: string;
+  readonly workflow_id: string;
+  readonly state: MapStartedState;
+}
+
 export type StepPayload =
+  | ChildStartPayload
+  | ChildOutputPayload
+  | ChildFailedPayload
+  | MapItemsPayload
+  | MapCollectPayload
+  | MapFailedPayload
   | SyncCallPayload
   | ChoosePayload
   | SetPayload
