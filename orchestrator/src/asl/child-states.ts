@@ -62,8 +62,16 @@ function nestedExecution(workflowId: string, from: string, comment: string): Tas
       },
     },
     ResultSelector: { 'Output.$': '$.Output' },
+    TimeoutSeconds: NO_TIMEOUT_SECONDS,
   };
 }
+
+/**
+ * A nested execution's TimeoutSeconds when its node has no `timeout`: AWS's own default for a Task
+ * (99999999 seconds, past any execution's year), written out because the ASL specification's default is
+ * 60 seconds, which the local executor the parity tests run on applies.
+ */
+const NO_TIMEOUT_SECONDS = 99_999_999;
 
 /** What a child step's start says of its node and child definition. */
 function childStep(
@@ -183,10 +191,7 @@ export function compileSubWorkflow(
     workflow_id: node.workflow_id,
   };
   states.add(failed, {
-    ...stepsTask(
-      `${name}'s child did not succeed: the engine's CHILD_FAILED`,
-      failedPayload as unknown as Record<string, JsonValue>,
-    ),
+    ...stepsTask(`${name}'s child did not succeed: the engine's CHILD_FAILED`, failedPayload),
     ...afterFailure(states, name, node.on_failure),
   });
 
@@ -196,7 +201,7 @@ export function compileSubWorkflow(
     ...(node.result !== undefined ? { result: { ...node.result } } : {}),
   };
   states.add(result, {
-    ...stepsTask(`${name}'s child output into the context`, output as unknown as Record<string, JsonValue>),
+    ...stepsTask(`${name}'s child output into the context`, output),
     ...(onFailure !== undefined
       ? { Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.last_error', Next: onFailure }] }
       : {}),
@@ -306,10 +311,7 @@ export function compileMap(
       workflow_id: node.workflow_id,
     };
     states.add(failed, {
-      ...stepsTask(
-        `An item of ${name} failed: the engine's MAP_ITEM_FAILED`,
-        failedPayload as unknown as Record<string, JsonValue>,
-      ),
+      ...stepsTask(`An item of ${name} failed: the engine's MAP_ITEM_FAILED`, failedPayload),
       ...afterFailure(states, name, node.on_failure),
     });
   }
@@ -325,10 +327,7 @@ export function compileMap(
       : {}),
   };
   states.add(collect, {
-    ...stepsTask(
-      `Every item's output of ${name}, in order`,
-      collectPayload as unknown as Record<string, JsonValue>,
-    ),
+    ...stepsTask(`Every item's output of ${name}, in order`, collectPayload),
     ...(onFailure !== undefined
       ? { Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.last_error', Next: onFailure }] }
       : {}),

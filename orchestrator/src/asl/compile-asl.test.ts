@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import aslValidator from 'asl-validator';
@@ -9,6 +9,7 @@ import { SHARED_ENDS } from '../graph/testing/shared-end-workflows';
 import type { ParallelState, TaskState } from './asl-types';
 import { validateDefinition } from '../definition/validate-definition';
 import { compileAsl, compileAslSource } from './compile-asl';
+import { definitionFilesIn } from '../naming/definition-files';
 
 /**
  * `wf asl` compiles every example and test workflow to a state machine that asl-validator accepts
@@ -18,9 +19,7 @@ import { compileAsl, compileAslSource } from './compile-asl';
 
 const REPO = resolve(__dirname, '..', '..', '..');
 const files = [
-  ...readdirSync(join(REPO, 'workflow-definitions'))
-    .filter((f) => f.endsWith('.yaml'))
-    .map((f) => join('workflow-definitions', f)),
+  ...definitionFilesIn(join(REPO, 'workflow-definitions')).map((f) => join('workflow-definitions', f.name)),
   join('tests', 'fixtures', 'seed', 'cch-seed-example.yaml'),
 ];
 const workflows: [string, string][] = [

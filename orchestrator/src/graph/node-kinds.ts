@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import type { LangGraphRunnableConfig } from '@langchain/langgraph';
 import { Command, END, GraphInterrupt, interrupt } from '@langchain/langgraph';

@@ -4,7 +4,6 @@ import { setMaxListeners } from 'node:events';
 import type { BaseCheckpointSaver } from '@langchain/langgraph';
 import { Command } from '@langchain/langgraph';
 import { formatDiagnostic } from '../definition/diagnostic';
-import type { WorkflowDefinition } from '../definition/workflow-schema';
 import type { CompiledWorkflow } from '../graph/compile-workflow';
 import { BRANCH_NODE_PREFIX } from '../graph/routing';
 import type { ChildOutcome, Clock } from '../graph/engine-dependencies';

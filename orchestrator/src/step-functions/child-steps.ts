@@ -174,7 +174,7 @@ function refuseMissingContext(
 function outputOf(output: unknown): Context {
   const outcome = isRecord(output) ? output.outcome : undefined;
   const own = isRecord(outcome) ? outcome.output : undefined;
-  return isRecord(own) ? (own as Context) : {};
+  return isRecord(own) ? own : {};
 }
 
 interface DescribedExecution {

@@ -12,7 +12,11 @@ import {
 import { compiledWorkflow } from './testing/compiled-workflow';
 import { runOnEngine, type RunView } from './testing/engine-run';
 import {
+  CHECK_LINE,
+  CHECK_LINES,
+  CHECK_ONE_LINE,
   END_AS_OUTER_JOIN,
+  RECHECK,
   LOOP,
   NESTED,
   NESTED_SHARED_END,
@@ -51,6 +55,8 @@ interface Scenario {
    * results; the end's outputs never include such a key, see asl/shared-end-guard.ts). Absent: none.
    */
   readonly siblingChangesLost?: readonly string[];
+  /** The definitions its sub_workflow and map nodes start (each a state machine of its own). */
+  readonly children?: readonly string[];
 }
 
 const compiled = (yaml: string) => compiledWorkflow(yaml, 'parity.yaml');
@@ -119,6 +125,18 @@ function stayedMs(run: LocalRunResult, state: string): number {
 }
 
 const HOUR_MS = 3600 * 1000;
+
+/** Every request an execution and the children it started (theirs too) sent. */
+function allRequests(run: LocalRunResult): AsyncRequestMessage[] {
+  return [run, ...descendants(run)].flatMap((r) => r.requests);
+}
+
+function descendants(run: LocalRunResult): LocalRunResult[] {
+  return run.childRuns.flatMap((child) => [child, ...descendants(child)]);
+}
+
+/** The names of the children an execution started, in the order they ended. */
+const childNames = (run: LocalRunResult) => run.childRuns.map((c) => c.name);
 
 /** How long (virtual) time ran between entering `state` and its first failure. */
 function waitedMs(run: LocalRunResult, state: string): number {
@@ -628,22 +646,187 @@ const SCENARIOS: readonly Scenario[] = [
       expect(run.output).toEqual({ declared: 'yes' });
     },
   },
+  {
+    name: "sub_workflow: the child runs as a nested execution named by the engine's child id, its output mapped",
+    yaml: CHECK_ONE_LINE,
+    children: [CHECK_LINE],
+    context: { order: { lines: [{ sku: 'A', ok: true }] } },
+    mocks: { 'check#line': { delay: '1m', outputs: { verdict: 'fine' } } },
+    proves: (run) => {
+      expect(childNames(run)).toEqual(['inst-1.Check_Line.1']);
+      expect(run.childRuns[0]?.status).toBe('SUCCEEDED');
+      expect(exited(run, 'Check_Line.result')).toHaveLength(1);
+      expect(run.output).toEqual({ first_verdict: 'fine' });
+    },
+  },
+  {
+    name: 'sub_workflow: a child that ends FAILED fails the step with CHILD_FAILED, to on_failure',
+    yaml: CHECK_ONE_LINE,
+    children: [CHECK_LINE],
+    context: { order: { lines: [{ sku: 'A', ok: false }] } },
+    mocks: { 'check#line': { outputs: { verdict: 'fine' } } },
+    proves: (run) => {
+      expect(run.childRuns[0]?.status).toBe('FAILED');
+      expect(failedWith(run, 'Check_Line.child')).toEqual(['States.TaskFailed']);
+      expect(exited(run, 'Check_Line.child-failed')).toHaveLength(1);
+      expect(run.error).toMatchObject({ code: 'CHILD_FAILED', node: 'Check_Line' });
+      expect(run.error?.message).toBe(
+        'child inst-1.Check_Line.1 (check_line_v1) FAILED: FAILED: ended at Rejected',
+      );
+    },
+  },
+  {
+    name: 'sub_workflow: a child without a key its initial_context requires never starts, CHILD_FAILED',
+    yaml: CHECK_ONE_LINE,
+    children: [CHECK_LINE],
+    context: { order: { lines: [] } },
+    proves: (run) => {
+      expect(run.childRuns).toEqual([]);
+      expect(caught(run, 'Check_Line')).toBe(1);
+      expect(run.error?.message).toBe(
+        'child inst-1.Check_Line.1 (check_line_v1) FAILED: MISSING_CONTEXT: the start context lacks required key line (initial_context)',
+      );
+    },
+  },
+  {
+    name: 'sub_workflow: a child that outlives the timeout is stopped, TIMEOUT to on_timeout',
+    yaml: CHECK_ONE_LINE,
+    children: [CHECK_LINE],
+    context: { order: { lines: [{ sku: 'A', ok: true }] } },
+    mocks: { 'check#line': { delay: '3h', outputs: { verdict: 'late' } } },
+    proves: (run) => {
+      expect(failedWith(run, 'Check_Line.child')).toEqual(['States.Timeout']);
+      expect(run.error).toMatchObject({ code: 'TIMEOUT', node: 'Check_Line' });
+      expect(run.childRuns.map((c) => c.raised?.Error)).toEqual(['States.Aborted']);
+    },
+  },
+  {
+    name: 'sub_workflow in a loop: each visit a child of its own (.1, .2), the third past max_visits',
+    yaml: RECHECK,
+    children: [CHECK_LINE],
+    context: { line: { sku: 'A', ok: true } },
+    mocks: { 'check#line': { outputs: { verdict: 'fine' } } },
+    proves: (run) => {
+      expect(childNames(run)).toEqual(['inst-1.Check_Line.1', 'inst-1.Check_Line.2']);
+      expect(run.error).toMatchObject({ code: 'MAX_VISITS_EXCEEDED', node: 'Check_Line' });
+      expect(exited(run, 'Failed')).toEqual([]);
+    },
+  },
+  {
+    name: 'map: one child per item, two at a time, outputs in item order whatever order they end in',
+    yaml: CHECK_LINES,
+    children: [CHECK_LINE],
+    context: { order: { lines: [{ sku: 'A' }, { sku: 'B' }, { sku: 'C' }] } },
+    mocks: {
+      'check#line': [
+        { delay: '3m', outputs: { verdict: 'a' } },
+        { delay: '1m', outputs: { verdict: 'b' } },
+        { delay: '1m', outputs: { verdict: 'c' } },
+      ],
+    },
+    proves: (run) => {
+      expect(childNames(run)).toEqual([
+        'inst-1.Check_Lines.1.1',
+        'inst-1.Check_Lines.1.2',
+        'inst-1.Check_Lines.1.0',
+      ]);
+      expect(run.output).toEqual({
+        verdicts: [
+          { verdict: 'a', line: { sku: 'A' } },
+          { verdict: 'b', line: { sku: 'B' } },
+          { verdict: 'c', line: { sku: 'C' } },
+        ],
+      });
+    },
+  },
+  {
+    name: 'map: the first failure fails the map (MAP_ITEM_FAILED to on_failure), the items still running stopped',
+    yaml: CHECK_LINES.replace('max_concurrency: 2', 'max_concurrency: 3'),
+    children: [CHECK_LINE],
+    context: { order: { lines: [{ sku: 'A' }, { sku: 'B', ok: false }, { sku: 'C' }] } },
+    mocks: {
+      'check#line': [
+        { delay: '3m', outputs: { verdict: 'a' } },
+        { delay: '1m', outputs: { verdict: 'b' } },
+        { delay: '3m', outputs: { verdict: 'c' } },
+      ],
+    },
+    proves: (run) => {
+      expect(failedWith(run, 'Check_Lines.items')).toHaveLength(1);
+      expect(run.error).toMatchObject({ code: 'MAP_ITEM_FAILED', node: 'Check_Lines' });
+      expect(run.error?.message).toBe(
+        '1 of 3 items failed, more than the map tolerates; item 1 (inst-1.Check_Lines.1.1): CHILD_FAILED: child inst-1.Check_Lines.1.1 (check_line_v1) FAILED: FAILED: ended at Rejected',
+      );
+      // Items 0 and 2 were still waiting: stopped, they never end.
+      expect(run.childRuns.map((c) => [c.name, c.raised?.Error])).toEqual([
+        ['inst-1.Check_Lines.1.1', 'FAILED'],
+        ['inst-1.Check_Lines.1.0', 'States.Aborted'],
+        ['inst-1.Check_Lines.1.2', 'States.Aborted'],
+      ]);
+    },
+  },
+  {
+    name: 'map: a tolerated failure is null among the outputs',
+    yaml: CHECK_LINES.replace('max_concurrency: 2', 'max_concurrency: 1\n    tolerated_failures: 1'),
+    children: [CHECK_LINE],
+    context: { order: { lines: [{ sku: 'A' }, { sku: 'B', ok: false }, { sku: 'C' }] } },
+    mocks: { 'check#line': { outputs: { verdict: 'v' } } },
+    proves: (run) => {
+      expect(exited(run, 'Check_Lines.item-failed')).toHaveLength(1);
+      expect(run.output).toEqual({
+        verdicts: [{ verdict: 'v', line: { sku: 'A' } }, null, { verdict: 'v', line: { sku: 'C' } }],
+      });
+    },
+  },
+  {
+    name: 'map: more failures than tolerated fail the map once every item has ended',
+    yaml: CHECK_LINES.replace('max_concurrency: 2', 'max_concurrency: 1\n    tolerated_failures: 1'),
+    children: [CHECK_LINE],
+    context: { order: { lines: [{ sku: 'A' }, { sku: 'B', ok: false }, { sku: 'C', ok: false }] } },
+    mocks: { 'check#line': { outputs: { verdict: 'v' } } },
+    proves: (run) => {
+      expect(failedWith(run, 'Check_Lines.collect')).toEqual(['MAP_ITEM_FAILED']);
+      expect(run.error?.message).toMatch(/^2 of 3 items failed, more than the map tolerates; item 2 /);
+    },
+  },
+  {
+    name: 'map: no items, an empty list and one step',
+    yaml: CHECK_LINES,
+    children: [CHECK_LINE],
+    context: { order: { lines: [] } },
+    proves: (run) => {
+      expect(run.childRuns).toEqual([]);
+      expect(run.output).toEqual({ verdicts: [] });
+    },
+  },
 ];
 
 describe('Step Functions mode runs each example as the engine does', () => {
   it.each(SCENARIOS.map((s) => [s.name, s] as const))('%s', async (_, scenario) => {
-    const { definition, machine } = compiled(scenario.yaml);
+    const children = Object.fromEntries(
+      (scenario.children ?? []).map((yaml) => {
+        const child = compiled(yaml);
+        return [child.definition.workflow_id, { ...child, yaml }] as const;
+      }),
+    );
+    const { definition, machine } = compiledWorkflow(
+      scenario.yaml,
+      'parity.yaml',
+      scenario.children ? (id) => children[id]?.definition : undefined,
+    );
     const context = scenario.context ?? {};
     const engine = await runOnEngine(scenario.yaml, definition.workflow_id, {
       context,
       ...(scenario.mocks ? { mocks: scenario.mocks } : {}),
       ...(scenario.sync ? { syncCapabilities: scenario.sync() } : {}),
+      definitions: Object.fromEntries(Object.entries(children).map(([id, child]) => [id, child.yaml])),
     });
     const sfn = await inVirtualTime(() =>
       runOnLocalStepFunctions(definition, machine, {
         context,
         ...(scenario.mocks ? { mocks: scenario.mocks } : {}),
         ...(scenario.sync ? { syncCapabilities: scenario.sync() } : {}),
+        children,
       }),
     );
     scenario.proves(sfn);
@@ -652,7 +835,8 @@ describe('Step Functions mode runs each example as the engine does', () => {
     expect(lost.filter((key) => !(key in engine.context))).toEqual([]);
     const kept = Object.fromEntries(Object.entries(engine.context).filter(([key]) => !lost.includes(key)));
     expect(sfnView(sfn)).toEqual(comparable({ ...engine, context: kept }));
-    expect(sfn.requests).toHaveLength(engine.requests);
+    const sent = allRequests(sfn);
+    expect(sent).toHaveLength(engine.requests);
     // The capabilities receive the same requests (ids and reply queues are each mode's own).
     const contract = (r: AsyncRequestMessage) => ({
       workflow_id: r.workflow_id,
@@ -661,6 +845,13 @@ describe('Step Functions mode runs each example as the engine does', () => {
       input: r.input,
       expected_output_keys: r.expected_output_keys,
     });
-    expect(sfn.requests.map(contract)).toEqual(engine.sent.map(contract));
+    // Children run concurrently: their requests are compared as a set (each mode's own order of sends).
+    const inOrder = (list: readonly AsyncRequestMessage[]) => {
+      const mapped = list.map(contract);
+      return scenario.children
+        ? mapped.sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1))
+        : mapped;
+    };
+    expect(inOrder(sent)).toEqual(inOrder(engine.sent));
   });
 });

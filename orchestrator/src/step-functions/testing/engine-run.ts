@@ -34,6 +34,8 @@ export async function runOnEngine(
     readonly mocks?: CapabilityMocks;
     readonly syncCapabilities?: Readonly<Record<string, SyncCapability>>;
     readonly instanceId?: string;
+    /** Other definitions (the children its sub_workflow and map nodes start), by workflow id. */
+    readonly definitions?: Readonly<Record<string, string>>;
   },
 ): Promise<EngineRunResult> {
   const instanceId = options.instanceId ?? 'inst-1';
@@ -42,6 +44,7 @@ export async function runOnEngine(
     ...(options.syncCapabilities ? { syncCapabilities: options.syncCapabilities } : {}),
   });
   sim.definitions.put(`${workflowId}.yaml`, yaml);
+  for (const [id, text] of Object.entries(options.definitions ?? {})) sim.definitions.put(`${id}.yaml`, text);
   sim.send({
     type: 'START_WORKFLOW',
     workflow_id: workflowId,

@@ -2,7 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { StateMachine } from 'aws-local-stepfunctions';
 import type { AslState, StateMachineBody, StateMachineDefinition } from '../../asl/asl-types';
-import { helperState, LAMBDA_INVOKE_WAIT_FOR_TOKEN } from '../../asl/asl-names';
+import {
+  childMachinePlaceholder,
+  LAMBDA_INVOKE_WAIT_FOR_TOKEN,
+  placeholder,
+  START_EXECUTION_SYNC,
+} from '../../asl/asl-names';
 import { MockCapabilities, type CapabilityMocks } from '../../capability-mocks/capability-mocks';
 import type { WorkflowDefinition } from '../../definition/workflow-schema';
 import { BranchStructure } from '../../graph/branch-structure';
@@ -38,6 +43,21 @@ export interface LocalRunOptions {
   readonly missingDomains?: readonly string[];
   /** The request id -> task token records: in memory unless given (the bench passes the DynamoDB one). */
   readonly tokens?: TaskTokenStore;
+  /**
+   * The state machines its sub_workflow and map nodes start, by workflow id: each nested execution
+   * (`startExecution.sync:2`) runs here, with the same capabilities, as Step Functions would run it.
+   */
+  readonly children?: Readonly<Record<string, LocalChild>>;
+  /** Shared by a parent's run and its children's, as one deployment's capabilities are. */
+  readonly capabilities?: MockCapabilities;
+  /** Stops the execution (StopExecution): a parent whose task awaits it has stopped. */
+  readonly signal?: AbortSignal;
+}
+
+/** A child workflow a parent starts: its definition and compiled machine. */
+export interface LocalChild {
+  readonly definition: WorkflowDefinition;
+  readonly machine: StateMachineDefinition;
 }
 
 /**
@@ -67,6 +87,12 @@ export interface LocalRunResult {
   readonly requests: readonly AsyncRequestMessage[];
   readonly replies: readonly ReplyOutcome[];
   readonly events: readonly EventLog[];
+  /** A failed execution's error and cause, as DescribeExecution gives them. */
+  readonly raised?: { readonly Error: string; readonly Cause: string };
+  /** A SUCCEEDED execution's output: its final state, what DescribeExecution's Output is. */
+  readonly finalState?: unknown;
+  /** The runs of the children it started (nested executions), in the order they ended. */
+  readonly childRuns: readonly (LocalRunResult & { readonly name: string })[];
 }
 
 /**
@@ -107,7 +133,7 @@ export async function runOnLocalStepFunctions(
   };
   const completion = new LocalTaskCompletion();
   const bridge = new ReplyBridge({ tokens, completion });
-  const mocks = new MockCapabilities(options.mocks ?? {});
+  const mocks = options.capabilities ?? new MockCapabilities(options.mocks ?? {});
   const requests: AsyncRequestMessage[] = [];
   const replies: ReplyOutcome[] = [];
   const deliveries: Promise<void>[] = [];
@@ -150,31 +176,72 @@ export async function runOnLocalStepFunctions(
   });
   const steps = new EngineSteps(options.syncCapabilities ?? builtinSyncCapabilities);
 
+  const childRuns: (LocalRunResult & { readonly name: string })[] = [];
+  // Step Functions stops a `.sync` child whose task stopped (a failed sibling, a stopped parent): here,
+  // every child still running when this execution ends.
+  const stopChildren = new AbortController();
+  const nested: Promise<LocalRunResult>[] = [];
+  const children = new Map(
+    Object.entries(options.children ?? {}).map(([id, child]) => [
+      placeholder(childMachinePlaceholder(id)),
+      child,
+    ]),
+  );
+  /** `startExecution.sync:2`: the child's machine runs to its end; a child that did not succeed fails the task. */
+  const nestedExecution = async (input: unknown): Promise<unknown> => {
+    const { StateMachineArn: arn, Name: name, Input: start } = input as NestedStart;
+    const child = children.get(arn);
+    if (!child)
+      throw Object.assign(new Error(`no state machine ${arn}`), {
+        name: 'StepFunctions.StateMachineDoesNotExistException',
+      });
+    const running = runOnLocalStepFunctions(child.definition, child.machine, {
+      ...options,
+      instanceId: name,
+      context: start.context,
+      tokens,
+      capabilities: mocks,
+      signal: stopChildren.signal,
+    });
+    nested.push(running);
+    const run = await running;
+    childRuns.push({ ...run, name });
+    if (run.status === 'SUCCEEDED') return { Name: name, Status: 'SUCCEEDED', Output: run.finalState };
+    // As AWS reports a nested execution that failed: States.TaskFailed, its DescribeExecution as cause.
+    const status = run.raised?.Error === 'States.Aborted' ? 'ABORTED' : 'FAILED';
+    const described = { Name: name, Status: status, Error: run.raised?.Error, Cause: run.raised?.Cause };
+    throw Object.assign(new Error(JSON.stringify(described)), { name: 'States.TaskFailed' });
+  };
+
   const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
   for (const [name, state] of allStates(machine)) {
     if (state.Type !== 'Task') continue;
     handlers[name] =
-      state.Resource === LAMBDA_INVOKE_WAIT_FOR_TOKEN
-        ? async (input) => {
-            const payload = (input as { Payload: RequestTaskPayload }).Payload;
-            const waiting = completion.await(name, payload.task_token);
-            await timed('request', () => dispatch.handle(payload));
-            return waiting;
-          }
-        : async (input) => {
-            // The shape lambda:invoke gives a state: the function's result under Payload.
-            const result = await timed('steps', () => steps.run((input as { Payload: StepPayload }).Payload));
-            return { Payload: result, StatusCode: 200 };
-          };
+      state.Resource === START_EXECUTION_SYNC
+        ? nestedExecution
+        : state.Resource === LAMBDA_INVOKE_WAIT_FOR_TOKEN
+          ? async (input) => {
+              const payload = (input as { Payload: RequestTaskPayload }).Payload;
+              const waiting = completion.await(name, payload.task_token);
+              await timed('request', () => dispatch.handle(payload));
+              return waiting;
+            }
+          : async (input) => {
+              // The shape lambda:invoke gives a state: the function's result under Payload.
+              const result = await timed('steps', () =>
+                steps.run((input as { Payload: StepPayload }).Payload),
+              );
+              return { Payload: result, StatusCode: 200 };
+            };
   }
 
-  const execution = new StateMachine(machine as never, {
+  const execution = new StateMachine(withinTimerRange(machine) as never, {
     validationOptions: { checkArn: true, checkPaths: true },
   }).run(initialMachineState(options.context) as never, {
     overrides: { taskResourceLocalHandlers: handlers as never },
     // Step Functions gives every waiting task a token of its own: so does this context, on each read.
     context: {
-      Execution: { Name: instanceId },
+      Execution: { Name: instanceId, Id: `arn:aws:states:local:000000000000:execution:local:${instanceId}` },
       Task: {
         get Token() {
           return randomUUID();
@@ -182,6 +249,8 @@ export async function runOnLocalStepFunctions(
       },
     },
   });
+  if (options.signal?.aborted) execution.abort();
+  else options.signal?.addEventListener('abort', () => execution.abort(), { once: true });
   const events: EventLog[] = [];
   const logging = (async () => {
     for await (const logged of execution.eventLogs) {
@@ -195,16 +264,22 @@ export async function runOnLocalStepFunctions(
   let final: (MachineState & { outcome?: FinishedOutcome }) | undefined;
   let error: WorkflowError | undefined;
   let failedOutput: Context | undefined;
+  let raised: LocalRunResult['raised'];
   try {
     final = (await execution.result) as unknown as typeof final;
     status = 'SUCCEEDED';
   } catch (thrown) {
     status = 'FAILED';
     const cause = (thrown as { cause?: { name?: string; message?: string } }).cause;
-    error = workflowErrorOf({ Error: cause?.name, Cause: cause?.message });
+    raised = options.signal?.aborted
+      ? { Error: 'States.Aborted', Cause: 'the execution was stopped' }
+      : { Error: cause?.name ?? 'FAILED', Cause: cause?.message ?? '' };
+    error = workflowErrorOf(raised);
     failedOutput = outputOfCause(cause?.message);
   }
   completion.abandonAll();
+  stopChildren.abort();
+  await Promise.allSettled(nested);
   await logging;
   await Promise.all(deliveries);
 
@@ -220,7 +295,17 @@ export async function runOnLocalStepFunctions(
     requests,
     replies,
     events,
+    ...(raised ? { raised } : {}),
+    ...(final ? { finalState: final } : {}),
+    childRuns,
   };
+}
+
+/** What a `startExecution.sync:2` task is given (its Parameters, resolved). */
+interface NestedStart {
+  readonly StateMachineArn: string;
+  readonly Name: string;
+  readonly Input: MachineState;
 }
 
 /** A FAILED end's output: its Fail state's cause is the error with `output` beside it (end-states.ts). */
@@ -236,11 +321,35 @@ function outputOfCause(cause: string | undefined): Context | undefined {
   }
 }
 
+/**
+ * Node's timers hold at most 2^31-1 ms (24.8 days); a longer one fires at once. The executor times a
+ * task with one, so a TimeoutSeconds past that (the export's "no timeout" on nested executions, AWS's
+ * own default of 99999999 s) is run here as 23 days: longer than any test waits, and still a timeout.
+ */
+const LONGEST_LOCAL_TIMEOUT_SECONDS = 23 * 24 * 3600;
+
+function withinTimerRange<T extends StateMachineBody>(body: T): T {
+  const states = Object.fromEntries(
+    Object.entries(body.States).map(([name, state]): [string, AslState] => {
+      if (state.Type === 'Parallel')
+        return [name, { ...state, Branches: state.Branches.map(withinTimerRange) }];
+      if (state.Type === 'Map')
+        return [name, { ...state, ItemProcessor: withinTimerRange(state.ItemProcessor) }];
+      if (state.Type === 'Task' && (state.TimeoutSeconds ?? 0) > LONGEST_LOCAL_TIMEOUT_SECONDS) {
+        return [name, { ...state, TimeoutSeconds: LONGEST_LOCAL_TIMEOUT_SECONDS }];
+      }
+      return [name, state];
+    }),
+  );
+  return { ...body, States: states };
+}
+
 /** Every state of the machine, branches included. */
 function* allStates(body: StateMachineBody): Generator<[string, AslState]> {
   for (const [name, state] of Object.entries(body.States)) {
     yield [name, state];
     if (state.Type === 'Parallel') for (const branch of state.Branches) yield* allStates(branch);
+    if (state.Type === 'Map') yield* allStates(state.ItemProcessor);
   }
 }
 
@@ -254,23 +363,40 @@ function lastContext(events: readonly EventLog[]): Context {
   return {};
 }
 
-/** The node a state belongs to: itself, or the node whose step a helper state ends (`X.result`). */
-function stepOf(definition: WorkflowDefinition, state: string): string {
-  const suffix = helperState.result('');
-  if (!state.endsWith(suffix)) return state;
-  const node = state.slice(0, -suffix.length);
+/**
+ * The node a state's events count for, and the state's role in its step: the node's own state, or a
+ * helper that carries part of the step (`X.result` ends an async_request with a result mapping or a
+ * sub_workflow; `X.child` is a sub_workflow's nested execution; `X.item` a map item's; `X.collect` ends a
+ * map). Any other state is no step's.
+ */
+function stepOf(
+  definition: WorkflowDefinition,
+  state: string,
+): { readonly node: string; readonly role: StepRole } | undefined {
+  if (Object.hasOwn(definition.nodes, state)) return { node: state, role: 'self' };
+  const dot = state.indexOf('.');
+  if (dot < 0) return undefined;
+  const node = state.slice(0, dot);
+  const role = state.slice(dot + 1);
   const kind = Object.hasOwn(definition.nodes, node) ? definition.nodes[node] : undefined;
-  return kind && endsInHelper(kind) ? node : state;
+  if (!kind || !(STEP_ROLES as readonly string[]).includes(role)) return undefined;
+  return endsInHelper(kind) || kind.type === 'map' ? { node, role: role as StepRole } : undefined;
 }
 
+const STEP_ROLES = ['result', 'child', 'item', 'collect'] as const;
+type StepRole = 'self' | (typeof STEP_ROLES)[number];
+
+/** A node whose step ends in a helper state (`X.result`), not in its own state's exit. */
 function endsInHelper(node: WorkflowDefinition['nodes'][string]): boolean {
-  return node.type === 'async_request' && node.result !== undefined;
+  return (node.type === 'async_request' && node.result !== undefined) || node.type === 'sub_workflow';
 }
 
 /**
- * The engine's history from the execution's events: a node's state that exits is a node execution that
- * SUCCEEDED (an end its own status), each failed attempt one that FAILED (TIMED_OUT for a timeout), a
- * Parallel state counts when it fans out, and a node still waiting when its Parallel failed is CANCELLED.
+ * The engine's history from the execution's events: a node's step that ends (its state's exit, or the
+ * exit of the helper that ends it) SUCCEEDED (an end its own status), each failed attempt FAILED
+ * (TIMED_OUT for a timeout), a Parallel state counts when it fans out, each map item once when its child
+ * ends (a map of no items once, when it collects), and a node still waiting when its Parallel failed is
+ * CANCELLED.
  */
 export function historyOf(
   definition: WorkflowDefinition,
@@ -281,32 +407,56 @@ export function historyOf(
   const branches = new BranchStructure(definition);
   // A state whose error a Catch handled exits too (to the Catch's Next): that exit is no success.
   const caught = new Set<string>();
+  const itemsEnded = new Map<string, number>();
+  const close = (name: string) => {
+    if (open.includes(name)) open.splice(open.indexOf(name), 1);
+  };
   for (const event of events) {
     if (!event.state) continue;
-    const name = stepOf(definition, event.state.name);
-    const node = Object.hasOwn(definition.nodes, name) ? definition.nodes[name] : undefined;
+    const step = stepOf(definition, event.state.name);
+    if (!step) continue;
+    const { node: name, role } = step;
+    const node = definition.nodes[name];
     if (!node) continue;
-    // A node whose step ends in a helper (an async_request's `X.result`): the node's own exit is not
-    // its end, the helper's is (its entry was counted when the node's state was entered).
-    if (name !== event.state.name && event.type === 'StateEntered') continue;
-    if (name === event.state.name && endsInHelper(node) && event.type === 'StateExited') {
-      if (!caught.has(name)) continue;
+    const raw = event.state.name;
+    if (event.type === 'StateCaught') {
+      caught.add(raw);
+      continue;
     }
     if (event.type === 'StateEntered') {
+      if (role !== 'self') continue;
       if (node.type === 'parallel') history.push([name, 'SUCCEEDED']);
       else open.push(name);
-    } else if (event.type === 'StateCaught') {
-      caught.add(name);
+      if (node.type === 'map') itemsEnded.set(name, 0);
     } else if (event.type === 'StateExited') {
-      if (open.includes(name)) open.splice(open.indexOf(name), 1);
-      if (caught.delete(name)) continue;
-      if (node.type !== 'parallel') {
-        history.push([name, node.type === 'end' ? (node.status ?? 'SUCCEEDED') : 'SUCCEEDED']);
+      if (caught.delete(raw)) continue;
+      if (role === 'item') {
+        history.push([name, 'SUCCEEDED']);
+        itemsEnded.set(name, (itemsEnded.get(name) ?? 0) + 1);
+      } else if (role === 'collect') {
+        close(name);
+        if ((itemsEnded.get(name) ?? 0) === 0) history.push([name, 'SUCCEEDED']);
+      } else if (role === 'result' || (role === 'self' && !endsInHelper(node) && node.type !== 'map')) {
+        close(name);
+        if (node.type !== 'parallel') {
+          history.push([name, node.type === 'end' ? (node.status ?? 'SUCCEEDED') : 'SUCCEEDED']);
+        }
       }
     } else if (event.type === 'StateRetried') {
-      open.push(name);
+      if (role === 'self' && !open.includes(name)) open.push(name);
     } else if (event.type === 'StateFailed') {
-      if (open.includes(name)) open.splice(open.indexOf(name), 1);
+      if (role === 'item') {
+        // An item's child that did not succeed; the map itself goes on or fails by its policy.
+        history.push([name, 'FAILED']);
+        itemsEnded.set(name, (itemsEnded.get(name) ?? 0) + 1);
+        continue;
+      }
+      if (role === 'collect') {
+        // Past its tolerance: the map fails, with no line of its own (the engine's rule).
+        close(name);
+        continue;
+      }
+      close(name);
       if (node.type === 'parallel') {
         // Its branches' steps still running are stopped (a nested parallel's first: it fails first).
         const inside = open.filter((o) => branches.enclosing(o).some((m) => m.parallel === name));

@@ -315,7 +315,122 @@ ${request('Invoice', 'docs#invoice', 'invoice', 'Sign', '    on_failure: Release
     output_keys: [declared]
 `;
 
+/** A child: checks one line with a capability, and fails (a FAILED end) for a line marked not ok. */
+export const CHECK_LINE = `
+workflow_name: Check a line
+workflow_id: check_line_v1
+entry_point: Check
+initial_context: [line]
+nodes:
+  Check:
+    type: async_request
+    capability_id: 'check#line'
+    input: '{"sku": line.sku}'
+    request_output_keys: [verdict]
+    on_response: Judge
+    timeout: 1d
+  Judge:
+    type: choice
+    choices:
+      - when: 'line.ok = false'
+        next: Rejected
+    default: Accepted
+  Accepted:
+    type: end
+    output_keys: [verdict, line]
+  Rejected:
+    type: end
+    status: FAILED
+`;
+
+/** A sub_workflow with input and result mappings, a failure route and a timeout. */
+export const CHECK_ONE_LINE = `
+workflow_name: Check one line
+workflow_id: check_one_line_v1
+entry_point: Check_Line
+initial_context: [order]
+nodes:
+  Check_Line:
+    type: sub_workflow
+    workflow_id: check_line_v1
+    input: '{"line": order.lines[0]}'
+    result: { first_verdict: verdict }
+    next: Done
+    on_failure: Failed
+    timeout: 2h
+    on_timeout: Late
+  Done:
+    type: end
+    output_keys: [first_verdict]
+  Failed:
+    type: end
+    status: FAILED
+  Late:
+    type: end
+    status: FAILED
+`;
+
+/** A map over the order's lines, two at a time, failing fast (or tolerating, as the tests vary it). */
+export const CHECK_LINES = `
+workflow_name: Check every line
+workflow_id: check_lines_v1
+entry_point: Check_Lines
+initial_context: [order]
+nodes:
+  Check_Lines:
+    type: map
+    items: order.lines
+    workflow_id: check_line_v1
+    item_key: line
+    max_concurrency: 2
+    output_key: verdicts
+    next: Done
+    on_failure: Failed
+  Done:
+    type: end
+    output_keys: [verdicts]
+  Failed:
+    type: end
+    status: FAILED
+`;
+
+/** A sub_workflow in a loop: each visit starts a child of its own, and a third visit is one too many. */
+export const RECHECK = `
+workflow_name: Check a line again
+workflow_id: recheck_v1
+entry_point: Count
+initial_context: [line]
+nodes:
+  Count:
+    type: set
+    values: { round: '$exists(round) ? round + 1 : 1' }
+    next: Check_Line
+  Check_Line:
+    type: sub_workflow
+    workflow_id: check_line_v1
+    input_keys: [line]
+    max_visits: 2
+    next: Again
+    on_failure: Failed
+  Again:
+    type: choice
+    choices:
+      - when: 'round < 3'
+        next: Count
+    default: Done
+  Done:
+    type: end
+    output_keys: [round, verdict]
+  Failed:
+    type: end
+    status: FAILED
+`;
+
 export const PARITY_WORKFLOWS = {
+  CHECK_LINE,
+  CHECK_ONE_LINE,
+  CHECK_LINES,
+  RECHECK,
   RETRIED_REQUEST,
   LOOP,
   NESTED,
