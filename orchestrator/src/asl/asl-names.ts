@@ -47,10 +47,19 @@ export const helperState = {
   itemFailed: (node: string) => `${node}.item-failed`,
   /** After map X's Map state: the failure policy, then every item's output into `output_key`. */
   collect: (node: string) => `${node}.collect`,
+  /** Before a node on a loop: the Choice that checks its visits against its max_visits. */
+  visit: (node: string) => `${node}.visit`,
+  /** After `X.visit`: counts the visit. */
+  count: (node: string) => `${node}.count`,
+  /** After `X.visit`, when X has run all its max_visits allows: the engine's MAX_VISITS_EXCEEDED. */
+  tooManyVisits: (node: string) => `${node}.too-many-visits`,
 } as const;
 
 /** Fails the execution with `$.last_error` (the engine's failure with no route, outside every branch). */
 export const WORKFLOW_FAILED_STATE = 'workflow.failed';
+
+/** The first state of a machine with nodes on a loop: every visit count at 0 (see VisitCounting). */
+export const WORKFLOW_COUNTS_STATE = 'workflow.counts';
 
 /**
  * Placeholders for the ARNs of the project's Lambdas, replaced at deployment (CloudFormation

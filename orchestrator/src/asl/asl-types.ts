@@ -36,11 +36,10 @@ export interface TaskState extends Flow {
   readonly Catch?: readonly Catcher[];
 }
 
-export interface ChoiceRule {
+export type ChoiceRule = {
   readonly Variable: string;
-  readonly NumericEquals: number;
   readonly Next: string;
-}
+} & ({ readonly NumericEquals: number } | { readonly NumericGreaterThanEquals: number });
 
 export interface ChoiceState {
   readonly Type: 'Choice';

@@ -5,7 +5,8 @@ import { validateDefinition, type ValidateOptions } from '../definition/validate
 import type { WorkflowDefinition } from '../definition/workflow-schema';
 import { BranchStructure, TOP, type Scope } from '../graph/branch-structure';
 import type { AslProblem } from './asl-problem';
-import { MAX_STATE_NAME_LENGTH } from './asl-names';
+import { MAX_STATE_NAME_LENGTH, WORKFLOW_COUNTS_STATE } from './asl-names';
+import { VisitCounting } from './visit-counting';
 import type { StateMachineBody, StateMachineDefinition } from './asl-types';
 import { compileAsyncRequest } from './async-request-states';
 import { compileChoice } from './choice-states';
@@ -70,14 +71,18 @@ export function compileAsl(definition: WorkflowDefinition, options: AslOptions =
     }
   }
   const branches = new BranchStructure(definition);
-  const top = compileScope(definition, branches, TOP, definition.entry_point, problems, known);
+  const counting = new VisitCounting(definition);
+  const top = compileScope(definition, branches, TOP, definition.entry_point, problems, known, counting);
+  const counts = counting.initialState(definition.entry_point);
   if (problems.length > 0) return { problems: dedupe(problems), children };
   const version = definition.version === undefined ? '' : ` version ${definition.version}`;
   return {
     machine: {
       Comment: `${definition.workflow_name} (${definition.workflow_id}${version}), compiled by wf asl`,
       QueryLanguage: 'JSONPath',
-      ...top,
+      ...(counts
+        ? { StartAt: WORKFLOW_COUNTS_STATE, States: { [WORKFLOW_COUNTS_STATE]: counts, ...top.States } }
+        : top),
     },
     problems: [],
     children,
@@ -91,8 +96,9 @@ function compileScope(
   first: string,
   problems: AslProblem[],
   children: ChildDefinitions,
+  counting: VisitCounting,
 ): StateMachineBody {
-  const states = new ScopeStates(definition, branches, scope, first, problems);
+  const states = new ScopeStates(definition, branches, scope, first, problems, counting);
   for (const name of branches.nodesIn(scope)) {
     const node = definition.nodes[name];
     if (!node) continue;
@@ -115,6 +121,7 @@ function compileScope(
             branch,
             problems,
             children,
+            counting,
           ),
         );
         break;
@@ -138,6 +145,7 @@ function compileScope(
         throw new Error(`no ASL form for node ${name} (${JSON.stringify(unknown)})`);
       }
     }
+    states.countVisits(name);
   }
   return states.body();
 }

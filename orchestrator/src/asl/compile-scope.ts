@@ -15,6 +15,7 @@ import {
 } from './asl-names';
 import { TRANSIENT_RETRIER } from './lambda-retries';
 import { sharedEndProblem } from './shared-end-guard';
+import type { VisitCounting } from './visit-counting';
 
 /** Where a step goes next, as a Task or Pass state says it. */
 export type Flow = { readonly Next: string } | { readonly End: true };
@@ -33,6 +34,8 @@ export class ScopeStates {
     /** The scope's first node: the entry point, or the branch's first node. */
     readonly first: string,
     private readonly problems: AslProblem[],
+    /** The nodes on a loop, entered through their visit check. */
+    private readonly counting: VisitCounting,
   ) {}
 
   /** The scope as a state machine body: each node's state followed by its helpers, in definition order. */
@@ -46,11 +49,19 @@ export class ScopeStates {
       }
     }
     for (const name of names) ordered[name] ??= this.states[name] as AslState;
-    return { StartAt: this.first, States: ordered };
+    return { StartAt: this.counting.entryOf(this.first), States: ordered };
   }
 
   add(name: string, state: AslState): void {
     this.states[name] = state;
+  }
+
+  /** The visit check and count of `node`, if it is on a loop (see VisitCounting). */
+  countVisits(node: string): void {
+    if (!this.counting.limits.has(node)) return;
+    for (const [name, state] of Object.entries(this.counting.statesOf(node, this.failure()))) {
+      this.add(this.helper(node, name), state);
+    }
   }
 
   problem(problem: AslProblem): void {
@@ -94,7 +105,7 @@ export class ScopeStates {
         message: `node ${from} goes to ${to}, which is ${describeScope(this.branches.scopeOf(to))} while ${from} is ${describeScope(this.scope)}; a Step Functions state can only go to a state of its own branch (leave a branch through its join)`,
       });
     }
-    return { Next: to };
+    return { Next: this.counting.entryOf(to) };
   }
 
   /** As `flow`, for a Catch or a Choice rule, which must name a state: the end of a branch is one. */

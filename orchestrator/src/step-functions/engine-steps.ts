@@ -230,6 +230,7 @@ export class EngineSteps {
     const context: Context = { ...before.context };
     let lastError = before.last_error;
     const visits: Record<string, number> = { ...before.visits };
+    const counts: Record<string, { n: number }> = { ...before.counts };
     for (const branch of branches) {
       for (const [key, value] of Object.entries(branch.context)) {
         if (!(key in before.context) || !isDeepStrictEqual(before.context[key], value)) context[key] = value;
@@ -238,11 +239,15 @@ export class EngineSteps {
       for (const [node, count] of Object.entries(branch.visits ?? {})) {
         visits[node] = Math.max(visits[node] ?? 0, count);
       }
+      for (const [node, count] of Object.entries(branch.counts ?? {})) {
+        counts[node] = { n: Math.max(counts[node]?.n ?? 0, count.n) };
+      }
     }
     return {
       context,
       last_error: lastError,
       ...(Object.keys(visits).length > 0 ? { visits } : {}),
+      ...(before.counts === undefined ? {} : { counts }),
     };
   }
 

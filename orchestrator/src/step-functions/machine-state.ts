@@ -26,6 +26,11 @@ export interface MachineState {
    * merge keeps each node's highest count, since a branch only ever adds to what it started with.
    */
   readonly visits?: Readonly<Record<string, number>>;
+  /**
+   * How many times each other node on a loop has run, counted by the machine's own states (see
+   * asl/visit-counting.ts): `{ n }` per node, set to 0 when the execution starts.
+   */
+  readonly counts?: Readonly<Record<string, { readonly n: number }>>;
 }
 
 /** The state's own fields and nothing a step left beside them (`branches`, `reply`, `child`, ...). */
@@ -34,6 +39,7 @@ export function ownFields(state: MachineState): MachineState {
     context: state.context,
     last_error: state.last_error,
     ...(state.visits === undefined ? {} : { visits: state.visits }),
+    ...(state.counts === undefined ? {} : { counts: state.counts }),
   };
 }
 

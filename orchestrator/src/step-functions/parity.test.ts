@@ -18,6 +18,7 @@ import {
   END_AS_OUTER_JOIN,
   RECHECK,
   LOOP,
+  LOOP_THROUGH_PARALLEL,
   NESTED,
   NESTED_SHARED_END,
   REQUEST_MAPPINGS,
@@ -346,6 +347,44 @@ const SCENARIOS: readonly Scenario[] = [
       ],
     },
     proves: (run) => expect(run.history.filter(([n]) => n === 'Ask')).toHaveLength(3),
+  },
+  {
+    name: 'a loop that never exits: the third visit of a node with max_visits 2 fails the instance, past on_failure',
+    yaml: LOOP.replace("capability_id: 'review#ask'", "capability_id: 'review#ask'\n    max_visits: 2"),
+    mocks: { 'review#ask': { outputs: { answer: 'no' } } },
+    proves: (run) => {
+      expect(exited(run, 'Ask.too-many-visits')).toHaveLength(1);
+      expect(run.requests).toHaveLength(2);
+      expect(run.error).toMatchObject({ code: 'MAX_VISITS_EXCEEDED', node: 'Ask' });
+    },
+  },
+  {
+    name: "a loop under the definition's max_visits: the choice is counted too, and the loop ends within it",
+    yaml: LOOP.replace('entry_point: Ask', 'entry_point: Ask\nmax_visits: 3'),
+    mocks: {
+      'review#ask': [
+        { outputs: { answer: 'no' } },
+        { outputs: { answer: 'no' } },
+        { outputs: { answer: 'yes' } },
+      ],
+    },
+    proves: (run) => {
+      expect(exited(run, 'Approved.count')).toHaveLength(3);
+      expect(exited(run, 'Ask.too-many-visits')).toEqual([]);
+      expect(run.status).toBe('SUCCEEDED');
+    },
+  },
+  {
+    name: "a loop through a parallel: the branch's visits outlive each run of the parallel, the third is one too many",
+    yaml: LOOP_THROUGH_PARALLEL,
+    mocks: {
+      'review#ask': { outputs: { answer: 'no' } },
+    },
+    proves: (run) => {
+      expect(exited(run, 'Ask.count')).toHaveLength(2);
+      expect(exited(run, 'Ask.too-many-visits')).toHaveLength(1);
+      expect(run.error).toMatchObject({ code: 'MAX_VISITS_EXCEEDED', node: 'Ask' });
+    },
   },
   {
     name: 'a parallel nested in a branch; the other branch reaches the join through its failure route',

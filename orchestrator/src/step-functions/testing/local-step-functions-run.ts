@@ -367,7 +367,7 @@ function lastContext(events: readonly EventLog[]): Context {
  * The node a state's events count for, and the state's role in its step: the node's own state, or a
  * helper that carries part of the step (`X.result` ends an async_request with a result mapping or a
  * sub_workflow; `X.child` is a sub_workflow's nested execution; `X.item` a map item's; `X.collect` ends a
- * map). Any other state is no step's.
+ * map; `X.too-many-visits` is X's run past its max_visits). Any other state is no step's.
  */
 function stepOf(
   definition: WorkflowDefinition,
@@ -380,10 +380,11 @@ function stepOf(
   const role = state.slice(dot + 1);
   const kind = Object.hasOwn(definition.nodes, node) ? definition.nodes[node] : undefined;
   if (!kind || !(STEP_ROLES as readonly string[]).includes(role)) return undefined;
+  if (role === 'too-many-visits') return { node, role };
   return endsInHelper(kind) || kind.type === 'map' ? { node, role: role as StepRole } : undefined;
 }
 
-const STEP_ROLES = ['result', 'child', 'item', 'collect'] as const;
+const STEP_ROLES = ['result', 'child', 'item', 'collect', 'too-many-visits'] as const;
 type StepRole = 'self' | (typeof STEP_ROLES)[number];
 
 /** A node whose step ends in a helper state (`X.result`), not in its own state's exit. */
@@ -424,6 +425,8 @@ export function historyOf(
       continue;
     }
     if (event.type === 'StateEntered') {
+      // A node past its max_visits: the engine records the step that would have run once more, FAILED.
+      if (role === 'too-many-visits') history.push([name, 'FAILED']);
       if (role !== 'self') continue;
       if (node.type === 'parallel') history.push([name, 'SUCCEEDED']);
       else open.push(name);

@@ -426,7 +426,44 @@ nodes:
     status: FAILED
 `;
 
+/** A loop through a parallel: its branch's node counts its visits across the parallel's runs. */
+export const LOOP_THROUGH_PARALLEL = `
+workflow_name: Loop through a parallel
+workflow_id: loop_through_parallel_v1
+entry_point: Count
+nodes:
+  Count:
+    type: set
+    values: { round: '$exists(round) ? round + 1 : 1' }
+    next: Split
+  Split:
+    type: parallel
+    branches: [Ask, Pause]
+    join: Again
+  Ask:
+    type: async_request
+    capability_id: 'review#ask'
+    request_output_keys: [answer]
+    max_visits: 2
+    on_response: Again
+    timeout: 1h
+  Pause:
+    type: wait
+    duration: 1m
+    next: Again
+  Again:
+    type: choice
+    choices:
+      - when: 'round < 3'
+        next: Count
+    default: Done
+  Done:
+    type: end
+    output_keys: [round, answer]
+`;
+
 export const PARITY_WORKFLOWS = {
+  LOOP_THROUGH_PARALLEL,
   CHECK_LINE,
   CHECK_ONE_LINE,
   CHECK_LINES,
