@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { definitionsIn } from '../src/step-functions/step-functions-engine';
+import { definitionsIn } from '../src/step-functions/deployed-definitions';
 import { workflowIdsIn } from '../src/workflow-ids';
 
 const definition = (id: string, initialContext: string) => `workflow_name: '${id}'
@@ -36,7 +36,11 @@ describe('definitionsIn (the state machines of Step Functions mode)', () => {
       ['flow_style', ['order', 'buyer']],
     ]);
     expect(JSON.parse(deployed[0]?.asl ?? '{}')).toHaveProperty('States');
-    expect(definitionsIn(dir, (id) => id === 'flow_style').map((d) => d.workflowId)).toEqual(['flow_style']);
+    expect(
+      definitionsIn(dir, (id) => (id === 'flow_style' ? 'stepfunctions' : 'langgraph')).map(
+        (d) => d.workflowId,
+      ),
+    ).toEqual(['flow_style']);
   });
 
   it('counts a subfolder definition for the failed alarms, not among those Step Functions mode may deploy', () => {

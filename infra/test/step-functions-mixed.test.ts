@@ -1,6 +1,6 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
-import { readEngines } from '../src/step-functions/engine-context';
+import { readEngineChoices } from '../src/step-functions/engine-context';
 import { FIXTURE_ENTRY, synthStack } from './support/synth-stack';
 
 /**
@@ -105,26 +105,23 @@ describe('context engines', () => {
   const ids = ['a_v1', 'b_v1'];
   const context = (values: Record<string, unknown>) => (key: string) => values[key];
 
-  it('chooses per workflow over the default engine, as an object or JSON text', () => {
-    expect([...readEngines(context({ engines: { a_v1: 'stepfunctions' } }), ids)]).toEqual([
-      ['a_v1', 'stepfunctions'],
-      ['b_v1', 'langgraph'],
-    ]);
-    expect([
-      ...readEngines(context({ engine: 'stepfunctions', engines: '{"b_v1":"langgraph"}' }), ids),
-    ]).toEqual([
-      ['a_v1', 'stepfunctions'],
-      ['b_v1', 'langgraph'],
-    ]);
+  it('reads the default engine and the choices per workflow, as an object or JSON text', () => {
+    expect(readEngineChoices(context({ engines: { a_v1: 'stepfunctions' } }), ids)).toEqual({
+      fallback: 'langgraph',
+      chosen: new Map([['a_v1', 'stepfunctions']]),
+    });
+    expect(
+      readEngineChoices(context({ engine: 'stepfunctions', engines: '{"b_v1":"langgraph"}' }), ids),
+    ).toEqual({ fallback: 'stepfunctions', chosen: new Map([['b_v1', 'langgraph']]) });
   });
 
   it('refuses a workflow no definition has, an unknown engine, and a map that is not one', () => {
-    expect(() => readEngines(context({ engines: { c_v1: 'stepfunctions' } }), ids)).toThrow(/c_v1/);
-    expect(() => readEngines(context({ engines: { a_v1: 'sfn' } }), ids)).toThrow(
+    expect(() => readEngineChoices(context({ engines: { c_v1: 'stepfunctions' } }), ids)).toThrow(/c_v1/);
+    expect(() => readEngineChoices(context({ engines: { a_v1: 'sfn' } }), ids)).toThrow(
       /langgraph or stepfunctions/,
     );
-    expect(() => readEngines(context({ engines: '["a_v1"]' }), ids)).toThrow(/map of workflow_id/);
-    expect(() => readEngines(context({ engines: '{' }), ids)).toThrow(/not JSON/);
+    expect(() => readEngineChoices(context({ engines: '["a_v1"]' }), ids)).toThrow(/map of workflow_id/);
+    expect(() => readEngineChoices(context({ engines: '{' }), ids)).toThrow(/not JSON/);
   });
 });
 
