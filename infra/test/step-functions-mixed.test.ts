@@ -1,7 +1,7 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { readEngineChoices } from '../src/step-functions/engine-context';
-import { FIXTURE_ENTRY, synthStack } from './support/synth-stack';
+import { STEP_FUNCTIONS_FIXTURE_ENTRIES, synthStack } from './support/synth-stack';
 
 /**
  * A mixed deployment (context `engines`): export_screening_v1 on Step Functions, the other examples on the
@@ -9,15 +9,9 @@ import { FIXTURE_ENTRY, synthStack } from './support/synth-stack';
  * state machine's commands to the command bridge's own queue (StepFunctionsRouting); Step Functions'
  * replies come back on a queue of their own. cdk-nag runs in synthStack (a finding throws).
  */
-const entries = {
-  command: FIXTURE_ENTRY,
-  reply: FIXTURE_ENTRY,
-  request: FIXTURE_ENTRY,
-  steps: FIXTURE_ENTRY,
-};
 const { stack, template } = synthStack(
   { engines: JSON.stringify({ export_screening_v1: 'stepfunctions' }) },
-  { stepFunctionsEntries: entries },
+  { stepFunctionsEntries: STEP_FUNCTIONS_FIXTURE_ENTRIES },
 );
 const resolve = (value: unknown) => JSON.stringify(stack.resolve(value));
 
@@ -134,7 +128,7 @@ it('a deployment whose every workflow the map puts on Step Functions is plain St
         import_vn_memphis_v1: 'stepfunctions',
       },
     },
-    { stepFunctionsEntries: entries },
+    { stepFunctionsEntries: STEP_FUNCTIONS_FIXTURE_ENTRIES },
   );
   expect(all.stack.stepFunctions?.ownQueues).toBeUndefined();
   Template.fromStack(all.stack).resourceCountIs('AWS::StepFunctions::StateMachine', 3);
