@@ -34,6 +34,10 @@ export interface StepFunctionsEngineProps {
   readonly names: ResourceNames;
   readonly queues: Queues;
   readonly storage: Storage;
+  /**
+   * The state machines to deploy (`definitionsIn`): every child one of them starts must be among them.
+   * Only the top-level ones are started by callers (the command bridge's CCH_WORKFLOWS).
+   */
   readonly definitions: readonly DeployedDefinition[];
   /**
    * The LangGraph orchestrator. Every definition on Step Functions: its command and reply queue mappings
@@ -66,8 +70,10 @@ export interface StepFunctionsEngineProps {
 }
 
 /**
- * Step Functions mode (context `engine=stepfunctions`): one Standard state machine per definition, with
- * logging (ALL, execution data) and X-Ray, running the `wf asl` compilation of its YAML; the Lambdas it
+ * Step Functions mode (context `engine=stepfunctions`): one Standard state machine per definition (each
+ * top-level one on Step Functions, and every child such a machine starts: `definitionsIn`), with logging
+ * (ALL, execution data) and X-Ray, running the `wf asl` compilation of its YAML, a parent starting each
+ * child as a nested execution of the child's machine (`startExecution.sync:2`); the Lambdas it
  * calls (request: records request id -> task token and sends the ASYNC_REQ; steps: sync calls, choice
  * conditions, merges, outcomes); and the bridges on the unchanged queues (command: START/CANCEL ->
  * StartExecution/StopExecution; reply: ASYNC_RESP -> SendTaskSuccess/Failure), with a table of task
@@ -240,7 +246,7 @@ export class StepFunctionsEngine extends Construct {
           definition.children.map((child) => names.stateMachine(child)),
         );
       }
-      // Every machine runs async requests: the reply Lambda completes their tasks.
+      // Any machine may wait for a capability's reply (a child's too): the reply Lambda completes its tasks.
       machine.grantTaskResponse(this.reply.role);
       this.stateMachines.set(definition.workflowId, machine);
       acknowledgeWildcards(machine.role, [
