@@ -29,12 +29,9 @@ import { Storage } from './storage';
 import { StuckCheckFunction, type StuckCheckFunctionProps } from './stuck-check-function';
 import { TimerSchedules } from './timer-schedules';
 import { WorkflowSecrets } from './workflow-secrets';
-import { readEngine, readEngines, type EngineKind } from './step-functions/engine-context';
-import {
-  definitionsIn,
-  StepFunctionsEngine,
-  type StepFunctionsEngineProps,
-} from './step-functions/step-functions-engine';
+import { readEngine, readEngineChoices, type EngineKind } from './step-functions/engine-context';
+import { definitionsIn } from './step-functions/deployed-definitions';
+import { StepFunctionsEngine, type StepFunctionsEngineProps } from './step-functions/step-functions-engine';
 
 /** AWS's guidance for SQS event sources: visibility timeout at least six times the function timeout. */
 export const VISIBILITY_TIMEOUT_FACTOR = 6;
@@ -123,6 +120,11 @@ export interface WorkflowEngineStackProps extends StackProps {
   readonly workflowSecretArns?: readonly string[];
   /** Which engine runs the workflows. @default context `engine`, else `langgraph` */
   readonly engine?: EngineKind;
+  /**
+   * The workflow definitions Step Functions mode compiles and context `engines` names (tests).
+   * @default workflow-definitions/
+   */
+  readonly definitionsDir?: string;
   /** Step Functions mode's Lambda entries (tests). @default STEP_FUNCTIONS_ENTRIES */
   readonly stepFunctionsEntries?: StepFunctionsEngineProps['entries'];
 }
@@ -262,11 +264,20 @@ export class WorkflowEngineStack extends Stack {
       ...(props.entries?.stuckCheck === undefined ? {} : { entry: props.entries.stuckCheck }),
       removalPolicy,
     });
-    // Which engine runs each definition: context `engines` per workflow over the default `engine`.
+    // Which engine runs each definition: context `engines` per workflow over the default `engine`. A
+    // top-level definition is started by callers on its engine; one in a subfolder is a child, deployed as a
+    // state machine when a Step Functions parent starts it, and `engines` may name it only to put it on
+    // langgraph (then a Step Functions parent starting it fails the synth: definitionsIn).
+    const definitions = props.definitionsDir ?? definitionsDir;
     const defaultEngine = props.engine ?? readEngine((key) => this.node.tryGetContext(key));
-    const engines = readEngines(
+    const choices = readEngineChoices(
       (key) => (key === 'engine' ? defaultEngine : this.node.tryGetContext(key)),
-      workflowIdsIn(definitionsDir, { subfolders: false }),
+      workflowIdsIn(definitions),
+    );
+    const engines = new Map(
+      workflowIdsIn(definitions, { subfolders: false }).map(
+        (id) => [id, choices.chosen.get(id) ?? choices.fallback] as const,
+      ),
     );
     const onStepFunctions = (id: string) => engines.get(id) === 'stepfunctions';
     const mixed = [...engines.values()].includes('langgraph');
@@ -276,7 +287,7 @@ export class WorkflowEngineStack extends Stack {
         names: this.names,
         queues: this.queues,
         storage: this.storage,
-        definitions: definitionsIn(definitionsDir, onStepFunctions),
+        definitions: definitionsIn(definitions, (id) => engines.get(id) ?? choices.chosen.get(id)),
         orchestrator: this.orchestrator.lambda,
         mixed,
         replySenders: [

@@ -5,8 +5,9 @@ import { definitionFilesIn } from '../../orchestrator/src/naming/definition-file
  * The workflow ids of the valid definitions under a directory (its subfolders too), sorted and unique: each gets its own
  * workflows-failed alarm (Monitoring). Invalid definitions are skipped (`wf validate` reports them); a
  * workflow uploaded after the deploy is covered by the alarm over every workflow. `subfolders: false`: the
- * top level only, the definitions Step Functions mode may deploy as state machines (one in a subfolder is
- * a child a sub_workflow or map starts, which stays on the engine).
+ * top level only, the definitions callers start, each on the engine context `engines` chooses (one in a
+ * subfolder is a child a sub_workflow or map starts: a state machine when a Step Functions parent starts
+ * it, see `definitionsIn`).
  */
 export function workflowIdsIn(
   definitionsDir: string,

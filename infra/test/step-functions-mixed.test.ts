@@ -1,7 +1,7 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
-import { readEngines } from '../src/step-functions/engine-context';
-import { FIXTURE_ENTRY, synthStack } from './support/synth-stack';
+import { readEngineChoices } from '../src/step-functions/engine-context';
+import { STEP_FUNCTIONS_FIXTURE_ENTRIES, synthStack } from './support/synth-stack';
 
 /**
  * A mixed deployment (context `engines`): export_screening_v1 on Step Functions, the other examples on the
@@ -9,15 +9,9 @@ import { FIXTURE_ENTRY, synthStack } from './support/synth-stack';
  * state machine's commands to the command bridge's own queue (StepFunctionsRouting); Step Functions'
  * replies come back on a queue of their own. cdk-nag runs in synthStack (a finding throws).
  */
-const entries = {
-  command: FIXTURE_ENTRY,
-  reply: FIXTURE_ENTRY,
-  request: FIXTURE_ENTRY,
-  steps: FIXTURE_ENTRY,
-};
 const { stack, template } = synthStack(
   { engines: JSON.stringify({ export_screening_v1: 'stepfunctions' }) },
-  { stepFunctionsEntries: entries },
+  { stepFunctionsEntries: STEP_FUNCTIONS_FIXTURE_ENTRIES },
 );
 const resolve = (value: unknown) => JSON.stringify(stack.resolve(value));
 
@@ -105,26 +99,23 @@ describe('context engines', () => {
   const ids = ['a_v1', 'b_v1'];
   const context = (values: Record<string, unknown>) => (key: string) => values[key];
 
-  it('chooses per workflow over the default engine, as an object or JSON text', () => {
-    expect([...readEngines(context({ engines: { a_v1: 'stepfunctions' } }), ids)]).toEqual([
-      ['a_v1', 'stepfunctions'],
-      ['b_v1', 'langgraph'],
-    ]);
-    expect([
-      ...readEngines(context({ engine: 'stepfunctions', engines: '{"b_v1":"langgraph"}' }), ids),
-    ]).toEqual([
-      ['a_v1', 'stepfunctions'],
-      ['b_v1', 'langgraph'],
-    ]);
+  it('reads the default engine and the choices per workflow, as an object or JSON text', () => {
+    expect(readEngineChoices(context({ engines: { a_v1: 'stepfunctions' } }), ids)).toEqual({
+      fallback: 'langgraph',
+      chosen: new Map([['a_v1', 'stepfunctions']]),
+    });
+    expect(
+      readEngineChoices(context({ engine: 'stepfunctions', engines: '{"b_v1":"langgraph"}' }), ids),
+    ).toEqual({ fallback: 'stepfunctions', chosen: new Map([['b_v1', 'langgraph']]) });
   });
 
   it('refuses a workflow no definition has, an unknown engine, and a map that is not one', () => {
-    expect(() => readEngines(context({ engines: { c_v1: 'stepfunctions' } }), ids)).toThrow(/c_v1/);
-    expect(() => readEngines(context({ engines: { a_v1: 'sfn' } }), ids)).toThrow(
+    expect(() => readEngineChoices(context({ engines: { c_v1: 'stepfunctions' } }), ids)).toThrow(/c_v1/);
+    expect(() => readEngineChoices(context({ engines: { a_v1: 'sfn' } }), ids)).toThrow(
       /langgraph or stepfunctions/,
     );
-    expect(() => readEngines(context({ engines: '["a_v1"]' }), ids)).toThrow(/map of workflow_id/);
-    expect(() => readEngines(context({ engines: '{' }), ids)).toThrow(/not JSON/);
+    expect(() => readEngineChoices(context({ engines: '["a_v1"]' }), ids)).toThrow(/map of workflow_id/);
+    expect(() => readEngineChoices(context({ engines: '{' }), ids)).toThrow(/not JSON/);
   });
 });
 
@@ -137,7 +128,7 @@ it('a deployment whose every workflow the map puts on Step Functions is plain St
         import_vn_memphis_v1: 'stepfunctions',
       },
     },
-    { stepFunctionsEntries: entries },
+    { stepFunctionsEntries: STEP_FUNCTIONS_FIXTURE_ENTRIES },
   );
   expect(all.stack.stepFunctions?.ownQueues).toBeUndefined();
   Template.fromStack(all.stack).resourceCountIs('AWS::StepFunctions::StateMachine', 3);

@@ -1,19 +1,13 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import { FIXTURE_ENTRY, synthStack } from './support/synth-stack';
+import { STEP_FUNCTIONS_FIXTURE_ENTRIES, synthStack } from './support/synth-stack';
 
 /**
  * Step Functions mode (context engine=stepfunctions): a Standard state machine per definition with
  * logging and X-Ray, the bridging Lambdas on the unchanged queues with least-privilege grants, all named
  * by the naming module, and cdk-nag clean (synthStack runs the AwsSolutions pack: a finding throws).
  */
-const entries = {
-  command: FIXTURE_ENTRY,
-  reply: FIXTURE_ENTRY,
-  request: FIXTURE_ENTRY,
-  steps: FIXTURE_ENTRY,
-};
 interface Resource {
   readonly Type: string;
   readonly Properties: {
@@ -22,7 +16,10 @@ interface Resource {
     readonly PolicyDocument?: unknown;
   };
 }
-const { stack, template } = synthStack({ engine: 'stepfunctions' }, { stepFunctionsEntries: entries });
+const { stack, template } = synthStack(
+  { engine: 'stepfunctions' },
+  { stepFunctionsEntries: STEP_FUNCTIONS_FIXTURE_ENTRIES },
+);
 
 describe('Step Functions mode', () => {
   it('deploys one Standard state machine per definition, logged and traced, named by the naming module', () => {

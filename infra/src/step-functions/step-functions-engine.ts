@@ -1,16 +1,13 @@
 import { join } from 'node:path';
 import type { RemovalPolicy } from 'aws-cdk-lib';
-import { Duration, Tags, type CfnResource } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack, Tags, type CfnResource } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { FUNCTION_ARN_PLACEHOLDERS } from '../../../orchestrator/src/asl/asl-names';
-import { compileAslSource } from '../../../orchestrator/src/asl/compile-asl';
-import { validateDefinition } from '../../../orchestrator/src/definition/validate-definition';
-import { definitionFilesIn } from '../../../orchestrator/src/naming/definition-files';
+import { childMachinePlaceholder, FUNCTION_ARN_PLACEHOLDERS } from '../../../orchestrator/src/asl/asl-names';
 import type { ResourceNames, Stage } from '../../../orchestrator/src/naming/resource-names';
 import {
   stepFunctionsNames,
@@ -22,6 +19,7 @@ import { NodeLambda } from '../node-lambda';
 import { repoRoot } from '../paths';
 import type { Queues, QueueWithDlq } from '../queues';
 import type { Storage } from '../storage';
+import type { DeployedDefinition } from './deployed-definitions';
 
 /** The handlers of Step Functions mode (orchestrator/src/step-functions/). */
 export const STEP_FUNCTIONS_ENTRIES = {
@@ -31,47 +29,15 @@ export const STEP_FUNCTIONS_ENTRIES = {
   steps: join(repoRoot, 'orchestrator', 'src', 'step-functions', 'steps-handler.ts'),
 } as const;
 
-/** A definition to deploy as a state machine: compiled by `wf asl`'s compiler at synth. */
-export interface DeployedDefinition {
-  readonly workflowId: string;
-  readonly initialContext: readonly string[];
-  readonly asl: string;
-}
-
-/**
- * Compiles the YAMLs of `dir` (its top level: a definition in a subfolder is a child a sub_workflow or map
- * starts, which stays on the engine) whose workflow runs on Step Functions (`runs`, default all); a
- * definition that does not compile fails the synth with its diagnostics. One left to the engine is not
- * compiled. Its workflow id and `initial_context` are read by the validator, whatever YAML style they are
- * written in.
- */
-export function definitionsIn(
-  dir: string,
-  runs: (workflowId: string) => boolean = () => true,
-): DeployedDefinition[] {
-  return definitionFilesIn(dir)
-    .filter((file) => !file.name.includes('/'))
-    .flatMap((file) => {
-      const { definition } = validateDefinition(file.name, file.text);
-      const id = definition?.workflow_id ?? file.name.replace(/\.ya?ml$/, '');
-      if (!runs(id)) return [];
-      const { machine, diagnostics } = compileAslSource(file.name, file.text);
-      if (!machine || !definition) {
-        throw new Error(
-          `${file.name} cannot run on Step Functions:\n${diagnostics.map((d) => `${d.file}:${d.line}:${d.column}: ${d.message}`).join('\n')}`,
-        );
-      }
-      return [
-        { workflowId: id, initialContext: definition.initial_context ?? [], asl: JSON.stringify(machine) },
-      ];
-    });
-}
-
 export interface StepFunctionsEngineProps {
   readonly stage: Stage;
   readonly names: ResourceNames;
   readonly queues: Queues;
   readonly storage: Storage;
+  /**
+   * The state machines to deploy (`definitionsIn`): every child one of them starts must be among them.
+   * Only the top-level ones are started by callers (the command bridge's CCH_WORKFLOWS).
+   */
   readonly definitions: readonly DeployedDefinition[];
   /**
    * The LangGraph orchestrator. Every definition on Step Functions: its command and reply queue mappings
@@ -104,8 +70,10 @@ export interface StepFunctionsEngineProps {
 }
 
 /**
- * Step Functions mode (context `engine=stepfunctions`): one Standard state machine per definition, with
- * logging (ALL, execution data) and X-Ray, running the `wf asl` compilation of its YAML; the Lambdas it
+ * Step Functions mode (context `engine=stepfunctions`): one Standard state machine per definition (each
+ * top-level one on Step Functions, and every child such a machine starts: `definitionsIn`), with logging
+ * (ALL, execution data) and X-Ray, running the `wf asl` compilation of its YAML, a parent starting each
+ * child as a nested execution of the child's machine (`startExecution.sync:2`); the Lambdas it
  * calls (request: records request id -> task token and sends the ASYNC_REQ; steps: sync calls, choice
  * conditions, merges, outcomes); and the bridges on the unchanged queues (command: START/CANCEL ->
  * StartExecution/StopExecution; reply: ASYNC_RESP -> SendTaskSuccess/Failure), with a table of task
@@ -228,7 +196,16 @@ export class StepFunctionsEngine extends Construct {
     }
 
     const workflows: Record<string, { stateMachineArn: string; initialContext: readonly string[] }> = {};
+    // A child's ARN is built from its name, never a Ref: a parent and its child may start each other (or a
+    // map itself), and two state machines referencing each other's ARN would be a dependency cycle.
+    const deployed = new Set(props.definitions.map((d) => d.workflowId));
     for (const definition of props.definitions) {
+      const missing = definition.children.filter((child) => !deployed.has(child));
+      if (missing.length > 0) {
+        throw new Error(
+          `${definition.workflowId} starts ${missing.join(', ')}, which this deployment has no state machine for`,
+        );
+      }
       const name = names.stateMachine(definition.workflowId);
       const logGroup = new logs.LogGroup(this, `Logs-${definition.workflowId}`, {
         logGroupName: names.stateMachineLogGroup(definition.workflowId),
@@ -242,6 +219,12 @@ export class StepFunctionsEngine extends Construct {
         definitionSubstitutions: {
           [FUNCTION_ARN_PLACEHOLDERS.request]: this.request.function.functionArn,
           [FUNCTION_ARN_PLACEHOLDERS.steps]: this.steps.function.functionArn,
+          ...Object.fromEntries(
+            definition.children.map((child) => [
+              childMachinePlaceholder(child),
+              stateMachineArn(this, names.stateMachine(child)),
+            ]),
+          ),
         },
         tracingEnabled: true,
         logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
@@ -257,10 +240,27 @@ export class StepFunctionsEngine extends Construct {
           resources: [this.request.function.functionArn, this.steps.function.functionArn],
         }),
       );
+      if (definition.children.length > 0) {
+        grantNestedExecutions(
+          machine,
+          definition.children.map((child) => names.stateMachine(child)),
+        );
+      }
+      // Any machine may wait for a capability's reply (a child's too): the reply Lambda completes its tasks.
       machine.grantTaskResponse(this.reply.role);
+      this.stateMachines.set(definition.workflowId, machine);
+      acknowledgeWildcards(machine.role, [
+        {
+          finding: 'Resource::*',
+          reason:
+            'CloudWatch Logs delivery (logs:CreateLogDelivery and friends) and X-Ray have no resource-level permissions; CDK adds them for logging and tracing.',
+        },
+      ]);
+      // Callers START top-level definitions only; a subfolder child is started by its parents (and stopped
+      // with them: stopping a parent stops its .sync children).
+      if (!definition.topLevel) continue;
       machine.grantStartExecution(this.command.role);
       machine.grantExecution(this.command.role, 'states:StopExecution');
-      this.stateMachines.set(definition.workflowId, machine);
       workflows[definition.workflowId] = {
         stateMachineArn: machine.stateMachineArn,
         initialContext: definition.initialContext,
@@ -273,19 +273,13 @@ export class StepFunctionsEngine extends Construct {
             'StopExecution: executions are named by instance id at run time; the grant is limited to the executions of this one state machine.',
         },
       ]);
-      acknowledgeWildcards(machine.role, [
-        {
-          finding: 'Resource::*',
-          reason:
-            'CloudWatch Logs delivery (logs:CreateLogDelivery and friends) and X-Ray have no resource-level permissions; CDK adds them for logging and tracing.',
-        },
-      ]);
     }
     this.command.function.addEnvironment('CCH_WORKFLOWS', JSON.stringify(workflows));
     if (this.ownQueues) {
+      // The workflows whose START the orchestrator forwards: the command bridge's, top-level ones only.
       props.orchestrator.function.addEnvironment(
         'CCH_SFN_WORKFLOW_IDS',
-        JSON.stringify(props.definitions.map((d) => d.workflowId)),
+        JSON.stringify(Object.keys(workflows)),
       );
     }
     const payloads = `Resource::<${logicalIdOf(storage.eventDataBucket)}.Arn>/${props.names.sqsPayloadPrefix}*`;
@@ -296,4 +290,66 @@ export class StepFunctionsEngine extends Construct {
       { finding: 'Action::s3:Abort*', reason: claimCheck },
     ]);
   }
+}
+
+/** The EventBridge rule Step Functions manages to learn that a `.sync` nested execution ended. */
+export const NESTED_EXECUTIONS_RULE = 'StepFunctionsGetEventsForStepFunctionsExecutionRule';
+
+/** A state machine's ARN from its name (no Ref: see the caller). */
+function stateMachineArn(scope: Construct, name: string): string {
+  return Stack.of(scope).formatArn({
+    service: 'states',
+    resource: 'stateMachine',
+    resourceName: name,
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
+}
+
+/**
+ * AWS's policy for nested workflows run with `startExecution.sync:2`: start each child's state machine
+ * (`childNames`), describe and stop its executions, and manage the EventBridge rule Step Functions uses to
+ * learn they ended.
+ */
+function grantNestedExecutions(machine: sfn.StateMachine, childNames: readonly string[]): void {
+  const stack = Stack.of(machine);
+  machine.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ['states:StartExecution'],
+      resources: childNames.map((name) => stateMachineArn(machine, name)),
+    }),
+  );
+  machine.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ['states:DescribeExecution', 'states:StopExecution'],
+      resources: childNames.map((name) =>
+        stack.formatArn({
+          service: 'states',
+          resource: 'execution',
+          resourceName: `${name}:*`,
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      ),
+    }),
+  );
+  machine.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
+      resources: [
+        stack.formatArn({
+          service: 'events',
+          resource: 'rule',
+          resourceName: NESTED_EXECUTIONS_RULE,
+          arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+        }),
+      ],
+    }),
+  );
+  acknowledgeWildcards(
+    machine.role,
+    childNames.map((name) => ({
+      finding: `Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${name}:*`,
+      reason:
+        'DescribeExecution/StopExecution of nested executions (startExecution.sync:2): a child execution is named at run time; the grant is limited to the executions of this one child state machine.',
+    })),
+  );
 }

@@ -8,6 +8,14 @@ import type { WorkflowEngineStack, WorkflowEngineStackProps } from '../../src/wo
 /** Stands in for every Lambda entry, so Template tests do not depend on the handlers' code. */
 export const FIXTURE_ENTRY = join(__dirname, '..', 'fixtures', 'noop-handler.ts');
 
+/** Step Functions mode's Lambda entries, all the fixture (`stepFunctionsEntries`). */
+export const STEP_FUNCTIONS_FIXTURE_ENTRIES = {
+  command: FIXTURE_ENTRY,
+  reply: FIXTURE_ENTRY,
+  request: FIXTURE_ENTRY,
+  steps: FIXTURE_ENTRY,
+} as const;
+
 /** The feature flags of infra/cdk.json: tests synthesize under the same flags as `cdk synth`. */
 export function cdkJsonContext(): Record<string, unknown> {
   const cdkJson = JSON.parse(readFileSync(join(__dirname, '..', '..', 'cdk.json'), 'utf8')) as {
