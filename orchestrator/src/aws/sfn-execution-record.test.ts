@@ -133,4 +133,115 @@ describe('executionRecord', () => {
     expect(record.history).toEqual([]);
     expect(record.error).toBeNull();
   });
+
+  it("reads a sub_workflow's step from its start to its child's end, with the child's id", () => {
+    const nested = (previousEventId: number): Event => ({
+      type: 'TaskScheduled',
+      previousEventId,
+      taskScheduledEventDetails: {
+        resourceType: 'states',
+        resource: 'startExecution.sync:2',
+        parameters: JSON.stringify({ Name: 'i-1.Check.1', Input: {} }),
+      } as never,
+    });
+    const events = history(
+      { type: 'ExecutionStarted' },
+      entered('Check', 'Task', 1),
+      exited('Check', 'Task', 2),
+      entered('Check.child', 'Task', 3),
+      nested(4),
+      { type: 'TaskSucceeded', previousEventId: 5 },
+      exited('Check.child', 'Task', 6),
+      entered('Check.result', 'Task', 7),
+      exited('Check.result', 'Task', 8),
+      entered('Again', 'Task', 9),
+      exited('Again', 'Task', 10),
+      entered('Check', 'Task', 11),
+      exited('Check', 'Task', 12),
+      entered('Check.child', 'Task', 13),
+      { ...nested(14), taskScheduledEventDetails: { parameters: '{"Name":"i-1.Check.2"}' } as never },
+      {
+        type: 'TaskFailed',
+        previousEventId: 15,
+        taskFailedEventDetails: { error: 'States.TaskFailed', cause: '{}' } as never,
+      },
+      entered('Check.child-failed', 'Task', 16),
+      exited('Check.child-failed', 'Task', 17),
+    );
+    const record = executionRecord(execution({ status: 'RUNNING' }), events, 'wf_v1');
+    expect(record.history.map((h): unknown[] => [h.node, h.status, h.child_instance_id])).toEqual([
+      ['Check', 'SUCCEEDED', 'i-1.Check.1'],
+      ['Again', 'SUCCEEDED', undefined],
+      ['Check', 'FAILED', 'i-1.Check.2'],
+    ]);
+    expect(record.history[0]).toMatchObject({
+      started_at: at(1).toISOString(),
+      ended_at: at(8).toISOString(),
+    });
+  });
+
+  it("reads a map's items as lines of the map in the order they end, each following its own iteration", () => {
+    const item = (index: number, previousEventId: number): Event =>
+      ({
+        type: 'TaskStateEntered',
+        previousEventId,
+        stateEnteredEventDetails: { name: 'Lines.item', input: '{}' },
+        mapIterationEventDetails: { name: 'Lines.items', index },
+      }) as Event;
+    const scheduled = (name: string, previousEventId: number): Event => ({
+      type: 'TaskScheduled',
+      previousEventId,
+      taskScheduledEventDetails: { parameters: JSON.stringify({ Name: name }) } as never,
+    });
+    const events = history(
+      { type: 'ExecutionStarted' }, // 1
+      entered('Lines', 'Task', 1), // 2
+      exited('Lines', 'Task', 2), // 3
+      entered('Lines.items', 'Map', 3), // 4
+      item(0, 4), // 5
+      item(1, 4), // 6
+      scheduled('i-1.Lines.1.0', 5), // 7
+      scheduled('i-1.Lines.1.1', 6), // 8
+      { type: 'TaskSucceeded', previousEventId: 8 }, // 9
+      exited('Lines.item', 'Task', 9), // 10: item 1 ends first
+      { type: 'TaskSucceeded', previousEventId: 7 }, // 11
+      exited('Lines.item', 'Task', 11), // 12
+      exited('Lines.items', 'Map', 12), // 13
+      entered('Lines.collect', 'Task', 13), // 14
+      exited('Lines.collect', 'Task', 14), // 15
+      entered('Loop', 'Task', 15), // 16
+      exited('Loop', 'Task', 16), // 17
+      entered('Loop.visit', 'Choice', 17), // 18
+      entered('Loop.too-many-visits', 'Pass', 18), // 19
+    );
+    const record = executionRecord(execution({ status: 'RUNNING' }), events, 'wf_v1');
+    expect(record.history.map((h): unknown[] => [h.node, h.status, h.child_instance_id])).toEqual([
+      ['Lines', 'SUCCEEDED', 'i-1.Lines.1.1'],
+      ['Lines', 'SUCCEEDED', 'i-1.Lines.1.0'],
+      ['Loop', 'SUCCEEDED', undefined],
+      ['Loop', 'FAILED', undefined],
+    ]);
+  });
+
+  it('reads a map of no items as one line, and a stopped map as one CANCELLED line, not one per item', () => {
+    const events = history(
+      { type: 'ExecutionStarted' },
+      entered('Lines', 'Task', 1),
+      exited('Lines', 'Task', 2),
+      entered('Lines.items', 'Map', 3),
+      exited('Lines.items', 'Map', 4),
+      entered('Lines.collect', 'Task', 5),
+      exited('Lines.collect', 'Task', 6),
+      entered('Lines', 'Task', 7),
+      exited('Lines', 'Task', 8),
+      entered('Lines.items', 'Map', 9),
+      { ...entered('Lines.item', 'Task', 10) },
+      { type: 'ExecutionAborted', previousEventId: 11 },
+    );
+    const record = executionRecord(execution({ status: 'ABORTED' }), events, 'wf_v1');
+    expect(record.history.map((h) => [h.node, h.status])).toEqual([
+      ['Lines', 'SUCCEEDED'],
+      ['Lines', 'CANCELLED'],
+    ]);
+  });
 });

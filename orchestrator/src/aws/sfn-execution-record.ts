@@ -101,8 +101,12 @@ function contextOf(data: string | undefined): Record<string, unknown> | undefine
 }
 
 interface OpenStep {
+  /** The node whose step this is (a map item's is its map's). */
+  readonly node: string;
   readonly started_at: string;
   scheduled?: { readonly at: string; readonly details: TaskScheduledEventDetails };
+  /** A sub_workflow's or map item's child: the nested execution's name, the engine's child id. */
+  child?: string;
 }
 
 /** The record of one execution from DescribeExecution and its whole history (oldest event first). */
@@ -113,7 +117,7 @@ export function executionRecord(
 ): InstanceRecord & { readonly step_functions: StepFunctionsExecutionRef } {
   const { history, open } = stepsOf(events);
   const waits: WaitView[] =
-    execution.status === 'RUNNING' ? [...open].flatMap(([node, step]) => waitOf(node, step)) : [];
+    execution.status === 'RUNNING' ? [...open.values()].flatMap((step) => waitOf(step.node, step)) : [];
   const status: InstanceStatus =
     execution.status === 'RUNNING'
       ? waits.length > 0
@@ -177,68 +181,148 @@ function newestContext(events: readonly HistoryEvent[]): Record<string, unknown>
 /**
  * The history lines, and the node steps still open at the end, from the events in order. A task's own
  * events (scheduled, failed...) name no state: each points at the event before it in its state
- * (`previousEventId`), so the state is found by following those links back to the state's entry.
+ * (`previousEventId`), so the state is found by following those links back to the state's entry. A map
+ * item's states run beside the other items': each item's step is keyed by the event that entered it.
+ *
+ * Child steps (asl/child-states.ts): a sub_workflow X exits its start Task before its child runs, so
+ * entering `X.child` reopens X's step, which `X.result` ends (or `X.child` failing); a map X is reopened by
+ * `X.items`, and each `X.item` that ends is a line of X (an item stopped with its map is none, as in the
+ * engine), and `X.collect` is X's one line only when there were no items. `X.too-many-visits` is a
+ * FAILED line of X (its max_visits).
  */
 function stepsOf(events: readonly HistoryEvent[]): {
   history: HistoryEntry[];
   open: Map<string, OpenStep>;
 } {
-  const stateOfEvent = new Map<number, string>();
+  const keyOfEvent = new Map<number, string>();
   const history: HistoryEntry[] = [];
   const open = new Map<string, OpenStep>();
   const lastLine = new Map<string, number>();
-  const close = (node: string, status: HistoryEntry['status'], at: string) => {
-    const step = open.get(node);
+  const itemsEnded = new Map<string, number>();
+  const line = (step: OpenStep, status: HistoryEntry['status'], at: string) => {
+    lastLine.set(step.node, history.length);
+    history.push({
+      node: step.node,
+      status,
+      started_at: step.started_at,
+      ended_at: at,
+      ...(step.child === undefined ? {} : { child_instance_id: step.child }),
+    });
+  };
+  const close = (key: string, status: HistoryEntry['status'], at: string) => {
+    const step = open.get(key);
     if (!step) return;
-    open.delete(node);
-    lastLine.set(node, history.length);
-    history.push({ node, status, started_at: step.started_at, ended_at: at });
+    open.delete(key);
+    line(step, status, at);
+  };
+  /** A child step whose start Task closed it: open again, from when it began, until its child ends. */
+  const reopen = (node: string, at: string) => {
+    const index = lastLine.get(node);
+    const last = index === undefined ? undefined : history[index];
+    if (index === history.length - 1 && last?.status === 'SUCCEEDED') {
+      history.pop();
+      open.set(node, { node, started_at: last.started_at });
+    } else {
+      open.set(node, { node, started_at: at });
+    }
   };
   for (const event of events) {
     const type = event.type ?? '';
     const at = iso(event.timestamp);
-    const name =
-      event.stateEnteredEventDetails?.name ??
-      event.stateExitedEventDetails?.name ??
-      (event.previousEventId === undefined ? undefined : stateOfEvent.get(event.previousEventId));
-    if (name !== undefined && event.id !== undefined && !type.startsWith('Execution')) {
-      stateOfEvent.set(event.id, name);
+    const enteredName = event.stateEnteredEventDetails?.name;
+    const exitedName = event.stateExitedEventDetails?.name;
+    const chained = event.previousEventId === undefined ? undefined : keyOfEvent.get(event.previousEventId);
+    // An item's states share their names with the other items': their events follow the item's chain.
+    const key =
+      enteredName !== undefined
+        ? helperOf(enteredName)?.role === 'item'
+          ? `${enteredName}#${event.id ?? 0}`
+          : enteredName
+        : exitedName !== undefined
+          ? helperOf(exitedName)?.role === 'item' && chained?.startsWith(`${exitedName}#`)
+            ? chained
+            : exitedName
+          : chained;
+    if (key !== undefined && event.id !== undefined && !type.startsWith('Execution')) {
+      keyOfEvent.set(event.id, key);
     }
-    if (type.endsWith('StateEntered') && name !== undefined) {
-      const helper = helperOf(name);
+    const name = key?.split('#')[0];
+    const helper = name === undefined ? undefined : helperOf(name);
+    if (type.endsWith('StateEntered') && name !== undefined && key !== undefined) {
       if (helper) {
-        // The end node's outcome was a failure, or the node's timeout became the engine's TIMEOUT.
-        const line = lastLine.get(helper.node);
-        const entry = line === undefined ? undefined : history[line];
         const status =
           helper.role === 'fail' ? 'FAILED' : helper.role === 'timed-out' ? 'TIMED_OUT' : undefined;
-        if (entry && line !== undefined && status) history[line] = { ...entry, status };
+        const index = lastLine.get(helper.node);
+        const entry = index === undefined ? undefined : history[index];
+        if (status && entry && index !== undefined) {
+          // The end node's outcome was a failure, or the node's timeout became the engine's TIMEOUT.
+          history[index] = { ...entry, status };
+        } else if (helper.role === 'too-many-visits') {
+          line({ node: helper.node, started_at: at }, 'FAILED', at);
+        } else if (helper.role === 'child') {
+          reopen(helper.node, at);
+        } else if (helper.role === 'items') {
+          reopen(helper.node, at);
+          itemsEnded.set(helper.node, 0);
+        } else if (helper.role === 'item') {
+          open.set(key, { node: helper.node, started_at: at });
+        }
       } else if (type === 'ParallelStateEntered') {
         // As the engine records a parallel: one line when it fans out.
-        lastLine.set(name, history.length);
-        history.push({ node: name, status: 'SUCCEEDED', started_at: at, ended_at: at });
+        line({ node: name, started_at: at }, 'SUCCEEDED', at);
       } else {
-        open.set(name, { started_at: at });
+        open.set(name, { node: name, started_at: at });
       }
-    } else if (type.endsWith('StateExited') && name !== undefined) {
+    } else if (type.endsWith('StateExited') && name !== undefined && key !== undefined) {
       // A state whose failure a Catch handled exits too: its attempt was closed FAILED already.
-      if (!helperOf(name)) close(name, 'SUCCEEDED', at);
-    } else if (TASK_SCHEDULED.has(type) && name !== undefined && !helperOf(name)) {
-      // A retry schedules the task again without entering the state: a new attempt.
-      if (!open.has(name)) open.set(name, { started_at: at });
+      if (!helper) close(name, 'SUCCEEDED', at);
+      else if (helper.role === 'result') close(helper.node, 'SUCCEEDED', at);
+      else if (helper.role === 'item' && open.has(key)) {
+        close(key, 'SUCCEEDED', at);
+        itemsEnded.set(helper.node, (itemsEnded.get(helper.node) ?? 0) + 1);
+      } else if (helper.role === 'collect') {
+        if ((itemsEnded.get(helper.node) ?? 0) === 0) close(helper.node, 'SUCCEEDED', at);
+        else open.delete(helper.node);
+      }
+    } else if (TASK_SCHEDULED.has(type) && name !== undefined && key !== undefined) {
       const details = event.taskScheduledEventDetails;
-      const step = open.get(name);
-      if (step && details) step.scheduled = { at, details };
-    } else if (TASK_FAILURES.has(type) && name !== undefined) {
+      if (!helper) {
+        // A retry schedules the task again without entering the state: a new attempt.
+        if (!open.has(name)) open.set(name, { node: name, started_at: at });
+        const step = open.get(name);
+        if (step && details) step.scheduled = { at, details };
+      } else if (helper.role === 'child' || helper.role === 'item') {
+        const step = open.get(helper.role === 'child' ? helper.node : key);
+        const parameters = parsed(details?.parameters);
+        if (step && isRecord(parameters) && typeof parameters.Name === 'string') step.child = parameters.Name;
+      }
+    } else if (TASK_FAILURES.has(type) && name !== undefined && key !== undefined) {
       const error = event.taskFailedEventDetails?.error ?? event.taskTimedOutEventDetails?.error;
-      close(name, TIMED_OUT_EVENTS.has(type) || error === 'States.Timeout' ? 'TIMED_OUT' : 'FAILED', at);
+      const status = TIMED_OUT_EVENTS.has(type) || error === 'States.Timeout' ? 'TIMED_OUT' : 'FAILED';
+      if (!helper) close(name, status, at);
+      else if (helper.role === 'child' || helper.role === 'result') close(helper.node, status, at);
+      else if (helper.role === 'item' && open.has(key)) {
+        close(key, 'FAILED', at);
+        itemsEnded.set(helper.node, (itemsEnded.get(helper.node) ?? 0) + 1);
+      }
+    } else if (type === 'MapStateFailed' && helper?.role === 'items') {
+      // Its items still running were stopped (no line, as the engine's); the failure is an item's line.
+      open.delete(helper.node);
+      for (const [k, step] of [...open]) if (step.node === helper.node && k !== step.node) open.delete(k);
     } else if (type === 'ParallelStateFailed' || type === 'ExecutionFailed' || type === 'ExecutionAborted') {
-      // The steps still open were stopped: a failed branch's siblings, or everything on a stop.
-      for (const node of [...open.keys()]) close(node, 'CANCELLED', at);
+      // The steps still open were stopped: a failed branch's siblings, or everything on a stop. A map's
+      // items are not lines of their own then: their map is, once.
+      for (const [k, step] of [...open]) {
+        if (k === step.node) close(k, 'CANCELLED', at);
+        else open.delete(k);
+      }
     } else if (type === 'ExecutionTimedOut') {
-      for (const node of [...open.keys()]) close(node, 'TIMED_OUT', at);
-    } else if (type.endsWith('StateAborted') && name !== undefined) {
-      close(name, 'CANCELLED', at);
+      for (const [k, step] of [...open]) {
+        if (k === step.node) close(k, 'TIMED_OUT', at);
+        else open.delete(k);
+      }
+    } else if (type.endsWith('StateAborted') && key !== undefined) {
+      close(helper?.role === 'child' ? helper.node : key, 'CANCELLED', at);
     }
   }
   return { history, open };
