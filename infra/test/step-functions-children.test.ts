@@ -132,7 +132,7 @@ describe('Step Functions mode with children in a subfolder', () => {
 it("fails the synth with the compiler's diagnostics when a child's definition is missing", () => {
   const { 'children/classify.yaml': _classify, ...withoutClassify } = family;
   expect(() => synthOver(withoutClassify)).toThrow(
-    /^order\.yaml cannot run on Step Functions:\norder\.yaml:\d+:\d+: node Classify: no definition of workflow classify_v1 is compiled with this one/,
+    /^order\.yaml cannot run on Step Functions:\norder\.yaml:\d+:\d+: node Classify: no valid definition of workflow classify_v1 was found beside this one/,
   );
 });
 

@@ -83,7 +83,7 @@ describe('definitionsIn (the state machines of Step Functions mode)', () => {
     const message = /^parent\.yaml cannot run on Step Functions:\n(parent\.yaml:\d+:\d+: .*\n)*\n/;
     expect(() => definitionsIn(folder.dir)).toThrow(message);
     expect(() => definitionsIn(folder.dir)).toThrow(
-      /\nparent\.yaml:\d+:\d+: node Classify: no definition of workflow classify_v1 is compiled with this one/,
+      /\nparent\.yaml:\d+:\d+: node Classify: no valid definition of workflow classify_v1 was found beside this one/,
     );
     expect(() => definitionsIn(folder.dir)).toThrow(
       /\n\nchildren\/screen\.yaml cannot run on Step Functions:\nchildren\/screen\.yaml:\d+:\d+: /,

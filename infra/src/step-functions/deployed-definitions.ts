@@ -1,6 +1,6 @@
-import { compileAsl } from '../../../orchestrator/src/asl/compile-asl';
+import { compileAsl, locatedProblems } from '../../../orchestrator/src/asl/compile-asl';
 import type { Diagnostic } from '../../../orchestrator/src/definition/diagnostic';
-import { formatPath, sortDiagnostics } from '../../../orchestrator/src/definition/diagnostic';
+import { sortDiagnostics } from '../../../orchestrator/src/definition/diagnostic';
 import { SourceDocument } from '../../../orchestrator/src/definition/source-document';
 import { validateDefinition } from '../../../orchestrator/src/definition/validate-definition';
 import type { WorkflowDefinition } from '../../../orchestrator/src/definition/workflow-schema';
@@ -96,21 +96,7 @@ export function definitionsIn(
       queue.push(child);
     }
     if (!compiled.machine) {
-      const { source } = SourceDocument.parse(entry.file.name, entry.file.text);
-      const located = compiled.problems.map((p): Diagnostic => {
-        // As compileAslSource: a problem with the node itself points at its name, one with a field at its value.
-        const { line, column } = p.path.length === 2 ? source.locateEntry(p.path) : source.locate(p.path);
-        const path = formatPath(p.path);
-        return {
-          severity: 'error',
-          code: p.code,
-          message: p.message,
-          file: entry.file.name,
-          line,
-          column,
-          path,
-        };
-      });
+      const located = locatedProblems(entry.file.name, entry.file.text, compiled.problems);
       errors.push(cannotRun(entry.file.name, sortDiagnostics([...entry.diagnostics, ...located])));
       continue;
     }

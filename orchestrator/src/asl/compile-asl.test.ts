@@ -1,12 +1,12 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import aslValidator from 'asl-validator';
 import { recordingIo } from '../cli/cli-test-io';
 import { runCli } from '../cli/main';
-import { PARITY_WORKFLOWS } from '../step-functions/testing/parity-workflows';
+import { CHECK_LINE, CHECK_ONE_LINE, PARITY_WORKFLOWS } from '../step-functions/testing/parity-workflows';
 import { SHARED_ENDS } from '../graph/testing/shared-end-workflows';
-import type { ParallelState, TaskState } from './asl-types';
+import type { ParallelState, StateMachineDefinition, TaskState } from './asl-types';
 import { validateDefinition } from '../definition/validate-definition';
 import { compileAsl, compileAslSource } from './compile-asl';
 import { definitionFilesIn } from '../naming/definition-files';
@@ -136,7 +136,7 @@ describe('what ASL cannot express is a compile error naming the node, and no mac
       [
         'asl-child-unknown',
         'nodes.Fetch.workflow_id',
-        "node Fetch: no definition of workflow nowhere_v1 is compiled with this one, and its child runs on that workflow's state machine",
+        "node Fetch: no valid definition of workflow nowhere_v1 was found beside this one, and its child runs on that workflow's own state machine, deployed with it",
       ],
     ]);
     expect(compiled.children).toEqual(['nowhere_v1']);
@@ -320,6 +320,30 @@ describe('wf asl on the command line', () => {
       expect(io.stderr()).toMatch(
         /^t\.yaml:10:14: error: nodes\.Fetch\.timeout: node Fetch: timeout 1500ms/m,
       );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("finds a parent's children beside it (subfolders too) or under --definitions, and embeds each child's initial_context", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wf-asl-'));
+    try {
+      writeFileSync(join(dir, 'parent.yaml'), CHECK_ONE_LINE);
+      const io = recordingIo(dir);
+      expect(await runCli(['asl', 'parent.yaml'], io)).toBe(1);
+      expect(io.stderr()).toContain(
+        'parent.yaml:9:18: error: nodes.Check_Line.workflow_id: node Check_Line: no valid definition of workflow check_line_v1 was found beside this one',
+      );
+      mkdirSync(join(dir, 'children'));
+      writeFileSync(join(dir, 'children', 'check_line_v1.yaml'), CHECK_LINE);
+      const found = recordingIo(dir);
+      expect(await runCli(['asl', 'parent.yaml'], found)).toBe(0);
+      const start = (JSON.parse(found.stdout()) as StateMachineDefinition).States.Check_Line as TaskState;
+      expect(start.Parameters).toMatchObject({ Payload: { required_keys: ['line'] } });
+      const elsewhere = recordingIo(REPO);
+      expect(
+        await runCli(['asl', join(dir, 'parent.yaml'), '--definitions', join(dir, 'children')], elsewhere),
+      ).toBe(0);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -55,7 +55,7 @@ export function compileAsl(definition: WorkflowDefinition, options: AslOptions =
           code: 'asl-child-unknown',
           node: name,
           path: ['nodes', name, 'workflow_id'],
-          message: `node ${name}: no definition of workflow ${node.workflow_id} is compiled with this one, and its child runs on that workflow's state machine`,
+          message: `node ${name}: no valid definition of workflow ${node.workflow_id} was found beside this one, and its child runs on that workflow's own state machine, deployed with it`,
         });
       }
     }
@@ -172,6 +172,8 @@ export interface AslSourceCompilation {
   readonly machine?: StateMachineDefinition;
   /** The definition's own diagnostics (errors and warnings), then the compiler's, each located. */
   readonly diagnostics: readonly Diagnostic[];
+  /** The child workflow ids the machine starts (empty when the definition is invalid). */
+  readonly children: readonly string[];
 }
 
 /**
@@ -181,27 +183,33 @@ export interface AslSourceCompilation {
 export function compileAslSource(
   file: string,
   text: string,
-  options: ValidateOptions = {},
+  options: ValidateOptions & AslOptions = {},
 ): AslSourceCompilation {
   const { definition, diagnostics } = validateDefinition(file, text, options);
-  if (!definition) return { diagnostics };
-  const { machine, problems } = compileAsl(definition);
+  if (!definition) return { diagnostics, children: [] };
+  const { machine, problems, children } = compileAsl(definition, options);
   if (!machine) {
-    const { source } = SourceDocument.parse(file, text);
-    const located: Diagnostic[] = problems.map((p) => {
-      // A problem with the node itself points at its name; one with a field, at the field's value.
-      const { line, column } = p.path.length === 2 ? source.locateEntry(p.path) : source.locate(p.path);
-      return {
-        severity: 'error',
-        code: p.code,
-        message: p.message,
-        file,
-        line,
-        column,
-        path: formatPath(p.path),
-      };
-    });
-    return { diagnostics: sortDiagnostics([...diagnostics, ...located]) };
+    return {
+      diagnostics: sortDiagnostics([...diagnostics, ...locatedProblems(file, text, problems)]),
+      children,
+    };
   }
-  return { machine, diagnostics };
+  return { machine, diagnostics, children };
+}
+
+/** The compiler's problems as diagnostics of `file`: one with the node itself at its name, one with a field at its value. */
+export function locatedProblems(file: string, text: string, problems: readonly AslProblem[]): Diagnostic[] {
+  const { source } = SourceDocument.parse(file, text);
+  return problems.map((p) => {
+    const { line, column } = p.path.length === 2 ? source.locateEntry(p.path) : source.locate(p.path);
+    return {
+      severity: 'error',
+      code: p.code,
+      message: p.message,
+      file,
+      line,
+      column,
+      path: formatPath(p.path),
+    };
+  });
 }

@@ -169,7 +169,13 @@ describe('executionRecord', () => {
       exited('Check.child-failed', 'Task', 17),
     );
     const record = executionRecord(execution({ status: 'RUNNING' }), events, 'wf_v1');
-    expect(record.history.map((h): unknown[] => [h.node, h.status, h.child_instance_id])).toEqual([
+    expect(
+      record.history.map((h): unknown[] => [
+        h.node,
+        h.status,
+        'child_instance_id' in h ? h.child_instance_id : undefined,
+      ]),
+    ).toEqual([
       ['Check', 'SUCCEEDED', 'i-1.Check.1'],
       ['Again', 'SUCCEEDED', undefined],
       ['Check', 'FAILED', 'i-1.Check.2'],
@@ -215,7 +221,13 @@ describe('executionRecord', () => {
       entered('Loop.too-many-visits', 'Pass', 18), // 19
     );
     const record = executionRecord(execution({ status: 'RUNNING' }), events, 'wf_v1');
-    expect(record.history.map((h): unknown[] => [h.node, h.status, h.child_instance_id])).toEqual([
+    expect(
+      record.history.map((h): unknown[] => [
+        h.node,
+        h.status,
+        'child_instance_id' in h ? h.child_instance_id : undefined,
+      ]),
+    ).toEqual([
       ['Lines', 'SUCCEEDED', 'i-1.Lines.1.1'],
       ['Lines', 'SUCCEEDED', 'i-1.Lines.1.0'],
       ['Loop', 'SUCCEEDED', undefined],

@@ -58,10 +58,18 @@ export const COMMAND_SPECS: Readonly<Record<string, CommandSpec>> = {
     summary:
       'Compiles a definition to Amazon States Language for Step Functions mode; what ASL cannot express is an error naming the node.',
     arguments: ['<file.yaml>'],
-    options: [{ flags: '--out <file.json>', description: 'write the state machine there (default: stdout)' }],
+    options: [
+      { flags: '--out <file.json>', description: 'write the state machine there (default: stdout)' },
+      {
+        flags: '--definitions <dir>',
+        description:
+          "where the children of its sub_workflow and map nodes are found by workflow id, subfolders too (default: the file's folder)",
+      },
+    ],
     examples: [
       'wf asl workflow-definitions/fanout_a_b_c_v1.yaml',
       'wf asl workflow-definitions/export_screening_v1.yaml --out export_screening_v1.asl.json',
+      'wf asl workflow-definitions/language-v2/order_fulfilment_v2.yaml --definitions workflow-definitions',
     ],
   },
   run: {
