@@ -40,6 +40,10 @@ import { runOnLocalStepFunctions, type LocalRunResult } from './testing/local-st
 
 const REPO = resolve(__dirname, '..', '..', '..');
 const example = (id: string) => readFileSync(join(REPO, 'workflow-definitions', `${id}.yaml`), 'utf8');
+const v2 = (id: string) => example(`language-v2/${id}`);
+const V2_ORDER = JSON.parse(
+  readFileSync(join(REPO, 'sample-data', 'contexts', 'order-fulfilment-v2.json'), 'utf8'),
+) as Context;
 
 interface Scenario {
   readonly name: string;
@@ -683,6 +687,59 @@ const SCENARIOS: readonly Scenario[] = [
       expect(run.requests.map((r) => r.node)).not.toContain('Sign');
       expect(run.status).toBe('SUCCEEDED');
       expect(run.output).toEqual({ declared: 'yes' });
+    },
+  },
+  {
+    name: 'language v2 example: lines classified by a map of children, the buyer screened by a sub_workflow, a wait',
+    yaml: v2('order_fulfilment_v2'),
+    children: [v2('classify_line_v2'), v2('screen_buyer_v2')],
+    context: V2_ORDER,
+    mocks: {
+      'classify#goods': { delay: '1m', outputs: { hs_code: '8471.30' } },
+      'compliance#screening': { outputs: { screening_result: 'CLEAR' } },
+    },
+    proves: (run) => {
+      expect(childNames(run).sort()).toEqual([
+        'inst-1.Classify_Lines.1.0',
+        'inst-1.Classify_Lines.1.1',
+        'inst-1.Classify_Lines.1.2',
+        'inst-1.Screen_Buyer.1',
+      ]);
+      expect(exited(run, 'Cooling_Off')).toHaveLength(1);
+      expect(run.status).toBe('SUCCEEDED');
+    },
+  },
+  {
+    name: 'language v2 example: a line whose classification fails fails the map, to the shared Rejected end',
+    yaml: v2('order_fulfilment_v2'),
+    children: [v2('classify_line_v2'), v2('screen_buyer_v2')],
+    context: V2_ORDER,
+    mocks: {
+      'classify#goods': [
+        { delay: '2m', outputs: { hs_code: '8471.30' } },
+        { delay: '1m', status: 'FAILURE', error: { code: 'NO_HS_CODE', message: 'unknown goods' } },
+        { delay: '3m', outputs: { hs_code: '8471.30' } },
+      ],
+    },
+    proves: (run) => {
+      expect(failedWith(run, 'Classify_Lines.items')).toHaveLength(1);
+      expect(run.error).toMatchObject({ code: 'MAP_ITEM_FAILED', node: 'Classify_Lines' });
+      expect(run.childRuns.map((c) => c.raised?.Error)).toEqual([
+        'NO_HS_CODE',
+        'States.Aborted',
+        'States.Aborted',
+      ]);
+    },
+  },
+  {
+    name: 'language v2 example: a screening that never answers fails the child, the parent goes to Rejected',
+    yaml: v2('order_fulfilment_v2'),
+    children: [v2('classify_line_v2'), v2('screen_buyer_v2')],
+    context: V2_ORDER,
+    mocks: { 'compliance#screening': { reply: false } },
+    proves: (run) => {
+      expect(failedWith(run, 'Screen_Buyer.child')).toEqual(['States.TaskFailed']);
+      expect(run.error).toMatchObject({ code: 'CHILD_FAILED', node: 'Screen_Buyer' });
     },
   },
   {
