@@ -11,7 +11,6 @@ import {
 } from './asl-names';
 import type { ScopeStates } from './compile-scope';
 import { policyRetriers, TRANSIENT_RETRIER } from './lambda-retries';
-import { wholeSeconds } from './whole-seconds';
 
 /**
  * async_request X becomes Task X, which invokes the request Lambda with a task token and waits: the
@@ -40,18 +39,7 @@ export function compileAsyncRequest(
   workflowId: string,
 ): void {
   const path = (field: string) => ['nodes', name, field];
-  let timeoutSeconds: number | undefined;
-  if (node.timeout !== undefined) {
-    timeoutSeconds = wholeSeconds(node.timeout);
-    if (timeoutSeconds === undefined) {
-      states.problem({
-        code: 'asl-duration-not-whole-seconds',
-        node: name,
-        path: path('timeout'),
-        message: `node ${name}: timeout ${node.timeout} is not a whole number of seconds, and a Step Functions task times out after whole seconds only`,
-      });
-    }
-  }
+  const timeoutSeconds = node.timeout === undefined ? undefined : states.timeoutSeconds(name, node.timeout);
 
   const payload: Record<string, JsonValue> = {
     'task_token.$': '$$.Task.Token',

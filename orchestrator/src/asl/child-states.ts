@@ -19,7 +19,6 @@ import {
 import type { Catcher, JsonValue, TaskState } from './asl-types';
 import type { Flow, ScopeStates } from './compile-scope';
 import { TRANSIENT_RETRIER } from './lambda-retries';
-import { wholeSeconds } from './whole-seconds';
 
 /** A child workflow's definition, when the compiler has it (its `initial_context` is checked at start). */
 export type ChildDefinitions = (workflowId: string) => WorkflowDefinition | undefined;
@@ -154,15 +153,7 @@ export function compileSubWorkflow(
   let timeoutSeconds: number | undefined;
   const catchers: Catcher[] = [];
   if (node.timeout !== undefined) {
-    timeoutSeconds = wholeSeconds(node.timeout);
-    if (timeoutSeconds === undefined) {
-      states.problem({
-        code: 'asl-duration-not-whole-seconds',
-        node: name,
-        path: ['nodes', name, 'timeout'],
-        message: `node ${name}: timeout ${node.timeout} is not a whole number of seconds, and a Step Functions task times out after whole seconds only`,
-      });
-    }
+    timeoutSeconds = states.timeoutSeconds(name, node.timeout);
     const timedOut = states.helper(name, helperState.timedOut(name));
     catchers.push({ ErrorEquals: ['States.Timeout'], ResultPath: '$.last_error', Next: timedOut });
     const error = { code: 'TIMEOUT', message: `the child did not end within ${node.timeout}`, node: name };

@@ -16,6 +16,7 @@ import {
 import { TRANSIENT_RETRIER } from './lambda-retries';
 import { sharedEndProblem } from './shared-end-guard';
 import type { VisitCounting } from './visit-counting';
+import { wholeSeconds } from './whole-seconds';
 
 /** Where a step goes next, as a Task or Pass state says it. */
 export type Flow = { readonly Next: string } | { readonly End: true };
@@ -54,6 +55,23 @@ export class ScopeStates {
 
   add(name: string, state: AslState): void {
     this.states[name] = state;
+  }
+
+  /**
+   * A node's `timeout` as a task's TimeoutSeconds; one that is not whole seconds is a problem (Step
+   * Functions times a task out after whole seconds only, and rounding would run another workflow).
+   */
+  timeoutSeconds(node: string, timeout: string): number | undefined {
+    const seconds = wholeSeconds(timeout);
+    if (seconds === undefined) {
+      this.problem({
+        code: 'asl-duration-not-whole-seconds',
+        node,
+        path: ['nodes', node, 'timeout'],
+        message: `node ${node}: timeout ${timeout} is not a whole number of seconds, and a Step Functions task times out after whole seconds only`,
+      });
+    }
+    return seconds;
   }
 
   /** The visit check and count of `node`, if it is on a loop (see VisitCounting). */

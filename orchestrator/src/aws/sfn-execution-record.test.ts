@@ -38,6 +38,10 @@ const execution = (overrides: Partial<SfnExecution>): SfnExecution => ({
   ...overrides,
 });
 
+/** Each history line as [node, status, child_instance_id]. */
+const linesOf = (record: ReturnType<typeof executionRecord>): unknown[][] =>
+  record.history.map((h) => [h.node, h.status, 'child_instance_id' in h ? h.child_instance_id : undefined]);
+
 describe('executionRecord', () => {
   it('counts each failed attempt of a retried task, then its success, linking task events to their state', () => {
     const events = history(
@@ -169,13 +173,7 @@ describe('executionRecord', () => {
       exited('Check.child-failed', 'Task', 17),
     );
     const record = executionRecord(execution({ status: 'RUNNING' }), events, 'wf_v1');
-    expect(
-      record.history.map((h): unknown[] => [
-        h.node,
-        h.status,
-        'child_instance_id' in h ? h.child_instance_id : undefined,
-      ]),
-    ).toEqual([
+    expect(linesOf(record)).toEqual([
       ['Check', 'SUCCEEDED', 'i-1.Check.1'],
       ['Again', 'SUCCEEDED', undefined],
       ['Check', 'FAILED', 'i-1.Check.2'],
@@ -221,13 +219,7 @@ describe('executionRecord', () => {
       entered('Loop.too-many-visits', 'Pass', 18), // 19
     );
     const record = executionRecord(execution({ status: 'RUNNING' }), events, 'wf_v1');
-    expect(
-      record.history.map((h): unknown[] => [
-        h.node,
-        h.status,
-        'child_instance_id' in h ? h.child_instance_id : undefined,
-      ]),
-    ).toEqual([
+    expect(linesOf(record)).toEqual([
       ['Lines', 'SUCCEEDED', 'i-1.Lines.1.1'],
       ['Lines', 'SUCCEEDED', 'i-1.Lines.1.0'],
       ['Loop', 'SUCCEEDED', undefined],

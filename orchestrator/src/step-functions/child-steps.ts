@@ -13,7 +13,8 @@ import {
   type MachineState,
   type RaisedError,
 } from './machine-state';
-import { INPUT_MAPPING_FAILED, RESULT_MAPPING_FAILED, StepError } from './step-error';
+import { mappedResult } from './result-mapping';
+import { INPUT_MAPPING_FAILED, StepError } from './step-error';
 import type {
   ChildFailedPayload,
   ChildOutputPayload,
@@ -53,17 +54,7 @@ export class ChildSteps {
     if (payload.result === undefined) {
       return { ...ownFields(state), context: { ...state.context, ...structuredClone(output) } };
     }
-    const mapped: Context = {};
-    try {
-      for (const [key, expression] of Object.entries(payload.result)) {
-        const value = await evaluateValue(expression, output, DEFAULT_EXPRESSION_LIMITS);
-        if (value !== undefined) mapped[key] = value;
-      }
-    } catch (thrown) {
-      const code = thrown instanceof ExpressionError ? thrown.code : 'EXPRESSION_FAILED';
-      const message = `result: ${(thrown as Error).message}`;
-      throw new StepError({ code, message, node }, RESULT_MAPPING_FAILED);
-    }
+    const mapped = await mappedResult(node, payload.result, output);
     return { ...ownFields(state), context: { ...state.context, ...mapped } };
   }
 

@@ -10,8 +10,9 @@ import { LONGEST_WAIT_MS, timeOf } from '../graph/wait-time';
 import type { Context, WorkflowError } from '../graph/workflow-state';
 import { SyncCapabilityError, type SyncCapability } from '../sync-capabilities/registry';
 import { ChildSteps } from './child-steps';
+import { mappedResult } from './result-mapping';
 import { ownFields, workflowErrorOf, type MachineState } from './machine-state';
-import { MISSING_OUTPUT_KEYS, RESULT_MAPPING_FAILED, StepError } from './step-error';
+import { MISSING_OUTPUT_KEYS, StepError } from './step-error';
 import type {
   ChoosePayload,
   ChooseResult,
@@ -109,18 +110,7 @@ export class EngineSteps {
       return { ...state, context: { ...state.context, ...structuredClone(outputs) } };
     }
     // As the engine's sync_call: the mapping reads the whole result; a key that selects nothing is not set.
-    const whole = structuredClone({ ...result });
-    const mapped: Context = {};
-    try {
-      for (const [key, expression] of Object.entries(payload.result)) {
-        const value = await evaluateValue(expression, whole, DEFAULT_EXPRESSION_LIMITS);
-        if (value !== undefined) mapped[key] = value;
-      }
-    } catch (thrown) {
-      const code = thrown instanceof ExpressionError ? thrown.code : 'EXPRESSION_FAILED';
-      const message = `result: ${(thrown as Error).message}`;
-      throw new StepError({ code, message, node }, RESULT_MAPPING_FAILED);
-    }
+    const mapped = await mappedResult(node, payload.result, structuredClone({ ...result }));
     return { ...state, context: { ...state.context, ...mapped } };
   }
 
@@ -137,17 +127,7 @@ export class EngineSteps {
       const message = `the reply lacks ${missing.map((k) => `'${k}'`).join(', ')}`;
       throw new StepError({ code: MISSING_OUTPUT_KEYS, message, node });
     }
-    const mapped: Context = {};
-    try {
-      for (const [key, expression] of Object.entries(payload.result)) {
-        const value = await evaluateValue(expression, reply, DEFAULT_EXPRESSION_LIMITS);
-        if (value !== undefined) mapped[key] = value;
-      }
-    } catch (thrown) {
-      const code = thrown instanceof ExpressionError ? thrown.code : 'EXPRESSION_FAILED';
-      const message = `result: ${(thrown as Error).message}`;
-      throw new StepError({ code, message, node }, RESULT_MAPPING_FAILED);
-    }
+    const mapped = await mappedResult(node, payload.result, reply);
     return { ...ownFields(rest), context: { ...rest.context, ...mapped } };
   }
 
