@@ -1,7 +1,10 @@
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { childDefinitions, readIfPresent } from '../../orchestrator/src/cli/child-definitions';
+import { validateDefinition } from '../../orchestrator/src/definition/validate-definition';
+import type { Context } from '../../orchestrator/src/graph/workflow-state';
 import { EXAMPLES_DIR, exampleText } from '../../orchestrator/src/runtime/testing/example-workflows';
 import type { LocalServers } from '../local-aws/local-servers';
 import { REPO_ROOT } from '../local-aws/provision-local';
@@ -25,6 +28,29 @@ import {
  * the requests the performance bench's figure 6 measures, measured by the same code.
  */
 
+/**
+ * The language-v2 example (map, sub_workflow, wait, set), run as `pnpm start` runs it: its children
+ * deployed beside it, from its folder, and its own start context.
+ */
+const LANGUAGE_V2 = {
+  workflowId: 'order_fulfilment_v2',
+  dir: join(EXAMPLES_DIR, 'language-v2'),
+  contextFile: 'sample-data/contexts/order-fulfilment-v2.json',
+};
+
+function withChildren(workflowId: string, dir: string, context: string): BenchWorkflow {
+  const file = `${workflowId}.yaml`;
+  const text = readFileSync(join(dir, file), 'utf8');
+  const { definition } = validateDefinition(file, text);
+  if (!definition) throw new Error(`${join(dir, file)} is not a valid workflow`);
+  return {
+    workflowId,
+    text,
+    context: JSON.parse(readFileSync(context, 'utf8')) as Context,
+    children: childDefinitions(dir, definition, readIfPresent),
+  };
+}
+
 function modesWorkflows(): BenchWorkflow[] {
   const examples = readdirSync(EXAMPLES_DIR)
     .filter((f) => f.endsWith('.yaml'))
@@ -32,6 +58,7 @@ function modesWorkflows(): BenchWorkflow[] {
     .map((f) => f.replace(/\.yaml$/, ''));
   return [
     ...examples.map((workflowId) => ({ workflowId, text: exampleText(workflowId) })),
+    withChildren(LANGUAGE_V2.workflowId, LANGUAGE_V2.dir, join(REPO_ROOT, LANGUAGE_V2.contextFile)),
     asyncChain(100),
     fanOut(20),
   ];
@@ -40,6 +67,7 @@ function modesWorkflows(): BenchWorkflow[] {
 const dollars = (value: number) => `$${value < 10 ? value.toFixed(2) : num(value)}`;
 
 function modesSection(
+  workflows: readonly BenchWorkflow[],
   sfn: readonly ModeRun[],
   engine: readonly RunCost[],
   memory: { bridges: number; orchestrator: number },
@@ -65,12 +93,28 @@ function modesSection(
   const breakdown = sfn.map((run) => {
     const c = run.cost;
     const share = (part: number) => `${((part / c.total) * 100).toFixed(0)}%`;
+    const ours = engine.find((e) => e.workflow === run.workflow);
+    const nested =
+      run.executions > 1
+        ? ` ${run.executions} executions (its own and ${run.executions - 1} nested, ` +
+          `${run.childFailures} of them failed); engine: ${ours?.usage.deliveries ?? '?'} messages, ` +
+          `${ours?.usage.steps ?? '?'} steps, ${ours?.usage.capabilityRequests ?? '?'} capability requests, ` +
+          `children included.`
+        : '';
     return (
       `${run.workflow}: SFN ${dollars(perMillion(c.total))}/M = transitions ${share(c.stepFunctions)}, ` +
       `Lambda ${share(c.lambda)} (${num(run.usage.lambdaMilliseconds)} ms), ` +
-      `SQS ${share(c.sqs + c.capabilityMessages)}, task tokens ${share(c.dynamodb)}.`
+      `SQS ${share(c.sqs + c.capabilityMessages)}, task tokens ${share(c.dynamodb)}.${nested}`
     );
   });
+  const withChildren = workflows.filter((w) => (w.children?.length ?? 0) > 0).map((w) => w.workflowId);
+  const ownContexts = workflows.filter((w) => w.context).map((w) => w.workflowId);
+  const waits = workflows.flatMap((w) =>
+    Object.entries(validateDefinition(`${w.workflowId}.yaml`, w.text).definition?.nodes ?? {}).flatMap(
+      ([name, node]) =>
+        node.type === 'wait' ? [`${w.workflowId}'s ${name}, ${node.duration ?? `until ${node.until}`}`] : [],
+    ),
+  );
   return {
     title: 'Step Functions mode vs the LangGraph engine: cost per 1M runs (us-east-1)',
     header: [
@@ -91,6 +135,15 @@ function modesSection(
       `- Step Functions Standard $${(p.stepFunctionsTransition * 1e6).toFixed(0)}/M transitions: states entered ` +
         'and retries as aws-local-stepfunctions executed them (its event log), plus 2 per execution (start, ' +
         'end), as the performance bench counts them. Callbacks (SendTaskSuccess) and timeouts are not billed.',
+      `- Children (${withChildren.join(', ') || 'none here'}): in Step Functions mode each sub_workflow step and ` +
+        "each map item is a nested execution (startExecution.sync:2) of the child's own state machine, run by " +
+        'the harness with the same capabilities and token table; each bills its own transitions (+2, its ' +
+        'start and end), and its bridge Lambdas, messages and token-table requests are summed into the ' +
+        "parent's row (children's children too). The command Lambda runs once, for the parent: Step " +
+        'Functions starts nested executions itself. On the engine the children, deployed beside the parent ' +
+        'in the definitions bucket (under their definition_key, default `<workflow_id>.yaml`), run as ' +
+        'instances of their own on the same tables and queues; the run is metered from its START until ' +
+        'nothing is left to deliver (the parent ended), so their requests are in its row.',
       `- Bridge Lambdas arm64 at ${memory.bridges} MB (infra StepFunctionsEngine), $${p.lambdaGbSecond}/GB-s times ` +
         `the real handlers' wall time in this process, plus $${(p.lambdaRequest * 1e6).toFixed(2)}/M invocations: ` +
         'command 1 per run (the real CommandBridge; its StartExecution answered in-process, no network), ' +
@@ -104,7 +157,13 @@ function modesSection(
       '- Engine: figure 6 of `pnpm bench` (the same MeteredEngine and measureCostPerRun: DynamoDB, SQS, S3, ' +
         `EventBridge Scheduler, Lambda at ${memory.orchestrator} MB), capabilities answering SUCCESS after 1 s.`,
       '- Both modes: one run per workflow after a warm-up run, every capability answering SUCCESS with a value ' +
-        'for each expected key; context shipmentId, originCountry, destinationCountry.',
+        'for each expected key; context shipmentId, originCountry, destinationCountry' +
+        (ownContexts.length > 0
+          ? `, except ${ownContexts.join(', ')}: its own start context (${LANGUAGE_V2.contextFile}).`
+          : '.'),
+      `- Waits (${waits.join(', ') || 'none'}): run as written, a Wait state on aws-local-stepfunctions (in real ` +
+        'time, no wait override), on the engine its timer (an SQS-delayed TIMER_FIRED or an EventBridge schedule) ' +
+        "delivered at its time on the bench's clock, which jumps to it.",
     ],
   };
 }
@@ -134,7 +193,9 @@ async function main(): Promise<number> {
     engine = await MeteredEngine.start({ servers, timers: 'eventbridge' });
     await warmUp(engine, workflows);
     const ours = await measureCostPerRun(engine, workflows, memory.orchestrator);
-    const section = modesSection(sfn, ours.runs, memory);
+    for (const run of ours.runs)
+      if (run.status !== 'SUCCEEDED') say(`(warning) ${run.workflow} ended ${run.status} on the engine`);
+    const section = modesSection(workflows, sfn, ours.runs, memory);
     say('');
     say(renderSection(section));
     const seconds = (performance.now() - began) / 1000;

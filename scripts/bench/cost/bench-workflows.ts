@@ -1,4 +1,6 @@
+import type { ChildDefinition } from '../../../orchestrator/src/cli/child-definitions';
 import { MAX_VISITS_LIMIT } from '../../../orchestrator/src/definition/workflow-schema';
+import type { Context } from '../../../orchestrator/src/graph/workflow-state';
 /*
  * Workflows generated for the bench, as YAML texts the engine validates like any other. Each one isolates
  * what a figure of issue 10 varies: history length, fan-out width, context size, a long wait, CPU.
@@ -7,6 +9,13 @@ import { MAX_VISITS_LIMIT } from '../../../orchestrator/src/definition/workflow-
 export interface BenchWorkflow {
   readonly workflowId: string;
   readonly text: string;
+  /** Its START's context; the shipment context (SHIPMENT_CONTEXT) unless given. */
+  readonly context?: Context;
+  /**
+   * The definitions its sub_workflow and map nodes start (theirs too), each under the key the engine
+   * loads it by (`definition_key`, default `<workflow_id>.yaml`): deployed beside it.
+   */
+  readonly children?: readonly ChildDefinition[];
 }
 
 const pad = (n: number, width = 3) => String(n).padStart(width, '0');

@@ -75,7 +75,7 @@ export async function warmUp(engine: MeteredEngine, workflows: readonly BenchWor
       type: 'START_WORKFLOW',
       workflow_id: workflow.workflowId,
       instance_id: `bench-warm-${workflow.workflowId}`,
-      context: SHIPMENT_CONTEXT,
+      context: workflow.context ?? SHIPMENT_CONTEXT,
     });
     await engine.runUntilQuiet();
     engine.dropPending();
@@ -98,7 +98,7 @@ export async function measureCostPerRun(
       type: 'START_WORKFLOW',
       workflow_id: workflow.workflowId,
       instance_id: instanceId,
-      context: SHIPMENT_CONTEXT,
+      context: workflow.context ?? SHIPMENT_CONTEXT,
     });
     await engine.runUntilQuiet();
     const usage = usageDelta(engine.usage(), before);

@@ -244,20 +244,29 @@ export class MeteredEngine {
     return holder.engine;
   }
 
-  /** Uploads a definition as `<workflow_id>.yaml` and gives its capability domains request queues. */
+  /**
+   * Uploads a definition as `<workflow_id>.yaml`, and the children it starts under their keys, and gives
+   * their capability domains request queues.
+   */
   async upload(workflow: BenchWorkflow): Promise<void> {
-    const domains = domainsOfDefinitionText(workflow.text).filter((d) => !this.knownDomains.has(d));
-    if (domains.length > 0) {
-      await ensureCapabilityQueues(this.sqs, this.servers.resources.stage, domains);
-      for (const d of domains) this.knownDomains.add(d);
+    const definitions = [
+      { key: `${workflow.workflowId}.yaml`, text: workflow.text },
+      ...(workflow.children ?? []),
+    ];
+    for (const { key, text } of definitions) {
+      const domains = domainsOfDefinitionText(text).filter((d) => !this.knownDomains.has(d));
+      if (domains.length > 0) {
+        await ensureCapabilityQueues(this.sqs, this.servers.resources.stage, domains);
+        for (const d of domains) this.knownDomains.add(d);
+      }
+      await this.s3.send(
+        new PutObjectCommand({
+          Bucket: this.servers.resources.names.definitionsBucket,
+          Key: key,
+          Body: text,
+        }),
+      );
     }
-    await this.s3.send(
-      new PutObjectCommand({
-        Bucket: this.servers.resources.names.definitionsBucket,
-        Key: `${workflow.workflowId}.yaml`,
-        Body: workflow.text,
-      }),
-    );
   }
 
   usage(): EngineUsage {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import { createPinoLogger } from '../../../orchestrator/src/aws/pino-logger';
+import { validateDefinition } from '../../../orchestrator/src/definition/validate-definition';
 import { SHIPMENT_CONTEXT } from '../../../orchestrator/src/runtime/testing/example-workflows';
 import {
   CommandBridge,
@@ -14,6 +15,8 @@ import { compiledWorkflow } from '../../../orchestrator/src/step-functions/testi
 import {
   runOnLocalStepFunctions,
   type LambdaInvocations,
+  type LocalChild,
+  type LocalRunResult,
 } from '../../../orchestrator/src/step-functions/testing/local-step-functions-run';
 import type { LocalServers } from '../../local-aws/local-servers';
 import { REPO_ROOT } from '../../local-aws/provision-local';
@@ -46,8 +49,15 @@ export interface ModeRun {
   readonly status: string;
   /** Why the execution failed, if it did (every bench workflow should succeed). */
   readonly error?: string;
-  /** Transitions billed: states entered and retries as executed, plus the execution's start and end. */
+  /**
+   * Transitions billed: states entered and retries as executed, plus the execution's start and end, of
+   * the execution and of every nested execution it started (children's children included).
+   */
   readonly transitions: number;
+  /** Executions billed: the run's own and its nested ones (one per sub_workflow step and map item). */
+  readonly executions: number;
+  /** Nested executions that did not succeed. */
+  readonly childFailures: number;
   readonly lambdas: LambdaInvocations & { readonly command: number };
   readonly capabilityRequests: number;
   readonly replies: number;
@@ -79,7 +89,8 @@ export async function measureStepFunctionsMode(
   const runs: ModeRun[] = [];
   try {
     for (const workflow of workflows) {
-      const { definition, machine } = compiledWorkflow(workflow.text, `${workflow.workflowId}.yaml`);
+      const { definition, machine, children } = compiledWithChildren(workflow);
+      const context = workflow.context ?? SHIPMENT_CONTEXT;
       const instanceId = `${pass}-${workflow.workflowId}`;
       // The command Lambda's work: the real CommandBridge, its StartExecution answered in-process.
       const started: { input?: string } = {};
@@ -111,40 +122,54 @@ export async function measureStepFunctionsMode(
         type: 'START_WORKFLOW',
         workflow_id: workflow.workflowId,
         instance_id: instanceId,
-        context: SHIPMENT_CONTEXT,
+        context,
       });
       const commandMs = performance.now() - began;
       if (!started.input)
         throw new Error(`the command bridge started no execution of ${workflow.workflowId}`);
       const run = await runOnLocalStepFunctions(definition, machine, {
         instanceId,
-        context: (JSON.parse(started.input) as { context: typeof SHIPMENT_CONTEXT }).context,
+        context: (JSON.parse(started.input) as { context: typeof context }).context,
         tokens,
+        children,
       });
+      // Every nested execution (a map item's, a sub_workflow's, and theirs) bills as an execution of its own.
+      const nested = nestedRuns(run);
+      const all = [run, ...nested];
       const taskTokens = dynamoDbDelta(meter.usage(), before);
-      const lambdas = { ...run.lambdas, command: 1 };
+      const lambdas = {
+        request: sum(all, (r) => r.lambdas.request),
+        steps: sum(all, (r) => r.lambdas.steps),
+        reply: sum(all, (r) => r.lambdas.reply),
+        ms: sum(all, (r) => r.lambdas.ms),
+        command: 1,
+      };
+      const requests = sum(all, (r) => r.requests.length);
+      const replies = sum(all, (r) => r.replies.length);
       const usage: OurRunUsage = {
         dynamodbWriteUnits: taskTokens.wcu,
         dynamodbReadUnits: taskTokens.rcu,
         // START on the command queue and every reply on the reply queue.
-        sqsRequests: (1 + run.replies.length) * SQS_REQUESTS_PER_MESSAGE,
-        capabilitySqsRequests: run.requests.length * SQS_REQUESTS_PER_MESSAGE,
+        sqsRequests: (1 + replies) * SQS_REQUESTS_PER_MESSAGE,
+        capabilitySqsRequests: requests * SQS_REQUESTS_PER_MESSAGE,
         s3Puts: 0,
         s3Gets: 0,
         schedulerInvocations: 0,
         lambdaInvocations: lambdas.command + lambdas.request + lambdas.steps + lambdas.reply,
-        lambdaMilliseconds: commandMs + run.lambdas.ms,
+        lambdaMilliseconds: commandMs + lambdas.ms,
         lambdaMemoryMb,
       };
-      const transitions = stepFunctionsTransitions(run.transitions);
+      const transitions = sum(all, (r) => stepFunctionsTransitions(r.transitions));
       runs.push({
         workflow: workflow.workflowId,
         status: run.status,
         ...(run.error ? { error: `${run.error.code}: ${run.error.message}` } : {}),
         transitions,
+        executions: all.length,
+        childFailures: nested.filter((r) => r.status !== 'SUCCEEDED').length,
         lambdas,
-        capabilityRequests: run.requests.length,
-        replies: run.replies.length,
+        capabilityRequests: requests,
+        replies,
         taskTokens,
         usage,
         cost: stepFunctionsModeCostPerRun(transitions, usage),
@@ -155,6 +180,34 @@ export async function measureStepFunctionsMode(
   }
   return runs;
 }
+
+/**
+ * The workflow compiled as `wf asl` compiles it with its children beside it (their start contexts
+ * checked and embedded), and the children compiled the same way, by workflow id, for the harness.
+ */
+function compiledWithChildren(workflow: BenchWorkflow): ReturnType<typeof compiledWorkflow> & {
+  children: Record<string, LocalChild>;
+} {
+  const texts = new Map(
+    (workflow.children ?? []).map((child) => {
+      const { definition } = validateDefinition(child.key, child.text);
+      if (!definition) throw new Error(`${workflow.workflowId}: child ${child.key} is not valid`);
+      return [definition.workflow_id, { key: child.key, text: child.text, definition }] as const;
+    }),
+  );
+  const lookup = (id: string) => texts.get(id)?.definition;
+  const children: Record<string, LocalChild> = {};
+  for (const [id, child] of texts) children[id] = compiledWorkflow(child.text, child.key, lookup);
+  return { ...compiledWorkflow(workflow.text, `${workflow.workflowId}.yaml`, lookup), children };
+}
+
+/** The nested executions a run started, theirs included, depth first. */
+function nestedRuns(run: LocalRunResult): LocalRunResult[] {
+  return run.childRuns.flatMap((child) => [child, ...nestedRuns(child)]);
+}
+
+const sum = <T>(items: readonly T[], of: (item: T) => number) =>
+  items.reduce((total, item) => total + of(item), 0);
 
 /** The task token table as the CDK stack defines it (key `request_id`, on demand); kept if it exists. */
 async function createTokenTable(client: DynamoDBClient, table: string): Promise<void> {
