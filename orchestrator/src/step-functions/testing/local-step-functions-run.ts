@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { StateMachine } from 'aws-local-stepfunctions';
 import type { AslState, StateMachineBody, StateMachineDefinition } from '../../asl/asl-types';
@@ -180,6 +181,8 @@ export async function runOnLocalStepFunctions(
   // Step Functions stops a `.sync` child whose task stopped (a failed sibling, a stopped parent): here,
   // every child still running when this execution ends.
   const stopChildren = new AbortController();
+  // One listener per child still running (a map's items): as many as a map runs at once, not a leak.
+  setMaxListeners(0, stopChildren.signal);
   const nested: Promise<LocalRunResult>[] = [];
   const children = new Map(
     Object.entries(options.children ?? {}).map(([id, child]) => [
