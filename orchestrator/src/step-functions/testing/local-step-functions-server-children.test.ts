@@ -174,6 +174,35 @@ describe('a sub_workflow on the embedded Step Functions endpoint', () => {
     });
   });
 
+  it("checks the child's initial_context before starting it (the parent is compiled knowing its child)", async () => {
+    await sfn.start(ONE, 'one-empty', { order: { lines: [] } });
+    await sfn.server.ended(sfn.executionArn(ONE, 'one-empty'));
+
+    const parent = await described(sfn.executionArn(ONE, 'one-empty'));
+    expect(parent.status).toBe('FAILED');
+    expect(`${parent.error ?? ''} ${parent.cause ?? ''}`).toContain('CHILD_FAILED');
+    expect(`${parent.cause ?? ''}`).toContain('line');
+    await expect(described(childArn('one-empty', 'Check_Line.1'))).rejects.toThrow(/Does Not Exist/);
+  });
+
+  it('fails the task as StartExecution refuses a name taken by another execution', async () => {
+    // An execution of the child's machine under the name the parent's child would take, another input.
+    await sfn.start(CHILD, 'taken.Check_Line.1', { line: line('X') });
+    await sfn.start(ONE, 'taken', { order: { lines: [line('E')] } });
+    await sfn.server.ended(sfn.executionArn(ONE, 'taken'));
+
+    const parent = await described(sfn.executionArn(ONE, 'taken'));
+    expect(parent.status).toBe('FAILED');
+    expect(`${parent.error ?? ''} ${parent.cause ?? ''}`).toContain('CHILD_FAILED');
+    const failed = (await history(sfn.executionArn(ONE, 'taken'))).find((e) => e.type === 'TaskFailed');
+    expect(failed?.taskFailedEventDetails).toMatchObject({
+      resourceType: 'states',
+      error: 'StepFunctions.ExecutionAlreadyExistsException',
+    });
+    // The execution that had the name is untouched, still waiting for its request.
+    expect((await described(childArn('taken', 'Check_Line.1'))).status).toBe('RUNNING');
+  });
+
   it('stops the child (ABORTED) when the parent is cancelled while the child waits', async () => {
     await sfn.start(ONE, 'one-stop', { order: { lines: [line('C')] } });
     await sfn.server.tasksWaiting(childArn('one-stop', 'Check_Line.1'));

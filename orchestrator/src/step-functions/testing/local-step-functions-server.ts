@@ -660,6 +660,10 @@ export class LocalStepFunctionsServer {
       } else if (type === 'Parallel' || type === 'Map') {
         if (type === 'Map') this.abortIterations(execution, state.name);
         execution.failedScopes.add(state.name);
+        // What ran inside it was stopped with it: none of it is open any more.
+        for (const [key, open] of execution.open) {
+          if (shape.ancestors.get(open.state)?.includes(state.name)) execution.open.delete(key);
+        }
         this.record(execution, `${type}StateFailed`, state.name, {});
         // The branches or iterations still running were stopped: so are their nested executions.
         this.stopChildren(execution, (child) => child.ancestors.includes(state.name));
