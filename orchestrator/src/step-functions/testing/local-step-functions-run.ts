@@ -331,7 +331,7 @@ function outputOfCause(cause: string | undefined): Context | undefined {
  */
 const LONGEST_LOCAL_TIMEOUT_SECONDS = 23 * 24 * 3600;
 
-function withinTimerRange<T extends StateMachineBody>(body: T): T {
+export function withinTimerRange<T extends StateMachineBody>(body: T): T {
   const states = Object.fromEntries(
     Object.entries(body.States).map(([name, state]): [string, AslState] => {
       if (state.Type === 'Parallel')

@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { StateMachine } from 'aws-local-stepfunctions';
+import { START_EXECUTION_SYNC } from '../../asl/asl-names';
 import type { AslState, StateMachineBody, StateMachineDefinition } from '../../asl/asl-types';
 import { ensurePromiseWithResolvers } from './promise-with-resolvers';
-import type { EventLog } from './local-step-functions-run';
+import { withinTimerRange, type EventLog } from './local-step-functions-run';
 
 /**
  * An embedded Step Functions endpoint for tests: an HTTP server speaking the AWS JSON 1.0 protocol
@@ -13,15 +14,27 @@ import type { EventLog } from './local-step-functions-run';
  * over HTTP as it talks to AWS. Signatures are not checked.
  *
  * Executions run on aws-local-stepfunctions (its ASL interpreter: Choice, Retry, Catch, TimeoutSeconds,
- * Parallel are its own). Lambda tasks (`lambda:invoke`, `lambda:invoke.waitForTaskToken`) call the
- * functions given by ARN in-process; a waitForTaskToken task then waits for SendTaskSuccess/Failure of
- * the token its payload carries. Its event log is translated into Step Functions history events
- * (`TaskStateEntered`, `TaskScheduled`, `TaskFailed`, `ExecutionFailed`...) with `previousEventId` links
- * as the service makes them: a task's events point back into their state, through its entry.
+ * Parallel and inline Map are its own). Lambda tasks (`lambda:invoke`, `lambda:invoke.waitForTaskToken`)
+ * call the functions given by ARN in-process; a waitForTaskToken task then waits for
+ * SendTaskSuccess/Failure of the token its payload carries. A nested execution
+ * (`states:startExecution.sync:2`) starts an execution of the named machine on this server, under the
+ * task's Name (StartExecution's rules: the same name and input while it runs is that execution), and waits
+ * for its end: its DescribeExecution (Input and Output parsed) is the task's result, and a child that did
+ * not succeed fails the task with `States.TaskFailed`, the child's description as cause. A task that stops
+ * before its child ends (its execution stopped or failed, its Map or Parallel failed, its TimeoutSeconds)
+ * stops the child (ABORTED), as Step Functions stops a `.sync` child.
+ *
+ * Its event log is translated into Step Functions history events (`TaskStateEntered`, `TaskScheduled`,
+ * `TaskFailed`, `MapIterationStarted`, `ExecutionFailed`...) with `previousEventId` links as the service
+ * makes them: a task's events point back into their state, through its entry; a Map iteration's events
+ * form a chain of their own, from its `MapIterationStarted` to its `MapIterationSucceeded` (or Failed,
+ * Aborted), and the Map state's own events (`MapStateEntered`, `MapStateStarted`, the iterations' starts
+ * and ends, `MapStateSucceeded`, `MapStateExited`) another.
  *
  * Operations: CreateStateMachine, ListStateMachines, ListTagsForResource, StartExecution,
  * DescribeExecution, ListExecutions, GetExecutionHistory, StopExecution, SendTaskSuccess,
- * SendTaskFailure. Not modelled: versions and aliases, Express machines, redrive, activities, Map.
+ * SendTaskFailure. Not modelled: versions and aliases, Express machines, redrive, activities, distributed
+ * Map (Map runs).
  */
 
 /** A Lambda function as a state machine's task calls it: its payload in, its result out. */
@@ -38,6 +51,36 @@ interface HistoryEventJson {
   readonly type: string;
   readonly [details: string]: unknown;
 }
+
+/** A machine's states, those of its branches and Map processors included, and what encloses each. */
+interface MachineShape {
+  readonly states: ReadonlyMap<string, AslState>;
+  /** The Map and Parallel states each state is inside of, innermost first. */
+  readonly ancestors: ReadonlyMap<string, readonly string[]>;
+}
+
+/** A nested execution a task of an execution started and waits for. */
+interface ChildLink {
+  readonly arn: string;
+  /** Its task state, and the Map iteration that task runs in. */
+  readonly state: string;
+  readonly lane: string | undefined;
+  readonly ancestors: readonly string[];
+}
+
+/** A state entered and not yet left, within one Map iteration (`lane`) or not. */
+interface OpenState {
+  readonly state: string;
+  readonly lane: string | undefined;
+  count: number;
+}
+
+/** The executor's events as it logs them, with what a Map iteration's events carry. */
+type LoggedEvent = EventLog & {
+  readonly index?: number;
+  readonly parentState?: { readonly name: string; readonly type: string };
+  readonly Cause?: unknown;
+};
 
 interface MachineEntry {
   readonly arn: string;
@@ -63,6 +106,21 @@ interface ExecutionEntry {
   readonly events: HistoryEventJson[];
   /** The id of each state's newest event: where its next event links back to. */
   readonly lastEventOf: Map<string, number>;
+  /** The id of each Map iteration's newest event (by lane, `<map>#<index>`). */
+  readonly lastEventOfLane: Map<string, number>;
+  /** Each Map state's iterations that started and have not ended. */
+  readonly openIterations: Map<string, Set<number>>;
+  /** States entered and not left (by lane and name), to abort when the execution stops. */
+  readonly open: Map<string, OpenState>;
+  /**
+   * Map and Parallel states that failed since they were entered: tasks inside them start nothing more, and
+   * their iterations' late events are not recorded (the executor stopped them).
+   */
+  readonly failedScopes: Set<string>;
+  /** For each task state inside a Map: the iterations that entered it, oldest first, not yet run. */
+  readonly enteredIterations: Map<string, number[]>;
+  /** The nested executions its tasks started that it still waits for, by ARN. */
+  readonly children: Map<string, ChildLink>;
   abort?: () => void;
 }
 
@@ -82,13 +140,60 @@ class ServiceError extends Error {
   }
 }
 
-/** Every state of a machine, branches included. */
-function* allStates(body: StateMachineBody): Generator<[string, AslState]> {
+/** Every state of a machine, branches and Map processors included, with the states enclosing it. */
+function* allStates(
+  body: StateMachineBody,
+  ancestors: readonly string[] = [],
+): Generator<[string, AslState, readonly string[]]> {
   for (const [name, state] of Object.entries(body.States)) {
-    yield [name, state];
-    if (state.Type === 'Parallel') for (const branch of state.Branches) yield* allStates(branch);
+    yield [name, state, ancestors];
+    if (state.Type === 'Parallel') {
+      for (const branch of state.Branches) yield* allStates(branch, [name, ...ancestors]);
+    }
+    if (state.Type === 'Map') yield* allStates(state.ItemProcessor, [name, ...ancestors]);
   }
 }
+
+function shapeOf(definition: StateMachineDefinition): MachineShape {
+  const states = new Map<string, AslState>();
+  const ancestors = new Map<string, readonly string[]>();
+  for (const [name, state, enclosing] of allStates(definition)) {
+    states.set(name, state);
+    ancestors.set(name, enclosing);
+  }
+  return { states, ancestors };
+}
+
+/** The Map state a state runs in (one iteration of it), if any. */
+function enclosingMap(shape: MachineShape, state: string): string | undefined {
+  return shape.ancestors.get(state)?.find((name) => shape.states.get(name)?.Type === 'Map');
+}
+
+/** One iteration of a Map state: the chain its events form. */
+const laneOf = (map: string, index: number): string => `${map}#${index}`;
+
+/** A task's service and action as its history events name them (`lambda` / `invoke.waitForTaskToken`). */
+function taskResource(state: AslState | undefined): { resourceType: string; resource: string } {
+  const arn = state?.Type === 'Task' ? state.Resource : '';
+  const [service = 'lambda', ...action] = /^arn:aws:states:::(.*)$/.exec(arn)?.[1]?.split(':') ?? [];
+  return { resourceType: service, resource: action.join(':') || 'invoke' };
+}
+
+/** The length of a Map state's items, when its ItemsPath is a plain path (`$.a.b`) of its input. */
+function itemCount(state: AslState | undefined, input: unknown): number | undefined {
+  if (state?.Type !== 'Map' || !/^\$(\.[A-Za-z_][A-Za-z0-9_-]*)*$/.test(state.ItemsPath)) return undefined;
+  let value = input;
+  for (const key of state.ItemsPath.split('.').slice(1)) {
+    value = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
+  }
+  return Array.isArray(value) ? value.length : undefined;
+}
+
+/** `MapIterationStarted` -> `mapIterationStartedEventDetails`. */
+const detailsKey = (type: string): string => `${type.charAt(0).toLowerCase()}${type.slice(1)}EventDetails`;
+
+/** What a task that no longer runs (its execution, Map or Parallel stopped) fails with, unrecorded. */
+const stoppedTask = () => Object.assign(new Error('the task was stopped'), { name: 'States.Runtime' });
 
 /** One turn of the event loop: the executor's log, read in microtasks, has caught up by then. */
 const eventLoopTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -140,9 +245,16 @@ export class LocalStepFunctionsServer {
     return `arn:aws:lambda:${this.region}:${LOCAL_ACCOUNT}:function:${name}`;
   }
 
+  /** The ARN of the state machine named `name` (created or not). */
+  stateMachineArn(name: string): string {
+    return `arn:aws:states:${this.region}:${LOCAL_ACCOUNT}:stateMachine:${name}`;
+  }
+
   /** Stops every running execution and the server. */
   async close(): Promise<void> {
     for (const execution of this.executions.values()) {
+      // Stopped as StopExecution stops it: a task waiting for a nested execution then settles too.
+      this.stop(execution);
       execution.abort?.();
       this.dropTasks(execution);
     }
@@ -303,7 +415,7 @@ export class LocalStepFunctionsServer {
   }
 
   private createStateMachine(name: string, definition: string, tags: unknown) {
-    const arn = `arn:aws:states:${this.region}:${LOCAL_ACCOUNT}:stateMachine:${name}`;
+    const arn = this.stateMachineArn(name);
     if (this.machines.has(arn)) throw new ServiceError('StateMachineAlreadyExists', `${arn} exists`);
     const createdAt = Date.now();
     this.machines.set(arn, {
@@ -337,6 +449,12 @@ export class LocalStepFunctionsServer {
       status: 'RUNNING',
       events: [],
       lastEventOf: new Map(),
+      lastEventOfLane: new Map(),
+      openIterations: new Map(),
+      open: new Map(),
+      failedScopes: new Set(),
+      enteredIterations: new Map(),
+      children: new Map(),
     };
     this.executions.set(arn, execution);
     this.record(execution, 'ExecutionStarted', undefined, {
@@ -346,16 +464,25 @@ export class LocalStepFunctionsServer {
     return { executionArn: arn, startDate: seconds(execution.startedAt) };
   }
 
+  /**
+   * Appends an event. Within a Map iteration (`lane`) it links back to the iteration's newest event;
+   * elsewhere a state's entry links to the newest event of the execution, its other events into the
+   * state's own chain. Returns its id.
+   */
   private record(
     execution: ExecutionEntry,
     type: string,
     state: string | undefined,
     details: Record<string, unknown> = {},
-  ): void {
+    lane?: string,
+  ): number {
     const id = execution.events.length + 1;
     const previous =
-      (state === undefined || type.endsWith('StateEntered') ? undefined : execution.lastEventOf.get(state)) ??
-      execution.events.length;
+      (lane !== undefined
+        ? execution.lastEventOfLane.get(lane)
+        : state === undefined || type.endsWith('StateEntered')
+          ? undefined
+          : execution.lastEventOf.get(state)) ?? execution.events.length;
     execution.events.push({
       id,
       previousEventId: previous,
@@ -363,17 +490,23 @@ export class LocalStepFunctionsServer {
       type,
       ...details,
     });
-    if (state !== undefined) execution.lastEventOf.set(state, id);
+    if (lane !== undefined) execution.lastEventOfLane.set(lane, id);
+    else if (state !== undefined) execution.lastEventOf.set(state, id);
+    return id;
   }
 
   private run(execution: ExecutionEntry): void {
-    const states = new Map(allStates(execution.machine.definition));
+    const shape = shapeOf(execution.machine.definition);
     const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
-    for (const [name, state] of states) {
+    for (const [name, state] of shape.states) {
       if (state.Type !== 'Task') continue;
-      handlers[name] = (input) => this.runTask(execution, name, state, input);
+      handlers[name] =
+        state.Resource === START_EXECUTION_SYNC
+          ? (input) => this.runNestedExecution(execution, shape, name, state, input)
+          : (input) => this.runTask(execution, shape, name, state, input);
     }
-    const run = new StateMachine(execution.machine.definition as never, {
+    // The executor times a task with a Node timer, which holds 24.8 days at most (a longer one fires at once).
+    const run = new StateMachine(withinTimerRange(execution.machine.definition) as never, {
       validationOptions: { checkArn: true, checkPaths: true },
     }).run(JSON.parse(execution.input) as never, {
       overrides: { taskResourceLocalHandlers: handlers as never },
@@ -397,7 +530,7 @@ export class LocalStepFunctionsServer {
     const logging = (async () => {
       for await (const logged of run.eventLogs) {
         if (execution.status !== 'RUNNING') return;
-        this.translate(execution, logged, states);
+        this.translate(execution, logged, shape);
       }
     })();
     const outcome = run.result.then(
@@ -435,68 +568,314 @@ export class LocalStepFunctionsServer {
         );
       }
       this.dropTasks(execution);
+      this.stopChildren(execution, () => true);
       this.changed();
     });
   }
 
   /** The executor's events as Step Functions history events (a task's own are recorded by runTask). */
-  private translate(execution: ExecutionEntry, event: EventLog, states: ReadonlyMap<string, AslState>): void {
+  private translate(execution: ExecutionEntry, event: LoggedEvent, shape: MachineShape): void {
+    if (event.type.startsWith('MapIteration')) {
+      this.mapIteration(execution, event);
+      return;
+    }
     const state = event.state;
     if (!state) return;
-    const type = states.get(state.name)?.Type ?? state.type;
+    const definition = shape.states.get(state.name);
+    const type = definition?.Type ?? state.type;
+    const map = enclosingMap(shape, state.name);
+    let lane: string | undefined;
+    if (map !== undefined && event.index !== undefined) {
+      // An iteration of a Map that failed was stopped with it: what it still logs did not happen.
+      if (execution.failedScopes.has(map)) return;
+      lane = laneOf(map, event.index);
+    }
+    const openKey = `${lane ?? ''}|${state.name}`;
     if (event.type === 'StateEntered') {
-      this.record(execution, `${type}StateEntered`, state.name, {
-        stateEnteredEventDetails: { name: state.name, input: JSON.stringify(state.input ?? null) },
-      });
+      this.record(
+        execution,
+        `${type}StateEntered`,
+        state.name,
+        { stateEnteredEventDetails: { name: state.name, input: JSON.stringify(state.input ?? null) } },
+        lane,
+      );
+      const open = execution.open.get(openKey);
+      if (open) open.count += 1;
+      else execution.open.set(openKey, { state: state.name, lane, count: 1 });
+      if (type === 'Map' || type === 'Parallel') execution.failedScopes.delete(state.name);
+      if (type === 'Map') {
+        execution.openIterations.set(state.name, new Set());
+        for (const [task] of execution.enteredIterations) {
+          if (enclosingMap(shape, task) === state.name) execution.enteredIterations.delete(task);
+        }
+        const length = itemCount(definition, state.input);
+        if (length !== undefined) {
+          this.record(execution, 'MapStateStarted', state.name, { mapStateStartedEventDetails: { length } });
+        }
+      }
+      if (type === 'Task' && event.index !== undefined) this.entered(execution, state.name, event.index);
+    } else if (event.type === 'StateRetried') {
+      // The task runs again: its handler is called once more, for the same iteration.
+      if (type === 'Task' && event.index !== undefined) this.entered(execution, state.name, event.index);
     } else if (event.type === 'StateExited') {
-      this.record(execution, `${type}StateExited`, state.name, {
-        stateExitedEventDetails: { name: state.name, output: JSON.stringify(state.output ?? null) },
-      });
+      if (type === 'Map') {
+        if (!execution.failedScopes.has(state.name)) this.record(execution, 'MapStateSucceeded', state.name);
+        execution.openIterations.delete(state.name);
+      }
+      this.record(
+        execution,
+        `${type}StateExited`,
+        state.name,
+        { stateExitedEventDetails: { name: state.name, output: JSON.stringify(state.output ?? null) } },
+        lane,
+      );
+      const open = execution.open.get(openKey);
+      if (open && --open.count <= 0) execution.open.delete(openKey);
     } else if (event.type === 'StateFailed') {
-      const cause = (event as { Cause?: unknown }).Cause;
+      const cause = event.Cause;
       const details = {
         error: event.Error ?? 'States.Runtime',
         cause: typeof cause === 'string' ? cause : JSON.stringify(cause ?? ''),
       };
       if (type === 'Task') {
         const timedOut = event.Error === 'States.Timeout';
-        this.record(execution, timedOut ? 'TaskTimedOut' : 'TaskFailed', state.name, {
-          [timedOut ? 'taskTimedOutEventDetails' : 'taskFailedEventDetails']: {
-            resourceType: 'lambda',
-            resource: 'invoke',
-            ...details,
+        this.record(
+          execution,
+          timedOut ? 'TaskTimedOut' : 'TaskFailed',
+          state.name,
+          {
+            [timedOut ? 'taskTimedOutEventDetails' : 'taskFailedEventDetails']: {
+              ...taskResource(definition),
+              ...details,
+            },
           },
-        });
+          lane,
+        );
         // A task that no longer waits cannot be completed: its token is gone, as the service answers.
         for (const [token, task] of this.waiting) {
           if (task.execution === execution && task.state === state.name) this.waiting.delete(token);
         }
-      } else if (type === 'Parallel') {
-        this.record(execution, 'ParallelStateFailed', state.name, {});
+        // Nor does it wait for its nested execution (TimeoutSeconds): the child is stopped.
+        this.stopChildren(execution, (child) => child.state === state.name && child.lane === lane);
+      } else if (type === 'Parallel' || type === 'Map') {
+        if (type === 'Map') this.abortIterations(execution, state.name);
+        execution.failedScopes.add(state.name);
+        // What ran inside it was stopped with it: none of it is open any more.
+        for (const [key, open] of execution.open) {
+          if (shape.ancestors.get(open.state)?.includes(state.name)) execution.open.delete(key);
+        }
+        this.record(execution, `${type}StateFailed`, state.name, {});
+        // The branches or iterations still running were stopped: so are their nested executions.
+        this.stopChildren(execution, (child) => child.ancestors.includes(state.name));
       }
     }
   }
 
-  private async runTask(
+  /** A task inside a Map was entered (or is retried) in iteration `index`: its handler runs next. */
+  private entered(execution: ExecutionEntry, state: string, index: number): void {
+    const queue = execution.enteredIterations.get(state) ?? [];
+    queue.push(index);
+    execution.enteredIterations.set(state, queue);
+  }
+
+  /**
+   * The iteration a task's handler runs for, if the task is inside a Map: the executor calls handlers in
+   * the order their states were entered, and by the next turn of the event loop its log has caught up.
+   */
+  private laneOfTask(execution: ExecutionEntry, shape: MachineShape, state: string): string | undefined {
+    const map = enclosingMap(shape, state);
+    if (map === undefined) return undefined;
+    const index = execution.enteredIterations.get(state)?.shift();
+    return index === undefined ? undefined : laneOf(map, index);
+  }
+
+  /**
+   * `MapIterationStarted` / `Succeeded` / `Failed`, as the executor forwards an iteration's start and end.
+   * A start links into the Map state's chain and begins the iteration's; an end links back into the
+   * iteration's chain, and the Map state's chain goes on from it.
+   */
+  private mapIteration(execution: ExecutionEntry, event: LoggedEvent): void {
+    const map = event.parentState?.name;
+    const index = event.index;
+    if (map === undefined || index === undefined || execution.failedScopes.has(map)) return;
+    const lane = laneOf(map, index);
+    const details = { [detailsKey(event.type)]: { name: map, index } };
+    if (event.type === 'MapIterationStarted') {
+      const id = this.record(execution, event.type, map, details);
+      execution.lastEventOfLane.set(lane, id);
+      const open = execution.openIterations.get(map) ?? new Set<number>();
+      open.add(index);
+      execution.openIterations.set(map, open);
+      return;
+    }
+    this.endIteration(execution, map, index, event.type, details);
+  }
+
+  private endIteration(
     execution: ExecutionEntry,
+    map: string,
+    index: number,
+    type: string,
+    details: Record<string, unknown>,
+  ): void {
+    const lane = laneOf(map, index);
+    const id = this.record(execution, type, undefined, details, lane);
+    execution.lastEventOf.set(map, id);
+    execution.openIterations.get(map)?.delete(index);
+    for (const [key, open] of execution.open) if (open.lane === lane) execution.open.delete(key);
+  }
+
+  /** The Map's iterations still running end aborted (the Map failed, or the execution was stopped). */
+  private abortIterations(execution: ExecutionEntry, map: string): void {
+    for (const index of [...(execution.openIterations.get(map) ?? [])]) {
+      const lane = laneOf(map, index);
+      for (const open of [...execution.open.values()]) {
+        if (open.lane !== lane) continue;
+        const type = this.stateType(execution, open.state);
+        this.record(execution, `${type}StateAborted`, open.state, {}, lane);
+      }
+      const type = 'MapIterationAborted';
+      this.endIteration(execution, map, index, type, { [detailsKey(type)]: { name: map, index } });
+    }
+  }
+
+  /** Stops (ABORTED) the nested executions its tasks wait for that `which` selects. */
+  private stopChildren(execution: ExecutionEntry, which: (child: ChildLink) => boolean): void {
+    for (const [arn, link] of [...execution.children]) {
+      if (!which(link)) continue;
+      execution.children.delete(arn);
+      const child = this.executions.get(arn);
+      if (child) this.stop(child);
+    }
+  }
+
+  /**
+   * `startExecution.sync:2`: an execution of the named machine on this server, under the task's Name;
+   * the task waits for its end. Its events: TaskScheduled, TaskStarted, TaskSubmitted (the started
+   * execution), then TaskSucceeded (the DescribeExecution result) or, recorded from the executor's
+   * StateFailed, TaskFailed (States.TaskFailed, the child's description as cause).
+   */
+  private async runNestedExecution(
+    execution: ExecutionEntry,
+    shape: MachineShape,
     name: string,
     state: AslState,
     input: unknown,
   ): Promise<unknown> {
     await eventLoopTurn();
+    const lane = this.laneOfTask(execution, shape, name);
+    const ancestors = shape.ancestors.get(name) ?? [];
+    if (execution.status !== 'RUNNING' || ancestors.some((scope) => execution.failedScopes.has(scope))) {
+      throw stoppedTask();
+    }
+    const resource = { resourceType: 'states', resource: 'startExecution.sync:2' };
+    const parameters = (input ?? {}) as { StateMachineArn?: unknown; Name?: unknown; Input?: unknown };
+    const timeout = state.Type === 'Task' ? state.TimeoutSeconds : undefined;
+    this.record(
+      execution,
+      'TaskScheduled',
+      name,
+      {
+        taskScheduledEventDetails: {
+          ...resource,
+          region: this.region,
+          parameters: JSON.stringify(parameters),
+          ...(timeout !== undefined ? { timeoutInSeconds: timeout } : {}),
+        },
+      },
+      lane,
+    );
+    this.record(execution, 'TaskStarted', name, { taskStartedEventDetails: resource }, lane);
+    let started: { executionArn: string; startDate: number };
+    try {
+      started = this.startExecution(
+        typeof parameters.StateMachineArn === 'string' ? parameters.StateMachineArn : '',
+        typeof parameters.Name === 'string' ? parameters.Name : randomUUID(),
+        typeof parameters.Input === 'string' ? parameters.Input : JSON.stringify(parameters.Input ?? {}),
+      );
+    } catch (error) {
+      // As the service integration reports the API's error: StepFunctions.<Name>Exception.
+      if (!(error instanceof ServiceError)) throw error;
+      throw Object.assign(new Error(error.message), { name: `StepFunctions.${error.type}Exception` });
+    }
+    const child = this.execution(started.executionArn);
+    execution.children.set(child.arn, { arn: child.arn, state: name, lane, ancestors });
+    this.record(
+      execution,
+      'TaskSubmitted',
+      name,
+      {
+        taskSubmittedEventDetails: {
+          ...resource,
+          output: JSON.stringify({ ExecutionArn: child.arn, StartDate: child.startedAt }),
+        },
+      },
+      lane,
+    );
+    this.changed();
+    await this.ended(child.arn);
+    // Stopped with the task (its execution, Map, Parallel or timeout): the executor has moved on.
+    if (!execution.children.delete(child.arn) || execution.status !== 'RUNNING') throw stoppedTask();
+    const description = {
+      ExecutionArn: child.arn,
+      StateMachineArn: child.machine.arn,
+      Name: child.name,
+      Status: child.status,
+      StartDate: child.startedAt,
+      ...(child.stoppedAt !== undefined ? { StopDate: child.stoppedAt } : {}),
+    };
+    if (child.status !== 'SUCCEEDED') {
+      // As AWS reports a nested execution that did not succeed: its description, Error and Cause included.
+      throw Object.assign(
+        new Error(JSON.stringify({ ...description, Error: child.error, Cause: child.cause })),
+        { name: 'States.TaskFailed' },
+      );
+    }
+    const output = {
+      ...description,
+      Input: JSON.parse(child.input) as unknown,
+      InputDetails: { Included: true },
+      Output: JSON.parse(child.output ?? 'null') as unknown,
+      OutputDetails: { Included: true },
+    };
+    this.record(
+      execution,
+      'TaskSucceeded',
+      name,
+      { taskSucceededEventDetails: { ...resource, output: JSON.stringify(output) } },
+      lane,
+    );
+    return output;
+  }
+
+  private async runTask(
+    execution: ExecutionEntry,
+    shape: MachineShape,
+    name: string,
+    state: AslState,
+    input: unknown,
+  ): Promise<unknown> {
+    await eventLoopTurn();
+    const lane = this.laneOfTask(execution, shape, name);
     const resource = state.Type === 'Task' ? state.Resource : '';
     const waitForToken = resource.endsWith('.waitForTaskToken');
     const parameters = (input ?? {}) as { FunctionName?: string; Payload?: unknown };
     const timeout = state.Type === 'Task' ? state.TimeoutSeconds : undefined;
-    this.record(execution, 'TaskScheduled', name, {
-      taskScheduledEventDetails: {
-        resourceType: 'lambda',
-        resource: waitForToken ? 'invoke.waitForTaskToken' : 'invoke',
-        region: this.region,
-        parameters: JSON.stringify(parameters),
-        ...(timeout !== undefined ? { timeoutInSeconds: timeout } : {}),
+    this.record(
+      execution,
+      'TaskScheduled',
+      name,
+      {
+        taskScheduledEventDetails: {
+          resourceType: 'lambda',
+          resource: waitForToken ? 'invoke.waitForTaskToken' : 'invoke',
+          region: this.region,
+          parameters: JSON.stringify(parameters),
+          ...(timeout !== undefined ? { timeoutInSeconds: timeout } : {}),
+        },
       },
-    });
+      lane,
+    );
     // A function is known by its name; a task names it by ARN (or by name).
     const functionName = (parameters.FunctionName ?? '').split(':function:').at(-1) ?? '';
     const fn = this.functions.get(functionName);
@@ -505,19 +884,29 @@ export class LocalStepFunctionsServer {
         name: 'Lambda.ResourceNotFoundException',
       });
     }
-    this.record(execution, 'TaskStarted', name, {
-      taskStartedEventDetails: { resourceType: 'lambda', resource: 'invoke' },
-    });
+    this.record(
+      execution,
+      'TaskStarted',
+      name,
+      { taskStartedEventDetails: { resourceType: 'lambda', resource: 'invoke' } },
+      lane,
+    );
     if (!waitForToken) {
       const result = await fn(parameters.Payload);
       const output = { Payload: result, StatusCode: 200 };
-      this.record(execution, 'TaskSucceeded', name, {
-        taskSucceededEventDetails: {
-          resourceType: 'lambda',
-          resource: 'invoke',
-          output: JSON.stringify(output),
+      this.record(
+        execution,
+        'TaskSucceeded',
+        name,
+        {
+          taskSucceededEventDetails: {
+            resourceType: 'lambda',
+            resource: 'invoke',
+            output: JSON.stringify(output),
+          },
         },
-      });
+        lane,
+      );
       return output;
     }
     const token = (parameters.Payload as { task_token?: unknown } | undefined)?.task_token;
@@ -526,18 +915,28 @@ export class LocalStepFunctionsServer {
       this.waiting.set(token, { execution, state: name, resolve, reject });
     });
     await fn(parameters.Payload);
-    this.record(execution, 'TaskSubmitted', name, {
-      taskSubmittedEventDetails: { resourceType: 'lambda', resource: 'invoke.waitForTaskToken' },
-    });
+    this.record(
+      execution,
+      'TaskSubmitted',
+      name,
+      { taskSubmittedEventDetails: { resourceType: 'lambda', resource: 'invoke.waitForTaskToken' } },
+      lane,
+    );
     this.changed();
     const output = await completed;
-    this.record(execution, 'TaskSucceeded', name, {
-      taskSucceededEventDetails: {
-        resourceType: 'lambda',
-        resource: 'invoke.waitForTaskToken',
-        output: JSON.stringify(output),
+    this.record(
+      execution,
+      'TaskSucceeded',
+      name,
+      {
+        taskSucceededEventDetails: {
+          resourceType: 'lambda',
+          resource: 'invoke.waitForTaskToken',
+          output: JSON.stringify(output),
+        },
       },
-    });
+      lane,
+    );
     return output;
   }
 
@@ -557,23 +956,18 @@ export class LocalStepFunctionsServer {
       execution.stoppedAt = Date.now();
       if (error !== undefined) execution.error = error;
       if (cause !== undefined) execution.cause = cause;
-      // Every step still open is stopped with it, as the service records.
-      const open = new Set<string>();
-      for (const event of execution.events) {
-        const entered = (event.stateEnteredEventDetails as { name?: string } | undefined)?.name;
-        const exited = (event.stateExitedEventDetails as { name?: string } | undefined)?.name;
-        if (entered !== undefined) open.add(entered);
-        if (exited !== undefined) open.delete(exited);
-      }
-      for (const state of open) {
-        const type = this.stateType(execution, state);
-        if (type !== 'Parallel') this.record(execution, `${type}StateAborted`, state, {});
+      // Every step still open is stopped with it, as the service records: a Map's iterations first.
+      for (const map of [...execution.openIterations.keys()]) this.abortIterations(execution, map);
+      for (const open of [...execution.open.values()]) {
+        const type = this.stateType(execution, open.state);
+        if (type !== 'Parallel') this.record(execution, `${type}StateAborted`, open.state, {}, open.lane);
       }
       this.record(execution, 'ExecutionAborted', undefined, {
         executionAbortedEventDetails: { ...(error ? { error } : {}), ...(cause ? { cause } : {}) },
       });
       execution.abort?.();
       this.dropTasks(execution);
+      this.stopChildren(execution, () => true);
       this.changed();
     }
     return { stopDate: seconds(execution.stoppedAt ?? Date.now()) };

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CreateStateMachineCommand, SFNClient, type SFNClientConfig } from '@aws-sdk/client-sfn';
-import { FUNCTION_ARN_PLACEHOLDERS, placeholder } from '../../asl/asl-names';
+import { childMachinePlaceholder, FUNCTION_ARN_PLACEHOLDERS, placeholder } from '../../asl/asl-names';
+import type { WorkflowDefinition } from '../../definition/workflow-schema';
 import { systemClock } from '../../graph/engine-dependencies';
 import type { Stage } from '../../naming/resource-names';
 import type { AsyncRequestMessage, AsyncResponse, CapabilityMessage } from '../../runtime/messages';
@@ -27,6 +28,11 @@ import { LocalStepFunctionsServer } from './local-step-functions-server';
  * (EngineSteps) and reply bridge (SendTaskSuccess/Failure), every Step Functions call going over HTTP
  * through @aws-sdk/client-sfn. Only the SQS transport is replaced (requests are kept in memory, replies
  * handed to the reply bridge by `reply`).
+ *
+ * A parent's `sub_workflow` and `map` nodes start their children as nested executions of the children's
+ * machines on the same endpoint: each child placeholder of a definition is given the ARN of the machine
+ * of that workflow id, when it is one of the deployed workflows (what the stack's DefinitionSubstitutions
+ * do), and each parent is compiled knowing its children's definitions.
  */
 export interface StepFunctionsDeployment {
   readonly server: LocalStepFunctionsServer;
@@ -53,9 +59,12 @@ export interface StepFunctionsDeployment {
 
 const DEFINITIONS = join(__dirname, '..', '..', '..', '..', 'workflow-definitions');
 
+/** A workflow to deploy: a file of workflow-definitions/, or a YAML given as is (named `file`). */
+export type DeployedWorkflowSource = string | { readonly file: string; readonly yaml: string };
+
 export async function startStepFunctionsDeployment(
   stage: Stage,
-  workflowFiles: readonly string[],
+  workflowFiles: readonly DeployedWorkflowSource[],
 ): Promise<StepFunctionsDeployment> {
   const tokens = new MemoryTaskTokenStore();
   const requests: AsyncRequestMessage[] = [];
@@ -86,12 +95,30 @@ export async function startStepFunctionsDeployment(
   const sfn = new SFNClient(sfnConfig);
   const names = stepFunctionsNames(stage);
   const workflows = new Map<string, { stateMachineArn: string; initialContext: readonly string[] }>();
-  for (const file of workflowFiles) {
-    const { definition, machine } = compiledWorkflow(readFileSync(join(DEFINITIONS, file), 'utf8'), file);
-    // What CloudFormation's DefinitionSubstitutions do at deployment.
-    const asl = JSON.stringify(machine)
+  const sources = workflowFiles.map((source) =>
+    typeof source === 'string'
+      ? { file: source, yaml: readFileSync(join(DEFINITIONS, source), 'utf8') }
+      : source,
+  );
+  // Every definition first, so a parent is compiled knowing its children (their initial_context).
+  const definitions = new Map<string, WorkflowDefinition>();
+  for (const { file, yaml } of sources) {
+    const { definition } = compiledWorkflow(yaml, file);
+    definitions.set(definition.workflow_id, definition);
+  }
+  for (const { file, yaml } of sources) {
+    const { definition, machine } = compiledWorkflow(yaml, file, (id) => definitions.get(id));
+    // What CloudFormation's DefinitionSubstitutions do at deployment: the Lambdas' ARNs, and each deployed
+    // workflow's machine ARN (built from its name) for its child placeholder.
+    let asl = JSON.stringify(machine)
       .replaceAll(placeholder(FUNCTION_ARN_PLACEHOLDERS.request), server.functionArn('request'))
       .replaceAll(placeholder(FUNCTION_ARN_PLACEHOLDERS.steps), server.functionArn('steps'));
+    for (const id of definitions.keys()) {
+      asl = asl.replaceAll(
+        placeholder(childMachinePlaceholder(id)),
+        server.stateMachineArn(names.stateMachine(id)),
+      );
+    }
     const { stateMachineArn } = await sfn.send(
       new CreateStateMachineCommand({
         name: names.stateMachine(definition.workflow_id),
