@@ -232,17 +232,25 @@ function stepsOf(events: readonly HistoryEvent[]): {
     const enteredName = event.stateEnteredEventDetails?.name;
     const exitedName = event.stateExitedEventDetails?.name;
     const chained = event.previousEventId === undefined ? undefined : keyOfEvent.get(event.previousEventId);
+    // A Map's own events (an iteration's start and end) name it; they belong to its chain, not an item's.
+    const iteration =
+      event.mapIterationStartedEventDetails ??
+      event.mapIterationSucceededEventDetails ??
+      event.mapIterationFailedEventDetails ??
+      event.mapIterationAbortedEventDetails;
     // An item's states share their names with the other items': their events follow the item's chain.
     const key =
       enteredName !== undefined
         ? helperOf(enteredName)?.role === 'item'
           ? `${enteredName}#${event.id ?? 0}`
           : enteredName
-        : exitedName !== undefined
-          ? helperOf(exitedName)?.role === 'item' && chained?.startsWith(`${exitedName}#`)
-            ? chained
-            : exitedName
-          : chained;
+        : iteration?.name !== undefined
+          ? iteration.name
+          : exitedName !== undefined
+            ? helperOf(exitedName)?.role === 'item' && chained?.startsWith(`${exitedName}#`)
+              ? chained
+              : exitedName
+            : chained;
     if (key !== undefined && event.id !== undefined && !type.startsWith('Execution')) {
       keyOfEvent.set(event.id, key);
     }
@@ -305,7 +313,7 @@ function stepsOf(events: readonly HistoryEvent[]): {
         close(key, 'FAILED', at);
         itemsEnded.set(helper.node, (itemsEnded.get(helper.node) ?? 0) + 1);
       }
-    } else if (type === 'MapStateFailed' && helper?.role === 'items') {
+    } else if (type === 'MapStateFailed' && (helper?.role === 'items' || helper?.role === 'item')) {
       // Its items still running were stopped (no line, as the engine's); the failure is an item's line.
       open.delete(helper.node);
       for (const [k, step] of [...open]) if (step.node === helper.node && k !== step.node) open.delete(k);
@@ -322,7 +330,9 @@ function stepsOf(events: readonly HistoryEvent[]): {
         else open.delete(k);
       }
     } else if (type.endsWith('StateAborted') && key !== undefined) {
-      close(helper?.role === 'child' ? helper.node : key, 'CANCELLED', at);
+      // A stopped map item is no line (its map's is, once); a stopped child step is its node's.
+      if (helper?.role === 'item') open.delete(key);
+      else close(helper?.role === 'child' ? helper.node : key, 'CANCELLED', at);
     }
   }
   return { history, open };

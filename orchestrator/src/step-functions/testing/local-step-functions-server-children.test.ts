@@ -6,6 +6,7 @@ import {
   type DescribeExecutionCommandOutput,
   type HistoryEvent,
 } from '@aws-sdk/client-sfn';
+import { executionRecord } from '../../aws/sfn-execution-record';
 import { CHECK_LINE, CHECK_LINES, CHECK_ONE_LINE } from './parity-workflows';
 import { startStepFunctionsDeployment, type StepFunctionsDeployment } from './step-functions-deployment';
 
@@ -358,5 +359,61 @@ describe('a map on the embedded Step Functions endpoint', () => {
     expect(events.slice(-1)[0]?.type).toBe('ExecutionAborted');
     expect(events.filter((e) => e.type === 'MapIterationAborted')).toHaveLength(2);
     expect(events.filter((e) => e.type === 'MapStateAborted')).toHaveLength(1);
+  });
+});
+
+describe('wf status reads the parents as the engine records them (the executions above, read back)', () => {
+  /** The record `wf status` prints for an execution: DescribeExecution and its whole history. */
+  async function record(workflowId: string, instance: string) {
+    const execution = await described(sfn.executionArn(workflowId, instance));
+    const events = await history(sfn.executionArn(workflowId, instance));
+    return executionRecord(
+      {
+        executionArn: execution.executionArn ?? '',
+        stateMachineArn: execution.stateMachineArn ?? '',
+        name: execution.name ?? instance,
+        status: execution.status ?? 'RUNNING',
+        startDate: execution.startDate ?? new Date(0),
+        stopDate: execution.stopDate,
+        input: execution.input,
+        output: execution.output,
+        error: execution.error,
+        cause: execution.cause,
+      },
+      events,
+      workflowId,
+    );
+  }
+  const lines = (r: Awaited<ReturnType<typeof record>>): unknown[][] =>
+    r.history.map((h) => [h.node, h.status, 'child_instance_id' in h ? h.child_instance_id : undefined]);
+
+  it("a sub_workflow's step is one line, from its start to its child's end, naming the child", async () => {
+    const one = await record(ONE, 'one-ok');
+    expect(lines(one)).toEqual([
+      ['Check_Line', 'SUCCEEDED', 'one-ok.Check_Line.1'],
+      ['Done', 'SUCCEEDED', undefined],
+    ]);
+    expect(one.output).toEqual({ first_verdict: 'fine' });
+  });
+
+  it("a map's items are lines of the map in the order they ended; a failed map's stopped items are none", async () => {
+    expect(lines(await record(LINES, 'lines-ok'))).toEqual([
+      ['Check_Lines', 'SUCCEEDED', 'lines-ok.Check_Lines.1.1'],
+      ['Check_Lines', 'SUCCEEDED', 'lines-ok.Check_Lines.1.0'],
+      ['Check_Lines', 'SUCCEEDED', 'lines-ok.Check_Lines.1.2'],
+      ['Done', 'SUCCEEDED', undefined],
+    ]);
+    const bad = await record(LINES, 'lines-bad');
+    expect(lines(bad)).toEqual([
+      ['Check_Lines', 'FAILED', 'lines-bad.Check_Lines.1.1'],
+      ['Failed', 'FAILED', undefined],
+    ]);
+    expect(bad.error?.code).toBe('MAP_ITEM_FAILED');
+  });
+
+  it('a cancelled map is one CANCELLED line, its stopped items none', async () => {
+    const stopped = await record(LINES, 'lines-stop');
+    expect(stopped.status).toBe('CANCELLED');
+    expect(lines(stopped)).toEqual([['Check_Lines', 'CANCELLED', undefined]]);
   });
 });
