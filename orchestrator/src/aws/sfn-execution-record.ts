@@ -1,5 +1,6 @@
 import type { ExecutionStatus, HistoryEvent, TaskScheduledEventDetails } from '@aws-sdk/client-sfn';
 import type { HistoryEntry, WorkflowError } from '../graph/workflow-state';
+import type { ParentLink } from '../runtime/messages';
 import type {
   InstanceRecord,
   InstanceStatus,
@@ -139,6 +140,7 @@ export function executionRecord(
     error: errorOf(execution),
     ...(outcome && isRecord(outcome.output) ? { output: outcome.output } : {}),
     start_context: startContext,
+    ...parentOf(execution),
     dispatched: [],
     cancelled_requests: [],
     resolved: {},
@@ -151,6 +153,26 @@ export function executionRecord(
     },
   };
 }
+
+/**
+ * A child execution's parent (a sub_workflow's or map's nested execution): the execution its input names
+ * as `AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID`, the key the export passes to link them, and the step
+ * that started it, read from the child's name (`<parent>.<node>.<visit>[.<index>]`, the engine's child
+ * id). `depth` is 1: how deep the parent itself is would need its own record.
+ */
+function parentOf(execution: SfnExecution): { parent?: ParentLink } {
+  const input = parsed(execution.input);
+  const startedBy = isRecord(input) ? input[STARTED_BY_KEY] : undefined;
+  if (typeof startedBy !== 'string') return {};
+  const parent = startedBy.split(':').at(-1) ?? '';
+  const rest = execution.name.startsWith(`${parent}.`) ? execution.name.slice(parent.length + 1) : '';
+  const node = rest.split('.')[0] ?? '';
+  if (parent === '' || node === '') return {};
+  return { parent: { instance_id: parent, request_id: execution.name, node, depth: 1 } };
+}
+
+/** The input key Step Functions links a nested execution to the execution that started it by. */
+const STARTED_BY_KEY = 'AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID';
 
 function errorOf(execution: SfnExecution): WorkflowError | null {
   switch (execution.status) {
