@@ -173,7 +173,7 @@ export async function findStuckInstances(
       if (source >= modeFrom && !record.step_functions) return;
       const fromDeadline = source < runningFrom;
       // Its `by-change` entry (read now or on another page) judges it, with every reason.
-      if (fromDeadline && record.status === 'RUNNING' && runningFrom < partitions.length) {
+      if (fromDeadline && record.status === 'RUNNING' && runningFrom < modeFrom) {
         if (statusChangedAt(record) <= cutoff) return;
       }
       judged.add(id);
