@@ -36,6 +36,8 @@ instance indexes (no table scan), one page at a time.
   --limit N          rows per page (default ${DEFAULT_PAGE_SIZE}, at most ${MAX_PAGE_SIZE})
   --next TOKEN       the next page: the token the previous page printed, with the same filters
   --json             { "instances": [...], "next": "TOKEN" | null } (README: wf list --json)
+                     each row's "engine" is langgraph or stepfunctions (the ENGINE column, shown
+                     when the page holds a Step Functions mode instance)
   --local            the embedded stack (pnpm local, ports from CCH_LOCAL_*_PORT); default: the
                      deployment named by CCH_ENV/CCH_OWNER, or the embedded stack when they are unset
 
@@ -167,15 +169,30 @@ function parseLimit(text: string): number {
   return n;
 }
 
-/** Columns sized to their contents; times to the second, UTC; CHANGED when listing by change time. */
+/**
+ * Columns sized to their contents; times to the second, UTC; CHANGED when listing by change time; ENGINE
+ * (langgraph or stepfunctions) only when the page holds a Step Functions mode instance, so an engine-only
+ * listing reads as it always did.
+ */
 function formatTable(rows: readonly InstanceRow[], now: Date, changed: boolean): string {
   const time = (iso: string | null) => (iso ? iso.replace(/\.\d{3}Z$/, 'Z') : '-');
+  const modes = rows.some((r) => r.engine === 'stepfunctions');
   const lines = [
-    ['INSTANCE', 'WORKFLOW', 'STATUS', 'STARTED', ...(changed ? ['CHANGED'] : []), 'UPDATED', 'DETAIL'],
+    [
+      'INSTANCE',
+      'WORKFLOW',
+      'STATUS',
+      ...(modes ? ['ENGINE'] : []),
+      'STARTED',
+      ...(changed ? ['CHANGED'] : []),
+      'UPDATED',
+      'DETAIL',
+    ],
     ...rows.map((r) => [
       r.instance_id,
       r.workflow_id ?? '-',
       r.status ?? '-',
+      ...(modes ? [r.engine ?? '-'] : []),
       time(r.started_at),
       ...(changed ? [time(r.changed_at)] : []),
       time(r.updated_at),

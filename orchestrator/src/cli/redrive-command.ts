@@ -2,12 +2,17 @@ import { randomUUID } from 'node:crypto';
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { resourceNames } from '../naming/resource-names';
-import { isTerminal, statusView } from '../runtime/instance-record';
+import { isTerminal, statusView, type StepFunctionsExecutionRef } from '../runtime/instance-record';
 import type { RedriveWorkflow } from '../runtime/messages';
 import { UsageError, type CliIo } from './cli-io';
 import { sendCommand } from './command-sender';
 import { followInstance, followTimeoutMs } from './instance-follower';
-import { openInstanceStore, operatorTarget, type OperatorTarget } from './operator-target';
+import {
+  openExecutionReader,
+  openInstanceStore,
+  operatorTarget,
+  type OperatorTarget,
+} from './operator-target';
 
 export const REDRIVE_USAGE =
   'usage: wf redrive <instance_id> [--reason TEXT] [--by NAME] [--wait] [--timeout SECONDS] [--json] [--local]';
@@ -27,7 +32,9 @@ with who, when and why. Fix the cause first (the capability, its data), then red
   --json      with --wait, print the final status record as one JSON object
   --local     the embedded stack of \`pnpm local\` (CCH_LOCAL_*_PORT), not CCH_ENV/CCH_OWNER's deployment
 
-Refused (exit 1, nothing sent) when the instance is not FAILED, or failed before its first step. In a
+Refused (exit 1, nothing sent) when the instance is not FAILED, or failed before its first step, or is a
+Step Functions mode instance (an execution of a state machine: redrive that with Step Functions'
+RedriveExecution, \`aws stepfunctions redrive-execution --execution-arn <ARN>\`). In a
 parallel, at any depth of nesting, each branch that stopped resumes where it stopped (the failed step, or
 the wait a sibling's failure stopped); completed branches and completed steps do not run again. The
 orchestrator refuses, with a log line and the RedrivesRefused metric, a failure at an end node, and a
@@ -70,6 +77,13 @@ export async function redriveCommand(
   try {
     const record = await store.load(instanceId);
     if (!record) {
+      const execution = await stepFunctionsExecution(where, instanceId);
+      if (execution) {
+        io.err(
+          `wf redrive: instance ${instanceId} is a Step Functions execution (${execution.execution_status}); redrive it with Step Functions' RedriveExecution, e.g. aws stepfunctions redrive-execution --execution-arn ${execution.execution_arn}; nothing sent\n`,
+        );
+        return 1;
+      }
       io.err(`wf redrive: no instance ${instanceId} in ${table}\n`);
       return 1;
     }
@@ -117,6 +131,23 @@ export async function redriveCommand(
     return view.status === 'SUCCEEDED' ? 0 : 1;
   } finally {
     close();
+  }
+}
+
+/**
+ * The Step Functions execution of that name, when the target reads Step Functions (an id the engine's
+ * table does not hold): what `wf status` would show, read only to name it in the refusal.
+ */
+async function stepFunctionsExecution(
+  where: OperatorTarget,
+  instanceId: string,
+): Promise<StepFunctionsExecutionRef | undefined> {
+  const executions = openExecutionReader(where.stage, where.clients.sfn);
+  if (!executions) return undefined;
+  try {
+    return (await executions.reader.instance(instanceId))?.step_functions;
+  } finally {
+    executions.close();
   }
 }
 

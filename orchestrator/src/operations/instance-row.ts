@@ -26,6 +26,12 @@ export interface InstanceRow {
   readonly instance_id: string;
   readonly workflow_id: string | null;
   readonly status: InstanceStatus | null;
+  /**
+   * Which mode runs it: `langgraph` (the engine's record) or `stepfunctions` (an execution of a state
+   * machine: its record has `step_functions`). Null only where `status` is: a dead-lettered START whose
+   * instance never came to exist, in either mode.
+   */
+  readonly engine: 'langgraph' | 'stepfunctions' | null;
   readonly started_at: string | null;
   readonly updated_at: string | null;
   /**
@@ -58,6 +64,7 @@ export function rowOf(record: InstanceRecord, stuck: readonly StuckReason[] = []
     instance_id: record.instance_id,
     workflow_id: record.workflow_id,
     status: record.status,
+    engine: record.step_functions ? 'stepfunctions' : 'langgraph',
     started_at: record.created_at,
     updated_at: record.updated_at,
     changed_at: statusChangedAt(record),

@@ -218,6 +218,7 @@ describe('listInstances over 1,200 instances (instance indexes on dynalite)', ()
     expect(Object.keys(page.instances[0] ?? {}).sort()).toEqual(
       [
         'changed_at',
+        'engine',
         'error',
         'instance_id',
         'last_step',
@@ -229,6 +230,7 @@ describe('listInstances over 1,200 instances (instance indexes on dynalite)', ()
         'workflow_id',
       ].sort(),
     );
+    expect(page.instances[0]?.engine).toBe('langgraph');
     expect(typeof page.next).toBe('string');
   });
 

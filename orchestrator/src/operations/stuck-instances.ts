@@ -42,6 +42,11 @@ const LIVE: readonly InstanceStatus[] = ['RUNNING', 'WAITING'];
  *   lost or keeps failing).
  * - NO_PROGRESS: RUNNING, and neither the record nor the lease has shown activity for `stuckAfterMs` (the
  *   message that would carry it on is gone). A lease still held means a worker is on it: not stuck.
+ *
+ * A Step Functions mode instance (its record has `step_functions`) is judged alike: its waits are its open
+ * waitForTaskToken tasks, whose deadline is the task's TimeoutSeconds, so one that is open that long past
+ * it is a task Step Functions should have timed out; its `updated_at` is its newest history event and it
+ * has no lease, so NO_PROGRESS is RUNNING with no open task and no event for `stuckAfterMs`.
  */
 export function stuckReasons(
   record: InstanceRecord,
@@ -58,7 +63,7 @@ export function stuckReasons(
     if (late > stuckAfterMs) {
       reasons.push({
         reason: 'WAIT_OVERDUE',
-        detail: `${wait.node} still waits on ${wait.capability_id}, ${formatAge(late)} past its deadline ${wait.deadline}`,
+        detail: `${wait.node} still waits on ${wait.capability_id}, ${formatAge(late)} past its deadline ${wait.deadline}${record.step_functions ? ' (Step Functions should have timed the task out)' : ''}`,
         node: wait.node,
         deadline: wait.deadline,
       });
@@ -69,7 +74,9 @@ export function stuckReasons(
     if (at - last > stuckAfterMs) {
       reasons.push({
         reason: 'NO_PROGRESS',
-        detail: `RUNNING with no activity for ${formatAge(at - last)} (no lease held)`,
+        detail: record.step_functions
+          ? `RUNNING with no open task and no history event for ${formatAge(at - last)} (Step Functions execution)`
+          : `RUNNING with no activity for ${formatAge(at - last)} (no lease held)`,
         last_activity: new Date(last).toISOString(),
       });
     }
@@ -86,8 +93,16 @@ export function stuckReasons(
  * - `by-change`, RUNNING, every shard: RUNNING instances that went live at or before `cutoff` (a
  *   NO_PROGRESS needs no record update since `cutoff`, and a record is updated after it goes live).
  * A RUNNING instance in both is judged from its `by-change` entry only, so it is listed once.
+ *
+ * Then the port's other partitions of live instances (`modePartitions`: Step Functions mode's RUNNING
+ * executions, one partition per state machine), read up to `cutoff` too: an execution that started after
+ * it can neither have a deadline nor its last event before it.
  */
-function candidatePartitions(live: readonly InstanceStatus[], filter: InstanceFilter) {
+function candidatePartitions(
+  live: readonly InstanceStatus[],
+  filter: InstanceFilter,
+  mode: readonly IndexPartition[],
+) {
   const partitions: IndexPartition[] = [];
   if (live.length > 0) {
     for (let shard = 0; shard < INDEX_SHARDS; shard++) {
@@ -98,13 +113,17 @@ function candidatePartitions(live: readonly InstanceStatus[], filter: InstanceFi
   if (live.includes('RUNNING')) {
     partitions.push(...statusPartitions('RUNNING', filter, 'by-change'));
   }
-  return { partitions, runningFrom };
+  const modeFrom = partitions.length;
+  partitions.push(...mode);
+  return { partitions, runningFrom, modeFrom };
 }
 
 /**
  * The stuck instances among those `filter` selects: live (RUNNING or WAITING) instances with a reason from
  * `stuckReasons`, read page by page from the `by-deadline` and `by-change` indexes up to now less
  * `stuckAfterMs` (see `candidatePartitions`: only candidates are read, never every live instance), and
+ * from Step Functions mode's RUNNING executions that started before then (their records read back from
+ * the executions), and
  * instances with a message in a DLQ (DEAD_LETTERED), which come first, on the first page only. An instance
  * with no record and a START in a DLQ never started: its row has `status: null` (a listing by status
  * leaves it out).
@@ -121,7 +140,8 @@ export async function findStuckInstances(
   const stuckAfterMs = options.stuckAfterMs ?? DEFAULT_STUCK_AFTER_MS;
   const cutoff = new Date(options.now.getTime() - stuckAfterMs).toISOString();
   const live = selectedStatuses(filter).filter((s) => LIVE.includes(s));
-  const { partitions, runningFrom } = candidatePartitions(live, filter);
+  const mode = live.length > 0 ? ((await port.modePartitions?.({ ...filter, statuses: live })) ?? []) : [];
+  const { partitions, runningFrom, modeFrom } = candidatePartitions(live, filter, mode);
   const signature = filterSignature(filter, `stuck:${stuckAfterMs}`);
   let cursors: PartitionCursor[] = options.next
     ? decodePageToken(options.next, signature, partitions.length)
@@ -148,9 +168,12 @@ export async function findStuckInstances(
       if (!record || dead.has(id) || judged.has(id) || !live.includes(record.status)) return;
       if (filter.workflow_id !== undefined && record.workflow_id !== filter.workflow_id) return;
       if (!withinTimes(record, filter)) return;
-      const fromDeadline = (page.sources[i] ?? 0) < runningFrom;
+      const source = page.sources[i] ?? 0;
+      // An id the engine's table holds is the engine's, judged from its own indexes' entries.
+      if (source >= modeFrom && !record.step_functions) return;
+      const fromDeadline = source < runningFrom;
       // Its `by-change` entry (read now or on another page) judges it, with every reason.
-      if (fromDeadline && record.status === 'RUNNING' && runningFrom < partitions.length) {
+      if (fromDeadline && record.status === 'RUNNING' && runningFrom < modeFrom) {
         if (statusChangedAt(record) <= cutoff) return;
       }
       judged.add(id);
@@ -224,6 +247,7 @@ async function deadLetteredRows(
       instance_id: id,
       workflow_id: workflowId,
       status: null,
+      engine: null,
       started_at: null,
       updated_at: null,
       changed_at: null,
