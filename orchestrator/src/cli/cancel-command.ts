@@ -1,10 +1,15 @@
 import { parseArgs } from 'node:util';
-import { isTerminal } from '../runtime/instance-record';
+import { isTerminal, type InstanceRecord } from '../runtime/instance-record';
 import type { CancelWorkflow } from '../runtime/messages';
 import { UsageError, type CliIo } from './cli-io';
 import { sendCommand } from './command-sender';
 import { followInstance, followTimeoutMs } from './instance-follower';
-import { openInstanceStore, operatorTarget, type OperatorTarget } from './operator-target';
+import {
+  openExecutionReader,
+  openInstanceStore,
+  operatorTarget,
+  type OperatorTarget,
+} from './operator-target';
 
 export const CANCEL_USAGE =
   'usage: wf cancel <instance_id> [--reason TEXT] [--wait] [--timeout SECONDS] [--local]';
@@ -12,7 +17,7 @@ export const CANCEL_USAGE =
 const CANCEL_HELP = `${CANCEL_USAGE}
 
 Cancels a RUNNING or WAITING instance: sends CANCEL_WORKFLOW to the orchestrator's command queue. The
-instance ends CANCELLED; each capability whose request it was awaiting gets an ASYNC_CANCELLED notice on
+instance ends CANCELLED (an instance of Step Functions mode: its execution is stopped, ABORTED); each capability whose request it was awaiting gets an ASYNC_CANCELLED notice on
 its request queue, and their late replies are acknowledged as stale.
 
   --reason    why (recorded as the instance's error message and sent in the notices)
@@ -54,32 +59,48 @@ export async function cancelCommand(
   const { store, table, close } = openInstanceStore(where);
   try {
     const record = await store.load(instanceId);
-    if (!record) {
-      io.err(`wf cancel: no instance ${instanceId} in ${table}\n`);
-      return 1;
+    if (record) return await cancelAndFollow(record, (id) => store.get(id));
+    // Not the engine's: a Step Functions execution of that name, cancelled the same way (the command
+    // queue's CANCEL_WORKFLOW becomes its StopExecution) and followed through Step Functions.
+    const executions = openExecutionReader(where.stage, where.clients.sfn);
+    try {
+      const execution = await executions?.reader.instance(instanceId);
+      if (execution && executions) {
+        return await cancelAndFollow(execution, (id) => executions.reader.instance(id));
+      }
+    } finally {
+      executions?.close();
     }
+    io.err(`wf cancel: no instance ${instanceId} in ${table}\n`);
+    return 1;
+  } finally {
+    close();
+  }
+
+  async function cancelAndFollow(
+    record: InstanceRecord,
+    read: (id: string) => Promise<InstanceRecord | undefined>,
+  ): Promise<number> {
     if (isTerminal(record.status)) {
-      io.err(`wf cancel: instance ${instanceId} has already ended ${record.status}: nothing sent\n`);
+      io.err(`wf cancel: instance ${record.instance_id} has already ended ${record.status}: nothing sent\n`);
       return record.status === 'CANCELLED' ? 0 : 1;
     }
     const message: CancelWorkflow = {
       type: 'CANCEL_WORKFLOW',
-      instance_id: instanceId,
+      instance_id: record.instance_id,
       ...(values.reason === undefined ? {} : { reason: values.reason }),
     };
     await sendCommand(where, message);
-    io.out(`cancel of ${instanceId} sent\n`);
+    io.out(`cancel of ${record.instance_id} sent\n`);
     if (!values.wait) return 0;
-    const followed = await followInstance((id) => store.get(id), instanceId, { timeoutMs });
+    const followed = await followInstance(read, record.instance_id, { timeoutMs });
     if (followed.kind !== 'done') {
       io.err(
-        `wf cancel: instance ${instanceId} still ${followed.record?.status ?? 'unknown'} after ${timeoutMs / 1000} s\n`,
+        `wf cancel: instance ${record.instance_id} still ${followed.record?.status ?? 'unknown'} after ${timeoutMs / 1000} s\n`,
       );
       return 1;
     }
     io.out(`${followed.record.status}\n`);
     return followed.record.status === 'CANCELLED' ? 0 : 1;
-  } finally {
-    close();
   }
 }

@@ -1,3 +1,4 @@
+import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import {
   saveAll,
   startIndexedTable,
@@ -5,6 +6,7 @@ import {
   type IndexedTable,
 } from '../../test/support/instance-index-fixtures';
 import { startHeldExecution } from '../../test/support/held-execution';
+import { resourceNames } from '../naming/resource-names';
 import type { InstancePage } from '../operations/list-instances';
 import type { InstanceStatusView } from '../runtime/instance-record';
 import {
@@ -14,6 +16,7 @@ import {
 import { recordingIo } from './cli-test-io';
 import { listCommand } from './list-command';
 import type { OperatorTarget } from './operator-target';
+import { cancelCommand } from './cancel-command';
 import { redriveCommand } from './redrive-command';
 import { statusCommand } from './status-command';
 
@@ -36,6 +39,8 @@ let sfn: StepFunctionsDeployment;
 let target: (local: boolean) => OperatorTarget;
 /** When the executions began (real time): the clock of the listings is moved on from here. */
 let begun: number;
+/** The command queue `wf cancel` sends to (the orchestrator's, which forwards Step Functions' commands). */
+let commandQueue: string;
 
 async function list(args: readonly string[], now: Date): Promise<string> {
   const io = recordingIo(__dirname);
@@ -63,7 +68,7 @@ beforeAll(async () => {
     stage: STAGE,
     clients: {
       dynamodb: table.aws.clientConfig.dynamodb,
-      sqs: {},
+      sqs: table.aws.clientConfig.sqs,
       s3: table.aws.clientConfig.s3,
       sfn: sfn.sfnConfig,
     },
@@ -77,6 +82,10 @@ beforeAll(async () => {
       workflow_id: 'engine_only_v1',
     }),
   ]);
+  const sqs = new SQSClient(table.aws.clientConfig.sqs);
+  commandQueue =
+    (await sqs.send(new CreateQueueCommand({ QueueName: resourceNames(STAGE).commandQueue }))).QueueUrl ?? '';
+  sqs.destroy();
   begun = Date.now();
   // Task_A waits for its reply, with the task's 15m timeout as its deadline.
   await sfn.start(FANOUT, 'sfn-overdue', { shipmentId: 'S-2' });
@@ -209,5 +218,46 @@ describe('wf redrive of a Step Functions mode instance', () => {
     const io = recordingIo(__dirname);
     expect(await redriveCommand(['nobody'], io, target)).toBe(1);
     expect(io.stderr()).toBe('wf redrive: no instance nobody in cch-local-dev-workflow-state-table\n');
+  });
+});
+
+describe('wf cancel of a Step Functions mode instance', () => {
+  /** The CANCEL_WORKFLOW commands on the command queue, as the orchestrator's routing would take them. */
+  async function cancelsSent(): Promise<{ type: string; instance_id: string; reason?: string }[]> {
+    const sqs = new SQSClient(table.aws.clientConfig.sqs);
+    try {
+      const got = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: commandQueue, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+      );
+      return (got.Messages ?? []).map(
+        (m) => JSON.parse(m.Body ?? '{}') as { type: string; instance_id: string },
+      );
+    } finally {
+      sqs.destroy();
+    }
+  }
+
+  it('sends CANCEL_WORKFLOW for a running execution, and --wait follows it to CANCELLED (stopped)', async () => {
+    await sfn.start(WORKFLOW, 'sfn-to-cancel', CONTEXT);
+    await sfn.server.tasksWaiting(sfn.executionArn(WORKFLOW, 'sfn-to-cancel'));
+    const io = recordingIo(__dirname);
+    const cancelled = cancelCommand(['sfn-to-cancel', '--reason', 'withdrawn', '--wait'], io, target);
+    // The orchestrator forwards it to the command bridge, which stops the execution.
+    const [sent] = await cancelsSent();
+    expect(sent).toMatchObject({
+      type: 'CANCEL_WORKFLOW',
+      instance_id: 'sfn-to-cancel',
+      reason: 'withdrawn',
+    });
+    await sfn.cancel('sfn-to-cancel', sent?.reason ?? '');
+    expect(await cancelled).toBe(0);
+    expect(io.stdout()).toBe('cancel of sfn-to-cancel sent\nCANCELLED\n');
+  });
+
+  it('sends nothing for an execution that has ended', async () => {
+    const io = recordingIo(__dirname);
+    expect(await cancelCommand(['sfn-failed'], io, target)).toBe(1);
+    expect(io.stderr()).toBe('wf cancel: instance sfn-failed has already ended FAILED: nothing sent\n');
+    expect(await cancelsSent()).toEqual([]);
   });
 });
