@@ -1,3 +1,4 @@
+import { mixedTarget } from '../../orchestrator/test/support/mixed-target';
 import {
   saveAll,
   startIndexedTable,
@@ -52,15 +53,7 @@ beforeAll(async () => {
   }
   // RUNNING in a Wait state (no task open), on a state machine of its own.
   await startHeldExecution(sfn.sfnConfig, STAGE, 'held_v1', 'sfn-held');
-  target = {
-    stage: STAGE,
-    clients: {
-      dynamodb: table.aws.clientConfig.dynamodb,
-      sqs: {},
-      s3: table.aws.clientConfig.s3,
-      sfn: sfn.sfnConfig,
-    },
-  };
+  target = mixedTarget(table, sfn, STAGE);
   server = await startConsoleServer(target, 0);
 });
 

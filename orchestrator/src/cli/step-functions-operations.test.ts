@@ -1,3 +1,4 @@
+import { mixedTarget } from '../../test/support/mixed-target';
 import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import {
   saveAll,
@@ -64,15 +65,7 @@ const stuckAt = async (minutesOn: number) =>
 beforeAll(async () => {
   table = await startIndexedTable('cch-local-dev-workflow-state-table');
   sfn = await startStepFunctionsDeployment(STAGE, [`${WORKFLOW}.yaml`, `${FANOUT}.yaml`]);
-  target = () => ({
-    stage: STAGE,
-    clients: {
-      dynamodb: table.aws.clientConfig.dynamodb,
-      sqs: table.aws.clientConfig.sqs,
-      s3: table.aws.clientConfig.s3,
-      sfn: sfn.sfnConfig,
-    },
-  });
+  target = () => mixedTarget(table, sfn, STAGE);
   // RUNNING since 2020 with no lease: the engine's NO_PROGRESS, at any time the test looks.
   await saveAll(table.store(), [
     statusRecord('engine-stalled', {

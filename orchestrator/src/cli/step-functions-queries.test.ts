@@ -1,3 +1,4 @@
+import { mixedTarget } from '../../test/support/mixed-target';
 import {
   saveAll,
   startIndexedTable,
@@ -48,15 +49,7 @@ async function listJson(args: readonly string[]): Promise<InstancePage> {
 beforeAll(async () => {
   table = await startIndexedTable('cch-local-dev-workflow-state-table');
   sfn = await startStepFunctionsDeployment(STAGE, [`${WORKFLOW}.yaml`, `${FANOUT}.yaml`]);
-  target = () => ({
-    stage: STAGE,
-    clients: {
-      dynamodb: table.aws.clientConfig.dynamodb,
-      sqs: {},
-      s3: table.aws.clientConfig.s3,
-      sfn: sfn.sfnConfig,
-    },
-  });
+  target = () => mixedTarget(table, sfn, STAGE);
   statusTarget = () => ({ stage: STAGE, dynamodb: table.aws.clientConfig.dynamodb, sfn: sfn.sfnConfig });
   await saveAll(table.store(), [
     statusRecord('engine-done', {

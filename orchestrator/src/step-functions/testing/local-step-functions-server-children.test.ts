@@ -6,7 +6,8 @@ import {
   type DescribeExecutionCommandOutput,
   type HistoryEvent,
 } from '@aws-sdk/client-sfn';
-import { executionRecord } from '../../aws/sfn-execution-record';
+import { SfnExecutionReader } from '../../aws/sfn-execution-reader';
+import { deployedStateMachines } from '../../aws/sfn-state-machines';
 import { CHECK_LINE, CHECK_LINES, CHECK_ONE_LINE } from './parity-workflows';
 import { startStepFunctionsDeployment, type StepFunctionsDeployment } from './step-functions-deployment';
 
@@ -362,25 +363,13 @@ describe('a map on the embedded Step Functions endpoint', () => {
   });
 });
 
-/** The record `wf status` prints for an execution: its DescribeExecution and whole history. */
-async function record(workflowId: string, executionArn: string) {
-  const execution = await described(executionArn);
-  return executionRecord(
-    {
-      executionArn,
-      stateMachineArn: execution.stateMachineArn ?? '',
-      name: execution.name ?? '',
-      status: execution.status ?? 'RUNNING',
-      startDate: execution.startDate ?? new Date(0),
-      stopDate: execution.stopDate,
-      input: execution.input,
-      output: execution.output,
-      error: execution.error,
-      cause: execution.cause,
-    },
-    await history(executionArn),
-    workflowId,
-  );
+/** The record `wf status` prints for an instance: read by the operator commands' own reader. */
+async function record(workflowId: string, instanceId: string) {
+  const reader = new SfnExecutionReader(client, () => deployedStateMachines(client, STAGE));
+  const read = await reader.instance(instanceId);
+  if (!read) throw new Error(`no execution ${instanceId}`);
+  expect(read.workflow_id).toBe(workflowId);
+  return read;
 }
 
 describe('wf status reads the parents as the engine records them (the executions above, read back)', () => {
@@ -388,7 +377,7 @@ describe('wf status reads the parents as the engine records them (the executions
     r.history.map((h) => [h.node, h.status, 'child_instance_id' in h ? h.child_instance_id : undefined]);
 
   it("a sub_workflow's step is one line, from its start to its child's end, naming the child", async () => {
-    const one = await record(ONE, sfn.executionArn(ONE, 'one-ok'));
+    const one = await record(ONE, 'one-ok');
     expect(lines(one)).toEqual([
       ['Check_Line', 'SUCCEEDED', 'one-ok.Check_Line.1'],
       ['Done', 'SUCCEEDED', undefined],
@@ -397,13 +386,13 @@ describe('wf status reads the parents as the engine records them (the executions
   });
 
   it("a map's items are lines of the map in the order they ended; a failed map's stopped items are none", async () => {
-    expect(lines(await record(LINES, sfn.executionArn(LINES, 'lines-ok')))).toEqual([
+    expect(lines(await record(LINES, 'lines-ok'))).toEqual([
       ['Check_Lines', 'SUCCEEDED', 'lines-ok.Check_Lines.1.1'],
       ['Check_Lines', 'SUCCEEDED', 'lines-ok.Check_Lines.1.0'],
       ['Check_Lines', 'SUCCEEDED', 'lines-ok.Check_Lines.1.2'],
       ['Done', 'SUCCEEDED', undefined],
     ]);
-    const bad = await record(LINES, sfn.executionArn(LINES, 'lines-bad'));
+    const bad = await record(LINES, 'lines-bad');
     expect(lines(bad)).toEqual([
       ['Check_Lines', 'FAILED', 'lines-bad.Check_Lines.1.1'],
       ['Failed', 'FAILED', undefined],
@@ -412,7 +401,7 @@ describe('wf status reads the parents as the engine records them (the executions
   });
 
   it('a cancelled map is one CANCELLED line, its stopped items none', async () => {
-    const stopped = await record(LINES, sfn.executionArn(LINES, 'lines-stop'));
+    const stopped = await record(LINES, 'lines-stop');
     expect(stopped.status).toBe('CANCELLED');
     expect(lines(stopped)).toEqual([['Check_Lines', 'CANCELLED', undefined]]);
   });
@@ -420,7 +409,7 @@ describe('wf status reads the parents as the engine records them (the executions
 
 describe('wf describe links a child execution to its parent', () => {
   it("names the parent and its step, from the child's input and name", async () => {
-    const read = await record(CHILD, childArn('lines-ok', 'Check_Lines.1.2'));
+    const read = await record(CHILD, 'lines-ok.Check_Lines.1.2');
     expect(read.parent).toEqual({
       instance_id: 'lines-ok',
       node: 'Check_Lines',
