@@ -62,4 +62,37 @@ describe('pnpm configuration', () => {
     const record = JSON.parse(result.out) as { status: string; workflow_id: string };
     expect(record).toMatchObject({ status: 'SUCCEEDED', workflow_id: 'fanout_a_b_c_v1' });
   });
+
+  it('`wf run ... | head -1`: a reader that stops reading ends the command quietly, exit 0, no stack trace', async () => {
+    const result = await new Promise<{ code: number | null; first: string; err: string }>(
+      (resolve, reject) => {
+        const child = spawn(
+          process.execPath,
+          [
+            join(repoRoot, 'node_modules', 'tsx', 'dist', 'cli.mjs'),
+            'scripts/wf.ts',
+            'run',
+            'workflow-definitions/language-v2/order_fulfilment_v2.yaml',
+            '--memory',
+            '--context',
+            '@sample-data/contexts/order-fulfilment-v2.json',
+          ],
+          { cwd: repoRoot, env: shellEnv() },
+        );
+        let first = '';
+        let err = '';
+        child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
+        // As `head -1` does: read the first line, then close the pipe while the command still writes.
+        child.stdout.once('data', (chunk: Buffer) => {
+          first = chunk.toString('utf8').split('\n')[0] ?? '';
+          child.stdout.destroy();
+        });
+        child.on('error', reject);
+        child.on('close', (code) => resolve({ code, first, err }));
+      },
+    );
+    expect(result.first).toContain('workflow starting');
+    expect(result.err).not.toMatch(/EPIPE|Unhandled 'error' event/);
+    expect(result.code).toBe(0);
+  });
 });

@@ -9,6 +9,12 @@ export interface CliIo {
 }
 
 export function processIo(): CliIo {
+  // `wf ... | head`: a reader that stops reading is no error of the command's. Exit quietly, as Unix tools
+  // do on SIGPIPE, instead of a stack trace.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
   return {
     // pnpm runs workspace scripts from the root; INIT_CWD is where the user typed the command.
     cwd: process.env.INIT_CWD ?? process.cwd(),
