@@ -9,7 +9,7 @@ import {
   runsOf,
   steps,
 } from './testing/run-inline-workflow';
-import { NESTED_SHARED_END, ORDER, SHARED_ENDS, task } from './testing/shared-end-workflows';
+import { END_AS_OUTER_JOIN, NESTED_SHARED_END, ORDER, SHARED_ENDS } from './testing/shared-end-workflows';
 
 /**
  * Shared end nodes (issue 14 item 6): a branch that reaches an end node outside its parallel stops its
@@ -172,24 +172,7 @@ describe('shared end nodes', () => {
   });
 
   it('an end node that is the join of the enclosing parallel is that join: reaching it from an inner branch stops the inner siblings and completes the outer branch, which then joins', async () => {
-    const yaml = `
-workflow_name: inner to outer join
-workflow_id: inner_to_outer_join_v1
-entry_point: Outer
-nodes:
-  Outer:
-    type: parallel
-    branches: [Customs, Inner]
-    join: Release
-${task('Customs', 'customs#declaration', 'declared', 'Release')}  Inner:
-    type: parallel
-    branches: [Invoice, Packing_List]
-    join: Sign
-${task('Invoice', 'docs#invoice', 'invoice', 'Sign', '    on_failure: Release\n')}${task('Packing_List', 'docs#packing-list', 'packing', 'Sign')}${task('Sign', 'docs#sign', 'signed', 'Release')}  Release:
-    type: end
-    output_keys: [declared]
-`;
-    const { record } = await runInlineWorkflow(yaml, {
+    const { record } = await runInlineWorkflow(END_AS_OUTER_JOIN, {
       mocks: {
         'customs#declaration': { delay: '1h', outputs: { declared: 'yes' } },
         'docs#invoice': { delay: '1m', status: 'FAILURE', error: { code: 'NO_INVOICE', message: 'none' } },

@@ -11,11 +11,11 @@ import {
 } from '../sync-capabilities/registry';
 import { compiledWorkflow } from './testing/compiled-workflow';
 import { runOnEngine, type RunView } from './testing/engine-run';
+import { END_AS_OUTER_JOIN } from '../graph/testing/shared-end-workflows';
 import {
   CHECK_LINE,
   CHECK_LINES,
   CHECK_ONE_LINE,
-  END_AS_OUTER_JOIN,
   RECHECK,
   LOOP,
   LOOP_THROUGH_PARALLEL,

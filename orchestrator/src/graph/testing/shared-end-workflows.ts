@@ -76,3 +76,25 @@ ${task('B', 'b#one', 'b', 'D', '    on_failure: Failed\n')}${task('C', 'c#one', 
     status: FAILED
     output_keys: [a, c]
 `;
+
+/**
+ * A shared end that is the join of the enclosing parallel: Invoice's failure route to Release stops
+ * Packing_List and ends Inner's outer branch there, which then joins Customs at Release.
+ */
+export const END_AS_OUTER_JOIN = `
+workflow_name: End as outer join
+workflow_id: end_as_outer_join_v1
+entry_point: Outer
+nodes:
+  Outer:
+    type: parallel
+    branches: [Customs, Inner]
+    join: Release
+${task('Customs', 'customs#declaration', 'declared', 'Release')}  Inner:
+    type: parallel
+    branches: [Invoice, Packing_List]
+    join: Sign
+${task('Invoice', 'docs#invoice', 'invoice', 'Sign', '    on_failure: Release\n')}${task('Packing_List', 'docs#packing-list', 'packing', 'Sign')}${task('Sign', 'docs#sign', 'signed', 'Release')}  Release:
+    type: end
+    output_keys: [declared]
+`;

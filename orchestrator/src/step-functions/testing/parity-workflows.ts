@@ -1,4 +1,4 @@
-import { task } from '../../graph/testing/shared-end-workflows';
+import { END_AS_OUTER_JOIN, task } from '../../graph/testing/shared-end-workflows';
 
 /**
  * Workflows the parity tests run beside the examples, for what the examples do not use: a retried
@@ -291,28 +291,6 @@ ${request('Join', 'join#merge', 'merged', 'Done')}  Done:
     type: end
     status: FAILED
     output_keys: [b]
-`;
-
-/**
- * A shared end that is the join of the enclosing parallel: Invoice's failure route to Release stops
- * Packing_List and ends Inner's outer branch there, which then joins Customs at Release.
- */
-export const END_AS_OUTER_JOIN = `
-workflow_name: End as outer join
-workflow_id: end_as_outer_join_v1
-entry_point: Outer
-nodes:
-  Outer:
-    type: parallel
-    branches: [Customs, Inner]
-    join: Release
-${request('Customs', 'customs#declaration', 'declared', 'Release')}  Inner:
-    type: parallel
-    branches: [Invoice, Packing_List]
-    join: Sign
-${request('Invoice', 'docs#invoice', 'invoice', 'Sign', '    on_failure: Release\n')}${request('Packing_List', 'docs#packing-list', 'packing', 'Sign')}${request('Sign', 'docs#sign', 'signed', 'Release')}  Release:
-    type: end
-    output_keys: [declared]
 `;
 
 /** A child: checks one line with a capability, and fails (a FAILED end) for a line marked not ok. */
