@@ -333,15 +333,17 @@ export class DynamoDBSaver extends BaseCheckpointSaver {
     if (writes.length === 0) return;
     const task = { threadId, ns: namespaceOf(config) ?? '', checkpointId, taskId };
     const upsert = isUpsert(writes.map(([channel]) => channel));
+    // Each stored value's envelope as serialized, so packing them (taskItem) need not expand them again.
+    const envelopes = new WeakMap<Uint8Array, Uint8Array>();
     const serialized = await Promise.all(
-      writes.map(async ([channel, value], position): Promise<WriteEntry> => ({
-        idx: writeIndex(channel, position),
-        channel,
-        taskPath,
+      writes.map(async ([channel, value], position): Promise<WriteEntry> => {
+        const envelope = await this.serialize(value);
         // Compressed when that makes it smaller: an interrupt carries its wait's request, and a resume
         // reads the pending writes of every task still waiting (a fan-out's branches).
-        value: compressEnvelope(await this.serialize(value)),
-      })),
+        const stored = compressEnvelope(envelope);
+        envelopes.set(stored, envelope);
+        return { idx: writeIndex(channel, position), channel, taskPath, value: stored };
+      }),
     );
     // One write per idx: LangGraph's rule also settles duplicates inside one call.
     let incoming = mergeTaskWrites([], serialized, upsert).writes;
@@ -350,12 +352,10 @@ export class DynamoDBSaver extends BaseCheckpointSaver {
     const expiresAt = this.expiresAt();
     const direct = placeValues(threadId, entryValues(incoming), expiresAt);
     if (direct.chunks.length === 0) {
-      const item = this.taskItem({
-        ...task,
-        revision: 1,
-        writes: withPlacement(incoming, direct.placed),
-        ...ttlField(expiresAt),
-      });
+      const item = this.taskItem(
+        { ...task, revision: 1, writes: withPlacement(incoming, direct.placed), ...ttlField(expiresAt) },
+        envelopes,
+      );
       if (await this.table.putIfAbsent(item)) return;
     }
     // Otherwise merge with what is stored (read first, so nothing is written for writes already there),
@@ -381,7 +381,7 @@ export class DynamoDBSaver extends BaseCheckpointSaver {
         writes: withPlacement(merged.writes, placed),
         ...ttlField(expiresAt),
       };
-      const item = this.taskItem(record);
+      const item = this.taskItem(record, envelopes);
       const committed = existing
         ? await this.table.putIfAttributeEquals(item, ATTR.revision, { N: String(existing.revision) })
         : await this.table.putIfAbsent(item);
@@ -392,13 +392,18 @@ export class DynamoDBSaver extends BaseCheckpointSaver {
     );
   }
 
-  /** A task's writes item: packed (packed-writes.ts) when that is smaller, one map per write otherwise. */
-  private taskItem(record: TaskWritesRecord): Item {
+  /**
+   * A task's writes item: packed (packed-writes.ts) when that is smaller, one map per write otherwise.
+   * `envelopes`: the envelopes of values serialized in this call, by their stored bytes; a value read
+   * back from the store is expanded.
+   */
+  private taskItem(record: TaskWritesRecord, envelopes: WeakMap<Uint8Array, Uint8Array>): Item {
     const listed = taskWritesItem(record, this.ttl?.attributeName);
     const inline: PackedWrite[] = [];
     for (const write of record.writes) {
       if (write.value.kind !== 'inline') return listed;
-      inline.push({ ...write, envelope: expandEnvelope(write.value.bytes) });
+      const bytes = write.value.bytes;
+      inline.push({ ...write, envelope: envelopes.get(bytes) ?? expandEnvelope(bytes) });
     }
     const packed = taskWritesItem({ ...record, packed: packWrites(inline) }, this.ttl?.attributeName);
     return itemSizeBytes(packed) < itemSizeBytes(listed) ? packed : listed;
