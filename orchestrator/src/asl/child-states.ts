@@ -72,35 +72,50 @@ function nestedExecution(workflowId: string, from: string, comment: string): Tas
  */
 const NO_TIMEOUT_SECONDS = 99_999_999;
 
-/** What a child step's start says of its node and child definition. */
-function childStep(
+/**
+ * Task X, a child step's start (steps Lambda `child_start` or `map_items`): `payload` plus what every
+ * start says of its node and child definition (its visit limit, the child's `initial_context`). Past its
+ * visit limit the scope fails whatever `on_failure` says (the engine's rule); anything else (its input,
+ * its items, a child that cannot start) goes to `on_failure`, else fails the scope.
+ */
+function addStartTask(
   states: ScopeStates,
   name: string,
   node: SubWorkflowNode | MapNode,
-  children: ChildDefinitions,
-): Record<string, JsonValue> {
-  const child = children(node.workflow_id);
-  return {
-    node: name,
-    'instance_id.$': '$$.Execution.Name',
-    workflow_id: node.workflow_id,
-    max_visits: visitLimitOf(states.definition, name),
-    ...(child?.initial_context ? { required_keys: [...child.initial_context] } : {}),
-  };
+  step: {
+    readonly children: ChildDefinitions;
+    readonly comment: string;
+    readonly payload: ChildStartOwn | MapItemsOwn;
+    readonly onFailure: string | undefined;
+    readonly next: string;
+  },
+): void {
+  const child = step.children(node.workflow_id);
+  const catchers: Catcher[] =
+    step.onFailure === undefined
+      ? []
+      : [
+          { ErrorEquals: [VISITS_EXCEEDED], ResultPath: '$.last_error', Next: states.failure() },
+          { ErrorEquals: ['States.ALL'], ResultPath: '$.last_error', Next: step.onFailure },
+        ];
+  states.add(name, {
+    ...stepsTask(node.title ?? step.comment, {
+      ...(step.payload as unknown as Record<string, JsonValue>),
+      node: name,
+      'instance_id.$': '$$.Execution.Name',
+      workflow_id: node.workflow_id,
+      max_visits: visitLimitOf(states.definition, name),
+      ...(child?.initial_context ? { required_keys: [...child.initial_context] } : {}),
+    }),
+    ...(catchers.length > 0 ? { Catch: catchers } : {}),
+    Next: step.next,
+  });
 }
 
-/**
- * How a child step's start fails: past its visit limit, the scope fails whatever `on_failure` says (the
- * engine's rule); anything else (its input, its items, a child that cannot start) goes to `on_failure`,
- * else fails the scope.
- */
-function startCatchers(states: ScopeStates, onFailure: string | undefined): Catcher[] {
-  if (onFailure === undefined) return [];
-  return [
-    { ErrorEquals: [VISITS_EXCEEDED], ResultPath: '$.last_error', Next: states.failure() },
-    { ErrorEquals: ['States.ALL'], ResultPath: '$.last_error', Next: onFailure },
-  ];
-}
+/** A start payload's own fields: the rest addStartTask writes for every child step. */
+type StartOwn<P> = Omit<P, 'state' | 'instance_id' | 'node' | 'workflow_id' | 'max_visits' | 'required_keys'>;
+type ChildStartOwn = StartOwn<ChildStartPayload>;
+type MapItemsOwn = StartOwn<MapItemsPayload>;
 
 /** Where a failed child step goes after its error became the engine's: `on_failure`, else the scope fails. */
 function afterFailure(states: ScopeStates, name: string, onFailure: string | undefined): Flow {
@@ -135,19 +150,16 @@ export function compileSubWorkflow(
       ? undefined
       : states.target(name, node.on_failure, ['nodes', name, 'on_failure']);
 
-  const start: Omit<ChildStartPayload, 'state' | 'instance_id' | 'node' | 'workflow_id' | 'max_visits'> = {
-    action: 'child_start',
-    ...(node.input_keys ? { input_keys: [...node.input_keys] } : {}),
-    ...(node.input !== undefined ? { input: node.input } : {}),
-  };
-  const startCatch = startCatchers(states, onFailure);
-  states.add(name, {
-    ...stepsTask(node.title ?? `Starts a ${node.workflow_id} child`, {
-      ...(start as unknown as Record<string, JsonValue>),
-      ...childStep(states, name, node, children),
-    }),
-    ...(startCatch.length > 0 ? { Catch: startCatch } : {}),
-    Next: nested,
+  addStartTask(states, name, node, {
+    children,
+    comment: `Starts a ${node.workflow_id} child`,
+    payload: {
+      action: 'child_start',
+      ...(node.input_keys ? { input_keys: [...node.input_keys] } : {}),
+      ...(node.input !== undefined ? { input: node.input } : {}),
+    },
+    onFailure,
+    next: nested,
   });
 
   let timeoutSeconds: number | undefined;
@@ -241,21 +253,18 @@ export function compileMap(
       ? undefined
       : states.target(name, node.on_failure, ['nodes', name, 'on_failure']);
 
-  const start: Omit<MapItemsPayload, 'state' | 'instance_id' | 'node' | 'workflow_id' | 'max_visits'> = {
-    action: 'map_items',
-    items: node.items,
-    ...(node.input_keys ? { input_keys: [...node.input_keys] } : {}),
-    item_key: node.item_key ?? 'item',
-    index_key: node.index_key ?? 'index',
-  };
-  const startCatch = startCatchers(states, onFailure);
-  states.add(name, {
-    ...stepsTask(node.title ?? `Lists the items of ${name}`, {
-      ...(start as unknown as Record<string, JsonValue>),
-      ...childStep(states, name, node, children),
-    }),
-    ...(startCatch.length > 0 ? { Catch: startCatch } : {}),
-    Next: items,
+  addStartTask(states, name, node, {
+    children,
+    comment: `Lists the items of ${name}`,
+    payload: {
+      action: 'map_items',
+      items: node.items,
+      ...(node.input_keys ? { input_keys: [...node.input_keys] } : {}),
+      item_key: node.item_key ?? 'item',
+      index_key: node.index_key ?? 'index',
+    },
+    onFailure,
+    next: items,
   });
 
   const tolerant = tolerates(node);
