@@ -761,6 +761,23 @@ export function joinGate(parallel: string, join: string, ctx: NodeBuildContext):
  * are those against that context; a branch that completed does not run again. A branch that completes
  * forgets where it, and the parallels nested in it, stopped.
  */
+/** LangGraph's configurable key holding the run's abort signals, which every nested loop listens on. */
+const ABORT_SIGNALS_KEY = '__pregel_abort_signals';
+
+/**
+ * Each branch's subgraph adds an abort listener to the signals of the run it is part of (the task's signal,
+ * and the run's external and composed signals LangGraph passes down): one listener per branch, removed
+ * when the branch's loop ends, which is no leak. Node would warn of one past 10 listeners, so a parallel
+ * of more than 10 branches lifts the limit on those signals.
+ */
+function allowListenerPerBranch(config: LangGraphRunnableConfig): void {
+  const passedDown = config.configurable?.[ABORT_SIGNALS_KEY] as Record<string, unknown> | undefined;
+  const signals = [config.signal, ...Object.values(passedDown ?? {})].filter(
+    (s): s is AbortSignal => s instanceof AbortSignal,
+  );
+  if (signals.length > 0) setMaxListeners(0, ...signals);
+}
+
 export function branchRunner(
   subgraph: { invoke(input: WorkflowStateValue, config: LangGraphRunnableConfig): Promise<unknown> },
   own: { readonly parallel: string; readonly branch: string },
@@ -781,8 +798,7 @@ export function branchRunner(
     const resuming = siblings.some((k) => state.stopped?.[k] !== undefined);
     if (resuming && !stop) return {};
     const input: WorkflowStateValue = stop ? { ...state, context: { ...stop.context } } : state;
-    // Every branch's subgraph listens on the parallel's abort signal: one listener per branch is no leak.
-    if (config.signal) setMaxListeners(0, config.signal);
+    allowListenerPerBranch(config);
     const after = (await subgraph.invoke(input, config)) as WorkflowStateValue;
     const delta = stateDelta(input, after);
     const stoppedAgain =
