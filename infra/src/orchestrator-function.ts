@@ -65,7 +65,8 @@ export const ORCHESTRATOR_DEFAULTS = {
  *   retention function then removes its checkpoints (see RetentionFunction).
  * - `CCH_TIMER_SCHEDULER`: `sqs`, or `eventbridge` with `CCH_TIMER_ROLE_ARN`, `CCH_TIMER_QUEUE_ARN` and
  *   `CCH_TIMER_SCHEDULE_GROUP` (see TimerSchedules).
- * - `NODE_OPTIONS=--enable-source-maps`: stack traces point into the TypeScript sources.
+ * - `NODE_OPTIONS=--enable-source-maps`: stack frames in the project's code point into its TypeScript sources
+ *   (the map leaves dependencies out: Node parses it whole on a cold start, see `ownSourcesOnly`).
  * Metrics are EMF lines on stdout in namespace `resourceNames(...).metricsNamespace` (see `Monitoring`).
  *
  * Permissions: read/write items of the table; read the definitions bucket and put objects under `pinned/`;

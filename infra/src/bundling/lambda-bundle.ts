@@ -3,6 +3,7 @@ import { repoRoot } from '../paths';
 import { langsmithStubPlugin } from './langsmith-stub-plugin';
 import { LAMBDA_MODULE_REPLACEMENTS } from './lambda-module-replacements';
 import { moduleReplacementPlugin } from './module-replacement-plugin';
+import { keepOwnSourcesInMapFile } from './own-sources-map';
 import { zodNamespaceImportsPlugin } from './zod-namespace-imports-plugin';
 
 /**
@@ -55,12 +56,17 @@ export function lambdaBuildOptions(input: LambdaBundleInput, outfile: string): L
   };
 }
 
-/** Bundles a Lambda as the stack deploys it; the metafile says what is inside. */
-export function buildLambdaBundle(
+/**
+ * Bundles a Lambda as the stack deploys it; the metafile says what is inside. The source map beside it maps
+ * the project's own sources only (see `ownSourcesOnly`: Node parses it whole on a cold start).
+ */
+export async function buildLambdaBundle(
   input: LambdaBundleInput,
   outfile: string,
 ): Promise<BuildResult<LambdaBuildOptions>> {
-  return build(lambdaBuildOptions(input, outfile));
+  const result = await build(lambdaBuildOptions(input, outfile));
+  if (BUNDLING.sourcemap) keepOwnSourcesInMapFile(`${outfile}.map`);
+  return result;
 }
 
 /** The esbuild that bundles the Lambdas (infra's own dependency). */
