@@ -18,7 +18,7 @@ export const isDependency = (source: string): boolean => /(^|\/)node_modules\//.
 /**
  * The map restricted to the project's own sources. With `--enable-source-maps` Node parses the whole map
  * the first time anything reads an `Error.stack` (on Lambda, the first invocation does: Node's web streams
- * read one when LangGraph's stream releases its reader), and parsing the dependencies' mappings (four fifths
+ * read one when LangGraph's stream releases its reader), and parsing the dependencies' mappings (nine tenths
  * of the orchestrator's map) is most of that cost.
  *
  * Invariant: a generated position in dependency code maps to nothing, never to a neighbouring segment of

@@ -752,15 +752,6 @@ export function joinGate(parallel: string, join: string, ctx: NodeBuildContext):
   };
 }
 
-/**
- * Runs one branch as its own subgraph, so branches advance independently; returns only its changes.
- *
- * Resuming a parallel where its branches stopped (a redrive: the state records where some branch of this
- * parallel stopped, which its fan-out would have forgotten): a branch that stopped runs from there, with
- * its context as it was then (its subgraph starts at that node, see `compileWorkflow`), and its changes
- * are those against that context; a branch that completed does not run again. A branch that completes
- * forgets where it, and the parallels nested in it, stopped.
- */
 /** LangGraph's configurable key holding the run's abort signals, which every nested loop listens on. */
 const ABORT_SIGNALS_KEY = '__pregel_abort_signals';
 
@@ -778,6 +769,15 @@ function allowListenerPerBranch(config: LangGraphRunnableConfig): void {
   if (signals.length > 0) setMaxListeners(0, ...signals);
 }
 
+/**
+ * Runs one branch as its own subgraph, so branches advance independently; returns only its changes.
+ *
+ * Resuming a parallel where its branches stopped (a redrive: the state records where some branch of this
+ * parallel stopped, which its fan-out would have forgotten): a branch that stopped runs from there, with
+ * its context as it was then (its subgraph starts at that node, see `compileWorkflow`), and its changes
+ * are those against that context; a branch that completed does not run again. A branch that completes
+ * forgets where it, and the parallels nested in it, stopped.
+ */
 export function branchRunner(
   subgraph: { invoke(input: WorkflowStateValue, config: LangGraphRunnableConfig): Promise<unknown> },
   own: { readonly parallel: string; readonly branch: string },
