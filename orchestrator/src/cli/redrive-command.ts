@@ -121,7 +121,7 @@ export async function redriveCommand(
       io.err(
         followed.record && applied(followed.record)
           ? `wf redrive: instance ${instanceId} still ${followed.record.status} after ${timeoutMs / 1000} s\n`
-          : `wf redrive: the redrive was not applied within ${timeoutMs / 1000} s: refused (see the orchestrator's log line 'REDRIVE_WORKFLOW refused'), or no orchestrator consumes ${names.commandQueue}\n`,
+          : `wf redrive: the redrive was not applied within ${timeoutMs / 1000} s: refused (see the orchestrator's log line 'REDRIVE_WORKFLOW refused'), failing while applied (its log lines 'message failed'; after its retries it is in the command DLQ: wf dlq list), or no orchestrator consumes ${names.commandQueue}\n`,
       );
       return 1;
     }

@@ -44,6 +44,16 @@ export function compileWorkflow(
   return Object.assign(graph, { branchReaders: readers, recursionLimit: recursionLimitOf(definition) });
 }
 
+/**
+ * Node types compiled as two LangGraph nodes joined by a static edge: X (records the wait) -> __wait__X
+ * (interrupts until the answer). Whatever resumes at X by `goto` must be written as __wait__X, which has no
+ * static edge: written as X, the edge would run __wait__X beside X, before X recorded the wait.
+ */
+export const TWO_NODE_TYPES: ReadonlySet<WorkflowDefinition['nodes'][string]['type']> = new Set([
+  'async_request',
+  'sub_workflow',
+]);
+
 /** How many times `name` may run in one instance: its own max_visits, else the definition's, else the default. */
 export function visitLimitOf(definition: WorkflowDefinition, name: string): number {
   const node = definition.nodes[name];

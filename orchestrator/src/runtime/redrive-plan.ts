@@ -1,7 +1,7 @@
 import { Command, Overwrite } from '@langchain/langgraph';
 import type { WorkflowDefinition } from '../definition/workflow-schema';
 import { BranchStructure } from '../graph/branch-structure';
-import type { CompiledWorkflow } from '../graph/compile-workflow';
+import { TWO_NODE_TYPES, type CompiledWorkflow } from '../graph/compile-workflow';
 import { branchNodeName, joinGateName, waitNodeName } from '../graph/routing';
 import type { StoppedBranch, WorkflowStateValue } from '../graph/workflow-state';
 import type { InstanceRecord, RecordHistoryEntry } from './instance-record';
@@ -62,8 +62,9 @@ export async function planRedrive(
   const enclosing = structure.enclosing(node);
   const outer = enclosing.at(-1);
   if (outer === undefined) {
-    // An async_request is two nodes: the fork is written as its waiting half, which routes by `goto` only.
-    const asNode = kind === 'async_request' ? waitNodeName(node) : node;
+    // A two-node step (async_request, sub_workflow): the fork is written as its waiting half, which routes
+    // by `goto` only.
+    const asNode = TWO_NODE_TYPES.has(kind) ? waitNodeName(node) : node;
     return { node, head, asNode, goto: node, completedBranches: [] };
   }
   const parallel = outer.parallel;

@@ -361,4 +361,76 @@ nodes:
       },
     );
   });
+
+  describe('a redrive of a sub_workflow that failed outside a parallel', () => {
+    const TOP = (input: string) => `
+workflow_name: Pay
+workflow_id: pay
+entry_point: Pay
+nodes:
+  Pay:
+    type: sub_workflow
+    workflow_id: screening
+    input: '${input}'
+    next: Done
+  Done:
+    type: end
+`;
+
+    it('runs the step again: a failed child is replaced by a new one', async () => {
+      const sim = new WorkflowSimulation({
+        mocks: {
+          'sanctions#check': [
+            { status: 'FAILURE', error: { code: 'DOWN', message: 'screening is down' } },
+            { outputs: { decision: 'clear' } },
+          ],
+        },
+      });
+      sim.definitions.put(
+        'screening.yaml',
+        CHILD.replace('on_timeout: Done', 'on_timeout: Done\n    on_failure: Failed').replace(
+          '  Done:\n',
+          '  Failed:\n    type: end\n    status: FAILED\n  Done:\n',
+        ),
+      );
+      sim.definitions.put('pay.yaml', TOP('{"name": "n", "limit": 1}'));
+      sim.send({ type: 'START_WORKFLOW', workflow_id: 'pay', instance_id: 'p', context: {} });
+      await sim.drain();
+      expect((await sim.instances.get('p'))?.error?.code).toBe('CHILD_FAILED');
+
+      sim.send({ type: 'REDRIVE_WORKFLOW', instance_id: 'p', redrive_id: 'r1' });
+      await sim.drain();
+      expect((await sim.instances.get('p.Pay.2'))?.status).toBe('SUCCEEDED');
+      const redriven = await sim.instances.get('p');
+      expect(redriven?.status).toBe('SUCCEEDED');
+      expect(redriven?.history.map((h) => [h.node, h.status])).toEqual([
+        ['Pay', 'FAILED'],
+        ['Pay', 'REDRIVEN'],
+        ['Pay', 'SUCCEEDED'],
+        ['Done', 'SUCCEEDED'],
+      ]);
+      expect(sim.deadLetters).toEqual([]);
+    });
+
+    it('evaluates its input again: the same failing expression fails the step again, nothing dead-lettered', async () => {
+      const sim = new WorkflowSimulation({ mocks: {} });
+      sim.definitions.put('screening.yaml', CHILD);
+      sim.definitions.put('pay.yaml', TOP('{"amount": $sum(x)}'));
+      sim.send({ type: 'START_WORKFLOW', workflow_id: 'pay', instance_id: 'q', context: { x: 'abc' } });
+      await sim.drain();
+      expect((await sim.instances.get('q'))?.error?.code).toBe('EXPRESSION_FAILED');
+
+      sim.send({ type: 'REDRIVE_WORKFLOW', instance_id: 'q', redrive_id: 'r1' });
+      await sim.drain();
+      const redriven = await sim.instances.get('q');
+      expect(redriven?.status).toBe('FAILED');
+      expect(redriven?.error?.code).toBe('EXPRESSION_FAILED');
+      expect(redriven?.history.map((h) => [h.node, h.status])).toEqual([
+        ['Pay', 'FAILED'],
+        ['Pay', 'REDRIVEN'],
+        ['Pay', 'FAILED'],
+      ]);
+      expect(sim.deadLetters).toEqual([]);
+    });
+  });
 });
