@@ -114,13 +114,17 @@ export async function runTest(options: RunTestOptions): Promise<RunTestResult> {
       sample[name.replace(/_vn_memphis\.json$|\.json$/, '') + '_uri'] =
         `s3://${names.eventDataBucket}/${objectKey}`;
     }
-    const context = {
-      shipmentId: 'SHP-1',
-      originCountry: 'VN',
-      destinationCountry: 'US',
-      ...sample,
-      ...options.context,
-    };
+    // `wf run` passes the context the user gave (sampleContext false), as its --memory mode runs it.
+    const context =
+      options.sampleContext === false
+        ? { ...options.context }
+        : {
+            shipmentId: 'SHP-1',
+            originCountry: 'VN',
+            destinationCountry: 'US',
+            ...sample,
+            ...options.context,
+          };
     const start: StartWorkflow = {
       type: 'START_WORKFLOW',
       workflow_id: definition.workflow_id,

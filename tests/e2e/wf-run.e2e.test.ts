@@ -41,6 +41,14 @@ describe('wf run on the embedded stack (the default)', () => {
       error: { code: string };
     };
     expect(status.status).toBe('FAILED');
+    // The context given, and what the steps added: nothing of the seed's sample context.
+    expect(Object.keys(status.context).sort()).toEqual([
+      'a_result',
+      'b1_result',
+      'b2_result',
+      'b3_result',
+      'shipmentId',
+    ]);
     expect(status.context.shipmentId).toBe('S-7');
     expect(status.error.code).toBe('DECLARATION_REJECTED');
   });
