@@ -16,6 +16,7 @@ const UNITS: Record<MetricName, 'Count' | 'Milliseconds'> = {
   RedrivesRefused: 'Count',
   CancelNoticesSent: 'Count',
   RepliesRefused: 'Count',
+  TimersRefused: 'Count',
 };
 
 /**

@@ -112,4 +112,28 @@ describe('wait', () => {
     // The wait it was in ends CANCELLED, as every step an instance is cancelled in does.
     expect(steps(record)).toEqual([['Cool_Off', 'CANCELLED']]);
   });
+
+  it('refuses a TIMER_FIRED set before its wait’s deadline (not one the engine set): the wait goes on', async () => {
+    const sim = startInlineWorkflow(WAIT('duration: 10m'));
+    await sim.step(); // START
+    const waiting = await recordOf(sim);
+    const requestId = waiting.waits[0]?.request_id ?? '';
+    // Sent by hand while the wait still has minutes to go, claiming to be due already.
+    sim.send({ type: 'TIMER_FIRED', instance_id: INSTANCE, request_id: requestId, fire_at: at(0) });
+    await sim.step();
+    expect(sim.deadLetters.map((d) => d.reason)).toEqual([
+      `timer refused (TIMER_NOT_DUE): fire_at ${at(0)} is before the deadline ${at(10 * 60_000)} of the wait of ${requestId} at node Cool_Off; the engine sets every timer at its wait's deadline`,
+    ]);
+    expect((await recordOf(sim)).status).toBe('WAITING');
+    expect(sim.metrics.total('TimersRefused')).toBe(1);
+    // The wait's own timer still ends it at its deadline.
+    await sim.drain();
+    const done = await recordOf(sim);
+    expect(done.status).toBe('SUCCEEDED');
+    expect(steps(done)).toEqual([
+      ['Cool_Off', 'SUCCEEDED'],
+      ['Done', 'SUCCEEDED'],
+    ]);
+    expect(done.history[0]?.ended_at).toBe(at(10 * 60_000));
+  });
 });

@@ -1,4 +1,5 @@
 import type { CapabilityMessage } from './messages';
+import type { RecordingLogger } from './memory/recording-ports';
 import { WorkflowSimulation } from './memory/workflow-simulation';
 import { simulatedRequestId } from './memory/simulation-request-ids';
 import { CrashPlan } from './testing/fault-injection';
@@ -103,5 +104,32 @@ describe('cancel notices', () => {
     await sim.drain();
     await sim.runtime.handle({ type: 'CANCEL_WORKFLOW', instance_id: 'inst-1' });
     expect(sim.dispatcher.notices).toEqual([]);
+  });
+
+  it('a cancel of an instance that already ended changes nothing and says so in the log', async () => {
+    const sim = new WorkflowSimulation();
+    startExample(sim, 'import_vn_memphis_v1');
+    await sim.drain();
+    const outcome = await sim.runtime.handle({
+      type: 'CANCEL_WORKFLOW',
+      instance_id: 'inst-1',
+      reason: 'late',
+    });
+    expect(outcome).toEqual({ kind: 'ack', note: 'instance already SUCCEEDED' });
+    expect((await sim.instances.get('inst-1'))?.status).toBe('SUCCEEDED');
+    const lines = (sim.logger as RecordingLogger).lines.filter((l) =>
+      l.message.startsWith('CANCEL_WORKFLOW'),
+    );
+    expect(
+      lines.map((l) => [l.level, l.message, l.fields.instance_id, l.fields.status, l.fields.reason]),
+    ).toEqual([
+      [
+        'info',
+        'CANCEL_WORKFLOW ignored: the instance already ended SUCCEEDED',
+        'inst-1',
+        'SUCCEEDED',
+        'late',
+      ],
+    ]);
   });
 });

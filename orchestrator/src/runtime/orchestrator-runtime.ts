@@ -267,9 +267,10 @@ export class OrchestratorRuntime {
   private async timerWithoutLease(message: TimerFired): Promise<HandleOutcome | undefined> {
     const record = await this.options.instances.load(message.instance_id);
     if (!record) return undefined;
-    if (isTerminal(record.status) || !record.waits.some((w) => w.request_id === message.request_id)) {
-      return ack('timer for a wait that is over');
-    }
+    const wait = record.waits.find((w) => w.request_id === message.request_id);
+    if (isTerminal(record.status) || !wait) return ack('timer for a wait that is over');
+    const refused = this.timerRefusal(message, wait, record.workflow_id);
+    if (refused) return refused;
     if (this.options.clock.now().getTime() < Date.parse(message.fire_at)) {
       await this.options.timers.schedule(message);
       return ack('timer re-armed');
@@ -537,15 +538,38 @@ export class OrchestratorRuntime {
     return reject(`reply refused (${code}): ${reason}`);
   }
 
+  /**
+   * A timer the engine did not set for this wait: every timer it sets fires at its wait's deadline, so one
+   * set to fire earlier (or for a wait without a deadline) would end the wait early. Refused to the DLQ
+   * with why; the wait's own timer still comes.
+   */
+  private timerRefusal(message: TimerFired, wait: WaitView, workflowId: string): HandleOutcome | undefined {
+    const reason =
+      wait.deadline === null
+        ? `the wait of ${message.request_id} at node ${wait.node} has no deadline, so no timer of its own`
+        : Date.parse(message.fire_at) < Date.parse(wait.deadline)
+          ? `fire_at ${message.fire_at} is before the deadline ${wait.deadline} of the wait of ${message.request_id} at node ${wait.node}`
+          : undefined;
+    if (reason === undefined) return undefined;
+    this.options.metrics.record('TimersRefused', 1, { workflow_id: workflowId });
+    this.options.logger
+      .child({ instance_id: message.instance_id, workflow_id: workflowId, request_id: message.request_id })
+      .warn({ refusal: 'TIMER_NOT_DUE', fire_at: message.fire_at, deadline: wait.deadline }, 'timer refused');
+    return reject(
+      `timer refused (TIMER_NOT_DUE): ${reason}; the engine sets every timer at its wait's deadline`,
+    );
+  }
+
   private async timerFired(
     message: TimerFired,
     record: InstanceRecord,
     lease: Lease,
     log: Logger,
   ): Promise<HandleOutcome> {
-    if (isTerminal(record.status) || !record.waits.some((w) => w.request_id === message.request_id)) {
-      return ack('timer for a wait that is over');
-    }
+    const known = record.waits.find((w) => w.request_id === message.request_id);
+    if (isTerminal(record.status) || !known) return ack('timer for a wait that is over');
+    const refused = this.timerRefusal(message, known, record.workflow_id);
+    if (refused) return refused;
     if (this.options.clock.now().getTime() < Date.parse(message.fire_at)) {
       await this.options.timers.schedule(message);
       return ack('timer re-armed');
@@ -578,7 +602,14 @@ export class OrchestratorRuntime {
     // Reconciling a finished instance also sends what its last commits left unsent (notices, its end to a
     // parent): a cancel that committed and died before they left is repaired by this redelivery.
     const { record: current } = await this.reconcile(record, lease, log);
-    if (isTerminal(current.status)) return ack(`instance already ${current.status}`);
+    if (isTerminal(current.status)) {
+      // Not an error (a cancel racing the end is normal), but whoever sent it finds why nothing changed.
+      log.info(
+        { status: current.status, ...(message.reason === undefined ? {} : { reason: message.reason }) },
+        `CANCEL_WORKFLOW ignored: the instance already ended ${current.status}`,
+      );
+      return ack(`instance already ${current.status}`);
+    }
     const at = this.now();
     // Timer-only waits have nobody to tell; a capability is told, a child instance cancelled.
     const told = current.waits.filter((w) => w.capability_id !== '' || w.child_instance_id !== undefined);

@@ -148,7 +148,9 @@ export type MetricName =
   | 'RedrivesRefused'
   | 'CancelNoticesSent'
   /** A reply refused at once (forged, mistyped or foreign request id; wrong sender), dead-lettered. */
-  | 'RepliesRefused';
+  | 'RepliesRefused'
+  /** A TIMER_FIRED set earlier than its wait's deadline (not one the engine set), dead-lettered. */
+  | 'TimersRefused';
 
 export interface Metrics {
   record(name: MetricName, value: number, dimensions?: Readonly<Record<string, string>>): void;
