@@ -121,11 +121,33 @@ const planted: { record: InstanceRecord; reasons: string[] }[] = [
     record: statusRecord('finished-reply-dead-lettered', { created_at: ago(HOUR), status: 'SUCCEEDED' }),
     reasons: [],
   },
+  // Someone redrove it, and the redrive failed while applied: it stays FAILED until someone looks.
+  {
+    record: statusRecord('failed-redrive-dead-lettered', {
+      created_at: ago(HOUR),
+      status: 'FAILED',
+      waits: [],
+      error: { code: 'EXPRESSION_FAILED', message: 'x', node: 'Pay' },
+    }),
+    reasons: ['DEAD_LETTERED'],
+  },
+  {
+    record: statusRecord('succeeded-cancel-dead-lettered', { created_at: ago(HOUR), status: 'SUCCEEDED' }),
+    reasons: [],
+  },
 ];
 
 const deadLettered: DeadLetteredInstance[] = [
   { instance_id: 'reply-dead-lettered', queue: 'reply', type: 'ASYNC_RESP', reason: 'output missing' },
   { instance_id: 'finished-reply-dead-lettered', queue: 'reply', type: 'ASYNC_RESP' },
+  { instance_id: 'failed-redrive-dead-lettered', queue: 'reply', type: 'ASYNC_RESP', reason: 'late reply' },
+  {
+    instance_id: 'failed-redrive-dead-lettered',
+    queue: 'command',
+    type: 'REDRIVE_WORKFLOW',
+    reason: 'failed after 5 receives',
+  },
+  { instance_id: 'succeeded-cancel-dead-lettered', queue: 'command', type: 'CANCEL_WORKFLOW' },
   {
     instance_id: 'start-dead-lettered',
     queue: 'command',
@@ -221,7 +243,9 @@ describe('findStuckInstances (--stuck) on dynalite', () => {
     const fanout = await allStuck({ workflow_id: 'fanout_a_b_c_v1' }, 50);
     expect(fanout.rows.map((r) => r.instance_id)).toEqual(['reply-dead-lettered']);
     const failed = await allStuck({ statuses: ['FAILED'] }, 50);
-    expect(failed.rows).toEqual([]);
+    expect(
+      failed.rows.map((r) => [r.instance_id, r.stuck.map((s) => [s.message_type, s.dead_letter_reason])]),
+    ).toEqual([['failed-redrive-dead-lettered', [['REDRIVE_WORKFLOW', 'failed after 5 receives']]]]);
   });
 
   it('moves the threshold with stuckAfterMs', async () => {

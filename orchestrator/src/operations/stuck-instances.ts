@@ -232,10 +232,17 @@ async function deadLetteredRows(
     }));
     const record = records.get(id);
     if (record) {
-      // A message dead-lettered for a finished instance changes nothing: nothing waits for it.
-      if (isTerminal(record.status) || !statuses.has(record.status)) continue;
+      if (!statuses.has(record.status)) continue;
       if (filter.workflow_id !== undefined && record.workflow_id !== filter.workflow_id) continue;
       if (!withinTimes(record, filter)) continue;
+      if (isTerminal(record.status)) {
+        // A message dead-lettered for a finished instance changes nothing (nothing waits for it), except
+        // a REDRIVE of a FAILED one: someone meant it to run again, and it failed while being applied (a
+        // refused redrive is acknowledged, not dead-lettered).
+        const redrives = reasons.filter((r) => r.message_type === 'REDRIVE_WORKFLOW');
+        if (record.status === 'FAILED' && redrives.length > 0) rows.push(rowOf(record, redrives));
+        continue;
+      }
       rows.push(rowOf(record, [...reasons, ...stuckReasons(record, leases.get(id), now, stuckAfterMs)]));
       continue;
     }
