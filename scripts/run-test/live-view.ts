@@ -14,6 +14,14 @@ export function describeRecord(record: LogRecord, startedAt: number): { text?: s
     return { text: `${clock}  → ${node}: request sent to ${String(record.capability_id)}` };
   if (msg === 'reply received') return { text: `${clock}  ← ${node}: reply ${String(record.status)}` };
   if (msg === 'wait timed out') return { text: `${clock}  ⏱ ${node}: timed out` };
+  // Waits that send no request: without these lines a long wait looks like a hang.
+  if (msg === 'waiting') return { text: `${clock}  ⏸ ${node}: waiting until ${String(record.until)}` };
+  if (msg === 'wait over') return { text: `${clock}  ⏵ ${node}: wait over` };
+  if (msg === 'retry scheduled') return { text: `${clock}  ↻ ${node}: retry at ${String(record.retry_at)}` };
+  if (msg === 'retrying the step') return { text: `${clock}  ↻ ${node}: retrying` };
+  if (msg === 'child started') {
+    return { text: `${clock}  → ${node}: child ${String(record.child_instance_id)} started` };
+  }
   if (msg.startsWith('step ')) {
     const mark = record.status === 'SUCCEEDED' ? '✓' : '✗';
     return { text: `${clock}  ${mark} ${node} ${String(record.status)} in ${String(record.duration_ms)} ms` };

@@ -1,3 +1,5 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { recordingIo } from '../../orchestrator/src/cli/cli-test-io';
 import { runCli } from '../../orchestrator/src/cli/main';
@@ -51,5 +53,36 @@ describe('wf run on the embedded stack (the default)', () => {
     ]);
     expect(status.context.shipmentId).toBe('S-7');
     expect(status.error.code).toBe('DECLARATION_REJECTED');
+  });
+
+  it('prints a wait node’s wait as it starts and ends, so a long wait does not look hung', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cch-wf-run-wait-'));
+    try {
+      const file = join(dir, 'hold_v1.yaml');
+      writeFileSync(
+        file,
+        [
+          'workflow_name: hold',
+          'workflow_id: hold_v1',
+          'entry_point: Hold',
+          'nodes:',
+          '  Hold:',
+          '    type: wait',
+          '    duration: 2s',
+          '    next: Done',
+          '  Done:',
+          '    type: end',
+          '',
+        ].join('\n'),
+      );
+      const io = recordingIo(repoRoot);
+      const code = await runCli(['run', file], io, { embedded: runOnEmbeddedStack });
+      expect(io.stderr()).toBe('');
+      expect(code).toBe(0);
+      expect(io.stdout()).toMatch(/⏸ Hold: waiting until \d{4}-\d\d-\d\dT/);
+      expect(io.stdout()).toMatch(/⏵ Hold: wait over/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -54,4 +54,19 @@ describe('the run-test live view', () => {
     ).toBe('FAILED');
     expect(describeRecord({ msg: 'instance busy; message will come back' }, t0)).toEqual({});
   });
+
+  it('shows waits that send no request (a wait node, a retry delay, a child), so a long one is no silent hang', () => {
+    const line = (record: Parameters<typeof describeRecord>[0]) => describeRecord(record, t0).text;
+    expect(line({ msg: 'waiting', node: 'Hold', until: at(600_000), time: at(1000) })).toBe(
+      `+  1.0s  ⏸ Hold: waiting until ${at(600_000)}`,
+    );
+    expect(line({ msg: 'wait over', node: 'Hold', time: at(2000) })).toBe('+  2.0s  ⏵ Hold: wait over');
+    expect(line({ msg: 'retry scheduled', node: 'Pay', retry_at: at(9000), time: at(3000) })).toBe(
+      `+  3.0s  ↻ Pay: retry at ${at(9000)}`,
+    );
+    expect(line({ msg: 'retrying the step', node: 'Pay', time: at(9000) })).toBe('+  9.0s  ↻ Pay: retrying');
+    expect(line({ msg: 'child started', node: 'Screen', child_instance_id: 'i.Screen.1', time: at(0) })).toBe(
+      '+  0.0s  → Screen: child i.Screen.1 started',
+    );
+  });
 });
