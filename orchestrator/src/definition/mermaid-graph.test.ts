@@ -1,3 +1,4 @@
+import { END_AS_OUTER_JOIN } from '../graph/testing/shared-end-workflows';
 import { SHARED_END_LINK_STYLE, toMermaid } from './mermaid-graph';
 import { validateDefinition } from './validate-definition';
 
@@ -70,5 +71,31 @@ describe('toMermaid: shared ends', () => {
       ),
     );
     expect(chart).not.toContain('linkStyle');
+  });
+
+  it("a branch's routes to its parallel's join are not shared-end routes when that join is an end node", () => {
+    const chart = toMermaid(
+      definitionOf(`
+workflow_name: join is an end
+workflow_id: join_end_v1
+entry_point: Fan
+nodes:
+  Fan: { type: parallel, branches: [A, B], join: J }
+  A: { type: async_request, capability_id: 'a#one', on_response: J, timeout: 1h }
+  B: { type: async_request, capability_id: 'b#one', on_response: J, on_failure: Failed, timeout: 1h }
+  J: { type: end }
+  Failed: { type: end, status: FAILED }
+`),
+    );
+    const all = links(chart);
+    const styled = /^ {2}linkStyle ([\d,]+) (.+)$/m.exec(chart);
+    // Only B's failure route leaves the parallel for an end that is not its join.
+    expect((styled?.[1] ?? '').split(',').map((i) => all[Number(i)]?.trim())).toEqual([
+      'n_B -. on_failure .-> n_Failed',
+    ]);
+  });
+
+  it('a route from an inner branch to the join of an enclosing parallel (an end node) is not a shared-end route', () => {
+    expect(toMermaid(definitionOf(END_AS_OUTER_JOIN))).not.toContain('linkStyle');
   });
 });

@@ -5,7 +5,8 @@ import type { WorkflowDefinition, WorkflowNode } from './workflow-schema';
  * Renders a valid definition as a Mermaid flowchart: async requests as rounded boxes, sync calls as
  * subroutines, choices as diamonds with their expressions on the edges, parallels fanning out with a
  * dotted edge to their join, ends as stadiums. Failure and timeout routes are dashed and labelled; a
- * route from inside a branch to an end node (a shared end) is thick and orange.
+ * route from inside a branch to an end node that is not the join of a parallel around it (a shared end)
+ * is thick and orange.
  */
 export function toMermaid(definition: WorkflowDefinition, styling?: MermaidStyling): string {
   const lines = ['flowchart TD', `  __start__((start)) --> ${id(definition.entry_point)}`];
@@ -14,13 +15,16 @@ export function toMermaid(definition: WorkflowDefinition, styling?: MermaidStyli
   }
   // Link indices count from 0 in the order links are written; the start link is 0.
   const sharedEndLinks: number[] = [];
-  const inBranches = nodesInBranches(definition);
+  const joinsAround = enclosingJoins(definition);
   const ends = endIds(definition);
   let link = 1;
   for (const [name, node] of Object.entries(definition.nodes)) {
+    const joins = joinsAround.get(name);
     for (const edge of edges(name, node)) {
       const to = edge.slice(edge.lastIndexOf(' ') + 1);
-      if (inBranches.has(name) && ends.has(to)) sharedEndLinks.push(link);
+      // From inside a branch, an end is a shared end unless it is the join of a parallel around the
+      // branch: reaching that join completes the branch, it does not end the instance.
+      if (joins !== undefined && ends.has(to) && !joins.has(to)) sharedEndLinks.push(link);
       lines.push(`  ${edge}`);
       link++;
     }
@@ -60,16 +64,21 @@ function endIds(definition: WorkflowDefinition): Set<string> {
   );
 }
 
-/** The nodes that run inside some parallel branch: reached from a branch's first node before its join. */
-function nodesInBranches(definition: WorkflowDefinition): Set<string> {
-  const inside = new Set<string>();
+/**
+ * The nodes that run inside some parallel branch (reached from a branch's first node before its join),
+ * each with the ids of the joins of the parallels it runs inside.
+ */
+function enclosingJoins(definition: WorkflowDefinition): Map<string, Set<string>> {
+  const inside = new Map<string, Set<string>>();
   for (const node of Object.values(definition.nodes)) {
     if (node.type !== 'parallel') continue;
     const queue = [...node.branches];
     const seen = new Set(queue);
     while (queue.length > 0) {
       const current = queue.shift() as string;
-      inside.add(current);
+      const joins = inside.get(current) ?? new Set<string>();
+      joins.add(id(node.join));
+      inside.set(current, joins);
       const next = definition.nodes[current];
       if (!next) continue;
       for (const { to } of edgesOf(current, next)) {

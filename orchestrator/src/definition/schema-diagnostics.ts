@@ -100,14 +100,16 @@ export function nodeNameDiagnostics(source: SourceDocument): Diagnostic[] {
     const problem = nodeNameProblem(name);
     if (problem === undefined) continue;
     const at = source.locateKey(['nodes'], name);
+    // A key YAML reads as null (`null:`, `~:`) is '' in the value: name it as written, and say why.
+    const nullKey = source.nullKeyText(['nodes'], name);
     out.push({
       severity: 'error',
       code: 'invalid-name',
-      message: problem,
+      message: nullKey === undefined ? problem : nullKeyProblem(nullKey),
       file: source.file,
       line: at.line,
       column: at.column,
-      path: formatPath(['nodes', name]),
+      path: formatPath(['nodes', nullKey ?? name]),
     });
     const inner = nodeSchema.safeParse(node);
     if (!inner.success) {
@@ -115,6 +117,13 @@ export function nodeNameDiagnostics(source: SourceDocument): Diagnostic[] {
     }
   }
   return out;
+}
+
+/** Why a node key YAML reads as null (`written`, e.g. `null` or `~`) is no node name, and what to do. */
+function nullKeyProblem(written: string): string {
+  // Quoting helps only when the text is itself a valid name (`'null'` is, `'~'` is not).
+  const fix = nodeNameProblem(written) === undefined ? `quote it ('${written}')` : 'rename the node';
+  return `a node name must be a non-empty string; \`${written}\` is read as YAML null — ${fix}`;
 }
 
 /** What is wrong with a node name, or undefined when it is a valid one. */

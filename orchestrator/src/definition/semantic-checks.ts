@@ -151,7 +151,10 @@ export function semanticChecks(source: SourceDocument, options: SemanticCheckOpt
       }
     }
   }
-  if (all.size > 0 && endNodes.length === 0) {
+  // A node whose type is given but unknown (a misspelt `type: ends`) is reported by the schema with its
+  // did-you-mean; it may be the end node the workflow lacks, so "no end" would only be a follow-on error.
+  const typeMisspelt = [...nodes.values()].some((node) => node.type !== undefined && !isKnownType(node.type));
+  if (all.size > 0 && endNodes.length === 0 && !typeMisspelt) {
     report(
       'error',
       'no-end',
@@ -384,13 +387,23 @@ function checkParallels(
     // Each node belongs to the first branch that reaches it; a branch reaching a node of another is an overlap,
     // and its walk stops there, so each parallel costs one pass over the graph however its branches overlap.
     const owner = new Map<string, string>();
-    const checked = new Set<string>();
     // The nodes of each branch whose walk found no overlap, checked for nodes shared with the outside below.
     const walked: { branch: string; path: PathSegment[]; members: string[] }[] = [];
     node.branches.forEach((branch: unknown, i) => {
-      if (typeof branch !== 'string' || !nodes.has(branch) || checked.has(branch)) return;
-      checked.add(branch);
+      if (typeof branch !== 'string' || !nodes.has(branch)) return;
       const path = [...base, 'branches', i];
+      // The same branch listed twice would run its nodes in two branches at once (and LangGraph refuses
+      // the second runner): reported at the repeat, and its nodes are walked only once.
+      const earlier = node.branches.indexOf(branch);
+      if (earlier !== i) {
+        report(
+          'error',
+          'duplicate-branch',
+          path,
+          `branch '${branch}' is listed twice in parallel '${name}' (also at branches[${earlier}]); no two branches may share a node, so list each branch once`,
+        );
+        return;
+      }
       if (branch === join) {
         report(
           'error',

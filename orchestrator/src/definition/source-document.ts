@@ -153,6 +153,20 @@ export class SourceDocument {
   }
 
   /**
+   * The text of the key `key` in the map at `path` as written, when YAML reads it as null (`null`, `~`,
+   * `Null`, `NULL`): the value then has the key '' there, which says nothing about what the file holds.
+   * Undefined for any other key (an empty or quoted one included), or when there is no such key.
+   */
+  nullKeyText(path: readonly PathSegment[], key: string): string | undefined {
+    const { node, exact } = this.nodeAt(path);
+    if (!exact || !isMap(node)) return undefined;
+    const written = this.keyIndex(node).get(key)?.key;
+    if (!isScalar(written) || written.value !== null || !written.range) return undefined;
+    const text = this.text.slice(written.range[0], written.range[1]);
+    return text === '' ? undefined : text;
+  }
+
+  /**
    * Position of what names the value at `path`: its key when it is a map entry (a node's name for a node),
    * else the value itself. Used where something is missing from the value, so there is no text to point at.
    */

@@ -99,7 +99,10 @@ export class BranchStructure {
 
   /**
    * The end nodes a branch of `parallel` (or of a parallel nested in one) can go to: shared ends, each of
-   * which, reached from inside, ends the instance after the other branches are stopped.
+   * which, reached from inside, ends the instance after the other branches are stopped. The list may also
+   * hold an end that is the join of `parallel` or of a parallel around it, which is no shared end: the
+   * gate's route to it is `Routing.target`'s, which checks for the scope's own join before end nodes, so
+   * that entry only repeats the gate's route to the join (or to the end of the enclosing branch).
    */
   sharedEndsOf(parallel: string): string[] {
     const ends = new Set<string>();

@@ -1,4 +1,5 @@
 import type { InstanceRecord } from '../runtime/instance-record';
+import { WorkflowSimulation } from '../runtime/memory/workflow-simulation';
 import {
   at,
   firstWait,
@@ -448,5 +449,38 @@ ${task('Review', 'review#manual', 'review', 'Join')}${task('Y', 'y#only', 'y', '
       expect(onlyRunOf(record, 'Failed').status).toBe('FAILED');
       expect(runsOf(record, 'Join')).toEqual([]);
     });
+  });
+
+  it('a parallel listing the same branch twice is refused at START as an invalid definition (never compiled): the instance FAILS with INVALID_DEFINITION naming the repeated entry', async () => {
+    const sim = new WorkflowSimulation();
+    sim.definitions.put(
+      'dup.yaml',
+      `workflow_name: dup
+workflow_id: dup_v1
+entry_point: Fan
+nodes:
+  Fan:
+    type: parallel
+    branches: [A, A]
+    join: J
+${task('A', 'a#one', 'a', 'J')}  J: { type: end }
+`,
+    );
+    sim.send({
+      type: 'START_WORKFLOW',
+      workflow_id: 'dup_v1',
+      definition_key: 'dup.yaml',
+      instance_id: 'inst-1',
+      context: {},
+    });
+    await sim.drain();
+    const record = await sim.instances.get('inst-1');
+    expect(record?.status).toBe('FAILED');
+    expect(record?.error).toEqual({
+      code: 'INVALID_DEFINITION',
+      message:
+        "dup.yaml:7:19: error: nodes.Fan.branches.1: branch 'A' is listed twice in parallel 'Fan' (also at branches[0]); no two branches may share a node, so list each branch once",
+    });
+    expect(sim.dispatcher.sent).toEqual([]);
   });
 });

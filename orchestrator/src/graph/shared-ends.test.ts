@@ -9,7 +9,13 @@ import {
   runsOf,
   steps,
 } from './testing/run-inline-workflow';
-import { END_AS_OUTER_JOIN, NESTED_SHARED_END, ORDER, SHARED_ENDS } from './testing/shared-end-workflows';
+import {
+  END_AS_OUTER_JOIN,
+  NESTED_SHARED_END,
+  ORDER,
+  SHARED_ENDS,
+  task,
+} from './testing/shared-end-workflows';
 
 /**
  * Shared end nodes (issue 14 item 6): a branch that reaches an end node outside its parallel stops its
@@ -95,6 +101,41 @@ describe('shared end nodes', () => {
     expect(record.status).toBe('SUCCEEDED');
     expect(record.output).toEqual({ orderId: 'O-1', merged: 'M' });
     expect(runsOf(record, 'Enough')).toEqual([]);
+  });
+
+  it("an end node that is the parallel's own join is that join, not a shared end: the first branch to reach it does not stop the other, and the instance SUCCEEDS there with both branches' outputs", async () => {
+    const { record } = await runInlineWorkflow(
+      `
+workflow_name: join is an end
+workflow_id: join_end_v1
+entry_point: Fan
+nodes:
+  Fan:
+    type: parallel
+    branches: [A, B]
+    join: J
+${task('A', 'a#one', 'a', 'J')}${task('B', 'b#one', 'b', 'J')}  J:
+    type: end
+    output_keys: [a, b]
+`,
+      {
+        mocks: {
+          'a#one': { delay: '1m', outputs: { a: 'A' } },
+          'b#one': { delay: '2m', outputs: { b: 'B' } },
+        },
+      },
+    );
+    expect(record.status).toBe('SUCCEEDED');
+    expect(record.error).toBeNull();
+    expect(record.output).toEqual({ a: 'A', b: 'B' });
+    expect(steps(record)).toEqual([
+      ['Fan', 'SUCCEEDED'],
+      ['A', 'SUCCEEDED'],
+      ['B', 'SUCCEEDED'],
+      ['J', 'SUCCEEDED'],
+    ]);
+    // J runs once, as the join, after the later branch: A reaching it first did not end the instance.
+    expect(onlyRunOf(record, 'J').started_at).toBe(at(2 * MINUTE));
   });
 
   it('on_timeout to a shared end: the instance ends there when the timeout elapses, with TIMEOUT', async () => {

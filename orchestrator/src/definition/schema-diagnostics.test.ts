@@ -1,0 +1,44 @@
+import { formatDiagnostic } from './diagnostic';
+import { validateDefinition } from './validate-definition';
+
+/** A workflow with one more node, `key`, whose name is given as the YAML key text `key`. */
+const WITH_NODE = (key: string) => `workflow_name: nk
+workflow_id: nk_v1
+entry_point: A
+nodes:
+  A:
+    type: sync_call
+    capability_id: core-process-response
+    on_success: Done
+  ${key}: { type: end }
+  Done: { type: end }
+`;
+
+const nameErrors = (key: string): string[] =>
+  validateDefinition('w.yaml', WITH_NODE(key))
+    .diagnostics.filter((d) => d.code === 'invalid-name')
+    .map(formatDiagnostic);
+
+describe('nodeNameDiagnostics: keys YAML reads as null', () => {
+  it('a node named `null` is named as written, with why it is no name and how to fix it', () => {
+    expect(nameErrors('null')).toEqual([
+      "w.yaml:9:3: error: nodes.null: a node name must be a non-empty string; `null` is read as YAML null — quote it ('null')",
+    ]);
+  });
+
+  it('`~` is named as written too; quoting it would not make a valid name, so the fix is to rename', () => {
+    expect(nameErrors('~')).toEqual([
+      'w.yaml:9:3: error: nodes.~: a node name must be a non-empty string; `~` is read as YAML null — rename the node',
+    ]);
+  });
+
+  it("a quoted empty key keeps the plain message (its value is '' as written)", () => {
+    expect(nameErrors("''")).toEqual([
+      "w.yaml:9:3: error: nodes.: '' is not a valid node name (a letter, then letters, digits, _ or -)",
+    ]);
+  });
+
+  it("a quoted 'null' is a valid node name", () => {
+    expect(nameErrors("'null'")).toEqual([]);
+  });
+});
