@@ -67,6 +67,7 @@ describe('a capability domain no definition used before', () => {
         logs: new LocalFileLogSource(t.stack.logFile),
       },
       sampleContext: false,
+      context: { shipmentId: 'SHP-NEW' },
       timeoutMs: 30_000,
       out: (line) => lines.push(line),
     });
@@ -98,6 +99,7 @@ describe('a capability domain no definition used before', () => {
         logs: new LocalFileLogSource(t.stack.logFile),
       },
       sampleContext: false,
+      context: { shipmentId: 'SHP-NEW' },
       timeoutMs: 4_000,
       out: (line) => lines.push(line),
     });
