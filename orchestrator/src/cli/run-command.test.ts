@@ -158,6 +158,20 @@ describe('wf run', () => {
     expect(out).toContain('\nSUCCEEDED\n');
   });
 
+  it('reads a --context @file that starts with a UTF-8 byte order mark', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wf-run-bom-'));
+    writeFileSync(
+      join(dir, 'context.json'),
+      '\uFEFF' + JSON.stringify({ shipmentId: 'S-BOM', originCountry: 'VN', destinationCountry: 'US' }),
+    );
+    const { code, status } = await runJson(
+      [join(repoRoot, 'workflow-definitions/import_vn_memphis_v1.yaml'), '--context', '@context.json'],
+      dir,
+    );
+    expect(code).toBe(0);
+    expect(status.context).toMatchObject({ shipmentId: 'S-BOM' });
+  });
+
   it('without --memory needs the embedded stack, which scripts/wf.ts provides', async () => {
     const io = recordingIo(repoRoot);
     expect(await runCli(['run', 'workflow-definitions/import_vn_memphis_v1.yaml'], io)).toBe(2);

@@ -11,7 +11,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createDeployedSyncCapabilities } from '../aws/aws-sync-capabilities';
 import { SecretsManagerSecretSource } from '../aws/secrets-manager-secret-source';
 import { CachingSecretSource } from '../sync-capabilities/caching-secret-source';
-import { readUserFile, UsageError, type CliIo } from './cli-io';
+import { jsonOptionText, readUserFile, UsageError, type CliIo } from './cli-io';
 import { childDefinitions, readIfPresent } from './child-definitions';
 import type { EmbeddedRunner } from './embedded-runner';
 
@@ -122,7 +122,7 @@ async function readContext(
     // Placeholders let any workflow run without ceremony; pass --context for real values.
     return Object.fromEntries(required.map((key) => [key, `sample-${key}`]));
   }
-  const raw = option.startsWith('@') ? (await readUserFile(io, option.slice(1))).text : option;
+  const raw = await jsonOptionText(io, option);
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);
