@@ -22,7 +22,7 @@ import {
 import type { CapabilityMocks } from '../../orchestrator/src/capability-mocks/capability-mocks';
 import { startEmbeddedAws, type EmbeddedAws } from '../../scripts/local-aws/embedded-aws';
 import { provisionLocal } from '../../scripts/local-aws/provision-local';
-import { createCapabilityMock } from './capability-mock';
+import { createCapabilityMock, parseCapabilityRequest } from './capability-mock';
 import { SAMPLE_DATA_PREFIX, sampleDataOutput } from './sample-data-outputs';
 
 jest.setTimeout(15_000);
@@ -179,6 +179,21 @@ async function drain(queueUrl: string): Promise<Message[]> {
   }
   return raw;
 }
+
+describe('parseCapabilityRequest', () => {
+  it('gives a malformed request a one-line reason naming the field and what it allows', () => {
+    expect(parseCapabilityRequest('{"type":"WHAT"}')).toBe(
+      "malformed capability request: type: Invalid discriminator value. Expected 'ASYNC_REQ' | 'ASYNC_CANCELLED'",
+    );
+    // Nothing of the body is quoted: it may hold any value.
+    const notJson = parseCapabilityRequest('{"type": "ASYNC_REQ", "secret": oops');
+    expect(notJson).toMatch(/^malformed capability request: the body is not JSON: invalid/);
+    expect(notJson).not.toContain('oops');
+    expect(parseCapabilityRequest('{"type":"ASYNC_CANCELLED"}')).toMatch(
+      /^malformed capability request: instance_id: [^\n]*; request_id: [^\n]*$/,
+    );
+  });
+});
 
 describe('createCapabilityMock (local-aws-sqs)', () => {
   it('by default replies SUCCESS at once on reply_to, with a value for every expected key', async () => {
@@ -384,8 +399,9 @@ describe('createCapabilityMock (local-aws-sqs)', () => {
     const dead = await drain(dlqUrl);
     expect(dead.map((m) => m.Body).sort()).toEqual([1, 2, 3].map((i) => event.Records[i]?.body).sort());
     for (const message of dead) {
+      // One line each: the reason is an SQS attribute and a log field, read by people.
       expect(message.MessageAttributes?.[DEAD_LETTER_REASON_ATTRIBUTE]?.StringValue).toMatch(
-        /^malformed capability request: /,
+        /^malformed capability request: [^\n]+$/,
       );
     }
     const lines = logs.filter((l) => l.message === DEAD_LETTERED);

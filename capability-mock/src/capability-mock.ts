@@ -19,6 +19,7 @@ import {
   type AsyncRequestMessage,
   type CapabilityMessage,
 } from '../../orchestrator/src/runtime/messages';
+import { jsonErrorWithoutText } from '../../orchestrator/src/runtime/parse-message';
 
 /** SQS delays a message by at most 15 minutes; a longer scripted delay is cut to that. */
 const MAX_DELAY_SECONDS = 900;
@@ -93,11 +94,7 @@ export function createCapabilityMock(options: CapabilityMockOptions) {
       }
       return `${e.code ?? 'UNREADABLE'}: ${e.message ?? String(error)}`;
     }
-    try {
-      return capabilityMessageSchema.parse(JSON.parse(body));
-    } catch (error) {
-      return `malformed capability request: ${String(error)}`;
-    }
+    return parseCapabilityRequest(body);
   }
 
   /** Each distinct reply body once through the claim check (duplicates share one offloaded object). */
@@ -191,4 +188,22 @@ export function createCapabilityMock(options: CapabilityMockOptions) {
     }
     return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
   };
+}
+
+/**
+ * A request body as the message it carries, or the one-line reason it is malformed (the DLQ's reason
+ * attribute and the log line): each problem as `path: what is wrong`, quoting nothing of the body, as
+ * the orchestrator's own reasons do.
+ */
+export function parseCapabilityRequest(body: string): CapabilityMessage | string {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch (error) {
+    return `malformed capability request: the body is not JSON: ${jsonErrorWithoutText(error, body)}`;
+  }
+  const parsed = capabilityMessageSchema.safeParse(json);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(message)'}: ${i.message}`);
+  return `malformed capability request: ${problems.join('; ')}`;
 }

@@ -1,10 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import dynalite from 'dynalite';
-import { createSqsServer } from 'local-aws-sqs';
+import { createRequestHandler } from 'local-aws-sqs';
 import S3rver from 's3rver';
 
 import {
@@ -33,30 +33,59 @@ export async function startEmbeddedAws(options: EmbeddedAwsOptions = {}): Promis
   const host = options.host ?? '127.0.0.1';
   const ports = { ...DEFAULT_LOCAL_PORTS, ...options.ports };
 
-  const dynamoServer: Server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await listen(dynamoServer, ports.dynamodb, host);
-
-  const sqsServer: Server = await createSqsServer({
-    port: ports.sqs,
-    hostname: host,
-    emulateQueueCreationLifecycle: false,
-  });
-  const sqsPort = await boundPort(sqsServer);
-
+  // Every server is bound through listen() below, which turns a failed bind (a busy port, two services
+  // given the same one) into a rejection: the packages' own start functions leave the server's 'error'
+  // event unhandled, which crashes the process with a stack trace instead of `local: listen EADDRINUSE ...`.
+  // Whatever was bound before the failure is closed again, so a failed start leaves no port open.
+  const started: Server[] = [];
   const s3Dir = mkdtempSync(join(tmpdir(), 'cch-s3rver-'));
-  const s3 = new S3rver({
-    port: ports.s3,
-    address: host,
-    silent: true,
-    directory: s3Dir,
-    resetOnClose: true,
-  });
-  const s3Address = await s3.run();
+  try {
+    const dynamoServer: Server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+    await listen(dynamoServer, ports.dynamodb, host);
+    started.push(dynamoServer);
 
+    // What createSqsServer does, with the bind's error handled.
+    const sqs = createRequestHandler({
+      port: ports.sqs,
+      hostname: host,
+      emulateQueueCreationLifecycle: false,
+    });
+    const sqsServer = createServer((request, response) => void sqs.requestHandler(request, response));
+    await listen(sqsServer, ports.sqs, host);
+    started.push(sqsServer);
+    // Queue URLs name the service's port: the one bound, not 0.
+    sqs.service.PORT = boundPort(sqsServer);
+
+    const s3 = new S3rver({
+      port: ports.s3,
+      address: host,
+      silent: true,
+      directory: s3Dir,
+      resetOnClose: true,
+    });
+    // What s3.run() does (it has no buckets to configure), with the bind's error handled. The server
+    // s3rver creates closes its logger and resets its store when it closes.
+    const s3Server = s3.listen(ports.s3, host, () => undefined);
+    await listening(s3Server);
+    started.push(s3Server);
+
+    return embeddedAws({ dynamodb: dynamoServer, sqs: sqsServer, s3: s3Server }, host, s3Dir);
+  } catch (error) {
+    await Promise.all(started.map(closeServer));
+    rmSync(s3Dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+function embeddedAws(
+  servers: { readonly dynamodb: Server; readonly sqs: Server; readonly s3: Server },
+  host: string,
+  s3Dir: string,
+): EmbeddedAws {
   const bound = {
-    dynamodb: (dynamoServer.address() as AddressInfo).port,
-    sqs: sqsPort,
-    s3: s3Address.port,
+    dynamodb: boundPort(servers.dynamodb),
+    sqs: boundPort(servers.sqs),
+    s3: boundPort(servers.s3),
   };
   const clientConfig = localClientConfig(bound, host);
   return {
@@ -67,24 +96,45 @@ export async function startEmbeddedAws(options: EmbeddedAwsOptions = {}): Promis
     },
     clientConfig,
     async stop() {
-      await s3.close();
+      await closeServer(servers.s3);
       rmSync(s3Dir, { recursive: true, force: true });
-      for (const server of [dynamoServer, sqsServer]) {
-        server.closeAllConnections();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
-      }
+      for (const server of [servers.dynamodb, servers.sqs]) await closeServer(server);
     },
   };
 }
 
+/** Binds `server`; a failed bind rejects instead of reaching the server's 'error' event unhandled. */
 function listen(server: Server, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => resolve());
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
 }
 
-async function boundPort(server: Server): Promise<number> {
-  if (!server.listening) await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+/** Waits for a server whose listen() has already been called. */
+function listening(server: Server): Promise<void> {
+  if (server.listening) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error) => {
+      server.off('listening', onListening);
+      reject(error);
+    };
+    const onListening = () => {
+      server.off('error', onError);
+      resolve();
+    };
+    server.once('error', onError).once('listening', onListening);
+  });
+}
+
+function boundPort(server: Server): number {
   return (server.address() as AddressInfo).port;
+}
+
+function closeServer(server: Server): Promise<void> {
+  server.closeAllConnections();
+  return new Promise((resolve) => server.close(() => resolve()));
 }

@@ -29,12 +29,39 @@ export type CapabilityMocks = z.input<typeof capabilityMocksSchema>;
 type ResolvedMocks = z.output<typeof capabilityMocksSchema>;
 
 export function parseCapabilityMocks(text: string): CapabilityMocks {
-  const parsed = capabilityMocksSchema.safeParse(parse(text) ?? {});
+  const input: unknown = parse(text) ?? {};
+  const parsed = capabilityMocksSchema.safeParse(input);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    const problems = parsed.error.issues.flatMap((issue) => entryProblems(issue, input)).join('; ');
     throw new Error(`invalid mocks file: ${problems}`);
   }
   return parsed.data;
+}
+
+/**
+ * An issue as `path: what is wrong`. An entry is a reply or a list of replies, and zod reports an entry
+ * that is neither only as "Invalid input": the issues of the form the entry has (a map: one reply, a list:
+ * replies) are reported instead, so the message names the field at fault and what it allows.
+ */
+function entryProblems(issue: z.core.$ZodIssue, input: unknown): string[] {
+  const at = (path: readonly PropertyKey[]) => path.map(String).join('.');
+  if (issue.code !== 'invalid_union') return [`${at(issue.path)}: ${issue.message}`];
+  const value = valueAt(input, issue.path);
+  const branch = Array.isArray(value) ? 1 : typeof value === 'object' && value !== null ? 0 : undefined;
+  const issues = branch === undefined ? undefined : issue.errors[branch];
+  if (issues === undefined || issues.length === 0) {
+    return [`${at(issue.path)}: must be a reply (a map) or a list of replies`];
+  }
+  return issues.map((inner) => `${at([...issue.path, ...inner.path])}: ${inner.message}`);
+}
+
+function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
+  let current = value;
+  for (const key of path) {
+    if (typeof current !== 'object' || current === null) return undefined;
+    current = (current as Record<PropertyKey, unknown>)[key];
+  }
+  return current;
 }
 
 export interface PlannedReply {

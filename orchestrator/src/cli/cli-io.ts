@@ -47,6 +47,17 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
+/**
+ * The text of an option that takes JSON inline or as `@file` (`--context`). A leading UTF-8 byte order mark
+ * of the file is dropped: editors on Windows write one, JSON.parse refuses it, and the YAML files the CLI
+ * reads (definitions, mocks) accept it already.
+ */
+export async function jsonOptionText(io: CliIo, option: string): Promise<string> {
+  if (!option.startsWith('@')) return option;
+  const { text } = await readUserFile(io, option.slice(1));
+  return text.startsWith('\uFEFF') ? text.slice(1) : text;
+}
+
 /** Reads a file named on the command line; returns the path as the user wrote it, for messages. */
 export async function readUserFile(io: CliIo, path: string): Promise<{ display: string; text: string }> {
   const absolute = isAbsolute(path) ? path : resolve(io.cwd, path);

@@ -51,6 +51,42 @@ describe('followInstance', () => {
     expect(lines).toEqual(['  SUCCEEDED  A (250 ms)', '  WAITING    B on b#op', '  FAILED     B (250 ms)']);
   });
 
+  it('labels each wait by what it awaits: a capability, a retry, a wait node, a child', async () => {
+    const lines: string[] = [];
+    const wait = { since: 's', deadline: null };
+    const waiting: InstanceRecord = {
+      ...base,
+      status: 'WAITING',
+      waits: [
+        { ...wait, request_id: 'r1', node: 'Call', capability_id: 'b#op' },
+        { ...wait, kind: 'retry', request_id: 'r2', node: 'Flaky', capability_id: '', deadline: 'T1' },
+        { ...wait, kind: 'timer', request_id: 'r3', node: 'Cool_Off', capability_id: '', deadline: 'T2' },
+        {
+          ...wait,
+          kind: 'child',
+          request_id: 'r4',
+          node: 'Assess_Items',
+          capability_id: '',
+          child_instance_id: 'c-0',
+        },
+        // A record written before waits had kinds: a timer-only wait reads as a retry, as it did.
+        { ...wait, request_id: 'r5', node: 'Old', capability_id: '', deadline: 'T3' },
+      ],
+    };
+    await followInstance(reads(waiting, { ...base, status: 'SUCCEEDED' }), 'i-1', {
+      timeoutMs: 10_000,
+      sleep,
+      out: (l) => lines.push(l),
+    });
+    expect(lines).toEqual([
+      '  WAITING    Call on b#op',
+      '  WAITING    Flaky (retry) until T1',
+      '  WAITING    Cool_Off (wait) until T2',
+      '  WAITING    Assess_Items on child c-0',
+      '  WAITING    Old (retry) until T3',
+    ]);
+  });
+
   it('stops at once when the first record seen is rejected (another START took the id)', async () => {
     const result = await followInstance(reads({ ...base, workflow_id: 'other' }), 'i-1', {
       timeoutMs: 10_000,

@@ -158,6 +158,60 @@ describe('wf run', () => {
     expect(out).toContain('\nSUCCEEDED\n');
   });
 
+  it('reads a --context @file that starts with a UTF-8 byte order mark', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wf-run-bom-'));
+    writeFileSync(
+      join(dir, 'context.json'),
+      '\uFEFF' + JSON.stringify({ shipmentId: 'S-BOM', originCountry: 'VN', destinationCountry: 'US' }),
+    );
+    const { code, status } = await runJson(
+      [join(repoRoot, 'workflow-definitions/import_vn_memphis_v1.yaml'), '--context', '@context.json'],
+      dir,
+    );
+    expect(code).toBe(0);
+    expect(status.context).toMatchObject({ shipmentId: 'S-BOM' });
+  });
+
+  it('warns of mocks for capabilities the run never requests, its children included, and runs on', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wf-run-mocks-'));
+    writeFileSync(
+      join(dir, 'mocks.yaml'),
+      ["'compliance#screening':", '  outputs: { verdict: CLEAR }', "'kyc#verfy':", '  status: FAILURE'].join(
+        '\n',
+      ),
+    );
+    const io = recordingIo(repoRoot);
+    const code = await runCli(
+      [
+        'run',
+        'workflow-definitions/language-v2/order_fulfilment_v2.yaml',
+        '--memory',
+        '--json',
+        '--context',
+        '@sample-data/contexts/order-fulfilment-v2.json',
+        '--mocks',
+        join(dir, 'mocks.yaml'),
+      ],
+      io,
+    );
+    expect(code).toBe(0);
+    // Both capabilities are requested only by the children (a map item's and the sub_workflow's).
+    expect(io.stderr()).toBe(
+      "wf run: warning: --mocks names capability 'kyc#verfy', which the workflow never requests (it requests: classify#goods, compliance#screening); its entry is ignored\n",
+    );
+  });
+
+  it('says which field of a mocks entry is wrong and what it allows', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wf-run-mocks-'));
+    writeFileSync(join(dir, 'mocks.yaml'), ["'import#enrichment':", '  status: FAILED'].join('\n'));
+    const io = recordingIo(dir);
+    const definition = join(repoRoot, 'workflow-definitions/import_vn_memphis_v1.yaml');
+    expect(await runCli(['run', definition, '--memory', '--mocks', 'mocks.yaml'], io)).toBe(1);
+    expect(io.stderr()).toBe(
+      'wf run: invalid mocks file: import#enrichment.status: Invalid option: expected one of "SUCCESS"|"FAILURE"\n',
+    );
+  });
+
   it('without --memory needs the embedded stack, which scripts/wf.ts provides', async () => {
     const io = recordingIo(repoRoot);
     expect(await runCli(['run', 'workflow-definitions/import_vn_memphis_v1.yaml'], io)).toBe(2);

@@ -3,15 +3,16 @@ import { basename, dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatDiagnostic } from '../definition/diagnostic';
 import { validateDefinition } from '../definition/validate-definition';
+import type { WorkflowDefinition } from '../definition/workflow-schema';
 import { statusView, type InstanceStatusView } from '../runtime/instance-record';
-import { parseCapabilityMocks } from '../capability-mocks/capability-mocks';
+import { parseCapabilityMocks, type CapabilityMocks } from '../capability-mocks/capability-mocks';
 import { RecordingLogger, type LogLine } from '../runtime/memory/recording-ports';
 import { WorkflowSimulation } from '../runtime/memory/workflow-simulation';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createDeployedSyncCapabilities } from '../aws/aws-sync-capabilities';
 import { SecretsManagerSecretSource } from '../aws/secrets-manager-secret-source';
 import { CachingSecretSource } from '../sync-capabilities/caching-secret-source';
-import { readUserFile, UsageError, type CliIo } from './cli-io';
+import { jsonOptionText, readUserFile, UsageError, type CliIo } from './cli-io';
 import { childDefinitions, readIfPresent } from './child-definitions';
 import type { EmbeddedRunner } from './embedded-runner';
 
@@ -51,6 +52,12 @@ export async function runCommand(
   const context = await readContext(io, values.context, definition.initial_context ?? []);
   const mocks =
     values.mocks === undefined ? {} : parseCapabilityMocks((await readUserFile(io, values.mocks)).text);
+  // The definitions of the children found beside the file: both engines load these (and only these).
+  const children = childDefinitions(dirname(resolve(io.cwd, display)), definition, readIfPresent);
+  warnUnusedMocks(io, mocks, [
+    definition,
+    ...children.flatMap((c) => validateDefinition(c.key, c.text).definition ?? []),
+  ]);
 
   if (!values.memory) {
     if (!embedded) throw new UsageError('the embedded stack is not available here; pass --memory');
@@ -82,7 +89,7 @@ export async function runCommand(
   sim.clock.set(started);
   const key = basename(display);
   sim.definitions.put(key, text);
-  for (const child of childDefinitions(dirname(resolve(io.cwd, display)), definition, readIfPresent)) {
+  for (const child of children) {
     sim.definitions.put(child.key, child.text);
   }
   sim.send({
@@ -97,6 +104,31 @@ export async function runCommand(
   const record = await sim.instances.get(instanceId);
   for (const dead of sim.deadLetters) io.err(`dead-lettered ${dead.delivery.message.type}: ${dead.reason}\n`);
   return report(io, record ? statusView(record) : undefined, values.json);
+}
+
+/**
+ * A mocks entry for a capability no loaded definition requests is never used: most often a misspelt id,
+ * whose scripted reply (a FAILURE, say) the user then believes ran. Warned, not refused: the run goes on
+ * with default replies. Children not found beside the file are not known here.
+ */
+function warnUnusedMocks(
+  io: CliIo,
+  mocks: CapabilityMocks,
+  definitions: readonly WorkflowDefinition[],
+): void {
+  const used = new Set<string>();
+  for (const definition of definitions) {
+    for (const node of Object.values(definition.nodes)) {
+      if (node.type === 'async_request') used.add(node.capability_id);
+    }
+  }
+  const known = used.size === 0 ? 'none' : [...used].sort().join(', ');
+  for (const id of Object.keys(mocks)) {
+    if (used.has(id)) continue;
+    io.err(
+      `wf run: warning: --mocks names capability '${id}', which the workflow never requests (it requests: ${known}); its entry is ignored\n`,
+    );
+  }
 }
 
 function report(io: CliIo, view: InstanceStatusView | undefined, json: boolean): number {
@@ -122,7 +154,7 @@ async function readContext(
     // Placeholders let any workflow run without ceremony; pass --context for real values.
     return Object.fromEntries(required.map((key) => [key, `sample-${key}`]));
   }
-  const raw = option.startsWith('@') ? (await readUserFile(io, option.slice(1))).text : option;
+  const raw = await jsonOptionText(io, option);
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);

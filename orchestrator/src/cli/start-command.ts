@@ -11,7 +11,7 @@ import { resourceNames } from '../naming/resource-names';
 import { statusView } from '../runtime/instance-record';
 import { instanceIdSchema, type StartWorkflow } from '../runtime/messages';
 import { startConflicts } from '../runtime/start-conflicts';
-import { readUserFile, UsageError, type CliIo } from './cli-io';
+import { jsonOptionText, readUserFile, UsageError, type CliIo } from './cli-io';
 import { sendCommand } from './command-sender';
 import { followInstance, followTimeoutMs } from './instance-follower';
 import { openInstanceStore, operatorTarget, type OperatorTarget } from './operator-target';
@@ -232,7 +232,7 @@ async function upload(target: OperatorTarget, bucket: string, key: string, text:
 
 async function readContext(io: CliIo, option: string | undefined): Promise<Record<string, unknown>> {
   if (option === undefined) return {};
-  const raw = option.startsWith('@') ? (await readUserFile(io, option.slice(1))).text : option;
+  const raw = await jsonOptionText(io, option);
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);

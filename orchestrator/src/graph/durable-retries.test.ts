@@ -61,6 +61,7 @@ describe('durable retries', () => {
     expect(record.status).toBe('WAITING');
     expect(record.waits).toEqual([
       {
+        kind: 'retry',
         request_id: `${INSTANCE}:Rate:1:retry:2`,
         node: 'Rate',
         capability_id: '',

@@ -32,6 +32,7 @@ describe('wait', () => {
     expect(waiting.status).toBe('WAITING');
     expect(waiting.waits).toEqual([
       {
+        kind: 'timer',
         request_id: `${INSTANCE}:Cool_Off:1:wait`,
         node: 'Cool_Off',
         capability_id: '',

@@ -47,6 +47,12 @@ export interface PendingCancelNotices {
 }
 
 export interface WaitView {
+  /**
+   * What the wait awaits (the OpenWait's kind): a capability's reply (`request`), a retry's delay
+   * (`retry`), a wait node's time (`timer`), a child instance (`child`: a sub_workflow or a map item).
+   * Absent in records written before it was recorded, and for a request.
+   */
+  readonly kind?: 'retry' | 'timer' | 'child';
   readonly request_id: string;
   readonly node: string;
   readonly capability_id: string;

@@ -965,6 +965,8 @@ export class OrchestratorRuntime {
       // The graph has started from it: the checkpoint holds it now, and the record need not.
       start_context: {},
       waits: open.map((w) => ({
+        // A request's kind is left out, as in records written before waits had kinds.
+        ...(w.kind === undefined || w.kind === 'request' ? {} : { kind: w.kind }),
         request_id: w.request_id,
         node: w.node,
         capability_id: w.capability_id,

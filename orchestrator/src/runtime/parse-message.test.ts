@@ -47,9 +47,11 @@ describe('parseInboundMessage', () => {
     ['[1,2]', /^the body must be a JSON object with a "type" field$/],
     [
       '{"type":"PING"}',
-      /^unknown message type "PING"; expected one of START_WORKFLOW, CANCEL_WORKFLOW, REDRIVE_WORKFLOW, TIMER_FIRED, ASYNC_RESP$/,
+      /^unknown message type "PING"; known types: commands START_WORKFLOW, CANCEL_WORKFLOW, REDRIVE_WORKFLOW, TIMER_FIRED; a capability reply ASYNC_RESP$/,
     ],
-    ['{"workflow_id":"w"}', /^unknown message type undefined; /],
+    ['{"workflow_id":"w"}', /^the "type" field is missing; known types: /],
+    ['{}', /^the "type" field is missing; /],
+    ['{"type":null}', /^unknown message type \(a null\); /],
     ['{"type":"START_WORKFLOW","workflow_id":"has space"}', /^invalid START_WORKFLOW: workflow_id: /],
     [
       '{"type":"START_WORKFLOW","workflow_id":"w","extra":1}',

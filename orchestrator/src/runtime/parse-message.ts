@@ -16,6 +16,14 @@ const BY_TYPE: Record<string, z.ZodType<InboundMessage>> = {
   ASYNC_RESP: asyncResponseSchema,
 };
 
+/**
+ * The message types there are, by role. The parser is not told which queue a body came from, and which
+ * queue takes which type depends on the engine (Step Functions mode's command queue takes START and
+ * CANCEL only), so a reason lists every type with its role rather than a queue's list that may be wrong.
+ */
+const KNOWN_TYPES =
+  'known types: commands START_WORKFLOW, CANCEL_WORKFLOW, REDRIVE_WORKFLOW, TIMER_FIRED; a capability reply ASYNC_RESP';
+
 export type ParsedMessage = { ok: true; message: InboundMessage } | { ok: false; reason: string };
 
 /**
@@ -33,17 +41,17 @@ export function parseInboundMessage(body: string): ParsedMessage {
     return { ok: false, reason: 'the body must be a JSON object with a "type" field' };
   }
   const type = (json as { type?: unknown }).type;
+  if (type === undefined) {
+    return { ok: false, reason: `the "type" field is missing; ${KNOWN_TYPES}` };
+  }
   const schema = typeof type === 'string' ? BY_TYPE[type] : undefined;
-  if (!schema) {
-    return {
-      ok: false,
-      reason: `unknown message type ${typeName(type)}; expected one of ${Object.keys(BY_TYPE).join(', ')}`,
-    };
+  if (typeof type !== 'string' || !schema) {
+    return { ok: false, reason: `unknown message type ${typeName(type)}; ${KNOWN_TYPES}` };
   }
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(message)'}: ${i.message}`);
-    return { ok: false, reason: `invalid ${String(type)}: ${problems.join('; ')}` };
+    return { ok: false, reason: `invalid ${type}: ${problems.join('; ')}` };
   }
   return { ok: true, message: parsed.data };
 }
@@ -52,7 +60,7 @@ export function parseInboundMessage(body: string): ParsedMessage {
  * Where JSON.parse failed, without the excerpt of the text that Node puts in its message (`Unexpected
  * token 'S', ..."secret": S"... is not valid JSON`): the excerpt could be any value of the body.
  */
-function jsonErrorWithoutText(error: unknown, body: string): string {
+export function jsonErrorWithoutText(error: unknown, body: string): string {
   const message = error instanceof Error ? error.message : '';
   const position = /at position (\d+)/.exec(message)?.[1];
   if (position !== undefined) return `invalid at character ${position} of ${body.length}`;
@@ -63,5 +71,5 @@ function jsonErrorWithoutText(error: unknown, body: string): string {
 /** A message type worth quoting (the name of one), else only what kind of value it was. */
 function typeName(type: unknown): string {
   if (typeof type === 'string' && /^[A-Z][A-Z_]{0,39}$/.test(type)) return JSON.stringify(type);
-  return type === undefined ? 'undefined' : `(a ${Array.isArray(type) ? 'list' : typeof type})`;
+  return `(a ${type === null ? 'null' : Array.isArray(type) ? 'list' : typeof type})`;
 }

@@ -148,7 +148,7 @@ describe('sub_workflow', () => {
     const sim = simulation({ 'sanctions#check': { reply: false } });
     while ((await sim.instances.load(CHILD_ID))?.status !== 'WAITING') await sim.step();
     expect((await sim.instances.load('ord-1'))?.waits).toEqual([
-      expect.objectContaining({ node: 'Screen', child_instance_id: CHILD_ID }),
+      expect.objectContaining({ kind: 'child', node: 'Screen', child_instance_id: CHILD_ID }),
     ]);
     sim.send({ type: 'CANCEL_WORKFLOW', instance_id: 'ord-1', reason: 'order withdrawn' });
     await sim.drain();
