@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { processOutput, type ProcessOutput } from './support/process-output';
 
 jest.setTimeout(120_000);
 const repoRoot = join(__dirname, '..');
@@ -22,16 +23,8 @@ function shellEnv(): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^p?npm_/i.test(key)));
 }
 
-function run(command: string, args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: repoRoot, env: shellEnv() });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, out, err }));
-  });
+function run(command: string, args: string[]): Promise<ProcessOutput> {
+  return processOutput(command, args, { cwd: repoRoot, env: shellEnv() });
 }
 
 describe('pnpm configuration', () => {

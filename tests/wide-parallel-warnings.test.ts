@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { processOutput, type ProcessOutput } from './support/process-output';
 
 jest.setTimeout(60_000);
 const repoRoot = join(__dirname, '..');
@@ -34,20 +34,12 @@ ${branches}  Done:
 }
 
 /** `wf run` in a process of its own, as a user runs it: what it printed, and how it ended. */
-function wfRun(file: string): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', join(repoRoot, 'scripts', 'wf.ts'), 'run', file, '--memory', '--json'],
-      { cwd: repoRoot },
-    );
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, out, err }));
-  });
+function wfRun(file: string): Promise<ProcessOutput> {
+  return processOutput(
+    process.execPath,
+    ['--import', 'tsx', join(repoRoot, 'scripts', 'wf.ts'), 'run', file, '--memory', '--json'],
+    { cwd: repoRoot },
+  );
 }
 
 describe('a parallel wider than Node’s listener limit (10)', () => {
