@@ -4,6 +4,14 @@ import { mergedIndexPage } from '../../orchestrator/src/operations/merged-index-
 import type { IndexPartition, InstanceQueryPort } from '../../orchestrator/src/operations/operations-ports';
 import { INSTANCE_STATUSES, type InstanceStatus } from '../../orchestrator/src/runtime/instance-record';
 
+/**
+ * At most this many records are read per count of the partitions that hold several statuses (RUNNING
+ * executions): each is a DescribeExecution and a GetExecutionHistory, and the page refreshes every few
+ * seconds, so a page of MAX_PAGE_SIZE would ask Step Functions for thousands of calls a minute, past its
+ * API quotas (DescribeExecution's bucket is a few hundred). Past it, RUNNING and WAITING read "at least".
+ */
+export const MAX_RECORDS_PER_COUNT = 100;
+
 /** How many instances one status has under the page's other filters; `more` once past one full page. */
 export interface StatusCount {
   readonly status: InstanceStatus;
@@ -23,8 +31,9 @@ export interface StatusCount {
  * that holds one instance status only (SUCCEEDED, FAILED and TIMED_OUT for FAILED, ABORTED for
  * CANCELLED) is counted by its entries like the engine's. One that holds several (RUNNING executions are
  * RUNNING or WAITING, by whether a task waits for its token) is counted by its records, as `wf list`
- * reads them (each a DescribeExecution and its history): one page of at most `pageSize` entries across
- * those partitions, so past that RUNNING and WAITING both show as "at least" (`more`).
+ * reads them (each a DescribeExecution and its history): one page of at most `pageSize` entries (and at
+ * most MAX_RECORDS_PER_COUNT) across those partitions, so past that RUNNING and WAITING both show as "at
+ * least" (`more`).
  */
 export async function statusCounts(
   port: InstanceQueryPort,
@@ -67,7 +76,7 @@ export async function statusCounts(
         return { status, count: page.entries.length, more: !page.exhausted };
       }),
     ),
-    countedByRecords(port, shared, range, pageSize),
+    countedByRecords(port, shared, range, Math.min(pageSize, MAX_RECORDS_PER_COUNT)),
   ]);
   return counted.map((c) => {
     const extra = judged.counts.get(c.status);
