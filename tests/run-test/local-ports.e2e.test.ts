@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { DEFAULT_LOCAL_PORTS } from '../../orchestrator/src/naming/local-endpoints';
+import { processOutput, type ProcessOutput } from '../support/process-output';
 
 jest.setTimeout(120_000);
 const repoRoot = join(__dirname, '..', '..');
@@ -39,16 +40,8 @@ function exportedVariables(lines: readonly string[]): Record<string, string> {
   return variables;
 }
 
-function run(command: string, args: string[], env: NodeJS.ProcessEnv) {
-  return new Promise<{ code: number | null; out: string; err: string }>((resolve, reject) => {
-    const child = spawn(command, args, { cwd: repoRoot, env });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, out, err }));
-  });
+function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<ProcessOutput> {
+  return processOutput(command, args, { cwd: repoRoot, env });
 }
 
 /** Starts `pnpm local`'s script and resolves with the lines it printed once it says where it is. */
