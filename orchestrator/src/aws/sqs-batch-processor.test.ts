@@ -24,7 +24,7 @@ import {
   RecordingMetrics,
   RecordingTimerScheduler,
 } from '../runtime/memory/recording-ports';
-import { OrchestratorRuntime } from '../runtime/orchestrator-runtime';
+import { OrchestratorRuntime, type InboundReply } from '../runtime/orchestrator-runtime';
 import type { Delivery, Lease } from '../runtime/ports';
 import { exampleText, SHIPMENT_CONTEXT } from '../runtime/testing/example-workflows';
 import { builtinSyncCapabilities } from '../sync-capabilities/registry';
@@ -93,10 +93,30 @@ class ScriptedRuntime {
   }
 }
 
+/** A scripted runtime that also takes replies together: each call of either takes the next outcome(s). */
+class ScriptedTogetherRuntime extends ScriptedRuntime {
+  readonly together: InboundReply[][] = [];
+
+  constructor(
+    outcomes: (HandleOutcome | Error)[],
+    private readonly batches: (HandleOutcome[] | Error)[],
+  ) {
+    super(outcomes);
+  }
+
+  handleReplies(replies: readonly InboundReply[]): Promise<HandleOutcome[]> {
+    this.together.push([...replies]);
+    const next = this.batches.shift() ?? replies.map(() => ack());
+    return next instanceof Error ? Promise.reject(next) : Promise.resolve(next);
+  }
+}
+
 interface SetupOptions {
   readonly explodes?: string;
   /** A scripted runtime instead of the real one. */
   readonly outcomes?: (HandleOutcome | Error)[];
+  /** With `outcomes`: the scripted runtime takes replies together too, with these outcomes per call. */
+  readonly together?: (HandleOutcome[] | Error)[];
   /** Create the queue's DLQ (default true). */
   readonly dlq?: boolean;
   /** The SQS client the processor uses (to inject faults); default the shared one. */
@@ -128,7 +148,11 @@ async function setup(options: SetupOptions = {}) {
   const dispatcher = new RecordingDispatcher();
   const metrics = new RecordingMetrics();
   const logger = new RecordingLogger();
-  const scripted = options.outcomes ? new ScriptedRuntime(options.outcomes) : undefined;
+  const scripted = options.outcomes
+    ? options.together
+      ? new ScriptedTogetherRuntime(options.outcomes, options.together)
+      : new ScriptedRuntime(options.outcomes)
+    : undefined;
   const runtime =
     scripted ??
     new OrchestratorRuntime({
@@ -261,10 +285,10 @@ const start = (instanceId: string, workflowId = WORKFLOW, context = SHIPMENT_CON
   instance_id: instanceId,
   context,
 });
-const reply = (instanceId: string): InboundMessage => ({
+const reply = (instanceId: string, node = 'Node'): InboundMessage => ({
   type: 'ASYNC_RESP',
   instance_id: instanceId,
-  request_id: `${instanceId}:Node:1`,
+  request_id: `${instanceId}:${node}:1`,
   status: 'SUCCESS',
   outputs: {},
 });
@@ -709,6 +733,68 @@ describe('SqsBatchProcessor (local-aws-sqs, s3rver)', () => {
       expect(record?.error).toEqual({ code: 'CANCELLED', message: 'changed mind' });
       expect(t.metrics.total('LeaseConflicts')).toBe(0);
       expect(t.logger.lines.filter((l) => /busy/.test(l.message))).toEqual([]);
+    });
+
+    it("hands an instance's consecutive replies over together, each other record alone, and carries out each outcome", async () => {
+      const t = await setup({
+        outcomes: [ack(), ack()],
+        together: [
+          [ack(), defer('not awaited yet', 1), reject('reply refused (REQUEST_ID_FORGED): not ours')],
+        ],
+      });
+      const event = await deliver(t, [
+        json(start('inst-x')),
+        json(reply('inst-x', 'B1')),
+        json(reply('inst-y', 'B1')),
+        json(reply('inst-x', 'B2')),
+        json(reply('inst-x', 'B3')),
+      ]);
+
+      const response = await t.processor.process(event);
+
+      const scripted = t.scripted as ScriptedTogetherRuntime;
+      expect(scripted.together.map((run) => run.map((r) => r.message.request_id))).toEqual([
+        ['inst-x:B1:1', 'inst-x:B2:1', 'inst-x:B3:1'],
+      ]);
+      expect(scripted.together[0]?.map((r) => r.messageId)).toEqual(
+        [1, 3, 4].map((i) => recordOf(event, i).messageId),
+      );
+      expect(scripted.together[0]?.every((r) => r.delivery?.senderId !== undefined)).toBe(true);
+      expect(scripted.handled.map((m) => `${m.type} ${m.instance_id ?? ''}`)).toEqual([
+        'START_WORKFLOW inst-x',
+        'ASYNC_RESP inst-y',
+      ]);
+      // Acked, deferred (a copy sent, the original done) and dead-lettered: none is failed.
+      expect(response.batchItemFailures).toEqual([]);
+      expect(deadLettered(t.logger)).toHaveLength(1);
+      expect((await waitForMessages(t.dlqUrl, 1, 3000)).map((m) => m.Body)).toEqual([
+        json(reply('inst-x', 'B3')),
+      ]);
+    });
+
+    it('replies that fail together are each handed over on their own', async () => {
+      const t = await setup({
+        outcomes: [ack(), new Error('still broken'), ack()],
+        together: [new Error('a fault while applying them together')],
+      });
+      const event = await deliver(t, [
+        json(reply('inst-z', 'B1')),
+        json(reply('inst-z', 'B2')),
+        json(reply('inst-z', 'B3')),
+      ]);
+
+      const response = await t.processor.process(event);
+
+      const scripted = t.scripted as ScriptedTogetherRuntime;
+      expect(scripted.together).toHaveLength(1);
+      expect(scripted.handled.map((m) => ('request_id' in m ? m.request_id : ''))).toEqual([
+        'inst-z:B1:1',
+        'inst-z:B2:1',
+        'inst-z:B3:1',
+      ]);
+      // Only the reply that fails on its own too comes back.
+      expect(failedIds(response)).toEqual(idsOf(event, 1));
+      expect(t.logger.lines.filter((l) => /applied together failed/.test(l.message))).toHaveLength(1);
     });
 
     it('runs different instances of one batch independently', async () => {

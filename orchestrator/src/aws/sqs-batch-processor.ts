@@ -38,7 +38,8 @@ const MAX_ATTRIBUTES_BEFORE_SENDER = 8;
 export const DEFAULT_MAX_RECEIVES = 5;
 
 export interface SqsBatchProcessorOptions {
-  readonly runtime: Pick<OrchestratorRuntime, 'handle'>;
+  /** With `handleReplies`, consecutive replies of one instance are applied together. */
+  readonly runtime: Pick<OrchestratorRuntime, 'handle'> & Partial<Pick<OrchestratorRuntime, 'handleReplies'>>;
   readonly sqs: SQSClient;
   /** Resolves the record's queue (the last part of its eventSourceARN) and that queue's DLQ. */
   readonly queues: QueueUrls;
@@ -80,7 +81,10 @@ interface Prepared {
  * (`ReportBatchItemFailures`): every record that is not done is listed, and only those come back.
  * - Every body is resolved first (the claim check: a large START or reply arrives as an S3 pointer).
  * - Records of one instance run in order, one at a time (they would only fight over the lease);
- *   different instances run concurrently.
+ *   different instances run concurrently. Consecutive replies of one instance (a fan-out's branches
+ *   answering together) are applied together: one lease, one graph run, one commit (see
+ *   `OrchestratorRuntime.handleReplies`); if that fails, each is applied on its own, so one reply that
+ *   cannot be applied holds none of the others back.
  * - What a record becomes follows the runtime's outcome:
  *   - `ack`: deleted.
  *   - `retry`: its visibility is shortened to the delay and it is failed, so it comes back soon; that
@@ -124,8 +128,10 @@ export class SqsBatchProcessor {
     const queue = [...groups.values()];
     const worker = async () => {
       for (let records = queue.shift(); records; records = queue.shift()) {
-        for (const ready of records) {
-          if (!(await this.processRecord(ready))) failures.push(ready.record.messageId);
+        for (const run of consecutiveReplies(records)) {
+          for (const [ready, done] of await this.processRun(run)) {
+            if (!done) failures.push(ready.record.messageId);
+          }
         }
       }
     };
@@ -182,8 +188,41 @@ export class SqsBatchProcessor {
     return sent;
   }
 
+  /** Each record of `run` with whether it is done and may be deleted. */
+  private async processRun(run: readonly Prepared[]): Promise<[Prepared, boolean][]> {
+    const replies = run.flatMap(({ record, message, senderId }) =>
+      message.type === 'ASYNC_RESP' ? [{ message, messageId: record.messageId, delivery: { senderId } }] : [],
+    );
+    const together = this.options.runtime.handleReplies?.bind(this.options.runtime);
+    if (together && run.length > 1 && replies.length === run.length) {
+      let outcomes: HandleOutcome[] | undefined;
+      try {
+        outcomes = await together(replies);
+      } catch (error) {
+        const first = run[0] as Prepared;
+        first.log.warn(
+          { error: describeError(error), replies: run.length },
+          'replies applied together failed; applying each on its own',
+        );
+      }
+      if (outcomes) {
+        const settled = outcomes;
+        return Promise.all(
+          run.map(
+            async (ready, i) =>
+              [ready, await this.settle(ready, settled[i] as HandleOutcome)] as [Prepared, boolean],
+          ),
+        );
+      }
+    }
+    const done: [Prepared, boolean][] = [];
+    for (const ready of run) done.push([ready, await this.processRecord(ready)]);
+    return done;
+  }
+
   /** True when the record is done and may be deleted. */
-  private async processRecord({ record, message, log, senderId }: Prepared): Promise<boolean> {
+  private async processRecord(ready: Prepared): Promise<boolean> {
+    const { record, message, log, senderId } = ready;
     const receives = receiveCount(record);
     let outcome: HandleOutcome;
     try {
@@ -194,6 +233,12 @@ export class SqsBatchProcessor {
       log.error({ error: e, receive_count: receives }, 'message failed; it will be redelivered');
       return false;
     }
+    return this.settle(ready, outcome);
+  }
+
+  /** Carries out the runtime's outcome for a record; true when it is done and may be deleted. */
+  private async settle({ record, log, senderId }: Prepared, outcome: HandleOutcome): Promise<boolean> {
+    const receives = receiveCount(record);
     switch (outcome.kind) {
       case 'ack':
         return true;
@@ -346,4 +391,19 @@ function describeError(error: unknown): { code: string; retryable: boolean; mess
     retryable: typeof e?.retryable === 'boolean' ? e.retryable : true,
     message: typeof e?.message === 'string' ? e.message : String(error),
   };
+}
+
+/**
+ * An instance's records split into runs: each maximal run of consecutive replies, and every other record
+ * on its own, in their order.
+ */
+function consecutiveReplies(records: readonly Prepared[]): Prepared[][] {
+  const runs: Prepared[][] = [];
+  for (const ready of records) {
+    const last = runs[runs.length - 1];
+    const reply = ready.message.type === 'ASYNC_RESP';
+    if (reply && last?.[0]?.message.type === 'ASYNC_RESP') last.push(ready);
+    else runs.push([ready]);
+  }
+  return runs;
 }

@@ -2,20 +2,21 @@ import type { LangGraphRunnableConfig } from '@langchain/langgraph';
 import type { WaitInterrupt } from './workflow-state';
 
 /**
- * The configurable key naming the one wait a resume is for (see `ResumeTarget`).
+ * The configurable key naming the waits a resume is for (see `ResumeTarget`).
  */
 export const RESUME_TARGET_KEY = 'cch_resume_target';
 
 /**
- * Which wait a resume answers, and every interrupt pending when it was sent. LangGraph re-runs every
- * interrupted task of a superstep on each resume; a branch runner that holds neither the answered wait nor
- * a task that never finished re-raises the interrupts it raised before instead of re-running its subgraph,
- * so a reply costs one branch's work whatever the number of branches still waiting. The re-raised
+ * Which waits a resume answers (the nodes awaiting them), and every interrupt pending when it was sent.
+ * LangGraph re-runs every interrupted task of a superstep on each resume; a branch runner that holds none
+ * of the answered waits nor a task that never finished re-raises the interrupts it raised before instead
+ * of re-running its subgraph, so a reply costs its own branch's work whatever the number of branches still
+ * waiting. The re-raised
  * interrupts are the same objects (same ids, same values), so the state after is the one a full re-run
  * would have produced.
  */
 export interface ResumeTarget {
-  readonly node: string;
+  readonly nodes: readonly string[];
   readonly pending: readonly { readonly id?: string; readonly value?: unknown }[];
 }
 
@@ -25,7 +26,7 @@ export function parkedInterrupts(
   inside: (node: string) => boolean,
 ): { id?: string; value?: unknown }[] | undefined {
   const target = config.configurable?.[RESUME_TARGET_KEY] as ResumeTarget | undefined;
-  if (!target || inside(target.node)) return undefined;
+  if (!target || target.nodes.some(inside)) return undefined;
   const mine = target.pending.filter((i) => {
     const node = (i.value as Partial<WaitInterrupt> | undefined)?.node;
     return typeof node === 'string' && inside(node);

@@ -119,14 +119,14 @@ export function siblingToCancel(view: GraphView) {
 }
 
 /**
- * `config` for a resume that answers `wait` only: branch runners that hold neither it nor an unfinished
+ * `config` for a resume that answers `waits` only: branch runners that hold none of them nor an unfinished
  * task re-raise their interrupts instead of re-running (see `ResumeTarget`).
  */
 export function targeted<C extends { configurable: Record<string, unknown> }>(
   config: C,
-  wait: WaitInterrupt,
+  waits: readonly WaitInterrupt[],
   view: GraphView,
 ): C {
-  const target: ResumeTarget = { node: wait.node, pending: view.interrupts };
+  const target: ResumeTarget = { nodes: waits.map((w) => w.node), pending: view.interrupts };
   return { ...config, configurable: { ...config.configurable, [RESUME_TARGET_KEY]: target } };
 }

@@ -52,10 +52,16 @@ const LINES = ['a', 'b', 'c', 'd', 'e'].map((sku) => ({ sku }));
 
 const simulation = (
   mocks: CapabilityMocks | false,
-  options: { extra?: string; lines?: readonly unknown[]; decorate?: CrashPlan['decorate'] } = {},
+  options: {
+    extra?: string;
+    lines?: readonly unknown[];
+    decorate?: CrashPlan['decorate'];
+    repliesTogether?: boolean;
+  } = {},
 ) => {
   const sim = new WorkflowSimulation({
     mocks,
+    repliesTogether: options.repliesTogether ?? false,
     ...(options.decorate ? { decorate: options.decorate } : {}),
   });
   sim.definitions.put('lines.yaml', parent(options.extra));
@@ -126,6 +132,23 @@ describe('map', () => {
     expect(
       new Set(record?.history.map((h) => ('child_instance_id' in h ? h.child_instance_id : undefined))),
     ).toEqual(new Set([undefined, ...LINES.map((_, n) => `m.Classify.1.${n}`)]));
+    expect(sim.deadLetters).toEqual([]);
+  });
+
+  it("items that end together reach the map together (one batch of the parent's replies): each is collected once", async () => {
+    const sim = simulation(false, { repliesTogether: true });
+    classifyAll(sim);
+    await sim.drain();
+    const record = await sim.instances.get('m');
+    expect(record?.status).toBe('SUCCEEDED');
+    expect(record?.output).toEqual({
+      classified: LINES.map((l, n) => ({ hs: `HS-${l.sku}`, n })),
+    });
+    // The children's ends share the map's one interrupt: the first is applied with the batch, the
+    // others after it, one at a time, under the same lease.
+    expect(sim.together.sizes.some((size) => size > 1)).toBe(true);
+    expect(sim.together.failed).toBe(0);
+    expect(record?.history.filter((h) => h.node === 'Classify')).toHaveLength(5);
     expect(sim.deadLetters).toEqual([]);
   });
 

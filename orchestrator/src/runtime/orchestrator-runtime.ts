@@ -14,6 +14,7 @@ import {
   type Resolution,
   type WaitInterrupt,
   type WaitResumeValue,
+  type WorkflowStateValue,
 } from '../graph/workflow-state';
 import type { SyncCapability } from '../sync-capabilities/registry';
 import { CompiledDefinitions } from './compiled-definitions';
@@ -193,24 +194,98 @@ export class OrchestratorRuntime {
       const early = await this.timerWithoutLease(message);
       if (early) return early;
     }
+    return this.underLease(
+      instanceId,
+      (delay) => {
+        log.info(
+          { message_type: message.type, retry_in_seconds: delay },
+          'instance busy; message deferred (not counted towards the DLQ)',
+        );
+        // A START without instance_id takes its id from the queue message id, which a deferred copy would
+        // not keep: it comes back as itself instead (counted, but only a dead holder's lease can delay it).
+        if (message.type === 'START_WORKFLOW' && message.instance_id === undefined) {
+          return retry('instance busy', delay);
+        }
+        // Likewise a REDRIVE without redrive_id: a copy would be another redrive.
+        if (message.type === 'REDRIVE_WORKFLOW' && message.redrive_id === undefined) {
+          return retry('instance busy', delay);
+        }
+        return defer('instance busy', delay);
+      },
+      (stored, lease) => {
+        const keyed: InboundMessage =
+          message.type === 'REDRIVE_WORKFLOW' && redriveId !== undefined
+            ? { ...message, redrive_id: redriveId }
+            : message;
+        return this.dispatchMessage(keyed, instanceId, stored, lease, log, delivery);
+      },
+    );
+  }
+
+  /**
+   * Applies several replies for one instance (a batch's replies to the branches of a fan-out) under one
+   * lease, in one graph run and one commit where they answer distinct open waits: as if they had arrived
+   * together. Each gets the outcome it would have had alone; whatever cannot join the run (a duplicate, a
+   * stale or early reply, a second reply to a map's shared wait) is applied after it, one at a time, as
+   * `handle` would. Throws when the run fails: nothing is committed then, and the caller may apply the
+   * replies one by one, so one reply that cannot be applied holds none of the others back.
+   */
+  async handleReplies(replies: readonly InboundReply[]): Promise<HandleOutcome[]> {
+    const first = replies[0];
+    if (replies.length <= 1 || !first) {
+      return first ? [await this.handle(first.message, first.messageId, first.delivery)] : [];
+    }
+    const instanceId = first.message.instance_id;
+    if (replies.some((r) => r.message.instance_id !== instanceId)) {
+      throw new Error('handleReplies takes replies for one instance');
+    }
+    const outcomes: (HandleOutcome | undefined)[] = replies.map(() => undefined);
+    const log = this.options.logger.child({ instance_id: instanceId });
+    const replyLog = (message: AsyncResponse) => log.child({ request_id: message.request_id });
+    const verified = replies.flatMap((reply, index) => {
+      const check = this.options.requestIds?.verify(instanceId, reply.message.request_id);
+      if (!check || check.ok) return [{ ...reply, index }];
+      const delivery = reply.delivery ?? {};
+      outcomes[index] = this.refuseReply(check.code, check.reason, replyLog(reply.message), delivery);
+      return [];
+    });
+    if (verified.length === 0) return outcomes.map((outcome) => outcome ?? ack());
+    const settled = await this.underLease(
+      instanceId,
+      (delay) => {
+        log.info(
+          { message_type: 'ASYNC_RESP', replies: verified.length, retry_in_seconds: delay },
+          'instance busy; replies deferred (not counted towards the DLQ)',
+        );
+        return verified.map(() => defer('instance busy', delay));
+      },
+      async (stored, lease) => {
+        if (!stored) {
+          return verified.map(() =>
+            retry(`ASYNC_RESP for unknown instance ${instanceId}`, this.notReadyRetrySeconds),
+          );
+        }
+        const instanceLog = log.child({ workflow_id: stored.workflow_id });
+        return this.applyReplies(verified, withVersion(stored), instanceLog, lease);
+      },
+    );
+    verified.forEach((reply, i) => (outcomes[reply.index] = settled[i]));
+    return outcomes.map((outcome) => outcome ?? ack());
+  }
+
+  /**
+   * Runs `body` under the instance's lease with its record loaded (`onBusy` when another holder keeps the
+   * lease), then gives the lease up, marking what the record in hand says was sent.
+   */
+  private async underLease<T>(
+    instanceId: string,
+    onBusy: (delaySeconds: number) => T,
+    body: (stored: InstanceRecord | undefined, lease: Lease) => Promise<T>,
+  ): Promise<T> {
     const lease = await this.acquireLease(instanceId);
     if (!lease) {
       this.options.metrics.record('LeaseConflicts', 1);
-      const delay = await this.busyDelaySeconds(instanceId);
-      log.info(
-        { message_type: message.type, retry_in_seconds: delay },
-        'instance busy; message deferred (not counted towards the DLQ)',
-      );
-      // A START without instance_id takes its id from the queue message id, which a deferred copy would not
-      // keep: it comes back as itself instead (counted, but only a dead holder's lease can delay it).
-      if (message.type === 'START_WORKFLOW' && message.instance_id === undefined) {
-        return retry('instance busy', delay);
-      }
-      // Likewise a REDRIVE without redrive_id: a copy would be another redrive.
-      if (message.type === 'REDRIVE_WORKFLOW' && message.redrive_id === undefined) {
-        return retry('instance busy', delay);
-      }
-      return defer('instance busy', delay);
+      return onBusy(await this.busyDelaySeconds(instanceId));
     }
     // What the record in hand says was sent is what the release marks, even when the invocation fails:
     // a record committed with waits not yet sent marks nothing, so the retry sends them (again, maybe).
@@ -222,11 +297,7 @@ export class OrchestratorRuntime {
       this.checkpointer.begin(instanceId, stored?.checkpoints ?? NO_CHECKPOINTS);
       this.reported.set(instanceId, reports);
       try {
-        const keyed: InboundMessage =
-          message.type === 'REDRIVE_WORKFLOW' && redriveId !== undefined
-            ? { ...message, redrive_id: redriveId }
-            : message;
-        return await this.dispatchMessage(keyed, instanceId, stored, lease, log, delivery);
+        return await body(stored, lease);
       } finally {
         this.checkpointer.end(instanceId);
         this.reported.delete(instanceId);
@@ -452,57 +523,157 @@ export class OrchestratorRuntime {
     log: Logger,
     delivery: Delivery,
   ): Promise<HandleOutcome> {
-    const senders = this.options.replySenders;
-    if (senders) {
-      // The node its (verified) id names says which domain's team may answer, open request or not.
-      const node = requestNodeOf(record.instance_id, message.request_id);
-      const capability = node && (await this.definitions.capabilityOf(record, node));
-      const refused = capability
-        ? senderRefusal(senders, capability, delivery.senderId)
-        : node && (await this.definitions.awaitsChild(record, node))
-          ? childEndRefusal(senders, delivery.senderId)
-          : `request_id names no async_request or sub_workflow node of workflow ${record.workflow_id}`;
-      if (refused) return this.refuseReply('REPLY_WRONG_SENDER', refused, log, delivery, record.workflow_id);
-    }
+    const refused = await this.senderRefusal(message, record, delivery);
+    if (refused) return this.refuseReply('REPLY_WRONG_SENDER', refused, log, delivery, record.workflow_id);
     const { record: current, view } = await this.reconcile(record, lease, log);
     const rid = message.request_id;
     const pending = view?.pending.get(rid);
     if (view && pending && !isTerminal(current.status)) {
-      // Outputs over the limits are the capability's failure: the step fails with why, as a FAILURE would.
-      const overLimits =
-        message.status === 'SUCCESS'
-          ? (valueLimitsViolation(message.outputs, DEFAULT_VALUE_LIMITS, "the reply's outputs") ??
-            valueLimitsViolation(
-              { ...view.values.context, ...message.outputs },
-              DEFAULT_VALUE_LIMITS,
-              "the context with the reply's outputs",
-            ))
-          : undefined;
-      const value: WaitResumeValue = overLimits
-        ? {
-            kind: 'reply',
-            status: 'FAILURE',
-            error: { code: 'REPLY_LIMITS_EXCEEDED', message: overLimits },
-            at: this.now(),
-          }
-        : message.status === 'SUCCESS'
-          ? { kind: 'reply', status: 'SUCCESS', outputs: message.outputs, at: this.now() }
-          : { kind: 'reply', status: 'FAILURE', error: message.error, at: this.now() };
-      log.info(
-        {
-          node: pending.wait.node,
-          status: message.status,
-          ...(message.status === 'SUCCESS' && !overLimits
-            ? { outputs: summarize(message.outputs, await this.definitions.loggableKeys(current)) }
-            : {
-                error: loggedError(value.kind === 'reply' && value.status === 'FAILURE' ? value.error : null),
-              }),
-        },
-        'reply received',
-      );
-      await this.resume(current, view, rid, pending, value, lease, log);
+      const value = this.resumeValueOf(message, view.values.context);
+      await this.logReply(message, value, pending.wait.node, current, log);
+      await this.resume(current, view, [{ requestId: rid, ...pending, value }], lease, log);
       return ack();
     }
+    return this.replyNotAwaited(message, current, log);
+  }
+
+  /**
+   * `handleReplies` under the lease: the replies that answer distinct open waits are resumed together, the
+   * rest are applied after them one at a time. Outcomes in the order of `replies`.
+   */
+  private async applyReplies(
+    replies: readonly InboundReply[],
+    record: InstanceRecord,
+    log: Logger,
+    lease: Lease,
+  ): Promise<HandleOutcome[]> {
+    const outcomes: (HandleOutcome | undefined)[] = replies.map(() => undefined);
+    const logOf = (message: AsyncResponse) => log.child({ request_id: message.request_id });
+    const allowed: number[] = [];
+    for (const [index, { message, delivery }] of replies.entries()) {
+      const refused = await this.senderRefusal(message, record, delivery ?? {});
+      if (refused) {
+        const why = this.refuseReply(
+          'REPLY_WRONG_SENDER',
+          refused,
+          logOf(message),
+          delivery ?? {},
+          record.workflow_id,
+        );
+        outcomes[index] = why;
+      } else allowed.push(index);
+    }
+    const { record: current, view } = await this.reconcile(record, lease, log);
+    let latest = current;
+    const together: ResumedWait[] = [];
+    if (view && !isTerminal(current.status)) {
+      const chosen = new Set<string>();
+      const interrupts = new Set<string>();
+      let context = view.values.context;
+      for (const index of allowed) {
+        const message = (replies[index] as InboundReply).message;
+        const pending = view.pending.get(message.request_id);
+        if (!pending || chosen.has(message.request_id) || interrupts.has(pending.interruptId)) continue;
+        const value = this.resumeValueOf(message, context);
+        // A reply whose outputs take the context over its limits only together with the others is applied
+        // on its own, after them, where the limits judge it as they would have had it come alone.
+        const overTogether =
+          value.kind === 'reply' &&
+          value.status === 'FAILURE' &&
+          value.error.code === 'REPLY_LIMITS_EXCEEDED';
+        if (overTogether && context !== view.values.context) continue;
+        await this.logReply(message, value, pending.wait.node, current, logOf(message));
+        if (value.kind === 'reply' && value.status === 'SUCCESS') context = { ...context, ...value.outputs };
+        chosen.add(message.request_id);
+        interrupts.add(pending.interruptId);
+        together.push({ requestId: message.request_id, ...pending, value });
+        outcomes[index] = ack();
+      }
+      if (together.length > 0) latest = (await this.resume(current, view, together, lease, log)).record;
+    }
+    for (const index of allowed) {
+      if (outcomes[index]) continue;
+      const { message, delivery } = replies[index] as InboundReply;
+      outcomes[index] = await this.reply(message, latest, lease, logOf(message), delivery ?? {});
+      latest = this.report(record.instance_id).inHand ?? latest;
+    }
+    return outcomes.map((outcome) => outcome ?? ack());
+  }
+
+  /** Why the deployment's reply senders refuse this reply's sender, if they do. */
+  private async senderRefusal(
+    message: AsyncResponse,
+    record: InstanceRecord,
+    delivery: Delivery,
+  ): Promise<string | undefined> {
+    const senders = this.options.replySenders;
+    if (!senders) return undefined;
+    // The node its (verified) id names says which domain's team may answer, open request or not.
+    const node = requestNodeOf(record.instance_id, message.request_id);
+    const capability = node && (await this.definitions.capabilityOf(record, node));
+    return capability
+      ? senderRefusal(senders, capability, delivery.senderId)
+      : node && (await this.definitions.awaitsChild(record, node))
+        ? childEndRefusal(senders, delivery.senderId)
+        : `request_id names no async_request or sub_workflow node of workflow ${record.workflow_id}`;
+  }
+
+  /**
+   * The value a reply resumes its wait with: outputs over the limits (alone, or merged into `context`) are
+   * the capability's failure, so the step fails with why, as a FAILURE would.
+   */
+  private resumeValueOf(message: AsyncResponse, context: WorkflowStateValue['context']): WaitResumeValue {
+    const overLimits =
+      message.status === 'SUCCESS'
+        ? (valueLimitsViolation(message.outputs, DEFAULT_VALUE_LIMITS, "the reply's outputs") ??
+          valueLimitsViolation(
+            { ...context, ...message.outputs },
+            DEFAULT_VALUE_LIMITS,
+            "the context with the reply's outputs",
+          ))
+        : undefined;
+    const value: WaitResumeValue = overLimits
+      ? {
+          kind: 'reply',
+          status: 'FAILURE',
+          error: { code: 'REPLY_LIMITS_EXCEEDED', message: overLimits },
+          at: this.now(),
+        }
+      : message.status === 'SUCCESS'
+        ? { kind: 'reply', status: 'SUCCESS', outputs: message.outputs, at: this.now() }
+        : { kind: 'reply', status: 'FAILURE', error: message.error, at: this.now() };
+    return value;
+  }
+
+  private async logReply(
+    message: AsyncResponse,
+    value: WaitResumeValue,
+    node: string,
+    record: InstanceRecord,
+    log: Logger,
+  ): Promise<void> {
+    const applied = value.kind === 'reply' && value.status === 'SUCCESS';
+    log.info(
+      {
+        node,
+        status: message.status,
+        ...(message.status === 'SUCCESS' && applied
+          ? { outputs: summarize(message.outputs, await this.definitions.loggableKeys(record)) }
+          : {
+              error: loggedError(value.kind === 'reply' && value.status === 'FAILURE' ? value.error : null),
+            }),
+      },
+      'reply received',
+    );
+  }
+
+  /** A reply its instance is not awaiting: a duplicate or stale one is acknowledged, an early one deferred. */
+  private async replyNotAwaited(
+    message: AsyncResponse,
+    current: InstanceRecord,
+    log: Logger,
+  ): Promise<HandleOutcome> {
+    const rid = message.request_id;
     const resolution =
       current.resolved[rid] ?? (await this.options.instances.resolution(current.instance_id, rid));
     if (resolution === 'REPLIED' || resolution === 'FAILED' || resolution === 'RESOLVED') {
@@ -581,15 +752,8 @@ export class OrchestratorRuntime {
     if (wait.kind === 'retry') log.info({ node: wait.node }, 'retrying the step');
     else if (wait.kind === 'timer') log.info({ node: wait.node }, 'wait over');
     else log.warn({ node: wait.node, deadline: wait.deadline }, 'wait timed out');
-    await this.resume(
-      current,
-      view,
-      message.request_id,
-      pending,
-      { kind: 'timeout', at: this.now() },
-      lease,
-      log,
-    );
+    const value: WaitResumeValue = { kind: 'timeout', at: this.now() };
+    await this.resume(current, view, [{ requestId: message.request_id, ...pending, value }], lease, log);
     return ack();
   }
 
@@ -825,40 +989,44 @@ export class OrchestratorRuntime {
     return ack();
   }
 
+  /**
+   * Resumes the open waits `waits` answer (distinct interrupts) in one run of the graph, then reconciles.
+   * If the branch holding a wait lost its own checkpoint (a crash), it re-runs and interrupts anew under
+   * another id: that resume did not take, so it is given to the new interrupt.
+   */
   private async resume(
     record: InstanceRecord,
     before: GraphView,
-    requestId: string,
-    { interruptId, wait }: { readonly interruptId: string; readonly wait: WaitInterrupt },
-    value: WaitResumeValue,
+    waits: readonly ResumedWait[],
     lease: Lease,
     log: Logger,
   ) {
     const graph = await this.definitions.graphFor(record);
     const config = this.config(record.instance_id);
-    // If the branch holding this wait lost its own checkpoint (a crash), it re-runs and interrupts anew
-    // under another id: the resume did not take, so it is given to the new interrupt.
     let view = before;
-    for (let attempt = 0, id = interruptId; ; attempt++) {
-      const answer: WaitResumeValue = { ...value, request_id: requestId };
-      await this.invoke(graph, new Command({ resume: { [id]: answer } }), targeted(config, wait, view));
+    let open = waits.map((w) => ({ ...w, id: w.interruptId }));
+    for (let attempt = 0; open.length > 0; attempt++) {
+      const answers = Object.fromEntries(open.map((w) => [w.id, { ...w.value, request_id: w.requestId }]));
+      await this.invoke(
+        graph,
+        new Command({ resume: answers }),
+        targeted(
+          config,
+          open.map((w) => w.wait),
+          view,
+        ),
+      );
       view = await readGraphView(graph, config, this.checkpointer.touched(config.configurable.thread_id));
-      const next = view.pending.get(requestId);
-      if (!next) break;
-      if (attempt >= 2 || next.interruptId === id) {
-        throw new Error(`the reply to ${requestId} could not be applied: its wait is still pending`);
+      const after = view.pending;
+      const still = open.filter((w) => after.has(w.requestId));
+      const stuck = still.find((w) => attempt >= 2 || after.get(w.requestId)?.interruptId === w.id);
+      if (stuck) {
+        throw new Error(`the reply to ${stuck.requestId} could not be applied: its wait is still pending`);
       }
-      id = next.interruptId;
+      open = still.map((w) => ({ ...w, id: after.get(w.requestId)?.interruptId ?? w.id }));
     }
-    const resolution: Resolution =
-      value.kind === 'timeout'
-        ? 'TIMED_OUT'
-        : value.kind === 'cancelled'
-          ? 'CANCELLED'
-          : value.kind === 'undeliverable' || value.status === 'FAILURE'
-            ? 'FAILED'
-            : 'REPLIED';
-    this.report(record.instance_id).resolved[requestId] = resolution;
+    const resolved = this.report(record.instance_id).resolved;
+    for (const { requestId, value } of waits) resolved[requestId] = resolutionOf(value);
     return this.reconcile(record, lease, log, 0, view);
   }
 
@@ -931,7 +1099,7 @@ export class OrchestratorRuntime {
       await this.invoke(
         graph,
         new Command({ resume: { [cancel.interruptId]: value } }),
-        targeted(config, cancel.wait, view),
+        targeted(config, [cancel.wait], view),
       );
       reported.resolved[cancel.wait.request_id] = 'CANCELLED';
       view = await readGraphView(graph, config, this.checkpointer.touched(config.configurable.thread_id));
@@ -1057,7 +1225,7 @@ export class OrchestratorRuntime {
             } satisfies WaitResumeValue,
           },
         }),
-        targeted(config, pending.wait, view),
+        targeted(config, [pending.wait], view),
       );
       reported.resolved[requestId] = 'FAILED';
     }
@@ -1388,6 +1556,28 @@ function childEnd(record: InstanceRecord, parent: ParentLink): AsyncResponse {
 }
 
 /** Records written before versions existed read as version 0. */
+/** What a resume value makes of the request it answers. */
+function resolutionOf(value: WaitResumeValue): Resolution {
+  if (value.kind === 'timeout') return 'TIMED_OUT';
+  if (value.kind === 'cancelled') return 'CANCELLED';
+  return value.kind === 'undeliverable' || value.status === 'FAILURE' ? 'FAILED' : 'REPLIED';
+}
+
+/** An open wait a resume answers: its request, the interrupt it resumes and with what. */
+interface ResumedWait {
+  readonly requestId: string;
+  readonly interruptId: string;
+  readonly wait: WaitInterrupt;
+  readonly value: WaitResumeValue;
+}
+
+/** One reply handed to `handleReplies`, as `handle` takes it. */
+export interface InboundReply {
+  readonly message: AsyncResponse;
+  readonly messageId?: string;
+  readonly delivery?: Delivery;
+}
+
 function withVersion(record: InstanceRecord): InstanceRecord {
   return record.version === undefined ? { ...record, version: 0 } : record;
 }

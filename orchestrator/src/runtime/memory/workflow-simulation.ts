@@ -3,7 +3,7 @@ import type { BaseCheckpointSaver } from '@langchain/langgraph';
 import { MemorySaver } from '@langchain/langgraph';
 import { builtinSyncCapabilities, type SyncCapability } from '../../sync-capabilities/registry';
 import type { HandleOutcome } from '../handle-outcome';
-import type { InboundMessage } from '../messages';
+import type { AsyncResponse, InboundMessage } from '../messages';
 import { OrchestratorRuntime } from '../orchestrator-runtime';
 import type { Clock } from '../../graph/engine-dependencies';
 import type { RequestIds } from '../../graph/request-ids';
@@ -58,6 +58,12 @@ export interface SimulationOptions {
   readonly replySenders?: ReplySenders;
   /** The SenderId the mock capabilities' replies arrive with (default: none). */
   readonly mockSenderId?: string;
+  /**
+   * Replies of one instance due at the same time are handed over together (up to 10, as one SQS batch),
+   * as the batch processor does: `handleReplies`, and each on its own if that throws. Default: one at a
+   * time.
+   */
+  readonly repliesTogether?: boolean;
   /** Called with each outcome, e.g. to print progress. */
   readonly onOutcome?: (delivery: Delivery, outcome: HandleOutcome | Error) => void;
 }
@@ -73,6 +79,8 @@ export interface SimulationPorts {
 }
 
 const VISIBILITY_TIMEOUT_MS = 30_000;
+/** SQS hands at most this many messages to one receive (and Lambda to one invocation). */
+const MAX_BATCH = 10;
 
 /** The SenderId the orchestrator's own messages (a child's end to its parent) arrive with. */
 export const ENGINE_SENDER_ID = 'AROAORCHESTRATOR:simulation';
@@ -108,6 +116,8 @@ export class WorkflowSimulation {
   readonly deadLetters: { delivery: Delivery; reason: string }[] = [];
   /** Processes that died (each death restarts a new one). */
   deaths = 0;
+  /** With `repliesTogether`: how many replies each `handleReplies` call was handed, and how many threw. */
+  readonly together = { sizes: [] as number[], failed: 0 };
   private queue: Delivery[] = [];
   private readonly maxReceiveCount: number;
 
@@ -208,8 +218,54 @@ export class WorkflowSimulation {
     this.queue.sort((a, b) => a.at - b.at);
     const delivery = this.queue.shift();
     if (!delivery) return false;
-    await this.deliver({ ...delivery, receives: delivery.receives + 1 });
+    const together = this.repliesDueWith(delivery);
+    if (together.length > 0) {
+      await this.deliverReplies([delivery, ...together].map((d) => ({ ...d, receives: d.receives + 1 })));
+    } else {
+      await this.deliver({ ...delivery, receives: delivery.receives + 1 });
+    }
     return true;
+  }
+
+  /** With `repliesTogether`: the other replies due now for the instance `first` replies to (taken). */
+  private repliesDueWith(first: Delivery): Delivery[] {
+    if (!this.options.repliesTogether || first.message.type !== 'ASYNC_RESP') return [];
+    const instanceId = first.message.instance_id;
+    const now = this.clock.now().getTime();
+    const due = this.queue
+      .filter((d) => d.at <= now && d.message.type === 'ASYNC_RESP' && d.message.instance_id === instanceId)
+      .slice(0, MAX_BATCH - 1);
+    this.queue = this.queue.filter((d) => !due.includes(d));
+    return due;
+  }
+
+  /**
+   * Hands replies of one instance to the current process together, as the batch processor does: each
+   * outcome is then carried out as `deliver` does; if the process dies, all come back after the
+   * visibility timeout; if applying them together throws, each is delivered on its own.
+   */
+  async deliverReplies(deliveries: readonly Delivery[]): Promise<void> {
+    const life = this.life;
+    const replies = deliveries.map((d) => ({
+      message: d.message as AsyncResponse,
+      messageId: d.id,
+      delivery: { senderId: d.senderId },
+    }));
+    let outcomes: HandleOutcome[] | 'died';
+    this.together.sizes.push(replies.length);
+    try {
+      const handled = this.runtime.handleReplies(replies);
+      outcomes = life ? await Promise.race([handled, life.died.then(() => 'died' as const)]) : await handled;
+    } catch {
+      this.together.failed++;
+      for (const delivery of deliveries) await this.deliver(delivery);
+      return;
+    }
+    if (outcomes === 'died') {
+      this.died(deliveries);
+      return;
+    }
+    deliveries.forEach((delivery, i) => this.settle(delivery, outcomes[i] as HandleOutcome));
   }
 
   /** Runs until no message or timer is left, or `maxSteps` deliveries (a guard against livelock). */
@@ -235,20 +291,32 @@ export class WorkflowSimulation {
       outcome = error instanceof Error ? error : new Error(String(error));
     }
     if (outcome === 'died') {
-      this.deaths++;
-      this.runtime = this.newProcess();
-      this.queue.push({ ...delivery, at: this.clock.now().getTime() + VISIBILITY_TIMEOUT_MS });
+      this.died([delivery]);
       return outcome;
     }
+    this.settle(delivery, outcome);
+    return outcome;
+  }
+
+  /** The process died holding `deliveries`: a new one starts, and they come back after the visibility timeout. */
+  private died(deliveries: readonly Delivery[]): void {
+    this.deaths++;
+    this.runtime = this.newProcess();
+    const at = this.clock.now().getTime() + VISIBILITY_TIMEOUT_MS;
+    for (const delivery of deliveries) this.queue.push({ ...delivery, at });
+  }
+
+  /** Carries out an outcome as SQS and the batch processor would. */
+  private settle(delivery: Delivery, outcome: HandleOutcome | Error): void {
     this.options.onOutcome?.(delivery, outcome);
-    if (!(outcome instanceof Error) && outcome.kind === 'ack') return outcome;
+    if (!(outcome instanceof Error) && outcome.kind === 'ack') return;
     if (!(outcome instanceof Error) && outcome.kind === 'defer') {
       this.queue.push({
         ...delivery,
         receives: 0,
         at: this.clock.now().getTime() + outcome.delaySeconds * 1000,
       });
-      return outcome;
+      return;
     }
     const reason = outcome instanceof Error ? outcome.message : outcome.reason;
     const rejected = !(outcome instanceof Error) && outcome.kind === 'reject';
@@ -261,6 +329,5 @@ export class WorkflowSimulation {
           : VISIBILITY_TIMEOUT_MS;
       this.queue.push({ ...delivery, at: this.clock.now().getTime() + delayMs });
     }
-    return outcome;
   }
 }

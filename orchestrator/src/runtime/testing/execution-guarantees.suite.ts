@@ -11,9 +11,10 @@ import { exampleText, SHIPMENT_CONTEXT, startExample } from './example-workflows
 export function describeExecutionGuarantees(
   label: string,
   newCheckpointer: () => BaseCheckpointSaver | Promise<BaseCheckpointSaver>,
+  defaults: SimulationOptions = {},
 ): void {
   const simulation = async (options: SimulationOptions = {}) =>
-    new WorkflowSimulation({ checkpointer: await newCheckpointer(), ...options });
+    new WorkflowSimulation({ checkpointer: await newCheckpointer(), ...defaults, ...options });
 
   const nodeRuns = async (sim: WorkflowSimulation, node: string, instanceId = 'inst-1') =>
     ((await sim.instances.get(instanceId))?.history ?? []).filter((h) => h.node === node).length;

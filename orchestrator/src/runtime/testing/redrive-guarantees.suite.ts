@@ -220,9 +220,10 @@ const REDRIVE: RedriveWorkflow = {
 export function describeRedriveGuarantees(
   label: string,
   newCheckpointer: () => BaseCheckpointSaver | Promise<BaseCheckpointSaver>,
+  defaults: SimulationOptions = {},
 ): void {
   const simulation = async (options: SimulationOptions = {}) =>
-    new WorkflowSimulation({ checkpointer: await newCheckpointer(), ...options });
+    new WorkflowSimulation({ checkpointer: await newCheckpointer(), ...defaults, ...options });
 
   const start = (sim: WorkflowSimulation, yaml: string, workflowId: string, context = {}) => {
     sim.definitions.put(`${workflowId}.yaml`, yaml);

@@ -21,9 +21,10 @@ import { CrashPlan, type Boundary, type Phase } from './fault-injection';
 export function describeSharedEndGuarantees(
   label: string,
   newCheckpointer: () => BaseCheckpointSaver | Promise<BaseCheckpointSaver>,
+  defaults: SimulationOptions = {},
 ): void {
   const simulation = async (options: SimulationOptions) =>
-    new WorkflowSimulation({ checkpointer: await newCheckpointer(), ...options });
+    new WorkflowSimulation({ checkpointer: await newCheckpointer(), ...defaults, ...options });
 
   describe(`shared end nodes (${label})`, () => {
     describe('redrive of an instance FAILED at a shared end', () => {
