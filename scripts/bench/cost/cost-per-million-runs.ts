@@ -28,6 +28,8 @@ const EXAMPLES = ['import_vn_memphis_v1', 'fanout_a_b_c_v1', 'export_screening_v
 
 export interface RunCost {
   readonly workflow: string;
+  /** How the messages reached the handler (see `MeteredEngine.batching`). */
+  readonly batching: MeteredEngine['batching'];
   readonly status: string;
   readonly usage: EngineUsage;
   /** States entered, and where the count came from. */
@@ -39,7 +41,10 @@ export interface RunCost {
 }
 
 export interface CostResult {
+  /** Messages in batches of one (the worst case): what the target is judged on. */
   readonly runs: readonly RunCost[];
+  /** The same workflows with the messages due together in one batch (fan-out replies answered together). */
+  readonly queuedRuns: readonly RunCost[];
   readonly lambdaMemoryMb: number;
   readonly seconds: number;
 }
@@ -89,10 +94,23 @@ export async function measureCostPerRun(
   lambdaMemoryMb: number,
 ): Promise<CostResult> {
   const began = performance.now();
+  const runs = await runEach(engine, workflows, lambdaMemoryMb, 'one');
+  const queuedRuns = await runEach(engine, workflows, lambdaMemoryMb, 'queued');
+  return { runs, queuedRuns, lambdaMemoryMb, seconds: (performance.now() - began) / 1000 };
+}
+
+async function runEach(
+  engine: MeteredEngine,
+  workflows: readonly BenchWorkflow[],
+  lambdaMemoryMb: number,
+  batching: MeteredEngine['batching'],
+): Promise<RunCost[]> {
   const runs: RunCost[] = [];
+  const previous = engine.batching;
+  engine.batching = batching;
   for (const workflow of workflows) {
     await engine.upload(workflow);
-    const instanceId = `bench-cost-${workflow.workflowId}`;
+    const instanceId = `bench-cost-${batching}-${workflow.workflowId}`;
     const before = engine.usage();
     engine.send({
       type: 'START_WORKFLOW',
@@ -115,12 +133,13 @@ export async function measureCostPerRun(
       s3Puts: s3Count(usage, /^(Put|Copy|Post|List|CreateMultipart|UploadPart|CompleteMultipart)/),
       s3Gets: s3Count(usage, /^(Get|Head)/),
       schedulerInvocations: usage.schedules,
-      lambdaInvocations: usage.deliveries,
+      lambdaInvocations: usage.invocations,
       lambdaMilliseconds: usage.handlerMs,
       lambdaMemoryMb,
     };
     runs.push({
       workflow: workflow.workflowId,
+      batching,
       status: record?.status ?? 'missing',
       usage,
       statesEntered,
@@ -133,7 +152,8 @@ export async function measureCostPerRun(
       }),
     });
   }
-  return { runs, lambdaMemoryMb, seconds: (performance.now() - began) / 1000 };
+  engine.batching = previous;
+  return runs;
 }
 
 function s3Count(usage: EngineUsage, pattern: RegExp): number {
@@ -145,30 +165,9 @@ function s3Count(usage: EngineUsage, pattern: RegExp): number {
 const dollars = (value: number) => `$${value < 10 ? value.toFixed(2) : num(value)}`;
 
 export function costSection(result: CostResult): Section {
-  const rows = result.runs.map((run) => {
-    const u = run.usage;
-    const advantage = run.stepFunctions.total / run.ours.total;
-    const baseline = ISSUE_10_BASELINE.stepFunctionsOverOurs[run.workflow];
-    return [
-      run.workflow,
-      run.status,
-      `${u.deliveries} (${u.timerDeliveries} timers)`,
-      `${num(u.dynamodb.wcu)} / ${num(u.dynamodb.rcu)}`,
-      num(run.ourUsage.sqsRequests + run.ourUsage.capabilitySqsRequests),
-      num(run.ourUsage.s3Puts + run.ourUsage.s3Gets),
-      num(u.handlerMs),
-      dollars(perMillion(run.ours.total)),
-      num(stepFunctionsTransitions(run.statesEntered)),
-      dollars(perMillion(run.stepFunctions.total)),
-      `${advantage.toFixed(1)}x`,
-      `${messagingCeiling(run).toFixed(1)}x`,
-      baseline === undefined
-        ? '-'
-        : baseline >= 1
-          ? `${baseline.toFixed(1)}x`
-          : `${(1 / baseline).toFixed(1)}x dearer`,
-      `>= ${TARGET}x: ${met(advantage >= TARGET)}`,
-    ];
+  const rows = result.runs.flatMap((run, i) => {
+    const queued = result.queuedRuns[i];
+    return queued ? [costRow(run), costRow(queued)] : [costRow(run)];
   });
   const breakdown = result.runs.map((run) => {
     const o = run.ours;
@@ -185,8 +184,9 @@ export function costSection(result: CostResult): Section {
     title: '6. Cost per 1M runs: ours vs Step Functions Standard (us-east-1)',
     header: [
       'workflow',
+      'batches',
       'status',
-      'messages',
+      'messages in events',
       'WCU / RCU',
       'SQS req',
       'S3 req',
@@ -229,6 +229,34 @@ export function costSection(result: CostResult): Section {
       `${BASELINE_LABEL}: SFN / ours 9.9x / 2.6x / 8.8x dearer for import_vn / fanout / export_screening.`,
     ],
   };
+}
+
+/** One row of figure 6: a run's usage, its cost and Step Functions' for the same run. */
+function costRow(run: RunCost): string[] {
+  const u = run.usage;
+  const advantage = run.stepFunctions.total / run.ours.total;
+  const baseline = ISSUE_10_BASELINE.stepFunctionsOverOurs[run.workflow];
+  return [
+    run.workflow,
+    run.batching === 'one' ? 'one' : 'as queued',
+    run.status,
+    `${u.deliveries} (${u.timerDeliveries} timers) in ${u.invocations}`,
+    `${num(u.dynamodb.wcu)} / ${num(u.dynamodb.rcu)}`,
+    num(run.ourUsage.sqsRequests + run.ourUsage.capabilitySqsRequests),
+    num(run.ourUsage.s3Puts + run.ourUsage.s3Gets),
+    num(u.handlerMs),
+    dollars(perMillion(run.ours.total)),
+    num(stepFunctionsTransitions(run.statesEntered)),
+    dollars(perMillion(run.stepFunctions.total)),
+    `${advantage.toFixed(1)}x`,
+    `${messagingCeiling(run).toFixed(1)}x`,
+    baseline === undefined
+      ? '-'
+      : baseline >= 1
+        ? `${baseline.toFixed(1)}x`
+        : `${(1 / baseline).toFixed(1)}x dearer`,
+    `>= ${TARGET}x: ${met(advantage >= TARGET)}`,
+  ];
 }
 
 export const costRatio = (run: RunCost) => ratio(run.stepFunctions.total, run.ours.total);

@@ -18,6 +18,8 @@ const WIDTH_TARGET = 1.5;
 
 export interface WidthResult {
   readonly width: number;
+  /** How the replies reached the handler (see `MeteredEngine.batching`). */
+  readonly batching: MeteredEngine['batching'];
   /** Branch replies handled (fewer than `width` when the time budget ran out). */
   readonly repliesMeasured: number;
   readonly perReply: { requests: number; wcu: number; rcu: number; bytesRead: number };
@@ -46,7 +48,12 @@ export async function measureFanOutWidth(
   budgetMsPerWidth: (width: number) => number,
 ): Promise<WidthResult[]> {
   const results: WidthResult[] = [];
-  for (const width of WIDTHS) results.push(await measureWidth(engine, width, budgetMsPerWidth(width)));
+  for (const batching of ['one', 'queued'] as const) {
+    const previous = engine.batching;
+    engine.batching = batching;
+    for (const width of WIDTHS) results.push(await measureWidth(engine, width, budgetMsPerWidth(width)));
+    engine.batching = previous;
+  }
   return results;
 }
 
@@ -54,7 +61,8 @@ async function measureWidth(engine: MeteredEngine, width: number, budgetMs: numb
   const began = performance.now();
   const workflow = fanOut(width);
   await engine.upload(workflow);
-  const instanceId = `bench-fanout-w${width}`;
+  const batching = engine.batching;
+  const instanceId = `bench-fanout-w${width}-${batching}`;
   const start = engine.usage();
   engine.send({
     type: 'START_WORKFLOW',
@@ -88,9 +96,10 @@ async function measureWidth(engine: MeteredEngine, width: number, budgetMs: numb
     const before = engine.usage().dynamodb.requests;
     const delivered = await engine.deliverNext();
     if (!delivered) break;
-    if (delivered.type === 'ASYNC_RESP' && !delivered.failed) {
-      replies += 1;
-      replyRequests.push(engine.usage().dynamodb.requests - before);
+    if (delivered.type === 'ASYNC_RESP' && delivered.done > 0) {
+      replies += delivered.done;
+      const requests = engine.usage().dynamodb.requests - before;
+      for (let i = 0; i < delivered.done; i++) replyRequests.push(requests / delivered.done);
     }
   }
   const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
@@ -106,6 +115,7 @@ async function measureWidth(engine: MeteredEngine, width: number, budgetMs: numb
   const per = (n: number) => (replies === 0 ? NaN : n / replies);
   return {
     width,
+    batching,
     repliesMeasured: replies,
     perReply: {
       requests: per(branches.requests),
@@ -143,6 +153,7 @@ export function fanOutWidthSection(result: FanOutWidthResult): Section {
   const base = ISSUE_10_BASELINE.requestsPerFanOutInstance;
   const rows: string[][] = result.widths.map((w) => [
     String(w.width),
+    w.batching === 'one' ? 'one' : 'as queued',
     `${w.repliesMeasured}/${w.width}`,
     num(w.perReply.requests, 1),
     num(w.perReply.wcu, 1),
@@ -153,9 +164,10 @@ export function fanOutWidthSection(result: FanOutWidthResult): Section {
     w.instance ? ratio(w.instance.requests, base[w.width]) : 'n/a',
     w.seconds.toFixed(1),
   ]);
-  const narrow = result.widths.find((w) => w.width === 3);
-  const wide = result.widths.find((w) => w.width === 100);
-  if (narrow && wide) {
+  for (const batching of ['one', 'queued'] as const) {
+    const narrow = result.widths.find((w) => w.width === 3 && w.batching === batching);
+    const wide = result.widths.find((w) => w.width === 100 && w.batching === batching);
+    if (!narrow || !wide) continue;
     const worst = Math.max(
       wide.perReply.requests / narrow.perReply.requests,
       wide.perReply.wcu / narrow.perReply.wcu,
@@ -163,6 +175,7 @@ export function fanOutWidthSection(result: FanOutWidthResult): Section {
     );
     rows.push([
       '100 / 3',
+      batching === 'one' ? 'one' : 'as queued',
       '',
       ratio(wide.perReply.requests, narrow.perReply.requests),
       ratio(wide.perReply.wcu, narrow.perReply.wcu),
@@ -207,6 +220,7 @@ export function fanOutWidthSection(result: FanOutWidthResult): Section {
     title: '2. Fan-out width: DynamoDB per branch reply',
     header: [
       'width',
+      'batches',
       'replies',
       'requests/reply',
       'WCU/reply',

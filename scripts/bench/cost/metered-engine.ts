@@ -42,8 +42,10 @@ export interface EngineUsage {
   /** The orchestrator's own SQS client (timers, requests, deferred copies, dead letters, URL lookups). */
   readonly sqs: AwsRequestUsage;
   readonly s3: AwsRequestUsage;
-  /** Messages handed to the handler (the Lambda invocations, one message each). */
+  /** Messages handed to the handler. */
   readonly deliveries: number;
+  /** Handler invocations (SQS events): one per message in batches of one, fewer when batches are queued. */
+  readonly invocations: number;
   readonly timerDeliveries: number;
   /** Wall time spent in the handler, ms. */
   readonly handlerMs: number;
@@ -70,6 +72,7 @@ const NO_USAGE: EngineUsage = {
   sqs: NO_AWS_REQUESTS,
   s3: NO_AWS_REQUESTS,
   deliveries: 0,
+  invocations: 0,
   timerDeliveries: 0,
   handlerMs: 0,
   consumedSqsRequests: 0,
@@ -131,8 +134,15 @@ export class MeteredEngine {
   private readonly meters;
   private readonly deliveries: Delivery[] = [];
   private readonly requests: AsyncRequestMessage[] = [];
+  /**
+   * How messages reach the handler: `one` a message per event (SQS and Lambda at their least helpful, the
+   * default); `queued` every message of the queue that is due at once, up to 10 per event, as a receive
+   * returns what the queue holds (replies of a fan-out answered together).
+   */
+  batching: 'one' | 'queued' = 'one';
   private counters = {
     deliveries: 0,
+    invocations: 0,
     timerDeliveries: 0,
     handlerMs: 0,
     consumedSqsRequests: 0,
@@ -309,16 +319,17 @@ export class MeteredEngine {
    * Delivers the next message (moving the clock to it if none is due) as a one-record SQS event to the
    * handler; `undefined` when none is left. A record the handler fails comes back 10 s later.
    */
-  async deliverNext(): Promise<{ type: string; failed: boolean } | undefined> {
+  async deliverNext(): Promise<{ type: string; failed: boolean; count: number; done: number } | undefined> {
     if (this.deliveries.length === 0) return undefined;
     this.deliveries.sort((a, b) => a.at - b.at);
-    const delivery = this.deliveries.shift() as Delivery;
-    if (delivery.at > this.clock.now().getTime()) this.clock.set(delivery.at);
+    const first = this.deliveries.shift() as Delivery;
+    if (first.at > this.clock.now().getTime()) this.clock.set(first.at);
+    const batch = [first, ...this.queuedWith(first)];
     const processor = (this.processor ??= await this.orchestrator.processor());
     const { resources } = this.servers;
-    const queue = delivery.queue === 'command' ? resources.commandQueue : resources.replyQueue;
+    const queue = first.queue === 'command' ? resources.commandQueue : resources.replyQueue;
     const now = String(Date.now());
-    const record: SQSRecord = {
+    const records = batch.map((delivery): SQSRecord => ({
       messageId: delivery.messageId,
       receiptHandle: `bench-${delivery.messageId}-${delivery.receives}`,
       body: delivery.body,
@@ -333,27 +344,42 @@ export class MeteredEngine {
       eventSource: 'aws:sqs',
       eventSourceARN: queue.arn,
       awsRegion: 'us-east-1',
-    };
-    const type = /"type":"([A-Z_]+)"/.exec(delivery.body)?.[1] ?? 'POINTER';
-    this.counters.deliveries += 1;
-    if (type === 'TIMER_FIRED') this.counters.timerDeliveries += 1;
-    this.counters.consumedSqsRequests +=
-      sqsBilledRequests(Buffer.byteLength(delivery.body) + attributeBytes(delivery.attributes)) + 2;
+    }));
+    const type = /"type":"([A-Z_]+)"/.exec(first.body)?.[1] ?? 'POINTER';
+    this.counters.invocations += 1;
+    // A receive and a (batch) delete per event, and each message's send.
+    this.counters.consumedSqsRequests += 2;
+    for (const delivery of batch) {
+      this.counters.deliveries += 1;
+      if (isTimer(delivery.body)) this.counters.timerDeliveries += 1;
+      this.counters.consumedSqsRequests += sqsBilledRequests(
+        Buffer.byteLength(delivery.body) + attributeBytes(delivery.attributes),
+      );
+    }
     const began = performance.now();
-    const response = await processor.process({ Records: [record] });
+    const response = await processor.process({ Records: records });
     const elapsed = performance.now() - began;
     this.counters.handlerMs += elapsed;
     // The fake clock moves with the work too, so steps get the distinct timestamps real ones would.
     this.clock.advance(Math.max(1, Math.round(elapsed)));
-    const failed = response.batchItemFailures.length > 0;
-    if (failed) {
+    const failedIds = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
+    for (const delivery of batch.filter((d) => failedIds.has(d.messageId))) {
       this.deliveries.push({
         ...delivery,
         at: this.clock.now().getTime() + 10_000,
         receives: delivery.receives + 1,
       });
     }
-    return { type, failed };
+    return { type, failed: failedIds.size > 0, count: batch.length, done: batch.length - failedIds.size };
+  }
+
+  /** With `batching: 'queued'`: the other messages of `first`'s queue due now, up to 10 in all (taken). */
+  private queuedWith(first: Delivery): Delivery[] {
+    if (this.batching === 'one') return [];
+    const now = this.clock.now().getTime();
+    const due = this.deliveries.filter((d) => d.queue === first.queue && d.at <= now).slice(0, SQS_BATCH - 1);
+    for (const d of due) this.deliveries.splice(this.deliveries.indexOf(d), 1);
+    return due;
   }
 
   /**
@@ -492,6 +518,8 @@ export class MeteredEngine {
   }
 }
 
+/** The most messages one SQS receive returns, and one Lambda event holds. */
+const SQS_BATCH = 10;
 const CAPABILITY_QUEUE = /-capability-.*-request-queue$/;
 
 const isTimer = (body: string) => body.includes('"TIMER_FIRED"');
@@ -511,6 +539,7 @@ export function usageDelta(after: EngineUsage, before: EngineUsage = NO_USAGE): 
     sqs: awsRequestDelta(after.sqs, before.sqs),
     s3: awsRequestDelta(after.s3, before.s3),
     deliveries: after.deliveries - before.deliveries,
+    invocations: after.invocations - before.invocations,
     timerDeliveries: after.timerDeliveries - before.timerDeliveries,
     handlerMs: after.handlerMs - before.handlerMs,
     consumedSqsRequests: after.consumedSqsRequests - before.consumedSqsRequests,

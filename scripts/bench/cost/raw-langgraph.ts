@@ -72,9 +72,14 @@ interface PendingInterrupt {
 
 /**
  * Runs one fan-out instance to its end as messages would: the start, then one reply per invocation, to the
- * first interrupt still pending. Returns the invocations made.
+ * first interrupt still pending (or, `together`, every pending interrupt's reply in one invocation, as a
+ * batch of replies is applied). Returns the invocations made.
  */
-export async function runRawFanOut(graph: ReturnType<typeof rawFanOut>, threadId: string): Promise<number> {
+export async function runRawFanOut(
+  graph: ReturnType<typeof rawFanOut>,
+  threadId: string,
+  together = false,
+): Promise<number> {
   type Result = { __interrupt__?: PendingInterrupt[] };
   const config = { configurable: { thread_id: threadId }, durability: RAW_DURABILITY };
   let result = (await graph.invoke(
@@ -82,10 +87,14 @@ export async function runRawFanOut(graph: ReturnType<typeof rawFanOut>, threadId
     config,
   )) as Result;
   let invocations = 1;
-  for (let next = result.__interrupt__?.[0]; next; next = result.__interrupt__?.[0]) {
-    const { node, expected } = next.value;
-    const outputs = Object.fromEntries(expected.map((k) => [k, `mock://${node}/${k}`]));
-    result = (await graph.invoke(new Command({ resume: { [next.id]: outputs } }), config)) as Result;
+  const reply = ({ id, value }: PendingInterrupt): [string, Record<string, string>] => [
+    id,
+    Object.fromEntries(value.expected.map((k) => [k, `mock://${value.node}/${k}`])),
+  ];
+  for (let pending = result.__interrupt__ ?? []; pending.length > 0; pending = result.__interrupt__ ?? []) {
+    const answered = together ? pending : pending.slice(0, 1);
+    const resume = Object.fromEntries(answered.map(reply));
+    result = (await graph.invoke(new Command({ resume }), config)) as Result;
     invocations += 1;
   }
   return invocations;

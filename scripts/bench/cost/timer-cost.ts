@@ -116,7 +116,7 @@ function dollars(usage: EngineUsage, lambdaMemoryMb: number, schedules = usage.s
     s3Puts: 0,
     s3Gets: 0,
     schedulerInvocations: schedules,
-    lambdaInvocations: usage.deliveries,
+    lambdaInvocations: usage.invocations,
     lambdaMilliseconds: usage.handlerMs,
     lambdaMemoryMb,
   }).total;
