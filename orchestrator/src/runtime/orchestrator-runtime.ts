@@ -589,6 +589,12 @@ export class OrchestratorRuntime {
         together.push({ requestId: message.request_id, ...pending, value });
         outcomes[index] = ack();
       }
+      if (together.length > 1) {
+        log.info(
+          { replies: together.length, request_ids: together.map((w) => w.requestId) },
+          'replies applied together',
+        );
+      }
       if (together.length > 0) latest = (await this.resume(current, view, together, lease, log)).record;
     }
     for (const index of allowed) {
