@@ -2,7 +2,6 @@ import { WorkflowSimulation, type Delivery, type SimulationPorts } from './memor
 import { simulatedRequestId } from './memory/simulation-request-ids';
 import { startExample } from './testing/example-workflows';
 import type { AsyncResponse } from './messages';
-import { builtinSyncCapabilities, type SyncCapability } from '../sync-capabilities/registry';
 
 /**
  * Replies of one instance handed over together (a fan-out's branches answering in one SQS batch) are
@@ -159,113 +158,5 @@ describe('replies applied together', () => {
     expect(sim.deadLetters).toEqual([]);
     const record = await sim.instances.get('inst-1');
     expect(record?.waits.map((w) => w.node)).toEqual(['Task_C']);
-  });
-
-  it('two workers, a lease shorter than the step, clocks 5 minutes apart: replies applied together by the loser are applied once, by the winner or after', async () => {
-    let entered: () => void = () => undefined;
-    let release: () => void = () => undefined;
-    const reached = new Promise<void>((resolve) => (entered = resolve));
-    const released = new Promise<void>((resolve) => (release = resolve));
-    let slowCalls = 0;
-    const slow: SyncCapability = async () => {
-      slowCalls++;
-      if (slowCalls === 1) {
-        entered();
-        await released;
-      }
-      return { slow_done: true };
-    };
-    const sim = new WorkflowSimulation({
-      mocks: false,
-      syncCapabilities: { ...builtinSyncCapabilities, 'slow-step': slow },
-    });
-    sim.definitions.put(
-      'fan.yaml',
-      `
-workflow_name: w
-workflow_id: fan
-entry_point: Split
-nodes:
-  Split:
-    type: parallel
-    branches: [B1, B2, B3]
-    join: Join
-  B1:
-    type: async_request
-    capability_id: 'one#op'
-    request_output_keys: [one]
-    on_response: Slow
-    timeout: 1h
-  Slow:
-    type: sync_call
-    capability_id: slow-step
-    output_keys: [slow_done]
-    on_success: Join
-  B2:
-    type: async_request
-    capability_id: 'two#op'
-    request_output_keys: [two]
-    on_response: Join
-    timeout: 1h
-  B3:
-    type: async_request
-    capability_id: 'three#op'
-    request_output_keys: [three]
-    on_response: Join
-    timeout: 1h
-  Join:
-    type: async_request
-    capability_id: 'join#op'
-    on_response: Done
-    timeout: 1h
-  Done: { type: end }
-`,
-    );
-    sim.send({ type: 'START_WORKFLOW', workflow_id: 'fan', instance_id: 'inst-1', context: {} });
-    await sim.step();
-    const answer = (capability: string, outputs: Record<string, unknown>): AsyncResponse => {
-      const request = sim.dispatcher.sent.find((r) => r.capability_id === capability);
-      if (!request) throw new Error(`no request to ${capability}`);
-      return {
-        type: 'ASYNC_RESP',
-        instance_id: 'inst-1',
-        request_id: request.request_id,
-        status: 'SUCCESS',
-        outputs,
-      };
-    };
-    const one = answer('one#op', { one: 1 });
-    const two = answer('two#op', { two: 2 });
-    const three = answer('three#op', { three: 3 });
-    const a = sim.newWorker({ leaseTtlMs: 5_000 });
-    const b = sim.newWorker({ leaseTtlMs: 5_000, clockOffsetMs: 5 * 60_000 });
-
-    const loser = a.handleReplies([{ message: one }, { message: two }]).then(
-      (outcomes) => outcomes,
-      (error: unknown) => error as Error & { code?: string },
-    );
-    await reached;
-    sim.clock.advance(10_000);
-    expect(await b.handleReplies([{ message: three }])).toEqual([{ kind: 'ack' }]);
-    release();
-    const lost = await loser;
-    expect(lost).toBeInstanceOf(Error);
-    expect((lost as Error & { code?: string }).code).toBe('STALE_COMMIT');
-    // Nothing of A's went out: its commit was refused.
-    expect(sim.dispatcher.sent.filter((r) => r.capability_id === 'join#op')).toHaveLength(0);
-
-    // A's replies were never acknowledged: they come back, together, to a healthy worker.
-    sim.runtime = b;
-    await sim.deliverReplies([delivery(one, 'm1'), delivery(two, 'm2')]);
-    expect(sim.dispatcher.sent.filter((r) => r.capability_id === 'join#op')).toHaveLength(1);
-    sim.send(answer('join#op', {}));
-    await sim.drain();
-    const record = await sim.instances.get('inst-1');
-    expect(record?.status).toBe('SUCCEEDED');
-    expect(record?.context).toMatchObject({ one: 1, two: 2, three: 3, slow_done: true });
-    const runs = (node: string) => record?.history.filter((h) => h.node === node && h.status === 'SUCCEEDED');
-    for (const node of ['B1', 'B2', 'B3', 'Slow', 'Join'])
-      expect([node, runs(node)?.length]).toEqual([node, 1]);
-    expect(sim.deadLetters).toEqual([]);
   });
 });

@@ -99,6 +99,41 @@ export function describeFencingGuarantees(
   const historyOf = async (sim: WorkflowSimulation) =>
     ((await sim.instances.get('inst-1'))?.history ?? []).map((h) => `${h.node}:${h.status}`);
 
+  /** Two branches; B1's reply is followed by the slow step. */
+  const FAN_OUT_WITH_A_SLOW_BRANCH = `
+workflow_name: w
+workflow_id: fan
+entry_point: Split
+nodes:
+  Split:
+    type: parallel
+    branches: [B1, B2]
+    join: Join
+  B1:
+    type: async_request
+    capability_id: 'one#op'
+    request_output_keys: [one]
+    on_response: Slow
+    timeout: 1h
+  Slow:
+    type: sync_call
+    capability_id: slow-step
+    output_keys: [slow_done]
+    on_success: Join
+  B2:
+    type: async_request
+    capability_id: 'two#op'
+    request_output_keys: [two]
+    on_response: Join
+    timeout: 1h
+  Join:
+    type: async_request
+    capability_id: 'join#op'
+    on_response: Done
+    timeout: 1h
+  Done: { type: end }
+`;
+
   describe(`one writer per instance, fenced (${label}): two workers, a lease shorter than a step, clocks 5 minutes apart`, () => {
     it('a reply and the timer of the same wait: exactly one is applied, the history does not fork', async () => {
       const setup = await setUp(`
@@ -145,39 +180,7 @@ nodes:
     });
 
     it('two replies of a fan-out: both applied once, the join once, nothing left waiting', async () => {
-      const setup = await setUp(`
-workflow_name: w
-workflow_id: fan
-entry_point: Split
-nodes:
-  Split:
-    type: parallel
-    branches: [B1, B2]
-    join: Join
-  B1:
-    type: async_request
-    capability_id: 'one#op'
-    request_output_keys: [one]
-    on_response: Slow
-    timeout: 1h
-  Slow:
-    type: sync_call
-    capability_id: slow-step
-    output_keys: [slow_done]
-    on_success: Join
-  B2:
-    type: async_request
-    capability_id: 'two#op'
-    request_output_keys: [two]
-    on_response: Join
-    timeout: 1h
-  Join:
-    type: async_request
-    capability_id: 'join#op'
-    on_response: Done
-    timeout: 1h
-  Done: { type: end }
-`);
+      const setup = await setUp(FAN_OUT_WITH_A_SLOW_BRANCH);
       const { sim } = setup;
       const one = replyTo(sim, 'one#op', { one: 1 });
       const two = replyTo(sim, 'two#op', { two: 2 });
@@ -198,6 +201,43 @@ nodes:
       for (const node of ['B1:SUCCEEDED', 'B2:SUCCEEDED', 'Slow:SUCCEEDED', 'Join:SUCCEEDED']) {
         expect([node, history.filter((h) => h === node).length]).toEqual([node, 1]);
       }
+      expect(sim.deadLetters).toEqual([]);
+    });
+
+    it('two replies of a fan-out applied together, raced by one of them alone: each applied once, the join once', async () => {
+      const setup = await setUp(FAN_OUT_WITH_A_SLOW_BRANCH);
+      const { sim, gate, a, b } = setup;
+      const one = replyTo(sim, 'one#op', { one: 1 });
+      const two = replyTo(sim, 'two#op', { two: 2 });
+      // A takes both replies of one batch and blocks in B1's slow step; B, its clock ahead, applies B2's
+      // copy alone and commits.
+      const together = a.handleReplies([{ message: one }, { message: two }]).then(
+        (outcomes) => outcomes,
+        (error: unknown) => error as Error & { code?: string },
+      );
+      await gate.reached;
+      sim.clock.advance(10_000);
+      expect(await b.handle(two)).toEqual({ kind: 'ack' });
+      gate.release();
+      const lost = await together;
+      expect((lost as Error & { code?: string }).code).toBe('STALE_COMMIT');
+      expect(sim.dispatcher.sent.filter((r) => r.capability_id === 'join#op')).toHaveLength(0);
+      // A's batch was never acknowledged: it comes back, together, to a healthy worker.
+      sim.runtime = b;
+      await sim.deliverReplies(
+        [one, two].map((message, i) => ({ id: `m-${i}`, message, at: 0, receives: 1 })),
+      );
+      expect(sim.dispatcher.sent.filter((r) => r.capability_id === 'join#op')).toHaveLength(1);
+      sim.send(replyTo(sim, 'join#op', {}));
+      await sim.drain();
+      const record = await sim.instances.get('inst-1');
+      expect([record?.status, record?.error]).toEqual(['SUCCEEDED', null]);
+      expect(record?.context).toMatchObject({ one: 1, two: 2 });
+      const history = await historyOf(sim);
+      for (const node of ['B1:SUCCEEDED', 'B2:SUCCEEDED', 'Slow:SUCCEEDED', 'Join:SUCCEEDED']) {
+        expect([node, history.filter((h) => h === node).length]).toEqual([node, 1]);
+      }
+      expect(sim.metrics.total('DuplicateReplies')).toBe(1);
       expect(sim.deadLetters).toEqual([]);
     });
 
