@@ -99,6 +99,23 @@ export function describeFencingGuarantees(
   const historyOf = async (sim: WorkflowSimulation) =>
     ((await sim.instances.get('inst-1'))?.history ?? []).map((h) => `${h.node}:${h.status}`);
 
+  /**
+   * FAN_OUT_WITH_A_SLOW_BRANCH after both branch replies: the join's request went out once (from the commit
+   * that completed both branches); answered, the instance SUCCEEDS with each step run once.
+   */
+  const expectFanOutDoneOnce = async (sim: WorkflowSimulation) => {
+    expect(sim.dispatcher.sent.filter((r) => r.capability_id === 'join#op')).toHaveLength(1);
+    sim.send(replyTo(sim, 'join#op', {}));
+    await sim.drain();
+    const record = await sim.instances.get('inst-1');
+    expect([record?.status, record?.error]).toEqual(['SUCCEEDED', null]);
+    expect(record?.context).toMatchObject({ one: 1, two: 2 });
+    const history = await historyOf(sim);
+    for (const node of ['B1:SUCCEEDED', 'B2:SUCCEEDED', 'Slow:SUCCEEDED', 'Join:SUCCEEDED']) {
+      expect([node, history.filter((h) => h === node).length]).toEqual([node, 1]);
+    }
+  };
+
   /** Two branches; B1's reply is followed by the slow step. */
   const FAN_OUT_WITH_A_SLOW_BRANCH = `
 workflow_name: w
@@ -190,17 +207,7 @@ nodes:
       // A's reply comes back (it was never acknowledged) and is applied now, by a healthy worker.
       sim.send(one);
       await sim.step();
-      // The join's request went out once, from the commit that completed both branches.
-      expect(sim.dispatcher.sent.filter((r) => r.capability_id === 'join#op')).toHaveLength(1);
-      sim.send(replyTo(sim, 'join#op', {}));
-      await sim.drain();
-      const record = await sim.instances.get('inst-1');
-      expect([record?.status, record?.error]).toEqual(['SUCCEEDED', null]);
-      expect(record?.context).toMatchObject({ one: 1, two: 2 });
-      const history = await historyOf(sim);
-      for (const node of ['B1:SUCCEEDED', 'B2:SUCCEEDED', 'Slow:SUCCEEDED', 'Join:SUCCEEDED']) {
-        expect([node, history.filter((h) => h === node).length]).toEqual([node, 1]);
-      }
+      await expectFanOutDoneOnce(sim);
       expect(sim.deadLetters).toEqual([]);
     });
 
@@ -227,16 +234,7 @@ nodes:
       await sim.deliverReplies(
         [one, two].map((message, i) => ({ id: `m-${i}`, message, at: 0, receives: 1 })),
       );
-      expect(sim.dispatcher.sent.filter((r) => r.capability_id === 'join#op')).toHaveLength(1);
-      sim.send(replyTo(sim, 'join#op', {}));
-      await sim.drain();
-      const record = await sim.instances.get('inst-1');
-      expect([record?.status, record?.error]).toEqual(['SUCCEEDED', null]);
-      expect(record?.context).toMatchObject({ one: 1, two: 2 });
-      const history = await historyOf(sim);
-      for (const node of ['B1:SUCCEEDED', 'B2:SUCCEEDED', 'Slow:SUCCEEDED', 'Join:SUCCEEDED']) {
-        expect([node, history.filter((h) => h === node).length]).toEqual([node, 1]);
-      }
+      await expectFanOutDoneOnce(sim);
       expect(sim.metrics.total('DuplicateReplies')).toBe(1);
       expect(sim.deadLetters).toEqual([]);
     });
