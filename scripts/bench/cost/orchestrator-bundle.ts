@@ -51,6 +51,17 @@ export const graph = new StateGraph(State)
   .compile({ checkpointer: new MemorySaver() });
 `;
 
+/**
+ * The LangGraph-only reference plus the three AWS SDK clients every orchestrator message uses, created as
+ * the handler creates them at load: how much of the orchestrator's cold require is the SDK.
+ */
+const LANGGRAPH_AND_SDK_ENTRY = `${LANGGRAPH_ONLY_ENTRY}
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { S3Client } from '@aws-sdk/client-s3';
+export const clients = [DynamoDBClient, SQSClient, S3Client].map((C) => new C({ region: 'us-east-1' }));
+`;
+
 export interface BundleInfo {
   readonly bytes: number;
   readonly mapBytes: number;
@@ -79,6 +90,8 @@ export interface BundleResult {
   readonly langGraphOnly: BundleInfo;
   readonly orchestratorCold: ColdTimes;
   readonly langGraphOnlyCold: ColdTimes;
+  readonly langGraphAndSdk: BundleInfo;
+  readonly langGraphAndSdkCold: ColdTimes;
   readonly firstStart?: {
     readonly sinceProcessStartMs: number;
     readonly requireMs: number;
@@ -107,11 +120,25 @@ export async function measureBundle(servers: LocalServers | undefined): Promise<
       },
       langGraphFile,
     );
+    const sdkFile = join(dir, 'langgraph-and-sdk', 'index.js');
+    const withSdk = await buildLambdaBundle(
+      {
+        stdin: {
+          contents: LANGGRAPH_AND_SDK_ENTRY,
+          resolveDir: join(REPO_ROOT, 'orchestrator'),
+          loader: 'ts',
+          sourcefile: 'langgraph-and-sdk.ts',
+        },
+      },
+      sdkFile,
+    );
     const orchestratorCold: number[][] = [];
     const langGraphCold: number[][] = [];
+    const sdkCold: number[][] = [];
     for (let run = 0; run < REQUIRE_RUNS; run += 1) {
       orchestratorCold.push(await coldRequire(orchestratorFile));
       langGraphCold.push(await coldRequire(langGraphFile));
+      sdkCold.push(await coldRequire(sdkFile));
     }
     let firstStart: BundleResult['firstStart'];
     let firstStartError: string | undefined;
@@ -129,6 +156,8 @@ export async function measureBundle(servers: LocalServers | undefined): Promise<
       langGraphOnly: describe(langGraph.metafile, langGraphFile),
       orchestratorCold: medians(orchestratorCold),
       langGraphOnlyCold: medians(langGraphCold),
+      langGraphAndSdk: describe(withSdk.metafile, sdkFile),
+      langGraphAndSdkCold: medians(sdkCold),
       ...(firstStart ? { firstStart } : {}),
       ...(firstStartError ? { firstStartError } : {}),
       options:
@@ -384,6 +413,20 @@ export function bundleSection(result: BundleResult): Section {
       `${(b.coldRequireMs / b.langGraphOnlyColdRequireMs).toFixed(2)}x`,
       '-',
       `<= ${COLD_RATIO_TARGET}x: ${met(coldRatio <= COLD_RATIO_TARGET)}`,
+    ],
+    [
+      'cold require, LangGraph + 3 AWS SDK clients',
+      `${num(result.langGraphAndSdkCold.requireMs, 1)} ms (${mb(result.langGraphAndSdk.bytes)})`,
+      '-',
+      '-',
+      '',
+    ],
+    [
+      'orchestrator / (LangGraph + AWS SDK clients)',
+      `${(oc.requireMs / result.langGraphAndSdkCold.requireMs).toFixed(2)}x`,
+      '-',
+      '-',
+      'reported',
     ],
     [
       '  the same with --enable-source-maps',

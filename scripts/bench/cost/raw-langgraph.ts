@@ -40,23 +40,54 @@ export function rawSyncChain(steps: number, checkpointer: BaseCheckpointSaver = 
   return graph.compile({ checkpointer });
 }
 
-/** A, then B1/B2/B3 in parallel, then C: each an async step (interrupt, resumed with the reply's outputs). */
-export function rawFanOut(checkpointer: BaseCheckpointSaver = new MemorySaver()) {
-  const graph = new StateGraph(State);
-  const asyncStep = (name: string, inputKeys: string[], outputKey: string) =>
-    graph.addNode(name, (state: StateValue) => {
-      const input = Object.fromEntries(inputKeys.map((k) => [k, state.context[k]]));
-      const reply = interrupt<{ node: string; input: unknown; expected: string[] }, Record<string, unknown>>({
-        node: name,
-        input,
-        expected: [outputKey],
-      });
-      return { context: { [outputKey]: reply[outputKey] } };
+/** A node that interrupts with its input and is resumed with the reply's outputs. */
+function asyncStepNode(name: string, inputKeys: string[], outputKey: string) {
+  return (state: StateValue) => {
+    const input = Object.fromEntries(inputKeys.map((k) => [k, state.context[k]]));
+    const reply = interrupt<{ node: string; input: unknown; expected: string[] }, Record<string, unknown>>({
+      node: name,
+      input,
+      expected: [outputKey],
     });
-  asyncStep('Task_A', ['shipmentId', 'originCountry', 'destinationCountry'], 'a_result');
-  for (const b of ['Task_B1', 'Task_B2', 'Task_B3'])
-    asyncStep(b, ['shipmentId', 'a_result'], `${b.slice(5).toLowerCase()}_result`);
-  asyncStep('Task_C', ['shipmentId', 'b1_result', 'b2_result', 'b3_result'], 'c_result');
+    return { context: { [outputKey]: reply[outputKey] } };
+  };
+}
+
+const B_INPUTS = ['shipmentId', 'a_result'];
+const bOutput = (b: string) => `${b.slice(5).toLowerCase()}_result`;
+
+/**
+ * A, then B1/B2/B3 in parallel, then C: each an async step (interrupt, resumed with the reply's outputs).
+ * With `branchSubgraphs`, each B is a one-node subgraph invoked from a node of the parent, the shape the
+ * engine gives a parallel's branches (so each can move on with its own steps): LangGraph's own cost of
+ * that shape, without the engine.
+ */
+export function rawFanOut(
+  checkpointer: BaseCheckpointSaver = new MemorySaver(),
+  options: { branchSubgraphs?: boolean } = {},
+) {
+  const graph = new StateGraph(State);
+  const add = (name: string, fn: (state: StateValue, config: never) => unknown) =>
+    (graph as unknown as { addNode(n: string, f: typeof fn): void }).addNode(name, fn);
+  add('Task_A', asyncStepNode('Task_A', ['shipmentId', 'originCountry', 'destinationCountry'], 'a_result'));
+  for (const b of ['Task_B1', 'Task_B2', 'Task_B3']) {
+    const step = asyncStepNode(b, B_INPUTS, bOutput(b));
+    if (!options.branchSubgraphs) {
+      add(b, step);
+      continue;
+    }
+    const branch = new StateGraph(State);
+    (branch as unknown as { addNode(n: string, f: typeof step): void }).addNode(b, step);
+    const branchEdges = branch as unknown as { addEdge(from: string, to: string): void };
+    branchEdges.addEdge(START, b);
+    branchEdges.addEdge(b, END);
+    const subgraph = branch.compile();
+    add(b, async (state: StateValue, config: never) => {
+      const after = await subgraph.invoke(state, config);
+      return { context: { [bOutput(b)]: after.context[bOutput(b)] } };
+    });
+  }
+  add('Task_C', asyncStepNode('Task_C', ['shipmentId', 'b1_result', 'b2_result', 'b3_result'], 'c_result'));
   const edges = graph as unknown as { addEdge(from: string | string[], to: string): void };
   edges.addEdge(START, 'Task_A');
   for (const b of ['Task_B1', 'Task_B2', 'Task_B3']) edges.addEdge('Task_A', b);
