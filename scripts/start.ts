@@ -40,7 +40,9 @@ async function main(consoleOptions: InProcessConsoleOptions): Promise<number> {
   const { resources, aws } = stack;
   process.stdout.write(
     `  ready in ${Date.now() - began} ms: table ${resources.names.stateTable}, ` +
-      `${2 + resources.capabilityQueues.size} queues with DLQs, 2 buckets; logs in ${stack.logFile}\n`,
+      `${2 + resources.capabilityQueues.size} queues with DLQs, 2 buckets; logs in ${stack.logFile}\n` +
+      // Free ports, chosen anew each run: printed so the stack can be reached while the workflows run.
+      `  DynamoDB ${aws.endpoints.dynamodb}, SQS ${aws.endpoints.sqs}, S3 ${aws.endpoints.s3}\n`,
   );
   const webConsole = await startInProcessConsole(
     { stage: resources.stage, clients: aws.clientConfig },

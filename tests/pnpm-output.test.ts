@@ -56,6 +56,21 @@ describe('pnpm configuration', () => {
     expect(record).toMatchObject({ status: 'SUCCEEDED', workflow_id: 'fanout_a_b_c_v1' });
   });
 
+  it('`pnpm start` names the endpoints it took (free ports, new each run) and runs every example to SUCCEEDED', async () => {
+    const result = await run('npx', ['-y', pinnedPnpm(), 'start']);
+    expect(result.err).not.toMatch(/npm warn/i);
+    expect(result.code).toBe(0);
+    const endpoints =
+      /DynamoDB (http:\/\/127\.0\.0\.1:(\d+)), SQS (http:\/\/127\.0\.0\.1:(\d+)), S3 (http:\/\/127\.0\.0\.1:(\d+))/.exec(
+        result.out,
+      );
+    expect(endpoints).not.toBeNull();
+    const ports = [endpoints?.[2], endpoints?.[4], endpoints?.[6]].map(Number);
+    expect(new Set(ports).size).toBe(3);
+    for (const port of ports) expect(port).toBeGreaterThan(0);
+    expect(result.out).toMatch(/All workflows SUCCEEDED/);
+  });
+
   it('`wf run ... | head -1`: a reader that stops reading ends the command quietly, exit 0, no stack trace', async () => {
     const result = await new Promise<{ code: number | null; first: string; err: string }>(
       (resolve, reject) => {
