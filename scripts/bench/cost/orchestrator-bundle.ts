@@ -103,35 +103,23 @@ export interface BundleResult {
   readonly options: string;
 }
 
+/** A reference bundle of `contents`, resolved as the orchestrator's sources are, with the same options. */
+function buildReference(contents: string, sourcefile: string, outfile: string) {
+  return buildLambdaBundle(
+    { stdin: { contents, resolveDir: join(REPO_ROOT, 'orchestrator'), loader: 'ts', sourcefile } },
+    outfile,
+  );
+}
+
 export async function measureBundle(servers: LocalServers | undefined): Promise<BundleResult> {
   const dir = mkdtempSync(join(tmpdir(), 'cch-bench-bundle-'));
   try {
     const orchestratorFile = join(dir, 'orchestrator', 'index.js');
     const orchestrator = await buildLambdaBundle({ entry: lambdaEntries.orchestrator }, orchestratorFile);
     const langGraphFile = join(dir, 'langgraph-only', 'index.js');
-    const langGraph = await buildLambdaBundle(
-      {
-        stdin: {
-          contents: LANGGRAPH_ONLY_ENTRY,
-          resolveDir: join(REPO_ROOT, 'orchestrator'),
-          loader: 'ts',
-          sourcefile: 'langgraph-only.ts',
-        },
-      },
-      langGraphFile,
-    );
+    const langGraph = await buildReference(LANGGRAPH_ONLY_ENTRY, 'langgraph-only.ts', langGraphFile);
     const sdkFile = join(dir, 'langgraph-and-sdk', 'index.js');
-    const withSdk = await buildLambdaBundle(
-      {
-        stdin: {
-          contents: LANGGRAPH_AND_SDK_ENTRY,
-          resolveDir: join(REPO_ROOT, 'orchestrator'),
-          loader: 'ts',
-          sourcefile: 'langgraph-and-sdk.ts',
-        },
-      },
-      sdkFile,
-    );
+    const withSdk = await buildReference(LANGGRAPH_AND_SDK_ENTRY, 'langgraph-and-sdk.ts', sdkFile);
     const orchestratorCold: number[][] = [];
     const langGraphCold: number[][] = [];
     const sdkCold: number[][] = [];
