@@ -26,6 +26,14 @@ describe('nodeNameDiagnostics: keys YAML reads as null', () => {
     ]);
   });
 
+  it('a key that is no node name gets that error alone: no follow-on "can never run" about a node named nothing', () => {
+    for (const key of ['null', '~', "''", '1st']) {
+      const codes = validateDefinition('w.yaml', WITH_NODE(key)).diagnostics.map((d) => d.code);
+      expect([key, codes.filter((code) => code === 'unreachable')]).toEqual([key, []]);
+      expect([key, codes.filter((code) => code === 'invalid-name').length]).toEqual([key, 1]);
+    }
+  });
+
   it('`~` is named as written too; quoting it would not make a valid name, so the fix is to rename', () => {
     expect(nameErrors('~')).toEqual([
       'w.yaml:9:3: error: nodes.~: a node name must be a non-empty string; `~` is read as YAML null — rename the node',

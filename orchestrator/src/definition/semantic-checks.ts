@@ -12,6 +12,7 @@ import { capabilityParameterDiagnostics, type SyncCapabilityCatalog } from './ca
 import {
   asyncRequestNodeSchema,
   EXPRESSION_MAX_LENGTH,
+  NODE_NAME_PATTERN,
   NODE_TYPES,
   SYNC_CAPABILITY_PATTERN,
 } from './workflow-schema';
@@ -140,7 +141,9 @@ export function semanticChecks(source: SourceDocument, options: SemanticCheckOpt
       ),
     );
     for (const name of known) {
-      if (!reachable.has(name)) {
+      // A key that is no node name (`null:`, `''`) is reported as such; calling it unreachable too would
+      // only repeat that error about a node nothing can name.
+      if (!reachable.has(name) && NODE_NAME_PATTERN.test(name)) {
         report(
           'error',
           'unreachable',
