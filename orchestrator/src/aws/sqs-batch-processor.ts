@@ -200,10 +200,14 @@ export class SqsBatchProcessor {
         outcomes = await together(replies);
       } catch (error) {
         const first = run[0] as Prepared;
-        first.log.warn(
-          { error: describeError(error), replies: run.length },
-          'replies applied together failed; applying each on its own',
-        );
+        const e = describeError(error);
+        // Replies that stop a parallel together are no fault: one at a time, their order decides.
+        if (e.code === 'REPLIES_STOP_PARALLEL') first.log.info({ replies: run.length }, e.message);
+        else
+          first.log.warn(
+            { error: e, replies: run.length },
+            'replies applied together failed; applying each on its own',
+          );
       }
       if (outcomes) {
         const settled = outcomes;

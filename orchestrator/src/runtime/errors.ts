@@ -19,6 +19,22 @@ export class StaleCommitError extends EngineError {
   }
 }
 
+/**
+ * Replies applied together stopped a parallel (a branch failed or reached a shared end): one at a time, a
+ * reply that stops it would make its siblings' replies stale, and which came first decides which of them
+ * count. Nothing of the run was committed; the caller applies each reply on its own, in its order.
+ */
+export class RepliesStopParallelError extends EngineError {
+  constructor(instanceId: string, parallels: readonly string[]) {
+    super(
+      'REPLIES_STOP_PARALLEL',
+      `replies of instance ${instanceId} applied together stopped parallel ${parallels.join(', ')}: ` +
+        'they are applied one at a time instead',
+      true,
+    );
+  }
+}
+
 export class StoreUnavailableError extends EngineError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('STORE_UNAVAILABLE', message, true, options);

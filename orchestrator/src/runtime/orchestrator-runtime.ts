@@ -26,6 +26,7 @@ import { loggedError, summarize } from './log-fields';
 import { DEFAULT_VALUE_LIMITS, valueLimitsViolation } from './value-limits';
 import { planRedrive, writeRedriveFork } from './redrive-plan';
 import { EngineError } from '../errors/engine-error';
+import { RepliesStopParallelError } from './errors';
 import { FailureTrackingCheckpointer } from './failure-tracking-checkpointer';
 import { FencedCheckpointer, NO_CHECKPOINTS } from './fenced-checkpointer';
 import { ack, defer, reject, retry, type HandleOutcome } from './handle-outcome';
@@ -1030,6 +1031,12 @@ export class OrchestratorRuntime {
         throw new Error(`the reply to ${stuck.requestId} could not be applied: its wait is still pending`);
       }
       open = still.map((w) => ({ ...w, id: after.get(w.requestId)?.interruptId ?? w.id }));
+    }
+    // One at a time, a reply that stops a parallel makes its siblings' replies stale: together, every
+    // reply of the run would count, an outcome no order gives. Such a run is not committed.
+    const stopped = [...Object.keys(view.failures), ...Object.keys(view.terminations ?? {})];
+    if (waits.length > 1 && stopped.length > 0) {
+      throw new RepliesStopParallelError(record.instance_id, [...new Set(stopped)]);
     }
     const resolved = this.report(record.instance_id).resolved;
     for (const { requestId, value } of waits) resolved[requestId] = resolutionOf(value);

@@ -114,7 +114,7 @@ describe('replies applied together', () => {
     expect(after?.context).toMatchObject({ b1_result: 'one', b2_result: 'two', b3_result: 'three' });
   });
 
-  it("a branch's FAILURE and a sibling's SUCCESS together: the parallel fails once, its last branch is stopped", async () => {
+  it("a branch's FAILURE and a sibling's SUCCESS in one batch: applied one at a time, in their order, so the sibling's reply is stale", async () => {
     const sim = await fanOutWaiting();
     const failure: AsyncResponse = {
       type: 'ASYNC_RESP',
@@ -128,14 +128,51 @@ describe('replies applied together', () => {
       delivery(reply('Task_B2', { b2_result: 'two' }), 'm2'),
     ]);
     const record = await sim.instances.get('inst-1');
-    expect(sim.together).toEqual({ sizes: [2], failed: 0 });
+    // Together, both replies would count: an outcome no order of the two gives. The run is not
+    // committed, and each is applied on its own.
+    expect(sim.together).toEqual({ sizes: [2], failed: 1 });
     expect(record?.status).toBe('FAILED');
     expect(record?.error).toMatchObject({ code: 'CLASSIFY_DOWN', node: 'Task_B1' });
     const ofB = record?.history
       .filter((h) => h.node.startsWith('Task_B'))
       .map((h) => `${h.node}:${h.status}`);
-    expect(ofB?.sort()).toEqual(['Task_B1:FAILED', 'Task_B2:SUCCEEDED', 'Task_B3:CANCELLED']);
+    expect(ofB?.sort()).toEqual(['Task_B1:FAILED', 'Task_B2:CANCELLED', 'Task_B3:CANCELLED']);
+    expect(record?.context).not.toHaveProperty('b2_result');
+    expect(sim.metrics.points.filter((p) => p.name === 'StaleReplies')).toHaveLength(1);
     expect(sim.dispatcher.sent.filter((r) => r.node === 'Task_C')).toHaveLength(0);
+  });
+
+  it('two FAILURE replies of sibling branches together: one fails the parallel, the other is stale, as one at a time', async () => {
+    const sim = await fanOutWaiting();
+    const failure = (node: string): AsyncResponse => ({
+      type: 'ASYNC_RESP',
+      instance_id: 'inst-1',
+      request_id: simulatedRequestId('inst-1', node, 1),
+      status: 'FAILURE',
+      error: { code: 'DOWN', message: `${node} unavailable` },
+    });
+    const outcomes = await sim.runtime
+      .handleReplies([{ message: failure('Task_B1') }, { message: failure('Task_B3') }])
+      .then(
+        () => 'applied',
+        (error: unknown) => (error as { code?: string }).code,
+      );
+    expect(outcomes).toBe('REPLIES_STOP_PARALLEL');
+    // Nothing of that run was committed: both waits are still open.
+    expect((await sim.instances.get('inst-1'))?.waits.map((w) => w.node).sort()).toEqual([
+      'Task_B1',
+      'Task_B2',
+      'Task_B3',
+    ]);
+    await sim.deliverReplies([delivery(failure('Task_B1'), 'm1'), delivery(failure('Task_B3'), 'm2')]);
+    const record = await sim.instances.get('inst-1');
+    expect(record?.status).toBe('FAILED');
+    expect(record?.error).toMatchObject({ node: 'Task_B1' });
+    const ofB = record?.history
+      .filter((h) => h.node.startsWith('Task_B'))
+      .map((h) => `${h.node}:${h.status}`);
+    expect(ofB?.sort()).toEqual(['Task_B1:FAILED', 'Task_B2:CANCELLED', 'Task_B3:CANCELLED']);
+    expect(sim.metrics.points.filter((p) => p.name === 'StaleReplies')).toHaveLength(1);
   });
 
   it('a reply that cannot be applied does not hold the others back: applied together first, then each on its own', async () => {
