@@ -193,16 +193,20 @@ ${task('B1', 'b1', 'B1b')}${task('B1b', 'b1b', 'Join')}${task('B2', 'b2', 'Join'
     expect(together.st.status).toBe('SUCCEEDED');
   });
 
-  const SHARED = `
-workflow_name: shared
-workflow_id: shared_v1
+  /**
+   * P = [B1, B2, B3] joined by Join; B2's reply `b2 = "enough"` goes to the shared end Enough. `b1OnFailure`:
+   * B1's failure goes to the shared end Failed (FAILED) instead of failing the parallel.
+   */
+  const sharedEnds = (workflowId: string, b1OnFailure = false) => `
+workflow_name: shared ends
+workflow_id: ${workflowId}
 entry_point: P
 nodes:
   P:
     type: parallel
     branches: [B1, B2, B3]
     join: Join
-${task('B1', 'b1', 'Join')}${task('B2', 'b2', 'Check')}  Check:
+${task('B1', 'b1', 'Join', b1OnFailure ? '    on_failure: Failed\n' : '')}${task('B2', 'b2', 'Check')}  Check:
     type: choice
     choices:
       - when: 'b2 = "enough"'
@@ -213,89 +217,63 @@ ${task('B3', 'b3', 'Join')}${task('Join', 'j', 'Done')}  Done:
   Enough:
     type: end
     output_keys: [b1, b2, b3]
-`;
+${b1OnFailure ? '  Failed:\n    type: end\n    status: FAILED\n    output_keys: [b2]\n' : ''}`;
+  const SHARED = sharedEnds('shared_v1');
+
+  /**
+   * The end state of `yaml` after the batch `build` makes, handed over together or one at a time, in the
+   * batch's order; with the simulation, to check how the batch was handed over.
+   */
+  const endOf = async (yaml: string, build: Batch, together: boolean) => {
+    const s = sim(yaml);
+    await settle(s);
+    await deliver(s, await build(s), together);
+    return { s, st: await state(s) };
+  };
+
+  /** The end states of the batch's replies one at a time, in each of the orders the builders give. */
+  const endsOfEachOrder = async (yaml: string, orders: readonly Batch[]) => {
+    const ends: unknown[] = [];
+    for (const order of orders) ends.push((await endOf(yaml, order, false)).st);
+    return ends;
+  };
+
+  const SHARED_END_BATCHES: Batch[] = [
+    (s) => [ok(s, 'B1', { b1: 'one' }), ok(s, 'B2', { b2: 'enough' })],
+    (s) => [ok(s, 'B2', { b2: 'enough' }), ok(s, 'B1', { b1: 'one' })],
+  ];
+
   it("a reply routing to a shared end together with a sibling's reply (both batch orders): the outcome of one of the two orders", async () => {
-    const orders: unknown[] = [];
-    for (const first of ['B1', 'B2']) {
-      const s = sim(SHARED);
-      await settle(s);
-      const b1 = ok(s, 'B1', { b1: 'one' });
-      const b2 = ok(s, 'B2', { b2: 'enough' });
-      await deliver(s, first === 'B1' ? [b1, b2] : [b2, b1], false);
-      orders.push(await state(s));
-    }
-    for (const first of ['B1', 'B2']) {
-      const s = sim(SHARED);
-      await settle(s);
-      const b1 = ok(s, 'B1', { b1: 'one' });
-      const b2 = ok(s, 'B2', { b2: 'enough' });
-      await deliver(s, first === 'B1' ? [b1, b2] : [b2, b1], true);
-      expect(s.together).toEqual({ sizes: [2], failed: 1 });
+    const orders = await endsOfEachOrder(SHARED, SHARED_END_BATCHES);
+    for (const batch of SHARED_END_BATCHES) {
+      const { s, st } = await endOf(SHARED, batch, true);
       // The run stops the parallel (B2 reaches Enough), so the replies are applied one at a time, in order.
-      expect(orders).toContainEqual(await state(s));
+      expect(s.together).toEqual({ sizes: [2], failed: 1 });
+      expect(orders).toContainEqual(st);
     }
   });
 
-  const TWO_ENDS = `
-workflow_name: two ends
-workflow_id: two_ends_v1
-entry_point: P
-nodes:
-  P:
-    type: parallel
-    branches: [B1, B2, B3]
-    join: Join
-${task('B1', 'b1', 'Join', '    on_failure: Failed\n')}${task('B2', 'b2', 'Check')}  Check:
-    type: choice
-    choices:
-      - when: 'b2 = "enough"'
-        next: Enough
-    default: Join
-${task('B3', 'b3', 'Join')}${task('Join', 'j', 'Done')}  Done:
-    type: end
-  Enough:
-    type: end
-    output_keys: [b1, b2, b3]
-  Failed:
-    type: end
-    status: FAILED
-    output_keys: [b2]
-`;
+  const TWO_ENDS = sharedEnds('two_ends_v1', true);
+
   it('two replies routing to two different shared ends in one batch: the outcome of one of the two orders', async () => {
-    const orders: unknown[] = [];
-    for (const first of ['B1', 'B2']) {
-      const s = sim(TWO_ENDS);
-      await settle(s);
-      const b1 = fail(s, 'B1');
-      const b2 = ok(s, 'B2', { b2: 'enough' });
-      await deliver(s, first === 'B1' ? [b1, b2] : [b2, b1], false);
-      orders.push(await state(s));
-    }
-    const s = sim(TWO_ENDS);
-    await settle(s);
-    await deliver(s, [fail(s, 'B1'), ok(s, 'B2', { b2: 'enough' })], true);
+    const orders = await endsOfEachOrder(TWO_ENDS, [
+      (s) => [fail(s, 'B1'), ok(s, 'B2', { b2: 'enough' })],
+      (s) => [ok(s, 'B2', { b2: 'enough' }), fail(s, 'B1')],
+    ]);
+    const { s, st } = await endOf(TWO_ENDS, (x) => [fail(x, 'B1'), ok(x, 'B2', { b2: 'enough' })], true);
     expect(s.together).toEqual({ sizes: [2], failed: 1 });
-    const st = await state(s);
     expect(orders).toContainEqual(st);
   });
 
   it('two FAILURE replies of sibling branches in one batch: the outcome of one of the two orders', async () => {
-    const orders: unknown[] = [];
-    for (const first of ['B1', 'B3']) {
-      const s = sim(TWO_ENDS); // B1 fails to the shared end Failed; B3 has no on_failure (fails the parallel)
-      await settle(s);
-      await deliver(
-        s,
-        first === 'B1' ? [fail(s, 'B1'), fail(s, 'B3')] : [fail(s, 'B3'), fail(s, 'B1')],
-        false,
-      );
-      orders.push(await state(s));
-    }
-    const s = sim(TWO_ENDS);
-    await settle(s);
-    await deliver(s, [fail(s, 'B1'), fail(s, 'B3')], true);
+    // B1 fails to the shared end Failed; B3 has no on_failure, so its failure fails the parallel.
+    const orders = await endsOfEachOrder(TWO_ENDS, [
+      (s) => [fail(s, 'B1'), fail(s, 'B3')],
+      (s) => [fail(s, 'B3'), fail(s, 'B1')],
+    ]);
+    const { s, st } = await endOf(TWO_ENDS, (x) => [fail(x, 'B1'), fail(x, 'B3')], true);
     expect(s.together).toEqual({ sizes: [2], failed: 1 });
-    expect(orders).toContainEqual(await state(s));
+    expect(orders).toContainEqual(st);
   });
 
   it('a stale (timed out) reply and a live one together', async () => {
