@@ -553,16 +553,17 @@ export class OrchestratorRuntime {
     const allowed: number[] = [];
     for (const [index, { message, delivery }] of replies.entries()) {
       const refused = await this.senderRefusal(message, record, delivery ?? {});
-      if (refused) {
-        const why = this.refuseReply(
+      if (!refused) allowed.push(index);
+      else {
+        const log = logOf(message);
+        outcomes[index] = this.refuseReply(
           'REPLY_WRONG_SENDER',
           refused,
-          logOf(message),
+          log,
           delivery ?? {},
           record.workflow_id,
         );
-        outcomes[index] = why;
-      } else allowed.push(index);
+      }
     }
     const { record: current, view } = await this.reconcile(record, lease, log);
     let latest = current;

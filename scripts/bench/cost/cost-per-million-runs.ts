@@ -94,8 +94,8 @@ export async function measureCostPerRun(
   lambdaMemoryMb: number,
 ): Promise<CostResult> {
   const began = performance.now();
-  const runs = await runEach(engine, workflows, lambdaMemoryMb, 'one');
-  const queuedRuns = await runEach(engine, workflows, lambdaMemoryMb, 'queued');
+  const runs = await engine.batchedAs('one', () => runEach(engine, workflows, lambdaMemoryMb));
+  const queuedRuns = await engine.batchedAs('queued', () => runEach(engine, workflows, lambdaMemoryMb));
   return { runs, queuedRuns, lambdaMemoryMb, seconds: (performance.now() - began) / 1000 };
 }
 
@@ -103,11 +103,9 @@ async function runEach(
   engine: MeteredEngine,
   workflows: readonly BenchWorkflow[],
   lambdaMemoryMb: number,
-  batching: MeteredEngine['batching'],
 ): Promise<RunCost[]> {
   const runs: RunCost[] = [];
-  const previous = engine.batching;
-  engine.batching = batching;
+  const batching = engine.batching;
   for (const workflow of workflows) {
     await engine.upload(workflow);
     const instanceId = `bench-cost-${batching}-${workflow.workflowId}`;
@@ -152,7 +150,6 @@ async function runEach(
       }),
     });
   }
-  engine.batching = previous;
   return runs;
 }
 

@@ -49,10 +49,9 @@ export async function measureFanOutWidth(
 ): Promise<WidthResult[]> {
   const results: WidthResult[] = [];
   for (const batching of ['one', 'queued'] as const) {
-    const previous = engine.batching;
-    engine.batching = batching;
-    for (const width of WIDTHS) results.push(await measureWidth(engine, width, budgetMsPerWidth(width)));
-    engine.batching = previous;
+    await engine.batchedAs(batching, async () => {
+      for (const width of WIDTHS) results.push(await measureWidth(engine, width, budgetMsPerWidth(width)));
+    });
   }
   return results;
 }

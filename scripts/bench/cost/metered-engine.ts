@@ -140,6 +140,17 @@ export class MeteredEngine {
    * returns what the queue holds (replies of a fan-out answered together).
    */
   batching: 'one' | 'queued' = 'one';
+
+  /** Runs `measure` with the messages handed over as `batching` says, then as before. */
+  async batchedAs<T>(batching: MeteredEngine['batching'], measure: () => Promise<T>): Promise<T> {
+    const previous = this.batching;
+    this.batching = batching;
+    try {
+      return await measure();
+    } finally {
+      this.batching = previous;
+    }
+  }
   private counters = {
     deliveries: 0,
     invocations: 0,
@@ -384,7 +395,7 @@ export class MeteredEngine {
 
   /**
    * Plays the capabilities with `replier` and delivers every message until none is left (timers too, the
-   * clock jumping to each), or `maxDeliveries`. Returns how many were delivered.
+   * clock jumping to each), or `maxDeliveries` events. Returns how many events were delivered.
    */
   async runUntilQuiet(replier: Replier = replyAtOnce, maxDeliveries = 100_000): Promise<number> {
     let delivered = 0;
@@ -407,7 +418,7 @@ export class MeteredEngine {
 
   /**
    * Delivers (answering requests with `replier`) until nothing but timers is left to deliver; reads
-   * nothing itself, so what the process spends is the handler's. Returns the messages delivered.
+   * nothing itself, so what the process spends is the handler's. Returns the events delivered.
    */
   async deliverUntilOnlyTimers(replier: Replier = replyAtOnce): Promise<number> {
     let delivered = 0;
