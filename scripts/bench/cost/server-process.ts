@@ -13,12 +13,17 @@ import { resolveLocalResources } from '../../local-aws/resolve-local-resources';
 const LOCAL_STAGE = { env: 'local', owner: 'dev' } as const;
 const READY_TIMEOUT_MS = 60_000;
 
+/** Servers in a process of their own, and its pid (for its CPU time). */
+export interface ServerProcess extends LocalServers {
+  readonly pid: number | undefined;
+}
+
 /**
  * The embedded AWS servers in a process of their own (`pnpm local --no-workers` on free ports), so that
  * what the bench process measures of an orchestrator (CPU, wall time) is the orchestrator's alone, and
  * worker processes can share the servers. Returned in the shape of an in-process `LocalServers`.
  */
-export async function startServerProcess(): Promise<LocalServers> {
+export async function startServerProcess(): Promise<ServerProcess> {
   const ports = { dynamodb: await freePort(), sqs: await freePort(), s3: await freePort() };
   const child = spawn(
     process.execPath,
@@ -48,7 +53,13 @@ export async function startServerProcess(): Promise<LocalServers> {
   const sqs = new SQSClient(clientConfig.sqs);
   try {
     const resources = await resolveLocalResources(sqs, LOCAL_STAGE);
-    return { aws, resources, queueSettings: QUEUE_SETTINGS, stop: () => stopChild(child) };
+    return {
+      aws,
+      resources,
+      queueSettings: QUEUE_SETTINGS,
+      pid: child.pid,
+      stop: () => stopChild(child),
+    };
   } catch (error) {
     await stopChild(child);
     throw error;

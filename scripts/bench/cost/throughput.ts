@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -11,6 +11,7 @@ import { isTerminal, type InstanceRecord } from '../../../orchestrator/src/runti
 import { exampleText, SHIPMENT_CONTEXT } from '../../../orchestrator/src/runtime/testing/example-workflows';
 import type { LocalServers } from '../../local-aws/local-servers';
 import { WorkerProcess, workerEnvironment } from '../../local-aws/worker-process';
+import { groupCpuSeconds } from './process-cpu';
 import { num, ratio, type Section } from './report-table';
 
 /*
@@ -33,14 +34,23 @@ export interface ThroughputRow {
   readonly seconds: number;
   /** Undefined when some instance did not end in time. */
   readonly instancesPerSecond?: number;
+  /**
+   * CPU each process group used over the measured rounds, as a share of one core (1 = one core busy all
+   * the time; this machine has `cores`), where /proc could be read.
+   */
+  readonly cpu?: { readonly servers: number; readonly orchestrators: number; readonly mock: number };
 }
 
 export interface ThroughputResult {
   readonly rows: readonly ThroughputRow[];
+  readonly cores: number;
   readonly notes: readonly string[];
 }
 
-export async function measureThroughput(servers: LocalServers, budgetMs: number): Promise<ThroughputResult> {
+export async function measureThroughput(
+  servers: LocalServers & { readonly pid?: number },
+  budgetMs: number,
+): Promise<ThroughputResult> {
   const began = performance.now();
   const { aws, resources } = servers;
   const logDir = mkdtempSync(join(tmpdir(), 'cch-bench-workers-'));
@@ -69,17 +79,30 @@ export async function measureThroughput(servers: LocalServers, budgetMs: number)
     const mock = new WorkerProcess({ env, args: ['--mock-only'] });
     workers.push(mock);
     await mock.ready;
-    const runRound = async (count: number) => {
+    const runRound = async (count: number, orchestrators: readonly WorkerProcess[]) => {
       round += 1;
       const ids = Array.from({ length: count }, (_, i) => `bench-throughput-${round}-${i}`);
+      const groups = [[servers.pid], orchestrators.map((w) => w.pid), [mock.pid]];
+      const cpuBefore = groups.map(groupCpuSeconds);
+      const began = performance.now();
       const sent = Date.now();
       await sendStarts(sqs, resources.commandQueue.url, ids);
       const ended = await waitForEnd(store, ids, ROUND_TIMEOUT_MS);
       const last = Math.max(...ended.map((r) => Date.parse(r.updated_at)));
+      const cpuAfter = groups.map(groupCpuSeconds);
+      const used = cpuAfter.map((after, i) => {
+        const before = cpuBefore[i];
+        return after === undefined || before === undefined ? undefined : after - before;
+      });
       return {
         ended: ended.length,
         succeeded: ended.filter((r) => r.status === 'SUCCEEDED').length,
         seconds: (ended.length > 0 ? last - sent : Date.now() - sent) / 1000,
+        // CPU over the whole round (sends and the last poll included), against that round's wall time.
+        cpuWindowSeconds: (performance.now() - began) / 1000,
+        cpu: used.every((u) => u !== undefined)
+          ? { servers: used[0] ?? 0, orchestrators: used[1] ?? 0, mock: used[2] ?? 0 }
+          : undefined,
       };
     };
     for (const count of WORKER_COUNTS) {
@@ -95,7 +118,7 @@ export async function measureThroughput(servers: LocalServers, budgetMs: number)
       await Promise.all(orchestrators.map((w) => w.ready));
       // Warm every worker's caches (graph, definition, clients) as a warm Lambda would be.
       let phaseFailed = false;
-      const warm = await runRound(count);
+      const warm = await runRound(count, orchestrators);
       if (warm.ended < count) {
         notes.push(
           `${count} workers: ${count - warm.ended} of ${count} warm-up instances did not end in ${ROUND_TIMEOUT_MS / 1000} s.`,
@@ -106,13 +129,24 @@ export async function measureThroughput(servers: LocalServers, budgetMs: number)
       let succeeded = 0;
       let seconds = 0;
       let rounds = 0;
+      let cpuWindow = 0;
+      let cpu: ThroughputRow['cpu'] | undefined = { servers: 0, orchestrators: 0, mock: 0 };
       // One measured round at least; a second while the budget allows.
       while (rounds < 1 || (rounds < 2 && performance.now() - began < budgetMs * 0.4)) {
-        const result = await runRound(CONCURRENT_STARTS);
+        const result = await runRound(CONCURRENT_STARTS, orchestrators);
         instances += CONCURRENT_STARTS;
         succeeded += result.succeeded;
         seconds += result.seconds;
         rounds += 1;
+        cpuWindow += result.cpuWindowSeconds;
+        cpu =
+          cpu && result.cpu
+            ? {
+                servers: cpu.servers + result.cpu.servers,
+                orchestrators: cpu.orchestrators + result.cpu.orchestrators,
+                mock: cpu.mock + result.cpu.mock,
+              }
+            : undefined;
         if (result.ended < CONCURRENT_STARTS) {
           notes.push(
             `${count} workers: ${CONCURRENT_STARTS - result.ended} of ${CONCURRENT_STARTS} instances did not end within ${ROUND_TIMEOUT_MS / 1000} s.`,
@@ -128,6 +162,15 @@ export async function measureThroughput(servers: LocalServers, budgetMs: number)
         succeeded,
         seconds,
         ...(phaseFailed ? {} : { instancesPerSecond: instances / seconds }),
+        ...(cpu && cpuWindow > 0
+          ? {
+              cpu: {
+                servers: cpu.servers / cpuWindow,
+                orchestrators: cpu.orchestrators / cpuWindow,
+                mock: cpu.mock / cpuWindow,
+              },
+            }
+          : {}),
       });
       failed ||= phaseFailed;
       await Promise.all(orchestrators.map((w) => w.kill('SIGTERM')));
@@ -141,7 +184,7 @@ export async function measureThroughput(servers: LocalServers, budgetMs: number)
     if (failed) notes.push(`Worker logs kept in ${logDir}.`);
     else rmSync(logDir, { recursive: true, force: true });
   }
-  return { rows, notes };
+  return { rows, cores: availableParallelism(), notes };
 }
 
 async function sendStarts(sqs: SQSClient, queueUrl: string, ids: readonly string[]): Promise<void> {
@@ -200,6 +243,7 @@ export function throughputSection(result: ThroughputResult): Section {
       'seconds',
       'instances/s',
       'vs 1 worker',
+      'CPU: servers / workers / mock',
     ],
     rows: result.rows.map((r) => [
       String(r.workers),
@@ -209,11 +253,19 @@ export function throughputSection(result: ThroughputResult): Section {
       num(r.seconds, 1),
       r.instancesPerSecond === undefined ? 'n/a' : num(r.instancesPerSecond, 2),
       ratio(r.instancesPerSecond, one?.instancesPerSecond),
+      r.cpu
+        ? [r.cpu.servers, r.cpu.orchestrators, r.cpu.mock]
+            .map((share) => `${num(share * 100, 0)}%`)
+            .join(' / ')
+        : 'n/a',
     ]),
     notes: [
       'Servers (dynalite, SQS, S3) in one process, the capability mock in another, each orchestrator worker a ' +
         "process of its own (scripts/worker.ts, one batch in hand per queue); all on this machine's cores. " +
         'Each worker warmed by one round first; seconds = first START sent to last instance ended, summed over rounds.',
+      `CPU: each process group's CPU time over the measured rounds, as a share of one core (this machine has ${result.cores}; ` +
+        'the servers are one Node process, so 100% is all they can use). Where the servers sit near 100%, ' +
+        'the embedded stack, not the orchestrator, bounds the rate, and more workers cannot raise it.',
       'No 2026-11 figure: the issue asks for this to be printed before and after.',
       ...result.notes,
     ],
