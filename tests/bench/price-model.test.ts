@@ -5,6 +5,7 @@ import {
   stepFunctionsCostPerRun,
   stepFunctionsModeCostPerRun,
   stepFunctionsTransitions,
+  writeUnitsForTarget,
 } from '../../scripts/bench/cost/price-model';
 
 /** The cost model of issue 10, checked against runs priced by hand at the us-east-1 list prices. */
@@ -95,5 +96,36 @@ describe('Step Functions mode cost per run', () => {
     expect(cost.sqs + cost.capabilityMessages).toBeCloseTo(0.0000084, 12);
     expect(cost.lambda).toBeCloseTo(0.00000286667, 10);
     expect(cost.total).toBeCloseTo(0.00029039167, 10);
+  });
+});
+
+describe('write units a target allows', () => {
+  const usage = {
+    dynamodbWriteUnits: 60, // $0.0000375
+    dynamodbReadUnits: 40, // $0.000005
+    sqsRequests: 18, // $0.0000072
+    capabilitySqsRequests: 9, // $0.0000036
+    s3Puts: 0,
+    s3Gets: 1, // $0.0000004
+    schedulerInvocations: 0,
+    lambdaInvocations: 6, // $0.0000012
+    lambdaMilliseconds: 0,
+    lambdaMemoryMb: 1024,
+  };
+  const ours = ourCostPerRun(usage); // $0.0000549 in all, $0.0000174 without the writes
+
+  it('is what is left of Step Functions / target once everything else is paid, in write units', () => {
+    // 9 states entered + 2 = 11 transitions: $0.000275, plus the same $0.0000036 of capability messages.
+    const sfn = stepFunctionsCostPerRun({ statesEntered: 9, capabilitySqsRequests: 9 });
+    // 8x: $0.000034825 for ours; $0.0000174 goes to the rest, $0.000017425 to writes: 27.88 units.
+    expect(writeUnitsForTarget(8, sfn, ours, usage)).toBeCloseTo(27.88, 2);
+    // The measured 60 units are then over what 8x allows: the run is not 8x cheaper.
+    expect(sfn.total / ours.total).toBeLessThan(8);
+  });
+
+  it('is negative when free writes would not reach the target either', () => {
+    const sfn = stepFunctionsCostPerRun({ statesEntered: 3, capabilitySqsRequests: 9 });
+    // $0.000125 + $0.0000036 = $0.0001286; / 8 = $0.0000161, under the $0.0000174 the rest costs.
+    expect(writeUnitsForTarget(8, sfn, ours, usage)).toBeLessThan(0);
   });
 });

@@ -12,6 +12,7 @@ import {
   stepFunctionsCostPerRun,
   stepFunctionsTransitions,
   US_EAST_1_PRICES,
+  writeUnitsForTarget,
   type CostBreakdown,
   type OurRunUsage,
 } from './price-model';
@@ -193,6 +194,7 @@ export function costSection(result: CostResult): Section {
       'SFN $/1M',
       'SFN / ours',
       'ceiling, free DynamoDB',
+      `WCU a message: now / for ${TARGET}x`,
       'baseline SFN / ours',
       'target',
     ],
@@ -203,6 +205,8 @@ export function costSection(result: CostResult): Section {
         'since every event (START, reply, timer) is one SQS message (send, receive, delete) and one Lambda ' +
         'invocation here, while Step Functions bills callbacks and timeouts nothing. Where it is under 8x, ' +
         'the 8x target is out of reach for a queue-driven orchestrator whatever it stores.',
+      `"WCU a message": the write units a consumed message costs now, and what ${TARGET}x would allow with ` +
+        'everything else as measured (reads, messages, Lambda): "none" where even free writes would not reach it.',
       'Assumptions:',
       `- One run per workflow after one warm-up run of each (a warm Lambda: caches and queue URLs), every capability answering SUCCESS ` +
         `after 1 s, until nothing is left to deliver (timers included, on the bench's clock; ` +
@@ -247,6 +251,7 @@ function costRow(run: RunCost): string[] {
     dollars(perMillion(run.stepFunctions.total)),
     `${advantage.toFixed(1)}x`,
     `${messagingCeiling(run).toFixed(1)}x`,
+    writeUnitsPerMessage(run),
     baseline === undefined
       ? '-'
       : baseline >= 1
@@ -254,6 +259,14 @@ function costRow(run: RunCost): string[] {
         : `${(1 / baseline).toFixed(1)}x dearer`,
     `>= ${TARGET}x: ${met(advantage >= TARGET)}`,
   ];
+}
+
+/** Write units per consumed message now, and what the target allows per message. */
+function writeUnitsPerMessage(run: RunCost): string {
+  const messages = run.usage.deliveries;
+  const allowed = writeUnitsForTarget(TARGET, run.stepFunctions, run.ours, run.ourUsage) / messages;
+  const now = run.ourUsage.dynamodbWriteUnits / messages;
+  return `${now.toFixed(1)} / ${allowed > 0 ? allowed.toFixed(1) : 'none'}`;
 }
 
 export const costRatio = (run: RunCost) => ratio(run.stepFunctions.total, run.ours.total);

@@ -133,3 +133,19 @@ export function stepFunctionsModeCostPerRun(
   const stepFunctions = transitions * prices.stepFunctionsTransition;
   return { ...around, stepFunctions, total: around.total + stepFunctions };
 }
+
+/**
+ * The DynamoDB write units a run may use for Step Functions to cost `target` times ours, everything else
+ * (reads, messages, Lambda) as measured: what the target asks of the storage design. Negative when even
+ * free writes would not reach it.
+ */
+export function writeUnitsForTarget(
+  target: number,
+  stepFunctions: CostBreakdown,
+  ours: CostBreakdown,
+  usage: Pick<OurRunUsage, 'dynamodbWriteUnits'>,
+  prices: Prices = US_EAST_1_PRICES,
+): number {
+  const oursWithoutWrites = ours.total - usage.dynamodbWriteUnits * prices.dynamodbWriteUnit;
+  return (stepFunctions.total / target - oursWithoutWrites) / prices.dynamodbWriteUnit;
+}
