@@ -2,7 +2,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { processIo } from '../orchestrator/src/cli/cli-io';
-import type { EmbeddedRunner } from '../orchestrator/src/cli/embedded-runner';
+import { EMBEDDED_RUN_TIMEOUT_MS, type EmbeddedRunner } from '../orchestrator/src/cli/embedded-runner';
 import type { StartServices } from '../orchestrator/src/cli/start-command';
 import { runCli } from '../orchestrator/src/cli/main';
 import { applyCliEnvironment } from './cli-environment';
@@ -34,7 +34,7 @@ export const runOnEmbeddedStack: EmbeddedRunner = async ({ definitionFile, conte
       },
       context,
       sampleContext: false,
-      timeoutMs: 20 * 60_000,
+      timeoutMs: EMBEDDED_RUN_TIMEOUT_MS,
       out: progress ?? (() => undefined),
     });
     return result.record;

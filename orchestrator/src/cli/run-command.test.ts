@@ -3,6 +3,7 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { recordingIo } from './cli-test-io';
+import type { EmbeddedRunner } from './embedded-runner';
 import { runCli } from './main';
 
 const repoRoot = join(__dirname, '..', '..', '..');
@@ -216,6 +217,61 @@ describe('wf run', () => {
     const io = recordingIo(repoRoot);
     expect(await runCli(['run', 'workflow-definitions/import_vn_memphis_v1.yaml'], io)).toBe(2);
     expect(io.stderr()).toContain('pass --memory');
+  });
+
+  it('on the embedded stack, notes that waits and scripted delays take real time, and only then', async () => {
+    // The embedded stack itself is scripts/wf.ts's; here a runner that ends the instance at once.
+    const ran: string[] = [];
+    const embedded: EmbeddedRunner = ({ definitionFile }) => {
+      ran.push(definitionFile);
+      return Promise.resolve(undefined);
+    };
+    const dir = mkdtempSync(join(tmpdir(), 'wf-run-notice-'));
+    writeFileSync(join(dir, 'slow.yaml'), ["'import#enrichment':", '  delay: 2h'].join('\n'));
+    writeFileSync(join(dir, 'fast.yaml'), ["'import#enrichment':", '  outputs: { x: 1 }'].join('\n'));
+    const importVn = join(repoRoot, 'workflow-definitions/import_vn_memphis_v1.yaml');
+
+    const slow = recordingIo(dir);
+    await runCli(['run', importVn, '--mocks', 'slow.yaml'], slow, { embedded });
+    expect(slow.stderr()).toContain(
+      'note: on the embedded stack scripted delays take real time, and wf run follows the instance for 20 minutes at most; --memory',
+    );
+
+    const fanOut = recordingIo(repoRoot);
+    await runCli(['run', 'workflow-definitions/fanout_a_b_c_v1.yaml'], fanOut, { embedded });
+    expect(fanOut.stderr()).toMatch(/^note: on the embedded stack timeouts take real time/m);
+
+    const fast = recordingIo(dir);
+    await runCli(['run', importVn, '--mocks', 'fast.yaml'], fast, { embedded });
+    expect(fast.stderr()).not.toContain('note:');
+    expect(ran).toHaveLength(3);
+  });
+
+  it('--memory starts its clock at the real time: a wait until a date two months away waits, not fails', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wf-run-until-'));
+    writeFileSync(
+      join(dir, 'until_v1.yaml'),
+      [
+        "workflow_name: 'Until'",
+        'workflow_id: until_v1',
+        'entry_point: Hold',
+        'initial_context: [t]',
+        'nodes:',
+        "  Hold: { type: wait, until: 't', next: Done, on_failure: Bad }",
+        '  Done: { type: end }',
+        '  Bad: { type: end, status: FAILED }',
+      ].join('\n'),
+    );
+    const until = new Date(Date.now() + 60 * 24 * 3600_000).toISOString();
+    const { code, status } = await runJson(
+      [join(dir, 'until_v1.yaml'), '--context', JSON.stringify({ t: until })],
+      dir,
+    );
+    expect(status.error).toBeNull();
+    expect(code).toBe(0);
+    const hold = status.history.find((h) => h.node === 'Hold');
+    expect(hold?.status).toBe('SUCCEEDED');
+    expect(Date.parse(hold?.ended_at ?? '')).toBeGreaterThanOrEqual(Date.parse(until));
   });
 
   it('rejects an invalid definition with its errors and a bad --context with usage', async () => {

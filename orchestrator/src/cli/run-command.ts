@@ -15,6 +15,7 @@ import { CachingSecretSource } from '../sync-capabilities/caching-secret-source'
 import { jsonOptionText, readUserFile, UsageError, type CliIo } from './cli-io';
 import { childDefinitions, readIfPresent } from './child-definitions';
 import type { EmbeddedRunner } from './embedded-runner';
+import { realTimeNotice } from './real-time-notice';
 
 export const RUN_USAGE =
   'usage: wf run <file.yaml> [--context JSON|@file] [--mocks file.yaml] [--json] [--memory]';
@@ -54,13 +55,13 @@ export async function runCommand(
     values.mocks === undefined ? {} : parseCapabilityMocks((await readUserFile(io, values.mocks)).text);
   // The definitions of the children found beside the file: both engines load these (and only these).
   const children = childDefinitions(dirname(resolve(io.cwd, display)), definition, readIfPresent);
-  warnUnusedMocks(io, mocks, [
-    definition,
-    ...children.flatMap((c) => validateDefinition(c.key, c.text).definition ?? []),
-  ]);
+  const loaded = [definition, ...children.flatMap((c) => validateDefinition(c.key, c.text).definition ?? [])];
+  warnUnusedMocks(io, mocks, loaded);
 
   if (!values.memory) {
     if (!embedded) throw new UsageError('the embedded stack is not available here; pass --memory');
+    const notice = realTimeNotice(loaded, mocks);
+    if (notice) io.err(notice + '\n');
     const view = await embedded({
       definitionFile: display,
       context,
@@ -70,7 +71,9 @@ export async function runCommand(
     return report(io, view, values.json);
   }
 
-  const started = Date.parse('2026-01-01T00:00:00.000Z');
+  // The simulated clock starts at the real time (whole seconds), so a `wait until` a time the context
+  // gives relative to today waits as long as it would on the stack.
+  const started = Math.floor(Date.now() / 1000) * 1000;
   const instanceId = `wf-run-${randomUUID()}`;
   const sim: WorkflowSimulation = new WorkflowSimulation({
     mocks,
