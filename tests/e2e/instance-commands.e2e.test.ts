@@ -175,6 +175,64 @@ describe('wf start', () => {
   });
 });
 
+describe('wf start of a definition whose children sit beside it', () => {
+  const PARENT = `workflow_name: parent
+workflow_id: cli_parent_v1
+entry_point: Child
+nodes:
+  Child:
+    type: sub_workflow
+    workflow_id: cli_child_v1
+    result: { answer: answer }
+    next: Done
+  Done: { type: end, output_keys: [answer] }
+`;
+  const CHILD = `workflow_name: child
+workflow_id: cli_child_v1
+entry_point: Ask
+nodes:
+  Ask:
+    type: async_request
+    capability_id: 'clidelta#op'
+    request_output_keys: [answer]
+    on_response: Done
+  Done: { type: end, output_keys: [answer] }
+`;
+
+  it('uploads the children first, so the child starts from the file beside the parent', async () => {
+    const family = mkdtempSync(join(dir, 'family-'));
+    writeFileSync(join(family, 'cli_parent_v1.yaml'), PARENT);
+    writeFileSync(join(family, 'cli_child_v1.yaml'), CHILD);
+    const { code, out, err } = await run('start', [
+      join(family, 'cli_parent_v1.yaml'),
+      '--instance-id',
+      'cli-parent-1',
+      '--wait',
+      '--json',
+    ]);
+    expect(err).toBe('definition cli_child_v1.yaml uploaded (started by cli_parent_v1.yaml)\n');
+    expect(code).toBe(0);
+    const view = JSON.parse(out) as InstanceStatusView;
+    expect(view.status).toBe('SUCCEEDED');
+    expect(view.context.answer).toBeDefined();
+  });
+
+  it('refuses, uploading and sending nothing, when a child beside it is invalid', async () => {
+    const family = mkdtempSync(join(dir, 'broken-family-'));
+    writeFileSync(join(family, 'cli_parent_v1.yaml'), PARENT);
+    writeFileSync(join(family, 'cli_child_v1.yaml'), CHILD.replace('on_response: Done', 'on_response: Gone'));
+    const { code, err } = await run('start', [
+      join(family, 'cli_parent_v1.yaml'),
+      '--instance-id',
+      'cli-parent-2',
+    ]);
+    expect(code).toBe(1);
+    expect(err).toMatch(/^cli_child_v1\.yaml:\d+:\d+: error: .*Gone/m);
+    expect(err).toContain('a definition this one starts is invalid: nothing uploaded, nothing sent');
+    expect(await t.record('cli-parent-2')).toBeUndefined();
+  });
+});
+
 describe('wf redrive', () => {
   it('a FAILED instance (its middle step replied FAILURE) redriven to SUCCEEDED: the first capability gets no second request', async () => {
     const failed = await run('start', ['cli_three_steps_v1.yaml', '--instance-id', 'cli-three-1', '--wait']);

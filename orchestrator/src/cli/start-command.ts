@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { basename, isAbsolute, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { translateAwsError } from '../aws/aws-errors';
@@ -11,6 +11,7 @@ import { resourceNames } from '../naming/resource-names';
 import { statusView } from '../runtime/instance-record';
 import { instanceIdSchema, type StartWorkflow } from '../runtime/messages';
 import { startConflicts } from '../runtime/start-conflicts';
+import { childDefinitions, readIfPresent, type ChildDefinition } from './child-definitions';
 import { jsonOptionText, readUserFile, UsageError, type CliIo } from './cli-io';
 import { sendCommand } from './command-sender';
 import { followInstance, followTimeoutMs } from './instance-follower';
@@ -23,7 +24,8 @@ const START_HELP = `${START_USAGE}
 
 Starts an instance: sends START_WORKFLOW to the orchestrator's command queue and prints the instance id.
 Given a file, it is validated and uploaded to the definitions bucket first (under its file name), as
-run-test does; given a workflow_id, the definition <workflow_id>.yaml already in the bucket is used.
+run-test does, with the definitions its sub_workflows and maps start that sit beside it (as wf run
+loads them); given a workflow_id, the definition <workflow_id>.yaml already in the bucket is used.
 
   --context       the start context, JSON or @file (default {}); the definition's initial_context keys
                   must be in it
@@ -109,6 +111,8 @@ export async function startCommand(
   }
   const definition = checked(io, file ? subject : key, text, context);
   if (!definition) return 1;
+  const children = file ? childDefinitions(dirname(resolve(io.cwd, subject)), definition, readIfPresent) : [];
+  if (!childrenValid(io, children)) return 1;
   const start: StartWorkflow = {
     type: 'START_WORKFLOW',
     workflow_id: definition.workflow_id,
@@ -136,8 +140,15 @@ export async function startCommand(
       io.err(`instance ${instanceId} exists already (${existing.status}): the same START, nothing sent\n`);
     } else {
       if (file) {
-        for (const queue of (await services.provisionCapabilityQueues?.(where, text)) ?? []) {
-          io.err(`request queue ${queue} created for a new capability domain\n`);
+        for (const definitionText of [text, ...children.map((c) => c.text)]) {
+          for (const queue of (await services.provisionCapabilityQueues?.(where, definitionText)) ?? []) {
+            io.err(`request queue ${queue} created for a new capability domain\n`);
+          }
+        }
+        // Children first: the START may run before the last upload otherwise.
+        for (const child of children) {
+          await upload(where, names.definitionsBucket, child.key, child.text);
+          io.err(`definition ${child.key} uploaded (started by ${key})\n`);
         }
         await upload(where, names.definitionsBucket, key, text);
       }
@@ -183,6 +194,19 @@ export async function startCommand(
 function isFile(io: CliIo, subject: string): boolean {
   if (/\.ya?ml$/i.test(subject)) return true;
   return existsSync(isAbsolute(subject) ? subject : resolve(io.cwd, subject));
+}
+
+/** Whether every child definition found beside the file validates; else prints their errors. */
+function childrenValid(io: CliIo, children: readonly ChildDefinition[]): boolean {
+  let valid = true;
+  for (const child of children) {
+    const { definition, diagnostics } = validateDefinition(child.key, child.text);
+    if (definition) continue;
+    valid = false;
+    for (const d of diagnostics) io.err(formatDiagnostic(d) + '\n');
+  }
+  if (!valid) io.err('wf start: a definition this one starts is invalid: nothing uploaded, nothing sent\n');
+  return valid;
 }
 
 /** The definition, when it validates and the context has its initial_context keys; else prints why. */
