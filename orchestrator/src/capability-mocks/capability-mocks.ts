@@ -8,6 +8,8 @@ const scriptedReplySchema = z.strictObject({
   status: z.enum(['SUCCESS', 'FAILURE']).default('SUCCESS'),
   /** Outputs of a SUCCESS; keys the request expects but this omits get a mock value. */
   outputs: z.record(z.string(), z.unknown()).optional(),
+  /** Expected output keys a SUCCESS leaves out (no mock value): the step then fails MISSING_OUTPUT_KEYS. */
+  omit_outputs: z.array(z.string()).optional(),
   error: z.strictObject({ code: z.string(), message: z.string() }).optional(),
   /** How long the capability takes to reply. */
   delay: durationSchema.optional(),
@@ -120,13 +122,20 @@ export class MockCapabilities {
         : {
             ...base,
             status: 'SUCCESS',
-            outputs: {
-              ...Object.fromEntries(
-                request.expected_output_keys.map((key) => [key, this.defaultOutput(request, key)]),
-              ),
-              ...script.outputs,
-            },
+            outputs: withoutKeys(
+              {
+                ...Object.fromEntries(
+                  request.expected_output_keys.map((key) => [key, this.defaultOutput(request, key)]),
+                ),
+                ...script.outputs,
+              },
+              script.omit_outputs ?? [],
+            ),
           };
     return { delayMs, replies: Array.from({ length: 1 + script.duplicates }, () => reply) };
   }
+}
+
+function withoutKeys(outputs: Record<string, unknown>, omitted: readonly string[]): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(outputs).filter(([key]) => !omitted.includes(key)));
 }

@@ -274,6 +274,35 @@ describe('wf run', () => {
     expect(Date.parse(hold?.ended_at ?? '')).toBeGreaterThanOrEqual(Date.parse(until));
   });
 
+  it('a mock that omits an expected output key fails the step MISSING_OUTPUT_KEYS, down its on_failure route', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wf-run-omit-'));
+    writeFileSync(
+      join(dir, 'charge_v1.yaml'),
+      [
+        "workflow_name: 'Charge'",
+        'workflow_id: charge_v1',
+        'entry_point: Charge',
+        'nodes:',
+        '  Charge:',
+        '    type: async_request',
+        "    capability_id: 'billing#charge'",
+        '    request_output_keys: [charge_id, receipt]',
+        '    on_response: Done',
+        '    on_failure: Declined',
+        '  Done: { type: end }',
+        '  Declined: { type: end, status: FAILED }',
+      ].join('\n'),
+    );
+    writeFileSync(join(dir, 'mocks.yaml'), "'billing#charge': { omit_outputs: [receipt] }\n");
+    const io = recordingIo(dir);
+    const code = await runCli(['run', 'charge_v1.yaml', '--memory', '--json', '--mocks', 'mocks.yaml'], io);
+    const status = JSON.parse(io.stdout()) as StatusJson;
+    expect(code).toBe(1);
+    expect(status.history.map((h) => `${h.node} ${h.status}`)).toEqual(['Charge FAILED', 'Declined FAILED']);
+    expect(status.error).toMatchObject({ code: 'MISSING_OUTPUT_KEYS' });
+    expect(status.error?.message).toContain("'receipt'");
+  });
+
   it('rejects an invalid definition with its errors and a bad --context with usage', async () => {
     const io = recordingIo(repoRoot);
     expect(await runCli(['run', 'package.json'], io)).toBe(1);
