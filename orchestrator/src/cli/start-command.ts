@@ -14,6 +14,7 @@ import { startConflicts } from '../runtime/start-conflicts';
 import { jsonOptionText, readUserFile, UsageError, type CliIo } from './cli-io';
 import { sendCommand } from './command-sender';
 import { followInstance, followTimeoutMs } from './instance-follower';
+import { terminalSafe } from './terminal-safe';
 import { openInstanceStore, operatorTarget, type OperatorTarget } from './operator-target';
 
 export const START_USAGE =
@@ -194,7 +195,8 @@ function checked(
 ): WorkflowDefinition | undefined {
   const { definition, diagnostics } = validateDefinition(display, text);
   if (!definition) {
-    for (const d of diagnostics.filter((x) => x.severity === 'error')) io.err(formatDiagnostic(d) + '\n');
+    for (const d of diagnostics.filter((x) => x.severity === 'error'))
+      io.err(terminalSafe(formatDiagnostic(d)) + '\n');
     return undefined;
   }
   const missing = (definition.initial_context ?? []).filter((k) => context[k] === undefined);

@@ -3,6 +3,7 @@ import type { Diagnostic } from '../definition/diagnostic';
 import { formatDiagnostic } from '../definition/diagnostic';
 import { validateDefinition } from '../definition/validate-definition';
 import { readUserFile, UsageError, type CliIo } from './cli-io';
+import { terminalSafe } from './terminal-safe';
 
 export const VALIDATE_USAGE = 'usage: wf validate <files...> [--json]';
 
@@ -46,7 +47,7 @@ export async function validateCommand(args: readonly string[], io: CliIo): Promi
   if (values.json) {
     io.out(JSON.stringify({ valid: errors === 0, errors, warnings, files }, null, 2) + '\n');
   } else {
-    for (const d of all) io.out(formatDiagnostic(d) + '\n');
+    for (const d of all) io.out(terminalSafe(formatDiagnostic(d)) + '\n');
     const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
     io.err(
       `${plural(files.length, 'file')} checked: ${plural(errors, 'error')}, ${plural(warnings, 'warning')}\n`,
