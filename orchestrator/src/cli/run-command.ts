@@ -12,7 +12,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createDeployedSyncCapabilities } from '../aws/aws-sync-capabilities';
 import { SecretsManagerSecretSource } from '../aws/secrets-manager-secret-source';
 import { CachingSecretSource } from '../sync-capabilities/caching-secret-source';
-import { jsonOptionText, readUserFile, UsageError, type CliIo } from './cli-io';
+import { jsonOptionText, readOptionFile, readUserFile, UsageError, type CliIo } from './cli-io';
 import { childDefinitions, readIfPresent } from './child-definitions';
 import type { EmbeddedRunner } from './embedded-runner';
 import { terminalSafe, terminalSafeLines } from './terminal-safe';
@@ -52,7 +52,9 @@ export async function runCommand(
   }
   const context = await readContext(io, values.context, definition.initial_context ?? []);
   const mocks =
-    values.mocks === undefined ? {} : parseCapabilityMocks((await readUserFile(io, values.mocks)).text);
+    values.mocks === undefined
+      ? {}
+      : parseCapabilityMocks((await readOptionFile(io, `--mocks ${values.mocks}`, values.mocks)).text);
   // The definitions of the children found beside the file: both engines load these (and only these).
   const children = childDefinitions(dirname(resolve(io.cwd, display)), definition, readIfPresent);
   warnUnusedMocks(io, mocks, [

@@ -4,6 +4,7 @@ import { formatDiagnostic } from '../definition/diagnostic';
 import { validateDefinition } from '../definition/validate-definition';
 import { readUserFile, UsageError, type CliIo } from './cli-io';
 import { terminalSafe } from './terminal-safe';
+import { UnreadableFileError } from './unreadable-file';
 
 export const VALIDATE_USAGE = 'usage: wf validate <files...> [--json]';
 
@@ -25,7 +26,13 @@ export async function validateCommand(args: readonly string[], io: CliIo): Promi
       display = read.display;
       diagnostics = validateDefinition(display, read.text).diagnostics;
     } catch (error) {
-      const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String(error);
+      const reason = !(error instanceof UnreadableFileError)
+        ? String(error)
+        : error.code === 'EISDIR'
+          ? `it is a directory (to check the definitions in it: wf validate ${globIn(path)})`
+          : error.code === 'ENOENT'
+            ? 'no such file'
+            : error.message;
       diagnostics = [
         {
           severity: 'error',
@@ -54,4 +61,10 @@ export async function validateCommand(args: readonly string[], io: CliIo): Promi
     );
   }
   return errors > 0 ? 1 : 0;
+}
+
+/** `dir/` or `dir` -> `dir/*.yaml`: what a user who named a directory most likely meant. */
+function globIn(directory: string): string {
+  const base = directory.replace(/[/\\]+$/, '');
+  return `${base === '' && !directory.startsWith('/') ? '.' : base}/*.yaml`;
 }
