@@ -10,6 +10,7 @@ import { DynamoDbInstanceStore } from '../orchestrator/src/aws/dynamodb-instance
 import { SqsClaimCheck } from '../orchestrator/src/aws/sqs-claim-check';
 import { childDefinitions, readIfPresent } from '../orchestrator/src/cli/child-definitions';
 import { UsageError } from '../orchestrator/src/cli/cli-io';
+import { connectionRefusedHint } from '../orchestrator/src/cli/connection-refused-hint';
 import { followInstance, followTimeoutMs } from '../orchestrator/src/cli/instance-follower';
 import { terminalSafe, terminalSafeLines } from '../orchestrator/src/cli/terminal-safe';
 import {
@@ -360,6 +361,8 @@ if (require.main === module) {
       process.stderr.write(
         `run-test: ${terminalSafeLines(error instanceof Error ? error.message : String(error))}\n`,
       );
+      const hint = connectionRefusedHint(error);
+      if (hint) process.stderr.write(`${hint}\n`);
       process.exitCode = 1;
     },
   );

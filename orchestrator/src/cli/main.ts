@@ -13,6 +13,7 @@ import { statusCommand, STATUS_USAGE } from './status-command';
 import type { EmbeddedRunner } from './embedded-runner';
 import { validateCommand, VALIDATE_USAGE } from './validate-command';
 import { terminalSafeLines } from './terminal-safe';
+import { connectionRefusedHint } from './connection-refused-hint';
 
 type Command = (args: readonly string[], io: CliIo, services: CliServices) => Promise<number>;
 
@@ -67,6 +68,8 @@ async function runOne(
     }
     // An error's message may quote what a file, a reply or a server said: shown inert.
     io.err(`wf ${name}: ${terminalSafeLines(error instanceof Error ? error.message : String(error))}\n`);
+    const hint = connectionRefusedHint(error);
+    if (hint) io.err(`${hint}\n`);
     return 1;
   }
 }
