@@ -9,7 +9,10 @@ import { GetQueueUrlCommand, SendMessageCommand, SQSClient, type SQSClientConfig
 import { DynamoDbInstanceStore } from '../orchestrator/src/aws/dynamodb-instance-store';
 import { SqsClaimCheck } from '../orchestrator/src/aws/sqs-claim-check';
 import { childDefinitions, readIfPresent } from '../orchestrator/src/cli/child-definitions';
-import { followInstance } from '../orchestrator/src/cli/instance-follower';
+import { UsageError } from '../orchestrator/src/cli/cli-io';
+import { connectionRefusedHint } from '../orchestrator/src/cli/connection-refused-hint';
+import { followInstance, followTimeoutMs } from '../orchestrator/src/cli/instance-follower';
+import { terminalSafe, terminalSafeLines } from '../orchestrator/src/cli/terminal-safe';
 import {
   openExecutionReader,
   stepFunctionsClientConfig,
@@ -69,7 +72,8 @@ export interface RunTestResult {
  * record. On the embedded stack it first creates the request queues of capability domains that have none.
  */
 export async function runTest(options: RunTestOptions): Promise<RunTestResult> {
-  const out = options.out ?? ((line: string) => process.stdout.write(line + '\n'));
+  // Lines quote what the instance's log said (a reply's error, say): shown inert on a terminal.
+  const out = options.out ?? ((line: string) => process.stdout.write(terminalSafe(line) + '\n'));
   const names = resourceNames(options.target.stage);
   const file = resolveDefinition(options.definitionFile);
   const text = readFileSync(file, 'utf8');
@@ -77,7 +81,7 @@ export async function runTest(options: RunTestOptions): Promise<RunTestResult> {
   const instanceId = `run-${randomUUID()}`;
   const { definition, diagnostics } = validateDefinition(key, text);
   if (!definition) {
-    for (const d of diagnostics.filter((x) => x.severity === 'error')) out(formatDiagnostic(d));
+    for (const d of diagnostics.filter((x) => x.severity === 'error')) out(terminalSafe(formatDiagnostic(d)));
     return { instanceId, status: 'INVALID_DEFINITION' };
   }
 
@@ -254,30 +258,88 @@ export function targetFromEnv(
   };
 }
 
-async function main(): Promise<number> {
-  const { values, positionals } = parseArgs({
-    options: {
-      local: { type: 'boolean', default: false },
-      context: { type: 'string' },
-      timeout: { type: 'string', default: '120' },
-    },
-    allowPositionals: true,
-  });
+export const RUN_TEST_USAGE =
+  'usage: run-test <file.yaml> [--local] [--context JSON|@file] [--timeout seconds]';
+
+const RUN_TEST_HELP = `${RUN_TEST_USAGE}
+
+Uploads the definition and sample-data/, sends START_WORKFLOW, follows that instance's log lines until it
+ends, prints its status record; exit 0 only if it SUCCEEDED. A bare file name is looked up in
+workflow-definitions/.
+
+  --local            the stack \`pnpm local\` runs (ports from CCH_LOCAL_*_PORT); default: the AWS
+                     deployment named by CCH_ENV and CCH_OWNER
+  --context JSON     added to the START context (JSON inline, or @file)
+  --timeout seconds  how long to follow the instance (default 120)
+  -h, --help         this help
+`;
+
+export type RunTestArguments =
+  | { readonly help: true }
+  | {
+      readonly help: false;
+      readonly file: string;
+      readonly local: boolean;
+      readonly context: string | undefined;
+      readonly timeoutMs: number;
+    };
+
+/**
+ * run-test's command line, checked before anything runs: a mistake (an unknown option, no file, a
+ * `--timeout` that is not a positive number of seconds) is a UsageError, which main prints with the usage
+ * and exit 2.
+ */
+export function parseRunTestArguments(args: readonly string[]): RunTestArguments {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...args],
+      options: {
+        local: { type: 'boolean', default: false },
+        context: { type: 'string' },
+        timeout: { type: 'string', default: '120' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      allowPositionals: true,
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return { help: true };
   const [file] = positionals;
-  if (!file) {
-    process.stderr.write(
-      'usage: run-test <file.yaml> [--local] [--context JSON|@file] [--timeout seconds]\n',
-    );
+  if (file === undefined) throw new UsageError('no definition file');
+  if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`);
+  return {
+    help: false,
+    file,
+    local: values.local,
+    context: values.context,
+    timeoutMs: followTimeoutMs(values.timeout),
+  };
+}
+
+async function main(): Promise<number> {
+  let args: RunTestArguments;
+  try {
+    args = parseRunTestArguments(process.argv.slice(2));
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`run-test: ${terminalSafeLines(error.message)}\n${RUN_TEST_USAGE}\n`);
     return 2;
   }
-  const context = values.context === undefined ? undefined : readContext(values.context);
+  if (args.help) {
+    process.stdout.write(RUN_TEST_HELP);
+    return 0;
+  }
+  const context = args.context === undefined ? undefined : readContext(args.context);
   const result = await runTest({
-    definitionFile: file,
-    target: targetFromEnv(values.local),
+    definitionFile: args.file,
+    target: targetFromEnv(args.local),
     ...(context ? { context } : {}),
-    timeoutMs: Number(values.timeout) * 1000,
+    timeoutMs: args.timeoutMs,
   });
-  if (result.record) process.stdout.write(JSON.stringify(result.record, null, 2) + '\n');
+  if (result.record) process.stdout.write(terminalSafeLines(JSON.stringify(result.record, null, 2)) + '\n');
   process.stdout.write(`${result.status}\n`);
   return result.status === 'SUCCEEDED' ? 0 : 1;
 }
@@ -296,7 +358,11 @@ if (require.main === module) {
       process.exitCode = code;
     },
     (error: unknown) => {
-      process.stderr.write(`run-test: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.stderr.write(
+        `run-test: ${terminalSafeLines(error instanceof Error ? error.message : String(error))}\n`,
+      );
+      const hint = connectionRefusedHint(error);
+      if (hint) process.stderr.write(`${hint}\n`);
       process.exitCode = 1;
     },
   );

@@ -3,6 +3,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatDiagnostic } from '../definition/diagnostic';
 import { readUserFile, UsageError, type CliIo } from '../cli/cli-io';
+import { terminalSafe } from '../cli/terminal-safe';
 import { childDefinitionsIn } from './child-definitions-in';
 import { compileAslSource } from './compile-asl';
 
@@ -35,7 +36,7 @@ export async function aslCommand(args: readonly string[], io: CliIo): Promise<nu
   const { machine, diagnostics } = compileAslSource(display, text, {
     children: childDefinitionsIn(definitions),
   });
-  for (const d of diagnostics) io.err(formatDiagnostic(d) + '\n');
+  for (const d of diagnostics) io.err(terminalSafe(formatDiagnostic(d)) + '\n');
   if (!machine) return 1;
   const json = JSON.stringify(machine, null, 2) + '\n';
   if (values.out === undefined) {

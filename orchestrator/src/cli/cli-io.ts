@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
+import { asUnreadableFile, UnreadableFileError } from './unreadable-file';
 
 /** Output streams and working directory of a command, injected so commands are testable in-process. */
 export interface CliIo {
@@ -50,18 +51,41 @@ export class UsageError extends Error {
 /**
  * The text of an option that takes JSON inline or as `@file` (`--context`). A leading UTF-8 byte order mark
  * of the file is dropped: editors on Windows write one, JSON.parse refuses it, and the YAML files the CLI
- * reads (definitions, mocks) accept it already.
+ * reads (definitions, mocks) accept it already. A file that cannot be read is a usage mistake that names
+ * the option: `--context @dir: dir is a directory`.
  */
-export async function jsonOptionText(io: CliIo, option: string): Promise<string> {
+export async function jsonOptionText(io: CliIo, option: string, flag = '--context'): Promise<string> {
   if (!option.startsWith('@')) return option;
-  const { text } = await readUserFile(io, option.slice(1));
+  const path = option.slice(1);
+  if (path === '') throw new UsageError(`${flag} @: a file name must follow the @`);
+  const { text } = await readOptionFile(io, `${flag} ${option}`, path);
   return text.startsWith('\uFEFF') ? text.slice(1) : text;
 }
 
-/** Reads a file named on the command line; returns the path as the user wrote it, for messages. */
+/** readUserFile for the file of an option (`said`: `--mocks x.yaml`): a file it cannot read is a UsageError. */
+export async function readOptionFile(
+  io: CliIo,
+  said: string,
+  path: string,
+): Promise<{ display: string; text: string }> {
+  try {
+    return await readUserFile(io, path);
+  } catch (error) {
+    if (error instanceof UnreadableFileError) throw new UsageError(`${said}: ${error.message}`);
+    throw error;
+  }
+}
+
+/**
+ * Reads a file named on the command line; returns the path as the user wrote it, for messages. A directory,
+ * a missing file or one without permission is an UnreadableFileError that says so.
+ */
 export async function readUserFile(io: CliIo, path: string): Promise<{ display: string; text: string }> {
   const absolute = isAbsolute(path) ? path : resolve(io.cwd, path);
-  const text = await readFile(absolute, 'utf8');
   const display = isAbsolute(path) ? path : relative(io.cwd, absolute) || path;
-  return { display, text };
+  try {
+    return { display, text: await readFile(absolute, 'utf8') };
+  } catch (error) {
+    throw asUnreadableFile(path, error);
+  }
 }

@@ -3,6 +3,7 @@ import { describeInstance, type InstanceDescription } from '../operations/descri
 import { formatAge } from '../operations/format-age';
 import { UsageError, type CliIo } from './cli-io';
 import { openInstanceQueries, operatorTarget, type OperatorTarget } from './operator-target';
+import { terminalSafe, terminalSafeLines } from './terminal-safe';
 
 export const DESCRIBE_USAGE = 'usage: wf describe <instance_id> [--json] [--local]';
 
@@ -54,7 +55,7 @@ export async function describeCommand(
   try {
     const description = await describeInstance(queries.port, instanceId, now);
     if (!description) {
-      io.err(`no instance ${instanceId} in ${queries.table}\n`);
+      io.err(terminalSafe(`no instance ${instanceId} in ${queries.table}`) + '\n');
       return 1;
     }
     io.out(values.json ? JSON.stringify(description) + '\n' : formatDescription(description));
@@ -103,7 +104,11 @@ function formatDescription(d: InstanceDescription): string {
   lines.push('', 'nodes:');
   for (const [node, state] of Object.entries(d.nodes)) lines.push(`  ${node}: ${state}`);
   lines.push('');
-  if (d.graph) lines.push('graph (Mermaid; paste into https://mermaid.live):', d.graph.trimEnd());
-  else lines.push(`graph: unavailable (${d.graph_error ?? 'unknown'})`);
-  return lines.join('\n') + '\n';
+  if (!d.graph) lines.push(`graph: unavailable (${d.graph_error ?? 'unknown'})`);
+  // Every line is one of ours around values from outside (ids, a reply's error, node names): shown inert.
+  // The graph's line breaks are its own; its labels come from the definition.
+  const safe = lines.map(terminalSafe);
+  if (d.graph)
+    safe.push('graph (Mermaid; paste into https://mermaid.live):', terminalSafeLines(d.graph.trimEnd()));
+  return safe.join('\n') + '\n';
 }

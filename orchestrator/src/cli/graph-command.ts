@@ -3,6 +3,7 @@ import { formatDiagnostic } from '../definition/diagnostic';
 import { toMermaid } from '../definition/mermaid-graph';
 import { validateDefinition } from '../definition/validate-definition';
 import { readUserFile, UsageError, type CliIo } from './cli-io';
+import { terminalSafe } from './terminal-safe';
 
 export const GRAPH_USAGE = 'usage: wf graph <file>';
 
@@ -14,7 +15,7 @@ export async function graphCommand(args: readonly string[], io: CliIo): Promise<
   const { display, text } = await readUserFile(io, path);
   const { definition, diagnostics } = validateDefinition(display, text);
   if (!definition) {
-    for (const d of diagnostics) io.err(formatDiagnostic(d) + '\n');
+    for (const d of diagnostics) io.err(terminalSafe(formatDiagnostic(d)) + '\n');
     return 1;
   }
   io.out(toMermaid(definition));

@@ -14,6 +14,7 @@ import {
 import { INSTANCE_STATUSES, type InstanceStatus } from '../runtime/instance-record';
 import { UsageError, type CliIo } from './cli-io';
 import { openDeadLetters, openInstanceQueries, operatorTarget, type OperatorTarget } from './operator-target';
+import { terminalSafe } from './terminal-safe';
 
 export const LIST_USAGE =
   'usage: wf list [--status S[,S]] [--workflow W] [--since 2h|ISO-time] [--changed-since 2h|ISO-time] [--stuck [--stuck-after 15m]] [--limit N] [--next TOKEN] [--json] [--local]';
@@ -125,7 +126,7 @@ export async function listCommand(
       const what = `${values.stuck ? 'stuck ' : ''}instances${filtered ? ' matching the filters' : ''}`;
       io.out(`no ${what} in ${queries.table}${page.next ? ' on this page' : ''}\n`);
     } else io.out(formatTable(page.instances, now, filter.changed_since !== undefined));
-    if (page.next) io.out(`next page: --next ${page.next}\n`);
+    if (page.next) io.out(terminalSafe(`next page: --next ${page.next}`) + '\n');
     return 0;
   } catch (error) {
     if (error instanceof InvalidPageTokenError) throw new UsageError(error.message);
@@ -177,6 +178,7 @@ function parseLimit(text: string): number {
 function formatTable(rows: readonly InstanceRow[], now: Date, changed: boolean): string {
   const time = (iso: string | null) => (iso ? iso.replace(/\.\d{3}Z$/, 'Z') : '-');
   const modes = rows.some((r) => r.engine === 'stepfunctions');
+  // Cells hold values from outside (ids, a reply's error, a DLQ reason): shown inert, before they are measured.
   const lines = [
     [
       'INSTANCE',
@@ -188,16 +190,18 @@ function formatTable(rows: readonly InstanceRow[], now: Date, changed: boolean):
       'UPDATED',
       'DETAIL',
     ],
-    ...rows.map((r) => [
-      r.instance_id,
-      r.workflow_id ?? '-',
-      r.status ?? '-',
-      ...(modes ? [r.engine ?? '-'] : []),
-      time(r.started_at),
-      ...(changed ? [time(r.changed_at)] : []),
-      time(r.updated_at),
-      detail(r, now),
-    ]),
+    ...rows.map((r) =>
+      [
+        r.instance_id,
+        r.workflow_id ?? '-',
+        r.status ?? '-',
+        ...(modes ? [r.engine ?? '-'] : []),
+        time(r.started_at),
+        ...(changed ? [time(r.changed_at)] : []),
+        time(r.updated_at),
+        detail(r, now),
+      ].map(terminalSafe),
+    ),
   ];
   const widths = lines[0]?.map((_, i) => Math.max(...lines.map((l) => (l[i] ?? '').length))) ?? [];
   return (
@@ -243,7 +247,9 @@ async function deadLettersOrNone(
     return await (deps.deadLettered ?? readDeadLetters)(target);
   } catch (error) {
     io.err(
-      `wf list: dead-lettered messages left out, the DLQs could not be read: ${error instanceof Error ? error.message : String(error)}\n`,
+      terminalSafe(
+        `wf list: dead-lettered messages left out, the DLQs could not be read: ${error instanceof Error ? error.message : String(error)}`,
+      ) + '\n',
     );
     return [];
   }

@@ -12,6 +12,8 @@ import { startCommand, START_USAGE, type StartServices } from './start-command';
 import { statusCommand, STATUS_USAGE } from './status-command';
 import type { EmbeddedRunner } from './embedded-runner';
 import { validateCommand, VALIDATE_USAGE } from './validate-command';
+import { terminalSafeLines } from './terminal-safe';
+import { connectionRefusedHint } from './connection-refused-hint';
 
 type Command = (args: readonly string[], io: CliIo, services: CliServices) => Promise<number>;
 
@@ -61,10 +63,13 @@ async function runOne(
     return await command.run(args, io, services);
   } catch (error) {
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      io.err(`wf ${name}: ${(error as Error).message}\n${command.usage}\n`);
+      io.err(`wf ${name}: ${terminalSafeLines((error as Error).message)}\n${command.usage}\n`);
       return 2;
     }
-    io.err(`wf ${name}: ${error instanceof Error ? error.message : String(error)}\n`);
+    // An error's message may quote what a file, a reply or a server said: shown inert.
+    io.err(`wf ${name}: ${terminalSafeLines(error instanceof Error ? error.message : String(error))}\n`);
+    const hint = connectionRefusedHint(error);
+    if (hint) io.err(`${hint}\n`);
     return 1;
   }
 }

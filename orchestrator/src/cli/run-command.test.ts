@@ -353,4 +353,34 @@ describe('wf run --memory with an http sync_call', () => {
       await new Promise((resolve) => server.close(resolve));
     }
   });
+
+  it.each([
+    [['--context', '@'], '--context @: a file name must follow the @'],
+    [
+      ['--context', '@workflow-definitions'],
+      '--context @workflow-definitions: workflow-definitions is a directory',
+    ],
+    [
+      ['--context', '@workflow-definitions/'],
+      '--context @workflow-definitions/: workflow-definitions/ is a directory',
+    ],
+    [['--context', '@missing.json'], '--context @missing.json: no such file missing.json'],
+    [['--mocks', 'missing.yaml'], '--mocks missing.yaml: no such file missing.yaml'],
+    [['--mocks', 'sample-data'], '--mocks sample-data: sample-data is a directory'],
+  ])('%j that cannot be read is a usage error (exit 2) naming the option', async (option, message) => {
+    const io = recordingIo(repoRoot);
+    expect(
+      await runCli(['run', 'workflow-definitions/fanout_a_b_c_v1.yaml', '--memory', ...option], io),
+    ).toBe(2);
+    expect(io.stderr()).toBe(
+      `wf run: ${message}\nusage: wf run <file.yaml> [--context JSON|@file] [--mocks file.yaml] [--json] [--memory]\n`,
+    );
+    expect(io.stdout()).toBe('');
+  });
+
+  it('says which definition file is missing', async () => {
+    const io = recordingIo(repoRoot);
+    expect(await runCli(['run', 'missing.yaml', '--memory'], io)).toBe(1);
+    expect(io.stderr()).toBe('wf run: no such file missing.yaml\n');
+  });
 });

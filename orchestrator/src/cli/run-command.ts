@@ -12,10 +12,11 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createDeployedSyncCapabilities } from '../aws/aws-sync-capabilities';
 import { SecretsManagerSecretSource } from '../aws/secrets-manager-secret-source';
 import { CachingSecretSource } from '../sync-capabilities/caching-secret-source';
-import { jsonOptionText, readUserFile, UsageError, type CliIo } from './cli-io';
+import { jsonOptionText, readOptionFile, readUserFile, UsageError, type CliIo } from './cli-io';
 import { childDefinitions, readIfPresent } from './child-definitions';
 import type { EmbeddedRunner } from './embedded-runner';
 import { realTimeNotice } from './real-time-notice';
+import { terminalSafe, terminalSafeLines } from './terminal-safe';
 
 export const RUN_USAGE =
   'usage: wf run <file.yaml> [--context JSON|@file] [--mocks file.yaml] [--json] [--memory]';
@@ -47,12 +48,14 @@ export async function runCommand(
   const { display, text } = await readUserFile(io, path);
   const { definition, diagnostics } = validateDefinition(display, text);
   if (!definition) {
-    for (const d of diagnostics) io.err(formatDiagnostic(d) + '\n');
+    for (const d of diagnostics) io.err(terminalSafe(formatDiagnostic(d)) + '\n');
     return 1;
   }
   const context = await readContext(io, values.context, definition.initial_context ?? []);
   const mocks =
-    values.mocks === undefined ? {} : parseCapabilityMocks((await readUserFile(io, values.mocks)).text);
+    values.mocks === undefined
+      ? {}
+      : parseCapabilityMocks((await readOptionFile(io, `--mocks ${values.mocks}`, values.mocks)).text);
   // The definitions of the children found beside the file: both engines load these (and only these).
   const children = childDefinitions(dirname(resolve(io.cwd, display)), definition, readIfPresent);
   const loaded = [definition, ...children.flatMap((c) => validateDefinition(c.key, c.text).definition ?? [])];
@@ -66,7 +69,7 @@ export async function runCommand(
       definitionFile: display,
       context,
       mocks,
-      ...(values.json ? {} : { progress: (line: string) => io.out(line + '\n') }),
+      ...(values.json ? {} : { progress: (line: string) => io.out(terminalSafe(line) + '\n') }),
     });
     return report(io, view, values.json);
   }
@@ -105,7 +108,9 @@ export async function runCommand(
   await sim.drain();
 
   const record = await sim.instances.get(instanceId);
-  for (const dead of sim.deadLetters) io.err(`dead-lettered ${dead.delivery.message.type}: ${dead.reason}\n`);
+  for (const dead of sim.deadLetters) {
+    io.err(terminalSafe(`dead-lettered ${dead.delivery.message.type}: ${dead.reason}`) + '\n');
+  }
   return report(io, record ? statusView(record) : undefined, values.json);
 }
 
@@ -129,7 +134,9 @@ function warnUnusedMocks(
   for (const id of Object.keys(mocks)) {
     if (used.has(id)) continue;
     io.err(
-      `wf run: warning: --mocks names capability '${id}', which the workflow never requests (it requests: ${known}); its entry is ignored\n`,
+      terminalSafe(
+        `wf run: warning: --mocks names capability '${id}', which the workflow never requests (it requests: ${known}); its entry is ignored`,
+      ) + '\n',
     );
   }
 }
@@ -142,8 +149,11 @@ function report(io: CliIo, view: InstanceStatusView | undefined, json: boolean):
   if (json) {
     io.out(JSON.stringify(view) + '\n');
   } else {
-    io.out(`\n${view.status}${view.error ? `: ${view.error.code}: ${view.error.message}` : ''}\n`);
-    io.out(JSON.stringify(view, null, 2) + '\n');
+    // The error's code and message are the capability's: shown inert. JSON escapes C0 but not DEL or C1.
+    io.out(
+      `\n${terminalSafe(`${view.status}${view.error ? `: ${view.error.code}: ${view.error.message}` : ''}`)}\n`,
+    );
+    io.out(terminalSafeLines(JSON.stringify(view, null, 2)) + '\n');
   }
   return view.status === 'SUCCEEDED' ? 0 : 1;
 }
@@ -194,7 +204,8 @@ function progressLine(sim: WorkflowSimulation, started: number, root: string, li
     instance === root
       ? ''
       : `[${instance.startsWith(`${root}.`) ? instance.slice(root.length + 1) : instance}] `;
-  return `[+${formatElapsed(elapsed)}] ${who}${line.level === 'info' ? '' : `${line.level.toUpperCase()} `}${line.message}${detail ? `  (${detail})` : ''}\n`;
+  // Messages and fields carry what replies and contexts said (an error message, a node's input): inert.
+  return `${terminalSafe(`[+${formatElapsed(elapsed)}] ${who}${line.level === 'info' ? '' : `${line.level.toUpperCase()} `}${line.message}${detail ? `  (${detail})` : ''}`)}\n`;
 }
 
 function formatElapsed(ms: number): string {

@@ -15,6 +15,7 @@ import { childDefinitions, readIfPresent, type ChildDefinition } from './child-d
 import { jsonOptionText, readUserFile, UsageError, type CliIo } from './cli-io';
 import { sendCommand } from './command-sender';
 import { followInstance, followTimeoutMs } from './instance-follower';
+import { terminalSafe } from './terminal-safe';
 import { openInstanceStore, operatorTarget, type OperatorTarget } from './operator-target';
 
 export const START_USAGE =
@@ -203,7 +204,7 @@ function childrenValid(io: CliIo, children: readonly ChildDefinition[]): boolean
     const { definition, diagnostics } = validateDefinition(child.key, child.text);
     if (definition) continue;
     valid = false;
-    for (const d of diagnostics) io.err(formatDiagnostic(d) + '\n');
+    for (const d of diagnostics) io.err(terminalSafe(formatDiagnostic(d)) + '\n');
   }
   if (!valid) io.err('wf start: a definition this one starts is invalid: nothing uploaded, nothing sent\n');
   return valid;
@@ -218,7 +219,8 @@ function checked(
 ): WorkflowDefinition | undefined {
   const { definition, diagnostics } = validateDefinition(display, text);
   if (!definition) {
-    for (const d of diagnostics.filter((x) => x.severity === 'error')) io.err(formatDiagnostic(d) + '\n');
+    for (const d of diagnostics.filter((x) => x.severity === 'error'))
+      io.err(terminalSafe(formatDiagnostic(d)) + '\n');
     return undefined;
   }
   const missing = (definition.initial_context ?? []).filter((k) => context[k] === undefined);

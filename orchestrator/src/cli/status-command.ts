@@ -8,6 +8,7 @@ import { resourceNames, type Stage } from '../naming/resource-names';
 import { statusView } from '../runtime/instance-record';
 import { UsageError, type CliIo } from './cli-io';
 import { openExecutionReader, stepFunctionsClientConfig } from './operator-target';
+import { terminalSafe } from './terminal-safe';
 
 export const STATUS_USAGE = 'usage: wf status <instance_id> [--json] [--local]';
 
@@ -60,7 +61,7 @@ export async function statusCommand(
     const record = (await store.get(instanceId)) ?? (await executions?.reader.instance(instanceId));
     if (!record) {
       const where = executions ? ' or among the Step Functions executions' : '';
-      io.err(`no instance ${instanceId} in ${resourceNames(stage).stateTable}${where}\n`);
+      io.err(terminalSafe(`no instance ${instanceId} in ${resourceNames(stage).stateTable}${where}`) + '\n');
       return 1;
     }
     const view = statusView(record);
@@ -68,19 +69,21 @@ export async function statusCommand(
       io.out(JSON.stringify(view) + '\n');
       return 0;
     }
-    io.out(`${view.instance_id}  ${view.workflow_id}  ${view.status}\n`);
-    if (view.step_functions) io.out(`Step Functions execution ${view.step_functions.execution_arn}\n`);
-    else io.out(`definition ${view.definition.key} (sha256 ${view.definition.sha256})\n`);
+    // Each line is one line of ours around values from outside (ids, a reply's error): shown inert.
+    const line = (text: string) => io.out(terminalSafe(text) + '\n');
+    line(`${view.instance_id}  ${view.workflow_id}  ${view.status}`);
+    if (view.step_functions) line(`Step Functions execution ${view.step_functions.execution_arn}`);
+    else line(`definition ${view.definition.key} (sha256 ${view.definition.sha256})`);
     for (const step of view.history) {
       const ms = Date.parse(step.ended_at) - Date.parse(step.started_at);
-      io.out(`  ${step.status.padEnd(9)} ${step.node} (${ms} ms)\n`);
+      line(`  ${step.status.padEnd(9)} ${step.node} (${ms} ms)`);
     }
     for (const wait of view.waits) {
-      io.out(
-        `  WAITING   ${wait.node} on ${wait.capability_id} since ${wait.since}${wait.deadline ? `, until ${wait.deadline}` : ''}\n`,
+      line(
+        `  WAITING   ${wait.node} on ${wait.capability_id} since ${wait.since}${wait.deadline ? `, until ${wait.deadline}` : ''}`,
       );
     }
-    if (view.error) io.out(`error ${view.error.code}: ${view.error.message}\n`);
+    if (view.error) line(`error ${view.error.code}: ${view.error.message}`);
     return 0;
   } finally {
     client.destroy();

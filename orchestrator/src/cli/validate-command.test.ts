@@ -80,4 +80,13 @@ describe('wf validate', () => {
     expect(await runCli(['frobnicate'], io)).toBe(2);
     expect(io.stderr()).toContain("unknown command 'frobnicate'");
   });
+
+  it('says a directory is one and suggests a glob of its definitions', async () => {
+    const io = recordingIo(dir);
+    expect(await runCli(['validate', `${dir}/`, 'missing.yaml'], io)).toBe(1);
+    expect(io.stdout().trimEnd().split('\n')).toEqual([
+      `${dir}/:1:1: error: cannot read the file: it is a directory (to check the definitions in it: wf validate ${dir}/*.yaml)`,
+      'missing.yaml:1:1: error: cannot read the file: no such file',
+    ]);
+  });
 });

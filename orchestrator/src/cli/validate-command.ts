@@ -3,6 +3,8 @@ import type { Diagnostic } from '../definition/diagnostic';
 import { formatDiagnostic } from '../definition/diagnostic';
 import { validateDefinition } from '../definition/validate-definition';
 import { readUserFile, UsageError, type CliIo } from './cli-io';
+import { terminalSafe } from './terminal-safe';
+import { UnreadableFileError } from './unreadable-file';
 
 export const VALIDATE_USAGE = 'usage: wf validate <files...> [--json]';
 
@@ -24,7 +26,13 @@ export async function validateCommand(args: readonly string[], io: CliIo): Promi
       display = read.display;
       diagnostics = validateDefinition(display, read.text).diagnostics;
     } catch (error) {
-      const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String(error);
+      const reason = !(error instanceof UnreadableFileError)
+        ? String(error)
+        : error.code === 'EISDIR'
+          ? `it is a directory (to check the definitions in it: wf validate ${globIn(path)})`
+          : error.code === 'ENOENT'
+            ? 'no such file'
+            : error.message;
       diagnostics = [
         {
           severity: 'error',
@@ -46,11 +54,17 @@ export async function validateCommand(args: readonly string[], io: CliIo): Promi
   if (values.json) {
     io.out(JSON.stringify({ valid: errors === 0, errors, warnings, files }, null, 2) + '\n');
   } else {
-    for (const d of all) io.out(formatDiagnostic(d) + '\n');
+    for (const d of all) io.out(terminalSafe(formatDiagnostic(d)) + '\n');
     const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
     io.err(
       `${plural(files.length, 'file')} checked: ${plural(errors, 'error')}, ${plural(warnings, 'warning')}\n`,
     );
   }
   return errors > 0 ? 1 : 0;
+}
+
+/** `dir/` or `dir` -> `dir/*.yaml`: what a user who named a directory most likely meant. */
+function globIn(directory: string): string {
+  const base = directory.replace(/[/\\]+$/, '');
+  return `${base === '' && !directory.startsWith('/') ? '.' : base}/*.yaml`;
 }

@@ -42,11 +42,32 @@ describe('nodeNameDiagnostics: keys YAML reads as null', () => {
 
   it("a quoted empty key keeps the plain message (its value is '' as written)", () => {
     expect(nameErrors("''")).toEqual([
-      "w.yaml:9:3: error: nodes.: '' is not a valid node name (a letter, then letters, digits, _ or -)",
+      "w.yaml:9:3: error: nodes.: '' is not a valid node name (an ASCII letter, then ASCII letters, digits, _ or -)",
     ]);
   });
 
   it("a quoted 'null' is a valid node name", () => {
     expect(nameErrors("'null'")).toEqual([]);
+  });
+});
+
+describe('the rules of names and capability ids, as the messages state them', () => {
+  it('a node name with a non-ASCII letter is refused with a message that says the letters are ASCII', () => {
+    expect(nameErrors('Größe')).toEqual([
+      "w.yaml:9:3: error: nodes.Größe: 'Größe' is not a valid node name (an ASCII letter, then ASCII letters, digits, _ or -)",
+    ]);
+  });
+
+  it('a capability id in upper case is refused with the rule of its domain and operation', () => {
+    const text = WITH_NODE('B').replace(
+      '  A:\n    type: sync_call\n    capability_id: core-process-response\n    on_success: Done',
+      "  A:\n    type: async_request\n    capability_id: 'Billing#Charge'\n    on_response: Done\n    timeout: 1m",
+    );
+    const messages = validateDefinition('w.yaml', text).diagnostics.map((d) => d.message);
+    expect(messages).toContain(
+      "'Billing#Charge' is not a capability id of the form domain#operation (domain: a lower-case ASCII letter, " +
+        'then up to 23 lower-case ASCII letters, digits or -; operation: 1 to 80 ASCII letters, digits, _, . or -), ' +
+        "e.g. 'import#enrichment'",
+    );
   });
 });

@@ -132,7 +132,7 @@ export function nodeNameProblem(name: string): string | undefined {
     return `'${name.slice(0, 40)}…' is too long for a node name: node names are at most ${NODE_NAME_MAX_LENGTH} characters`;
   }
   if (!NODE_NAME_PATTERN.test(name)) {
-    return `'${name}' is not a valid node name (a letter, then letters, digits, _ or -)`;
+    return `'${name}' is not a valid node name (an ASCII letter, then ASCII letters, digits, _ or -)`;
   }
   return undefined;
 }

@@ -29,7 +29,9 @@ export type NodeType = (typeof NODE_TYPES)[number];
 const nodeRef = z
   .string({ error: 'must be the name of a node' })
   .max(NODE_NAME_MAX_LENGTH, atMost(NODE_NAME_MAX_LENGTH))
-  .regex(NODE_NAME_PATTERN, { error: 'must be a node name (a letter, then letters, digits, _ or -)' })
+  .regex(NODE_NAME_PATTERN, {
+    error: 'must be a node name (an ASCII letter, then ASCII letters, digits, _ or -)',
+  })
   .meta({ description: 'Name of a node of this workflow.' });
 
 const contextKey = z
@@ -113,7 +115,8 @@ export const asyncRequestNodeSchema = z
     title,
     max_visits: maxVisits,
     capability_id: z.string({ error: 'must be a capability id' }).regex(ASYNC_CAPABILITY_PATTERN, {
-      error: "must be a capability id of the form domain#operation, e.g. 'import#enrichment'",
+      error:
+        "must be a capability id of the form domain#operation (domain: a lower-case ASCII letter, then up to 23 lower-case ASCII letters, digits or -; operation: 1 to 80 ASCII letters, digits, _, . or -), e.g. 'import#enrichment'",
     }),
     input_keys: contextKeys.optional().meta({ description: 'Context keys sent; default all.' }),
     input: inputMapping,
@@ -135,7 +138,8 @@ export const syncCallNodeSchema = z
     title,
     max_visits: maxVisits,
     capability_id: z.string({ error: 'must be a capability id' }).regex(SYNC_CAPABILITY_PATTERN, {
-      error: "must be the id of a synchronous capability, e.g. 'core-process-response'",
+      error:
+        "must be the id of a synchronous capability (a lower-case ASCII letter, then up to 79 lower-case ASCII letters, digits or -), e.g. 'core-process-response'",
     }),
     // Each capability's own schema checks the entries (semantic-checks.ts); here only that it is a map.
     with: z

@@ -1,0 +1,18 @@
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+
+/**
+ * Control characters (C0, DEL, C1) of text that came from outside (a reply's error, a context value, a name
+ * in a YAML file, an instance id) made visible and inert before a human-readable command output prints it:
+ * ESC becomes `\u001b`, BEL `\u0007`, so a value cannot clear the screen, retitle the terminal or forge
+ * lines of its own. The `\uXXXX` form keeps JSON text valid JSON. `--json` output needs none of this (JSON
+ * escapes C0 itself); the CLI's own line breaks are never passed through here.
+ */
+export function terminalSafe(text: string): string {
+  return text.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** terminalSafe for text whose line breaks are meant (a multi-line message): each line made safe. */
+export function terminalSafeLines(text: string): string {
+  return text.split('\n').map(terminalSafe).join('\n');
+}
