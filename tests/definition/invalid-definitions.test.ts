@@ -112,6 +112,7 @@ describe('invalid definition corpus', () => {
           'no-end',
           'no-path-to-end',
           'no-timeout',
+          'not-a-function',
           'shared-join',
           'timeout-missing',
           'too-deep',

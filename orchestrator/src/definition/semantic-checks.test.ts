@@ -86,3 +86,48 @@ nodes:
     ]);
   });
 });
+
+describe('semanticChecks: JSONata calls of what is no function', () => {
+  const SET = (values: string) => `workflow_name: calls
+workflow_id: calls_v1
+entry_point: S
+initial_context: [tier, amount]
+nodes:
+  S:
+    type: set
+    values:
+${values}
+    next: Done
+  Done: { type: end }
+`;
+
+  it('a call without $ and a $ name nothing binds are errors at the called name, and the definition is refused', () => {
+    const result = validateDefinition(
+      'w.yaml',
+      SET(`      a: 'NOT(tier = "x")'\n      b: '1 + $undefinedFn(amount)'`),
+    );
+    expect(result.definition).toBeUndefined();
+    expect(result.diagnostics.map(formatDiagnostic)).toEqual([
+      "w.yaml:9:11: error: nodes.S.values.a: the JSONata expression calls NOT(...), which is not a function: JSONata's functions start with '$'; negate with $not(...), e.g. $not(approved)",
+      'w.yaml:10:15: error: nodes.S.values.b: the JSONata expression calls $undefinedFn(...), which is neither a JSONata function nor bound in the expression',
+    ]);
+    expect(result.diagnostics.map((d) => d.code)).toEqual(['not-a-function', 'not-a-function']);
+  });
+
+  it("beside a bad call, JSONata's functions, $now and $millis, and functions the expression binds are not reported", () => {
+    expect(
+      diagnosticsOf(
+        SET(
+          [
+            `      a: '$not(tier = "x") and $now() > "2020" and $millis() > 0'`,
+            `      b: '($half := function($x) { $x / 2 }; $half(amount))'`,
+            `      c: '(function($f) { $f(amount) })($string)'`,
+            `      d: '$sum([amount]) + $nothing(amount)'`,
+          ].join('\n'),
+        ),
+      ),
+    ).toEqual([
+      'w.yaml:12:28: error: nodes.S.values.d: the JSONata expression calls $nothing(...), which is neither a JSONata function nor bound in the expression',
+    ]);
+  });
+});

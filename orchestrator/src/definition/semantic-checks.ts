@@ -6,6 +6,7 @@ import { isRecord } from './schema-diagnostics';
 import type { SourceDocument, SourcePosition } from './source-document';
 import { uncertainKeyUses } from './context-key-flow';
 import { closest } from './did-you-mean';
+import { badCallsIn, type BadCall } from './expression-calls';
 import { operatorHint } from './expression-hints';
 import { DEFINITION_LIMITS } from './limits';
 import { capabilityParameterDiagnostics, type SyncCapabilityCatalog } from './capability-parameters';
@@ -207,29 +208,40 @@ interface CompileError {
   readonly position: number | undefined;
 }
 
+interface Compiled {
+  /** Why the expression does not compile. */
+  readonly error?: CompileError;
+  /** Calls in it that can never reach a function (none when it does not compile). */
+  readonly calls: readonly BadCall[];
+}
+
 /**
  * Compiles the JSONata expressions of one definition: each distinct text once (compiling is not cheap), and
  * none after more failures than a report shows: nodes come in source order, so later failures would be cut.
  */
 class ExpressionCompiler {
-  private readonly cache = new Map<string, CompileError | undefined>();
+  private readonly cache = new Map<string, Compiled>();
   private failures = 0;
 
-  /** Why `expression` does not compile, or undefined when it does (or is no longer checked). */
-  errorOf(expression: string): CompileError | undefined {
-    if (this.cache.has(expression)) return this.cache.get(expression);
-    if (this.failures > DEFINITION_LIMITS.maxErrors) return undefined;
-    let result: CompileError | undefined;
+  /** Why `expression` does not compile, or what it calls that is no function (nothing once no longer checked). */
+  compile(expression: string): Compiled {
+    const cached = this.cache.get(expression);
+    if (cached !== undefined) return cached;
+    if (this.failures > DEFINITION_LIMITS.maxErrors) return { calls: [] };
+    let result: Compiled;
     try {
-      jsonata(expression);
+      result = { calls: badCallsIn(expression, jsonata(expression).ast()) };
     } catch (error) {
       const e = error as { message?: unknown; position?: unknown };
       result = {
-        message: typeof e.message === 'string' ? e.message : String(error),
-        position: typeof e.position === 'number' ? e.position : undefined,
+        error: {
+          message: typeof e.message === 'string' ? e.message : String(error),
+          position: typeof e.position === 'number' ? e.position : undefined,
+        },
+        calls: [],
       };
-      this.failures++;
     }
+    if (result.error !== undefined || result.calls.length > 0) this.failures++;
     this.cache.set(expression, result);
     return result;
   }
@@ -296,7 +308,16 @@ function checkNode(
     if (typeof expression !== 'string') return;
     // An empty or over-long expression is already reported by the schema.
     if (expression === '' || expression.length > EXPRESSION_MAX_LENGTH) return;
-    const error = compiler.errorOf(expression);
+    const { error, calls } = compiler.compile(expression);
+    for (const call of calls) {
+      report(
+        'error',
+        'not-a-function',
+        path,
+        `the JSONata expression ${call.message}`,
+        source.locateInScalar(path, expression, call.index),
+      );
+    }
     if (error === undefined) return;
     // JSONata's position is just past the character it stopped at.
     const index = Math.max(0, (error.position ?? 1) - 1);
