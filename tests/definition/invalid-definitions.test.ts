@@ -113,6 +113,7 @@ describe('invalid definition corpus', () => {
           'no-path-to-end',
           'no-timeout',
           'not-a-function',
+          'retries-over-visits',
           'shared-join',
           'timeout-missing',
           'too-deep',
