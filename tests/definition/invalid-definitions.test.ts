@@ -112,6 +112,8 @@ describe('invalid definition corpus', () => {
           'no-end',
           'no-path-to-end',
           'no-timeout',
+          'not-a-function',
+          'retries-over-visits',
           'shared-join',
           'timeout-missing',
           'too-deep',

@@ -7,7 +7,7 @@ const HINTS: readonly { readonly pattern: RegExp; readonly hint: string }[] = [
   { pattern: /={2,}/, hint: "JSONata compares with a single '=' (amount = 5), not '=='" },
   { pattern: /&&/, hint: "JSONata's logical and is 'and' ('&' joins text)" },
   { pattern: /\|\|/, hint: "JSONata's logical or is 'or'" },
-  { pattern: /!(?!=)/, hint: "JSONata negates with not(...), e.g. not(approved); '!=' is 'not equal'" },
+  { pattern: /!(?!=)/, hint: "JSONata negates with $not(...), e.g. $not(approved); '!=' is 'not equal'" },
   { pattern: /\b(?:AND|OR|And|Or)\b/, hint: "JSONata's operators are lowercase: 'and', 'or'" },
 ];
 

@@ -45,6 +45,9 @@ const RETRY_FIELDS = Object.keys(retrySchema.shape);
  */
 export const EXPRESSION_INDEX_PARAM = 'expressionIndex';
 
+/** With EXPRESSION_INDEX_PARAM, the diagnostic's code, when it is not `bad-expression` (it compiles, but ...). */
+export const EXPRESSION_CODE_PARAM = 'expressionCode';
+
 /** Turns zod issues into located diagnostics with plain sentences. */
 export function schemaDiagnostics(source: SourceDocument, issues: readonly z.core.$ZodIssue[]): Diagnostic[] {
   const diagnostics: Located[] = [];
@@ -248,9 +251,17 @@ function fromIssue(
       ];
     }
     default: {
-      const index = issue.code === 'custom' ? (issue.params?.[EXPRESSION_INDEX_PARAM] as unknown) : undefined;
+      const params = issue.code === 'custom' ? issue.params : undefined;
+      const index = params?.[EXPRESSION_INDEX_PARAM] as unknown;
       if (typeof index === 'number' && typeof value === 'string') {
-        return [make(source.locateInScalar(path, value, index), 'bad-expression', issue.message)];
+        const code = params?.[EXPRESSION_CODE_PARAM] as unknown;
+        return [
+          make(
+            source.locateInScalar(path, value, index),
+            typeof code === 'string' ? code : 'bad-expression',
+            issue.message,
+          ),
+        ];
       }
       const message = isLibraryWording(issue.message) ? plainMessage(issue) : issue.message;
       // A length limit is about the length: the first 40 characters of the value would not help.

@@ -86,3 +86,116 @@ nodes:
     ]);
   });
 });
+
+describe('semanticChecks: max_visits below retry.max_attempts', () => {
+  const ASK = (nodeFields: string, top = '') => `workflow_name: retries
+workflow_id: retries_v1
+entry_point: Ask
+${top}nodes:
+  Ask:
+    type: async_request
+    capability_id: 'quote#price'
+    on_response: Done
+    on_failure: Failed
+    timeout: 1h
+${nodeFields}
+  Done: { type: end }
+  Failed: { type: end, status: FAILED }
+`;
+
+  it("an async_request's max_visits below its max_attempts is a warning on max_visits, and the definition is kept", () => {
+    const result = validateDefinition(
+      'w.yaml',
+      ASK('    max_visits: 2\n    retry: { max_attempts: 3, interval: 1m }'),
+    );
+    expect(result.definition).toBeDefined();
+    expect(result.diagnostics.map(formatDiagnostic)).toEqual([
+      'w.yaml:11:17: warning: nodes.Ask.max_visits: max_visits 2 is less than retry.max_attempts 3: each attempt of an async_request is a visit, so the retries it allows can never all run (attempt 3 fails with MAX_VISITS_EXCEEDED, skipping on_failure); use a max_visits of at least 3',
+    ]);
+    expect(result.diagnostics[0]?.code).toBe('retries-over-visits');
+  });
+
+  it("the workflow's max_visits below a node's max_attempts is a warning on max_attempts", () => {
+    expect(diagnosticsOf(ASK('    retry:\n      max_attempts: 4', 'max_visits: 2\n'))).toEqual([
+      "w.yaml:13:21: warning: nodes.Ask.retry.max_attempts: retry.max_attempts 4 is more than the workflow's max_visits 2: each attempt of an async_request is a visit, so the retries it allows can never all run (attempt 3 fails with MAX_VISITS_EXCEEDED, skipping on_failure); give the node a max_visits of at least 4",
+    ]);
+  });
+
+  it('only the node whose attempts outnumber its visits: not one with enough, nor a sync_call (its retries are one visit)', () => {
+    expect(
+      diagnosticsOf(`workflow_name: retries
+workflow_id: retries_v1
+entry_point: Enough
+max_visits: 1
+nodes:
+  Enough:
+    type: async_request
+    max_visits: 3
+    capability_id: 'quote#price'
+    on_response: Short
+    timeout: 1h
+    retry: { max_attempts: 3 }
+  Short:
+    type: async_request
+    max_visits: 1
+    capability_id: 'quote#price'
+    on_response: Call
+    timeout: 1h
+    retry: { max_attempts: 2 }
+  Call:
+    type: sync_call
+    capability_id: core-process-response
+    retry: { max_attempts: 5 }
+    on_success: Done
+  Done: { type: end }
+`),
+    ).toEqual([
+      'w.yaml:15:17: warning: nodes.Short.max_visits: max_visits 1 is less than retry.max_attempts 2: each attempt of an async_request is a visit, so the retries it allows can never all run (attempt 2 fails with MAX_VISITS_EXCEEDED, skipping on_failure); use a max_visits of at least 2',
+    ]);
+  });
+});
+
+describe('semanticChecks: JSONata calls of what is no function', () => {
+  const SET = (values: string) => `workflow_name: calls
+workflow_id: calls_v1
+entry_point: S
+initial_context: [tier, amount]
+nodes:
+  S:
+    type: set
+    values:
+${values}
+    next: Done
+  Done: { type: end }
+`;
+
+  it('a call without $ and a $ name nothing binds are errors at the called name, and the definition is refused', () => {
+    const result = validateDefinition(
+      'w.yaml',
+      SET(`      a: 'NOT(tier = "x")'\n      b: '1 + $undefinedFn(amount)'`),
+    );
+    expect(result.definition).toBeUndefined();
+    expect(result.diagnostics.map(formatDiagnostic)).toEqual([
+      "w.yaml:9:11: error: nodes.S.values.a: the JSONata expression calls NOT(...), which is not a function: JSONata's functions start with '$'; negate with $not(...), e.g. $not(approved)",
+      'w.yaml:10:15: error: nodes.S.values.b: the JSONata expression calls $undefinedFn(...), which is neither a JSONata function nor bound in the expression',
+    ]);
+    expect(result.diagnostics.map((d) => d.code)).toEqual(['not-a-function', 'not-a-function']);
+  });
+
+  it("beside a bad call, JSONata's functions, $now and $millis, and functions the expression binds are not reported", () => {
+    expect(
+      diagnosticsOf(
+        SET(
+          [
+            `      a: '$not(tier = "x") and $now() > "2020" and $millis() > 0'`,
+            `      b: '($half := function($x) { $x / 2 }; $half(amount))'`,
+            `      c: '(function($f) { $f(amount) })($string)'`,
+            `      d: '$sum([amount]) + $nothing(amount)'`,
+          ].join('\n'),
+        ),
+      ),
+    ).toEqual([
+      'w.yaml:12:28: error: nodes.S.values.d: the JSONata expression calls $nothing(...), which is neither a JSONata function nor bound in the expression',
+    ]);
+  });
+});

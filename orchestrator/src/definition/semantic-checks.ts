@@ -6,12 +6,15 @@ import { isRecord } from './schema-diagnostics';
 import type { SourceDocument, SourcePosition } from './source-document';
 import { uncertainKeyUses } from './context-key-flow';
 import { closest } from './did-you-mean';
+import { badCallsIn, type BadCall } from './expression-calls';
 import { operatorHint } from './expression-hints';
 import { DEFINITION_LIMITS } from './limits';
 import { capabilityParameterDiagnostics, type SyncCapabilityCatalog } from './capability-parameters';
 import {
   asyncRequestNodeSchema,
+  DEFAULT_MAX_VISITS,
   EXPRESSION_MAX_LENGTH,
+  MAX_VISITS_LIMIT,
   NODE_NAME_PATTERN,
   NODE_TYPES,
   SYNC_CAPABILITY_PATTERN,
@@ -187,8 +190,10 @@ export function semanticChecks(source: SourceDocument, options: SemanticCheckOpt
   checkParallels(nodes, edges, successors, report);
 
   const compiler = new ExpressionCompiler();
+  const workflowMaxVisits = validMaxVisits(root.max_visits) ?? DEFAULT_MAX_VISITS;
   for (const [name, node] of nodes) {
     checkNode(name, node, options, source, report, compiler);
+    checkRetryVisits(name, node, workflowMaxVisits, report);
   }
   if (edgesReadable && entry !== undefined && all.has(entry)) {
     for (const use of uncertainKeyUses(root, nodes, edges, entry, options.syncCapabilities)) {
@@ -207,29 +212,40 @@ interface CompileError {
   readonly position: number | undefined;
 }
 
+interface Compiled {
+  /** Why the expression does not compile. */
+  readonly error?: CompileError;
+  /** Calls in it that can never reach a function (none when it does not compile). */
+  readonly calls: readonly BadCall[];
+}
+
 /**
  * Compiles the JSONata expressions of one definition: each distinct text once (compiling is not cheap), and
  * none after more failures than a report shows: nodes come in source order, so later failures would be cut.
  */
 class ExpressionCompiler {
-  private readonly cache = new Map<string, CompileError | undefined>();
+  private readonly cache = new Map<string, Compiled>();
   private failures = 0;
 
-  /** Why `expression` does not compile, or undefined when it does (or is no longer checked). */
-  errorOf(expression: string): CompileError | undefined {
-    if (this.cache.has(expression)) return this.cache.get(expression);
-    if (this.failures > DEFINITION_LIMITS.maxErrors) return undefined;
-    let result: CompileError | undefined;
+  /** Why `expression` does not compile, or what it calls that is no function (nothing once no longer checked). */
+  compile(expression: string): Compiled {
+    const cached = this.cache.get(expression);
+    if (cached !== undefined) return cached;
+    if (this.failures > DEFINITION_LIMITS.maxErrors) return { calls: [] };
+    let result: Compiled;
     try {
-      jsonata(expression);
+      result = { calls: badCallsIn(expression, jsonata(expression).ast()) };
     } catch (error) {
       const e = error as { message?: unknown; position?: unknown };
       result = {
-        message: typeof e.message === 'string' ? e.message : String(error),
-        position: typeof e.position === 'number' ? e.position : undefined,
+        error: {
+          message: typeof e.message === 'string' ? e.message : String(error),
+          position: typeof e.position === 'number' ? e.position : undefined,
+        },
+        calls: [],
       };
-      this.failures++;
     }
+    if (result.error !== undefined || result.calls.length > 0) this.failures++;
     this.cache.set(expression, result);
     return result;
   }
@@ -296,7 +312,16 @@ function checkNode(
     if (typeof expression !== 'string') return;
     // An empty or over-long expression is already reported by the schema.
     if (expression === '' || expression.length > EXPRESSION_MAX_LENGTH) return;
-    const error = compiler.errorOf(expression);
+    const { error, calls } = compiler.compile(expression);
+    for (const call of calls) {
+      report(
+        'error',
+        'not-a-function',
+        path,
+        `the JSONata expression ${call.message}`,
+        source.locateInScalar(path, expression, call.index),
+      );
+    }
     if (error === undefined) return;
     // JSONata's position is just past the character it stopped at.
     const index = Math.max(0, (error.position ?? 1) - 1);
@@ -352,6 +377,51 @@ function checkNode(
     for (const [key, expression] of Object.entries(node.values)) {
       checkExpression(expression, [...base, 'values', key]);
     }
+  }
+}
+
+/** A `max_visits` the schema accepts, else undefined (an invalid one is reported by the schema). */
+function validMaxVisits(value: unknown): number | undefined {
+  return Number.isInteger(value) && (value as number) >= 1 && (value as number) <= MAX_VISITS_LIMIT
+    ? (value as number)
+    : undefined;
+}
+
+/**
+ * An async_request's every attempt is a visit, so a max_visits below its retry.max_attempts cuts its
+ * retries short: the attempt past the limit fails with MAX_VISITS_EXCEEDED, past on_failure. A warning (the
+ * definition runs), on the node's max_visits, or on max_attempts when the limit is the workflow's. A
+ * sync_call's retries count as one visit, and other steps have no retry.
+ */
+function checkRetryVisits(
+  name: string,
+  node: Record<string, unknown>,
+  workflowMaxVisits: number,
+  report: Report,
+): void {
+  if (node.type !== 'async_request' || !isRecord(node.retry)) return;
+  const attempts = node.retry.max_attempts;
+  if (!Number.isInteger(attempts) || (attempts as number) < 1 || (attempts as number) > 10) return;
+  // An invalid max_visits of the node's own is reported by the schema: nothing to compare it with.
+  if (Object.hasOwn(node, 'max_visits') && validMaxVisits(node.max_visits) === undefined) return;
+  const own = validMaxVisits(node.max_visits);
+  const limit = own ?? workflowMaxVisits;
+  if (limit >= (attempts as number)) return;
+  const cut = `each attempt of an async_request is a visit, so the retries it allows can never all run (attempt ${limit + 1} fails with MAX_VISITS_EXCEEDED, skipping on_failure)`;
+  if (own !== undefined) {
+    report(
+      'warning',
+      'retries-over-visits',
+      ['nodes', name, 'max_visits'],
+      `max_visits ${limit} is less than retry.max_attempts ${String(attempts)}: ${cut}; use a max_visits of at least ${String(attempts)}`,
+    );
+  } else {
+    report(
+      'warning',
+      'retries-over-visits',
+      ['nodes', name, 'retry', 'max_attempts'],
+      `retry.max_attempts ${String(attempts)} is more than the workflow's max_visits ${limit}: ${cut}; give the node a max_visits of at least ${String(attempts)}`,
+    );
   }
 }
 

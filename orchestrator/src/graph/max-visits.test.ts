@@ -102,3 +102,40 @@ nodes:
     expect(record.output).toEqual({ n: 60 });
   });
 });
+
+describe('max_visits below retry.max_attempts', () => {
+  const ASK = `
+workflow_name: ask
+workflow_id: ask_v1
+entry_point: Ask
+nodes:
+  Ask:
+    type: async_request
+    max_visits: 2
+    capability_id: 'quote#price'
+    on_response: Done
+    on_failure: Failed
+    timeout: 1h
+    retry: { max_attempts: 3, interval: 1m }
+  Done: { type: end }
+  Failed: { type: end, status: FAILED }
+`;
+
+  it("an async_request's retries run out of visits: the error says so, not 'a loop that never exits'", async () => {
+    const { record } = await runInlineWorkflow(ASK, {
+      mocks: { 'quote#price': { status: 'FAILURE', error: { code: 'BUSY', message: 'try later' } } },
+    });
+    expect(record.status).toBe('FAILED');
+    expect(record.error).toEqual({
+      code: 'MAX_VISITS_EXCEEDED',
+      message:
+        'node Ask has run 2 times, all its max_visits allows: its retries ran out of visits at attempt 3 of 3 (give it a max_visits of at least its retry.max_attempts)',
+      node: 'Ask',
+    });
+    expect(steps(record)).toEqual([
+      ['Ask', 'FAILED'],
+      ['Ask', 'FAILED'],
+      ['Ask', 'FAILED'],
+    ]);
+  });
+});

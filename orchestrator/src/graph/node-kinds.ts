@@ -24,7 +24,7 @@ import { stateDelta } from './state-delta';
 import { LONGEST_WAIT_MS, timeOf } from './wait-time';
 import { childInstanceId } from './child-ids';
 import { pick, requestInput } from './request-input';
-import { visitLimitError } from './visit-limit';
+import { visitLimitError, type RetryAttempt } from './visit-limit';
 import type {
   Context,
   HistoryEntry,
@@ -51,14 +51,16 @@ export interface NodeBuildContext {
 
 /**
  * The error of a node that would run once more than its `max_visits` allows (a loop that never exits),
- * or undefined. `visit` is the run about to happen (each attempt of a retried step counts).
+ * or undefined. `visit` is the run about to happen (each attempt of a retried step counts); `retry`, when
+ * that run is a retry of the node.
  */
 export function overVisitLimit(
   name: string,
   visit: number,
   ctx: NodeBuildContext,
+  retry?: RetryAttempt,
 ): WorkflowError | undefined {
-  return visitLimitError(name, visit, ctx.visitLimit(name));
+  return visitLimitError(name, visit, ctx.visitLimit(name), retry);
 }
 
 export function instanceIdOf(config: LangGraphRunnableConfig): string {
@@ -198,7 +200,11 @@ export function asyncRequestWait(name: string, node: AwaitingStep, ctx: NodeBuil
     if (!wait) throw new Error(`node ${name} has no open wait: the prepare step did not run`);
     // Checked before the interrupt, so the request of a run over the limit is never sent: the outbox
     // sends only waits still open when the step commits.
-    const over = overVisitLimit(name, state.visits[name] ?? 0, ctx);
+    // Each attempt of a retried request is a visit: a retry refused here ran out of visits to its own
+    // attempts, not to a loop.
+    const attempt = state.attempts[name] ?? 1;
+    const retry = node.retry && attempt > 1 ? { attempt, maxAttempts: node.retry.max_attempts } : undefined;
+    const over = overVisitLimit(name, state.visits[name] ?? 0, ctx, retry);
     if (over) {
       const at = ctx.deps.clock.now().toISOString();
       const update = {
