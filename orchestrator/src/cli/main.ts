@@ -12,7 +12,7 @@ import { startCommand, START_USAGE, type StartServices } from './start-command';
 import { statusCommand, STATUS_USAGE } from './status-command';
 import type { EmbeddedRunner } from './embedded-runner';
 import { validateCommand, VALIDATE_USAGE } from './validate-command';
-import { terminalSafeLines } from './terminal-safe';
+import { terminalSafeIo, terminalSafeLines } from './terminal-safe';
 import { connectionRefusedHint } from './connection-refused-hint';
 
 type Command = (args: readonly string[], io: CliIo, services: CliServices) => Promise<number>;
@@ -48,7 +48,8 @@ export async function runCli(
   io: CliIo,
   services: CliServices = {},
 ): Promise<number> {
-  return runCommandLine(argv, io, COMMANDS, (name, args) => runOne(name, args, io, services));
+  const safe = terminalSafeIo(io);
+  return runCommandLine(argv, safe, COMMANDS, (name, args) => runOne(name, args, safe, services));
 }
 
 /** One command on its arguments; its usage mistakes exit 2, its other errors 1. */

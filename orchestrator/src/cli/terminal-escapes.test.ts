@@ -136,4 +136,27 @@ describe('human-readable output shows control characters from outside inert', ()
       expect(io.stdout()).toContain(`DECLINED: ${SHOWN}`);
     });
   });
+
+  it('wf graph: a title with ESC reaches the Mermaid output inert, as every command output does', async () => {
+    writeFileSync(
+      join(dir, 'titled.yaml'),
+      [
+        'workflow_name: Titled',
+        'workflow_id: titled_v1',
+        'entry_point: Ask',
+        'nodes:',
+        '  Ask:',
+        '    type: async_request',
+        `    title: "x${'\\e'}[2Jy"`,
+        "    capability_id: 'billing#charge'",
+        '    on_response: Done',
+        '    timeout: 1h',
+        '  Done: { type: end }',
+      ].join('\n'),
+    );
+    const io = recordingIo(dir);
+    expect(await runCli(['graph', 'titled.yaml'], io)).toBe(0);
+    expectInert(io);
+    expect(io.stdout()).toContain('x\\u001b[2Jy');
+  });
 });

@@ -1,4 +1,5 @@
-import { terminalSafe, terminalSafeLines } from './terminal-safe';
+import { recordingIo } from './cli-test-io';
+import { terminalSafe, terminalSafeIo, terminalSafeLines } from './terminal-safe';
 
 describe('terminalSafe', () => {
   it('shows C0, DEL and C1 control characters as \\u escapes', () => {
@@ -21,5 +22,17 @@ describe('terminalSafe', () => {
 
   it('terminalSafeLines keeps the line breaks and escapes the rest', () => {
     expect(terminalSafeLines('one\u001b[31m\ntwo\u0007')).toBe('one\\u001b[31m\ntwo\\u0007');
+  });
+});
+
+describe('terminalSafeIo', () => {
+  it('makes whatever a command writes inert, keeping the layout: line breaks and tabs', () => {
+    const io = recordingIo('/somewhere');
+    const safe = terminalSafeIo(io);
+    safe.out('a\tb\n\u001b[2Jc\r\n');
+    safe.err('\u009b31m\u0007\n');
+    expect(io.stdout()).toBe('a\tb\n\\u001b[2Jc\\u000d\n');
+    expect(io.stderr()).toBe('\\u009b31m\\u0007\n');
+    expect(safe.cwd).toBe('/somewhere');
   });
 });

@@ -1,3 +1,5 @@
+import type { CliIo } from './cli-io';
+
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
 
@@ -15,4 +17,19 @@ export function terminalSafe(text: string): string {
 /** terminalSafe for text whose line breaks are meant (a multi-line message): each line made safe. */
 export function terminalSafeLines(text: string): string {
   return text.split('\n').map(terminalSafe).join('\n');
+}
+
+// eslint-disable-next-line no-control-regex
+const CONTROL_BUT_LAYOUT = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+
+/**
+ * The io every command writes through: whatever a command prints (tables, Mermaid, step lines, messages,
+ * JSON) reaches the terminal with control characters inert, except the line breaks and tabs of the
+ * layout, so a command that forgets `terminalSafe` on a value from outside still cannot drive the
+ * terminal. JSON stays valid JSON (it escapes C0 itself; DEL and C1 become `\uXXXX`, the same characters).
+ */
+export function terminalSafeIo(io: CliIo): CliIo {
+  const safe = (text: string) =>
+    text.replace(CONTROL_BUT_LAYOUT, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return { cwd: io.cwd, out: (text) => io.out(safe(text)), err: (text) => io.err(safe(text)) };
 }
