@@ -8,7 +8,9 @@ import {
   IN_PROCESS_CONSOLE_FLAGS,
   inProcessConsoleOptions,
   startInProcessConsole,
+  type InProcessConsoleOptions,
 } from '../console/src/in-process-console';
+import { CONSOLE_PORT_SETTING, DEFAULT_CONSOLE_PORT } from '../console/src/console-options';
 import { applyCliEnvironment } from './cli-environment';
 import { startLocalServers } from './local-aws/local-servers';
 import { DEFAULT_LOG_FILE } from './local-aws/log-sink';
@@ -25,13 +27,48 @@ const WATCH_DEFINITIONS_MS = 2000;
  * The web console serves the stack until Ctrl-C (`--console-port`, `--no-console`), with or without workers:
  * it reads the stores, and its Cancel and Redrive send commands any worker process will consume.
  */
+const LOCAL_USAGE = 'usage: pnpm local [--no-workers] [--console-port N | --no-console]';
+const LOCAL_HELP = `${LOCAL_USAGE}
+
+Runs the embedded local AWS (DynamoDB, SQS, S3) on its fixed ports until Ctrl-C, with the orchestrator and
+the capability mock polling their queues, and the web console.
+
+  --no-workers     the servers and resources only; run the pollers with \`pnpm worker\` in another terminal
+  --console-port   the web console's port (default ${CONSOLE_PORT_SETTING}, else ${DEFAULT_CONSOLE_PORT})
+  --no-console     no web console
+
+Ports: CCH_LOCAL_DYNAMODB_PORT, CCH_LOCAL_SQS_PORT, CCH_LOCAL_S3_PORT (0: a free port).`;
+
+/** The arguments, or undefined when the run ends here: --help (exit 0) or a usage error (exit 2). */
+function parseOptions(): { workers: boolean; console: InProcessConsoleOptions } | undefined {
+  try {
+    const { values } = parseArgs({
+      options: {
+        'no-workers': { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+        ...IN_PROCESS_CONSOLE_FLAGS,
+      },
+    });
+    if (values.help) {
+      process.stdout.write(LOCAL_HELP + '\n');
+      return undefined;
+    }
+    return { workers: !values['no-workers'], console: inProcessConsoleOptions(values, process.env) };
+  } catch (error) {
+    process.stderr.write(
+      `local: ${error instanceof Error ? error.message : String(error)}\n${LOCAL_USAGE}\n`,
+    );
+    process.exitCode = 2;
+    return undefined;
+  }
+}
+
 async function main(): Promise<void> {
   applyCliEnvironment();
-  const { values } = parseArgs({
-    options: { 'no-workers': { type: 'boolean', default: false }, ...IN_PROCESS_CONSOLE_FLAGS },
-  });
-  const consoleOptions = inProcessConsoleOptions(values, process.env);
-  const workers = !values['no-workers'];
+  const options = parseOptions();
+  if (!options) return;
+  const consoleOptions = options.console;
+  const workers = options.workers;
   // 0 binds a free port; the lines printed below then name the port actually bound.
   const ports = localPortsFromEnv(process.env, { allowZero: true });
   const stack = workers
