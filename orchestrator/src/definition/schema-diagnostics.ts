@@ -197,7 +197,7 @@ function fromIssue(
           source.locateKey(path.slice(0, -1), key),
           'invalid-name',
           contextKeys
-            ? `'${short(key)}' is not a context key (a letter or _, then letters, digits or _)`
+            ? `'${short(key)}' is not a context key (an ASCII letter or _, then ASCII letters, digits or _)`
             : keyProblem(key, issue.issues),
         ),
       ];

@@ -37,7 +37,9 @@ const nodeRef = z
 const contextKey = z
   .string({ error: 'must be a context key' })
   .max(CONTEXT_KEY_MAX_LENGTH, atMost(CONTEXT_KEY_MAX_LENGTH))
-  .regex(CONTEXT_KEY_PATTERN, { error: 'must be a context key (a letter or _, then letters, digits or _)' });
+  .regex(CONTEXT_KEY_PATTERN, {
+    error: 'must be a context key (an ASCII letter or _, then ASCII letters, digits or _)',
+  });
 
 const contextKeys = z.array(contextKey, { error: 'must be a list of context keys' });
 
