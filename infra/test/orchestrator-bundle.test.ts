@@ -8,6 +8,9 @@ import type { Metafile } from 'esbuild';
 import { buildLambdaBundle } from '../src/bundling/lambda-bundle';
 import { definitionsDir, lambdaEntries, repoRoot } from '../src/paths';
 
+// Two esbuild bundles in beforeAll: seconds alone, more on a 2-core machine running other suites.
+jest.setTimeout(60_000);
+
 /*
  * The orchestrator Lambda bundle, built exactly as the stack deploys it (buildLambdaBundle), and what could
  * regress in it: its size (issue 10: at most 1.5 MB), what must stay out (langsmith, a second zod, zod's

@@ -6,6 +6,9 @@ import { buildLambdaBundle } from '../src/bundling/lambda-bundle';
 import { RETENTION_ENTRY } from '../src/retention-function';
 import { STUCK_CHECK_ENTRY } from '../src/stuck-check-function';
 
+// esbuild and a fresh node per bundle: seconds alone, more on a 2-core machine running other suites.
+jest.setTimeout(60_000);
+
 /*
  * The stack's Lambdas other than the orchestrator (whose bundle has a test of its own): each bundled as
  * the stack does, and loaded on plain Node. The limits sit far above today's bundles: a jump past one

@@ -77,7 +77,7 @@ describe('wf run on the embedded stack (the default)', () => {
       );
       const io = recordingIo(repoRoot);
       const code = await runCli(['run', file], io, { embedded: runOnEmbeddedStack });
-      expect(io.stderr()).toBe('');
+      expect(io.stderr()).toMatch(/^note: on the embedded stack wait nodes take real time, [^\n]*\n$/);
       expect(code).toBe(0);
       expect(io.stdout()).toMatch(/⏸ Hold: waiting until \d{4}-\d\d-\d\dT/);
       expect(io.stdout()).toMatch(/⏵ Hold: wait over/);

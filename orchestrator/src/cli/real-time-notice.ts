@@ -3,28 +3,24 @@ import type { WorkflowDefinition } from '../definition/workflow-schema';
 import { EMBEDDED_RUN_TIMEOUT_MS } from './embedded-runner';
 
 /**
- * Why `wf run` on the embedded stack may take real time: wait nodes, timeouts and retry delays in the
- * definitions, and scripted delays or replies that never come in the mocks. Undefined when there is none,
- * so a run that ends at once prints no note.
+ * Why `wf run` on the embedded stack will take real time: wait nodes in the definitions, scripted delays,
+ * replies that never come (their timeouts then decide), and failures whose retries wait. A timeout alone
+ * takes none (the default mocks answer at once). Undefined when nothing will, so such a run prints no note.
  */
 export function realTimeNotice(
   definitions: readonly WorkflowDefinition[],
   mocks: CapabilityMocks,
 ): string | undefined {
   const reasons = new Set<string>();
-  for (const definition of definitions) {
-    for (const node of Object.values(definition.nodes)) {
-      if (node.type === 'wait') reasons.add('wait nodes');
-      if ('timeout' in node && node.timeout !== undefined) reasons.add('timeouts');
-      if ('retry' in node && node.retry !== undefined) reasons.add('retry delays');
-    }
+  const replies = Object.values(mocks).flatMap((entry) => (Array.isArray(entry) ? entry : [entry]));
+  const nodes = definitions.flatMap((definition) => Object.values(definition.nodes));
+  if (nodes.some((node) => node.type === 'wait')) reasons.add('wait nodes');
+  if (replies.some((reply) => reply.delay !== undefined)) reasons.add('scripted delays');
+  if (replies.some((reply) => reply.reply === false)) {
+    reasons.add('replies that never come (their timeouts decide)');
   }
-  for (const entry of Object.values(mocks)) {
-    for (const reply of Array.isArray(entry) ? entry : [entry]) {
-      if (reply.delay !== undefined) reasons.add('scripted delays');
-      if (reply.reply === false) reasons.add('replies that never come');
-    }
-  }
+  const retried = nodes.some((node) => 'retry' in node && node.retry !== undefined);
+  if (retried && replies.some((reply) => reply.status === 'FAILURE')) reasons.add('retry delays');
   if (reasons.size === 0) return undefined;
   const minutes = EMBEDDED_RUN_TIMEOUT_MS / 60_000;
   return (

@@ -237,14 +237,27 @@ describe('wf run', () => {
       'note: on the embedded stack scripted delays take real time, and wf run follows the instance for 20 minutes at most; --memory',
     );
 
+    // Timeouts alone take no real time: the default mocks answer at once. A reply that never comes does.
     const fanOut = recordingIo(repoRoot);
     await runCli(['run', 'workflow-definitions/fanout_a_b_c_v1.yaml'], fanOut, { embedded });
-    expect(fanOut.stderr()).toMatch(/^note: on the embedded stack timeouts take real time/m);
+    expect(fanOut.stderr()).not.toContain('note:');
+    writeFileSync(join(dir, 'never.yaml'), "'prepare#shipment': { reply: false }\n");
+    const never = recordingIo(dir);
+    await runCli(
+      ['run', join(repoRoot, 'workflow-definitions/fanout_a_b_c_v1.yaml'), '--mocks', 'never.yaml'],
+      never,
+      {
+        embedded,
+      },
+    );
+    expect(never.stderr()).toMatch(
+      /^note: on the embedded stack replies that never come \(their timeouts decide\) take real time/m,
+    );
 
     const fast = recordingIo(dir);
     await runCli(['run', importVn, '--mocks', 'fast.yaml'], fast, { embedded });
     expect(fast.stderr()).not.toContain('note:');
-    expect(ran).toHaveLength(3);
+    expect(ran).toHaveLength(4);
   });
 
   it('--memory starts its clock at the real time: a wait until a date two months away waits, not fails', async () => {

@@ -30,6 +30,10 @@ import {
 } from './testing/parity-workflows';
 import { runOnLocalStepFunctions, type LocalRunResult } from './testing/local-step-functions-run';
 
+// Each scenario runs a workflow on the engine and on the Step Functions interpreter: the language v2
+// example takes seconds on a 2-core machine running other suites.
+jest.setTimeout(60_000);
+
 /**
  * Step Functions mode runs the same workflow as the engine: each example, compiled to ASL, executed by a
  * local ASL interpreter (aws-local-stepfunctions) with the project's Lambdas in-process, ends with the
