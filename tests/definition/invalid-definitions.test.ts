@@ -102,6 +102,7 @@ describe('invalid definition corpus', () => {
           'branch-is-join',
           'branch-never-joins',
           'branches-overlap',
+          'choice-loop',
           'duplicate-key',
           'empty',
           'input-twice',

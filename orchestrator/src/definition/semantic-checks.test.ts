@@ -199,3 +199,108 @@ ${values}
     ]);
   });
 });
+
+describe('semanticChecks: a loop made only of choice nodes', () => {
+  const LOOP = (nodes: string) => `workflow_name: loop
+workflow_id: loop_v1
+entry_point: Check
+initial_context: [n]
+nodes:
+${nodes}
+  Done: { type: end }
+`;
+  const FIX =
+    'put a step that changes the context or waits (a set, sync_call, async_request or wait) in the loop';
+
+  it('a choice whose default is itself is a warning at the node, naming the edge, and the definition is kept', () => {
+    const result = validateDefinition(
+      'w.yaml',
+      LOOP(`  Check:
+    type: choice
+    choices:
+      - when: "n > 5"
+        next: Done
+    default: Check`),
+    );
+    expect(result.definition).toBeDefined();
+    expect(result.diagnostics.map(formatDiagnostic)).toEqual([
+      `w.yaml:6:3: warning: nodes.Check: choice node 'Check' leads back to itself (Check.default -> Check), and nothing in the loop changes the context or waits: its conditions answer the same every time round, so once an instance goes round it keeps going round until max_visits and fails MAX_VISITS_EXCEEDED; ${FIX}, or point Check.default elsewhere`,
+    ]);
+    expect(result.diagnostics[0]?.code).toBe('choice-loop');
+  });
+
+  it('a cycle of several choices is one warning, at its first node in source order, naming its nodes and edges', () => {
+    expect(
+      diagnosticsOf(
+        LOOP(`  Check:
+    type: choice
+    choices:
+      - when: "n > 5"
+        next: Done
+    default: Again
+  Again:
+    type: choice
+    choices:
+      - when: "n < 0"
+        next: Done
+      - when: "n = 1"
+        next: Check
+    default: Check`),
+      ),
+    ).toEqual([
+      `w.yaml:6:3: warning: nodes.Check: choice nodes 'Check', 'Again' lead round to one another (Check.default -> Again, Again.choices.1.next -> Check, Again.default -> Check), and nothing in the loop changes the context or waits: their conditions answer the same every time round, so once an instance goes round it keeps going round until max_visits and fails MAX_VISITS_EXCEEDED; ${FIX}, or point one of those edges elsewhere`,
+    ]);
+  });
+
+  it('is not reported for a loop through a step, a chain of choices without a loop, or a condition calling $random', () => {
+    expect(
+      diagnosticsOf(
+        LOOP(`  Check:
+    type: choice
+    choices:
+      - when: "n > 5"
+        next: Done
+    default: Bump
+  Bump:
+    type: set
+    values: { n: "n + 1" }
+    next: Roll
+  Roll:
+    type: choice
+    choices:
+      - when: "n > 1"
+        next: Then
+    default: Check
+  Then:
+    type: choice
+    choices:
+      - when: "$random() < 0.5"
+        next: Done
+    default: Then`),
+      ),
+    ).toEqual([]);
+  });
+
+  it('a loop of choices with no way out is also an error for each of its nodes (no path to an end)', () => {
+    const result = validateDefinition(
+      'w.yaml',
+      LOOP(`  Check:
+    type: choice
+    choices:
+      - when: "n > 5"
+        next: Done
+    default: Spin
+  Spin:
+    type: choice
+    choices:
+      - when: "n > 6"
+        next: Spin
+    default: Spin`),
+    );
+    expect(result.definition).toBeUndefined();
+    expect(result.diagnostics.map((d) => [d.line, d.severity, d.code, d.path])).toEqual([
+      [12, 'warning', 'choice-loop', 'nodes.Spin'],
+      [12, 'error', 'no-path-to-end', 'nodes.Spin'],
+    ]);
+  });
+});

@@ -10,6 +10,7 @@ import { badCallsIn, type BadCall } from './expression-calls';
 import { operatorHint } from './expression-hints';
 import { DEFINITION_LIMITS } from './limits';
 import { capabilityParameterDiagnostics, type SyncCapabilityCatalog } from './capability-parameters';
+import { choiceLoops, type ChoiceLoop } from './choice-loops';
 import {
   asyncRequestNodeSchema,
   DEFAULT_MAX_VISITS,
@@ -188,6 +189,7 @@ export function semanticChecks(source: SourceDocument, options: SemanticCheckOpt
   }
 
   checkParallels(nodes, edges, successors, report);
+  for (const loop of choiceLoops(nodes, edges)) reportChoiceLoop(loop, report, atNodeKey);
 
   const compiler = new ExpressionCompiler();
   const workflowMaxVisits = validMaxVisits(root.max_visits) ?? DEFAULT_MAX_VISITS;
@@ -423,6 +425,44 @@ function checkRetryVisits(
       `retry.max_attempts ${String(attempts)} is more than the workflow's max_visits ${limit}: ${cut}; give the node a max_visits of at least ${String(attempts)}`,
     );
   }
+}
+
+/** Nodes (and edges) a choice-loop warning names at most; a longer loop says how many more it has. */
+const LOOP_ITEMS_SHOWN = 8;
+
+/**
+ * A loop of choice nodes, once an instance goes round it, goes round until max_visits (choice-loops.ts says
+ * why). A warning, since the definition runs and its conditions may never send an instance round; at the
+ * loop's first node in source order, naming its nodes and the edges that close it.
+ */
+function reportChoiceLoop(
+  loop: ChoiceLoop,
+  report: Report,
+  atNodeKey: (name: string) => SourcePosition,
+): void {
+  const first = loop.nodes[0];
+  if (first === undefined) return;
+  const shown = <T>(items: readonly T[], show: (item: T) => string): string => {
+    const listed = items.slice(0, LOOP_ITEMS_SHOWN).map(show).join(', ');
+    const more = items.length - LOOP_ITEMS_SHOWN;
+    return more > 0 ? `${listed} and ${more} more` : listed;
+  };
+  const label = (e: NodeEdge): string => formatPath(e.path.slice(1));
+  const route = shown(loop.edges, (e) => `${label(e)} -> ${e.to}`);
+  const [only] = loop.edges;
+  const who =
+    loop.nodes.length === 1
+      ? `choice node '${first}' leads back to itself`
+      : `choice nodes ${shown(loop.nodes, (n) => `'${n}'`)} lead round to one another`;
+  const way =
+    loop.edges.length === 1 && only !== undefined ? `point ${label(only)}` : 'point one of those edges';
+  report(
+    'warning',
+    'choice-loop',
+    ['nodes', first],
+    `${who} (${route}), and nothing in the loop changes the context or waits: ${loop.nodes.length === 1 ? 'its' : 'their'} conditions answer the same every time round, so once an instance goes round it keeps going round until max_visits and fails MAX_VISITS_EXCEEDED; put a step that changes the context or waits (a set, sync_call, async_request or wait) in the loop, or ${way} elsewhere`,
+    atNodeKey(first),
+  );
 }
 
 function checkParallels(
