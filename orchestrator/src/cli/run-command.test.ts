@@ -316,6 +316,83 @@ describe('wf run', () => {
     expect(status.error?.message).toContain("'receipt'");
   });
 
+  describe('a sub_workflow or map whose child has no definition file beside the file run', () => {
+    /** A folder with parent_v1.yaml (a sub_workflow of child_v1, a map of items/line_v1.yaml) and `files`. */
+    function folder(files: Record<string, string[]>): string {
+      const dir = mkdtempSync(join(tmpdir(), 'wf-run-children-'));
+      writeFileSync(
+        join(dir, 'parent_v1.yaml'),
+        [
+          'workflow_name: parent',
+          'workflow_id: parent_v1',
+          'entry_point: Check',
+          'nodes:',
+          '  Check:',
+          '    type: sub_workflow',
+          '    workflow_id: child_v1',
+          '    next: Lines',
+          '  Lines:',
+          '    type: map',
+          "    items: '[1, 2]'",
+          '    workflow_id: line_v1',
+          '    definition_key: items/line_v1.yaml',
+          '    output_key: lines',
+          '    next: Done',
+          '  Done: { type: end }',
+          '',
+        ].join('\n'),
+      );
+      for (const [name, lines] of Object.entries(files)) writeFileSync(join(dir, name), lines.join('\n'));
+      return dir;
+    }
+    const WHY =
+      'wf run loads the definitions a workflow starts only from the folder of the file it runs, so the child could never start';
+    const NOTHING_RAN = 'wf run: a workflow this one starts has no definition file beside it: nothing ran\n';
+
+    it('is refused before anything runs (exit 1), naming the node, the workflow and the file looked for', async () => {
+      const dir = folder({});
+      const io = recordingIo(dir);
+      expect(await runCli(['run', 'parent_v1.yaml', '--memory', '--json'], io)).toBe(1);
+      expect(io.stdout()).toBe('');
+      expect(io.stderr()).toBe(
+        [
+          `parent_v1.yaml:7:18: error: nodes.Check.workflow_id: sub_workflow 'Check' starts workflow 'child_v1', but there is no file child_v1.yaml: ${WHY}; add that file, or correct workflow_id`,
+          `parent_v1.yaml:13:21: error: nodes.Lines.definition_key: map 'Lines' starts workflow 'line_v1' from definition_key 'items/line_v1.yaml', but there is no file items/line_v1.yaml: ${WHY}; add that file, or correct definition_key`,
+          '',
+        ].join('\n') + NOTHING_RAN,
+      );
+    });
+
+    it('on the embedded stack too, before it starts, for a child found beside the file naming a missing one', async () => {
+      const ran: string[] = [];
+      const embedded: EmbeddedRunner = ({ definitionFile }) => {
+        ran.push(definitionFile);
+        return Promise.resolve(undefined);
+      };
+      const dir = folder({
+        'child_v1.yaml': [
+          'workflow_name: child',
+          'workflow_id: child_v1',
+          'entry_point: Deeper',
+          'nodes:',
+          '  Deeper: { type: sub_workflow, workflow_id: grandchild_v1, next: Done }',
+          '  Done: { type: end }',
+        ],
+      });
+      const io = recordingIo(repoRoot);
+      const parent = join(dir, 'parent_v1.yaml');
+      expect(await runCli(['run', parent], io, { embedded })).toBe(1);
+      expect(ran).toEqual([]);
+      expect(io.stderr()).toBe(
+        [
+          `${parent}:13:21: error: nodes.Lines.definition_key: map 'Lines' starts workflow 'line_v1' from definition_key 'items/line_v1.yaml', but there is no file ${join(dir, 'items/line_v1.yaml')}: ${WHY}; add that file, or correct definition_key`,
+          `${join(dir, 'child_v1.yaml')}:5:46: error: nodes.Deeper.workflow_id: sub_workflow 'Deeper' starts workflow 'grandchild_v1', but there is no file ${join(dir, 'grandchild_v1.yaml')}: ${WHY}; add that file, or correct workflow_id`,
+          '',
+        ].join('\n') + NOTHING_RAN,
+      );
+    });
+  });
+
   it('rejects an invalid definition with its errors and a bad --context with usage', async () => {
     const io = recordingIo(repoRoot);
     expect(await runCli(['run', 'package.json'], io)).toBe(1);

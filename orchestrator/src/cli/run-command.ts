@@ -13,8 +13,9 @@ import { createDeployedSyncCapabilities } from '../aws/aws-sync-capabilities';
 import { SecretsManagerSecretSource } from '../aws/secrets-manager-secret-source';
 import { CachingSecretSource } from '../sync-capabilities/caching-secret-source';
 import { jsonOptionText, readOptionFile, readUserFile, UsageError, type CliIo } from './cli-io';
-import { childDefinitions, readIfPresent } from './child-definitions';
+import { readIfPresent, searchChildDefinitions } from './child-definitions';
 import type { EmbeddedRunner } from './embedded-runner';
+import { missingChildDiagnostics } from './missing-child-diagnostics';
 import { realTimeNotice } from './real-time-notice';
 import { terminalSafe, terminalSafeLines } from './terminal-safe';
 
@@ -51,13 +52,21 @@ export async function runCommand(
     for (const d of diagnostics) io.err(terminalSafe(formatDiagnostic(d)) + '\n');
     return 1;
   }
+  // The definitions of the children found beside the file: both engines load these (and only these), so a
+  // child with no file there could never start. Refused before anything runs, as an invalid definition is.
+  const search = searchChildDefinitions(dirname(resolve(io.cwd, display)), definition, readIfPresent);
+  const missing = missingChildDiagnostics(display, text, search);
+  if (missing.length > 0) {
+    for (const d of missing) io.err(terminalSafe(formatDiagnostic(d)) + '\n');
+    io.err('wf run: a workflow this one starts has no definition file beside it: nothing ran\n');
+    return 1;
+  }
+  const children = search.found;
   const context = await readContext(io, values.context, definition.initial_context ?? []);
   const mocks =
     values.mocks === undefined
       ? {}
       : parseCapabilityMocks((await readOptionFile(io, `--mocks ${values.mocks}`, values.mocks)).text);
-  // The definitions of the children found beside the file: both engines load these (and only these).
-  const children = childDefinitions(dirname(resolve(io.cwd, display)), definition, readIfPresent);
   const loaded = [definition, ...children.flatMap((c) => validateDefinition(c.key, c.text).definition ?? [])];
   warnUnusedMocks(io, mocks, loaded);
 
@@ -117,7 +126,7 @@ export async function runCommand(
 /**
  * A mocks entry for a capability no loaded definition requests is never used: most often a misspelt id,
  * whose scripted reply (a FAILURE, say) the user then believes ran. Warned, not refused: the run goes on
- * with default replies. Children not found beside the file are not known here.
+ * with default replies.
  */
 function warnUnusedMocks(
   io: CliIo,
