@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack, type RemovalPolicy } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -9,6 +9,8 @@ import { Construct } from 'constructs';
 import { INSTANCE_INDEX } from '../../orchestrator/src/aws/instance-index-layout';
 import type { ResourceNames, Stage } from '../../orchestrator/src/naming/resource-names';
 import { DEFAULT_STUCK_AFTER_MS } from '../../orchestrator/src/operations/stuck-instances';
+import { stepFunctionsNames } from '../../orchestrator/src/step-functions/step-functions-names';
+import { acknowledgeWildcards } from './nag';
 import { NodeLambda } from './node-lambda';
 import { repoRoot } from './paths';
 import type { Storage } from './storage';
@@ -41,7 +43,8 @@ export interface StuckCheckFunctionProps {
  * Environment contract: `CCH_ENV`, `CCH_OWNER` (name the table), `CCH_STUCK_AFTER_SECONDS`, `LOG_LEVEL`.
  *
  * Permissions: Query on the state table's `by-deadline` and `by-change` indexes and BatchGetItem on the table (status records
- * and leases, read only); its log group; X-Ray.
+ * and leases, read only); its log group; X-Ray. With Step Functions mode (`judgeStepFunctionsExecutions`),
+ * reading this deployment's state machines and their executions.
  */
 export class StuckCheckFunction extends Construct {
   public readonly lambda: NodeLambda;
@@ -89,5 +92,58 @@ export class StuckCheckFunction extends Construct {
       // A missed run is made up by the next one: no retries that would overlap it.
       targets: [new targets.LambdaFunction(this.function, { retryAttempts: 0 })],
     });
+  }
+
+  /**
+   * The stack deploys Step Functions mode: the check judges the RUNNING executions of its state machines
+   * too (`CCH_STEP_FUNCTIONS=on`), as `wf list --stuck` does, so their stuck instances reach the same
+   * gauges and alarms. Reads only: the machines named with this deployment's prefix (`<prefix>wf-`) and
+   * their executions; ListStateMachines has no resource to scope it to.
+   */
+  judgeStepFunctionsExecutions(stage: Stage): void {
+    this.lambda.function.addEnvironment('CCH_STEP_FUNCTIONS', 'on');
+    const stack = Stack.of(this);
+    const machines = `${stepFunctionsNames(stage).stateMachine('')}*`;
+    const arn = (resource: 'stateMachine' | 'execution', resourceName: string) =>
+      stack.formatArn({
+        service: 'states',
+        resource,
+        resourceName,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      });
+    const role = this.lambda.role;
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['states:ListStateMachines'], resources: ['*'] }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['states:ListTagsForResource', 'states:ListExecutions'],
+        resources: [arn('stateMachine', machines)],
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['states:DescribeExecution', 'states:GetExecutionHistory'],
+        resources: [arn('execution', `${machines}:*`)],
+      }),
+    );
+    const partitioned = 'arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>';
+    acknowledgeWildcards(role, [
+      {
+        finding: 'Resource::*',
+        reason:
+          'states:ListStateMachines takes no resource: it finds the state machines of this deployment by their name prefix.',
+      },
+      {
+        finding: `Resource::${partitioned}:stateMachine:${machines}`,
+        reason:
+          "The deployment's state machines (one per workflow in Step Functions mode), by their name prefix: tags and executions, read only.",
+      },
+      {
+        finding: `Resource::${partitioned}:execution:${machines}:*`,
+        reason:
+          "The executions of the deployment's state machines, named at run time: described and their history read, read only.",
+      },
+    ]);
   }
 }

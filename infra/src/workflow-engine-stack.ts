@@ -301,6 +301,7 @@ export class WorkflowEngineStack extends Stack {
       });
       // The steps Lambda runs the sync calls in this mode.
       this.workflowSecrets.grantRead(this.stepFunctions.steps);
+      this.stuckCheck.judgeStepFunctionsExecutions(stage);
     }
     this.monitoring = new Monitoring(this, 'Monitoring', {
       stuckCheck: this.stuckCheck,

@@ -2,6 +2,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { STEP_FUNCTIONS_FIXTURE_ENTRIES, synthStack } from './support/synth-stack';
+import { permissionsOf } from './support/template-helpers';
 
 /**
  * Step Functions mode (context engine=stepfunctions): a Standard state machine per definition with
@@ -120,8 +121,39 @@ describe('Step Functions mode', () => {
     );
   });
 
+  it("has the stuck check judge the executions too, reading only this deployment's machines and executions", () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: stack.names.stuckCheckFunction,
+      Environment: { Variables: Match.objectLike({ CCH_STEP_FUNCTIONS: 'on' }) },
+    });
+    const permissions = permissionsOf(template, stack.resolve(stack.stuckCheck.lambda.role.roleName));
+    const granted = (action: string) => [...(permissions.get(action) ?? [])].join(' ');
+    expect([...permissions.keys()].filter((a) => a.startsWith('states:')).sort()).toEqual([
+      'states:DescribeExecution',
+      'states:GetExecutionHistory',
+      'states:ListExecutions',
+      'states:ListStateMachines',
+      'states:ListTagsForResource',
+    ]);
+    expect(granted('states:ListStateMachines')).toBe('"*"');
+    for (const action of ['states:ListTagsForResource', 'states:ListExecutions']) {
+      expect(granted(action)).toContain(':stateMachine:cch-dev-alice-wf-*');
+    }
+    for (const action of ['states:DescribeExecution', 'states:GetExecutionHistory']) {
+      expect(granted(action)).toContain(':execution:cch-dev-alice-wf-*:*');
+    }
+  });
+
   it('is off by default: the LangGraph engine alone', () => {
-    const plain = Template.fromStack(synthStack().stack);
+    const { stack: plainStack } = synthStack();
+    const plain = Template.fromStack(plainStack);
     plain.resourceCountIs('AWS::StepFunctions::StateMachine', 0);
+    // The stuck check reads the engine's instances only, with no Step Functions permission.
+    const stuckCheck: unknown = plainStack.resolve(plainStack.stuckCheck.lambda.role.roleName);
+    expect([...permissionsOf(plain, stuckCheck).keys()].filter((a) => a.startsWith('states:'))).toEqual([]);
+    plain.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: plainStack.names.stuckCheckFunction,
+      Environment: { Variables: Match.not(Match.objectLike({ CCH_STEP_FUNCTIONS: Match.anyValue() })) },
+    });
   });
 });

@@ -1,6 +1,10 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDbInstanceIndex } from './aws/dynamodb-instance-index';
+import { MixedInstanceIndex } from './aws/mixed-instance-index';
+import { SfnExecutionReader } from './aws/sfn-execution-reader';
+import { deployedStateMachines } from './aws/sfn-state-machines';
 import { createPinoLogger } from './aws/pino-logger';
 import { resourceNames } from './naming/resource-names';
 import { runStuckCheck, stuckCheckEmf, type StuckCheckResult } from './operations/stuck-check';
@@ -13,6 +17,9 @@ import { DEFAULT_STUCK_AFTER_MS } from './operations/stuck-instances';
  *
  * Configuration: CCH_ENV and CCH_OWNER name the table; CCH_STUCK_AFTER_SECONDS (default 15 minutes) is how
  * long an instance may show no sign of life, or a wait stay open past its deadline, before it counts.
+ * CCH_STEP_FUNCTIONS=on (set by the stack when it deploys Step Functions mode) judges the RUNNING
+ * executions of the deployment's state machines too, as `wf list --stuck` does, so a stuck instance of
+ * either mode raises the same alarms; unset, only the engine's instances are read.
  * Lambda's remaining time bounds a run: a run that could not see every live instance says so in its log,
  * and publishes what it counted (a lower bound).
  */
@@ -33,8 +40,15 @@ export async function handler(
   const log = createPinoLogger().child({ component: 'stuck-check' });
   const dynamodb = new DynamoDBClient({});
   const s3 = new S3Client({});
+  const sfn = process.env.CCH_STEP_FUNCTIONS === 'on' ? new SFNClient({}) : undefined;
   try {
-    const port = new DynamoDbInstanceIndex(dynamodb, names.stateTable, s3, names.definitionsBucket);
+    const engine = new DynamoDbInstanceIndex(dynamodb, names.stateTable, s3, names.definitionsBucket);
+    const port = sfn
+      ? new MixedInstanceIndex(
+          engine,
+          new SfnExecutionReader(sfn, () => deployedStateMachines(sfn, { env, owner })),
+        )
+      : engine;
     const remaining = context?.getRemainingTimeInMillis?.();
     const now = new Date();
     const result = await runStuckCheck(port, {
@@ -58,5 +72,6 @@ export async function handler(
   } finally {
     dynamodb.destroy();
     s3.destroy();
+    sfn?.destroy();
   }
 }
