@@ -1,8 +1,9 @@
 import jsonata from 'jsonata';
-import { capabilityExpressions, type SyncCapabilityCatalog } from './capability-parameters';
+import type { SyncCapabilityCatalog } from './capability-parameters';
 import type { PathSegment } from './diagnostic';
 import { didYouMean } from './did-you-mean';
 import type { NodeEdge } from './node-edges';
+import { nodeExpressions } from './node-expressions';
 import { isRecord } from './schema-diagnostics';
 
 /**
@@ -65,29 +66,14 @@ export function uncertainKeyUses(
       listed('input_keys');
     }
     if (node.type === 'end') listed('output_keys');
-    const expression = (text: unknown, path: readonly PathSegment[]) => {
-      if (typeof text !== 'string') return;
+    for (const { text, path } of nodeExpressions(name, node, syncCapabilities)) {
       const seen = new Set<string>();
       for (const read of keysRead(text)) {
         if (!missing(read.key) || seen.has(read.key)) continue;
         seen.add(read.key);
         uses.push({ key: read.key, path, offset: read.offset, text, message: message(read.key) });
       }
-    };
-    if (node.type === 'choice' && Array.isArray(node.choices)) {
-      node.choices.forEach((choice: unknown, i) => {
-        if (isRecord(choice)) expression(choice.when, ['nodes', name, 'choices', i, 'when']);
-      });
     }
-    if (node.type === 'set' && isRecord(node.values)) {
-      for (const [key, text] of Object.entries(node.values)) expression(text, ['nodes', name, 'values', key]);
-    }
-    if (node.type === 'wait') expression(node.until, ['nodes', name, 'until']);
-    if (node.type === 'map') expression(node.items, ['nodes', name, 'items']);
-    if (node.type === 'async_request' || node.type === 'sub_workflow') {
-      expression(node.input, ['nodes', name, 'input']);
-    }
-    for (const { text, path } of capabilityExpressions(name, node, syncCapabilities)) expression(text, path);
   }
   return uses;
 }
