@@ -1,6 +1,7 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { sampleDataOutput } from '../capability-mock/src/sample-data-outputs';
 import { processIo } from '../orchestrator/src/cli/cli-io';
 import { EMBEDDED_RUN_TIMEOUT_MS, type EmbeddedRunner } from '../orchestrator/src/cli/embedded-runner';
 import type { StartServices } from '../orchestrator/src/cli/start-command';
@@ -37,7 +38,9 @@ export const runOnEmbeddedStack: EmbeddedRunner = async ({ definitionFile, conte
       timeoutMs: EMBEDDED_RUN_TIMEOUT_MS,
       out: progress ?? (() => undefined),
     });
-    return result.record;
+    // The default outputs of the stack's capability mock (scripts/local-aws/local-workers.ts gives it the
+    // same bucket), so wf run can name them when an expression fails on one.
+    return { view: result.record, defaultOutput: sampleDataOutput(stack.resources.names.eventDataBucket) };
   } finally {
     await stack.stop();
   }

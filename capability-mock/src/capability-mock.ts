@@ -13,12 +13,9 @@ import { toSdkAttributes } from '../../orchestrator/src/aws/sqs-message-attribut
 import {
   MockCapabilities,
   type CapabilityMocks,
+  type DefaultOutput,
 } from '../../orchestrator/src/capability-mocks/capability-mocks';
-import {
-  capabilityMessageSchema,
-  type AsyncRequestMessage,
-  type CapabilityMessage,
-} from '../../orchestrator/src/runtime/messages';
+import { capabilityMessageSchema, type CapabilityMessage } from '../../orchestrator/src/runtime/messages';
 import { jsonErrorWithoutText } from '../../orchestrator/src/runtime/parse-message';
 
 /** SQS delays a message by at most 15 minutes; a longer scripted delay is cut to that. */
@@ -35,7 +32,7 @@ export interface CapabilityMockOptions {
   /** Per capability id: failure, delay, duplicate or missing replies (the `wf run --mocks` language). */
   readonly scenarios?: CapabilityMocks;
   /** The value of an expected output key the scenario does not set, e.g. an S3 URI of sample data. */
-  readonly defaultOutput?: (request: AsyncRequestMessage, key: string) => unknown;
+  readonly defaultOutput?: DefaultOutput;
   readonly log?: (level: 'info' | 'error', fields: object, message: string) => void;
 }
 

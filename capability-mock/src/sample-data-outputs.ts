@@ -15,7 +15,7 @@ const SAMPLE_FILES: Readonly<Record<string, string>> = {
  * and a per-instance URI for any other key.
  */
 export function sampleDataOutput(bucket: string) {
-  return (request: AsyncRequestMessage, key: string): string => {
+  return (request: Pick<AsyncRequestMessage, 'instance_id' | 'node'>, key: string): string => {
     const file = SAMPLE_FILES[key];
     return file
       ? `s3://${bucket}/${SAMPLE_DATA_PREFIX}/${file}`

@@ -66,6 +66,19 @@ function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
   return current;
 }
 
+/** The value a mocked capability's SUCCESS gives an expected output key its script does not set. */
+export type DefaultOutput = (
+  request: Pick<AsyncRequestMessage, 'capability_id' | 'instance_id' | 'node'>,
+  key: string,
+) => unknown;
+
+/**
+ * The in-memory engine's default output: `mock://billing#quote/total`, which names where it came from. It
+ * is text, so an expression that compares it with a number fails; `wf run` recognises it by calling this
+ * (the one place the format is written) and says how to script a real value.
+ */
+export const defaultMockOutput: DefaultOutput = (request, key) => `mock://${request.capability_id}/${key}`;
+
 export interface PlannedReply {
   readonly delayMs: number;
   readonly replies: readonly AsyncResponse[];
@@ -83,8 +96,7 @@ export class MockCapabilities {
   constructor(
     mocks: CapabilityMocks = {},
     /** The value a default SUCCESS gives an expected key the script does not set. */
-    private readonly defaultOutput: (request: AsyncRequestMessage, key: string) => unknown = (request, key) =>
-      `mock://${request.capability_id}/${key}`,
+    private readonly defaultOutput: DefaultOutput = defaultMockOutput,
   ) {
     this.mocks = capabilityMocksSchema.parse(mocks);
   }

@@ -1,5 +1,5 @@
 import type { InstanceStatusView } from '../runtime/instance-record';
-import type { CapabilityMocks } from '../capability-mocks/capability-mocks';
+import type { CapabilityMocks, DefaultOutput } from '../capability-mocks/capability-mocks';
 
 /** How long `wf run` follows an instance on the embedded stack, where delays and waits take real time. */
 export const EMBEDDED_RUN_TIMEOUT_MS = 20 * 60_000;
@@ -15,4 +15,14 @@ export type EmbeddedRunner = (input: {
   readonly mocks: CapabilityMocks;
   /** Progress lines, unless printing JSON only. */
   readonly progress?: (line: string) => void;
-}) => Promise<InstanceStatusView | undefined>;
+}) => Promise<EmbeddedRun>;
+
+export interface EmbeddedRun {
+  /** The instance's final status record; undefined when it was never created. */
+  readonly view: InstanceStatusView | undefined;
+  /**
+   * How the stack's capability mock fills an expected output key its scenario leaves unset, so `wf run`
+   * can tell such a value from real data (stand-in-value-hint.ts).
+   */
+  readonly defaultOutput: DefaultOutput;
+}

@@ -224,7 +224,7 @@ describe('wf run', () => {
     const ran: string[] = [];
     const embedded: EmbeddedRunner = ({ definitionFile }) => {
       ran.push(definitionFile);
-      return Promise.resolve(undefined);
+      return Promise.resolve({ view: undefined, defaultOutput: () => undefined });
     };
     const dir = mkdtempSync(join(tmpdir(), 'wf-run-notice-'));
     writeFileSync(join(dir, 'slow.yaml'), ["'import#enrichment':", '  delay: 2h'].join('\n'));

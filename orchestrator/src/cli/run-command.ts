@@ -5,7 +5,11 @@ import { formatDiagnostic } from '../definition/diagnostic';
 import { validateDefinition } from '../definition/validate-definition';
 import type { WorkflowDefinition } from '../definition/workflow-schema';
 import { statusView, type InstanceStatusView } from '../runtime/instance-record';
-import { parseCapabilityMocks, type CapabilityMocks } from '../capability-mocks/capability-mocks';
+import {
+  defaultMockOutput,
+  parseCapabilityMocks,
+  type CapabilityMocks,
+} from '../capability-mocks/capability-mocks';
 import { RecordingLogger, type LogLine } from '../runtime/memory/recording-ports';
 import { WorkflowSimulation } from '../runtime/memory/workflow-simulation';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -15,8 +19,10 @@ import { CachingSecretSource } from '../sync-capabilities/caching-secret-source'
 import { jsonOptionText, readOptionFile, readUserFile, UsageError, type CliIo } from './cli-io';
 import { readIfPresent, searchChildDefinitions } from './child-definitions';
 import type { EmbeddedRunner } from './embedded-runner';
+import { placeholderContext } from './context-placeholders';
 import { missingChildDiagnostics } from './missing-child-diagnostics';
 import { realTimeNotice } from './real-time-notice';
+import { standInValueHint } from './stand-in-value-hint';
 import { terminalSafe, terminalSafeLines } from './terminal-safe';
 
 export const RUN_USAGE =
@@ -74,13 +80,15 @@ export async function runCommand(
     if (!embedded) throw new UsageError('the embedded stack is not available here; pass --memory');
     const notice = realTimeNotice(loaded, mocks);
     if (notice) io.err(notice + '\n');
-    const view = await embedded({
+    const { view, defaultOutput } = await embedded({
       definitionFile: display,
       context,
       mocks,
       ...(values.json ? {} : { progress: (line: string) => io.out(terminalSafe(line) + '\n') }),
     });
-    return report(io, view, values.json);
+    return report(io, view, values.json, (v) =>
+      standInValueHint({ view: v, definition, placeholders: values.context === undefined, defaultOutput }),
+    );
   }
 
   // The simulated clock starts at the real time (whole seconds), so a `wait until` a time the context
@@ -120,7 +128,14 @@ export async function runCommand(
   for (const dead of sim.deadLetters) {
     io.err(terminalSafe(`dead-lettered ${dead.delivery.message.type}: ${dead.reason}`) + '\n');
   }
-  return report(io, record ? statusView(record) : undefined, values.json);
+  return report(io, record ? statusView(record) : undefined, values.json, (view) =>
+    standInValueHint({
+      view,
+      definition,
+      placeholders: values.context === undefined,
+      defaultOutput: defaultMockOutput,
+    }),
+  );
 }
 
 /**
@@ -150,7 +165,13 @@ function warnUnusedMocks(
   }
 }
 
-function report(io: CliIo, view: InstanceStatusView | undefined, json: boolean): number {
+/** Prints the final view; `hint` may explain a failure in words (human output only, on stderr). */
+function report(
+  io: CliIo,
+  view: InstanceStatusView | undefined,
+  json: boolean,
+  hint: (view: InstanceStatusView) => string | undefined,
+): number {
   if (!view) {
     io.err('the instance was never created\n');
     return 1;
@@ -163,6 +184,8 @@ function report(io: CliIo, view: InstanceStatusView | undefined, json: boolean):
       `\n${terminalSafe(`${view.status}${view.error ? `: ${view.error.code}: ${view.error.message}` : ''}`)}\n`,
     );
     io.out(terminalSafeLines(JSON.stringify(view, null, 2)) + '\n');
+    const said = hint(view);
+    if (said) io.err(`\n${terminalSafeLines(said)}\n`);
   }
   return view.status === 'SUCCEEDED' ? 0 : 1;
 }
@@ -174,7 +197,7 @@ async function readContext(
 ): Promise<Record<string, unknown>> {
   if (option === undefined) {
     // Placeholders let any workflow run without ceremony; pass --context for real values.
-    return Object.fromEntries(required.map((key) => [key, `sample-${key}`]));
+    return placeholderContext(required);
   }
   const raw = await jsonOptionText(io, option);
   let parsed: unknown;
