@@ -4,6 +4,7 @@ import { formatAge } from '../operations/format-age';
 import { UsageError, type CliIo } from './cli-io';
 import { openInstanceQueries, operatorTarget, type OperatorTarget } from './operator-target';
 import { terminalSafe, terminalSafeLines } from './terminal-safe';
+import { timelineLines } from './timeline-lines';
 
 export const DESCRIBE_USAGE = 'usage: wf describe <instance_id> [--json] [--local]';
 
@@ -95,12 +96,7 @@ function formatDescription(d: InstanceDescription): string {
     );
   }
   lines.push('', `timeline (${d.history.length} steps):`);
-  const nodeWidth = Math.max(0, ...d.history.map((h) => h.node.length));
-  for (const h of d.history) {
-    lines.push(
-      `  ${`+${(h.offset_ms / 1000).toFixed(3)}s`.padStart(11)}  ${h.node.padEnd(nodeWidth)}  ${h.status.padEnd(9)}  ${h.duration_ms} ms`,
-    );
-  }
+  lines.push(...timelineLines(d.history));
   lines.push('', 'nodes:');
   for (const [node, state] of Object.entries(d.nodes)) lines.push(`  ${node}: ${state}`);
   lines.push('');
