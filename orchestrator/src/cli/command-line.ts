@@ -67,6 +67,10 @@ function program(
     .exitOverride()
     .showSuggestionAfterError(true)
     .showHelpAfterError('(wf --help lists the commands)')
+    // Section titles in lower case (commander writes `Usage:`, `Options:`), as every usage line of ours and
+    // the commands with help of their own write them (`usage: wf list ...`, `examples:`). Inherited by the
+    // commands below.
+    .configureHelp({ styleTitle: (title) => title.toLowerCase() })
     .configureOutput({ writeOut: (text) => io.out(text), writeErr: (text) => io.err(text) });
   for (const [name, { usage }] of Object.entries(commands)) {
     const spec = Object.hasOwn(specs, name) ? specs[name] : undefined;
@@ -97,7 +101,7 @@ function program(
     });
     for (const option of spec.options) command.option(option.flags, option.description);
     if (spec.examples.length > 0) {
-      command.addHelpText('after', ['', 'Examples:', ...spec.examples.map((e) => `  ${e}`)].join('\n'));
+      command.addHelpText('after', ['', 'examples:', ...spec.examples.map((e) => `  ${e}`)].join('\n'));
     }
   }
   return wf;
@@ -118,7 +122,7 @@ function overview(
   return lines.join('\n');
 }
 
-/** `usage: wf status <instance_id> [--json]` -> `<instance_id> [--json]`, for commander's `Usage: wf status ...`. */
+/** `usage: wf status <instance_id> [--json]` -> `<instance_id> [--json]`, for commander's `usage: wf status ...`. */
 function usageAfterName(usage: string, name: string): string {
   const prefix = new RegExp(`^usage:\\s*wf\\s+${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*`);
   return usage.replace(prefix, '');
