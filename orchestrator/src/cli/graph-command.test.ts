@@ -39,4 +39,22 @@ describe('wf graph', () => {
     expect(io.stdout()).toBe('');
     expect(io.stderr()).toMatch(/^package\.json:1:1: error: /);
   });
+
+  it('says which file it cannot read and exits 1, as wf validate and wf run do with theirs', async () => {
+    // The definition named on the command line is the command's input: one it cannot read fails the
+    // command like an invalid one (exit 1); only an option's file (--context @file, --mocks) is a usage
+    // mistake (exit 2).
+    for (const [argv, said] of [
+      [['graph', 'missing.yaml'], 'wf graph: no such file missing.yaml\n'],
+      [['graph', 'sample-data'], 'wf graph: sample-data is a directory\n'],
+      [['run', 'missing.yaml', '--memory'], 'wf run: no such file missing.yaml\n'],
+      [['asl', 'missing.yaml'], 'wf asl: no such file missing.yaml\n'],
+    ] as const) {
+      const io = recordingIo(repoRoot);
+      expect({ argv, code: await runCli(argv, io), err: io.stderr() }).toEqual({ argv, code: 1, err: said });
+    }
+    const validate = recordingIo(repoRoot);
+    expect(await runCli(['validate', 'missing.yaml'], validate)).toBe(1);
+    expect(validate.stdout()).toContain('missing.yaml:1:1: error: cannot read the file: no such file');
+  });
 });
