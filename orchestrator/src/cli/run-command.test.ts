@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { defaultMockOutput } from '../capability-mocks/capability-mocks';
 import { recordingIo } from './cli-test-io';
 import type { EmbeddedRunner } from './embedded-runner';
 import { runCli } from './main';
@@ -367,7 +368,7 @@ describe('wf run', () => {
       const ran: string[] = [];
       const embedded: EmbeddedRunner = ({ definitionFile }) => {
         ran.push(definitionFile);
-        return Promise.resolve(undefined);
+        return Promise.resolve({ view: undefined, defaultOutput: defaultMockOutput });
       };
       const dir = folder({
         'child_v1.yaml': [
