@@ -227,7 +227,12 @@ nodes:
       'cli-parent-2',
     ]);
     expect(code).toBe(1);
-    expect(err).toMatch(/^cli_child_v1\.yaml:\d+:\d+: error: .*Gone/m);
+    // The child's error is under its path as the user would name it: the parent's folder, as given.
+    const child = join(family, 'cli_child_v1.yaml');
+    const errors = err
+      .split('\n')
+      .filter((line) => line.startsWith(`${child}:`) && line.includes(' error: '));
+    expect(errors).toEqual([expect.stringMatching(/^[^ ]+:\d+:\d+: error: .*Gone/)]);
     expect(err).toContain('a definition this one starts is invalid: nothing uploaded, nothing sent');
     expect(await t.record('cli-parent-2')).toBeUndefined();
   });

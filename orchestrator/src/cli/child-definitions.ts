@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Diagnostic } from '../definition/diagnostic';
 import { validateDefinition } from '../definition/validate-definition';
 import type { WorkflowDefinition } from '../definition/workflow-schema';
 
@@ -84,6 +85,18 @@ export function searchChildDefinitions(
   };
   visit(definition, undefined);
   return { found: [...found.values()], missing };
+}
+
+/**
+ * The diagnostics of the child definitions that do not validate, each under its file as the user would
+ * name it (`dir`, the folder of the parent as given, joined with the child's key): such a child could
+ * never start, so `wf run` and `wf start` refuse the parent before anything runs or is sent.
+ */
+export function invalidChildDiagnostics(dir: string, children: readonly ChildDefinition[]): Diagnostic[] {
+  return children.flatMap((child) => {
+    const { definition, diagnostics } = validateDefinition(join(dir, child.key), child.text);
+    return definition ? [] : diagnostics;
+  });
 }
 
 /** A file's text, or undefined when there is no such file. */

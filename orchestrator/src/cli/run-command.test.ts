@@ -394,6 +394,50 @@ describe('wf run', () => {
     });
   });
 
+  it('refuses a child beside the file that is invalid, before anything runs, with its errors under its path', async () => {
+    const ran: string[] = [];
+    const embedded: EmbeddedRunner = ({ definitionFile }) => {
+      ran.push(definitionFile);
+      return Promise.resolve({ view: undefined, defaultOutput: defaultMockOutput });
+    };
+    const dir = mkdtempSync(join(tmpdir(), 'wf-run-invalid-child-'));
+    writeFileSync(
+      join(dir, 'parent_v1.yaml'),
+      [
+        'workflow_name: parent',
+        'workflow_id: parent_v1',
+        'entry_point: Check',
+        'nodes:',
+        '  Check: { type: sub_workflow, workflow_id: child_v1, next: Done }',
+        '  Done: { type: end }',
+      ].join('\n'),
+    );
+    // Its one node routes to a node that does not exist: an error wf validate reports, so it could never run.
+    writeFileSync(
+      join(dir, 'child_v1.yaml'),
+      [
+        'workflow_name: child',
+        'workflow_id: child_v1',
+        'entry_point: Work',
+        'nodes:',
+        '  Work: { type: set, values: { done: "true" }, next: Gone }',
+        '  Done: { type: end }',
+      ].join('\n'),
+    );
+    for (const memory of [true, false]) {
+      const io = recordingIo(repoRoot);
+      const parent = join(dir, 'parent_v1.yaml');
+      expect(await runCli(['run', parent, ...(memory ? ['--memory'] : [])], io, { embedded })).toBe(1);
+      expect(io.stdout()).toBe('');
+      const lines = io.stderr().split('\n');
+      const child = join(dir, 'child_v1.yaml');
+      const errors = lines.filter((l) => l.startsWith(`${child}:`) && l.includes(' error: '));
+      expect(errors).toEqual([expect.stringMatching(/^[^ ]+:5:\d+: error: .*Gone/)]);
+      expect(lines).toContain('wf run: a definition this one starts is invalid: nothing ran');
+    }
+    expect(ran).toEqual([]);
+  });
+
   it('rejects an invalid definition with its errors and a bad --context with usage', async () => {
     const io = recordingIo(repoRoot);
     expect(await runCli(['run', 'package.json'], io)).toBe(1);

@@ -17,7 +17,7 @@ import { createDeployedSyncCapabilities } from '../aws/aws-sync-capabilities';
 import { SecretsManagerSecretSource } from '../aws/secrets-manager-secret-source';
 import { CachingSecretSource } from '../sync-capabilities/caching-secret-source';
 import { jsonOptionText, readOptionFile, readUserFile, UsageError, type CliIo } from './cli-io';
-import { readIfPresent, searchChildDefinitions } from './child-definitions';
+import { invalidChildDiagnostics, readIfPresent, searchChildDefinitions } from './child-definitions';
 import type { EmbeddedRunner } from './embedded-runner';
 import { placeholderContext } from './context-placeholders';
 import { missingChildDiagnostics } from './missing-child-diagnostics';
@@ -65,6 +65,13 @@ export async function runCommand(
   if (missing.length > 0) {
     for (const d of missing) io.err(terminalSafe(formatDiagnostic(d)) + '\n');
     io.err('wf run: a workflow this one starts has no definition file beside it: nothing ran\n');
+    return 1;
+  }
+  // A child whose file is invalid would fail INVALID_DEFINITION when its parent reaches it: refused now.
+  const invalid = invalidChildDiagnostics(dirname(display), search.found);
+  if (invalid.length > 0) {
+    for (const d of invalid) io.err(terminalSafe(formatDiagnostic(d)) + '\n');
+    io.err('wf run: a definition this one starts is invalid: nothing ran\n');
     return 1;
   }
   const children = search.found;

@@ -11,7 +11,12 @@ import { resourceNames } from '../naming/resource-names';
 import { statusView } from '../runtime/instance-record';
 import { instanceIdSchema, type StartWorkflow } from '../runtime/messages';
 import { startConflicts } from '../runtime/start-conflicts';
-import { childDefinitions, readIfPresent, type ChildDefinition } from './child-definitions';
+import {
+  childDefinitions,
+  invalidChildDiagnostics,
+  readIfPresent,
+  type ChildDefinition,
+} from './child-definitions';
 import { jsonOptionText, readUserFile, UsageError, type CliIo } from './cli-io';
 import { sendCommand } from './command-sender';
 import { followInstance, followTimeoutMs } from './instance-follower';
@@ -113,7 +118,7 @@ export async function startCommand(
   const definition = checked(io, file ? subject : key, text, context);
   if (!definition) return 1;
   const children = file ? childDefinitions(dirname(resolve(io.cwd, subject)), definition, readIfPresent) : [];
-  if (!childrenValid(io, children)) return 1;
+  if (!childrenValid(io, dirname(subject), children)) return 1;
   const start: StartWorkflow = {
     type: 'START_WORKFLOW',
     workflow_id: definition.workflow_id,
@@ -198,16 +203,12 @@ function isFile(io: CliIo, subject: string): boolean {
 }
 
 /** Whether every child definition found beside the file validates; else prints their errors. */
-function childrenValid(io: CliIo, children: readonly ChildDefinition[]): boolean {
-  let valid = true;
-  for (const child of children) {
-    const { definition, diagnostics } = validateDefinition(child.key, child.text);
-    if (definition) continue;
-    valid = false;
-    for (const d of diagnostics) io.err(terminalSafe(formatDiagnostic(d)) + '\n');
-  }
-  if (!valid) io.err('wf start: a definition this one starts is invalid: nothing uploaded, nothing sent\n');
-  return valid;
+function childrenValid(io: CliIo, dir: string, children: readonly ChildDefinition[]): boolean {
+  const invalid = invalidChildDiagnostics(dir, children);
+  for (const d of invalid) io.err(terminalSafe(formatDiagnostic(d)) + '\n');
+  if (invalid.length > 0)
+    io.err('wf start: a definition this one starts is invalid: nothing uploaded, nothing sent\n');
+  return invalid.length === 0;
 }
 
 /** The definition, when it validates and the context has its initial_context keys; else prints why. */
