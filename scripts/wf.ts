@@ -1,9 +1,14 @@
+import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { sampleDataOutput } from '../capability-mock/src/sample-data-outputs';
 import { processIo } from '../orchestrator/src/cli/cli-io';
-import { EMBEDDED_RUN_TIMEOUT_MS, type EmbeddedRunner } from '../orchestrator/src/cli/embedded-runner';
+import {
+  EMBEDDED_RUN_TIMEOUT_MS,
+  type EmbeddedRun,
+  type EmbeddedRunner,
+} from '../orchestrator/src/cli/embedded-runner';
 import type { StartServices } from '../orchestrator/src/cli/start-command';
 import { runCli } from '../orchestrator/src/cli/main';
 import { applyCliEnvironment } from './cli-environment';
@@ -17,11 +22,9 @@ import { LocalFileLogSource } from './run-test/log-sources';
  * the capability mock playing the scripted replies, the instance followed through its logs.
  */
 export const runOnEmbeddedStack: EmbeddedRunner = async ({ definitionFile, context, mocks, progress }) => {
-  const stack = await startLocalStack({
-    ports: { dynamodb: 0, sqs: 0, s3: 0 },
-    scenarios: mocks,
-    logFile: join(tmpdir(), `cch-wf-run-${process.pid}-${Date.now()}.log`),
-  });
+  const logFile = join(tmpdir(), `cch-wf-run-${process.pid}-${Date.now()}.log`);
+  const stack = await startLocalStack({ ports: { dynamodb: 0, sqs: 0, s3: 0 }, scenarios: mocks, logFile });
+  let run: EmbeddedRun;
   try {
     // A capability domain no definition in the repository uses gets its request queue and a mock consumer
     // (its children's too).
@@ -40,10 +43,16 @@ export const runOnEmbeddedStack: EmbeddedRunner = async ({ definitionFile, conte
     });
     // The default outputs of the stack's capability mock (scripts/local-aws/local-workers.ts gives it the
     // same bucket), so wf run can name them when an expression fails on one.
-    return { view: result.record, defaultOutput: sampleDataOutput(stack.resources.names.eventDataBucket) };
+    run = { view: result.record, defaultOutput: sampleDataOutput(stack.resources.names.eventDataBucket) };
   } finally {
     await stack.stop();
   }
+  // The log is the stack's, private to this run: worth keeping only to look into a run that went wrong.
+  if (run.view?.status === 'SUCCEEDED') {
+    rmSync(logFile, { force: true });
+    return run;
+  }
+  return { ...run, logFile };
 };
 
 /**

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { recordingIo } from '../../orchestrator/src/cli/cli-test-io';
 import { describeCommand } from '../../orchestrator/src/cli/describe-command';
@@ -245,9 +245,11 @@ nodes:
       io,
       { embedded: runOnEmbeddedStack },
     );
+    // The note, then (the instance did not succeed) where the stack's log was kept.
     expect(io.stderr()).toMatch(
-      /^note: on the embedded stack replies that never come \(their timeouts decide\) take real time, [^\n]*\n$/,
+      /^note: on the embedded stack replies that never come \(their timeouts decide\) take real time, [^\n]*\nthe embedded stack's log \(JSON lines\): [^\n]+\.log\n$/,
     );
+    rmSync(/log \(JSON lines\): ([^\n]+)\n$/.exec(io.stderr())?.[1] ?? '', { force: true });
     expect(code).toBe(1);
     const record = JSON.parse(io.stdout()) as InstanceRecord;
     expect(record.status).toBe('FAILED');

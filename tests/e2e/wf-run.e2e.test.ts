@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { recordingIo } from '../../orchestrator/src/cli/cli-test-io';
@@ -7,15 +7,19 @@ import { runOnEmbeddedStack } from '../../scripts/wf';
 
 jest.setTimeout(60_000);
 const repoRoot = join(__dirname, '..', '..');
+/** The embedded stacks' log files this process left in the temporary folder. */
+const runLogs = () => readdirSync(tmpdir()).filter((f) => f.startsWith(`cch-wf-run-${process.pid}-`));
 
 describe('wf run on the embedded stack (the default)', () => {
-  it('runs the fan-out through real queues, prints progress, and exits 0', async () => {
+  it('runs the fan-out through real queues, prints progress, and exits 0, leaving no log file behind', async () => {
+    const before = runLogs();
     const io = recordingIo(repoRoot);
     const code = await runCli(['run', 'workflow-definitions/fanout_a_b_c_v1.yaml'], io, {
       embedded: runOnEmbeddedStack,
     });
     expect(io.stderr()).toBe('');
     expect(code).toBe(0);
+    expect(runLogs()).toEqual(before);
     expect(io.stdout()).toMatch(/→ Task_B2: request sent to duty#valuation/);
     expect(io.stdout()).toMatch(/■ SUCCEEDED/);
   });
@@ -53,6 +57,12 @@ describe('wf run on the embedded stack (the default)', () => {
     ]);
     expect(status.context.shipmentId).toBe('S-7');
     expect(status.error.code).toBe('DECLARATION_REJECTED');
+    // A run that failed keeps the stack's log, and says where (stderr: stdout is the record alone).
+    const kept = /^the embedded stack's log \(JSON lines\): (.+)\n$/.exec(io.stderr())?.[1];
+    expect(kept).toBeDefined();
+    expect(existsSync(kept as string)).toBe(true);
+    expect(readFileSync(kept as string, 'utf8')).toContain('DECLARATION_REJECTED');
+    rmSync(kept as string);
   });
 
   it('prints a wait node’s wait as it starts and ends, so a long wait does not look hung', async () => {

@@ -25,4 +25,9 @@ export interface EmbeddedRun {
    * can tell such a value from real data (stand-in-value-hint.ts).
    */
   readonly defaultOutput: DefaultOutput;
+  /**
+   * The stack's log (JSON lines: the orchestrator's and the capability mock's), kept when the instance did
+   * not succeed, for a closer look; a run that succeeded leaves no file behind.
+   */
+  readonly logFile?: string;
 }

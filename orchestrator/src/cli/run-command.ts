@@ -87,15 +87,18 @@ export async function runCommand(
     if (!embedded) throw new UsageError('the embedded stack is not available here; pass --memory');
     const notice = realTimeNotice(loaded, mocks);
     if (notice) io.err(notice + '\n');
-    const { view, defaultOutput } = await embedded({
+    const { view, defaultOutput, logFile } = await embedded({
       definitionFile: display,
       context,
       mocks,
       ...(values.json ? {} : { progress: (line: string) => io.out(terminalSafe(line) + '\n') }),
     });
-    return report(io, view, values.json, (v) =>
+    const code = report(io, view, values.json, (v) =>
       standInValueHint({ view: v, definition, placeholders: values.context === undefined, defaultOutput }),
     );
+    if (logFile !== undefined)
+      io.err(terminalSafe(`the embedded stack's log (JSON lines): ${logFile}`) + '\n');
+    return code;
   }
 
   // The simulated clock starts at the real time (whole seconds), so a `wait until` a time the context
