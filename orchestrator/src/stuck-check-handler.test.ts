@@ -69,18 +69,8 @@ async function runCapturingStdout() {
 }
 
 it('the Lambda counts on the stage its environment names and writes the gauges as an EMF line', async () => {
-  const lines: string[] = [];
-  const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    lines.push(String(chunk));
-    return true;
-  });
-  try {
-    const result = await handler({}, { getRemainingTimeInMillis: () => 60_000 });
-    expect(result).toEqual({ waitsOverdue: 1, instancesStuck: 1, complete: true });
-  } finally {
-    write.mockRestore();
-  }
-  const emf = lines.map((line) => JSON.parse(line) as Record<string, unknown>).find((l) => '_aws' in l);
+  const { result, emf } = await runCapturingStdout();
+  expect(result).toEqual({ waitsOverdue: 1, instancesStuck: 1, complete: true });
   expect(emf).toMatchObject({ env: 'test', owner: 'stuck', WaitsOverdue: 1, InstancesStuck: 1 });
 });
 

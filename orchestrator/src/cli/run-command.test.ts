@@ -9,6 +9,16 @@ import { runCli } from './main';
 
 const repoRoot = join(__dirname, '..', '..', '..');
 
+/** An embedded runner that records the files it was asked to run and ends at once, with no instance. */
+function recordingRunner(): { ran: string[]; embedded: EmbeddedRunner } {
+  const ran: string[] = [];
+  const embedded: EmbeddedRunner = ({ definitionFile }) => {
+    ran.push(definitionFile);
+    return Promise.resolve({ view: undefined, defaultOutput: defaultMockOutput });
+  };
+  return { ran, embedded };
+}
+
 interface StatusJson {
   instance_id: string;
   workflow_id: string;
@@ -222,11 +232,7 @@ describe('wf run', () => {
 
   it('on the embedded stack, notes that waits and scripted delays take real time, and only then', async () => {
     // The embedded stack itself is scripts/wf.ts's; here a runner that ends the instance at once.
-    const ran: string[] = [];
-    const embedded: EmbeddedRunner = ({ definitionFile }) => {
-      ran.push(definitionFile);
-      return Promise.resolve({ view: undefined, defaultOutput: () => undefined });
-    };
+    const { ran, embedded } = recordingRunner();
     const dir = mkdtempSync(join(tmpdir(), 'wf-run-notice-'));
     writeFileSync(join(dir, 'slow.yaml'), ["'import#enrichment':", '  delay: 2h'].join('\n'));
     writeFileSync(join(dir, 'fast.yaml'), ["'import#enrichment':", '  outputs: { x: 1 }'].join('\n'));
@@ -365,11 +371,7 @@ describe('wf run', () => {
     });
 
     it('on the embedded stack too, before it starts, for a child found beside the file naming a missing one', async () => {
-      const ran: string[] = [];
-      const embedded: EmbeddedRunner = ({ definitionFile }) => {
-        ran.push(definitionFile);
-        return Promise.resolve({ view: undefined, defaultOutput: defaultMockOutput });
-      };
+      const { ran, embedded } = recordingRunner();
       const dir = folder({
         'child_v1.yaml': [
           'workflow_name: child',
@@ -395,11 +397,7 @@ describe('wf run', () => {
   });
 
   it('refuses a child beside the file that is invalid, before anything runs, with its errors under its path', async () => {
-    const ran: string[] = [];
-    const embedded: EmbeddedRunner = ({ definitionFile }) => {
-      ran.push(definitionFile);
-      return Promise.resolve({ view: undefined, defaultOutput: defaultMockOutput });
-    };
+    const { ran, embedded } = recordingRunner();
     const dir = mkdtempSync(join(tmpdir(), 'wf-run-invalid-child-'));
     writeFileSync(
       join(dir, 'parent_v1.yaml'),
