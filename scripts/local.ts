@@ -19,14 +19,6 @@ import { startLocalStack } from './local-aws/local-stack';
 /** How often `pnpm local` looks for definitions whose capability domains have no request queue yet. */
 const WATCH_DEFINITIONS_MS = 2000;
 
-/**
- * `pnpm local`: the embedded stack on its fixed ports, kept running, with the orchestrator and the
- * capability mock polling their queues. Prints what points the AWS CLI or an SDK at it.
- * `pnpm local --no-workers`: the AWS servers and the resources only; `pnpm worker` runs the pollers in
- * another process, which can then be killed and restarted without losing the servers' state.
- * The web console serves the stack until Ctrl-C (`--console-port`, `--no-console`), with or without workers:
- * it reads the stores, and its Cancel and Redrive send commands any worker process will consume.
- */
 const LOCAL_USAGE = 'usage: pnpm local [--no-workers] [--console-port N | --no-console]';
 const LOCAL_HELP = `${LOCAL_USAGE}
 
@@ -63,6 +55,14 @@ function parseOptions(): { workers: boolean; console: InProcessConsoleOptions } 
   }
 }
 
+/**
+ * `pnpm local`: the embedded stack on its fixed ports, kept running, with the orchestrator and the
+ * capability mock polling their queues. Prints what points the AWS CLI or an SDK at it.
+ * `pnpm local --no-workers`: the AWS servers and the resources only; `pnpm worker` runs the pollers in
+ * another process, which can then be killed and restarted without losing the servers' state.
+ * The web console serves the stack until Ctrl-C (`--console-port`, `--no-console`), with or without workers:
+ * it reads the stores, and its Cancel and Redrive send commands any worker process will consume.
+ */
 async function main(): Promise<void> {
   applyCliEnvironment();
   const options = parseOptions();

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Diagnostic } from '../definition/diagnostic';
-import { validateDefinition } from '../definition/validate-definition';
+import { validateDefinition, type ValidationResult } from '../definition/validate-definition';
 import type { WorkflowDefinition } from '../definition/workflow-schema';
 
 /** A definition a sub_workflow or map names, as `wf run` uploads it beside the one it runs. */
@@ -24,9 +24,14 @@ export interface MissingChildDefinition {
   readonly field: 'workflow_id' | 'definition_key';
 }
 
+/** A child definition found, with its validation (under its key), which the search needed to go deeper. */
+export interface FoundChildDefinition extends ChildDefinition {
+  readonly validation: ValidationResult;
+}
+
 /** What a search of the folder of a definition found for the children it starts, and theirs in turn. */
 export interface ChildDefinitionSearch {
-  readonly found: ChildDefinition[];
+  readonly found: FoundChildDefinition[];
   /** One entry per node naming a key with no file, in the order the search met them. */
   readonly missing: MissingChildDefinition[];
 }
@@ -43,7 +48,7 @@ export function childDefinitions(
   dir: string,
   definition: WorkflowDefinition,
   read: (file: string) => string | undefined,
-): ChildDefinition[] {
+): FoundChildDefinition[] {
   return searchChildDefinitions(dir, definition, read).found;
 }
 
@@ -56,7 +61,7 @@ export function searchChildDefinitions(
   definition: WorkflowDefinition,
   read: (file: string) => string | undefined,
 ): ChildDefinitionSearch {
-  const found = new Map<string, ChildDefinition>();
+  const found = new Map<string, FoundChildDefinition>();
   const missing: MissingChildDefinition[] = [];
   // Keys known to have no file, so a second node naming one is reported without reading it again.
   const absent = new Set<string>();
@@ -78,9 +83,9 @@ export function searchChildDefinitions(
         });
         continue;
       }
-      found.set(key, { key, text });
-      const child = validateDefinition(key, text).definition;
-      if (child) visit(child, key);
+      const validation = validateDefinition(key, text);
+      found.set(key, { key, text, validation });
+      if (validation.definition) visit(validation.definition, key);
     }
   };
   visit(definition, undefined);
@@ -92,11 +97,13 @@ export function searchChildDefinitions(
  * name it (`dir`, the folder of the parent as given, joined with the child's key): such a child could
  * never start, so `wf run` and `wf start` refuse the parent before anything runs or is sent.
  */
-export function invalidChildDiagnostics(dir: string, children: readonly ChildDefinition[]): Diagnostic[] {
-  return children.flatMap((child) => {
-    const { definition, diagnostics } = validateDefinition(join(dir, child.key), child.text);
-    return definition ? [] : diagnostics;
-  });
+export function invalidChildDiagnostics(
+  dir: string,
+  children: readonly FoundChildDefinition[],
+): Diagnostic[] {
+  return children.flatMap(({ validation }) =>
+    validation.definition ? [] : validation.diagnostics.map((d) => ({ ...d, file: join(dir, d.file) })),
+  );
 }
 
 /** A file's text, or undefined when there is no such file. */

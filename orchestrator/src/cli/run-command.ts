@@ -9,6 +9,7 @@ import {
   defaultMockOutput,
   parseCapabilityMocks,
   type CapabilityMocks,
+  type DefaultOutput,
 } from '../capability-mocks/capability-mocks';
 import { RecordingLogger, type LogLine } from '../runtime/memory/recording-ports';
 import { WorkflowSimulation } from '../runtime/memory/workflow-simulation';
@@ -80,8 +81,11 @@ export async function runCommand(
     values.mocks === undefined
       ? {}
       : parseCapabilityMocks((await readOptionFile(io, `--mocks ${values.mocks}`, values.mocks)).text);
-  const loaded = [definition, ...children.flatMap((c) => validateDefinition(c.key, c.text).definition ?? [])];
+  const loaded = [definition, ...children.flatMap((c) => c.validation.definition ?? [])];
   warnUnusedMocks(io, mocks, loaded);
+  // How a failure on a stand-in value is explained, given how the engine's mocks fill outputs.
+  const standIns = (defaultOutput: DefaultOutput) => (view: InstanceStatusView) =>
+    standInValueHint({ view, definition, placeholders: values.context === undefined, defaultOutput });
 
   if (!values.memory) {
     if (!embedded) throw new UsageError('the embedded stack is not available here; pass --memory');
@@ -93,9 +97,7 @@ export async function runCommand(
       mocks,
       ...(values.json ? {} : { progress: (line: string) => io.out(terminalSafe(line) + '\n') }),
     });
-    const code = report(io, view, values.json, (v) =>
-      standInValueHint({ view: v, definition, placeholders: values.context === undefined, defaultOutput }),
-    );
+    const code = report(io, view, values.json, standIns(defaultOutput));
     if (logFile !== undefined)
       io.err(terminalSafe(`the embedded stack's log (JSON lines): ${logFile}`) + '\n');
     return code;
@@ -138,14 +140,7 @@ export async function runCommand(
   for (const dead of sim.deadLetters) {
     io.err(terminalSafe(`dead-lettered ${dead.delivery.message.type}: ${dead.reason}`) + '\n');
   }
-  return report(io, record ? statusView(record) : undefined, values.json, (view) =>
-    standInValueHint({
-      view,
-      definition,
-      placeholders: values.context === undefined,
-      defaultOutput: defaultMockOutput,
-    }),
-  );
+  return report(io, record ? statusView(record) : undefined, values.json, standIns(defaultMockOutput));
 }
 
 /**

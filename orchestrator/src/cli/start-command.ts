@@ -15,7 +15,7 @@ import {
   childDefinitions,
   invalidChildDiagnostics,
   readIfPresent,
-  type ChildDefinition,
+  type FoundChildDefinition,
 } from './child-definitions';
 import { jsonOptionText, readUserFile, UsageError, type CliIo } from './cli-io';
 import { sendCommand } from './command-sender';
@@ -203,7 +203,7 @@ function isFile(io: CliIo, subject: string): boolean {
 }
 
 /** Whether every child definition found beside the file validates; else prints their errors. */
-function childrenValid(io: CliIo, dir: string, children: readonly ChildDefinition[]): boolean {
+function childrenValid(io: CliIo, dir: string, children: readonly FoundChildDefinition[]): boolean {
   const invalid = invalidChildDiagnostics(dir, children);
   for (const d of invalid) io.err(terminalSafe(formatDiagnostic(d)) + '\n');
   if (invalid.length > 0)
