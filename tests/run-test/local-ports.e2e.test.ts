@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { DEFAULT_LOCAL_PORTS } from '../../orchestrator/src/naming/local-endpoints';
 import { processOutput, type ProcessOutput } from '../support/process-output';
+import { freePort } from '../../orchestrator/test/support/free-port';
 
 jest.setTimeout(120_000);
 const repoRoot = join(__dirname, '..', '..');
@@ -15,17 +15,6 @@ const repoRoot = join(__dirname, '..', '..');
  */
 function shellEnv(): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^p?npm_|^CCH_|^AWS_/i.test(key)));
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** `export A=1 B=2` lines as variables, as a shell that pastes them would set them. */

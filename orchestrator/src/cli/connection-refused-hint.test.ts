@@ -1,8 +1,8 @@
-import { createServer } from 'node:net';
 import { translateAwsError } from '../aws/aws-errors';
 import { recordingIo } from './cli-test-io';
 import { connectionRefusedHint } from './connection-refused-hint';
 import { runCli } from './main';
+import { freePort } from '../../test/support/free-port';
 
 const refused = (address: string, port: number) =>
   Object.assign(new Error(`connect ECONNREFUSED ${address}:${port}`), {
@@ -10,18 +10,6 @@ const refused = (address: string, port: number) =>
     address,
     port,
   });
-
-/** A port nothing listens on: bound, then closed. */
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 describe('connectionRefusedHint', () => {
   it('finds a refused local connection behind an AWS adapter error and points at pnpm local', () => {
@@ -75,7 +63,7 @@ describe('wf status --local when nothing listens', () => {
   });
 
   it('prints the error and a hint to start the local stack (exit 1)', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     process.env.CCH_LOCAL_DYNAMODB_PORT = String(port);
     const io = recordingIo(__dirname);
     expect(await runCli(['status', 'by-hand-1', '--local'], io)).toBe(1);

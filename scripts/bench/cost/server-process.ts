@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -8,6 +7,7 @@ import type { EmbeddedAws } from '../../local-aws/embedded-aws';
 import type { LocalServers } from '../../local-aws/local-servers';
 import { QUEUE_SETTINGS, REPO_ROOT } from '../../local-aws/provision-local';
 import { resolveLocalResources } from '../../local-aws/resolve-local-resources';
+import { freePort } from '../../../orchestrator/test/support/free-port';
 
 /** The stage `pnpm local` provisions. */
 const LOCAL_STAGE = { env: 'local', owner: 'dev' } as const;
@@ -101,16 +101,4 @@ async function stopChild(child: ChildProcess): Promise<void> {
   const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
   await exited;
   clearTimeout(killer);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
