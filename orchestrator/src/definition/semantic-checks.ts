@@ -18,6 +18,7 @@ import {
   MAX_VISITS_LIMIT,
   NODE_NAME_PATTERN,
   NODE_TYPES,
+  retrySchema,
   SYNC_CAPABILITY_PATTERN,
 } from './workflow-schema';
 
@@ -402,13 +403,15 @@ function checkRetryVisits(
   report: Report,
 ): void {
   if (node.type !== 'async_request' || !isRecord(node.retry)) return;
-  const attempts = node.retry.max_attempts;
-  if (!Number.isInteger(attempts) || (attempts as number) < 1 || (attempts as number) > 10) return;
+  // An invalid max_attempts is the schema's to report.
+  const parsed = retrySchema.shape.max_attempts.safeParse(node.retry.max_attempts);
+  if (!parsed.success) return;
+  const attempts = parsed.data;
   // An invalid max_visits of the node's own is reported by the schema: nothing to compare it with.
   if (Object.hasOwn(node, 'max_visits') && validMaxVisits(node.max_visits) === undefined) return;
   const own = validMaxVisits(node.max_visits);
   const limit = own ?? workflowMaxVisits;
-  if (limit >= (attempts as number)) return;
+  if (limit >= attempts) return;
   const cut = `each attempt of an async_request is a visit, so the retries it allows can never all run (attempt ${limit + 1} fails with MAX_VISITS_EXCEEDED, skipping on_failure)`;
   if (own !== undefined) {
     report(
