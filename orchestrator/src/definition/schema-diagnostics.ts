@@ -3,6 +3,7 @@ import type { Diagnostic, PathSegment } from './diagnostic';
 import { closest } from './did-you-mean';
 import { formatPath } from './diagnostic';
 import type { SourceDocument, SourcePosition } from './source-document';
+import { isReservedNodeName, STATE_CHANNEL_NAMES } from './reserved-node-names';
 import {
   asyncRequestNodeSchema,
   choiceEntrySchema,
@@ -136,6 +137,11 @@ export function nodeNameProblem(name: string): string | undefined {
   }
   if (!NODE_NAME_PATTERN.test(name)) {
     return `'${name}' is not a valid node name (an ASCII letter, then ASCII letters, digits, _ or -)`;
+  }
+  if (isReservedNodeName(name)) {
+    return STATE_CHANNEL_NAMES.some((channel) => channel === name)
+      ? `'${name}' cannot name a node: the engine's state uses it (reserved: ${STATE_CHANNEL_NAMES.join(', ')}); rename the node`
+      : `'${name}' cannot name a node: every JavaScript object has a property of that name; rename the node`;
   }
   return undefined;
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseDuration } from './duration';
+import { isReservedNodeName, reservedNodeNames } from './reserved-node-names';
 
 /** Names of nodes: also LangGraph node names, so never `__start__`/`__end__`-like. */
 export const NODE_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_-]*$/;
@@ -406,7 +407,13 @@ export const workflowDefinitionSchema = z
     nodes: z
       .record(
         // Checked again, with plain messages and with the node's own fields, in schema-diagnostics.ts.
-        z.string().max(NODE_NAME_MAX_LENGTH).regex(NODE_NAME_PATTERN),
+        z
+          .string()
+          .max(NODE_NAME_MAX_LENGTH)
+          .regex(NODE_NAME_PATTERN)
+          .refine((name) => !isReservedNodeName(name))
+          // Editors reading the JSON Schema flag these names too.
+          .meta({ not: { enum: reservedNodeNames() } }),
         nodeSchema,
         { error: 'must be a map of node name to node' },
       )
