@@ -408,6 +408,9 @@ export class OrchestratorRuntime {
           },
           `START_WORKFLOW conflicts with the existing instance (different ${conflicts.join(', ')}): acknowledged, not applied`,
         );
+        if (message.parent && conflicts.includes('parent')) {
+          await this.refuseChildStart(message.parent, existing, log);
+        }
         return ack('start conflicts with the existing instance');
       }
       log.info(
@@ -898,6 +901,40 @@ export class OrchestratorRuntime {
     );
     await messenger.send(cancels);
     for (const cancel of cancels) log.info({ child_instance_id: cancel.instance_id }, 'child cancelled');
+  }
+
+  /**
+   * A child's START whose instance id already names an instance its parent did not start (a user's, or
+   * another parent's): that instance never answers this parent's wait, so the parent is told the child
+   * could not start, and its step fails (its `on_failure` route) instead of waiting forever. Sent again if
+   * the START is redelivered; the parent acknowledges the copy as a duplicate.
+   */
+  private async refuseChildStart(parent: ParentLink, existing: InstanceRecord, log: Logger): Promise<void> {
+    const messenger = this.options.messenger;
+    if (!messenger) {
+      log.error(
+        { parent_instance_id: parent.instance_id },
+        'child refused, but no messenger can tell its parent',
+      );
+      return;
+    }
+    const started = existing.parent ? `by ${existing.parent.instance_id}` : 'not by a sub_workflow';
+    await messenger.send([
+      {
+        type: 'ASYNC_RESP',
+        instance_id: parent.instance_id,
+        request_id: parent.request_id,
+        status: 'FAILURE',
+        error: {
+          code: 'CHILD_FAILED',
+          message: `child ${existing.instance_id} could not start: that id names an instance already (${existing.workflow_id}, ${existing.status}), started ${started}`,
+        },
+      },
+    ]);
+    log.warn(
+      { parent_instance_id: parent.instance_id, parent_node: parent.node },
+      'child start refused: its id names another instance; the parent is told',
+    );
   }
 
   /**

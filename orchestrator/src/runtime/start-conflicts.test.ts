@@ -58,6 +58,34 @@ describe('START_WORKFLOW for an instance id that exists', () => {
     expect(await sim.instances.load('inst-1')).toEqual(record);
   });
 
+  it("a child's START for an instance its parent did not start is a conflict, and the parent is told at once", async () => {
+    const { sim, record } = await started();
+    const parent = { instance_id: 'ord-9', request_id: 'ord-9:Import:1:tag', node: 'Import', depth: 1 };
+    const outcome = await sim.runtime.handle({
+      type: 'START_WORKFLOW',
+      workflow_id: 'import_vn_memphis_v1',
+      instance_id: 'inst-1',
+      context: SHIPMENT_CONTEXT,
+      parent,
+    });
+    expect(outcome).toEqual({ kind: 'ack', note: 'start conflicts with the existing instance' });
+    expect(conflictLines(sim)[0]?.fields).toMatchObject({ conflicts: ['parent'] });
+    expect(sim.engineMessages).toEqual([
+      {
+        type: 'ASYNC_RESP',
+        instance_id: 'ord-9',
+        request_id: parent.request_id,
+        status: 'FAILURE',
+        error: {
+          code: 'CHILD_FAILED',
+          message:
+            'child inst-1 could not start: that id names an instance already (import_vn_memphis_v1, SUCCEEDED), started not by a sub_workflow',
+        },
+      },
+    ]);
+    expect(await sim.instances.load('inst-1')).toEqual(record);
+  });
+
   it('another workflow is a conflict, and nothing of that workflow runs', async () => {
     const { sim } = await started();
     const sent = sim.dispatcher.sent.length;

@@ -17,5 +17,13 @@ export function startConflicts(existing: InstanceRecord, start: StartWorkflow): 
   ) {
     conflicts.push('context');
   }
+  // A child's START names the wait its end answers: an instance started by anyone else never answers it.
+  if (
+    start.parent !== undefined &&
+    (existing.parent?.instance_id !== start.parent.instance_id ||
+      existing.parent.request_id !== start.parent.request_id)
+  ) {
+    conflicts.push('parent');
+  }
   return conflicts;
 }

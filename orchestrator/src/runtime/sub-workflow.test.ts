@@ -144,6 +144,45 @@ describe('sub_workflow', () => {
     expect(sim.deadLetters).toEqual([]);
   });
 
+  it.each([
+    ['another context', { name: 'Someone else', limit: 1 }],
+    ['the very context the parent sends', { name: 'ACME', limit: 100 }],
+  ])(
+    "a child whose id a user's instance took already (%s) fails the step: the parent is not left waiting, the other instance is untouched",
+    async (_, context) => {
+      const sim = new WorkflowSimulation({
+        mocks: { 'sanctions#check': { outputs: { decision: 'clear' } } },
+      });
+      sim.definitions.put('order.yaml', PARENT);
+      sim.definitions.put('screening.yaml', CHILD);
+      sim.send({ type: 'START_WORKFLOW', workflow_id: 'screening', instance_id: CHILD_ID, context });
+      await sim.drain();
+      const before = await sim.instances.get(CHILD_ID);
+      expect(before?.status).toBe('SUCCEEDED');
+      sim.send({
+        type: 'START_WORKFLOW',
+        workflow_id: 'order',
+        instance_id: 'ord-1',
+        context: { customer: 'ACME', amount: 50 },
+      });
+      await sim.drain();
+      const parent = await sim.instances.get('ord-1');
+      expect(parent?.status).toBe('FAILED');
+      expect(parent?.history.map((h) => [h.node, h.status])).toEqual([
+        ['Screen', 'FAILED'],
+        ['Rejected', 'FAILED'],
+      ]);
+      expect(parent?.error).toMatchObject({ code: 'CHILD_FAILED', node: 'Screen' });
+      expect(parent?.error?.message).toContain(
+        `child ${CHILD_ID} could not start: that id names an instance already (screening, SUCCEEDED), started not by a sub_workflow`,
+      );
+      const after = await sim.instances.get(CHILD_ID);
+      expect(after).toEqual(before);
+      expect(sim.deadLetters).toEqual([]);
+      expect(sim.metrics.total('StartConflicts')).toBe(1);
+    },
+  );
+
   it('cancelling the parent while its child waits cancels the child', async () => {
     const sim = simulation({ 'sanctions#check': { reply: false } });
     while ((await sim.instances.load(CHILD_ID))?.status !== 'WAITING') await sim.step();
