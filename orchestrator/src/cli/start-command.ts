@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { translateAwsError } from '../aws/aws-errors';
 import { formatDiagnostic } from '../definition/diagnostic';
+import { missingContextKeys } from '../graph/child-outcome';
 import { validateDefinition } from '../definition/validate-definition';
 import { WORKFLOW_ID_PATTERN, type WorkflowDefinition } from '../definition/workflow-schema';
 import { resourceNames } from '../naming/resource-names';
@@ -224,7 +225,7 @@ function checked(
       io.err(terminalSafe(formatDiagnostic(d)) + '\n');
     return undefined;
   }
-  const missing = (definition.initial_context ?? []).filter((k) => context[k] === undefined);
+  const missing = missingContextKeys(definition.initial_context, context);
   if (missing.length > 0) {
     io.err(`wf start: --context lacks ${missing.join(', ')} (initial_context of ${display}): nothing sent\n`);
     return undefined;

@@ -12,6 +12,7 @@ import {
   NODE_NAME_MAX_LENGTH,
   NODE_NAME_PATTERN,
   NODE_TYPES,
+  PROTO_KEY_PROBLEM,
   nodeSchema,
   parallelNodeSchema,
   retrySchema,
@@ -94,7 +95,7 @@ type Located = Diagnostic & { readonly meant?: string };
 
 /**
  * Invalid node names, at their keys, and the errors inside those nodes: zod checks neither the value of a key it
- * rejects nor a key named `__proto__`.
+ * rejects nor a key named `__proto__` (a node's, or one inside a node's maps, which it drops silently).
  */
 export function nodeNameDiagnostics(source: SourceDocument): Diagnostic[] {
   const nodes = valueAt(source.value, ['nodes']);
@@ -120,8 +121,28 @@ export function nodeNameDiagnostics(source: SourceDocument): Diagnostic[] {
       out.push(...withoutFollowOns(inner.error.issues.flatMap((i) => fromIssue(source, i, ['nodes', name]))));
     }
   }
+  for (const [name, node] of Object.entries(nodes)) {
+    if (!isRecord(node)) continue;
+    for (const field of PROTO_CHECKED_MAPS) {
+      const map = node[field];
+      if (!isRecord(map) || !Object.hasOwn(map, '__proto__')) continue;
+      const at = source.locateKey(['nodes', name, field], '__proto__');
+      out.push({
+        severity: 'error',
+        code: 'invalid-name',
+        message: `'__proto__' is not valid: ${PROTO_KEY_PROBLEM}`,
+        file: source.file,
+        line: at.line,
+        column: at.column,
+        path: formatPath(['nodes', name, field, '__proto__']),
+      });
+    }
+  }
   return out;
 }
+
+/** The maps of a node whose keys are the user's (context keys, parameters), which zod reads past `__proto__` in. */
+const PROTO_CHECKED_MAPS = ['values', 'result', 'with'] as const;
 
 /** Why a node key YAML reads as null (`written`, e.g. `null` or `~`) is no node name, and what to do. */
 function nullKeyProblem(written: string): string {

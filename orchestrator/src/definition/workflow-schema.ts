@@ -11,6 +11,9 @@ export const ASYNC_CAPABILITY_PATTERN = /^[a-z][a-z0-9-]{0,23}#[A-Za-z0-9_.-]{1,
 export const SYNC_CAPABILITY_PATTERN = /^[a-z][a-z0-9-]{0,79}$/;
 export const CONTEXT_KEY_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export const CONTEXT_KEY_MAX_LENGTH = 128;
+/** Why `__proto__` is no key of a context (nor of any map in a definition). */
+export const PROTO_KEY_PROBLEM =
+  "it names an object's prototype in JavaScript, so the key would vanish; rename it";
 
 const atMost = (n: number) => ({ error: `must be at most ${n} characters` });
 
@@ -40,7 +43,10 @@ const contextKey = z
   .max(CONTEXT_KEY_MAX_LENGTH, atMost(CONTEXT_KEY_MAX_LENGTH))
   .regex(CONTEXT_KEY_PATTERN, {
     error: 'must be a context key (an ASCII letter or _, then ASCII letters, digits or _)',
-  });
+  })
+  // An object's `__proto__` is its prototype, not a key it holds: such a key would vanish from a context.
+  .refine((key) => key !== '__proto__', { error: PROTO_KEY_PROBLEM })
+  .meta({ not: { const: '__proto__' } });
 
 const contextKeys = z.array(contextKey, { error: 'must be a list of context keys' });
 

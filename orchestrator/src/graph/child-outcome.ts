@@ -5,12 +5,23 @@ import type { WorkflowError } from './workflow-state';
  * runtime, and the steps Lambda of Step Functions mode), so a parent sees the same error either way.
  */
 
+/**
+ * The keys of `initialContext` the context lacks. Its own keys only: `constructor` or `toString` are keys a
+ * context may need, and every object inherits something by those names.
+ */
+export function missingContextKeys(
+  initialContext: readonly string[] | undefined,
+  context: Readonly<Record<string, unknown>>,
+): string[] {
+  return (initialContext ?? []).filter((key) => !Object.hasOwn(context, key));
+}
+
 /** Why a start context cannot start a definition: a key its `initial_context` requires is missing. */
 export function missingStartContext(
   initialContext: readonly string[] | undefined,
   context: Readonly<Record<string, unknown>>,
 ): WorkflowError | undefined {
-  const missing = (initialContext ?? []).filter((key) => context[key] === undefined);
+  const missing = missingContextKeys(initialContext, context);
   if (missing.length === 0) return undefined;
   return {
     code: 'MISSING_CONTEXT',

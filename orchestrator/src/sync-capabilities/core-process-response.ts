@@ -9,7 +9,7 @@ export const coreProcessResponse = defineSyncCapability({
   create:
     () =>
     ({ context, outputKeys }) => {
-      const missing = outputKeys.filter((key) => context[key] === undefined || context[key] === null);
+      const missing = outputKeys.filter((key) => !Object.hasOwn(context, key) || context[key] === null);
       if (missing.length > 0) {
         return Promise.reject(
           new SyncCapabilityError(`missing response keys: ${missing.join(', ')}`, 'MISSING_RESPONSE_KEYS'),
