@@ -54,6 +54,19 @@ nodes:
   Done: { type: end, output_keys: [answer] }
 `;
 
+/** Fails at its FAILED end node, reached by a choice: no step failed, so there is nothing to redrive. */
+const REJECTS = `workflow_name: rejects
+workflow_id: cli_rejects_v1
+entry_point: Check
+nodes:
+  Check:
+    type: choice
+    choices: [{ when: '1 = 2', next: Done }]
+    default: Rejected
+  Done: { type: end }
+  Rejected: { type: end, status: FAILED }
+`;
+
 const NEVER_REPLIES = `workflow_name: never replies
 workflow_id: cli_never_replies_v1
 entry_point: Ask
@@ -84,7 +97,7 @@ beforeAll(async () => {
   await t.stack.addCapabilityDomains(['clialpha', 'clibeta', 'cligamma', 'clidelta', 'cliepsilon']);
   dir = mkdtempSync(join(tmpdir(), 'cch-wf-commands-'));
   // Each file is named after its workflow_id, as the bucket's default definition key is.
-  for (const text of [THREE_STEPS, ONE_STEP, NEVER_REPLIES]) {
+  for (const text of [THREE_STEPS, ONE_STEP, NEVER_REPLIES, REJECTS]) {
     writeFileSync(join(dir, `${/workflow_id: (\S+)/.exec(text)?.[1] ?? 'missing'}.yaml`), text);
   }
   target = () => ({ stage: t.stack.resources.stage, clients: t.stack.aws.clientConfig });
@@ -275,7 +288,26 @@ describe('wf redrive', () => {
   it('a redrive of an instance that is not FAILED is refused, nothing sent', async () => {
     const refused = await run(redriveCommand, ['cli-one-1']);
     expect(refused.code).toBe(1);
-    expect(refused.err).toContain('instance cli-one-1 is SUCCEEDED; only a FAILED instance can be redriven');
+    expect(refused.err).toBe(
+      'wf redrive: instance cli-one-1 cannot be redriven: the instance is SUCCEEDED; only a FAILED instance can be redriven; nothing sent\n',
+    );
+  });
+
+  it('a redrive of an instance that ended at a FAILED end node is refused before anything is sent', async () => {
+    const failed = await run('start', ['cli_rejects_v1.yaml', '--instance-id', 'cli-rejects-1', '--wait']);
+    expect(failed.code).toBe(1);
+    const before = await t.record('cli-rejects-1');
+    expect(before?.error?.node).toBe('Rejected');
+
+    const refused = await run(redriveCommand, ['cli-rejects-1', '--wait', '--timeout', '5']);
+    expect([refused.code, refused.out]).toEqual([1, '']);
+    expect(refused.err).toBe(
+      "wf redrive: instance cli-rejects-1 cannot be redriven: it ended at its end node 'Rejected': no step failed; nothing sent\n",
+    );
+    // Nothing reached the orchestrator: it would have logged its own refusal.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(t.logs().filter((l) => String(l.msg).startsWith('REDRIVE_WORKFLOW'))).toEqual([]);
+    expect(await t.record('cli-rejects-1')).toEqual(before);
   });
 });
 

@@ -2,13 +2,22 @@ import { randomUUID } from 'node:crypto';
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { resourceNames } from '../naming/resource-names';
-import { isTerminal, statusView, type StepFunctionsExecutionRef } from '../runtime/instance-record';
+import type { WorkflowDefinition } from '../definition/workflow-schema';
+import { validateDefinition } from '../definition/validate-definition';
+import {
+  isTerminal,
+  statusView,
+  type InstanceRecord,
+  type StepFunctionsExecutionRef,
+} from '../runtime/instance-record';
+import { redriveRefusal } from '../runtime/redrive-plan';
 import type { RedriveWorkflow } from '../runtime/messages';
 import { UsageError, type CliIo } from './cli-io';
 import { sendCommand } from './command-sender';
 import { followInstance, followTimeoutMs } from './instance-follower';
 import {
   openExecutionReader,
+  openInstanceQueries,
   openInstanceStore,
   operatorTarget,
   type OperatorTarget,
@@ -32,18 +41,32 @@ with who, when and why. Fix the cause first (the capability, its data), then red
   --json      with --wait, print the final status record as one JSON object
   --local     the embedded stack of \`pnpm local\` (CCH_LOCAL_*_PORT), not CCH_ENV/CCH_OWNER's deployment
 
-Refused (exit 1, nothing sent) when the instance is not FAILED, or failed before its first step, or is a
-Step Functions mode instance (an execution of a state machine: redrive that with Step Functions'
-RedriveExecution, \`aws stepfunctions redrive-execution --execution-arn <ARN>\`). In a
-parallel, at any depth of nesting, each branch that stopped resumes where it stopped (the failed step, or
-the wait a sibling's failure stopped); completed branches and completed steps do not run again. The
-orchestrator refuses, with a log line and the RedrivesRefused metric, a failure at an end node, and a
+Refused (exit 1, nothing sent) when the instance is not FAILED, failed before its first step, ended at
+a FAILED end node (no step failed), or is a Step Functions mode instance (an execution of a state
+machine: redrive that with Step Functions' RedriveExecution, \`aws stepfunctions redrive-execution
+--execution-arn <ARN>\`). In a parallel, at any depth of nesting, each branch that stopped resumes where
+it stopped (the failed step, or the wait a sibling's failure stopped); completed branches and completed
+steps do not run again. The orchestrator refuses, with a log line and the RedrivesRefused metric, a
 branch failure of an instance that failed before this version recorded where its branches stopped, when
 re-running that branch from its start would repeat a completed step.
 
 examples:
   wf redrive shipment-SHP-7 --reason 'customs endpoint fixed' --wait
   wf redrive 3f1c0a2e-... --by oncall --local`;
+
+/** The definition the instance runs (its pinned snapshot), or undefined when it cannot be read. */
+async function pinnedDefinition(
+  where: OperatorTarget,
+  record: InstanceRecord,
+): Promise<WorkflowDefinition | undefined> {
+  const queries = openInstanceQueries(where);
+  try {
+    const text = await queries.port.pinnedDefinition(record.definition.sha256);
+    return text === undefined ? undefined : validateDefinition(record.definition.key, text).definition;
+  } finally {
+    queries.close();
+  }
+}
 
 /** `wf redrive`: see REDRIVE_HELP. */
 export async function redriveCommand(
@@ -87,16 +110,10 @@ export async function redriveCommand(
       io.err(`wf redrive: no instance ${instanceId} in ${table}\n`);
       return 1;
     }
-    if (record.status !== 'FAILED') {
-      io.err(
-        `wf redrive: instance ${instanceId} is ${record.status}; only a FAILED instance can be redriven: nothing sent\n`,
-      );
-      return 1;
-    }
-    if (record.checkpoints?.heads[''] === undefined) {
-      io.err(
-        `wf redrive: instance ${instanceId} failed before its first step (${record.error?.code ?? 'FAILED'}): start a new instance instead; nothing sent\n`,
-      );
+    // The orchestrator asks the same (and then reads the checkpoint): what it would refuse is not sent.
+    const refused = redriveRefusal(record) ?? redriveRefusal(record, await pinnedDefinition(where, record));
+    if (refused !== undefined) {
+      io.err(`wf redrive: instance ${instanceId} cannot be redriven: ${refused}; nothing sent\n`);
       return 1;
     }
     const redriveId = randomUUID();

@@ -29,6 +29,27 @@ export interface RedriveSources {
 }
 
 /**
+ * Why `record` cannot be redriven, from the record alone and, given its definition, from the step its
+ * failure names; undefined when nothing here refuses it (the checkpoint may still: see `planRedrive`).
+ * `wf redrive` asks the same before it sends anything.
+ */
+export function redriveRefusal(record: InstanceRecord, definition?: WorkflowDefinition): string | undefined {
+  if (record.status !== 'FAILED') {
+    return `the instance is ${record.status}; only a FAILED instance can be redriven`;
+  }
+  if (record.checkpoints?.heads[''] === undefined) {
+    return `the instance failed before its first step (${record.error?.code ?? 'FAILED'}): start a new instance instead`;
+  }
+  const node = record.error?.node;
+  if (node === undefined) return 'its failure names no step to run again';
+  if (definition === undefined) return undefined;
+  const kind = definition.nodes[node]?.type;
+  if (kind === undefined) return `its failure names '${node}', which is no node of the definition`;
+  if (kind === 'end') return `it ended at its end node '${node}': no step failed`;
+  return undefined;
+}
+
+/**
  * Where a redrive of `record` starts, or why the instance cannot be redriven.
  *
  * A step that failed inside a parallel branch (at any depth of nesting): the FAILED checkpoint records
@@ -41,23 +62,15 @@ export async function planRedrive(
   record: InstanceRecord,
   sources: RedriveSources,
 ): Promise<RedrivePlan | { refused: string }> {
-  if (record.status !== 'FAILED') {
-    return { refused: `the instance is ${record.status}; only a FAILED instance can be redriven` };
-  }
-  const head = record.checkpoints?.heads[''];
-  if (head === undefined) {
-    return {
-      refused: `the instance failed before its first step (${record.error?.code ?? 'FAILED'}): start a new instance instead`,
-    };
-  }
-  const node = record.error?.node;
-  if (node === undefined) return { refused: 'its failure names no step to run again' };
+  const early = redriveRefusal(record);
+  if (early !== undefined) return { refused: early };
   const definition = await sources.definition();
-  const kind = definition.nodes[node]?.type;
-  if (kind === undefined) {
-    return { refused: `its failure names '${node}', which is no node of the definition` };
-  }
-  if (kind === 'end') return { refused: `it ended at its end node '${node}': no step failed` };
+  const refused = redriveRefusal(record, definition);
+  if (refused !== undefined) return { refused };
+  // Present, since redriveRefusal refused their absence.
+  const head = record.checkpoints?.heads[''] as string;
+  const node = record.error?.node as string;
+  const kind = (definition.nodes[node] as WorkflowDefinition['nodes'][string]).type;
   const structure = new BranchStructure(definition);
   const enclosing = structure.enclosing(node);
   const outer = enclosing.at(-1);
