@@ -186,6 +186,17 @@ describe('wf start', () => {
     expect(unknown.code).toBe(1);
     expect(unknown.err).toContain('no definition no_such_workflow_v9.yaml');
   });
+
+  it('a file not named after its workflow_id starts, under its file name, with a warning saying what will not find it', async () => {
+    writeFileSync(join(dir, 'renamed.yaml'), REJECTS.replace('cli_rejects_v1', 'cli_renamed_v1'));
+    const started = await run('start', ['renamed.yaml', '--instance-id', 'cli-renamed-1', '--wait']);
+    expect(started.code).toBe(1);
+    expect(started.err).toContain(
+      "renamed.yaml:2:14: warning: workflow_id: workflow_id 'cli_renamed_v1' is not the file's name (renamed.yaml)",
+    );
+    const record = await t.record('cli-renamed-1');
+    expect([record?.definition.key, record?.error?.node]).toEqual(['renamed.yaml', 'Rejected']);
+  });
 });
 
 describe('wf start of a definition whose children sit beside it', () => {

@@ -20,6 +20,7 @@ import {
 } from './child-definitions';
 import { jsonOptionText, readUserFile, UsageError, type CliIo } from './cli-io';
 import { sendCommand } from './command-sender';
+import { fileNameWarning } from './file-name-warning';
 import { followInstance, followTimeoutMs } from './instance-follower';
 import { terminalSafe } from './terminal-safe';
 import { openInstanceStore, operatorTarget, type OperatorTarget } from './operator-target';
@@ -118,6 +119,8 @@ export async function startCommand(
   }
   const definition = checked(io, file ? subject : key, text, context);
   if (!definition) return 1;
+  const misnamed = file ? fileNameWarning(subject, text, definition.workflow_id) : undefined;
+  if (misnamed) io.err(terminalSafe(formatDiagnostic(misnamed)) + '\n');
   const children = file ? childDefinitions(dirname(resolve(io.cwd, subject)), definition, readIfPresent) : [];
   if (!childrenValid(io, dirname(subject), children)) return 1;
   const start: StartWorkflow = {

@@ -43,6 +43,20 @@ describe('wf validate', () => {
     expect(io.stderr()).toBe('2 files checked: 0 errors, 1 warning\n');
   });
 
+  it('warns, at the workflow_id, when a valid file is not named after its workflow_id (still exit 0)', async () => {
+    const text =
+      'workflow_name: W\nworkflow_id: something_else_v1\nentry_point: Done\nnodes:\n  Done: { type: end }\n';
+    writeFileSync(join(dir, 'id_mismatch.yaml'), text);
+    writeFileSync(join(dir, 'something_else_v1.yaml'), text);
+    const io = recordingIo(dir);
+    expect(await runCli(['validate', 'id_mismatch.yaml', 'something_else_v1.yaml'], io)).toBe(0);
+    expect(io.stdout()).toBe(
+      "id_mismatch.yaml:2:14: warning: workflow_id: workflow_id 'something_else_v1' is not the file's name (id_mismatch.yaml): " +
+        "a START by workflow_id, a sub_workflow and a map look for 'something_else_v1.yaml'; name the file after its workflow_id, or start it by its file\n",
+    );
+    expect(io.stderr()).toBe('2 files checked: 0 errors, 1 warning\n');
+  });
+
   it('exits 1 and prints every error with file:line:col', async () => {
     const io = recordingIo(dir);
     expect(await runCli(['validate', 'bad.yaml'], io)).toBe(1);

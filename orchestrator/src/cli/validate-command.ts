@@ -1,8 +1,9 @@
 import { parseArgs } from 'node:util';
 import type { Diagnostic } from '../definition/diagnostic';
-import { formatDiagnostic } from '../definition/diagnostic';
+import { formatDiagnostic, sortDiagnostics } from '../definition/diagnostic';
 import { validateDefinition } from '../definition/validate-definition';
 import { readUserFile, UsageError, type CliIo } from './cli-io';
+import { fileNameWarning } from './file-name-warning';
 import { terminalSafe } from './terminal-safe';
 import { UnreadableFileError } from './unreadable-file';
 
@@ -24,7 +25,10 @@ export async function validateCommand(args: readonly string[], io: CliIo): Promi
     try {
       const read = await readUserFile(io, path);
       display = read.display;
-      diagnostics = validateDefinition(display, read.text).diagnostics;
+      const result = validateDefinition(display, read.text);
+      const misnamed =
+        result.definition && fileNameWarning(display, read.text, result.definition.workflow_id);
+      diagnostics = misnamed ? sortDiagnostics([...result.diagnostics, misnamed]) : result.diagnostics;
     } catch (error) {
       const reason = !(error instanceof UnreadableFileError)
         ? String(error)
