@@ -3,6 +3,8 @@ import { describeInstance, type InstanceDescription } from '../operations/descri
 import { formatAge } from '../operations/format-age';
 import { UsageError, type CliIo } from './cli-io';
 import { openInstanceQueries, operatorTarget, type OperatorTarget } from './operator-target';
+import { awaitedBy } from './awaited-by';
+import { errorLines } from './error-lines';
 import { terminalSafe, terminalSafeLines } from './terminal-safe';
 import { timelineLines } from './timeline-lines';
 
@@ -77,8 +79,7 @@ function formatDescription(d: InstanceDescription): string {
   ];
   if (d.parent) lines.push(`child of ${d.parent.instance_id} (its step ${d.parent.node})`);
   for (const c of d.children) lines.push(`child ${c.instance_id} (step ${c.node}): ${c.status}`);
-  if (d.error)
-    lines.push(`error ${d.error.code}: ${d.error.message}${d.error.node ? ` (at ${d.error.node})` : ''}`);
+  if (d.error) lines.push(...errorLines('error ', d.error, d.error.node ? ` (at ${d.error.node})` : ''));
   if (d.last_failed_step) {
     const s = d.last_failed_step;
     lines.push(`last failed step ${s.node} ${s.status} at ${time(s.ended_at)}`);
@@ -91,9 +92,7 @@ function formatDescription(d: InstanceDescription): string {
         : w.time_left_ms >= 0
           ? `${formatAge(w.time_left_ms)} left, until ${time(w.deadline ?? '')}`
           : `OVERDUE by ${formatAge(-w.time_left_ms)} (deadline ${time(w.deadline ?? '')})`;
-    lines.push(
-      `  ${w.node} on ${w.capability_id} since ${time(w.since)}: ${left}  [request ${w.request_id}]`,
-    );
+    lines.push(`  ${w.node}${awaitedBy(w)} since ${time(w.since)}: ${left}  [request ${w.request_id}]`);
   }
   lines.push('', `timeline (${d.history.length} steps):`);
   lines.push(...timelineLines(d.history));

@@ -1,4 +1,5 @@
-import { isTerminal, type InstanceRecord, type WaitView } from '../runtime/instance-record';
+import { isTerminal, type InstanceRecord } from '../runtime/instance-record';
+import { awaitedBy } from './awaited-by';
 import { UsageError } from './cli-io';
 
 /** `--timeout SECONDS` of a command that follows an instance, in ms: a positive number. */
@@ -58,24 +59,13 @@ export async function followInstance(
       for (const wait of record.waits) {
         if (waitsShown.has(wait.request_id)) continue;
         waitsShown.add(wait.request_id);
-        out(`  WAITING    ${wait.node}${awaited(wait)}${wait.deadline ? ` until ${wait.deadline}` : ''}`);
+        out(`  WAITING    ${wait.node}${awaitedBy(wait)}${wait.deadline ? ` until ${wait.deadline}` : ''}`);
       }
       if (until(record)) return { kind: 'done', record };
     }
     if (Date.now() >= deadline) return record ? { kind: 'timed-out', record } : { kind: 'timed-out' };
     await sleep(options.pollMs ?? 500);
   }
-}
-
-/** What a wait awaits, as its WAITING line says it. */
-function awaited(wait: WaitView): string {
-  if (wait.capability_id) return ` on ${wait.capability_id}`;
-  if (wait.kind === 'child' || wait.child_instance_id !== undefined) {
-    return wait.child_instance_id === undefined ? ' (child)' : ` on child ${wait.child_instance_id}`;
-  }
-  if (wait.kind === 'timer') return ' (wait)';
-  // A retry's delay, or a timer-only wait of a record written before waits had kinds.
-  return ' (retry)';
 }
 
 function historyLine(entry: InstanceRecord['history'][number]): string {

@@ -24,6 +24,7 @@ import { placeholderContext } from './context-placeholders';
 import { missingChildDiagnostics } from './missing-child-diagnostics';
 import { realTimeNotice } from './real-time-notice';
 import { standInValueHint } from './stand-in-value-hint';
+import { errorLines } from './error-lines';
 import { terminalSafe, terminalSafeLines } from './terminal-safe';
 
 export const RUN_USAGE =
@@ -185,9 +186,8 @@ function report(
     io.out(JSON.stringify(view) + '\n');
   } else {
     // The error's code and message are the capability's: shown inert. JSON escapes C0 but not DEL or C1.
-    io.out(
-      `\n${terminalSafe(`${view.status}${view.error ? `: ${view.error.code}: ${view.error.message}` : ''}`)}\n`,
-    );
+    const outcome = view.error ? errorLines(`${view.status}: `, view.error) : [view.status];
+    io.out(`\n${outcome.map(terminalSafe).join('\n')}\n`);
     io.out(terminalSafeLines(JSON.stringify(view, null, 2)) + '\n');
     const said = hint(view);
     if (said) io.err(`\n${terminalSafeLines(said)}\n`);

@@ -22,6 +22,7 @@ import { jsonOptionText, readUserFile, UsageError, type CliIo } from './cli-io';
 import { sendCommand } from './command-sender';
 import { fileNameWarning } from './file-name-warning';
 import { followInstance, followTimeoutMs } from './instance-follower';
+import { errorLines } from './error-lines';
 import { terminalSafe } from './terminal-safe';
 import { openInstanceStore, operatorTarget, type OperatorTarget } from './operator-target';
 
@@ -193,7 +194,10 @@ export async function startCommand(
     }
     const view = statusView(followed.record);
     if (values.json) io.out(JSON.stringify(view) + '\n');
-    else io.out(`${view.status}${view.error ? `: ${view.error.code}: ${view.error.message}` : ''}\n`);
+    else {
+      const outcome = view.error ? errorLines(`${view.status}: `, view.error) : [view.status];
+      io.out(`${outcome.map(terminalSafe).join('\n')}\n`);
+    }
     return view.status === 'SUCCEEDED' ? 0 : 1;
   } finally {
     close();

@@ -8,6 +8,8 @@ import { resourceNames, type Stage } from '../naming/resource-names';
 import { statusView } from '../runtime/instance-record';
 import { UsageError, type CliIo } from './cli-io';
 import { openExecutionReader, stepFunctionsClientConfig } from './operator-target';
+import { awaitedBy } from './awaited-by';
+import { errorLines } from './error-lines';
 import { terminalSafe } from './terminal-safe';
 
 export const STATUS_USAGE = 'usage: wf status <instance_id> [--json] [--local]';
@@ -80,10 +82,10 @@ export async function statusCommand(
     }
     for (const wait of view.waits) {
       line(
-        `  WAITING   ${wait.node} on ${wait.capability_id} since ${wait.since}${wait.deadline ? `, until ${wait.deadline}` : ''}`,
+        `  WAITING   ${wait.node}${awaitedBy(wait)} since ${wait.since}${wait.deadline ? `, until ${wait.deadline}` : ''}`,
       );
     }
-    if (view.error) line(`error ${view.error.code}: ${view.error.message}`);
+    for (const text of view.error ? errorLines('error ', view.error) : []) line(text);
     return 0;
   } finally {
     client.destroy();
