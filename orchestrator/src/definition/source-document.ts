@@ -18,6 +18,7 @@ import { formatPath } from './diagnostic';
 import { DEFINITION_LIMITS } from './limits';
 import { LineIndex, type SourcePosition } from './line-index';
 import { scalarSourceOffset } from './scalar-offsets';
+import { overIndentedLine } from './over-indented-line';
 import { plainYamlMessage } from './yaml-messages';
 
 export type { SourcePosition } from './line-index';
@@ -81,7 +82,17 @@ export class SourceDocument {
     if (!doc) return { source: unread(), diagnostics: [at(0, 'yaml-syntax', 'the file could not be read')] };
 
     const diagnostics: Diagnostic[] = [];
+    // A line indented too deep shows as errors where the value above it starts: said once, at that line.
+    const overIndented = new Set<number>();
     for (const error of [...firstFew(doc.errors), ...firstFew(doc.warnings)]) {
+      if (overIndented.has(error.pos[0])) continue;
+      const deeper =
+        error.code === 'BLOCK_AS_IMPLICIT_KEY' ? overIndentedLine(text, error.pos[0]) : undefined;
+      if (deeper) {
+        overIndented.add(error.pos[0]);
+        diagnostics.push(at(deeper.offset, 'yaml-syntax', `YAML syntax: ${deeper.message}`));
+        continue;
+      }
       diagnostics.push({
         ...at(error.pos[0], 'yaml-syntax', `YAML syntax: ${plainYamlMessage(error.message)}`),
         severity: error.name === 'YAMLParseError' ? 'error' : 'warning',
