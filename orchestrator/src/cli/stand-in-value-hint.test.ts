@@ -89,6 +89,34 @@ describe('wf run: a failed expression over stand-in values', () => {
     expect(byMocks.err).toBe('');
   });
 
+  it("names the placeholder a wait's until read when the wait fails INVALID_WAIT", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wf-run-stand-in-'));
+    writeFileSync(
+      join(dir, 'num.yaml'),
+      [
+        'workflow_name: hold',
+        'workflow_id: hold_v1',
+        'entry_point: Hold',
+        'initial_context: [release_at]',
+        'nodes:',
+        '  Hold: { type: wait, until: release_at, next: Done }',
+        '  Done: { type: end }',
+        '',
+      ].join('\n'),
+    );
+    const { code, out, err } = await run(dir);
+    expect(code).toBe(1);
+    expect(out).toContain('\nFAILED: INVALID_WAIT: ');
+    expect(err).toBe(
+      [
+        '',
+        'hint: the expressions of Hold read stand-in values, not real data:',
+        `  release_at = "sample-release_at": a placeholder (no --context); give real values with --context '{"release_at": "2030-01-31T09:00:00Z"}'`,
+        '',
+      ].join('\n'),
+    );
+  });
+
   it('runs to its end once the values are real, with no hint', async () => {
     const dir = workflow('total > 100', { 'm.yaml': "'billing#quote': { outputs: { total: 150 } }\n" });
     const { code, err } = await run(dir, '--mocks', 'm.yaml');

@@ -18,10 +18,20 @@ export interface StandInValueHintInput {
 }
 
 /**
+ * The failures an expression's value causes: one that fails on a value (a comparison of text with a
+ * number), a wait's `until` that is no time, an `input` that is no object.
+ */
+const STAND_IN_FAILURES: ReadonlySet<string> = new Set([
+  'EXPRESSION_FAILED',
+  'INVALID_WAIT',
+  'INVALID_INPUT',
+]);
+
+/**
  * `wf run` without `--mocks` or `--context` runs on stand-in values: text such as
  * `mock://billing#quote/total` (a default mock reply) and `sample-amount` (a placeholder). An expression
  * that compares one with a number fails EXPRESSION_FAILED in JSONata's words, which do not say where the
- * value came from. This names each key the failed node's expressions read that holds a stand-in value, and
+ * value came from (and a wait's `until` of one fails INVALID_WAIT). This names each key the failed node's expressions read that holds a stand-in value, and
  * how to give it a real one; undefined when the run did not fail so or no such key is read.
  *
  * A value counts as a stand-in only when it is exactly what the producer would have made (the placeholder
@@ -31,7 +41,7 @@ export interface StandInValueHintInput {
 export function standInValueHint(input: StandInValueHintInput): string | undefined {
   const { view, definition } = input;
   const failed = view.error?.node;
-  if (view.status !== 'FAILED' || view.error?.code !== 'EXPRESSION_FAILED' || failed === undefined) {
+  if (view.status !== 'FAILED' || !STAND_IN_FAILURES.has(view.error?.code ?? '') || failed === undefined) {
     return undefined;
   }
   if (!Object.hasOwn(definition.nodes, failed)) return undefined;
@@ -42,6 +52,8 @@ export function standInValueHint(input: StandInValueHintInput): string | undefin
     ),
   );
   const initial = definition.initial_context ?? [];
+  // What a real value looks like in the examples: a time where a wait's `until` wanted one.
+  const real = view.error?.code === 'INVALID_WAIT' ? '"2030-01-31T09:00:00Z"' : '150';
   const lines: string[] = [];
   for (const key of read) {
     if (!Object.hasOwn(view.context, key)) continue;
@@ -50,11 +62,11 @@ export function standInValueHint(input: StandInValueHintInput): string | undefin
       input.defaultOutput && defaultReply(definition, view.instance_id, value, input.defaultOutput);
     if (reply) {
       lines.push(
-        `  ${key} = ${JSON.stringify(value)}: the default mock reply of ${reply.capability}; script a real one with --mocks file.yaml, e.g. '${reply.capability}': { outputs: { ${yamlKey(reply.output)}: 150 } }`,
+        `  ${key} = ${JSON.stringify(value)}: the default mock reply of ${reply.capability}; script a real one with --mocks file.yaml, e.g. '${reply.capability}': { outputs: { ${yamlKey(reply.output)}: ${real} } }`,
       );
     } else if (input.placeholders && initial.includes(key) && value === contextPlaceholder(key)) {
       // --context replaces every placeholder, so the example gives each initial_context key.
-      const example = `{${initial.map((k) => `${JSON.stringify(k)}: ${k === key ? '150' : '...'}`).join(', ')}}`;
+      const example = `{${initial.map((k) => `${JSON.stringify(k)}: ${k === key ? real : '...'}`).join(', ')}}`;
       lines.push(
         `  ${key} = ${JSON.stringify(value)}: a placeholder (no --context); give real values with --context '${example}'`,
       );
