@@ -54,6 +54,12 @@ describe('context keys named like object members', () => {
     expect(record.error?.message).toContain('valueOf');
   });
 
+  it('a set whose only key is `__proto__` gets that error alone, not also "must set at least one key"', () => {
+    const text = MEMBERS.replace(`values: { valueOf: '"v"' }`, `values: { __proto__: '"v"' }`);
+    const errors = validateDefinition('m.yaml', text).diagnostics.filter((d) => d.severity === 'error');
+    expect(errors.map((d) => d.path)).toEqual(['nodes.Calc.values.__proto__']);
+  });
+
   it('`__proto__` is refused where a definition names a key, at the key, each once', () => {
     const text = `workflow_name: proto
 workflow_id: proto_v1

@@ -57,10 +57,23 @@ export function validateDefinition(
       syncCapabilities: options.syncCapabilities ?? builtinSyncCapabilities,
     }),
   );
-  const sorted = bounded(diagnostics);
+  const sorted = bounded(withoutProtoFollowOns(diagnostics));
   return parsed.success && !hasErrors(sorted)
     ? { definition: parsed.data, diagnostics: sorted }
     : { diagnostics: sorted };
+}
+
+/**
+ * A map whose only key is `__proto__` reads as empty to the schema: "must set at least one key" there only
+ * repeats the error at that key.
+ */
+function withoutProtoFollowOns(diagnostics: Diagnostic[]): Diagnostic[] {
+  const proto = new Set(
+    diagnostics
+      .filter((d) => d.path.endsWith('.__proto__'))
+      .map((d) => d.path.slice(0, -'.__proto__'.length)),
+  );
+  return diagnostics.filter((d) => !(proto.has(d.path) && d.message === 'must set at least one key'));
 }
 
 /**
