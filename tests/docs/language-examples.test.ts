@@ -54,7 +54,10 @@ describe('docs/language.md', () => {
   it.each(valid.map((b) => [b.line, b] as const))(
     'the example at line %i passes wf validate with no error or warning',
     async (line, block) => {
-      const result = await validate(`example-${line}.yaml`, block.text);
+      // Named after its workflow_id, as the definitions bucket keys it (else wf validate warns file-name).
+      const workflowId = /^workflow_id: '?([^'\s]+)'?$/m.exec(block.text)?.[1];
+      expect([line, workflowId]).toEqual([line, expect.any(String)]);
+      const result = await validate(`${workflowId ?? ''}.yaml`, block.text);
       expect(result.stdout).toBe('');
       expect(result.code).toBe(0);
     },
