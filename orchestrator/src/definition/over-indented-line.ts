@@ -21,7 +21,8 @@ export function overIndentedLine(
   while (next < text.length) {
     const end = text.indexOf('\n', next);
     const line = text.slice(next, end === -1 ? text.length : end);
-    if (line.trim() !== '' && !line.trim().startsWith('#')) {
+    // Blank lines between change nothing (a comment does: YAML then reports a bad indentation instead).
+    if (line.trim() !== '') {
       const indent = line.length - line.trimStart().length;
       if (indent <= keyIndent || !/^[A-Za-z0-9_'"-]+ *:( |$)/.test(line.trimStart())) return undefined;
       const field = /^[A-Za-z0-9_'"-]+/.exec(line.trimStart())?.[0] ?? '';
