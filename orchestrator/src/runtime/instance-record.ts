@@ -168,3 +168,14 @@ export function statusView(record: InstanceRecord): InstanceStatusView {
     ...(record.step_functions ? { engine: 'stepfunctions', step_functions: record.step_functions } : {}),
   } as unknown as InstanceStatusView;
 }
+
+/**
+ * Whether the instance is the child that `parent`'s wait started (same parent, same wait): an instance
+ * of that id started by anyone else never answers that wait, nor is it that parent's to cancel.
+ */
+export function isChildOf(
+  record: Pick<InstanceRecord, 'parent'>,
+  parent: Pick<ParentLink, 'instance_id' | 'request_id'>,
+): boolean {
+  return record.parent?.instance_id === parent.instance_id && record.parent.request_id === parent.request_id;
+}

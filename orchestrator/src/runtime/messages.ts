@@ -44,6 +44,10 @@ export const cancelWorkflowSchema = z
     type: z.literal('CANCEL_WORKFLOW'),
     instance_id: instanceIdSchema,
     reason: z.string().max(1000).optional(),
+    parent: parentLinkSchema.pick({ instance_id: true, request_id: true }).optional().meta({
+      description:
+        "Set by the orchestrator when it cancels the child of a sub_workflow or map step: only the instance that parent's wait started is cancelled (an instance of that id started otherwise is left running), and the message always goes to the engine, which runs every child.",
+    }),
   })
   .meta({ title: 'CANCEL_WORKFLOW', description: 'Cancels a running or waiting instance.' });
 

@@ -31,6 +31,7 @@ import { FailureTrackingCheckpointer } from './failure-tracking-checkpointer';
 import { FencedCheckpointer, NO_CHECKPOINTS } from './fenced-checkpointer';
 import { ack, defer, reject, retry, type HandleOutcome } from './handle-outcome';
 import {
+  isChildOf,
   isTerminal,
   type InstanceRecord,
   type InstanceStatus,
@@ -774,6 +775,16 @@ export class OrchestratorRuntime {
     lease: Lease,
     log: Logger,
   ): Promise<HandleOutcome> {
+    if (message.parent && !isChildOf(record, message.parent)) {
+      // A parent cancelling the child its wait would have started, whose id an instance started otherwise
+      // holds (the child's START was refused as a conflict, or is still on its way): not that instance's
+      // business. The parent's wait is closed already; it started nothing to cancel.
+      log.warn(
+        { parent_instance_id: message.parent.instance_id, parent_request_id: message.parent.request_id },
+        "CANCEL_WORKFLOW ignored: this instance is not that parent's child",
+      );
+      return ack("not that parent's child");
+    }
     // Reconciling a finished instance also sends what its last commits left unsent (notices, its end to a
     // parent): a cancel that committed and died before they left is repaired by this redelivery.
     const { record: current } = await this.reconcile(record, lease, log);
@@ -891,6 +902,7 @@ export class OrchestratorRuntime {
             {
               type: 'CANCEL_WORKFLOW' as const,
               instance_id: w.child_instance_id,
+              parent: { instance_id: record.instance_id, request_id: w.request_id },
               reason:
                 `parent ${record.instance_id} stopped waiting at ${w.node}${reason ? `: ${reason}` : ''}`.slice(
                   0,

@@ -1,5 +1,5 @@
 import { contextHash } from './context-hash';
-import type { InstanceRecord } from './instance-record';
+import { isChildOf, type InstanceRecord } from './instance-record';
 import type { StartWorkflow } from './messages';
 
 /** What differs between an existing instance and a START for its id: empty when the START repeats it. */
@@ -18,12 +18,6 @@ export function startConflicts(existing: InstanceRecord, start: StartWorkflow): 
     conflicts.push('context');
   }
   // A child's START names the wait its end answers: an instance started by anyone else never answers it.
-  if (
-    start.parent !== undefined &&
-    (existing.parent?.instance_id !== start.parent.instance_id ||
-      existing.parent.request_id !== start.parent.request_id)
-  ) {
-    conflicts.push('parent');
-  }
+  if (start.parent !== undefined && !isChildOf(existing, start.parent)) conflicts.push('parent');
   return conflicts;
 }

@@ -183,6 +183,49 @@ describe('sub_workflow', () => {
     },
   );
 
+  it("a parent cancelled before its child's START arrives leaves alone a user's instance that holds the child's id", async () => {
+    const sim = new WorkflowSimulation({ mocks: { 'sanctions#check': { reply: false } } });
+    sim.definitions.put('order.yaml', PARENT);
+    sim.definitions.put('screening.yaml', CHILD);
+    sim.send({
+      type: 'START_WORKFLOW',
+      workflow_id: 'screening',
+      instance_id: CHILD_ID,
+      context: { name: 'Someone else', limit: 1 },
+    });
+    while ((await sim.instances.load(CHILD_ID))?.status !== 'WAITING') await sim.step();
+    const before = await sim.instances.get(CHILD_ID);
+    sim.send({
+      type: 'START_WORKFLOW',
+      workflow_id: 'order',
+      instance_id: 'ord-1',
+      context: { customer: 'ACME', amount: 50 },
+    });
+    while ((await sim.instances.load('ord-1'))?.status !== 'WAITING') await sim.step();
+    // The child's START is on its way when the parent is cancelled, and arrives after the cancel's notice.
+    const isChildStart = (d: { message: { type: string; instance_id?: string } }) =>
+      d.message.type === 'START_WORKFLOW' && d.message.instance_id === CHILD_ID;
+    expect(sim.postpone(isChildStart, 60_000)).toBe(1);
+    sim.send({ type: 'CANCEL_WORKFLOW', instance_id: 'ord-1', reason: 'order withdrawn' });
+    // Up to the postponed START, the user's instance still within its one-day timeout.
+    while (sim.pending().some((d) => !isChildStart(d))) await sim.step();
+    expect((await sim.instances.get('ord-1'))?.status).toBe('CANCELLED');
+    const sent = sim.engineMessages.filter((m) => m.type === 'CANCEL_WORKFLOW');
+    expect(sent.map((m) => [m.instance_id, m.type === 'CANCEL_WORKFLOW' && m.parent?.instance_id])).toEqual([
+      [CHILD_ID, 'ord-1'],
+    ]);
+    let after = await sim.instances.get(CHILD_ID);
+    expect(after?.status).toBe('WAITING');
+    expect(after?.history).toEqual(before?.history);
+    expect(sim.dispatcher.notices).toEqual([]);
+    // The START, refused as a conflict, changes nothing either.
+    await sim.step();
+    after = await sim.instances.get(CHILD_ID);
+    expect(after?.status).toBe('WAITING');
+    expect(after?.history).toEqual(before?.history);
+    expect(sim.deadLetters).toEqual([]);
+  });
+
   it('cancelling the parent while its child waits cancels the child', async () => {
     const sim = simulation({ 'sanctions#check': { reply: false } });
     while ((await sim.instances.load(CHILD_ID))?.status !== 'WAITING') await sim.step();

@@ -67,6 +67,14 @@ it('gives CANCEL to the engine when it has the instance, else to Step Functions'
   expect(forwarded).toEqual([cancel('on-sfn')]);
 });
 
+it("gives a parent's CANCEL of its child to the engine even before the engine has the child", async () => {
+  const { router, forwarded, engine } = routing();
+  const childCancel = { ...cancel('p.Kid.1'), parent: { instance_id: 'p', request_id: 'p:Kid:1:tag' } };
+  await router.handle(childCancel);
+  expect(engine).toEqual([childCancel]);
+  expect(forwarded).toEqual([]);
+});
+
 it('passes timers and replies to the engine', async () => {
   const { router, engine, forwarded } = routing();
   const timer = { type: 'TIMER_FIRED', instance_id: 'i-1', timer_id: 't-1' } as unknown as InboundMessage;

@@ -23,8 +23,8 @@ export interface StepFunctionsRoute {
  * - START_WORKFLOW of a workflow deployed as a state machine is forwarded, unchanged, to the Step
  *   Functions command queue, whose bridge starts the execution (named by the instance id, idempotent),
  *   unless it starts a child of a sub_workflow or map (then the engine runs it, to answer its parent);
- * - CANCEL_WORKFLOW of an instance the engine has goes to the engine; any other is forwarded (the bridge
- *   stops the execution of that name, or acknowledges that none runs);
+ * - CANCEL_WORKFLOW of an instance the engine has, or from a parent to its child, goes to the engine; any
+ *   other is forwarded (the bridge stops the execution of that name, or acknowledges that none runs);
  * - everything else (the engine's START, its timers and redrives, replies) reaches the engine unchanged.
  * A forward that fails throws: the message comes back, as any failed message does.
  */
@@ -46,7 +46,13 @@ export class StepFunctionsRouting implements Runtime {
       await this.route.forward(message);
       return ack('forwarded to Step Functions');
     }
-    if (message.type === 'CANCEL_WORKFLOW' && !(await this.route.engineHas(message.instance_id))) {
+    // A parent's cancel of its child stays on the engine too: the child may not have started yet (its
+    // START still queued), and no execution of that name is the parent's to stop.
+    if (
+      message.type === 'CANCEL_WORKFLOW' &&
+      message.parent === undefined &&
+      !(await this.route.engineHas(message.instance_id))
+    ) {
       await this.route.forward(message);
       return ack('forwarded to Step Functions');
     }

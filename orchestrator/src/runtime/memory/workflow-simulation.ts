@@ -207,6 +207,20 @@ export class WorkflowSimulation {
     return this.queue;
   }
 
+  /**
+   * Delivers the queued messages `which` matches `delayMs` later than due: SQS keeps no order, so a
+   * message sent first may arrive after one sent later. Returns how many it postponed.
+   */
+  postpone(which: (delivery: Delivery) => boolean, delayMs: number): number {
+    let postponed = 0;
+    this.queue = this.queue.map((d) => {
+      if (!which(d)) return d;
+      postponed++;
+      return { ...d, at: d.at + delayMs };
+    });
+    return postponed;
+  }
+
   /** Delivers the next due message (advancing the clock if none is due); false when nothing is left. */
   async step(): Promise<boolean> {
     const nextTimer = Math.min(...this.timers.scheduled.map((t) => Date.parse(t.fire_at)));
