@@ -79,6 +79,11 @@ const PLAIN: readonly [RegExp, (m: RegExpExecArray) => string][] = [
     /^Missing space after : in (flow map|flow sequence)/,
     (m) => `a space is missing after ':' in a ${flow(m[1])}`,
   ],
+  [
+    /^Block collections are not allowed within flow collections/,
+    () =>
+      "a map or list written on its own lines (or a 'key: value' with no ',' or '}' before the next ':') cannot be inside '{ }' or '[ ]'; separate entries with ',' or write the whole value on indented lines",
+  ],
   [/^Unexpected , in (flow map|flow sequence)/, (m) => `unexpected ',' in a ${flow(m[1])}`],
   [
     /^Unexpected empty item in (flow map|flow sequence)/,
