@@ -1,5 +1,5 @@
 import type { LangGraphRunnableConfig } from '@langchain/langgraph';
-import type { WaitInterrupt } from './workflow-state';
+import type { WaitBundle, WaitInterrupt } from './workflow-state';
 
 /**
  * The configurable key naming the waits a resume is for (see `ResumeTarget`).
@@ -27,9 +27,17 @@ export function parkedInterrupts(
 ): { id?: string; value?: unknown }[] | undefined {
   const target = config.configurable?.[RESUME_TARGET_KEY] as ResumeTarget | undefined;
   if (!target || target.nodes.some(inside)) return undefined;
-  const mine = target.pending.filter((i) => {
-    const node = (i.value as Partial<WaitInterrupt> | undefined)?.node;
-    return typeof node === 'string' && inside(node);
-  });
+  const mine = target.pending.filter((i) => nodesOf(i.value).some(inside));
   return mine.length > 0 ? mine : undefined;
+}
+
+/**
+ * The nodes an interrupt waits in: a wait's node, or a map's bundle's (each of its items' waits names the
+ * map; a map interrupts only while items run, so a bundle is never empty). A runner that left a bundle out
+ * would lose the map's waits: its items' ends would find nothing to resume.
+ */
+function nodesOf(value: unknown): string[] {
+  const interrupt = value as Partial<WaitInterrupt & WaitBundle> | undefined;
+  if (typeof interrupt?.node === 'string') return [interrupt.node];
+  return (interrupt?.bundle ?? []).flatMap((w) => (typeof w.node === 'string' ? [w.node] : []));
 }

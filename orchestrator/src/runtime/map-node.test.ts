@@ -268,3 +268,86 @@ describe('map', () => {
     );
   });
 });
+
+describe('a map in a parallel nested in another, beside a branch of the outer one', () => {
+  const NESTED = `
+workflow_name: Quote
+workflow_id: quote
+entry_point: Fan
+initial_context: [items]
+nodes:
+  Fan: { type: parallel, branches: [Credit, Inner], join: Done }
+  Credit:
+    type: async_request
+    capability_id: 'insurance#credit-check'
+    request_output_keys: [credit_score]
+    on_response: Done
+    timeout: 1h
+  Inner: { type: parallel, branches: [Medical, Property], join: Combine }
+  Medical:
+    type: async_request
+    capability_id: 'insurance#medical'
+    request_output_keys: [medical_ok]
+    on_response: Combine
+    timeout: 1h
+  Property: { type: map, items: items, workflow_id: item, output_key: scores, next: Combine }
+  Combine: { type: set, values: { combined: 'true' }, next: Done }
+  Done: { type: end, output_keys: [scores, credit_score, medical_ok, combined] }
+`;
+  const ITEM = `
+workflow_name: Item
+workflow_id: item
+entry_point: Score
+initial_context: [item]
+nodes:
+  Score:
+    type: async_request
+    capability_id: 'insurance#item-score'
+    input_keys: [item]
+    request_output_keys: [score]
+    on_response: Done
+    timeout: 1h
+  Done: { type: end, output_keys: [score] }
+`;
+  // Which reply comes first decides which branch runners a resume parks: the outer sibling's (Credit),
+  // the inner sibling's (Medical), or an item's end.
+  it.each([
+    ['the outer sibling answers first', { credit: '1s', medical: '2m', items: '1m' }],
+    ['the inner sibling answers first', { credit: '2m', medical: '1s', items: '1m' }],
+    ['the items end first', { credit: '1m', medical: '2m', items: '1s' }],
+  ])('%s: every item ends once, none is cancelled, the instance succeeds', async (_, delays) => {
+    const sim = new WorkflowSimulation({
+      mocks: {
+        'insurance#credit-check': { delay: delays.credit, outputs: { credit_score: 700 } },
+        'insurance#medical': { delay: delays.medical, outputs: { medical_ok: true } },
+        'insurance#item-score': { delay: delays.items, outputs: { score: 5 } },
+      },
+    });
+    sim.definitions.put('quote.yaml', NESTED);
+    sim.definitions.put('item.yaml', ITEM);
+    sim.send({
+      type: 'START_WORKFLOW',
+      workflow_id: 'quote',
+      instance_id: 'q',
+      context: { items: ['a', 'b'] },
+    });
+    await sim.drain();
+    const record = await sim.instances.get('q');
+    expect(record?.status).toBe('SUCCEEDED');
+    expect(record?.output).toEqual({
+      scores: [{ score: 5 }, { score: 5 }],
+      credit_score: 700,
+      medical_ok: true,
+      combined: true,
+    });
+    expect(record?.history.filter((h) => h.node === 'Property').map((h) => h.status)).toEqual([
+      'SUCCEEDED',
+      'SUCCEEDED',
+    ]);
+    expect(sim.engineMessages.filter((m) => m.type === 'CANCEL_WORKFLOW')).toEqual([]);
+    for (const child of ['q.Property.1.0', 'q.Property.1.1']) {
+      expect((await sim.instances.get(child))?.status).toBe('SUCCEEDED');
+    }
+    expect(sim.deadLetters).toEqual([]);
+  });
+});
