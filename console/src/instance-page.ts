@@ -1,5 +1,6 @@
 import { html, raw } from 'hono/html';
 import type { InstanceDescription } from '../../orchestrator/src/operations/describe-instance';
+import { childState } from '../../orchestrator/src/operations/child-state';
 import { formatAge } from '../../orchestrator/src/operations/format-age';
 import { isTerminal } from '../../orchestrator/src/runtime/instance-record';
 import { jsonTree } from './json-tree';
@@ -67,7 +68,7 @@ export function instancePage(
                   html`<li>
                     step ${c.node}: child
                     <a href="/instances/${encodeURIComponent(c.instance_id)}">${c.instance_id}</a>
-                    ${c.status}
+                    ${childState(c)}
                   </li>`,
               )}
             </ul>`

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { describeInstance, type InstanceDescription } from '../operations/describe-instance';
+import { childState } from '../operations/child-state';
 import { formatAge } from '../operations/format-age';
 import { UsageError, type CliIo } from './cli-io';
 import { openInstanceQueries, operatorTarget, type OperatorTarget } from './operator-target';
@@ -78,7 +79,7 @@ function formatDescription(d: InstanceDescription): string {
       : `definition ${d.definition.key} (pinned sha256 ${d.definition.sha256})`,
   ];
   if (d.parent) lines.push(`child of ${d.parent.instance_id} (its step ${d.parent.node})`);
-  for (const c of d.children) lines.push(`child ${c.instance_id} (step ${c.node}): ${c.status}`);
+  for (const c of d.children) lines.push(`child ${c.instance_id} (step ${c.node}): ${childState(c)}`);
   if (d.error) lines.push(...errorLines('error ', d.error, d.error.node ? ` (at ${d.error.node})` : ''));
   if (d.last_failed_step) {
     const s = d.last_failed_step;

@@ -32,13 +32,19 @@ export interface InstanceDescription {
   /** The instance whose sub_workflow step started this one; null for an instance a caller started. */
   readonly parent: ParentLink | null;
   /**
-   * The child instances its sub_workflow steps started, oldest first: `status` is how the step ended
-   * (SUCCEEDED, FAILED, TIMED_OUT, CANCELLED), or WAITING while it awaits the child.
+   * The child instances its sub_workflow and map steps started, oldest first: `status` is how the step
+   * ended (SUCCEEDED, FAILED, TIMED_OUT, CANCELLED), or WAITING while it awaits the child.
    */
   readonly children: readonly {
     readonly node: string;
     readonly instance_id: string;
     readonly status: string;
+    /**
+     * A child still awaited: its own status, read from its record (null: no record yet, its START not
+     * handled). A child that ended while its parent still awaits it points at its end's message (in
+     * flight, or dead-lettered).
+     */
+    readonly instance_status?: InstanceStatus | null;
   }[];
   /** The error the instance ended with (FAILED), as in `wf status`. */
   readonly error: WorkflowError | null;
@@ -121,11 +127,7 @@ export async function describeInstance(
           ? [{ node: h.node, instance_id: h.child_instance_id, status: h.status }]
           : [],
       ),
-      ...record.waits.flatMap((w) =>
-        w.child_instance_id === undefined
-          ? []
-          : [{ node: w.node, instance_id: w.child_instance_id, status: 'WAITING' }],
-      ),
+      ...(await awaitedChildren(port, record)),
     ],
     error: record.error,
     last_failed_step: failedSteps.at(-1) ?? null,
@@ -141,4 +143,26 @@ export async function describeInstance(
       ? { engine: 'stepfunctions' as const, step_functions: record.step_functions }
       : {}),
   };
+}
+
+/** How many child records `describeInstance` reads at once (a map awaits up to its max_concurrency). */
+const CHILD_READS_AT_ONCE = 16;
+
+/** The children the instance still awaits, each with its own status. */
+async function awaitedChildren(
+  port: InstanceQueryPort,
+  record: InstanceRecord,
+): Promise<InstanceDescription['children']> {
+  const awaited = record.waits.flatMap((w) =>
+    w.child_instance_id === undefined ? [] : [{ node: w.node, instance_id: w.child_instance_id }],
+  );
+  const children: InstanceDescription['children'][number][] = [];
+  for (let i = 0; i < awaited.length; i += CHILD_READS_AT_ONCE) {
+    const batch = awaited.slice(i, i + CHILD_READS_AT_ONCE);
+    const records = await Promise.all(batch.map((c) => port.instance(c.instance_id)));
+    batch.forEach((c, j) =>
+      children.push({ ...c, status: 'WAITING', instance_status: records[j]?.status ?? null }),
+    );
+  }
+  return children;
 }

@@ -2,6 +2,7 @@ import { WorkflowSimulation, ENGINE_SENDER_ID } from './memory/workflow-simulati
 import { CrashPlan, type Boundary, type Phase } from './testing/fault-injection';
 import type { CapabilityMocks } from '../capability-mocks/capability-mocks';
 import { senderPrincipal } from './reply-senders';
+import { childState } from '../operations/child-state';
 import { describeInstance } from '../operations/describe-instance';
 import type { InstanceQueryPort } from '../operations/operations-ports';
 
@@ -105,10 +106,26 @@ describe('sub_workflow', () => {
       instance: (id) => sim.instances.get(id),
       pinnedDefinition: (sha256) => sim.definitions.loadPinned(sha256),
     };
+    while ((await sim.instances.load('ord-1'))?.status !== 'WAITING') await sim.step();
+    const starting = await describeInstance(port, 'ord-1', sim.clock.now());
+    expect(starting?.children.map(childState)).toEqual(['WAITING (the child has not started yet)']);
     while ((await sim.instances.load(CHILD_ID))?.status !== 'WAITING') await sim.step();
     const waiting = await describeInstance(port, 'ord-1', sim.clock.now());
-    expect(waiting?.children).toEqual([{ node: 'Screen', instance_id: CHILD_ID, status: 'WAITING' }]);
+    expect(waiting?.children).toEqual([
+      { node: 'Screen', instance_id: CHILD_ID, status: 'WAITING', instance_status: 'WAITING' },
+    ]);
     expect(waiting?.parent).toBeNull();
+    // The child ended, its end not yet handled by the parent: the line says where to look.
+    const isChildEnd = (d: { message: { type: string; instance_id?: string } }) =>
+      d.message.type === 'ASYNC_RESP' && d.message.instance_id === 'ord-1';
+    while (!sim.pending().some(isChildEnd)) await sim.step();
+    const ended = await describeInstance(port, 'ord-1', sim.clock.now());
+    expect(ended?.children).toEqual([
+      { node: 'Screen', instance_id: CHILD_ID, status: 'WAITING', instance_status: 'SUCCEEDED' },
+    ]);
+    expect(ended?.children.map(childState)).toEqual([
+      'WAITING (the child ended SUCCEEDED; its end has not reached this instance)',
+    ]);
     await sim.drain();
     const parent = await describeInstance(port, 'ord-1', sim.clock.now());
     expect(parent?.children).toEqual([{ node: 'Screen', instance_id: CHILD_ID, status: 'SUCCEEDED' }]);
