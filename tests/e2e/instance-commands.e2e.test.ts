@@ -87,7 +87,10 @@ let target: () => OperatorTarget;
 beforeAll(async () => {
   t = await startTestStack({
     scenarios: {
+      // Each of the two redrive tests: the failure, then the redriven request's success.
       'clibeta#op': [
+        { status: 'FAILURE', error: { code: 'BETA_DOWN', message: 'beta is down' } },
+        { outputs: { b: 'beta is back' } },
         { status: 'FAILURE', error: { code: 'BETA_DOWN', message: 'beta is down' } },
         { outputs: { b: 'beta is back' } },
       ],
@@ -294,6 +297,23 @@ describe('wf redrive', () => {
       'Step_C SUCCEEDED',
       'Done SUCCEEDED',
     ]);
+  });
+
+  it('--json without --wait prints what was sent, one JSON object, and the redrive is applied', async () => {
+    const failed = await run('start', ['cli_three_steps_v1.yaml', '--instance-id', 'cli-three-2', '--wait']);
+    expect(failed.code).toBe(1);
+    const sent = await run(redriveCommand, ['cli-three-2', '--json']);
+    expect([sent.code, sent.err]).toEqual([0, '']);
+    const printed = JSON.parse(sent.out) as { instance_id: string; redrive_id: string; from_step: string };
+    expect([printed.instance_id, printed.from_step]).toEqual(['cli-three-2', 'Step_B']);
+    expect(Object.keys(printed).sort()).toEqual(['from_step', 'instance_id', 'redrive_id']);
+    const deadline = Date.now() + 30_000;
+    let record = await t.record('cli-three-2');
+    while (!record?.redrives?.some((r) => r.id === printed.redrive_id) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      record = await t.record('cli-three-2');
+    }
+    expect(record?.redrives?.map((r) => r.id)).toEqual([printed.redrive_id]);
   });
 
   it('a redrive of an instance that is not FAILED is refused, nothing sent', async () => {

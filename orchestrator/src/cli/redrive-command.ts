@@ -38,7 +38,8 @@ with who, when and why. Fix the cause first (the capability, its data), then red
   --by        who (recorded in the history; default: your user name)
   --wait      follow the redriven run, printing each step, until it ends; exit 0 only if it SUCCEEDED
   --timeout   how long --wait follows, in seconds (default 600)
-  --json      with --wait, print the final status record as one JSON object
+  --json      print one JSON object: { instance_id, redrive_id, from_step } of the redrive sent, or with
+              --wait the final status record
   --local     the embedded stack of \`pnpm local\` (CCH_LOCAL_*_PORT), not CCH_ENV/CCH_OWNER's deployment
 
 Refused (exit 1, nothing sent) when the instance is not FAILED, failed before its first step, ended at
@@ -125,9 +126,14 @@ export async function redriveCommand(
       ...(values.reason === undefined ? {} : { reason: values.reason }),
     };
     await sendCommand(where, message);
-    if (!values.json)
-      io.out(`redrive ${redriveId} of ${instanceId} sent (from step ${record.error?.node ?? '?'})\n`);
-    if (!values.wait) return 0;
+    const from = record.error?.node ?? null;
+    if (!values.json) io.out(`redrive ${redriveId} of ${instanceId} sent (from step ${from ?? '?'})\n`);
+    if (!values.wait) {
+      // As wf start --json without --wait: a script gets what it sent, to follow or log it.
+      if (values.json)
+        io.out(JSON.stringify({ instance_id: instanceId, redrive_id: redriveId, from_step: from }) + '\n');
+      return 0;
+    }
     const applied = (r: NonNullable<typeof record>) => (r.redrives ?? []).some((x) => x.id === redriveId);
     const followed = await followInstance((id) => store.get(id), instanceId, {
       timeoutMs,
