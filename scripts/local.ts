@@ -15,6 +15,8 @@ import { applyCliEnvironment } from './cli-environment';
 import { startLocalServers } from './local-aws/local-servers';
 import { DEFAULT_LOG_FILE } from './local-aws/log-sink';
 import { startLocalStack } from './local-aws/local-stack';
+import { mockScenarios } from './local-aws/worker-settings';
+import type { CapabilityMocks } from '../orchestrator/src/capability-mocks/capability-mocks';
 
 /** How often `pnpm local` looks for definitions whose capability domains have no request queue yet. */
 const WATCH_DEFINITIONS_MS = 2000;
@@ -29,10 +31,13 @@ the capability mock polling their queues, and the web console.
   --console-port   the web console's port (default ${CONSOLE_PORT_SETTING}, else ${DEFAULT_CONSOLE_PORT})
   --no-console     no web console
 
-Ports: CCH_LOCAL_DYNAMODB_PORT, CCH_LOCAL_SQS_PORT, CCH_LOCAL_S3_PORT (0: a free port).`;
+Ports: CCH_LOCAL_DYNAMODB_PORT, CCH_LOCAL_SQS_PORT, CCH_LOCAL_S3_PORT (0: a free port).
+The capability mock's replies: CCH_MOCK_SCENARIOS, a mocks file (YAML or JSON, the \`wf run --mocks\`
+language) or inline JSON, as \`pnpm worker\` reads it (default: SUCCESS at once, a value per output key).`;
 
 /** The arguments, or undefined when the run ends here: --help (exit 0) or a usage error (exit 2). */
-function parseOptions(): { workers: boolean; console: InProcessConsoleOptions } | undefined {
+function parseOptions():
+  { workers: boolean; console: InProcessConsoleOptions; scenarios: CapabilityMocks | undefined } | undefined {
   try {
     const { values } = parseArgs({
       options: {
@@ -45,7 +50,17 @@ function parseOptions(): { workers: boolean; console: InProcessConsoleOptions } 
       process.stdout.write(LOCAL_HELP + '\n');
       return undefined;
     }
-    return { workers: !values['no-workers'], console: inProcessConsoleOptions(values, process.env) };
+    const scenarios = mockScenarios(process.env.CCH_MOCK_SCENARIOS, process.env.INIT_CWD ?? process.cwd());
+    if (scenarios && values['no-workers']) {
+      process.stderr.write(
+        'local: CCH_MOCK_SCENARIOS is for the capability mock, which `pnpm worker` runs with --no-workers\n',
+      );
+    }
+    return {
+      workers: !values['no-workers'],
+      console: inProcessConsoleOptions(values, process.env),
+      scenarios,
+    };
   } catch (error) {
     process.stderr.write(
       `local: ${error instanceof Error ? error.message : String(error)}\n${LOCAL_USAGE}\n`,
@@ -76,6 +91,7 @@ async function main(): Promise<void> {
         ports,
         echoLogs: process.env.CCH_LOCAL_QUIET !== '1',
         watchDefinitionsMs: WATCH_DEFINITIONS_MS,
+        ...(options.scenarios ? { scenarios: options.scenarios } : {}),
       })
     : await startLocalServers({ ports });
   const webConsole = await startInProcessConsole(

@@ -119,7 +119,8 @@ export function workerSettingsFromEnv(
   };
 }
 
-function mockScenarios(value: string | undefined, cwd: string): CapabilityMocks | undefined {
+/** `CCH_MOCK_SCENARIOS` read (a file relative to `cwd`, or inline JSON); undefined when unset. */
+export function mockScenarios(value: string | undefined, cwd: string): CapabilityMocks | undefined {
   if (value === undefined || value.trim() === '') return undefined;
   const inline = value.trim().startsWith('{');
   let text: string;

@@ -3,9 +3,10 @@ import { processOutput } from '../support/process-output';
 
 jest.setTimeout(60_000);
 const repoRoot = join(__dirname, '..', '..');
-const local = (args: readonly string[]) =>
+const local = (args: readonly string[], env: NodeJS.ProcessEnv = {}) =>
   processOutput(process.execPath, ['--import', 'tsx', join('scripts', 'local.ts'), ...args], {
     cwd: repoRoot,
+    env: { ...process.env, ...env },
   });
 
 describe('pnpm local arguments', () => {
@@ -23,5 +24,14 @@ describe('pnpm local arguments', () => {
       expect(refused).toMatchObject({ code: 2, out: '' });
       expect(refused.err).toMatch(/^local: .*\nusage: pnpm local /);
     }
+  });
+
+  it('a CCH_MOCK_SCENARIOS it cannot use is refused with why (exit 2), before any server starts', async () => {
+    const missing = await local([], { CCH_MOCK_SCENARIOS: 'no-such-mocks.yaml' });
+    expect(missing).toMatchObject({ code: 2, out: '' });
+    expect(missing.err).toMatch(/^local: CCH_MOCK_SCENARIOS: cannot read no-such-mocks\.yaml: /);
+    const malformed = await local([], { CCH_MOCK_SCENARIOS: '{"pay#x": {"status": "MAYBE"}}' });
+    expect(malformed).toMatchObject({ code: 2, out: '' });
+    expect(malformed.err).toMatch(/^local: CCH_MOCK_SCENARIOS \(inline\): .*status/);
   });
 });

@@ -84,6 +84,10 @@ describe('pnpm local on non-default ports', () => {
       CCH_LOCAL_SQS_PORT: String(ports.sqs),
       CCH_LOCAL_S3_PORT: String(ports.s3),
       CCH_LOCAL_QUIET: '1',
+      // The capability mock's replies, as `pnpm worker` reads them.
+      CCH_MOCK_SCENARIOS: JSON.stringify({
+        'prepare#shipment': { outputs: { a_result: 'from the scenario' } },
+      }),
     });
 
     // What a user pastes into another terminal: nothing else carries the ports over.
@@ -134,6 +138,7 @@ describe('pnpm local on non-default ports', () => {
       instance_id: instanceId,
       workflow_id: 'fanout_a_b_c_v1',
       status: 'SUCCEEDED',
+      context: expect.objectContaining({ a_result: 'from the scenario' }) as unknown,
     });
   });
 });
