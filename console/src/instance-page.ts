@@ -2,6 +2,7 @@ import { html, raw } from 'hono/html';
 import type { InstanceDescription } from '../../orchestrator/src/operations/describe-instance';
 import { childState } from '../../orchestrator/src/operations/child-state';
 import { formatAge } from '../../orchestrator/src/operations/format-age';
+import { byStart } from '../../orchestrator/src/operations/timeline-order';
 import { isTerminal } from '../../orchestrator/src/runtime/instance-record';
 import { jsonTree } from './json-tree';
 import { LIVE_REFRESH_SCRIPT } from './live-refresh-script';
@@ -168,7 +169,11 @@ export function instancePage(
       </details>
       <details id="output" data-keep="section:output">
         <summary>Output</summary>
-        ${d.output === null ? html`<p class="muted">none yet</p>` : jsonTree(d.output, 'output')}
+        ${
+          d.output === null
+            ? html`<p class="muted">${isTerminal(d.status) ? 'none' : 'none yet'}</p>`
+            : jsonTree(d.output, 'output')
+        }
       </details>
       <p class="muted" id="updated-at">
         updated ${now.toISOString()}${live ? ', refreshing while it runs' : ''}
@@ -198,7 +203,8 @@ function actionForm(instanceId: string, action: 'cancel' | 'redrive', label: str
 }
 
 /**
- * The history as a timeline: each step at its start relative to the instance's, with its duration, and a
+ * The history as a timeline, in the order the steps started (the history itself is in the order they
+ * ended): each step at its start relative to the instance's, with its duration, and a
  * bar placed and sized on the instance's whole span (to now while it is live), so long steps and gaps
  * between them stand out.
  */
@@ -214,12 +220,12 @@ function timeline(d: InstanceDescription, now: Date): Html {
         <th>Node</th>
         <th>Status</th>
         <th>Duration</th>
-        <th class="timeline-bars">over ${formatAge(span)}</th>
+        <th class="timeline-bars">over ${formatDuration(span)}</th>
         <th>Ended</th>
       </tr>
     </thead>
     <tbody>
-      ${d.history.map(
+      ${byStart(d.history).map(
         (h) =>
           html`<tr>
             <td>+${(h.offset_ms / 1000).toFixed(3)} s</td>

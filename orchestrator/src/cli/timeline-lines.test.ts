@@ -45,4 +45,18 @@ describe('wf describe: the timeline', () => {
     ]);
     expect(lines).toEqual(['       +0.000s  Ask   SUCCEEDED  1 ms', '  +200000.000s  Wait  SUCCEEDED  1 ms']);
   });
+
+  it('lists the steps in the order they started; the history has them in the order they ended', () => {
+    // A parallel's slow branch B1 started first and ended last; B2 and B3 started together.
+    const lines = timelineLines([
+      entry('B2', 'SUCCEEDED', 116, 3),
+      entry('B3', 'SUCCEEDED', 116, 4),
+      entry('B1', 'SUCCEEDED', 87, 500),
+    ]);
+    expect(lines.map((l) => l.trim().split(/\s+/).slice(0, 2).join(' '))).toEqual([
+      '+0.087s B1',
+      '+0.116s B2',
+      '+0.116s B3',
+    ]);
+  });
 });
