@@ -26,7 +26,7 @@ describe('wf graph', () => {
   it('shows choices as diamonds with their expressions on the edges, quotes escaped', async () => {
     const io = recordingIo(repoRoot);
     expect(await runCli(['graph', 'workflow-definitions/export_screening_v1.yaml'], io)).toBe(0);
-    expect(io.stdout()).toContain('n_Route_On_Screening{"Clear, hit, or unsure?"}');
+    expect(io.stdout()).toContain('n_Route_On_Screening{"Route_On_Screening: Clear, hit, or unsure?"}');
     expect(io.stdout()).toContain(
       'n_Route_On_Screening -- "screening_result = #quot;CLEAR#quot;" --> n_File_Declaration',
     );

@@ -99,3 +99,21 @@ nodes:
     expect(toMermaid(definitionOf(END_AS_OUTER_JOIN))).not.toContain('linkStyle');
   });
 });
+
+describe('node labels', () => {
+  const TITLED = `
+workflow_name: titled
+workflow_id: titled_v1
+entry_point: Fan
+nodes:
+  Fan: { type: parallel, title: 'Check everything at once', branches: [A], join: Timed_Out }
+  A: { type: sync_call, capability_id: core-process-response, on_success: Timed_Out }
+  Timed_Out: { type: end, title: 'Timed out' }
+`;
+  it("lead with the node's name, which logs and history use, unless the title only respells it", () => {
+    const chart = toMermaid(definitionOf(TITLED));
+    expect(chart).toContain('n_Fan[/"Fan: Check everything at once<br/><small>parallel</small>"\\]');
+    expect(chart).toContain('n_A[["A<br/><small>sync core-process-response</small>"]]');
+    expect(chart).toContain('n_Timed_Out(["Timed out<br/><small>SUCCEEDED</small>"])');
+  });
+});

@@ -100,8 +100,21 @@ export interface MermaidStyling {
   readonly classOf: (node: string) => string | undefined;
 }
 
+/** A name or title as words, to tell whether a title only respells its node's name (`Timed_Out`, `Timed out`). */
+const words = (text: string) =>
+  text
+    .replace(/[\s_-]+/g, ' ')
+    .trim()
+    .toLowerCase();
+
 function shape(name: string, node: WorkflowNode): string {
-  const title = node.title ?? name;
+  // A title leads with the node's name, which logs, history, waits and errors use, unless it says the same.
+  const title =
+    node.title === undefined
+      ? name
+      : words(node.title) === words(name)
+        ? node.title
+        : `${name}: ${node.title}`;
   switch (node.type) {
     case 'async_request':
       return `${id(name)}("${label(title)}<br/><small>async ${label(node.capability_id)}${node.timeout ? ` · timeout ${label(node.timeout)}` : ''}</small>")`;
