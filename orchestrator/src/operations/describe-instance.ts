@@ -145,10 +145,7 @@ export async function describeInstance(
   };
 }
 
-/** How many child records `describeInstance` reads at once (a map awaits up to its max_concurrency). */
-const CHILD_READS_AT_ONCE = 16;
-
-/** The children the instance still awaits, each with its own status. */
+/** The children the instance still awaits, each with its own status (one batch read of their records). */
 async function awaitedChildren(
   port: InstanceQueryPort,
   record: InstanceRecord,
@@ -156,13 +153,11 @@ async function awaitedChildren(
   const awaited = record.waits.flatMap((w) =>
     w.child_instance_id === undefined ? [] : [{ node: w.node, instance_id: w.child_instance_id }],
   );
-  const children: InstanceDescription['children'][number][] = [];
-  for (let i = 0; i < awaited.length; i += CHILD_READS_AT_ONCE) {
-    const batch = awaited.slice(i, i + CHILD_READS_AT_ONCE);
-    const records = await Promise.all(batch.map((c) => port.instance(c.instance_id)));
-    batch.forEach((c, j) =>
-      children.push({ ...c, status: 'WAITING', instance_status: records[j]?.status ?? null }),
-    );
-  }
-  return children;
+  if (awaited.length === 0) return [];
+  const records = await port.records(awaited.map((c) => c.instance_id));
+  return awaited.map((c) => ({
+    ...c,
+    status: 'WAITING',
+    instance_status: records.get(c.instance_id)?.status ?? null,
+  }));
 }

@@ -101,7 +101,12 @@ describe('sub_workflow', () => {
     const sim = simulation({ 'sanctions#check': { delay: '1m', outputs: { decision: 'clear' } } });
     const port: InstanceQueryPort = {
       queryIndex: () => Promise.reject(new Error('not used')),
-      records: () => Promise.reject(new Error('not used')),
+      records: async (ids) =>
+        new Map(
+          (await Promise.all(ids.map((id) => sim.instances.get(id)))).flatMap((r) =>
+            r ? [[r.instance_id, r] as const] : [],
+          ),
+        ),
       leases: () => Promise.reject(new Error('not used')),
       instance: (id) => sim.instances.get(id),
       pinnedDefinition: (sha256) => sim.definitions.loadPinned(sha256),
