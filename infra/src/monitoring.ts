@@ -25,6 +25,7 @@ export const ENGINE_METRICS = [
   'StartConflicts',
   'RedrivesRefused',
   'RepliesRefused',
+  'WaitsVanished',
 ] as const;
 export type EngineMetric = (typeof ENGINE_METRICS)[number];
 
@@ -232,6 +233,17 @@ export class Monitoring extends Construct {
       evaluationPeriods: 1,
     });
 
+    // No path of the engine leaves one: each is a defect that stopped an instance without a word.
+    this.alarm('WaitsVanished', 'waits-vanished', {
+      alarmDescription:
+        'An instance lost an open wait that nothing answered (an engine defect): it may never move on. ' +
+        'The orchestrator log line "wait vanished" names the instance, node and request; `wf describe <id>` ' +
+        'shows where it stands, `wf cancel` or `wf redrive` moves it on. Report it with that log line.',
+      metric: this.workflowMetric('WaitsVanished', cloudwatch.Stats.SUM),
+      threshold: 1,
+      evaluationPeriods: 1,
+    });
+
     const stuckCheck = props.stuckCheck;
     if (stuckCheck) {
       const gauge = (metricName: string) =>
@@ -340,7 +352,7 @@ export class Monitoring extends Construct {
     this.dashboard.addWidgets(
       this.graph(
         'Replies and leases',
-        ['DuplicateReplies', 'StaleReplies', 'RepliesRefused', 'LeaseConflicts'],
+        ['DuplicateReplies', 'StaleReplies', 'RepliesRefused', 'LeaseConflicts', 'WaitsVanished'],
         cloudwatch.Stats.SUM,
       ),
       new cloudwatch.GraphWidget({

@@ -167,6 +167,32 @@ describe('workflows failed', () => {
   });
 });
 
+describe('waits vanished', () => {
+  it('alarm on one in 5 minutes, on the aggregate series the orchestrator publishes (its EMF line)', () => {
+    const lines: string[] = [];
+    new EmfMetrics(stack.names.metricsNamespace, stack.names.metricDimensions, (l) => lines.push(l)).record(
+      'WaitsVanished',
+      1,
+      { workflow_id: 'import_vn_memphis_v1' },
+    );
+    const emf = JSON.parse(lines[0]!) as {
+      _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][] }[] };
+    } & Record<string, unknown>;
+    const [directive] = emf._aws.CloudWatchMetrics;
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: `${stack.names.prefix}waits-vanished`,
+      Namespace: directive!.Namespace,
+      MetricName: 'WaitsVanished',
+      Dimensions: directive!.Dimensions[0]!.map((name) => ({ Name: name, Value: emf[name] })),
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      AlarmActions: [resolve(stack.monitoring.alarmTopic.topicArn)],
+    });
+  });
+});
+
 describe('commands acknowledged but not applied', () => {
   it.each([
     ['start-conflicts', 'StartConflicts'],

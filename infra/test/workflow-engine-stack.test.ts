@@ -430,9 +430,9 @@ describe('alarms', () => {
     const dlqs = stack.queues.deadLetterQueues.length + 1; // + the retention DLQ
     // + workflows failed (all, and each deployed workflow), messages dead-lettered, waits overdue,
     // instances stuck and stuck-check errors, start conflicts and redrives refused: monitoring.test.ts;
-    // replies refused: capability-teams.test.ts
+    // replies refused: capability-teams.test.ts; waits vanished: monitoring.test.ts
     const failed = stack.monitoring.workflowFailedAlarms.size;
-    template.resourceCountIs('AWS::CloudWatch::Alarm', dlqs + 2 + 2 + 1 + failed + 1 + 3 + 2 + 1);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', dlqs + 2 + 2 + 1 + failed + 1 + 3 + 2 + 1 + 1);
     template.allResourcesProperties('AWS::CloudWatch::Alarm', {
       AlarmName: Match.stringLikeRegexp(`^${stack.names.prefix}`),
       AlarmDescription: Match.anyValue(),

@@ -67,6 +67,8 @@ interface PhaseResult {
   readonly repliesAppliedTwice: number;
   readonly joinsRunTwice: number;
   readonly otherStepsTwice: number;
+  /** Open waits the engine lost without an answer: its `wait vanished` error lines in the workers' log. */
+  readonly waitsVanished: number;
   /** Per DLQ name: messages, and how many of them gave each reason. */
   readonly deadLetters: ReadonlyMap<string, ReadonlyMap<string, number>>;
   readonly kills: number;
@@ -108,6 +110,7 @@ async function main(): Promise<number> {
         r.repliesAppliedTwice +
         r.joinsRunTwice +
         r.otherStepsTwice +
+        r.waitsVanished +
         dlqTotal(r.deadLetters) >
       0,
   );
@@ -292,6 +295,7 @@ async function runPhase(
       notTerminal: notTerminal.length + neverStarted,
       neverStarted,
       ...twice,
+      waitsVanished: vanishedWaitLines(logFile),
       deadLetters,
       kills: pool.kills,
       seconds,
@@ -513,6 +517,17 @@ async function drainDeadLetters(
   return result;
 }
 
+/** The `wait vanished` lines (orchestrator-runtime's reconcile) in a phase's log of JSON lines. */
+function vanishedWaitLines(logFile: string): number {
+  let text: string;
+  try {
+    text = readFileSync(logFile, 'utf8');
+  } catch {
+    return 0;
+  }
+  return text.split('\n').filter((line) => line.includes('"msg":"wait vanished')).length;
+}
+
 function printTable(results: readonly PhaseResult[]): void {
   const rows: [string, ...string[]][] = [
     ['', ...results.map((r) => r.name)],
@@ -523,6 +538,7 @@ function printTable(results: readonly PhaseResult[]): void {
     ['replies applied twice', ...results.map((r) => String(r.repliesAppliedTwice))],
     ['joins run twice', ...results.map((r) => String(r.joinsRunTwice))],
     ['other steps run twice', ...results.map((r) => String(r.otherStepsTwice))],
+    ['waits vanished (log)', ...results.map((r) => String(r.waitsVanished))],
     ['messages in DLQs', ...results.map((r) => String(dlqTotal(r.deadLetters)))],
     ['worker kills (SIGKILL)', ...results.map((r) => String(r.kills))],
     ['workers not exiting 0 on SIGTERM', ...results.map((r) => String(r.uncleanStops))],

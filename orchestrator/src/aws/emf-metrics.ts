@@ -17,6 +17,7 @@ const UNITS: Record<MetricName, 'Count' | 'Milliseconds'> = {
   CancelNoticesSent: 'Count',
   RepliesRefused: 'Count',
   TimersRefused: 'Count',
+  WaitsVanished: 'Count',
 };
 
 /**

@@ -1171,10 +1171,20 @@ export class OrchestratorRuntime {
     const outcome = values.outcome;
     const open = outcome ? [] : [...view.pending.values()].map((p) => p.wait);
     const status: InstanceStatus = outcome ? outcome.status : open.length > 0 ? 'WAITING' : 'RUNNING';
-    // A wait we knew that is no longer pending was answered, even if a crash hid how.
+    // Every path that closes a wait reports how (a reply, a timer, a cancel, a sibling stopped), and no
+    // crash the guarantee suites and the chaos bench model hides it: a committed checkpoint is adopted
+    // with the record, in one commit. A wait the record lists that the graph no longer holds, unreported,
+    // is an engine defect (a map's waits dropped in a nested parallel was one) and would stop the instance
+    // silently: it is closed as RESOLVED, so a late reply is ignored, and logged as an error and
+    // counted (WaitsVanished, alarmed), so an operator sees it.
     for (const wait of record.waits) {
-      if (!view.pending.has(wait.request_id) && !(wait.request_id in reported.resolved))
-        reported.resolved[wait.request_id] = 'RESOLVED';
+      if (view.pending.has(wait.request_id) || wait.request_id in reported.resolved) continue;
+      reported.resolved[wait.request_id] = 'RESOLVED';
+      log.error(
+        { request_id: wait.request_id, node: wait.node, ...(wait.kind ? { wait_kind: wait.kind } : {}) },
+        `wait vanished: the graph no longer holds the wait of ${wait.node}, and nothing answered it`,
+      );
+      this.options.metrics.record('WaitsVanished', 1, { workflow_id: record.workflow_id });
     }
     const newSteps = reported.history.splice(0);
     const openIds = new Set(open.map((w) => w.request_id));

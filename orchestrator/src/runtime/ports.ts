@@ -150,7 +150,9 @@ export type MetricName =
   /** A reply refused at once (forged, mistyped or foreign request id; wrong sender), dead-lettered. */
   | 'RepliesRefused'
   /** A TIMER_FIRED set earlier than its wait's deadline (not one the engine set), dead-lettered. */
-  | 'TimersRefused';
+  | 'TimersRefused'
+  /** An open wait of the record that the graph no longer holds and nothing answered: an engine defect. */
+  | 'WaitsVanished';
 
 export interface Metrics {
   record(name: MetricName, value: number, dimensions?: Readonly<Record<string, string>>): void;

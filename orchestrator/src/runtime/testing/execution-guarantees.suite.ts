@@ -58,6 +58,8 @@ export function describeExecutionGuarantees(
             // The dead process kept its lease: the redelivered message waited for it without using up receives.
             expect([where, sim.metrics.total('LeaseConflicts') > 0]).toEqual([where, true]);
             expect([where, record?.status]).toEqual([where, 'SUCCEEDED']);
+            // Every wait the crash left open was closed by its redelivered message, none lost.
+            expect([where, sim.metrics.total('WaitsVanished')]).toEqual([where, 0]);
             for (const node of ['Task_A', 'Fan_Out', 'Task_B1', 'Task_B2', 'Task_B3', 'Task_C', 'Done']) {
               expect([where, node, await nodeRuns(sim, node)]).toEqual([where, node, 1]);
             }
