@@ -30,3 +30,11 @@ export function reservedNodeNames(): string[] {
 export function isReservedNodeName(name: string): boolean {
   return (STATE_CHANNEL_NAMES as readonly string[]).includes(name) || INHERITED_NAMES.includes(name);
 }
+
+/**
+ * The LangGraph node that runs one branch of a parallel (see graph/compile-workflow.ts). Node names may
+ * hold '__', so two pairs can give one name (`A` + `B__C`, `A__B` + `C`): validation refuses that.
+ */
+export const BRANCH_NODE_PREFIX = '__branch__';
+export const branchNodeName = (parallel: string, branch: string): string =>
+  `${BRANCH_NODE_PREFIX}${parallel}__${branch}`;

@@ -11,6 +11,7 @@ import { operatorHint } from './expression-hints';
 import { DEFINITION_LIMITS } from './limits';
 import { capabilityParameterDiagnostics, type SyncCapabilityCatalog } from './capability-parameters';
 import { choiceLoops, type ChoiceLoop } from './choice-loops';
+import { branchNodeName } from './reserved-node-names';
 import {
   asyncRequestNodeSchema,
   DEFAULT_MAX_VISITS,
@@ -485,6 +486,24 @@ function checkParallels(
   const edgesTo = new Map<string, NodeEdge[]>();
   for (const edge of edges) if (owners.has(edge.to)) append(edgesTo, edge.to, edge);
 
+  const runners = new Map<string, { parallel: string; branch: string }>();
+  for (const [name, node] of parallels) {
+    node.branches.forEach((branch: unknown, i) => {
+      if (typeof branch !== 'string') return;
+      const runner = branchNodeName(name, branch);
+      const other = runners.get(runner);
+      if (other === undefined) runners.set(runner, { parallel: name, branch });
+      else if (other.parallel !== name) {
+        report(
+          'error',
+          'branch-name-clash',
+          ['nodes', name, 'branches', i],
+          `branch '${branch}' of parallel '${name}' and branch '${other.branch}' of parallel '${other.parallel}' would both run as the engine's node '${runner}' (the names joined by '__'); rename one of these nodes`,
+        );
+      }
+    });
+  }
+
   for (const [name, node] of parallels) {
     const join = node.join;
     const base = ['nodes', name];
@@ -499,6 +518,16 @@ function checkParallels(
       );
     }
     if (!nodes.has(join)) continue;
+    // The failure route leaves the parallel once its branches have stopped: back into one of them it
+    // would run that branch's first node outside the branch (LangGraph refuses to compile it).
+    if (typeof node.on_failure === 'string' && node.branches.includes(node.on_failure)) {
+      report(
+        'error',
+        'failure-into-branch',
+        [...base, 'on_failure'],
+        `on_failure of parallel '${name}' leads to '${node.on_failure}', the first node of one of its own branches; route a failed parallel to a node after it (or an end node)`,
+      );
+    }
 
     // Each node belongs to the first branch that reaches it; a branch reaching a node of another is an overlap,
     // and its walk stops there, so each parallel costs one pass over the graph however its branches overlap.

@@ -8,9 +8,7 @@ export const BRANCH_FAILED_NODE = '__branch_failed__';
 export const waitNodeName = (node: string): string => `__wait__${node}`;
 /** Where a node with a retry policy waits, on a durable timer, before its next attempt. */
 export const retryNodeName = (node: string): string => `__retry__${node}`;
-export const BRANCH_NODE_PREFIX = '__branch__';
-export const branchNodeName = (parallel: string, branch: string): string =>
-  `${BRANCH_NODE_PREFIX}${parallel}__${branch}`;
+export { BRANCH_NODE_PREFIX, branchNodeName } from '../definition/reserved-node-names';
 export const joinGateName = (parallel: string): string => `__gate__${parallel}`;
 /** Where a branch that reaches the end node `end` (outside its parallel) stops: see `terminateNode`. */
 export const TERMINATE_NODE_PREFIX = '__terminate__';
