@@ -22,13 +22,18 @@ export interface CliServices {
   readonly embedded?: EmbeddedRunner;
   /** `wf start` on the embedded stack: request queues for new capability domains. */
   readonly start?: StartServices;
+  /** `wf run --memory`: deliveries before it stops (default `MEMORY_RUN_MAX_DELIVERIES`). */
+  readonly memoryRunMaxDeliveries?: number;
 }
 
 const COMMANDS: Record<string, { run: Command; usage: string }> = {
   validate: { run: validateCommand, usage: VALIDATE_USAGE },
   graph: { run: graphCommand, usage: GRAPH_USAGE },
   asl: { run: aslCommand, usage: ASL_USAGE },
-  run: { run: (args, io, services) => runCommand(args, io, services.embedded), usage: RUN_USAGE },
+  run: {
+    run: (args, io, services) => runCommand(args, io, services.embedded, services.memoryRunMaxDeliveries),
+    usage: RUN_USAGE,
+  },
   status: { run: (args, io) => statusCommand(args, io), usage: STATUS_USAGE },
   start: { run: (args, io, services) => startCommand(args, io, services.start), usage: START_USAGE },
   cancel: { run: (args, io) => cancelCommand(args, io), usage: CANCEL_USAGE },

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -135,6 +135,44 @@ describe('wf run', () => {
       ['Task_A', 'TIMED_OUT'],
       ['Timed_Out', 'FAILED'],
     ]);
+  });
+
+  it('--memory stops at its bound on deliveries, says so, and shows the instance as it stood', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wf-run-'));
+    writeFileSync(
+      join(dir, 'poll.yaml'),
+      [
+        "workflow_name: 'Poll a payroll run'",
+        'workflow_id: payroll_poll_v1',
+        'entry_point: Init',
+        'max_visits: 10000',
+        'nodes:',
+        "  Init: { type: set, values: { n: '0' }, next: Cool }",
+        '  Cool: { type: wait, duration: 1m, next: Count }',
+        "  Count: { type: set, values: { n: 'n + 1' }, next: Check }",
+        "  Check: { type: choice, choices: [{ when: 'n >= 6000', next: Done }], default: Cool }",
+        '  Done: { type: end, output_keys: [n] }',
+        '',
+      ].join('\n'),
+    );
+    const run = async (maxDeliveries: number) => {
+      const io = recordingIo(dir);
+      const code = await runCli(['run', 'poll.yaml', '--memory', '--json'], io, {
+        memoryRunMaxDeliveries: maxDeliveries,
+      });
+      return { code, status: JSON.parse(io.stdout()) as StatusJson, stderr: io.stderr() };
+    };
+    const stopped = await run(40);
+    expect(stopped.code).toBe(1);
+    expect(stopped.status.status).toBe('WAITING');
+    expect(stopped.stderr).toBe(
+      "wf run: stopped after 40 deliveries (--memory's bound, about what the stack's 20 minutes allow) " +
+        'with 1 message(s) or timer(s) still to deliver; the instance is shown as it stood\n',
+    );
+    // Under the bound, the same run says nothing of it.
+    writeFileSync(join(dir, 'poll.yaml'), readFileSync(join(dir, 'poll.yaml'), 'utf8').replace('6000', '3'));
+    const finished = await run(40);
+    expect([finished.code, finished.status.status, finished.stderr]).toEqual([0, 'SUCCEEDED', '']);
   });
 
   it('prints progress lines and the final status without --json', async () => {

@@ -40,6 +40,7 @@ export async function runCommand(
   args: readonly string[],
   io: CliIo,
   embedded?: EmbeddedRunner,
+  maxDeliveries = MEMORY_RUN_MAX_DELIVERIES,
 ): Promise<number> {
   const { values, positionals } = parseArgs({
     args: [...args],
@@ -135,7 +136,14 @@ export async function runCommand(
     instance_id: instanceId,
     context,
   });
-  await sim.drain();
+  const delivered = await sim.drain(maxDeliveries);
+  const left = sim.pending().length + sim.timers.scheduled.length;
+  if (left > 0) {
+    io.err(
+      `wf run: stopped after ${delivered} deliveries (--memory's bound, about what the stack's 20 minutes ` +
+        `allow) with ${left} message(s) or timer(s) still to deliver; the instance is shown as it stood\n`,
+    );
+  }
 
   const record = await sim.instances.get(instanceId);
   for (const dead of sim.deadLetters) {
@@ -143,6 +151,13 @@ export async function runCommand(
   }
   return report(io, record ? statusView(record) : undefined, values.json, standIns(defaultMockOutput));
 }
+
+/**
+ * Deliveries (messages and timers) `wf run --memory` hands over before it stops and shows the instance as
+ * it stands: a bound against a workflow that never ends (a loop of waits at max_visits 10,000, a map that
+ * starts itself), as the stack's run follows an instance for 20 minutes; a delivery takes about 10 ms.
+ */
+export const MEMORY_RUN_MAX_DELIVERIES = 100_000;
 
 /**
  * A mocks entry for a capability no loaded definition requests is never used: most often a misspelt id,
