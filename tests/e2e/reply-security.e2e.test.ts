@@ -198,6 +198,36 @@ describe('replies on the embedded stack', () => {
     ]);
   });
 
+  it('a command sent to the reply queue, even by a capability team, is dead-lettered unread', async () => {
+    const mine = await waiting('sec-4');
+    const cancel = { type: 'CANCEL_WORKFLOW', instance_id: 'sec-4', reason: 'a team cancels' };
+    const start = { type: 'START_WORKFLOW', workflow_id: 'sec_wait_v1', instance_id: 'sec-5', context: {} };
+    await t.reply(cancel);
+    await t.reply(start);
+    const refused = await deadLetters(2);
+    expect(refused.map((d) => [JSON.parse(d.body) as unknown, d.reason])).toEqual(
+      expect.arrayContaining([
+        [
+          cancel,
+          expect.stringMatching(
+            /^CANCEL_WORKFLOW does not belong on .*-orchestrator-reply-queue, which carries ASYNC_RESP only/,
+          ),
+        ],
+        [
+          start,
+          expect.stringMatching(
+            /^START_WORKFLOW does not belong on .*-orchestrator-reply-queue, which carries ASYNC_RESP only/,
+          ),
+        ],
+      ]),
+    );
+    expect((await t.record('sec-4'))?.status).toBe('WAITING');
+    expect(await t.record('sec-5')).toBeUndefined();
+    // The reply queue still carries the instance's own reply.
+    await t.reply(reply('sec-4', mine));
+    expect((await t.waitFor('sec-4', t.ended)).status).toBe('SUCCEEDED');
+  });
+
   it('a key rotated while an instance waits does not break its open request; the old key is dropped last', async () => {
     const { resources } = t.stack;
     const oldKeys = resources.replyKeys;

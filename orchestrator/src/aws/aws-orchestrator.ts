@@ -162,6 +162,10 @@ export function createAwsOrchestrator(options: AwsOrchestratorOptions) {
         claimCheck,
         logger,
         ...(options.relaySenderIds ? { relaySenderIds: options.relaySenderIds } : {}),
+        messageTypesByQueue: {
+          [names.commandQueue]: ['START_WORKFLOW', 'CANCEL_WORKFLOW', 'REDRIVE_WORKFLOW', 'TIMER_FIRED'],
+          [names.replyQueue]: ['ASYNC_RESP'],
+        },
       }),
   };
 }

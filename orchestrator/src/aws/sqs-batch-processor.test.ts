@@ -123,6 +123,8 @@ interface SetupOptions {
   readonly client?: SQSClient;
   /** Principals whose copies carry their original's sender. */
   readonly relaySenderIds?: readonly string[];
+  /** The message types the queue carries (default: any). */
+  readonly messageTypes?: readonly InboundMessage['type'][];
 }
 
 /**
@@ -177,6 +179,7 @@ async function setup(options: SetupOptions = {}) {
     claimCheck,
     logger,
     ...(options.relaySenderIds ? { relaySenderIds: options.relaySenderIds } : {}),
+    ...(options.messageTypes ? { messageTypesByQueue: { [name]: options.messageTypes } } : {}),
   });
   return {
     name,
@@ -395,6 +398,46 @@ describe('SqsBatchProcessor (local-aws-sqs, s3rver)', () => {
           message: 'could not dead-letter the message; it stays on its queue for the redrive policy',
         }),
       );
+    });
+  });
+
+  describe('each queue carries its own message types', () => {
+    it('a command on the reply queue is dead-lettered unread, whoever sent it; the reply beside it is applied', async () => {
+      const t = await setup({ outcomes: [ack()], messageTypes: ['ASYNC_RESP'] });
+      const cancel = json({ type: 'CANCEL_WORKFLOW', instance_id: 'q-1', reason: 'from a team' });
+      const event = await deliver(t, [json(start('q-2')), cancel, json(reply('q-3'))]);
+      const response = await t.processor.process(event);
+      expect(response.batchItemFailures).toEqual([]);
+      expect(t.scripted?.deliveries).toHaveLength(1);
+      const dead = await waitForMessages(t.dlqUrl, 2, 5000);
+      expect(new Map(dead.map((m) => [m.Body, reasonOf(m)]))).toEqual(
+        new Map([
+          [
+            json(start('q-2')),
+            `START_WORKFLOW does not belong on ${t.name}, which carries ASYNC_RESP only; nothing was applied`,
+          ],
+          [
+            cancel,
+            `CANCEL_WORKFLOW does not belong on ${t.name}, which carries ASYNC_RESP only; nothing was applied`,
+          ],
+        ]),
+      );
+    });
+
+    it('a reply on the command queue is dead-lettered with who sent it', async () => {
+      const t = await setup({
+        outcomes: [],
+        messageTypes: ['START_WORKFLOW', 'CANCEL_WORKFLOW', 'REDRIVE_WORKFLOW', 'TIMER_FIRED'],
+      });
+      const event = await deliver(t, [json(reply('q-4'))]);
+      (event.Records[0] as SQSRecord).attributes.SenderId = 'AROATEAM:capability';
+      expect((await t.processor.process(event)).batchItemFailures).toEqual([]);
+      expect(t.scripted?.deliveries).toEqual([]);
+      const [dead] = await waitForMessages(t.dlqUrl, 1, 5000);
+      expect(reasonOf(dead)).toBe(
+        `ASYNC_RESP does not belong on ${t.name}, which carries START_WORKFLOW, CANCEL_WORKFLOW, REDRIVE_WORKFLOW, TIMER_FIRED only; nothing was applied`,
+      );
+      expect(dead?.MessageAttributes?.[ORIGINAL_SENDER_ATTRIBUTE]?.StringValue).toBe('AROATEAM:capability');
     });
   });
 

@@ -65,6 +65,13 @@ export interface SqsBatchProcessorOptions {
    * attribute is ignored, so nobody can claim to be another principal. @default none
    */
   readonly relaySenderIds?: readonly string[];
+  /**
+   * The message types each queue carries, by queue name (docs/messages.md): the command queue commands
+   * and timers, the reply queue replies. Anything else is dead-lettered unread, so a capability team, which
+   * may send to the reply queue only, cannot start, cancel or redrive an instance there. A queue not
+   * named here carries any type. @default none
+   */
+  readonly messageTypesByQueue?: Readonly<Record<string, readonly InboundMessage['type'][]>>;
 }
 
 /** A record whose body was resolved and parsed, ready for the runtime. */
@@ -167,6 +174,17 @@ export class SqsBatchProcessor {
     const parsed = parseInboundMessage(body);
     if (!parsed.ok) return this.deadLetter(record, parsed.reason, bare);
     const message = parsed.message;
+    const queueName = queueNameOf(record);
+    const carried = this.options.messageTypesByQueue?.[queueName];
+    if (carried && !carried.includes(message.type)) {
+      return this.deadLetter(
+        record,
+        `${message.type} does not belong on ${queueName}, which carries ${carried.join(', ')} only; ` +
+          'nothing was applied',
+        bare,
+        message.type === 'ASYNC_RESP' ? this.senderOf(record) : undefined,
+      );
+    }
     // Who sent it matters for replies only (see ReplySenders); commands carry nothing more.
     const senderId = message.type === 'ASYNC_RESP' ? this.senderOf(record) : undefined;
     const log = this.options.logger.child({
