@@ -320,6 +320,15 @@ export class OrchestratorRuntime {
     if (message.type === 'START_WORKFLOW') {
       return this.start({ ...message, instance_id: instanceId }, stored, lease, log);
     }
+    if (!stored && message.type === 'CANCEL_WORKFLOW' && message.parent) {
+      // The parent sends this only after the commit that closed its wait, and a child's START is applied
+      // only while that wait is open (`unawaitedChild`): this child will never start.
+      log.info(
+        { parent_instance_id: message.parent.instance_id },
+        "CANCEL_WORKFLOW from a parent for a child that never started (its START, if it comes, won't start it): acknowledged",
+      );
+      return ack('child never started');
+    }
     if (!stored) {
       return retry(`${message.type} for unknown instance ${instanceId}`, this.notReadyRetrySeconds);
     }
@@ -419,6 +428,10 @@ export class OrchestratorRuntime {
         'START_WORKFLOW for an existing instance: acknowledged and ignored',
       );
       return ack('instance exists');
+    }
+    if (message.parent) {
+      const refused = await this.unawaitedChild(message.parent, message.instance_id, log);
+      if (refused) return refused;
     }
     const key = message.definition_key ?? `${message.workflow_id}.yaml`;
     const definitionText = await this.options.definitions.load(key);
@@ -921,6 +934,44 @@ export class OrchestratorRuntime {
    * could not start, and its step fails (its `on_failure` route) instead of waiting forever. Sent again if
    * the START is redelivered; the parent acknowledges the copy as a duplicate.
    */
+  /**
+   * A START that names a parent is a child's only if that parent's open wait started this very instance:
+   * its end will answer that wait, so anyone who may send a START (a caller on the command queue) could
+   * otherwise answer another instance's sub_workflow or map item with a workflow of their choosing, and
+   * orphan the real child. The parent committed the wait before its START left (the outbox), so a wait
+   * that is not open is one the parent closed since (a timeout, a cancel: that child is not started) or
+   * one it never had (refused to the DLQ).
+   */
+  private async unawaitedChild(
+    parent: ParentLink,
+    instanceId: string,
+    log: Logger,
+  ): Promise<HandleOutcome | undefined> {
+    const record = await this.options.instances.load(parent.instance_id);
+    const wait = record?.waits.find((w) => w.request_id === parent.request_id);
+    if (wait?.child_instance_id === instanceId) return undefined;
+    const closed =
+      record !== undefined &&
+      wait === undefined &&
+      (isTerminal(record.status) ||
+        parent.request_id in record.resolved ||
+        (await this.options.instances.resolution(parent.instance_id, parent.request_id)) !== undefined);
+    if (closed) {
+      log.warn(
+        { parent_instance_id: parent.instance_id, parent_request_id: parent.request_id },
+        'START_WORKFLOW of a child whose parent stopped awaiting it before it started: acknowledged, not started',
+      );
+      return ack('parent no longer awaits the child');
+    }
+    return reject(
+      record === undefined
+        ? `START_WORKFLOW names parent instance ${parent.instance_id}, which does not exist; only a parent starts its children`
+        : `START_WORKFLOW names request ${parent.request_id} of ${parent.instance_id}, which ${
+            wait ? `awaits child ${String(wait.child_instance_id)}, not ${instanceId}` : 'it never awaited'
+          }; only a parent starts its children`,
+    );
+  }
+
   private async refuseChildStart(parent: ParentLink, existing: InstanceRecord, log: Logger): Promise<void> {
     const messenger = this.options.messenger;
     if (!messenger) {

@@ -248,6 +248,56 @@ describe('sub_workflow', () => {
     expect(sim.deadLetters).toEqual([]);
   });
 
+  it("a START naming a parent's wait is refused unless that wait started it: no forged child answers it", async () => {
+    const sim = simulation({ 'sanctions#check': { reply: false } });
+    while ((await sim.instances.load(CHILD_ID))?.status !== 'WAITING') await sim.step();
+    const waitId = (await sim.instances.load('ord-1'))?.waits[0]?.request_id ?? '';
+    const forged = (instanceId: string, parent: string, requestId: string) =>
+      sim.send({
+        type: 'START_WORKFLOW',
+        workflow_id: 'screening',
+        instance_id: instanceId,
+        context: { name: 'ACME', limit: 1 },
+        parent: { instance_id: parent, request_id: requestId, node: 'Screen', depth: 1 },
+      });
+    forged('forged-1', 'ord-1', waitId);
+    forged('forged-2', 'ord-1', 'ord-1:Screen:7:made-up');
+    forged('forged-3', 'no-such-parent', waitId);
+    for (let i = 0; i < 3; i++) await sim.step();
+    expect(sim.deadLetters.map((d) => [d.delivery.message.instance_id, d.reason])).toEqual([
+      [
+        'forged-1',
+        `START_WORKFLOW names request ${waitId} of ord-1, which awaits child ${CHILD_ID}, not forged-1; only a parent starts its children`,
+      ],
+      [
+        'forged-2',
+        'START_WORKFLOW names request ord-1:Screen:7:made-up of ord-1, which it never awaited; only a parent starts its children',
+      ],
+      [
+        'forged-3',
+        'START_WORKFLOW names parent instance no-such-parent, which does not exist; only a parent starts its children',
+      ],
+    ]);
+    for (const id of ['forged-1', 'forged-2', 'forged-3'])
+      expect(await sim.instances.get(id)).toBeUndefined();
+    const parent = await sim.instances.get('ord-1');
+    expect([parent?.status, parent?.waits.map((w) => w.child_instance_id)]).toEqual(['WAITING', [CHILD_ID]]);
+  });
+
+  it("a child's START that arrives after its parent stopped awaiting it starts nothing, and the parent's cancel is acknowledged", async () => {
+    const sim = simulation({ 'sanctions#check': { reply: false } });
+    while ((await sim.instances.load('ord-1'))?.status !== 'WAITING') await sim.step();
+    const isChildStart = (d: { message: { type: string; instance_id?: string } }) =>
+      d.message.type === 'START_WORKFLOW' && d.message.instance_id === CHILD_ID;
+    expect(sim.postpone(isChildStart, 60_000)).toBe(1);
+    sim.send({ type: 'CANCEL_WORKFLOW', instance_id: 'ord-1', reason: 'order withdrawn' });
+    await sim.drain();
+    expect((await sim.instances.get('ord-1'))?.status).toBe('CANCELLED');
+    expect(await sim.instances.get(CHILD_ID)).toBeUndefined();
+    expect(sim.dispatcher.sent).toEqual([]);
+    expect(sim.deadLetters).toEqual([]);
+  });
+
   it('cancelling the parent while its child waits cancels the child', async () => {
     const sim = simulation({ 'sanctions#check': { reply: false } });
     while ((await sim.instances.load(CHILD_ID))?.status !== 'WAITING') await sim.step();
