@@ -116,4 +116,11 @@ nodes:
     expect(chart).toContain('n_A[["A<br/><small>sync core-process-response</small>"]]');
     expect(chart).toContain('n_Timed_Out(["Timed out<br/><small>SUCCEEDED</small>"])');
   });
+
+  it('show #, & and entity-like text as written, not as the entities Mermaid would read', () => {
+    const chart = toMermaid(
+      definitionOf(TITLED.replace("'Check everything at once'", '\'Pay run #9829; for Q1 & "A &lt; B"\'')),
+    );
+    expect(chart).toContain('n_Fan[/"Fan: Pay run #35;9829; for Q1 #38; #quot;A #38;lt; B#quot;<br/>');
+  });
 });

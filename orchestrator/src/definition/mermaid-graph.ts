@@ -188,6 +188,18 @@ function id(name: string): string {
   return `n_${name}`;
 }
 
+/**
+ * Mermaid reads `#name;` and `#123;` in a label as an entity, and passes `&lt;` on as HTML: `#` and `&` are
+ * written as entities too, in one pass, so a title shows as written.
+ */
+const LABEL_ENTITIES: Readonly<Record<string, string>> = {
+  '#': '#35;',
+  '&': '#38;',
+  '"': '#quot;',
+  '<': '#lt;',
+  '>': '#gt;',
+};
+
 function label(text: string): string {
-  return text.replace(/"/g, '#quot;').replace(/</g, '#lt;').replace(/>/g, '#gt;');
+  return text.replace(/[#&"<>]/g, (c) => LABEL_ENTITIES[c] ?? c);
 }
