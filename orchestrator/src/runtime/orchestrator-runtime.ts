@@ -929,12 +929,6 @@ export class OrchestratorRuntime {
   }
 
   /**
-   * A child's START whose instance id already names an instance its parent did not start (a user's, or
-   * another parent's): that instance never answers this parent's wait, so the parent is told the child
-   * could not start, and its step fails (its `on_failure` route) instead of waiting forever. Sent again if
-   * the START is redelivered; the parent acknowledges the copy as a duplicate.
-   */
-  /**
    * A START that names a parent is a child's only if that parent's open wait started this very instance:
    * its end will answer that wait, so anyone who may send a START (a caller on the command queue) could
    * otherwise answer another instance's sub_workflow or map item with a workflow of their choosing, and
@@ -972,6 +966,12 @@ export class OrchestratorRuntime {
     );
   }
 
+  /**
+   * A child's START whose instance id already names an instance its parent did not start (a user's, or
+   * another parent's): that instance never answers this parent's wait, so the parent is told the child
+   * could not start, and its step fails (its `on_failure` route) instead of waiting forever. Sent again if
+   * the START is redelivered; the parent acknowledges the copy as a duplicate.
+   */
   private async refuseChildStart(parent: ParentLink, existing: InstanceRecord, log: Logger): Promise<void> {
     const messenger = this.options.messenger;
     if (!messenger) {
