@@ -121,6 +121,17 @@ nodes:
     const chart = toMermaid(
       definitionOf(TITLED.replace("'Check everything at once'", '\'Pay run #9829; for Q1 & "A &lt; B"\'')),
     );
-    expect(chart).toContain('n_Fan[/"Fan: Pay run #35;9829; for Q1 #38; #quot;A #38;lt; B#quot;<br/>');
+    expect(chart).toContain('n_Fan[/"Fan: Pay run #35;9829; for Q1 & #quot;A #38;lt; B#quot;<br/>');
+    // A capability id's '#' starts no entity and stays as it is.
+    expect(chart).toContain('<small>sync core-process-response</small>');
+    const asyncChart = toMermaid(
+      definitionOf(
+        TITLED.replace(
+          'type: sync_call',
+          "type: async_request, request_output_keys: [x], on_response: Timed_Out, capability_id: 'pay#run'",
+        ).replace(', capability_id: core-process-response, on_success: Timed_Out', ''),
+      ),
+    );
+    expect(asyncChart).toContain('async pay#run');
   });
 });

@@ -189,8 +189,9 @@ function id(name: string): string {
 }
 
 /**
- * Mermaid reads `#name;` and `#123;` in a label as an entity, and passes `&lt;` on as HTML: `#` and `&` are
- * written as entities too, in one pass, so a title shows as written.
+ * Mermaid reads `#name;` and `#123;` in a label as an entity, and passes `&lt;` on as HTML: a `#` or `&`
+ * that would start one is written as an entity itself (`#35;`, `#38;`), in the same pass as the quotes
+ * and angle brackets, so a title shows as written; any other `#` (a capability id's) stays readable.
  */
 const LABEL_ENTITIES: Readonly<Record<string, string>> = {
   '#': '#35;',
@@ -201,5 +202,5 @@ const LABEL_ENTITIES: Readonly<Record<string, string>> = {
 };
 
 function label(text: string): string {
-  return text.replace(/[#&"<>]/g, (c) => LABEL_ENTITIES[c] ?? c);
+  return text.replace(/[#&](?=#?[A-Za-z0-9]+;)|["<>]/g, (c) => LABEL_ENTITIES[c] ?? c);
 }
