@@ -12,7 +12,7 @@ import { createCheckpointTable, itemSizeBytes, MAX_ITEM_BYTES } from '../checkpo
 import { EngineError, StaleCommitError } from '../runtime/errors';
 import type { InstanceRecord } from '../runtime/instance-record';
 import { FakeClock } from '../runtime/memory/fake-clock';
-import { DynamoDbInstanceStore, instanceKey } from './dynamodb-instance-store';
+import { deleteInstanceItems, DynamoDbInstanceStore, instanceKey } from './dynamodb-instance-store';
 
 jest.setTimeout(15_000);
 
@@ -516,6 +516,64 @@ describe('DynamoDbInstanceStore (dynalite)', () => {
     });
   });
 
+  describe('parked replies', () => {
+    const parked = (instanceId: string, requestId: string, outputs: Record<string, unknown>) => ({
+      message: {
+        type: 'ASYNC_RESP' as const,
+        instance_id: instanceId,
+        request_id: requestId,
+        status: 'SUCCESS' as const,
+        outputs,
+      },
+      delivery: { senderId: 'AROARAILTEAM:quotes' },
+      parked_at: '2026-01-01T00:01:00.000Z',
+    });
+
+    it('are kept per request, the last copy winning, with a TTL; none is undefined', async () => {
+      const { store, instanceId } = setup();
+      await expect(store.parkedReply(instanceId, 'req-1')).resolves.toBeUndefined();
+      await expect(store.parkReply(instanceId, parked(instanceId, 'req-1', { rail: 1 }))).resolves.toBe(true);
+      await expect(store.parkReply(instanceId, parked(instanceId, 'req-1', { rail: 2 }))).resolves.toBe(true);
+      await expect(store.parkReply(instanceId, parked(instanceId, 'req-2', { road: 3 }))).resolves.toBe(true);
+      await expect(store.parkedReply(instanceId, 'req-1')).resolves.toEqual(
+        parked(instanceId, 'req-1', { rail: 2 }),
+      );
+      await expect(store.parkedReply(instanceId, 'req-2')).resolves.toEqual(
+        parked(instanceId, 'req-2', { road: 3 }),
+      );
+      const { Item } = await dynamodb.send(
+        new GetItemCommand({
+          TableName: TABLE,
+          Key: { PK: { S: `INSTANCE#${instanceId}` }, SK: { S: 'REPLY#req-1' } },
+        }),
+      );
+      // Two days after 2026-01-01T00:00:00Z.
+      expect(Item?.ttl?.N).toBe(String(Date.parse('2026-01-03T00:00:00.000Z') / 1000));
+    });
+
+    it('leave the history as it was, and the retention purge removes them', async () => {
+      const { store, instanceId } = setup();
+      const lease = await store.acquireLease(instanceId, TTL_MS);
+      if (!lease) throw new Error('no lease');
+      const first = { node: 'Ask_Road', status: 'SUCCEEDED' as const, started_at: 'a', ended_at: 'b' };
+      await store.save(record(instanceId, { history: [first] }), lease);
+      await store.save(record(instanceId, { version: 2, history: [], history_base: 1 }), lease, {
+        history: { at: 0, entries: [first] },
+      });
+      await store.parkReply(instanceId, parked(instanceId, 'req-1', { rail: 1 }));
+      await expect(store.get(instanceId)).resolves.toMatchObject({ history: [first] });
+      await deleteInstanceItems(dynamodb, TABLE, instanceId);
+      await expect(store.parkedReply(instanceId, 'req-1')).resolves.toBeUndefined();
+    });
+
+    it('a reply too large for an item is not kept (parkReply returns false: it is only deferred)', async () => {
+      const { store, instanceId } = setup();
+      const huge = parked(instanceId, 'req-1', { blob: randomBytes(400_000).toString('base64') });
+      await expect(store.parkReply(instanceId, huge)).resolves.toBe(false);
+      await expect(store.parkedReply(instanceId, 'req-1')).resolves.toBeUndefined();
+    });
+  });
+
   describe('a missing table', () => {
     const missing = () => new DynamoDbInstanceStore(dynamodb, 'no-such-table', new FakeClock());
     const lease = { instance_id: 'inst-x', token: 't', expires_at: Date.now() + TTL_MS };
@@ -526,6 +584,7 @@ describe('DynamoDbInstanceStore (dynalite)', () => {
       ['acquireLease', () => missing().acquireLease('inst-x', TTL_MS)],
       ['releaseLease', () => missing().releaseLease(lease)],
       ['save', () => missing().save(record('inst-x'), lease)],
+      ['parkedReply', () => missing().parkedReply('inst-x', 'req-1')],
     ])('%s fails with EngineError DYNAMODB_ResourceNotFoundException', async (_name, call) => {
       const thrown = await (call() as Promise<unknown>).then(
         () => undefined,

@@ -4,6 +4,7 @@ import {
   BatchWriteItemCommand,
   DeleteItemCommand,
   GetItemCommand,
+  PutItemCommand,
   QueryCommand,
   UpdateItemCommand,
   type AttributeValue,
@@ -15,14 +16,15 @@ import type { Clock } from '../graph/engine-dependencies';
 import type { Resolution } from '../graph/workflow-state';
 import { EngineError, StaleCommitError } from '../runtime/errors';
 import type { InstanceRecord, RecordHistoryEntry } from '../runtime/instance-record';
-import type { CommitFlush, InstanceStore, Lease } from '../runtime/ports';
+import type { CommitFlush, InstanceStore, Lease, ParkedReply } from '../runtime/ports';
 import { awsCall, translateAwsError } from './aws-errors';
 import { indexAttributes } from './instance-index-layout';
 
 /**
  * Status records and leases in the workflow state table, beside the checkpoints (which use `THREAD#`
- * partitions): per instance, the record at `PK = INSTANCE#<id>`, `SK = STATUS` and its lease at
- * `SK = LEASE`.
+ * partitions): per instance, the record at `PK = INSTANCE#<id>`, `SK = STATUS`, its lease at
+ * `SK = LEASE`, history and resolution items at `H#...` and `R#...`, and replies parked behind a dead
+ * holder's lease at `REPLY#<request id>` (which sorts after every `R#` key, outside the history range).
  *
  * Invariants:
  * - The record is written only from the version it was read at (`version`), so of two writers that read
@@ -237,6 +239,39 @@ export class DynamoDbInstanceStore implements InstanceStore {
     return Number.isFinite(expires) && expires > this.clock.now().getTime() ? expires : undefined;
   }
 
+  async parkReply(instanceId: string, reply: ParkedReply): Promise<boolean> {
+    const blob = gzipSync(Buffer.from(JSON.stringify(reply), 'utf8'));
+    if (blob.length > PARKED_REPLY_MAX_BYTES) return false;
+    const expires = Math.ceil(this.clock.now().getTime() / 1000) + PARKED_REPLY_TTL_SECONDS;
+    await awsCall('DYNAMODB', 'PutItem (parked reply)', () =>
+      this.dynamodb.send(
+        new PutItemCommand({
+          TableName: this.table,
+          Item: {
+            ...parkedReplyKey(instanceId, reply.message.request_id),
+            reply: { B: blob },
+            [TTL_ATTRIBUTE]: { N: String(expires) },
+          },
+        }),
+      ),
+    );
+    return true;
+  }
+
+  async parkedReply(instanceId: string, requestId: string): Promise<ParkedReply | undefined> {
+    const response = await awsCall('DYNAMODB', 'GetItem (parked reply)', () =>
+      this.dynamodb.send(
+        new GetItemCommand({
+          TableName: this.table,
+          Key: parkedReplyKey(instanceId, requestId),
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    const blob = response.Item?.reply?.B;
+    return blob === undefined ? undefined : (JSON.parse(gunzipSync(blob).toString('utf8')) as ParkedReply);
+  }
+
   async save(record: InstanceRecord, _lease: Lease, flush: CommitFlush = {}): Promise<void> {
     await this.writeFlush(record.instance_id, flush);
     const version = record.version ?? 1;
@@ -319,7 +354,7 @@ export function instanceKey(instanceId: string) {
 }
 
 /**
- * Deletes an instance's history and resolution items (`H#`, `R#`): the retention purge, once the status
+ * Deletes an instance's history, resolution and parked reply items (`H#`, `R#`, `REPLY#`): the retention purge, once the status
  * record is gone. Idempotent.
  */
 export async function deleteInstanceItems(
@@ -327,7 +362,7 @@ export async function deleteInstanceItems(
   table: string,
   instanceId: string,
 ): Promise<void> {
-  for (const prefix of [HISTORY_PREFIX, RESOLUTION_PREFIX]) {
+  for (const prefix of [HISTORY_PREFIX, RESOLUTION_PREFIX, PARKED_REPLY_PREFIX]) {
     let start: Record<string, AttributeValue> | undefined;
     do {
       const page = await awsCall('DYNAMODB', `Query (${prefix} items)`, () =>
@@ -378,6 +413,12 @@ async function batchWrite(
 
 const HISTORY_PREFIX = 'H#';
 const RESOLUTION_PREFIX = 'R#';
+/** Sorts after `R#\uffff` ('E' > '#'), so `get`'s history range never reads a parked reply. */
+const PARKED_REPLY_PREFIX = 'REPLY#';
+/** Under DynamoDB's 400 KB item limit with room for the key; a larger reply is deferred without parking. */
+const PARKED_REPLY_MAX_BYTES = 350_000;
+/** A parked reply serves only while a dead holder's lease runs out; TTL removes it two days on. */
+const PARKED_REPLY_TTL_SECONDS = 2 * 24 * 3600;
 
 /**
  * The steps an `H#` or `R#` item holds, by their position in the history: `entries` from `at` on, or (the
@@ -401,6 +442,10 @@ function partition(instanceId: string): string {
 
 function key(instanceId: string) {
   return { PK: { S: partition(instanceId) }, SK: { S: 'STATUS' } };
+}
+
+function parkedReplyKey(instanceId: string, requestId: string) {
+  return { PK: { S: partition(instanceId) }, SK: { S: `${PARKED_REPLY_PREFIX}${requestId}` } };
 }
 
 function leaseKey(instanceId: string) {

@@ -60,6 +60,7 @@ import type {
   Lease,
   Logger,
   Metrics,
+  ParkedReply,
   TimerScheduler,
   WorkflowMessenger,
 } from './ports';
@@ -118,10 +119,23 @@ const LEASE_WAITS_MS = [100, 250, 500];
 const STALE_LEASE_AFTER_MS = 30_000;
 /** How many child records a map's collection reads at once. */
 const CHILD_READS_AT_ONCE = 16;
+/**
+ * How long after a dead holder's lease could have run out a parked reply still answers its wait's timer:
+ * time for the deferred timer to come back and take the lease, with room for clocks that disagree.
+ */
+const PARKED_REPLY_GRACE_MS = 15 * 60_000;
 /** The longest an SQS message can be kept invisible by one ChangeMessageVisibility (12 hours). */
 const MAX_VISIBILITY_DELAY_SECONDS = 43_200;
 
 /** What the steps of one message reported: kept outside the checkpoint (see WorkflowState). */
+/** Who holds a busy instance's lease, as far as its age tells. */
+interface BusyHolder {
+  /** How long the message should stay away. */
+  readonly delaySeconds: number;
+  /** The lease was taken long ago, beyond any live invocation: its worker died holding it. */
+  readonly holderLooksDead: boolean;
+}
+
 interface StepReports {
   readonly history: RecordHistoryEntry[];
   resolved: Record<string, Resolution | 'RESOLVED'>;
@@ -198,7 +212,8 @@ export class OrchestratorRuntime {
     }
     return this.underLease(
       instanceId,
-      (delay) => {
+      async ({ delaySeconds: delay, holderLooksDead }) => {
+        if (message.type === 'ASYNC_RESP' && holderLooksDead) await this.park(message, delivery, log);
         log.info(
           { message_type: message.type, retry_in_seconds: delay },
           'instance busy; message deferred (not counted towards the DLQ)',
@@ -254,7 +269,12 @@ export class OrchestratorRuntime {
     if (verified.length === 0) return outcomes.map((outcome) => outcome ?? ack());
     const settled = await this.underLease(
       instanceId,
-      (delay) => {
+      async ({ delaySeconds: delay, holderLooksDead }) => {
+        if (holderLooksDead) {
+          for (const { message, delivery } of verified) {
+            await this.park(message, delivery ?? {}, replyLog(message));
+          }
+        }
         log.info(
           { message_type: 'ASYNC_RESP', replies: verified.length, retry_in_seconds: delay },
           'instance busy; replies deferred (not counted towards the DLQ)',
@@ -281,13 +301,13 @@ export class OrchestratorRuntime {
    */
   private async underLease<T>(
     instanceId: string,
-    onBusy: (delaySeconds: number) => T,
+    onBusy: (holder: BusyHolder) => T | Promise<T>,
     body: (stored: InstanceRecord | undefined, lease: Lease) => Promise<T>,
   ): Promise<T> {
     const lease = await this.acquireLease(instanceId);
     if (!lease) {
       this.options.metrics.record('LeaseConflicts', 1);
-      return onBusy(await this.busyDelaySeconds(instanceId));
+      return onBusy(await this.busyHolder(instanceId));
     }
     // What the record in hand says was sent is what the release marks, even when the invocation fails:
     // a record committed with waits not yet sent marks nothing, so the retry sends them (again, maybe).
@@ -379,16 +399,44 @@ export class OrchestratorRuntime {
    * invocation, so it comes back in seconds; a lease held far longer than that belongs to a worker that
    * died, so it comes back once the lease expires, rather than burning its receives towards the DLQ.
    */
-  private async busyDelaySeconds(instanceId: string): Promise<number> {
+  private async busyHolder(instanceId: string): Promise<BusyHolder> {
+    const live = { delaySeconds: this.busyRetrySeconds, holderLooksDead: false };
     const expires = await this.options.instances.leaseExpiry(instanceId);
-    if (expires === undefined) return this.busyRetrySeconds;
+    if (expires === undefined) return live;
     const now = this.options.clock.now().getTime();
     const heldForMs = this.leaseTtlMs - (expires - now);
-    if (heldForMs < STALE_LEASE_AFTER_MS) return this.busyRetrySeconds;
-    return Math.min(
+    if (heldForMs < STALE_LEASE_AFTER_MS) return live;
+    const delaySeconds = Math.min(
       MAX_VISIBILITY_DELAY_SECONDS,
       Math.max(this.busyRetrySeconds, Math.ceil((expires - now) / 1000) + 1),
     );
+    return { delaySeconds, holderLooksDead: true };
+  }
+
+  /**
+   * Keeps a reply that a dead holder's lease holds back. Its wait's timer may come due meanwhile and, once
+   * the lease runs out, take it before the reply comes back: `timerFired` then applies this reply instead
+   * of timing the wait out, since it came first. Only behind a dead holder: a live one gives the lease up
+   * within seconds, and parking every reply of a busy fan-out would add a write to each. A reply that
+   * cannot be parked is still deferred, as it was before parking existed: nothing is lost, only this
+   * protection.
+   */
+  private async park(message: AsyncResponse, delivery: Delivery, log: Logger): Promise<void> {
+    try {
+      const parked = await this.options.instances.parkReply(message.instance_id, {
+        message,
+        delivery,
+        parked_at: this.now(),
+      });
+      if (parked) log.info({}, 'reply parked until the lease of a worker that looks dead runs out');
+      else
+        log.warn(
+          {},
+          'reply too large to park; deferred only (its timer could still time the wait out first)',
+        );
+    } catch (error) {
+      log.warn({ err: error }, 'reply could not be parked; deferred only');
+    }
   }
 
   private async start(
@@ -774,12 +822,39 @@ export class OrchestratorRuntime {
     const pending = view?.pending.get(message.request_id);
     if (!view || !pending || isTerminal(current.status)) return ack('timer for a wait that is over');
     const wait = pending.wait;
+    if (!isTimerOnly(wait)) {
+      const parked = await this.parkedReplyFor(current.instance_id, message.request_id);
+      const refused = parked && (await this.senderRefusal(parked.message, current, parked.delivery));
+      if (parked && !refused) {
+        const replyLog = log.child({ parked_at: parked.parked_at });
+        const value = this.resumeValueOf(parked.message, view.values.context);
+        await this.logReply(parked.message, value, wait.node, current, replyLog);
+        replyLog.info(
+          { node: wait.node, deadline: wait.deadline },
+          'timer found the reply that arrived while a dead worker held the lease: the reply is applied, not the timeout',
+        );
+        await this.resume(current, view, [{ requestId: message.request_id, ...pending, value }], lease, log);
+        return ack('timer found a parked reply');
+      }
+    }
     if (wait.kind === 'retry') log.info({ node: wait.node }, 'retrying the step');
     else if (wait.kind === 'timer') log.info({ node: wait.node }, 'wait over');
     else log.warn({ node: wait.node, deadline: wait.deadline }, 'wait timed out');
     const value: WaitResumeValue = { kind: 'timeout', at: this.now() };
     await this.resume(current, view, [{ requestId: message.request_id, ...pending, value }], lease, log);
     return ack();
+  }
+
+  /**
+   * The reply parked for `requestId` while a dead holder's lease ran out, if that was recently enough to be
+   * the race `park` guards against. One parked long before (its own delivery must have failed since, or it
+   * would have closed the wait) is ignored: applying it could fail the same way, and hold the timeout up.
+   */
+  private async parkedReplyFor(instanceId: string, requestId: string): Promise<ParkedReply | undefined> {
+    const parked = await this.options.instances.parkedReply(instanceId, requestId);
+    if (!parked) return undefined;
+    const age = this.options.clock.now().getTime() - Date.parse(parked.parked_at);
+    return age <= this.leaseTtlMs + PARKED_REPLY_GRACE_MS ? parked : undefined;
   }
 
   private async cancel(

@@ -39,6 +39,18 @@ export interface CommitFlush {
   readonly resolved?: Readonly<Record<string, Resolution | 'RESOLVED'>> | undefined;
 }
 
+/**
+ * A reply that found its instance's lease held by a worker that looks dead, kept beside the record until
+ * the lease runs out: whoever takes the lease next for its wait's timer applies it instead of timing the
+ * wait out, since the reply came first and only the dead holder kept it from being applied.
+ */
+export interface ParkedReply {
+  readonly message: AsyncResponse;
+  readonly delivery: Delivery;
+  /** When it was parked (ISO 8601), for the log. */
+  readonly parked_at: string;
+}
+
 /** Status records and per-instance leases (DynamoDB on AWS, in the checkpoint table). */
 export interface InstanceStore {
   /** The instance as `wf status` shows it: the record with its whole history. */
@@ -57,6 +69,14 @@ export interface InstanceStore {
   releaseLease(lease: Lease, dispatchedVersion?: number): Promise<void>;
   /** When the current lease on the instance expires (epoch ms), or undefined when it is free. */
   leaseExpiry(instanceId: string): Promise<number | undefined>;
+  /**
+   * Keeps `reply` for its request (the last one kept wins: every copy of a reply is the same reply). No
+   * lease and no condition: it changes nothing until a holder of the lease reads it. Returns false, having
+   * kept nothing, when the reply is too large to keep (it is then only deferred, as before).
+   */
+  parkReply(instanceId: string, reply: ParkedReply): Promise<boolean>;
+  /** The reply kept for `requestId`, if one was. */
+  parkedReply(instanceId: string, requestId: string): Promise<ParkedReply | undefined>;
   /**
    * Commits the record: written only if the stored version is `record.version - 1` (none, for version 1);
    * throws StaleCommitError otherwise. This conditional write is the instance's commit point: it depends

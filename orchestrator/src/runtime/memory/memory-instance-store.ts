@@ -4,7 +4,7 @@ import { StaleCommitError } from '../errors';
 import type { InstanceRecord, RecordHistoryEntry } from '../instance-record';
 import type { BaseCheckpointSaver } from '@langchain/langgraph-checkpoint';
 import type { Resolution } from '../../graph/workflow-state';
-import type { CommitFlush, InstanceStore, Lease } from '../ports';
+import type { CommitFlush, InstanceStore, Lease, ParkedReply } from '../ports';
 
 /** Status records and leases in memory, with the same commit rule as the DynamoDB store. */
 export class MemoryInstanceStore implements InstanceStore {
@@ -17,11 +17,19 @@ export class MemoryInstanceStore implements InstanceStore {
       { history: RecordHistoryEntry[]; resolved: Map<string, string> }
     >(),
     private readonly dispatchedMarks = new Map<string, number>(),
+    private readonly parked = new Map<string, ParkedReply>(),
   ) {}
 
   /** The same records and leases, judged by another worker's clock (tests of clock skew). */
   withClock(clock: Clock): MemoryInstanceStore {
-    const store = new MemoryInstanceStore(clock, this.records, this.leases, this.items, this.dispatchedMarks);
+    const store = new MemoryInstanceStore(
+      clock,
+      this.records,
+      this.leases,
+      this.items,
+      this.dispatchedMarks,
+      this.parked,
+    );
     store.checkpoints = this.checkpoints;
     return store;
   }
@@ -84,6 +92,21 @@ export class MemoryInstanceStore implements InstanceStore {
     return Promise.resolve(
       held && held.expires_at > this.clock.now().getTime() ? held.expires_at : undefined,
     );
+  }
+
+  parkReply(instanceId: string, reply: ParkedReply): Promise<boolean> {
+    this.parked.set(`${instanceId}/${reply.message.request_id}`, structuredClone(reply));
+    return Promise.resolve(true);
+  }
+
+  parkedReply(instanceId: string, requestId: string): Promise<ParkedReply | undefined> {
+    const found = this.parked.get(`${instanceId}/${requestId}`);
+    return Promise.resolve(found && structuredClone(found));
+  }
+
+  /** How many replies were ever parked (for tests of what parking costs). */
+  parkedCount(): number {
+    return this.parked.size;
   }
 
   save(record: InstanceRecord, lease: Lease, flush: CommitFlush = {}): Promise<void> {

@@ -8,6 +8,7 @@ import type {
   EngineMessage,
   InstanceStore,
   Lease,
+  ParkedReply,
   WorkflowMessenger,
 } from '../ports';
 import type { SimulationPorts } from '../memory/workflow-simulation';
@@ -137,6 +138,12 @@ class CrashingInstanceStore implements InstanceStore {
   }
   leaseExpiry(instanceId: string) {
     return this.life.run(() => this.inner.leaseExpiry(instanceId));
+  }
+  parkReply(instanceId: string, reply: ParkedReply) {
+    return this.life.run(() => this.inner.parkReply(instanceId, reply));
+  }
+  parkedReply(instanceId: string, requestId: string) {
+    return this.life.run(() => this.inner.parkedReply(instanceId, requestId));
   }
   save(record: InstanceRecord, lease: Lease, flush?: CommitFlush) {
     return this.plan.around(this.life, 'save', () => this.inner.save(record, lease, flush));
