@@ -1,4 +1,5 @@
 import jsonata from 'jsonata';
+import type { Clock } from './engine-dependencies';
 import { LinearRegExp } from './linear-regexp';
 
 export class ExpressionError extends Error {
@@ -19,6 +20,9 @@ export interface ExpressionLimits {
   readonly maxSequence: number;
 }
 
+/** JSONata's own formatting of an instant, for `$now()` on the engine's clock. */
+const FROM_MILLIS = jsonata('$fromMillis($millis, $picture, $timezone)');
+
 export const DEFAULT_EXPRESSION_LIMITS: ExpressionLimits = {
   timeoutMs: 1000,
   maxDepth: 300,
@@ -33,8 +37,9 @@ export async function evaluateCondition(
   expression: string,
   input: unknown,
   limits: ExpressionLimits = DEFAULT_EXPRESSION_LIMITS,
+  clock?: Clock,
 ): Promise<boolean> {
-  return (await evaluateExpression(expression, input, limits)) === true;
+  return (await evaluateExpression(expression, input, limits, clock)) === true;
 }
 
 /**
@@ -45,8 +50,9 @@ export async function evaluateValue(
   expression: string,
   input: unknown,
   limits: ExpressionLimits = DEFAULT_EXPRESSION_LIMITS,
+  clock?: Clock,
 ): Promise<unknown> {
-  const result = await evaluateExpression(expression, input, limits);
+  const result = await evaluateExpression(expression, input, limits, clock);
   if (result === undefined) return undefined;
   if (typeof result === 'function') {
     throw new ExpressionError('expression failed: its value is a function, not data', 'EXPRESSION_FAILED');
@@ -55,10 +61,16 @@ export async function evaluateValue(
   return text === undefined ? undefined : (JSON.parse(text) as unknown);
 }
 
+/**
+ * @param clock the engine's clock, which `$now()` and `$millis()` read instead of the wall clock (as
+ *   JSONata's own do, one instant for the whole evaluation): in a simulation (`wf run --memory`) time is
+ *   simulated, and a `wait` `until: $now() + ...` after a simulated two-hour wait must start from then.
+ */
 async function evaluateExpression(
   expression: string,
   input: unknown,
   limits: ExpressionLimits,
+  clock?: Clock,
 ): Promise<unknown> {
   try {
     const compiled = jsonata(expression, {
@@ -67,6 +79,16 @@ async function evaluateExpression(
       sequence: limits.maxSequence,
       RegexEngine: LinearRegExp as unknown as RegExpConstructor,
     });
+    if (clock) {
+      const millis = clock.now().getTime();
+      compiled.registerFunction('millis', () => millis, '<:n>');
+      compiled.registerFunction(
+        'now',
+        (picture?: string, timezone?: string) =>
+          FROM_MILLIS.evaluate({}, { millis, picture, timezone }) as Promise<string>,
+        '<s?s?:s>',
+      );
+    }
     return (await compiled.evaluate(input)) as unknown;
   } catch (error) {
     const e = error as { code?: string; message?: string };

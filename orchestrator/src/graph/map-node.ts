@@ -270,7 +270,7 @@ async function itemsOf(
   context: Context,
   ctx: NodeBuildContext,
 ): Promise<readonly unknown[]> {
-  const value = await evaluateValue(node.items, context, ctx.deps.expressionLimits);
+  const value = await evaluateValue(node.items, context, ctx.deps.expressionLimits, ctx.deps.clock);
   const items: readonly unknown[] =
     value === undefined ? [] : Array.isArray(value) ? (value as unknown[]) : [value];
   if (items.length > MAP_MAX_ITEMS) {

@@ -129,7 +129,7 @@ function recordWait(
       deadline: timeoutMs === undefined ? null : new Date(now.getTime() + timeoutMs).toISOString(),
       input: {},
     };
-    const built = await requestInput(name, node, state.context, ctx.deps.expressionLimits);
+    const built = await requestInput(name, node, state.context, ctx.deps.expressionLimits, ctx.deps.clock);
     const recorded =
       'error' in built ? { ...wait, input_error: built.error } : { ...wait, input: built.input };
     return { visits: { [name]: visit }, waits: { [requestId]: recorded } };
@@ -148,7 +148,7 @@ async function mappedResult(
   if (result === undefined) return outputs;
   const mapped: Context = {};
   for (const [key, expression] of Object.entries(result)) {
-    const value = await evaluateValue(expression, outputs, ctx.deps.expressionLimits);
+    const value = await evaluateValue(expression, outputs, ctx.deps.expressionLimits, ctx.deps.clock);
     if (value !== undefined) mapped[key] = value;
   }
   return mapped;
@@ -372,7 +372,8 @@ export function syncCall(name: string, node: SyncCallNode, ctx: NodeBuildContext
           outputKeys: node.output_keys ?? [],
           node: name,
           params: structuredClone(node.with),
-          evaluate: (expression) => evaluateValue(expression, context, ctx.deps.expressionLimits),
+          evaluate: (expression) =>
+            evaluateValue(expression, context, ctx.deps.expressionLimits, ctx.deps.clock),
         });
         const outputs = node.output_keys === undefined ? { ...result } : pick(result, node.output_keys);
         let mapped: Context;
@@ -563,7 +564,7 @@ export function choice(name: string, node: ChoiceNode, ctx: NodeBuildContext): N
   return expressionStep(name, ctx, undefined, async (state) => {
     let next = node.default;
     for (const option of node.choices) {
-      if (await evaluateCondition(option.when, state.context, ctx.deps.expressionLimits)) {
+      if (await evaluateCondition(option.when, state.context, ctx.deps.expressionLimits, ctx.deps.clock)) {
         next = option.next;
         break;
       }
@@ -580,7 +581,7 @@ export function setNode(name: string, node: SetNode, ctx: NodeBuildContext): Nod
   return expressionStep(name, ctx, node.on_failure, async (state) => {
     const values: Context = {};
     for (const [key, expression] of Object.entries(node.values)) {
-      const value = await evaluateValue(expression, state.context, ctx.deps.expressionLimits);
+      const value = await evaluateValue(expression, state.context, ctx.deps.expressionLimits, ctx.deps.clock);
       if (value !== undefined) values[key] = value;
     }
     return { update: { context: values }, goto: ctx.routing.target(name, node.next) };
@@ -628,7 +629,9 @@ export function waitStart(name: string, node: WaitNode, ctx: NodeBuildContext): 
       until =
         node.duration !== undefined
           ? now.getTime() + (parseDuration(node.duration) ?? 0)
-          : timeOf(await evaluateValue(node.until ?? '', state.context, ctx.deps.expressionLimits));
+          : timeOf(
+              await evaluateValue(node.until ?? '', state.context, ctx.deps.expressionLimits, ctx.deps.clock),
+            );
     } catch (error) {
       const code = error instanceof ExpressionError ? error.code : 'INVALID_WAIT';
       return failed({ code, message: (error as Error).message, node: name }, node.on_failure);

@@ -1,3 +1,4 @@
+import type { Clock } from './engine-dependencies';
 import { evaluateValue, ExpressionError, type ExpressionLimits } from './expression';
 import type { Context, WorkflowError } from './workflow-state';
 
@@ -11,10 +12,11 @@ export async function requestInput(
   node: { readonly input?: string; readonly input_keys?: readonly string[] },
   context: Context,
   limits: ExpressionLimits | undefined,
+  clock?: Clock,
 ): Promise<{ input: Context } | { error: WorkflowError }> {
   if (node.input === undefined) return { input: pick(context, node.input_keys) };
   try {
-    const value = await evaluateValue(node.input, context, limits);
+    const value = await evaluateValue(node.input, context, limits, clock);
     if (typeof value === 'object' && value !== null && !Array.isArray(value))
       return { input: value as Context };
     const shown = value === undefined ? 'nothing' : JSON.stringify(value).slice(0, 80);

@@ -137,4 +137,40 @@ describe('wait', () => {
     ]);
     expect(done.history[0]?.ended_at).toBe(at(10 * 60_000));
   });
+
+  it("reads $now() and $millis() from the engine's clock: after a simulated 2 h wait, they say 2 h later", async () => {
+    // The simulation's clock starts on 2026-01-01; the wall clock is elsewhere, so JSONata's own $now()
+    // would make the second wait (until 1 h after the first ended) long past, and skip it.
+    const { sim, record } = await runInlineWorkflow(
+      WAIT(
+        'duration: 2h',
+        `  Stamp:
+    type: set
+    values:
+      stamped: '$now()'
+      day: "$now('[Y0001]-[M01]-[D01]')"
+      millis: '$millis()'
+      release: '$millis() + 3600000'
+    next: Release
+  Release:
+    type: wait
+    until: release
+    next: Done
+`,
+      ).replace('next: Done\n  Stamp', 'next: Stamp\n  Stamp'),
+    );
+    expect(steps(record)).toEqual([
+      ['Cool_Off', 'SUCCEEDED'],
+      ['Stamp', 'SUCCEEDED'],
+      ['Release', 'SUCCEEDED'],
+      ['Done', 'SUCCEEDED'],
+    ]);
+    expect(record.context).toMatchObject({
+      stamped: at(2 * HOUR),
+      day: '2026-01-01',
+      millis: Date.parse(at(2 * HOUR)),
+    });
+    expect(record.history.find((h) => h.node === 'Release')?.ended_at).toBe(at(3 * HOUR));
+    expect(sim.clock.now().toISOString()).toBe(at(3 * HOUR));
+  });
 });
