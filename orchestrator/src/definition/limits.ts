@@ -13,3 +13,6 @@ export const DEFINITION_LIMITS = {
   /** Longest JSONata expression evaluation in a choice, in milliseconds. */
   expressionTimeoutMs: 1000,
 } as const;
+
+/** How deep sub_workflows (and maps) may nest (a definition that starts itself would otherwise never stop). */
+export const MAX_SUB_WORKFLOW_DEPTH = 10;

@@ -8,7 +8,7 @@ import { uncertainKeyUses } from './context-key-flow';
 import { closest } from './did-you-mean';
 import { badCallsIn, type BadCall } from './expression-calls';
 import { operatorHint } from './expression-hints';
-import { DEFINITION_LIMITS } from './limits';
+import { DEFINITION_LIMITS, MAX_SUB_WORKFLOW_DEPTH } from './limits';
 import { capabilityParameterDiagnostics, type SyncCapabilityCatalog } from './capability-parameters';
 import { choiceLoops, type ChoiceLoop } from './choice-loops';
 import { branchNodeName } from './reserved-node-names';
@@ -191,6 +191,21 @@ export function semanticChecks(source: SourceDocument, options: SemanticCheckOpt
   }
 
   checkParallels(nodes, edges, successors, report);
+  // Where the workflow always goes: from the entry, not past a choice nor along a failure or timeout route.
+  const unconditional =
+    entry === undefined
+      ? new Set<string>()
+      : walk(
+          [entry],
+          adjacency(
+            edges.filter((e) => e.kind !== 'failure' && e.kind !== 'timeout'),
+            nodes,
+            (e) => e.from,
+            (e) => e.to,
+          ),
+          (n) => nodes.get(n)?.type === 'choice',
+        );
+  checkChildren(root.workflow_id, nodes, unconditional, report);
   for (const loop of choiceLoops(nodes, edges)) reportChoiceLoop(loop, report, atNodeKey);
 
   const compiler = new ExpressionCompiler();
@@ -380,6 +395,50 @@ function checkNode(
   if (node.type === 'set' && isRecord(node.values)) {
     for (const [key, expression] of Object.entries(node.values)) {
       checkExpression(expression, [...base, 'values', key]);
+    }
+  }
+}
+
+/**
+ * What a sub_workflow or map sets up wrong for its children: a map whose item and index keys are one key
+ * (the index overwrites every item), and a sub_workflow every run reaches (`unconditional`) that starts
+ * a child of this same workflow: each child starts another until the nesting limit fails them all.
+ * Recursion behind a choice may end, and so may a map's (over a tree, its leaves have no items), so
+ * neither is flagged.
+ */
+function checkChildren(
+  workflowId: unknown,
+  nodes: ReadonlyMap<string, Record<string, unknown>>,
+  unconditional: ReadonlySet<string>,
+  report: Report,
+): void {
+  for (const [name, node] of nodes) {
+    if (node.type !== 'sub_workflow' && node.type !== 'map') continue;
+    const base = ['nodes', name];
+    if (node.type === 'map') {
+      const itemKey = typeof node.item_key === 'string' ? node.item_key : 'item';
+      const indexKey = typeof node.index_key === 'string' ? node.index_key : 'index';
+      if (itemKey === indexKey) {
+        report(
+          'error',
+          'map-keys-clash',
+          [...base, node.item_key === undefined ? 'index_key' : 'item_key'],
+          `item_key and index_key are both '${itemKey}': each child would get its index there and lose its item; give them different keys`,
+        );
+      }
+    }
+    if (
+      node.type === 'sub_workflow' &&
+      typeof workflowId === 'string' &&
+      node.workflow_id === workflowId &&
+      unconditional.has(name)
+    ) {
+      report(
+        'error',
+        'starts-itself',
+        [...base, 'workflow_id'],
+        `this sub_workflow starts a child of this same workflow (${workflowId}), and every run reaches it (no choice before it): each child starts another until the limit of ${MAX_SUB_WORKFLOW_DEPTH} nested levels fails them all; put a choice before it that ends the recursion`,
+      );
     }
   }
 }

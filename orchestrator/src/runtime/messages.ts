@@ -8,8 +8,7 @@ export const instanceIdSchema = z
 
 const context = z.record(z.string(), z.unknown());
 
-/** How deep sub_workflows may nest (a definition that starts itself would otherwise never stop). */
-export const MAX_SUB_WORKFLOW_DEPTH = 10;
+export { MAX_SUB_WORKFLOW_DEPTH } from '../definition/limits';
 
 /** The parent of a child instance: the instance and the wait (its sub_workflow step) its end answers. */
 export const parentLinkSchema = z.strictObject({

@@ -454,13 +454,18 @@ nodes:
 
   it('a definition that starts itself stops at the depth limit', async () => {
     const sim = new WorkflowSimulation({});
+    // Behind a choice, as wf validate requires (a recursion that could end), but one that never does.
     sim.definitions.put(
       'loop.yaml',
       `
 workflow_name: Loop
 workflow_id: loop
-entry_point: Again
+entry_point: Deeper
 nodes:
+  Deeper:
+    type: choice
+    choices: [{ when: 'true', next: Again }]
+    default: Done
   Again:
     type: sub_workflow
     workflow_id: loop
