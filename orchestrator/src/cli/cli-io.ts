@@ -62,6 +62,30 @@ export async function jsonOptionText(io: CliIo, option: string, flag = '--contex
   return text.startsWith('\uFEFF') ? text.slice(1) : text;
 }
 
+/**
+ * The START context of `--context` (JSON inline or `@file`): a JSON object, else a UsageError saying what
+ * it is instead. A `__proto__` key is refused by name, as the orchestrator refuses it in a START (a
+ * JavaScript object cannot keep it as data, so it would vanish from the context).
+ */
+export async function contextOption(io: CliIo, option: string): Promise<Record<string, unknown>> {
+  const raw = await jsonOptionText(io, option);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch (error) {
+    throw new UsageError(`--context is not JSON: ${(error as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new UsageError('--context must be a JSON object');
+  }
+  if (Object.hasOwn(parsed, '__proto__')) {
+    throw new UsageError(
+      "--context: the key '__proto__' is not allowed (a JavaScript object cannot keep it as data); rename it",
+    );
+  }
+  return parsed as Record<string, unknown>;
+}
+
 /** readUserFile for the file of an option (`said`: `--mocks x.yaml`): a file it cannot read is a UsageError. */
 export async function readOptionFile(
   io: CliIo,

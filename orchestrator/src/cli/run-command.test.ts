@@ -483,6 +483,13 @@ describe('wf run', () => {
       await runCli(['run', 'workflow-definitions/import_vn_memphis_v1.yaml', '--context', '{nope'], io2),
     ).toBe(2);
     expect(io2.stderr()).toContain('--context is not JSON');
+    // A key the context could not keep is refused by name, not dropped.
+    const io3 = recordingIo(repoRoot);
+    const proto = '{"__proto__":{"admin":true},"shipmentId":"S1"}';
+    expect(
+      await runCli(['run', 'workflow-definitions/import_vn_memphis_v1.yaml', '--context', proto], io3),
+    ).toBe(2);
+    expect(io3.stderr()).toContain("--context: the key '__proto__' is not allowed");
   });
 });
 

@@ -17,7 +17,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createDeployedSyncCapabilities } from '../aws/aws-sync-capabilities';
 import { SecretsManagerSecretSource } from '../aws/secrets-manager-secret-source';
 import { CachingSecretSource } from '../sync-capabilities/caching-secret-source';
-import { jsonOptionText, readOptionFile, readUserFile, UsageError, type CliIo } from './cli-io';
+import { contextOption, readOptionFile, readUserFile, UsageError, type CliIo } from './cli-io';
 import { invalidChildDiagnostics, readIfPresent, searchChildDefinitions } from './child-definitions';
 import type { EmbeddedRunner } from './embedded-runner';
 import { placeholderContext } from './context-placeholders';
@@ -215,21 +215,8 @@ async function readContext(
   option: string | undefined,
   required: readonly string[],
 ): Promise<Record<string, unknown>> {
-  if (option === undefined) {
-    // Placeholders let any workflow run without ceremony; pass --context for real values.
-    return placeholderContext(required);
-  }
-  const raw = await jsonOptionText(io, option);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch (error) {
-    throw new UsageError(`--context is not JSON: ${(error as Error).message}`);
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new UsageError('--context must be a JSON object');
-  }
-  return parsed as Record<string, unknown>;
+  // Placeholders let any workflow run without ceremony; pass --context for real values.
+  return option === undefined ? placeholderContext(required) : contextOption(io, option);
 }
 
 const QUIET = new Set(['instance busy; message will come back']);

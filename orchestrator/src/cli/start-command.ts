@@ -18,7 +18,7 @@ import {
   readIfPresent,
   type FoundChildDefinition,
 } from './child-definitions';
-import { jsonOptionText, readUserFile, UsageError, type CliIo } from './cli-io';
+import { contextOption, readUserFile, UsageError, type CliIo } from './cli-io';
 import { sendCommand } from './command-sender';
 import { fileNameWarning } from './file-name-warning';
 import { followInstance, followTimeoutMs } from './instance-follower';
@@ -266,16 +266,5 @@ async function upload(target: OperatorTarget, bucket: string, key: string, text:
 }
 
 async function readContext(io: CliIo, option: string | undefined): Promise<Record<string, unknown>> {
-  if (option === undefined) return {};
-  const raw = await jsonOptionText(io, option);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch (error) {
-    throw new UsageError(`--context is not JSON: ${(error as Error).message}`);
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new UsageError('--context must be a JSON object');
-  }
-  return parsed as Record<string, unknown>;
+  return option === undefined ? {} : contextOption(io, option);
 }

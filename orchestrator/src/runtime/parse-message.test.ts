@@ -50,6 +50,15 @@ describe('parseInboundMessage', () => {
       /^unknown message type "PING"; known types: commands START_WORKFLOW, CANCEL_WORKFLOW, REDRIVE_WORKFLOW, TIMER_FIRED; a capability reply ASYNC_RESP$/,
     ],
     ['{"workflow_id":"w"}', /^the "type" field is missing; known types: /],
+    // A key JavaScript cannot keep as data: refused by name instead of dropped from the context.
+    [
+      '{"type":"START_WORKFLOW","workflow_id":"w","context":{"__proto__":{"admin":true},"b":2}}',
+      /^invalid START_WORKFLOW: context\.__proto__: not allowed as a key \(a JavaScript object cannot keep it as data\); rename it$/,
+    ],
+    [
+      '{"type":"ASYNC_RESP","instance_id":"i","request_id":"r","status":"SUCCESS","outputs":{"__proto__":1}}',
+      /^invalid ASYNC_RESP: outputs\.__proto__: not allowed as a key/,
+    ],
     ['{}', /^the "type" field is missing; /],
     ['{"type":null}', /^unknown message type \(a null\); /],
     ['{"type":"START_WORKFLOW","workflow_id":"has space"}', /^invalid START_WORKFLOW: workflow_id: /],

@@ -48,6 +48,16 @@ export function parseInboundMessage(body: string): ParsedMessage {
   if (typeof type !== 'string' || !schema) {
     return { ok: false, reason: `unknown message type ${typeName(type)}; ${KNOWN_TYPES}` };
   }
+  const protoField = Object.entries(json as Record<string, unknown>).find(
+    ([, value]) => typeof value === 'object' && value !== null && Object.hasOwn(value, '__proto__'),
+  )?.[0];
+  if (protoField !== undefined) {
+    // zod reads an object past a `__proto__` key and the engine would lose it without a word.
+    return {
+      ok: false,
+      reason: `invalid ${type}: ${protoField}.__proto__: not allowed as a key (a JavaScript object cannot keep it as data); rename it`,
+    };
+  }
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(message)'}: ${i.message}`);
