@@ -174,6 +174,8 @@ export class SqsBatchProcessor {
     const parsed = parseInboundMessage(body);
     if (!parsed.ok) return this.deadLetter(record, parsed.reason, bare);
     const message = parsed.message;
+    // Who sent it matters for replies only (see ReplySenders); commands carry nothing more.
+    const senderId = message.type === 'ASYNC_RESP' ? this.senderOf(record) : undefined;
     const queueName = queueNameOf(record);
     const carried = this.options.messageTypesByQueue?.[queueName];
     if (carried && !carried.includes(message.type)) {
@@ -182,11 +184,9 @@ export class SqsBatchProcessor {
         `${message.type} does not belong on ${queueName}, which carries ${carried.join(', ')} only; ` +
           'nothing was applied',
         bare,
-        message.type === 'ASYNC_RESP' ? this.senderOf(record) : undefined,
+        senderId,
       );
     }
-    // Who sent it matters for replies only (see ReplySenders); commands carry nothing more.
-    const senderId = message.type === 'ASYNC_RESP' ? this.senderOf(record) : undefined;
     const log = this.options.logger.child({
       message_id: record.messageId,
       message_type: message.type,
