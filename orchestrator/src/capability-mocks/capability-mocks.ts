@@ -1,23 +1,37 @@
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { durationSchema } from '../definition/workflow-schema';
+import { closest } from '../definition/did-you-mean';
 import { parseDuration } from '../definition/duration';
 import type { AsyncRequestMessage, AsyncResponse } from '../runtime/messages';
 
+const DUPLICATES = { error: 'must be a whole number from 0 to 10' };
+
 const scriptedReplySchema = z.strictObject({
-  status: z.enum(['SUCCESS', 'FAILURE']).default('SUCCESS'),
+  status: z.enum(['SUCCESS', 'FAILURE'], { error: 'must be SUCCESS or FAILURE' }).default('SUCCESS'),
   /** Outputs of a SUCCESS; keys the request expects but this omits get a mock value. */
-  outputs: z.record(z.string(), z.unknown()).optional(),
+  outputs: z.record(z.string(), z.unknown(), { error: 'must be a map of output keys to values' }).optional(),
   /** Expected output keys a SUCCESS leaves out (no mock value): the step then fails MISSING_OUTPUT_KEYS. */
-  omit_outputs: z.array(z.string()).optional(),
-  error: z.strictObject({ code: z.string(), message: z.string() }).optional(),
+  omit_outputs: z.array(z.string(), { error: 'must be a list of output keys' }).optional(),
+  error: z
+    .strictObject(
+      {
+        code: z.string({ error: 'must be text, such as NOT_FOUND' }),
+        message: z.string({ error: 'must be text' }),
+      },
+      { error: 'must be a map with code and message' },
+    )
+    .optional(),
   /** How long the capability takes to reply. */
   delay: durationSchema.optional(),
   /** Extra copies of the reply (at-least-once delivery). */
-  duplicates: z.int().min(0).max(10).default(0),
+  duplicates: z.int(DUPLICATES).min(0, DUPLICATES).max(10, DUPLICATES).default(0),
   /** `false`: the capability never replies. */
-  reply: z.boolean().default(true),
+  reply: z.boolean({ error: 'must be true or false' }).default(true),
 });
+
+/** The fields of one scripted reply, for did-you-mean on an unknown one. */
+const REPLY_FIELDS = Object.keys(scriptedReplySchema.shape);
 
 /** A mocks file: per capability id, one reply, or a list used call by call (the last one repeats). */
 export const capabilityMocksSchema = z.record(
@@ -47,6 +61,7 @@ export function parseCapabilityMocks(text: string): CapabilityMocks {
  */
 function entryProblems(issue: z.core.$ZodIssue, input: unknown): string[] {
   const at = (path: readonly PropertyKey[]) => path.map(String).join('.');
+  if (issue.code === 'unrecognized_keys') return unknownFields(at(issue.path), issue.keys);
   if (issue.code !== 'invalid_union') return [`${at(issue.path)}: ${issue.message}`];
   const value = valueAt(input, issue.path);
   const branch = Array.isArray(value) ? 1 : typeof value === 'object' && value !== null ? 0 : undefined;
@@ -54,7 +69,20 @@ function entryProblems(issue: z.core.$ZodIssue, input: unknown): string[] {
   if (issues === undefined || issues.length === 0) {
     return [`${at(issue.path)}: must be a reply (a map) or a list of replies`];
   }
-  return issues.map((inner) => `${at([...issue.path, ...inner.path])}: ${inner.message}`);
+  return issues.flatMap((inner) =>
+    inner.code === 'unrecognized_keys'
+      ? unknownFields(at([...issue.path, ...inner.path]), inner.keys)
+      : [`${at([...issue.path, ...inner.path])}: ${inner.message}`],
+  );
+}
+
+function unknownFields(where: string, keys: readonly string[]): string[] {
+  return keys.map((key) => {
+    const meant = closest(key, REPLY_FIELDS);
+    const hint =
+      meant === undefined ? `; a reply has ${REPLY_FIELDS.join(', ')}` : ` (did you mean ${meant}?)`;
+    return `${where}: unknown field '${key}'${hint}`;
+  });
 }
 
 function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {

@@ -253,13 +253,29 @@ describe('wf run', () => {
 
   it('says which field of a mocks entry is wrong and what it allows', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'wf-run-mocks-'));
-    writeFileSync(join(dir, 'mocks.yaml'), ["'import#enrichment':", '  status: FAILED'].join('\n'));
+    writeFileSync(
+      join(dir, 'mocks.yaml'),
+      [
+        "'import#enrichment':",
+        '  status: FAILED',
+        '  outputs: [1, 2]',
+        '  duplicates: -1',
+        "'import#other':",
+        '  - { statuz: SUCCESS }',
+        '  - { colour: red }',
+      ].join('\n'),
+    );
     const io = recordingIo(dir);
     const definition = join(repoRoot, 'workflow-definitions/import_vn_memphis_v1.yaml');
     expect(await runCli(['run', definition, '--memory', '--mocks', 'mocks.yaml'], io)).toBe(1);
-    expect(io.stderr()).toBe(
-      'wf run: invalid mocks file: import#enrichment.status: Invalid option: expected one of "SUCCESS"|"FAILURE"\n',
-    );
+    expect(io.stderr().split('; ')).toEqual([
+      'wf run: invalid mocks file: import#enrichment.status: must be SUCCESS or FAILURE',
+      'import#enrichment.outputs: must be a map of output keys to values',
+      'import#enrichment.duplicates: must be a whole number from 0 to 10',
+      "import#other.0: unknown field 'statuz' (did you mean status?)",
+      "import#other.1: unknown field 'colour'",
+      'a reply has status, outputs, omit_outputs, error, delay, duplicates, reply\n',
+    ]);
   });
 
   it('without --memory needs the embedded stack, which scripts/wf.ts provides', async () => {
