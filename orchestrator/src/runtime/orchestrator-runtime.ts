@@ -128,6 +128,25 @@ const PARKED_REPLY_GRACE_MS = 15 * 60_000;
 const MAX_VISIBILITY_DELAY_SECONDS = 43_200;
 
 /** What the steps of one message reported: kept outside the checkpoint (see WorkflowState). */
+/**
+ * When the timer of a wait sent at `sentAt` fires. A request (or a child's START) sent late, because the
+ * worker that committed its wait died before sending it and the next one sent it only once that lease ran
+ * out, gets its whole timeout from when it was sent, as a Step Functions task's timeout counts from when
+ * the task starts: otherwise the capability would have what was left (often nothing) and the crash would
+ * decide the outcome. The recorded deadline stays; the timer comes later than it, and until it fires a
+ * reply is still applied. A timer-only wait (a retry's delay, a wait node's time) keeps its deadline.
+ */
+function timerFor(wait: WaitInterrupt, sentAt: string): string {
+  const deadline = wait.deadline as string;
+  if (isTimerOnly(wait)) return deadline;
+  const lateMs = Date.parse(sentAt) - Date.parse(wait.since);
+  if (!(lateMs > LATE_SEND_MS)) return deadline;
+  return new Date(Date.parse(deadline) + lateMs).toISOString();
+}
+
+/** A send this long after its wait was recorded was held up (by a dead worker's lease), not just slow. */
+const LATE_SEND_MS = 5000;
+
 /** Who holds a busy instance's lease, as far as its age tells. */
 interface BusyHolder {
   /** How long the message should stay away. */
@@ -1541,12 +1560,19 @@ export class OrchestratorRuntime {
     for (const w of waits) {
       if (undeliverable.has(w.request_id)) continue;
       if (w.deadline) {
+        const fireAt = timerFor(w, sentAt);
+        if (fireAt !== w.deadline) {
+          log.warn(
+            { node: w.node, request_id: w.request_id, deadline: w.deadline, timer_at: fireAt },
+            'request sent late (a worker died before sending it): its timeout counts from now, not from the deadline',
+          );
+        }
         await this.options.timers.schedule(
           {
             type: 'TIMER_FIRED',
             instance_id: record.instance_id,
             request_id: w.request_id,
-            fire_at: w.deadline,
+            fire_at: fireAt,
           },
           // A reply's deadline is usually moot before it comes; a retry's delay or a wait node's time
           // always runs out.
