@@ -1,6 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import type { SyncCapability } from '../sync-capabilities/registry';
 import { INSTANCE, startInlineWorkflow } from '../graph/testing/run-inline-workflow';
+import type { RecordingLogger } from './memory/recording-ports';
 
 /**
  * Issue 10: the record and the checkpoint an instance rewrites at each step do not grow with its history.
@@ -106,5 +107,23 @@ describe('timers of closed waits', () => {
     expect(await sim.runtime.handle(timer)).toEqual({ kind: 'ack', note: 'timer for a wait that is over' });
     expect([load.mock.calls.length, lease.mock.calls.length, save.mock.calls.length]).toEqual([1, 0, 0]);
     expect(sim.timers.scheduled.length).toBe(armed);
+  });
+
+  it('leave a line naming the request, so a timer for a request the instance never had can be found', async () => {
+    const sim = startInlineWorkflow(LOOP(1), { syncCapabilities: { count }, context: { n: 0 } });
+    while (sim.dispatcher.sent.length === 0) await sim.step();
+    const forged = {
+      type: 'TIMER_FIRED' as const,
+      instance_id: INSTANCE,
+      request_id: `${INSTANCE}:Nowhere:1:forged`,
+      fire_at: '2026-01-01T00:00:00.000Z',
+    };
+    expect(await sim.runtime.handle(forged)).toEqual({ kind: 'ack', note: 'timer for a wait that is over' });
+    const lines = (sim.logger as RecordingLogger).lines.filter(
+      (l) => l.message === 'timer for a wait that is over: acknowledged',
+    );
+    expect(lines.map((l) => l.fields)).toEqual([
+      expect.objectContaining({ instance_id: INSTANCE, request_id: forged.request_id, status: 'WAITING' }),
+    ]);
   });
 });

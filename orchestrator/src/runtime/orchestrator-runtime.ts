@@ -389,7 +389,21 @@ export class OrchestratorRuntime {
     const record = await this.options.instances.load(message.instance_id);
     if (!record) return undefined;
     const wait = record.waits.find((w) => w.request_id === message.request_id);
-    if (isTerminal(record.status) || !wait) return ack('timer for a wait that is over');
+    if (isTerminal(record.status) || !wait) {
+      // Usually a reply came first; a request id the instance never had (a forged or mistyped timer)
+      // reads the same, and this line is where either can be found.
+      this.options.logger
+        .child({
+          instance_id: message.instance_id,
+          workflow_id: record.workflow_id,
+          request_id: message.request_id,
+        })
+        .info(
+          { fire_at: message.fire_at, status: record.status },
+          'timer for a wait that is over: acknowledged',
+        );
+      return ack('timer for a wait that is over');
+    }
     const refused = this.timerRefusal(message, wait, record.workflow_id);
     if (refused) return refused;
     if (this.options.clock.now().getTime() < Date.parse(message.fire_at)) {
