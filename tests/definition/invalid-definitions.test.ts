@@ -111,6 +111,7 @@ describe('invalid definition corpus', () => {
           'invalid-name',
           'invalid-value',
           'join-entered-outside',
+          'key-outside',
           'map-keys-clash',
           'missing-field',
           'no-end',
@@ -508,5 +509,22 @@ describe('generated hostile definitions', () => {
     const result = validateDefinition('aliases.yaml', manyAliases(DEFINITION_LIMITS.maxAliasCount));
     expect(result.diagnostics.map(notation)).toEqual([]);
     expect(result.definition?.initial_context).toHaveLength(DEFINITION_LIMITS.maxAliasCount + 1);
+  });
+});
+
+describe('rules added after instances may have started', () => {
+  it.each([
+    'map-item-and-index-keys-clash.yaml',
+    'sub-workflow-starts-itself.yaml',
+    'child-definition-key-outside.yaml',
+  ])('%s: only warn for a pinned definition, so an instance already running it goes on', (name) => {
+    const { text, expected } = readFixture(name);
+    const fresh = validateDefinition(name, text);
+    expect(fresh.definition).toBeUndefined();
+    const pinned = validateDefinition(name, text, { pinned: true });
+    expect(pinned.definition).toBeDefined();
+    expect(sorted(pinned.diagnostics.map(notation))).toEqual(
+      sorted(expected.map((e) => e.replace(' error ', ' warning '))),
+    );
   });
 });

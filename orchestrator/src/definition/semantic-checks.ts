@@ -31,6 +31,12 @@ const SUGGESTIONS = 200;
 export interface SemanticCheckOptions {
   /** The synchronous capabilities registered in the orchestrator: their ids and `with` schemas. */
   readonly syncCapabilities: SyncCapabilityCatalog;
+  /**
+   * A pinned definition (an instance runs it): the rules of `checkChildren` warn instead of refusing, since
+   * they were added after instances may have started on such definitions, which ran (and ran into the
+   * trouble the rule names) before.
+   */
+  readonly pinned?: boolean;
 }
 
 type Report = (
@@ -205,7 +211,7 @@ export function semanticChecks(source: SourceDocument, options: SemanticCheckOpt
           ),
           (n) => nodes.get(n)?.type === 'choice',
         );
-  checkChildren(root.workflow_id, nodes, unconditional, report);
+  checkChildren(root.workflow_id, nodes, unconditional, options.pinned ? 'warning' : 'error', report);
   for (const loop of choiceLoops(nodes, edges)) reportChoiceLoop(loop, report, atNodeKey);
 
   const compiler = new ExpressionCompiler();
@@ -410,17 +416,29 @@ function checkChildren(
   workflowId: unknown,
   nodes: ReadonlyMap<string, Record<string, unknown>>,
   unconditional: ReadonlySet<string>,
+  severity: Diagnostic['severity'],
   report: Report,
 ): void {
   for (const [name, node] of nodes) {
     if (node.type !== 'sub_workflow' && node.type !== 'map') continue;
     const base = ['nodes', name];
+    const key = node.definition_key;
+    // A key is a path below the definitions' root (the bucket, or the folder `wf run` reads): `..` or a
+    // leading `/` names a file outside it locally and a key no upload writes on AWS.
+    if (typeof key === 'string' && (key.startsWith('/') || key.split(/[\\/]/).includes('..'))) {
+      report(
+        severity,
+        'key-outside',
+        [...base, 'definition_key'],
+        `'${key}' is not a key inside the definitions bucket (such as children/review.yaml): no '..' and no leading '/'`,
+      );
+    }
     if (node.type === 'map') {
       const itemKey = typeof node.item_key === 'string' ? node.item_key : 'item';
       const indexKey = typeof node.index_key === 'string' ? node.index_key : 'index';
       if (itemKey === indexKey) {
         report(
-          'error',
+          severity,
           'map-keys-clash',
           [...base, node.item_key === undefined ? 'index_key' : 'item_key'],
           `item_key and index_key are both '${itemKey}': each child would get its index there and lose its item; give them different keys`,
@@ -429,12 +447,14 @@ function checkChildren(
     }
     if (
       node.type === 'sub_workflow' &&
+      // Another key may hold another definition of the same workflow_id (a pinned leaf version).
+      node.definition_key === undefined &&
       typeof workflowId === 'string' &&
       node.workflow_id === workflowId &&
       unconditional.has(name)
     ) {
       report(
-        'error',
+        severity,
         'starts-itself',
         [...base, 'workflow_id'],
         `this sub_workflow starts a child of this same workflow (${workflowId}), and every run reaches it (no choice before it): each child starts another until the limit of ${MAX_SUB_WORKFLOW_DEPTH} nested levels fails them all; put a choice before it that ends the recursion`,

@@ -14,6 +14,12 @@ export interface ValidateOptions {
    * (sync-capabilities/registry.ts).
    */
   readonly syncCapabilities?: SyncCapabilityCatalog;
+  /**
+   * The definition is one an instance already runs (a pinned snapshot): rules added to spare authors a
+   * definition that could only fail later (see `SemanticCheckOptions.pinned`) only warn, so an instance
+   * started before such a rule existed goes on as it did instead of failing every message.
+   */
+  readonly pinned?: boolean;
 }
 
 export interface ValidationResult {
@@ -55,6 +61,7 @@ export function validateDefinition(
   diagnostics.push(
     ...semanticChecks(source, {
       syncCapabilities: options.syncCapabilities ?? builtinSyncCapabilities,
+      pinned: options.pinned ?? false,
     }),
   );
   const sorted = bounded(withoutProtoFollowOns(diagnostics));

@@ -262,12 +262,6 @@ const childDefinitionKey = z
   .string({ error: 'must be the key of a definition in the definitions bucket' })
   .min(1, { error: 'must not be empty' })
   .max(1024, atMost(1024))
-  // A key is a path below the definitions' root (the bucket, or the folder `wf run` reads): `..` or a
-  // leading `/` would name a file outside it locally and a key no upload writes on AWS.
-  .refine((key) => !key.startsWith('/') && !key.split(/[\\/]/).includes('..'), {
-    error:
-      "must be a key inside the definitions bucket (such as children/review.yaml): no '..' and no leading '/'",
-  })
   .optional();
 
 export const subWorkflowNodeSchema = z

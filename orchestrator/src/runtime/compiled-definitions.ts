@@ -78,6 +78,7 @@ export class CompiledDefinitions {
     if (text === undefined) throw new Error(`pinned definition ${sha256} of '${key}' is missing`);
     const { definition, diagnostics } = validateDefinition(key, text, {
       syncCapabilities: this.deps.syncCapabilities,
+      pinned: true,
     });
     if (!definition) {
       throw new Error(
