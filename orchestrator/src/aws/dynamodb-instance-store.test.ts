@@ -529,14 +529,14 @@ describe('DynamoDbInstanceStore (dynalite)', () => {
       parked_at: '2026-01-01T00:01:00.000Z',
     });
 
-    it('are kept per request, the last copy winning, with a TTL; none is undefined', async () => {
+    it('are kept per request, the first copy staying, with a TTL; none is undefined', async () => {
       const { store, instanceId } = setup();
       await expect(store.parkedReply(instanceId, 'req-1')).resolves.toBeUndefined();
       await expect(store.parkReply(instanceId, parked(instanceId, 'req-1', { rail: 1 }))).resolves.toBe(true);
       await expect(store.parkReply(instanceId, parked(instanceId, 'req-1', { rail: 2 }))).resolves.toBe(true);
       await expect(store.parkReply(instanceId, parked(instanceId, 'req-2', { road: 3 }))).resolves.toBe(true);
       await expect(store.parkedReply(instanceId, 'req-1')).resolves.toEqual(
-        parked(instanceId, 'req-1', { rail: 2 }),
+        parked(instanceId, 'req-1', { rail: 1 }),
       );
       await expect(store.parkedReply(instanceId, 'req-2')).resolves.toEqual(
         parked(instanceId, 'req-2', { road: 3 }),

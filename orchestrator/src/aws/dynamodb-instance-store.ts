@@ -243,8 +243,10 @@ export class DynamoDbInstanceStore implements InstanceStore {
     const blob = gzipSync(Buffer.from(JSON.stringify(reply), 'utf8'));
     if (blob.length > PARKED_REPLY_MAX_BYTES) return false;
     const expires = Math.ceil(this.clock.now().getTime() / 1000) + PARKED_REPLY_TTL_SECONDS;
-    await awsCall('DYNAMODB', 'PutItem (parked reply)', () =>
-      this.dynamodb.send(
+    try {
+      // The first copy stays: its parked_at is when the reply first arrived, and normal delivery applies
+      // the first reply that arrives too.
+      await this.dynamodb.send(
         new PutItemCommand({
           TableName: this.table,
           Item: {
@@ -252,9 +254,14 @@ export class DynamoDbInstanceStore implements InstanceStore {
             reply: { B: blob },
             [TTL_ATTRIBUTE]: { N: String(expires) },
           },
+          ConditionExpression: 'attribute_not_exists(SK)',
         }),
-      ),
-    );
+      );
+    } catch (error) {
+      if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') {
+        throw translateAwsError('DYNAMODB', 'PutItem (parked reply)', error);
+      }
+    }
     return true;
   }
 

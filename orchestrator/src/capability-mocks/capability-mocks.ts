@@ -77,10 +77,14 @@ function entryProblems(issue: z.core.$ZodIssue, input: unknown): string[] {
 }
 
 function unknownFields(where: string, keys: readonly string[]): string[] {
+  const inError = where.endsWith('.error');
+  const fields = inError ? ['code', 'message'] : REPLY_FIELDS;
   return keys.map((key) => {
-    const meant = closest(key, REPLY_FIELDS);
+    const meant = closest(key, fields);
     const hint =
-      meant === undefined ? `; a reply has ${REPLY_FIELDS.join(', ')}` : ` (did you mean ${meant}?)`;
+      meant === undefined
+        ? `; ${inError ? 'an error' : 'a reply'} has ${fields.join(', ')}`
+        : ` (did you mean ${meant}?)`;
     return `${where}: unknown field '${key}'${hint}`;
   });
 }

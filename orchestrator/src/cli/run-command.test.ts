@@ -263,6 +263,7 @@ describe('wf run', () => {
         "'import#other':",
         '  - { statuz: SUCCESS }',
         '  - { colour: red }',
+        '  - { status: FAILURE, error: { code: X, message: m, detial: d } }',
       ].join('\n'),
     );
     const io = recordingIo(dir);
@@ -274,7 +275,9 @@ describe('wf run', () => {
       'import#enrichment.duplicates: must be a whole number from 0 to 10',
       "import#other.0: unknown field 'statuz' (did you mean status?)",
       "import#other.1: unknown field 'colour'",
-      'a reply has status, outputs, omit_outputs, error, delay, duplicates, reply\n',
+      'a reply has status, outputs, omit_outputs, error, delay, duplicates, reply',
+      "import#other.2.error: unknown field 'detial'",
+      'an error has code, message\n',
     ]);
   });
 

@@ -390,17 +390,21 @@ export class OrchestratorRuntime {
     if (!record) return undefined;
     const wait = record.waits.find((w) => w.request_id === message.request_id);
     if (isTerminal(record.status) || !wait) {
-      // Usually a reply came first; a request id the instance never had (a forged or mistyped timer)
-      // reads the same, and this line is where either can be found.
-      this.options.logger
-        .child({
-          instance_id: message.instance_id,
-          workflow_id: record.workflow_id,
-          request_id: message.request_id,
-        })
-        .info(
-          { fire_at: message.fire_at, status: record.status },
-          'timer for a wait that is over: acknowledged',
+      // Usually a reply came first (debug: one per request with a timeout). A request id that is no id
+      // this deployment issued (a forged or mistyped timer) reads the same, and is worth a line.
+      const issued = this.options.requestIds?.verify(message.instance_id, message.request_id).ok ?? true;
+      const timerOnly = /:(wait|retry:\d+)$/.test(message.request_id);
+      const timerLog = this.options.logger.child({
+        instance_id: message.instance_id,
+        workflow_id: record.workflow_id,
+        request_id: message.request_id,
+      });
+      const fields = { fire_at: message.fire_at, status: record.status };
+      if (issued || timerOnly) timerLog.debug(fields, 'timer for a wait that is over: acknowledged');
+      else
+        timerLog.warn(
+          fields,
+          'timer for a request id this instance never issued: acknowledged, nothing done',
         );
       return ack('timer for a wait that is over');
     }

@@ -70,7 +70,7 @@ export interface InstanceStore {
   /** When the current lease on the instance expires (epoch ms), or undefined when it is free. */
   leaseExpiry(instanceId: string): Promise<number | undefined>;
   /**
-   * Keeps `reply` for its request (the last one kept wins: every copy of a reply is the same reply). No
+   * Keeps `reply` for its request; the first one kept stays (its `parked_at` is the first arrival). No
    * lease and no condition: it changes nothing until a holder of the lease reads it. Returns false, having
    * kept nothing, when the reply is too large to keep (it is then only deferred, as before).
    */

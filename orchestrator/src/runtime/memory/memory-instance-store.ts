@@ -95,7 +95,8 @@ export class MemoryInstanceStore implements InstanceStore {
   }
 
   parkReply(instanceId: string, reply: ParkedReply): Promise<boolean> {
-    this.parked.set(`${instanceId}/${reply.message.request_id}`, structuredClone(reply));
+    const key = `${instanceId}/${reply.message.request_id}`;
+    if (!this.parked.has(key)) this.parked.set(key, structuredClone(reply));
     return Promise.resolve(true);
   }
 
