@@ -562,6 +562,19 @@ describe('DynamoDbInstanceStore (dynalite)', () => {
       });
       await store.parkReply(instanceId, parked(instanceId, 'req-1', { rail: 1 }));
       await expect(store.get(instanceId)).resolves.toMatchObject({ history: [first] });
+      // The range `get` reads its history from (the lease sorts inside it) does not reach the parked reply.
+      const range = await dynamodb.send(
+        new QueryCommand({
+          TableName: TABLE,
+          KeyConditionExpression: 'PK = :pk AND SK BETWEEN :from AND :to',
+          ExpressionAttributeValues: {
+            ':pk': { S: `INSTANCE#${instanceId}` },
+            ':from': { S: 'H#' },
+            ':to': { S: 'R#\uffff' },
+          },
+        }),
+      );
+      expect((range.Items ?? []).map((i) => i.SK?.S)).toEqual(['H#0000000000', 'LEASE']);
       await deleteInstanceItems(dynamodb, TABLE, instanceId);
       await expect(store.parkedReply(instanceId, 'req-1')).resolves.toBeUndefined();
     });
