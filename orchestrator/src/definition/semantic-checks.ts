@@ -4,7 +4,7 @@ import { formatPath } from './diagnostic';
 import { edgesOf, hasUnreadableEdges, rawNodes, type NodeEdge } from './node-edges';
 import { isRecord } from './schema-diagnostics';
 import type { SourceDocument, SourcePosition } from './source-document';
-import { uncertainKeyUses } from './context-key-flow';
+import type { uncertainKeyUses } from './context-key-flow';
 import { closest } from './did-you-mean';
 import { badCallsIn, type BadCall } from './expression-calls';
 import { operatorHint } from './expression-hints';
@@ -37,7 +37,11 @@ export interface SemanticCheckOptions {
    * trouble the rule names) before.
    */
   readonly pinned?: boolean;
+  /** The `uncertain-key` analysis (warnings only); without it, none is done. */
+  readonly keyFlow?: KeyFlow;
 }
+
+export type KeyFlow = typeof uncertainKeyUses;
 
 type Report = (
   severity: Diagnostic['severity'],
@@ -220,8 +224,8 @@ export function semanticChecks(source: SourceDocument, options: SemanticCheckOpt
     checkNode(name, node, options, source, report, compiler);
     checkRetryVisits(name, node, workflowMaxVisits, report);
   }
-  if (edgesReadable && entry !== undefined && all.has(entry)) {
-    for (const use of uncertainKeyUses(root, nodes, edges, entry, options.syncCapabilities)) {
+  if (options.keyFlow && edgesReadable && entry !== undefined && all.has(entry)) {
+    for (const use of options.keyFlow(root, nodes, edges, entry, options.syncCapabilities)) {
       const at =
         use.text === undefined || use.offset === undefined
           ? source.locate(use.path)
@@ -430,7 +434,7 @@ function checkChildren(
         severity,
         'key-outside',
         [...base, 'definition_key'],
-        `'${key}' is not a key inside the definitions bucket (such as children/review.yaml): no '..' and no leading '/'`,
+        `'${key}' is outside the definitions bucket: no '..' and no leading '/'`,
       );
     }
     if (node.type === 'map') {
@@ -441,7 +445,7 @@ function checkChildren(
           severity,
           'map-keys-clash',
           [...base, node.item_key === undefined ? 'index_key' : 'item_key'],
-          `item_key and index_key are both '${itemKey}': each child would get its index there and lose its item; give them different keys`,
+          `item_key and index_key are both '${itemKey}': the index would overwrite each item`,
         );
       }
     }
@@ -457,7 +461,7 @@ function checkChildren(
         severity,
         'starts-itself',
         [...base, 'workflow_id'],
-        `this sub_workflow starts a child of this same workflow (${workflowId}), and every run reaches it (no choice before it): each child starts another until the limit of ${MAX_SUB_WORKFLOW_DEPTH} nested levels fails them all; put a choice before it that ends the recursion`,
+        `starts its own workflow on every run: children nest until ${MAX_SUB_WORKFLOW_DEPTH} levels fail them; end the recursion with a choice`,
       );
     }
   }

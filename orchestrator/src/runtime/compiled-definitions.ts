@@ -1,6 +1,6 @@
 import type { BaseCheckpointSaver } from '@langchain/langgraph';
 import { formatDiagnostic } from '../definition/diagnostic';
-import { validateDefinition } from '../definition/validate-definition';
+import { validateDefinitionCore } from '../definition/definition-validation';
 import type { WorkflowDefinition } from '../definition/workflow-schema';
 import { compileWorkflow, type CompiledWorkflow } from '../graph/compile-workflow';
 import type { EngineDependencies } from '../graph/engine-dependencies';
@@ -18,7 +18,7 @@ export class CompiledDefinitions {
   private readonly graphs = new Map<string, CompiledWorkflow>();
   /** What the runtime needs of a definition beside its graph, by sha256 (cached with the graph). */
   private readonly facts = new Map<string, DefinitionFacts>();
-  private readonly validations = new Map<string, ReturnType<typeof validateDefinition>>();
+  private readonly validations = new Map<string, ReturnType<typeof validateDefinitionCore>>();
 
   constructor(
     private readonly store: DefinitionStore,
@@ -27,11 +27,12 @@ export class CompiledDefinitions {
   ) {}
 
   /** `text` validated as the definition under `key` (cached by content and key). */
-  validated(key: string, text: DefinitionText): ReturnType<typeof validateDefinition> {
+  validated(key: string, text: DefinitionText): ReturnType<typeof validateDefinitionCore> {
     const cacheKey = `${text.sha256}|${key}`;
     const cached = this.validations.get(cacheKey);
     if (cached) return cached;
-    const result = validateDefinition(key, text.text, { syncCapabilities: this.deps.syncCapabilities });
+    // Errors decide a START; the warnings-only key-flow analysis is left out (see ValidateOptions.keyFlow).
+    const result = validateDefinitionCore(key, text.text, { syncCapabilities: this.deps.syncCapabilities });
     remember(this.validations, cacheKey, result);
     return result;
   }
@@ -76,7 +77,7 @@ export class CompiledDefinitions {
   async loadPinned(sha256: string, key: string): Promise<WorkflowDefinition> {
     const text = await this.store.loadPinned(sha256);
     if (text === undefined) throw new Error(`pinned definition ${sha256} of '${key}' is missing`);
-    const { definition, diagnostics } = validateDefinition(key, text, {
+    const { definition, diagnostics } = validateDefinitionCore(key, text, {
       syncCapabilities: this.deps.syncCapabilities,
       pinned: true,
     });

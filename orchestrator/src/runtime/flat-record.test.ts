@@ -121,7 +121,7 @@ describe('timers of closed waits', () => {
     expect(await sim.runtime.handle(forged)).toEqual({ kind: 'ack', note: 'timer for a wait that is over' });
     const lines = (sim.logger as RecordingLogger).lines.filter((l) => l.message.startsWith('timer for a'));
     expect(lines.map((l) => [l.level, l.message])).toEqual([
-      ['warn', 'timer for a request id this instance never issued: acknowledged, nothing done'],
+      ['warn', 'timer for a request id never issued: ignored'],
     ]);
     expect(lines.map((l) => l.fields)).toEqual([
       expect.objectContaining({ instance_id: INSTANCE, request_id: forged.request_id, status: 'WAITING' }),

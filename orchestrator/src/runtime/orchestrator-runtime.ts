@@ -401,11 +401,7 @@ export class OrchestratorRuntime {
       });
       const fields = { fire_at: message.fire_at, status: record.status };
       if (issued || timerOnly) timerLog.debug(fields, 'timer for a wait that is over: acknowledged');
-      else
-        timerLog.warn(
-          fields,
-          'timer for a request id this instance never issued: acknowledged, nothing done',
-        );
+      else timerLog.warn(fields, 'timer for a request id never issued: ignored');
       return ack('timer for a wait that is over');
     }
     const refused = this.timerRefusal(message, wait, record.workflow_id);
@@ -465,12 +461,8 @@ export class OrchestratorRuntime {
         delivery,
         parked_at: this.now(),
       });
-      if (parked) log.info({}, 'reply parked until the lease of a worker that looks dead runs out');
-      else
-        log.warn(
-          {},
-          'reply too large to park; deferred only (its timer could still time the wait out first)',
-        );
+      if (parked) log.info({}, 'reply parked behind a dead lease');
+      else log.warn({}, 'reply too large to park; deferred only');
     } catch (error) {
       log.warn({ err: error }, 'reply could not be parked; deferred only');
     }
@@ -868,7 +860,7 @@ export class OrchestratorRuntime {
         await this.logReply(parked.message, value, wait.node, current, replyLog);
         replyLog.info(
           { node: wait.node, deadline: wait.deadline },
-          'timer found the reply that arrived while a dead worker held the lease: the reply is applied, not the timeout',
+          'timer applies the reply parked behind a dead lease, not the timeout',
         );
         await this.resume(current, view, [{ requestId: message.request_id, ...pending, value }], lease, log);
         return ack('timer found a parked reply');
@@ -1582,7 +1574,7 @@ export class OrchestratorRuntime {
         if (fireAt !== w.deadline) {
           log.warn(
             { node: w.node, request_id: w.request_id, deadline: w.deadline, timer_at: fireAt },
-            'request sent late (a worker died before sending it): its timeout counts from now, not from the deadline',
+            'request sent late: its timeout counts from the send',
           );
         }
         await this.options.timers.schedule(

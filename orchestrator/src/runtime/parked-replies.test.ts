@@ -99,9 +99,7 @@ describe('a reply that arrives while a dead worker holds the lease', () => {
     const appliedAt = Date.parse(rail?.ended_at ?? '') - T0;
     expect(appliedAt).toBeGreaterThanOrEqual(2 * MINUTE + 30 * SECOND);
     expect(appliedAt).toBeLessThan(2 * MINUTE + 41 * SECOND);
-    expect(messages(sim)).toContain(
-      'timer found the reply that arrived while a dead worker held the lease: the reply is applied, not the timeout',
-    );
+    expect(messages(sim)).toContain('timer applies the reply parked behind a dead lease, not the timeout');
     expect(messages(sim)).not.toContain('wait timed out');
     // The rail reply's own delivery came after and found its wait answered.
     expect(sim.metrics.total('DuplicateReplies')).toBe(1);
