@@ -127,7 +127,6 @@ const PARKED_REPLY_GRACE_MS = 15 * 60_000;
 /** The longest an SQS message can be kept invisible by one ChangeMessageVisibility (12 hours). */
 const MAX_VISIBILITY_DELAY_SECONDS = 43_200;
 
-/** What the steps of one message reported: kept outside the checkpoint (see WorkflowState). */
 /**
  * When the timer of a wait sent at `sentAt` fires. A request (or a child's START) sent late, because the
  * worker that committed its wait died before sending it and the next one sent it only once that lease ran
@@ -155,6 +154,7 @@ interface BusyHolder {
   readonly holderLooksDead: boolean;
 }
 
+/** What the steps of one message reported: kept outside the checkpoint (see WorkflowState). */
 interface StepReports {
   readonly history: RecordHistoryEntry[];
   resolved: Record<string, Resolution | 'RESOLVED'>;
