@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
+import { PROTO_KEY_PROBLEM } from '../definition/workflow-schema';
 import { asUnreadableFile, UnreadableFileError } from './unreadable-file';
 
 /** Output streams and working directory of a command, injected so commands are testable in-process. */
@@ -79,9 +80,7 @@ export async function contextOption(io: CliIo, option: string): Promise<Record<s
     throw new UsageError('--context must be a JSON object');
   }
   if (Object.hasOwn(parsed, '__proto__')) {
-    throw new UsageError(
-      "--context: the key '__proto__' is not allowed (a JavaScript object cannot keep it as data); rename it",
-    );
+    throw new UsageError(`--context: the key '__proto__' is not allowed: ${PROTO_KEY_PROBLEM}`);
   }
   return parsed as Record<string, unknown>;
 }

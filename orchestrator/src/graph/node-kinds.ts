@@ -25,6 +25,7 @@ import { LONGEST_WAIT_MS, timeOf } from './wait-time';
 import { childInstanceId } from './child-ids';
 import { pick, requestInput } from './request-input';
 import { visitLimitError, type RetryAttempt } from './visit-limit';
+import { retryTimerId, waitTimerId } from './workflow-state';
 import type {
   Context,
   HistoryEntry,
@@ -458,7 +459,7 @@ function scheduleRetry(
   const visit = state.visits[name] ?? 0;
   const wait: OpenWait = {
     kind: 'retry',
-    request_id: `${instanceIdOf(config)}:${name}:${visit}:retry:${attempt + 1}`,
+    request_id: retryTimerId(instanceIdOf(config), name, visit, attempt + 1),
     node: name,
     capability_id: '',
     since: now.toISOString(),
@@ -646,7 +647,7 @@ export function waitStart(name: string, node: WaitNode, ctx: NodeBuildContext): 
     }
     const wait: OpenWait = {
       kind: 'timer',
-      request_id: `${instanceIdOf(config)}:${name}:${visit}:wait`,
+      request_id: waitTimerId(instanceIdOf(config), name, visit),
       node: name,
       capability_id: '',
       since: at,

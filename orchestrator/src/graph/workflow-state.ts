@@ -226,3 +226,14 @@ export interface WaitBundle {
 export function isTimerOnly(wait: Pick<OpenWait, 'kind'>): boolean {
   return wait.kind === 'retry' || wait.kind === 'timer';
 }
+
+/** The request id of a wait node's timer: `<instance>:<node>:<visit>:wait`. */
+export const waitTimerId = (instanceId: string, node: string, visit: number): string =>
+  `${instanceId}:${node}:${visit}:wait`;
+
+/** The request id of a retry's delay before attempt `attempt`: `<instance>:<node>:<visit>:retry:<attempt>`. */
+export const retryTimerId = (instanceId: string, node: string, visit: number, attempt: number): string =>
+  `${instanceId}:${node}:${visit}:retry:${attempt}`;
+
+/** Whether `requestId` has the form of a timer-only wait's id (`waitTimerId`, `retryTimerId`). */
+export const isTimerOnlyRequestId = (requestId: string): boolean => /:(wait|retry:\d+)$/.test(requestId);

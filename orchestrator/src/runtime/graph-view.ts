@@ -8,11 +8,17 @@ import type {
   WorkflowStateValue,
 } from '../graph/workflow-state';
 
+/** An open wait, with the interrupt that a reply resumes. */
+export interface PendingWait {
+  readonly interruptId: string;
+  readonly wait: WaitInterrupt;
+}
+
 /** What the runtime reads of an instance's graph state to reconcile its record and route a message. */
 export interface GraphView {
   readonly values: WorkflowStateValue;
-  /** Open waits by request id, with the interrupt that a reply resumes. */
-  readonly pending: ReadonlyMap<string, { readonly interruptId: string; readonly wait: WaitInterrupt }>;
+  /** Open waits by request id. */
+  readonly pending: ReadonlyMap<string, PendingWait>;
   /** The interrupts of unfinished top-level tasks, as LangGraph stored them (waits at every depth). */
   readonly interrupts: ResumeTarget['pending'];
   /** Parallels (at any depth) one of whose branches failed and whose siblings must stop. */
@@ -45,7 +51,7 @@ export async function readGraphView(
   current?: GraphSnapshot,
 ): Promise<GraphView> {
   const snapshot = current ?? (await graph.getState(config));
-  const pending = new Map<string, { interruptId: string; wait: WaitInterrupt }>();
+  const pending = new Map<string, PendingWait>();
   const interrupts: GraphView['interrupts'][number][] = [];
   for (const task of snapshot.tasks) {
     if (task.result !== undefined) continue;

@@ -10,6 +10,7 @@ import type { ChildOutcome, Clock } from '../graph/engine-dependencies';
 import { requestNodeOf, type RequestIds } from '../graph/request-ids';
 import {
   isTimerOnly,
+  isTimerOnlyRequestId,
   type HistoryEntry,
   type Resolution,
   type WaitInterrupt,
@@ -19,7 +20,7 @@ import {
 import type { SyncCapability } from '../sync-capabilities/registry';
 import { CompiledDefinitions } from './compiled-definitions';
 import { contextHash } from './context-hash';
-import { readGraphView, siblingToCancel, targeted, type GraphView } from './graph-view';
+import { readGraphView, siblingToCancel, targeted, type GraphView, type PendingWait } from './graph-view';
 import { startConflicts } from './start-conflicts';
 import { childEndRefusal, senderRefusal, type ReplySenders } from './reply-senders';
 import { loggedError, summarize } from './log-fields';
@@ -393,7 +394,7 @@ export class OrchestratorRuntime {
       // Usually a reply came first (debug: one per request with a timeout). A request id that is no id
       // this deployment issued (a forged or mistyped timer) reads the same, and is worth a line.
       const issued = this.options.requestIds?.verify(message.instance_id, message.request_id).ok ?? true;
-      const timerOnly = /:(wait|retry:\d+)$/.test(message.request_id);
+      const timerOnly = isTimerOnlyRequestId(message.request_id);
       const timerLog = this.options.logger.child({
         instance_id: message.instance_id,
         workflow_id: record.workflow_id,
@@ -624,12 +625,24 @@ export class OrchestratorRuntime {
     const rid = message.request_id;
     const pending = view?.pending.get(rid);
     if (view && pending && !isTerminal(current.status)) {
-      const value = this.resumeValueOf(message, view.values.context);
-      await this.logReply(message, value, pending.wait.node, current, log);
-      await this.resume(current, view, [{ requestId: rid, ...pending, value }], lease, log);
+      await this.applyReply(message, current, view, pending, lease, log);
       return ack();
     }
     return this.replyNotAwaited(message, current, log);
+  }
+
+  /** Resumes the open wait `pending` with `message`, a reply whose sender was checked. */
+  private async applyReply(
+    message: AsyncResponse,
+    current: InstanceRecord,
+    view: GraphView,
+    pending: PendingWait,
+    lease: Lease,
+    log: Logger,
+  ) {
+    const value = this.resumeValueOf(message, view.values.context);
+    await this.logReply(message, value, pending.wait.node, current, log);
+    await this.resume(current, view, [{ requestId: message.request_id, ...pending, value }], lease, log);
   }
 
   /**
@@ -855,14 +868,11 @@ export class OrchestratorRuntime {
       const parked = await this.parkedReplyFor(current.instance_id, message.request_id);
       const refused = parked && (await this.senderRefusal(parked.message, current, parked.delivery));
       if (parked && !refused) {
-        const replyLog = log.child({ parked_at: parked.parked_at });
-        const value = this.resumeValueOf(parked.message, view.values.context);
-        await this.logReply(parked.message, value, wait.node, current, replyLog);
-        replyLog.info(
-          { node: wait.node, deadline: wait.deadline },
+        log.info(
+          { node: wait.node, deadline: wait.deadline, parked_at: parked.parked_at },
           'timer applies the reply parked behind a dead lease, not the timeout',
         );
-        await this.resume(current, view, [{ requestId: message.request_id, ...pending, value }], lease, log);
+        await this.applyReply(parked.message, current, view, pending, lease, log);
         return ack('timer found a parked reply');
       }
     }

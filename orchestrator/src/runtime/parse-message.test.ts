@@ -53,7 +53,7 @@ describe('parseInboundMessage', () => {
     // A key JavaScript cannot keep as data: refused by name instead of dropped from the context.
     [
       '{"type":"START_WORKFLOW","workflow_id":"w","context":{"__proto__":{"admin":true},"b":2}}',
-      /^invalid START_WORKFLOW: context\.__proto__: not allowed as a key \(a JavaScript object cannot keep it as data\); rename it$/,
+      /^invalid START_WORKFLOW: context\.__proto__: not allowed as a key: it names an object's prototype in JavaScript, so the key would vanish; rename it$/,
     ],
     [
       '{"type":"ASYNC_RESP","instance_id":"i","request_id":"r","status":"SUCCESS","outputs":{"__proto__":1}}',

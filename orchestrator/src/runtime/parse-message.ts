@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { PROTO_KEY_PROBLEM } from '../definition/workflow-schema';
 import {
   asyncResponseSchema,
   cancelWorkflowSchema,
@@ -55,7 +56,7 @@ export function parseInboundMessage(body: string): ParsedMessage {
     // zod reads an object past a `__proto__` key and the engine would lose it without a word.
     return {
       ok: false,
-      reason: `invalid ${type}: ${protoField}.__proto__: not allowed as a key (a JavaScript object cannot keep it as data); rename it`,
+      reason: `invalid ${type}: ${protoField}.__proto__: not allowed as a key: ${PROTO_KEY_PROBLEM}`,
     };
   }
   const parsed = schema.safeParse(json);
