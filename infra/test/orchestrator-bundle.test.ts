@@ -100,6 +100,13 @@ describe('the orchestrator bundle, as deployed', () => {
     expect(
       inputs.filter((path) => /@aws-sdk\/(?:nested-clients|credential-provider-(?:ini|sso))\//.test(path)),
     ).toEqual([]);
+    // core's JSON Schema conversion: LangGraph interrupts without a response schema.
+    expect(inputs.filter((path) => /@langchain\/core\/dist\/utils\/zod-to-json-schema\//.test(path))).toEqual(
+      [],
+    );
+    expect(inputs.filter((path) => /@langchain\/core\/dist\/utils\/json_schema\.js$/.test(path))).toEqual([
+      expect.stringMatching(/^lambda-replacement:/),
+    ]);
     // pino without its transports (worker threads): the Lambdas log to stdout.
     expect(inputs.filter((path) => /\/(?:thread-stream|real-require)\//.test(path))).toEqual([]);
     expect(inputs.filter((path) => /\/pino\/lib\/transport\.js$/.test(path))).toEqual([

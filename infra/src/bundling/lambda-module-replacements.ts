@@ -85,6 +85,28 @@ export const LANGCHAIN_NO_LOG_AND_EVENT_STREAMS: readonly ModuleReplacement[] = 
 ];
 
 /**
+ * @langchain/core's JSON Schema conversion (its own zod-to-json-schema port and a JSON Schema validator:
+ * about 20 KB minified) serves two callers in the bundles: LangGraph's `interrupt()` given a response schema,
+ * and a drawn graph's schema nodes (`getGraph()`). The engine interrupts without a schema and draws its graphs
+ * itself (the CLI's Mermaid, not in a Lambda), so `toJsonSchema` throws saying why.
+ */
+const JSON_SCHEMA_STUB = `export function toJsonSchema() {\n  ${NOT_BUNDLED('JSON Schema conversion')};\n}\n`;
+export const LANGCHAIN_NO_JSON_SCHEMA: readonly ModuleReplacement[] = [
+  {
+    name: 'langgraph-interrupt-no-json-schema',
+    specifier: '@langchain/core/utils/json_schema',
+    importer: /\/node_modules\/@langchain\/langgraph\/dist\/interrupt\.js$/,
+    contents: JSON_SCHEMA_STUB,
+  },
+  {
+    name: 'langchain-graph-no-json-schema',
+    specifier: '../utils/json_schema.js',
+    importer: /\/node_modules\/@langchain\/core\/dist\/runnables\/graph\.js$/,
+    contents: JSON_SCHEMA_STUB,
+  },
+];
+
+/**
  * The AWS SDK's default credential chain (environment, SSO, ini files, credential process, web identity,
  * container and instance metadata) brings the STS, SSO, SSO-OIDC and sign-in clients along: about 100 KB
  * minified. A Lambda function's credentials are always in its environment (AWS_ACCESS_KEY_ID,
@@ -153,6 +175,7 @@ export const LAMBDA_MODULE_REPLACEMENTS: readonly ModuleReplacement[] = [
   LANGCHAIN_IMPORT_MAP_MESSAGES_ONLY,
   LANGCHAIN_NO_BLOCK_TRANSLATORS,
   ...LANGCHAIN_NO_LOG_AND_EVENT_STREAMS,
+  ...LANGCHAIN_NO_JSON_SCHEMA,
   ENVIRONMENT_CREDENTIALS_ONLY,
   ...PINO_NO_TRANSPORTS,
 ];

@@ -20,7 +20,8 @@ import { createCheckpointTable } from './create-checkpoint-table';
 import { DynamoDBSaver, type DynamoDBSaverOptions } from './dynamodb-saver';
 import { itemSizeBytes, type Item } from './item-size';
 import { CheckpointTable } from './table-io';
-import { checkpointItem, checkpointRecordFrom, encodeEnvelope, type StoredValue } from './storage-layout';
+import { encodeEnvelope } from './envelope';
+import { checkpointItem, checkpointRecordFrom, type StoredValue } from './storage-layout';
 import { DEFAULT_DELTA_LIMITS } from './value-deltas';
 
 /*

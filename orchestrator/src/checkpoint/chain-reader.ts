@@ -1,4 +1,5 @@
 import type { SerializerProtocol } from '@langchain/langgraph-checkpoint';
+import { decodeEnvelope } from './envelope';
 import { expandEnvelope } from './envelope-compression';
 import { CheckpointCorruptError } from './errors';
 import { joinChunks } from './item-chunking';
@@ -11,7 +12,6 @@ import {
   checkpointSortKey,
   chunkDataFrom,
   chunkSortKey,
-  decodeEnvelope,
   inlineValuesFrom,
   itemKey,
   sortKeyOf,
@@ -83,6 +83,12 @@ export interface Loaded {
   readonly known?: KnownValue | undefined;
 }
 
+/** A link's stored envelope (or its expansion, from a pack) and the length it is stored at. */
+interface StoredLink {
+  readonly bytes: Uint8Array;
+  readonly length: number;
+}
+
 interface ReadPlan {
   readonly request: ValueRequest;
   /** The links to fetch and apply, newest first: those newer than `start`, or the whole chain. */
@@ -112,7 +118,7 @@ export class ChainReader {
     const fetch = async (keys: readonly Key[]) => {
       const missing = keys.filter((key) => !fetched.has(key.SK.S));
       if (missing.length === 0) return;
-      const projection = [ATTR.sk, ATTR.values, ATTR.checkpoint, ATTR.chunkData];
+      const projection = [ATTR.sk, ATTR.values, ATTR.packedValues, ATTR.checkpoint, ATTR.chunkData];
       for (const item of await this.table.batchGet(missing, projection)) fetched.add(sortKeyOf(item), item);
     };
     // One batch read fetches the origin items and every chunk whose reference is already known.
@@ -154,13 +160,16 @@ export class ChainReader {
     await fetch(
       stored.flat().flatMap((value) => (value.kind === 'chunked' ? chunkKeys(threadId, value) : [])),
     );
-    const bytesOf = (value: StoredValue): Uint8Array =>
-      value.kind === 'inline'
-        ? value.bytes
-        : joinChunks(value, (seq) => {
-            const item = fetched.get(chunkSortKey(value.chunkSetId, seq));
-            return item === undefined ? undefined : chunkDataFrom(item);
-          });
+    const bytesOf = (value: StoredValue): StoredLink => {
+      if (value.kind === 'inline') {
+        return { bytes: value.bytes, length: value.storedLength ?? value.bytes.byteLength };
+      }
+      const bytes = joinChunks(value, (seq) => {
+        const item = fetched.get(chunkSortKey(value.chunkSetId, seq));
+        return item === undefined ? undefined : chunkDataFrom(item);
+      });
+      return { bytes, length: bytes.byteLength };
+    };
     return Promise.all(plans.map((plan, i) => this.assemble(plan, (stored[i] ?? []).map(bytesOf))));
   }
 
@@ -183,22 +192,19 @@ export class ChainReader {
   }
 
   /** A value from the stored bytes of the links its plan read (newest first). */
-  private async assemble(plan: ReadPlan, stored: readonly Uint8Array[]): Promise<Loaded> {
+  private async assemble(plan: ReadPlan, stored: readonly StoredLink[]): Promise<Loaded> {
     const { request, start } = plan;
     const shape = request.shape ?? TOP_LEVEL_SHAPE;
     const chain = request.chain;
     if (start === undefined && stored.length === 1) {
-      const bytes = stored[0] as Uint8Array;
+      const { bytes, length } = stored[0] as StoredLink;
       const envelope = expandEnvelope(bytes);
       const { type, payload } = decodeEnvelope(envelope);
       const value: unknown = await this.serde.loadsTyped(type, payload);
-      const remember =
-        chain !== undefined && type === JSON_SERDE_TYPE && bytes.byteLength >= chain.minWholeBytes;
+      const remember = chain !== undefined && type === JSON_SERDE_TYPE && length >= chain.minWholeBytes;
       return {
         value,
-        known: remember
-          ? new KnownValue(chain.location, bytes.byteLength, [], { payload }, shape)
-          : undefined,
+        known: remember ? new KnownValue(chain.location, length, [], { payload }, shape) : undefined,
       };
     }
     if (start !== undefined && stored.length === 0) {
@@ -209,7 +215,7 @@ export class ChainReader {
     let entries: ObjectEntries;
     let wholeBytes: number;
     let older: readonly DeltaLink[];
-    let deltas: readonly Uint8Array[];
+    let deltas: readonly StoredLink[];
     if (start !== undefined) {
       // Entries of a known value are shared: copy them before applying newer deltas.
       entries = new Map(start.entries());
@@ -219,22 +225,22 @@ export class ChainReader {
     } else {
       const whole = stored[stored.length - 1];
       if (whole === undefined) throw new CheckpointCorruptError('a value reference has no link');
-      const { type, payload } = decodeEnvelope(expandEnvelope(whole));
+      const { type, payload } = decodeEnvelope(expandEnvelope(whole.bytes));
       const read = type === JSON_SERDE_TYPE ? shape.entriesOf(payload) : undefined;
       if (read === undefined) {
         throw new CheckpointCorruptError(`the whole value under a delta is not a JSON object (type ${type})`);
       }
       entries = read;
-      wholeBytes = whole.byteLength;
+      wholeBytes = whole.length;
       older = [];
       deltas = stored.slice(0, -1);
     }
     const newer: DeltaLink[] = [];
     for (let i = deltas.length - 1; i >= 0; i -= 1) {
-      const bytes = deltas[i] as Uint8Array;
+      const { bytes, length } = deltas[i] as StoredLink;
       const delta = decodeDelta(expandEnvelope(bytes), `delta ${i} of a chain of ${stored.length}`);
       applyDelta(entries, delta);
-      newer.push({ delta, bytes: bytes.byteLength });
+      newer.push({ delta, bytes: length });
     }
     newer.reverse();
     const payload = shape.payloadOf(entries);

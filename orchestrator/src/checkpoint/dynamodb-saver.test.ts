@@ -17,6 +17,7 @@ import { createCheckpointTable } from './create-checkpoint-table';
 import { DynamoDBSaver, type DynamoDBSaverOptions } from './dynamodb-saver';
 import { CheckpointConfigError } from './errors';
 import { incompressibleText } from './testing/incompressible-text';
+import { inlineValuesFrom } from './storage-layout';
 
 let server: DynaliteServer;
 let client: DynamoDBClient;
@@ -99,7 +100,7 @@ describe('DynamoDBSaver', () => {
 
     const items = await scanTable(client, table);
     const item2 = items.find((item) => item.SK?.S?.includes(String(c2.configurable?.checkpoint_id)));
-    expect(Object.keys(item2?.v?.M ?? {})).toEqual(['n']);
+    expect([...inlineValuesFrom(item2 ?? {}).keys()]).toEqual(['n']);
     expect(Object.keys(item2?.r?.M ?? {})).toEqual(['ctx']);
     // A fresh saver (no cache, as in a new Lambda) resolves the carried value from the ancestor.
     const fresh = new DynamoDBSaver({ client, tableName: table });
@@ -260,7 +261,10 @@ describe('DynamoDBSaver', () => {
       { waits: 1, noise: 1 },
     );
     const [item] = await scanTable(client, table);
-    const size = (channel: string) => item?.v?.M?.[channel]?.B?.byteLength ?? 0;
+    const size = (channel: string) => {
+      const value = inlineValuesFrom(item ?? {}).get(channel);
+      return value?.kind === 'inline' ? (value.storedLength ?? value.bytes.byteLength) : 0;
+    };
     expect(size('waits')).toBeLessThan(JSON.stringify(waits).length / 3);
     // Random base64 shrinks only to its entropy, 6 bits a character.
     expect(size('noise')).toBeGreaterThanOrEqual(1_500);
@@ -369,7 +373,7 @@ describe('DynamoDBSaver', () => {
     const item2 = (await scanTable(client, table)).find((item) =>
       item.SK?.S?.includes(String(c2.configurable?.checkpoint_id)),
     );
-    expect(Object.keys(item2?.v?.M ?? {}).sort()).toEqual(['ctx', 'n']);
+    expect([...inlineValuesFrom(item2 ?? {}).keys()].sort()).toEqual(['ctx', 'n']);
     expect((await saver.getTuple(c2))?.checkpoint).toEqual(second);
   }, 15_000);
 

@@ -19,6 +19,7 @@ import { BODY_SHAPE } from './body-entries';
 import { appendsToChain, rebasesOnWhole } from './body-deltas';
 import { ChainReader, FetchedItems, type KnownChain, type LinkRef, type ValueRequest } from './chain-reader';
 import { groupCheckpointItems, type CheckpointGroup } from './checkpoint-groups';
+import { decodeEnvelope, encodeEnvelope } from './envelope';
 import { compressEnvelope, expandEnvelope } from './envelope-compression';
 import { CheckpointConfigError, CheckpointCorruptError, CheckpointWriteConflictError } from './errors';
 import { placeValues, splitIntoChunks } from './item-chunking';
@@ -37,8 +38,6 @@ import {
   checkpointRecordFrom,
   checkpointSortKey,
   chunkItem,
-  decodeEnvelope,
-  encodeEnvelope,
   itemKey,
   namespacePrefix,
   olderThanBound,

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { brotliCompressSync } from 'node:zlib';
 import { COMPRESSED_ENVELOPE_TYPE, compressEnvelope, expandEnvelope } from './envelope-compression';
 import { CheckpointCorruptError } from './errors';
-import { decodeEnvelope, encodeEnvelope } from './storage-layout';
+import { decodeEnvelope, encodeEnvelope } from './envelope';
 
 const encode = (text: string) => new TextEncoder().encode(text);
 

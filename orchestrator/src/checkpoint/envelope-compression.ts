@@ -1,6 +1,6 @@
 import { brotliCompressSync, brotliDecompressSync, constants } from 'node:zlib';
 import { CheckpointCorruptError } from './errors';
-import { decodeEnvelope, encodeEnvelope } from './storage-layout';
+import { decodeEnvelope, encodeEnvelope } from './envelope';
 
 /*
  * Compressed envelopes. The checkpoint body is very repetitive (`"branch:to:Step_042":85` a thousand times

@@ -1,5 +1,4 @@
-import { brotliCompressSync, brotliDecompressSync, constants } from 'node:zlib';
-import { CheckpointCorruptError } from './errors';
+import { compressPack, i32, lengthPrefixed, openPack, u32, u8 } from './pack-format';
 
 /*
  * A task's pending writes packed into one compressed binary attribute. A resume reads the pending writes of
@@ -17,8 +16,6 @@ import { CheckpointCorruptError } from './errors';
  */
 
 const PACK_VERSION = 1;
-/** Quality 6 as for envelopes: a pack is small, and read on every resume of its checkpoint. */
-const QUALITY = 6;
 
 export interface PackedWrite {
   readonly idx: number;
@@ -29,39 +26,16 @@ export interface PackedWrite {
 }
 
 export function packWrites(writes: readonly PackedWrite[]): Uint8Array {
-  const parts: Uint8Array[] = [];
-  const header = Buffer.alloc(5);
-  header.writeUInt8(PACK_VERSION, 0);
-  header.writeUInt32BE(writes.length, 1);
-  parts.push(header);
+  const parts: Uint8Array[] = [u8(PACK_VERSION), u32(writes.length)];
   for (const write of writes) {
-    const idx = Buffer.alloc(4);
-    idx.writeInt32BE(write.idx, 0);
-    parts.push(idx, lengthPrefixed(Buffer.from(write.channel, 'utf8')));
-    parts.push(lengthPrefixed(Buffer.from(write.taskPath, 'utf8')));
-    parts.push(lengthPrefixed(write.envelope));
+    parts.push(i32(write.idx), lengthPrefixed(Buffer.from(write.channel, 'utf8')));
+    parts.push(lengthPrefixed(Buffer.from(write.taskPath, 'utf8')), lengthPrefixed(write.envelope));
   }
-  const raw = Buffer.concat(parts);
-  return brotliCompressSync(raw, {
-    params: {
-      [constants.BROTLI_PARAM_QUALITY]: QUALITY,
-      [constants.BROTLI_PARAM_SIZE_HINT]: raw.byteLength,
-    },
-  });
+  return compressPack(parts);
 }
 
 export function unpackWrites(packed: Uint8Array, what: string): PackedWrite[] {
-  let raw: Buffer;
-  try {
-    raw = brotliDecompressSync(packed);
-  } catch (error) {
-    throw new CheckpointCorruptError(`the packed writes of ${what} do not expand: ${String(error)}`);
-  }
-  const reader = new PackReader(raw, what);
-  const version = reader.u8();
-  if (version !== PACK_VERSION) {
-    throw new CheckpointCorruptError(`the packed writes of ${what} have unknown version ${version}`);
-  }
+  const reader = openPack(packed, PACK_VERSION, `the packed writes of ${what}`);
   const count = reader.u32();
   const writes: PackedWrite[] = [];
   for (let i = 0; i < count; i += 1) {
@@ -72,60 +46,4 @@ export function unpackWrites(packed: Uint8Array, what: string): PackedWrite[] {
   }
   reader.end();
   return writes;
-}
-
-function lengthPrefixed(bytes: Uint8Array): Buffer {
-  const prefix = Buffer.alloc(4);
-  prefix.writeUInt32BE(bytes.byteLength, 0);
-  return Buffer.concat([prefix, bytes]);
-}
-
-class PackReader {
-  private offset = 0;
-
-  constructor(
-    private readonly raw: Buffer,
-    private readonly what: string,
-  ) {}
-
-  u8(): number {
-    this.need(1);
-    const value = this.raw.readUInt8(this.offset);
-    this.offset += 1;
-    return value;
-  }
-
-  u32(): number {
-    this.need(4);
-    const value = this.raw.readUInt32BE(this.offset);
-    this.offset += 4;
-    return value;
-  }
-
-  i32(): number {
-    this.need(4);
-    const value = this.raw.readInt32BE(this.offset);
-    this.offset += 4;
-    return value;
-  }
-
-  bytes(): Buffer {
-    const length = this.u32();
-    this.need(length);
-    const value = this.raw.subarray(this.offset, this.offset + length);
-    this.offset += length;
-    return value;
-  }
-
-  end(): void {
-    if (this.offset !== this.raw.byteLength) {
-      throw new CheckpointCorruptError(`the packed writes of ${this.what} have trailing bytes`);
-    }
-  }
-
-  private need(length: number): void {
-    if (this.offset + length > this.raw.byteLength) {
-      throw new CheckpointCorruptError(`the packed writes of ${this.what} are truncated`);
-    }
-  }
 }

@@ -1,6 +1,8 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { expandEnvelope } from './envelope-compression';
 import { CheckpointCorruptError } from './errors';
-import type { Item } from './item-size';
+import { attributeValueBytes, type Item } from './item-size';
+import { packValues, unpackValues } from './packed-values';
 import { unpackWrites } from './packed-writes';
 
 /*
@@ -36,6 +38,11 @@ import { unpackWrites } from './packed-writes';
  *   visible all together or not at all. The item lists them one map per write (`w`), or, when that is
  *   smaller, holds them packed and compressed together in one binary attribute (`wp`, packed-writes.ts);
  *   a pack holds inline values only. Items without `wp` (the previous layout) read as they always did.
+ * - Likewise a checkpoint item lists the values it introduces in `v`, or, when that is smaller, packs its
+ *   inline ones compressed together in `vp` (packed-values.ts: a step's item near 1 KB takes one write unit
+ *   instead of two); chunk references stay in `v`. A packed value reads back expanded, with the length it
+ *   would be stored at on its own, which is what the delta bounds count. Items without `vp` read as they
+ *   always did; an item with `vp` is not readable by the code before it (its values would be missing).
  * - A committed checkpoint item is never rewritten with other values (LangGraph never reuses a checkpoint
  *   id), so whatever refers to a value it stores, or caches it (value-locations, known-values), stays right.
  * - What a checkpoint item holds does not grow with the history: the values its checkpoint introduced, its
@@ -119,6 +126,7 @@ export const ATTR = {
   checkpoint: 'cp',
   metadata: 'md',
   values: 'v',
+  packedValues: 'vp',
   carried: 'r',
   origins: 'o',
   bases: 'b',
@@ -221,36 +229,13 @@ export function parseSortKey(sk: string): ParsedSortKey {
  * Values
  * -------------------------------------------------------------------------------------------------- */
 
-/**
- * A serialized value with its serde type, as one byte string: `[type length: 1 byte][type][payload]`.
- * The serde type is short (`json`, `bytes`), so the envelope costs a handful of bytes.
- */
-export function encodeEnvelope(type: string, payload: Uint8Array): Uint8Array {
-  const typeBytes = Buffer.from(type, 'utf8');
-  if (typeBytes.length > 255) throw new CheckpointCorruptError(`serde type too long: ${type}`);
-  const envelope = new Uint8Array(1 + typeBytes.length + payload.byteLength);
-  envelope[0] = typeBytes.length;
-  envelope.set(typeBytes, 1);
-  envelope.set(payload, 1 + typeBytes.length);
-  return envelope;
-}
-
-export function decodeEnvelope(envelope: Uint8Array): { type: string; payload: Uint8Array } {
-  const typeLength = envelope[0];
-  if (typeLength === undefined || envelope.byteLength < 1 + typeLength) {
-    throw new CheckpointCorruptError('stored value is shorter than its header');
-  }
-  return {
-    type: Buffer.from(envelope.subarray(1, 1 + typeLength)).toString('utf8'),
-    payload: envelope.subarray(1 + typeLength),
-  };
-}
-
 /** Where the bytes of one envelope are: in the item itself, or in a chunk set (see item-chunking). */
 export type StoredValue = InlineValue | ChunkedValue;
 export interface InlineValue {
   readonly kind: 'inline';
   readonly bytes: Uint8Array;
+  /** Read from a pack (`vp`), where `bytes` is the envelope expanded: the length it is stored at. */
+  readonly storedLength?: number;
 }
 export interface ChunkedValue {
   readonly kind: 'chunked';
@@ -347,13 +332,7 @@ export function checkpointItem(record: CheckpointRecord, ttlAttribute: string | 
     [ATTR.metadata]: storedValueAttribute(record.metadata),
   };
   if (record.parentId !== undefined) item[ATTR.parent] = { S: record.parentId };
-  if (record.values.size > 0) {
-    item[ATTR.values] = {
-      M: Object.fromEntries(
-        [...record.values].map(([channel, value]) => [channel, storedValueAttribute(value)]),
-      ),
-    };
-  }
+  Object.assign(item, valuesAttributes(record.values));
   if (record.carried.size > 0 || record.bases.size > 0 || record.bodyBase !== undefined) {
     // Origins are listed once; each link names its origin by 1-based index into that list.
     const origins: string[] = [];
@@ -396,10 +375,7 @@ export function checkpointRecordFrom(item: Item, ttlAttribute: string | undefine
   const parsed = parseSortKey(sk);
   if (parsed.kind !== 'checkpoint') throw new CheckpointCorruptError(`${sk} is not a checkpoint item`);
   const what = `checkpoint ${parsed.checkpointId}`;
-  const values = new Map<string, StoredValue>();
-  for (const [channel, attribute] of Object.entries(item[ATTR.values]?.M ?? {})) {
-    values.set(channel, storedValueFrom(attribute, `${what} value ${channel}`));
-  }
+  const values = inlineValuesFrom(item);
   const origins = originsFrom(item[ATTR.origins]);
   const expiries = (item[ATTR.originExpiry]?.L ?? []).map((e) => Number(e.N ?? '0'));
   const link = (text: string, channel: string, base: ValueLocation | undefined): ValueLocation => {
@@ -479,11 +455,51 @@ function originsFrom(attribute: AttributeValue | undefined): string[] {
 
 const CANONICAL_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-/** Inline values of an origin checkpoint item read back with a projection on `v` (and `cp`). */
+/**
+ * `v`, and `vp` when packing the inline values takes fewer bytes than listing them (packed-values.ts):
+ * chunk references stay listed in `v`.
+ */
+function valuesAttributes(values: ReadonlyMap<string, StoredValue>): Item {
+  if (values.size === 0) return {};
+  const listed = (entries: readonly (readonly [string, StoredValue])[]): AttributeValue => ({
+    M: Object.fromEntries(entries.map(([channel, value]) => [channel, storedValueAttribute(value)])),
+  });
+  const entries = [...values];
+  const inline = entries.filter(([, value]) => value.kind === 'inline') as [string, InlineValue][];
+  const chunked = entries.filter(([, value]) => value.kind === 'chunked');
+  if (inline.length > 0) {
+    const packed = packValues(
+      inline.map(([channel, value]) => ({
+        channel,
+        storedLength: value.storedLength ?? value.bytes.byteLength,
+        envelope: expandEnvelope(value.bytes),
+      })),
+    );
+    const saved = attributeValueBytes(listed(inline)) - packed.byteLength - ATTR.packedValues.length;
+    if (saved > 0) {
+      return {
+        [ATTR.packedValues]: { B: packed },
+        ...(chunked.length > 0 ? { [ATTR.values]: listed(chunked) } : {}),
+      };
+    }
+  }
+  return { [ATTR.values]: listed(entries) };
+}
+
+/**
+ * The values a checkpoint item introduces, read back whole or with a projection on `v` and `vp` (and
+ * `cp`): listed in `v`, or packed in `vp`, where each is its expanded envelope with its stored length.
+ */
 export function inlineValuesFrom(item: Item): ReadonlyMap<string, StoredValue> {
   const values = new Map<string, StoredValue>();
   for (const [channel, attribute] of Object.entries(item[ATTR.values]?.M ?? {})) {
     values.set(channel, storedValueFrom(attribute, `value ${channel}`));
+  }
+  const packed = item[ATTR.packedValues]?.B;
+  if (packed !== undefined) {
+    for (const value of unpackValues(packed, item[ATTR.sk]?.S ?? 'a checkpoint')) {
+      values.set(value.channel, { kind: 'inline', bytes: value.envelope, storedLength: value.storedLength });
+    }
   }
   return values;
 }

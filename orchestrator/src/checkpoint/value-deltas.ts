@@ -1,6 +1,6 @@
 import { CheckpointCorruptError } from './errors';
 import { scanEntries } from './json-scan';
-import { decodeEnvelope, encodeEnvelope } from './storage-layout';
+import { decodeEnvelope, encodeEnvelope } from './envelope';
 
 /*
  * Deltas of JSON object values: what lets a step that changes one key of a large channel value (the
