@@ -1,4 +1,4 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { RunnableConfig } from '@langchain/core/runnables';
 import { Annotation, Command, END, MemorySaver, START, StateGraph, interrupt } from '@langchain/langgraph';
 import {
@@ -21,6 +21,7 @@ import { DynamoDBSaver, type DynamoDBSaverOptions } from './dynamodb-saver';
 import { CHUNK_BYTES } from './item-chunking';
 import { MAX_ITEM_BYTES, itemSizeBytes, type Item } from './item-size';
 import { DEFAULT_DELTA_LIMITS } from './value-deltas';
+import { compressEnvelope } from './envelope-compression';
 import { incompressibleText } from './testing/incompressible-text';
 import { inlineValuesFrom } from './storage-layout';
 
@@ -452,6 +453,62 @@ describe('DynamoDBSaver deltas', () => {
     );
     expect(step.cost.bytesWritten).toBeGreaterThan(8 * KB); // 20 KB, compressed
     expect((await checkpointItemOf(table, thread.ids[1] as string)).b).toBeUndefined();
+  });
+
+  it('plans the next step from a value read from a pack as from the same value listed', async () => {
+    const table = await newTable();
+    // About 9 KB of text that compresses well: stored inline, under 1 KB.
+    const context: Record<string, unknown> = {};
+    for (let i = 0; i < 200; i += 1) context[`key_${i}`] = { label: `label of item number ${i}`, i };
+    // A small value beside it, under 256 bytes (stored uncompressed on its own), that packing compresses.
+    const visits = Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`key_${i}`, i]));
+    const packedThread = new Thread('packed');
+    await packedThread.step(saverOn(table), { context, visits });
+    const packed = await checkpointItemOf(table, packedThread.ids[0] as string);
+    expect(packed.v).toBeUndefined();
+    expect(packed.vp).toBeDefined();
+    // The same checkpoint with its values listed in `v`, each as stored on its own, under another thread.
+    const listed: Item = { ...packed, PK: { S: 'THREAD#listed' } };
+    delete listed.vp;
+    const values = [...inlineValuesFrom(packed)].map(([channel, value]) => {
+      const stored = value.kind === 'inline' ? compressEnvelope(value.bytes) : new Uint8Array();
+      expect(stored.byteLength).toBe(value.kind === 'inline' ? value.storedLength : -1);
+      return [channel, { B: stored }] as const;
+    });
+    expect(values.find(([channel]) => channel === 'context')?.[1].B.byteLength).toBeLessThan(4 * KB);
+    listed.v = { M: Object.fromEntries(values) };
+    await client.send(new PutItemCommand({ TableName: table, Item: listed }));
+
+    // A fresh process reads each (as a new Lambda would) and writes the next step over it.
+    const next = async (threadId: string, parentId: string): Promise<Item> => {
+      const saver = saverOn(table);
+      const parent = { configurable: { thread_id: threadId, checkpoint_ns: '', checkpoint_id: parentId } };
+      const read = await saver.getTuple(parent);
+      expect(read?.checkpoint.channel_values).toEqual({ context, visits });
+      const checkpoint: Checkpoint = {
+        ...(read?.checkpoint as Checkpoint),
+        id: uuid6(-1),
+        channel_values: { context: { ...context, key_0: 'changed' }, visits },
+        channel_versions: { context: 2, visits: 1 },
+      };
+      const written = await saver.put(
+        parent,
+        checkpoint,
+        { source: 'loop', step: 1, parents: {} },
+        { context: 2 },
+      );
+      return checkpointItemOf(table, String(written.configurable?.checkpoint_id));
+    };
+    const id = packedThread.ids[0] as string;
+    const [fromPack, fromList] = [await next('packed', id), await next('listed', id)];
+    // The reader counts the context at its stored size (under 4 KB, not remembered): stored whole both times.
+    expect(fromPack.b?.M?.context).toBeUndefined();
+    expect(fromList.b?.M?.context).toBeUndefined();
+    const sizes = [fromPack, fromList].map((item) => {
+      const value = inlineValuesFrom(item).get('context');
+      return value?.kind === 'inline' ? (value.storedLength ?? value.bytes.byteLength) : -1;
+    });
+    expect(sizes[0]).toBe(sizes[1]);
   });
 });
 

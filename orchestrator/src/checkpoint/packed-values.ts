@@ -10,8 +10,10 @@ import { compressPack, lengthPrefixed, openPack, u32, u8 } from './pack-format';
  *
  * Invariants:
  * - A pack holds inline values only (a chunk reference stays in `v`).
- * - Each value is held expanded, with the length it is stored at outside a pack (`storedLength`): the delta
- *   bounds count stored bytes (storage-layout), and a value reads back with the size it was planned at.
+ * - Each value is held expanded, with the length it is stored at on its own (`storedLength`, compressed or
+ *   not): the delta bounds count stored bytes (storage-layout), so a reader counts a packed value as it
+ *   counts the same value listed in `v`. (The writer plans a value by its uncompressed size; that
+ *   difference predates packing and is the same for both forms.)
  * - Layout before compression, big-endian: version byte 1, value count (u32), then per value: channel (u32
  *   length + UTF-8), stored length (u32), envelope (u32 length + bytes).
  */

@@ -162,4 +162,10 @@ describe("a checkpoint item's values", () => {
     expect(() => inlineValuesFrom(item)).toThrow(CheckpointCorruptError);
     expect(() => inlineValuesFrom(item)).toThrow(/the packed values of CP#.*# do not expand/);
   });
+
+  it('refuses a value both listed and packed', () => {
+    const item = checkpointItem(record(stepValues()), undefined);
+    item[ATTR.values] = { M: { visits: { B: envelope('{}') } } };
+    expect(() => inlineValuesFrom(item)).toThrow(/value visits of CP#.*# is both listed and packed/);
+  });
 });

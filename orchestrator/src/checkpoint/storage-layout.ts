@@ -1,7 +1,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { expandEnvelope } from './envelope-compression';
+import { compressEnvelope, expandEnvelope } from './envelope-compression';
 import { CheckpointCorruptError } from './errors';
-import { attributeValueBytes, type Item } from './item-size';
+import { itemSizeBytes, type Item } from './item-size';
 import { packValues, unpackValues } from './packed-values';
 import { unpackWrites } from './packed-writes';
 
@@ -42,7 +42,9 @@ import { unpackWrites } from './packed-writes';
  *   inline ones compressed together in `vp` (packed-values.ts: a step's item near 1 KB takes one write unit
  *   instead of two); chunk references stay in `v`. A packed value reads back expanded, with the length it
  *   would be stored at on its own, which is what the delta bounds count. Items without `vp` read as they
- *   always did; an item with `vp` is not readable by the code before it (its values would be missing).
+ *   always did. The code before `vp` reads an item with it as one without those values, raising nothing,
+ *   and a checkpoint it writes after one carries none of them: once such an item exists, a rollback past
+ *   this layout loses state (as one past `wp` loses pending writes). Roll forward only.
  * - A committed checkpoint item is never rewritten with other values (LangGraph never reuses a checkpoint
  *   id), so whatever refers to a value it stores, or caches it (value-locations, known-values), stays right.
  * - What a checkpoint item holds does not grow with the history: the values its checkpoint introduced, its
@@ -461,29 +463,37 @@ const CANONICAL_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f
  */
 function valuesAttributes(values: ReadonlyMap<string, StoredValue>): Item {
   if (values.size === 0) return {};
-  const listed = (entries: readonly (readonly [string, StoredValue])[]): AttributeValue => ({
-    M: Object.fromEntries(entries.map(([channel, value]) => [channel, storedValueAttribute(value)])),
+  const entries = [...values].map(([channel, value]) => [channel, asStoredAlone(value)] as const);
+  const listed = (list: readonly (readonly [string, StoredValue])[]): Item => ({
+    [ATTR.values]: {
+      M: Object.fromEntries(list.map(([channel, value]) => [channel, storedValueAttribute(value)])),
+    },
   });
-  const entries = [...values];
-  const inline = entries.filter(([, value]) => value.kind === 'inline') as [string, InlineValue][];
+  const inline = entries.filter(
+    (entry): entry is readonly [string, InlineValue] => entry[1].kind === 'inline',
+  );
   const chunked = entries.filter(([, value]) => value.kind === 'chunked');
-  if (inline.length > 0) {
-    const packed = packValues(
-      inline.map(([channel, value]) => ({
-        channel,
-        storedLength: value.storedLength ?? value.bytes.byteLength,
-        envelope: expandEnvelope(value.bytes),
-      })),
-    );
-    const saved = attributeValueBytes(listed(inline)) - packed.byteLength - ATTR.packedValues.length;
-    if (saved > 0) {
-      return {
-        [ATTR.packedValues]: { B: packed },
-        ...(chunked.length > 0 ? { [ATTR.values]: listed(chunked) } : {}),
-      };
-    }
-  }
-  return { [ATTR.values]: listed(entries) };
+  if (inline.length === 0) return listed(entries);
+  const packed: Item = {
+    [ATTR.packedValues]: {
+      B: packValues(
+        inline.map(([channel, value]) => ({
+          channel,
+          storedLength: value.bytes.byteLength,
+          envelope: expandEnvelope(value.bytes),
+        })),
+      ),
+    },
+    ...(chunked.length > 0 ? listed(chunked) : {}),
+  };
+  const all = listed(entries);
+  return itemSizeBytes(packed) < itemSizeBytes(all) ? packed : all;
+}
+
+/** A value as it is stored on its own: one read from a pack (its envelope expanded) is compressed again. */
+function asStoredAlone(value: StoredValue): StoredValue {
+  if (value.kind !== 'inline' || value.storedLength === undefined) return value;
+  return { kind: 'inline', bytes: compressEnvelope(value.bytes) };
 }
 
 /**
@@ -491,13 +501,17 @@ function valuesAttributes(values: ReadonlyMap<string, StoredValue>): Item {
  * `cp`): listed in `v`, or packed in `vp`, where each is its expanded envelope with its stored length.
  */
 export function inlineValuesFrom(item: Item): ReadonlyMap<string, StoredValue> {
+  const what = item[ATTR.sk]?.S ?? 'a checkpoint';
   const values = new Map<string, StoredValue>();
   for (const [channel, attribute] of Object.entries(item[ATTR.values]?.M ?? {})) {
-    values.set(channel, storedValueFrom(attribute, `value ${channel}`));
+    values.set(channel, storedValueFrom(attribute, `value ${channel} of ${what}`));
   }
   const packed = item[ATTR.packedValues]?.B;
   if (packed !== undefined) {
-    for (const value of unpackValues(packed, item[ATTR.sk]?.S ?? 'a checkpoint')) {
+    for (const value of unpackValues(packed, what)) {
+      if (values.has(value.channel)) {
+        throw new CheckpointCorruptError(`value ${value.channel} of ${what} is both listed and packed`);
+      }
       values.set(value.channel, { kind: 'inline', bytes: value.envelope, storedLength: value.storedLength });
     }
   }

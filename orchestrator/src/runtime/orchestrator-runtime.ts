@@ -868,11 +868,12 @@ export class OrchestratorRuntime {
       const parked = await this.parkedReplyFor(current.instance_id, message.request_id);
       const refused = parked && (await this.senderRefusal(parked.message, current, parked.delivery));
       if (parked && !refused) {
-        log.info(
-          { node: wait.node, deadline: wait.deadline, parked_at: parked.parked_at },
+        const parkedLog = log.child({ parked_at: parked.parked_at });
+        parkedLog.info(
+          { node: wait.node, deadline: wait.deadline },
           'timer applies the reply parked behind a dead lease, not the timeout',
         );
-        await this.applyReply(parked.message, current, view, pending, lease, log);
+        await this.applyReply(parked.message, current, view, pending, lease, parkedLog);
         return ack('timer found a parked reply');
       }
     }
