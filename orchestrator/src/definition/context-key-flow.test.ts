@@ -191,6 +191,23 @@ nodes:
     expect(noInitial).toEqual([]);
   });
 
+  it('a key read through $ or $$ (the whole context) is checked like a bare one, at the key', () => {
+    const warnings = keyWarnings(`${HEAD}initial_context: [amount, order]
+nodes:
+  Route:
+    type: choice
+    choices:
+      - when: '$.ammount > 5 and $$.order.total > 1 and $sum($.ordr.lines) > 0 and $.amount > 1'
+        next: Done
+    default: Done
+  Done: { type: end }
+`);
+    expect(warnings).toEqual([
+      "9:18 context key 'ammount' may be missing here: it is not in initial_context and not produced on every path to 'Route'; did you mean 'amount'?",
+      "9:64 context key 'ordr' may be missing here: it is not in initial_context and not produced on every path to 'Route'; did you mean 'order'?",
+    ]);
+  });
+
   it('keys inside paths, predicates and lambdas are not context keys; True is a hint for true', () => {
     const warnings = keyWarnings(`${HEAD}initial_context: [order, flag]
 nodes:

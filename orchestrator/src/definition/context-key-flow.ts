@@ -175,8 +175,9 @@ interface AstNode {
 
 /**
  * The context keys an expression reads: the first step of each path (`amount` in `amount > 5`,
- * `order` in `order.total`). Names inside later steps, predicates and lambdas are relative to something
- * else, and an expression that does not compile reads nothing (its error is reported on its own).
+ * `order` in `order.total`), or the step after the context itself (`amount` in `$.amount`, `$$.amount`).
+ * Names inside later steps, predicates and lambdas are relative to something else, and an expression
+ * that does not compile reads nothing (its error is reported on its own).
  */
 export function keysRead(expression: string): { key: string; offset: number }[] {
   let ast: AstNode;
@@ -197,8 +198,11 @@ export function keysRead(expression: string): { key: string; offset: number }[] 
     if (Array.isArray(node)) return node.forEach(visit);
     if (!isAst(node)) return;
     if (node.type === 'path') {
-      const first = node.steps?.[0];
-      if (first) name(first);
+      const [first, second] = node.steps ?? [];
+      // Outside a lambda (not visited), `$` and `$$` are both the whole context.
+      const fromContext = first?.type === 'variable' && (first.value === '' || first.value === '$');
+      const step = fromContext ? second : first;
+      if (step) name(step);
       return;
     }
     if (node.type === 'name') return name(node);
