@@ -208,6 +208,30 @@ nodes:
     ]);
   });
 
+  it('a key in a block scalar (| or >) is placed on its own line and column', () => {
+    const warnings = keyWarnings(`${HEAD}initial_context: [amount, order]
+nodes:
+  Route:
+    type: choice
+    choices:
+      - when: |
+          amount > 5 and
+            ammount < 10
+        next: Done
+      - when: >-  # folded
+          order.total > 1 and
+
+          ordr.x = 2
+        next: Done
+    default: Done
+  Done: { type: end }
+`);
+    expect(warnings.map((w) => w.replace(/ may be missing .*/, ''))).toEqual([
+      "11:13 context key 'ammount'",
+      "16:11 context key 'ordr'",
+    ]);
+  });
+
   it('keys inside paths, predicates and lambdas are not context keys; True is a hint for true', () => {
     const warnings = keyWarnings(`${HEAD}initial_context: [order, flag]
 nodes:

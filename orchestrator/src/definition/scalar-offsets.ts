@@ -2,15 +2,17 @@ import { Scalar } from 'yaml';
 
 /**
  * The source offset of character `index` of a scalar's value, for errors found inside the value (a JSONata
- * expression that does not compile). Accounts for the opening quote, escapes (`\"`, `\x41`, `''`...), and the
- * folding of line breaks in flow scalars. In a block scalar (`|`, `>`) it is the start of the first line of
- * content. `value` is the scalar's string value; when the source does not read back to a value of its length,
- * the answer falls back to the scalar's start.
+ * expression that does not compile, a key it reads). Accounts for the opening quote, escapes (`\"`, `\x41`,
+ * `''`...), the folding of line breaks in flow scalars, and the indentation and folding of block scalars
+ * (`|`, `>`). `value` is the scalar's string value; when the source does not read back to it, the answer
+ * falls back to the scalar's start (a block scalar's first line of content).
  */
 export function scalarSourceOffset(text: string, scalar: Scalar, value: string, index: number): number {
   const [start, end] = scalar.range ?? [0, 0];
   if (scalar.type === Scalar.BLOCK_LITERAL || scalar.type === Scalar.BLOCK_FOLDED) {
-    return firstContentOffset(text, start, end);
+    const offsets = blockScalarOffsets(text, start, end, value);
+    if (!offsets) return firstContentOffset(text, start, end);
+    return offsets[Math.min(Math.max(0, index), value.length)] ?? start;
   }
   const quoted = scalar.type === Scalar.QUOTE_DOUBLE || scalar.type === Scalar.QUOTE_SINGLE;
   const offsets = flowScalarOffsets(text, start, end, scalar.type);
@@ -94,6 +96,36 @@ function flowScalarOffsets(
   }
   if (double || single) flush();
   out.push(stop);
+  return out;
+}
+
+/**
+ * For each character of a block scalar's value, the offset of the source text it comes from, plus one entry
+ * for the end. A block scalar has no escapes, and its indentation, folding and chomping change only blanks
+ * and line breaks: the value's other characters are the content's, in order. A blank or line break of the
+ * value is placed where the source is at that point. Undefined when the content does not read back so.
+ */
+function blockScalarOffsets(text: string, start: number, end: number, value: string): number[] | undefined {
+  const headerEnd = text.indexOf('\n', start);
+  if (headerEnd === -1 || headerEnd >= end) return undefined;
+  const blank = (ch: string | undefined) => ch === ' ' || ch === '\t' || ch === '\n' || ch === '\r';
+  const out: number[] = [];
+  let i = headerEnd + 1;
+  for (let k = 0; k < value.length; k++) {
+    const ch = value[k];
+    if (blank(ch)) {
+      out.push(Math.min(i, end));
+      continue;
+    }
+    while (i < end && text[i] !== ch) {
+      if (!blank(text[i])) return undefined;
+      i++;
+    }
+    if (i >= end) return undefined;
+    out.push(i);
+    i++;
+  }
+  out.push(Math.min(i, end));
   return out;
 }
 
