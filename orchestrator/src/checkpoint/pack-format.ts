@@ -16,13 +16,13 @@ export function u8(value: number): Buffer {
 
 export function u32(value: number): Buffer {
   const field = Buffer.alloc(4);
-  field.writeUInt32BE(value, 0);
+  field.writeUInt32BE(value);
   return field;
 }
 
 export function i32(value: number): Buffer {
   const field = Buffer.alloc(4);
-  field.writeInt32BE(value, 0);
+  field.writeInt32BE(value);
   return field;
 }
 
@@ -63,32 +63,20 @@ export class PackReader {
   ) {}
 
   u8(): number {
-    this.need(1);
-    const value = this.raw.readUInt8(this.offset);
-    this.offset += 1;
-    return value;
+    return this.read(1, (at) => this.raw.readUInt8(at));
   }
 
   u32(): number {
-    this.need(4);
-    const value = this.raw.readUInt32BE(this.offset);
-    this.offset += 4;
-    return value;
+    return this.read(4, (at) => this.raw.readUInt32BE(at));
   }
 
   i32(): number {
-    this.need(4);
-    const value = this.raw.readInt32BE(this.offset);
-    this.offset += 4;
-    return value;
+    return this.read(4, (at) => this.raw.readInt32BE(at));
   }
 
   bytes(): Buffer {
     const length = this.u32();
-    this.need(length);
-    const value = this.raw.subarray(this.offset, this.offset + length);
-    this.offset += length;
-    return value;
+    return this.read(length, (at) => this.raw.subarray(at, at + length));
   }
 
   end(): void {
@@ -96,9 +84,13 @@ export class PackReader {
       throw new CheckpointCorruptError(`${this.what} have trailing bytes`);
   }
 
-  private need(length: number): void {
+  /** The next `length` bytes, read by `at` at their offset. */
+  private read<T>(length: number, at: (offset: number) => T): T {
     if (this.offset + length > this.raw.byteLength) {
       throw new CheckpointCorruptError(`${this.what} are truncated`);
     }
+    const value = at(this.offset);
+    this.offset += length;
+    return value;
   }
 }
