@@ -434,7 +434,7 @@ function checkChildren(
         severity,
         'key-outside',
         [...base, 'definition_key'],
-        `'${key}' is outside the definitions bucket: no '..' and no leading '/'`,
+        `'${key}' is outside the definitions bucket: no '..' and no leading '/' (a key such as children/review.yaml)`,
       );
     }
     if (node.type === 'map') {
@@ -445,7 +445,7 @@ function checkChildren(
           severity,
           'map-keys-clash',
           [...base, node.item_key === undefined ? 'index_key' : 'item_key'],
-          `item_key and index_key are both '${itemKey}': the index would overwrite each item`,
+          `item_key and index_key are both '${itemKey}': the index would overwrite each item; give them different keys`,
         );
       }
     }

@@ -463,7 +463,7 @@ export class OrchestratorRuntime {
         parked_at: this.now(),
       });
       if (parked) log.info({}, 'reply parked behind a dead lease');
-      else log.warn({}, 'reply too large to park; deferred only');
+      else log.warn({}, 'reply too large to park; deferred only (its timer could time the wait out first)');
     } catch (error) {
       log.warn({ err: error }, 'reply could not be parked; deferred only');
     }
