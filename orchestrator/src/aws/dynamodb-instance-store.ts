@@ -419,7 +419,8 @@ async function batchWrite(
 }
 
 const HISTORY_PREFIX = 'H#';
-const RESOLUTION_PREFIX = 'R#';
+/** A resolution item's sort key is this and its request id (the bench's meter reads them too). */
+export const RESOLUTION_PREFIX = 'R#';
 /** Sorts after `R#\uffff` ('E' > '#'), so `get`'s history range never reads a parked reply. */
 const PARKED_REPLY_PREFIX = 'REPLY#';
 /** Under DynamoDB's 400 KB item limit with room for the key; a larger reply is deferred without parking. */

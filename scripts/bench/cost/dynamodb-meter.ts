@@ -1,4 +1,5 @@
 import type { AttributeValue, ConsumedCapacity, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { RESOLUTION_PREFIX } from '../../../orchestrator/src/aws/dynamodb-instance-store';
 import { itemSizeBytes } from '../../../orchestrator/src/checkpoint/item-size';
 import { itemReadUnits, queryReadUnits, writeUnits } from './capacity-units';
 import { operationDelta } from './operation-counts';
@@ -26,6 +27,14 @@ export interface DynamoDbUsage {
   /** Item bytes that came back (projected items as returned). */
   readonly bytesRead: number;
   readonly failedConditions: number;
+  /**
+   * Write units of each resolution item (`R#<request id>`) written, by request id, as DynamoDB bills one
+   * item (BatchWriteItem reports its units per table, not per item). A commit's resolution items are
+   * written by the instance's next message (the record carries them until then), so a window of
+   * messages holds the items of the commit before it and not those of its own last commit: these let a
+   * figure charge each reply its own items (`flush-attribution.ts`).
+   */
+  readonly resolutionItemUnits: Readonly<Record<string, number>>;
 }
 
 export const NO_DYNAMODB_USAGE: DynamoDbUsage = {
@@ -37,6 +46,7 @@ export const NO_DYNAMODB_USAGE: DynamoDbUsage = {
   bytesWritten: 0,
   bytesRead: 0,
   failedConditions: 0,
+  resolutionItemUnits: {},
 };
 
 export interface DynamoDbMeter {
@@ -84,6 +94,7 @@ export function meterDynamoDb(client: DynamoDBClient): DynamoDbMeter {
   let bytesWritten = 0;
   let bytesRead = 0;
   let failedConditions = 0;
+  const resolutionItemUnits: Record<string, number> = {};
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const operation = String(context.commandName ?? '').replace(/Command$/, '');
@@ -94,6 +105,12 @@ export function meterDynamoDb(client: DynamoDBClient): DynamoDbMeter {
       requests += 1;
       byOperation[operation] = (byOperation[operation] ?? 0) + 1;
       bytesWritten += sentBytes(operation, input);
+      for (const item of putItems(operation, input)) {
+        const sk = item.SK?.S;
+        if (sk?.startsWith(RESOLUTION_PREFIX)) {
+          resolutionItemUnits[sk.slice(RESOLUTION_PREFIX.length)] = writeUnits(itemBytes(item));
+        }
+      }
       try {
         const result = await next(args);
         const output = result.output as Output;
@@ -135,8 +152,17 @@ export function meterDynamoDb(client: DynamoDBClient): DynamoDbMeter {
       bytesWritten,
       bytesRead,
       failedConditions,
+      resolutionItemUnits: { ...resolutionItemUnits },
     }),
   };
+}
+
+function putItems(operation: string, input: Input): Item[] {
+  if (operation === 'PutItem') return input.Item ? [input.Item] : [];
+  if (operation !== 'BatchWriteItem') return [];
+  return (Object.values(input.RequestItems ?? {}) as { PutRequest?: { Item?: Item } }[][])
+    .flat()
+    .flatMap((w) => (w.PutRequest?.Item ? [w.PutRequest.Item] : []));
 }
 
 const ATTRIBUTE_TYPES = new Set(['S', 'N', 'B', 'BOOL', 'NULL', 'SS', 'NS', 'BS', 'L', 'M']);
@@ -199,5 +225,8 @@ export function dynamoDbDelta(after: DynamoDbUsage, before: DynamoDbUsage): Dyna
     bytesWritten: after.bytesWritten - before.bytesWritten,
     bytesRead: after.bytesRead - before.bytesRead,
     failedConditions: after.failedConditions - before.failedConditions,
+    resolutionItemUnits: Object.fromEntries(
+      Object.entries(after.resolutionItemUnits).filter(([id]) => !(id in before.resolutionItemUnits)),
+    ),
   };
 }

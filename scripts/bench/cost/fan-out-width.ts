@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { exampleText, SHIPMENT_CONTEXT } from '../../../orchestrator/src/runtime/testing/example-workflows';
 import { fanOut } from './bench-workflows';
 import type { DynamoDbUsage } from './dynamodb-meter';
+import { attributedWriteUnits } from './flush-attribution';
 import { BASELINE_LABEL, ISSUE_10_BASELINE } from './issue-10-baseline';
 import { usageDelta, type MeteredEngine } from './metered-engine';
 import { kb, met, num, ratio, type Section } from './report-table';
@@ -22,7 +23,11 @@ export interface WidthResult {
   readonly batching: MeteredEngine['batching'];
   /** Branch replies handled (fewer than `width` when the time budget ran out). */
   readonly repliesMeasured: number;
-  readonly perReply: { requests: number; wcu: number; rcu: number; bytesRead: number };
+  /**
+   * `wcu` charges each reply its own resolution item, which the instance's next message writes
+   * (`flush-attribution.ts`); `wcuInWindow` is what the branch replies' messages wrote themselves.
+   */
+  readonly perReply: { requests: number; wcu: number; wcuInWindow: number; rcu: number; bytesRead: number };
   /** Mean DynamoDB requests of the first and of the last 5 branch replies handled: how the cost moves. */
   readonly requestsFirstReplies: number;
   readonly requestsLastReplies: number;
@@ -102,13 +107,22 @@ async function measureWidth(engine: MeteredEngine, width: number, budgetMs: numb
     }
   }
   const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
-  const branches = usageDelta(engine.usage(), branchesBefore).dynamodb;
+  const branchesAfter = engine.usage();
+  const branches = usageDelta(branchesAfter, branchesBefore).dynamodb;
   let instance: DynamoDbUsage | undefined;
+  let writtenAfter: DynamoDbUsage['resolutionItemUnits'] = {};
   if (replies === width) {
     await engine.deliverUntilEnded(instanceId); // C and its reply
     const record = await engine.record(instanceId);
     if (record?.status === 'SUCCEEDED') instance = usageDelta(engine.usage(), start).dynamodb;
+    writtenAfter = usageDelta(engine.usage(), branchesAfter).dynamodb.resolutionItemUnits;
   }
+  const wcu = attributedWriteUnits({
+    windowWcu: branches.wcu,
+    writtenInWindow: branches.resolutionItemUnits,
+    writtenAfter,
+    answered: new Set(branchRequests.map((r) => r.request_id)),
+  });
   engine.dropPending();
   engine.takeRequests();
   const per = (n: number) => (replies === 0 ? NaN : n / replies);
@@ -118,7 +132,8 @@ async function measureWidth(engine: MeteredEngine, width: number, budgetMs: numb
     repliesMeasured: replies,
     perReply: {
       requests: per(branches.requests),
-      wcu: per(branches.wcu),
+      wcu: per(wcu),
+      wcuInWindow: per(branches.wcu),
       rcu: per(branches.rcu),
       bytesRead: per(branches.bytesRead),
     },
@@ -188,6 +203,27 @@ export function fanOutWidthSection(result: FanOutWidthResult): Section {
   }
   const notes = [
     'Per branch reply = DynamoDB work of the branch replies / replies handled; instance = START to end.',
+    "WCU/reply charges each reply its resolution item, written by the instance's next message (the record " +
+      "carries it until then): the first reply message writes the previous request's item and the last " +
+      "batch's items are written after it. As the messages wrote them: " +
+      result.widths
+        .map(
+          (w) =>
+            `width ${w.width} ${w.batching === 'one' ? 'one' : 'as queued'} ${num(w.perReply.wcuInWindow, 1)}`,
+        )
+        .join(', ') +
+      ' WCU a reply (100 / 3: ' +
+      (['one', 'queued'] as const)
+        .map((b) => {
+          const narrow = result.widths.find((w) => w.width === 3 && w.batching === b);
+          const wide = result.widths.find((w) => w.width === 100 && w.batching === b);
+          return narrow && wide
+            ? `${b === 'one' ? 'one' : 'as queued'} ${ratio(wide.perReply.wcuInWindow, narrow.perReply.wcuInWindow)}`
+            : '';
+        })
+        .filter((t) => t !== '')
+        .join(', ') +
+      ').',
     'DynamoDB requests per branch reply, first 5 vs last 5 handled: ' +
       result.widths
         .map((w) => `width ${w.width} ${num(w.requestsFirstReplies, 1)} -> ${num(w.requestsLastReplies, 1)}`)
