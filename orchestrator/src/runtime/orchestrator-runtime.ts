@@ -1049,7 +1049,8 @@ export class OrchestratorRuntime {
    * otherwise answer another instance's sub_workflow or map item with a workflow of their choosing, and
    * orphan the real child. The parent committed the wait before its START left (the outbox), so a wait
    * that is not open is one the parent closed since (a timeout, a cancel: that child is not started) or
-   * one it never had (refused to the DLQ).
+   * one it never had (refused to the DLQ). A parent that ended is no exception: every wait it closed left
+   * a resolution or a cancelled request id behind, so a request id without either was never its own.
    */
   private async unawaitedChild(
     parent: ParentLink,
@@ -1062,7 +1063,7 @@ export class OrchestratorRuntime {
     const closed =
       record !== undefined &&
       wait === undefined &&
-      (isTerminal(record.status) ||
+      (record.cancelled_requests.includes(parent.request_id) ||
         parent.request_id in record.resolved ||
         (await this.options.instances.resolution(parent.instance_id, parent.request_id)) !== undefined);
     if (closed) {

@@ -284,6 +284,34 @@ describe('sub_workflow', () => {
     expect([parent?.status, parent?.waits.map((w) => w.child_instance_id)]).toEqual(['WAITING', [CHILD_ID]]);
   });
 
+  it('a START naming a request its parent never awaited is refused after the parent ended too', async () => {
+    const sim = simulation();
+    await sim.drain();
+    const parent = await sim.instances.get('ord-1');
+    expect(parent?.status).toBe('SUCCEEDED');
+    const awaited = (await sim.instances.get(CHILD_ID))?.parent?.request_id ?? '';
+    expect(awaited).not.toBe('');
+    const start = (instanceId: string, requestId: string) =>
+      sim.send({
+        type: 'START_WORKFLOW',
+        workflow_id: 'screening',
+        instance_id: instanceId,
+        context: { name: 'ACME', limit: 1 },
+        parent: { instance_id: 'ord-1', request_id: requestId, node: 'Screen', depth: 1 },
+      });
+    start('late-1', awaited);
+    start('forged-4', 'ord-1:X:1:AAAAAAAAAAAAAAAAAAAAAA');
+    await sim.drain();
+    // The wait it did have is closed: a START for it is acknowledged; one it never had goes to the DLQ.
+    expect(sim.deadLetters.map((d) => [d.delivery.message.instance_id, d.reason])).toEqual([
+      [
+        'forged-4',
+        'START_WORKFLOW names request ord-1:X:1:AAAAAAAAAAAAAAAAAAAAAA of ord-1, which it never awaited; only a parent starts its children',
+      ],
+    ]);
+    for (const id of ['late-1', 'forged-4']) expect(await sim.instances.get(id)).toBeUndefined();
+  });
+
   it("a child's START that arrives after its parent stopped awaiting it starts nothing, and the parent's cancel is acknowledged", async () => {
     const sim = simulation({ 'sanctions#check': { reply: false } });
     while ((await sim.instances.load('ord-1'))?.status !== 'WAITING') await sim.step();
