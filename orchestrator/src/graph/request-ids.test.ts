@@ -23,6 +23,19 @@ describe('RequestIds', () => {
   });
 
   it.each([
+    ['order-42:Enrich:1', 'after the instance id it has 2 parts, not 3'],
+    ['order-42::1:AAAAAAAAAAAAAAAAAAAAAA', 'its <node> is empty'],
+    ['order-42:Enrich:01:AAAAAAAAAAAAAAAAAAAAAA', 'its <visit> "01" is not a whole number from 1'],
+    ['order-42:Enrich:7:abc', 'its <tag> "abc" is not 22 characters of A-Z, a-z, 0-9, _ and -'],
+  ])('says what is wrong with a malformed id: %s', (requestId, problem) => {
+    expect(ids.verify('order-42', requestId)).toEqual({
+      ok: false,
+      code: 'REQUEST_ID_MALFORMED',
+      reason: `request_id is not <instance_id>:<node>:<visit>:<tag>: ${problem}`,
+    });
+  });
+
+  it.each([
     ['the old untagged form', 'order-42:Enrich:1', 'REQUEST_ID_MALFORMED'],
     ['a retry wait', 'order-42:Enrich:1:retry:2', 'REQUEST_ID_MALFORMED'],
     ['visit zero', 'order-42:Enrich:0:AAAAAAAAAAAAAAAAAAAAAA', 'REQUEST_ID_MALFORMED'],

@@ -28,6 +28,11 @@ const VISIT_PATTERN = /^[1-9][0-9]{0,8}$/;
  * visit: 16 characters, so never equal to a visit (at most 9), and the two forms never share a MAC.
  */
 const TASK_PATTERN = /^[0-9a-f]{16}$/;
+/** What VISIT_PATTERN and TASK_PATTERN accept, for the refusal of an id that does not match. */
+const SERIAL_SHAPES = { '<visit>': 'a whole number from 1', '<task>': '16 hex digits' } as const;
+
+/** A part of a refused id as the refusal quotes it: JSON, cut short (the id is the sender's input). */
+const quoted = (part: string) => JSON.stringify(part.length > 40 ? `${part.slice(0, 40)}...` : part);
 /** Domain separation: these MACs mean "a request id of this engine", never anything else. */
 const MAC_CONTEXT = 'cch-request-id/v1';
 
@@ -106,24 +111,29 @@ export class RequestIds {
     instanceId: string,
     requestId: string,
     serialPattern: RegExp,
-    serialName: string,
+    serialName: keyof typeof SERIAL_SHAPES,
   ): { readonly ok: true; readonly node: string; readonly serial: string } | RequestIdRefused {
     const prefix = `${instanceId}:`;
     if (!requestId.startsWith(prefix)) {
       return refusal('REQUEST_ID_OTHER_INSTANCE', `request_id is not one of instance ${instanceId}`);
     }
     const parts = requestId.slice(prefix.length).split(':');
-    const [node, serial, given] = parts;
-    if (
-      parts.length !== 3 ||
-      node === undefined ||
-      node === '' ||
-      serial === undefined ||
-      !serialPattern.test(serial) ||
-      given === undefined ||
-      !TAG_PATTERN.test(given)
-    ) {
-      return refusal('REQUEST_ID_MALFORMED', `request_id is not <instance_id>:<node>:${serialName}:<tag>`);
+    const [node = '', serial = '', given = ''] = parts;
+    const problem =
+      parts.length !== 3
+        ? `after the instance id it has ${parts.length} part${parts.length === 1 ? '' : 's'}, not 3`
+        : node === ''
+          ? 'its <node> is empty'
+          : !serialPattern.test(serial)
+            ? `its ${serialName} ${quoted(serial)} is not ${SERIAL_SHAPES[serialName]}`
+            : !TAG_PATTERN.test(given)
+              ? `its <tag> ${quoted(given)} is not ${TAG_CHARS} characters of A-Z, a-z, 0-9, _ and -`
+              : undefined;
+    if (problem !== undefined) {
+      return refusal(
+        'REQUEST_ID_MALFORMED',
+        `request_id is not <instance_id>:<node>:${serialName}:<tag>: ${problem}`,
+      );
     }
     const { current, previous } = this.source.keys();
     for (const key of previous === undefined ? [current] : [current, previous]) {

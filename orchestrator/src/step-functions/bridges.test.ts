@@ -313,7 +313,7 @@ describe('the reply Lambda refuses what the engine refuses (embedded DynamoDB an
     }
     expect((await deadLetters()).map((d) => d.reason)).toEqual([
       'reply refused (REQUEST_ID_FORGED): request_id was not issued by this deployment (its tag does not verify)',
-      'reply refused (REQUEST_ID_MALFORMED): request_id is not <instance_id>:<node>:<task>:<tag>',
+      'reply refused (REQUEST_ID_MALFORMED): request_id is not <instance_id>:<node>:<task>:<tag>: after the instance id it has 2 parts, not 3',
       'reply refused (REQUEST_ID_FORGED): request_id was not issued by this deployment (its tag does not verify)',
     ]);
     // Refused before any read: no workflow is known yet, as in the engine.
