@@ -510,6 +510,39 @@ describe('wf run', () => {
     ).toBe(2);
     expect(io3.stderr()).toContain("--context: the key '__proto__' is not allowed");
   });
+
+  it('refuses a --context without the keys initial_context names, before anything runs, as wf start does', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wf-run-context-'));
+    writeFileSync(
+      join(dir, 'billing_invoice_v1.yaml'),
+      [
+        'workflow_name: Invoice',
+        'workflow_id: billing_invoice_v1',
+        'entry_point: Done',
+        'initial_context: [customerId, unit_price, quantity]',
+        'nodes:',
+        '  Done:',
+        '    type: end',
+        '',
+      ].join('\n'),
+    );
+    const { ran, embedded } = recordingRunner();
+    const io = recordingIo(dir);
+    const args = ['run', 'billing_invoice_v1.yaml', '--context', '{"customerId":"C-1"}'];
+    expect(await runCli(args, io, { embedded })).toBe(1);
+    expect(io.stderr()).toBe(
+      'wf run: --context lacks unit_price, quantity (initial_context of billing_invoice_v1.yaml): nothing ran\n',
+    );
+    expect(ran).toEqual([]);
+    // With them it runs, and without --context placeholders stand in for every key (the recording
+    // runner ends with no instance: exit 1).
+    const full = '{"customerId":"C-1","unit_price":3,"quantity":2}';
+    expect(
+      await runCli(['run', 'billing_invoice_v1.yaml', '--context', full], recordingIo(dir), { embedded }),
+    ).toBe(1);
+    expect(await runCli(['run', 'billing_invoice_v1.yaml'], recordingIo(dir), { embedded })).toBe(1);
+    expect(ran).toEqual(['billing_invoice_v1.yaml', 'billing_invoice_v1.yaml']);
+  });
 });
 
 describe('wf run --memory with an http sync_call', () => {

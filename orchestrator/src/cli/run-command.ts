@@ -20,6 +20,7 @@ import { CachingSecretSource } from '../sync-capabilities/caching-secret-source'
 import { contextOption, readOptionFile, readUserFile, UsageError, type CliIo } from './cli-io';
 import { invalidChildDiagnostics, readIfPresent, searchChildDefinitions } from './child-definitions';
 import type { EmbeddedRunner } from './embedded-runner';
+import { missingContextKeys } from '../graph/child-outcome';
 import { placeholderContext } from './context-placeholders';
 import { missingChildDiagnostics } from './missing-child-diagnostics';
 import { realTimeNotice } from './real-time-notice';
@@ -79,6 +80,12 @@ export async function runCommand(
   }
   const children = search.found;
   const context = await readContext(io, values.context, definition.initial_context ?? []);
+  // As `wf start` refuses it: the run would only end FAILED with MISSING_CONTEXT at its first step.
+  const lacking = missingContextKeys(definition.initial_context, context);
+  if (lacking.length > 0) {
+    io.err(`wf run: --context lacks ${lacking.join(', ')} (initial_context of ${display}): nothing ran\n`);
+    return 1;
+  }
   const mocks =
     values.mocks === undefined
       ? {}
