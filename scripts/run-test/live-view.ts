@@ -29,16 +29,31 @@ export function describeRecord(record: LogRecord, startedAt: number): { text?: s
   if (msg.startsWith('duplicate reply')) return { text: `${clock}  · duplicate reply ignored` };
   if (msg.startsWith('stale reply')) return { text: `${clock}  · stale reply ignored` };
   if (msg === 'START_WORKFLOW refused: instance FAILED before its first step') {
-    return { text: `${clock}  ✗ refused: ${JSON.stringify(record.error)}`, terminal: 'FAILED' };
+    return { text: `${clock}  ✗ refused${errorText(record.error)}`, terminal: 'FAILED' };
   }
   const done = /^workflow (SUCCEEDED|FAILED)$/.exec(msg);
   if (done) {
     const status = done[1] as Terminal;
-    const error = record.error ? `: ${JSON.stringify(record.error)}` : '';
-    return { text: `${clock}  ■ ${status}${error}`, terminal: status };
+    return { text: `${clock}  ■ ${status}${errorText(record.error)}`, terminal: status };
   }
   if (msg === 'workflow cancelled') return { text: `${clock}  ■ CANCELLED`, terminal: 'CANCELLED' };
   return {};
+}
+
+/**
+ * A logged workflow error as a reader wants it: `: CODE at Node: message`. The log carries the message
+ * only when the workflow's loggable keys allow it (else `message_chars`, its length); other fields stay
+ * in the log.
+ */
+function errorText(error: unknown): string {
+  if (typeof error !== 'object' || error === null) return '';
+  const { code, node, message } = error as Record<string, unknown>;
+  const parts = [
+    typeof code === 'string' ? code : 'error',
+    typeof node === 'string' ? ` at ${node}` : '',
+    typeof message === 'string' && message !== '' ? `: ${message}` : '',
+  ];
+  return `: ${parts.join('')}`;
 }
 
 function shortSha(record: LogRecord): string {

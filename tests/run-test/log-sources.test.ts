@@ -46,6 +46,27 @@ describe('the run-test live view', () => {
     expect(
       describeRecord({ msg: 'workflow FAILED', error: { code: 'TIMEOUT' }, time: at(3000) }, t0).terminal,
     ).toBe('FAILED');
+    // The error as a reader wants it, not the log's JSON (whose message may be withheld: its length only).
+    expect(
+      describeRecord(
+        {
+          msg: 'workflow FAILED',
+          error: { code: 'NOT_OK', node: 'Review', message_chars: 14 },
+          time: at(3000),
+        },
+        t0,
+      ).text,
+    ).toBe('+  3.0s  ■ FAILED: NOT_OK at Review');
+    expect(
+      describeRecord(
+        {
+          msg: 'workflow FAILED',
+          error: { code: 'TIMEOUT', node: 'Ask', message: 'no reply within 5s' },
+          time: at(3000),
+        },
+        t0,
+      ).text,
+    ).toBe('+  3.0s  ■ FAILED: TIMEOUT at Ask: no reply within 5s');
     expect(
       describeRecord(
         { msg: 'START_WORKFLOW refused: instance FAILED before its first step', time: at(0) },

@@ -511,6 +511,27 @@ describe('wf run', () => {
     expect(io3.stderr()).toContain("--context: the key '__proto__' is not allowed");
   });
 
+  it('prints the status and the error before the record, the status said once when it is the code', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wf-run-end-'));
+    writeFileSync(
+      join(dir, 'hr_onboarding_v1.yaml'),
+      [
+        'workflow_name: Onboarding',
+        'workflow_id: hr_onboarding_v1',
+        'entry_point: Rejected',
+        'nodes:',
+        '  Rejected:',
+        '    type: end',
+        '    status: FAILED',
+        '',
+      ].join('\n'),
+    );
+    const io = recordingIo(dir);
+    expect(await runCli(['run', 'hr_onboarding_v1.yaml', '--memory'], io)).toBe(1);
+    expect(io.stdout()).toContain('\nFAILED: ended at Rejected\n');
+    expect(io.stdout()).not.toContain('FAILED: FAILED');
+  });
+
   it('refuses a --context without the keys initial_context names, before anything runs, as wf start does', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'wf-run-context-'));
     writeFileSync(

@@ -208,7 +208,10 @@ function report(
     io.out(JSON.stringify(view) + '\n');
   } else {
     // The error's code and message are the capability's: shown inert. JSON escapes C0 but not DEL or C1.
-    const outcome = view.error ? errorLines(`${view.status}: `, view.error) : [view.status];
+    // An end node's failure has the status for its code: `FAILED: ended at Rejected`, said once.
+    const outcome = !view.error
+      ? [view.status]
+      : errorLines(view.error.code === view.status ? '' : `${view.status}: `, view.error);
     io.out(`\n${outcome.map(terminalSafe).join('\n')}\n`);
     io.out(terminalSafeLines(JSON.stringify(view, null, 2)) + '\n');
     const said = hint(view);
