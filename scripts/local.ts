@@ -16,6 +16,7 @@ import { startLocalServers } from './local-aws/local-servers';
 import { DEFAULT_LOG_FILE } from './local-aws/log-sink';
 import { startLocalStack } from './local-aws/local-stack';
 import { mockScenarios } from './local-aws/worker-settings';
+import { portInUseHint } from './local-aws/port-in-use-hint';
 import type { CapabilityMocks } from '../orchestrator/src/capability-mocks/capability-mocks';
 
 /** How often `pnpm local` looks for definitions whose capability domains have no request queue yet. */
@@ -32,6 +33,7 @@ the capability mock polling their queues, and the web console.
   --no-console     no web console
 
 Ports: CCH_LOCAL_DYNAMODB_PORT, CCH_LOCAL_SQS_PORT, CCH_LOCAL_S3_PORT (0: a free port).
+The log's JSON lines are also printed here; CCH_LOCAL_QUIET=1 keeps them to the log file.
 The capability mock's replies: CCH_MOCK_SCENARIOS, a mocks file (YAML or JSON, the \`wf run --mocks\`
 language) or inline JSON, as \`pnpm worker\` reads it (default: SUCCESS at once, a value per output key).`;
 
@@ -136,7 +138,17 @@ async function main(): Promise<void> {
   process.once('SIGTERM', stop);
 }
 
+function busyPortHint(error: unknown): string | undefined {
+  try {
+    return portInUseHint(error, localPortsFromEnv(process.env, { allowZero: true }));
+  } catch {
+    return undefined; // the settings themselves were refused: that error says why
+  }
+}
+
 main().catch((error: unknown) => {
   process.stderr.write(`local: ${error instanceof Error ? error.message : String(error)}\n`);
+  const hint = busyPortHint(error);
+  if (hint) process.stderr.write(hint + '\n');
   process.exitCode = 1;
 });

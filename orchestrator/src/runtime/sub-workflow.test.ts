@@ -285,7 +285,7 @@ describe('sub_workflow', () => {
   });
 
   it('a START naming a request its parent never awaited is refused after the parent ended too', async () => {
-    const sim = simulation();
+    const sim = simulation({});
     await sim.drain();
     const parent = await sim.instances.get('ord-1');
     expect(parent?.status).toBe('SUCCEEDED');
