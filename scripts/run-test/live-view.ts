@@ -24,7 +24,10 @@ export function describeRecord(record: LogRecord, startedAt: number): { text?: s
   }
   if (msg.startsWith('step ')) {
     const mark = record.status === 'SUCCEEDED' ? '✓' : '✗';
-    return { text: `${clock}  ${mark} ${node} ${String(record.status)} in ${String(record.duration_ms)} ms` };
+    const child = typeof record.child_instance_id === 'string' ? ` (child ${record.child_instance_id})` : '';
+    return {
+      text: `${clock}  ${mark} ${node} ${String(record.status)} in ${String(record.duration_ms)} ms${child}`,
+    };
   }
   if (msg.startsWith('duplicate reply')) return { text: `${clock}  · duplicate reply ignored` };
   if (msg.startsWith('stale reply')) return { text: `${clock}  · stale reply ignored` };

@@ -39,6 +39,20 @@ describe('the run-test live view', () => {
         t0,
       ).text,
     ).toBe('+  2.0s  ✓ A SUCCEEDED in 42 ms');
+    // A map's step per item names the item's child.
+    expect(
+      describeRecord(
+        {
+          msg: 'step Lines SUCCEEDED',
+          node: 'Lines',
+          status: 'SUCCEEDED',
+          duration_ms: 7,
+          child_instance_id: 'i.Lines.1.0',
+          time: at(2000),
+        },
+        t0,
+      ).text,
+    ).toBe('+  2.0s  ✓ Lines SUCCEEDED in 7 ms (child i.Lines.1.0)');
     expect(describeRecord({ msg: 'workflow SUCCEEDED', time: at(2500) }, t0)).toEqual({
       text: '+  2.5s  ■ SUCCEEDED',
       terminal: 'SUCCEEDED',

@@ -203,8 +203,12 @@ describe('wf run', () => {
     // A map item's child and the sub_workflow's child, each named past the run's own id.
     expect(out).toContain('] [Classify_Lines.1.2] step Classify SUCCEEDED');
     expect(out).toContain('] [Screen_Buyer.1] request sent  (node=Screen capability=compliance#screening)');
-    // The run's own lines carry no label.
+    // The run's own lines carry no label; the map's step per item names the item's child.
     expect(out).toContain('[+00:00:00] step Price SUCCEEDED');
+    expect(out).toMatch(
+      /\] step Classify_Lines SUCCEEDED {2}\(node=Classify_Lines \d+ ms child=Classify_Lines\.1\.2\)/,
+    );
+    expect(out).toContain('] child started  (node=Classify_Lines child=Classify_Lines.1.0)');
     expect(out).toContain('\nSUCCEEDED\n');
   });
 

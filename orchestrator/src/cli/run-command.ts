@@ -245,6 +245,9 @@ function progressLine(sim: WorkflowSimulation, started: number, root: string, li
     f.capability_id === undefined ? '' : `capability=${text(f.capability_id)}`,
     f.duration_ms === undefined ? '' : `${text(f.duration_ms)} ms`,
     f.status === undefined || line.message.startsWith('step') ? '' : `status=${text(f.status)}`,
+    typeof f.child_instance_id !== 'string'
+      ? ''
+      : `child=${f.child_instance_id.startsWith(`${root}.`) ? f.child_instance_id.slice(root.length + 1) : f.child_instance_id}`,
   ]
     .filter(Boolean)
     .join(' ');

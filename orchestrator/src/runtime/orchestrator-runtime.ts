@@ -1405,8 +1405,15 @@ export class OrchestratorRuntime {
       for (const step of newSteps) {
         const ms = Date.parse(step.ended_at) - Date.parse(step.started_at);
         this.options.metrics.record('StepDuration', ms, { workflow_id: record.workflow_id, node: step.node });
+        // A map logs a step per item: the item's child tells them apart (and from the map's own end).
+        const child = 'child_instance_id' in step ? step.child_instance_id : undefined;
         log.info(
-          { node: step.node, status: step.status, duration_ms: ms },
+          {
+            node: step.node,
+            status: step.status,
+            duration_ms: ms,
+            ...(child === undefined ? {} : { child_instance_id: child }),
+          },
           `step ${step.node} ${step.status}`,
         );
       }
