@@ -291,8 +291,9 @@ function fromIssue(
         ];
       }
       const message = isLibraryWording(issue.message) ? plainMessage(issue) : issue.message;
-      // A length limit is about the length: the first 40 characters of the value would not help.
-      const sized = issue.code === 'too_big' || issue.code === 'too_small';
+      // A length limit is about the length: the first 40 characters of the value would not help. A
+      // number out of its range is quoted: `0.5 is not a number from 1 to 10`.
+      const sized = (issue.code === 'too_big' || issue.code === 'too_small') && typeof value !== 'number';
       return [make(source.locate(path), 'invalid-value', sized ? message : quoting(value, message))];
     }
   }
