@@ -130,7 +130,7 @@ export function mockScenarios(value: string | undefined, cwd: string): Capabilit
     throw new WorkerSettingsError(`CCH_MOCK_SCENARIOS: cannot read ${value}: ${(error as Error).message}`);
   }
   try {
-    return parseCapabilityMocks(text);
+    return parseCapabilityMocks(text, inline ? 'inline' : value);
   } catch (error) {
     throw new WorkerSettingsError(
       `CCH_MOCK_SCENARIOS (${inline ? 'inline' : value}): ${(error as Error).message}`,

@@ -32,6 +32,8 @@ describe('pnpm local arguments', () => {
     expect(missing.err).toMatch(/^local: CCH_MOCK_SCENARIOS: cannot read no-such-mocks\.yaml: /);
     const malformed = await local([], { CCH_MOCK_SCENARIOS: '{"pay#x": {"status": "MAYBE"}}' });
     expect(malformed).toMatchObject({ code: 2, out: '' });
-    expect(malformed.err).toMatch(/^local: CCH_MOCK_SCENARIOS \(inline\): .*status/);
+    expect(malformed.err).toMatch(
+      /^local: CCH_MOCK_SCENARIOS \(inline\): invalid mocks file:\ninline:1:22: pay#x\.status: must be SUCCESS or FAILURE\n/,
+    );
   });
 });

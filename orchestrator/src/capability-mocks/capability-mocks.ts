@@ -1,4 +1,4 @@
-import { parse } from 'yaml';
+import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
 import { durationSchema } from '../definition/workflow-schema';
 import { closest } from '../definition/did-you-mean';
@@ -44,14 +44,47 @@ export type ScriptedReply = z.infer<typeof scriptedReplySchema>;
 export type CapabilityMocks = z.input<typeof capabilityMocksSchema>;
 type ResolvedMocks = z.output<typeof capabilityMocksSchema>;
 
-export function parseCapabilityMocks(text: string): CapabilityMocks {
-  const input: unknown = parse(text) ?? {};
+export function parseCapabilityMocks(text: string, name = 'mocks file'): CapabilityMocks {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter });
+  const [syntax] = doc.errors;
+  if (syntax) throw new Error(`${name}: ${syntax.message}`);
+  const input: unknown = doc.toJS() ?? {};
   const parsed = capabilityMocksSchema.safeParse(input);
   if (!parsed.success) {
-    const problems = parsed.error.issues.flatMap((issue) => entryProblems(issue, input)).join('; ');
-    throw new Error(`invalid mocks file: ${problems}`);
+    const where = (path: readonly PropertyKey[], key?: string) => {
+      const { line, col } = lineCounter.linePos(offsetOf(doc, path, key));
+      return `${name}:${line}:${col}`;
+    };
+    const problems = parsed.error.issues.flatMap((issue) => entryProblems(issue, input));
+    throw new Error(
+      `invalid mocks file:\n${problems.map((p) => `${where(p.path, p.key)}: ${p.text}`).join('\n')}`,
+    );
   }
   return parsed.data;
+}
+
+interface Problem {
+  /** Where it is: the value at `path`, or its field `key` (an unknown field). */
+  readonly path: readonly PropertyKey[];
+  readonly key?: string;
+  readonly text: string;
+}
+
+/**
+ * Where a problem's value starts in the file: the key of an unknown field, else the value at `path`, else
+ * (a value the file lacks) the nearest enclosing one that it has.
+ */
+function offsetOf(doc: Document, path: readonly PropertyKey[], key: string | undefined): number {
+  for (let depth = path.length; depth >= 0; depth--) {
+    const node: unknown = doc.getIn(path.slice(0, depth), true);
+    if (depth === path.length && key !== undefined && isMap(node)) {
+      const pair = node.items.find((p) => isScalar(p.key) && p.key.value === key);
+      if (pair && isScalar(pair.key) && pair.key.range) return pair.key.range[0];
+    }
+    if (isNode(node) && node.range) return node.range[0];
+  }
+  return 0;
 }
 
 /**
@@ -59,24 +92,28 @@ export function parseCapabilityMocks(text: string): CapabilityMocks {
  * that is neither only as "Invalid input": the issues of the form the entry has (a map: one reply, a list:
  * replies) are reported instead, so the message names the field at fault and what it allows.
  */
-function entryProblems(issue: z.core.$ZodIssue, input: unknown): string[] {
+function entryProblems(issue: z.core.$ZodIssue, input: unknown): Problem[] {
   const at = (path: readonly PropertyKey[]) => path.map(String).join('.');
-  if (issue.code === 'unrecognized_keys') return unknownFields(at(issue.path), issue.keys);
-  if (issue.code !== 'invalid_union') return [`${at(issue.path)}: ${issue.message}`];
+  if (issue.code === 'unrecognized_keys') return unknownFields(issue.path, issue.keys);
+  if (issue.code !== 'invalid_union') {
+    return [{ path: issue.path, text: `${at(issue.path)}: ${issue.message}` }];
+  }
   const value = valueAt(input, issue.path);
   const branch = Array.isArray(value) ? 1 : typeof value === 'object' && value !== null ? 0 : undefined;
   const issues = branch === undefined ? undefined : issue.errors[branch];
   if (issues === undefined || issues.length === 0) {
-    return [`${at(issue.path)}: must be a reply (a map) or a list of replies`];
+    return [{ path: issue.path, text: `${at(issue.path)}: must be a reply (a map) or a list of replies` }];
   }
-  return issues.flatMap((inner) =>
-    inner.code === 'unrecognized_keys'
-      ? unknownFields(at([...issue.path, ...inner.path]), inner.keys)
-      : [`${at([...issue.path, ...inner.path])}: ${inner.message}`],
-  );
+  return issues.flatMap((inner) => {
+    const path = [...issue.path, ...inner.path];
+    return inner.code === 'unrecognized_keys'
+      ? unknownFields(path, inner.keys)
+      : [{ path, text: `${at(path)}: ${inner.message}` }];
+  });
 }
 
-function unknownFields(where: string, keys: readonly string[]): string[] {
+function unknownFields(path: readonly PropertyKey[], keys: readonly string[]): Problem[] {
+  const where = path.map(String).join('.');
   const inError = where.endsWith('.error');
   const fields = inError ? ['code', 'message'] : REPLY_FIELDS;
   return keys.map((key) => {
@@ -85,7 +122,7 @@ function unknownFields(where: string, keys: readonly string[]): string[] {
       meant === undefined
         ? `; ${inError ? 'an error' : 'a reply'} has ${fields.join(', ')}`
         : ` (did you mean ${meant}?)`;
-    return `${where}: unknown field '${key}'${hint}`;
+    return { path, key, text: `${where}: unknown field '${key}'${hint}` };
   });
 }
 

@@ -273,16 +273,21 @@ describe('wf run', () => {
     const io = recordingIo(dir);
     const definition = join(repoRoot, 'workflow-definitions/import_vn_memphis_v1.yaml');
     expect(await runCli(['run', definition, '--memory', '--mocks', 'mocks.yaml'], io)).toBe(1);
-    expect(io.stderr().split('; ')).toEqual([
-      'wf run: invalid mocks file: import#enrichment.status: must be SUCCESS or FAILURE',
-      'import#enrichment.outputs: must be a map of output keys to values',
-      'import#enrichment.duplicates: must be a whole number from 0 to 10',
-      "import#other.0: unknown field 'statuz' (did you mean status?)",
-      "import#other.1: unknown field 'colour'",
-      'a reply has status, outputs, omit_outputs, error, delay, duplicates, reply',
-      "import#other.2.error: unknown field 'detial'",
-      'an error has code, message\n',
+    expect(io.stderr().split('\n')).toEqual([
+      'wf run: invalid mocks file:',
+      'mocks.yaml:2:11: import#enrichment.status: must be SUCCESS or FAILURE',
+      'mocks.yaml:3:12: import#enrichment.outputs: must be a map of output keys to values',
+      'mocks.yaml:4:15: import#enrichment.duplicates: must be a whole number from 0 to 10',
+      "mocks.yaml:6:7: import#other.0: unknown field 'statuz' (did you mean status?)",
+      "mocks.yaml:7:7: import#other.1: unknown field 'colour'; a reply has status, outputs, omit_outputs, error, delay, duplicates, reply",
+      "mocks.yaml:8:54: import#other.2.error: unknown field 'detial'; an error has code, message",
+      '',
     ]);
+    // A file that is no YAML says where, and names the file.
+    writeFileSync(join(dir, 'broken.yaml'), "'import#enrichment':\n  outputs: [a,\nb]\n");
+    const broken = recordingIo(dir);
+    expect(await runCli(['run', definition, '--memory', '--mocks', 'broken.yaml'], broken)).toBe(1);
+    expect(broken.stderr()).toMatch(/^wf run: broken\.yaml: .* at line 3, column 1:/);
   });
 
   it('without --memory needs the embedded stack, which scripts/wf.ts provides', async () => {

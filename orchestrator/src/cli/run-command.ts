@@ -89,7 +89,10 @@ export async function runCommand(
   const mocks =
     values.mocks === undefined
       ? {}
-      : parseCapabilityMocks((await readOptionFile(io, `--mocks ${values.mocks}`, values.mocks)).text);
+      : parseCapabilityMocks(
+          (await readOptionFile(io, `--mocks ${values.mocks}`, values.mocks)).text,
+          values.mocks,
+        );
   const loaded = [definition, ...children.flatMap((c) => c.validation.definition ?? [])];
   warnUnusedMocks(io, mocks, loaded);
   // How a failure on a stand-in value is explained, given how the engine's mocks fill outputs.
