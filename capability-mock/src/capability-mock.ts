@@ -16,7 +16,7 @@ import {
   type DefaultOutput,
 } from '../../orchestrator/src/capability-mocks/capability-mocks';
 import { capabilityMessageSchema, type CapabilityMessage } from '../../orchestrator/src/runtime/messages';
-import { jsonErrorWithoutText } from '../../orchestrator/src/runtime/parse-message';
+import { bodyProblems, jsonErrorWithoutText } from '../../orchestrator/src/runtime/parse-message';
 
 /** SQS delays a message by at most 15 minutes; a longer scripted delay is cut to that. */
 const MAX_DELAY_SECONDS = 900;
@@ -201,6 +201,5 @@ export function parseCapabilityRequest(body: string): CapabilityMessage | string
   }
   const parsed = capabilityMessageSchema.safeParse(json);
   if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(message)'}: ${i.message}`);
-  return `malformed capability request: ${problems.join('; ')}`;
+  return `malformed capability request: ${bodyProblems(parsed.error.issues, json).join('; ')}`;
 }

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { Diagnostic, PathSegment } from './diagnostic';
 import { closest } from './did-you-mean';
+import { expectedKind, isLibraryWording, plainMessage } from './plain-issue-message';
 import { formatPath } from './diagnostic';
 import type { SourceDocument, SourcePosition } from './source-document';
 import { isReservedNodeName, STATE_CHANNEL_NAMES } from './reserved-node-names';
@@ -305,60 +306,7 @@ function keyProblem(key: string, issues: readonly z.core.$ZodIssue[]): string {
   return own === undefined ? `'${short(key)}' is not a valid key here` : quoting(key, own);
 }
 
-/** Zod's own messages start with a capital ("Invalid input: ..."); the schema's messages are plain sentences. */
-function isLibraryWording(message: string): boolean {
-  return /^[A-Z]/.test(message);
-}
-
-function expectedKind(expected: string): string {
-  switch (expected) {
-    case 'object':
-    case 'record':
-    case 'map':
-      return 'must be a map of fields';
-    case 'array':
-    case 'tuple':
-    case 'set':
-      return 'must be a list';
-    case 'string':
-      return 'must be text';
-    case 'number':
-    case 'bigint':
-      return 'must be a number';
-    case 'int':
-      return 'must be a whole number';
-    case 'boolean':
-      return 'must be true or false';
-    default:
-      return 'has a value of the wrong kind';
-  }
-}
-
-/** A plain sentence for an issue the schema gives no message of its own. */
-function plainMessage(issue: z.core.$ZodIssue): string {
-  switch (issue.code) {
-    case 'too_big':
-    case 'too_small': {
-      const bound = Number(issue.code === 'too_big' ? issue.maximum : issue.minimum);
-      const most = issue.code === 'too_big' ? 'at most' : 'at least';
-      if (issue.origin === 'string') {
-        return issue.code === 'too_small' && bound === 1
-          ? 'must not be empty'
-          : `must be ${most} ${bound} characters`;
-      }
-      if (issue.origin === 'array') return `must have ${most} ${bound} entries`;
-      return `must be ${most} ${bound}`;
-    }
-    case 'invalid_value':
-      return `must be one of ${issue.values.map((v) => String(v)).join(', ')}`;
-    case 'invalid_format':
-      return 'is not in the expected form';
-    default:
-      return 'is not valid here';
-  }
-}
-
-/** Every message quotes what it refuses: `'soon' is not valid: must be a duration ...`. */
+/** A rule as said of the value that broke it: `0.5 is not a number from 1 to 10`. */
 function quoting(value: unknown, message: string): string {
   if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
     const shown = typeof value === 'string' ? `'${short(value)}'` : String(value);

@@ -64,15 +64,24 @@ describe('parseInboundMessage', () => {
     ['{"type":"START_WORKFLOW","workflow_id":"has space"}', /^invalid START_WORKFLOW: workflow_id: /],
     [
       '{"type":"START_WORKFLOW","workflow_id":"w","extra":1}',
-      /^invalid START_WORKFLOW: \(message\): Unrecognized key: "extra"$/,
+      /^invalid START_WORKFLOW: \(message\): unknown field 'extra'$/,
     ],
     [
       '{"type":"ASYNC_RESP","instance_id":"i","request_id":"r","status":"MAYBE"}',
-      /^invalid ASYNC_RESP: status: /,
+      /^invalid ASYNC_RESP: status: must be one of SUCCESS, FAILURE$/,
     ],
     [
       '{"type":"ASYNC_RESP","instance_id":"i","request_id":"r","status":"FAILURE"}',
-      /^invalid ASYNC_RESP: error: /,
+      /^invalid ASYNC_RESP: error: is missing$/,
+    ],
+    // In plain words, as the validator says them, and quoting nothing of the body.
+    [
+      '{"type":"START_WORKFLOW","workflow_id":5,"context":[]}',
+      /^invalid START_WORKFLOW: workflow_id: must be text; context: must be a map of fields$/,
+    ],
+    [
+      `{"type":"CANCEL_WORKFLOW","instance_id":"a","reason":"${'x'.repeat(1001)}"}`,
+      /^invalid CANCEL_WORKFLOW: reason: must be at most 1000 characters$/,
     ],
     [
       '{"type":"CANCEL_WORKFLOW","instance_id":"a/b"}',

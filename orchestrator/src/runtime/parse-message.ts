@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { PROTO_KEY_PROBLEM } from '../definition/workflow-schema';
+import { plainMessageProblem } from '../definition/plain-issue-message';
 import {
   asyncResponseSchema,
   cancelWorkflowSchema,
@@ -61,8 +62,7 @@ export function parseInboundMessage(body: string): ParsedMessage {
   }
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(message)'}: ${i.message}`);
-    return { ok: false, reason: `invalid ${type}: ${problems.join('; ')}` };
+    return { ok: false, reason: `invalid ${type}: ${bodyProblems(parsed.error.issues, json).join('; ')}` };
   }
   return { ok: true, message: parsed.data };
 }
@@ -83,4 +83,21 @@ export function jsonErrorWithoutText(error: unknown, body: string): string {
 function typeName(type: unknown): string {
   if (typeof type === 'string' && /^[A-Z][A-Z_]{0,39}$/.test(type)) return JSON.stringify(type);
   return `(a ${type === null ? 'null' : Array.isArray(type) ? 'list' : typeof type})`;
+}
+
+/** A refused body's problems, each `path: what is wrong`, quoting nothing of it (see plainMessageProblem). */
+export function bodyProblems(issues: readonly z.core.$ZodIssue[], json: unknown): string[] {
+  return issues.map(
+    (i) => `${i.path.join('.') || '(message)'}: ${plainMessageProblem(i, isPresent(json, i.path))}`,
+  );
+}
+
+/** Whether the body has a value at `path` (an issue there is about its kind, not its absence). */
+function isPresent(json: unknown, path: readonly PropertyKey[]): boolean {
+  let current = json;
+  for (const key of path) {
+    if (typeof current !== 'object' || current === null || !Object.hasOwn(current, key)) return false;
+    current = (current as Record<PropertyKey, unknown>)[key];
+  }
+  return current !== undefined;
 }
