@@ -2,6 +2,7 @@ import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document } fr
 import { z } from 'zod';
 import { durationSchema } from '../definition/workflow-schema';
 import { closest } from '../definition/did-you-mean';
+import { plainMessageProblem } from '../definition/plain-issue-message';
 import { parseDuration } from '../definition/duration';
 import type { AsyncRequestMessage, AsyncResponse } from '../runtime/messages';
 
@@ -79,7 +80,7 @@ function offsetOf(doc: Document, path: readonly PropertyKey[], key: string | und
   for (let depth = path.length; depth >= 0; depth--) {
     const node: unknown = doc.getIn(path.slice(0, depth), true);
     if (depth === path.length && key !== undefined && isMap(node)) {
-      const pair = node.items.find((p) => isScalar(p.key) && p.key.value === key);
+      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === key);
       if (pair && isScalar(pair.key) && pair.key.range) return pair.key.range[0];
     }
     if (isNode(node) && node.range) return node.range[0];
@@ -93,10 +94,10 @@ function offsetOf(doc: Document, path: readonly PropertyKey[], key: string | und
  * replies) are reported instead, so the message names the field at fault and what it allows.
  */
 function entryProblems(issue: z.core.$ZodIssue, input: unknown): Problem[] {
-  const at = (path: readonly PropertyKey[]) => path.map(String).join('.');
+  const at = (path: readonly PropertyKey[]) => (path.length === 0 ? '(file)' : path.map(String).join('.'));
   if (issue.code === 'unrecognized_keys') return unknownFields(issue.path, issue.keys);
   if (issue.code !== 'invalid_union') {
-    return [{ path: issue.path, text: `${at(issue.path)}: ${issue.message}` }];
+    return [{ path: issue.path, text: `${at(issue.path)}: ${plainMessageProblem(issue, true)}` }];
   }
   const value = valueAt(input, issue.path);
   const branch = Array.isArray(value) ? 1 : typeof value === 'object' && value !== null ? 0 : undefined;

@@ -288,6 +288,17 @@ describe('wf run', () => {
     const broken = recordingIo(dir);
     expect(await runCli(['run', definition, '--memory', '--mocks', 'broken.yaml'], broken)).toBe(1);
     expect(broken.stderr()).toMatch(/^wf run: broken\.yaml: .* at line 3, column 1:/);
+    // A file that is no map of capabilities, and a key that is a number, are placed too.
+    writeFileSync(join(dir, 'list.yaml'), '- status: SUCCESS\n');
+    const list = recordingIo(dir);
+    expect(await runCli(['run', definition, '--memory', '--mocks', 'list.yaml'], list)).toBe(1);
+    expect(list.stderr()).toBe(
+      'wf run: invalid mocks file:\nlist.yaml:1:1: (file): must be a map of fields\n',
+    );
+    writeFileSync(join(dir, 'number.yaml'), "'import#enrichment':\n  status: SUCCESS\n  1: x\n");
+    const numbered = recordingIo(dir);
+    expect(await runCli(['run', definition, '--memory', '--mocks', 'number.yaml'], numbered)).toBe(1);
+    expect(numbered.stderr()).toContain("number.yaml:3:3: import#enrichment: unknown field '1'");
   });
 
   it('without --memory needs the embedded stack, which scripts/wf.ts provides', async () => {

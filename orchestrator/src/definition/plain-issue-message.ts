@@ -60,8 +60,6 @@ export function plainMessage(issue: z.core.$ZodIssue): string {
   }
 }
 
-/** Every message quotes what it refuses: `'soon' is not valid: must be a duration ...`. */
-
 /**
  * A queue message's problem at one field, as plain as the validator's and quoting nothing of the body (the
  * reason is logged and kept on the dead letter): `is missing`, `must be text`, `must be at most 1000
@@ -79,7 +77,8 @@ export function plainMessageProblem(issue: z.core.$ZodIssue, present: boolean): 
         : 'is not valid here';
     }
     case 'unrecognized_keys':
-      return issue.keys.map((k) => `unknown field '${k}'`).join(', ');
+      // A field's name is the sender's text too: bounded, so a reason stays a line.
+      return issue.keys.map((k) => `unknown field '${k.length > 40 ? `${k.slice(0, 40)}…` : k}'`).join(', ');
     default:
       return plainMessage(issue);
   }

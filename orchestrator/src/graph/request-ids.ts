@@ -32,7 +32,8 @@ const TASK_PATTERN = /^[0-9a-f]{16}$/;
 const SERIAL_SHAPES = { '<visit>': 'a whole number from 1', '<task>': '16 hex digits' } as const;
 
 /** A part of a refused id as the refusal quotes it: JSON, cut short (the id is the sender's input). */
-const quoted = (part: string) => JSON.stringify(part.length > 40 ? `${part.slice(0, 40)}...` : part);
+const quoted = (part: string) =>
+  part.length > 40 ? `${JSON.stringify(part.slice(0, 40))}…` : JSON.stringify(part);
 /** Domain separation: these MACs mean "a request id of this engine", never anything else. */
 const MAC_CONTEXT = 'cch-request-id/v1';
 

@@ -1344,8 +1344,11 @@ export class OrchestratorRuntime {
     // is an engine defect (a map's waits dropped in a nested parallel was one) and would stop the instance
     // silently: it is closed as RESOLVED, so a late reply is ignored, and logged as an error and
     // counted (WaitsVanished, alarmed), so an operator sees it.
+    // Judged against the waits the record keeps open (none once the instance ends), so every wait it stops
+    // listing is resolved or cancelled in the record: a child START that names none of them is refused.
+    const openIds = new Set(open.map((w) => w.request_id));
     for (const wait of record.waits) {
-      if (view.pending.has(wait.request_id) || wait.request_id in reported.resolved) continue;
+      if (openIds.has(wait.request_id) || wait.request_id in reported.resolved) continue;
       reported.resolved[wait.request_id] = 'RESOLVED';
       log.error(
         { request_id: wait.request_id, node: wait.node, ...(wait.kind ? { wait_kind: wait.kind } : {}) },
@@ -1354,7 +1357,6 @@ export class OrchestratorRuntime {
       this.options.metrics.record('WaitsVanished', 1, { workflow_id: record.workflow_id });
     }
     const newSteps = reported.history.splice(0);
-    const openIds = new Set(open.map((w) => w.request_id));
     // Children the instance stopped awaiting (a timeout, a sibling's failure) are cancelled; a child whose
     // own end answered (REPLIED, FAILED) has ended already.
     const abandoned = record.waits.filter(

@@ -105,14 +105,25 @@ export function meterDynamoDb(client: DynamoDBClient): DynamoDbMeter {
       requests += 1;
       byOperation[operation] = (byOperation[operation] ?? 0) + 1;
       bytesWritten += sentBytes(operation, input);
-      for (const item of putItems(operation, input)) {
-        const sk = item.SK?.S;
-        if (sk?.startsWith(RESOLUTION_PREFIX)) {
-          resolutionItemUnits[sk.slice(RESOLUTION_PREFIX.length)] = writeUnits(itemBytes(item));
-        }
-      }
       try {
         const result = await next(args);
+        // Recorded once written (a BatchWriteItem's unprocessed items come back in a request of their own).
+        const unprocessed = new Set(
+          (
+            Object.values(
+              (result.output as Output & { UnprocessedItems?: Record<string, unknown[]> }).UnprocessedItems ??
+                {},
+            ) as { PutRequest?: { Item?: Item } }[][]
+          )
+            .flat()
+            .map((w) => w.PutRequest?.Item?.SK?.S),
+        );
+        for (const item of putItems(operation, input)) {
+          const sk = item.SK?.S;
+          if (sk?.startsWith(RESOLUTION_PREFIX) && !unprocessed.has(sk)) {
+            resolutionItemUnits[sk.slice(RESOLUTION_PREFIX.length)] = writeUnits(itemBytes(item));
+          }
+        }
         const output = result.output as Output;
         const consumed = [output.ConsumedCapacity ?? []].flat();
         const units = consumed.reduce((sum, c) => sum + (c.CapacityUnits ?? 0), 0);

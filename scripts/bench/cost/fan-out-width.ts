@@ -117,12 +117,16 @@ async function measureWidth(engine: MeteredEngine, width: number, budgetMs: numb
     if (record?.status === 'SUCCEEDED') instance = usageDelta(engine.usage(), start).dynamodb;
     writtenAfter = usageDelta(engine.usage(), branchesAfter).dynamodb.resolutionItemUnits;
   }
-  const wcu = attributedWriteUnits({
-    windowWcu: branches.wcu,
-    writtenInWindow: branches.resolutionItemUnits,
-    writtenAfter,
-    answered: new Set(branchRequests.map((r) => r.request_id)),
-  });
+  // Only a run to the end has written the last batch's items: a partial one is counted as written.
+  const wcu =
+    replies < width
+      ? branches.wcu
+      : attributedWriteUnits({
+          windowWcu: branches.wcu,
+          writtenInWindow: branches.resolutionItemUnits,
+          writtenAfter,
+          answered: new Set(branchRequests.map((r) => r.request_id)),
+        });
   engine.dropPending();
   engine.takeRequests();
   const per = (n: number) => (replies === 0 ? NaN : n / replies);
