@@ -74,6 +74,7 @@ interface Input {
 }
 interface Output {
   ConsumedCapacity?: ConsumedCapacity | ConsumedCapacity[];
+  UnprocessedItems?: Record<string, unknown>;
   Item?: Item;
   Items?: Item[];
   Responses?: Record<string, Item[]>;
@@ -107,16 +108,10 @@ export function meterDynamoDb(client: DynamoDBClient): DynamoDbMeter {
       bytesWritten += sentBytes(operation, input);
       try {
         const result = await next(args);
+        const output = result.output as Output;
         // Recorded once written (a BatchWriteItem's unprocessed items come back in a request of their own).
         const unprocessed = new Set(
-          (
-            Object.values(
-              (result.output as Output & { UnprocessedItems?: Record<string, unknown[]> }).UnprocessedItems ??
-                {},
-            ) as { PutRequest?: { Item?: Item } }[][]
-          )
-            .flat()
-            .map((w) => w.PutRequest?.Item?.SK?.S),
+          putItems('BatchWriteItem', { RequestItems: output.UnprocessedItems }).map((item) => item.SK?.S),
         );
         for (const item of putItems(operation, input)) {
           const sk = item.SK?.S;
@@ -124,7 +119,6 @@ export function meterDynamoDb(client: DynamoDBClient): DynamoDbMeter {
             resolutionItemUnits[sk.slice(RESOLUTION_PREFIX.length)] = writeUnits(itemBytes(item));
           }
         }
-        const output = result.output as Output;
         const consumed = [output.ConsumedCapacity ?? []].flat();
         const units = consumed.reduce((sum, c) => sum + (c.CapacityUnits ?? 0), 0);
         const returned = returnedItems(output);

@@ -16,6 +16,16 @@ import { kb, met, num, ratio, type Section } from './report-table';
 
 export const WIDTHS = [3, 20, 100] as const;
 const WIDTH_TARGET = 1.5;
+const BATCHINGS = ['one', 'queued'] as const;
+
+const batchingLabel = (batching: MeteredEngine['batching']) => (batching === 'one' ? 'one' : 'as queued');
+
+/** The narrowest and the widest fan-out measured with the same batching: what the target compares. */
+function widthPair(result: FanOutWidthResult, batching: MeteredEngine['batching']) {
+  const narrow = result.widths.find((w) => w.width === WIDTHS[0] && w.batching === batching);
+  const wide = result.widths.find((w) => w.width === WIDTHS[WIDTHS.length - 1] && w.batching === batching);
+  return narrow && wide ? { narrow, wide } : undefined;
+}
 
 export interface WidthResult {
   readonly width: number;
@@ -53,7 +63,7 @@ export async function measureFanOutWidth(
   budgetMsPerWidth: (width: number) => number,
 ): Promise<WidthResult[]> {
   const results: WidthResult[] = [];
-  for (const batching of ['one', 'queued'] as const) {
+  for (const batching of BATCHINGS) {
     await engine.batchedAs(batching, async () => {
       for (const width of WIDTHS) results.push(await measureWidth(engine, width, budgetMsPerWidth(width)));
     });
@@ -171,7 +181,7 @@ export function fanOutWidthSection(result: FanOutWidthResult): Section {
   const base = ISSUE_10_BASELINE.requestsPerFanOutInstance;
   const rows: string[][] = result.widths.map((w) => [
     String(w.width),
-    w.batching === 'one' ? 'one' : 'as queued',
+    batchingLabel(w.batching),
     `${w.repliesMeasured}/${w.width}`,
     num(w.perReply.requests, 1),
     num(w.perReply.wcu, 1),
@@ -182,10 +192,10 @@ export function fanOutWidthSection(result: FanOutWidthResult): Section {
     w.instance ? ratio(w.instance.requests, base[w.width]) : 'n/a',
     w.seconds.toFixed(1),
   ]);
-  for (const batching of ['one', 'queued'] as const) {
-    const narrow = result.widths.find((w) => w.width === 3 && w.batching === batching);
-    const wide = result.widths.find((w) => w.width === 100 && w.batching === batching);
-    if (!narrow || !wide) continue;
+  for (const batching of BATCHINGS) {
+    const pair = widthPair(result, batching);
+    if (!pair) continue;
+    const { narrow, wide } = pair;
     const worst = Math.max(
       wide.perReply.requests / narrow.perReply.requests,
       wide.perReply.wcu / narrow.perReply.wcu,
@@ -193,7 +203,7 @@ export function fanOutWidthSection(result: FanOutWidthResult): Section {
     );
     rows.push([
       '100 / 3',
-      batching === 'one' ? 'one' : 'as queued',
+      batchingLabel(batching),
       '',
       ratio(wide.perReply.requests, narrow.perReply.requests),
       ratio(wide.perReply.wcu, narrow.perReply.wcu),
@@ -211,22 +221,15 @@ export function fanOutWidthSection(result: FanOutWidthResult): Section {
       "carries it until then): the first reply message writes the previous request's item and the last " +
       "batch's items are written after it. As the messages wrote them: " +
       result.widths
-        .map(
-          (w) =>
-            `width ${w.width} ${w.batching === 'one' ? 'one' : 'as queued'} ${num(w.perReply.wcuInWindow, 1)}`,
-        )
+        .map((w) => `width ${w.width} ${batchingLabel(w.batching)} ${num(w.perReply.wcuInWindow, 1)}`)
         .join(', ') +
       ' WCU a reply (100 / 3: ' +
-      (['one', 'queued'] as const)
-        .map((b) => {
-          const narrow = result.widths.find((w) => w.width === 3 && w.batching === b);
-          const wide = result.widths.find((w) => w.width === 100 && w.batching === b);
-          return narrow && wide
-            ? `${b === 'one' ? 'one' : 'as queued'} ${ratio(wide.perReply.wcuInWindow, narrow.perReply.wcuInWindow)}`
-            : '';
-        })
-        .filter((t) => t !== '')
-        .join(', ') +
+      BATCHINGS.flatMap((b) => {
+        const pair = widthPair(result, b);
+        return pair
+          ? [`${batchingLabel(b)} ${ratio(pair.wide.perReply.wcuInWindow, pair.narrow.perReply.wcuInWindow)}`]
+          : [];
+      }).join(', ') +
       ').',
     'DynamoDB requests per branch reply, first 5 vs last 5 handled: ' +
       result.widths
