@@ -1,7 +1,8 @@
-import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
 import { durationSchema } from '../definition/workflow-schema';
 import { closest } from '../definition/did-you-mean';
+import { formatDiagnostic, type PathSegment } from '../definition/diagnostic';
+import { SourceDocument } from '../definition/source-document';
 import { plainMessageProblem } from '../definition/plain-issue-message';
 import { parseDuration } from '../definition/duration';
 import type { AsyncRequestMessage, AsyncResponse } from '../runtime/messages';
@@ -46,21 +47,20 @@ export type CapabilityMocks = z.input<typeof capabilityMocksSchema>;
 type ResolvedMocks = z.output<typeof capabilityMocksSchema>;
 
 export function parseCapabilityMocks(text: string, name = 'mocks file'): CapabilityMocks {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter });
-  const [syntax] = doc.errors;
-  if (syntax) throw new Error(`${name}: ${syntax.message}`);
-  const input: unknown = doc.toJS() ?? {};
+  // Read as a definition is: positions for every problem, and the same limits on what a file may hold.
+  const { source, diagnostics } = SourceDocument.parse(name, text);
+  const unreadable = diagnostics.filter((d) => d.severity === 'error');
+  if (unreadable.length > 0) throw new Error(unreadable.map(formatDiagnostic).join('\n'));
+  const input: unknown = source.value ?? {};
   const parsed = capabilityMocksSchema.safeParse(input);
   if (!parsed.success) {
-    const where = (path: readonly PropertyKey[], key?: string) => {
-      const { line, col } = lineCounter.linePos(offsetOf(doc, path, key));
-      return `${name}:${line}:${col}`;
-    };
     const problems = parsed.error.issues.flatMap((issue) => entryProblems(issue, input));
-    throw new Error(
-      `invalid mocks file:\n${problems.map((p) => `${where(p.path, p.key)}: ${p.text}`).join('\n')}`,
-    );
+    const where = ({ path: issuePath, key }: Problem) => {
+      const path = issuePath.filter((s): s is PathSegment => typeof s !== 'symbol');
+      const at = key === undefined ? source.locate(path) : source.locateKey(path, key);
+      return `${name}:${at.line}:${at.column}`;
+    };
+    throw new Error(`invalid mocks file:\n${problems.map((p) => `${where(p)}: ${p.text}`).join('\n')}`);
   }
   return parsed.data;
 }
@@ -70,22 +70,6 @@ interface Problem {
   readonly path: readonly PropertyKey[];
   readonly key?: string;
   readonly text: string;
-}
-
-/**
- * Where a problem's value starts in the file: the key of an unknown field, else the value at `path`, else
- * (a value the file lacks) the nearest enclosing one that it has.
- */
-function offsetOf(doc: Document, path: readonly PropertyKey[], key: string | undefined): number {
-  for (let depth = path.length; depth >= 0; depth--) {
-    const node: unknown = doc.getIn(path.slice(0, depth), true);
-    if (depth === path.length && key !== undefined && isMap(node)) {
-      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === key);
-      if (pair && isScalar(pair.key) && pair.key.range) return pair.key.range[0];
-    }
-    if (isNode(node) && node.range) return node.range[0];
-  }
-  return 0;
 }
 
 /**

@@ -287,7 +287,7 @@ describe('wf run', () => {
     writeFileSync(join(dir, 'broken.yaml'), "'import#enrichment':\n  outputs: [a,\nb]\n");
     const broken = recordingIo(dir);
     expect(await runCli(['run', definition, '--memory', '--mocks', 'broken.yaml'], broken)).toBe(1);
-    expect(broken.stderr()).toMatch(/^wf run: broken\.yaml: .* at line 3, column 1:/);
+    expect(broken.stderr()).toMatch(/^wf run: broken\.yaml:3:1: error: YAML syntax: /);
     // A file that is no map of capabilities, and a key that is a number, are placed too.
     writeFileSync(join(dir, 'list.yaml'), '- status: SUCCESS\n');
     const list = recordingIo(dir);
